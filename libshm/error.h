@@ -1,0 +1,13 @@
+/* error.h — per-thread detailed error messages behind the negative errno results. */
+#ifndef SC_ERROR_H
+#define SC_ERROR_H
+
+#include "supercache.h" /* sc_strerror() for messages */
+
+/* Record a detailed message for sc_last_error() and return err (a negative errno). */
+int sc_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Forget the calling thread's last message (a call that succeeds leaves it alone). */
+void sc_clear_error(void);
+
+#endif /* SC_ERROR_H */

@@ -1,0 +1,352 @@
+/* hash_index.c — a partition's hash index: lock-free probes for readers, updates under the lock. */
+#include "hash_index.h"
+
+#include <string.h>
+
+#include "block_alloc.h"
+#include "limbo.h"
+#include "tuple_codec.h"
+
+/* Grow (or rebuild without tombstones) once 13/16 of the slots are taken. */
+#define FILL_NUM 13u
+#define FILL_DEN 16u
+
+/* An index checked once: readers and the writer use only these copies of its geometry. */
+struct index_view {
+	struct sc_index *idx;
+	struct sc_bucket *buckets;
+	uint64_t mask; /* buckets - 1 */
+};
+
+static uint64_t index_bytes(uint32_t log2)
+{
+	return sizeof(struct sc_index) + ((uint64_t)sizeof(struct sc_bucket) << log2);
+}
+
+/* 1 with v filled, 0 if there is no index yet, -EUCLEAN if ioff is not a sound index. */
+static int view_index(sc_cache *c, uint64_t ioff, struct index_view *v)
+{
+	uint32_t log2;
+
+	if (ioff == 0)
+		return 0;
+	if (ioff % 64 != 0 || !sc_seg_span_ok(&c->seg, ioff, sizeof(struct sc_index)))
+		goto corrupt;
+	v->idx = (struct sc_index *)sc_seg_at(&c->seg, ioff);
+	log2 = sc_read(&v->idx->log2_buckets);
+	if (sc_read(&v->idx->magic) != SC_INDEX_MAGIC || log2 < SC_INDEX_MIN_LOG2 ||
+	    log2 > SC_INDEX_MAX_LOG2 || !sc_seg_span_ok(&c->seg, ioff, index_bytes(log2)))
+		goto corrupt;
+	v->buckets = (struct sc_bucket *)(v->idx + 1);
+	v->mask = (1ull << log2) - 1;
+	return 1;
+corrupt:
+	return sc_fail(-EUCLEAN, "cache \"%s\": partition index at %llu is corrupt", c->name,
+		       (unsigned long long)ioff);
+}
+
+/* The record an index slot names, checked to lie inside the heap. */
+static int record_at(sc_cache *c, uint32_t units, struct sc_hit *hit)
+{
+	uint64_t off = sc_from_units(units);
+	uint32_t len;
+
+	if (!sc_seg_span_ok(&c->seg, off, sizeof(struct sc_blk)))
+		goto corrupt;
+	len = sc_read(&sc_blk_at(c, off)->len);
+	if (len < sizeof(struct sc_blk) || !sc_seg_span_ok(&c->seg, off, len))
+		goto corrupt;
+	hit->rec_off = off;
+	hit->rec_len = len;
+	return 0;
+corrupt:
+	return sc_fail(-EUCLEAN, "cache \"%s\": index names a record at %llu outside the heap", c->name,
+		       (unsigned long long)off);
+}
+
+static int key_matches(sc_cache *c, uint32_t units, const sc_field *key, struct sc_hit *hit)
+{
+	int r = record_at(c, units, hit);
+
+	if (r)
+		return r;
+	r = sc_rec_key_equals(c->seg.base + hit->rec_off, hit->rec_len, c->seg.cfg.key_pos, key);
+	if (r < 0)
+		return sc_fail(r, "cache \"%s\": record at %llu is malformed", c->name,
+			       (unsigned long long)hit->rec_off);
+	return r;
+}
+
+int sc_index_find(sc_cache *c, struct sc_part *p, uint64_t hash, const sc_field *key, struct sc_hit *hit)
+{
+	uint32_t tag = (uint32_t)hash;
+	struct index_view v;
+	uint64_t b;
+	int r = view_index(c, sc_consume(&p->index_off), &v);
+
+	if (r <= 0)
+		return r;
+	b = tag & v.mask;
+	for (uint64_t n = 0; n <= v.mask; n++, b = (b + 1) & v.mask) {
+		struct sc_bucket *bk = &v.buckets[b];
+
+		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+			uint32_t o = sc_consume(&bk->off[i]);
+
+			if (o == SC_SLOT_EMPTY)
+				return 0;
+			if (o == SC_SLOT_TOMB || sc_read(&bk->hash[i]) != tag)
+				continue;
+			r = key_matches(c, o, key, hit);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+/* Smallest index holding n entries at most half full. */
+static uint32_t log2_for(uint64_t n)
+{
+	uint32_t log2 = SC_INDEX_MIN_LOG2;
+
+	while (log2 < SC_INDEX_MAX_LOG2 && (SC_BUCKET_SLOTS << log2) < 2 * n)
+		log2++;
+	return log2;
+}
+
+/* Put an entry into a fresh index (no tombstones, no duplicates): the first empty slot on its path. */
+static void place(struct index_view *v, uint32_t tag, uint32_t units)
+{
+	for (uint64_t b = tag & v->mask;; b = (b + 1) & v->mask) {
+		struct sc_bucket *bk = &v->buckets[b];
+
+		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+			if (bk->off[i] == SC_SLOT_EMPTY) {
+				bk->hash[i] = tag;
+				bk->off[i] = units;
+				return;
+			}
+		}
+	}
+}
+
+static void retire_index(sc_cache *c, struct sc_part *p, struct index_view *old)
+{
+	uint64_t boff = old->idx->block_off;
+
+	/* A corrupt block_off leaks the old index rather than freeing something else. */
+	if (sc_block_check(c, boff) && (sc_blk_at(c, boff)->flags & SC_BLK_KIND_MASK) == SC_BLK_INDEX)
+		sc_limbo_retire(c, p, boff);
+}
+
+static uint64_t count_live(const struct index_view *v)
+{
+	uint64_t live = 0;
+
+	for (uint64_t b = 0; b <= v->mask; b++)
+		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++)
+			live += v->buckets[b].off[i] > SC_SLOT_TOMB;
+	return live;
+}
+
+/*
+ * Build an index sized for the live entries of the current one plus one,
+ * holding them, publish it, and retire the old one. Readers still in the
+ * old index finish there; it stays intact until they have all left. The
+ * entries are counted, not taken from the counter, so that a wrong counter
+ * cannot make the new index too small to hold them.
+ */
+static int rebuild(sc_cache *c, struct sc_part *p)
+{
+	struct index_view old, fresh;
+	int has_old = view_index(c, p->index_off, &old);
+	uint64_t live = has_old == 1 ? count_live(&old) : 0;
+	uint32_t log2 = log2_for(live + 1);
+	uint64_t len = sizeof(struct sc_blk) + 63 + index_bytes(log2);
+	uint64_t boff, ioff;
+	int err;
+
+	if (has_old < 0)
+		return has_old;
+	if (live >= (SC_BUCKET_SLOTS << log2) * FILL_NUM / FILL_DEN)
+		return sc_fail(-ENOSPC, "cache \"%s\": partition %u holds as many keys as an index can",
+			       c->name, sc_part_index(c, p));
+	err = sc_block_alloc(c, p, (uint32_t)len, SC_BLK_INDEX, &boff);
+	if (err)
+		return err;
+	ioff = sc_align_up(boff + sizeof(struct sc_blk), 64);
+	fresh.idx = (struct sc_index *)sc_seg_at(&c->seg, ioff);
+	memset(fresh.idx, 0, index_bytes(log2));
+	fresh.buckets = (struct sc_bucket *)(fresh.idx + 1);
+	fresh.mask = (1ull << log2) - 1;
+	fresh.idx->magic = SC_INDEX_MAGIC;
+	fresh.idx->log2_buckets = log2;
+	fresh.idx->block_off = boff;
+	fresh.idx->live = live;
+	for (uint64_t b = 0; has_old && b <= old.mask; b++)
+		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++)
+			if (old.buckets[b].off[i] > SC_SLOT_TOMB)
+				place(&fresh, old.buckets[b].hash[i], old.buckets[b].off[i]);
+	/* The exchange is a full barrier: the new index is complete before anyone can load it. */
+	sc_xchg(&p->index_off, ioff);
+	if (has_old)
+		retire_index(c, p, &old);
+	return 0;
+}
+
+static int needs_room(const struct index_view *v)
+{
+	uint64_t slots = (v->mask + 1) * SC_BUCKET_SLOTS;
+
+	return (v->idx->live + v->idx->tombs + 1) * FILL_DEN > slots * FILL_NUM;
+}
+
+/* The index, grown (or cleaned of tombstones) if one more entry would fill it past 13/16. */
+static int writable_index(sc_cache *c, struct sc_part *p, struct index_view *v)
+{
+	int r = view_index(c, p->index_off, v);
+
+	if (r < 0)
+		return r;
+	if (r == 1 && !needs_room(v))
+		return 0;
+	r = rebuild(c, p);
+	if (r)
+		return r;
+	r = view_index(c, p->index_off, v);
+	return r < 0 ? r : 0;
+}
+
+int sc_index_upsert(sc_cache *c, struct sc_part *p, uint64_t hash, const sc_field *key, uint64_t rec_off,
+		    uint64_t *old_off)
+{
+	uint32_t tag = (uint32_t)hash, units = sc_to_units(rec_off);
+	struct sc_bucket *free_bk = NULL;
+	uint32_t free_i = 0;
+	struct index_view v;
+	struct sc_hit hit;
+	uint64_t b;
+	int r = writable_index(c, p, &v);
+
+	*old_off = 0;
+	if (r)
+		return r;
+	b = tag & v.mask;
+	for (uint64_t n = 0; n <= v.mask; n++, b = (b + 1) & v.mask) {
+		struct sc_bucket *bk = &v.buckets[b];
+
+		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+			uint32_t o = bk->off[i];
+
+			if (o <= SC_SLOT_TOMB && !free_bk) {
+				free_bk = bk;
+				free_i = i;
+			}
+			if (o == SC_SLOT_EMPTY)
+				goto insert;
+			if (o == SC_SLOT_TOMB || bk->hash[i] != tag)
+				continue;
+			r = key_matches(c, o, key, &hit);
+			if (r < 0)
+				return r;
+			if (r) {
+				sc_xchg(&bk->off[i], units);
+				*old_off = hit.rec_off;
+				return 0;
+			}
+		}
+	}
+insert:
+	/* needs_room() keeps an index from filling up; only a corrupt one has no free slot. */
+	if (!free_bk)
+		return sc_fail(-EUCLEAN, "cache \"%s\": partition %u's index has no free slot", c->name,
+			       sc_part_index(c, p));
+	if (free_bk->off[free_i] == SC_SLOT_TOMB)
+		v.idx->tombs--;
+	sc_write(&free_bk->hash[free_i], tag);
+	sc_publish(&free_bk->off[free_i], units);
+	v.idx->live++;
+	return 0;
+}
+
+/*
+ * After deletes: an index less than 1/16 full is rebuilt at half full,
+ * giving its memory back. The delete has happened either way, so a
+ * rebuild that fails (no memory for the smaller index) changes nothing.
+ */
+static void shrink_if_sparse(sc_cache *c, struct sc_part *p, const struct index_view *v)
+{
+	uint64_t slots = (v->mask + 1) * SC_BUCKET_SLOTS;
+
+	if (v->mask + 1 > (1u << SC_INDEX_MIN_LOG2) && v->idx->live * 16 < slots)
+		(void)rebuild(c, p);
+}
+
+int sc_index_remove(sc_cache *c, struct sc_part *p, uint64_t hash, const sc_field *key, uint64_t *old_off)
+{
+	uint32_t tag = (uint32_t)hash;
+	struct index_view v;
+	struct sc_hit hit;
+	uint64_t b;
+	int r = view_index(c, p->index_off, &v);
+
+	*old_off = 0;
+	if (r <= 0)
+		return r;
+	b = tag & v.mask;
+	for (uint64_t n = 0; n <= v.mask; n++, b = (b + 1) & v.mask) {
+		struct sc_bucket *bk = &v.buckets[b];
+
+		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+			uint32_t o = bk->off[i];
+
+			if (o == SC_SLOT_EMPTY)
+				return 0;
+			if (o == SC_SLOT_TOMB || bk->hash[i] != tag)
+				continue;
+			r = key_matches(c, o, key, &hit);
+			if (r < 0)
+				return r;
+			if (r) {
+				sc_xchg(&bk->off[i], SC_SLOT_TOMB);
+				v.idx->live--;
+				v.idx->tombs++;
+				*old_off = hit.rec_off;
+				shrink_if_sparse(c, p, &v);
+				return 0;
+			}
+		}
+	}
+	return 0;
+}
+
+int64_t sc_index_clear(sc_cache *c, struct sc_part *p)
+{
+	struct index_view v;
+	int64_t n = 0;
+	int r = view_index(c, p->index_off, &v);
+
+	if (r <= 0)
+		return r;
+	sc_xchg(&p->index_off, 0);
+	for (uint64_t b = 0; b <= v.mask; b++) {
+		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+			uint64_t off = sc_from_units(v.buckets[b].off[i]);
+
+			if (v.buckets[b].off[i] > SC_SLOT_TOMB && sc_block_check(c, off)) {
+				sc_limbo_retire(c, p, off);
+				n++;
+			}
+		}
+	}
+	retire_index(c, p, &v);
+	return n;
+}
+
+uint64_t sc_index_capacity(sc_cache *c, struct sc_part *p)
+{
+	struct index_view v;
+
+	return view_index(c, sc_consume(&p->index_off), &v) == 1 ? (v.mask + 1) * SC_BUCKET_SLOTS : 0;
+}

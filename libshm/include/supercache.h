@@ -1,0 +1,300 @@
+/* supercache.h — public API of libsupercache, a shared-memory tuple cache for co-located processes. */
+#ifndef SUPERCACHE_H
+#define SUPERCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(SC_BUILDING_LIBRARY)
+#define SC_EXPORT __attribute__((visibility("default")))
+#else
+#define SC_EXPORT
+#endif
+
+/*
+ * Conventions
+ *
+ * Every function returns 0 or a non-negative count on success and a negative
+ * errno on failure. sc_strerror() names an error code; sc_last_error() gives
+ * the detailed message of the calling thread's last failure ("tuple size is
+ * lower than key_pos (tuple has 2 fields, key_pos is 3)").
+ *
+ * Ownership: a handle (sc_cache *) belongs to the caller from sc_start() or
+ * sc_attach() until sc_stop(). Results copied out of shared memory
+ * (sc_tuples, sc_cache_stats) belong to the caller and are released with
+ * their _free function. Tuples passed in are only read during the call.
+ *
+ * A handle remembers the process that opened it: used in a child after
+ * fork() every call returns -ECHILD (sc_stop() then only releases the
+ * child's copy). A handle may be used by any number of threads at once.
+ */
+
+typedef struct sc_cache sc_cache;
+
+/* ETS table types. */
+enum sc_table_type {
+	SC_SET = 1,	      /* one tuple per key, put replaces */
+	SC_ORDERED_SET = 2,   /* not yet supported: -EOPNOTSUPP */
+	SC_BAG = 3,	      /* not yet supported: -EOPNOTSUPP */
+	SC_DUPLICATE_BAG = 4, /* not yet supported: -EOPNOTSUPP */
+};
+
+enum sc_field_type {
+	SC_FIELD_INT = 1,    /* int64_t in v.i */
+	SC_FIELD_DOUBLE = 2, /* double in v.d */
+	SC_FIELD_BYTES = 3,  /* len bytes at v.p (may contain NULs) */
+};
+
+/* One field of a tuple. Build them with sc_int(), sc_dbl(), sc_str(), sc_bytes(). */
+typedef struct sc_field {
+	uint32_t type; /* enum sc_field_type */
+	uint32_t len;  /* SC_FIELD_BYTES: length in bytes; others: 8 */
+	union {
+		int64_t i;
+		double d;
+		const void *p;
+	} v;
+} sc_field;
+
+/* A tuple: an ordered list of fields. */
+typedef struct sc_tuple {
+	uint32_t nfields;
+	const sc_field *fields;
+} sc_tuple;
+
+/* Largest field and tuple the cache stores. */
+#define SC_MAX_FIELDS	   65535u
+#define SC_MAX_FIELD_BYTES (1u << 30)
+
+static inline sc_field sc_int(int64_t i)
+{
+	sc_field f;
+	f.type = SC_FIELD_INT;
+	f.len = 8;
+	f.v.i = i;
+	return f;
+}
+
+static inline sc_field sc_dbl(double d)
+{
+	sc_field f;
+	f.type = SC_FIELD_DOUBLE;
+	f.len = 8;
+	f.v.d = d;
+	return f;
+}
+
+static inline sc_field sc_bytes(const void *p, uint32_t len)
+{
+	sc_field f;
+	f.type = SC_FIELD_BYTES;
+	f.len = len;
+	f.v.p = p;
+	return f;
+}
+
+/* A NUL-terminated string, stored without its NUL. */
+static inline sc_field sc_str(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return sc_bytes(s, (uint32_t)n);
+}
+
+/*
+ * SC_TUPLE(f...): a tuple built on the stack in one expression, valid until
+ * the end of the enclosing block (C) or full expression (C++):
+ *
+ *     sc_put(cache, SC_TUPLE(sc_str("user"), sc_int(1), sc_str("Alice")));
+ */
+#ifndef __cplusplus
+#define SC_TUPLE(...)                                                                           \
+	(&(const sc_tuple){ (uint32_t)(sizeof((sc_field[]){ __VA_ARGS__ }) / sizeof(sc_field)), \
+			    (const sc_field[]){ __VA_ARGS__ } })
+#endif
+
+/*
+ * Options of sc_start(). Zeroed fields take their defaults. Set sz to
+ * sizeof(sc_options) (SC_OPTIONS() does) so that later versions can grow
+ * the struct without breaking callers built against this one.
+ */
+typedef struct sc_options {
+	size_t sz;
+	uint32_t num_partition; /* default: online CPUs; at most 4096 */
+	uint32_t key_pos;	/* field holding the key; default 0 */
+	uint32_t partition_pos; /* field hashed to pick the partition; default 0 */
+	uint32_t table_type;	/* enum sc_table_type; default SC_SET */
+	uint64_t memory_limit;	/* bytes of shared memory, metadata included;
+				   default 1 GiB, at most 64 GiB */
+	uint32_t max_readers;	/* reader threads over all processes; default 1024 */
+	uint32_t reserved0;
+	const char *prefix; /* segment file prefix; default "supercache" */
+	const char *dir;    /* where segments live; default "/dev/shm" */
+} sc_options;
+
+#ifndef __cplusplus
+#define SC_OPTIONS(...) ((sc_options){ .sz = sizeof(sc_options), __VA_ARGS__ })
+#endif
+
+/* --- Lifecycle ---------------------------------------------------------- */
+
+/*
+ * Open the cache called name (letters, digits, '_' and '-'; at most 64
+ * bytes), creating it if it does not exist. The segment file is
+ * <dir>/<prefix>.<name>.seg, mode 0660, so every process of the creator's
+ * group can attach. An existing cache must have the configuration asked for:
+ * a different num_partition, key_pos, partition_pos or table_type fails with
+ * -EINVAL and a message naming the mismatch. A segment of another owner
+ * group, with other permissions, or of an incompatible build is refused
+ * (-EPERM, -EPROTO). opts may be NULL for all defaults.
+ */
+SC_EXPORT int sc_start(const char *name, const sc_options *opts, sc_cache **out);
+
+/*
+ * Attach to an existing cache, adopting its configuration. Only opts->prefix
+ * and opts->dir are read (opts may be NULL). -ENOENT if there is none.
+ */
+SC_EXPORT int sc_attach(const char *name, const sc_options *opts, sc_cache **out);
+
+/* 1 if a cache called name exists and can be attached, 0 if none exists. */
+SC_EXPORT int sc_started(const char *name, const sc_options *opts);
+
+/* Release the handle. The data stays in shared memory for other and later processes. */
+SC_EXPORT int sc_stop(sc_cache *cache);
+
+/*
+ * Remove the cache's segment. Processes still attached keep working on
+ * their mapping until they stop; a later sc_start() creates a new cache.
+ */
+SC_EXPORT int sc_destroy(const char *name, const sc_options *opts);
+
+/* The configuration the cache was created with (prefix and dir point into the handle). */
+SC_EXPORT int sc_config(sc_cache *cache, sc_options *out);
+
+/* --- Tuples -------------------------------------------------------------- */
+
+/* Store a tuple; in a set, it replaces the tuple with the same key. */
+SC_EXPORT int sc_put(sc_cache *cache, const sc_tuple *tuple);
+
+/*
+ * Store n tuples, taking each partition's lock once. Every tuple is
+ * validated before anything is written, so bad input writes nothing. On
+ * -ENOSPC the tuples of the partitions written so far stay stored.
+ */
+SC_EXPORT int sc_put_batch(sc_cache *cache, const sc_tuple *tuples, size_t n);
+
+/*
+ * Tuples copied out of shared memory. One allocation, owned by the caller,
+ * released with sc_tuples_free(). Byte fields are followed by a NUL that
+ * len does not count, so strings can be printed directly.
+ */
+typedef struct sc_tuples {
+	size_t count;
+	const sc_tuple *tuples;
+} sc_tuples;
+
+SC_EXPORT void sc_tuples_free(sc_tuples *tuples);
+
+/*
+ * The tuples whose key equals data's key field (the partition is picked from
+ * data's partition field). Returns how many were found; *out is NULL when
+ * none were, else holds them until sc_tuples_free().
+ */
+SC_EXPORT int sc_get(sc_cache *cache, const sc_tuple *data, sc_tuples **out);
+
+/* Delete the tuples whose key equals data's key field. Returns how many went. */
+SC_EXPORT int sc_delete(sc_cache *cache, const sc_tuple *data);
+
+/* Delete every tuple of every partition. */
+SC_EXPORT int sc_delete_all(sc_cache *cache);
+
+/* --- Zero-copy reads ------------------------------------------------------ */
+
+/*
+ * A read section. Inside it, tuples handed to a visitor point straight into
+ * shared memory and stay valid until the outermost sc_read_end(). Sections
+ * nest. They take no lock and make no system call; keep them short, since
+ * memory retired while a section is open cannot be reused until it ends.
+ */
+SC_EXPORT int sc_read_begin(sc_cache *cache);
+SC_EXPORT void sc_read_end(sc_cache *cache);
+
+/*
+ * Called for each tuple found. Return 0 to go on, anything else to stop;
+ * a negative value is handed back to the caller as the result.
+ */
+typedef int (*sc_visit_fn)(const sc_tuple *tuple, void *arg);
+
+/*
+ * Zero-copy sc_get: calls fn for each tuple whose key equals data's key,
+ * inside a read section (the caller's, if one is open; else one around the
+ * call). Returns the number of tuples visited, or fn's negative result.
+ */
+SC_EXPORT int sc_get_view(sc_cache *cache, const sc_tuple *data, sc_visit_fn fn, void *arg);
+
+/* --- Statistics ----------------------------------------------------------- */
+
+typedef struct sc_partition_stats {
+	uint64_t records;	 /* tuples stored */
+	uint64_t bytes;		 /* bytes of records stored, headers included */
+	uint64_t index_capacity; /* slots of the partition's index */
+	uint64_t puts;		 /* tuples written */
+	uint64_t gets;		 /* lookups */
+	uint64_t hits;		 /* lookups that found at least one tuple */
+	uint64_t deletes;	 /* tuples deleted */
+	uint64_t retired_bytes;	 /* replaced or deleted, waiting for readers to leave */
+} sc_partition_stats;
+
+typedef struct sc_cache_stats {
+	uint32_t num_partition;
+	uint32_t readers;		/* reader slots in use */
+	uint64_t memory_limit;		/* bytes the segment may use */
+	uint64_t memory_used;		/* bytes of shared memory backing the segment */
+	sc_partition_stats total;	/* sum over partitions */
+	sc_partition_stats *partitions; /* num_partition entries */
+} sc_cache_stats;
+
+/* A snapshot of the cache's counters, owned by the caller until sc_stats_free(). */
+SC_EXPORT int sc_stats(sc_cache *cache, sc_cache_stats **out);
+SC_EXPORT void sc_stats_free(sc_cache_stats *stats);
+
+/* --- Errors ---------------------------------------------------------------- */
+
+/* A short description of a (negative or positive) error code. Never NULL. */
+SC_EXPORT const char *sc_strerror(int err);
+
+/* The detailed message of the calling thread's last failed call, or "". */
+SC_EXPORT const char *sc_last_error(void);
+
+#ifdef __cplusplus
+} /* extern "C" */
+
+/*
+ * C++ has no compound literals; SC_TUPLE makes a temporary that converts to
+ * const sc_tuple * and lives until the end of the full expression.
+ */
+template <unsigned N> struct sc_tuple_literal {
+	sc_field fields[N];
+	sc_tuple tuple;
+	operator const sc_tuple *()
+	{
+		tuple.nfields = N;
+		tuple.fields = fields;
+		return &tuple;
+	}
+};
+
+template <typename... F> static inline sc_tuple_literal<sizeof...(F)> sc_make_tuple(F... f)
+{
+	return sc_tuple_literal<sizeof...(F)>{ { f... }, { 0, nullptr } };
+}
+
+#define SC_TUPLE(...) ((const sc_tuple *)sc_make_tuple(__VA_ARGS__))
+#endif
+
+#endif /* SUPERCACHE_H */

@@ -1,0 +1,258 @@
+/* layout.h — the shared-memory segment's format: every struct another process reads. */
+#ifndef SC_LAYOUT_H
+#define SC_LAYOUT_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/*
+ * A segment is one file in /dev/shm, mapped whole by every process:
+ *
+ *   [0, 4 KiB)          struct sc_seg_hdr
+ *   parts_off           num_partition x struct sc_part
+ *   slots_off           max_readers x struct sc_slot      (reader registry)
+ *   counters_off        max_readers x num_partition get/hit counters
+ *   heap_off            64 KiB pages handed out as spans, up to memory_limit
+ *
+ * Rules: fixed-width integers and offsets only (no pointers, bool, enum);
+ * offsets count bytes from the segment start except where a field says
+ * "units" (16-byte units, which is what lets an index slot hold a record
+ * offset in 32 bits and caps a segment at 64 GiB). Offset 0 is never a
+ * valid target. Every offset read from the segment is bounds-checked
+ * before use (sc_seg_span_ok()).
+ */
+
+#define SC_MAGIC       "SCACHE\0\x01"
+#define SC_ABI_VERSION 1u
+#define SC_READY       0x52454459u /* "REDY": written last when a segment is initialised */
+
+#define SC_UNIT_SHIFT  4u
+#define SC_UNIT	       (1u << SC_UNIT_SHIFT)
+#define SC_PAGE_SHIFT  16u
+#define SC_PAGE	       (1u << SC_PAGE_SHIFT) /* span granularity: 64 KiB */
+#define SC_SLAB	       (16u * SC_PAGE)	     /* a partition takes small blocks from 1 MiB slabs */
+#define SC_BACK_STEP   (8ull << 20)	     /* shared memory is backed 8 MiB at a time */
+#define SC_MAX_SEGMENT (1ull << 36)	     /* 2^32 units of 16 bytes */
+#define SC_MIN_HEAP    (4ull * SC_SLAB)
+
+/* Index slots: 0 is empty, 1 a tombstone (a deleted entry); else a record offset in units. */
+#define SC_SLOT_EMPTY	0u
+#define SC_SLOT_TOMB	1u
+#define SC_BUCKET_SLOTS 8u
+
+/* Block kinds and states, in struct sc_blk.flags. */
+#define SC_BLK_RECORD	  0x01u
+#define SC_BLK_INDEX	  0x02u
+#define SC_BLK_KIND_MASK  0x03u
+#define SC_BLK_LIVE	  0x04u
+#define SC_BLK_RETIRED	  0x08u
+#define SC_BLK_FREE	  0x0cu
+#define SC_BLK_STATE_MASK 0x0cu
+
+/* Size classes: 16..512 bytes in 16-byte steps, then four per doubling up to 64 KiB. */
+#define SC_NCLASSES  60u
+#define SC_CLS_SPAN  0xffu /* the block is a span of whole pages */
+#define SC_SMALL_MAX (64u * 1024u)
+
+/*
+ * Every block the heap hands out starts with this header: records, index
+ * tables, anything retired through RCU. Readers read len, hash, nfields and
+ * the fields after it; link and retire_epoch belong to the partition's
+ * writer, which threads retired and free blocks through them while readers
+ * may still be looking at the rest.
+ */
+struct sc_blk {
+	uint32_t len;	       /* bytes used, header included */
+	uint32_t csum;	       /* records: checksum of hash, nfields and the fields */
+	uint32_t hash;	       /* records: low 32 bits of the key's hash */
+	uint16_t nfields;      /* records: number of fields */
+	uint8_t cls;	       /* size class, or SC_CLS_SPAN */
+	uint8_t flags;	       /* SC_BLK_* kind | state */
+	uint64_t version;      /* records: partition sequence number of the write */
+	uint32_t link;	       /* writer-only: next block in limbo or free list (units) */
+	uint32_t retire_epoch; /* writer-only: low 32 bits of the epoch it was retired in */
+};
+
+/*
+ * A field inside a record: a 32-bit word (type in the low 2 bits, length
+ * above), then the payload, padded to 4 bytes. A bytes payload is always
+ * followed by at least one zero byte, so copies can be used as C strings.
+ */
+#define SC_FIELD_HDR	   4u
+#define SC_FIELD_TYPE_BITS 2u
+
+/* A free span, in its own first bytes. Free spans form an address-ordered list. */
+struct sc_span_free {
+	uint32_t magic; /* SC_SPAN_FREE_MAGIC */
+	uint32_t pages;
+	uint64_t next; /* byte offset of the next free span, 0 at the end */
+};
+#define SC_SPAN_FREE_MAGIC 0x46524545u /* "FREE" */
+
+/* A hash index: this header, 64-byte aligned inside its block, then 2^log2_buckets buckets. */
+struct sc_index {
+	uint32_t magic; /* SC_INDEX_MAGIC */
+	uint32_t log2_buckets;
+	uint64_t block_off; /* the block holding this index, for retirement */
+	uint64_t live;	    /* writer-only: entries */
+	uint64_t tombs;	    /* writer-only: tombstones */
+	uint64_t reserved[4];
+};
+#define SC_INDEX_MAGIC	  0x49445831u /* "IDX1" */
+#define SC_INDEX_MIN_LOG2 4u
+#define SC_INDEX_MAX_LOG2 25u /* an index block stays under 4 GiB */
+
+/*
+ * A bucket is one cache line: eight hash tags, then eight record offsets.
+ * A probe compares tags in one line before it touches any record.
+ */
+struct sc_bucket {
+	uint32_t hash[SC_BUCKET_SLOTS];
+	uint32_t off[SC_BUCKET_SLOTS];
+};
+
+/*
+ * One partition. The lock, what readers load, and what only the writer
+ * touches sit on separate cache lines so that readers never share a line
+ * with a writer's stores.
+ */
+struct sc_part {
+	/* line 0: the write lock, a process-shared robust mutex */
+	_Alignas(64) pthread_mutex_t lock;
+	uint32_t owner_died; /* times a writer died holding the lock */
+
+	/* line 1: loaded by readers */
+	_Alignas(64) uint64_t index_off; /* byte offset of the current struct sc_index */
+
+	/* lines 2..: the writer's, under the lock */
+	_Alignas(64) uint64_t seq; /* version of the last write */
+	uint64_t records;	   /* live tuples */
+	uint64_t bytes;		   /* bytes of live records */
+	uint64_t puts;
+	uint64_t deletes;
+	uint64_t slab_off; /* next free byte of the current slab */
+	uint64_t slab_end;
+	uint64_t limbo_bytes; /* retired, not yet reusable */
+	uint64_t limbo_count;
+	uint64_t limbo_advance_at; /* limbo_bytes at which to start the next grace period */
+	uint32_t limbo_head;	   /* oldest retired block (units), 0 when empty */
+	uint32_t limbo_tail;	   /* newest retired block (units) */
+	uint64_t gets_folded;	   /* counters of reader slots released since (atomic) */
+	uint64_t hits_folded;
+	uint32_t free_head[SC_NCLASSES]; /* free blocks by class (units) */
+};
+
+/*
+ * A reader slot: one per reader thread of any process, one cache line.
+ * Entering a read section stores the global epoch into epoch, leaving
+ * stores 0; only the owner thread writes epoch. Reclaimers read it, and
+ * release the slot once its owner is dead. owner changes only by
+ * compare-and-swap, and its generation grows with every change, so a
+ * release based on a stale look can never free a slot claimed since.
+ */
+struct sc_slot {
+	uint64_t epoch;	     /* 0 outside read sections, else the epoch seen on entry */
+	uint64_t owner;	     /* generation << 32 | pid (| SC_OWNER_RELEASING); 0 pid: free */
+	uint64_t start_time; /* owner's start time (clock ticks after boot), against pid reuse */
+	uint32_t tid;	     /* owner thread, for people reading stats */
+	uint32_t reserved0;
+	uint64_t reserved[4];
+};
+
+/* Owner word: generation in the high half; the low half is a pid, flagged while being released. */
+#define SC_OWNER_RELEASING 0x80000000u
+
+static inline uint32_t sc_owner_pid(uint64_t owner)
+{
+	return (uint32_t)owner & ~SC_OWNER_RELEASING;
+}
+
+static inline int sc_owner_releasing(uint64_t owner)
+{
+	return ((uint32_t)owner & SC_OWNER_RELEASING) != 0;
+}
+
+/* The next owner word after owner: generation + 1, low half as given. */
+static inline uint64_t sc_owner_next(uint64_t owner, uint32_t low)
+{
+	return ((owner >> 32) + 1) << 32 | low;
+}
+
+/* Per reader slot and partition: written only by the slot's owner. */
+struct sc_counter {
+	uint64_t gets;
+	uint64_t hits;
+};
+
+struct sc_seg_hdr {
+	/* line 0-1: identity and configuration, written once at creation */
+	char magic[8];
+	uint32_t abi_version;
+	uint32_t ready; /* SC_READY once initialised */
+	uint64_t layout_sig;
+	uint32_t num_partition;
+	uint32_t key_pos;
+	uint32_t partition_pos;
+	uint32_t table_type;
+	uint32_t max_readers;
+	uint64_t memory_limit; /* size of the file and of every mapping */
+	uint64_t parts_off;
+	uint64_t slots_off;
+	uint64_t counters_off;
+	uint64_t counters_stride; /* bytes between two slots' counter rows */
+	uint64_t heap_off;
+	uint64_t created_realtime_ns;
+	uint32_t creator_pid;
+
+	/* line 2: read by every reader entering a read section */
+	_Alignas(64) uint64_t gp_epoch; /* current grace-period epoch, starts at 1 */
+	uint64_t backed;		/* bytes of the file backed by fallocate (grows only) */
+
+	/* line 3: reclaimers only */
+	_Alignas(64) uint64_t gp_safe; /* blocks retired in epochs below this are unreachable */
+	uint32_t slots_hwm;	       /* slots at or above this index have never been used */
+
+	/* lines 4..: global span allocator, under alloc_lock */
+	_Alignas(64) pthread_mutex_t alloc_lock;
+	uint32_t alloc_owner_died;
+	uint64_t bump;	     /* first byte of the heap never handed out */
+	uint64_t free_spans; /* first free span (address-ordered), 0 when none */
+	uint64_t free_pages;
+};
+
+#define SC_HDR_SIZE 4096u
+
+_Static_assert(sizeof(struct sc_blk) == 32, "block header is 32 bytes");
+_Static_assert(sizeof(struct sc_bucket) == 64, "a bucket is one cache line");
+_Static_assert(sizeof(struct sc_index) == 64, "index header is one cache line");
+_Static_assert(sizeof(struct sc_slot) == 64, "a reader slot is one cache line");
+_Static_assert(offsetof(struct sc_part, index_off) == 64, "readers' line of a partition");
+_Static_assert(offsetof(struct sc_part, seq) == 128, "writer's lines of a partition");
+_Static_assert(offsetof(struct sc_seg_hdr, gp_epoch) == 128, "epoch line");
+_Static_assert(offsetof(struct sc_seg_hdr, gp_safe) == 192, "reclaimer line");
+_Static_assert(offsetof(struct sc_seg_hdr, alloc_lock) == 256, "allocator lines");
+_Static_assert(sizeof(struct sc_seg_hdr) <= SC_HDR_SIZE, "header fits its page");
+_Static_assert(sizeof(struct sc_part) % 64 == 0, "partitions are whole cache lines");
+_Static_assert(SC_SLAB % SC_PAGE == 0, "slabs are whole pages");
+
+/* Signature of this build's layout: sizes and offsets of every shared struct. */
+uint64_t sc_layout_signature(void);
+
+/* Round x up to a multiple of the power of two a. */
+static inline uint64_t sc_align_up(uint64_t x, uint64_t a)
+{
+	return (x + a - 1) & ~(a - 1);
+}
+
+static inline uint32_t sc_to_units(uint64_t off)
+{
+	return (uint32_t)(off >> SC_UNIT_SHIFT);
+}
+
+static inline uint64_t sc_from_units(uint32_t units)
+{
+	return (uint64_t)units << SC_UNIT_SHIFT;
+}
+
+#endif /* SC_LAYOUT_H */

@@ -1,0 +1,25 @@
+/* limbo.h — a partition's retired blocks, freed once every reader that could see them has left. */
+#ifndef SC_LIMBO_H
+#define SC_LIMBO_H
+
+#include "cache.h"
+
+/*
+ * A block replaced or deleted by a writer goes to the tail of its
+ * partition's limbo list, tagged with the epoch it was retired in; tags only
+ * grow along the list. Writers free from the head what has become safe, and
+ * start a grace period (sc_rcu_advance) once another LIMBO_STEP bytes have
+ * piled up: amortised, and never waiting for a reader. All under the
+ * partition lock.
+ */
+
+/* Retire the block at off, which the caller has just made unreachable. */
+void sc_limbo_retire(sc_cache *c, struct sc_part *p, uint64_t off);
+
+/* Free what is safe; start a grace period when enough has piled up. */
+void sc_limbo_reclaim(sc_cache *c, struct sc_part *p);
+
+/* Start a grace period now and free what it makes safe (when memory runs out). */
+void sc_limbo_reclaim_now(sc_cache *c, struct sc_part *p);
+
+#endif /* SC_LIMBO_H */

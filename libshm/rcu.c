@@ -1,0 +1,417 @@
+/* rcu.c — cross-process RCU: reader slot registry, dead-reader release, grace periods. */
+#include "rcu.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/membarrier.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+__thread struct sc_reader *sc_tls_readers __attribute__((tls_model("initial-exec")));
+bool sc_reader_fence;
+
+/* How this process orders readers' slot stores against reclaimers. */
+enum membarrier_mode {
+	MB_UNKNOWN,   /* not probed yet in this process */
+	MB_EXPEDITED, /* registered: GLOBAL_EXPEDITED IPIs our threads */
+	MB_GLOBAL,    /* only the slow GLOBAL command: our readers fence */
+	MB_NONE,      /* no membarrier: our readers fence, we cannot reclaim */
+};
+
+static pthread_mutex_t process_lock = PTHREAD_MUTEX_INITIALIZER;
+static enum membarrier_mode mb_mode;
+static uint32_t my_pid;
+static uint64_t my_start_time;
+static pthread_key_t readers_key;
+static bool readers_key_made;
+
+static int membarrier(int cmd)
+{
+	return (int)syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+/* Start time of pid in clock ticks after boot (field 22 of /proc/<pid>/stat). */
+static int proc_start_time(uint32_t pid, uint64_t *out)
+{
+	char path[64], buf[1024];
+	unsigned long long start;
+	const char *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return -EIO;
+	buf[n] = '\0';
+	/* The command name may hold spaces and parentheses: fields start after the last ')'. */
+	p = strrchr(buf, ')');
+	if (!p)
+		return -EIO;
+	p++;
+	for (int field = 3; field < 22; field++) {
+		p = strchr(p + 1, ' ');
+		if (!p)
+			return -EIO;
+	}
+	if (sscanf(p, " %llu", &start) != 1)
+		return -EIO;
+	*out = start;
+	return 0;
+}
+
+static void release_thread_readers(void *head);
+
+int sc_rcu_process_init(void)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&process_lock);
+	if (!readers_key_made) {
+		err = pthread_key_create(&readers_key, release_thread_readers);
+		readers_key_made = err == 0;
+	}
+	if (!err && mb_mode == MB_UNKNOWN) {
+		int cmds = membarrier(MEMBARRIER_CMD_QUERY);
+
+		my_pid = (uint32_t)getpid();
+		if (proc_start_time(my_pid, &my_start_time))
+			my_start_time = 0;
+		if (cmds > 0 && (cmds & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) &&
+		    membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0)
+			mb_mode = MB_EXPEDITED;
+		else if (cmds > 0 && (cmds & MEMBARRIER_CMD_GLOBAL))
+			mb_mode = MB_GLOBAL;
+		else
+			mb_mode = MB_NONE;
+		sc_reader_fence = mb_mode != MB_EXPEDITED;
+	}
+	pthread_mutex_unlock(&process_lock);
+	if (err)
+		return sc_fail(-err, "pthread_key_create: %s", sc_strerror(err));
+	return 0;
+}
+
+void sc_rcu_after_fork_child(void)
+{
+	struct sc_reader *r = sc_tls_readers;
+
+	/* The child is a new process: new pid, start time, and no membarrier registration. */
+	pthread_mutex_init(&process_lock, NULL);
+	mb_mode = MB_UNKNOWN;
+	/* The forking thread's registrations are the parent's slots: forget, never release, them. */
+	while (r) {
+		struct sc_reader *next = r->next;
+		free(r);
+		r = next;
+	}
+	sc_tls_readers = NULL;
+	if (readers_key_made)
+		pthread_setspecific(readers_key, NULL);
+}
+
+/* Whether the owner recorded in a slot is gone (dead, or its pid now names another process). */
+static bool owner_dead(uint32_t pid, uint64_t start_time)
+{
+	uint64_t now;
+
+	if (pid == 0)
+		return false;
+	if (kill((pid_t)pid, 0) && errno == ESRCH)
+		return true;
+	if (start_time == 0 || proc_start_time(pid, &now))
+		return false;
+	return now != start_time;
+}
+
+/*
+ * Release slot idx, whose owner word was seen as seen. Whoever wins the
+ * compare-and-swap to "releasing by me" does the work; everyone else
+ * backs off. Counters are moved with exchanges so that a count is folded
+ * into the partition's totals exactly once.
+ */
+static void release_slot(sc_cache *c, uint32_t idx, uint64_t seen)
+{
+	struct sc_slot *s = sc_slot_at(c, idx);
+	struct sc_counter *row = sc_counter_row(c, idx);
+	uint64_t releasing = sc_owner_next(seen, SC_OWNER_RELEASING | my_pid);
+
+	if (sc_cmpxchg(&s->owner, seen, releasing) != seen)
+		return;
+	for (uint32_t p = 0; p < c->seg.cfg.num_partition; p++) {
+		struct sc_part *part = sc_part_at(c, p);
+		uint64_t gets = sc_xchg(&row[p].gets, 0);
+		uint64_t hits = sc_xchg(&row[p].hits, 0);
+
+		if (gets)
+			sc_add(&part->gets_folded, gets);
+		if (hits)
+			sc_add(&part->hits_folded, hits);
+	}
+	sc_write(&s->epoch, 0);
+	sc_write(&s->start_time, 0);
+	sc_write(&s->tid, 0);
+	sc_publish(&s->owner, sc_owner_next(releasing, 0));
+}
+
+/* Release slot idx if whoever owns or is releasing it is dead. */
+static bool release_if_dead(sc_cache *c, uint32_t idx)
+{
+	struct sc_slot *s = sc_slot_at(c, idx);
+	uint64_t owner = sc_read(&s->owner);
+	uint32_t pid = sc_owner_pid(owner);
+	uint64_t start = sc_owner_releasing(owner) ? 0 : sc_read(&s->start_time);
+
+	if (pid == 0 || pid == my_pid || !owner_dead(pid, start))
+		return false;
+	release_slot(c, idx, owner);
+	return true;
+}
+
+static int remember_owned(sc_cache *c, uint32_t idx)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&c->owned_lock);
+	if (c->n_owned == c->cap_owned) {
+		uint32_t cap = c->cap_owned ? 2 * c->cap_owned : 8;
+		uint32_t *v = realloc(c->owned, cap * sizeof(*v));
+		if (v) {
+			c->owned = v;
+			c->cap_owned = cap;
+		} else {
+			err = sc_fail(-ENOMEM, "out of memory registering a reader");
+		}
+	}
+	if (!err)
+		c->owned[c->n_owned++] = idx;
+	pthread_mutex_unlock(&c->owned_lock);
+	return err;
+}
+
+static void forget_owned(sc_cache *c, uint32_t idx)
+{
+	pthread_mutex_lock(&c->owned_lock);
+	for (uint32_t i = 0; i < c->n_owned; i++) {
+		if (c->owned[i] == idx) {
+			c->owned[i] = c->owned[--c->n_owned];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&c->owned_lock);
+}
+
+static int try_claim(sc_cache *c, uint32_t *out)
+{
+	struct sc_seg_hdr *h = sc_hdr(c);
+
+	for (uint32_t i = 0; i < c->seg.cfg.max_readers; i++) {
+		struct sc_slot *s = sc_slot_at(c, i);
+		uint64_t owner = sc_read(&s->owner);
+
+		if (sc_owner_pid(owner) != 0 || sc_owner_releasing(owner))
+			continue;
+		if (sc_cmpxchg(&s->owner, owner, sc_owner_next(owner, my_pid)) != owner)
+			continue;
+		sc_write(&s->start_time, my_start_time);
+		sc_write(&s->tid, (uint32_t)gettid());
+		sc_write(&s->epoch, 0);
+		sc_store_max(&h->slots_hwm, i + 1);
+		*out = i;
+		return 0;
+	}
+	return -EUSERS;
+}
+
+static int claim_slot(sc_cache *c, uint32_t *out)
+{
+	uint32_t hwm;
+	int err = try_claim(c, out);
+
+	if (err != -EUSERS)
+		return err;
+	/* Full: slots of processes that died outside a read section are still held. */
+	hwm = sc_read(&sc_hdr(c)->slots_hwm);
+	for (uint32_t i = 0; i < hwm && i < c->seg.cfg.max_readers; i++)
+		release_if_dead(c, i);
+	err = try_claim(c, out);
+	if (err)
+		return sc_fail(err, "all %u reader slots of cache \"%s\" are in use", c->seg.cfg.max_readers,
+			       c->name);
+	return 0;
+}
+
+static void release_reader_locked(sc_cache *c, void *arg)
+{
+	struct sc_reader *r = arg;
+	uint64_t owner = sc_read(&r->slot->owner);
+
+	if (sc_owner_pid(owner) == my_pid && !sc_owner_releasing(owner))
+		release_slot(c, r->slot_idx, owner);
+	forget_owned(c, r->slot_idx);
+}
+
+/*
+ * Thread exit: give back every slot this thread holds in caches still open.
+ * The list is read from the thread-local head, which is still valid while
+ * key destructors run; the key's value only makes the destructor run.
+ */
+static void release_thread_readers(void *unused)
+{
+	struct sc_reader *r = sc_tls_readers;
+
+	(void)unused;
+	while (r) {
+		struct sc_reader *next = r->next;
+		sc_registry_with(r->cache_id, release_reader_locked, r);
+		free(r);
+		r = next;
+	}
+	sc_tls_readers = NULL;
+}
+
+static void nothing(sc_cache *c, void *arg)
+{
+	(void)c;
+	(void)arg;
+}
+
+/* Drop this thread's registrations for handles that have stopped since. */
+static void prune_stopped(void)
+{
+	struct sc_reader **link = &sc_tls_readers;
+
+	while (*link) {
+		struct sc_reader *r = *link;
+		if (sc_registry_with(r->cache_id, nothing, NULL)) {
+			link = &r->next;
+		} else {
+			*link = r->next;
+			free(r);
+		}
+	}
+}
+
+int sc_reader_of_slow(sc_cache *c, struct sc_reader **out)
+{
+	struct sc_reader **link, *r;
+	uint32_t idx;
+	int err;
+
+	for (link = &sc_tls_readers; (r = *link); link = &r->next) {
+		if (r->cache_id == c->id) {
+			*link = r->next;
+			r->next = sc_tls_readers;
+			sc_tls_readers = r;
+			*out = r;
+			return 0;
+		}
+	}
+	prune_stopped();
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return sc_fail(-ENOMEM, "out of memory registering a reader");
+	err = claim_slot(c, &idx);
+	if (!err) {
+		err = remember_owned(c, idx);
+		if (err)
+			release_slot(c, idx, sc_read(&sc_slot_at(c, idx)->owner));
+	}
+	if (err) {
+		free(r);
+		return err;
+	}
+	r->cache_id = c->id;
+	r->slot = sc_slot_at(c, idx);
+	r->counters = sc_counter_row(c, idx);
+	r->slot_idx = idx;
+	r->next = sc_tls_readers;
+	sc_tls_readers = r;
+	pthread_setspecific(readers_key, r);
+	*out = r;
+	return 0;
+}
+
+void sc_rcu_release_owned(sc_cache *c)
+{
+	pthread_mutex_lock(&c->owned_lock);
+	for (uint32_t i = 0; i < c->n_owned; i++) {
+		uint32_t idx = c->owned[i];
+		uint64_t owner = sc_read(&sc_slot_at(c, idx)->owner);
+
+		if (sc_owner_pid(owner) == my_pid && !sc_owner_releasing(owner))
+			release_slot(c, idx, owner);
+	}
+	c->n_owned = 0;
+	pthread_mutex_unlock(&c->owned_lock);
+}
+
+static int order_readers(void)
+{
+	switch (mb_mode) {
+	case MB_EXPEDITED:
+		if (membarrier(MEMBARRIER_CMD_GLOBAL_EXPEDITED) == 0)
+			return 0;
+		break;
+	case MB_GLOBAL:
+		if (membarrier(MEMBARRIER_CMD_GLOBAL) == 0)
+			return 0;
+		break;
+	default:
+		break;
+	}
+	return sc_fail(-ENOSYS, "membarrier is unavailable: retired memory cannot be reclaimed");
+}
+
+int sc_rcu_advance(sc_cache *c)
+{
+	struct sc_seg_hdr *h = sc_hdr(c);
+	uint64_t prev_safe = sc_read(&h->gp_safe);
+	uint64_t min, hwm;
+	int err;
+
+	/* Readers entering from here on see the new epoch; uatomic_add_return is a full barrier. */
+	min = sc_add_return(&h->gp_epoch, 1);
+	err = order_readers();
+	if (err)
+		return err;
+	hwm = sc_read(&h->slots_hwm);
+	if (hwm > c->seg.cfg.max_readers)
+		hwm = c->seg.cfg.max_readers;
+	for (uint32_t i = 0; i < hwm; i++) {
+		uint64_t e = sc_read(&sc_slot_at(c, i)->epoch);
+
+		if (e == 0 || e >= min)
+			continue;
+		/* In the same read section since the last grace period: is it still alive? */
+		if (e <= prev_safe && release_if_dead(c, i))
+			continue;
+		min = e;
+	}
+#if !defined(__x86_64__) && !defined(__i386__)
+	/* Weak ordering: a reader's loads may complete after its slot store of 0 is seen. */
+	err = order_readers();
+	if (err)
+		return err;
+#endif
+	sc_store_max(&h->gp_safe, min);
+	return 0;
+}
+
+uint32_t sc_rcu_slots_in_use(const sc_cache *c)
+{
+	uint32_t n = 0, hwm = sc_read(&sc_hdr(c)->slots_hwm);
+
+	for (uint32_t i = 0; i < hwm && i < c->seg.cfg.max_readers; i++)
+		if (sc_owner_pid(sc_read(&sc_slot_at(c, i)->owner)) != 0)
+			n++;
+	return n;
+}

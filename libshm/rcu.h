@@ -1,0 +1,112 @@
+/* rcu.h — cross-process RCU: reader slots in the segment, read sections, grace periods. */
+#ifndef SC_RCU_H
+#define SC_RCU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cache.h"
+
+/*
+ * A thread's registration with one cache: its slot in the segment and its
+ * read-section nesting. Process-local, one per (thread, handle), kept in a
+ * thread-local most-recently-used list and released when the thread exits
+ * or the handle stops.
+ */
+struct sc_reader {
+	struct sc_reader *next;
+	uint64_t cache_id;
+	struct sc_slot *slot;
+	struct sc_counter *counters; /* this slot's row, one entry per partition */
+	uint32_t slot_idx;
+	uint32_t nest;
+};
+
+extern __thread struct sc_reader *sc_tls_readers __attribute__((tls_model("initial-exec")));
+
+/*
+ * True when this process could not register for expedited membarrier: its
+ * readers then pay a full fence on entry instead of relying on the
+ * reclaimer's membarrier to order their slot store.
+ */
+extern bool sc_reader_fence;
+
+int sc_reader_of_slow(sc_cache *c, struct sc_reader **out);
+
+/* This thread's reader of c, registering a slot on first use. No system call after that. */
+static inline int sc_reader_of(sc_cache *c, struct sc_reader **out)
+{
+	struct sc_reader *r = sc_tls_readers;
+
+	if (sc_likely(r && r->cache_id == c->id)) {
+		*out = r;
+		return 0;
+	}
+	return sc_reader_of_slow(c, out);
+}
+
+/*
+ * Enter a read section: publish the epoch we start in. A plain store to our
+ * own slot; the store may sit in the store buffer while we read, which is
+ * what the reclaimer's membarrier accounts for.
+ */
+static inline void sc_rcu_enter(const sc_cache *c, struct sc_reader *r)
+{
+	if (r->nest++ == 0) {
+		sc_write(&r->slot->epoch, sc_acquire(&sc_hdr(c)->gp_epoch));
+		if (sc_unlikely(sc_reader_fence))
+			sc_full_barrier();
+		else
+			sc_compiler_barrier();
+	}
+}
+
+static inline void sc_rcu_exit(struct sc_reader *r)
+{
+	if (--r->nest == 0) {
+		if (sc_unlikely(sc_reader_fence))
+			sc_full_barrier();
+		else
+			sc_compiler_barrier();
+		sc_write(&r->slot->epoch, 0);
+	}
+}
+
+/*
+ * The tag of a block being retired now: the current epoch, read after a
+ * full barrier so that the store which made the block unreachable is
+ * visible before the tag is taken.
+ */
+static inline uint32_t sc_rcu_retire_tag(const sc_cache *c)
+{
+	sc_full_barrier();
+	return (uint32_t)sc_read(&sc_hdr(c)->gp_epoch);
+}
+
+/* Whether blocks tagged tag can no longer be seen by any reader. */
+static inline bool sc_rcu_tag_safe(const sc_cache *c, uint32_t tag)
+{
+	return (int32_t)(tag - (uint32_t)sc_read(&sc_hdr(c)->gp_safe)) < 0;
+}
+
+/*
+ * Start a grace period and see how far every reader has come: bump the
+ * epoch, make readers' slot stores visible (membarrier), and raise gp_safe
+ * to the oldest epoch still in a read section. Never waits for a reader.
+ * Slots of dead readers holding back the epoch are released on the way.
+ */
+int sc_rcu_advance(sc_cache *c);
+
+/* Release every slot this process holds through c (sc_stop()). */
+void sc_rcu_release_owned(sc_cache *c);
+
+/* Process-wide set-up on attach (membarrier registration). */
+int sc_rcu_process_init(void);
+
+/* Reset process-local state in a forked child. */
+void sc_rcu_after_fork_child(void);
+
+/* Number of slots with an owner. */
+uint32_t sc_rcu_slots_in_use(const sc_cache *c);
+
+#endif /* SC_RCU_H */

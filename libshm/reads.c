@@ -1,0 +1,135 @@
+/* reads.c — sc_get, sc_get_view and read sections: lock-free, system-call-free lookups. */
+#include <stdlib.h>
+
+#include "hash_index.h"
+#include "rcu.h"
+#include "results.h"
+#include "tuple_codec.h"
+
+/* A view decodes into a stack array up to this many fields, into the heap beyond. */
+#define VIEW_STACK_FIELDS 16u
+
+SC_EXPORT int sc_read_begin(sc_cache *c)
+{
+	struct sc_reader *r;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_reader_of(c, &r);
+	if (err)
+		return err;
+	sc_rcu_enter(c, r);
+	return 0;
+}
+
+SC_EXPORT void sc_read_end(sc_cache *c)
+{
+	struct sc_reader *r;
+
+	/* Only a section this thread opened can be closed: anything else is ignored. */
+	if (sc_cache_check(c) == 0 && sc_reader_of(c, &r) == 0 && r->nest > 0)
+		sc_rcu_exit(r);
+}
+
+/* The per-slot counters are this thread's own: a plain increment, no atomic, no shared line. */
+static inline void count_lookup(struct sc_reader *r, uint32_t partition, int found)
+{
+	struct sc_counter *ctr = &r->counters[partition];
+
+	sc_write(&ctr->gets, sc_read(&ctr->gets) + 1);
+	if (found > 0)
+		sc_write(&ctr->hits, sc_read(&ctr->hits) + 1);
+}
+
+/* Check and route data, and get this thread's reader. */
+static int begin_lookup(sc_cache *c, const sc_tuple *data, struct sc_route *route, struct sc_reader **r)
+{
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_tuple_check_key(c, data);
+	if (!err)
+		err = sc_reader_of(c, r);
+	if (!err)
+		sc_tuple_route(c, data, route);
+	return err;
+}
+
+static int find(sc_cache *c, const sc_tuple *data, const struct sc_route *route, struct sc_hit *hit)
+{
+	return sc_index_find(c, sc_part_at(c, route->partition), route->key_hash,
+			     &data->fields[c->seg.cfg.key_pos], hit);
+}
+
+SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
+{
+	struct sc_route route;
+	struct sc_reader *r;
+	struct sc_hit hit;
+	int found, err;
+
+	if (!out)
+		return sc_fail(-EINVAL, "sc_get: out is NULL");
+	*out = NULL;
+	err = begin_lookup(c, data, &route, &r);
+	if (err)
+		return err;
+	sc_rcu_enter(c, r);
+	found = find(c, data, &route, &hit);
+	if (found == 1)
+		err = sc_results_copy_one(c, &hit, out);
+	count_lookup(r, route.partition, found);
+	sc_rcu_exit(r);
+	if (found < 0)
+		return found;
+	return err ? err : found;
+}
+
+static int visit(sc_cache *c, const struct sc_hit *hit, sc_visit_fn fn, void *arg)
+{
+	const struct sc_blk *rec = sc_blk_at(c, hit->rec_off);
+	uint16_t nfields = sc_read(&rec->nfields);
+	sc_field stack_fields[VIEW_STACK_FIELDS], *fields = stack_fields;
+	sc_tuple t;
+	int rv;
+
+	if (nfields > VIEW_STACK_FIELDS) {
+		fields = malloc(nfields * sizeof(*fields));
+		if (!fields)
+			return sc_fail(-ENOMEM, "out of memory viewing a tuple of %u fields", nfields);
+	}
+	if (nfields == 0 || sc_rec_decode((const uint8_t *)rec, hit->rec_len, nfields, fields)) {
+		rv = sc_fail(-EUCLEAN, "cache \"%s\": record at %llu is malformed", c->name,
+			     (unsigned long long)hit->rec_off);
+	} else {
+		t.nfields = nfields;
+		t.fields = fields;
+		rv = fn(&t, arg);
+	}
+	if (fields != stack_fields)
+		free(fields);
+	return rv;
+}
+
+SC_EXPORT int sc_get_view(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, void *arg)
+{
+	struct sc_route route;
+	struct sc_reader *r;
+	struct sc_hit hit;
+	int found, rv = 0;
+	int err = fn ? 0 : sc_fail(-EINVAL, "sc_get_view: visitor is NULL");
+
+	if (!err)
+		err = begin_lookup(c, data, &route, &r);
+	if (err)
+		return err;
+	sc_rcu_enter(c, r);
+	found = find(c, data, &route, &hit);
+	if (found == 1)
+		rv = visit(c, &hit, fn, arg);
+	count_lookup(r, route.partition, found);
+	sc_rcu_exit(r);
+	if (found < 0)
+		return found;
+	return rv < 0 ? rv : found;
+}

@@ -1,0 +1,486 @@
+/* segment.c — creating, validating, mapping and backing a cache's shared-memory segment. */
+#include "segment.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "error.h"
+#include "shm_mutex.h"
+#include "supercache.h"
+
+#define SEGMENT_MODE 0660
+
+static int check_component(const char *what, const char *s, size_t max)
+{
+	size_t n = 0;
+
+	if (!s)
+		return sc_fail(-EINVAL, "%s is NULL", what);
+	for (; s[n]; n++) {
+		char ch = s[n];
+		if (n >= max)
+			return sc_fail(-ENAMETOOLONG, "%s is longer than %zu bytes", what, max);
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '_' || ch == '-'))
+			return sc_fail(-EINVAL, "%s \"%s\" may hold only letters, digits, '_' and '-'", what,
+				       s);
+	}
+	if (n == 0)
+		return sc_fail(-EINVAL, "%s is empty", what);
+	return 0;
+}
+
+int sc_seg_path(char *buf, size_t size, const char *dir, const char *prefix, const char *name)
+{
+	int err, n;
+
+	err = check_component("cache name", name, SC_NAME_MAX);
+	if (err)
+		return err;
+	err = check_component("prefix", prefix, SC_PREFIX_MAX);
+	if (err)
+		return err;
+	if (!dir || dir[0] != '/')
+		return sc_fail(-EINVAL, "segment directory must be an absolute path");
+	n = snprintf(buf, size, "%s/%s.%s.seg", dir, prefix, name);
+	if (n < 0 || (size_t)n >= size)
+		return sc_fail(-ENAMETOOLONG, "segment path under %s is too long", dir);
+	return 0;
+}
+
+/* FNV-1a over the sizes and offsets that another build must agree on. */
+uint64_t sc_layout_signature(void)
+{
+	static const uint64_t items[] = {
+		sizeof(struct sc_seg_hdr),
+		offsetof(struct sc_seg_hdr, gp_epoch),
+		offsetof(struct sc_seg_hdr, gp_safe),
+		offsetof(struct sc_seg_hdr, alloc_lock),
+		offsetof(struct sc_seg_hdr, free_pages),
+		sizeof(struct sc_part),
+		offsetof(struct sc_part, index_off),
+		offsetof(struct sc_part, seq),
+		offsetof(struct sc_part, free_head),
+		sizeof(struct sc_slot),
+		sizeof(struct sc_counter),
+		sizeof(struct sc_blk),
+		offsetof(struct sc_blk, version),
+		sizeof(struct sc_index),
+		sizeof(struct sc_bucket),
+		sizeof(struct sc_span_free),
+		sizeof(pthread_mutex_t),
+		_Alignof(pthread_mutex_t),
+		sizeof(void *),
+		SC_UNIT,
+		SC_PAGE,
+		SC_SLAB,
+		SC_NCLASSES,
+		SC_BUCKET_SLOTS,
+		SC_FIELD_HDR,
+		__BYTE_ORDER__,
+	};
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < sizeof(items) / sizeof(items[0]); i++) {
+		h ^= items[i];
+		h *= 0x100000001b3ull;
+	}
+	return h;
+}
+
+static int geometry(const struct sc_config *cfg, struct sc_geometry *g)
+{
+	g->parts_off = SC_HDR_SIZE;
+	g->slots_off = sc_align_up(g->parts_off + (uint64_t)cfg->num_partition * sizeof(struct sc_part), 64);
+	g->counters_stride = sc_align_up((uint64_t)cfg->num_partition * sizeof(struct sc_counter), 64);
+	g->counters_off = g->slots_off + (uint64_t)cfg->max_readers * sizeof(struct sc_slot);
+	g->heap_off = sc_align_up(g->counters_off + (uint64_t)cfg->max_readers * g->counters_stride, SC_PAGE);
+	if (g->heap_off + SC_MIN_HEAP > cfg->memory_limit)
+		return sc_fail(-EINVAL,
+			       "memory_limit of %llu bytes is too small: %u partitions and %u readers "
+			       "take %llu bytes of metadata, and the heap needs %llu more",
+			       (unsigned long long)cfg->memory_limit, cfg->num_partition, cfg->max_readers,
+			       (unsigned long long)g->heap_off, (unsigned long long)SC_MIN_HEAP);
+	return 0;
+}
+
+static bool in_our_groups(gid_t gid)
+{
+	gid_t groups[256];
+	int n;
+
+	if (gid == getegid())
+		return true;
+	n = getgroups(sizeof(groups) / sizeof(groups[0]), groups);
+	for (int i = 0; i < n; i++)
+		if (groups[i] == gid)
+			return true;
+	return false;
+}
+
+/*
+ * /dev/shm is world-writable: refuse a file someone else planted under our
+ * name, or one whose permissions let anyone outside the group in.
+ */
+static int check_file(const struct sc_seg *seg, const struct stat *st)
+{
+	if (!S_ISREG(st->st_mode))
+		return sc_fail(-EPERM, "%s is not a regular file", seg->path);
+	if (st->st_nlink != 1)
+		return sc_fail(-EPERM, "%s has %lu hard links; a segment has one", seg->path,
+			       (unsigned long)st->st_nlink);
+	if ((st->st_mode & 07777) != SEGMENT_MODE)
+		return sc_fail(-EPERM, "%s has mode %04o; a segment must have mode %04o", seg->path,
+			       (unsigned)(st->st_mode & 07777), SEGMENT_MODE);
+	if (st->st_uid != geteuid() && st->st_uid != 0 && !in_our_groups(st->st_gid))
+		return sc_fail(-EPERM,
+			       "%s belongs to uid %u, group %u: neither us, root, nor a group of ours",
+			       seg->path, (unsigned)st->st_uid, (unsigned)st->st_gid);
+	return 0;
+}
+
+static int map_segment(struct sc_seg *seg)
+{
+	void *p = mmap(NULL, seg->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, seg->fd, 0);
+
+	if (p == MAP_FAILED)
+		return sc_fail(-errno, "cannot map %s (%llu bytes): %s", seg->path,
+			       (unsigned long long)seg->map_len, sc_strerror(errno));
+	seg->base = p;
+	return 0;
+}
+
+static int back_range(struct sc_seg *seg, uint64_t from, uint64_t to)
+{
+	int err;
+
+	if (to <= from)
+		return 0;
+	do
+		err = fallocate(seg->fd, 0, (off_t)from, (off_t)(to - from)) ? errno : 0;
+	while (err == EINTR);
+	if (err == ENOSPC)
+		return sc_fail(-ENOSPC, "no room in %s for %llu more bytes of the segment", seg->path,
+			       (unsigned long long)(to - from));
+	if (err)
+		return sc_fail(-err, "cannot back %s with memory: %s", seg->path, sc_strerror(err));
+	return 0;
+}
+
+int sc_seg_back(struct sc_seg *seg, uint64_t end)
+{
+	struct sc_seg_hdr *h = sc_seg_hdr(seg);
+	uint64_t backed = sc_read(&h->backed);
+	uint64_t target;
+	int err;
+
+	if (end <= backed)
+		return 0;
+	if (end > seg->map_len)
+		return sc_fail(-ENOSPC, "memory_limit of %llu bytes reached",
+			       (unsigned long long)seg->map_len);
+	target = sc_align_up(end, SC_BACK_STEP);
+	if (target > seg->map_len)
+		target = seg->map_len;
+	err = back_range(seg, backed, target);
+	if (err)
+		return err;
+	sc_publish(&h->backed, target);
+	return 0;
+}
+
+bool sc_seg_span_ok_slow(struct sc_seg *seg, uint64_t off, uint64_t len)
+{
+	uint64_t backed = sc_read(&sc_seg_hdr(seg)->backed);
+
+	if (backed > seg->map_len)
+		backed = seg->map_len;
+	if (backed > sc_read(&seg->backed_seen))
+		sc_write(&seg->backed_seen, backed);
+	return off >= seg->geo.heap_off && off + len >= off && off + len <= backed;
+}
+
+static uint64_t realtime_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Lay out a new segment in the (empty or abandoned) file. The caller holds the file lock. */
+static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
+{
+	struct sc_seg_hdr *h;
+	int err;
+
+	err = geometry(cfg, &seg->geo);
+	if (err)
+		return err;
+	seg->cfg = *cfg;
+	seg->map_len = cfg->memory_limit;
+	if (ftruncate(seg->fd, 0) || ftruncate(seg->fd, (off_t)seg->map_len))
+		return sc_fail(-errno, "cannot size %s: %s", seg->path, sc_strerror(errno));
+	err = back_range(seg, 0, seg->geo.heap_off);
+	if (err)
+		return err;
+	err = map_segment(seg);
+	if (err)
+		return err;
+
+	h = sc_seg_hdr(seg);
+	memcpy(h->magic, SC_MAGIC, sizeof(h->magic));
+	h->abi_version = SC_ABI_VERSION;
+	h->layout_sig = sc_layout_signature();
+	h->num_partition = cfg->num_partition;
+	h->key_pos = cfg->key_pos;
+	h->partition_pos = cfg->partition_pos;
+	h->table_type = cfg->table_type;
+	h->max_readers = cfg->max_readers;
+	h->memory_limit = cfg->memory_limit;
+	h->parts_off = seg->geo.parts_off;
+	h->slots_off = seg->geo.slots_off;
+	h->counters_off = seg->geo.counters_off;
+	h->counters_stride = seg->geo.counters_stride;
+	h->heap_off = seg->geo.heap_off;
+	h->created_realtime_ns = realtime_ns();
+	h->creator_pid = (uint32_t)getpid();
+	h->gp_epoch = 1;
+	h->gp_safe = 1;
+	h->backed = seg->geo.heap_off;
+	h->bump = seg->geo.heap_off;
+	err = sc_shm_mutex_init(&h->alloc_lock);
+	for (uint32_t i = 0; !err && i < cfg->num_partition; i++) {
+		struct sc_part *p = (struct sc_part *)(seg->base + seg->geo.parts_off) + i;
+		err = sc_shm_mutex_init(&p->lock);
+	}
+	if (err)
+		return err;
+	seg->backed_seen = seg->geo.heap_off;
+	sc_publish(&h->ready, SC_READY);
+	return 0;
+}
+
+static const char *table_type_name(uint32_t t)
+{
+	switch (t) {
+	case SC_SET:
+		return "set";
+	case SC_ORDERED_SET:
+		return "ordered_set";
+	case SC_BAG:
+		return "bag";
+	case SC_DUPLICATE_BAG:
+		return "duplicate_bag";
+	default:
+		return "unknown";
+	}
+}
+
+static int compare_config(const struct sc_seg *seg, const struct sc_config *want)
+{
+	const struct sc_config *have = &seg->cfg;
+
+	if (want->num_partition != have->num_partition)
+		return sc_fail(-EINVAL, "Partition count mismatch: %s has num_partition %u, asked for %u",
+			       seg->path, have->num_partition, want->num_partition);
+	if (want->key_pos != have->key_pos)
+		return sc_fail(-EINVAL, "key_pos mismatch: %s has key_pos %u, asked for %u", seg->path,
+			       have->key_pos, want->key_pos);
+	if (want->partition_pos != have->partition_pos)
+		return sc_fail(-EINVAL, "partition_pos mismatch: %s has partition_pos %u, asked for %u",
+			       seg->path, have->partition_pos, want->partition_pos);
+	if (want->table_type != have->table_type)
+		return sc_fail(-EINVAL, "table_type mismatch: %s is a %s table, asked for %s", seg->path,
+			       table_type_name(have->table_type), table_type_name(want->table_type));
+	return 0;
+}
+
+/*
+ * Read the header of an initialised segment through the file (not yet
+ * mapped: its size comes from the header) and check everything a mapping
+ * will rely on.
+ */
+static int read_header(struct sc_seg *seg, const struct stat *st)
+{
+	struct sc_seg_hdr h;
+	struct sc_config cfg;
+	struct sc_geometry geo;
+	ssize_t n;
+	int err;
+
+	n = pread(seg->fd, &h, sizeof(h), 0);
+	if (n < 0)
+		return sc_fail(-errno, "cannot read %s: %s", seg->path, sc_strerror(errno));
+	if ((size_t)n < sizeof(h) || memcmp(h.magic, SC_MAGIC, sizeof(h.magic)) != 0)
+		return sc_fail(-EPROTO, "%s is not a supercache segment", seg->path);
+	if (h.abi_version != SC_ABI_VERSION)
+		return sc_fail(-EPROTO, "%s has ABI version %u; this library speaks %u", seg->path,
+			       h.abi_version, SC_ABI_VERSION);
+	if (h.layout_sig != sc_layout_signature())
+		return sc_fail(-EPROTO, "%s was made by a build with another memory layout", seg->path);
+
+	cfg = (struct sc_config){ h.num_partition, h.key_pos,	  h.partition_pos,
+				  h.table_type,	   h.max_readers, h.memory_limit };
+	if (cfg.num_partition == 0 || cfg.num_partition > SC_MAX_PARTITIONS || cfg.max_readers == 0 ||
+	    cfg.max_readers > SC_MAX_READERS || cfg.memory_limit > SC_MAX_SEGMENT ||
+	    cfg.memory_limit % SC_PAGE != 0 || cfg.memory_limit != (uint64_t)st->st_size ||
+	    cfg.table_type < SC_SET || cfg.table_type > SC_DUPLICATE_BAG)
+		return sc_fail(-EUCLEAN, "%s has a corrupt configuration", seg->path);
+	err = geometry(&cfg, &geo);
+	if (err)
+		return sc_fail(-EUCLEAN, "%s has a corrupt configuration", seg->path);
+	if (h.parts_off != geo.parts_off || h.slots_off != geo.slots_off ||
+	    h.counters_off != geo.counters_off || h.counters_stride != geo.counters_stride ||
+	    h.heap_off != geo.heap_off)
+		return sc_fail(-EUCLEAN, "%s has a corrupt region table", seg->path);
+	seg->cfg = cfg;
+	seg->geo = geo;
+	seg->map_len = cfg.memory_limit;
+	seg->backed_seen = geo.heap_off;
+	return 0;
+}
+
+static void unmap(struct sc_seg *seg)
+{
+	if (seg->base)
+		munmap(seg->base, seg->map_len);
+	seg->base = NULL;
+}
+
+void sc_seg_close(struct sc_seg *seg)
+{
+	unmap(seg);
+	if (seg->fd >= 0)
+		close(seg->fd);
+	seg->fd = -1;
+}
+
+static int lock_file(struct sc_seg *seg, int op)
+{
+	while (flock(seg->fd, op))
+		if (errno != EINTR)
+			return sc_fail(-errno, "cannot lock %s: %s", seg->path, sc_strerror(errno));
+	return 0;
+}
+
+/* We created the file: initialise it, or remove it again so that nobody finds half a segment. */
+static int create_segment(struct sc_seg *seg, const struct sc_config *cfg)
+{
+	int err;
+
+	if (fchmod(seg->fd, SEGMENT_MODE))
+		err = sc_fail(-errno, "cannot set the mode of %s: %s", seg->path, sc_strerror(errno));
+	else
+		err = lock_file(seg, LOCK_EX);
+	if (!err)
+		err = init_segment(seg, cfg);
+	if (err) {
+		unmap(seg);
+		unlink(seg->path);
+		return err;
+	}
+	flock(seg->fd, LOCK_UN);
+	return 0;
+}
+
+/* Whether our descriptor is still the file at seg->path (not removed or replaced meanwhile). */
+static bool still_linked(const struct sc_seg *seg)
+{
+	struct stat by_fd, by_path;
+
+	return fstat(seg->fd, &by_fd) == 0 && stat(seg->path, &by_path) == 0 &&
+	       by_fd.st_dev == by_path.st_dev && by_fd.st_ino == by_path.st_ino;
+}
+
+/*
+ * Someone else created the file. Its creator holds the file lock until the
+ * header is complete, so once we hold it a segment that is still not ready
+ * was abandoned by a creator that died; sc_start() takes it over.
+ */
+static int open_existing(struct sc_seg *seg, const struct sc_config *cfg, enum sc_seg_mode mode)
+{
+	struct stat st;
+	uint32_t ready;
+	int err;
+
+	if (fstat(seg->fd, &st))
+		return sc_fail(-errno, "cannot stat %s: %s", seg->path, sc_strerror(errno));
+	err = check_file(seg, &st);
+	if (err)
+		return err;
+	err = lock_file(seg, LOCK_EX);
+	if (err)
+		return err;
+	if (!still_linked(seg)) {
+		err = -EAGAIN;
+		goto out;
+	}
+	if (pread(seg->fd, &ready, sizeof(ready), offsetof(struct sc_seg_hdr, ready)) != sizeof(ready) ||
+	    ready != SC_READY) {
+		if (mode == SC_SEG_ATTACH)
+			err = sc_fail(-ENOENT, "%s was never completed: its creator died", seg->path);
+		else
+			err = init_segment(seg, cfg);
+		goto out;
+	}
+	if (fstat(seg->fd, &st))
+		err = sc_fail(-errno, "cannot stat %s: %s", seg->path, sc_strerror(errno));
+	else
+		err = read_header(seg, &st);
+	if (!err && mode == SC_SEG_OPEN_OR_CREATE)
+		err = compare_config(seg, cfg);
+	if (!err)
+		err = map_segment(seg);
+out:
+	flock(seg->fd, LOCK_UN);
+	return err;
+}
+
+int sc_seg_open(struct sc_seg *seg, const struct sc_config *cfg, enum sc_seg_mode mode)
+{
+	const int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC;
+	int err;
+
+	seg->base = NULL;
+	seg->fd = -1;
+	if (mode == SC_SEG_OPEN_OR_CREATE) {
+		err = geometry(cfg, &seg->geo);
+		if (err)
+			return err;
+	}
+	/* Bounded: each turn loses a race with a concurrent creator or destroyer. */
+	for (int attempt = 0; attempt < 64; attempt++) {
+		if (mode == SC_SEG_OPEN_OR_CREATE) {
+			seg->fd = open(seg->path, flags | O_CREAT | O_EXCL, SEGMENT_MODE);
+			if (seg->fd >= 0) {
+				err = create_segment(seg, cfg);
+				goto out;
+			}
+			if (errno != EEXIST)
+				return sc_fail(-errno, "cannot create %s: %s", seg->path, sc_strerror(errno));
+		}
+		seg->fd = open(seg->path, flags);
+		if (seg->fd >= 0) {
+			err = open_existing(seg, cfg, mode);
+			if (err != -EAGAIN)
+				goto out;
+			sc_seg_close(seg);
+			continue;
+		}
+		if (errno != ENOENT || mode != SC_SEG_OPEN_OR_CREATE)
+			return sc_fail(-errno, "cannot open %s: %s", seg->path, sc_strerror(errno));
+	}
+	return sc_fail(-EAGAIN, "%s keeps appearing and disappearing", seg->path);
+out:
+	if (err)
+		sc_seg_close(seg);
+	return err;
+}

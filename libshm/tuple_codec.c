@@ -1,0 +1,202 @@
+/* tuple_codec.c — tuples in and out of records: validation, hashing, encoding, bounded decoding. */
+#include "tuple_codec.h"
+
+#include <string.h>
+
+#define XXH_INLINE_ALL
+#include <xxhash.h>
+
+/* Bytes a field takes in a record: its header and payload, a bytes payload NUL-padded to 4. */
+static uint64_t field_size(const sc_field *f)
+{
+	if (f->type == SC_FIELD_BYTES)
+		return SC_FIELD_HDR + sc_align_up((uint64_t)f->len + 1, 4);
+	return SC_FIELD_HDR + 8;
+}
+
+static int check_field(const sc_field *f, uint32_t i)
+{
+	switch (f->type) {
+	case SC_FIELD_INT:
+	case SC_FIELD_DOUBLE:
+		return 0;
+	case SC_FIELD_BYTES:
+		if (f->len > SC_MAX_FIELD_BYTES)
+			return sc_fail(-E2BIG, "field %u has %u bytes; a field holds at most %u", i, f->len,
+				       SC_MAX_FIELD_BYTES);
+		if (f->len && !f->v.p)
+			return sc_fail(-EINVAL, "field %u has %u bytes at a NULL pointer", i, f->len);
+		return 0;
+	default:
+		return sc_fail(-EINVAL, "field %u has unknown type %u", i, f->type);
+	}
+}
+
+static int check_shape(const sc_cache *c, const sc_tuple *t)
+{
+	if (!t)
+		return sc_fail(-EINVAL, "tuple is NULL");
+	if (t->nfields == 0 || t->nfields > SC_MAX_FIELDS)
+		return sc_fail(-EINVAL, "tuple has %u fields; a tuple has 1 to %u", t->nfields,
+			       SC_MAX_FIELDS);
+	if (!t->fields)
+		return sc_fail(-EINVAL, "tuple has %u fields at a NULL pointer", t->nfields);
+	if (t->nfields <= c->seg.cfg.key_pos)
+		return sc_fail(-EINVAL,
+			       "tuple size is lower than key_pos (tuple has %u fields, key_pos is %u)",
+			       t->nfields, c->seg.cfg.key_pos);
+	if (t->nfields <= c->seg.cfg.partition_pos)
+		return sc_fail(
+			-EINVAL,
+			"tuple size is lower than partition_pos (tuple has %u fields, partition_pos is %u)",
+			t->nfields, c->seg.cfg.partition_pos);
+	return 0;
+}
+
+int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, uint32_t *enc_len)
+{
+	uint64_t len = sizeof(struct sc_blk);
+	uint64_t room = c->seg.map_len - c->seg.geo.heap_off;
+	int err = check_shape(c, t);
+
+	if (err)
+		return err;
+	for (uint32_t i = 0; i < t->nfields; i++) {
+		err = check_field(&t->fields[i], i);
+		if (err)
+			return err;
+		len += field_size(&t->fields[i]);
+	}
+	if (len > UINT32_MAX - SC_PAGE || len > room)
+		return sc_fail(
+			-E2BIG, "tuple takes %llu bytes; cache \"%s\" holds records of at most %llu",
+			(unsigned long long)len, c->name,
+			(unsigned long long)(room < UINT32_MAX - SC_PAGE ? room : UINT32_MAX - SC_PAGE));
+	*enc_len = (uint32_t)len;
+	return 0;
+}
+
+int sc_tuple_check_key(const sc_cache *c, const sc_tuple *t)
+{
+	int err = check_shape(c, t);
+
+	if (!err)
+		err = check_field(&t->fields[c->seg.cfg.key_pos], c->seg.cfg.key_pos);
+	if (!err)
+		err = check_field(&t->fields[c->seg.cfg.partition_pos], c->seg.cfg.partition_pos);
+	return err;
+}
+
+/* Numbers hash their 8 bytes, bytes their contents; the type is the seed, so 1 and 1.0 differ. */
+uint64_t sc_field_hash(const sc_field *f)
+{
+	if (f->type == SC_FIELD_BYTES)
+		return XXH3_64bits_withSeed(f->v.p, f->len, SC_FIELD_BYTES);
+	return XXH3_64bits_withSeed(&f->v, 8, f->type);
+}
+
+void sc_tuple_route(const sc_cache *c, const sc_tuple *t, struct sc_route *r)
+{
+	uint32_t kp = c->seg.cfg.key_pos, pp = c->seg.cfg.partition_pos;
+	uint64_t ph;
+
+	r->key_hash = sc_field_hash(&t->fields[kp]);
+	ph = pp == kp ? r->key_hash : sc_field_hash(&t->fields[pp]);
+	/* High half picks the partition (multiply-shift), low half the bucket: independent bits. */
+	r->partition = (uint32_t)(((ph >> 32) * c->seg.cfg.num_partition) >> 32);
+}
+
+uint32_t sc_rec_checksum(const struct sc_blk *rec, uint32_t len)
+{
+	uint64_t seed = ((uint64_t)rec->hash << 16 | rec->nfields) ^ rec->version * 0x9e3779b97f4a7c15ull;
+
+	return (uint32_t)XXH3_64bits_withSeed(rec + 1, len - sizeof(*rec), seed);
+}
+
+void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32)
+{
+	uint8_t *p = (uint8_t *)(rec + 1);
+
+	for (uint32_t i = 0; i < t->nfields; i++) {
+		const sc_field *f = &t->fields[i];
+		uint32_t hdr = f->type | (f->type == SC_FIELD_BYTES ? f->len : 8u) << SC_FIELD_TYPE_BITS;
+
+		memcpy(p, &hdr, sizeof(hdr));
+		p += sizeof(hdr);
+		if (f->type == SC_FIELD_BYTES) {
+			uint32_t padded = (uint32_t)sc_align_up((uint64_t)f->len + 1, 4);
+
+			if (f->len)
+				memcpy(p, f->v.p, f->len);
+			memset(p + f->len, 0, padded - f->len);
+			p += padded;
+		} else {
+			memcpy(p, &f->v, 8);
+			p += 8;
+		}
+	}
+	rec->hash = hash32;
+	rec->nfields = (uint16_t)t->nfields;
+	rec->csum = sc_rec_checksum(rec, rec->len);
+}
+
+/*
+ * The field at *pos of a record of len bytes; advances *pos past it. The
+ * record may be shared memory another process scribbles on: each header is
+ * read once and everything is checked against len before use.
+ */
+static int next_field(const uint8_t *rec, uint32_t len, uint32_t *pos, sc_field *out)
+{
+	uint32_t hdr, flen, type, size;
+
+	if (len - *pos < SC_FIELD_HDR)
+		return -EUCLEAN;
+	memcpy(&hdr, rec + *pos, sizeof(hdr));
+	type = hdr & ((1u << SC_FIELD_TYPE_BITS) - 1);
+	flen = hdr >> SC_FIELD_TYPE_BITS;
+	if (type == SC_FIELD_BYTES)
+		size = (uint32_t)sc_align_up((uint64_t)flen + 1, 4);
+	else if ((type == SC_FIELD_INT || type == SC_FIELD_DOUBLE) && flen == 8)
+		size = 8;
+	else
+		return -EUCLEAN;
+	if (len - *pos - SC_FIELD_HDR < size)
+		return -EUCLEAN;
+	out->type = type;
+	out->len = flen;
+	if (type == SC_FIELD_BYTES)
+		out->v.p = rec + *pos + SC_FIELD_HDR;
+	else
+		memcpy(&out->v, rec + *pos + SC_FIELD_HDR, 8);
+	*pos += SC_FIELD_HDR + size;
+	return 0;
+}
+
+int sc_rec_decode(const uint8_t *rec, uint32_t len, uint32_t nfields, sc_field *out)
+{
+	uint32_t pos = sizeof(struct sc_blk);
+
+	if (len < pos)
+		return -EUCLEAN;
+	for (uint32_t i = 0; i < nfields; i++)
+		if (next_field(rec, len, &pos, &out[i]))
+			return -EUCLEAN;
+	return 0;
+}
+
+int sc_rec_key_equals(const uint8_t *rec, uint32_t len, uint32_t key_pos, const sc_field *key)
+{
+	uint32_t pos = sizeof(struct sc_blk);
+	sc_field f;
+
+	if (len < pos)
+		return -EUCLEAN;
+	for (uint32_t i = 0; i <= key_pos; i++)
+		if (next_field(rec, len, &pos, &f))
+			return -EUCLEAN;
+	if (f.type != key->type)
+		return 0;
+	if (f.type != SC_FIELD_BYTES)
+		return memcmp(&f.v, &key->v, 8) == 0;
+	return f.len == key->len && (f.len == 0 || memcmp(f.v.p, key->v.p, f.len) == 0);
+}

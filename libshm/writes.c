@@ -1,0 +1,197 @@
+/* writes.c — sc_put, sc_put_batch, sc_delete, sc_delete_all: everything that takes a partition lock. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "block_alloc.h"
+#include "hash_index.h"
+#include "limbo.h"
+#include "partition.h"
+#include "tuple_codec.h"
+
+/* A tuple ready to be written: checked, routed, its record size known. */
+struct pending_put {
+	const sc_tuple *tuple;
+	struct sc_route route;
+	uint32_t len;
+};
+
+static int put_once(sc_cache *c, struct sc_part *p, const struct pending_put *w)
+{
+	const sc_field *key = &w->tuple->fields[c->seg.cfg.key_pos];
+	uint64_t off, old;
+	struct sc_blk *rec;
+	int err = sc_block_alloc(c, p, w->len, SC_BLK_RECORD, &off);
+
+	if (err)
+		return err;
+	rec = sc_blk_at(c, off);
+	rec->version = ++p->seq;
+	sc_rec_encode(rec, w->tuple, (uint32_t)w->route.key_hash);
+	err = sc_index_upsert(c, p, w->route.key_hash, key, off, &old);
+	if (err) {
+		/* Never published: no reader can have it, so it is freed at once. */
+		sc_block_free(c, p, off);
+		return err;
+	}
+	if (old) {
+		p->bytes -= sc_block_size(sc_blk_at(c, old));
+		sc_limbo_retire(c, p, old);
+	} else {
+		p->records++;
+	}
+	p->bytes += sc_block_size(rec);
+	p->puts++;
+	return 0;
+}
+
+/* Out of memory: what readers have released since the last grace period may be enough. */
+static int put_locked(sc_cache *c, struct sc_part *p, const struct pending_put *w)
+{
+	int err = put_once(c, p, w);
+
+	if (err == -ENOSPC && p->limbo_head) {
+		sc_limbo_reclaim_now(c, p);
+		err = put_once(c, p, w);
+	}
+	return err;
+}
+
+static int prepare(sc_cache *c, const sc_tuple *t, struct pending_put *w)
+{
+	int err = sc_tuple_check_put(c, t, &w->len);
+
+	if (err)
+		return err;
+	w->tuple = t;
+	sc_tuple_route(c, t, &w->route);
+	return 0;
+}
+
+SC_EXPORT int sc_put(sc_cache *c, const sc_tuple *tuple)
+{
+	struct pending_put w;
+	struct sc_part *p;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = prepare(c, tuple, &w);
+	if (err)
+		return err;
+	p = sc_part_at(c, w.route.partition);
+	err = sc_part_lock(c, p);
+	if (err)
+		return err;
+	err = put_locked(c, p, &w);
+	sc_part_unlock(c, p);
+	return err;
+}
+
+/*
+ * Order the batch by partition (a counting sort) so that each partition's
+ * lock is taken once for all of its tuples.
+ */
+SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
+{
+	uint32_t nparts = c ? c->seg.cfg.num_partition : 0;
+	struct pending_put *w = NULL, **order = NULL;
+	size_t *start = NULL;
+	int err = sc_cache_check(c);
+
+	if (err)
+		return err;
+	if (n == 0)
+		return 0;
+	if (!tuples)
+		return sc_fail(-EINVAL, "batch of %zu tuples at a NULL pointer", n);
+	w = malloc(n * sizeof(*w));
+	order = malloc(n * sizeof(*order));
+	start = calloc(nparts + 1, sizeof(*start));
+	if (!w || !order || !start) {
+		err = sc_fail(-ENOMEM, "out of memory sorting a batch of %zu tuples", n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++) {
+		err = prepare(c, &tuples[i], &w[i]);
+		if (err) {
+			char why[200];
+
+			snprintf(why, sizeof(why), "%s", sc_last_error());
+			sc_fail(err, "batch tuple %zu: %s", i, why);
+			goto out;
+		}
+		start[w[i].route.partition + 1]++;
+	}
+	for (uint32_t p = 0; p < nparts; p++)
+		start[p + 1] += start[p];
+	for (size_t i = 0; i < n; i++)
+		order[start[w[i].route.partition]++] = &w[i];
+	/* start[p] now ends partition p's run; runs are consecutive from 0. */
+	for (size_t pi = 0, at = 0; pi < nparts && !err; pi++) {
+		struct sc_part *p = sc_part_at(c, (uint32_t)pi);
+
+		if (at == start[pi])
+			continue;
+		err = sc_part_lock(c, p);
+		if (err)
+			break;
+		for (; !err && at < start[pi]; at++)
+			err = put_locked(c, p, order[at]);
+		sc_part_unlock(c, p);
+	}
+out:
+	free(w);
+	free(order);
+	free(start);
+	return err;
+}
+
+SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)
+{
+	struct sc_route route;
+	struct sc_part *p;
+	uint64_t old;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_tuple_check_key(c, data);
+	if (err)
+		return err;
+	sc_tuple_route(c, data, &route);
+	p = sc_part_at(c, route.partition);
+	err = sc_part_lock(c, p);
+	if (err)
+		return err;
+	err = sc_index_remove(c, p, route.key_hash, &data->fields[c->seg.cfg.key_pos], &old);
+	if (!err && old) {
+		p->bytes -= sc_block_size(sc_blk_at(c, old));
+		p->records--;
+		p->deletes++;
+		sc_limbo_retire(c, p, old);
+	}
+	sc_part_unlock(c, p);
+	return err ? err : old != 0;
+}
+
+SC_EXPORT int sc_delete_all(sc_cache *c)
+{
+	int err = sc_cache_check(c);
+
+	for (uint32_t i = 0; !err && i < c->seg.cfg.num_partition; i++) {
+		struct sc_part *p = sc_part_at(c, i);
+		int64_t n;
+
+		err = sc_part_lock(c, p);
+		if (err)
+			break;
+		n = sc_index_clear(c, p);
+		if (n < 0) {
+			err = (int)n;
+		} else {
+			p->records = 0;
+			p->bytes = 0;
+			p->deletes += (uint64_t)n;
+		}
+		sc_part_unlock(c, p);
+	}
+	return err;
+}
