@@ -133,9 +133,6 @@ static int resolve_config(const sc_options *o, struct sc_config *cfg)
 			       "table_type %u is not one of SC_SET, SC_ORDERED_SET, SC_BAG, "
 			       "SC_DUPLICATE_BAG",
 			       cfg->table_type);
-	if (cfg->table_type != SC_SET)
-		return sc_fail(-EOPNOTSUPP, "table_type %u: only SC_SET is supported in this version",
-			       cfg->table_type);
 	if (cfg->max_readers > SC_MAX_READERS)
 		return sc_fail(-EINVAL, "max_readers %u is above the maximum of %u", cfg->max_readers,
 			       SC_MAX_READERS);

@@ -215,12 +215,32 @@ static uint64_t realtime_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+static const char *table_type_name(uint32_t t)
+{
+	switch (t) {
+	case SC_SET:
+		return "set";
+	case SC_ORDERED_SET:
+		return "ordered_set";
+	case SC_BAG:
+		return "bag";
+	case SC_DUPLICATE_BAG:
+		return "duplicate_bag";
+	default:
+		return "unknown";
+	}
+}
+
 /* Lay out a new segment in the (empty or abandoned) file. The caller holds the file lock. */
 static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 {
 	struct sc_seg_hdr *h;
 	int err;
 
+	/* Checked here, not with the other options, so that attaching reports a mismatch first. */
+	if (cfg->table_type != SC_SET)
+		return sc_fail(-EOPNOTSUPP, "cannot create a %s table: only set tables exist in this version",
+			       table_type_name(cfg->table_type));
 	err = geometry(cfg, &seg->geo);
 	if (err)
 		return err;
@@ -266,22 +286,6 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 	seg->backed_seen = seg->geo.heap_off;
 	sc_publish(&h->ready, SC_READY);
 	return 0;
-}
-
-static const char *table_type_name(uint32_t t)
-{
-	switch (t) {
-	case SC_SET:
-		return "set";
-	case SC_ORDERED_SET:
-		return "ordered_set";
-	case SC_BAG:
-		return "bag";
-	case SC_DUPLICATE_BAG:
-		return "duplicate_bag";
-	default:
-		return "unknown";
-	}
 }
 
 static int compare_config(const struct sc_seg *seg, const struct sc_config *want)

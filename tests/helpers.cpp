@@ -1,0 +1,116 @@
+// helpers.cpp — what the test suites share: unique cache names, handles that clean up, child processes.
+#include "helpers.hpp"
+
+#include <atomic>
+#include <cstdlib>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace sctest
+{
+
+std::string unique_name(const char *what)
+{
+	static std::atomic<unsigned> counter{ 0 };
+	return std::string("t-") + what + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+}
+
+sc_options options()
+{
+	sc_options o{};
+	o.sz = sizeof(o);
+	return o;
+}
+
+Cache::Cache(const std::string &name, const sc_options &opts) : cache_name(name), cache_opts(opts)
+{
+	err = sc_start(name.c_str(), &cache_opts, &handle);
+}
+
+Cache::Cache(const std::string &name) : Cache(name, options())
+{
+}
+
+Cache::~Cache()
+{
+	if (handle)
+		sc_stop(handle);
+	sc_destroy(cache_name.c_str(), &cache_opts);
+}
+
+int Cache::stop()
+{
+	int r = sc_stop(handle);
+	handle = nullptr;
+	return r;
+}
+
+pid_t spawn(const std::function<int()> &fn)
+{
+	pid_t pid = fork();
+	if (pid == 0) {
+		int code = fn();
+		// Skip atexit handlers and static destructors: they belong to the test runner.
+		_exit(code);
+	}
+	return pid;
+}
+
+int wait_child(pid_t pid)
+{
+	int status;
+	while (waitpid(pid, &status, 0) < 0)
+		if (errno != EINTR)
+			return -1;
+	if (WIFEXITED(status))
+		return WEXITSTATUS(status);
+	if (WIFSIGNALED(status))
+		return 128 + WTERMSIG(status);
+	return -1;
+}
+
+Pipe::Pipe()
+{
+	int fds[2];
+	if (pipe(fds) == 0) {
+		rd = fds[0];
+		wr = fds[1];
+	}
+}
+
+Pipe::~Pipe()
+{
+	if (rd >= 0)
+		close(rd);
+	if (wr >= 0)
+		close(wr);
+}
+
+void Pipe::send(char c) const
+{
+	while (write(wr, &c, 1) < 0 && errno == EINTR) {
+	}
+}
+
+char Pipe::recv() const
+{
+	char c = 0;
+	ssize_t n;
+	while ((n = read(rd, &c, 1)) < 0 && errno == EINTR) {
+	}
+	return n == 1 ? c : 0;
+}
+
+void *shared_anon(size_t bytes)
+{
+	void *p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	return p == MAP_FAILED ? nullptr : p;
+}
+
+std::string str_field(const sc_tuple &t, unsigned i)
+{
+	return std::string(static_cast<const char *>(t.fields[i].v.p), t.fields[i].len);
+}
+
+} // namespace sctest

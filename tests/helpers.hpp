@@ -1,0 +1,80 @@
+// helpers.hpp — what the test suites share: unique cache names, handles that clean up, child processes.
+#pragma once
+
+#include <supercache.h>
+
+#include <functional>
+#include <string>
+#include <sys/types.h>
+
+namespace sctest
+{
+
+// A cache name no other test (or earlier run) uses.
+std::string unique_name(const char *what);
+
+// Options with sz set, as SC_OPTIONS() does in C.
+sc_options options();
+
+// Start or attach a cache, destroying its segment when the test ends.
+class Cache
+{
+      public:
+	Cache(const std::string &name, const sc_options &opts);
+	explicit Cache(const std::string &name);
+	~Cache();
+	Cache(const Cache &) = delete;
+	Cache &operator=(const Cache &) = delete;
+
+	sc_cache *get() const
+	{
+		return handle;
+	}
+	operator sc_cache *() const
+	{
+		return handle;
+	}
+	const std::string &name() const
+	{
+		return cache_name;
+	}
+	sc_options opts() const
+	{
+		return cache_opts;
+	}
+	int start_error() const
+	{
+		return err;
+	}
+	// Stop the handle now (the segment is still destroyed at the end).
+	int stop();
+
+      private:
+	std::string cache_name;
+	sc_options cache_opts;
+	sc_cache *handle = nullptr;
+	int err = 0;
+};
+
+// Run fn in a child process; its return value is the child's exit code.
+pid_t spawn(const std::function<int()> &fn);
+
+// Wait for a child: its exit code, or 128 + signal if a signal ended it.
+int wait_child(pid_t pid);
+
+// A pipe for one-byte handshakes between processes (no sleeps).
+struct Pipe {
+	int rd = -1, wr = -1;
+	Pipe();
+	~Pipe();
+	void send(char c = 'x') const;
+	char recv() const; // blocks; returns 0 at end of file
+};
+
+// Shared anonymous memory visible to parent and children (for flags and counters).
+void *shared_anon(size_t bytes);
+
+// The single field of a one-tuple result, as a string.
+std::string str_field(const sc_tuple &t, unsigned i);
+
+} // namespace sctest

@@ -1,0 +1,92 @@
+/* internals.c — test-only access to a segment's internals, to corrupt and inspect it on purpose. */
+#include "internals.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <unistd.h>
+
+#include "libshm/cache.h"
+#include "libshm/tuple_codec.h"
+
+int sctest_tamper_header(const char *path, enum sctest_hdr_field field)
+{
+	static const size_t offsets[] = {
+		[SCTEST_HDR_MAGIC] = offsetof(struct sc_seg_hdr, magic),
+		[SCTEST_HDR_ABI] = offsetof(struct sc_seg_hdr, abi_version),
+		[SCTEST_HDR_LAYOUT_SIG] = offsetof(struct sc_seg_hdr, layout_sig),
+		[SCTEST_HDR_READY] = offsetof(struct sc_seg_hdr, ready),
+		[SCTEST_HDR_NUM_PARTITION] = offsetof(struct sc_seg_hdr, num_partition),
+	};
+	uint32_t garbage = 0x7badbeefu;
+	int fd = open(path, O_RDWR);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = pwrite(fd, &garbage, sizeof(garbage), (off_t)offsets[field]);
+	close(fd);
+	return n == sizeof(garbage) ? 0 : -EIO;
+}
+
+const char *sctest_path(sc_cache *c)
+{
+	return c->seg.path;
+}
+
+uint64_t sctest_index_off(sc_cache *c, uint32_t part)
+{
+	return sc_part_at(c, part)->index_off;
+}
+
+void sctest_set_index_off(sc_cache *c, uint32_t part, uint64_t off)
+{
+	sc_part_at(c, part)->index_off = off;
+}
+
+static uint32_t *first_entry(sc_cache *c, uint32_t part)
+{
+	struct sc_index *idx = (struct sc_index *)(c->seg.base + sc_part_at(c, part)->index_off);
+	struct sc_bucket *b = (struct sc_bucket *)(idx + 1);
+
+	for (uint64_t i = 0; i < (1ull << idx->log2_buckets); i++)
+		for (unsigned s = 0; s < SC_BUCKET_SLOTS; s++)
+			if (b[i].off[s] > SC_SLOT_TOMB)
+				return &b[i].off[s];
+	return NULL;
+}
+
+uint32_t sctest_redirect_first_entry(sc_cache *c, uint32_t part, uint32_t units)
+{
+	uint32_t *e = first_entry(c, part), old = *e;
+
+	*e = units;
+	return old;
+}
+
+void sctest_set_first_record_len(sc_cache *c, uint32_t part, uint32_t len)
+{
+	sc_blk_at(c, sc_from_units(*first_entry(c, part)))->len = len;
+}
+
+uint64_t sctest_heap_off(sc_cache *c)
+{
+	return c->seg.geo.heap_off;
+}
+
+uint64_t sctest_map_len(sc_cache *c)
+{
+	return c->seg.map_len;
+}
+
+uint32_t sctest_partition_of(sc_cache *c, const sc_tuple *t)
+{
+	struct sc_route r;
+
+	sc_tuple_route(c, t, &r);
+	return r.partition;
+}
+
+uint32_t sctest_record_header_size(void)
+{
+	return sizeof(struct sc_blk);
+}

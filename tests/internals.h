@@ -1,0 +1,53 @@
+/* internals.h — test-only access to a segment's internals, to corrupt and inspect it on purpose. */
+#ifndef SCTEST_INTERNALS_H
+#define SCTEST_INTERNALS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <supercache.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Fields of the segment header a test may overwrite in the file. */
+enum sctest_hdr_field {
+	SCTEST_HDR_MAGIC,
+	SCTEST_HDR_ABI,
+	SCTEST_HDR_LAYOUT_SIG,
+	SCTEST_HDR_READY,
+	SCTEST_HDR_NUM_PARTITION,
+};
+
+/* Overwrite a header field of the segment file at path with garbage. 0 or -errno. */
+int sctest_tamper_header(const char *path, enum sctest_hdr_field field);
+
+/* The segment file's path of an open cache. */
+const char *sctest_path(sc_cache *c);
+
+/* A partition's index offset: read, and overwrite. */
+uint64_t sctest_index_off(sc_cache *c, uint32_t part);
+void sctest_set_index_off(sc_cache *c, uint32_t part, uint64_t off);
+
+/* Point the first live index entry of a partition somewhere else; its old value. */
+uint32_t sctest_redirect_first_entry(sc_cache *c, uint32_t part, uint32_t units);
+
+/* Overwrite the length field of the record the first live entry of a partition names. */
+void sctest_set_first_record_len(sc_cache *c, uint32_t part, uint32_t len);
+
+/* The segment's heap start and size, for aiming corruption in and out of bounds. */
+uint64_t sctest_heap_off(sc_cache *c);
+uint64_t sctest_map_len(sc_cache *c);
+
+/* The partition a tuple goes to. */
+uint32_t sctest_partition_of(sc_cache *c, const sc_tuple *t);
+
+/* Records' bytes and header size, to reason about memory in tests. */
+uint32_t sctest_record_header_size(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SCTEST_INTERNALS_H */

@@ -1,0 +1,291 @@
+// test_multiprocess.cpp — several processes on one segment: concurrent readers and writers, restarts, kills.
+#include <catch2/catch.hpp>
+
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <map>
+#include <random>
+#include <string>
+#include <unistd.h>
+#include <vector>
+
+#include "checked_value.hpp"
+#include "helpers.hpp"
+
+using namespace sctest;
+
+namespace
+{
+
+// One writer's deterministic history: replayed by the writer and, afterwards, by the model.
+struct Op {
+	bool put;
+	int64_t key;
+	uint64_t seq;
+};
+
+std::vector<Op> writer_ops(uint32_t writer, int count, int keys)
+{
+	std::mt19937_64 rng(1000 + writer);
+	std::vector<Op> ops;
+	for (int i = 0; i < count; i++) {
+		int64_t key = static_cast<int64_t>(rng() % (keys / 2)) * 2 + writer;
+		ops.push_back({ rng() % 5 != 0, key, static_cast<uint64_t>(i + 1) });
+	}
+	return ops;
+}
+
+sc_options mp_options()
+{
+	sc_options o = options();
+	o.num_partition = 4;
+	o.memory_limit = 256 << 20;
+	return o;
+}
+
+struct Shared {
+	std::atomic<int> writers_done;
+	std::atomic<uint64_t> reads;
+	std::atomic<uint64_t> hits;
+};
+
+int run_writer(const std::string &name, uint32_t writer, int count, int keys)
+{
+	sc_cache *c = nullptr;
+	sc_options o = mp_options();
+	if (sc_start(name.c_str(), &o, &c))
+		return 20;
+	for (const Op &op : writer_ops(writer, count, keys)) {
+		if (op.put) {
+			Value v = make_value(op.key, op.seq, writer);
+			if (sc_put(c, SC_TUPLE(sc_int(op.key), sc_bytes(v.bytes, kValueSize))))
+				return 21;
+		} else if (sc_delete(c, SC_TUPLE(sc_int(op.key))) < 0) {
+			return 22;
+		}
+	}
+	sc_stop(c);
+	return 0;
+}
+
+int run_reader(const std::string &name, Shared *sh, int keys, uint32_t seed)
+{
+	sc_cache *c = nullptr;
+	if (sc_attach(name.c_str(), nullptr, &c))
+		return 30;
+	std::mt19937 rng(seed);
+	std::vector<uint64_t> last_seq(keys, 0);
+	uint64_t reads = 0, hits = 0;
+	// Read until both writers are done, then once more over every key.
+	for (int round = 0;; round++) {
+		bool final_pass = sh->writers_done.load() == 2;
+		for (int i = 0; i < (final_pass ? keys : 2000); i++) {
+			int64_t key = final_pass ? i % keys : static_cast<int64_t>(rng() % keys);
+			uint64_t seq = 0;
+			int bad = 0;
+			if ((round + i) % 2 == 0) {
+				sc_tuples *t = nullptr;
+				int r = sc_get(c, SC_TUPLE(sc_int(key)), &t);
+				if (r < 0)
+					return 31;
+				if (r == 1) {
+					bad = t->tuples[0].nfields != 2
+						      ? 3
+						      : check_value(t->tuples[0].fields[1], key, &seq);
+					hits++;
+				}
+				sc_tuples_free(t);
+			} else {
+				ViewCheck vc{ key, 0, 0 };
+				int r = sc_get_view(c, SC_TUPLE(sc_int(key)), view_check, &vc);
+				if (r < 0)
+					return 32;
+				if (r == 1) {
+					bad = vc.bad;
+					seq = vc.seq;
+					hits++;
+				}
+			}
+			if (bad)
+				return 10 + bad; // torn, freed or foreign record
+			if (seq && seq < last_seq[key])
+				return 15; // a write went backwards for this reader
+			if (seq)
+				last_seq[key] = seq;
+			reads++;
+		}
+		if (final_pass)
+			break;
+	}
+	sh->reads += reads;
+	sh->hits += hits;
+	sc_stop(c);
+	return 0;
+}
+
+} // namespace
+
+TEST_CASE("two writers and two readers: no torn or freed reads, final contents equal the model",
+	  "[multiprocess]")
+{
+	const int keys = 20000, ops = 150000;
+	std::string name = unique_name("mp");
+	sc_options o = mp_options();
+	Cache owner(name, o);
+	REQUIRE(owner.start_error() == 0);
+	auto *sh = static_cast<Shared *>(shared_anon(sizeof(Shared)));
+	REQUIRE(sh != nullptr);
+	new (sh) Shared{};
+
+	pid_t w0 = spawn([&] { return run_writer(name, 0, ops, keys); });
+	pid_t w1 = spawn([&] { return run_writer(name, 1, ops, keys); });
+	pid_t r0 = spawn([&] { return run_reader(name, sh, keys, 7); });
+	pid_t r1 = spawn([&] { return run_reader(name, sh, keys, 8); });
+	CHECK(wait_child(w0) == 0);
+	CHECK(wait_child(w1) == 0);
+	sh->writers_done = 2;
+	CHECK(wait_child(r0) == 0);
+	CHECK(wait_child(r1) == 0);
+	CHECK(sh->reads.load() >= 2u * keys);
+	CHECK(sh->hits.load() > 0);
+
+	// The model: each writer's history replayed; the writers own disjoint keys.
+	std::map<int64_t, std::pair<uint64_t, uint32_t>> model;
+	for (uint32_t w = 0; w < 2; w++)
+		for (const Op &op : writer_ops(w, ops, keys)) {
+			if (op.put)
+				model[op.key] = { op.seq, w };
+			else
+				model.erase(op.key);
+		}
+	sc_tuples *t = nullptr;
+	size_t mismatches = 0;
+	for (int64_t key = 0; key < keys; key++) {
+		int r = sc_get(owner, SC_TUPLE(sc_int(key)), &t);
+		auto it = model.find(key);
+		if (it == model.end()) {
+			mismatches += r != 0;
+		} else if (r != 1) {
+			mismatches++;
+		} else {
+			Value want = make_value(key, it->second.first, it->second.second);
+			mismatches += std::memcmp(t->tuples[0].fields[1].v.p, want.bytes, kValueSize) != 0;
+		}
+		sc_tuples_free(t);
+	}
+	CHECK(mismatches == 0);
+	sc_cache_stats *s = nullptr;
+	REQUIRE(sc_stats(owner, &s) == 0);
+	CHECK(s->total.records == model.size());
+	sc_stats_free(s);
+}
+
+TEST_CASE("warm restart: after every process has exited, a new one reads everything back", "[multiprocess]")
+{
+	const int keys = 20000;
+	std::string name = unique_name("warm");
+	sc_options o = mp_options();
+	// Two writers: one stops cleanly, one just exits (its reader slot is left behind).
+	auto write_half = [&](int half, bool clean) {
+		return spawn([=]() -> int {
+			sc_cache *c = nullptr;
+			sc_options opts = mp_options();
+			if (sc_start(name.c_str(), &opts, &c))
+				return 1;
+			for (int64_t k = half; k < keys; k += 2) {
+				Value v = make_value(k, 1, 0);
+				if (sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(v.bytes, kValueSize))))
+					return 2;
+			}
+			sc_tuples *t = nullptr;
+			sc_get(c, SC_TUPLE(sc_int(half)), &t); // registers a reader slot
+			sc_tuples_free(t);
+			if (clean)
+				sc_stop(c);
+			return 0;
+		});
+	};
+	pid_t a = write_half(0, true), b = write_half(1, false);
+	REQUIRE(wait_child(a) == 0);
+	REQUIRE(wait_child(b) == 0);
+
+	pid_t reader = spawn([&]() -> int {
+		sc_cache *c = nullptr;
+		if (sc_attach(name.c_str(), nullptr, &c))
+			return 1;
+		sc_tuples *t = nullptr;
+		for (int64_t k = 0; k < keys; k++) {
+			uint64_t seq;
+			if (sc_get(c, SC_TUPLE(sc_int(k)), &t) != 1)
+				return 2;
+			if (check_value(t->tuples[0].fields[1], k, &seq) || seq != 1)
+				return 3;
+			sc_tuples_free(t);
+		}
+		sc_cache_stats *s = nullptr;
+		if (sc_stats(c, &s) || s->total.records != static_cast<uint64_t>(keys))
+			return 4;
+		sc_stats_free(s);
+		sc_stop(c);
+		return 0;
+	});
+	CHECK(wait_child(reader) == 0);
+	CHECK(sc_destroy(name.c_str(), &o) == 0);
+}
+
+TEST_CASE("a reader killed inside a read section does not stall reclamation", "[multiprocess][rcu]")
+{
+	sc_options o = options();
+	o.num_partition = 1;
+	o.memory_limit = 128 << 20;
+	Cache c(unique_name("killed"), o);
+	REQUIRE(c.start_error() == 0);
+	const int keys = 1000;
+	std::string value(120, 'v');
+	auto overwrite_all = [&](int rounds) {
+		for (int r = 0; r < rounds; r++)
+			for (int k = 0; k < keys; k++)
+				REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 120))) == 0);
+	};
+	auto stats = [&]() {
+		sc_cache_stats *s = nullptr;
+		REQUIRE(sc_stats(c, &s) == 0);
+		sc_cache_stats copy = *s;
+		sc_stats_free(s);
+		return copy;
+	};
+	overwrite_all(1);
+
+	Pipe ready, never;
+	std::string name = c.name();
+	pid_t reader = spawn([&]() -> int {
+		sc_cache *h = nullptr;
+		if (sc_attach(name.c_str(), nullptr, &h) || sc_read_begin(h))
+			return 1;
+		ready.send();
+		never.recv(); // blocks inside the read section until killed
+		return 0;
+	});
+	REQUIRE(ready.recv() == 'x');
+	CHECK(stats().readers == 2);
+
+	// While it lives, nothing retired after it entered can be reused.
+	overwrite_all(20);
+	const uint64_t stalled = stats().total.retired_bytes;
+	CHECK(stalled > 2u * 1024 * 1024);
+
+	REQUIRE(kill(reader, SIGKILL) == 0);
+	REQUIRE(wait_child(reader) == 128 + SIGKILL);
+
+	// The next grace period finds the slot's owner dead, releases it, and frees the backlog.
+	overwrite_all(3);
+	sc_cache_stats after = stats();
+	CHECK(after.total.retired_bytes < 512u * 1024);
+	CHECK(after.readers == 1);
+	// And from here on memory is reused, not grown.
+	const uint64_t used = after.memory_used;
+	overwrite_all(20);
+	CHECK(stats().memory_used == used);
+}
