@@ -1,0 +1,49 @@
+/* bench.h — the interface each system under test implements, and the fixed shape of the workload. */
+#ifndef BENCH_H
+#define BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define BENCH_KEY_LEN	16
+#define BENCH_VALUE_LEN 100
+#define BENCH_BATCH_LEN 1000
+
+/*
+ * A system under test. The main process creates a fresh store for every
+ * measurement and destroys it afterwards; each worker (a forked process, or
+ * a thread when the system is in-process only) attaches its own view, so no
+ * handle ever crosses a fork. The primitives are all a system supplies: the
+ * passes, timing and fan-out are shared.
+ *
+ * Every function returns 0 on success, or -1 after bench_fail() has said
+ * what went wrong.
+ */
+struct bench_system {
+	const char *name;
+	bool threaded; /* the store lives in one process: workers are threads */
+	int (*create)(size_t nkeys, void **store);
+	int (*destroy)(void *store); /* also removes the store's files */
+	int (*attach)(void *store, void **worker);
+	int (*detach)(void *worker);
+	int (*put)(void *worker, const char *key, const char *value);
+	/* Copies the BENCH_VALUE_LEN-byte value out; a missing key is an error. */
+	int (*get)(void *worker, const char *key, char *value);
+	/* A missing key is an error: every delete pass deletes keys that exist. */
+	int (*del)(void *worker, const char *key);
+	/* n <= BENCH_BATCH_LEN tuples, keys[i] with values[i], written as one batch. */
+	int (*put_batch)(void *worker, const char (*keys)[BENCH_KEY_LEN],
+			 const char (*values)[BENCH_VALUE_LEN], size_t n);
+};
+
+extern const struct bench_system bench_supercache;
+extern const struct bench_system bench_lmdb;
+extern const struct bench_system bench_lfht;
+
+/* Record the calling thread's error message; returns -1 so callers can `return bench_fail(...)`. */
+int bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* The calling thread's last message from bench_fail(), or "". */
+const char *bench_last_error(void);
+
+#endif /* BENCH_H */

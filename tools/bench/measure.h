@@ -1,0 +1,38 @@
+/* measure.h — one measurement: an operation on one system, with a key count and a number of workers. */
+#ifndef MEASURE_H
+#define MEASURE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "bench.h"
+#include "workload.h"
+
+enum bench_op {
+	OP_PUT,
+	OP_GET,
+	OP_DELETE,
+	OP_PUT_BATCH,
+	OP_COUNT,
+};
+
+extern const char *const bench_op_names[OP_COUNT];
+
+struct measurement {
+	double ops_per_s; /* every worker's ops over the wall time from common start to last finish */
+	uint64_t p50_ns;  /* percentiles of the sampled latencies (per tuple for put_batch) */
+	uint64_t p99_ns;
+	uint64_t ops;
+	uint64_t samples;
+	double seconds; /* timed wall time, summed over rounds */
+};
+
+/*
+ * Create a fresh store of sys, load every key of ds (untimed), run op in
+ * procs workers for at least min_ns, and destroy the store. Returns 0, or
+ * -1 with the reason in bench_last_error().
+ */
+int measure(const struct bench_system *sys, const struct dataset *ds, enum bench_op op, unsigned procs,
+	    uint64_t min_ns, struct measurement *out);
+
+#endif /* MEASURE_H */

@@ -1,0 +1,36 @@
+/* report.h — what the bench prints: the machine, a table with ratios, or one JSON object. */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "measure.h"
+
+struct result {
+	const char *system;
+	enum bench_op op;
+	size_t keys;
+	unsigned procs;
+	struct measurement m;
+};
+
+struct machine {
+	char cpu[256];	  /* "model name" of /proc/cpuinfo, or "unknown" */
+	long online_cpus; /* -1 if unknown */
+	char kernel[128]; /* uname release, or "unknown" */
+};
+
+/* Never fails: what cannot be found reads "unknown". */
+void machine_probe(struct machine *m);
+
+/*
+ * The results table, then supercache's ops/s over each peer's for every
+ * (op, keys, procs). peers names the peers that ran, in column order.
+ */
+void report_table(FILE *f, const struct machine *m, const struct result *r, size_t n,
+		  const char *const *peers, size_t npeers);
+
+void report_json(FILE *f, const struct machine *m, const struct result *r, size_t n);
+
+#endif /* REPORT_H */

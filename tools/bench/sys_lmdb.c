@@ -1,0 +1,272 @@
+/* sys_lmdb.c — LMDB as a peer: a MDB_WRITEMAP|MDB_NOSYNC environment on /dev/shm, a transaction per op. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <lmdb.h>
+
+#include "bench.h"
+
+/*
+ * A B-tree leaf holds ~30 of these 124-byte nodes per 4 KiB page and every
+ * committed write copies its path, so the map needs several times the live
+ * data. With MDB_WRITEMAP the file on tmpfs is sparse: size costs nothing.
+ */
+#define MAP_BYTES_PER_KEY 2048
+#define MIN_MAP_SIZE	  ((size_t)64 << 20)
+
+/* The peer of supercache's configuration: in memory, nothing flushed, no copy of written pages. */
+#define ENV_FLAGS (MDB_NOSUBDIR | MDB_NOSYNC | MDB_WRITEMAP)
+
+struct lmdb_store {
+	char path[64]; /* the data file; LMDB adds "<path>-lock" */
+	char lock_path[80];
+	size_t map_size;
+};
+
+struct lmdb_worker {
+	MDB_env *env;
+	MDB_dbi dbi;
+	MDB_txn *read_txn; /* opened by the first get, reused by every later one */
+};
+
+static unsigned next_store;
+
+static int lmdb_failed(const char *call, int rc)
+{
+	return bench_fail("%s: %s", call, mdb_strerror(rc));
+}
+
+static int remove_file(const char *path)
+{
+	if (unlink(path) && errno != ENOENT)
+		return bench_fail("cannot remove %s: %s", path, strerror(errno));
+	return 0;
+}
+
+static int lmdb_destroy(void *store)
+{
+	struct lmdb_store *st = store;
+	int rc = remove_file(st->path);
+
+	if (remove_file(st->lock_path))
+		rc = -1;
+	free(st);
+	return rc;
+}
+
+/*
+ * Each worker opens its own environment: an MDB_env must not be used
+ * across fork(), and LMDB's locks belong to the process that opened it.
+ */
+static int lmdb_attach(void *store, void **out)
+{
+	struct lmdb_store *st = store;
+	struct lmdb_worker *w = calloc(1, sizeof(*w));
+	MDB_txn *txn;
+	int rc;
+
+	if (!w)
+		return bench_fail("out of memory");
+	rc = mdb_env_create(&w->env);
+	if (rc) {
+		free(w);
+		return lmdb_failed("mdb_env_create", rc);
+	}
+	rc = mdb_env_set_mapsize(w->env, st->map_size);
+	if (rc) {
+		lmdb_failed("mdb_env_set_mapsize", rc);
+		goto fail;
+	}
+	rc = mdb_env_open(w->env, st->path, ENV_FLAGS, 0600);
+	if (rc) {
+		bench_fail("mdb_env_open %s: %s", st->path, mdb_strerror(rc));
+		goto fail;
+	}
+	rc = mdb_txn_begin(w->env, NULL, 0, &txn);
+	if (rc) {
+		lmdb_failed("mdb_txn_begin", rc);
+		goto fail;
+	}
+	rc = mdb_dbi_open(txn, NULL, 0, &w->dbi);
+	if (rc) {
+		mdb_txn_abort(txn);
+		lmdb_failed("mdb_dbi_open", rc);
+		goto fail;
+	}
+	rc = mdb_txn_commit(txn);
+	if (rc) {
+		lmdb_failed("mdb_txn_commit", rc);
+		goto fail;
+	}
+	*out = w;
+	return 0;
+fail:
+	mdb_env_close(w->env);
+	free(w);
+	return -1;
+}
+
+static int lmdb_detach(void *worker)
+{
+	struct lmdb_worker *w = worker;
+
+	if (w->read_txn)
+		mdb_txn_abort(w->read_txn);
+	mdb_env_close(w->env);
+	free(w);
+	return 0;
+}
+
+static int lmdb_create(size_t nkeys, void **out)
+{
+	struct lmdb_store *st = calloc(1, sizeof(*st));
+	void *w;
+
+	if (!st)
+		return bench_fail("out of memory");
+	snprintf(st->path, sizeof(st->path), "/dev/shm/supercache-bench-%d-lmdb-%u", (int)getpid(),
+		 next_store++);
+	snprintf(st->lock_path, sizeof(st->lock_path), "%s-lock", st->path);
+	st->map_size = nkeys * MAP_BYTES_PER_KEY;
+	if (st->map_size < MIN_MAP_SIZE)
+		st->map_size = MIN_MAP_SIZE;
+	/* Files left under these names by a crashed run with our pid would not be fresh. */
+	if (remove_file(st->path) || remove_file(st->lock_path)) {
+		free(st);
+		return -1;
+	}
+	/* Creates the files, so a bad path or map size shows here rather than in every worker. */
+	if (lmdb_attach(st, &w) || lmdb_detach(w)) {
+		(void)lmdb_destroy(st); /* the attach failure is the one to report */
+		return -1;
+	}
+	*out = st;
+	return 0;
+}
+
+/* A thread may have one transaction at a time: a write ends this worker's read transaction first. */
+static void end_reads(struct lmdb_worker *w)
+{
+	if (w->read_txn) {
+		mdb_txn_abort(w->read_txn);
+		w->read_txn = NULL;
+	}
+}
+
+static int commit(MDB_txn *txn)
+{
+	int rc = mdb_txn_commit(txn);
+
+	return rc ? lmdb_failed("mdb_txn_commit", rc) : 0;
+}
+
+static int put_in(struct lmdb_worker *w, MDB_txn *txn, const char *key, const char *value)
+{
+	MDB_val k = { BENCH_KEY_LEN, (void *)key };
+	MDB_val v = { BENCH_VALUE_LEN, (void *)value };
+	int rc = mdb_put(txn, w->dbi, &k, &v, 0);
+
+	return rc ? lmdb_failed("mdb_put", rc) : 0;
+}
+
+static int begin_write(struct lmdb_worker *w, MDB_txn **txn)
+{
+	int rc;
+
+	end_reads(w);
+	rc = mdb_txn_begin(w->env, NULL, 0, txn);
+	return rc ? lmdb_failed("mdb_txn_begin", rc) : 0;
+}
+
+static int lmdb_put(void *worker, const char *key, const char *value)
+{
+	struct lmdb_worker *w = worker;
+	MDB_txn *txn;
+
+	if (begin_write(w, &txn))
+		return -1;
+	if (put_in(w, txn, key, value)) {
+		mdb_txn_abort(txn);
+		return -1;
+	}
+	return commit(txn);
+}
+
+static int lmdb_put_batch(void *worker, const char (*keys)[BENCH_KEY_LEN],
+			  const char (*values)[BENCH_VALUE_LEN], size_t n)
+{
+	struct lmdb_worker *w = worker;
+	MDB_txn *txn;
+
+	if (begin_write(w, &txn))
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		if (put_in(w, txn, keys[i], values[i])) {
+			mdb_txn_abort(txn);
+			return -1;
+		}
+	}
+	return commit(txn);
+}
+
+static int lmdb_del(void *worker, const char *key)
+{
+	struct lmdb_worker *w = worker;
+	MDB_val k = { BENCH_KEY_LEN, (void *)key };
+	MDB_txn *txn;
+	int rc;
+
+	if (begin_write(w, &txn))
+		return -1;
+	rc = mdb_del(txn, w->dbi, &k, NULL);
+	if (rc) {
+		mdb_txn_abort(txn);
+		return bench_fail("mdb_del: key %.16s: %s", key, mdb_strerror(rc));
+	}
+	return commit(txn);
+}
+
+/*
+ * One read transaction serves every get of the worker, as a reader that
+ * holds a snapshot would: per-get transactions would measure
+ * mdb_txn_begin, not lookups. The value is copied out, as sc_get copies.
+ */
+static int lmdb_get(void *worker, const char *key, char *value)
+{
+	struct lmdb_worker *w = worker;
+	MDB_val k = { BENCH_KEY_LEN, (void *)key };
+	MDB_val v;
+	int rc;
+
+	if (!w->read_txn) {
+		rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &w->read_txn);
+		if (rc) {
+			w->read_txn = NULL;
+			return lmdb_failed("mdb_txn_begin (read-only)", rc);
+		}
+	}
+	rc = mdb_get(w->read_txn, w->dbi, &k, &v);
+	if (rc)
+		return bench_fail("mdb_get: key %.16s: %s", key, mdb_strerror(rc));
+	if (v.mv_size != BENCH_VALUE_LEN)
+		return bench_fail("mdb_get: key %.16s: %zu-byte value, %d expected", key, v.mv_size,
+				  BENCH_VALUE_LEN);
+	memcpy(value, v.mv_data, BENCH_VALUE_LEN);
+	return 0;
+}
+
+const struct bench_system bench_lmdb = {
+	.name = "lmdb",
+	.threaded = false,
+	.create = lmdb_create,
+	.destroy = lmdb_destroy,
+	.attach = lmdb_attach,
+	.detach = lmdb_detach,
+	.put = lmdb_put,
+	.get = lmdb_get,
+	.del = lmdb_del,
+	.put_batch = lmdb_put_batch,
+};
