@@ -17,30 +17,36 @@
  * side the dependency of every later load on the loaded offset.
  */
 
-#define sc_read(p)     uatomic_read(p)
-#define sc_write(p, v) uatomic_set((p), (v))
+/*
+ * uatomic_read/uatomic_set add cmm_smp_rmc()/wmc(), which exist for caches
+ * that are not coherent and cost a compiler memory barrier on every access
+ * (every value in a register is spilled and reloaded). Coherent caches, all
+ * Linux runs on, need only the single-copy access itself.
+ */
+#define sc_read(p)     _CMM_LOAD_SHARED(*(p))
+#define sc_write(p, v) ((void)_CMM_STORE_SHARED(*(p), (v)))
 
 /* Make everything written before visible no later than this store. */
-#define sc_publish(p, v)               \
-	do {                           \
-		cmm_smp_wmb();         \
-		uatomic_set((p), (v)); \
+#define sc_publish(p, v)            \
+	do {                        \
+		cmm_smp_wmb();      \
+		sc_write((p), (v)); \
 	} while (0)
 
 /* Load a value whose dependants (an offset, then what it points at) are read next. */
-#define sc_consume(p)                                     \
-	__extension__({                                   \
-		__typeof__(*(p)) _sc_v = uatomic_read(p); \
-		cmm_smp_read_barrier_depends();           \
-		_sc_v;                                    \
+#define sc_consume(p)                                \
+	__extension__({                              \
+		__typeof__(*(p)) _sc_v = sc_read(p); \
+		cmm_smp_read_barrier_depends();      \
+		_sc_v;                               \
 	})
 
 /* Load after which no later load may be satisfied earlier. */
-#define sc_acquire(p)                                     \
-	__extension__({                                   \
-		__typeof__(*(p)) _sc_v = uatomic_read(p); \
-		cmm_smp_rmb();                            \
-		_sc_v;                                    \
+#define sc_acquire(p)                                \
+	__extension__({                              \
+		__typeof__(*(p)) _sc_v = sc_read(p); \
+		cmm_smp_rmb();                       \
+		_sc_v;                               \
 	})
 
 #define sc_cmpxchg(p, old, new) uatomic_cmpxchg((p), (old), (new))
@@ -54,7 +60,7 @@
 /* Raise *p to at least v. */
 #define sc_store_max(p, v)                                                                   \
 	do {                                                                                 \
-		__typeof__(*(p)) _sc_cur = uatomic_read(p);                                  \
+		__typeof__(*(p)) _sc_cur = sc_read(p);                                       \
 		__typeof__(*(p)) _sc_want = (v);                                             \
 		while (_sc_cur < _sc_want) {                                                 \
 			__typeof__(*(p)) _sc_seen = uatomic_cmpxchg((p), _sc_cur, _sc_want); \

@@ -23,63 +23,63 @@ static uint64_t index_bytes(uint32_t log2)
 	return sizeof(struct sc_index) + ((uint64_t)sizeof(struct sc_bucket) << log2);
 }
 
+/* Cold paths, out of line; they return the constant so that callers can see it is negative. */
+static int corrupt_index(sc_cache *c, uint64_t ioff)
+{
+	sc_fail(-EUCLEAN, "cache \"%s\": partition index at %llu is corrupt", c->name,
+		(unsigned long long)ioff);
+	return -EUCLEAN;
+}
+
 /* 1 with v filled, 0 if there is no index yet, -EUCLEAN if ioff is not a sound index. */
-static int view_index(sc_cache *c, uint64_t ioff, struct index_view *v)
+static inline int view_index(sc_cache *c, uint64_t ioff, struct index_view *v)
 {
 	uint32_t log2;
 
 	if (ioff == 0)
 		return 0;
-	if (ioff % 64 != 0 || !sc_seg_span_ok(&c->seg, ioff, sizeof(struct sc_index)))
-		goto corrupt;
+	if (sc_unlikely(ioff % 64 != 0 || !sc_seg_span_ok(&c->seg, ioff, sizeof(struct sc_index))))
+		return corrupt_index(c, ioff);
 	v->idx = (struct sc_index *)sc_seg_at(&c->seg, ioff);
 	log2 = sc_read(&v->idx->log2_buckets);
-	if (sc_read(&v->idx->magic) != SC_INDEX_MAGIC || log2 < SC_INDEX_MIN_LOG2 ||
-	    log2 > SC_INDEX_MAX_LOG2 || !sc_seg_span_ok(&c->seg, ioff, index_bytes(log2)))
-		goto corrupt;
+	if (sc_unlikely(sc_read(&v->idx->magic) != SC_INDEX_MAGIC || log2 < SC_INDEX_MIN_LOG2 ||
+			log2 > SC_INDEX_MAX_LOG2 || !sc_seg_span_ok(&c->seg, ioff, index_bytes(log2))))
+		return corrupt_index(c, ioff);
 	v->buckets = (struct sc_bucket *)(v->idx + 1);
 	v->mask = (1ull << log2) - 1;
 	return 1;
-corrupt:
-	return sc_fail(-EUCLEAN, "cache \"%s\": partition index at %llu is corrupt", c->name,
-		       (unsigned long long)ioff);
 }
 
-/* The record an index slot names, checked to lie inside the heap. */
-static int record_at(sc_cache *c, uint32_t units, struct sc_hit *hit)
+static int corrupt_record(sc_cache *c, uint64_t off)
+{
+	sc_fail(-EUCLEAN, "cache \"%s\": index names a malformed record at %llu", c->name,
+		(unsigned long long)off);
+	return -EUCLEAN;
+}
+
+/* Whether the record an index slot names is the key's: 1, 0, or -EUCLEAN. */
+static inline int key_matches(sc_cache *c, uint32_t units, const struct sc_route *key, struct sc_hit *hit)
 {
 	uint64_t off = sc_from_units(units);
 	uint32_t len;
+	int r;
 
-	if (!sc_seg_span_ok(&c->seg, off, sizeof(struct sc_blk)))
-		goto corrupt;
+	if (sc_unlikely(!sc_seg_span_ok(&c->seg, off, sizeof(struct sc_blk))))
+		return corrupt_record(c, off);
 	len = sc_read(&sc_blk_at(c, off)->len);
-	if (len < sizeof(struct sc_blk) || !sc_seg_span_ok(&c->seg, off, len))
-		goto corrupt;
+	if (sc_unlikely(len < sizeof(struct sc_blk) || !sc_seg_span_ok(&c->seg, off, len)))
+		return corrupt_record(c, off);
+	r = sc_rec_key_equals(c->seg.base + off, len, c->seg.cfg.key_pos, key);
+	if (sc_unlikely(r < 0))
+		return corrupt_record(c, off);
 	hit->rec_off = off;
 	hit->rec_len = len;
-	return 0;
-corrupt:
-	return sc_fail(-EUCLEAN, "cache \"%s\": index names a record at %llu outside the heap", c->name,
-		       (unsigned long long)off);
-}
-
-static int key_matches(sc_cache *c, uint32_t units, const sc_field *key, struct sc_hit *hit)
-{
-	int r = record_at(c, units, hit);
-
-	if (r)
-		return r;
-	r = sc_rec_key_equals(c->seg.base + hit->rec_off, hit->rec_len, c->seg.cfg.key_pos, key);
-	if (r < 0)
-		return sc_fail(r, "cache \"%s\": record at %llu is malformed", c->name,
-			       (unsigned long long)hit->rec_off);
 	return r;
 }
 
-int sc_index_find(sc_cache *c, struct sc_part *p, uint64_t hash, const sc_field *key, struct sc_hit *hit)
+int sc_index_find(sc_cache *c, struct sc_part *p, const struct sc_route *key, struct sc_hit *hit)
 {
-	uint32_t tag = (uint32_t)hash;
+	uint32_t tag = sc_tag(key->key_hash);
 	struct index_view v;
 	uint64_t b;
 	int r = view_index(c, sc_consume(&p->index_off), &v);
@@ -90,12 +90,16 @@ int sc_index_find(sc_cache *c, struct sc_part *p, uint64_t hash, const sc_field 
 	for (uint64_t n = 0; n <= v.mask; n++, b = (b + 1) & v.mask) {
 		struct sc_bucket *bk = &v.buckets[b];
 
+		/* Tags alone tell a never-used slot, so offsets are loaded only on a tag match. */
 		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
-			uint32_t o = sc_consume(&bk->off[i]);
+			uint32_t h = sc_read(&bk->hash[i]), o;
 
-			if (o == SC_SLOT_EMPTY)
+			if (h == SC_TAG_NEVER_USED)
 				return 0;
-			if (o == SC_SLOT_TOMB || sc_read(&bk->hash[i]) != tag)
+			if (h != tag)
+				continue;
+			o = sc_consume(&bk->off[i]);
+			if (o <= SC_SLOT_TOMB)
 				continue;
 			r = key_matches(c, o, key, hit);
 			if (r)
@@ -214,14 +218,17 @@ static int writable_index(sc_cache *c, struct sc_part *p, struct index_view *v)
 	r = rebuild(c, p);
 	if (r)
 		return r;
+	/* rebuild() published an index; finding none means someone else overwrote the offset. */
 	r = view_index(c, p->index_off, v);
-	return r < 0 ? r : 0;
+	if (r == 1)
+		return 0;
+	return r < 0 ? r : corrupt_index(c, 0);
 }
 
-int sc_index_upsert(sc_cache *c, struct sc_part *p, uint64_t hash, const sc_field *key, uint64_t rec_off,
+int sc_index_upsert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
 		    uint64_t *old_off)
 {
-	uint32_t tag = (uint32_t)hash, units = sc_to_units(rec_off);
+	uint32_t tag = sc_tag(key->key_hash), units = sc_to_units(rec_off);
 	struct sc_bucket *free_bk = NULL;
 	uint32_t free_i = 0;
 	struct index_view v;
@@ -283,9 +290,9 @@ static void shrink_if_sparse(sc_cache *c, struct sc_part *p, const struct index_
 		(void)rebuild(c, p);
 }
 
-int sc_index_remove(sc_cache *c, struct sc_part *p, uint64_t hash, const sc_field *key, uint64_t *old_off)
+int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t *old_off)
 {
-	uint32_t tag = (uint32_t)hash;
+	uint32_t tag = sc_tag(key->key_hash);
 	struct index_view v;
 	struct sc_hit hit;
 	uint64_t b;

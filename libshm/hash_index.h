@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "cache.h"
+#include "tuple_codec.h"
 
 /*
  * Open addressing over cache-line buckets of eight (tag, offset) slots,
@@ -28,22 +29,22 @@ struct sc_hit {
 };
 
 /*
- * Find the record of key (hash: its full hash) in p. Reader side: call
- * inside a read section. 1 found, 0 absent, -EUCLEAN if the index or a
- * record on the probe path is corrupt.
+ * Find the record of the routed key in p. Reader side: call inside a read
+ * section. 1 found, 0 absent, -EUCLEAN if the index or a record on the
+ * probe path is corrupt.
  */
-int sc_index_find(sc_cache *c, struct sc_part *p, uint64_t hash, const sc_field *key, struct sc_hit *hit);
+int sc_index_find(sc_cache *c, struct sc_part *p, const struct sc_route *key, struct sc_hit *hit);
 
 /*
  * Writer side, under the partition lock. Make the index map key to the
  * record at rec_off: replace the key's record (*old_off set to it) or add
  * one (*old_off = 0). May grow the index first.
  */
-int sc_index_upsert(sc_cache *c, struct sc_part *p, uint64_t hash, const sc_field *key, uint64_t rec_off,
+int sc_index_upsert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
 		    uint64_t *old_off);
 
 /* Writer side: remove key; *old_off is its record, 0 if absent. */
-int sc_index_remove(sc_cache *c, struct sc_part *p, uint64_t hash, const sc_field *key, uint64_t *old_off);
+int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t *old_off);
 
 /*
  * Writer side: unpublish the whole index (the partition reads as empty),

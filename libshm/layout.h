@@ -36,10 +36,22 @@
 #define SC_MAX_SEGMENT (1ull << 36)	     /* 2^32 units of 16 bytes */
 #define SC_MIN_HEAP    (4ull * SC_SLAB)
 
-/* Index slots: 0 is empty, 1 a tombstone (a deleted entry); else a record offset in units. */
-#define SC_SLOT_EMPTY	0u
-#define SC_SLOT_TOMB	1u
-#define SC_BUCKET_SLOTS 8u
+/*
+ * Index slots: offset 0 is empty, 1 a tombstone (a deleted entry); else a
+ * record offset in units. A slot's tag is 0 until the slot is first used
+ * and never 0 after (tags have their top bit set), so a reader can tell a
+ * never-used slot from the tags alone.
+ */
+#define SC_SLOT_EMPTY	  0u
+#define SC_SLOT_TOMB	  1u
+#define SC_TAG_NEVER_USED 0u
+#define SC_BUCKET_SLOTS	  8u
+
+/* The tag of a key hash. The top bit never selects a bucket (indexes have under 2^31 buckets). */
+static inline uint32_t sc_tag(uint64_t hash)
+{
+	return (uint32_t)hash | 0x80000000u;
+}
 
 /* Block kinds and states, in struct sc_blk.flags. */
 #define SC_BLK_RECORD	  0x01u
@@ -105,7 +117,9 @@ struct sc_index {
 
 /*
  * A bucket is one cache line: eight hash tags, then eight record offsets.
- * A probe compares tags in one line before it touches any record.
+ * A probe compares tags in one line before it touches any record. A slot's
+ * tag is written before its offset, so a used tag with an empty offset is
+ * an insert not yet published (or abandoned by a writer that died).
  */
 struct sc_bucket {
 	uint32_t hash[SC_BUCKET_SLOTS];

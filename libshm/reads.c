@@ -55,10 +55,9 @@ static int begin_lookup(sc_cache *c, const sc_tuple *data, struct sc_route *rout
 	return err;
 }
 
-static int find(sc_cache *c, const sc_tuple *data, const struct sc_route *route, struct sc_hit *hit)
+static int find(sc_cache *c, const struct sc_route *route, struct sc_hit *hit)
 {
-	return sc_index_find(c, sc_part_at(c, route->partition), route->key_hash,
-			     &data->fields[c->seg.cfg.key_pos], hit);
+	return sc_index_find(c, sc_part_at(c, route->partition), route, hit);
 }
 
 SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
@@ -75,7 +74,7 @@ SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
 	if (err)
 		return err;
 	sc_rcu_enter(c, r);
-	found = find(c, data, &route, &hit);
+	found = find(c, &route, &hit);
 	if (found == 1)
 		err = sc_results_copy_one(c, &hit, out);
 	count_lookup(r, route.partition, found);
@@ -124,7 +123,7 @@ SC_EXPORT int sc_get_view(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, voi
 	if (err)
 		return err;
 	sc_rcu_enter(c, r);
-	found = find(c, data, &route, &hit);
+	found = find(c, &route, &hit);
 	if (found == 1)
 		rv = visit(c, &hit, fn, arg);
 	count_lookup(r, route.partition, found);

@@ -95,12 +95,22 @@ uint64_t sc_field_hash(const sc_field *f)
 	return XXH3_64bits_withSeed(&f->v, 8, f->type);
 }
 
+/* A field's encoded header word: type in the low bits, payload length above. */
+static uint32_t field_word(const sc_field *f)
+{
+	return f->type | (f->type == SC_FIELD_BYTES ? f->len : 8u) << SC_FIELD_TYPE_BITS;
+}
+
 void sc_tuple_route(const sc_cache *c, const sc_tuple *t, struct sc_route *r)
 {
 	uint32_t kp = c->seg.cfg.key_pos, pp = c->seg.cfg.partition_pos;
+	const sc_field *key = &t->fields[kp];
 	uint64_t ph;
 
-	r->key_hash = sc_field_hash(&t->fields[kp]);
+	r->key_word = field_word(key);
+	r->key_payload = key->type == SC_FIELD_BYTES ? key->v.p : (const void *)&key->v;
+	r->key_len = key->type == SC_FIELD_BYTES ? key->len : 8;
+	r->key_hash = sc_field_hash(key);
 	ph = pp == kp ? r->key_hash : sc_field_hash(&t->fields[pp]);
 	/* High half picks the partition (multiply-shift), low half the bucket: independent bits. */
 	r->partition = (uint32_t)(((ph >> 32) * c->seg.cfg.num_partition) >> 32);
@@ -119,7 +129,7 @@ void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32)
 
 	for (uint32_t i = 0; i < t->nfields; i++) {
 		const sc_field *f = &t->fields[i];
-		uint32_t hdr = f->type | (f->type == SC_FIELD_BYTES ? f->len : 8u) << SC_FIELD_TYPE_BITS;
+		uint32_t hdr = field_word(f);
 
 		memcpy(p, &hdr, sizeof(hdr));
 		p += sizeof(hdr);
@@ -184,19 +194,15 @@ int sc_rec_decode(const uint8_t *rec, uint32_t len, uint32_t nfields, sc_field *
 	return 0;
 }
 
-int sc_rec_key_equals(const uint8_t *rec, uint32_t len, uint32_t key_pos, const sc_field *key)
+uint32_t sc_rec_field_offset(const uint8_t *rec, uint32_t len, uint32_t pos)
 {
-	uint32_t pos = sizeof(struct sc_blk);
+	uint32_t at = sizeof(struct sc_blk);
 	sc_field f;
 
-	if (len < pos)
-		return -EUCLEAN;
-	for (uint32_t i = 0; i <= key_pos; i++)
-		if (next_field(rec, len, &pos, &f))
-			return -EUCLEAN;
-	if (f.type != key->type)
+	if (len < at)
 		return 0;
-	if (f.type != SC_FIELD_BYTES)
-		return memcmp(&f.v, &key->v, 8) == 0;
-	return f.len == key->len && (f.len == 0 || memcmp(f.v.p, key->v.p, f.len) == 0);
+	for (uint32_t i = 0; i < pos; i++)
+		if (next_field(rec, len, &at, &f))
+			return 0;
+	return at;
 }

@@ -3,13 +3,22 @@
 #define SC_TUPLE_CODEC_H
 
 #include <stdint.h>
+#include <string.h>
 
 #include "cache.h"
 
-/* Where a tuple goes: its key's hash and its partition. */
+/*
+ * Where a tuple goes and how to recognise its key in a record: the key's
+ * hash, its partition, and the key field as it is encoded in a record (the
+ * header word, then the payload), so that matching a record is one word
+ * compare and one memcmp.
+ */
 struct sc_route {
 	uint64_t key_hash;
 	uint32_t partition;
+	uint32_t key_word;	 /* the key field's encoded header */
+	const void *key_payload; /* its payload: the bytes, or the 8 bytes of the number */
+	uint32_t key_len;	 /* payload bytes */
 };
 
 /*
@@ -35,8 +44,47 @@ void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32);
  */
 int sc_rec_decode(const uint8_t *rec, uint32_t len, uint32_t nfields, sc_field *out);
 
-/* 1 if the record's field key_pos equals key, 0 if not, -EUCLEAN if the record is malformed. */
-int sc_rec_key_equals(const uint8_t *rec, uint32_t len, uint32_t key_pos, const sc_field *key);
+/* Offset in a record of len bytes of its field pos, past the header; 0 if the record is malformed. */
+uint32_t sc_rec_field_offset(const uint8_t *rec, uint32_t len, uint32_t pos);
+
+/*
+ * Equality of n bytes. Keys are mostly short: up to 16 bytes this is two
+ * overlapping word compares instead of a call to memcmp.
+ */
+static inline int sc_bytes_equal(const void *a, const void *b, uint32_t n)
+{
+	uint64_t x0, x1, y0, y1;
+
+	if (n < 8 || n > 16)
+		return memcmp(a, b, n) == 0;
+	memcpy(&x0, a, 8);
+	memcpy(&y0, b, 8);
+	memcpy(&x1, (const uint8_t *)a + n - 8, 8);
+	memcpy(&y1, (const uint8_t *)b + n - 8, 8);
+	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
+
+/*
+ * 1 if field key_pos of the record of len bytes at rec is route's key, 0 if
+ * not, -EUCLEAN if the record is malformed. rec may be shared memory that
+ * another process scribbles on: every length is read once and checked.
+ */
+static inline int sc_rec_key_equals(const uint8_t *rec, uint32_t len, uint32_t key_pos,
+				    const struct sc_route *r)
+{
+	uint32_t at = key_pos == 0 && len >= sizeof(struct sc_blk) ? sizeof(struct sc_blk)
+								   : sc_rec_field_offset(rec, len, key_pos);
+	uint32_t word;
+
+	if (at == 0 || len - at < SC_FIELD_HDR)
+		return -EUCLEAN;
+	memcpy(&word, rec + at, sizeof(word));
+	if (word != r->key_word)
+		return 0;
+	if (len - at - SC_FIELD_HDR < r->key_len)
+		return -EUCLEAN;
+	return sc_bytes_equal(rec + at + SC_FIELD_HDR, r->key_payload, r->key_len);
+}
 
 /* The checksum a record of len bytes should carry. */
 uint32_t sc_rec_checksum(const struct sc_blk *rec, uint32_t len);

@@ -17,7 +17,6 @@ struct pending_put {
 
 static int put_once(sc_cache *c, struct sc_part *p, const struct pending_put *w)
 {
-	const sc_field *key = &w->tuple->fields[c->seg.cfg.key_pos];
 	uint64_t off, old;
 	struct sc_blk *rec;
 	int err = sc_block_alloc(c, p, w->len, SC_BLK_RECORD, &off);
@@ -27,7 +26,7 @@ static int put_once(sc_cache *c, struct sc_part *p, const struct pending_put *w)
 	rec = sc_blk_at(c, off);
 	rec->version = ++p->seq;
 	sc_rec_encode(rec, w->tuple, (uint32_t)w->route.key_hash);
-	err = sc_index_upsert(c, p, w->route.key_hash, key, off, &old);
+	err = sc_index_upsert(c, p, &w->route, off, &old);
 	if (err) {
 		/* Never published: no reader can have it, so it is freed at once. */
 		sc_block_free(c, p, off);
@@ -161,7 +160,7 @@ SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)
 	err = sc_part_lock(c, p);
 	if (err)
 		return err;
-	err = sc_index_remove(c, p, route.key_hash, &data->fields[c->seg.cfg.key_pos], &old);
+	err = sc_index_remove(c, p, &route, &old);
 	if (!err && old) {
 		p->bytes -= sc_block_size(sc_blk_at(c, old));
 		p->records--;

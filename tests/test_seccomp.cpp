@@ -12,8 +12,6 @@
 
 using namespace sctest;
 
-// Under ASan this program runs with the allocator's quarantine off (see tests/meson.build):
-// ASan maps fresh memory for quarantined blocks, a system call of the sanitizer's, not ours.
 TEST_CASE("reads make no system call: 100k gets under strict seccomp", "[multiprocess][seccomp]")
 {
 	sc_options o = options();
