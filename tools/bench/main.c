@@ -400,6 +400,7 @@ int main(int argc, char **argv)
 		return EXIT_FAILURE;
 	}
 	machine_probe(&machine);
+	machine_calibrate(&machine, o.keys, o.nkeys);
 	show_progress = isatty(STDERR_FILENO);
 	n = run_all(&o, results, total);
 	progress_clear();

@@ -4,6 +4,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "calibrate.h"
 #include "report.h"
 
 static void copy_text(char *dst, size_t len, const char *src)
@@ -41,6 +42,18 @@ void machine_probe(struct machine *m)
 	copy_text(m->kernel, sizeof(m->kernel), uname(&u) == 0 ? u.release : "unknown");
 }
 
+void machine_calibrate(struct machine *m, const size_t *keys, size_t n)
+{
+	m->nfloors = 0;
+	for (size_t i = 0; i < n && i < sizeof(m->floors) / sizeof(m->floors[0]); i++) {
+		struct floor *f = &m->floors[m->nfloors++];
+
+		f->keys = keys[i];
+		f->bytes = calibrate_footprint(keys[i]);
+		f->load_ns = calibrate_dependent_load_ns(f->bytes);
+	}
+}
+
 static const struct result *find(const struct result *r, size_t n, const struct result *like,
 				 const char *system)
 {
@@ -59,7 +72,12 @@ static bool same_workload(const struct result *a, const struct result *b)
 void report_table(FILE *f, const struct machine *m, const struct result *r, size_t n,
 		  const char *const *peers, size_t npeers)
 {
-	fprintf(f, "machine: %s, %ld online CPUs, Linux %s\n\n", m->cpu, m->online_cpus, m->kernel);
+	fprintf(f, "machine: %s, %ld online CPUs, Linux %s\n", m->cpu, m->online_cpus, m->kernel);
+	for (size_t i = 0; i < m->nfloors; i++)
+		fprintf(f,
+			"floor: one dependent load over %.1f MiB (the data of %zu keys), 4 KiB pages: %.1f ns\n",
+			(double)m->floors[i].bytes / (1 << 20), m->floors[i].keys, m->floors[i].load_ns);
+	fputc('\n', f);
 	fprintf(f, "%-10s %9s %5s  %-10s %14s %9s %9s\n", "op", "keys", "procs", "system", "ops/s", "p50 ns",
 		"p99 ns");
 	for (size_t i = 0; i < n; i++) {
@@ -122,7 +140,11 @@ void report_json(FILE *f, const struct machine *m, const struct result *r, size_
 	json_string(f, m->cpu);
 	fprintf(f, ", \"online_cpus\": %ld, \"kernel\": ", m->online_cpus);
 	json_string(f, m->kernel);
-	fprintf(f, "},\n \"workloads\": [");
+	fprintf(f, ", \"dependent_load_ns\": [");
+	for (size_t i = 0; i < m->nfloors; i++)
+		fprintf(f, "%s{\"keys\": %zu, \"bytes\": %zu, \"ns\": %.1f}", i ? ", " : "",
+			m->floors[i].keys, m->floors[i].bytes, m->floors[i].load_ns);
+	fprintf(f, "]},\n \"workloads\": [");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f,
 			"%s\n  {\"system\": \"%s\", \"op\": \"%s\", \"keys\": %zu, \"procs\": %u, "

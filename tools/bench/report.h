@@ -15,14 +15,26 @@ struct result {
 	struct measurement m;
 };
 
+/* The floor under a lookup at one dataset size: see calibrate.h. */
+struct floor {
+	size_t keys;
+	size_t bytes;
+	double load_ns; /* -1 if it could not be measured */
+};
+
 struct machine {
 	char cpu[256];	  /* "model name" of /proc/cpuinfo, or "unknown" */
 	long online_cpus; /* -1 if unknown */
 	char kernel[128]; /* uname release, or "unknown" */
+	struct floor floors[16];
+	size_t nfloors;
 };
 
 /* Never fails: what cannot be found reads "unknown". */
 void machine_probe(struct machine *m);
+
+/* Measure the floor at each of n dataset sizes (at most 16). */
+void machine_calibrate(struct machine *m, const size_t *keys, size_t n);
 
 /*
  * The results table, then supercache's ops/s over each peer's for every
