@@ -2,6 +2,7 @@
 #include "helpers.hpp"
 
 #include <atomic>
+#include <csignal>
 #include <cstdlib>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -68,6 +69,21 @@ int wait_child(pid_t pid)
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
 	return -1;
+}
+
+ChildGuard::~ChildGuard()
+{
+	if (child > 0) {
+		kill(child, SIGKILL);
+		wait_child(child);
+	}
+}
+
+int ChildGuard::wait()
+{
+	int status = wait_child(child);
+	child = -1;
+	return status;
 }
 
 Pipe::Pipe()

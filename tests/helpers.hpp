@@ -62,6 +62,27 @@ pid_t spawn(const std::function<int()> &fn);
 // Wait for a child: its exit code, or 128 + signal if a signal ended it.
 int wait_child(pid_t pid);
 
+// Kills and reaps a child when the scope ends, so a failed assertion leaves no process behind.
+class ChildGuard
+{
+      public:
+	explicit ChildGuard(pid_t pid) : child(pid)
+	{
+	}
+	~ChildGuard();
+	ChildGuard(const ChildGuard &) = delete;
+	ChildGuard &operator=(const ChildGuard &) = delete;
+	pid_t pid() const
+	{
+		return child;
+	}
+	// Wait for the child ourselves: its status as wait_child() gives it.
+	int wait();
+
+      private:
+	pid_t child;
+};
+
 // A pipe for one-byte handshakes between processes (no sleeps).
 struct Pipe {
 	int rd = -1, wr = -1;

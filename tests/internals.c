@@ -86,6 +86,29 @@ uint32_t sctest_partition_of(sc_cache *c, const sc_tuple *t)
 	return r.partition;
 }
 
+uint32_t sctest_plant_reader(sc_cache *c, uint32_t pid, uint64_t start_time)
+{
+	struct sc_seg_hdr *h = sc_hdr(c);
+
+	for (uint32_t i = 0;; i++) {
+		struct sc_slot *s = sc_slot_at(c, i);
+		uint64_t owner = s->owner;
+
+		if (sc_owner_pid(owner) != 0 ||
+		    sc_cmpxchg(&s->owner, owner, sc_owner_next(owner, pid)) != owner)
+			continue;
+		s->start_time = start_time;
+		s->epoch = sc_read(&h->gp_epoch);
+		sc_store_max(&h->slots_hwm, i + 1);
+		return i;
+	}
+}
+
+int sctest_slot_owned(sc_cache *c, uint32_t slot)
+{
+	return sc_owner_pid(sc_slot_at(c, slot)->owner) != 0;
+}
+
 uint32_t sctest_record_header_size(void)
 {
 	return sizeof(struct sc_blk);

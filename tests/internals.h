@@ -43,6 +43,15 @@ uint64_t sctest_map_len(sc_cache *c);
 /* The partition a tuple goes to. */
 uint32_t sctest_partition_of(sc_cache *c, const sc_tuple *t);
 
+/*
+ * Take a free reader slot as if process pid (started at start_time) were
+ * reading inside a section entered in the current epoch. Returns the slot.
+ */
+uint32_t sctest_plant_reader(sc_cache *c, uint32_t pid, uint64_t start_time);
+
+/* Whether a slot is still owned (by anyone). */
+int sctest_slot_owned(sc_cache *c, uint32_t slot);
+
 /* Records' bytes and header size, to reason about memory in tests. */
 uint32_t sctest_record_header_size(void);
 

@@ -79,7 +79,7 @@ TEST_CASE("a partition's index grows from empty to 10 million entries while read
 	REQUIRE(pr != nullptr);
 	new (pr) Progress{};
 	std::string name = c.name();
-	pid_t reader = spawn([&] { return read_while_growing(name, pr); });
+	ChildGuard reader(spawn([&] { return read_while_growing(name, pr); }));
 
 	std::vector<sc_field> fields(2 * kBatch);
 	std::vector<sc_tuple> batch(kBatch);
@@ -94,7 +94,7 @@ TEST_CASE("a partition's index grows from empty to 10 million entries while read
 		pr->inserted = base + static_cast<int64_t>(kBatch);
 	}
 	pr->done = 1;
-	CHECK(wait_child(reader) == 0);
+	CHECK(reader.wait() == 0);
 	INFO("the reader read through " << pr->capacities_seen.load() << " index sizes");
 	CHECK(pr->capacities_seen.load() >= 2);
 

@@ -4,6 +4,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstring>
 #include <map>
 #include <random>
@@ -13,6 +14,7 @@
 
 #include "checked_value.hpp"
 #include "helpers.hpp"
+#include "internals.h"
 
 using namespace sctest;
 
@@ -260,14 +262,14 @@ TEST_CASE("a reader killed inside a read section does not stall reclamation", "[
 
 	Pipe ready, never;
 	std::string name = c.name();
-	pid_t reader = spawn([&]() -> int {
+	ChildGuard reader(spawn([&]() -> int {
 		sc_cache *h = nullptr;
 		if (sc_attach(name.c_str(), nullptr, &h) || sc_read_begin(h))
 			return 1;
 		ready.send();
 		never.recv(); // blocks inside the read section until killed
 		return 0;
-	});
+	}));
 	REQUIRE(ready.recv() == 'x');
 	CHECK(stats().readers == 2);
 
@@ -276,8 +278,8 @@ TEST_CASE("a reader killed inside a read section does not stall reclamation", "[
 	const uint64_t stalled = stats().total.retired_bytes;
 	CHECK(stalled > 2u * 1024 * 1024);
 
-	REQUIRE(kill(reader, SIGKILL) == 0);
-	REQUIRE(wait_child(reader) == 128 + SIGKILL);
+	REQUIRE(kill(reader.pid(), SIGKILL) == 0);
+	REQUIRE(reader.wait() == 128 + SIGKILL);
 
 	// The next grace period finds the slot's owner dead, releases it, and frees the backlog.
 	overwrite_all(3);
@@ -288,4 +290,71 @@ TEST_CASE("a reader killed inside a read section does not stall reclamation", "[
 	const uint64_t used = after.memory_used;
 	overwrite_all(20);
 	CHECK(stats().memory_used == used);
+}
+
+// Field 22 of /proc/<pid>/stat: the process's start time in clock ticks after boot.
+static uint64_t start_time_of(pid_t pid)
+{
+	std::string path = "/proc/" + std::to_string(pid) + "/stat";
+	FILE *f = fopen(path.c_str(), "r");
+	char buf[1024] = {};
+	size_t n = f ? fread(buf, 1, sizeof(buf) - 1, f) : 0;
+	if (f)
+		fclose(f);
+	// The command name may hold spaces and parentheses: fields start after the last ')'.
+	const char *p = n ? strrchr(buf, ')') : nullptr;
+	unsigned long long start = 0;
+	for (int field = 2; p && field < 22; field++)
+		p = strchr(p + 1, ' ');
+	if (!p || sscanf(p, " %llu", &start) != 1)
+		return 0;
+	return start;
+}
+
+TEST_CASE("a reader slot whose pid now names another process is released; a live reader's is not",
+	  "[multiprocess][rcu]")
+{
+	sc_options o = options();
+	o.num_partition = 1;
+	o.memory_limit = 64 << 20;
+	Cache c(unique_name("pidreuse"), o);
+	REQUIRE(c.start_error() == 0);
+	std::string value(120, 'v');
+	auto overwrite = [&](int rounds) {
+		for (int r = 0; r < rounds; r++)
+			for (int k = 0; k < 1000; k++)
+				REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 120))) == 0);
+	};
+	auto retired = [&]() {
+		sc_cache_stats *s = nullptr;
+		REQUIRE(sc_stats(c, &s) == 0);
+		uint64_t r = s->total.retired_bytes;
+		sc_stats_free(s);
+		return r;
+	};
+	overwrite(1);
+
+	// A live process stands in for the reader; only its recorded start time differs.
+	Pipe never;
+	ChildGuard child(spawn([&]() -> int {
+		never.recv();
+		return 0;
+	}));
+	const uint64_t real_start = start_time_of(child.pid());
+	REQUIRE(real_start != 0);
+
+	SECTION("same pid, another start time: the pid was reused, the reader is gone")
+	{
+		uint32_t slot = sctest_plant_reader(c, static_cast<uint32_t>(child.pid()), real_start + 1);
+		overwrite(10);
+		CHECK_FALSE(sctest_slot_owned(c, slot));
+		CHECK(retired() < 512u * 1024);
+	}
+	SECTION("same pid and start time: a live reader holds memory back")
+	{
+		uint32_t slot = sctest_plant_reader(c, static_cast<uint32_t>(child.pid()), real_start);
+		overwrite(10);
+		CHECK(sctest_slot_owned(c, slot));
+		CHECK(retired() > 1024u * 1024);
+	}
 }
