@@ -225,54 +225,74 @@ static int writable_index(sc_cache *c, struct sc_part *p, struct index_view *v)
 	return r < 0 ? r : corrupt_index(c, 0);
 }
 
-int sc_index_upsert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
-		    uint64_t *old_off)
-{
-	uint32_t tag = sc_tag(key->key_hash), units = sc_to_units(rec_off);
-	struct sc_bucket *free_bk = NULL;
-	uint32_t free_i = 0;
-	struct index_view v;
-	struct sc_hit hit;
-	uint64_t b;
-	int r = writable_index(c, p, &v);
+/* A slot of an index: its bucket and position. */
+struct slot_ref {
+	struct sc_bucket *bk;
+	uint32_t i;
+};
 
-	*old_off = 0;
-	if (r)
-		return r;
-	b = tag & v.mask;
-	for (uint64_t n = 0; n <= v.mask; n++, b = (b + 1) & v.mask) {
-		struct sc_bucket *bk = &v.buckets[b];
+/*
+ * Writer side: find key's slot in v (*at, returning 1, with its record in
+ * *hit) or not (0); either way *free_at is the first free slot (tombstone
+ * or empty) on the key's probe path, bk NULL if there was none.
+ */
+static int locate(sc_cache *c, const struct index_view *v, const struct sc_route *key, struct slot_ref *at,
+		  struct slot_ref *free_at, struct sc_hit *hit)
+{
+	uint32_t tag = sc_tag(key->key_hash);
+	uint64_t b = tag & v->mask;
+
+	free_at->bk = NULL;
+	for (uint64_t n = 0; n <= v->mask; n++, b = (b + 1) & v->mask) {
+		struct sc_bucket *bk = &v->buckets[b];
 
 		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
 			uint32_t o = bk->off[i];
+			int r;
 
-			if (o <= SC_SLOT_TOMB && !free_bk) {
-				free_bk = bk;
-				free_i = i;
-			}
+			if (o <= SC_SLOT_TOMB && !free_at->bk)
+				*free_at = (struct slot_ref){ bk, i };
 			if (o == SC_SLOT_EMPTY)
-				goto insert;
+				return 0;
 			if (o == SC_SLOT_TOMB || bk->hash[i] != tag)
 				continue;
-			r = key_matches(c, o, key, &hit);
-			if (r < 0)
-				return r;
+			r = key_matches(c, o, key, hit);
 			if (r) {
-				sc_xchg(&bk->off[i], units);
-				*old_off = hit.rec_off;
-				return 0;
+				*at = (struct slot_ref){ bk, i };
+				return r;
 			}
 		}
 	}
-insert:
+	return 0;
+}
+
+int sc_index_upsert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
+		    uint64_t *old_off)
+{
+	uint32_t units = sc_to_units(rec_off);
+	struct slot_ref at, free_at;
+	struct index_view v;
+	struct sc_hit hit;
+	int r = writable_index(c, p, &v);
+
+	*old_off = 0;
+	if (!r)
+		r = locate(c, &v, key, &at, &free_at, &hit);
+	if (r < 0)
+		return r;
+	if (r) {
+		sc_xchg(&at.bk->off[at.i], units);
+		*old_off = hit.rec_off;
+		return 0;
+	}
 	/* needs_room() keeps an index from filling up; only a corrupt one has no free slot. */
-	if (!free_bk)
+	if (!free_at.bk)
 		return sc_fail(-EUCLEAN, "cache \"%s\": partition %u's index has no free slot", c->name,
 			       sc_part_index(c, p));
-	if (free_bk->off[free_i] == SC_SLOT_TOMB)
+	if (free_at.bk->off[free_at.i] == SC_SLOT_TOMB)
 		v.idx->tombs--;
-	sc_write(&free_bk->hash[free_i], tag);
-	sc_publish(&free_bk->off[free_i], units);
+	sc_write(&free_at.bk->hash[free_at.i], sc_tag(key->key_hash));
+	sc_publish(&free_at.bk->off[free_at.i], units);
 	v.idx->live++;
 	return 0;
 }
@@ -292,39 +312,21 @@ static void shrink_if_sparse(sc_cache *c, struct sc_part *p, const struct index_
 
 int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t *old_off)
 {
-	uint32_t tag = sc_tag(key->key_hash);
+	struct slot_ref at, free_at;
 	struct index_view v;
 	struct sc_hit hit;
-	uint64_t b;
 	int r = view_index(c, p->index_off, &v);
 
 	*old_off = 0;
+	if (r == 1)
+		r = locate(c, &v, key, &at, &free_at, &hit);
 	if (r <= 0)
 		return r;
-	b = tag & v.mask;
-	for (uint64_t n = 0; n <= v.mask; n++, b = (b + 1) & v.mask) {
-		struct sc_bucket *bk = &v.buckets[b];
-
-		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
-			uint32_t o = bk->off[i];
-
-			if (o == SC_SLOT_EMPTY)
-				return 0;
-			if (o == SC_SLOT_TOMB || bk->hash[i] != tag)
-				continue;
-			r = key_matches(c, o, key, &hit);
-			if (r < 0)
-				return r;
-			if (r) {
-				sc_xchg(&bk->off[i], SC_SLOT_TOMB);
-				v.idx->live--;
-				v.idx->tombs++;
-				*old_off = hit.rec_off;
-				shrink_if_sparse(c, p, &v);
-				return 0;
-			}
-		}
-	}
+	sc_xchg(&at.bk->off[at.i], SC_SLOT_TOMB);
+	v.idx->live--;
+	v.idx->tombs++;
+	*old_off = hit.rec_off;
+	shrink_if_sparse(c, p, &v);
 	return 0;
 }
 

@@ -55,37 +55,58 @@ static int begin_lookup(sc_cache *c, const sc_tuple *data, struct sc_route *rout
 	return err;
 }
 
-static int find(sc_cache *c, const struct sc_route *route, struct sc_hit *hit)
-{
-	return sc_index_find(c, sc_part_at(c, route->partition), route, hit);
-}
+/* What a keyed read does with the record it found, inside the read section. */
+typedef int (*use_hit_fn)(sc_cache *c, const struct sc_hit *hit, void *ctx);
 
-SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
+/*
+ * Every keyed read: check and route, enter a read section, probe, use the
+ * record, count the lookup, leave. Inline and called with a constant use,
+ * so each caller compiles to a straight path of its own. Returns the number
+ * of tuples found, or a negative errno (use's, if it returned one).
+ */
+static inline int lookup(sc_cache *c, const sc_tuple *data, use_hit_fn use, void *ctx)
 {
 	struct sc_route route;
 	struct sc_reader *r;
 	struct sc_hit hit;
-	int found, err;
+	int found, rv = 0;
+	int err = begin_lookup(c, data, &route, &r);
 
-	if (!out)
-		return sc_fail(-EINVAL, "sc_get: out is NULL");
-	*out = NULL;
-	err = begin_lookup(c, data, &route, &r);
 	if (err)
 		return err;
 	sc_rcu_enter(c, r);
-	found = find(c, &route, &hit);
+	found = sc_index_find(c, sc_part_at(c, route.partition), &route, &hit);
 	if (found == 1)
-		err = sc_results_copy_one(c, &hit, out);
+		rv = use(c, &hit, ctx);
 	count_lookup(r, route.partition, found);
 	sc_rcu_exit(r);
 	if (found < 0)
 		return found;
-	return err ? err : found;
+	return rv < 0 ? rv : found;
 }
 
-static int visit(sc_cache *c, const struct sc_hit *hit, sc_visit_fn fn, void *arg)
+static int copy_hit(sc_cache *c, const struct sc_hit *hit, void *out)
 {
+	return sc_results_copy_one(c, hit, out);
+}
+
+SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
+{
+	if (!out)
+		return sc_fail(-EINVAL, "sc_get: out is NULL");
+	*out = NULL;
+	return lookup(c, data, copy_hit, out);
+}
+
+struct visitor {
+	sc_visit_fn fn;
+	void *arg;
+};
+
+/* Decode the record in place and hand it to the visitor: no copy, valid for the read section. */
+static int visit(sc_cache *c, const struct sc_hit *hit, void *ctx)
+{
+	const struct visitor *v = ctx;
 	const struct sc_blk *rec = sc_blk_at(c, hit->rec_off);
 	uint16_t nfields = sc_read(&rec->nfields);
 	sc_field stack_fields[VIEW_STACK_FIELDS], *fields = stack_fields;
@@ -103,7 +124,7 @@ static int visit(sc_cache *c, const struct sc_hit *hit, sc_visit_fn fn, void *ar
 	} else {
 		t.nfields = nfields;
 		t.fields = fields;
-		rv = fn(&t, arg);
+		rv = v->fn(&t, v->arg);
 	}
 	if (fields != stack_fields)
 		free(fields);
@@ -112,23 +133,9 @@ static int visit(sc_cache *c, const struct sc_hit *hit, sc_visit_fn fn, void *ar
 
 SC_EXPORT int sc_get_view(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, void *arg)
 {
-	struct sc_route route;
-	struct sc_reader *r;
-	struct sc_hit hit;
-	int found, rv = 0;
-	int err = fn ? 0 : sc_fail(-EINVAL, "sc_get_view: visitor is NULL");
+	struct visitor v = { fn, arg };
 
-	if (!err)
-		err = begin_lookup(c, data, &route, &r);
-	if (err)
-		return err;
-	sc_rcu_enter(c, r);
-	found = find(c, &route, &hit);
-	if (found == 1)
-		rv = visit(c, &hit, fn, arg);
-	count_lookup(r, route.partition, found);
-	sc_rcu_exit(r);
-	if (found < 0)
-		return found;
-	return rv < 0 ? rv : found;
+	if (!fn)
+		return sc_fail(-EINVAL, "sc_get_view: visitor is NULL");
+	return lookup(c, data, visit, &v);
 }
