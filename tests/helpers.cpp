@@ -4,6 +4,7 @@
 #include <atomic>
 #include <csignal>
 #include <cstdlib>
+#include <cstring>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -17,10 +18,12 @@ std::string unique_name(const char *what)
 	return std::string("t-") + what + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
 }
 
-sc_options options()
+sc_options options(uint32_t partitions, uint64_t memory_limit)
 {
 	sc_options o{};
 	o.sz = sizeof(o);
+	o.num_partition = partitions;
+	o.memory_limit = memory_limit;
 	return o;
 }
 
@@ -116,6 +119,21 @@ char Pipe::recv() const
 	while ((n = read(rd, &c, 1)) < 0 && errno == EINTR) {
 	}
 	return n == 1 ? c : 0;
+}
+
+Stats::Stats(sc_cache *c) : err(sc_stats(c, &stats))
+{
+}
+
+const sc_cache_stats *Stats::operator->() const
+{
+	static const sc_cache_stats empty{};
+	return stats ? stats : &empty;
+}
+
+bool contains(const char *haystack, const char *needle)
+{
+	return std::strstr(haystack, needle) != nullptr;
 }
 
 void *shared_anon(size_t bytes)

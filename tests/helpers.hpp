@@ -13,8 +13,8 @@ namespace sctest
 // A cache name no other test (or earlier run) uses.
 std::string unique_name(const char *what);
 
-// Options with sz set, as SC_OPTIONS() does in C.
-sc_options options();
+// Options with sz set, as SC_OPTIONS() does in C; 0 leaves a field at its default.
+sc_options options(uint32_t partitions = 0, uint64_t memory_limit = 0);
 
 // Start or attach a cache, destroying its segment when the test ends.
 class Cache
@@ -91,6 +91,32 @@ struct Pipe {
 	void send(char c = 'x') const;
 	char recv() const; // blocks; returns 0 at end of file
 };
+
+// A stats snapshot, freed when it goes out of scope: Stats s(cache); s->total.records.
+class Stats
+{
+      public:
+	explicit Stats(sc_cache *c);
+	~Stats()
+	{
+		sc_stats_free(stats);
+	}
+	Stats(const Stats &) = delete;
+	Stats &operator=(const Stats &) = delete;
+	int error() const
+	{
+		return err;
+	}
+	// A failed snapshot reads as all zeros, so checks on it fail instead of crashing.
+	const sc_cache_stats *operator->() const;
+
+      private:
+	sc_cache_stats *stats = nullptr;
+	int err;
+};
+
+// Whether haystack contains needle (for checking sc_last_error() messages).
+bool contains(const char *haystack, const char *needle);
 
 // Shared anonymous memory visible to parent and children (for flags and counters).
 void *shared_anon(size_t bytes);

@@ -44,14 +44,13 @@ int read_while_growing(const std::string &name, Progress *pr)
 				return 3;
 			sc_tuples_free(t);
 		}
-		sc_cache_stats *s = nullptr;
-		if (sc_stats(c, &s))
+		Stats s(c);
+		if (s.error())
 			return 4;
 		if (s->total.index_capacity != last_capacity) {
 			last_capacity = s->total.index_capacity;
 			capacities++;
 		}
-		sc_stats_free(s);
 		passes++;
 	}
 	pr->capacities_seen = capacities;
@@ -63,15 +62,14 @@ int read_while_growing(const std::string &name, Progress *pr)
 
 TEST_CASE("a partition's index grows from empty to 10 million entries while readers read", "[growth]")
 {
-	sc_options o = options();
-	o.num_partition = 1;
-	o.memory_limit = 1536ull << 20;
+	sc_options o = options(1, 1536ull << 20);
 	Cache c(unique_name("growth"), o);
 	REQUIRE(c.start_error() == 0);
-	sc_cache_stats *s = nullptr;
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->total.index_capacity == 0);
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.index_capacity == 0);
+	}
 
 	for (int64_t k = -1; k >= -kSentinels; k--)
 		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_int(-k))) == 0);
@@ -98,10 +96,12 @@ TEST_CASE("a partition's index grows from empty to 10 million entries while read
 	INFO("the reader read through " << pr->capacities_seen.load() << " index sizes");
 	CHECK(pr->capacities_seen.load() >= 2);
 
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->total.records == static_cast<uint64_t>(kTarget + kSentinels));
-	CHECK(s->total.index_capacity >= static_cast<uint64_t>(kTarget));
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.records == static_cast<uint64_t>(kTarget + kSentinels));
+		CHECK(s->total.index_capacity >= static_cast<uint64_t>(kTarget));
+	}
 	sc_tuples *t = nullptr;
 	for (int64_t k = 0; k < kTarget; k += 9973) {
 		REQUIRE(sc_get(c, SC_TUPLE(sc_int(k)), &t) == 1);

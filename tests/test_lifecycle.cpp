@@ -13,17 +13,10 @@
 
 using namespace sctest;
 
-static bool contains(const char *haystack, const char *needle)
-{
-	return std::strstr(haystack, needle) != nullptr;
-}
-
 TEST_CASE("start creates a cache that attach, stop and destroy manage", "[lifecycle]")
 {
 	std::string name = unique_name("life");
-	sc_options o = options();
-	o.num_partition = 3;
-	o.memory_limit = 32 << 20;
+	sc_options o = options(3, 32 << 20);
 
 	REQUIRE(sc_started(name.c_str(), &o) == 0);
 	Cache a(name, o);
@@ -255,11 +248,7 @@ TEST_CASE("a segment someone else could have planted is refused", "[lifecycle][s
 	std::string path = seg_path(name);
 	sc_cache *c = nullptr;
 	{
-		Cache owner(name, [] {
-			sc_options o = options();
-			o.memory_limit = 16 << 20;
-			return o;
-		}());
+		Cache owner(name, options(0, 16 << 20));
 		REQUIRE(owner.start_error() == 0);
 		owner.stop();
 
@@ -311,8 +300,7 @@ TEST_CASE("a symlink or a directory under our name is refused", "[lifecycle][sec
 
 TEST_CASE("a segment of another build or layout is refused", "[lifecycle][security]")
 {
-	sc_options o = options();
-	o.memory_limit = 16 << 20;
+	sc_options o = options(0, 16 << 20);
 	Cache owner(unique_name("layout"), o);
 	REQUIRE(owner.start_error() == 0);
 	std::string path = sctest_path(owner);
@@ -347,8 +335,7 @@ TEST_CASE("a segment of another build or layout is refused", "[lifecycle][securi
 
 TEST_CASE("a segment whose creator died half-way is taken over by the next start", "[lifecycle]")
 {
-	sc_options o = options();
-	o.memory_limit = 16 << 20;
+	sc_options o = options(0, 16 << 20);
 	Cache first(unique_name("abandoned"), o);
 	REQUIRE(first.start_error() == 0);
 	REQUIRE(sc_put(first, SC_TUPLE(sc_int(1))) == 0);
@@ -368,8 +355,7 @@ TEST_CASE("a segment whose creator died half-way is taken over by the next start
 
 TEST_CASE("a handle used in a forked child returns -ECHILD", "[lifecycle][fork]")
 {
-	sc_options o = options();
-	o.memory_limit = 16 << 20;
+	sc_options o = options(0, 16 << 20);
 	Cache c(unique_name("fork"), o);
 	REQUIRE(c.start_error() == 0);
 	REQUIRE(sc_put(c, SC_TUPLE(sc_int(1), sc_int(10))) == 0);
@@ -410,10 +396,11 @@ TEST_CASE("a handle used in a forked child returns -ECHILD", "[lifecycle][fork]"
 	sc_tuples *t = nullptr;
 	REQUIRE(sc_get(c, SC_TUPLE(sc_int(1)), &t) == 1);
 	sc_tuples_free(t);
-	sc_cache_stats *s = nullptr;
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->readers == 1);
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->readers == 1);
+	}
 }
 
 TEST_CASE("error strings", "[lifecycle][errors]")

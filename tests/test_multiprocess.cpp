@@ -41,10 +41,7 @@ std::vector<Op> writer_ops(uint32_t writer, int count, int keys)
 
 sc_options mp_options()
 {
-	sc_options o = options();
-	o.num_partition = 4;
-	o.memory_limit = 256 << 20;
-	return o;
+	return options(4, 256 << 20);
 }
 
 struct Shared {
@@ -178,10 +175,11 @@ TEST_CASE("two writers and two readers: no torn or freed reads, final contents e
 		sc_tuples_free(t);
 	}
 	CHECK(mismatches == 0);
-	sc_cache_stats *s = nullptr;
-	REQUIRE(sc_stats(owner, &s) == 0);
-	CHECK(s->total.records == model.size());
-	sc_stats_free(s);
+	{
+		Stats s(owner);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.records == model.size());
+	}
 }
 
 TEST_CASE("warm restart: after every process has exited, a new one reads everything back", "[multiprocess]")
@@ -226,10 +224,11 @@ TEST_CASE("warm restart: after every process has exited, a new one reads everyth
 				return 3;
 			sc_tuples_free(t);
 		}
-		sc_cache_stats *s = nullptr;
-		if (sc_stats(c, &s) || s->total.records != static_cast<uint64_t>(keys))
-			return 4;
-		sc_stats_free(s);
+		{
+			Stats s(c);
+			if (s.error() || s->total.records != static_cast<uint64_t>(keys))
+				return 4;
+		}
 		sc_stop(c);
 		return 0;
 	});
@@ -237,28 +236,21 @@ TEST_CASE("warm restart: after every process has exited, a new one reads everyth
 	CHECK(sc_destroy(name.c_str(), &o) == 0);
 }
 
+// Overwrite keys 0..999 with 120-byte values, rounds times: 150 KiB retired a round.
+static void overwrite(sc_cache *c, int rounds)
+{
+	const std::string value(120, 'v');
+	for (int r = 0; r < rounds; r++)
+		for (int k = 0; k < 1000; k++)
+			REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 120))) == 0);
+}
+
 TEST_CASE("a reader killed inside a read section does not stall reclamation", "[multiprocess][rcu]")
 {
-	sc_options o = options();
-	o.num_partition = 1;
-	o.memory_limit = 128 << 20;
+	sc_options o = options(1, 128 << 20);
 	Cache c(unique_name("killed"), o);
 	REQUIRE(c.start_error() == 0);
-	const int keys = 1000;
-	std::string value(120, 'v');
-	auto overwrite_all = [&](int rounds) {
-		for (int r = 0; r < rounds; r++)
-			for (int k = 0; k < keys; k++)
-				REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 120))) == 0);
-	};
-	auto stats = [&]() {
-		sc_cache_stats *s = nullptr;
-		REQUIRE(sc_stats(c, &s) == 0);
-		sc_cache_stats copy = *s;
-		sc_stats_free(s);
-		return copy;
-	};
-	overwrite_all(1);
+	overwrite(c, 1);
 
 	Pipe ready, never;
 	std::string name = c.name();
@@ -271,25 +263,27 @@ TEST_CASE("a reader killed inside a read section does not stall reclamation", "[
 		return 0;
 	}));
 	REQUIRE(ready.recv() == 'x');
-	CHECK(stats().readers == 2);
+	CHECK(Stats(c)->readers == 2);
 
 	// While it lives, nothing retired after it entered can be reused.
-	overwrite_all(20);
-	const uint64_t stalled = stats().total.retired_bytes;
-	CHECK(stalled > 2u * 1024 * 1024);
+	overwrite(c, 20);
+	CHECK(Stats(c)->total.retired_bytes > 2u * 1024 * 1024);
 
 	REQUIRE(kill(reader.pid(), SIGKILL) == 0);
 	REQUIRE(reader.wait() == 128 + SIGKILL);
 
 	// The next grace period finds the slot's owner dead, releases it, and frees the backlog.
-	overwrite_all(3);
-	sc_cache_stats after = stats();
-	CHECK(after.total.retired_bytes < 512u * 1024);
-	CHECK(after.readers == 1);
+	overwrite(c, 3);
+	uint64_t used;
+	{
+		Stats after(c);
+		CHECK(after->total.retired_bytes < 512u * 1024);
+		CHECK(after->readers == 1);
+		used = after->memory_used;
+	}
 	// And from here on memory is reused, not grown.
-	const uint64_t used = after.memory_used;
-	overwrite_all(20);
-	CHECK(stats().memory_used == used);
+	overwrite(c, 20);
+	CHECK(Stats(c)->memory_used == used);
 }
 
 // Field 22 of /proc/<pid>/stat: the process's start time in clock ticks after boot.
@@ -314,25 +308,10 @@ static uint64_t start_time_of(pid_t pid)
 TEST_CASE("a reader slot whose pid now names another process is released; a live reader's is not",
 	  "[multiprocess][rcu]")
 {
-	sc_options o = options();
-	o.num_partition = 1;
-	o.memory_limit = 64 << 20;
+	sc_options o = options(1, 64 << 20);
 	Cache c(unique_name("pidreuse"), o);
 	REQUIRE(c.start_error() == 0);
-	std::string value(120, 'v');
-	auto overwrite = [&](int rounds) {
-		for (int r = 0; r < rounds; r++)
-			for (int k = 0; k < 1000; k++)
-				REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 120))) == 0);
-	};
-	auto retired = [&]() {
-		sc_cache_stats *s = nullptr;
-		REQUIRE(sc_stats(c, &s) == 0);
-		uint64_t r = s->total.retired_bytes;
-		sc_stats_free(s);
-		return r;
-	};
-	overwrite(1);
+	overwrite(c, 1);
 
 	// A live process stands in for the reader; only its recorded start time differs.
 	Pipe never;
@@ -346,15 +325,15 @@ TEST_CASE("a reader slot whose pid now names another process is released; a live
 	SECTION("same pid, another start time: the pid was reused, the reader is gone")
 	{
 		uint32_t slot = sctest_plant_reader(c, static_cast<uint32_t>(child.pid()), real_start + 1);
-		overwrite(10);
+		overwrite(c, 10);
 		CHECK_FALSE(sctest_slot_owned(c, slot));
-		CHECK(retired() < 512u * 1024);
+		CHECK(Stats(c)->total.retired_bytes < 512u * 1024);
 	}
 	SECTION("same pid and start time: a live reader holds memory back")
 	{
 		uint32_t slot = sctest_plant_reader(c, static_cast<uint32_t>(child.pid()), real_start);
-		overwrite(10);
+		overwrite(c, 10);
 		CHECK(sctest_slot_owned(c, slot));
-		CHECK(retired() > 1024u * 1024);
+		CHECK(Stats(c)->total.retired_bytes > 1024u * 1024);
 	}
 }

@@ -14,9 +14,7 @@ using namespace sctest;
 
 TEST_CASE("reads make no system call: 100k gets under strict seccomp", "[multiprocess][seccomp]")
 {
-	sc_options o = options();
-	o.num_partition = 2;
-	o.memory_limit = 64 << 20;
+	sc_options o = options(2, 64 << 20);
 	Cache c(unique_name("seccomp"), o);
 	REQUIRE(c.start_error() == 0);
 	const int keys = 1000;

@@ -17,15 +17,7 @@ using namespace sctest;
 
 static sc_options small_cache(uint32_t partitions = 4)
 {
-	sc_options o = options();
-	o.num_partition = partitions;
-	o.memory_limit = 64 << 20;
-	return o;
-}
-
-static bool contains(const char *haystack, const char *needle)
-{
-	return std::strstr(haystack, needle) != nullptr;
+	return options(partitions, 64 << 20);
 }
 
 TEST_CASE("put then get copies the tuple out", "[tuples]")
@@ -67,11 +59,12 @@ TEST_CASE("a set keeps one tuple per key: put replaces", "[tuples]")
 	REQUIRE(sc_get(c, SC_TUPLE(sc_int(42)), &t) == 1);
 	CHECK(t->tuples[0].fields[1].v.i == 99);
 	sc_tuples_free(t);
-	sc_cache_stats *s = nullptr;
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->total.records == 1);
-	CHECK(s->total.puts == 100);
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.records == 1);
+		CHECK(s->total.puts == 100);
+	}
 }
 
 TEST_CASE("keys of different types or bits are different keys", "[tuples]")
@@ -166,16 +159,16 @@ TEST_CASE("malformed tuples are refused and write nothing", "[tuples][errors]")
 	CHECK(sc_get(c, SC_TUPLE(sc_bytes(nullptr, 0)), &t) == 1);
 	sc_tuples_free(t);
 
-	sc_cache_stats *s = nullptr;
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->total.records == 1);
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.records == 1);
+	}
 }
 
 TEST_CASE("a tuple larger than the cache can hold is E2BIG", "[tuples][errors]")
 {
-	sc_options o = small_cache(1);
-	o.memory_limit = 16 << 20;
+	sc_options o = options(1, 16 << 20);
 	Cache c(unique_name("toobig"), o);
 	REQUIRE(c.start_error() == 0);
 	std::vector<char> big(17 << 20, 'x');
@@ -187,7 +180,6 @@ TEST_CASE("a tuple larger than the cache can hold is E2BIG", "[tuples][errors]")
 TEST_CASE("large records live in spans of their own and are reused after delete", "[tuples]")
 {
 	sc_options o = small_cache(2);
-	o.memory_limit = 64 << 20;
 	Cache c(unique_name("large"), o);
 	REQUIRE(c.start_error() == 0);
 	for (uint32_t size : { 70u * 1024, 200u * 1024, 1024u * 1024 }) {
@@ -201,26 +193,26 @@ TEST_CASE("large records live in spans of their own and are reused after delete"
 		sc_tuples_free(t);
 	}
 	// Rewriting a 1 MiB value many times must not grow the segment: retired spans come back.
-	sc_cache_stats *s = nullptr;
 	std::string v(1024 * 1024, 'z');
-	for (int round = 0; round < 40; round++)
-		REQUIRE(sc_put(c, SC_TUPLE(sc_int(1), sc_bytes(v.data(), static_cast<uint32_t>(v.size())))) ==
-			0);
-	REQUIRE(sc_stats(c, &s) == 0);
-	uint64_t used = s->memory_used;
-	sc_stats_free(s);
-	for (int round = 0; round < 200; round++)
-		REQUIRE(sc_put(c, SC_TUPLE(sc_int(1), sc_bytes(v.data(), static_cast<uint32_t>(v.size())))) ==
-			0);
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->memory_used == used);
-	sc_stats_free(s);
+	auto rewrite = [&](int rounds) {
+		for (int round = 0; round < rounds; round++)
+			REQUIRE(sc_put(c, SC_TUPLE(sc_int(1), sc_bytes(v.data(), static_cast<uint32_t>(
+											 v.size())))) == 0);
+	};
+	auto memory_used = [&]() {
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		return s->memory_used;
+	};
+	rewrite(40);
+	const uint64_t used = memory_used();
+	rewrite(200);
+	CHECK(memory_used() == used);
 }
 
 TEST_CASE("running out of memory is a clean ENOSPC, and freeing makes room again", "[tuples][errors]")
 {
-	sc_options o = small_cache(1);
-	o.memory_limit = 16 << 20;
+	sc_options o = options(1, 16 << 20);
 	Cache c(unique_name("enospc"), o);
 	REQUIRE(c.start_error() == 0);
 	std::string v(1000, 'v');
@@ -256,22 +248,25 @@ TEST_CASE("delete removes one key; delete_all empties every partition", "[tuples
 	REQUIRE(sc_get(c, SC_TUPLE(sc_int(6)), &t) == 1);
 	sc_tuples_free(t);
 
-	sc_cache_stats *s = nullptr;
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->total.records == 999);
-	CHECK(s->total.deletes == 1);
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.records == 999);
+		CHECK(s->total.deletes == 1);
+	}
 
 	REQUIRE(sc_delete_all(c) == 0);
 	for (int i = 0; i < 1000; i++)
 		REQUIRE(sc_get(c, SC_TUPLE(sc_int(i)), &t) == 0);
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->total.records == 0);
-	CHECK(s->total.bytes == 0);
-	CHECK(s->total.deletes == 1000);
-	for (uint32_t p = 0; p < s->num_partition; p++)
-		CHECK(s->partitions[p].records == 0);
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.records == 0);
+		CHECK(s->total.bytes == 0);
+		CHECK(s->total.deletes == 1000);
+		for (uint32_t p = 0; p < s->num_partition; p++)
+			CHECK(s->partitions[p].records == 0);
+	}
 	// The cache works after delete_all.
 	REQUIRE(sc_put(c, SC_TUPLE(sc_int(1), sc_int(2))) == 0);
 	REQUIRE(sc_get(c, SC_TUPLE(sc_int(1)), &t) == 1);
@@ -297,13 +292,14 @@ TEST_CASE("put_batch stores every tuple, and refuses a bad batch whole", "[tuple
 		REQUIRE(t->tuples[0].fields[1].v.i == -i);
 		sc_tuples_free(t);
 	}
-	sc_cache_stats *s = nullptr;
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->total.records == static_cast<uint64_t>(n));
-	CHECK(s->total.puts == static_cast<uint64_t>(n));
-	for (uint32_t p = 0; p < 4; p++)
-		CHECK(s->partitions[p].records > 0);
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.records == static_cast<uint64_t>(n));
+		CHECK(s->total.puts == static_cast<uint64_t>(n));
+		for (uint32_t p = 0; p < 4; p++)
+			CHECK(s->partitions[p].records > 0);
+	}
 
 	// A later duplicate key in one batch wins, as n puts in order would.
 	sc_field dup[4] = { sc_int(7), sc_int(1), sc_int(7), sc_int(2) };
@@ -374,17 +370,20 @@ TEST_CASE("get_view hands out tuples in shared memory, valid for the read sectio
 		REQUIRE(sc_put(c, SC_TUPLE(sc_str("k"), sc_bytes(filler.data(), 200))) == 0);
 	sc_read_end(c);
 	CHECK(std::string(cap.value, cap.len) == "first value");
-	sc_cache_stats *s = nullptr;
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->total.retired_bytes > 20000u * 200);
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.retired_bytes > 20000u * 200);
+	}
 	sc_read_end(c);
 	// Once the section is over, the next writes reclaim the backlog.
 	for (int i = 0; i < 2000; i++)
 		REQUIRE(sc_put(c, SC_TUPLE(sc_str("k"), sc_bytes(filler.data(), 200))) == 0);
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->total.retired_bytes < 512u * 1024);
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.retired_bytes < 512u * 1024);
+	}
 
 	int stop = -42;
 	CHECK(sc_get_view(c, SC_TUPLE(sc_str("k")), stop_with, &stop) == -42);
@@ -440,24 +439,26 @@ TEST_CASE("stats count puts, gets, hits and deletes per partition", "[tuples][st
 		REQUIRE(sc_delete(c, SC_TUPLE(sc_int(i))) == 1);
 		dels[p]++;
 	}
-	sc_cache_stats *s = nullptr;
-	REQUIRE(sc_stats(c, &s) == 0);
-	REQUIRE(s->num_partition == 4);
-	CHECK(s->memory_limit == (64u << 20));
-	CHECK(s->memory_used > 0);
-	CHECK(s->readers == 1);
-	for (uint32_t p = 0; p < 4; p++) {
-		CHECK(s->partitions[p].puts == puts[p]);
-		CHECK(s->partitions[p].gets == gets[p]);
-		CHECK(s->partitions[p].hits == hits[p]);
-		CHECK(s->partitions[p].deletes == dels[p]);
-		CHECK(s->partitions[p].records == puts[p] - dels[p]);
-		CHECK(s->partitions[p].index_capacity >= s->partitions[p].records);
-		CHECK(s->partitions[p].bytes >= s->partitions[p].records * sctest_record_header_size());
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		REQUIRE(s->num_partition == 4);
+		CHECK(s->memory_limit == (64u << 20));
+		CHECK(s->memory_used > 0);
+		CHECK(s->readers == 1);
+		for (uint32_t p = 0; p < 4; p++) {
+			CHECK(s->partitions[p].puts == puts[p]);
+			CHECK(s->partitions[p].gets == gets[p]);
+			CHECK(s->partitions[p].hits == hits[p]);
+			CHECK(s->partitions[p].deletes == dels[p]);
+			CHECK(s->partitions[p].records == puts[p] - dels[p]);
+			CHECK(s->partitions[p].index_capacity >= s->partitions[p].records);
+			CHECK(s->partitions[p].bytes >=
+			      s->partitions[p].records * sctest_record_header_size());
+		}
+		CHECK(s->total.gets == 800);
+		CHECK(s->total.hits == 400);
 	}
-	CHECK(s->total.gets == 800);
-	CHECK(s->total.hits == 400);
-	sc_stats_free(s);
 }
 
 TEST_CASE("gets counted by a thread that has exited are kept", "[tuples][stats]")
@@ -473,12 +474,13 @@ TEST_CASE("gets counted by a thread that has exited are kept", "[tuples][stats]"
 		}
 	});
 	th.join();
-	sc_cache_stats *s = nullptr;
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->total.gets == 50);
-	CHECK(s->total.hits == 50);
-	CHECK(s->readers == 1); // the exited thread's slot was given back; this one is ours
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.gets == 50);
+		CHECK(s->total.hits == 50);
+		CHECK(s->readers == 1); // the exited thread's slot was given back; this one is ours
+	}
 }
 
 TEST_CASE("random operations agree with a model", "[tuples][model]")
@@ -514,10 +516,11 @@ TEST_CASE("random operations agree with a model", "[tuples][model]")
 		}
 		}
 	}
-	sc_cache_stats *s = nullptr;
-	REQUIRE(sc_stats(c, &s) == 0);
-	CHECK(s->total.records == model.size());
-	sc_stats_free(s);
+	{
+		Stats s(c);
+		REQUIRE(s.error() == 0);
+		CHECK(s->total.records == model.size());
+	}
 }
 
 TEST_CASE("corrupt offsets in the segment give -EUCLEAN, never a crash", "[tuples][corrupt]")
@@ -540,9 +543,8 @@ TEST_CASE("corrupt offsets in the segment give -EUCLEAN, never a crash", "[tuple
 		sctest_set_index_off(c, 0, saved + 8); // misaligned
 		CHECK(sc_get(c, SC_TUPLE(sc_int(1)), &t) == -EUCLEAN);
 	}
-	SECTION("an entry naming a record outside the heap")
-	{
-		uint32_t old = sctest_redirect_first_entry(c, 0, 0xfffffff0u);
+	// Gets of every key: how many found the damage, -EUCLEAN; all others must succeed.
+	auto corrupt_gets = [&]() {
 		int bad = 0;
 		for (int i = 0; i < 100; i++) {
 			int r = sc_get(c, SC_TUPLE(sc_int(i)), &t);
@@ -551,21 +553,18 @@ TEST_CASE("corrupt offsets in the segment give -EUCLEAN, never a crash", "[tuple
 			else
 				bad += r == -EUCLEAN;
 		}
-		CHECK(bad >= 1);
+		return bad;
+	};
+	SECTION("an entry naming a record outside the heap")
+	{
+		uint32_t old = sctest_redirect_first_entry(c, 0, 0xfffffff0u);
+		CHECK(corrupt_gets() >= 1);
 		sctest_redirect_first_entry(c, 0, old);
 	}
 	SECTION("a record whose length runs off the heap")
 	{
 		sctest_set_first_record_len(c, 0, 0xffffff00u);
-		int bad = 0;
-		for (int i = 0; i < 100; i++) {
-			int r = sc_get(c, SC_TUPLE(sc_int(i)), &t);
-			if (r == 1)
-				sc_tuples_free(t);
-			else
-				bad += r == -EUCLEAN;
-		}
-		CHECK(bad >= 1);
+		CHECK(corrupt_gets() >= 1);
 	}
 	sctest_set_index_off(c, 0, saved);
 }
