@@ -25,7 +25,7 @@
 
 #define SC_MAGIC       "SCACHE\0\x01"
 #define SC_ABI_VERSION 1u
-#define SC_READY       0x52454459u /* "REDY": written last when a segment is initialised */
+#define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
 #define SC_UNIT	       (1u << SC_UNIT_SHIFT)

@@ -5,7 +5,6 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/file.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -231,7 +230,7 @@ static const char *table_type_name(uint32_t t)
 	}
 }
 
-/* Lay out a new segment in the (empty or abandoned) file. The caller holds the file lock. */
+/* Lay out a new segment in a new, empty, still unnamed file. */
 static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 {
 	struct sc_seg_hdr *h;
@@ -246,7 +245,7 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 		return err;
 	seg->cfg = *cfg;
 	seg->map_len = cfg->memory_limit;
-	if (ftruncate(seg->fd, 0) || ftruncate(seg->fd, (off_t)seg->map_len))
+	if (ftruncate(seg->fd, (off_t)seg->map_len))
 		return sc_fail(-errno, "cannot size %s: %s", seg->path, sc_strerror(errno));
 	err = back_range(seg, 0, seg->geo.heap_off);
 	if (err)
@@ -330,6 +329,9 @@ static int read_header(struct sc_seg *seg, const struct stat *st)
 			       h.abi_version, SC_ABI_VERSION);
 	if (h.layout_sig != sc_layout_signature())
 		return sc_fail(-EPROTO, "%s was made by a build with another memory layout", seg->path);
+	/* Segments get their name only once complete, so an incomplete one was not made by us. */
+	if (h.ready != SC_READY)
+		return sc_fail(-EUCLEAN, "%s is not a complete segment", seg->path);
 
 	cfg = (struct sc_config){ h.num_partition, h.key_pos,	  h.partition_pos,
 				  h.table_type,	   h.max_readers, h.memory_limit };
@@ -367,90 +369,64 @@ void sc_seg_close(struct sc_seg *seg)
 	seg->fd = -1;
 }
 
-static int lock_file(struct sc_seg *seg, int op)
-{
-	while (flock(seg->fd, op))
-		if (errno != EINTR)
-			return sc_fail(-errno, "cannot lock %s: %s", seg->path, sc_strerror(errno));
-	return 0;
-}
-
-/* We created the file: initialise it, or remove it again so that nobody finds half a segment. */
+/*
+ * A new segment is built in an unnamed file (O_TMPFILE) in the segment's
+ * directory, header and all, and only then given its name with linkat(),
+ * which fails if the name exists. Nobody can find half a segment under the
+ * name, and of two processes creating one cache at once, the one that links
+ * second finds the first's segment and attaches to it. A creator that dies
+ * half-way leaves nothing behind: the file had no name yet.
+ * -EEXIST: someone else's segment got the name first.
+ */
 static int create_segment(struct sc_seg *seg, const struct sc_config *cfg)
 {
+	char dir[PATH_MAX], proc_path[64];
+	char *slash;
 	int err;
 
+	snprintf(dir, sizeof(dir), "%s", seg->path);
+	slash = strrchr(dir, '/');
+	*(slash == dir ? slash + 1 : slash) = '\0';
+	seg->fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, SEGMENT_MODE);
+	if (seg->fd < 0)
+		return sc_fail(-errno, "cannot create a file in %s: %s%s", dir, sc_strerror(errno),
+			       errno == EOPNOTSUPP ? " (its file system has no O_TMPFILE)" : "");
+	/* The umask has no say: every process of the group must be able to attach. */
 	if (fchmod(seg->fd, SEGMENT_MODE))
-		err = sc_fail(-errno, "cannot set the mode of %s: %s", seg->path, sc_strerror(errno));
-	else
-		err = lock_file(seg, LOCK_EX);
-	if (!err)
-		err = init_segment(seg, cfg);
-	if (err) {
-		unmap(seg);
-		unlink(seg->path);
+		return sc_fail(-errno, "cannot set the mode of a new segment in %s: %s", dir,
+			       sc_strerror(errno));
+	err = init_segment(seg, cfg);
+	if (err)
 		return err;
-	}
-	flock(seg->fd, LOCK_UN);
-	return 0;
+	/* Linking an O_TMPFILE through /proc needs no privilege, unlike AT_EMPTY_PATH. */
+	snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", seg->fd);
+	if (linkat(AT_FDCWD, proc_path, AT_FDCWD, seg->path, AT_SYMLINK_FOLLOW) == 0)
+		return 0;
+	if (errno == EEXIST)
+		return -EEXIST;
+	return sc_fail(-errno, "cannot name the new segment %s: %s", seg->path, sc_strerror(errno));
 }
 
-/* Whether our descriptor is still the file at seg->path (not removed or replaced meanwhile). */
-static bool still_linked(const struct sc_seg *seg)
-{
-	struct stat by_fd, by_path;
-
-	return fstat(seg->fd, &by_fd) == 0 && stat(seg->path, &by_path) == 0 &&
-	       by_fd.st_dev == by_path.st_dev && by_fd.st_ino == by_path.st_ino;
-}
-
-/*
- * Someone else created the file. Its creator holds the file lock until the
- * header is complete, so once we hold it a segment that is still not ready
- * was abandoned by a creator that died; sc_start() takes it over.
- */
+/* Someone else's segment: check the file, then its header, then map it. */
 static int open_existing(struct sc_seg *seg, const struct sc_config *cfg, enum sc_seg_mode mode)
 {
 	struct stat st;
-	uint32_t ready;
 	int err;
 
 	if (fstat(seg->fd, &st))
 		return sc_fail(-errno, "cannot stat %s: %s", seg->path, sc_strerror(errno));
 	err = check_file(seg, &st);
-	if (err)
-		return err;
-	err = lock_file(seg, LOCK_EX);
-	if (err)
-		return err;
-	if (!still_linked(seg)) {
-		err = -EAGAIN;
-		goto out;
-	}
-	if (pread(seg->fd, &ready, sizeof(ready), offsetof(struct sc_seg_hdr, ready)) != sizeof(ready) ||
-	    ready != SC_READY) {
-		if (mode == SC_SEG_ATTACH)
-			err = sc_fail(-ENOENT, "%s was never completed: its creator died", seg->path);
-		else
-			err = init_segment(seg, cfg);
-		goto out;
-	}
-	if (fstat(seg->fd, &st))
-		err = sc_fail(-errno, "cannot stat %s: %s", seg->path, sc_strerror(errno));
-	else
+	if (!err)
 		err = read_header(seg, &st);
 	if (!err && mode == SC_SEG_OPEN_OR_CREATE)
 		err = compare_config(seg, cfg);
 	if (!err)
 		err = map_segment(seg);
-out:
-	flock(seg->fd, LOCK_UN);
 	return err;
 }
 
 int sc_seg_open(struct sc_seg *seg, const struct sc_config *cfg, enum sc_seg_mode mode)
 {
-	const int flags = O_RDWR | O_NOFOLLOW | O_CLOEXEC;
 	int err;
 
 	seg->base = NULL;
@@ -460,27 +436,19 @@ int sc_seg_open(struct sc_seg *seg, const struct sc_config *cfg, enum sc_seg_mod
 		if (err)
 			return err;
 	}
-	/* Bounded: each turn loses a race with a concurrent creator or destroyer. */
+	/* Bounded: each turn loses a race with a concurrent creator and destroyer. */
 	for (int attempt = 0; attempt < 64; attempt++) {
-		if (mode == SC_SEG_OPEN_OR_CREATE) {
-			seg->fd = open(seg->path, flags | O_CREAT | O_EXCL, SEGMENT_MODE);
-			if (seg->fd >= 0) {
-				err = create_segment(seg, cfg);
-				goto out;
-			}
-			if (errno != EEXIST)
-				return sc_fail(-errno, "cannot create %s: %s", seg->path, sc_strerror(errno));
-		}
-		seg->fd = open(seg->path, flags);
+		seg->fd = open(seg->path, O_RDWR | O_NOFOLLOW | O_CLOEXEC);
 		if (seg->fd >= 0) {
 			err = open_existing(seg, cfg, mode);
-			if (err != -EAGAIN)
-				goto out;
-			sc_seg_close(seg);
-			continue;
+			goto out;
 		}
 		if (errno != ENOENT || mode != SC_SEG_OPEN_OR_CREATE)
 			return sc_fail(-errno, "cannot open %s: %s", seg->path, sc_strerror(errno));
+		err = create_segment(seg, cfg);
+		if (err != -EEXIST)
+			goto out;
+		sc_seg_close(seg);
 	}
 	return sc_fail(-EAGAIN, "%s keeps appearing and disappearing", seg->path);
 out:

@@ -7,6 +7,7 @@
 #include <string>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <vector>
 
 #include "helpers.hpp"
 #include "internals.h"
@@ -333,24 +334,55 @@ TEST_CASE("a segment of another build or layout is refused", "[lifecycle][securi
 	CHECK(c == nullptr);
 }
 
-TEST_CASE("a segment whose creator died half-way is taken over by the next start", "[lifecycle]")
+TEST_CASE("a file under our name that is not a complete segment is refused", "[lifecycle][security]")
 {
 	sc_options o = options(0, 16 << 20);
-	Cache first(unique_name("abandoned"), o);
+	Cache first(unique_name("incomplete"), o);
 	REQUIRE(first.start_error() == 0);
-	REQUIRE(sc_put(first, SC_TUPLE(sc_int(1))) == 0);
 	REQUIRE(sctest_tamper_header(sctest_path(first), SCTEST_HDR_READY) == 0);
 
 	sc_cache *c = nullptr;
-	CHECK(sc_attach(first.name().c_str(), &o, &c) == -ENOENT);
-	CHECK(contains(sc_last_error(), "never completed"));
-	REQUIRE(sc_start(first.name().c_str(), &o, &c) == 0);
-	sc_tuples *t = nullptr;
-	CHECK(sc_get(c, SC_TUPLE(sc_int(1)), &t) == 0);
-	REQUIRE(sc_put(c, SC_TUPLE(sc_int(2))) == 0);
-	CHECK(sc_get(c, SC_TUPLE(sc_int(2)), &t) == 1);
-	sc_tuples_free(t);
-	sc_stop(c);
+	CHECK(sc_attach(first.name().c_str(), &o, &c) == -EUCLEAN);
+	CHECK(contains(sc_last_error(), "not a complete segment"));
+	CHECK(sc_start(first.name().c_str(), &o, &c) == -EUCLEAN);
+	CHECK(c == nullptr);
+}
+
+TEST_CASE("processes creating the same cache at once all end up on one segment", "[lifecycle][race]")
+{
+	const int rounds = 30, procs = 8;
+	const mode_t old_umask = umask(077); // the segment's mode must not depend on it
+	for (int round = 0; round < rounds; round++) {
+		std::string name = unique_name("race");
+		sc_options o = options(2, 16 << 20);
+		Pipe gate;
+		std::vector<pid_t> kids;
+		for (int k = 0; k < procs; k++)
+			kids.push_back(spawn([&, k]() -> int {
+				sc_cache *c = nullptr;
+				if (gate.recv() != 'x')
+					return 1;
+				if (sc_start(name.c_str(), &o, &c))
+					return 2;
+				if (sc_put(c, SC_TUPLE(sc_int(k), sc_int(round))))
+					return 3;
+				return sc_stop(c) ? 4 : 0;
+			}));
+		for (int k = 0; k < procs; k++)
+			gate.send();
+		int failed = 0;
+		for (pid_t pid : kids)
+			failed += wait_child(pid) != 0;
+		INFO("round " << round);
+		CHECK(failed == 0);
+		Cache c(name, o);
+		REQUIRE(c.start_error() == 0);
+		CHECK(Stats(c)->total.records == static_cast<uint64_t>(procs));
+		struct stat st;
+		REQUIRE(stat(sctest_path(c), &st) == 0);
+		CHECK((st.st_mode & 07777) == 0660);
+	}
+	umask(old_umask);
 }
 
 TEST_CASE("a handle used in a forked child returns -ECHILD", "[lifecycle][fork]")
