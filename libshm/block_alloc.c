@@ -64,21 +64,26 @@ static void push_free(struct sc_part *p, struct sc_blk *b, uint64_t off)
 /* The smallest block anything asks for: a header and one number field. */
 #define SC_MIN_BLOCK 48u
 
-/* Hand what is left of the slab to the free lists, largest classes first. */
+/*
+ * Hand what is left of the slab to the free lists, largest classes first.
+ * Each block leaves the slab before it joins a list: a writer dying in
+ * between leaks the block, where the other order would let it be handed out
+ * twice, once from the list and once from the slab.
+ */
 static void retire_slab_tail(sc_cache *c, struct sc_part *p)
 {
 	while (p->slab_end - p->slab_off >= SC_MIN_BLOCK) {
-		uint64_t rest = p->slab_end - p->slab_off;
+		uint64_t off = p->slab_off, rest = p->slab_end - off;
 		uint32_t cls = rest >= SC_SMALL_MAX ? SC_NCLASSES - 1 : class_of((uint32_t)rest);
 		struct sc_blk *b;
 
 		if (class_bytes(cls) > rest)
 			cls--;
-		b = sc_blk_at(c, p->slab_off);
+		p->slab_off = off + class_bytes(cls);
+		b = sc_blk_at(c, off);
 		memset(b, 0, sizeof(*b));
 		b->cls = (uint8_t)cls;
-		push_free(p, b, p->slab_off);
-		p->slab_off += class_bytes(cls);
+		push_free(p, b, off);
 	}
 }
 
@@ -126,6 +131,12 @@ static int alloc_small(sc_cache *c, struct sc_part *p, uint32_t len, uint64_t *o
 		err = sc_span_alloc(c, SC_SLAB / SC_PAGE, &slab);
 		if (err)
 			return err;
+		/*
+		 * Emptied, then moved, then grown: a writer dying between these
+		 * stores leaves a slab that is empty, that slab_valid() rejects,
+		 * or that is exactly the new one (slabs never overlap).
+		 */
+		p->slab_end = p->slab_off;
 		p->slab_off = slab;
 		p->slab_end = slab + SC_SLAB;
 	}
