@@ -21,6 +21,14 @@ static int lock_allocator(sc_cache *c)
 	return r;
 }
 
+/* The end of the pages ever handed out: the bump pointer, which a scribbler may have moved. */
+static uint64_t heap_end(sc_cache *c)
+{
+	uint64_t bump = sc_hdr(c)->bump;
+
+	return bump < c->seg.map_len ? bump : c->seg.map_len;
+}
+
 /* A free span at off, checked before it is trusted. */
 static struct sc_span_free *free_span_at(sc_cache *c, uint64_t off)
 {
@@ -30,7 +38,7 @@ static struct sc_span_free *free_span_at(sc_cache *c, uint64_t off)
 		return NULL;
 	s = (struct sc_span_free *)sc_seg_at(&c->seg, off);
 	if (s->magic != SC_SPAN_FREE_MAGIC || s->pages == 0 ||
-	    off + ((uint64_t)s->pages << SC_PAGE_SHIFT) > sc_hdr(c)->bump)
+	    off + ((uint64_t)s->pages << SC_PAGE_SHIFT) > heap_end(c))
 		return NULL;
 	return s;
 }
@@ -117,7 +125,7 @@ int sc_span_free(sc_cache *c, uint64_t off, uint32_t pages)
 	if (err)
 		return err;
 	if (off % SC_PAGE != 0 || off < c->seg.geo.heap_off || pages == 0 ||
-	    off + ((uint64_t)pages << SC_PAGE_SHIFT) > h->bump) {
+	    off + ((uint64_t)pages << SC_PAGE_SHIFT) > heap_end(c)) {
 		err = sc_fail(-EUCLEAN, "cache \"%s\": freeing a span outside the heap", c->name);
 		goto out;
 	}
