@@ -83,10 +83,19 @@ static inline uint32_t sc_rcu_retire_tag(const sc_cache *c)
 	return (uint32_t)sc_read(&sc_hdr(c)->gp_epoch);
 }
 
-/* Whether blocks tagged tag can no longer be seen by any reader. */
+/*
+ * Whether a block tagged tag can no longer be seen by any reader. Tags keep
+ * the low 32 bits of the epoch; the full epoch is rebuilt against the
+ * current one, which is exact for any block retired fewer than 2^32 grace
+ * periods ago (at one per 256 KiB retired, 1 PiB of writes).
+ */
 static inline bool sc_rcu_tag_safe(const sc_cache *c, uint32_t tag)
 {
-	return (int32_t)(tag - (uint32_t)sc_read(&sc_hdr(c)->gp_safe)) < 0;
+	const struct sc_seg_hdr *h = sc_hdr(c);
+	uint64_t now = sc_read(&h->gp_epoch);
+	uint64_t epoch = now - (uint32_t)((uint32_t)now - tag);
+
+	return epoch < sc_read(&h->gp_safe);
 }
 
 /*
