@@ -109,6 +109,35 @@ int sctest_slot_owned(sc_cache *c, uint32_t slot)
 	return sc_owner_pid(sc_slot_at(c, slot)->owner) != 0;
 }
 
+void sctest_limbo_ends(sc_cache *c, uint32_t part, uint32_t *head, uint32_t *tail)
+{
+	*head = sc_part_at(c, part)->limbo_head;
+	*tail = sc_part_at(c, part)->limbo_tail;
+}
+
+void sctest_set_limbo_ends(sc_cache *c, uint32_t part, uint32_t head, uint32_t tail)
+{
+	sc_part_at(c, part)->limbo_head = head;
+	sc_part_at(c, part)->limbo_tail = tail;
+}
+
+void sctest_forge_free_span(sc_cache *c, uint32_t pages, uint64_t bump)
+{
+	struct sc_seg_hdr *h = sc_hdr(c);
+	struct sc_span_free *s = (struct sc_span_free *)(c->seg.base + c->seg.geo.heap_off);
+
+	s->magic = SC_SPAN_FREE_MAGIC;
+	s->pages = pages;
+	s->next = 0;
+	h->free_spans = c->seg.geo.heap_off;
+	h->bump = bump;
+}
+
+void sctest_add_epoch(sc_cache *c, uint64_t delta)
+{
+	sc_add(&sc_hdr(c)->gp_epoch, delta);
+}
+
 uint32_t sctest_record_header_size(void)
 {
 	return sizeof(struct sc_blk);

@@ -52,6 +52,16 @@ uint32_t sctest_plant_reader(sc_cache *c, uint32_t pid, uint64_t start_time);
 /* Whether a slot is still owned (by anyone). */
 int sctest_slot_owned(sc_cache *c, uint32_t slot);
 
+/* A partition's limbo list ends (in 16-byte units): read, and overwrite. */
+void sctest_limbo_ends(sc_cache *c, uint32_t part, uint32_t *head, uint32_t *tail);
+void sctest_set_limbo_ends(sc_cache *c, uint32_t part, uint32_t head, uint32_t tail);
+
+/* Forge a free span of pages at the heap's first page, first in the free list; scribble the bump pointer. */
+void sctest_forge_free_span(sc_cache *c, uint32_t pages, uint64_t bump);
+
+/* Move the grace-period epoch on by delta. */
+void sctest_add_epoch(sc_cache *c, uint64_t delta);
+
 /* Records' bytes and header size, to reason about memory in tests. */
 uint32_t sctest_record_header_size(void);
 
