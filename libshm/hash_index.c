@@ -119,28 +119,42 @@ static uint32_t log2_for(uint64_t n)
 	return log2;
 }
 
-/* Put an entry into a fresh index (no tombstones, no duplicates): the first empty slot on its path. */
-static void place(struct index_view *v, uint32_t tag, uint32_t units)
+/*
+ * Put an entry into a fresh index (no tombstones, no duplicates): the first
+ * empty slot on its path. The old index is shared memory: its tag gets the
+ * used bit whatever it holds, and a full index (more entries than were
+ * counted: a scribbler added some) is -EUCLEAN rather than an endless walk.
+ */
+static int place(struct index_view *v, uint32_t tag, uint32_t units)
 {
-	for (uint64_t b = tag & v->mask;; b = (b + 1) & v->mask) {
+	uint64_t b = tag & v->mask;
+
+	for (uint64_t n = 0; n <= v->mask; n++, b = (b + 1) & v->mask) {
 		struct sc_bucket *bk = &v->buckets[b];
 
 		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
 			if (bk->off[i] == SC_SLOT_EMPTY) {
-				bk->hash[i] = tag;
+				bk->hash[i] = sc_tag(tag);
 				bk->off[i] = units;
-				return;
+				return 0;
 			}
 		}
 	}
+	return -EUCLEAN;
 }
 
+/*
+ * The old index's block, if block_off really is the block the index sits
+ * in: a forged one must not retire some other live block. Otherwise the old
+ * index leaks.
+ */
 static void retire_index(sc_cache *c, struct sc_part *p, struct index_view *old)
 {
 	uint64_t boff = old->idx->block_off;
+	uint64_t ioff = (uint64_t)((uint8_t *)old->idx - c->seg.base);
 
-	/* A corrupt block_off leaks the old index rather than freeing something else. */
-	if (sc_block_check(c, boff) && (sc_blk_at(c, boff)->flags & SC_BLK_KIND_MASK) == SC_BLK_INDEX)
+	if (boff < ioff && sc_align_up(boff + sizeof(struct sc_blk), 64) == ioff && sc_block_check(c, boff) &&
+	    (sc_blk_at(c, boff)->flags & SC_BLK_KIND_MASK) == SC_BLK_INDEX)
 		sc_limbo_retire(c, p, boff);
 }
 
@@ -188,10 +202,17 @@ static int rebuild(sc_cache *c, struct sc_part *p)
 	fresh.idx->log2_buckets = log2;
 	fresh.idx->block_off = boff;
 	fresh.idx->live = live;
-	for (uint64_t b = 0; has_old && b <= old.mask; b++)
-		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++)
-			if (old.buckets[b].off[i] > SC_SLOT_TOMB)
-				place(&fresh, old.buckets[b].hash[i], old.buckets[b].off[i]);
+	for (uint64_t b = 0; has_old && b <= old.mask; b++) {
+		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+			uint32_t o = old.buckets[b].off[i];
+
+			if (o > SC_SLOT_TOMB && place(&fresh, old.buckets[b].hash[i], o)) {
+				/* Never published: nobody can see it, so it goes back at once. */
+				sc_block_free(c, p, boff);
+				return corrupt_index(c, p->index_off);
+			}
+		}
+	}
 	/* The exchange is a full barrier: the new index is complete before anyone can load it. */
 	sc_xchg(&p->index_off, ioff);
 	if (has_old)
