@@ -162,18 +162,28 @@ static void release_slot(sc_cache *c, uint32_t idx, uint64_t seen)
 	sc_publish(&s->owner, sc_owner_next(releasing, 0));
 }
 
-/* Release slot idx if whoever owns or is releasing it is dead. */
+/*
+ * Release slot idx if whoever owns or is releasing it is dead. Our own pid
+ * is ours only with our start time: with another, an earlier process that
+ * had our pid died reading (as happens when a container restarts).
+ */
 static bool release_if_dead(sc_cache *c, uint32_t idx)
 {
 	struct sc_slot *s = sc_slot_at(c, idx);
 	uint64_t owner = sc_read(&s->owner);
 	uint32_t pid = sc_owner_pid(owner);
 	uint64_t start = sc_owner_releasing(owner) ? 0 : sc_read(&s->start_time);
+	bool dead;
 
-	if (pid == 0 || pid == my_pid || !owner_dead(pid, start))
+	if (pid == 0)
 		return false;
-	release_slot(c, idx, owner);
-	return true;
+	if (pid == my_pid)
+		dead = start != 0 && start != my_start_time;
+	else
+		dead = owner_dead(pid, start);
+	if (dead)
+		release_slot(c, idx, owner);
+	return dead;
 }
 
 static int remember_owned(sc_cache *c, uint32_t idx)

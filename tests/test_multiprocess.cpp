@@ -329,6 +329,15 @@ TEST_CASE("a reader slot whose pid now names another process is released; a live
 		CHECK_FALSE(sctest_slot_owned(c, slot));
 		CHECK(Stats(c)->total.retired_bytes < 512u * 1024);
 	}
+	SECTION("our own pid with another start time: an earlier process with our pid died reading")
+	{
+		const uint64_t ours = start_time_of(getpid());
+		REQUIRE(ours != 0);
+		uint32_t slot = sctest_plant_reader(c, static_cast<uint32_t>(getpid()), ours + 1);
+		overwrite(c, 10);
+		CHECK_FALSE(sctest_slot_owned(c, slot));
+		CHECK(Stats(c)->total.retired_bytes < 512u * 1024);
+	}
 	SECTION("same pid and start time: a live reader holds memory back")
 	{
 		uint32_t slot = sctest_plant_reader(c, static_cast<uint32_t>(child.pid()), real_start);
