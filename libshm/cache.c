@@ -116,7 +116,12 @@ static int resolve_config(const sc_options *o, struct sc_config *cfg)
 {
 	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
 
-	cfg->num_partition = o->num_partition ? o->num_partition : (uint32_t)(cpus > 0 ? cpus : 1);
+	/* One partition per online CPU, as the seed has one per scheduler; within the maximum. */
+	if (cpus < 1)
+		cpus = 1;
+	if (cpus > SC_MAX_PARTITIONS)
+		cpus = SC_MAX_PARTITIONS;
+	cfg->num_partition = o->num_partition ? o->num_partition : (uint32_t)cpus;
 	cfg->key_pos = o->key_pos;
 	cfg->partition_pos = o->partition_pos;
 	cfg->table_type = o->table_type ? o->table_type : SC_SET;

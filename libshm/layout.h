@@ -226,6 +226,7 @@ struct sc_seg_hdr {
 	/* line 3: reclaimers only */
 	_Alignas(64) uint64_t gp_safe; /* blocks retired in epochs below this are unreachable */
 	uint32_t slots_hwm;	       /* slots at or above this index have never been used */
+	uint32_t sweep_cursor;	       /* the next slot checked for a dead owner outside a section */
 
 	/* lines 4..: global span allocator, under alloc_lock */
 	_Alignas(64) pthread_mutex_t alloc_lock;

@@ -100,22 +100,25 @@ int sc_rcu_process_init(void)
 	return 0;
 }
 
+/*
+ * Where a forked child's inherited registrations point. The child may be
+ * inside a read section (it forked in a visitor) and leave it on its way
+ * back: that store must land in memory of its own, not in the parent's slot,
+ * whose section would otherwise end for every reclaimer.
+ */
+static struct sc_slot orphan_slot;
+static struct sc_counter orphan_counters[SC_MAX_PARTITIONS];
+
 void sc_rcu_after_fork_child(void)
 {
-	struct sc_reader *r = sc_tls_readers;
-
 	/* The child is a new process: new pid, start time, and no membarrier registration. */
 	pthread_mutex_init(&process_lock, NULL);
 	mb_mode = MB_UNKNOWN;
-	/* The forking thread's registrations are the parent's slots: forget, never release, them. */
-	while (r) {
-		struct sc_reader *next = r->next;
-		free(r);
-		r = next;
+	/* The forking thread's registrations are the parent's slots: never use or release them. */
+	for (struct sc_reader *r = sc_tls_readers; r; r = r->next) {
+		r->slot = &orphan_slot;
+		r->counters = orphan_counters;
 	}
-	sc_tls_readers = NULL;
-	if (readers_key_made)
-		pthread_setspecific(readers_key, NULL);
 }
 
 /* Whether the owner recorded in a slot is gone (dead, or its pid now names another process). */
@@ -294,20 +297,29 @@ static void nothing(sc_cache *c, void *arg)
 	(void)arg;
 }
 
-/* Drop this thread's registrations for handles that have stopped since. */
+/* Drop this thread's registrations for handles that have stopped since (and are not inside a section). */
 static void prune_stopped(void)
 {
 	struct sc_reader **link = &sc_tls_readers;
 
 	while (*link) {
 		struct sc_reader *r = *link;
-		if (sc_registry_with(r->cache_id, nothing, NULL)) {
+		if (r->nest > 0 || sc_registry_with(r->cache_id, nothing, NULL)) {
 			link = &r->next;
 		} else {
 			*link = r->next;
 			free(r);
 		}
 	}
+}
+
+struct sc_reader *sc_reader_find(const sc_cache *c)
+{
+	struct sc_reader *r = sc_tls_readers;
+
+	while (r && r->cache_id != c->id)
+		r = r->next;
+	return r;
 }
 
 int sc_reader_of_slow(sc_cache *c, struct sc_reader **out)
@@ -405,6 +417,17 @@ int sc_rcu_advance(sc_cache *c)
 		if (e <= prev_safe && release_if_dead(c, i))
 			continue;
 		min = e;
+	}
+	/*
+	 * And one more slot per grace period, in turn: a process that exited
+	 * without sc_stop() holds its slots outside any read section, where
+	 * the check above never looks. One kill(2) per grace period.
+	 */
+	if (hwm) {
+		uint32_t i = sc_add_return(&h->sweep_cursor, 1) % (uint32_t)hwm;
+
+		if (sc_read(&sc_slot_at(c, i)->epoch) == 0)
+			release_if_dead(c, i);
 	}
 #if !defined(__x86_64__) && !defined(__i386__)
 	/* Weak ordering: a reader's loads may complete after its slot store of 0 is seen. */

@@ -33,6 +33,9 @@ extern bool sc_reader_fence;
 
 int sc_reader_of_slow(sc_cache *c, struct sc_reader **out);
 
+/* This thread's reader of c if it has one; never registers (so never makes a system call). */
+struct sc_reader *sc_reader_find(const sc_cache *c);
+
 /* This thread's reader of c, registering a slot on first use. No system call after that. */
 static inline int sc_reader_of(sc_cache *c, struct sc_reader **out)
 {

@@ -27,7 +27,7 @@ SC_EXPORT void sc_read_end(sc_cache *c)
 	struct sc_reader *r;
 
 	/* Only a section this thread opened can be closed: anything else is ignored. */
-	if (sc_cache_check(c) == 0 && sc_reader_of(c, &r) == 0 && r->nest > 0)
+	if (sc_cache_check(c) == 0 && (r = sc_reader_find(c)) && r->nest > 0)
 		sc_rcu_exit(r);
 }
 
