@@ -23,7 +23,12 @@
  * before use (sc_seg_span_ok()).
  */
 
-#define SC_MAGIC       "SCACHE\0\x01"
+#define SC_MAGIC "SCACHE\0\x01"
+/*
+ * Bump SC_ABI_VERSION whenever the meaning of anything in the segment
+ * changes, not only its layout (which the layout signature catches): an
+ * old segment must never be read by rules it was not written by.
+ */
 #define SC_ABI_VERSION 1u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
@@ -76,7 +81,7 @@ static inline uint32_t sc_tag(uint64_t hash)
  */
 struct sc_blk {
 	uint32_t len;	       /* bytes used, header included */
-	uint32_t csum;	       /* records: checksum of hash, nfields and the fields */
+	uint32_t csum;	       /* records: checksum of hash, nfields, version and the fields (for checkers) */
 	uint32_t hash;	       /* records: low 32 bits of the key's hash */
 	uint16_t nfields;      /* records: number of fields */
 	uint8_t cls;	       /* size class, or SC_CLS_SPAN */

@@ -252,7 +252,8 @@ typedef struct sc_partition_stats {
 
 typedef struct sc_cache_stats {
 	uint32_t num_partition;
-	uint32_t readers;		/* reader slots in use */
+	uint32_t readers;		/* reader slots in use (a process gone without sc_stop()
+					   keeps its slots until a grace period checks them) */
 	uint64_t memory_limit;		/* bytes the segment may use */
 	uint64_t memory_used;		/* bytes of shared memory backing the segment */
 	sc_partition_stats total;	/* sum over partitions */
