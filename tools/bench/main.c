@@ -169,30 +169,38 @@ static size_t parse_list(const char *opt, const char *arg, char *copy, size_t le
 	return split_list(opt, copy, items);
 }
 
-static void parse_keys(struct options *o, const char *arg)
+/* A list of distinct counts, each at most max: --keys and --procs. Returns how many. */
+static size_t parse_counts(const char *opt, const char *arg, unsigned long long max,
+			   unsigned long long out[MAX_LIST])
 {
 	char copy[512], *items[MAX_LIST];
+	size_t n = parse_list(opt, arg, copy, sizeof(copy), items);
 
-	o->nkeys = parse_list("--keys", arg, copy, sizeof(copy), items);
-	for (size_t i = 0; i < o->nkeys; i++) {
-		o->keys[i] = (size_t)parse_count("--keys", items[i], MAX_KEYS);
+	for (size_t i = 0; i < n; i++) {
+		out[i] = parse_count(opt, items[i], max);
 		for (size_t j = 0; j < i; j++)
-			if (o->keys[j] == o->keys[i])
-				bad_usage("--keys %s is given twice", items[i]);
+			if (out[j] == out[i])
+				bad_usage("%s %s is given twice", opt, items[i]);
 	}
+	return n;
+}
+
+static void parse_keys(struct options *o, const char *arg)
+{
+	unsigned long long v[MAX_LIST];
+
+	o->nkeys = parse_counts("--keys", arg, MAX_KEYS, v);
+	for (size_t i = 0; i < o->nkeys; i++)
+		o->keys[i] = (size_t)v[i];
 }
 
 static void parse_procs(struct options *o, const char *arg)
 {
-	char copy[512], *items[MAX_LIST];
+	unsigned long long v[MAX_LIST];
 
-	o->nprocs = parse_list("--procs", arg, copy, sizeof(copy), items);
-	for (size_t i = 0; i < o->nprocs; i++) {
-		o->procs[i] = (unsigned)parse_count("--procs", items[i], MAX_PROCS);
-		for (size_t j = 0; j < i; j++)
-			if (o->procs[j] == o->procs[i])
-				bad_usage("--procs %s is given twice", items[i]);
-	}
+	o->nprocs = parse_counts("--procs", arg, MAX_PROCS, v);
+	for (size_t i = 0; i < o->nprocs; i++)
+		o->procs[i] = (unsigned)v[i];
 }
 
 static void parse_ops(struct options *o, const char *arg)
