@@ -88,7 +88,8 @@ bool sc_registry_with(uint64_t id, void (*fn)(sc_cache *c, void *arg), void *arg
 	pthread_mutex_lock(&registry_lock);
 	for (size_t i = 0; i < registry_len && !found; i++) {
 		if (registry[i]->id == id) {
-			fn(registry[i], arg);
+			if (fn)
+				fn(registry[i], arg);
 			found = true;
 		}
 	}

@@ -4,11 +4,10 @@
 #include "limbo.h"
 #include "shm_mutex.h"
 
-int sc_part_lock(sc_cache *c, struct sc_part *p)
+int sc_part_lock(struct sc_part *p)
 {
 	int r = sc_shm_mutex_lock(&p->lock);
 
-	(void)c;
 	if (r == SC_LOCK_OWNER_DIED) {
 		/*
 		 * A writer died inside a write. Readers cannot have seen a

@@ -5,7 +5,7 @@
 #include "cache.h"
 
 /* Take p's write lock. 0 or a negative errno. */
-int sc_part_lock(sc_cache *c, struct sc_part *p);
+int sc_part_lock(struct sc_part *p);
 
 /* Run the amortised reclamation this write owes, then release the lock. */
 void sc_part_unlock(sc_cache *c, struct sc_part *p);

@@ -291,12 +291,6 @@ static void release_thread_readers(void *unused)
 	sc_tls_readers = NULL;
 }
 
-static void nothing(sc_cache *c, void *arg)
-{
-	(void)c;
-	(void)arg;
-}
-
 /* Drop this thread's registrations for handles that have stopped since (and are not inside a section). */
 static void prune_stopped(void)
 {
@@ -304,7 +298,7 @@ static void prune_stopped(void)
 
 	while (*link) {
 		struct sc_reader *r = *link;
-		if (r->nest > 0 || sc_registry_with(r->cache_id, nothing, NULL)) {
+		if (r->nest > 0 || sc_registry_with(r->cache_id, NULL, NULL)) {
 			link = &r->next;
 		} else {
 			*link = r->next;

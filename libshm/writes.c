@@ -77,7 +77,7 @@ SC_EXPORT int sc_put(sc_cache *c, const sc_tuple *tuple)
 	if (err)
 		return err;
 	p = sc_part_at(c, w.route.partition);
-	err = sc_part_lock(c, p);
+	err = sc_part_lock(p);
 	if (err)
 		return err;
 	err = put_locked(c, p, &w);
@@ -130,7 +130,7 @@ SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 
 		if (at == start[pi])
 			continue;
-		err = sc_part_lock(c, p);
+		err = sc_part_lock(p);
 		if (err)
 			break;
 		for (; !err && at < start[pi]; at++)
@@ -157,7 +157,7 @@ SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)
 		return err;
 	sc_tuple_route(c, data, &route);
 	p = sc_part_at(c, route.partition);
-	err = sc_part_lock(c, p);
+	err = sc_part_lock(p);
 	if (err)
 		return err;
 	err = sc_index_remove(c, p, &route, &old);
@@ -179,7 +179,7 @@ SC_EXPORT int sc_delete_all(sc_cache *c)
 		struct sc_part *p = sc_part_at(c, i);
 		int64_t n;
 
-		err = sc_part_lock(c, p);
+		err = sc_part_lock(p);
 		if (err)
 			break;
 		n = sc_index_clear(c, p);
