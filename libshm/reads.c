@@ -41,48 +41,47 @@ static inline void count_lookup(struct sc_reader *r, uint32_t partition, int fou
 		sc_write(&ctr->hits, sc_read(&ctr->hits) + 1);
 }
 
-/* Check and route data, and get this thread's reader. */
-static int begin_lookup(sc_cache *c, const sc_tuple *data, struct sc_route *route, struct sc_reader **r)
-{
-	int err = sc_cache_check(c);
-
-	if (!err)
-		err = sc_tuple_check_key(c, data);
-	if (!err)
-		err = sc_reader_of(c, r);
-	if (!err)
-		sc_tuple_route(c, data, route);
-	return err;
-}
-
 /* What a keyed read does with the record it found, inside the read section. */
 typedef int (*use_hit_fn)(sc_cache *c, const struct sc_hit *hit, void *ctx);
 
 /*
- * Every keyed read: check and route, enter a read section, probe, use the
- * record, count the lookup, leave. Inline and called with a constant use,
- * so each caller compiles to a straight path of its own. Returns the number
- * of tuples found, or a negative errno (use's, if it returned one).
+ * Every keyed read: enter a read section, probe, use the record, count the
+ * lookup, leave. Inline and called with a constant use, so each caller
+ * compiles to a straight path of its own. Returns the number of tuples
+ * found, or a negative errno (use's, if it returned one).
  */
-static inline int lookup(sc_cache *c, const sc_tuple *data, use_hit_fn use, void *ctx)
+static inline int lookup_routed(sc_cache *c, const struct sc_route *route, use_hit_fn use, void *ctx)
 {
-	struct sc_route route;
 	struct sc_reader *r;
 	struct sc_hit hit;
 	int found, rv = 0;
-	int err = begin_lookup(c, data, &route, &r);
+	int err = sc_reader_of(c, &r);
 
 	if (err)
 		return err;
 	sc_rcu_enter(c, r);
-	found = sc_index_find(c, sc_part_at(c, route.partition), &route, &hit);
+	found = sc_index_find(c, sc_part_at(c, route->partition), route, &hit);
 	if (found == 1)
 		rv = use(c, &hit, ctx);
-	count_lookup(r, route.partition, found);
+	count_lookup(r, route->partition, found);
 	sc_rcu_exit(r);
 	if (found < 0)
 		return found;
 	return rv < 0 ? rv : found;
+}
+
+/* A read keyed by a tuple's key and partition fields. */
+static inline int lookup(sc_cache *c, const sc_tuple *data, use_hit_fn use, void *ctx)
+{
+	struct sc_route route;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_tuple_check_key(c, data);
+	if (err)
+		return err;
+	sc_tuple_route(c, data, &route);
+	return lookup_routed(c, &route, use, ctx);
 }
 
 static int copy_hit(sc_cache *c, const struct sc_hit *hit, void *out)
@@ -90,12 +89,61 @@ static int copy_hit(sc_cache *c, const struct sc_hit *hit, void *out)
 	return sc_results_copy_one(c, hit, out);
 }
 
-SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
+/* Every copying get starts here: out must be there, and is NULL until something is found. */
+static int begin_get(const char *fn, sc_tuples **out)
 {
 	if (!out)
-		return sc_fail(-EINVAL, "sc_get: out is NULL");
+		return sc_fail(-EINVAL, "%s: out is NULL", fn);
 	*out = NULL;
-	return lookup(c, data, copy_hit, out);
+	return 0;
+}
+
+SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
+{
+	int err = begin_get("sc_get", out);
+
+	return err ? err : lookup(c, data, copy_hit, out);
+}
+
+SC_EXPORT int sc_get_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
+{
+	struct sc_route route;
+	int err = begin_get("sc_get_by_key_partition", out);
+
+	if (!err)
+		err = sc_cache_check(c);
+	if (!err)
+		err = sc_route_key_in(c, &key, &partition_data, &route);
+	return err ? err : lookup_routed(c, &route, copy_hit, out);
+}
+
+SC_EXPORT int sc_get_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
+{
+	return sc_get_by_key_partition(c, key, partition_data, out);
+}
+
+SC_EXPORT int sc_get_same_key_partition(sc_cache *c, sc_field key, sc_tuples **out)
+{
+	struct sc_route route;
+	int err = begin_get("sc_get_same_key_partition", out);
+
+	if (!err)
+		err = sc_cache_check(c);
+	if (!err)
+		err = sc_route_key_in(c, &key, NULL, &route);
+	return err ? err : lookup_routed(c, &route, copy_hit, out);
+}
+
+SC_EXPORT int sc_get_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx, sc_tuples **out)
+{
+	struct sc_route route;
+	int err = begin_get("sc_get_partition_by_idx", out);
+
+	if (!err)
+		err = sc_cache_check(c);
+	if (!err)
+		err = sc_route_key_at(c, &key, idx, &route);
+	return err ? err : lookup_routed(c, &route, copy_hit, out);
 }
 
 struct visitor {

@@ -1,6 +1,7 @@
 /* tuple_codec.c — tuples in and out of records: validation, hashing, encoding, bounded decoding. */
 #include "tuple_codec.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #define XXH_INLINE_ALL
@@ -14,25 +15,41 @@ static uint64_t field_size(const sc_field *f)
 	return SC_FIELD_HDR + 8;
 }
 
-static int check_field(const sc_field *f, uint32_t i)
+/* A value field (not a pattern's): what and i name it in messages ("field 3", "key"). */
+static int check_field(const sc_field *f, const char *what, int64_t i)
 {
+	char name[48];
+
 	switch (f->type) {
 	case SC_FIELD_INT:
 	case SC_FIELD_DOUBLE:
 		return 0;
 	case SC_FIELD_BYTES:
-		if (f->len > SC_MAX_FIELD_BYTES)
-			return sc_fail(-E2BIG, "field %u has %u bytes; a field holds at most %u", i, f->len,
-				       SC_MAX_FIELD_BYTES);
-		if (f->len && !f->v.p)
-			return sc_fail(-EINVAL, "field %u has %u bytes at a NULL pointer", i, f->len);
-		return 0;
+		if (f->len <= SC_MAX_FIELD_BYTES && (f->len == 0 || f->v.p))
+			return 0;
+		break;
 	default:
-		return sc_fail(-EINVAL, "field %u has unknown type %u", i, f->type);
+		break;
 	}
+	snprintf(name, sizeof(name), i < 0 ? "%s" : "%s %lld", what, (long long)i);
+	if (f->type == SC_FIELD_ANY || f->type == SC_FIELD_CAPTURE)
+		return sc_fail(-EINVAL, "%s is a pattern field; only patterns may hold one", name);
+	if (f->type != SC_FIELD_BYTES)
+		return sc_fail(-EINVAL, "%s has unknown type %u", name, f->type);
+	if (f->len > SC_MAX_FIELD_BYTES)
+		return sc_fail(-E2BIG, "%s has %u bytes; a field holds at most %u", name, f->len,
+			       SC_MAX_FIELD_BYTES);
+	return sc_fail(-EINVAL, "%s has %u bytes at a NULL pointer", name, f->len);
 }
 
-static int check_shape(const sc_cache *c, const sc_tuple *t)
+int sc_field_check(const sc_field *f, const char *what)
+{
+	if (!f)
+		return sc_fail(-EINVAL, "%s is NULL", what);
+	return check_field(f, what, -1);
+}
+
+static int check_shape(const sc_cache *c, const sc_tuple *t, bool needs_partition_field)
 {
 	if (!t)
 		return sc_fail(-EINVAL, "tuple is NULL");
@@ -45,7 +62,7 @@ static int check_shape(const sc_cache *c, const sc_tuple *t)
 		return sc_fail(-EINVAL,
 			       "tuple size is lower than key_pos (tuple has %u fields, key_pos is %u)",
 			       t->nfields, c->seg.cfg.key_pos);
-	if (t->nfields <= c->seg.cfg.partition_pos)
+	if (needs_partition_field && t->nfields <= c->seg.cfg.partition_pos)
 		return sc_fail(
 			-EINVAL,
 			"tuple size is lower than partition_pos (tuple has %u fields, partition_pos is %u)",
@@ -53,16 +70,16 @@ static int check_shape(const sc_cache *c, const sc_tuple *t)
 	return 0;
 }
 
-int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, uint32_t *enc_len)
+int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, bool needs_partition_field, uint32_t *enc_len)
 {
 	uint64_t len = sizeof(struct sc_blk);
 	uint64_t room = c->seg.map_len - c->seg.geo.heap_off;
-	int err = check_shape(c, t);
+	int err = check_shape(c, t, needs_partition_field);
 
 	if (err)
 		return err;
 	for (uint32_t i = 0; i < t->nfields; i++) {
-		err = check_field(&t->fields[i], i);
+		err = check_field(&t->fields[i], "field", i);
 		if (err)
 			return err;
 		len += field_size(&t->fields[i]);
@@ -78,12 +95,12 @@ int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, uint32_t *enc_len)
 
 int sc_tuple_check_key(const sc_cache *c, const sc_tuple *t)
 {
-	int err = check_shape(c, t);
+	int err = check_shape(c, t, true);
 
 	if (!err)
-		err = check_field(&t->fields[c->seg.cfg.key_pos], c->seg.cfg.key_pos);
+		err = check_field(&t->fields[c->seg.cfg.key_pos], "field", c->seg.cfg.key_pos);
 	if (!err)
-		err = check_field(&t->fields[c->seg.cfg.partition_pos], c->seg.cfg.partition_pos);
+		err = check_field(&t->fields[c->seg.cfg.partition_pos], "field", c->seg.cfg.partition_pos);
 	return err;
 }
 
@@ -101,19 +118,62 @@ static uint32_t field_word(const sc_field *f)
 	return f->type | (f->type == SC_FIELD_BYTES ? f->len : 8u) << SC_FIELD_TYPE_BITS;
 }
 
-void sc_tuple_route(const sc_cache *c, const sc_tuple *t, struct sc_route *r)
+/* High half of a hash picks the partition (multiply-shift), the low half the bucket: independent bits. */
+static uint32_t partition_of_hash(const sc_cache *c, uint64_t h)
 {
-	uint32_t kp = c->seg.cfg.key_pos, pp = c->seg.cfg.partition_pos;
-	const sc_field *key = &t->fields[kp];
-	uint64_t ph;
+	return (uint32_t)(((h >> 32) * c->seg.cfg.num_partition) >> 32);
+}
 
+uint32_t sc_partition_of(const sc_cache *c, const sc_field *partition_data)
+{
+	return partition_of_hash(c, sc_field_hash(partition_data));
+}
+
+void sc_route_key(const sc_cache *c, const sc_field *key, struct sc_route *r)
+{
 	r->key_word = field_word(key);
 	r->key_payload = key->type == SC_FIELD_BYTES ? key->v.p : (const void *)&key->v;
 	r->key_len = key->type == SC_FIELD_BYTES ? key->len : 8;
 	r->key_hash = sc_field_hash(key);
-	ph = pp == kp ? r->key_hash : sc_field_hash(&t->fields[pp]);
-	/* High half picks the partition (multiply-shift), low half the bucket: independent bits. */
-	r->partition = (uint32_t)(((ph >> 32) * c->seg.cfg.num_partition) >> 32);
+	r->partition = partition_of_hash(c, r->key_hash);
+}
+
+void sc_tuple_route(const sc_cache *c, const sc_tuple *t, struct sc_route *r)
+{
+	uint32_t kp = c->seg.cfg.key_pos, pp = c->seg.cfg.partition_pos;
+
+	sc_route_key(c, &t->fields[kp], r);
+	if (pp != kp)
+		r->partition = sc_partition_of(c, &t->fields[pp]);
+}
+
+int sc_route_key_in(const sc_cache *c, const sc_field *key, const sc_field *partition_data,
+		    struct sc_route *r)
+{
+	int err = sc_field_check(key, "key");
+
+	if (!err && partition_data)
+		err = sc_field_check(partition_data, "partition data");
+	if (err)
+		return err;
+	sc_route_key(c, key, r);
+	if (partition_data)
+		r->partition = sc_partition_of(c, partition_data);
+	return 0;
+}
+
+int sc_route_key_at(const sc_cache *c, const sc_field *key, uint32_t idx, struct sc_route *r)
+{
+	int err = sc_field_check(key, "key");
+
+	if (err)
+		return err;
+	if (idx >= c->seg.cfg.num_partition)
+		return sc_fail(-ERANGE, "partition %u is out of range: cache \"%s\" has %u", idx, c->name,
+			       c->seg.cfg.num_partition);
+	sc_route_key(c, key, r);
+	r->partition = idx;
+	return 0;
 }
 
 uint32_t sc_rec_checksum(const struct sc_blk *rec, uint32_t len)

@@ -2,6 +2,7 @@
 #ifndef SC_TUPLE_CODEC_H
 #define SC_TUPLE_CODEC_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -22,18 +23,35 @@ struct sc_route {
 };
 
 /*
- * Check a tuple to be stored: every field, and enough fields for key_pos and
- * partition_pos. On success *enc_len is the size of its record.
+ * Check a tuple to be stored: every field, and enough fields for key_pos
+ * (and partition_pos, unless the caller picks the partition). On success
+ * *enc_len is the size of its record.
  */
-int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, uint32_t *enc_len);
+int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, bool needs_partition_field, uint32_t *enc_len);
 
 /* Check a tuple used to look a key up: only its key and partition fields matter. */
 int sc_tuple_check_key(const sc_cache *c, const sc_tuple *t);
 
+/* Check one value field given on its own; what names it in the message ("key"). */
+int sc_field_check(const sc_field *f, const char *what);
+
 uint64_t sc_field_hash(const sc_field *f);
 
-/* Route a checked tuple. */
+/* The partition partition_data picks. */
+uint32_t sc_partition_of(const sc_cache *c, const sc_field *partition_data);
+
+/* Route a checked key field; its partition is the one the key itself picks. */
+void sc_route_key(const sc_cache *c, const sc_field *key, struct sc_route *r);
+
+/* Route a checked tuple: its key, and the partition its partition_pos field picks. */
 void sc_tuple_route(const sc_cache *c, const sc_tuple *t, struct sc_route *r);
+
+/* Check and route a key to the partition partition_data picks, or the key's own if it is NULL. */
+int sc_route_key_in(const sc_cache *c, const sc_field *key, const sc_field *partition_data,
+		    struct sc_route *r);
+
+/* Check and route a key to partition idx: -ERANGE unless idx < num_partition. */
+int sc_route_key_at(const sc_cache *c, const sc_field *key, uint32_t idx, struct sc_route *r);
 
 /* Write t's fields into a record of the size sc_tuple_check_put() gave; set hash and checksum. */
 void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32);

@@ -1,4 +1,4 @@
-/* writes.c — sc_put, sc_put_batch, sc_delete, sc_delete_all: everything that takes a partition lock. */
+/* writes.c — storing tuples: sc_put, sc_put_batch and the partition-addressed puts. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -55,25 +55,32 @@ static int put_locked(sc_cache *c, struct sc_part *p, const struct pending_put *
 	return err;
 }
 
-static int prepare(sc_cache *c, const sc_tuple *t, struct pending_put *w)
+/*
+ * Check t and route it: to the partition its partition_pos field picks, or
+ * to *partition when the caller picks it (then t needs no partition field).
+ */
+static int prepare(sc_cache *c, const sc_tuple *t, const uint32_t *partition, struct pending_put *w)
 {
-	int err = sc_tuple_check_put(c, t, &w->len);
+	int err = sc_tuple_check_put(c, t, partition == NULL, &w->len);
 
 	if (err)
 		return err;
 	w->tuple = t;
-	sc_tuple_route(c, t, &w->route);
+	if (!partition) {
+		sc_tuple_route(c, t, &w->route);
+		return 0;
+	}
+	sc_route_key(c, &t->fields[c->seg.cfg.key_pos], &w->route);
+	w->route.partition = *partition;
 	return 0;
 }
 
-SC_EXPORT int sc_put(sc_cache *c, const sc_tuple *tuple)
+static int put_one(sc_cache *c, const sc_tuple *t, const uint32_t *partition)
 {
 	struct pending_put w;
 	struct sc_part *p;
-	int err = sc_cache_check(c);
+	int err = prepare(c, t, partition, &w);
 
-	if (!err)
-		err = prepare(c, tuple, &w);
 	if (err)
 		return err;
 	p = sc_part_at(c, w.route.partition);
@@ -83,6 +90,38 @@ SC_EXPORT int sc_put(sc_cache *c, const sc_tuple *tuple)
 	err = put_locked(c, p, &w);
 	sc_part_unlock(c, p);
 	return err;
+}
+
+SC_EXPORT int sc_put(sc_cache *c, const sc_tuple *tuple)
+{
+	int err = sc_cache_check(c);
+
+	return err ? err : put_one(c, tuple, NULL);
+}
+
+SC_EXPORT int sc_put_partition(sc_cache *c, const sc_tuple *tuple, sc_field partition_data)
+{
+	uint32_t partition;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_field_check(&partition_data, "partition data");
+	if (err)
+		return err;
+	partition = sc_partition_of(c, &partition_data);
+	return put_one(c, tuple, &partition);
+}
+
+SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32_t idx)
+{
+	int err = sc_cache_check(c);
+
+	if (err)
+		return err;
+	if (idx >= c->seg.cfg.num_partition)
+		return sc_fail(-ERANGE, "partition %u is out of range: cache \"%s\" has %u", idx, c->name,
+			       c->seg.cfg.num_partition);
+	return put_one(c, tuple, &idx);
 }
 
 /*
@@ -110,7 +149,7 @@ SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++) {
-		err = prepare(c, &tuples[i], &w[i]);
+		err = prepare(c, &tuples[i], NULL, &w[i]);
 		if (err) {
 			char why[200];
 
@@ -141,56 +180,5 @@ out:
 	free(w);
 	free(order);
 	free(start);
-	return err;
-}
-
-SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)
-{
-	struct sc_route route;
-	struct sc_part *p;
-	uint64_t old;
-	int err = sc_cache_check(c);
-
-	if (!err)
-		err = sc_tuple_check_key(c, data);
-	if (err)
-		return err;
-	sc_tuple_route(c, data, &route);
-	p = sc_part_at(c, route.partition);
-	err = sc_part_lock(p);
-	if (err)
-		return err;
-	err = sc_index_remove(c, p, &route, &old);
-	if (!err && old) {
-		p->bytes -= sc_block_size(sc_blk_at(c, old));
-		p->records--;
-		p->deletes++;
-		sc_limbo_retire(c, p, old);
-	}
-	sc_part_unlock(c, p);
-	return err ? err : old != 0;
-}
-
-SC_EXPORT int sc_delete_all(sc_cache *c)
-{
-	int err = sc_cache_check(c);
-
-	for (uint32_t i = 0; !err && i < c->seg.cfg.num_partition; i++) {
-		struct sc_part *p = sc_part_at(c, i);
-		int64_t n;
-
-		err = sc_part_lock(p);
-		if (err)
-			break;
-		n = sc_index_clear(c, p);
-		if (n < 0) {
-			err = (int)n;
-		} else {
-			p->records = 0;
-			p->bytes = 0;
-			p->deletes += (uint64_t)n;
-		}
-		sc_part_unlock(c, p);
-	}
 	return err;
 }

@@ -44,9 +44,11 @@ enum sc_table_type {
 };
 
 enum sc_field_type {
-	SC_FIELD_INT = 1,    /* int64_t in v.i */
-	SC_FIELD_DOUBLE = 2, /* double in v.d */
-	SC_FIELD_BYTES = 3,  /* len bytes at v.p (may contain NULs) */
+	SC_FIELD_INT = 1,     /* int64_t in v.i */
+	SC_FIELD_DOUBLE = 2,  /* double in v.d */
+	SC_FIELD_BYTES = 3,   /* len bytes at v.p (may contain NULs) */
+	SC_FIELD_ANY = 4,     /* patterns only: matches any value (ETS '_') */
+	SC_FIELD_CAPTURE = 5, /* patterns only: capture number v.i, 1 to 255 (ETS '$1', '$2', ...) */
 };
 
 /* One field of a tuple. Build them with sc_int(), sc_dbl(), sc_str(), sc_bytes(). */
@@ -94,6 +96,26 @@ static inline sc_field sc_bytes(const void *p, uint32_t len)
 	f.type = SC_FIELD_BYTES;
 	f.len = len;
 	f.v.p = p;
+	return f;
+}
+
+/* In a pattern: any value. */
+static inline sc_field sc_any(void)
+{
+	sc_field f;
+	f.type = SC_FIELD_ANY;
+	f.len = 0;
+	f.v.i = 0;
+	return f;
+}
+
+/* In a pattern: capture number n (1 to 255); the same number twice must bind equal values. */
+static inline sc_field sc_capture(int64_t n)
+{
+	sc_field f;
+	f.type = SC_FIELD_CAPTURE;
+	f.len = 0;
+	f.v.i = n;
 	return f;
 }
 
@@ -236,6 +258,40 @@ typedef int (*sc_visit_fn)(const sc_tuple *tuple, void *arg);
  * call). Returns the number of tuples visited, or fn's negative result.
  */
 SC_EXPORT int sc_get_view(sc_cache *cache, const sc_tuple *data, sc_visit_fn fn, void *arg);
+
+/* --- Partition-addressed operations ------------------------------------- */
+
+/*
+ * The seed's partition-specific operations. A key is one field (the value
+ * at key_pos); partition_data is hashed to pick the partition, as the
+ * partition_pos field of a tuple is; idx names a partition directly
+ * (0 to num_partition - 1, else -ERANGE). A tuple stored in a partition
+ * other than its own is found only by asking that partition.
+ */
+
+/* The tuples with this key in the partition partition_data picks. */
+SC_EXPORT int sc_get_by_key_partition(sc_cache *cache, sc_field key, sc_field partition_data, sc_tuples **out);
+
+/* The tuples with this key in the partition the key itself picks. */
+SC_EXPORT int sc_get_same_key_partition(sc_cache *cache, sc_field key, sc_tuples **out);
+
+/* Delete the tuples with this key in the partition partition_data picks; returns how many went. */
+SC_EXPORT int sc_delete_by_key_partition(sc_cache *cache, sc_field key, sc_field partition_data);
+
+/* Delete the tuples with this key in the partition the key picks; returns how many went. */
+SC_EXPORT int sc_delete_same_key_partition(sc_cache *cache, sc_field key);
+
+/* Store tuple in the partition partition_data picks (its own partition_pos field is not used). */
+SC_EXPORT int sc_put_partition(sc_cache *cache, const sc_tuple *tuple, sc_field partition_data);
+
+/* The same as sc_get_by_key_partition() and sc_delete_by_key_partition(), under the seed's other names. */
+SC_EXPORT int sc_get_partition(sc_cache *cache, sc_field key, sc_field partition_data, sc_tuples **out);
+SC_EXPORT int sc_delete_partition(sc_cache *cache, sc_field key, sc_field partition_data);
+
+/* The same, in partition idx. */
+SC_EXPORT int sc_put_partition_by_idx(sc_cache *cache, const sc_tuple *tuple, uint32_t idx);
+SC_EXPORT int sc_get_partition_by_idx(sc_cache *cache, sc_field key, uint32_t idx, sc_tuples **out);
+SC_EXPORT int sc_delete_partition_by_idx(sc_cache *cache, sc_field key, uint32_t idx);
 
 /* --- Statistics ----------------------------------------------------------- */
 
