@@ -5,24 +5,27 @@
 #include "partition.h"
 #include "tuple_codec.h"
 
-/* Delete the routed key's tuples; how many went. */
+/* A record a delete took out of the index: retire it and count it. */
+static void retire_deleted(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *unused)
+{
+	(void)unused;
+	p->bytes -= sc_block_size(sc_blk_at(c, rec_off));
+	p->records--;
+	p->deletes++;
+	sc_limbo_retire(c, p, rec_off);
+}
+
+/* Delete the routed key's tuples (all of them, in a bag); how many went. */
 static int delete_routed(sc_cache *c, const struct sc_route *route)
 {
 	struct sc_part *p = sc_part_at(c, route->partition);
-	uint64_t old;
-	int err = sc_part_lock(p);
+	int n = sc_part_lock(p);
 
-	if (err)
-		return err;
-	err = sc_index_remove(c, p, route, &old);
-	if (!err && old) {
-		p->bytes -= sc_block_size(sc_blk_at(c, old));
-		p->records--;
-		p->deletes++;
-		sc_limbo_retire(c, p, old);
-	}
+	if (n)
+		return n;
+	n = sc_index_remove(c, p, route, retire_deleted, NULL);
 	sc_part_unlock(c, p);
-	return err ? err : old != 0;
+	return n;
 }
 
 SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)

@@ -109,6 +109,43 @@ int sc_index_find(sc_cache *c, struct sc_part *p, const struct sc_route *key, st
 	return 0;
 }
 
+int sc_index_find_each(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_hit_fn fn, void *ctx)
+{
+	uint32_t tag = sc_tag(key->key_hash);
+	struct index_view v;
+	struct sc_hit hit;
+	int visited = 0;
+	uint64_t b;
+	int r = view_index(c, sc_consume(&p->index_off), &v);
+
+	if (r <= 0)
+		return r;
+	b = tag & v.mask;
+	for (uint64_t n = 0; n <= v.mask; n++, b = (b + 1) & v.mask) {
+		struct sc_bucket *bk = &v.buckets[b];
+
+		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+			uint32_t h = sc_read(&bk->hash[i]), o;
+
+			if (h == SC_TAG_NEVER_USED)
+				return visited;
+			if (h != tag)
+				continue;
+			o = sc_consume(&bk->off[i]);
+			if (o <= SC_SLOT_TOMB)
+				continue;
+			r = key_matches(c, o, key, &hit);
+			if (r > 0) {
+				visited++;
+				r = fn(c, &hit, ctx);
+			}
+			if (r)
+				return r < 0 ? r : visited;
+		}
+	}
+	return visited;
+}
+
 /* Smallest index holding n entries at most half full. */
 static uint32_t log2_for(uint64_t n)
 {
@@ -252,13 +289,18 @@ struct slot_ref {
 	uint32_t i;
 };
 
+/* What the writer's walk does at each record of the key: 0 goes on, anything else stops the walk. */
+typedef int (*slot_fn)(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx);
+
 /*
- * Writer side: find key's slot in v (*at, returning 1, with its record in
- * *hit) or not (0); either way *free_at is the first free slot (tombstone
- * or empty) on the key's probe path, bk NULL if there was none.
+ * Writer side: walk key's probe path in v, calling fn at each record of the
+ * key until fn returns nonzero (then *at is that slot, and that is the
+ * result). With fn NULL no record is read. Either way *free_at is the first
+ * free slot (tombstone or empty) on the path, bk NULL if there was none.
+ * Returns 0 at the end of the path, or a negative errno.
  */
-static int locate(sc_cache *c, const struct index_view *v, const struct sc_route *key, struct slot_ref *at,
-		  struct slot_ref *free_at, struct sc_hit *hit)
+static int walk_key(sc_cache *c, const struct index_view *v, const struct sc_route *key, slot_fn fn,
+		    void *ctx, struct slot_ref *at, struct slot_ref *free_at)
 {
 	uint32_t tag = sc_tag(key->key_hash);
 	uint64_t b = tag & v->mask;
@@ -269,15 +311,18 @@ static int locate(sc_cache *c, const struct index_view *v, const struct sc_route
 
 		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
 			uint32_t o = bk->off[i];
+			struct sc_hit hit;
 			int r;
 
 			if (o <= SC_SLOT_TOMB && !free_at->bk)
 				*free_at = (struct slot_ref){ bk, i };
 			if (o == SC_SLOT_EMPTY)
 				return 0;
-			if (o == SC_SLOT_TOMB || bk->hash[i] != tag)
+			if (!fn || o == SC_SLOT_TOMB || bk->hash[i] != tag)
 				continue;
-			r = key_matches(c, o, key, hit);
+			r = key_matches(c, o, key, &hit);
+			if (r > 0)
+				r = fn(c, (struct slot_ref){ bk, i }, &hit, ctx);
 			if (r) {
 				*at = (struct slot_ref){ bk, i };
 				return r;
@@ -287,25 +332,49 @@ static int locate(sc_cache *c, const struct index_view *v, const struct sc_route
 	return 0;
 }
 
-int sc_index_upsert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
-		    uint64_t *old_off)
+static int first_record(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)
+{
+	(void)c;
+	(void)at;
+	*(uint64_t *)ctx = hit->rec_off;
+	return 1;
+}
+
+/* Whether the record at hit holds the very tuple of the record in ctx: same fields, same bytes. */
+static int same_tuple(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)
+{
+	const struct sc_blk *mine = ctx, *theirs = sc_blk_at(c, hit->rec_off);
+
+	(void)at;
+	return hit->rec_len == mine->len && theirs->nfields == mine->nfields &&
+	       memcmp(theirs + 1, mine + 1, mine->len - sizeof(*mine)) == 0;
+}
+
+int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
+		    enum sc_insert how, uint64_t *old_off)
 {
 	uint32_t units = sc_to_units(rec_off);
 	struct slot_ref at, free_at;
 	struct index_view v;
-	struct sc_hit hit;
 	int r = writable_index(c, p, &v);
 
 	*old_off = 0;
-	if (!r)
-		r = locate(c, &v, key, &at, &free_at, &hit);
+	if (!r) {
+		if (how == SC_INSERT_REPLACE)
+			r = walk_key(c, &v, key, first_record, old_off, &at, &free_at);
+		else if (how == SC_INSERT_DISTINCT)
+			r = walk_key(c, &v, key, same_tuple, sc_blk_at(c, rec_off), &at, &free_at);
+		else
+			r = walk_key(c, &v, key, NULL, NULL, &at, &free_at);
+	}
 	if (r < 0)
 		return r;
-	if (r) {
+	if (r && how == SC_INSERT_REPLACE) {
 		sc_xchg(&at.bk->off[at.i], units);
-		*old_off = hit.rec_off;
-		return 0;
+		return 1;
 	}
+	if (r) /* SC_INSERT_DISTINCT: the tuple is there already */
+		return 0;
 	/* needs_room() keeps an index from filling up; only a corrupt one has no free slot. */
 	if (!free_at.bk)
 		return sc_fail(-EUCLEAN, "cache \"%s\": partition %u's index has no free slot", c->name,
@@ -315,7 +384,7 @@ int sc_index_upsert(sc_cache *c, struct sc_part *p, const struct sc_route *key, 
 	sc_write(&free_at.bk->hash[free_at.i], sc_tag(key->key_hash));
 	sc_publish(&free_at.bk->off[free_at.i], units);
 	v.idx->live++;
-	return 0;
+	return 1;
 }
 
 /*
@@ -331,24 +400,42 @@ static void shrink_if_sparse(sc_cache *c, struct sc_part *p, const struct index_
 		(void)rebuild(c, p);
 }
 
-int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t *old_off)
+struct removal {
+	struct sc_index *idx;
+	struct sc_part *p;
+	sc_removed_fn fn;
+	void *ctx;
+	int count;
+};
+
+static int tombstone(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)
+{
+	struct removal *rm = ctx;
+
+	sc_xchg(&at.bk->off[at.i], SC_SLOT_TOMB);
+	rm->idx->live--;
+	rm->idx->tombs++;
+	rm->count++;
+	rm->fn(c, rm->p, hit->rec_off, rm->ctx);
+	return 0;
+}
+
+int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_removed_fn fn, void *ctx)
 {
 	struct slot_ref at, free_at;
 	struct index_view v;
-	struct sc_hit hit;
+	struct removal rm = { NULL, p, fn, ctx, 0 };
 	int r = view_index(c, p->index_off, &v);
 
-	*old_off = 0;
-	if (r == 1)
-		r = locate(c, &v, key, &at, &free_at, &hit);
 	if (r <= 0)
 		return r;
-	sc_xchg(&at.bk->off[at.i], SC_SLOT_TOMB);
-	v.idx->live--;
-	v.idx->tombs++;
-	*old_off = hit.rec_off;
-	shrink_if_sparse(c, p, &v);
-	return 0;
+	rm.idx = v.idx;
+	r = walk_key(c, &v, key, tombstone, &rm, &at, &free_at);
+	if (r < 0)
+		return r;
+	if (rm.count)
+		shrink_if_sparse(c, p, &v);
+	return rm.count;
 }
 
 int64_t sc_index_clear(sc_cache *c, struct sc_part *p)

@@ -22,10 +22,11 @@
  * retired like any record.
  */
 
-/* Result of a probe for a key. */
+/* A record a probe found. version is filled only by those who sort hits (hit_list.h). */
 struct sc_hit {
 	uint64_t rec_off;
 	uint32_t rec_len;
+	uint64_t version;
 };
 
 /*
@@ -35,16 +36,37 @@ struct sc_hit {
  */
 int sc_index_find(sc_cache *c, struct sc_part *p, const struct sc_route *key, struct sc_hit *hit);
 
-/*
- * Writer side, under the partition lock. Make the index map key to the
- * record at rec_off: replace the key's record (*old_off set to it) or add
- * one (*old_off = 0). May grow the index first.
- */
-int sc_index_upsert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
-		    uint64_t *old_off);
+/* What a reader does with each record of a key: 0 goes on, nonzero stops (negative: an error). */
+typedef int (*sc_hit_fn)(sc_cache *c, const struct sc_hit *hit, void *ctx);
 
-/* Writer side: remove key; *old_off is its record, 0 if absent. */
-int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t *old_off);
+/*
+ * Reader side, inside a read section: call fn on every record of the key
+ * (bags hold several), in probe order. Returns how many were visited, fn's
+ * negative result, or -EUCLEAN.
+ */
+int sc_index_find_each(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_hit_fn fn, void *ctx);
+
+/* How an insert treats the records already there under its key. */
+enum sc_insert {
+	SC_INSERT_REPLACE,  /* set: the key's record is replaced (*old_off) */
+	SC_INSERT_DISTINCT, /* bag: nothing happens if an identical tuple is there */
+	SC_INSERT_ALWAYS,   /* duplicate_bag: added whatever is there */
+};
+
+/*
+ * Writer side, under the partition lock: make the index hold the record at
+ * rec_off under key. Returns 1 when it went in (for a replace, *old_off is
+ * the record it replaced, 0 if none), 0 when an identical tuple was there
+ * already (SC_INSERT_DISTINCT), or a negative errno. May grow the index.
+ */
+int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
+		    enum sc_insert how, uint64_t *old_off);
+
+/* Called on each record a remove takes out of the index (to retire it and count it). */
+typedef void (*sc_removed_fn)(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *ctx);
+
+/* Writer side: remove every record of key, handing each to fn. Returns how many went. */
+int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_removed_fn fn, void *ctx);
 
 /*
  * Writer side: unpublish the whole index (the partition reads as empty),

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "hash_index.h"
+#include "hit_list.h"
 #include "rcu.h"
 #include "results.h"
 #include "tuple_codec.h"
@@ -41,17 +42,21 @@ static inline void count_lookup(struct sc_reader *r, uint32_t partition, int fou
 		sc_write(&ctr->hits, sc_read(&ctr->hits) + 1);
 }
 
-/* What a keyed read does with the record it found, inside the read section. */
-typedef int (*use_hit_fn)(sc_cache *c, const struct sc_hit *hit, void *ctx);
+/* What a keyed read does with the records it found, oldest first, inside the read section. */
+typedef int (*use_hits_fn)(sc_cache *c, const struct sc_hit *hits, size_t n, void *ctx);
 
 /*
- * Every keyed read: enter a read section, probe, use the record, count the
- * lookup, leave. Inline and called with a constant use, so each caller
- * compiles to a straight path of its own. Returns the number of tuples
- * found, or a negative errno (use's, if it returned one).
+ * Every keyed read: enter a read section, probe, use the records, count the
+ * lookup, leave. A set has one record per key at most, found by the first
+ * match; a bag's records are all collected and put in insertion order.
+ * Inline and called with a constant use, so each caller compiles to a
+ * straight path of its own. Returns the number of tuples found, or a
+ * negative errno (use's, if it returned one).
  */
-static inline int lookup_routed(sc_cache *c, const struct sc_route *route, use_hit_fn use, void *ctx)
+static inline int lookup_routed(sc_cache *c, const struct sc_route *route, use_hits_fn use, void *ctx)
 {
+	struct sc_part *p = sc_part_at(c, route->partition);
+	struct sc_hit_list hl;
 	struct sc_reader *r;
 	struct sc_hit hit;
 	int found, rv = 0;
@@ -60,9 +65,19 @@ static inline int lookup_routed(sc_cache *c, const struct sc_route *route, use_h
 	if (err)
 		return err;
 	sc_rcu_enter(c, r);
-	found = sc_index_find(c, sc_part_at(c, route->partition), route, &hit);
-	if (found == 1)
-		rv = use(c, &hit, ctx);
+	if (c->seg.cfg.table_type == SC_SET) {
+		found = sc_index_find(c, p, route, &hit);
+		if (found == 1)
+			rv = use(c, &hit, 1, ctx);
+	} else {
+		sc_hits_init(&hl);
+		found = sc_index_find_each(c, p, route, sc_hits_collect, &hl);
+		if (found > 0) {
+			sc_hits_sort(&hl);
+			rv = use(c, hl.v, hl.n, ctx);
+		}
+		sc_hits_free(&hl);
+	}
 	count_lookup(r, route->partition, found);
 	sc_rcu_exit(r);
 	if (found < 0)
@@ -71,7 +86,7 @@ static inline int lookup_routed(sc_cache *c, const struct sc_route *route, use_h
 }
 
 /* A read keyed by a tuple's key and partition fields. */
-static inline int lookup(sc_cache *c, const sc_tuple *data, use_hit_fn use, void *ctx)
+static inline int lookup(sc_cache *c, const sc_tuple *data, use_hits_fn use, void *ctx)
 {
 	struct sc_route route;
 	int err = sc_cache_check(c);
@@ -84,9 +99,9 @@ static inline int lookup(sc_cache *c, const sc_tuple *data, use_hit_fn use, void
 	return lookup_routed(c, &route, use, ctx);
 }
 
-static int copy_hit(sc_cache *c, const struct sc_hit *hit, void *out)
+static int copy_hits(sc_cache *c, const struct sc_hit *hits, size_t n, void *out)
 {
-	return sc_results_copy_one(c, hit, out);
+	return sc_results_copy(c, hits, n, out);
 }
 
 /* Every copying get starts here: out must be there, and is NULL until something is found. */
@@ -102,7 +117,7 @@ SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
 {
 	int err = begin_get("sc_get", out);
 
-	return err ? err : lookup(c, data, copy_hit, out);
+	return err ? err : lookup(c, data, copy_hits, out);
 }
 
 SC_EXPORT int sc_get_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
@@ -114,7 +129,7 @@ SC_EXPORT int sc_get_by_key_partition(sc_cache *c, sc_field key, sc_field partit
 		err = sc_cache_check(c);
 	if (!err)
 		err = sc_route_key_in(c, &key, &partition_data, &route);
-	return err ? err : lookup_routed(c, &route, copy_hit, out);
+	return err ? err : lookup_routed(c, &route, copy_hits, out);
 }
 
 SC_EXPORT int sc_get_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
@@ -131,7 +146,7 @@ SC_EXPORT int sc_get_same_key_partition(sc_cache *c, sc_field key, sc_tuples **o
 		err = sc_cache_check(c);
 	if (!err)
 		err = sc_route_key_in(c, &key, NULL, &route);
-	return err ? err : lookup_routed(c, &route, copy_hit, out);
+	return err ? err : lookup_routed(c, &route, copy_hits, out);
 }
 
 SC_EXPORT int sc_get_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx, sc_tuples **out)
@@ -143,7 +158,7 @@ SC_EXPORT int sc_get_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx, s
 		err = sc_cache_check(c);
 	if (!err)
 		err = sc_route_key_at(c, &key, idx, &route);
-	return err ? err : lookup_routed(c, &route, copy_hit, out);
+	return err ? err : lookup_routed(c, &route, copy_hits, out);
 }
 
 struct visitor {
@@ -151,10 +166,9 @@ struct visitor {
 	void *arg;
 };
 
-/* Decode the record in place and hand it to the visitor: no copy, valid for the read section. */
-static int visit(sc_cache *c, const struct sc_hit *hit, void *ctx)
+/* Decode one record in place and hand it to the visitor: no copy, valid for the read section. */
+static int visit_one(sc_cache *c, const struct sc_hit *hit, const struct visitor *v)
 {
-	const struct visitor *v = ctx;
 	const struct sc_blk *rec = sc_blk_at(c, hit->rec_off);
 	uint16_t nfields = sc_read(&rec->nfields);
 	sc_field stack_fields[VIEW_STACK_FIELDS], *fields = stack_fields;
@@ -176,6 +190,15 @@ static int visit(sc_cache *c, const struct sc_hit *hit, void *ctx)
 	}
 	if (fields != stack_fields)
 		free(fields);
+	return rv;
+}
+
+static int visit(sc_cache *c, const struct sc_hit *hits, size_t n, void *ctx)
+{
+	int rv = 0;
+
+	for (size_t i = 0; i < n && rv == 0; i++)
+		rv = visit_one(c, &hits[i], ctx);
 	return rv;
 }
 

@@ -11,15 +11,17 @@
 /* The smallest encoded field (empty bytes) is 8 bytes: this bounds a record's field count. */
 #define MIN_FIELD_BYTES 8u
 
+/* Field counts of up to this many records are kept on the stack while copying. */
+#define STACK_RECORDS 16u
+
 /*
  * A result is one allocation: its capacity, the sc_tuples the caller sees,
- * the tuple array, all fields, then the record copies.
+ * then the tuple array, all fields, and the record copies.
  */
 struct result_block {
 	size_t cap; /* bytes allocated, this header included */
 	sc_tuples head;
-	sc_tuple tuple;
-	sc_field fields[];
+	sc_tuple tuples[];
 };
 
 /*
@@ -80,36 +82,86 @@ static struct result_block *new_block(size_t need)
 	return rb;
 }
 
-int sc_results_copy_one(sc_cache *c, const struct sc_hit *hit, sc_tuples **out)
+static int malformed(sc_cache *c, const struct sc_hit *hit)
 {
-	const struct sc_blk *rec = sc_blk_at(c, hit->rec_off);
-	uint32_t len = hit->rec_len;
-	uint16_t nfields = sc_read(&rec->nfields);
-	struct result_block *rb;
-	size_t raw_at;
-	uint8_t *raw;
-
-	if (nfields == 0 || nfields > (len - sizeof(*rec)) / MIN_FIELD_BYTES)
-		goto corrupt;
-	raw_at = sizeof(*rb) + nfields * sizeof(sc_field);
-	rb = new_block(raw_at + len);
-	if (!rb)
-		return sc_fail(-ENOMEM, "out of memory copying a tuple of %u bytes", len);
-	raw = (uint8_t *)rb + raw_at;
-	memcpy(raw, rec, len);
-	if (((struct sc_blk *)raw)->nfields != nfields || sc_rec_decode(raw, len, nfields, rb->fields)) {
-		sc_tuples_free(&rb->head);
-		goto corrupt;
-	}
-	rb->tuple.nfields = nfields;
-	rb->tuple.fields = rb->fields;
-	rb->head.count = 1;
-	rb->head.tuples = &rb->tuple;
-	*out = &rb->head;
-	return 0;
-corrupt:
 	return sc_fail(-EUCLEAN, "cache \"%s\": record at %llu is malformed", c->name,
 		       (unsigned long long)hit->rec_off);
+}
+
+/*
+ * Each record's field count is read from shared memory once, and the copy
+ * is sized from that: a scribbler changing it meanwhile makes the copy fail
+ * its check, never overrun the allocation.
+ */
+static int count_fields(sc_cache *c, const struct sc_hit *hits, size_t n, uint16_t *nfields, size_t *fields,
+			size_t *bytes)
+{
+	*fields = 0;
+	*bytes = 0;
+	for (size_t i = 0; i < n; i++) {
+		nfields[i] = sc_read(&sc_blk_at(c, hits[i].rec_off)->nfields);
+		if (nfields[i] == 0 ||
+		    nfields[i] > (hits[i].rec_len - sizeof(struct sc_blk)) / MIN_FIELD_BYTES)
+			return malformed(c, &hits[i]);
+		*fields += nfields[i];
+		*bytes += hits[i].rec_len;
+	}
+	return 0;
+}
+
+/* Copy each record, then decode the copy: what was checked is what is used. */
+static int fill(sc_cache *c, const struct sc_hit *hits, size_t n, const uint16_t *nfields,
+		struct result_block *rb, sc_field *fields, uint8_t *raw)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint32_t len = hits[i].rec_len;
+
+		memcpy(raw, sc_blk_at(c, hits[i].rec_off), len);
+		if (((struct sc_blk *)raw)->nfields != nfields[i] ||
+		    sc_rec_decode(raw, len, nfields[i], fields))
+			return malformed(c, &hits[i]);
+		rb->tuples[i].nfields = nfields[i];
+		rb->tuples[i].fields = fields;
+		fields += nfields[i];
+		raw += len;
+	}
+	return 0;
+}
+
+int sc_results_copy(sc_cache *c, const struct sc_hit *hits, size_t n, sc_tuples **out)
+{
+	uint16_t stack_nfields[STACK_RECORDS], *nfields = stack_nfields;
+	size_t total_fields, total_bytes, fields_at, raw_at;
+	struct result_block *rb = NULL;
+	int err;
+
+	if (n > STACK_RECORDS) {
+		nfields = malloc(n * sizeof(*nfields));
+		if (!nfields)
+			return sc_fail(-ENOMEM, "out of memory copying %zu tuples", n);
+	}
+	err = count_fields(c, hits, n, nfields, &total_fields, &total_bytes);
+	if (err)
+		goto out;
+	fields_at = sizeof(*rb) + n * sizeof(sc_tuple);
+	raw_at = fields_at + total_fields * sizeof(sc_field);
+	rb = new_block(raw_at + total_bytes);
+	if (!rb) {
+		err = sc_fail(-ENOMEM, "out of memory copying %zu tuples of %zu bytes", n, total_bytes);
+		goto out;
+	}
+	err = fill(c, hits, n, nfields, rb, (sc_field *)((uint8_t *)rb + fields_at), (uint8_t *)rb + raw_at);
+	if (err) {
+		sc_tuples_free(&rb->head);
+		goto out;
+	}
+	rb->head.count = n;
+	rb->head.tuples = rb->tuples;
+	*out = &rb->head;
+out:
+	if (nfields != stack_nfields)
+		free(nfields);
+	return err;
 }
 
 SC_EXPORT void sc_tuples_free(sc_tuples *tuples)

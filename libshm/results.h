@@ -6,10 +6,10 @@
 #include "hash_index.h"
 
 /*
- * Copy the record hit names into one new allocation laid out as an
- * sc_tuples of one tuple. The record is copied first and decoded from the
+ * Copy the n records hits name, in that order, into one new allocation laid
+ * out as an sc_tuples. Each record is copied first and decoded from the
  * copy, so a concurrent scribbler cannot change what was checked.
  */
-int sc_results_copy_one(sc_cache *c, const struct sc_hit *hit, sc_tuples **out);
+int sc_results_copy(sc_cache *c, const struct sc_hit *hits, size_t n, sc_tuples **out);
 
 #endif /* SC_RESULTS_H */

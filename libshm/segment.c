@@ -237,8 +237,8 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 	int err;
 
 	/* Checked here, not with the other options, so that attaching reports a mismatch first. */
-	if (cfg->table_type != SC_SET)
-		return sc_fail(-EOPNOTSUPP, "cannot create a %s table: only set tables exist in this version",
+	if (cfg->table_type == SC_ORDERED_SET)
+		return sc_fail(-EOPNOTSUPP, "cannot create a %s table: not in this version",
 			       table_type_name(cfg->table_type));
 	err = geometry(cfg, &seg->geo);
 	if (err)

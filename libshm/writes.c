@@ -15,22 +15,37 @@ struct pending_put {
 	uint32_t len;
 };
 
+/* ETS semantics: a set replaces, a bag ignores an identical tuple, a duplicate_bag keeps all. */
+static enum sc_insert insert_mode(const sc_cache *c)
+{
+	switch (c->seg.cfg.table_type) {
+	case SC_BAG:
+		return SC_INSERT_DISTINCT;
+	case SC_DUPLICATE_BAG:
+		return SC_INSERT_ALWAYS;
+	default:
+		return SC_INSERT_REPLACE;
+	}
+}
+
 static int put_once(sc_cache *c, struct sc_part *p, const struct pending_put *w)
 {
 	uint64_t off, old;
 	struct sc_blk *rec;
-	int err = sc_block_alloc(c, p, w->len, SC_BLK_RECORD, &off);
+	int r = sc_block_alloc(c, p, w->len, SC_BLK_RECORD, &off);
 
-	if (err)
-		return err;
+	if (r)
+		return r;
 	rec = sc_blk_at(c, off);
 	rec->version = ++p->seq;
 	sc_rec_encode(rec, w->tuple, (uint32_t)w->route.key_hash);
-	err = sc_index_upsert(c, p, &w->route, off, &old);
-	if (err) {
-		/* Never published: no reader can have it, so it is freed at once. */
+	r = sc_index_insert(c, p, &w->route, off, insert_mode(c), &old);
+	if (r <= 0) {
+		/* Never published (an error, or a bag that holds this tuple): freed at once. */
 		sc_block_free(c, p, off);
-		return err;
+		if (r == 0)
+			p->puts++;
+		return r;
 	}
 	if (old) {
 		p->bytes -= sc_block_size(sc_blk_at(c, old));

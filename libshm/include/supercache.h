@@ -39,8 +39,8 @@ typedef struct sc_cache sc_cache;
 enum sc_table_type {
 	SC_SET = 1,	      /* one tuple per key, put replaces */
 	SC_ORDERED_SET = 2,   /* not yet supported: -EOPNOTSUPP */
-	SC_BAG = 3,	      /* not yet supported: -EOPNOTSUPP */
-	SC_DUPLICATE_BAG = 4, /* not yet supported: -EOPNOTSUPP */
+	SC_BAG = 3,	      /* distinct tuples per key: putting an identical one does nothing */
+	SC_DUPLICATE_BAG = 4, /* any tuples per key, duplicates kept; reads return them in put order */
 };
 
 enum sc_field_type {
@@ -224,8 +224,9 @@ SC_EXPORT void sc_tuples_free(sc_tuples *tuples);
 
 /*
  * The tuples whose key equals data's key field (the partition is picked from
- * data's partition field). Returns how many were found; *out is NULL when
- * none were, else holds them until sc_tuples_free().
+ * data's partition field); in a bag or duplicate_bag, in the order they were
+ * put. Returns how many were found; *out is NULL when none were, else holds
+ * them until sc_tuples_free().
  */
 SC_EXPORT int sc_get(sc_cache *cache, const sc_tuple *data, sc_tuples **out);
 
@@ -253,9 +254,10 @@ SC_EXPORT void sc_read_end(sc_cache *cache);
 typedef int (*sc_visit_fn)(const sc_tuple *tuple, void *arg);
 
 /*
- * Zero-copy sc_get: calls fn for each tuple whose key equals data's key,
- * inside a read section (the caller's, if one is open; else one around the
- * call). Returns the number of tuples visited, or fn's negative result.
+ * Zero-copy sc_get: calls fn for each tuple whose key equals data's key, in
+ * the order sc_get() returns them, inside a read section (the caller's, if
+ * one is open; else one around the call). Returns the number of tuples
+ * found (all of them, even when fn stopped early), or fn's negative result.
  */
 SC_EXPORT int sc_get_view(sc_cache *cache, const sc_tuple *data, sc_visit_fn fn, void *arg);
 
@@ -270,7 +272,8 @@ SC_EXPORT int sc_get_view(sc_cache *cache, const sc_tuple *data, sc_visit_fn fn,
  */
 
 /* The tuples with this key in the partition partition_data picks. */
-SC_EXPORT int sc_get_by_key_partition(sc_cache *cache, sc_field key, sc_field partition_data, sc_tuples **out);
+SC_EXPORT int sc_get_by_key_partition(sc_cache *cache, sc_field key, sc_field partition_data,
+				      sc_tuples **out);
 
 /* The tuples with this key in the partition the key itself picks. */
 SC_EXPORT int sc_get_same_key_partition(sc_cache *cache, sc_field key, sc_tuples **out);
