@@ -1,8 +1,9 @@
-/* deletes.c — removing tuples: by key, by partition-addressed key, and everything. */
+/* deletes.c — removing tuples: by key, by partition-addressed key, by pattern, and everything. */
 #include "block_alloc.h"
 #include "hash_index.h"
 #include "limbo.h"
 #include "partition.h"
+#include "query.h"
 #include "tuple_codec.h"
 
 /* A record a delete took out of the index: retire it and count it. */
@@ -23,7 +24,7 @@ static int delete_routed(sc_cache *c, const struct sc_route *route)
 
 	if (n)
 		return n;
-	n = sc_index_remove(c, p, route, retire_deleted, NULL);
+	n = sc_index_remove(c, p, route, NULL, NULL, retire_deleted, NULL);
 	sc_part_unlock(c, p);
 	return n;
 }
@@ -74,6 +75,60 @@ SC_EXPORT int sc_delete_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx
 	if (!err)
 		err = sc_route_key_at(c, &key, idx, &route);
 	return err ? err : delete_routed(c, &route);
+}
+
+static int matches(sc_cache *c, const struct sc_hit *hit, void *m)
+{
+	return sc_matcher_test(c, m, hit);
+}
+
+/* One partition: its key's records when the pattern binds the key, else bucket by bucket. */
+static int delete_matches(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
+{
+	struct sc_index_cursor cur = { 0, 0, false };
+	int total = 0, n = 0;
+
+	while (n >= 0 && !cur.done) {
+		n = sc_part_lock(p);
+		if (n)
+			break;
+		if (m->pat->key_bound) {
+			n = sc_index_remove(c, p, &m->pat->key, matches, m, retire_deleted, NULL);
+			cur.done = true;
+		} else {
+			n = sc_index_remove_step(c, p, &cur, matches, m, retire_deleted, NULL);
+		}
+		sc_part_unlock(c, p);
+		if (n > 0)
+			total += n;
+	}
+	return n < 0 ? n : total;
+}
+
+SC_EXPORT int sc_delete_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern)
+{
+	struct sc_matcher m = { 0 };
+	struct sc_pattern pat;
+	uint32_t first, end;
+	int total = 0;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_pattern_compile(c, pattern, &pat);
+	if (!err)
+		err = sc_query_range(c, partition_data, &first, &end);
+	if (!err)
+		err = sc_matcher_init(&m, &pat);
+	for (uint32_t i = first; !err && i < end; i++) {
+		int n = delete_matches(c, sc_part_at(c, i), &m);
+
+		if (n < 0)
+			err = n;
+		else
+			total += n;
+	}
+	sc_matcher_free(&m);
+	return err ? err : total;
 }
 
 SC_EXPORT int sc_delete_all(sc_cache *c)

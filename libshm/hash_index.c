@@ -146,6 +146,39 @@ int sc_index_find_each(sc_cache *c, struct sc_part *p, const struct sc_route *ke
 	return visited;
 }
 
+int sc_index_for_each(sc_cache *c, struct sc_part *p, sc_hit_fn fn, void *ctx)
+{
+	struct index_view v;
+	int visited = 0;
+	int r = view_index(c, sc_consume(&p->index_off), &v);
+
+	if (r <= 0)
+		return r;
+	for (uint64_t b = 0; b <= v.mask; b++) {
+		struct sc_bucket *bk = &v.buckets[b];
+
+		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+			uint32_t o = sc_consume(&bk->off[i]);
+			uint64_t off = sc_from_units(o);
+			struct sc_hit hit;
+
+			if (o <= SC_SLOT_TOMB)
+				continue;
+			if (!sc_seg_span_ok(&c->seg, off, sizeof(struct sc_blk)))
+				return corrupt_record(c, off);
+			hit.rec_off = off;
+			hit.rec_len = sc_read(&sc_blk_at(c, off)->len);
+			if (hit.rec_len < sizeof(struct sc_blk) || !sc_seg_span_ok(&c->seg, off, hit.rec_len))
+				return corrupt_record(c, off);
+			visited++;
+			r = fn(c, &hit, ctx);
+			if (r)
+				return r < 0 ? r : visited;
+		}
+	}
+	return visited;
+}
+
 /* Smallest index holding n entries at most half full. */
 static uint32_t log2_for(uint64_t n)
 {
@@ -403,15 +436,20 @@ static void shrink_if_sparse(sc_cache *c, struct sc_part *p, const struct index_
 struct removal {
 	struct sc_index *idx;
 	struct sc_part *p;
+	sc_rec_pred pred;
+	void *pctx;
 	sc_removed_fn fn;
 	void *ctx;
 	int count;
 };
 
-static int tombstone(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)
+/* Take the record out of the slot if the predicate (or none) wants it gone. */
+static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, struct removal *rm)
 {
-	struct removal *rm = ctx;
+	int r = rm->pred ? rm->pred(c, hit, rm->pctx) : 1;
 
+	if (r <= 0)
+		return r;
 	sc_xchg(&at.bk->off[at.i], SC_SLOT_TOMB);
 	rm->idx->live--;
 	rm->idx->tombs++;
@@ -420,11 +458,17 @@ static int tombstone(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, 
 	return 0;
 }
 
-int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_removed_fn fn, void *ctx)
+static int tombstone(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)
+{
+	return remove_if(c, at, hit, ctx);
+}
+
+int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_rec_pred pred, void *pctx,
+		    sc_removed_fn fn, void *ctx)
 {
 	struct slot_ref at, free_at;
 	struct index_view v;
-	struct removal rm = { NULL, p, fn, ctx, 0 };
+	struct removal rm = { NULL, p, pred, pctx, fn, ctx, 0 };
 	int r = view_index(c, p->index_off, &v);
 
 	if (r <= 0)
@@ -433,6 +477,46 @@ int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, 
 	r = walk_key(c, &v, key, tombstone, &rm, &at, &free_at);
 	if (r < 0)
 		return r;
+	if (rm.count)
+		shrink_if_sparse(c, p, &v);
+	return rm.count;
+}
+
+int sc_index_remove_step(sc_cache *c, struct sc_part *p, struct sc_index_cursor *cur, sc_rec_pred pred,
+			 void *pctx, sc_removed_fn fn, void *ctx)
+{
+	struct index_view v;
+	struct removal rm = { NULL, p, pred, pctx, fn, ctx, 0 };
+	uint64_t ioff = p->index_off;
+	struct sc_bucket *bk;
+	int r = view_index(c, ioff, &v);
+
+	if (r <= 0) {
+		cur->done = true;
+		return r;
+	}
+	/* Rebuilt since the last step: bucket numbers mean nothing now, start over in the new index. */
+	if (ioff != cur->ioff) {
+		cur->ioff = ioff;
+		cur->bucket = 0;
+	}
+	rm.idx = v.idx;
+	bk = &v.buckets[cur->bucket];
+	for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+		uint32_t o = bk->off[i];
+		struct sc_hit hit;
+
+		if (o <= SC_SLOT_TOMB)
+			continue;
+		hit.rec_off = sc_from_units(o);
+		if (!sc_block_check(c, hit.rec_off))
+			return corrupt_record(c, hit.rec_off);
+		hit.rec_len = sc_blk_at(c, hit.rec_off)->len;
+		r = remove_if(c, (struct slot_ref){ bk, i }, &hit, &rm);
+		if (r < 0)
+			return r;
+	}
+	cur->done = ++cur->bucket > v.mask;
 	if (rm.count)
 		shrink_if_sparse(c, p, &v);
 	return rm.count;

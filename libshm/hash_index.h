@@ -2,6 +2,7 @@
 #ifndef SC_HASH_INDEX_H
 #define SC_HASH_INDEX_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "cache.h"
@@ -46,6 +47,15 @@ typedef int (*sc_hit_fn)(sc_cache *c, const struct sc_hit *hit, void *ctx);
  */
 int sc_index_find_each(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_hit_fn fn, void *ctx);
 
+/*
+ * Reader side, inside a read section: call fn on every record of p, in
+ * index order. Records never move within an index and a read section keeps
+ * the index it started in alive through a resize, so each record present
+ * for the whole walk is visited exactly once. Returns how many were
+ * visited, fn's negative result, or -EUCLEAN.
+ */
+int sc_index_for_each(sc_cache *c, struct sc_part *p, sc_hit_fn fn, void *ctx);
+
 /* How an insert treats the records already there under its key. */
 enum sc_insert {
 	SC_INSERT_REPLACE,  /* set: the key's record is replaced (*old_off) */
@@ -65,8 +75,32 @@ int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, 
 /* Called on each record a remove takes out of the index (to retire it and count it). */
 typedef void (*sc_removed_fn)(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *ctx);
 
-/* Writer side: remove every record of key, handing each to fn. Returns how many went. */
-int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_removed_fn fn, void *ctx);
+/* Which records a remove takes: 1 takes it, 0 leaves it, negative stops with that error. */
+typedef int (*sc_rec_pred)(sc_cache *c, const struct sc_hit *hit, void *ctx);
+
+/*
+ * Writer side: remove the records of key that pred selects (all, if pred is
+ * NULL), handing each to fn. Returns how many went.
+ */
+int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_rec_pred pred, void *pctx,
+		    sc_removed_fn fn, void *ctx);
+
+/* Where a bucket-by-bucket walk over a partition's index stands. Start zeroed. */
+struct sc_index_cursor {
+	uint64_t ioff;	 /* the index it walks */
+	uint64_t bucket; /* the next bucket */
+	bool done;
+};
+
+/*
+ * Writer side, one bucket at a time so that the lock is held for one
+ * bucket's work: remove the records of the cursor's bucket that pred
+ * selects, and move the cursor on (done after the last bucket). If the index
+ * was rebuilt since the last step the walk starts over in the new one; what
+ * was removed is gone, so nothing is removed twice. Returns how many went.
+ */
+int sc_index_remove_step(sc_cache *c, struct sc_part *p, struct sc_index_cursor *cur, sc_rec_pred pred,
+			 void *pctx, sc_removed_fn fn, void *ctx);
 
 /*
  * Writer side: unpublish the whole index (the partition reads as empty),

@@ -6,9 +6,7 @@
 #include "rcu.h"
 #include "results.h"
 #include "tuple_codec.h"
-
-/* A view decodes into a stack array up to this many fields, into the heap beyond. */
-#define VIEW_STACK_FIELDS 16u
+#include "views.h"
 
 SC_EXPORT int sc_read_begin(sc_cache *c)
 {
@@ -166,39 +164,13 @@ struct visitor {
 	void *arg;
 };
 
-/* Decode one record in place and hand it to the visitor: no copy, valid for the read section. */
-static int visit_one(sc_cache *c, const struct sc_hit *hit, const struct visitor *v)
-{
-	const struct sc_blk *rec = sc_blk_at(c, hit->rec_off);
-	uint16_t nfields = sc_read(&rec->nfields);
-	sc_field stack_fields[VIEW_STACK_FIELDS], *fields = stack_fields;
-	sc_tuple t;
-	int rv;
-
-	if (nfields > VIEW_STACK_FIELDS) {
-		fields = malloc(nfields * sizeof(*fields));
-		if (!fields)
-			return sc_fail(-ENOMEM, "out of memory viewing a tuple of %u fields", nfields);
-	}
-	if (nfields == 0 || sc_rec_decode((const uint8_t *)rec, hit->rec_len, nfields, fields)) {
-		rv = sc_fail(-EUCLEAN, "cache \"%s\": record at %llu is malformed", c->name,
-			     (unsigned long long)hit->rec_off);
-	} else {
-		t.nfields = nfields;
-		t.fields = fields;
-		rv = v->fn(&t, v->arg);
-	}
-	if (fields != stack_fields)
-		free(fields);
-	return rv;
-}
-
 static int visit(sc_cache *c, const struct sc_hit *hits, size_t n, void *ctx)
 {
 	int rv = 0;
 
 	for (size_t i = 0; i < n && rv == 0; i++)
-		rv = visit_one(c, &hits[i], ctx);
+		rv = sc_view_record(c, &hits[i], ((const struct visitor *)ctx)->fn,
+				    ((const struct visitor *)ctx)->arg);
 	return rv;
 }
 

@@ -3,6 +3,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -162,6 +163,103 @@ out:
 	if (nfields != stack_nfields)
 		free(nfields);
 	return err;
+}
+
+/*
+ * The builder keeps tuples as field counts, fields whose bytes are offsets
+ * into one arena (pointers would move as the arena grows), and the arena.
+ * Finishing lays all three out in one result block and turns the offsets
+ * into pointers.
+ */
+static int grow(void **v, size_t *cap, size_t need, size_t size)
+{
+	size_t cap2 = *cap ? *cap : 16;
+	void *p;
+
+	if (need <= *cap)
+		return 0;
+	while (cap2 < need)
+		cap2 *= 2;
+	p = realloc(*v, cap2 * size);
+	if (!p)
+		return sc_fail(-ENOMEM, "out of memory building a result of %zu items", need);
+	*v = p;
+	*cap = cap2;
+	return 0;
+}
+
+int sc_builder_add(struct sc_builder *b, const sc_field *fields, uint32_t n)
+{
+	int err = grow((void **)&b->counts, &b->counts_cap, b->ntuples + 1, sizeof(*b->counts));
+
+	if (!err)
+		err = grow((void **)&b->fields, &b->fields_cap, b->nfields + n, sizeof(*b->fields));
+	for (uint32_t i = 0; !err && i < n; i++) {
+		sc_field f = fields[i];
+
+		if (f.type == SC_FIELD_BYTES) {
+			/* Each bytes payload gets a NUL after it, as in every result. */
+			err = grow((void **)&b->bytes, &b->bytes_cap, b->nbytes + f.len + 1, 1);
+			if (err)
+				break;
+			if (f.len)
+				memcpy(b->bytes + b->nbytes, f.v.p, f.len);
+			b->bytes[b->nbytes + f.len] = '\0';
+			f.v.p = (const void *)(uintptr_t)b->nbytes;
+			b->nbytes += f.len + 1;
+		}
+		b->fields[b->nfields + i] = f;
+	}
+	if (err)
+		return err;
+	b->counts[b->ntuples++] = n;
+	b->nfields += n;
+	return 0;
+}
+
+void sc_builder_free(struct sc_builder *b)
+{
+	free(b->counts);
+	free(b->fields);
+	free(b->bytes);
+	memset(b, 0, sizeof(*b));
+}
+
+int sc_builder_finish(struct sc_builder *b, sc_tuples **out)
+{
+	size_t fields_at = sizeof(struct result_block) + b->ntuples * sizeof(sc_tuple);
+	size_t bytes_at = fields_at + b->nfields * sizeof(sc_field);
+	struct result_block *rb;
+	sc_field *fields;
+	uint8_t *bytes;
+
+	*out = NULL;
+	if (b->ntuples == 0) {
+		sc_builder_free(b);
+		return 0;
+	}
+	rb = new_block(bytes_at + b->nbytes);
+	if (!rb) {
+		sc_builder_free(b);
+		return sc_fail(-ENOMEM, "out of memory for a result of %zu tuples", b->ntuples);
+	}
+	fields = (sc_field *)((uint8_t *)rb + fields_at);
+	bytes = (uint8_t *)rb + bytes_at;
+	memcpy(bytes, b->bytes, b->nbytes);
+	for (size_t i = 0; i < b->nfields; i++) {
+		fields[i] = b->fields[i];
+		if (fields[i].type == SC_FIELD_BYTES)
+			fields[i].v.p = bytes + (uintptr_t)b->fields[i].v.p;
+	}
+	for (size_t t = 0, f = 0; t < b->ntuples; f += b->counts[t], t++) {
+		rb->tuples[t].nfields = b->counts[t];
+		rb->tuples[t].fields = fields + f;
+	}
+	rb->head.count = b->ntuples;
+	rb->head.tuples = rb->tuples;
+	*out = &rb->head;
+	sc_builder_free(b);
+	return 0;
 }
 
 SC_EXPORT void sc_tuples_free(sc_tuples *tuples)

@@ -12,4 +12,25 @@
  */
 int sc_results_copy(sc_cache *c, const struct sc_hit *hits, size_t n, sc_tuples **out);
 
+/*
+ * A result assembled tuple by tuple from fields that may point into shared
+ * memory (a match's captures): their bytes are copied when added. Start
+ * from a zeroed builder; finish or free it exactly once.
+ */
+struct sc_builder {
+	uint32_t *counts; /* fields of each tuple */
+	size_t ntuples, counts_cap;
+	sc_field *fields; /* bytes fields hold arena offsets until finished */
+	size_t nfields, fields_cap;
+	uint8_t *bytes;
+	size_t nbytes, bytes_cap;
+};
+
+int sc_builder_add(struct sc_builder *b, const sc_field *fields, uint32_t n);
+
+/* Hand the tuples over as one sc_tuples (*out NULL if there are none), and free the builder. */
+int sc_builder_finish(struct sc_builder *b, sc_tuples **out);
+
+void sc_builder_free(struct sc_builder *b);
+
 #endif /* SC_RESULTS_H */

@@ -62,6 +62,16 @@ void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32);
  */
 int sc_rec_decode(const uint8_t *rec, uint32_t len, uint32_t nfields, sc_field *out);
 
+/* Whether two value fields are the same term, as ETS's =:= (1 and 1.0 differ; so do 0.0 and -0.0). */
+static inline bool sc_field_equal(const sc_field *a, const sc_field *b)
+{
+	if (a->type != b->type)
+		return false;
+	if (a->type != SC_FIELD_BYTES)
+		return memcmp(&a->v, &b->v, 8) == 0;
+	return a->len == b->len && (a->len == 0 || memcmp(a->v.p, b->v.p, a->len) == 0);
+}
+
 /* Offset in a record of len bytes of its field pos, past the header; 0 if the record is malformed. */
 uint32_t sc_rec_field_offset(const uint8_t *rec, uint32_t len, uint32_t pos);
 

@@ -138,6 +138,29 @@ void sctest_add_epoch(sc_cache *c, uint64_t delta)
 	sc_add(&sc_hdr(c)->gp_epoch, delta);
 }
 
+int sctest_damage_record_of(sc_cache *c, uint32_t part, int64_t key)
+{
+	struct sc_index *idx = (struct sc_index *)(c->seg.base + sc_part_at(c, part)->index_off);
+	struct sc_bucket *b = (struct sc_bucket *)(idx + 1);
+
+	for (uint64_t i = 0; i < (1ull << idx->log2_buckets); i++) {
+		for (unsigned s = 0; s < SC_BUCKET_SLOTS; s++) {
+			struct sc_blk *rec;
+			sc_field f;
+
+			if (b[i].off[s] <= SC_SLOT_TOMB)
+				continue;
+			rec = sc_blk_at(c, sc_from_units(b[i].off[s]));
+			if (sc_rec_decode((const uint8_t *)rec, rec->len, 1, &f) == 0 &&
+			    f.type == SC_FIELD_INT && f.v.i == key) {
+				rec->len = 0xffffff00u;
+				return 0;
+			}
+		}
+	}
+	return -ENOENT;
+}
+
 uint32_t sctest_record_header_size(void)
 {
 	return sizeof(struct sc_blk);

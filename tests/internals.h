@@ -62,6 +62,9 @@ void sctest_forge_free_span(sc_cache *c, uint32_t pages, uint64_t bump);
 /* Move the grace-period epoch on by delta. */
 void sctest_add_epoch(sc_cache *c, uint64_t delta);
 
+/* Damage the record of partition part whose key field is the int key (its length runs off the heap). */
+int sctest_damage_record_of(sc_cache *c, uint32_t part, int64_t key);
+
 /* Records' bytes and header size, to reason about memory in tests. */
 uint32_t sctest_record_header_size(void);
 

@@ -169,6 +169,17 @@ class Model
 			n += k.second.size();
 		return n;
 	}
+	size_t erase_value(const std::string &value)
+	{
+		size_t n = 0;
+		for (auto it = keys.begin(); it != keys.end();) {
+			auto &rows = it->second;
+			for (auto r = rows.begin(); r != rows.end();)
+				r = r->value == value ? (n++, rows.erase(r)) : r + 1;
+			it = rows.empty() ? keys.erase(it) : std::next(it);
+		}
+		return n;
+	}
 	void clear()
 	{
 		keys.clear();
@@ -182,6 +193,44 @@ class Model
 	uint32_t type;
 	std::map<int64_t, std::vector<Row>> keys;
 };
+
+// Rows of a result, grouped by key in result order.
+static std::map<int64_t, std::vector<Row>> by_key(const sc_tuples *t)
+{
+	std::map<int64_t, std::vector<Row>> keys;
+	for (size_t i = 0; t && i < t->count; i++)
+		keys[t->tuples[i].fields[0].v.i].push_back(
+			{ t->tuples[i].fields[0].v.i, str_field(t->tuples[i], 1) });
+	return keys;
+}
+
+static int scan_into(const sc_tuple *t, void *acc)
+{
+	auto *keys = static_cast<std::map<int64_t, std::vector<Row>> *>(acc);
+	(*keys)[t->fields[0].v.i].push_back({ t->fields[0].v.i, str_field(*t, 1) });
+	return 0;
+}
+
+// The whole cache, two ways: match_object keeps each key's put order; a scan's order is the index's.
+static void check_everything(sc_cache *c, const Model &model)
+{
+	sc_tuples *t = nullptr;
+	int n = sc_get_by_match_object(c, nullptr, SC_TUPLE(sc_any(), sc_any()), &t);
+	REQUIRE(n == static_cast<int>(model.records()));
+	REQUIRE(by_key(t) == model.all());
+	sc_tuples_free(t);
+	std::map<int64_t, std::vector<Row>> scanned;
+	REQUIRE(sc_scan(c, nullptr, scan_into, &scanned) == static_cast<int>(model.records()));
+	for (auto &k : scanned) {
+		auto want = model.get(k.first);
+		auto order = [](const Row &a, const Row &b) { return a.value < b.value; };
+		std::sort(k.second.begin(), k.second.end(), order);
+		std::sort(want.begin(), want.end(), order);
+		REQUIRE(k.second == want);
+	}
+	REQUIRE(scanned.size() == model.all().size());
+	REQUIRE(Stats(c)->total.records == model.records());
+}
 
 static void random_ops_against_model(uint32_t type, uint32_t seed)
 {
@@ -220,10 +269,26 @@ static void random_ops_against_model(uint32_t type, uint32_t seed)
 			}
 			REQUIRE(sc_put_batch(c, batch.data(), batch.size()) == 0);
 			touched = rows.back().key;
-		} else if (dice < 850) {
+		} else if (dice < 780) {
 			touched = rng() % keys;
 			REQUIRE(sc_delete(c, SC_TUPLE(sc_int(touched))) ==
 				static_cast<int>(model.erase(touched)));
+		} else if (dice < 880) {
+			// A bound key: only its records, in put order.
+			touched = rng() % keys;
+			sc_tuples *t = nullptr;
+			int n = sc_get_by_match_object(c, nullptr, SC_TUPLE(sc_int(touched), sc_any()), &t);
+			REQUIRE(n == static_cast<int>(model.get(touched).size()));
+			REQUIRE(by_key(t)[touched] == model.get(touched));
+			sc_tuples_free(t);
+		} else if (dice < 900) {
+			std::string value = random_row().value;
+			REQUIRE(sc_delete_by_match(
+					c, nullptr,
+					SC_TUPLE(sc_any(), sc_bytes(value.data(),
+								    static_cast<uint32_t>(value.size())))) ==
+				static_cast<int>(model.erase_value(value)));
+			touched = rng() % keys;
 		} else if (dice < 999) {
 			touched = rng() % keys;
 		} else {
@@ -235,7 +300,7 @@ static void random_ops_against_model(uint32_t type, uint32_t seed)
 		if (step % 1000 == 999) {
 			for (int64_t k = 0; k < keys; k++)
 				REQUIRE(get_rows(c, k) == model.get(k));
-			REQUIRE(Stats(c)->total.records == model.records());
+			check_everything(c, model);
 		}
 	}
 }

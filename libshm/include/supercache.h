@@ -261,6 +261,55 @@ typedef int (*sc_visit_fn)(const sc_tuple *tuple, void *arg);
  */
 SC_EXPORT int sc_get_view(sc_cache *cache, const sc_tuple *data, sc_visit_fn fn, void *arg);
 
+/* --- Pattern queries and scans ------------------------------------------ */
+
+/*
+ * A pattern is a tuple of values, sc_any() (ETS '_') and sc_capture(n)
+ * (ETS '$n'). It matches a stored tuple of the same size whose fields equal
+ * its values (exactly, as ETS's =:=: 1 and 1.0 differ) and whose fields
+ * under one capture number are all equal.
+ *
+ * partition_data picks the one partition to search, as it does for
+ * sc_get_by_key_partition(); NULL searches every partition (the seed's
+ * forms without partition data). When the pattern's key field is a value,
+ * only that key's records are looked at, not the whole partition.
+ *
+ * The search runs inside a read section per partition: it never blocks a
+ * writer, a resize of the index does not disturb it, and every tuple stored
+ * for the whole search is found exactly once (tuples put or deleted during
+ * it may or may not be). Tuples of one key in a bag come in put order.
+ */
+
+/*
+ * The captures of every matching tuple: one result tuple per match, holding
+ * its captured values by capture number ($1 first), as :ets.match returns
+ * them (no fields when the pattern has no captures). Returns the number of
+ * matches; *out as sc_get() sets it.
+ */
+SC_EXPORT int sc_get_by_match(sc_cache *cache, const sc_field *partition_data, const sc_tuple *pattern,
+			      sc_tuples **out);
+
+/* The matching tuples themselves, as :ets.match_object returns them. */
+SC_EXPORT int sc_get_by_match_object(sc_cache *cache, const sc_field *partition_data, const sc_tuple *pattern,
+				     sc_tuples **out);
+
+/*
+ * Delete every matching tuple; returns how many went. It takes a
+ * partition's lock for one index bucket's worth of work at a time, so
+ * writers of the partition wait for one bucket, never the whole walk.
+ */
+SC_EXPORT int sc_delete_by_match(sc_cache *cache, const sc_field *partition_data, const sc_tuple *pattern);
+
+/*
+ * Fold fn over the tuples (of the partition partition_data picks, or of all),
+ * with acc as the accumulator, as the seed's scan!(fun, acc) folds: fn sees
+ * each tuple in place, valid during the call, and updates *acc itself.
+ * fn returns 0 to go on, anything else to stop; a negative value is handed
+ * back. Returns the number of tuples visited.
+ */
+typedef int (*sc_scan_fn)(const sc_tuple *tuple, void *acc);
+SC_EXPORT int sc_scan(sc_cache *cache, const sc_field *partition_data, sc_scan_fn fn, void *acc);
+
 /* --- Partition-addressed operations ------------------------------------- */
 
 /*

@@ -1,0 +1,82 @@
+/* match.c — ETS-style patterns: checking them, and matching records against them. */
+#include "match.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int sc_pattern_compile(const sc_cache *c, const sc_tuple *pattern, struct sc_pattern *pat)
+{
+	bool seen[SC_MAX_CAPTURE + 1] = { false };
+	uint32_t kp = c->seg.cfg.key_pos;
+
+	if (!pattern)
+		return sc_fail(-EINVAL, "pattern is NULL");
+	if (pattern->nfields == 0 || pattern->nfields > SC_MAX_FIELDS || !pattern->fields)
+		return sc_fail(-EINVAL, "pattern has %u fields%s; a pattern has 1 to %u", pattern->nfields,
+			       pattern->fields ? "" : " at a NULL pointer", SC_MAX_FIELDS);
+	memset(pat, 0, sizeof(*pat));
+	pat->t = pattern;
+	for (uint32_t i = 0; i < pattern->nfields; i++) {
+		const sc_field *f = &pattern->fields[i];
+		char what[32];
+		int err;
+
+		if (f->type == SC_FIELD_ANY)
+			continue;
+		if (f->type == SC_FIELD_CAPTURE) {
+			if (f->v.i < 1 || f->v.i > (int64_t)SC_MAX_CAPTURE)
+				return sc_fail(-EINVAL,
+					       "pattern field %u captures $%lld; captures are $1 to $%u", i,
+					       (long long)f->v.i, SC_MAX_CAPTURE);
+			seen[f->v.i] = true;
+			continue;
+		}
+		snprintf(what, sizeof(what), "pattern field %u", i);
+		err = sc_field_check(f, what);
+		if (err)
+			return err;
+	}
+	for (uint32_t n = 1; n <= SC_MAX_CAPTURE; n++)
+		if (seen[n])
+			pat->rank[n] = (uint8_t)pat->ncaptures++;
+	if (kp < pattern->nfields && pattern->fields[kp].type <= SC_FIELD_BYTES) {
+		pat->key_bound = true;
+		sc_route_key(c, &pattern->fields[kp], &pat->key);
+	}
+	return 0;
+}
+
+int sc_pattern_match(const struct sc_pattern *pat, const uint8_t *rec, uint32_t len, sc_field *scratch,
+		     sc_field *caps)
+{
+	uint32_t n = pat->t->nfields;
+	uint8_t bound[(SC_MAX_CAPTURE + 8) / 8] = { 0 };
+
+	/* ETS matches only tuples of the pattern's size. */
+	if (((const struct sc_blk *)rec)->nfields != n)
+		return 0;
+	if (sc_rec_decode(rec, len, n, scratch))
+		return -EUCLEAN;
+	for (uint32_t i = 0; i < n; i++) {
+		const sc_field *want = &pat->t->fields[i];
+		uint32_t k;
+
+		if (want->type == SC_FIELD_ANY)
+			continue;
+		if (want->type != SC_FIELD_CAPTURE) {
+			if (!sc_field_equal(want, &scratch[i]))
+				return 0;
+			continue;
+		}
+		/* A capture's first field binds it; every later one must hold the same value. */
+		k = pat->rank[want->v.i];
+		if (bound[k / 8] & (1u << (k % 8))) {
+			if (!sc_field_equal(&caps[k], &scratch[i]))
+				return 0;
+		} else {
+			bound[k / 8] |= (uint8_t)(1u << (k % 8));
+			caps[k] = scratch[i];
+		}
+	}
+	return 1;
+}
