@@ -1,9 +1,12 @@
 /* deletes.c — removing tuples: by key, by partition-addressed key, by pattern, and everything. */
 #include "block_alloc.h"
+#include "btree.h"
 #include "hash_index.h"
 #include "limbo.h"
 #include "partition.h"
 #include "query.h"
+#include "rcu.h"
+#include "results.h"
 #include "tuple_codec.h"
 
 /* A record a delete took out of the index: retire it and count it. */
@@ -24,7 +27,10 @@ static int delete_routed(sc_cache *c, const struct sc_route *route)
 
 	if (n)
 		return n;
-	n = sc_index_remove(c, p, route, NULL, NULL, retire_deleted, NULL);
+	if (c->seg.cfg.table_type == SC_ORDERED_SET)
+		n = sc_bt_remove(c, p, route, NULL, NULL, retire_deleted, NULL);
+	else
+		n = sc_index_remove(c, p, route, NULL, NULL, retire_deleted, NULL);
 	sc_part_unlock(c, p);
 	return n;
 }
@@ -82,12 +88,77 @@ static int matches(sc_cache *c, const struct sc_hit *hit, void *m)
 	return sc_matcher_test(c, m, hit);
 }
 
+/* An ordered_set's matches of a bound key: there is one record at most. */
+static int delete_ordered_key(sc_cache *c, struct sc_part *p, const struct sc_route *key,
+			      struct sc_matcher *m)
+{
+	int n = sc_part_lock(p);
+
+	if (n)
+		return n;
+	n = sc_bt_remove(c, p, key, matches, m, retire_deleted, NULL);
+	sc_part_unlock(c, p);
+	return n;
+}
+
+/* The keys of an ordered_set's matching records, copied out. */
+struct key_collector {
+	struct sc_matcher *m;
+	struct sc_builder *keys;
+};
+
+static int collect_key(sc_cache *c, const struct sc_hit *hit, void *ctx)
+{
+	struct key_collector *run = ctx;
+	int r = sc_matcher_test(c, run->m, hit);
+
+	return r == 1 ? sc_builder_add(run->keys, &run->m->scratch[c->seg.cfg.key_pos], 1) : r;
+}
+
+/*
+ * An ordered_set partition: find the matching keys in one read section,
+ * then delete them one by one, each under the lock for as long as one
+ * delete takes and only if its tuple still matches.
+ */
+static int delete_ordered(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
+{
+	struct sc_builder b = { 0 };
+	struct key_collector run = { m, &b };
+	struct sc_reader *r;
+	sc_tuples *keys = NULL;
+	int total = 0;
+	int err = sc_reader_of(c, &r);
+
+	if (err)
+		return err;
+	sc_rcu_enter(c, r);
+	err = sc_bt_for_each(c, p, collect_key, &run);
+	sc_rcu_exit(r);
+	err = err < 0 ? (sc_builder_free(&b), err) : sc_builder_finish(&b, &keys);
+	for (size_t i = 0; !err && keys && i < keys->count; i++) {
+		struct sc_route route;
+		int n;
+
+		sc_route_key(c, &keys->tuples[i].fields[0], &route);
+		n = delete_ordered_key(c, p, &route, m);
+		if (n < 0)
+			err = n;
+		else
+			total += n;
+	}
+	sc_tuples_free(keys);
+	return err ? err : total;
+}
+
 /* One partition: its key's records when the pattern binds the key, else bucket by bucket. */
 static int delete_matches(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
 {
 	struct sc_index_cursor cur = { 0, 0, false };
 	int total = 0, n = 0;
 
+	if (c->seg.cfg.table_type == SC_ORDERED_SET)
+		return m->pat->key_bound ? delete_ordered_key(c, p, &m->pat->key, m)
+					 : delete_ordered(c, p, m);
 	while (n >= 0 && !cur.done) {
 		n = sc_part_lock(p);
 		if (n)
@@ -142,7 +213,7 @@ SC_EXPORT int sc_delete_all(sc_cache *c)
 		err = sc_part_lock(p);
 		if (err)
 			break;
-		n = sc_index_clear(c, p);
+		n = c->seg.cfg.table_type == SC_ORDERED_SET ? sc_bt_clear(c, p) : sc_index_clear(c, p);
 		if (n < 0) {
 			err = (int)n;
 		} else {

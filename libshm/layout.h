@@ -61,6 +61,7 @@ static inline uint32_t sc_tag(uint64_t hash)
 /* Block kinds and states, in struct sc_blk.flags. */
 #define SC_BLK_RECORD	  0x01u
 #define SC_BLK_INDEX	  0x02u
+#define SC_BLK_BTREE	  0x03u
 #define SC_BLK_KIND_MASK  0x03u
 #define SC_BLK_LIVE	  0x04u
 #define SC_BLK_RETIRED	  0x08u
@@ -132,6 +133,32 @@ struct sc_bucket {
 };
 
 /*
+ * An ordered_set's index: a copy-on-write B+tree (btree.h). A node lies
+ * right after its block header and never changes once published. Entries
+ * are kept in key order; in an internal node each holds the smallest key of
+ * its child: the key's order-preserving prefix, and the record with that
+ * key for comparisons the prefix cannot settle.
+ */
+#define SC_BT_FANOUT	 40u
+#define SC_BT_MAX_HEIGHT 12u
+#define SC_BT_MAGIC	 0x42545231u /* "BTR1" */
+
+struct sc_bt_entry {
+	uint8_t prefix[16];
+	uint32_t rec;	/* units: the record (leaf), or the smallest record below (internal) */
+	uint32_t child; /* units: internal nodes only: the child node's block */
+};
+
+struct sc_bt_node {
+	uint32_t magic;
+	uint16_t count;
+	uint8_t height; /* 0 for leaves */
+	uint8_t reserved0;
+	uint64_t reserved1;
+	struct sc_bt_entry e[SC_BT_FANOUT];
+};
+
+/*
  * One partition. The lock, what readers load, and what only the writer
  * touches sit on separate cache lines so that readers never share a line
  * with a writer's stores.
@@ -157,6 +184,7 @@ struct sc_part {
 	uint64_t limbo_advance_at; /* limbo_bytes at which to start the next grace period */
 	uint32_t limbo_head;	   /* oldest retired block (units), 0 when empty */
 	uint32_t limbo_tail;	   /* newest retired block (units) */
+	uint64_t bt_nodes;	   /* ordered_set: nodes of the index */
 	uint64_t gets_folded;	   /* counters of reader slots released since (atomic) */
 	uint64_t hits_folded;
 	uint32_t free_head[SC_NCLASSES]; /* free blocks by class (units) */
@@ -254,6 +282,8 @@ _Static_assert(offsetof(struct sc_seg_hdr, gp_safe) == 192, "reclaimer line");
 _Static_assert(offsetof(struct sc_seg_hdr, alloc_lock) == 256, "allocator lines");
 _Static_assert(sizeof(struct sc_seg_hdr) <= SC_HDR_SIZE, "header fits its page");
 _Static_assert(sizeof(struct sc_part) % 64 == 0, "partitions are whole cache lines");
+_Static_assert(sizeof(struct sc_bt_entry) == 24, "ordered index entries are 24 bytes");
+_Static_assert(sizeof(struct sc_blk) + sizeof(struct sc_bt_node) <= 1024, "a node fits a 1 KiB block");
 _Static_assert(SC_SLAB % SC_PAGE == 0, "slabs are whole pages");
 
 /* Signature of this build's layout: sizes and offsets of every shared struct. */

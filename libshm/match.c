@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "term_order.h"
+
 int sc_pattern_compile(const sc_cache *c, const sc_tuple *pattern, struct sc_pattern *pat)
 {
 	bool seen[SC_MAX_CAPTURE + 1] = { false };
@@ -39,6 +41,8 @@ int sc_pattern_compile(const sc_cache *c, const sc_tuple *pattern, struct sc_pat
 	for (uint32_t n = 1; n <= SC_MAX_CAPTURE; n++)
 		if (seen[n])
 			pat->rank[n] = (uint8_t)pat->ncaptures++;
+	pat->key_pos = kp;
+	pat->key_by_value = c->seg.cfg.table_type == SC_ORDERED_SET;
 	if (kp < pattern->nfields && pattern->fields[kp].type <= SC_FIELD_BYTES) {
 		pat->key_bound = true;
 		sc_route_key(c, &pattern->fields[kp], &pat->key);
@@ -64,7 +68,10 @@ int sc_pattern_match(const struct sc_pattern *pat, const uint8_t *rec, uint32_t 
 		if (want->type == SC_FIELD_ANY)
 			continue;
 		if (want->type != SC_FIELD_CAPTURE) {
-			if (!sc_field_equal(want, &scratch[i]))
+			bool same = pat->key_by_value && i == pat->key_pos
+					    ? sc_term_cmp(want, &scratch[i]) == 0
+					    : sc_field_equal(want, &scratch[i]);
+			if (!same)
 				return 0;
 			continue;
 		}

@@ -11,7 +11,8 @@
 #define SC_MAX_CAPTURE 255u
 
 /*
- * A checked pattern. Fields are values (matched =:=, as ETS matches),
+ * A checked pattern. Fields are values (matched =:=, as ETS matches; in an
+ * ordered_set the key field by term order, as the key is looked up),
  * sc_any() or sc_capture(n). Distinct capture numbers are reported in
  * ascending order, as :ets.match reports '$1', '$2', ...: rank maps a
  * capture number to its place.
@@ -19,7 +20,9 @@
 struct sc_pattern {
 	const sc_tuple *t;
 	uint32_t ncaptures;
-	bool key_bound;	     /* the key field is a value: only its records can match */
+	bool key_bound;	   /* the key field is a value: only its records can match */
+	bool key_by_value; /* ordered_set: the key field matches by term order (1.0 finds 1), as lookups do */
+	uint32_t key_pos;
 	struct sc_route key; /* its route, when key_bound */
 	uint8_t rank[SC_MAX_CAPTURE + 1];
 };

@@ -1,6 +1,7 @@
 /* queries.c — pattern matches and scans over one partition or all, each inside a read section. */
 #include <stdlib.h>
 
+#include "btree.h"
 #include "hit_list.h"
 #include "match.h"
 #include "query.h"
@@ -25,11 +26,28 @@ int sc_query_range(const sc_cache *c, const sc_field *partition_data, uint32_t *
 	return 0;
 }
 
+/* An ordered_set holds one record per key: a bound key is one lookup. */
+static int ordered_find(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_hit_fn fn, void *ctx)
+{
+	struct sc_hit hit;
+	int r = sc_bt_find(c, p, key, &hit);
+
+	if (r == 1) {
+		r = fn(c, &hit, ctx);
+		if (r >= 0)
+			r = 1;
+	}
+	return r;
+}
+
 int sc_query_walk(sc_cache *c, struct sc_part *p, const struct sc_pattern *pat, sc_hit_fn fn, void *ctx)
 {
+	bool ordered = c->seg.cfg.table_type == SC_ORDERED_SET;
+
 	if (pat && pat->key_bound)
-		return sc_index_find_each(c, p, &pat->key, fn, ctx);
-	return sc_index_for_each(c, p, fn, ctx);
+		return ordered ? ordered_find(c, p, &pat->key, fn, ctx)
+			       : sc_index_find_each(c, p, &pat->key, fn, ctx);
+	return ordered ? sc_bt_for_each(c, p, fn, ctx) : sc_index_for_each(c, p, fn, ctx);
 }
 
 int sc_matcher_init(struct sc_matcher *m, const struct sc_pattern *pat)
@@ -71,21 +89,12 @@ static int collect_match(sc_cache *c, const struct sc_hit *hit, void *ctx)
 	return r == 1 ? sc_hits_push(c, &run->hits, hit) : r;
 }
 
-/*
- * One partition, inside its read section: find the matches, put a bag's in
- * put order, and add each to the result (its captures, or all its fields)
- * while its record is still safe to read.
- */
-static int match_partition(sc_cache *c, struct sc_part *p, struct match_run *run, bool objects,
-			   struct sc_builder *b)
+/* Add the collected matches to the result, in their order: their captures, or all their fields. */
+static int add_matches(sc_cache *c, struct match_run *run, bool objects, struct sc_builder *b)
 {
 	const struct sc_pattern *pat = run->m.pat;
-	int err;
+	int err = 0;
 
-	sc_hits_init(&run->hits);
-	err = sc_query_walk(c, p, pat, collect_match, run);
-	if (err >= 0 && c->seg.cfg.table_type != SC_SET)
-		sc_hits_sort(&run->hits);
 	for (size_t i = 0; err >= 0 && i < run->hits.n; i++) {
 		err = sc_matcher_test(c, &run->m, &run->hits.v[i]);
 		if (err == 1)
@@ -94,7 +103,60 @@ static int match_partition(sc_cache *c, struct sc_part *p, struct match_run *run
 		else if (err == 0) /* it matched a moment ago: only a scribbler changes a record */
 			err = sc_fail(-EUCLEAN, "cache \"%s\": a record changed while it was read", c->name);
 	}
+	return err < 0 ? err : 0;
+}
+
+static int by_key(const void *a, const void *b, void *c)
+{
+	int cmp = 0;
+
+	/* A malformed record sorts anywhere: adding it to the result reports it. */
+	sc_bt_cmp_records(c, a, NULL, b, NULL, &cmp);
+	return cmp;
+}
+
+/*
+ * An ordered_set over several partitions: one read section keeps every
+ * partition's matches readable until they are sorted into key order.
+ */
+static int match_ordered(sc_cache *c, struct sc_reader *r, uint32_t first, uint32_t end,
+			 struct match_run *run, bool objects, struct sc_builder *b)
+{
+	int err = 0;
+
+	sc_rcu_enter(c, r);
+	sc_hits_init(&run->hits);
+	for (uint32_t i = first; err >= 0 && i < end; i++)
+		err = sc_query_walk(c, sc_part_at(c, i), run->m.pat, collect_match, run);
+	if (err >= 0) {
+		qsort_r(run->hits.v, run->hits.n, sizeof(*run->hits.v), by_key, c);
+		err = add_matches(c, run, objects, b);
+	}
 	sc_hits_free(&run->hits);
+	sc_rcu_exit(r);
+	return err < 0 ? err : 0;
+}
+
+/* Partition by partition, each in its own read section; a bag's tuples of one key in put order. */
+static int match_partitions(sc_cache *c, struct sc_reader *r, uint32_t first, uint32_t end,
+			    struct match_run *run, bool objects, struct sc_builder *b)
+{
+	int err = 0;
+
+	if (c->seg.cfg.table_type == SC_ORDERED_SET && end - first > 1)
+		return match_ordered(c, r, first, end, run, objects, b);
+	for (uint32_t i = first; err >= 0 && i < end; i++) {
+		sc_rcu_enter(c, r);
+		sc_hits_init(&run->hits);
+		err = sc_query_walk(c, sc_part_at(c, i), run->m.pat, collect_match, run);
+		if (err >= 0 &&
+		    (c->seg.cfg.table_type == SC_BAG || c->seg.cfg.table_type == SC_DUPLICATE_BAG))
+			sc_hits_sort(&run->hits);
+		if (err >= 0)
+			err = add_matches(c, run, objects, b);
+		sc_hits_free(&run->hits);
+		sc_rcu_exit(r);
+	}
 	return err < 0 ? err : 0;
 }
 
@@ -124,11 +186,7 @@ static int run_match(sc_cache *c, const sc_field *partition_data, const sc_tuple
 		err = sc_matcher_init(&run.m, &pat);
 	if (err)
 		return err;
-	for (uint32_t i = first; !err && i < end; i++) {
-		sc_rcu_enter(c, r);
-		err = match_partition(c, sc_part_at(c, i), &run, objects, &b);
-		sc_rcu_exit(r);
-	}
+	err = match_partitions(c, r, first, end, &run, objects, &b);
 	sc_matcher_free(&run.m);
 	found = b.ntuples;
 	if (err) {
@@ -165,6 +223,97 @@ static int scan_record(sc_cache *c, const struct sc_hit *hit, void *ctx)
 	return run->stopped;
 }
 
+/* Several partitions' walks in one key order: a min-heap of walks, ordered by their current keys. */
+struct merge {
+	sc_cache *c;
+	struct sc_bt_iter *its;
+	uint32_t *heap; /* indexes into its */
+	uint32_t n;
+	int err; /* a record that could not be compared */
+};
+
+static bool before(struct merge *m, uint32_t a, uint32_t b)
+{
+	const uint8_t *pa, *pb;
+	struct sc_hit ha, hb;
+	int cmp = 0;
+
+	if (!m->err)
+		m->err = sc_bt_current(&m->its[a], &ha, &pa);
+	if (!m->err)
+		m->err = sc_bt_current(&m->its[b], &hb, &pb);
+	if (!m->err)
+		m->err = sc_bt_cmp_records(m->c, &ha, pa, &hb, pb, &cmp);
+	return cmp < 0;
+}
+
+static void sift_down(struct merge *m, uint32_t at)
+{
+	for (;;) {
+		uint32_t l = 2 * at + 1, r = l + 1, min = at, t;
+
+		if (l < m->n && before(m, m->heap[l], m->heap[min]))
+			min = l;
+		if (r < m->n && before(m, m->heap[r], m->heap[min]))
+			min = r;
+		if (min == at)
+			return;
+		t = m->heap[at];
+		m->heap[at] = m->heap[min];
+		m->heap[min] = t;
+		at = min;
+	}
+}
+
+/*
+ * An ordered_set over several partitions: each partition's walk is in key
+ * order already; the heap hands out the smallest current key of them all.
+ * One read section for the whole scan.
+ */
+static int scan_ordered(sc_cache *c, struct sc_reader *r, uint32_t first, uint32_t end, struct scan_run *run)
+{
+	struct merge m = { c, malloc((end - first) * sizeof(*m.its)),
+			   malloc((end - first) * sizeof(uint32_t)), 0, 0 };
+	int visited = 0, err = 0;
+
+	if (!m.its || !m.heap)
+		err = sc_fail(-ENOMEM, "out of memory merging %u partitions", end - first);
+	sc_rcu_enter(c, r);
+	for (uint32_t i = 0; !err && i < end - first; i++) {
+		err = sc_bt_first(c, sc_part_at(c, first + i), &m.its[m.n]);
+		if (err == 1) {
+			m.heap[m.n] = m.n;
+			m.n++;
+		}
+		err = err < 0 ? err : 0;
+	}
+	for (uint32_t i = m.n / 2; !err && i-- > 0;)
+		sift_down(&m, i);
+	while (!err && !m.err && m.n && !run->stopped) {
+		struct sc_hit hit;
+		uint32_t top = m.heap[0];
+
+		err = sc_bt_current(&m.its[top], &hit, NULL);
+		if (!err) {
+			visited++;
+			err = scan_record(c, &hit, run);
+			err = err < 0 ? err : 0;
+		}
+		if (!err) {
+			err = sc_bt_next(&m.its[top]);
+			if (err == 0)
+				m.heap[0] = m.heap[--m.n];
+			err = err < 0 ? err : 0;
+			sift_down(&m, 0);
+		}
+	}
+	sc_rcu_exit(r);
+	free(m.its);
+	free(m.heap);
+	err = err ? err : m.err;
+	return err ? err : visited;
+}
+
 SC_EXPORT int sc_scan(sc_cache *c, const sc_field *partition_data, sc_scan_fn fn, void *acc)
 {
 	struct scan_run run = { fn, acc, 0 };
@@ -179,6 +328,8 @@ SC_EXPORT int sc_scan(sc_cache *c, const sc_field *partition_data, sc_scan_fn fn
 		err = sc_query_range(c, partition_data, &first, &end);
 	if (!err)
 		err = sc_reader_of(c, &r);
+	if (!err && c->seg.cfg.table_type == SC_ORDERED_SET && end - first > 1)
+		return scan_ordered(c, r, first, end, &run);
 	for (uint32_t i = first; !err && !run.stopped && i < end; i++) {
 		int n;
 

@@ -1,6 +1,7 @@
 /* reads.c — sc_get, sc_get_view and read sections: lock-free, system-call-free lookups. */
 #include <stdlib.h>
 
+#include "btree.h"
 #include "hash_index.h"
 #include "hit_list.h"
 #include "rcu.h"
@@ -45,8 +46,8 @@ typedef int (*use_hits_fn)(sc_cache *c, const struct sc_hit *hits, size_t n, voi
 
 /*
  * Every keyed read: enter a read section, probe, use the records, count the
- * lookup, leave. A set has one record per key at most, found by the first
- * match; a bag's records are all collected and put in insertion order.
+ * lookup, leave. A set and an ordered_set have one record per key at most;
+ * a bag's records are all collected and put in insertion order.
  * Inline and called with a constant use, so each caller compiles to a
  * straight path of its own. Returns the number of tuples found, or a
  * negative errno (use's, if it returned one).
@@ -63,8 +64,9 @@ static inline int lookup_routed(sc_cache *c, const struct sc_route *route, use_h
 	if (err)
 		return err;
 	sc_rcu_enter(c, r);
-	if (c->seg.cfg.table_type == SC_SET) {
-		found = sc_index_find(c, p, route, &hit);
+	if (c->seg.cfg.table_type == SC_SET || c->seg.cfg.table_type == SC_ORDERED_SET) {
+		found = c->seg.cfg.table_type == SC_SET ? sc_index_find(c, p, route, &hit)
+							: sc_bt_find(c, p, route, &hit);
 		if (found == 1)
 			rv = use(c, &hit, 1, ctx);
 	} else {

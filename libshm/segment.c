@@ -74,6 +74,8 @@ uint64_t sc_layout_signature(void)
 		sizeof(struct sc_index),
 		sizeof(struct sc_bucket),
 		sizeof(struct sc_span_free),
+		sizeof(struct sc_bt_node),
+		SC_BT_FANOUT,
 		sizeof(pthread_mutex_t),
 		_Alignof(pthread_mutex_t),
 		sizeof(void *),
@@ -236,10 +238,6 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 	struct sc_seg_hdr *h;
 	int err;
 
-	/* Checked here, not with the other options, so that attaching reports a mismatch first. */
-	if (cfg->table_type == SC_ORDERED_SET)
-		return sc_fail(-EOPNOTSUPP, "cannot create a %s table: not in this version",
-			       table_type_name(cfg->table_type));
 	err = geometry(cfg, &seg->geo);
 	if (err)
 		return err;

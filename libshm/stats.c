@@ -1,6 +1,7 @@
 /* stats.c — sc_stats: a snapshot of every partition's counters, read without taking any lock. */
 #include <stdlib.h>
 
+#include "btree.h"
 #include "hash_index.h"
 #include "rcu.h"
 
@@ -11,7 +12,8 @@ static void read_partition(sc_cache *c, uint32_t i, uint32_t slots, sc_partition
 
 	out->records = sc_read(&p->records);
 	out->bytes = sc_read(&p->bytes);
-	out->index_capacity = sc_index_capacity(c, p);
+	out->index_capacity =
+		c->seg.cfg.table_type == SC_ORDERED_SET ? sc_bt_capacity(p) : sc_index_capacity(c, p);
 	out->puts = sc_read(&p->puts);
 	out->deletes = sc_read(&p->deletes);
 	out->retired_bytes = sc_read(&p->limbo_bytes);

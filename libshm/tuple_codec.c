@@ -4,6 +4,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "term_order.h"
+
 #define XXH_INLINE_ALL
 #include <xxhash.h>
 
@@ -13,6 +15,19 @@ static uint64_t field_size(const sc_field *f)
 	if (f->type == SC_FIELD_BYTES)
 		return SC_FIELD_HDR + sc_align_up((uint64_t)f->len + 1, 4);
 	return SC_FIELD_HDR + 8;
+}
+
+static bool ordered(const sc_cache *c)
+{
+	return c->seg.cfg.table_type == SC_ORDERED_SET;
+}
+
+/* An ordered_set's keys must have a place in term order. */
+static int check_orderable(const sc_cache *c, const sc_field *key)
+{
+	if (ordered(c) && sc_term_is_nan(key))
+		return sc_fail(-EINVAL, "a NaN key has no place in an ordered_set's order");
+	return 0;
 }
 
 /* A value field (not a pattern's): what and i name it in messages ("field 3", "key"). */
@@ -90,7 +105,7 @@ int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, bool needs_partitio
 			(unsigned long long)len, c->name,
 			(unsigned long long)(room < UINT32_MAX - SC_PAGE ? room : UINT32_MAX - SC_PAGE));
 	*enc_len = (uint32_t)len;
-	return 0;
+	return check_orderable(c, &t->fields[c->seg.cfg.key_pos]);
 }
 
 int sc_tuple_check_key(const sc_cache *c, const sc_tuple *t)
@@ -101,7 +116,7 @@ int sc_tuple_check_key(const sc_cache *c, const sc_tuple *t)
 		err = check_field(&t->fields[c->seg.cfg.key_pos], "field", c->seg.cfg.key_pos);
 	if (!err)
 		err = check_field(&t->fields[c->seg.cfg.partition_pos], "field", c->seg.cfg.partition_pos);
-	return err;
+	return err ? err : check_orderable(c, &t->fields[c->seg.cfg.key_pos]);
 }
 
 /* Numbers hash their 8 bytes, bytes their contents; the type is the seed, so 1 and 1.0 differ. */
@@ -124,9 +139,15 @@ static uint32_t partition_of_hash(const sc_cache *c, uint64_t h)
 	return (uint32_t)(((h >> 32) * c->seg.cfg.num_partition) >> 32);
 }
 
+/* Hashing follows key equality: exact in hashed tables; by value in an ordered_set, where 1 == 1.0. */
+static uint64_t hash_for(const sc_cache *c, const sc_field *f)
+{
+	return ordered(c) ? sc_term_hash(f) : sc_field_hash(f);
+}
+
 uint32_t sc_partition_of(const sc_cache *c, const sc_field *partition_data)
 {
-	return partition_of_hash(c, sc_field_hash(partition_data));
+	return partition_of_hash(c, hash_for(c, partition_data));
 }
 
 void sc_route_key(const sc_cache *c, const sc_field *key, struct sc_route *r)
@@ -134,8 +155,11 @@ void sc_route_key(const sc_cache *c, const sc_field *key, struct sc_route *r)
 	r->key_word = field_word(key);
 	r->key_payload = key->type == SC_FIELD_BYTES ? key->v.p : (const void *)&key->v;
 	r->key_len = key->type == SC_FIELD_BYTES ? key->len : 8;
-	r->key_hash = sc_field_hash(key);
+	r->key_hash = hash_for(c, key);
 	r->partition = partition_of_hash(c, r->key_hash);
+	r->key = key;
+	if (ordered(c))
+		sc_term_prefix(key, r->prefix);
 }
 
 void sc_tuple_route(const sc_cache *c, const sc_tuple *t, struct sc_route *r)
@@ -152,6 +176,8 @@ int sc_route_key_in(const sc_cache *c, const sc_field *key, const sc_field *part
 {
 	int err = sc_field_check(key, "key");
 
+	if (!err)
+		err = check_orderable(c, key);
 	if (!err && partition_data)
 		err = sc_field_check(partition_data, "partition data");
 	if (err)
@@ -166,6 +192,8 @@ int sc_route_key_at(const sc_cache *c, const sc_field *key, uint32_t idx, struct
 {
 	int err = sc_field_check(key, "key");
 
+	if (!err)
+		err = check_orderable(c, key);
 	if (err)
 		return err;
 	if (idx >= c->seg.cfg.num_partition)
@@ -252,6 +280,13 @@ int sc_rec_decode(const uint8_t *rec, uint32_t len, uint32_t nfields, sc_field *
 		if (next_field(rec, len, &pos, &out[i]))
 			return -EUCLEAN;
 	return 0;
+}
+
+int sc_rec_field(const uint8_t *rec, uint32_t len, uint32_t pos, sc_field *out)
+{
+	uint32_t at = sc_rec_field_offset(rec, len, pos);
+
+	return at && next_field(rec, len, &at, out) == 0 ? 0 : -EUCLEAN;
 }
 
 uint32_t sc_rec_field_offset(const uint8_t *rec, uint32_t len, uint32_t pos)

@@ -20,6 +20,8 @@ struct sc_route {
 	uint32_t key_word;	 /* the key field's encoded header */
 	const void *key_payload; /* its payload: the bytes, or the 8 bytes of the number */
 	uint32_t key_len;	 /* payload bytes */
+	const sc_field *key;	 /* the key itself, for an ordered index's full comparisons */
+	uint8_t prefix[16];	 /* ordered_set only: its order-preserving prefix (term_order.h) */
 };
 
 /*
@@ -71,6 +73,9 @@ static inline bool sc_field_equal(const sc_field *a, const sc_field *b)
 		return memcmp(&a->v, &b->v, 8) == 0;
 	return a->len == b->len && (a->len == 0 || memcmp(a->v.p, b->v.p, a->len) == 0);
 }
+
+/* Decode field pos of a record of len bytes; -EUCLEAN if the record is malformed. */
+int sc_rec_field(const uint8_t *rec, uint32_t len, uint32_t pos, sc_field *out);
 
 /* Offset in a record of len bytes of its field pos, past the header; 0 if the record is malformed. */
 uint32_t sc_rec_field_offset(const uint8_t *rec, uint32_t len, uint32_t pos);

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 
 #include "block_alloc.h"
+#include "btree.h"
 #include "hash_index.h"
 #include "limbo.h"
 #include "partition.h"
@@ -39,7 +40,10 @@ static int put_once(sc_cache *c, struct sc_part *p, const struct pending_put *w)
 	rec = sc_blk_at(c, off);
 	rec->version = ++p->seq;
 	sc_rec_encode(rec, w->tuple, (uint32_t)w->route.key_hash);
-	r = sc_index_insert(c, p, &w->route, off, insert_mode(c), &old);
+	if (c->seg.cfg.table_type == SC_ORDERED_SET)
+		r = sc_bt_insert(c, p, &w->route, off, &old);
+	else
+		r = sc_index_insert(c, p, &w->route, off, insert_mode(c), &old);
 	if (r <= 0) {
 		/* Never published (an error, or a bag that holds this tuple): freed at once. */
 		sc_block_free(c, p, off);

@@ -189,12 +189,6 @@ TEST_CASE("bad options and names are refused with a message", "[lifecycle][error
 		o.key_pos = 70000;
 		CHECK(sc_start(name.c_str(), &o, &c) == -EINVAL);
 	}
-	SECTION("table types that come later")
-	{
-		o.table_type = SC_ORDERED_SET;
-		CHECK(sc_start(name.c_str(), &o, &c) == -EOPNOTSUPP);
-		CHECK(sc_started(name.c_str(), &o) == 0);
-	}
 	SECTION("names")
 	{
 		CHECK(sc_start("", &o, &c) == -EINVAL);
@@ -216,6 +210,19 @@ TEST_CASE("bad options and names are refused with a message", "[lifecycle][error
 	}
 	CHECK(c == nullptr);
 	CHECK(sc_started(name.c_str(), nullptr) == 0);
+}
+
+TEST_CASE("every table type can be created, and says which it is", "[lifecycle]")
+{
+	for (uint32_t type : { SC_SET, SC_ORDERED_SET, SC_BAG, SC_DUPLICATE_BAG }) {
+		sc_options o = options(2, 16 << 20);
+		o.table_type = type;
+		Cache c(unique_name("types"), o);
+		REQUIRE(c.start_error() == 0);
+		sc_options got{};
+		REQUIRE(sc_config(c, &got) == 0);
+		CHECK(got.table_type == type);
+	}
 }
 
 TEST_CASE("prefix and dir place the segment", "[lifecycle]")

@@ -38,7 +38,7 @@ typedef struct sc_cache sc_cache;
 /* ETS table types. */
 enum sc_table_type {
 	SC_SET = 1,	      /* one tuple per key, put replaces */
-	SC_ORDERED_SET = 2,   /* not yet supported: -EOPNOTSUPP */
+	SC_ORDERED_SET = 2,   /* one tuple per key, kept in key order (ETS term order) */
 	SC_BAG = 3,	      /* distinct tuples per key: putting an identical one does nothing */
 	SC_DUPLICATE_BAG = 4, /* any tuples per key, duplicates kept; reads return them in put order */
 };

@@ -1,0 +1,75 @@
+/* btree.h — an ordered_set partition's index: a copy-on-write B+tree with lock-free readers. */
+#ifndef SC_BTREE_H
+#define SC_BTREE_H
+
+#include <stdint.h>
+
+#include "cache.h"
+#include "hash_index.h"
+#include "tuple_codec.h"
+
+/*
+ * Nodes are immutable once published (layout.h). A write copies the path
+ * from the root to the leaf it changes, splitting or merging nodes on the
+ * way, and publishes the new root with one exchange of the partition's
+ * index offset; the nodes it replaced are retired like records. A reader
+ * descends from the root it loaded through nodes no writer changes, so a
+ * walk in a read section sees one snapshot of the partition: every record
+ * once, in key order, however the tree changes meanwhile.
+ *
+ * Internal entries hold their child's smallest key, with its record. A
+ * write that retires a subtree's smallest record is on that subtree's path
+ * and rewrites those entries, so internal nodes only ever refer to records
+ * that are in the tree.
+ */
+
+/* Reader side, inside a read section: the record with key's key (term equality). 1, 0 or -EUCLEAN. */
+int sc_bt_find(sc_cache *c, struct sc_part *p, const struct sc_route *key, struct sc_hit *hit);
+
+/* A walk over one partition's records in key order, in one snapshot. */
+struct sc_bt_iter {
+	sc_cache *c;
+	uint32_t depth; /* levels on the stack; 0 once the walk is over */
+	struct {
+		const struct sc_bt_node *n;
+		uint32_t count;
+		uint32_t height;
+		uint32_t i;
+	} lv[SC_BT_MAX_HEIGHT + 1];
+};
+
+/* Reader side: start at the smallest key. 1 positioned, 0 empty, -EUCLEAN. */
+int sc_bt_first(sc_cache *c, struct sc_part *p, struct sc_bt_iter *it);
+
+/* The current record and its key's prefix. -EUCLEAN if the record is not one. */
+int sc_bt_current(const struct sc_bt_iter *it, struct sc_hit *hit, const uint8_t **prefix);
+
+/* Move on: 1 positioned, 0 at the end, -EUCLEAN. */
+int sc_bt_next(struct sc_bt_iter *it);
+
+/* Reader side: call fn on every record of p in key order (as sc_index_for_each()). */
+int sc_bt_for_each(sc_cache *c, struct sc_part *p, sc_hit_fn fn, void *ctx);
+
+/* Order two records by key, their prefixes (if given) settling most comparisons. -EUCLEAN on a bad record. */
+int sc_bt_cmp_records(sc_cache *c, const struct sc_hit *a, const uint8_t *pa, const struct sc_hit *b,
+		      const uint8_t *pb, int *cmp);
+
+/*
+ * Writer side, under the partition lock: hold the record at rec_off under
+ * key, replacing the record of an equal key (*old_off, else 0). 1, or a
+ * negative errno (nothing changed).
+ */
+int sc_bt_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
+		 uint64_t *old_off);
+
+/* Writer side: remove key's record if pred (or none) selects it, handing it to fn. 1, 0 or -errno. */
+int sc_bt_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_rec_pred pred, void *pctx,
+		 sc_removed_fn fn, void *ctx);
+
+/* Writer side: unpublish the tree, retire it and every record in it. The number of records. */
+int64_t sc_bt_clear(sc_cache *c, struct sc_part *p);
+
+/* Entries the partition's nodes have room for. */
+uint64_t sc_bt_capacity(const struct sc_part *p);
+
+#endif /* SC_BTREE_H */
