@@ -122,7 +122,7 @@ static int collect_key(sc_cache *c, const struct sc_hit *hit, void *ctx)
  */
 static int delete_ordered(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
 {
-	struct sc_builder b = { 0 };
+	struct sc_builder b;
 	struct key_collector run = { m, &b };
 	struct sc_reader *r;
 	sc_tuples *keys = NULL;
@@ -131,6 +131,7 @@ static int delete_ordered(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
 
 	if (err)
 		return err;
+	sc_builder_init(&b);
 	sc_rcu_enter(c, r);
 	err = sc_bt_for_each(c, p, collect_key, &run);
 	sc_rcu_exit(r);

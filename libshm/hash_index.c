@@ -146,6 +146,20 @@ int sc_index_find_each(sc_cache *c, struct sc_part *p, const struct sc_route *ke
 	return visited;
 }
 
+/* A walk asks for the records of the bucket this far ahead, so their misses overlap the work on these. */
+#define PREFETCH_BUCKETS 2
+
+static inline void prefetch_records(sc_cache *c, const struct sc_bucket *bk)
+{
+	for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+		uint64_t off = sc_from_units(sc_read(&bk->off[i]));
+
+		/* Only addresses inside the mapping: a prefetch never faults, but pointer arithmetic may not leave it. */
+		if (off > SC_UNIT && off < c->seg.map_len)
+			__builtin_prefetch(c->seg.base + off);
+	}
+}
+
 int sc_index_for_each(sc_cache *c, struct sc_part *p, sc_hit_fn fn, void *ctx)
 {
 	struct index_view v;
@@ -156,6 +170,9 @@ int sc_index_for_each(sc_cache *c, struct sc_part *p, sc_hit_fn fn, void *ctx)
 		return r;
 	for (uint64_t b = 0; b <= v.mask; b++) {
 		struct sc_bucket *bk = &v.buckets[b];
+
+		if (b + PREFETCH_BUCKETS <= v.mask)
+			prefetch_records(c, &v.buckets[b + PREFETCH_BUCKETS]);
 
 		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
 			uint32_t o = sc_consume(&bk->off[i]);

@@ -1,26 +1,27 @@
 /* match.c — ETS-style patterns: checking them, and matching records against them. */
 #include "match.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #include "term_order.h"
 
 int sc_pattern_compile(const sc_cache *c, const sc_tuple *pattern, struct sc_pattern *pat)
 {
-	bool seen[SC_MAX_CAPTURE + 1] = { false };
-	uint32_t kp = c->seg.cfg.key_pos;
+	uint64_t seen[(SC_MAX_CAPTURE + 64) / 64] = { 0 };
+	uint32_t kp = c->seg.cfg.key_pos, max_capture = 0;
 
 	if (!pattern)
 		return sc_fail(-EINVAL, "pattern is NULL");
 	if (pattern->nfields == 0 || pattern->nfields > SC_MAX_FIELDS || !pattern->fields)
 		return sc_fail(-EINVAL, "pattern has %u fields%s; a pattern has 1 to %u", pattern->nfields,
 			       pattern->fields ? "" : " at a NULL pointer", SC_MAX_FIELDS);
-	memset(pat, 0, sizeof(*pat));
 	pat->t = pattern;
+	pat->ncaptures = 0;
+	pat->key_bound = false;
+	pat->key_pos = kp;
+	pat->key_by_value = c->seg.cfg.table_type == SC_ORDERED_SET;
 	for (uint32_t i = 0; i < pattern->nfields; i++) {
 		const sc_field *f = &pattern->fields[i];
-		char what[32];
 		int err;
 
 		if (f->type == SC_FIELD_ANY)
@@ -30,19 +31,19 @@ int sc_pattern_compile(const sc_cache *c, const sc_tuple *pattern, struct sc_pat
 				return sc_fail(-EINVAL,
 					       "pattern field %u captures $%lld; captures are $1 to $%u", i,
 					       (long long)f->v.i, SC_MAX_CAPTURE);
-			seen[f->v.i] = true;
+			seen[f->v.i / 64] |= 1ull << (f->v.i % 64);
+			if ((uint32_t)f->v.i > max_capture)
+				max_capture = (uint32_t)f->v.i;
 			continue;
 		}
-		snprintf(what, sizeof(what), "pattern field %u", i);
-		err = sc_field_check(f, what);
+		err = sc_field_check_at(f, "pattern field", i);
 		if (err)
 			return err;
 	}
-	for (uint32_t n = 1; n <= SC_MAX_CAPTURE; n++)
-		if (seen[n])
+	/* Captures are reported in ascending number: rank each number used. */
+	for (uint32_t n = 1; n <= max_capture; n++)
+		if (seen[n / 64] & (1ull << (n % 64)))
 			pat->rank[n] = (uint8_t)pat->ncaptures++;
-	pat->key_pos = kp;
-	pat->key_by_value = c->seg.cfg.table_type == SC_ORDERED_SET;
 	if (kp < pattern->nfields && pattern->fields[kp].type <= SC_FIELD_BYTES) {
 		pat->key_bound = true;
 		sc_route_key(c, &pattern->fields[kp], &pat->key);
@@ -53,18 +54,19 @@ int sc_pattern_compile(const sc_cache *c, const sc_tuple *pattern, struct sc_pat
 int sc_pattern_match(const struct sc_pattern *pat, const uint8_t *rec, uint32_t len, sc_field *scratch,
 		     sc_field *caps)
 {
-	uint32_t n = pat->t->nfields;
+	uint32_t n = pat->t->nfields, pos = sizeof(struct sc_blk);
 	uint8_t bound[(SC_MAX_CAPTURE + 8) / 8] = { 0 };
 
 	/* ETS matches only tuples of the pattern's size. */
-	if (((const struct sc_blk *)rec)->nfields != n)
+	if (len < pos || ((const struct sc_blk *)rec)->nfields != n)
 		return 0;
-	if (sc_rec_decode(rec, len, n, scratch))
-		return -EUCLEAN;
+	/* Field by field, so that most records are turned down at their first differing field. */
 	for (uint32_t i = 0; i < n; i++) {
 		const sc_field *want = &pat->t->fields[i];
 		uint32_t k;
 
+		if (sc_rec_next_field(rec, len, &pos, &scratch[i]))
+			return -EUCLEAN;
 		if (want->type == SC_FIELD_ANY)
 			continue;
 		if (want->type != SC_FIELD_CAPTURE) {

@@ -52,8 +52,10 @@ int sc_query_walk(sc_cache *c, struct sc_part *p, const struct sc_pattern *pat, 
 
 int sc_matcher_init(struct sc_matcher *m, const struct sc_pattern *pat)
 {
+	size_t need = pat->t->nfields + pat->ncaptures;
+
 	m->pat = pat;
-	m->scratch = malloc((pat->t->nfields + pat->ncaptures) * sizeof(sc_field));
+	m->scratch = need <= SC_MATCHER_INLINE ? m->inline_fields : malloc(need * sizeof(sc_field));
 	if (!m->scratch)
 		return sc_fail(-ENOMEM, "out of memory matching a pattern of %u fields", pat->t->nfields);
 	m->caps = m->scratch + pat->t->nfields;
@@ -62,7 +64,8 @@ int sc_matcher_init(struct sc_matcher *m, const struct sc_pattern *pat)
 
 void sc_matcher_free(struct sc_matcher *m)
 {
-	free(m->scratch);
+	if (m->scratch != m->inline_fields)
+		free(m->scratch);
 }
 
 int sc_matcher_test(sc_cache *c, struct sc_matcher *m, const struct sc_hit *hit)
@@ -163,8 +166,8 @@ static int match_partitions(sc_cache *c, struct sc_reader *r, uint32_t first, ui
 static int run_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern, bool objects,
 		     sc_tuples **out)
 {
-	struct sc_builder b = { 0 };
 	struct match_run run = { 0 };
+	struct sc_builder b;
 	struct sc_pattern pat;
 	struct sc_reader *r;
 	uint32_t first, end;
@@ -175,6 +178,7 @@ static int run_match(sc_cache *c, const sc_field *partition_data, const sc_tuple
 		return sc_fail(-EINVAL, "%s: out is NULL",
 			       objects ? "sc_get_by_match_object" : "sc_get_by_match");
 	*out = NULL;
+	sc_builder_init(&b);
 	err = sc_cache_check(c);
 	if (!err)
 		err = sc_pattern_compile(c, pattern, &pat);

@@ -15,11 +15,15 @@ int sc_query_range(const sc_cache *c, const sc_field *partition_data, uint32_t *
  */
 int sc_query_walk(sc_cache *c, struct sc_part *p, const struct sc_pattern *pat, sc_hit_fn fn, void *ctx);
 
+/* Small patterns match in the matcher's own room: no allocation per query. */
+#define SC_MATCHER_INLINE 16u
+
 /* A pattern and the room matching it needs: the decoded fields, and the captures. */
 struct sc_matcher {
 	const struct sc_pattern *pat;
 	sc_field *scratch; /* pat's nfields: the record's fields after a match */
 	sc_field *caps;	   /* pat's ncaptures: the captured values after a match */
+	sc_field inline_fields[SC_MATCHER_INLINE];
 };
 
 int sc_matcher_init(struct sc_matcher *m, const struct sc_pattern *pat);

@@ -171,18 +171,32 @@ out:
  * Finishing lays all three out in one result block and turns the offsets
  * into pointers.
  */
-static int grow(void **v, size_t *cap, size_t need, size_t size)
+void sc_builder_init(struct sc_builder *b)
 {
-	size_t cap2 = *cap ? *cap : 16;
+	b->counts = b->inline_counts;
+	b->counts_cap = sizeof(b->inline_counts) / sizeof(b->inline_counts[0]);
+	b->fields = b->inline_fields;
+	b->fields_cap = sizeof(b->inline_fields) / sizeof(b->inline_fields[0]);
+	b->bytes = b->inline_bytes;
+	b->bytes_cap = sizeof(b->inline_bytes);
+	b->ntuples = b->nfields = b->nbytes = 0;
+}
+
+/* Room for need items of size bytes in *v, moving it from the builder's own room to the heap if it must. */
+static int grow(void **v, size_t *cap, size_t need, size_t size, void *inline_room)
+{
+	size_t cap2 = *cap;
 	void *p;
 
 	if (need <= *cap)
 		return 0;
 	while (cap2 < need)
 		cap2 *= 2;
-	p = realloc(*v, cap2 * size);
+	p = *v == inline_room ? malloc(cap2 * size) : realloc(*v, cap2 * size);
 	if (!p)
 		return sc_fail(-ENOMEM, "out of memory building a result of %zu items", need);
+	if (*v == inline_room)
+		memcpy(p, inline_room, *cap * size);
 	*v = p;
 	*cap = cap2;
 	return 0;
@@ -190,16 +204,19 @@ static int grow(void **v, size_t *cap, size_t need, size_t size)
 
 int sc_builder_add(struct sc_builder *b, const sc_field *fields, uint32_t n)
 {
-	int err = grow((void **)&b->counts, &b->counts_cap, b->ntuples + 1, sizeof(*b->counts));
+	int err = grow((void **)&b->counts, &b->counts_cap, b->ntuples + 1, sizeof(*b->counts),
+		       b->inline_counts);
 
 	if (!err)
-		err = grow((void **)&b->fields, &b->fields_cap, b->nfields + n, sizeof(*b->fields));
+		err = grow((void **)&b->fields, &b->fields_cap, b->nfields + n, sizeof(*b->fields),
+			   b->inline_fields);
 	for (uint32_t i = 0; !err && i < n; i++) {
 		sc_field f = fields[i];
 
 		if (f.type == SC_FIELD_BYTES) {
 			/* Each bytes payload gets a NUL after it, as in every result. */
-			err = grow((void **)&b->bytes, &b->bytes_cap, b->nbytes + f.len + 1, 1);
+			err = grow((void **)&b->bytes, &b->bytes_cap, b->nbytes + f.len + 1, 1,
+				   b->inline_bytes);
 			if (err)
 				break;
 			if (f.len)
@@ -219,10 +236,13 @@ int sc_builder_add(struct sc_builder *b, const sc_field *fields, uint32_t n)
 
 void sc_builder_free(struct sc_builder *b)
 {
-	free(b->counts);
-	free(b->fields);
-	free(b->bytes);
-	memset(b, 0, sizeof(*b));
+	if (b->counts != b->inline_counts)
+		free(b->counts);
+	if (b->fields != b->inline_fields)
+		free(b->fields);
+	if (b->bytes != b->inline_bytes)
+		free(b->bytes);
+	sc_builder_init(b);
 }
 
 int sc_builder_finish(struct sc_builder *b, sc_tuples **out)

@@ -14,8 +14,9 @@ int sc_results_copy(sc_cache *c, const struct sc_hit *hits, size_t n, sc_tuples 
 
 /*
  * A result assembled tuple by tuple from fields that may point into shared
- * memory (a match's captures): their bytes are copied when added. Start
- * from a zeroed builder; finish or free it exactly once.
+ * memory (a match's captures): their bytes are copied when added. Small
+ * results fit the builder's own room; larger ones move to the heap. Start
+ * with sc_builder_init(); finish or free it exactly once.
  */
 struct sc_builder {
 	uint32_t *counts; /* fields of each tuple */
@@ -24,8 +25,12 @@ struct sc_builder {
 	size_t nfields, fields_cap;
 	uint8_t *bytes;
 	size_t nbytes, bytes_cap;
+	uint32_t inline_counts[8];
+	sc_field inline_fields[32];
+	uint8_t inline_bytes[512];
 };
 
+void sc_builder_init(struct sc_builder *b);
 int sc_builder_add(struct sc_builder *b, const sc_field *fields, uint32_t n);
 
 /* Hand the tuples over as one sc_tuples (*out NULL if there are none), and free the builder. */

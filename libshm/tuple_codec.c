@@ -64,6 +64,11 @@ int sc_field_check(const sc_field *f, const char *what)
 	return check_field(f, what, -1);
 }
 
+int sc_field_check_at(const sc_field *f, const char *what, uint32_t i)
+{
+	return check_field(f, what, i);
+}
+
 static int check_shape(const sc_cache *c, const sc_tuple *t, bool needs_partition_field)
 {
 	if (!t)
@@ -243,7 +248,7 @@ void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32)
  * record may be shared memory another process scribbles on: each header is
  * read once and everything is checked against len before use.
  */
-static int next_field(const uint8_t *rec, uint32_t len, uint32_t *pos, sc_field *out)
+int sc_rec_next_field(const uint8_t *rec, uint32_t len, uint32_t *pos, sc_field *out)
 {
 	uint32_t hdr, flen, type, size;
 
@@ -277,7 +282,7 @@ int sc_rec_decode(const uint8_t *rec, uint32_t len, uint32_t nfields, sc_field *
 	if (len < pos)
 		return -EUCLEAN;
 	for (uint32_t i = 0; i < nfields; i++)
-		if (next_field(rec, len, &pos, &out[i]))
+		if (sc_rec_next_field(rec, len, &pos, &out[i]))
 			return -EUCLEAN;
 	return 0;
 }
@@ -286,7 +291,7 @@ int sc_rec_field(const uint8_t *rec, uint32_t len, uint32_t pos, sc_field *out)
 {
 	uint32_t at = sc_rec_field_offset(rec, len, pos);
 
-	return at && next_field(rec, len, &at, out) == 0 ? 0 : -EUCLEAN;
+	return at && sc_rec_next_field(rec, len, &at, out) == 0 ? 0 : -EUCLEAN;
 }
 
 uint32_t sc_rec_field_offset(const uint8_t *rec, uint32_t len, uint32_t pos)
@@ -297,7 +302,7 @@ uint32_t sc_rec_field_offset(const uint8_t *rec, uint32_t len, uint32_t pos)
 	if (len < at)
 		return 0;
 	for (uint32_t i = 0; i < pos; i++)
-		if (next_field(rec, len, &at, &f))
+		if (sc_rec_next_field(rec, len, &at, &f))
 			return 0;
 	return at;
 }

@@ -37,6 +37,9 @@ int sc_tuple_check_key(const sc_cache *c, const sc_tuple *t);
 /* Check one value field given on its own; what names it in the message ("key"). */
 int sc_field_check(const sc_field *f, const char *what);
 
+/* The same for field i of something: what and i name it in the message ("pattern field 2"). */
+int sc_field_check_at(const sc_field *f, const char *what, uint32_t i);
+
 uint64_t sc_field_hash(const sc_field *f);
 
 /* The partition partition_data picks. */
@@ -57,6 +60,13 @@ int sc_route_key_at(const sc_cache *c, const sc_field *key, uint32_t idx, struct
 
 /* Write t's fields into a record of the size sc_tuple_check_put() gave; set hash and checksum. */
 void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32);
+
+/*
+ * Decode the field at *pos of a record of len bytes, and move *pos past it.
+ * The record may be shared memory another process scribbles on: its header
+ * is read once and everything is checked against len. 0 or -EUCLEAN.
+ */
+int sc_rec_next_field(const uint8_t *rec, uint32_t len, uint32_t *pos, sc_field *out);
 
 /*
  * Decode the fields of a record of len bytes at rec (header included) into
