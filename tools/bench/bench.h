@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define BENCH_KEY_LEN	16
 #define BENCH_VALUE_LEN 100
@@ -34,7 +35,27 @@ struct bench_system {
 	/* n <= BENCH_BATCH_LEN tuples, keys[i] with values[i], written as one batch. */
 	int (*put_batch)(void *worker, const char (*keys)[BENCH_KEY_LEN],
 			 const char (*values)[BENCH_VALUE_LEN], size_t n);
+	/*
+	 * Queries; NULL when the system has none (that system is then left out
+	 * of those measurements). match_key finds a key through the query
+	 * interface (a pattern with the key bound; a cursor positioned on the
+	 * key) and copies its value out. match_value and scan go over every
+	 * tuple once: match_value counts those holding value (*found), scan
+	 * hands each to a consumer that reads its key and value (*visited).
+	 */
+	int (*match_key)(void *worker, const char *key, char *value);
+	int (*match_value)(void *worker, const char *value, size_t *found);
+	int (*scan)(void *worker, size_t *visited);
 };
+
+/*
+ * What a scan does with each tuple, the same for every system: a checksum
+ * of the first bytes of key and value, so that both are read.
+ */
+static inline uint64_t bench_consume(uint64_t sum, const void *key, const void *value)
+{
+	return sum * 31 + *(const unsigned char *)key + *(const unsigned char *)value;
+}
 
 extern const struct bench_system bench_supercache;
 extern const struct bench_system bench_lmdb;

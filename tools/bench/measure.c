@@ -14,7 +14,27 @@
 /* Samples per worker: 2^21 covers 33M single-key ops, far more than min_ns allows at these speeds. */
 #define SAMPLE_ROOM ((size_t)1 << 21)
 
-const char *const bench_op_names[OP_COUNT] = { "put", "get", "delete", "put_batch" };
+const char *const bench_op_names[OP_COUNT] = { "put",	"get",		"delete", "put_batch",
+					       "match", "match_object", "scan" };
+
+static bool is_pass(enum bench_op op)
+{
+	return op == OP_MATCH_OBJECT || op == OP_SCAN;
+}
+
+bool bench_supports(const struct bench_system *sys, enum bench_op op)
+{
+	switch (op) {
+	case OP_MATCH:
+		return sys->match_key != NULL;
+	case OP_MATCH_OBJECT:
+		return sys->match_value != NULL;
+	case OP_SCAN:
+		return sys->scan != NULL;
+	default:
+		return true;
+	}
+}
 
 /* A worker's results. Lives in a MAP_SHARED mapping, so forked workers write it straight to the parent. */
 struct slot {
@@ -53,7 +73,7 @@ static void worker_span(const struct run *r, unsigned idx, size_t *first, size_t
 	const size_t n = r->ds->n;
 
 	*first = n / r->nworkers * idx + min_size(idx, n % r->nworkers);
-	*len = r->op == OP_GET ? n : n / r->nworkers + (idx < n % r->nworkers);
+	*len = r->op == OP_GET || r->op == OP_MATCH ? n : n / r->nworkers + (idx < n % r->nworkers);
 }
 
 /* Samples one whole pass of delete or put_batch leaves in the busiest worker's slot. */
@@ -61,6 +81,8 @@ static size_t samples_per_pass(const struct run *r)
 {
 	size_t longest = r->ds->n / r->nworkers + (r->ds->n % r->nworkers != 0);
 
+	if (is_pass(r->op))
+		return 1;
 	if (r->op == OP_PUT_BATCH)
 		return (longest + BENCH_BATCH_LEN - 1) / BENCH_BATCH_LEN;
 	return (longest + SAMPLE_EVERY - 1) / SAMPLE_EVERY;
@@ -71,15 +93,22 @@ static void record(struct slot *s, uint64_t ns)
 	s->samples[s->nsamples++] = ns > UINT32_MAX ? UINT32_MAX : (uint32_t)ns;
 }
 
-static int checked_get(const struct run *r, void *w, size_t pos, char *value)
+/* A get, or a match with the key bound, checked to bring back the key's value. */
+static int checked_read(const struct run *r, int (*read)(void *, const char *, char *), void *w, size_t pos,
+			char *value)
 {
 	const char *key = r->ds->keys[pos];
 
-	if (r->sys->get(w, key, value))
+	if (read(w, key, value))
 		return -1;
 	if (!dataset_value_matches(key, value))
-		return bench_fail("get of key %.16s returned another key's value", key);
+		return bench_fail("%s of key %.16s returned another key's value", bench_op_names[r->op], key);
 	return 0;
+}
+
+static int checked_get(const struct run *r, void *w, size_t pos, char *value)
+{
+	return checked_read(r, r->sys->get, w, pos, value);
 }
 
 static int one_op(const struct run *r, void *w, size_t pos, char *value)
@@ -91,6 +120,8 @@ static int one_op(const struct run *r, void *w, size_t pos, char *value)
 		return checked_get(r, w, pos, value);
 	case OP_DELETE:
 		return r->sys->del(w, r->ds->keys[pos]);
+	case OP_MATCH:
+		return checked_read(r, r->sys->match_key, w, pos, value);
 	default:
 		return bench_fail("%s is not a single-key operation", bench_op_names[r->op]);
 	}
@@ -168,6 +199,33 @@ static int run_batches(const struct run *r, void *w, struct slot *s, size_t firs
 }
 
 /*
+ * match_object and scan go over every tuple per call: each call is one
+ * sample, and its tuples count as operations. match_object looks for the
+ * value of the middle key, which exactly one tuple holds.
+ */
+static int run_passes(const struct run *r, void *w, struct slot *s)
+{
+	const char *target = r->ds->values[r->ds->n / 2];
+	const uint64_t deadline = now_ns() + r->min_ns;
+	uint64_t t1;
+
+	do {
+		uint64_t t0 = now_ns();
+		size_t found = 1;
+
+		if (r->op == OP_SCAN ? r->sys->scan(w, &found) : r->sys->match_value(w, target, &found))
+			return -1;
+		t1 = now_ns();
+		if (r->op == OP_SCAN ? found != r->ds->n : found != 1)
+			return bench_fail("%s found %zu tuples, %s expected", bench_op_names[r->op], found,
+					  r->op == OP_SCAN ? "every one" : "one");
+		record(s, t1 - t0);
+		s->ops += r->ds->n;
+	} while (t1 < deadline && s->nsamples < r->sample_room);
+	return 0;
+}
+
+/*
  * Untimed, before the gate: a worker reads its span once. A process that
  * has just attached faults its mapping in page by page, a one-time cost of
  * attaching that lfht's threads, sharing the loader's page tables, never
@@ -192,7 +250,12 @@ static int run_span(const struct run *r, void *w, struct slot *s, unsigned idx)
 	int rc;
 
 	worker_span(r, idx, &first, &len);
-	rc = r->op == OP_PUT_BATCH ? run_batches(r, w, s, first, len) : run_single(r, w, s, first, len);
+	if (is_pass(r->op))
+		rc = run_passes(r, w, s);
+	else if (r->op == OP_PUT_BATCH)
+		rc = run_batches(r, w, s, first, len);
+	else
+		rc = run_single(r, w, s, first, len);
 	s->end_ns = now_ns();
 	return rc;
 }

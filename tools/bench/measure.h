@@ -2,6 +2,7 @@
 #ifndef MEASURE_H
 #define MEASURE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -13,19 +14,27 @@ enum bench_op {
 	OP_GET,
 	OP_DELETE,
 	OP_PUT_BATCH,
+	OP_MATCH,	 /* a key through the query interface */
+	OP_MATCH_OBJECT, /* a pass over every tuple for the one with a given value */
+	OP_SCAN,	 /* a pass over every tuple */
 	OP_COUNT,
 };
 
 extern const char *const bench_op_names[OP_COUNT];
 
 struct measurement {
-	double ops_per_s; /* every worker's ops over the wall time from common start to last finish */
-	uint64_t p50_ns;  /* percentiles of the sampled latencies (per tuple for put_batch) */
+	double ops_per_s; /* every worker's ops over the wall time from common start to last finish
+			     (for the passes, match_object and scan: tuples gone over) */
+	uint64_t p50_ns;  /* percentiles of the sampled latencies (per tuple for put_batch; per pass
+			     for match_object and scan) */
 	uint64_t p99_ns;
 	uint64_t ops;
 	uint64_t samples;
 	double seconds; /* timed wall time, summed over rounds */
 };
+
+/* Whether sys has what op needs (the queries are optional). */
+bool bench_supports(const struct bench_system *sys, enum bench_op op);
 
 /*
  * Create a fresh store of sys, load every key of ds (untimed), run op in

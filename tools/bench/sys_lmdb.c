@@ -234,20 +234,30 @@ static int lmdb_del(void *worker, const char *key)
  * holds a snapshot would: per-get transactions would measure
  * mdb_txn_begin, not lookups. The value is copied out, as sc_get copies.
  */
+/* Every read goes through one read-only transaction, opened by the first read. */
+static int begin_reads(struct lmdb_worker *w)
+{
+	int rc;
+
+	if (w->read_txn)
+		return 0;
+	rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &w->read_txn);
+	if (rc) {
+		w->read_txn = NULL;
+		return lmdb_failed("mdb_txn_begin (read-only)", rc);
+	}
+	return 0;
+}
+
 static int lmdb_get(void *worker, const char *key, char *value)
 {
 	struct lmdb_worker *w = worker;
 	MDB_val k = { BENCH_KEY_LEN, (void *)key };
 	MDB_val v;
-	int rc;
+	int rc = begin_reads(w);
 
-	if (!w->read_txn) {
-		rc = mdb_txn_begin(w->env, NULL, MDB_RDONLY, &w->read_txn);
-		if (rc) {
-			w->read_txn = NULL;
-			return lmdb_failed("mdb_txn_begin (read-only)", rc);
-		}
-	}
+	if (rc)
+		return rc;
 	rc = mdb_get(w->read_txn, w->dbi, &k, &v);
 	if (rc)
 		return bench_fail("mdb_get: key %.16s: %s", key, mdb_strerror(rc));
@@ -256,6 +266,90 @@ static int lmdb_get(void *worker, const char *key, char *value)
 				  BENCH_VALUE_LEN);
 	memcpy(value, v.mv_data, BENCH_VALUE_LEN);
 	return 0;
+}
+
+/* A cursor, positioned on the key: LMDB's way to a key through its iteration interface. */
+static int lmdb_match_key(void *worker, const char *key, char *value)
+{
+	struct lmdb_worker *w = worker;
+	MDB_val k = { BENCH_KEY_LEN, (void *)key }, v;
+	MDB_cursor *cur;
+	int rc = begin_reads(w);
+
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(w->read_txn, w->dbi, &cur);
+	if (rc)
+		return lmdb_failed("mdb_cursor_open", rc);
+	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
+	if (!rc && v.mv_size == BENCH_VALUE_LEN)
+		memcpy(value, v.mv_data, BENCH_VALUE_LEN);
+	mdb_cursor_close(cur);
+	if (rc)
+		return bench_fail("mdb_cursor_get: key %.16s: %s", key, mdb_strerror(rc));
+	return v.mv_size == BENCH_VALUE_LEN
+		       ? 0
+		       : bench_fail("mdb_cursor_get: key %.16s: a %zu-byte value", key, v.mv_size);
+}
+
+/* Walk every entry with a cursor, handing each to fn; *visited counts them. */
+static int walk(struct lmdb_worker *w, int (*fn)(const MDB_val *k, const MDB_val *v, void *ctx), void *ctx,
+		size_t *visited)
+{
+	MDB_val k, v;
+	MDB_cursor *cur;
+	int rc = begin_reads(w);
+
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(w->read_txn, w->dbi, &cur);
+	if (rc)
+		return lmdb_failed("mdb_cursor_open", rc);
+	*visited = 0;
+	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
+	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
+		(*visited)++;
+		fn(&k, &v, ctx);
+	}
+	mdb_cursor_close(cur);
+	return rc == MDB_NOTFOUND ? 0 : lmdb_failed("mdb_cursor_get", rc);
+}
+
+struct value_search {
+	const char *value;
+	size_t found;
+};
+
+static int count_value(const MDB_val *k, const MDB_val *v, void *ctx)
+{
+	struct value_search *s = ctx;
+
+	(void)k;
+	s->found += v->mv_size == BENCH_VALUE_LEN && memcmp(v->mv_data, s->value, BENCH_VALUE_LEN) == 0;
+	return 0;
+}
+
+static int lmdb_match_value(void *worker, const char *value, size_t *found)
+{
+	struct value_search s = { value, 0 };
+	size_t visited;
+	int rc = walk(worker, count_value, &s, &visited);
+
+	*found = s.found;
+	return rc;
+}
+
+static int consume(const MDB_val *k, const MDB_val *v, void *sum)
+{
+	*(uint64_t *)sum = bench_consume(*(uint64_t *)sum, k->mv_data, v->mv_data);
+	return 0;
+}
+
+static int lmdb_scan(void *worker, size_t *visited)
+{
+	uint64_t sum = 0;
+
+	return walk(worker, consume, &sum, visited);
 }
 
 const struct bench_system bench_lmdb = {
@@ -267,6 +361,9 @@ const struct bench_system bench_lmdb = {
 	.detach = lmdb_detach,
 	.put = lmdb_put,
 	.get = lmdb_get,
+	.match_key = lmdb_match_key,
+	.match_value = lmdb_match_value,
+	.scan = lmdb_scan,
 	.del = lmdb_del,
 	.put_batch = lmdb_put_batch,
 };

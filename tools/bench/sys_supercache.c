@@ -183,6 +183,61 @@ static int cache_put_batch(void *worker, const char (*keys)[BENCH_KEY_LEN],
 	return err < 0 ? cache_failed("sc_put_batch", err) : 0;
 }
 
+/*
+ * The key's partition is known (partition_pos is key_pos), so queries name
+ * it as partition data, as the seed's get_by_match!(partition_data,
+ * pattern) does: a bound key then costs one probe, not one per partition.
+ */
+static int cache_match_key(void *worker, const char *key, char *value)
+{
+	struct cache_worker *w = worker;
+	sc_field k = sc_bytes(key, BENCH_KEY_LEN);
+	sc_tuples *t;
+	int n = sc_get_by_match(w->cache, &k, SC_TUPLE(k, sc_capture(1)), &t);
+
+	if (n < 0)
+		return cache_failed("sc_get_by_match", n);
+	if (n != 1 || t->tuples[0].nfields != 1 || t->tuples[0].fields[0].len != BENCH_VALUE_LEN) {
+		sc_tuples_free(t);
+		return bench_fail("sc_get_by_match: key %.16s: %d matches, one value expected", key, n);
+	}
+	memcpy(value, t->tuples[0].fields[0].v.p, BENCH_VALUE_LEN);
+	sc_tuples_free(t);
+	return 0;
+}
+
+static int cache_match_value(void *worker, const char *value, size_t *found)
+{
+	struct cache_worker *w = worker;
+	sc_tuples *t;
+	int n = sc_get_by_match_object(w->cache, NULL, SC_TUPLE(sc_any(), sc_bytes(value, BENCH_VALUE_LEN)),
+				       &t);
+
+	if (n < 0)
+		return cache_failed("sc_get_by_match_object", n);
+	sc_tuples_free(t);
+	*found = (size_t)n;
+	return 0;
+}
+
+static int consume(const sc_tuple *t, void *sum)
+{
+	*(uint64_t *)sum = bench_consume(*(uint64_t *)sum, t->fields[0].v.p, t->fields[1].v.p);
+	return 0;
+}
+
+static int cache_scan(void *worker, size_t *visited)
+{
+	struct cache_worker *w = worker;
+	uint64_t sum = 0;
+	int n = sc_scan(w->cache, NULL, consume, &sum);
+
+	if (n < 0)
+		return cache_failed("sc_scan", n);
+	*visited = (size_t)n;
+	return 0;
+}
+
 const struct bench_system bench_supercache = {
 	.name = "supercache",
 	.threaded = false,
@@ -194,4 +249,7 @@ const struct bench_system bench_supercache = {
 	.get = cache_get,
 	.del = cache_del,
 	.put_batch = cache_put_batch,
+	.match_key = cache_match_key,
+	.match_value = cache_match_value,
+	.scan = cache_scan,
 };
