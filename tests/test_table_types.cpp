@@ -319,3 +319,42 @@ TEST_CASE("duplicate_bag: 100k random operations agree with a model", "[types][m
 {
 	random_ops_against_model(SC_DUPLICATE_BAG, 303);
 }
+
+static int count_view(const sc_tuple *, void *n)
+{
+	++*static_cast<int *>(n);
+	return 0;
+}
+
+TEST_CASE("partition-addressed operations and views work on every table type", "[types][partitions]")
+{
+	// Three puts under one key, two of them identical: what each type keeps of them.
+	const std::map<uint32_t, int> kept = {
+		{ SC_SET, 1 }, { SC_ORDERED_SET, 1 }, { SC_BAG, 2 }, { SC_DUPLICATE_BAG, 3 }
+	};
+	for (const auto &tk : kept) {
+		INFO("table type " << tk.first);
+		Cache c(unique_name("patypes"), typed(tk.first, 4));
+		REQUIRE(c.start_error() == 0);
+		for (const char *v : { "a", "b", "a" })
+			REQUIRE(sc_put_partition_by_idx(c, SC_TUPLE(sc_str("k"), sc_str(v)), 1) == 0);
+		sc_tuples *t = nullptr;
+		CHECK(sc_get_partition_by_idx(c, sc_str("k"), 1, &t) == tk.second);
+		sc_tuples_free(t);
+		CHECK(sc_get_partition_by_idx(c, sc_str("k"), 2, &t) == 0);
+		REQUIRE(sc_put_partition(c, SC_TUPLE(sc_str("j"), sc_str("x")), sc_str("elsewhere")) == 0);
+		CHECK(sc_get_by_key_partition(c, sc_str("j"), sc_str("elsewhere"), &t) == 1);
+		sc_tuples_free(t);
+		REQUIRE(sc_put(c, SC_TUPLE(sc_str("m"), sc_str("y"))) == 0);
+		int seen = 0;
+		CHECK(sc_get_view(c, SC_TUPLE(sc_str("m")), count_view, &seen) == 1);
+		CHECK(seen == 1);
+		seen = 0;
+		CHECK(sc_scan(c, nullptr, count_view, &seen) == tk.second + 2);
+		CHECK(seen == tk.second + 2);
+		CHECK(sc_delete(c, SC_TUPLE(sc_str("m"))) == 1);
+		CHECK(sc_delete_partition_by_idx(c, sc_str("k"), 1) == tk.second);
+		CHECK(sc_delete_by_key_partition(c, sc_str("j"), sc_str("elsewhere")) == 1);
+		CHECK(Stats(c)->total.records == 0);
+	}
+}
