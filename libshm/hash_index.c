@@ -146,8 +146,14 @@ int sc_index_find_each(sc_cache *c, struct sc_part *p, const struct sc_route *ke
 	return visited;
 }
 
-/* A walk asks for the records of the bucket this far ahead, so their misses overlap the work on these. */
+/*
+ * A walk asks for the records of the bucket this far ahead, so that their
+ * misses overlap the work on these; and for their first three cache lines,
+ * which hold a typical record (a 16-byte key and a 100-byte value take 176
+ * bytes): the first line alone left matches waiting on the value's lines.
+ */
 #define PREFETCH_BUCKETS 2
+#define PREFETCH_LINES	 3u
 
 static inline void prefetch_records(sc_cache *c, const struct sc_bucket *bk)
 {
@@ -155,8 +161,10 @@ static inline void prefetch_records(sc_cache *c, const struct sc_bucket *bk)
 		uint64_t off = sc_from_units(sc_read(&bk->off[i]));
 
 		/* Only addresses inside the mapping: a prefetch never faults, but pointer arithmetic may not leave it. */
-		if (off > SC_UNIT && off < c->seg.map_len)
-			__builtin_prefetch(c->seg.base + off);
+		if (off <= SC_UNIT || off + PREFETCH_LINES * 64 > c->seg.map_len)
+			continue;
+		for (uint32_t line = 0; line < PREFETCH_LINES; line++)
+			__builtin_prefetch(c->seg.base + off + 64 * line);
 	}
 }
 
