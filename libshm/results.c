@@ -90,76 +90,103 @@ static int malformed(sc_cache *c, const struct sc_hit *hit)
 }
 
 /*
- * Each record's field count is read from shared memory once, and the copy
- * is sized from that: a scribbler changing it meanwhile makes the copy fail
- * its check, never overrun the allocation.
+ * A record's field count, read from shared memory once and bounded by its
+ * length; 0 if it is out of bounds. Copies are sized from it: a scribbler
+ * changing it meanwhile makes the copy fail its check, never overrun it.
  */
-static int count_fields(sc_cache *c, const struct sc_hit *hits, size_t n, uint16_t *nfields, size_t *fields,
-			size_t *bytes)
+static uint16_t record_nfields(sc_cache *c, const struct sc_hit *hit)
 {
-	*fields = 0;
-	*bytes = 0;
-	for (size_t i = 0; i < n; i++) {
-		nfields[i] = sc_read(&sc_blk_at(c, hits[i].rec_off)->nfields);
-		if (nfields[i] == 0 ||
-		    nfields[i] > (hits[i].rec_len - sizeof(struct sc_blk)) / MIN_FIELD_BYTES)
-			return malformed(c, &hits[i]);
-		*fields += nfields[i];
-		*bytes += hits[i].rec_len;
-	}
+	uint16_t n = sc_read(&sc_blk_at(c, hit->rec_off)->nfields);
+
+	return n <= (hit->rec_len - sizeof(struct sc_blk)) / MIN_FIELD_BYTES ? n : 0;
+}
+
+/* Copy a record to raw, then decode the copy into fields: what was checked is what is used. */
+static int copy_record(sc_cache *c, const struct sc_hit *hit, uint16_t nfields, sc_tuple *t, sc_field *fields,
+		       uint8_t *raw)
+{
+	memcpy(raw, sc_blk_at(c, hit->rec_off), hit->rec_len);
+	if (((struct sc_blk *)raw)->nfields != nfields || sc_rec_decode(raw, hit->rec_len, nfields, fields))
+		return malformed(c, hit);
+	t->nfields = nfields;
+	t->fields = fields;
 	return 0;
 }
 
-/* Copy each record, then decode the copy: what was checked is what is used. */
-static int fill(sc_cache *c, const struct sc_hit *hits, size_t n, const uint16_t *nfields,
-		struct result_block *rb, sc_field *fields, uint8_t *raw)
+static int finish(struct result_block *rb, size_t n, int err, sc_tuples **out)
 {
-	for (size_t i = 0; i < n; i++) {
-		uint32_t len = hits[i].rec_len;
-
-		memcpy(raw, sc_blk_at(c, hits[i].rec_off), len);
-		if (((struct sc_blk *)raw)->nfields != nfields[i] ||
-		    sc_rec_decode(raw, len, nfields[i], fields))
-			return malformed(c, &hits[i]);
-		rb->tuples[i].nfields = nfields[i];
-		rb->tuples[i].fields = fields;
-		fields += nfields[i];
-		raw += len;
+	if (err) {
+		sc_tuples_free(&rb->head);
+		return err;
 	}
+	rb->head.count = n;
+	rb->head.tuples = rb->tuples;
+	*out = &rb->head;
 	return 0;
+}
+
+/* A set's get: one record, and no field-count array to keep. */
+static int copy_one(sc_cache *c, const struct sc_hit *hit, sc_tuples **out)
+{
+	uint16_t nfields = record_nfields(c, hit);
+	size_t raw_at = sizeof(struct result_block) + sizeof(sc_tuple) + nfields * sizeof(sc_field);
+	struct result_block *rb;
+
+	if (nfields == 0)
+		return malformed(c, hit);
+	rb = new_block(raw_at + hit->rec_len);
+	if (!rb)
+		return sc_fail(-ENOMEM, "out of memory copying a tuple of %u bytes", hit->rec_len);
+	return finish(rb, 1,
+		      copy_record(c, hit, nfields, rb->tuples, (sc_field *)(rb->tuples + 1),
+				  (uint8_t *)rb + raw_at),
+		      out);
+}
+
+/* Field counts of all records first, to size the one block they are copied to. */
+static int copy_many(sc_cache *c, const struct sc_hit *hits, size_t n, uint16_t *nfields, sc_tuples **out)
+{
+	size_t total_fields = 0, total_bytes = 0, fields_at, raw_at;
+	struct result_block *rb;
+	sc_field *fields;
+	uint8_t *raw;
+	int err = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		nfields[i] = record_nfields(c, &hits[i]);
+		if (nfields[i] == 0)
+			return malformed(c, &hits[i]);
+		total_fields += nfields[i];
+		total_bytes += hits[i].rec_len;
+	}
+	fields_at = sizeof(*rb) + n * sizeof(sc_tuple);
+	raw_at = fields_at + total_fields * sizeof(sc_field);
+	rb = new_block(raw_at + total_bytes);
+	if (!rb)
+		return sc_fail(-ENOMEM, "out of memory copying %zu tuples of %zu bytes", n, total_bytes);
+	fields = (sc_field *)((uint8_t *)rb + fields_at);
+	raw = (uint8_t *)rb + raw_at;
+	for (size_t i = 0; i < n && !err; i++) {
+		err = copy_record(c, &hits[i], nfields[i], &rb->tuples[i], fields, raw);
+		fields += nfields[i];
+		raw += hits[i].rec_len;
+	}
+	return finish(rb, n, err, out);
 }
 
 int sc_results_copy(sc_cache *c, const struct sc_hit *hits, size_t n, sc_tuples **out)
 {
 	uint16_t stack_nfields[STACK_RECORDS], *nfields = stack_nfields;
-	size_t total_fields, total_bytes, fields_at, raw_at;
-	struct result_block *rb = NULL;
 	int err;
 
+	if (n == 1)
+		return copy_one(c, hits, out);
 	if (n > STACK_RECORDS) {
 		nfields = malloc(n * sizeof(*nfields));
 		if (!nfields)
 			return sc_fail(-ENOMEM, "out of memory copying %zu tuples", n);
 	}
-	err = count_fields(c, hits, n, nfields, &total_fields, &total_bytes);
-	if (err)
-		goto out;
-	fields_at = sizeof(*rb) + n * sizeof(sc_tuple);
-	raw_at = fields_at + total_fields * sizeof(sc_field);
-	rb = new_block(raw_at + total_bytes);
-	if (!rb) {
-		err = sc_fail(-ENOMEM, "out of memory copying %zu tuples of %zu bytes", n, total_bytes);
-		goto out;
-	}
-	err = fill(c, hits, n, nfields, rb, (sc_field *)((uint8_t *)rb + fields_at), (uint8_t *)rb + raw_at);
-	if (err) {
-		sc_tuples_free(&rb->head);
-		goto out;
-	}
-	rb->head.count = n;
-	rb->head.tuples = rb->tuples;
-	*out = &rb->head;
-out:
+	err = copy_many(c, hits, n, nfields, out);
 	if (nfields != stack_nfields)
 		free(nfields);
 	return err;

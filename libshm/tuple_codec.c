@@ -30,22 +30,19 @@ static int check_orderable(const sc_cache *c, const sc_field *key)
 	return 0;
 }
 
-/* A value field (not a pattern's): what and i name it in messages ("field 3", "key"). */
-static int check_field(const sc_field *f, const char *what, int64_t i)
+/* Whether f is a valid value field (not a pattern's): the test every get and put makes, inline. */
+static inline bool field_ok(const sc_field *f)
+{
+	if (f->type == SC_FIELD_BYTES)
+		return f->len <= SC_MAX_FIELD_BYTES && (f->len == 0 || f->v.p);
+	return f->type == SC_FIELD_INT || f->type == SC_FIELD_DOUBLE;
+}
+
+/* Why f is not a valid value field; what and i name it in the message ("field 3", "key"). */
+static __attribute__((cold, noinline)) int field_error(const sc_field *f, const char *what, int64_t i)
 {
 	char name[48];
 
-	switch (f->type) {
-	case SC_FIELD_INT:
-	case SC_FIELD_DOUBLE:
-		return 0;
-	case SC_FIELD_BYTES:
-		if (f->len <= SC_MAX_FIELD_BYTES && (f->len == 0 || f->v.p))
-			return 0;
-		break;
-	default:
-		break;
-	}
 	snprintf(name, sizeof(name), i < 0 ? "%s" : "%s %lld", what, (long long)i);
 	if (f->type == SC_FIELD_ANY || f->type == SC_FIELD_CAPTURE)
 		return sc_fail(-EINVAL, "%s is a pattern field; only patterns may hold one", name);
@@ -57,6 +54,10 @@ static int check_field(const sc_field *f, const char *what, int64_t i)
 	return sc_fail(-EINVAL, "%s has %u bytes at a NULL pointer", name, f->len);
 }
 
+static inline int check_field(const sc_field *f, const char *what, int64_t i)
+{
+	return field_ok(f) ? 0 : field_error(f, what, i);
+}
 int sc_field_check(const sc_field *f, const char *what)
 {
 	if (!f)
@@ -115,13 +116,14 @@ int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, bool needs_partitio
 
 int sc_tuple_check_key(const sc_cache *c, const sc_tuple *t)
 {
+	uint32_t kp = c->seg.cfg.key_pos, pp = c->seg.cfg.partition_pos;
 	int err = check_shape(c, t, true);
 
 	if (!err)
-		err = check_field(&t->fields[c->seg.cfg.key_pos], "field", c->seg.cfg.key_pos);
-	if (!err)
-		err = check_field(&t->fields[c->seg.cfg.partition_pos], "field", c->seg.cfg.partition_pos);
-	return err ? err : check_orderable(c, &t->fields[c->seg.cfg.key_pos]);
+		err = check_field(&t->fields[kp], "field", kp);
+	if (!err && pp != kp)
+		err = check_field(&t->fields[pp], "field", pp);
+	return err ? err : check_orderable(c, &t->fields[kp]);
 }
 
 /* Numbers hash their 8 bytes, bytes their contents; the type is the seed, so 1 and 1.0 differ. */
@@ -155,7 +157,8 @@ uint32_t sc_partition_of(const sc_cache *c, const sc_field *partition_data)
 	return partition_of_hash(c, hash_for(c, partition_data));
 }
 
-void sc_route_key(const sc_cache *c, const sc_field *key, struct sc_route *r)
+static inline __attribute__((always_inline)) void route_key(const sc_cache *c, const sc_field *key,
+							    struct sc_route *r)
 {
 	r->key_word = field_word(key);
 	r->key_payload = key->type == SC_FIELD_BYTES ? key->v.p : (const void *)&key->v;
@@ -167,11 +170,15 @@ void sc_route_key(const sc_cache *c, const sc_field *key, struct sc_route *r)
 		sc_term_prefix(key, r->prefix);
 }
 
+void sc_route_key(const sc_cache *c, const sc_field *key, struct sc_route *r)
+{
+	route_key(c, key, r);
+}
 void sc_tuple_route(const sc_cache *c, const sc_tuple *t, struct sc_route *r)
 {
 	uint32_t kp = c->seg.cfg.key_pos, pp = c->seg.cfg.partition_pos;
 
-	sc_route_key(c, &t->fields[kp], r);
+	route_key(c, &t->fields[kp], r);
 	if (pp != kp)
 		r->partition = sc_partition_of(c, &t->fields[pp]);
 }
