@@ -468,7 +468,11 @@ struct removal {
 	int count;
 };
 
-/* Take the record out of the slot if the predicate (or none) wants it gone. */
+/*
+ * Take the record out of the slot if the predicate (or none) wants it gone.
+ * A set holds one record per key, so its walk stops there (1); a bag's goes
+ * on to the key's other records.
+ */
 static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, struct removal *rm)
 {
 	int r = rm->pred ? rm->pred(c, hit, rm->pctx) : 1;
@@ -480,7 +484,7 @@ static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, 
 	rm->idx->tombs++;
 	rm->count++;
 	rm->fn(c, rm->p, hit->rec_off, rm->ctx);
-	return 0;
+	return c->seg.cfg.table_type == SC_SET;
 }
 
 static int tombstone(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)
