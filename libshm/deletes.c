@@ -41,11 +41,8 @@ SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)
 	int err = sc_cache_check(c);
 
 	if (!err)
-		err = sc_tuple_check_key(c, data);
-	if (err)
-		return err;
-	sc_tuple_route(c, data, &route);
-	return delete_routed(c, &route);
+		err = sc_tuple_check_route(c, data, &route);
+	return err ? err : delete_routed(c, &route);
 }
 
 SC_EXPORT int sc_delete_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data)

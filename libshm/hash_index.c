@@ -77,39 +77,15 @@ static inline int key_matches(sc_cache *c, uint32_t units, const struct sc_route
 	return r;
 }
 
-int sc_index_find(sc_cache *c, struct sc_part *p, const struct sc_route *key, struct sc_hit *hit)
-{
-	uint32_t tag = sc_tag(key->key_hash);
-	struct index_view v;
-	uint64_t b;
-	int r = view_index(c, sc_consume(&p->index_off), &v);
-
-	if (r <= 0)
-		return r;
-	b = tag & v.mask;
-	for (uint64_t n = 0; n <= v.mask; n++, b = (b + 1) & v.mask) {
-		struct sc_bucket *bk = &v.buckets[b];
-
-		/* Tags alone tell a never-used slot, so offsets are loaded only on a tag match. */
-		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
-			uint32_t h = sc_read(&bk->hash[i]), o;
-
-			if (h == SC_TAG_NEVER_USED)
-				return 0;
-			if (h != tag)
-				continue;
-			o = sc_consume(&bk->off[i]);
-			if (o <= SC_SLOT_TOMB)
-				continue;
-			r = key_matches(c, o, key, hit);
-			if (r)
-				return r;
-		}
-	}
-	return 0;
-}
-
-int sc_index_find_each(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_hit_fn fn, void *ctx)
+/*
+ * The records along the key's probe path that are the key's, each passed to
+ * fn until it returns nonzero: how many were passed, or a negative error.
+ * Inlined into its two callers, so that a set's find (fn constant) costs no
+ * indirect call. Tags alone tell a never-used slot, which ends the path, so
+ * offsets are loaded only on a tag match.
+ */
+static inline __attribute__((always_inline)) int probe(sc_cache *c, struct sc_part *p,
+						       const struct sc_route *key, sc_hit_fn fn, void *ctx)
 {
 	uint32_t tag = sc_tag(key->key_hash);
 	struct index_view v;
@@ -144,6 +120,23 @@ int sc_index_find_each(sc_cache *c, struct sc_part *p, const struct sc_route *ke
 		}
 	}
 	return visited;
+}
+
+static int keep_first(sc_cache *c, const struct sc_hit *hit, void *ctx)
+{
+	(void)c;
+	*(struct sc_hit *)ctx = *hit;
+	return 1;
+}
+
+int sc_index_find(sc_cache *c, struct sc_part *p, const struct sc_route *key, struct sc_hit *hit)
+{
+	return probe(c, p, key, keep_first, hit);
+}
+
+int sc_index_find_each(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_hit_fn fn, void *ctx)
+{
+	return probe(c, p, key, fn, ctx);
 }
 
 /*

@@ -92,10 +92,9 @@ static inline int lookup(sc_cache *c, const sc_tuple *data, use_hits_fn use, voi
 	int err = sc_cache_check(c);
 
 	if (!err)
-		err = sc_tuple_check_key(c, data);
+		err = sc_tuple_check_route(c, data, &route);
 	if (err)
 		return err;
-	sc_tuple_route(c, data, &route);
 	return lookup_routed(c, &route, use, ctx);
 }
 

@@ -51,6 +51,16 @@ void sc_route_key(const sc_cache *c, const sc_field *key, struct sc_route *r);
 /* Route a checked tuple: its key, and the partition its partition_pos field picks. */
 void sc_tuple_route(const sc_cache *c, const sc_tuple *t, struct sc_route *r);
 
+/* Check a tuple used to look a key up, and route it. */
+static inline int sc_tuple_check_route(const sc_cache *c, const sc_tuple *t, struct sc_route *r)
+{
+	int err = sc_tuple_check_key(c, t);
+
+	if (!err)
+		sc_tuple_route(c, t, r);
+	return err;
+}
+
 /* Check and route a key to the partition partition_data picks, or the key's own if it is NULL. */
 int sc_route_key_in(const sc_cache *c, const sc_field *key, const sc_field *partition_data,
 		    struct sc_route *r);

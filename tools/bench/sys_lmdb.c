@@ -268,19 +268,27 @@ static int lmdb_get(void *worker, const char *key, char *value)
 	return 0;
 }
 
+/* A cursor in the worker's read transaction. */
+static int open_cursor(struct lmdb_worker *w, MDB_cursor **cur)
+{
+	int rc = begin_reads(w);
+
+	if (rc)
+		return rc;
+	rc = mdb_cursor_open(w->read_txn, w->dbi, cur);
+	return rc ? lmdb_failed("mdb_cursor_open", rc) : 0;
+}
+
 /* A cursor, positioned on the key: LMDB's way to a key through its iteration interface. */
 static int lmdb_match_key(void *worker, const char *key, char *value)
 {
 	struct lmdb_worker *w = worker;
 	MDB_val k = { BENCH_KEY_LEN, (void *)key }, v;
 	MDB_cursor *cur;
-	int rc = begin_reads(w);
+	int rc = open_cursor(w, &cur);
 
 	if (rc)
 		return rc;
-	rc = mdb_cursor_open(w->read_txn, w->dbi, &cur);
-	if (rc)
-		return lmdb_failed("mdb_cursor_open", rc);
 	rc = mdb_cursor_get(cur, &k, &v, MDB_SET_KEY);
 	if (!rc && v.mv_size == BENCH_VALUE_LEN)
 		memcpy(value, v.mv_data, BENCH_VALUE_LEN);
@@ -298,13 +306,10 @@ static int walk(struct lmdb_worker *w, int (*fn)(const MDB_val *k, const MDB_val
 {
 	MDB_val k, v;
 	MDB_cursor *cur;
-	int rc = begin_reads(w);
+	int rc = open_cursor(w, &cur);
 
 	if (rc)
 		return rc;
-	rc = mdb_cursor_open(w->read_txn, w->dbi, &cur);
-	if (rc)
-		return lmdb_failed("mdb_cursor_open", rc);
 	*visited = 0;
 	for (rc = mdb_cursor_get(cur, &k, &v, MDB_FIRST); rc == 0;
 	     rc = mdb_cursor_get(cur, &k, &v, MDB_NEXT)) {
