@@ -62,6 +62,18 @@ static inline uint32_t sc_part_index(const sc_cache *c, const struct sc_part *p)
 	return (uint32_t)(p - sc_part_at(c, 0));
 }
 
+/* Structure partition i (0 to num_partition - 1): they follow the tuple partitions. */
+static inline struct sc_part *sc_structure_part_at(const sc_cache *c, uint32_t i)
+{
+	return sc_part_at(c, c->seg.cfg.num_partition + i);
+}
+
+/* Whether p holds structures' entries (keyed by field 0, one per key) rather than tuples. */
+static inline bool sc_part_is_structure(const sc_cache *c, const struct sc_part *p)
+{
+	return sc_part_index(c, p) >= c->seg.cfg.num_partition;
+}
+
 static inline struct sc_slot *sc_slot_at(const sc_cache *c, uint32_t i)
 {
 	return (struct sc_slot *)(c->seg.base + c->seg.geo.slots_off) + i;

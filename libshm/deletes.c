@@ -8,17 +8,7 @@
 #include "rcu.h"
 #include "results.h"
 #include "tuple_codec.h"
-
-/* A record a delete took out of the index: retire it and count it. */
-static void retire_deleted(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *unused)
-{
-	(void)unused;
-	p->bytes -= sc_block_size(sc_blk_at(c, rec_off));
-	p->records--;
-	p->deletes++;
-	sc_limbo_retire(c, p, rec_off);
-}
-
+#include "writes.h"
 /* Delete the routed key's tuples (all of them, in a bag); how many went. */
 static int delete_routed(sc_cache *c, const struct sc_route *route)
 {
@@ -28,9 +18,9 @@ static int delete_routed(sc_cache *c, const struct sc_route *route)
 	if (n)
 		return n;
 	if (c->seg.cfg.table_type == SC_ORDERED_SET)
-		n = sc_bt_remove(c, p, route, NULL, NULL, retire_deleted, NULL);
+		n = sc_bt_remove(c, p, route, NULL, NULL, sc_retire_removed, NULL);
 	else
-		n = sc_index_remove(c, p, route, NULL, NULL, retire_deleted, NULL);
+		n = sc_index_remove(c, p, route, NULL, NULL, sc_retire_removed, NULL);
 	sc_part_unlock(c, p);
 	return n;
 }
@@ -93,7 +83,7 @@ static int delete_ordered_key(sc_cache *c, struct sc_part *p, const struct sc_ro
 
 	if (n)
 		return n;
-	n = sc_bt_remove(c, p, key, matches, m, retire_deleted, NULL);
+	n = sc_bt_remove(c, p, key, matches, m, sc_retire_removed, NULL);
 	sc_part_unlock(c, p);
 	return n;
 }
@@ -162,10 +152,10 @@ static int delete_matches(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
 		if (n)
 			break;
 		if (m->pat->key_bound) {
-			n = sc_index_remove(c, p, &m->pat->key, matches, m, retire_deleted, NULL);
+			n = sc_index_remove(c, p, &m->pat->key, matches, m, sc_retire_removed, NULL);
 			cur.done = true;
 		} else {
-			n = sc_index_remove_step(c, p, &cur, matches, m, retire_deleted, NULL);
+			n = sc_index_remove_step(c, p, &cur, matches, m, sc_retire_removed, NULL);
 		}
 		sc_part_unlock(c, p);
 		if (n > 0)

@@ -20,6 +20,14 @@ int sc_fail(int err, const char *fmt, ...)
 	return err;
 }
 
+int sc_fail_item(int err, const char *what, size_t i)
+{
+	char why[sizeof(last_error)];
+
+	snprintf(why, sizeof(why), "%s", last_error);
+	return sc_fail(err, "%s %zu: %s", what, i, why);
+}
+
 void sc_clear_error(void)
 {
 	last_error[0] = '\0';

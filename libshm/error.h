@@ -2,10 +2,15 @@
 #ifndef SC_ERROR_H
 #define SC_ERROR_H
 
+#include <stddef.h>
+
 #include "supercache.h" /* sc_strerror() for messages */
 
 /* Record a detailed message for sc_last_error() and return err (a negative errno). */
 int sc_fail(int err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Prefix the last message with the item of a batch it is about ("batch tuple 3: ..."); returns err. */
+int sc_fail_item(int err, const char *what, size_t i);
 
 /* Forget the calling thread's last message (a call that succeeds leaves it alone). */
 void sc_clear_error(void);

@@ -69,7 +69,7 @@ static inline int key_matches(sc_cache *c, uint32_t units, const struct sc_route
 	len = sc_read(&sc_blk_at(c, off)->len);
 	if (sc_unlikely(len < sizeof(struct sc_blk) || !sc_seg_span_ok(&c->seg, off, len)))
 		return corrupt_record(c, off);
-	r = sc_rec_key_equals(c->seg.base + off, len, c->seg.cfg.key_pos, key);
+	r = sc_rec_key_equals(c->seg.base + off, len, key->key_pos, key);
 	if (sc_unlikely(r < 0))
 		return corrupt_record(c, off);
 	hit->rec_off = off;
@@ -463,8 +463,8 @@ struct removal {
 
 /*
  * Take the record out of the slot if the predicate (or none) wants it gone.
- * A set holds one record per key, so its walk stops there (1); a bag's goes
- * on to the key's other records.
+ * A set holds one record per key, and so does a structure partition, so its
+ * walk stops there (1); a bag's goes on to the key's other records.
  */
 static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, struct removal *rm)
 {
@@ -477,7 +477,7 @@ static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, 
 	rm->idx->tombs++;
 	rm->count++;
 	rm->fn(c, rm->p, hit->rec_off, rm->ctx);
-	return c->seg.cfg.table_type == SC_SET;
+	return c->seg.cfg.table_type == SC_SET || sc_part_is_structure(c, rm->p);
 }
 
 static int tombstone(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)

@@ -10,8 +10,11 @@
  * A segment is one file in /dev/shm, mapped whole by every process:
  *
  *   [0, 4 KiB)          struct sc_seg_hdr
- *   parts_off           num_partition x struct sc_part
- *   slots_off           max_readers x struct sc_slot      (reader registry)
+ *   parts_off           2 x num_partition struct sc_part: the tuple partitions,
+ *                       then as many structure partitions (KeyValue, queues,
+ *                       stacks, Struct: structures.h), so that no tuple
+ *                       operation ever sees a structure's entries
+*   slots_off           max_readers x struct sc_slot      (reader registry)
  *   counters_off        max_readers x num_partition get/hit counters
  *   heap_off            64 KiB pages handed out as spans, up to memory_limit
  *
@@ -29,7 +32,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 1u
+#define SC_ABI_VERSION 2u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -62,11 +65,12 @@ static inline uint32_t sc_tag(uint64_t hash)
 #define SC_BLK_RECORD	  0x01u
 #define SC_BLK_INDEX	  0x02u
 #define SC_BLK_BTREE	  0x03u
-#define SC_BLK_KIND_MASK  0x03u
-#define SC_BLK_LIVE	  0x04u
-#define SC_BLK_RETIRED	  0x08u
-#define SC_BLK_FREE	  0x0cu
-#define SC_BLK_STATE_MASK 0x0cu
+#define SC_BLK_SEQUENCE	  0x04u
+#define SC_BLK_KIND_MASK  0x07u
+#define SC_BLK_LIVE	  0x08u
+#define SC_BLK_RETIRED	  0x10u
+#define SC_BLK_FREE	  0x18u
+#define SC_BLK_STATE_MASK 0x18u
 
 /* Size classes: 16..512 bytes in 16-byte steps, then four per doubling up to 64 KiB. */
 #define SC_NCLASSES  60u
@@ -159,6 +163,17 @@ struct sc_bt_node {
 };
 
 /*
+ * A queue's or a stack's positions (sequence.h): its items are at
+ * positions [head, tail). Only holders of its home partition's lock write
+ * them; anyone reads them, with single loads.
+ */
+struct sc_sequence {
+	uint64_t head;
+	uint64_t tail;
+	uint64_t reserved[2];
+};
+
+/*
  * One partition. The lock, what readers load, and what only the writer
  * touches sit on separate cache lines so that readers never share a line
  * with a writer's stores.
@@ -187,6 +202,7 @@ struct sc_part {
 	uint64_t bt_nodes;	   /* ordered_set: nodes of the index */
 	uint64_t gets_folded;	   /* counters of reader slots released since (atomic) */
 	uint64_t hits_folded;
+	uint64_t locks;			 /* times the lock was taken */
 	uint32_t free_head[SC_NCLASSES]; /* free blocks by class (units) */
 };
 
@@ -282,6 +298,7 @@ _Static_assert(offsetof(struct sc_seg_hdr, gp_safe) == 192, "reclaimer line");
 _Static_assert(offsetof(struct sc_seg_hdr, alloc_lock) == 256, "allocator lines");
 _Static_assert(sizeof(struct sc_seg_hdr) <= SC_HDR_SIZE, "header fits its page");
 _Static_assert(sizeof(struct sc_part) % 64 == 0, "partitions are whole cache lines");
+_Static_assert(sizeof(struct sc_sequence) == 32, "a sequence is 32 bytes");
 _Static_assert(sizeof(struct sc_bt_entry) == 24, "ordered index entries are 24 bytes");
 _Static_assert(sizeof(struct sc_blk) + sizeof(struct sc_bt_node) <= 1024, "a node fits a 1 KiB block");
 _Static_assert(SC_SLAB % SC_PAGE == 0, "slabs are whole pages");

@@ -20,6 +20,8 @@ int sc_part_lock(struct sc_part *p)
 		sc_shm_mutex_consistent(&p->lock);
 		r = 0;
 	}
+	if (r == 0)
+		p->locks++;
 	return r;
 }
 

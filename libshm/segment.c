@@ -75,6 +75,7 @@ uint64_t sc_layout_signature(void)
 		sizeof(struct sc_bucket),
 		sizeof(struct sc_span_free),
 		sizeof(struct sc_bt_node),
+		sizeof(struct sc_sequence),
 		SC_BT_FANOUT,
 		sizeof(pthread_mutex_t),
 		_Alignof(pthread_mutex_t),
@@ -99,7 +100,7 @@ uint64_t sc_layout_signature(void)
 static int geometry(const struct sc_config *cfg, struct sc_geometry *g)
 {
 	g->parts_off = SC_HDR_SIZE;
-	g->slots_off = sc_align_up(g->parts_off + (uint64_t)cfg->num_partition * sizeof(struct sc_part), 64);
+	g->slots_off = sc_align_up(g->parts_off + 2ull * cfg->num_partition * sizeof(struct sc_part), 64);
 	g->counters_stride = sc_align_up((uint64_t)cfg->num_partition * sizeof(struct sc_counter), 64);
 	g->counters_off = g->slots_off + (uint64_t)cfg->max_readers * sizeof(struct sc_slot);
 	g->heap_off = sc_align_up(g->counters_off + (uint64_t)cfg->max_readers * g->counters_stride, SC_PAGE);
@@ -274,7 +275,7 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 	h->backed = seg->geo.heap_off;
 	h->bump = seg->geo.heap_off;
 	err = sc_shm_mutex_init(&h->alloc_lock);
-	for (uint32_t i = 0; !err && i < cfg->num_partition; i++) {
+	for (uint32_t i = 0; !err && i < 2 * cfg->num_partition; i++) {
 		struct sc_part *p = (struct sc_part *)(seg->base + seg->geo.parts_off) + i;
 		err = sc_shm_mutex_init(&p->lock);
 	}

@@ -5,18 +5,28 @@
 #include "hash_index.h"
 #include "rcu.h"
 
-/* Counters are read while writers run: each is exact, together they are a moment's approximation. */
+/*
+ * Counters are read while writers run: each is exact, together they are a
+ * moment's approximation. Structure partitions count no gets.
+ */
+static void read_counters(sc_cache *c, struct sc_part *p, sc_partition_stats *out)
+{
+	out->records = sc_read(&p->records);
+	out->bytes = sc_read(&p->bytes);
+	out->index_capacity = c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p)
+				      ? sc_bt_capacity(p)
+				      : sc_index_capacity(c, p);
+	out->puts = sc_read(&p->puts);
+	out->deletes = sc_read(&p->deletes);
+	out->retired_bytes = sc_read(&p->limbo_bytes);
+	out->locks = sc_read(&p->locks);
+}
+
 static void read_partition(sc_cache *c, uint32_t i, uint32_t slots, sc_partition_stats *out)
 {
 	struct sc_part *p = sc_part_at(c, i);
 
-	out->records = sc_read(&p->records);
-	out->bytes = sc_read(&p->bytes);
-	out->index_capacity =
-		c->seg.cfg.table_type == SC_ORDERED_SET ? sc_bt_capacity(p) : sc_index_capacity(c, p);
-	out->puts = sc_read(&p->puts);
-	out->deletes = sc_read(&p->deletes);
-	out->retired_bytes = sc_read(&p->limbo_bytes);
+	read_counters(c, p, out);
 	out->gets = sc_read(&p->gets_folded);
 	out->hits = sc_read(&p->hits_folded);
 	for (uint32_t s = 0; s < slots; s++) {
@@ -37,6 +47,7 @@ static void add_to(sc_partition_stats *sum, const sc_partition_stats *p)
 	sum->hits += p->hits;
 	sum->deletes += p->deletes;
 	sum->retired_bytes += p->retired_bytes;
+	sum->locks += p->locks;
 }
 
 SC_EXPORT int sc_stats(sc_cache *c, sc_cache_stats **out)
@@ -71,6 +82,12 @@ SC_EXPORT int sc_stats(sc_cache *c, sc_cache_stats **out)
 	for (uint32_t i = 0; i < nparts; i++) {
 		read_partition(c, i, slots, &s->partitions[i]);
 		add_to(&s->total, &s->partitions[i]);
+	}
+	for (uint32_t i = 0; i < nparts; i++) {
+		sc_partition_stats one = { 0 };
+
+		read_counters(c, sc_structure_part_at(c, i), &one);
+		add_to(&s->structures, &one);
 	}
 	sc_rcu_exit(r);
 	*out = s;

@@ -91,14 +91,12 @@ static int check_shape(const sc_cache *c, const sc_tuple *t, bool needs_partitio
 	return 0;
 }
 
-int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, bool needs_partition_field, uint32_t *enc_len)
+int sc_tuple_record_len(const sc_cache *c, const sc_tuple *t, uint32_t *enc_len)
 {
 	uint64_t len = sizeof(struct sc_blk);
 	uint64_t room = c->seg.map_len - c->seg.geo.heap_off;
-	int err = check_shape(c, t, needs_partition_field);
+	int err;
 
-	if (err)
-		return err;
 	for (uint32_t i = 0; i < t->nfields; i++) {
 		err = check_field(&t->fields[i], "field", i);
 		if (err)
@@ -111,7 +109,16 @@ int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, bool needs_partitio
 			(unsigned long long)len, c->name,
 			(unsigned long long)(room < UINT32_MAX - SC_PAGE ? room : UINT32_MAX - SC_PAGE));
 	*enc_len = (uint32_t)len;
-	return check_orderable(c, &t->fields[c->seg.cfg.key_pos]);
+	return 0;
+}
+
+int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, bool needs_partition_field, uint32_t *enc_len)
+{
+	int err = check_shape(c, t, needs_partition_field);
+
+	if (!err)
+		err = sc_tuple_record_len(c, t, enc_len);
+	return err ? err : check_orderable(c, &t->fields[c->seg.cfg.key_pos]);
 }
 
 int sc_tuple_check_key(const sc_cache *c, const sc_tuple *t)
@@ -163,6 +170,7 @@ static inline __attribute__((always_inline)) void route_key(const sc_cache *c, c
 	r->key_word = field_word(key);
 	r->key_payload = key->type == SC_FIELD_BYTES ? key->v.p : (const void *)&key->v;
 	r->key_len = key->type == SC_FIELD_BYTES ? key->len : 8;
+	r->key_pos = c->seg.cfg.key_pos;
 	r->key_hash = hash_for(c, key);
 	r->partition = partition_of_hash(c, r->key_hash);
 	r->key = key;

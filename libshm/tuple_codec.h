@@ -20,6 +20,7 @@ struct sc_route {
 	uint32_t key_word;	 /* the key field's encoded header */
 	const void *key_payload; /* its payload: the bytes, or the 8 bytes of the number */
 	uint32_t key_len;	 /* payload bytes */
+	uint32_t key_pos;	 /* the record field that holds the key */
 	const sc_field *key;	 /* the key itself, for an ordered index's full comparisons */
 	uint8_t prefix[16];	 /* ordered_set only: its order-preserving prefix (term_order.h) */
 };
@@ -30,6 +31,13 @@ struct sc_route {
  * *enc_len is the size of its record.
  */
 int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, bool needs_partition_field, uint32_t *enc_len);
+
+/*
+ * Check every field of t (which has nfields > 0 at a valid pointer) and the
+ * size of its record, whatever key_pos says: the check of a structure's
+ * entry. On success *enc_len is the size of its record.
+ */
+int sc_tuple_record_len(const sc_cache *c, const sc_tuple *t, uint32_t *enc_len);
 
 /* Check a tuple used to look a key up: only its key and partition fields matter. */
 int sc_tuple_check_key(const sc_cache *c, const sc_tuple *t);

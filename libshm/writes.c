@@ -1,13 +1,14 @@
 /* writes.c — storing tuples: sc_put, sc_put_batch and the partition-addressed puts. */
-#include <stdio.h>
 #include <stdlib.h>
 
+#include "batch_order.h"
 #include "block_alloc.h"
 #include "btree.h"
 #include "hash_index.h"
 #include "limbo.h"
 #include "partition.h"
 #include "tuple_codec.h"
+#include "writes.h"
 
 /* A tuple ready to be written: checked, routed, its record size known. */
 struct pending_put {
@@ -16,9 +17,14 @@ struct pending_put {
 	uint32_t len;
 };
 
-/* ETS semantics: a set replaces, a bag ignores an identical tuple, a duplicate_bag keeps all. */
-static enum sc_insert insert_mode(const sc_cache *c)
+/*
+ * ETS semantics: a set replaces, a bag ignores an identical tuple, a
+ * duplicate_bag keeps all. A structure partition holds one entry per key.
+ */
+static enum sc_insert insert_mode(const sc_cache *c, const struct sc_part *p)
 {
+	if (sc_part_is_structure(c, p))
+		return SC_INSERT_REPLACE;
 	switch (c->seg.cfg.table_type) {
 	case SC_BAG:
 		return SC_INSERT_DISTINCT;
@@ -40,10 +46,10 @@ static int put_once(sc_cache *c, struct sc_part *p, const struct pending_put *w)
 	rec = sc_blk_at(c, off);
 	rec->version = ++p->seq;
 	sc_rec_encode(rec, w->tuple, (uint32_t)w->route.key_hash);
-	if (c->seg.cfg.table_type == SC_ORDERED_SET)
+	if (c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p))
 		r = sc_bt_insert(c, p, &w->route, off, &old);
 	else
-		r = sc_index_insert(c, p, &w->route, off, insert_mode(c), &old);
+		r = sc_index_insert(c, p, &w->route, off, insert_mode(c, p), &old);
 	if (r <= 0) {
 		/* Never published (an error, or a bag that holds this tuple): freed at once. */
 		sc_block_free(c, p, off);
@@ -72,6 +78,23 @@ static int put_locked(sc_cache *c, struct sc_part *p, const struct pending_put *
 		err = put_once(c, p, w);
 	}
 	return err;
+}
+
+void sc_retire_removed(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *unused)
+{
+	(void)unused;
+	p->bytes -= sc_block_size(sc_blk_at(c, rec_off));
+	p->records--;
+	p->deletes++;
+	sc_limbo_retire(c, p, rec_off);
+}
+
+int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struct sc_route *route,
+		  uint32_t len)
+{
+	struct pending_put w = { t, *route, len };
+
+	return put_locked(c, p, &w);
 }
 
 /*
@@ -143,15 +166,12 @@ SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32
 	return put_one(c, tuple, &idx);
 }
 
-/*
- * Order the batch by partition (a counting sort) so that each partition's
- * lock is taken once for all of its tuples.
- */
+/* Each partition's lock is taken once for all of its tuples, which go in in the batch's order. */
 SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 {
-	uint32_t nparts = c ? c->seg.cfg.num_partition : 0;
-	struct pending_put *w = NULL, **order = NULL;
-	size_t *start = NULL;
+	struct sc_batch_order o = { NULL, NULL };
+	struct pending_put *w = NULL;
+	uint32_t *part = NULL;
 	int err = sc_cache_check(c);
 
 	if (err)
@@ -161,43 +181,34 @@ SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 	if (!tuples)
 		return sc_fail(-EINVAL, "batch of %zu tuples at a NULL pointer", n);
 	w = malloc(n * sizeof(*w));
-	order = malloc(n * sizeof(*order));
-	start = calloc(nparts + 1, sizeof(*start));
-	if (!w || !order || !start) {
-		err = sc_fail(-ENOMEM, "out of memory sorting a batch of %zu tuples", n);
+	part = malloc(n * sizeof(*part));
+	if (!w || !part) {
+		err = sc_fail(-ENOMEM, "out of memory for a batch of %zu tuples", n);
 		goto out;
 	}
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && !err; i++) {
 		err = prepare(c, &tuples[i], NULL, &w[i]);
-		if (err) {
-			char why[200];
-
-			snprintf(why, sizeof(why), "%s", sc_last_error());
-			sc_fail(err, "batch tuple %zu: %s", i, why);
-			goto out;
-		}
-		start[w[i].route.partition + 1]++;
+		if (err)
+			sc_fail_item(err, "batch tuple", i);
+		part[i] = w[i].route.partition;
 	}
-	for (uint32_t p = 0; p < nparts; p++)
-		start[p + 1] += start[p];
-	for (size_t i = 0; i < n; i++)
-		order[start[w[i].route.partition]++] = &w[i];
-	/* start[p] now ends partition p's run; runs are consecutive from 0. */
-	for (size_t pi = 0, at = 0; pi < nparts && !err; pi++) {
-		struct sc_part *p = sc_part_at(c, (uint32_t)pi);
+	if (!err)
+		err = sc_batch_order_make(part, n, c->seg.cfg.num_partition, &o);
+	for (uint32_t pi = 0, at = 0; !err && pi < c->seg.cfg.num_partition; pi++) {
+		struct sc_part *p = sc_part_at(c, pi);
 
-		if (at == start[pi])
+		if (at == o.end[pi])
 			continue;
 		err = sc_part_lock(p);
 		if (err)
 			break;
-		for (; !err && at < start[pi]; at++)
-			err = put_locked(c, p, order[at]);
+		for (; !err && at < o.end[pi]; at++)
+			err = put_locked(c, p, &w[o.order[at]]);
 		sc_part_unlock(c, p);
 	}
 out:
+	sc_batch_order_free(&o);
 	free(w);
-	free(order);
-	free(start);
+	free(part);
 	return err;
 }

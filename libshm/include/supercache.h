@@ -345,6 +345,64 @@ SC_EXPORT int sc_put_partition_by_idx(sc_cache *cache, const sc_tuple *tuple, ui
 SC_EXPORT int sc_get_partition_by_idx(sc_cache *cache, sc_field key, uint32_t idx, sc_tuples **out);
 SC_EXPORT int sc_delete_partition_by_idx(sc_cache *cache, sc_field key, uint32_t idx);
 
+/* --- KeyValue namespaces -------------------------------------------------- */
+
+/*
+ * The seed's KeyValue: any number of independent namespaces, each a map
+ * from keys to values. A namespace is named by a C string of 1 to 255
+ * bytes; keys and values are single fields (int64, double or bytes), keys
+ * compared exactly as tuple keys are in a set (1 and 1.0 differ). A
+ * namespace's pairs are spread over the partitions by key.
+ *
+ * Pairs live apart from the tuples: sc_get, sc_scan, the matches,
+ * sc_delete_all and the per-partition stats never see them, whatever the
+ * cache's key_pos, partition_pos and table_type (sc_stats counts them in
+ * its structures line). Reads take no lock and make no system call.
+ */
+typedef struct sc_kv_pair {
+	sc_field key;
+	sc_field value;
+} sc_kv_pair;
+
+/* Set key to value in namespace kv, replacing any value it had. */
+SC_EXPORT int sc_kv_add(sc_cache *cache, const char *kv, sc_field key, sc_field value);
+
+/*
+ * The value of key: returns 1 and *out holds it (one tuple of one field).
+ * If key has none, returns 0 and *out holds a copy of *dflt, or is NULL if
+ * dflt is NULL. Release *out with sc_tuples_free().
+ */
+SC_EXPORT int sc_kv_get(sc_cache *cache, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out);
+
+/* Remove key's pair; returns 1, or 0 if there was none. */
+SC_EXPORT int sc_kv_remove(sc_cache *cache, const char *kv, sc_field key);
+
+/* Remove every pair of the namespace; returns how many went. Other namespaces are untouched. */
+SC_EXPORT int sc_kv_remove_all(sc_cache *cache, const char *kv);
+
+/*
+ * The namespace's keys (one-field tuples), values (one-field tuples) or
+ * pairs ({key, value} tuples), in no particular order. They go over every
+ * partition's pairs, as the seed's do: a pair present for the whole call is
+ * in the result once. Return the number of tuples; *out as sc_get() sets it.
+ */
+SC_EXPORT int sc_kv_keys(sc_cache *cache, const char *kv, sc_tuples **out);
+SC_EXPORT int sc_kv_values(sc_cache *cache, const char *kv, sc_tuples **out);
+SC_EXPORT int sc_kv_to_list(sc_cache *cache, const char *kv, sc_tuples **out);
+
+/* The number of pairs in the namespace (a walk over the partitions, like sc_kv_keys()). */
+SC_EXPORT int sc_kv_count(sc_cache *cache, const char *kv);
+
+/*
+ * Set n pairs, taking each partition's lock once; pairs of one key apply
+ * in the batch's order (the last wins). Every pair is checked before
+ * anything is written. On -ENOSPC the partitions written so far stay written.
+ */
+SC_EXPORT int sc_kv_add_batch(sc_cache *cache, const char *kv, const sc_kv_pair *pairs, size_t n);
+
+/* Remove n keys, taking each partition's lock once; returns how many pairs went. */
+SC_EXPORT int sc_kv_remove_batch(sc_cache *cache, const char *kv, const sc_field *keys, size_t n);
+
 /* --- Statistics ----------------------------------------------------------- */
 
 typedef struct sc_partition_stats {
@@ -356,6 +414,8 @@ typedef struct sc_partition_stats {
 	uint64_t hits;		 /* lookups that found at least one tuple */
 	uint64_t deletes;	 /* tuples deleted */
 	uint64_t retired_bytes;	 /* replaced or deleted, waiting for readers to leave */
+	uint64_t locks;		 /* times a writer took the partition's lock (a batch takes it
+				    once for all its entries there) */
 } sc_partition_stats;
 
 typedef struct sc_cache_stats {
@@ -366,6 +426,8 @@ typedef struct sc_cache_stats {
 	uint64_t memory_used;		/* bytes of shared memory backing the segment */
 	sc_partition_stats total;	/* sum over partitions */
 	sc_partition_stats *partitions; /* num_partition entries */
+	sc_partition_stats structures;	/* KeyValue, queue, stack and Struct entries (and queue
+					   and stack headers), none of which the above count */
 } sc_cache_stats;
 
 /* A snapshot of the cache's counters, owned by the caller until sc_stats_free(). */

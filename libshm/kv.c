@@ -1,0 +1,349 @@
+/* kv.c — KeyValue namespaces: key-value pairs under a name, spread over the structure partitions. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "batch_order.h"
+#include "partition.h"
+#include "results.h"
+#include "structures.h"
+
+/* A namespace's key for key: the namespace checked, then the key. Release k whatever the result. */
+static int kv_key(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k)
+{
+	int err;
+
+	k->bytes = k->room; /* releasable whatever happens next */
+	err = sc_cache_check(c);
+	if (!err)
+		err = sc_entry_key_init(k, SC_ENTRY_KV, kv, "KeyValue namespace");
+	if (!err && key)
+		err = sc_entry_key_append_field(k, key, "key");
+	return err;
+}
+
+/* Store one routed pair under its partition's lock. */
+static int put_routed(sc_cache *c, const struct sc_route *route, const sc_field *value)
+{
+	struct sc_part *p = sc_part_at(c, route->partition);
+	int err = sc_part_lock(p);
+
+	if (err)
+		return err;
+	err = sc_entry_put(c, p, route, value);
+	sc_part_unlock(c, p);
+	return err;
+}
+
+SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int err = kv_key(c, kv, &key, &k);
+
+	if (!err)
+		err = sc_field_check(&value, "value");
+	if (!err) {
+		sc_entry_route(c, &k, &kf, &route);
+		err = put_routed(c, &route, &value);
+	}
+	sc_entry_key_free(&k);
+	return err;
+}
+
+static int copy_value(sc_cache *c, const struct sc_hit *hit, void *builder)
+{
+	sc_field value;
+	int err = sc_entry_value(c, hit, &value);
+
+	return err ? err : sc_builder_add(builder, &value, 1);
+}
+
+SC_EXPORT int sc_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out)
+{
+	struct sc_builder b;
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int found = 0;
+	int err = kv_key(c, kv, &key, &k);
+
+	if (!err && !out)
+		err = sc_fail(-EINVAL, "sc_kv_get: out is NULL");
+	if (!err && dflt)
+		err = sc_field_check(dflt, "default");
+	if (!err) {
+		*out = NULL;
+		sc_builder_init(&b);
+		sc_entry_route(c, &k, &kf, &route);
+		found = sc_entry_read(c, &route, copy_value, &b);
+		if (found == 0 && dflt)
+			err = sc_builder_add(&b, dflt, 1);
+		if (found < 0)
+			err = found;
+		if (err)
+			sc_builder_free(&b);
+		else
+			err = sc_builder_finish(&b, out);
+	}
+	sc_entry_key_free(&k);
+	return err ? err : found;
+}
+
+SC_EXPORT int sc_kv_remove(sc_cache *c, const char *kv, sc_field key)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	struct sc_part *p;
+	sc_field kf;
+	int err = kv_key(c, kv, &key, &k);
+
+	if (!err) {
+		sc_entry_route(c, &k, &kf, &route);
+		p = sc_part_at(c, route.partition);
+		err = sc_part_lock(p);
+		if (!err) {
+			err = sc_entry_remove(c, p, &route);
+			sc_part_unlock(c, p);
+		}
+	}
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_kv_remove_all(sc_cache *c, const char *kv)
+{
+	struct sc_entry_key k;
+	int err = kv_key(c, kv, NULL, &k);
+
+	if (!err)
+		err = sc_entries_remove_all(c, &k);
+	sc_entry_key_free(&k);
+	return err;
+}
+
+/* Which parts of each pair a listing returns. */
+enum listing { KEYS = 1, VALUES = 2, PAIRS = 3 };
+
+struct list_walk {
+	struct sc_builder b;
+	enum listing what;
+};
+
+static int list_pair(const sc_field *own, const sc_field *value, void *ctx)
+{
+	struct list_walk *w = ctx;
+	sc_field pair[2];
+
+	if (w->what == VALUES)
+		return sc_builder_add(&w->b, value, 1);
+	if (sc_entry_own_field(own, &pair[0]))
+		return sc_fail(-EUCLEAN, "a KeyValue entry's key is malformed");
+	pair[1] = *value;
+	return sc_builder_add(&w->b, pair, w->what == PAIRS ? 2 : 1);
+}
+
+static int list(sc_cache *c, const char *kv, enum listing what, sc_tuples **out)
+{
+	struct sc_entry_key k;
+	struct list_walk w;
+	int n;
+	int err = kv_key(c, kv, NULL, &k);
+
+	if (!err && !out)
+		err = sc_fail(-EINVAL, "out is NULL");
+	if (err) {
+		sc_entry_key_free(&k);
+		return err;
+	}
+	*out = NULL;
+	w.what = what;
+	sc_builder_init(&w.b);
+	n = sc_entries_for_each(c, &k, list_pair, &w);
+	sc_entry_key_free(&k);
+	if (n < 0) {
+		sc_builder_free(&w.b);
+		return n;
+	}
+	err = sc_builder_finish(&w.b, out);
+	return err ? err : n;
+}
+
+SC_EXPORT int sc_kv_keys(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return list(c, kv, KEYS, out);
+}
+
+SC_EXPORT int sc_kv_values(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return list(c, kv, VALUES, out);
+}
+
+SC_EXPORT int sc_kv_to_list(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return list(c, kv, PAIRS, out);
+}
+
+static int count_one(const sc_field *own, const sc_field *value, void *ctx)
+{
+	(void)own;
+	(void)value;
+	(void)ctx;
+	return 0;
+}
+
+SC_EXPORT int sc_kv_count(sc_cache *c, const char *kv)
+{
+	struct sc_entry_key k;
+	int err = kv_key(c, kv, NULL, &k);
+
+	if (!err)
+		err = sc_entries_for_each(c, &k, count_one, NULL);
+	sc_entry_key_free(&k);
+	return err;
+}
+
+/*
+ * A batch's keys, built into one arena and routed: each partition's lock is
+ * then taken once for all of its pairs, which go in in the batch's order.
+ */
+struct kv_batch {
+	uint8_t *arena;
+	struct sc_route *route;
+	sc_field *key;
+	uint32_t *part;
+	struct sc_batch_order order;
+};
+
+static void batch_free(struct kv_batch *b)
+{
+	free(b->arena);
+	free(b->route);
+	free(b->key);
+	free(b->part);
+	sc_batch_order_free(&b->order);
+}
+
+/* Check and route n keys (key i at keys + i * stride) of namespace kv. */
+static int batch_prepare(sc_cache *c, const char *kv, const sc_field *keys, size_t stride, size_t n,
+			 struct kv_batch *b)
+{
+	struct sc_entry_key prefix;
+	size_t bytes = 0, at = 0;
+	int err = kv_key(c, kv, NULL, &prefix);
+
+	memset(b, 0, sizeof(*b));
+	for (size_t i = 0; !err && i < n; i++) {
+		const sc_field *key = (const sc_field *)((const uint8_t *)keys + i * stride);
+
+		err = sc_field_check(key, "key");
+		if (err)
+			sc_fail_item(err, "batch pair", i);
+		else
+			bytes += prefix.prefix_len + 1 + (key->type == SC_FIELD_BYTES ? key->len : 8);
+	}
+	if (!err) {
+		b->arena = malloc(bytes ? bytes : 1);
+		b->route = malloc(n * sizeof(*b->route));
+		b->key = malloc(n * sizeof(*b->key));
+		b->part = malloc(n * sizeof(*b->part));
+		if (!b->arena || !b->route || !b->key || !b->part)
+			err = sc_fail(-ENOMEM, "out of memory for a batch of %zu pairs", n);
+	}
+	for (size_t i = 0; !err && i < n; i++) {
+		const sc_field *key = (const sc_field *)((const uint8_t *)keys + i * stride);
+		uint8_t *k = b->arena + at;
+		uint32_t len = key->type == SC_FIELD_BYTES ? key->len : 8;
+
+		memcpy(k, prefix.bytes, prefix.prefix_len);
+		k[prefix.prefix_len] = (uint8_t)key->type;
+		memcpy(k + prefix.prefix_len + 1,
+		       key->type == SC_FIELD_BYTES ? key->v.p : (const void *)&key->v, len);
+		len += prefix.prefix_len + 1;
+		at += len;
+		if (len > SC_MAX_FIELD_BYTES) {
+			err = sc_fail_item(sc_fail(-E2BIG, "key too long"), "batch pair", i);
+			break;
+		}
+		sc_entry_route_bytes(c, k, len, &b->key[i], &b->route[i]);
+		b->part[i] = b->route[i].partition - c->seg.cfg.num_partition;
+	}
+	if (!err)
+		err = sc_batch_order_make(b->part, n, c->seg.cfg.num_partition, &b->order);
+	sc_entry_key_free(&prefix);
+	return err;
+}
+
+/* What a batch does to its item i under the partition's lock: a count (0 or 1) or a negative errno. */
+typedef int (*batch_item_fn)(sc_cache *c, struct sc_part *p, const struct kv_batch *b, size_t i,
+			     const void *ctx);
+
+static int batch_apply(sc_cache *c, const struct kv_batch *b, batch_item_fn fn, const void *ctx)
+{
+	int total = 0, r = 0;
+
+	for (uint32_t pi = 0, at = 0; r >= 0 && pi < c->seg.cfg.num_partition; pi++) {
+		struct sc_part *p = sc_structure_part_at(c, pi);
+
+		if (at == b->order.end[pi])
+			continue;
+		r = sc_part_lock(p);
+		if (r)
+			break;
+		for (; r >= 0 && at < b->order.end[pi]; at++) {
+			r = fn(c, p, b, b->order.order[at], ctx);
+			if (r > 0)
+				total += r;
+		}
+		sc_part_unlock(c, p);
+	}
+	return r < 0 ? r : total;
+}
+
+static int add_item(sc_cache *c, struct sc_part *p, const struct kv_batch *b, size_t i, const void *pairs)
+{
+	return sc_entry_put(c, p, &b->route[i], &((const sc_kv_pair *)pairs)[i].value);
+}
+
+SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)
+{
+	struct kv_batch b;
+	int err = sc_cache_check(c);
+
+	if (err || n == 0)
+		return err;
+	if (!pairs)
+		return sc_fail(-EINVAL, "batch of %zu pairs at a NULL pointer", n);
+	for (size_t i = 0; i < n; i++) {
+		err = sc_field_check(&pairs[i].value, "value");
+		if (err)
+			return sc_fail_item(err, "batch pair", i);
+	}
+	err = batch_prepare(c, kv, &pairs[0].key, sizeof(*pairs), n, &b);
+	if (!err)
+		err = batch_apply(c, &b, add_item, pairs);
+	batch_free(&b);
+	return err < 0 ? err : 0;
+}
+
+static int remove_item(sc_cache *c, struct sc_part *p, const struct kv_batch *b, size_t i, const void *unused)
+{
+	(void)unused;
+	return sc_entry_remove(c, p, &b->route[i]);
+}
+
+SC_EXPORT int sc_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys, size_t n)
+{
+	struct kv_batch b;
+	int err = sc_cache_check(c);
+
+	if (err || n == 0)
+		return err;
+	if (!keys)
+		return sc_fail(-EINVAL, "batch of %zu keys at a NULL pointer", n);
+	err = batch_prepare(c, kv, keys, sizeof(*keys), n, &b);
+	if (!err)
+		err = batch_apply(c, &b, remove_item, NULL);
+	batch_free(&b);
+	return err;
+}

@@ -1,0 +1,22 @@
+/* writes.h — storing one checked, routed record under its partition's lock, for every kind of entry. */
+#ifndef SC_WRITES_H
+#define SC_WRITES_H
+
+#include "cache.h"
+#include "tuple_codec.h"
+
+/*
+ * Writer side, under p's lock: store t, whose record takes len bytes
+ * (sc_tuple_check_put() or sc_tuple_record_len() gave it), under route's
+ * key, by p's rules: a tuple partition's table type, a structure
+ * partition's one entry per key. Retires what it replaces. 0 or a negative
+ * errno (-ENOSPC when memory stays short after reclaiming what readers have
+ * released).
+ */
+int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struct sc_route *route,
+		  uint32_t len);
+
+/* An sc_removed_fn for every remove: count the record out of p and retire it. */
+void sc_retire_removed(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *unused);
+
+#endif /* SC_WRITES_H */
