@@ -403,6 +403,54 @@ SC_EXPORT int sc_kv_add_batch(sc_cache *cache, const char *kv, const sc_kv_pair 
 /* Remove n keys, taking each partition's lock once; returns how many pairs went. */
 SC_EXPORT int sc_kv_remove_batch(sc_cache *cache, const char *kv, const sc_field *keys, size_t n);
 
+/* --- Queues and stacks ----------------------------------------------------- */
+
+/*
+ * The seed's Queue (FIFO) and Stack (LIFO): any number of named sequences
+ * of values (single fields), shared by every process of the cache. Names
+ * are C strings of 1 to 255 bytes; a queue and a stack may share a name.
+ * A sequence that was never added to is empty.
+ *
+ * Each add, out, push, pop and drain takes the lock of the one partition
+ * that serves the sequence, once: every item goes to exactly one taker,
+ * whatever the number of producer and consumer processes, and a queue
+ * hands items out in the order they were added. count and peek take no
+ * lock. A process killed inside an operation leaves the sequence whole;
+ * at worst the item it was taking is leaked.
+ *
+ * Calls that hand a value back return 1 and set *out to one tuple holding
+ * it, or, when the sequence is empty, return 0 and set *out to a copy of
+ * *dflt (NULL if dflt is NULL). Release *out with sc_tuples_free().
+ */
+
+/* Add value at the back of the queue. */
+SC_EXPORT int sc_queue_add(sc_cache *cache, const char *queue, sc_field value);
+
+/* Take the value at the front. */
+SC_EXPORT int sc_queue_out(sc_cache *cache, const char *queue, const sc_field *dflt, sc_tuples **out);
+
+/* The value at the front, left there. sc_queue_peak is the seed's spelling. */
+SC_EXPORT int sc_queue_peek(sc_cache *cache, const char *queue, const sc_field *dflt, sc_tuples **out);
+SC_EXPORT int sc_queue_peak(sc_cache *cache, const char *queue, const sc_field *dflt, sc_tuples **out);
+
+/* The number of values in the queue. */
+SC_EXPORT int sc_queue_count(sc_cache *cache, const char *queue);
+
+/* Take every value, oldest first (one tuple each); returns how many. */
+SC_EXPORT int sc_queue_get_all(sc_cache *cache, const char *queue, sc_tuples **out);
+
+/* Push value on top of the stack. */
+SC_EXPORT int sc_stack_push(sc_cache *cache, const char *stack, sc_field value);
+
+/* Take the value on top. */
+SC_EXPORT int sc_stack_pop(sc_cache *cache, const char *stack, const sc_field *dflt, sc_tuples **out);
+
+/* The number of values on the stack. */
+SC_EXPORT int sc_stack_count(sc_cache *cache, const char *stack);
+
+/* Take every value, top first; returns how many. */
+SC_EXPORT int sc_stack_get_all(sc_cache *cache, const char *stack, sc_tuples **out);
+
 /* --- Statistics ----------------------------------------------------------- */
 
 typedef struct sc_partition_stats {

@@ -1,0 +1,441 @@
+/* sequence.c — queues and stacks: named sequences of values, each served whole by one partition. */
+#include <string.h>
+
+#include "block_alloc.h"
+#include "partition.h"
+#include "rcu.h"
+#include "results.h"
+#include "structures.h"
+
+/*
+ * A queue or a stack has a header entry (kind, name) in the structure
+ * partition its name hashes to, its home; the header's value is the offset
+ * of a sequence block (layout.h: head and tail positions), and the item at
+ * position i is the entry ('I', the block's offset, i), also kept in the
+ * home partition. Every change takes the home's lock, once: that lock is
+ * what makes each item go to exactly one taker, in order. Keeping the
+ * items in the home partition is what lets one lock do (a second lock per
+ * operation would need an order between partitions, and a queue's items
+ * all come and go through its two ends anyway).
+ *
+ * A push writes the item, then publishes the new tail; a take publishes the
+ * new head (or tail), then removes the item. So a reader that loads a
+ * position and finds no item there knows the position has moved, and a
+ * writer that dies between the two steps leaves at worst an item nobody
+ * can reach (a leak, never a wrong answer) rather than a position with no
+ * item.
+ */
+
+enum end { FRONT, BACK };
+
+/* A sequence found (or made) under its home's lock, or by a reader. */
+struct seq_ref {
+	struct sc_part *home;
+	uint32_t home_idx; /* counted from the first tuple partition, as routes count */
+	uint64_t block_off;
+	struct sc_sequence *seq;
+};
+
+/* Check the name and route its header. k is releasable whatever the result. */
+static int header_route(sc_cache *c, uint8_t kind, const char *name, struct sc_entry_key *k, sc_field *kf,
+			struct sc_route *route)
+{
+	int err;
+
+	k->bytes = k->room;
+	err = sc_cache_check(c);
+	if (!err)
+		err = sc_entry_key_init(k, kind, name, kind == SC_ENTRY_QUEUE ? "queue name" : "stack name");
+	if (!err)
+		sc_entry_route(c, k, kf, route);
+	return err;
+}
+
+/* The sequence block a header entry names, checked: 0, or -EUCLEAN. */
+static int header_block(sc_cache *c, const struct sc_hit *hit, struct seq_ref *s)
+{
+	sc_field v;
+	int err = sc_entry_value(c, hit, &v);
+
+	if (err)
+		return err;
+	if (v.type != SC_FIELD_INT || v.v.i <= 0 || !sc_block_check(c, (uint64_t)v.v.i) ||
+	    (sc_blk_at(c, (uint64_t)v.v.i)->flags & SC_BLK_KIND_MASK) != SC_BLK_SEQUENCE ||
+	    sc_blk_at(c, (uint64_t)v.v.i)->len < sizeof(struct sc_blk) + sizeof(struct sc_sequence))
+		return sc_fail(-EUCLEAN, "cache \"%s\": a sequence header names no sequence block", c->name);
+	s->block_off = (uint64_t)v.v.i;
+	s->seq = (struct sc_sequence *)(sc_blk_at(c, s->block_off) + 1);
+	return 0;
+}
+
+/*
+ * Writer side, under the home's lock: the sequence, made empty if it does
+ * not exist and create says so. 1 when there is one, 0 when there is none,
+ * or a negative errno.
+ */
+static int locate_locked(sc_cache *c, const struct sc_route *header, bool create, struct seq_ref *s)
+{
+	struct sc_hit hit;
+	sc_field v;
+	int r = sc_entry_find(c, s->home, header, &hit);
+
+	if (r == 1) {
+		r = header_block(c, &hit, s);
+		return r ? r : 1;
+	}
+	if (r < 0 || !create)
+		return r;
+	r = sc_block_alloc(c, s->home, sizeof(struct sc_blk) + sizeof(struct sc_sequence), SC_BLK_SEQUENCE,
+			   &s->block_off);
+	if (r)
+		return r;
+	s->seq = (struct sc_sequence *)(sc_blk_at(c, s->block_off) + 1);
+	memset(s->seq, 0, sizeof(*s->seq));
+	v = sc_int((int64_t)s->block_off);
+	r = sc_entry_put(c, s->home, header, &v);
+	if (r) {
+		sc_block_free(c, s->home, s->block_off);
+		return r;
+	}
+	return 1;
+}
+
+/* The key of the item at pos of the sequence, routed to its home. */
+static int item_route(const sc_cache *c, const struct seq_ref *s, uint64_t pos, struct sc_entry_key *k,
+		      sc_field *kf, struct sc_route *route)
+{
+	int err = sc_entry_key_init_raw(k, SC_ENTRY_ITEM, &s->block_off, sizeof(s->block_off));
+
+	if (!err)
+		err = sc_entry_key_append(k, &pos, sizeof(pos));
+	if (err)
+		return err;
+	sc_entry_route(c, k, kf, route);
+	route->partition = s->home_idx;
+	return 0;
+}
+
+static int push(sc_cache *c, uint8_t kind, const char *name, const sc_field *value)
+{
+	struct sc_entry_key hk, ik;
+	struct sc_route header, item;
+	struct seq_ref s;
+	sc_field hkf, ikf;
+	int err = header_route(c, kind, name, &hk, &hkf, &header);
+
+	ik.bytes = ik.room;
+	if (!err)
+		err = sc_field_check(value, "value");
+	if (err)
+		goto out;
+	s.home_idx = header.partition;
+	s.home = sc_part_at(c, s.home_idx);
+	err = sc_part_lock(s.home);
+	if (err)
+		goto out;
+	err = locate_locked(c, &header, true, &s);
+	if (err == 1)
+		err = item_route(c, &s, s.seq->tail, &ik, &ikf, &item);
+	if (!err)
+		err = sc_entry_put(c, s.home, &item, value);
+	if (!err)
+		sc_publish(&s.seq->tail, s.seq->tail + 1);
+	sc_part_unlock(c, s.home);
+out:
+	sc_entry_key_free(&hk);
+	sc_entry_key_free(&ik);
+	return err;
+}
+
+/* Copy the value of the item at pos (under the home's lock, or in a read section) into b. 1, 0, or < 0. */
+static int copy_item(sc_cache *c, const struct seq_ref *s, uint64_t pos, struct sc_builder *b)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	struct sc_hit hit;
+	sc_field kf, v;
+	int r = item_route(c, s, pos, &k, &kf, &route);
+
+	if (!r)
+		r = sc_entry_find(c, s->home, &route, &hit);
+	if (r == 1) {
+		r = sc_entry_value(c, &hit, &v);
+		if (!r)
+			r = sc_builder_add(b, &v, 1);
+		if (!r)
+			r = 1;
+	}
+	sc_entry_key_free(&k);
+	return r;
+}
+
+static int remove_item(sc_cache *c, const struct seq_ref *s, uint64_t pos)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int r = item_route(c, s, pos, &k, &kf, &route);
+
+	if (!r)
+		r = sc_entry_remove(c, s->home, &route);
+	sc_entry_key_free(&k);
+	return r;
+}
+
+static int missing_item(sc_cache *c, uint64_t pos)
+{
+	return sc_fail(-EUCLEAN, "cache \"%s\": a sequence has no item at position %llu", c->name,
+		       (unsigned long long)pos);
+}
+
+/*
+ * Take up to max items from one end (all: UINT64_MAX) into b, in the order
+ * they come off. Returns how many were taken, or a negative errno.
+ */
+static int take_locked(sc_cache *c, const struct seq_ref *s, enum end from, uint64_t max,
+		       struct sc_builder *b)
+{
+	uint64_t head = s->seq->head, tail = s->seq->tail;
+	uint64_t n = tail - head;
+	int r = 0;
+
+	if (head > tail)
+		return sc_fail(-EUCLEAN, "cache \"%s\": a sequence's head is past its tail", c->name);
+	if (n > max)
+		n = max;
+	if (n > INT32_MAX)
+		n = INT32_MAX;
+	for (uint64_t i = 0; i < n && r >= 0; i++) {
+		r = copy_item(c, s, from == FRONT ? head + i : tail - 1 - i, b);
+		if (r == 0)
+			r = missing_item(c, from == FRONT ? head + i : tail - 1 - i);
+	}
+	if (r < 0)
+		return r;
+	if (from == FRONT)
+		sc_publish(&s->seq->head, head + n);
+	else
+		sc_publish(&s->seq->tail, tail - n);
+	/* The items are taken whatever happens now: an item that cannot be removed is leaked, not lost. */
+	for (uint64_t i = 0; i < n; i++)
+		(void)remove_item(c, s, from == FRONT ? head + i : tail - 1 - i);
+	return (int)n;
+}
+
+/* Take max items from one end; a sequence that does not exist is empty. */
+static int take(sc_cache *c, uint8_t kind, const char *name, enum end from, uint64_t max,
+		struct sc_builder *b)
+{
+	struct sc_entry_key hk;
+	struct sc_route header;
+	struct seq_ref s;
+	sc_field hkf;
+	int err = header_route(c, kind, name, &hk, &hkf, &header);
+
+	if (err)
+		goto out;
+	s.home_idx = header.partition;
+	s.home = sc_part_at(c, s.home_idx);
+	err = sc_part_lock(s.home);
+	if (err)
+		goto out;
+	err = locate_locked(c, &header, false, &s);
+	if (err == 1)
+		err = take_locked(c, &s, from, max, b);
+	sc_part_unlock(c, s.home);
+out:
+	sc_entry_key_free(&hk);
+	return err;
+}
+
+/* The result of taking (or peeking at) one item: 1 and the item, or 0 and the default (or nothing). */
+static int one_or_default(int r, struct sc_builder *b, const sc_field *dflt, sc_tuples **out)
+{
+	if (r == 0 && dflt)
+		r = sc_builder_add(b, dflt, 1);
+	if (r < 0) {
+		sc_builder_free(b);
+		return r;
+	}
+	r = r > 0 ? 1 : 0;
+	{
+		int err = sc_builder_finish(b, out);
+
+		return err ? err : r;
+	}
+}
+
+/* Check what every call that returns values is given. */
+static int check_out(const sc_field *dflt, sc_tuples **out)
+{
+	if (!out)
+		return sc_fail(-EINVAL, "out is NULL");
+	*out = NULL;
+	return dflt ? sc_field_check(dflt, "default") : 0;
+}
+
+static int take_one(sc_cache *c, uint8_t kind, const char *name, enum end from, const sc_field *dflt,
+		    sc_tuples **out)
+{
+	struct sc_builder b;
+	int err = check_out(dflt, out);
+
+	if (err)
+		return err;
+	sc_builder_init(&b);
+	return one_or_default(take(c, kind, name, from, 1, &b), &b, dflt, out);
+}
+
+static int take_all(sc_cache *c, uint8_t kind, const char *name, enum end from, sc_tuples **out)
+{
+	struct sc_builder b;
+	int n, err = check_out(NULL, out);
+
+	if (err)
+		return err;
+	sc_builder_init(&b);
+	n = take(c, kind, name, from, UINT64_MAX, &b);
+	if (n < 0) {
+		sc_builder_free(&b);
+		return n;
+	}
+	err = sc_builder_finish(&b, out);
+	return err ? err : n;
+}
+
+/* Reader side, in a read section: the sequence a header names, if there is one (1), else 0 or < 0. */
+static int locate(sc_cache *c, const struct sc_route *header, struct seq_ref *s)
+{
+	struct sc_hit hit;
+	int r;
+
+	s->home_idx = header->partition;
+	s->home = sc_part_at(c, s->home_idx);
+	r = sc_entry_find(c, s->home, header, &hit);
+	if (r == 1) {
+		r = header_block(c, &hit, s);
+		return r ? r : 1;
+	}
+	return r;
+}
+
+/*
+ * A peek at the front without the lock. A take publishes the new head
+ * before it removes the item, so an item missing at the head we loaded
+ * means the head has moved on: load it again. A head that stays put with
+ * no item under it is damage, not a race.
+ */
+static int peek_front(sc_cache *c, const struct seq_ref *s, struct sc_builder *b)
+{
+	for (;;) {
+		uint64_t head = sc_consume(&s->seq->head);
+		int r;
+
+		if (head == sc_consume(&s->seq->tail))
+			return 0;
+		r = copy_item(c, s, head, b);
+		if (r != 0)
+			return r;
+		if (sc_consume(&s->seq->head) == head)
+			return missing_item(c, head);
+	}
+}
+
+/* What a lock-free read of a sequence does, inside the read section. */
+typedef int (*seq_read_fn)(sc_cache *c, const struct seq_ref *s, void *ctx);
+
+static int read_sequence(sc_cache *c, uint8_t kind, const char *name, seq_read_fn fn, void *ctx)
+{
+	struct sc_entry_key hk;
+	struct sc_route header;
+	struct sc_reader *r;
+	struct seq_ref s;
+	sc_field hkf;
+	int err = header_route(c, kind, name, &hk, &hkf, &header);
+
+	if (!err)
+		err = sc_reader_of(c, &r);
+	if (!err) {
+		sc_rcu_enter(c, r);
+		err = locate(c, &header, &s);
+		if (err == 1)
+			err = fn(c, &s, ctx);
+		sc_rcu_exit(r);
+	}
+	sc_entry_key_free(&hk);
+	return err;
+}
+
+static int peek_fn(sc_cache *c, const struct seq_ref *s, void *b)
+{
+	return peek_front(c, s, b);
+}
+
+static int count_fn(sc_cache *c, const struct seq_ref *s, void *unused)
+{
+	/* The head first: the tail only grows past it meanwhile, so the difference is never negative. */
+	uint64_t head = sc_consume(&s->seq->head);
+	uint64_t tail = sc_consume(&s->seq->tail);
+
+	(void)c;
+	(void)unused;
+	if (tail < head)
+		return 0;
+	return tail - head > INT32_MAX ? INT32_MAX : (int)(tail - head);
+}
+
+SC_EXPORT int sc_queue_add(sc_cache *c, const char *queue, sc_field value)
+{
+	return push(c, SC_ENTRY_QUEUE, queue, &value);
+}
+
+SC_EXPORT int sc_queue_out(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
+{
+	return take_one(c, SC_ENTRY_QUEUE, queue, FRONT, dflt, out);
+}
+
+SC_EXPORT int sc_queue_peek(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
+{
+	struct sc_builder b;
+	int err = check_out(dflt, out);
+
+	if (err)
+		return err;
+	sc_builder_init(&b);
+	return one_or_default(read_sequence(c, SC_ENTRY_QUEUE, queue, peek_fn, &b), &b, dflt, out);
+}
+
+SC_EXPORT int sc_queue_peak(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
+{
+	return sc_queue_peek(c, queue, dflt, out);
+}
+
+SC_EXPORT int sc_queue_count(sc_cache *c, const char *queue)
+{
+	return read_sequence(c, SC_ENTRY_QUEUE, queue, count_fn, NULL);
+}
+
+SC_EXPORT int sc_queue_get_all(sc_cache *c, const char *queue, sc_tuples **out)
+{
+	return take_all(c, SC_ENTRY_QUEUE, queue, FRONT, out);
+}
+
+SC_EXPORT int sc_stack_push(sc_cache *c, const char *stack, sc_field value)
+{
+	return push(c, SC_ENTRY_STACK, stack, &value);
+}
+
+SC_EXPORT int sc_stack_pop(sc_cache *c, const char *stack, const sc_field *dflt, sc_tuples **out)
+{
+	return take_one(c, SC_ENTRY_STACK, stack, BACK, dflt, out);
+}
+
+SC_EXPORT int sc_stack_count(sc_cache *c, const char *stack)
+{
+	return read_sequence(c, SC_ENTRY_STACK, stack, count_fn, NULL);
+}
+
+SC_EXPORT int sc_stack_get_all(sc_cache *c, const char *stack, sc_tuples **out)
+{
+	return take_all(c, SC_ENTRY_STACK, stack, BACK, out);
+}
