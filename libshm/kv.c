@@ -21,19 +21,6 @@ static int kv_key(sc_cache *c, const char *kv, const sc_field *key, struct sc_en
 	return err;
 }
 
-/* Store one routed pair under its partition's lock. */
-static int put_routed(sc_cache *c, const struct sc_route *route, const sc_field *value)
-{
-	struct sc_part *p = sc_part_at(c, route->partition);
-	int err = sc_part_lock(p);
-
-	if (err)
-		return err;
-	err = sc_entry_put(c, p, route, value);
-	sc_part_unlock(c, p);
-	return err;
-}
-
 SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
 {
 	struct sc_entry_key k;
@@ -45,7 +32,7 @@ SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field valu
 		err = sc_field_check(&value, "value");
 	if (!err) {
 		sc_entry_route(c, &k, &kf, &route);
-		err = put_routed(c, &route, &value);
+		err = sc_entry_put_locking(c, &route, &value);
 	}
 	sc_entry_key_free(&k);
 	return err;
@@ -94,18 +81,12 @@ SC_EXPORT int sc_kv_remove(sc_cache *c, const char *kv, sc_field key)
 {
 	struct sc_entry_key k;
 	struct sc_route route;
-	struct sc_part *p;
 	sc_field kf;
 	int err = kv_key(c, kv, &key, &k);
 
 	if (!err) {
 		sc_entry_route(c, &k, &kf, &route);
-		p = sc_part_at(c, route.partition);
-		err = sc_part_lock(p);
-		if (!err) {
-			err = sc_entry_remove(c, p, &route);
-			sc_part_unlock(c, p);
-		}
+		err = sc_entry_remove_locking(c, &route);
 	}
 	sc_entry_key_free(&k);
 	return err;

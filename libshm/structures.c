@@ -139,6 +139,30 @@ int sc_entry_remove(sc_cache *c, struct sc_part *p, const struct sc_route *route
 	return sc_index_remove(c, p, route, NULL, NULL, sc_retire_removed, NULL);
 }
 
+int sc_entry_put_locking(sc_cache *c, const struct sc_route *route, const sc_field *value)
+{
+	struct sc_part *p = sc_part_at(c, route->partition);
+	int err = sc_part_lock(p);
+
+	if (err)
+		return err;
+	err = sc_entry_put(c, p, route, value);
+	sc_part_unlock(c, p);
+	return err;
+}
+
+int sc_entry_remove_locking(sc_cache *c, const struct sc_route *route)
+{
+	struct sc_part *p = sc_part_at(c, route->partition);
+	int err = sc_part_lock(p);
+
+	if (err)
+		return err;
+	err = sc_entry_remove(c, p, route);
+	sc_part_unlock(c, p);
+	return err;
+}
+
 int sc_entry_find(sc_cache *c, struct sc_part *p, const struct sc_route *route, struct sc_hit *hit)
 {
 	return sc_index_find(c, p, route, hit);

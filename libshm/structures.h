@@ -75,6 +75,10 @@ int sc_entry_put(sc_cache *c, struct sc_part *p, const struct sc_route *route, c
 /* Writer side, under p's lock: remove the routed key's entry. 1, 0 if there was none, or a negative errno. */
 int sc_entry_remove(sc_cache *c, struct sc_part *p, const struct sc_route *route);
 
+/* The same two, taking and releasing the routed partition's lock around them. */
+int sc_entry_put_locking(sc_cache *c, const struct sc_route *route, const sc_field *value);
+int sc_entry_remove_locking(sc_cache *c, const struct sc_route *route);
+
 /* Writer side, under p's lock, or reader side in a read section: find the entry. 1, 0, or -EUCLEAN. */
 int sc_entry_find(sc_cache *c, struct sc_part *p, const struct sc_route *route, struct sc_hit *hit);
 

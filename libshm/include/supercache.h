@@ -451,6 +451,45 @@ SC_EXPORT int sc_stack_count(sc_cache *cache, const char *stack);
 /* Take every value, top first; returns how many. */
 SC_EXPORT int sc_stack_get_all(sc_cache *cache, const char *stack, sc_tuples **out);
 
+/* --- Struct storage -------------------------------------------------------- */
+
+/*
+ * The seed's Struct: fixed-size C structs stored whole (plain data: no
+ * pointers, since other processes read them), keyed by one member. Register
+ * the type once with its size and its key member's place, in any process:
+ *
+ *     sc_struct_init(cache, "user", sizeof(struct user),
+ *                    offsetof(struct user, id), sizeof(int64_t));
+ *
+ * Registering a type again with the same geometry does nothing; with
+ * another it is -EEXIST. Calls on a type never registered are -ENXIO; a
+ * missing key is -ENOENT. A key is the key member's bytes, compared
+ * exactly (padding inside the member counts: zero it). Structs live apart
+ * from the tuples, as KeyValue pairs do.
+ */
+SC_EXPORT int sc_struct_init(sc_cache *cache, const char *type, size_t size, size_t key_offset,
+			     size_t key_size);
+
+/* Store the struct at s, replacing the one with the same key. */
+SC_EXPORT int sc_struct_add(sc_cache *cache, const char *type, const void *s);
+
+/* Copy the struct whose key member equals key's (a struct of the type with its key set) into out. */
+SC_EXPORT int sc_struct_get(sc_cache *cache, const char *type, const void *key, void *out);
+
+/*
+ * Every struct of the type, in no particular order: returns how many and
+ * sets *out to an array of them (NULL when there are none), released with
+ * sc_struct_free().
+ */
+SC_EXPORT int sc_struct_get_all(sc_cache *cache, const char *type, void **out);
+SC_EXPORT void sc_struct_free(void *structs);
+
+/* Remove the struct with key's key; returns 1, or 0 if there was none. */
+SC_EXPORT int sc_struct_remove(sc_cache *cache, const char *type, const void *key);
+
+/* Remove every struct of the type (it stays registered); returns how many went. */
+SC_EXPORT int sc_struct_remove_all(sc_cache *cache, const char *type);
+
 /* --- Statistics ----------------------------------------------------------- */
 
 typedef struct sc_partition_stats {
