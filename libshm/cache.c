@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "lazy_put.h"
 #include "rcu.h"
 
 uint64_t sc_fork_generation;
@@ -23,10 +24,12 @@ static uint64_t next_id = 1;
 static void before_fork(void)
 {
 	pthread_mutex_lock(&registry_lock);
+	sc_lazy_before_fork();
 }
 
 static void after_fork_parent(void)
 {
+	sc_lazy_after_fork_parent();
 	pthread_mutex_unlock(&registry_lock);
 }
 
@@ -35,6 +38,7 @@ static void after_fork_child(void)
 {
 	sc_fork_generation++;
 	registry_len = 0;
+	sc_lazy_after_fork_child();
 	pthread_mutex_unlock(&registry_lock);
 	sc_rcu_after_fork_child();
 }
@@ -220,6 +224,7 @@ SC_EXPORT int sc_stop(sc_cache *c)
 		return sc_fail(-EINVAL, "cache handle is NULL");
 	/* In a forked child only the child's copy goes: the slots are the parent's. */
 	if (c->fork_gen == sc_fork_generation) {
+		(void)sc_lazy_close(c);
 		registry_remove(c);
 		sc_rcu_release_owned(c);
 	}

@@ -21,6 +21,11 @@ struct sc_cache {
 	char prefix[SC_PREFIX_MAX + 1];
 	char dir[PATH_MAX];
 
+	/* sc_lazy_put settings (0: the default) and the first error of a background flush (atomics) */
+	uint32_t lazy_delay_us;
+	uint32_t lazy_max_tuples;
+	int lazy_error;
+
 	/* reader slots this process's threads hold through this handle */
 	pthread_mutex_t owned_lock;
 	uint32_t *owned;

@@ -166,6 +166,35 @@ SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32
 	return put_one(c, tuple, &idx);
 }
 
+int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
+{
+	uint32_t nparts = c->seg.cfg.num_partition;
+	struct pending_put *w = malloc(n * sizeof(*w));
+	uint8_t *used = calloc(nparts, 1);
+	uint32_t held = 0; /* the used partitions below this one are locked */
+	int err = 0;
+
+	if (!w || !used)
+		err = sc_fail(-ENOMEM, "out of memory for %zu buffered tuples", n);
+	for (size_t i = 0; i < n && !err; i++) {
+		err = prepare(c, &tuples[i], NULL, &w[i]);
+		if (!err)
+			used[w[i].route.partition] = 1;
+	}
+	/* Ascending, as every holder of several partition locks takes them: no deadlock. */
+	for (; !err && held < nparts; held++)
+		if (used[held] && (err = sc_part_lock(sc_part_at(c, held))) != 0)
+			break;
+	for (size_t i = 0; i < n && !err; i++)
+		err = put_locked(c, sc_part_at(c, w[i].route.partition), &w[i]);
+	for (uint32_t p = 0; p < held; p++)
+		if (used[p])
+			sc_part_unlock(c, sc_part_at(c, p));
+	free(w);
+	free(used);
+	return err;
+}
+
 /* Each partition's lock is taken once for all of its tuples, which go in in the batch's order. */
 SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 {

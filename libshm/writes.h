@@ -16,6 +16,14 @@
 int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struct sc_route *route,
 		  uint32_t len);
 
+/*
+ * Store n tuples in exactly the order given, holding every partition lock
+ * they need (taken once each, in ascending order) for the whole run, so
+ * that a reader who sees one of them sees every one before it. On an error
+ * the tuples before the failing one stay stored.
+ */
+int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n);
+
 /* An sc_removed_fn for every remove: count the record out of p and retire it. */
 void sc_retire_removed(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *unused);
 

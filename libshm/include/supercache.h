@@ -236,6 +236,37 @@ SC_EXPORT int sc_delete(sc_cache *cache, const sc_tuple *data);
 /* Delete every tuple of every partition. */
 SC_EXPORT int sc_delete_all(sc_cache *cache);
 
+/*
+ * Buffered puts, the seed's lazy_put. The tuple is checked now and copied
+ * into a buffer of the calling thread for this handle; the buffer is
+ * stored, in the order the thread gave its tuples, when it holds
+ * max_tuples (default 256), once the oldest tuple in it has waited
+ * max_delay (default 5 ms), on sc_flush(), on sc_stop(), when the thread
+ * exits and at exit(). A store holds the locks of every partition it
+ * writes for its whole run, so a reader who sees one of a thread's
+ * buffered tuples sees every one it gave before.
+ *
+ * Loss window: a process that dies (crash, kill -9, _exit) loses what its
+ * buffers hold: up to max_tuples per thread and handle, from the last
+ * max_delay. Puts the thread made without the buffer (sc_put) are not
+ * ordered against buffered ones until sc_flush() returns.
+ *
+ * A buffered store that fails in the background (memory full) drops that
+ * tuple and those after it in the buffer; the handle keeps the first such
+ * error and the next sc_flush() returns it.
+ */
+SC_EXPORT int sc_lazy_put(sc_cache *cache, const sc_tuple *tuple);
+
+/* Store every tuple any thread of this process has buffered for the handle; 0 or the first error. */
+SC_EXPORT int sc_flush(sc_cache *cache);
+
+/*
+ * This handle's buffering: flush once the oldest buffered tuple has waited
+ * max_delay_us (at most 10 s), or once max_tuples (at most 65536) are
+ * buffered. 0 keeps the default (5000 us, 256). Applies from the next tuple.
+ */
+SC_EXPORT int sc_lazy_configure(sc_cache *cache, uint32_t max_delay_us, uint32_t max_tuples);
+
 /* --- Zero-copy reads ------------------------------------------------------ */
 
 /*
