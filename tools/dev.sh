@@ -91,7 +91,7 @@ case ${1:-} in
 demo)
   install_packages
   build build
-  exec build/examples/supercache-local-demo
+  exec build/examples/supercache-local-mode-example
   ;;
 test)
   install_packages
