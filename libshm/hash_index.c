@@ -567,6 +567,39 @@ int64_t sc_index_clear(sc_cache *c, struct sc_part *p)
 	return n;
 }
 
+void sc_index_hint_init(sc_cache *c, struct sc_part *p, struct sc_index_hint *h)
+{
+	struct index_view v;
+
+	h->buckets = NULL;
+	if (c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p))
+		return;
+	if (view_index(c, p->index_off, &v) == 1) {
+		h->buckets = v.buckets;
+		h->mask = v.mask;
+	}
+}
+
+void sc_index_hint_record(sc_cache *c, const struct sc_index_hint *h, const struct sc_route *key)
+{
+	uint32_t tag = sc_tag(key->key_hash);
+	const struct sc_bucket *bk;
+
+	if (!h->buckets)
+		return;
+	bk = &h->buckets[tag & h->mask];
+	for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+		if (bk->hash[i] == tag) {
+			uint64_t off = sc_from_units(bk->off[i]);
+
+			/* Only inside the mapping: the prefetch cannot fault, but the address must not leave it. */
+			if (off > SC_UNIT && off + 64 <= c->seg.map_len)
+				__builtin_prefetch(c->seg.base + off);
+			return;
+		}
+	}
+}
+
 uint64_t sc_index_capacity(sc_cache *c, struct sc_part *p)
 {
 	struct index_view v;

@@ -108,6 +108,52 @@ int sc_index_remove_step(sc_cache *c, struct sc_part *p, struct sc_index_cursor 
  */
 int64_t sc_index_clear(sc_cache *c, struct sc_part *p);
 
+/*
+ * Hints for a batch's writer, taken once per run of the batch in one
+ * partition: for the items ahead of the one being written, ask for the
+ * bucket a key's probe starts at, and later (once that bucket has had time
+ * to arrive) for the record its first tag match names, so that the insert
+ * finds both in cache. Prefetches only: an index rebuilt meanwhile makes
+ * them useless, never wrong, and nothing is checked beyond keeping the
+ * addresses inside the mapping.
+ */
+struct sc_index_hint {
+	const struct sc_bucket *buckets; /* NULL: no hash index to hint at */
+	uint64_t mask;
+};
+
+void sc_index_hint_init(sc_cache *c, struct sc_part *p, struct sc_index_hint *h);
+
+static inline void sc_index_hint_bucket(const struct sc_index_hint *h, const struct sc_route *key)
+{
+	if (h->buckets)
+		__builtin_prefetch(&h->buckets[sc_tag(key->key_hash) & h->mask], 1);
+}
+
+void sc_index_hint_record(sc_cache *c, const struct sc_index_hint *h, const struct sc_route *key);
+
+/* How far ahead of the item being written a batch asks for a bucket, then for a record. */
+#define SC_HINT_BUCKET_AHEAD 8u
+#define SC_HINT_RECORD_AHEAD 4u
+
+/*
+ * Both hints for a batch's run order[at .. end), being at at: the routes
+ * of item i lie at first + i * stride bytes.
+ */
+static inline void sc_index_hint_ahead(sc_cache *c, const struct sc_index_hint *h,
+				       const struct sc_route *first, size_t stride, const size_t *order,
+				       size_t at, size_t end)
+{
+	const uint8_t *base = (const uint8_t *)first;
+
+	if (at + SC_HINT_BUCKET_AHEAD < end)
+		sc_index_hint_bucket(
+			h, (const struct sc_route *)(base + order[at + SC_HINT_BUCKET_AHEAD] * stride));
+	if (at + SC_HINT_RECORD_AHEAD < end)
+		sc_index_hint_record(
+			c, h, (const struct sc_route *)(base + order[at + SC_HINT_RECORD_AHEAD] * stride));
+}
+
 /* Slots of the partition's current index (0 before the first insert). */
 uint64_t sc_index_capacity(sc_cache *c, struct sc_part *p);
 

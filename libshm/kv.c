@@ -261,9 +261,11 @@ typedef int (*batch_item_fn)(sc_cache *c, struct sc_part *p, const struct kv_bat
 
 static int batch_apply(sc_cache *c, const struct kv_batch *b, batch_item_fn fn, const void *ctx)
 {
+	struct sc_index_hint hint;
 	int total = 0, r = 0;
+	size_t at = 0;
 
-	for (uint32_t pi = 0, at = 0; r >= 0 && pi < c->seg.cfg.num_partition; pi++) {
+	for (uint32_t pi = 0; r >= 0 && pi < c->seg.cfg.num_partition; pi++) {
 		struct sc_part *p = sc_structure_part_at(c, pi);
 
 		if (at == b->order.end[pi])
@@ -271,7 +273,10 @@ static int batch_apply(sc_cache *c, const struct kv_batch *b, batch_item_fn fn, 
 		r = sc_part_lock(p);
 		if (r)
 			break;
+		sc_index_hint_init(c, p, &hint);
 		for (; r >= 0 && at < b->order.end[pi]; at++) {
+			sc_index_hint_ahead(c, &hint, b->route, sizeof(*b->route), b->order.order, at,
+					    b->order.end[pi]);
 			r = fn(c, p, b, b->order.order[at], ctx);
 			if (r > 0)
 				total += r;

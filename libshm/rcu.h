@@ -78,11 +78,12 @@ static inline void sc_rcu_exit(struct sc_reader *r)
 /*
  * The tag of a block being retired now: the current epoch, read after a
  * full barrier so that the store which made the block unreachable is
- * visible before the tag is taken.
+ * visible before the tag is taken. That store is always an exchange
+ * (sc_xchg, liburcu's uatomic_xchg), which implies a full barrier before
+ * and after itself, so the barrier is the exchange's and this is a load.
  */
 static inline uint32_t sc_rcu_retire_tag(const sc_cache *c)
 {
-	sc_full_barrier();
 	return (uint32_t)sc_read(&sc_hdr(c)->gp_epoch);
 }
 

@@ -100,30 +100,37 @@ static int locate_locked(sc_cache *c, const struct sc_route *header, bool create
 	return 1;
 }
 
-/* The key of the item at pos of the sequence, routed to its home. */
-static int item_route(const sc_cache *c, const struct seq_ref *s, uint64_t pos, struct sc_entry_key *k,
-		      sc_field *kf, struct sc_route *route)
-{
-	int err = sc_entry_key_init_raw(k, SC_ENTRY_ITEM, &s->block_off, sizeof(s->block_off));
+/*
+ * An item's key, routed: kind, owner length, the sequence block's offset
+ * (the owner), the position. Fixed size, so built in place; route points
+ * into it, so it is never copied.
+ */
+struct item_key {
+	uint8_t bytes[2 + 2 * sizeof(uint64_t)];
+	sc_field field;
+	struct sc_route route;
+};
 
-	if (!err)
-		err = sc_entry_key_append(k, &pos, sizeof(pos));
-	if (err)
-		return err;
-	sc_entry_route(c, k, kf, route);
-	route->partition = s->home_idx;
-	return 0;
+/* The key of the item at pos of the sequence, routed to its home. */
+static void item_key(const sc_cache *c, const struct seq_ref *s, uint64_t pos, struct item_key *k)
+{
+	k->bytes[0] = SC_ENTRY_ITEM;
+	k->bytes[1] = sizeof(s->block_off);
+	memcpy(k->bytes + 2, &s->block_off, sizeof(s->block_off));
+	memcpy(k->bytes + 2 + sizeof(s->block_off), &pos, sizeof(pos));
+	sc_entry_route_bytes(c, k->bytes, sizeof(k->bytes), &k->field, &k->route);
+	k->route.partition = s->home_idx;
 }
 
 static int push(sc_cache *c, uint8_t kind, const char *name, const sc_field *value)
 {
-	struct sc_entry_key hk, ik;
-	struct sc_route header, item;
+	struct sc_entry_key hk;
+	struct sc_route header;
+	struct item_key item;
 	struct seq_ref s;
-	sc_field hkf, ikf;
+	sc_field hkf;
 	int err = header_route(c, kind, name, &hk, &hkf, &header);
 
-	ik.bytes = ik.room;
 	if (!err)
 		err = sc_field_check(value, "value");
 	if (err)
@@ -134,30 +141,25 @@ static int push(sc_cache *c, uint8_t kind, const char *name, const sc_field *val
 	if (err)
 		goto out;
 	err = locate_locked(c, &header, true, &s);
-	if (err == 1)
-		err = item_route(c, &s, s.seq->tail, &ik, &ikf, &item);
-	if (!err)
-		err = sc_entry_put(c, s.home, &item, value);
+	if (err == 1) {
+		item_key(c, &s, s.seq->tail, &item);
+		err = sc_entry_put(c, s.home, &item.route, value);
+	}
 	if (!err)
 		sc_publish(&s.seq->tail, s.seq->tail + 1);
 	sc_part_unlock(c, s.home);
 out:
 	sc_entry_key_free(&hk);
-	sc_entry_key_free(&ik);
 	return err;
 }
 
-/* Copy the value of the item at pos (under the home's lock, or in a read section) into b. 1, 0, or < 0. */
-static int copy_item(sc_cache *c, const struct seq_ref *s, uint64_t pos, struct sc_builder *b)
+/* Copy the value of the item k names (under the home's lock, or in a read section) into b. 1, 0, or < 0. */
+static int copy_item(sc_cache *c, const struct seq_ref *s, const struct item_key *k, struct sc_builder *b)
 {
-	struct sc_entry_key k;
-	struct sc_route route;
 	struct sc_hit hit;
-	sc_field kf, v;
-	int r = item_route(c, s, pos, &k, &kf, &route);
+	sc_field v;
+	int r = sc_entry_find(c, s->home, &k->route, &hit);
 
-	if (!r)
-		r = sc_entry_find(c, s->home, &route, &hit);
 	if (r == 1) {
 		r = sc_entry_value(c, &hit, &v);
 		if (!r)
@@ -165,20 +167,6 @@ static int copy_item(sc_cache *c, const struct seq_ref *s, uint64_t pos, struct 
 		if (!r)
 			r = 1;
 	}
-	sc_entry_key_free(&k);
-	return r;
-}
-
-static int remove_item(sc_cache *c, const struct seq_ref *s, uint64_t pos)
-{
-	struct sc_entry_key k;
-	struct sc_route route;
-	sc_field kf;
-	int r = item_route(c, s, pos, &k, &kf, &route);
-
-	if (!r)
-		r = sc_entry_remove(c, s->home, &route);
-	sc_entry_key_free(&k);
 	return r;
 }
 
@@ -197,6 +185,7 @@ static int take_locked(sc_cache *c, const struct seq_ref *s, enum end from, uint
 {
 	uint64_t head = s->seq->head, tail = s->seq->tail;
 	uint64_t n = tail - head;
+	struct item_key first, k; /* the first item's key is kept for its removal: most takes take one */
 	int r = 0;
 
 	if (head > tail)
@@ -206,7 +195,10 @@ static int take_locked(sc_cache *c, const struct seq_ref *s, enum end from, uint
 	if (n > INT32_MAX)
 		n = INT32_MAX;
 	for (uint64_t i = 0; i < n && r >= 0; i++) {
-		r = copy_item(c, s, from == FRONT ? head + i : tail - 1 - i, b);
+		struct item_key *ik = i == 0 ? &first : &k;
+
+		item_key(c, s, from == FRONT ? head + i : tail - 1 - i, ik);
+		r = copy_item(c, s, ik, b);
 		if (r == 0)
 			r = missing_item(c, from == FRONT ? head + i : tail - 1 - i);
 	}
@@ -217,8 +209,11 @@ static int take_locked(sc_cache *c, const struct seq_ref *s, enum end from, uint
 	else
 		sc_publish(&s->seq->tail, tail - n);
 	/* The items are taken whatever happens now: an item that cannot be removed is leaked, not lost. */
-	for (uint64_t i = 0; i < n; i++)
-		(void)remove_item(c, s, from == FRONT ? head + i : tail - 1 - i);
+	for (uint64_t i = 0; i < n; i++) {
+		if (i > 0)
+			item_key(c, s, from == FRONT ? head + i : tail - 1 - i, &k);
+		(void)sc_entry_remove(c, s->home, i == 0 ? &first.route : &k.route);
+	}
 	return (int)n;
 }
 
@@ -329,11 +324,13 @@ static int peek_front(sc_cache *c, const struct seq_ref *s, struct sc_builder *b
 {
 	for (;;) {
 		uint64_t head = sc_consume(&s->seq->head);
+		struct item_key k;
 		int r;
 
 		if (head == sc_consume(&s->seq->tail))
 			return 0;
-		r = copy_item(c, s, head, b);
+		item_key(c, s, head, &k);
+		r = copy_item(c, s, &k, b);
 		if (r != 0)
 			return r;
 		if (sc_consume(&s->seq->head) == head)

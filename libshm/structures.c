@@ -8,6 +8,21 @@
 #include "rcu.h"
 #include "writes.h"
 
+static int sc_entry_key_init_raw(struct sc_entry_key *k, uint8_t kind, const void *owner, uint8_t n)
+{
+	uint8_t head[2] = { kind, n };
+	int err;
+
+	k->bytes = k->room;
+	k->cap = sizeof(k->room);
+	k->len = 0;
+	err = sc_entry_key_append(k, head, sizeof(head));
+	if (!err)
+		err = sc_entry_key_append(k, owner, n);
+	k->prefix_len = k->len;
+	return err;
+}
+
 int sc_entry_key_init(struct sc_entry_key *k, uint8_t kind, const char *name, const char *what)
 {
 	size_t n = name ? strnlen(name, SC_ENTRY_OWNER_MAX + 1) : 0;
@@ -21,21 +36,6 @@ int sc_entry_key_init(struct sc_entry_key *k, uint8_t kind, const char *name, co
 		return sc_fail(-EINVAL, "%s \"%.32s%s\" has %s bytes; a name has 1 to %u", what, name,
 			       n > 32 ? "..." : "", n ? "too many" : "no", SC_ENTRY_OWNER_MAX);
 	return sc_entry_key_init_raw(k, kind, name, (uint8_t)n);
-}
-
-int sc_entry_key_init_raw(struct sc_entry_key *k, uint8_t kind, const void *owner, uint8_t n)
-{
-	uint8_t head[2] = { kind, n };
-	int err;
-
-	k->bytes = k->room;
-	k->cap = sizeof(k->room);
-	k->len = 0;
-	err = sc_entry_key_append(k, head, sizeof(head));
-	if (!err)
-		err = sc_entry_key_append(k, owner, n);
-	k->prefix_len = k->len;
-	return err;
 }
 
 int sc_entry_key_append(struct sc_entry_key *k, const void *p, size_t n)
@@ -129,7 +129,7 @@ int sc_entry_put(sc_cache *c, struct sc_part *p, const struct sc_route *route, c
 	sc_field fields[2] = { *route->key, *value };
 	sc_tuple t = { 2, fields };
 	uint32_t len;
-	int err = sc_tuple_record_len(c, &t, &len);
+	int err = sc_record_len(c, fields, 2, &len);
 
 	return err ? err : sc_put_record(c, p, &t, route, len);
 }

@@ -44,9 +44,6 @@ struct sc_entry_key {
  */
 int sc_entry_key_init(struct sc_entry_key *k, uint8_t kind, const char *name, const char *what);
 
-/* Start a key whose owner is n raw bytes. 0 or -ENOMEM. */
-int sc_entry_key_init_raw(struct sc_entry_key *k, uint8_t kind, const void *owner, uint8_t n);
-
 /* Append n bytes to the own part. */
 int sc_entry_key_append(struct sc_entry_key *k, const void *p, size_t n);
 
@@ -69,7 +66,7 @@ void sc_entry_route(const sc_cache *c, const struct sc_entry_key *k, sc_field *k
 void sc_entry_route_bytes(const sc_cache *c, const uint8_t *bytes, uint32_t len, sc_field *key,
 			  struct sc_route *route);
 
-/* Writer side, under p's lock: store value under the routed key, replacing what was there. */
+/* Writer side, under p's lock: store value (checked by the caller) under the routed key, replacing what was there. */
 int sc_entry_put(sc_cache *c, struct sc_part *p, const struct sc_route *route, const sc_field *value);
 
 /* Writer side, under p's lock: remove the routed key's entry. 1, 0 if there was none, or a negative errno. */

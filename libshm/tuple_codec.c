@@ -91,18 +91,13 @@ static int check_shape(const sc_cache *c, const sc_tuple *t, bool needs_partitio
 	return 0;
 }
 
-int sc_tuple_record_len(const sc_cache *c, const sc_tuple *t, uint32_t *enc_len)
+int sc_record_len(const sc_cache *c, const sc_field *fields, uint32_t n, uint32_t *enc_len)
 {
 	uint64_t len = sizeof(struct sc_blk);
 	uint64_t room = c->seg.map_len - c->seg.geo.heap_off;
-	int err;
 
-	for (uint32_t i = 0; i < t->nfields; i++) {
-		err = check_field(&t->fields[i], "field", i);
-		if (err)
-			return err;
-		len += field_size(&t->fields[i]);
-	}
+	for (uint32_t i = 0; i < n; i++)
+		len += field_size(&fields[i]);
 	if (len > UINT32_MAX - SC_PAGE || len > room)
 		return sc_fail(
 			-E2BIG, "tuple takes %llu bytes; cache \"%s\" holds records of at most %llu",
@@ -116,8 +111,10 @@ int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, bool needs_partitio
 {
 	int err = check_shape(c, t, needs_partition_field);
 
+	for (uint32_t i = 0; !err && i < t->nfields; i++)
+		err = check_field(&t->fields[i], "field", i);
 	if (!err)
-		err = sc_tuple_record_len(c, t, enc_len);
+		err = sc_record_len(c, t->fields, t->nfields, enc_len);
 	return err ? err : check_orderable(c, &t->fields[c->seg.cfg.key_pos]);
 }
 

@@ -33,11 +33,11 @@ struct sc_route {
 int sc_tuple_check_put(const sc_cache *c, const sc_tuple *t, bool needs_partition_field, uint32_t *enc_len);
 
 /*
- * Check every field of t (which has nfields > 0 at a valid pointer) and the
- * size of its record, whatever key_pos says: the check of a structure's
- * entry. On success *enc_len is the size of its record.
+ * The size of the record of n checked fields in *enc_len, or -E2BIG if the
+ * cache cannot hold a record so large: a structure's entry, whose fields
+ * its maker has checked, whatever key_pos says.
  */
-int sc_tuple_record_len(const sc_cache *c, const sc_tuple *t, uint32_t *enc_len);
+int sc_record_len(const sc_cache *c, const sc_field *fields, uint32_t n, uint32_t *enc_len);
 
 /* Check a tuple used to look a key up: only its key and partition fields matter. */
 int sc_tuple_check_key(const sc_cache *c, const sc_tuple *t);
@@ -109,13 +109,17 @@ int sc_rec_field(const uint8_t *rec, uint32_t len, uint32_t pos, sc_field *out);
 uint32_t sc_rec_field_offset(const uint8_t *rec, uint32_t len, uint32_t pos);
 
 /*
- * Equality of n bytes. Keys are mostly short: up to 16 bytes this is two
- * overlapping word compares instead of a call to memcmp.
+ * Equality of n bytes. Keys are mostly short: from 8 to 16 bytes this is
+ * two overlapping word compares instead of a call to memcmp, and up to 32
+ * (KeyValue and Struct keys carry their owner's name) twice that.
  */
 static inline int sc_bytes_equal(const void *a, const void *b, uint32_t n)
 {
 	uint64_t x0, x1, y0, y1;
 
+	if (n > 16 && n <= 32)
+		return sc_bytes_equal(a, b, 16) &&
+		       sc_bytes_equal((const uint8_t *)a + n - 16, (const uint8_t *)b + n - 16, 16);
 	if (n < 8 || n > 16)
 		return memcmp(a, b, n) == 0;
 	memcpy(&x0, a, 8);

@@ -199,7 +199,9 @@ int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
 SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 {
 	struct sc_batch_order o = { NULL, NULL };
+	struct sc_index_hint hint;
 	struct pending_put *w = NULL;
+	size_t at = 0;
 	uint32_t *part = NULL;
 	int err = sc_cache_check(c);
 
@@ -223,7 +225,7 @@ SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 	}
 	if (!err)
 		err = sc_batch_order_make(part, n, c->seg.cfg.num_partition, &o);
-	for (uint32_t pi = 0, at = 0; !err && pi < c->seg.cfg.num_partition; pi++) {
+	for (uint32_t pi = 0; !err && pi < c->seg.cfg.num_partition; pi++) {
 		struct sc_part *p = sc_part_at(c, pi);
 
 		if (at == o.end[pi])
@@ -231,8 +233,11 @@ SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 		err = sc_part_lock(p);
 		if (err)
 			break;
-		for (; !err && at < o.end[pi]; at++)
+		sc_index_hint_init(c, p, &hint);
+		for (; !err && at < o.end[pi]; at++) {
+			sc_index_hint_ahead(c, &hint, &w[0].route, sizeof(*w), o.order, at, o.end[pi]);
 			err = put_locked(c, p, &w[o.order[at]]);
+		}
 		sc_part_unlock(c, p);
 	}
 out:
