@@ -141,6 +141,7 @@ struct pass {
 	const sc_cache *c; /* this handle's (all of them), or NULL: every buffer due by now */
 	uint64_t now;
 	uint64_t next_deadline; /* out: the earliest deadline of those left, UINT64_MAX if none */
+	size_t taken;		/* out: buffers flushed (list_lock was dropped meanwhile) */
 };
 
 static bool wanted(const struct lazy_buf *b, struct pass *ps)
@@ -190,6 +191,11 @@ again:
 		}
 		take[n++] = b;
 	}
+	ps->taken = n;
+	if (n == 0) {
+		free(take);
+		return 0;
+	}
 	for (size_t i = 0; i < n; i++)
 		take[i]->busy = true;
 	pthread_mutex_unlock(&list_lock);
@@ -205,21 +211,37 @@ again:
 		if (close)
 			unlink_idle(take[i]);
 	}
-	if (n)
-		pthread_cond_broadcast(&list_changed);
+	pthread_cond_broadcast(&list_changed);
 	free(take);
 	return first_err;
 }
 
-/* The process's flusher: stores every buffer once its deadline has passed. */
+/*
+ * The process's flusher: stores every buffer once its deadline has passed.
+ * Between passes it sleeps until the earliest deadline it saw (its alarm),
+ * published so that sc_lazy_put() wakes it only for an earlier one, not
+ * for every buffer that starts filling: a wake-up costs a futex call here
+ * and a context switch there. A pass begins by taking the alarm down, then
+ * reads the deadlines; sc_lazy_put() sets a deadline, then reads the
+ * alarm; a full barrier in each makes sure one of them sees the other, so
+ * no deadline is missed by both.
+ */
+static uint64_t flusher_alarm; /* 0 while a pass reads deadlines; UINT64_MAX asleep with none (atomic) */
+
 static void *flusher(void *unused)
 {
 	(void)unused;
 	pthread_mutex_lock(&list_lock);
 	for (;;) {
-		struct pass ps = { NULL, now_ns(), UINT64_MAX };
+		struct pass ps = { NULL, 0, UINT64_MAX, 0 };
 
+		__atomic_store_n(&flusher_alarm, 0, __ATOMIC_RELAXED);
+		sc_full_barrier();
+		ps.now = now_ns();
 		(void)flush_pass(&ps, false); /* errors wait in the handle for sc_flush() */
+		if (ps.taken)
+			continue; /* list_lock was dropped: deadlines set meanwhile were not seen */
+		__atomic_store_n(&flusher_alarm, ps.next_deadline, __ATOMIC_RELAXED);
 		if (ps.next_deadline == UINT64_MAX) {
 			pthread_cond_wait(&list_changed, &list_lock);
 		} else {
@@ -411,7 +433,7 @@ SC_EXPORT int sc_lazy_put(sc_cache *c, const sc_tuple *tuple)
 {
 	struct lazy_buf *b = NULL;
 	uint32_t len;
-	bool started = false;
+	uint64_t deadline = 0;
 	int err = sc_cache_check(c);
 
 	/* Checked now, so that a bad tuple is the caller's error, not a background one. */
@@ -424,21 +446,24 @@ SC_EXPORT int sc_lazy_put(sc_cache *c, const sc_tuple *tuple)
 	pthread_mutex_lock(&b->mu);
 	err = append(b, tuple);
 	if (!err && b->ntuples == 1) {
-		__atomic_store_n(&b->deadline,
-				 now_ns() + 1000ull * setting(&c->lazy_delay_us, DEFAULT_DELAY_US),
-				 __ATOMIC_RELAXED);
-		started = true;
+		deadline = now_ns() + 1000ull * setting(&c->lazy_delay_us, DEFAULT_DELAY_US);
+		__atomic_store_n(&b->deadline, deadline, __ATOMIC_RELAXED);
 	}
 	if (!err && b->ntuples >= setting(&c->lazy_max_tuples, DEFAULT_MAX_TUPLES)) {
 		err = flush_locked(b);
-		started = false;
+		deadline = 0;
 	}
 	pthread_mutex_unlock(&b->mu);
-	if (started) {
-		/* A new deadline, maybe the earliest: the flusher sets its alarm again. */
-		pthread_mutex_lock(&list_lock);
-		pthread_cond_broadcast(&list_changed);
-		pthread_mutex_unlock(&list_lock);
+	if (deadline) {
+		uint64_t alarm;
+
+		sc_full_barrier(); /* the deadline is out before the alarm is read: see flusher() */
+		alarm = __atomic_load_n(&flusher_alarm, __ATOMIC_RELAXED);
+		if (alarm == 0 || alarm > deadline) {
+			pthread_mutex_lock(&list_lock);
+			pthread_cond_broadcast(&list_changed);
+			pthread_mutex_unlock(&list_lock);
+		}
 	}
 	return err;
 }
@@ -451,7 +476,7 @@ static int take_background_error(sc_cache *c)
 
 SC_EXPORT int sc_flush(sc_cache *c)
 {
-	struct pass ps = { c, 0, 0 };
+	struct pass ps = { c, 0, 0, 0 };
 	int err = sc_cache_check(c), bg;
 
 	if (err)
@@ -481,7 +506,7 @@ SC_EXPORT int sc_lazy_configure(sc_cache *c, uint32_t max_delay_us, uint32_t max
 
 int sc_lazy_close(sc_cache *c)
 {
-	struct pass ps = { c, 0, 0 };
+	struct pass ps = { c, 0, 0, 0 };
 	int err;
 
 	pthread_once(&list_once, list_setup);

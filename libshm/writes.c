@@ -176,10 +176,14 @@ int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
 
 	if (!w || !used)
 		err = sc_fail(-ENOMEM, "out of memory for %zu buffered tuples", n);
+	/* Checked when they were buffered: only sizes and routes are needed now. */
 	for (size_t i = 0; i < n && !err; i++) {
-		err = prepare(c, &tuples[i], NULL, &w[i]);
-		if (!err)
+		w[i].tuple = &tuples[i];
+		err = sc_record_len(c, tuples[i].fields, tuples[i].nfields, &w[i].len);
+		if (!err) {
+			sc_tuple_route(c, &tuples[i], &w[i].route);
 			used[w[i].route.partition] = 1;
+		}
 	}
 	/* Ascending, as every holder of several partition locks takes them: no deadlock. */
 	for (; !err && held < nparts; held++)

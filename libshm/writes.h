@@ -17,7 +17,8 @@ int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struc
 		  uint32_t len);
 
 /*
- * Store n tuples in exactly the order given, holding every partition lock
+ * Store n tuples, each already checked by sc_tuple_check_put() for this
+ * cache, in exactly the order given, holding every partition lock
  * they need (taken once each, in ascending order) for the whole run, so
  * that a reader who sees one of them sees every one before it. On an error
  * the tuples before the failing one stay stored.

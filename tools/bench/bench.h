@@ -6,9 +6,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define BENCH_KEY_LEN	16
-#define BENCH_VALUE_LEN 100
-#define BENCH_BATCH_LEN 1000
+#define BENCH_KEY_LEN	   16
+#define BENCH_VALUE_LEN	   100
+#define BENCH_BATCH_LEN	   1000
+#define BENCH_KV_BATCH_LEN 10000
 
 /*
  * A system under test. The main process creates a fresh store for every
@@ -46,6 +47,20 @@ struct bench_system {
 	int (*match_key)(void *worker, const char *key, char *value);
 	int (*match_value)(void *worker, const char *value, size_t *found);
 	int (*scan)(void *worker, size_t *visited);
+	/*
+	 * The seed's other structures; NULL when the system has none.
+	 * kv_add_batch writes n <= BENCH_KV_BATCH_LEN pairs into one namespace
+	 * as one batch. seq_add puts value at the back of one shared queue (on
+	 * top of one shared stack); seq_take takes from its front (top) and
+	 * copies the value out: taking from an empty one is an error.
+	 * lazy_put buffers a put; flush stores what the worker buffered.
+	 */
+	int (*kv_add_batch)(void *worker, const char (*keys)[BENCH_KEY_LEN],
+			    const char (*values)[BENCH_VALUE_LEN], size_t n);
+	int (*seq_add)(void *worker, bool stack, const char *value);
+	int (*seq_take)(void *worker, bool stack, char *value);
+	int (*lazy_put)(void *worker, const char *key, const char *value);
+	int (*flush)(void *worker);
 };
 
 /*

@@ -14,8 +14,9 @@
 /* Samples per worker: 2^21 covers 33M single-key ops, far more than min_ns allows at these speeds. */
 #define SAMPLE_ROOM ((size_t)1 << 21)
 
-const char *const bench_op_names[OP_COUNT] = { "put",	"get",		"delete", "put_batch",
-					       "match", "match_object", "scan" };
+const char *const bench_op_names[OP_COUNT] = { "put",	"get",		"delete",  "put_batch",
+					       "match", "match_object", "scan",	   "kv_add_batch",
+					       "queue", "stack",	"lazy_put" };
 
 static bool is_pass(enum bench_op op)
 {
@@ -31,6 +32,13 @@ bool bench_supports(const struct bench_system *sys, enum bench_op op)
 		return sys->match_value != NULL;
 	case OP_SCAN:
 		return sys->scan != NULL;
+	case OP_KV_ADD_BATCH:
+		return sys->kv_add_batch != NULL;
+	case OP_QUEUE:
+	case OP_STACK:
+		return sys->seq_add != NULL && sys->seq_take != NULL;
+	case OP_LAZY_PUT:
+		return sys->lazy_put != NULL && sys->flush != NULL;
 	default:
 		return true;
 	}
@@ -76,6 +84,12 @@ static void worker_span(const struct run *r, unsigned idx, size_t *first, size_t
 	*len = r->op == OP_GET || r->op == OP_MATCH ? n : n / r->nworkers + (idx < n % r->nworkers);
 }
 
+/* Operations one call of one_op() makes: an add and a take for a queue or a stack. */
+static unsigned ops_per_call(enum bench_op op)
+{
+	return op == OP_QUEUE || op == OP_STACK ? 2 : 1;
+}
+
 /* Samples one whole pass of delete or put_batch leaves in the busiest worker's slot. */
 static size_t samples_per_pass(const struct run *r)
 {
@@ -85,6 +99,8 @@ static size_t samples_per_pass(const struct run *r)
 		return 1;
 	if (r->op == OP_PUT_BATCH)
 		return (longest + BENCH_BATCH_LEN - 1) / BENCH_BATCH_LEN;
+	if (r->op == OP_KV_ADD_BATCH)
+		return (r->ds->n + BENCH_KV_BATCH_LEN - 1) / BENCH_KV_BATCH_LEN;
 	return (longest + SAMPLE_EVERY - 1) / SAMPLE_EVERY;
 }
 
@@ -111,9 +127,27 @@ static int checked_get(const struct run *r, void *w, size_t pos, char *value)
 	return checked_read(r, r->sys->get, w, pos, value);
 }
 
+/* An add and a take: the queue (stack) never runs dry, since every worker adds before it takes. */
+static int seq_step(const struct run *r, void *w, size_t pos, char *value)
+{
+	const bool stack = r->op == OP_STACK;
+
+	if (r->sys->seq_add(w, stack, r->ds->values[pos]) || r->sys->seq_take(w, stack, value))
+		return -1;
+	/* Alone, a worker takes back what it added; with others, the item taken may be theirs. */
+	if (r->nworkers == 1 && memcmp(value, r->ds->values[pos], BENCH_VALUE_LEN) != 0)
+		return bench_fail("%s gave back another value than the one added", bench_op_names[r->op]);
+	return 0;
+}
+
 static int one_op(const struct run *r, void *w, size_t pos, char *value)
 {
 	switch (r->op) {
+	case OP_QUEUE:
+	case OP_STACK:
+		return seq_step(r, w, pos, value);
+	case OP_LAZY_PUT:
+		return r->sys->lazy_put(w, r->ds->keys[pos], r->ds->values[pos]);
 	case OP_PUT:
 		return r->sys->put(w, r->ds->keys[pos], r->ds->values[pos]);
 	case OP_GET:
@@ -153,7 +187,7 @@ static int run_single(const struct run *r, void *w, struct slot *s, size_t first
 			if (one_op(r, w, pos, value))
 				return -1;
 			t1 = now_ns();
-			record(s, t1 - t0);
+			record(s, (t1 - t0) / ops_per_call(r->op));
 			ops++;
 			if (!once && t1 >= deadline)
 				break;
@@ -168,8 +202,36 @@ static int run_single(const struct run *r, void *w, struct slot *s, size_t first
 			k = 0;
 		}
 	}
-	s->ops += ops;
+	/* What lazy_put buffered counts only once it is stored. */
+	if (r->op == OP_LAZY_PUT && r->sys->flush(w))
+		return -1;
+	s->ops += ops * ops_per_call(r->op);
 	return 0;
+}
+
+/*
+ * kv_add_batch writes batches of BENCH_KV_BATCH_LEN pairs taken from the
+ * whole key set, worker idx starting at batch idx, until min_ns has
+ * passed; every batch is timed, per pair.
+ */
+static int run_kv_batches(const struct run *r, void *w, struct slot *s, unsigned idx)
+{
+	const size_t n = r->ds->n, nbatches = (n + BENCH_KV_BATCH_LEN - 1) / BENCH_KV_BATCH_LEN;
+	const uint64_t deadline = now_ns() + r->min_ns;
+	uint64_t t1;
+
+	for (size_t b = idx;; b++) {
+		size_t off = b % nbatches * BENCH_KV_BATCH_LEN, len = min_size(BENCH_KV_BATCH_LEN, n - off);
+		uint64_t t0 = now_ns();
+
+		if (r->sys->kv_add_batch(w, r->ds->keys + off, r->ds->values + off, len))
+			return -1;
+		t1 = now_ns();
+		record(s, (t1 - t0 + len / 2) / len);
+		s->ops += len;
+		if (t1 >= deadline || s->nsamples == r->sample_room)
+			return 0;
+	}
 }
 
 /*
@@ -254,6 +316,8 @@ static int run_span(const struct run *r, void *w, struct slot *s, unsigned idx)
 		rc = run_passes(r, w, s);
 	else if (r->op == OP_PUT_BATCH)
 		rc = run_batches(r, w, s, first, len);
+	else if (r->op == OP_KV_ADD_BATCH)
+		rc = run_kv_batches(r, w, s, idx);
 	else
 		rc = run_single(r, w, s, first, len);
 	s->end_ns = now_ns();

@@ -17,6 +17,10 @@ enum bench_op {
 	OP_MATCH,	 /* a key through the query interface */
 	OP_MATCH_OBJECT, /* a pass over every tuple for the one with a given value */
 	OP_SCAN,	 /* a pass over every tuple */
+	OP_KV_ADD_BATCH, /* KeyValue pairs in batches of BENCH_KV_BATCH_LEN */
+	OP_QUEUE,	 /* an add then an out on one shared queue: two operations */
+	OP_STACK,	 /* a push then a pop on one shared stack: two operations */
+	OP_LAZY_PUT,	 /* buffered puts, and the flush at the end of the pass */
 	OP_COUNT,
 };
 
@@ -25,8 +29,9 @@ extern const char *const bench_op_names[OP_COUNT];
 struct measurement {
 	double ops_per_s; /* every worker's ops over the wall time from common start to last finish
 			     (for the passes, match_object and scan: tuples gone over) */
-	uint64_t p50_ns;  /* percentiles of the sampled latencies (per tuple for put_batch; per pass
-			     for match_object and scan) */
+	uint64_t p50_ns;  /* percentiles of the sampled latencies (per tuple for put_batch and
+			     kv_add_batch; per pass for match_object and scan; per operation, half
+			     an add-and-take, for queue and stack) */
 	uint64_t p99_ns;
 	uint64_t ops;
 	uint64_t samples;

@@ -181,4 +181,5 @@ const struct bench_system bench_lfht = {
 	.get = lfht_get,
 	.del = lfht_del,
 	.put_batch = lfht_put_batch,
+	.kv_add_batch = lfht_put_batch,
 };

@@ -28,6 +28,7 @@ struct cache_worker {
 	sc_cache *cache;
 	sc_tuple tuples[BENCH_BATCH_LEN];
 	sc_field fields[2 * BENCH_BATCH_LEN]; /* tuples[i] points at fields[2i] and fields[2i + 1] */
+	sc_kv_pair pairs[BENCH_KV_BATCH_LEN];
 };
 
 static unsigned next_store;
@@ -238,6 +239,63 @@ static int cache_scan(void *worker, size_t *visited)
 	return 0;
 }
 
+static int cache_kv_add_batch(void *worker, const char (*keys)[BENCH_KEY_LEN],
+			      const char (*values)[BENCH_VALUE_LEN], size_t n)
+{
+	struct cache_worker *w = worker;
+	int err;
+
+	for (size_t i = 0; i < n; i++)
+		w->pairs[i] = (sc_kv_pair){ sc_bytes(keys[i], BENCH_KEY_LEN),
+					    sc_bytes(values[i], BENCH_VALUE_LEN) };
+	err = sc_kv_add_batch(w->cache, "bench", w->pairs, n);
+	return err < 0 ? cache_failed("sc_kv_add_batch", err) : 0;
+}
+
+static int cache_seq_add(void *worker, bool stack, const char *value)
+{
+	struct cache_worker *w = worker;
+	sc_field v = sc_bytes(value, BENCH_VALUE_LEN);
+	int err = stack ? sc_stack_push(w->cache, "bench", v) : sc_queue_add(w->cache, "bench", v);
+
+	return err < 0 ? cache_failed(stack ? "sc_stack_push" : "sc_queue_add", err) : 0;
+}
+
+static int cache_seq_take(void *worker, bool stack, char *value)
+{
+	struct cache_worker *w = worker;
+	sc_tuples *t = NULL;
+	int n = stack ? sc_stack_pop(w->cache, "bench", NULL, &t) : sc_queue_out(w->cache, "bench", NULL, &t);
+
+	if (n < 0)
+		return cache_failed(stack ? "sc_stack_pop" : "sc_queue_out", n);
+	if (n == 0 || t->tuples[0].fields[0].len != BENCH_VALUE_LEN) {
+		sc_tuples_free(t);
+		return bench_fail("%s: nothing to take, or not a value",
+				  stack ? "sc_stack_pop" : "sc_queue_out");
+	}
+	memcpy(value, t->tuples[0].fields[0].v.p, BENCH_VALUE_LEN);
+	sc_tuples_free(t);
+	return 0;
+}
+
+static int cache_lazy_put(void *worker, const char *key, const char *value)
+{
+	struct cache_worker *w = worker;
+	int err = sc_lazy_put(w->cache,
+			      SC_TUPLE(sc_bytes(key, BENCH_KEY_LEN), sc_bytes(value, BENCH_VALUE_LEN)));
+
+	return err < 0 ? cache_failed("sc_lazy_put", err) : 0;
+}
+
+static int cache_flush(void *worker)
+{
+	struct cache_worker *w = worker;
+	int err = sc_flush(w->cache);
+
+	return err < 0 ? cache_failed("sc_flush", err) : 0;
+}
+
 const struct bench_system bench_supercache = {
 	.name = "supercache",
 	.threaded = false,
@@ -252,4 +310,9 @@ const struct bench_system bench_supercache = {
 	.match_key = cache_match_key,
 	.match_value = cache_match_value,
 	.scan = cache_scan,
+	.kv_add_batch = cache_kv_add_batch,
+	.seq_add = cache_seq_add,
+	.seq_take = cache_seq_take,
+	.lazy_put = cache_lazy_put,
+	.flush = cache_flush,
 };
