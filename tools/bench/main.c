@@ -238,10 +238,9 @@ static void parse_ops(struct options *o, const char *arg)
 		while (op < OP_COUNT && strcmp(items[i], bench_op_names[op]) != 0)
 			op++;
 		if (op == OP_COUNT)
-			bad_usage(
-				"--ops: unknown operation '%s' (put, get, delete, put_batch, match, match_object, "
-				"scan)",
-				items[i]);
+			bad_usage("--ops: unknown operation '%s' (put, get, delete, put_batch, match, "
+				  "match_object, scan, kv_add_batch, queue, stack, lazy_put)",
+				  items[i]);
 		if (o->ops[op])
 			bad_usage("--ops: %s is given twice", items[i]);
 		o->ops[op] = true;
@@ -290,9 +289,10 @@ static void parse_args(int argc, char **argv, struct options *o)
 			       .nkeys = 2,
 			       .procs = { 1, 2 },
 			       .nprocs = 2,
-			       .ops = { true, true, true, true, true, true, true },
 			       .peers = { &bench_lmdb, &bench_lfht },
 			       .npeers = 2 };
+	for (int op = 0; op < OP_COUNT; op++)
+		o->ops[op] = true;
 	/* Long options only: a leading '+' stops at the first operand, which is then refused. */
 	while ((c = getopt_long(argc, argv, "+", longopts, NULL)) != -1) {
 		switch (c) {
