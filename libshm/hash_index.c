@@ -57,8 +57,9 @@ static int corrupt_record(sc_cache *c, uint64_t off)
 	return -EUCLEAN;
 }
 
-/* Whether the record an index slot names is the key's: 1, 0, or -EUCLEAN. */
-static inline int key_matches(sc_cache *c, uint32_t units, const struct sc_route *key, struct sc_hit *hit)
+/* Whether the record an index slot names is the key's: 1, 0, or -EUCLEAN. Inlined into every probe. */
+static inline __attribute__((always_inline)) int key_matches(sc_cache *c, uint32_t units,
+							     const struct sc_route *key, struct sc_hit *hit)
 {
 	uint64_t off = sc_from_units(units);
 	uint32_t len;

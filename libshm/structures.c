@@ -163,9 +163,22 @@ int sc_entry_remove_locking(sc_cache *c, const struct sc_route *route)
 	return err;
 }
 
+static int keep_hit(sc_cache *c, const struct sc_hit *hit, void *out)
+{
+	(void)c;
+	*(struct sc_hit *)out = *hit;
+	return 1;
+}
+
+/*
+ * An entry's key is in its partition once: the first record found is it.
+ * Not sc_index_find(), which stays the tuple get's own, inlined there.
+ */
 int sc_entry_find(sc_cache *c, struct sc_part *p, const struct sc_route *route, struct sc_hit *hit)
 {
-	return sc_index_find(c, p, route, hit);
+	int r = sc_index_find_each(c, p, route, keep_hit, hit);
+
+	return r > 0 ? 1 : r;
 }
 
 /* Both fields of an entry's record, in place; -EUCLEAN (with a message) unless it is one. */
@@ -200,7 +213,7 @@ int sc_entry_read(sc_cache *c, const struct sc_route *route, sc_hit_fn fn, void 
 	if (err)
 		return err;
 	sc_rcu_enter(c, r);
-	found = sc_index_find(c, sc_part_at(c, route->partition), route, &hit);
+	found = sc_entry_find(c, sc_part_at(c, route->partition), route, &hit);
 	if (found == 1) {
 		err = fn(c, &hit, ctx);
 		if (err < 0)

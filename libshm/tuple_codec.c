@@ -255,38 +255,6 @@ void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32)
 	rec->csum = sc_rec_checksum(rec, rec->len);
 }
 
-/*
- * The field at *pos of a record of len bytes; advances *pos past it. The
- * record may be shared memory another process scribbles on: each header is
- * read once and everything is checked against len before use.
- */
-int sc_rec_next_field(const uint8_t *rec, uint32_t len, uint32_t *pos, sc_field *out)
-{
-	uint32_t hdr, flen, type, size;
-
-	if (len - *pos < SC_FIELD_HDR)
-		return -EUCLEAN;
-	memcpy(&hdr, rec + *pos, sizeof(hdr));
-	type = hdr & ((1u << SC_FIELD_TYPE_BITS) - 1);
-	flen = hdr >> SC_FIELD_TYPE_BITS;
-	if (type == SC_FIELD_BYTES)
-		size = (uint32_t)sc_align_up((uint64_t)flen + 1, 4);
-	else if ((type == SC_FIELD_INT || type == SC_FIELD_DOUBLE) && flen == 8)
-		size = 8;
-	else
-		return -EUCLEAN;
-	if (len - *pos - SC_FIELD_HDR < size)
-		return -EUCLEAN;
-	out->type = type;
-	out->len = flen;
-	if (type == SC_FIELD_BYTES)
-		out->v.p = rec + *pos + SC_FIELD_HDR;
-	else
-		memcpy(&out->v, rec + *pos + SC_FIELD_HDR, 8);
-	*pos += SC_FIELD_HDR + size;
-	return 0;
-}
-
 int sc_rec_decode(const uint8_t *rec, uint32_t len, uint32_t nfields, sc_field *out)
 {
 	uint32_t pos = sizeof(struct sc_blk);

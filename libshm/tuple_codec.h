@@ -84,7 +84,32 @@ void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32);
  * The record may be shared memory another process scribbles on: its header
  * is read once and everything is checked against len. 0 or -EUCLEAN.
  */
-int sc_rec_next_field(const uint8_t *rec, uint32_t len, uint32_t *pos, sc_field *out);
+static inline int sc_rec_next_field(const uint8_t *rec, uint32_t len, uint32_t *pos, sc_field *out)
+{
+	uint32_t hdr, flen, type, size;
+
+	if (len - *pos < SC_FIELD_HDR)
+		return -EUCLEAN;
+	memcpy(&hdr, rec + *pos, sizeof(hdr));
+	type = hdr & ((1u << SC_FIELD_TYPE_BITS) - 1);
+	flen = hdr >> SC_FIELD_TYPE_BITS;
+	if (type == SC_FIELD_BYTES)
+		size = (uint32_t)sc_align_up((uint64_t)flen + 1, 4);
+	else if ((type == SC_FIELD_INT || type == SC_FIELD_DOUBLE) && flen == 8)
+		size = 8;
+	else
+		return -EUCLEAN;
+	if (len - *pos - SC_FIELD_HDR < size)
+		return -EUCLEAN;
+	out->type = type;
+	out->len = flen;
+	if (type == SC_FIELD_BYTES)
+		out->v.p = rec + *pos + SC_FIELD_HDR;
+	else
+		memcpy(&out->v, rec + *pos + SC_FIELD_HDR, 8);
+	*pos += SC_FIELD_HDR + size;
+	return 0;
+}
 
 /*
  * Decode the fields of a record of len bytes at rec (header included) into
@@ -113,20 +138,25 @@ uint32_t sc_rec_field_offset(const uint8_t *rec, uint32_t len, uint32_t pos);
  * two overlapping word compares instead of a call to memcmp, and up to 32
  * (KeyValue and Struct keys carry their owner's name) twice that.
  */
-static inline int sc_bytes_equal(const void *a, const void *b, uint32_t n)
+static inline int sc_bytes_equal_8_16(const void *a, const void *b, uint32_t n)
 {
 	uint64_t x0, x1, y0, y1;
 
-	if (n > 16 && n <= 32)
-		return sc_bytes_equal(a, b, 16) &&
-		       sc_bytes_equal((const uint8_t *)a + n - 16, (const uint8_t *)b + n - 16, 16);
-	if (n < 8 || n > 16)
-		return memcmp(a, b, n) == 0;
 	memcpy(&x0, a, 8);
 	memcpy(&y0, b, 8);
 	memcpy(&x1, (const uint8_t *)a + n - 8, 8);
 	memcpy(&y1, (const uint8_t *)b + n - 8, 8);
 	return ((x0 ^ y0) | (x1 ^ y1)) == 0;
+}
+
+static inline int sc_bytes_equal(const void *a, const void *b, uint32_t n)
+{
+	if (n - 8u <= 8u) /* 8 to 16, the common case, with one compare */
+		return sc_bytes_equal_8_16(a, b, n);
+	if (n - 17u <= 15u)
+		return sc_bytes_equal_8_16(a, b, 16) &&
+		       sc_bytes_equal_8_16((const uint8_t *)a + n - 16, (const uint8_t *)b + n - 16, 16);
+	return memcmp(a, b, n) == 0;
 }
 
 /*
