@@ -122,34 +122,49 @@ static void item_key(const sc_cache *c, const struct seq_ref *s, uint64_t pos, s
 	k->route.partition = s->home_idx;
 }
 
-static int push(sc_cache *c, uint8_t kind, const char *name, const sc_field *value)
+/*
+ * Check the name, take its home partition's lock and find the sequence
+ * (made empty if create says so). 1 with the lock held and s filled, 0 if
+ * there is none (the lock held too), or a negative errno (not held).
+ */
+static int lock_sequence(sc_cache *c, uint8_t kind, const char *name, bool create, struct seq_ref *s)
 {
 	struct sc_entry_key hk;
 	struct sc_route header;
-	struct item_key item;
-	struct seq_ref s;
 	sc_field hkf;
 	int err = header_route(c, kind, name, &hk, &hkf, &header);
 
+	if (!err) {
+		s->home_idx = header.partition;
+		s->home = sc_part_at(c, s->home_idx);
+		err = sc_part_lock(s->home);
+		if (!err) {
+			err = locate_locked(c, &header, create, s);
+			if (err < 0)
+				sc_part_unlock(c, s->home);
+		}
+	}
+	sc_entry_key_free(&hk);
+	return err;
+}
+
+static int push(sc_cache *c, uint8_t kind, const char *name, const sc_field *value)
+{
+	struct item_key item;
+	struct seq_ref s;
+	int err = sc_cache_check(c);
+
 	if (!err)
 		err = sc_field_check(value, "value");
-	if (err)
-		goto out;
-	s.home_idx = header.partition;
-	s.home = sc_part_at(c, s.home_idx);
-	err = sc_part_lock(s.home);
-	if (err)
-		goto out;
-	err = locate_locked(c, &header, true, &s);
-	if (err == 1) {
-		item_key(c, &s, s.seq->tail, &item);
-		err = sc_entry_put(c, s.home, &item.route, value);
-	}
+	if (!err)
+		err = lock_sequence(c, kind, name, true, &s);
+	if (err < 0)
+		return err;
+	item_key(c, &s, s.seq->tail, &item);
+	err = sc_entry_put(c, s.home, &item.route, value);
 	if (!err)
 		sc_publish(&s.seq->tail, s.seq->tail + 1);
 	sc_part_unlock(c, s.home);
-out:
-	sc_entry_key_free(&hk);
 	return err;
 }
 
@@ -221,25 +236,14 @@ static int take_locked(sc_cache *c, const struct seq_ref *s, enum end from, uint
 static int take(sc_cache *c, uint8_t kind, const char *name, enum end from, uint64_t max,
 		struct sc_builder *b)
 {
-	struct sc_entry_key hk;
-	struct sc_route header;
 	struct seq_ref s;
-	sc_field hkf;
-	int err = header_route(c, kind, name, &hk, &hkf, &header);
+	int err = lock_sequence(c, kind, name, false, &s);
 
-	if (err)
-		goto out;
-	s.home_idx = header.partition;
-	s.home = sc_part_at(c, s.home_idx);
-	err = sc_part_lock(s.home);
-	if (err)
-		goto out;
-	err = locate_locked(c, &header, false, &s);
+	if (err < 0)
+		return err;
 	if (err == 1)
 		err = take_locked(c, &s, from, max, b);
 	sc_part_unlock(c, s.home);
-out:
-	sc_entry_key_free(&hk);
 	return err;
 }
 
