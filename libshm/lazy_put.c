@@ -264,14 +264,22 @@ static void flush_at_exit(void)
 	pthread_mutex_unlock(&list_lock);
 }
 
-static void list_setup(void)
+/* The flusher's deadlines are CLOCK_MONOTONIC times. */
+static int init_list_changed(void)
 {
 	pthread_condattr_t a;
+	int err;
 
 	pthread_condattr_init(&a);
 	pthread_condattr_setclock(&a, CLOCK_MONOTONIC);
-	list_init_error = pthread_cond_init(&list_changed, &a);
+	err = pthread_cond_init(&list_changed, &a);
 	pthread_condattr_destroy(&a);
+	return err;
+}
+
+static void list_setup(void)
+{
+	list_init_error = init_list_changed();
 	if (!list_init_error)
 		list_init_error = pthread_key_create(&thread_key, thread_exit);
 	if (!list_init_error)
@@ -526,11 +534,19 @@ void sc_lazy_after_fork_parent(void)
 	pthread_mutex_unlock(&list_lock);
 }
 
-/* The child has none of the parent's threads: its buffers and flusher are the parent's, left behind. */
+/*
+ * The child has none of the parent's threads: its buffers and flusher are
+ * the parent's, left behind. The condition variable may still count the
+ * parent's flusher as a waiter, and POSIX leaves its state in the child to
+ * the implementation, so it starts afresh too.
+ */
 void sc_lazy_after_fork_child(void)
 {
 	buffers = NULL;
 	my_buffers = NULL;
 	flusher_running = false;
+	flusher_alarm = 0;
 	pthread_mutex_init(&list_lock, NULL);
+	if (list_init_error == 0)
+		list_init_error = init_list_changed();
 }

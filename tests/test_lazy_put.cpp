@@ -179,3 +179,35 @@ TEST_CASE("lazy_put: bad input is the caller's error; a failed store's reaches s
 	CHECK(stored < 200);
 	CHECK(sc_flush(c) == 0);
 }
+
+TEST_CASE("lazy_put: a child forked while the parent's flusher waits buffers and flushes on its own",
+	  "[lazy][multiprocess]")
+{
+	Cache c(unique_name("lazyfork"), options(2, 64 << 20));
+	REQUIRE(c.start_error() == 0);
+	// The parent's flusher thread is waiting on its alarm when the fork happens.
+	REQUIRE(sc_lazy_configure(c, 10000000, 1000) == 0);
+	REQUIRE(sc_lazy_put(c, SC_TUPLE(sc_int(1), sc_int(1))) == 0);
+	const std::string name = c.name();
+	ChildGuard child(spawn([&] {
+		sc_cache *h = nullptr;
+		if (sc_lazy_put(c, SC_TUPLE(sc_int(9), sc_int(9))) != -ECHILD)
+			return 1;
+		if (sc_attach(name.c_str(), nullptr, &h) || sc_lazy_configure(h, 2000, 1000))
+			return 2;
+		if (sc_lazy_put(h, SC_TUPLE(sc_int(2), sc_int(2))))
+			return 3;
+		// The child's own flusher stores it after 2 ms; the wait ends on the condition, bounded at 5 s.
+		auto limit = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+		while (value_of(h, 2) != 2)
+			if (std::chrono::steady_clock::now() > limit)
+				return 4;
+		sc_stop(h);
+		return 0;
+	}));
+	CHECK(child.wait() == 0);
+	CHECK(value_of(c, 2) == 2);
+	CHECK(value_of(c, 1) == -1); // still buffered in the parent
+	REQUIRE(sc_flush(c) == 0);
+	CHECK(value_of(c, 1) == 1);
+}
