@@ -220,11 +220,15 @@ SC_EXPORT int sc_started(const char *name, const sc_options *opts)
 
 SC_EXPORT int sc_stop(sc_cache *c)
 {
+	int err = 0;
+
 	if (!c)
 		return sc_fail(-EINVAL, "cache handle is NULL");
 	/* In a forked child only the child's copy goes: the slots are the parent's. */
 	if (c->fork_gen == sc_fork_generation) {
-		(void)sc_lazy_close(c);
+		err = sc_lazy_close(c);
+		if (!err)
+			err = c->lazy_error;
 		registry_remove(c);
 		sc_rcu_release_owned(c);
 	}
@@ -232,7 +236,7 @@ SC_EXPORT int sc_stop(sc_cache *c)
 	pthread_mutex_destroy(&c->owned_lock);
 	free(c->owned);
 	free(c);
-	return 0;
+	return err;
 }
 
 SC_EXPORT int sc_destroy(const char *name, const sc_options *opts)

@@ -306,6 +306,15 @@ SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pai
 			return sc_fail_item(err, "batch pair", i);
 	}
 	err = batch_prepare(c, kv, &pairs[0].key, sizeof(*pairs), n, &b);
+	/* Every pair's record must fit before the first is written: an -E2BIG writes nothing. */
+	for (size_t i = 0; !err && i < n; i++) {
+		sc_field entry[2] = { b.key[i], pairs[i].value };
+		uint32_t len;
+
+		err = sc_record_len(c, entry, 2, &len);
+		if (err)
+			sc_fail_item(err, "batch pair", i);
+	}
 	if (!err)
 		err = batch_apply(c, &b, add_item, pairs);
 	batch_free(&b);

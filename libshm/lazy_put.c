@@ -254,13 +254,18 @@ static void *flusher(void *unused)
 	return NULL;
 }
 
-/* At exit() the main thread's buffers would be lost with it: store what every open handle still holds. */
+/*
+ * At exit() the main thread's buffers would be lost with it, and so would
+ * a flush the flusher thread is in the middle of, since _exit() ends it
+ * wherever it is: store every buffer that holds anything, waiting for those
+ * being stored (a pass whose "now" is as late as can be finds them all due).
+ */
 static void flush_at_exit(void)
 {
+	struct pass ps = { NULL, UINT64_MAX - 1, 0, 0 };
+
 	pthread_mutex_lock(&list_lock);
-	for (struct lazy_buf *b = buffers; b; b = b->next)
-		if (!b->busy)
-			(void)flush_buffer(b, false);
+	(void)flush_pass(&ps, false);
 	pthread_mutex_unlock(&list_lock);
 }
 
@@ -286,13 +291,19 @@ static void list_setup(void)
 		list_init_error = atexit(flush_at_exit);
 }
 
-static void free_buffer(struct lazy_buf *b)
+/* A buffer's memory; its mutex may be a forked copy of one held by a thread that did not come along. */
+static void free_copy(struct lazy_buf *b)
 {
-	pthread_mutex_destroy(&b->mu);
 	free(b->counts);
 	free(b->fields);
 	free(b->bytes);
 	free(b);
+}
+
+static void free_buffer(struct lazy_buf *b)
+{
+	pthread_mutex_destroy(&b->mu);
+	free_copy(b);
 }
 
 /* A thread going away stores what it buffered, and frees its buffers. */
@@ -542,6 +553,18 @@ void sc_lazy_after_fork_parent(void)
  */
 void sc_lazy_after_fork_child(void)
 {
+	struct lazy_buf *b, *next;
+
+	/* This process's copies of them: no thread here owns them, so they go now (their mutexes with them). */
+	for (b = my_buffers; b; b = next) {
+		next = b->tnext;
+		if (!b->linked)
+			free_copy(b);
+	}
+	for (b = buffers; b; b = next) {
+		next = b->next;
+		free_copy(b);
+	}
 	buffers = NULL;
 	my_buffers = NULL;
 	flusher_running = false;

@@ -287,8 +287,10 @@ int sc_builder_finish(struct sc_builder *b, sc_tuples **out)
 	}
 	rb = new_block(bytes_at + b->nbytes);
 	if (!rb) {
+		int err = sc_fail(-ENOMEM, "out of memory for a result of %zu tuples", b->ntuples);
+
 		sc_builder_free(b);
-		return sc_fail(-ENOMEM, "out of memory for a result of %zu tuples", b->ntuples);
+		return err;
 	}
 	fields = (sc_field *)((uint8_t *)rb + fields_at);
 	bytes = (uint8_t *)rb + bytes_at;

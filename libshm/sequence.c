@@ -192,15 +192,17 @@ static int missing_item(sc_cache *c, uint64_t pos)
 }
 
 /*
- * Take up to max items from one end (all: UINT64_MAX) into b, in the order
- * they come off. Returns how many were taken, or a negative errno.
+ * Under the home's lock: copy up to max items from one end (all:
+ * UINT64_MAX) into b, in the order they come off, taking nothing yet.
+ * *first is left holding the first item's key for remove_taken(). Returns
+ * how many were copied, or a negative errno.
  */
-static int take_locked(sc_cache *c, const struct seq_ref *s, enum end from, uint64_t max,
-		       struct sc_builder *b)
+static int copy_items(sc_cache *c, const struct seq_ref *s, enum end from, uint64_t max, struct sc_builder *b,
+		      struct item_key *first)
 {
 	uint64_t head = s->seq->head, tail = s->seq->tail;
 	uint64_t n = tail - head;
-	struct item_key first, k; /* the first item's key is kept for its removal: most takes take one */
+	struct item_key k;
 	int r = 0;
 
 	if (head > tail)
@@ -210,58 +212,54 @@ static int take_locked(sc_cache *c, const struct seq_ref *s, enum end from, uint
 	if (n > INT32_MAX)
 		n = INT32_MAX;
 	for (uint64_t i = 0; i < n && r >= 0; i++) {
-		struct item_key *ik = i == 0 ? &first : &k;
+		struct item_key *ik = i == 0 ? first : &k;
 
 		item_key(c, s, from == FRONT ? head + i : tail - 1 - i, ik);
 		r = copy_item(c, s, ik, b);
 		if (r == 0)
 			r = missing_item(c, from == FRONT ? head + i : tail - 1 - i);
 	}
-	if (r < 0)
-		return r;
+	return r < 0 ? r : (int)n;
+}
+
+/*
+ * Under the home's lock: take the n items copy_items() copied. The new end
+ * is published first, then the items go: an item that cannot be removed
+ * is leaked, never handed out twice.
+ */
+static void remove_taken(sc_cache *c, const struct seq_ref *s, enum end from, uint64_t n,
+			 const struct item_key *first)
+{
+	uint64_t head = s->seq->head, tail = s->seq->tail;
+	struct item_key k;
+
 	if (from == FRONT)
 		sc_publish(&s->seq->head, head + n);
 	else
 		sc_publish(&s->seq->tail, tail - n);
-	/* The items are taken whatever happens now: an item that cannot be removed is leaked, not lost. */
 	for (uint64_t i = 0; i < n; i++) {
 		if (i > 0)
 			item_key(c, s, from == FRONT ? head + i : tail - 1 - i, &k);
-		(void)sc_entry_remove(c, s->home, i == 0 ? &first.route : &k.route);
+		(void)sc_entry_remove(c, s->home, i == 0 ? &first->route : &k.route);
 	}
-	return (int)n;
 }
 
-/* Take max items from one end; a sequence that does not exist is empty. */
-static int take(sc_cache *c, uint8_t kind, const char *name, enum end from, uint64_t max,
-		struct sc_builder *b)
+/*
+ * Hand b over as *out: its n tuples, or a copy of the default when n is 0
+ * (NULL without one). Returns n, or a negative errno; b is gone either way.
+ */
+static int finish_result(int n, struct sc_builder *b, const sc_field *dflt, sc_tuples **out)
 {
-	struct seq_ref s;
-	int err = lock_sequence(c, kind, name, false, &s);
+	int err = n < 0 ? n : 0;
 
-	if (err < 0)
-		return err;
-	if (err == 1)
-		err = take_locked(c, &s, from, max, b);
-	sc_part_unlock(c, s.home);
-	return err;
-}
-
-/* The result of taking (or peeking at) one item: 1 and the item, or 0 and the default (or nothing). */
-static int one_or_default(int r, struct sc_builder *b, const sc_field *dflt, sc_tuples **out)
-{
-	if (r == 0 && dflt)
-		r = sc_builder_add(b, dflt, 1);
-	if (r < 0) {
+	if (n == 0 && dflt)
+		err = sc_builder_add(b, dflt, 1);
+	if (err) {
 		sc_builder_free(b);
-		return r;
+		return err;
 	}
-	r = r > 0 ? 1 : 0;
-	{
-		int err = sc_builder_finish(b, out);
-
-		return err ? err : r;
-	}
+	err = sc_builder_finish(b, out);
+	return err ? err : n;
 }
 
 /* Check what every call that returns values is given. */
@@ -273,33 +271,32 @@ static int check_out(const sc_field *dflt, sc_tuples **out)
 	return dflt ? sc_field_check(dflt, "default") : 0;
 }
 
-static int take_one(sc_cache *c, uint8_t kind, const char *name, enum end from, const sc_field *dflt,
-		    sc_tuples **out)
+/*
+ * Take up to max items from one end into *out, or the default when there
+ * are none; a sequence that does not exist is empty. The result is built
+ * before anything is taken, so a failed allocation takes nothing. Returns
+ * how many were taken, or a negative errno.
+ */
+static int take(sc_cache *c, uint8_t kind, const char *name, enum end from, uint64_t max,
+		const sc_field *dflt, sc_tuples **out)
 {
+	struct item_key first;
 	struct sc_builder b;
-	int err = check_out(dflt, out);
+	struct seq_ref s;
+	int n = check_out(dflt, out);
 
-	if (err)
-		return err;
-	sc_builder_init(&b);
-	return one_or_default(take(c, kind, name, from, 1, &b), &b, dflt, out);
-}
-
-static int take_all(sc_cache *c, uint8_t kind, const char *name, enum end from, sc_tuples **out)
-{
-	struct sc_builder b;
-	int n, err = check_out(NULL, out);
-
-	if (err)
-		return err;
-	sc_builder_init(&b);
-	n = take(c, kind, name, from, UINT64_MAX, &b);
-	if (n < 0) {
-		sc_builder_free(&b);
+	if (!n)
+		n = lock_sequence(c, kind, name, false, &s);
+	if (n < 0)
 		return n;
-	}
-	err = sc_builder_finish(&b, out);
-	return err ? err : n;
+	sc_builder_init(&b);
+	if (n == 1)
+		n = copy_items(c, &s, from, max, &b, &first);
+	n = finish_result(n, &b, dflt, out);
+	if (n > 0)
+		remove_taken(c, &s, from, (uint64_t)n, &first);
+	sc_part_unlock(c, s.home);
+	return n;
 }
 
 /* Reader side, in a read section: the sequence a header names, if there is one (1), else 0 or < 0. */
@@ -326,18 +323,22 @@ static int locate(sc_cache *c, const struct sc_route *header, struct seq_ref *s)
  */
 static int peek_front(sc_cache *c, const struct seq_ref *s, struct sc_builder *b)
 {
+	/*
+	 * Acquire loads: the item looked up next depends on head and tail only
+	 * through its key, not its address, so a consume would not order them.
+	 */
 	for (;;) {
-		uint64_t head = sc_consume(&s->seq->head);
+		uint64_t head = sc_acquire(&s->seq->head);
 		struct item_key k;
 		int r;
 
-		if (head == sc_consume(&s->seq->tail))
+		if (head == sc_acquire(&s->seq->tail))
 			return 0;
 		item_key(c, s, head, &k);
 		r = copy_item(c, s, &k, b);
 		if (r != 0)
 			return r;
-		if (sc_consume(&s->seq->head) == head)
+		if (sc_acquire(&s->seq->head) == head)
 			return missing_item(c, head);
 	}
 }
@@ -375,8 +376,8 @@ static int peek_fn(sc_cache *c, const struct seq_ref *s, void *b)
 static int count_fn(sc_cache *c, const struct seq_ref *s, void *unused)
 {
 	/* The head first: the tail only grows past it meanwhile, so the difference is never negative. */
-	uint64_t head = sc_consume(&s->seq->head);
-	uint64_t tail = sc_consume(&s->seq->tail);
+	uint64_t head = sc_acquire(&s->seq->head);
+	uint64_t tail = sc_acquire(&s->seq->tail);
 
 	(void)c;
 	(void)unused;
@@ -392,7 +393,7 @@ SC_EXPORT int sc_queue_add(sc_cache *c, const char *queue, sc_field value)
 
 SC_EXPORT int sc_queue_out(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
 {
-	return take_one(c, SC_ENTRY_QUEUE, queue, FRONT, dflt, out);
+	return take(c, SC_ENTRY_QUEUE, queue, FRONT, 1, dflt, out);
 }
 
 SC_EXPORT int sc_queue_peek(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
@@ -403,7 +404,7 @@ SC_EXPORT int sc_queue_peek(sc_cache *c, const char *queue, const sc_field *dflt
 	if (err)
 		return err;
 	sc_builder_init(&b);
-	return one_or_default(read_sequence(c, SC_ENTRY_QUEUE, queue, peek_fn, &b), &b, dflt, out);
+	return finish_result(read_sequence(c, SC_ENTRY_QUEUE, queue, peek_fn, &b), &b, dflt, out);
 }
 
 SC_EXPORT int sc_queue_peak(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
@@ -418,7 +419,7 @@ SC_EXPORT int sc_queue_count(sc_cache *c, const char *queue)
 
 SC_EXPORT int sc_queue_get_all(sc_cache *c, const char *queue, sc_tuples **out)
 {
-	return take_all(c, SC_ENTRY_QUEUE, queue, FRONT, out);
+	return take(c, SC_ENTRY_QUEUE, queue, FRONT, UINT64_MAX, NULL, out);
 }
 
 SC_EXPORT int sc_stack_push(sc_cache *c, const char *stack, sc_field value)
@@ -428,7 +429,7 @@ SC_EXPORT int sc_stack_push(sc_cache *c, const char *stack, sc_field value)
 
 SC_EXPORT int sc_stack_pop(sc_cache *c, const char *stack, const sc_field *dflt, sc_tuples **out)
 {
-	return take_one(c, SC_ENTRY_STACK, stack, BACK, dflt, out);
+	return take(c, SC_ENTRY_STACK, stack, BACK, 1, dflt, out);
 }
 
 SC_EXPORT int sc_stack_count(sc_cache *c, const char *stack)
@@ -438,5 +439,5 @@ SC_EXPORT int sc_stack_count(sc_cache *c, const char *stack)
 
 SC_EXPORT int sc_stack_get_all(sc_cache *c, const char *stack, sc_tuples **out)
 {
-	return take_all(c, SC_ENTRY_STACK, stack, BACK, out);
+	return take(c, SC_ENTRY_STACK, stack, BACK, UINT64_MAX, NULL, out);
 }

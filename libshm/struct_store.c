@@ -25,6 +25,12 @@ static int type_key(sc_cache *c, const char *type, struct sc_entry_key *k)
 	return err ? err : sc_entry_key_init(k, SC_ENTRY_TYPE, type, "struct type");
 }
 
+static bool geometry_ok(const struct geometry *g)
+{
+	return g->size > 0 && g->size <= SC_MAX_FIELD_BYTES && g->key_size > 0 && g->key_offset <= g->size &&
+	       g->key_size <= g->size - g->key_offset;
+}
+
 static int read_geometry(sc_cache *c, const struct sc_hit *hit, void *out)
 {
 	sc_field v;
@@ -32,9 +38,15 @@ static int read_geometry(sc_cache *c, const struct sc_hit *hit, void *out)
 
 	if (err)
 		return err;
-	if (v.type != SC_FIELD_BYTES || v.len != sizeof(struct geometry))
+	struct geometry g;
+
+	if (v.type != SC_FIELD_BYTES || v.len != sizeof(g))
 		return sc_fail(-EUCLEAN, "cache \"%s\": a struct type's entry is malformed", c->name);
-	memcpy(out, v.v.p, sizeof(struct geometry));
+	memcpy(&g, v.v.p, sizeof(g));
+	/* Callers read the caller's struct by this geometry: it must be one sc_struct_init() accepts. */
+	if (!geometry_ok(&g))
+		return sc_fail(-EUCLEAN, "cache \"%s\": a struct type's geometry is corrupt", c->name);
+	memcpy(out, &g, sizeof(g));
 	return 0;
 }
 
@@ -51,7 +63,7 @@ SC_EXPORT int sc_struct_init(sc_cache *c, const char *type, size_t size, size_t 
 	if (!err && (size == 0 || size > SC_MAX_FIELD_BYTES))
 		err = sc_fail(-EINVAL, "struct type \"%s\": size %zu; a struct has 1 to %u bytes", type, size,
 			      SC_MAX_FIELD_BYTES);
-	if (!err && (key_size == 0 || key_offset > size || key_size > size - key_offset))
+	if (!err && !geometry_ok(&want))
 		err = sc_fail(
 			-EINVAL,
 			"struct type \"%s\": a key of %zu bytes at offset %zu does not lie inside its %zu "

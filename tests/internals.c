@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <string.h>
+
 #include "libshm/cache.h"
+#include "libshm/structures.h"
 #include "libshm/tuple_codec.h"
 
 int sctest_tamper_header(const char *path, enum sctest_hdr_field field)
@@ -164,4 +167,28 @@ int sctest_damage_record_of(sc_cache *c, uint32_t part, int64_t key)
 uint32_t sctest_record_header_size(void)
 {
 	return sizeof(struct sc_blk);
+}
+
+int sctest_scribble_struct_key_offset(sc_cache *c, const char *type, uint64_t key_offset)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	struct sc_hit hit;
+	sc_field kf, v;
+	int r = sc_entry_key_init(&k, SC_ENTRY_TYPE, type, "struct type");
+
+	if (!r) {
+		sc_entry_route(c, &k, &kf, &route);
+		r = sc_entry_find(c, sc_part_at(c, route.partition), &route, &hit);
+		if (r == 1)
+			r = sc_entry_value(c, &hit, &v);
+		else if (r == 0)
+			r = -ENOENT;
+	}
+	sc_entry_key_free(&k);
+	if (r)
+		return r;
+	/* The geometry is {size, key_offset, key_size}: overwrite the middle word in the record. */
+	memcpy((uint8_t *)v.v.p + sizeof(uint64_t), &key_offset, sizeof(key_offset));
+	return 0;
 }

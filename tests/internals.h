@@ -65,6 +65,9 @@ void sctest_add_epoch(sc_cache *c, uint64_t delta);
 /* Damage the record of partition part whose key field is the int key (its length runs off the heap). */
 int sctest_damage_record_of(sc_cache *c, uint32_t part, int64_t key);
 
+/* Overwrite the key offset a registered struct type's entry holds. 0, or -ENOENT if there is no such type. */
+int sctest_scribble_struct_key_offset(sc_cache *c, const char *type, uint64_t key_offset);
+
 /* Records' bytes and header size, to reason about memory in tests. */
 uint32_t sctest_record_header_size(void);
 

@@ -311,3 +311,15 @@ TEST_CASE("kv: batches racing single adds and removes in other processes lose no
 	CHECK(int_keys(c, "race") == want);
 	CHECK(Stats(c)->structures.records == static_cast<uint64_t>(keys));
 }
+
+TEST_CASE("kv: a batch with a pair too big for the cache writes nothing", "[kv]")
+{
+	Cache c(unique_name("kvbig"), options(2, 64 << 20));
+	REQUIRE(c.start_error() == 0);
+	const std::string huge(100 << 20, 'h');
+	sc_kv_pair pairs[2] = { { sc_int(1), sc_int(1) },
+				{ sc_int(2), sc_bytes(huge.data(), static_cast<uint32_t>(huge.size())) } };
+	CHECK(sc_kv_add_batch(c, "kv", pairs, 2) == -E2BIG);
+	CHECK(contains(sc_last_error(), "batch pair 1"));
+	CHECK(sc_kv_count(c, "kv") == 0);
+}

@@ -211,3 +211,43 @@ TEST_CASE("lazy_put: a child forked while the parent's flusher waits buffers and
 	REQUIRE(sc_flush(c) == 0);
 	CHECK(value_of(c, 1) == 1);
 }
+
+TEST_CASE("lazy_put: exit() stores every buffer, even one the flusher is storing", "[lazy][multiprocess]")
+{
+	Cache c(unique_name("lazyexit"), options(2, 256 << 20));
+	REQUIRE(c.start_error() == 0);
+	const std::string name = c.name();
+	const int puts = 60000;
+	// A 1 ms delay and room for every tuple: the flusher is storing a buffer much of the time, and exit()
+	// comes right after the last put, often in the middle of one of those stores.
+	for (int round = 0; round < 8; round++) {
+		INFO("round " << round);
+		REQUIRE(sc_delete_all(c) == 0);
+		ChildGuard child(spawn([&] {
+			sc_cache *h = nullptr;
+			if (sc_attach(name.c_str(), nullptr, &h) || sc_lazy_configure(h, 1000, 65536))
+				return 1;
+			for (int i = 0; i < puts; i++)
+				if (sc_lazy_put(h, SC_TUPLE(sc_int(i), sc_int(round))))
+					return 2;
+			std::exit(0); // not sc_stop: what exit() does is the point
+		}));
+		REQUIRE(child.wait() == 0);
+		CHECK(Stats(c)->total.records == static_cast<uint64_t>(puts));
+	}
+}
+
+TEST_CASE("lazy_put: sc_stop returns the error of storing what was buffered", "[lazy]")
+{
+	Cache c(unique_name("lazystoperr"), options(1, 8 << 20));
+	REQUIRE(c.start_error() == 0);
+	sc_cache *h = nullptr;
+	REQUIRE(sc_attach(c.name().c_str(), nullptr, &h) == 0);
+	REQUIRE(sc_lazy_configure(h, 10000000, 1000) == 0);
+	std::string big(64 * 1024, 'x');
+	for (int i = 0; i < 200; i++)
+		REQUIRE(sc_lazy_put(h, SC_TUPLE(sc_int(i), sc_bytes(big.data(), static_cast<uint32_t>(
+											big.size())))) == 0);
+	CHECK(sc_stop(h) == -ENOSPC);
+	CHECK(Stats(c)->total.records > 0);
+}

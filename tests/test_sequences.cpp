@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <memory>
+#include <sys/resource.h>
 #include <string>
 #include <vector>
 
@@ -297,4 +299,54 @@ TEST_CASE("queue: 1M items through 4 producer and 4 consumer processes, each onc
 TEST_CASE("stack: 1M items through 4 producer and 4 consumer processes, each once", "[stack][multiprocess]")
 {
 	move_million(false);
+}
+
+TEST_CASE("queue: a take whose result cannot be allocated takes nothing", "[queue]")
+{
+#if defined(__SANITIZE_ADDRESS__)
+	// ASan's allocator reserves its own address space and aborts when an allocation fails.
+	WARN("skipped under AddressSanitizer: an address-space limit cannot make malloc fail cleanly there");
+	return;
+#endif
+	Cache c(unique_name("seqnomem"), options(1, 256 << 20));
+	REQUIRE(c.start_error() == 0);
+	const std::string big(8 << 20, 'b');
+	REQUIRE(sc_queue_add(c, "q", sc_bytes(big.data(), static_cast<uint32_t>(big.size()))) == 0);
+	REQUIRE(sc_queue_add(c, "q", sc_int(2)) == 0);
+	const std::string name = c.name();
+	// In a child, an address-space limit 20 MiB above what it uses lets the take copy the 8 MiB item (into
+	// up to 16 MiB, the copy's room doubling) but not allocate the 8 MiB result block as well.
+	ChildGuard child(spawn([&] {
+		sc_cache *h = nullptr;
+		if (sc_attach(name.c_str(), nullptr, &h))
+			return 1;
+		long pages = 0;
+		FILE *f = std::fopen("/proc/self/statm", "r");
+		if (!f || std::fscanf(f, "%ld", &pages) != 1)
+			return 2;
+		std::fclose(f);
+		struct rlimit old, lim;
+		getrlimit(RLIMIT_AS, &old);
+		lim = old;
+		lim.rlim_cur = static_cast<rlim_t>(pages) * 4096 + (20 << 20);
+		if (setrlimit(RLIMIT_AS, &lim))
+			return 3;
+		sc_tuples *t = nullptr;
+		int r = sc_queue_out(h, "q", nullptr, &t);
+		setrlimit(RLIMIT_AS, &old);
+		if (r != -ENOMEM)
+			return 10 + (r < 0 ? -r : r);
+		if (sc_queue_count(h, "q") != 2)
+			return 4;
+		sc_stop(h);
+		return 0;
+	}));
+	CHECK(child.wait() == 0);
+	sc_tuples *t = nullptr;
+	REQUIRE(sc_queue_out(c, "q", nullptr, &t) == 1);
+	CHECK(t->tuples[0].fields[0].len == big.size());
+	sc_tuples_free(t);
+	REQUIRE(sc_queue_out(c, "q", nullptr, &t) == 1);
+	CHECK(t->tuples[0].fields[0].v.i == 2);
+	sc_tuples_free(t);
 }

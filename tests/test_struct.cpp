@@ -8,6 +8,7 @@
 #include <string>
 
 #include "helpers.hpp"
+#include "internals.h"
 
 using namespace sctest;
 
@@ -162,4 +163,26 @@ TEST_CASE("struct: registered and stored in one process, read in another; kept o
 	Stats s(c);
 	CHECK(s->total.records == 0);
 	CHECK(s->structures.records == 51); // 50 structs and the type
+}
+
+TEST_CASE(
+	"struct: a type whose geometry was scribbled on is corrupt, and nothing reads past the caller's struct",
+	"[struct]")
+{
+	Cache c(unique_name("structbad"), options(2, 64 << 20));
+	REQUIRE(c.start_error() == 0);
+	REQUIRE(init_user(c) == 0);
+	user u = make_user(1, "alice"), out;
+	REQUIRE(sc_struct_add(c, "user", &u) == 0);
+	REQUIRE(sctest_scribble_struct_key_offset(c, "user", 1ull << 40) == 0);
+	CHECK(sc_struct_get(c, "user", &u, &out) == -EUCLEAN);
+	CHECK(contains(sc_last_error(), "geometry is corrupt"));
+	CHECK(sc_struct_add(c, "user", &u) == -EUCLEAN);
+	CHECK(sc_struct_remove(c, "user", &u) == -EUCLEAN);
+	void *all = nullptr;
+	CHECK(sc_struct_get_all(c, "user", &all) == -EUCLEAN);
+	CHECK(sc_struct_init(c, "user", sizeof(user), offsetof(user, id), sizeof(int64_t)) == -EUCLEAN);
+	// The tuples and other types are untouched.
+	CHECK(sc_struct_init(c, "other", 8, 0, 8) == 0);
+	CHECK(sc_put(c, SC_TUPLE(sc_int(1))) == 0);
 }

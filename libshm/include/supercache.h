@@ -186,7 +186,13 @@ SC_EXPORT int sc_attach(const char *name, const sc_options *opts, sc_cache **out
 /* 1 if a cache called name exists and can be attached, 0 if none exists. */
 SC_EXPORT int sc_started(const char *name, const sc_options *opts);
 
-/* Release the handle. The data stays in shared memory for other and later processes. */
+/*
+ * Release the handle. The data stays in shared memory for other and later
+ * processes. What this process's threads buffered with sc_lazy_put() is
+ * stored first; if that fails (or an earlier background store failed and
+ * no sc_flush() has reported it), the error is returned, and the handle is
+ * released all the same.
+ */
 SC_EXPORT int sc_stop(sc_cache *cache);
 
 /*
