@@ -221,7 +221,7 @@ static int batch_prepare(sc_cache *c, const char *kv, const sc_field *keys, size
 		if (err)
 			sc_fail_item(err, "batch pair", i);
 		else
-			bytes += prefix.prefix_len + 1 + (key->type == SC_FIELD_BYTES ? key->len : 8);
+			bytes += prefix.prefix_len + sc_entry_field_size(key);
 	}
 	if (!err) {
 		b->arena = malloc(bytes ? bytes : 1);
@@ -234,13 +234,10 @@ static int batch_prepare(sc_cache *c, const char *kv, const sc_field *keys, size
 	for (size_t i = 0; !err && i < n; i++) {
 		const sc_field *key = (const sc_field *)((const uint8_t *)keys + i * stride);
 		uint8_t *k = b->arena + at;
-		uint32_t len = key->type == SC_FIELD_BYTES ? key->len : 8;
+		uint32_t len = prefix.prefix_len + sc_entry_field_size(key);
 
 		memcpy(k, prefix.bytes, prefix.prefix_len);
-		k[prefix.prefix_len] = (uint8_t)key->type;
-		memcpy(k + prefix.prefix_len + 1,
-		       key->type == SC_FIELD_BYTES ? key->v.p : (const void *)&key->v, len);
-		len += prefix.prefix_len + 1;
+		sc_entry_field_put(k + prefix.prefix_len, key);
 		at += len;
 		if (len > SC_MAX_FIELD_BYTES) {
 			err = sc_fail_item(sc_fail(-E2BIG, "key too long"), "batch pair", i);

@@ -38,7 +38,8 @@ int sc_entry_key_init(struct sc_entry_key *k, uint8_t kind, const char *name, co
 	return sc_entry_key_init_raw(k, kind, name, (uint8_t)n);
 }
 
-int sc_entry_key_append(struct sc_entry_key *k, const void *p, size_t n)
+/* Room for n more bytes at k->bytes + k->len. */
+static int reserve(struct sc_entry_key *k, size_t n)
 {
 	if (n > SC_MAX_FIELD_BYTES - k->len)
 		return sc_fail(-E2BIG, "key of %zu bytes; a key holds at most %u", n,
@@ -56,6 +57,15 @@ int sc_entry_key_append(struct sc_entry_key *k, const void *p, size_t n)
 		k->bytes = b;
 		k->cap = cap;
 	}
+	return 0;
+}
+
+int sc_entry_key_append(struct sc_entry_key *k, const void *p, size_t n)
+{
+	int err = reserve(k, n);
+
+	if (err)
+		return err;
 	if (n)
 		memcpy(k->bytes + k->len, p, n);
 	k->len += (uint32_t)n;
@@ -64,17 +74,15 @@ int sc_entry_key_append(struct sc_entry_key *k, const void *p, size_t n)
 
 int sc_entry_key_append_field(struct sc_entry_key *k, const sc_field *key, const char *what)
 {
-	uint8_t type;
 	int err = sc_field_check(key, what);
 
+	if (!err)
+		err = reserve(k, sc_entry_field_size(key));
 	if (err)
 		return err;
-	type = (uint8_t)key->type;
-	err = sc_entry_key_append(k, &type, 1);
-	if (!err)
-		err = key->type == SC_FIELD_BYTES ? sc_entry_key_append(k, key->v.p, key->len)
-						  : sc_entry_key_append(k, &key->v, 8);
-	return err;
+	sc_entry_field_put(k->bytes + k->len, key);
+	k->len += sc_entry_field_size(key);
+	return 0;
 }
 
 void sc_entry_key_free(struct sc_entry_key *k)

@@ -47,6 +47,24 @@ int sc_entry_key_init(struct sc_entry_key *k, uint8_t kind, const char *name, co
 /* Append n bytes to the own part. */
 int sc_entry_key_append(struct sc_entry_key *k, const void *p, size_t n);
 
+/* Bytes a checked user's key field takes in an entry key: its type byte, then its payload. */
+static inline uint32_t sc_entry_field_size(const sc_field *key)
+{
+	return 1u + (key->type == SC_FIELD_BYTES ? key->len : 8u);
+}
+
+/* Write a checked user's key field at dst, sc_entry_field_size() bytes; sc_entry_own_field() reads it back. */
+static inline void sc_entry_field_put(uint8_t *dst, const sc_field *key)
+{
+	dst[0] = (uint8_t)key->type;
+	if (key->type == SC_FIELD_BYTES) {
+		if (key->len)
+			memcpy(dst + 1, key->v.p, key->len);
+	} else {
+		memcpy(dst + 1, &key->v, 8);
+	}
+}
+
 /* Append a user's key field, checked (what names it in errors): its type byte, then its payload. */
 int sc_entry_key_append_field(struct sc_entry_key *k, const sc_field *key, const char *what);
 
