@@ -5,6 +5,9 @@
 
 #include "span_alloc.h"
 
+/* The smallest block anything asks for: a header and one number field. */
+#define SC_MIN_BLOCK 48u
+
 /* Freed memory is overwritten in test builds, so a reader that touches it sees garbage at once. */
 #define SC_POISON 0xdb
 
@@ -61,39 +64,52 @@ static void push_free(struct sc_part *p, struct sc_blk *b, uint64_t off)
 	p->free_head[b->cls] = sc_to_units(off);
 }
 
-/* The smallest block anything asks for: a header and one number field. */
-#define SC_MIN_BLOCK 48u
+/* The class of the largest block that fits in rest bytes (at least SC_MIN_BLOCK). */
+static uint32_t class_fitting(uint64_t rest)
+{
+	uint32_t cls = rest >= SC_SMALL_MAX ? SC_NCLASSES - 1 : class_of((uint32_t)rest);
+
+	return class_bytes(cls) > rest ? cls - 1 : cls;
+}
 
 /*
- * Hand what is left of the slab to the free lists, largest classes first.
- * Each block leaves the slab before it joins a list: a writer dying in
- * between leaks the block, where the other order would let it be handed out
- * twice, once from the list and once from the slab.
+ * Carve [*from, end) into free blocks, largest classes first, and mark the
+ * slab full. Each block gets its header before *from moves past it, so
+ * that a walk of the carved part (sc_slab_for_each) never meets a header
+ * that was not written; it joins a free list last, and a repair after a
+ * writer died finds it FREE whether or not it got there.
  */
-static void retire_slab_tail(sc_cache *c, struct sc_part *p)
+static void seal_slab(sc_cache *c, struct sc_part *p, struct sc_slab *slab, uint64_t *from, uint64_t end)
 {
-	while (p->slab_end - p->slab_off >= SC_MIN_BLOCK) {
-		uint64_t off = p->slab_off, rest = p->slab_end - off;
-		uint32_t cls = rest >= SC_SMALL_MAX ? SC_NCLASSES - 1 : class_of((uint32_t)rest);
-		struct sc_blk *b;
+	while (end - *from >= SC_MIN_BLOCK) {
+		uint64_t off = *from;
+		uint32_t cls = class_fitting(end - off);
+		struct sc_blk *b = sc_blk_at(c, off);
 
-		if (class_bytes(cls) > rest)
-			cls--;
-		p->slab_off = off + class_bytes(cls);
-		b = sc_blk_at(c, off);
 		memset(b, 0, sizeof(*b));
 		b->cls = (uint8_t)cls;
+		b->flags = SC_BLK_FREE;
+		*from = off + class_bytes(cls);
 		push_free(p, b, off);
 	}
+	slab->full = 1;
 }
 
-static int slab_valid(sc_cache *c, const struct sc_part *p)
+static struct sc_slab *slab_at(sc_cache *c, uint64_t off)
 {
-	return p->slab_off <= p->slab_end && p->slab_end - p->slab_off <= SC_SLAB &&
-	       (p->slab_off == p->slab_end ||
-		sc_seg_span_ok(&c->seg, p->slab_off, p->slab_end - p->slab_off));
+	return (struct sc_slab *)sc_seg_at(&c->seg, off);
 }
 
+struct sc_slab *sc_current_slab(sc_cache *c, const struct sc_part *p)
+{
+	uint64_t s = p->slabs;
+
+	if (s % SC_PAGE != 0 || !sc_seg_span_ok(&c->seg, s, SC_SLAB) ||
+	    p->slab_off < s + sizeof(struct sc_slab) || p->slab_off > s + SC_SLAB ||
+	    p->slab_end != s + SC_SLAB)
+		return NULL;
+	return slab_at(c, s);
+}
 /* The head of a class's free list, if it checks out; a corrupt list is dropped (its blocks leak). */
 static int pop_free(sc_cache *c, struct sc_part *p, uint32_t cls, uint64_t *out)
 {
@@ -113,57 +129,87 @@ static int pop_free(sc_cache *c, struct sc_part *p, uint32_t cls, uint64_t *out)
 	return 1;
 }
 
-static int alloc_small(sc_cache *c, struct sc_part *p, uint32_t len, uint64_t *out)
+/* The current slab, sealed; a new one, linked into the partition's list, current. */
+static int next_slab(sc_cache *c, struct sc_part *p)
 {
-	uint32_t cls = class_of(len), size = class_bytes(cls);
+	uint64_t off;
+	struct sc_slab *s;
 	int err;
 
-	if (pop_free(c, p, cls, out))
-		goto found;
-	if (!slab_valid(c, p)) {
+	struct sc_slab *cur = sc_current_slab(c, p);
+
+	if (cur)
+		seal_slab(c, p, cur, &p->slab_off, p->slab_end);
+	err = sc_span_alloc(c, sc_part_index(c, p), SC_SLAB / SC_PAGE, &off);
+	if (err)
+		return err;
+	s = slab_at(c, off);
+	memset(s, 0, sizeof(*s));
+	s->magic = SC_SLAB_MAGIC;
+	s->part = sc_part_index(c, p);
+	s->next = p->slabs;
+	p->slabs = off;
+	/*
+	 * Emptied, then moved, then grown: a writer dying between these stores
+	 * leaves a current slab that is empty, or that is exactly the new one.
+	 */
+	p->slab_end = p->slab_off;
+	p->slab_off = off + sizeof(*s);
+	p->slab_end = off + SC_SLAB;
+	return 0;
+}
+
+/* A small block, its header written before the slab's carved end moves past it. */
+static int alloc_small(sc_cache *c, struct sc_part *p, uint32_t len, uint8_t flags, uint64_t *out)
+{
+	uint32_t cls = class_of(len), size = class_bytes(cls);
+	struct sc_blk *b;
+	int err;
+
+	if (pop_free(c, p, cls, out)) {
+		b = sc_blk_at(c, *out);
+		b->len = len;
+		b->flags = flags;
+		return 0;
+	}
+	if (!sc_current_slab(c, p)) {
 		p->slab_off = 0;
 		p->slab_end = 0;
 	}
 	if (p->slab_end - p->slab_off < size) {
-		uint64_t slab;
-
-		retire_slab_tail(c, p);
-		err = sc_span_alloc(c, SC_SLAB / SC_PAGE, &slab);
+		err = next_slab(c, p);
 		if (err)
 			return err;
-		/*
-		 * Emptied, then moved, then grown: a writer dying between these
-		 * stores leaves a slab that is empty, that slab_valid() rejects,
-		 * or that is exactly the new one (slabs never overlap).
-		 */
-		p->slab_end = p->slab_off;
-		p->slab_off = slab;
-		p->slab_end = slab + SC_SLAB;
 	}
 	*out = p->slab_off;
+	b = sc_blk_at(c, *out);
+	b->len = len;
+	b->cls = (uint8_t)cls;
+	b->flags = flags;
 	p->slab_off += size;
-found:
-	sc_blk_at(c, *out)->cls = (uint8_t)cls;
 	return 0;
 }
 
 int sc_block_alloc(sc_cache *c, struct sc_part *p, uint32_t len, uint8_t kind, uint64_t *out)
 {
+	uint8_t flags = (uint8_t)(kind | SC_BLK_LIVE);
 	struct sc_blk *b;
 	int err;
 
 	if (len <= SC_SMALL_MAX) {
-		err = alloc_small(c, p, len, out);
+		err = alloc_small(c, p, len, flags, out);
 	} else {
-		err = sc_span_alloc(c, sc_pages_for(len), out);
-		if (!err)
-			sc_blk_at(c, *out)->cls = SC_CLS_SPAN;
+		err = sc_span_alloc(c, sc_part_index(c, p), sc_pages_for(len), out);
+		if (!err) {
+			b = sc_blk_at(c, *out);
+			b->len = len;
+			b->cls = SC_CLS_SPAN;
+			b->flags = flags;
+		}
 	}
 	if (err)
 		return err;
 	b = sc_blk_at(c, *out);
-	b->len = len;
-	b->flags = (uint8_t)(kind | SC_BLK_LIVE);
 	b->link = 0;
 	b->retire_epoch = 0;
 	return 0;
@@ -184,7 +230,112 @@ int sc_block_free(sc_cache *c, struct sc_part *p, uint64_t off)
 	memset(b + 1, SC_POISON, size - sizeof(*b));
 #endif
 	if (b->cls == SC_CLS_SPAN)
-		return sc_span_free(c, off, sc_pages_for(size));
+		return sc_span_free(c, sc_part_index(c, p), off);
 	push_free(p, b, off);
+	return 0;
+}
+
+/* Where the carved part of slab s ends: the current slab's carved end, a full slab's last block. */
+static uint64_t carved_end(sc_cache *c, const struct sc_part *p, uint64_t s)
+{
+	if (sc_current_slab(c, p) == slab_at(c, s))
+		return p->slab_off;
+	return slab_at(c, s)->full ? s + SC_SLAB : s + sizeof(struct sc_slab);
+}
+
+static int broken_slab(sc_cache *c, const struct sc_part *p, uint64_t s, const char *what)
+{
+	return sc_fail(-EUCLEAN, "cache \"%s\": partition %u: slab at %llu %s", c->name, sc_part_index(c, p),
+		       (unsigned long long)s, what);
+}
+
+int sc_slab_check(sc_cache *c, const struct sc_part *p, uint64_t s)
+{
+	const struct sc_slab *slab;
+
+	if (s % SC_PAGE != 0 || !sc_seg_span_ok(&c->seg, s, SC_SLAB))
+		return broken_slab(c, p, s, "lies outside the heap");
+	slab = slab_at(c, s);
+	if (sc_page_word(c, s) != (SC_PG_HEAD | sc_part_index(c, p)) ||
+	    sc_span_pages(c, s) != SC_SLAB / SC_PAGE)
+		return broken_slab(c, p, s, "is not a span the partition owns");
+	if (slab->magic != SC_SLAB_MAGIC || slab->part != sc_part_index(c, p))
+		return broken_slab(c, p, s, "has no slab header of the partition");
+	return 0;
+}
+
+int sc_slab_walk(sc_cache *c, struct sc_part *p, sc_slab_fn fn, void *ctx)
+{
+	uint64_t budget = (c->seg.map_len >> SC_PAGE_SHIFT) / (SC_SLAB / SC_PAGE) + 1;
+
+	for (uint64_t s = p->slabs; s; s = slab_at(c, s)->next) {
+		uint64_t end, off;
+		int r = budget-- ? sc_slab_check(c, p, s) : broken_slab(c, p, s, "is on a list with a cycle");
+
+		if (r == 0)
+			r = fn(c, p, s, 0, ctx);
+		if (r)
+			return r;
+		end = carved_end(c, p, s);
+		for (off = s + sizeof(struct sc_slab); end - off >= SC_MIN_BLOCK && off < end;) {
+			const struct sc_blk *b = sc_blk_at(c, off);
+
+			if (b->cls >= SC_NCLASSES || class_bytes(b->cls) > end - off)
+				return broken_slab(c, p, s, "holds a block with no valid size class");
+			r = fn(c, p, s, off, ctx);
+			if (r)
+				return r;
+			off += class_bytes(b->cls);
+		}
+	}
+	return 0;
+}
+
+int sc_slab_is_abandoned(sc_cache *c, const struct sc_part *p, uint64_t s)
+{
+	return sc_current_slab(c, p) != slab_at(c, s) && !slab_at(c, s)->full;
+}
+
+void sc_slab_seal_abandoned(sc_cache *c, struct sc_part *p, uint64_t s)
+{
+	uint64_t from = s + sizeof(struct sc_slab);
+
+	seal_slab(c, p, slab_at(c, s), &from, s + SC_SLAB);
+}
+
+void sc_free_lists_clear(struct sc_part *p)
+{
+	memset(p->free_head, 0, sizeof(p->free_head));
+}
+
+void sc_free_list_push(sc_cache *c, struct sc_part *p, uint64_t off)
+{
+	push_free(p, sc_blk_at(c, off), off);
+}
+
+int sc_free_list_walk(sc_cache *c, struct sc_part *p, uint32_t cls, sc_block_fn fn, void *ctx)
+{
+	uint64_t budget = c->seg.map_len / class_bytes(cls) + 1;
+
+	for (uint64_t off = sc_from_units(p->free_head[cls]); off;
+	     off = sc_from_units(sc_blk_at(c, off)->link)) {
+		const struct sc_blk *b;
+		int r;
+
+		if (budget-- == 0 || off % SC_UNIT || !sc_seg_span_ok(&c->seg, off, class_bytes(cls)))
+			return sc_fail(-EUCLEAN,
+				       "cache \"%s\": partition %u: free list of class %u is broken at %llu",
+				       c->name, sc_part_index(c, p), cls, (unsigned long long)off);
+		b = sc_blk_at(c, off);
+		if (b->cls != cls || (b->flags & SC_BLK_STATE_MASK) != SC_BLK_FREE)
+			return sc_fail(
+				-EUCLEAN,
+				"cache \"%s\": partition %u: free list of class %u holds a block at %llu "
+				"that is not a free block of that class",
+				c->name, sc_part_index(c, p), cls, (unsigned long long)off);
+		r = fn(c, p, off, ctx);
+		if (r)
+			return r;
+	}
 	return 0;
 }

@@ -16,6 +16,7 @@
  *                       operation ever sees a structure's entries
 *   slots_off           max_readers x struct sc_slot      (reader registry)
  *   counters_off        max_readers x num_partition get/hit counters
+ *   pagemap_off         one 32-bit word per 64 KiB page of the segment: who owns it
  *   heap_off            64 KiB pages handed out as spans, up to memory_limit
  *
  * Rules: fixed-width integers and offsets only (no pointers, bool, enum);
@@ -32,7 +33,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 2u
+#define SC_ABI_VERSION 3u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -104,14 +105,33 @@ struct sc_blk {
 #define SC_FIELD_HDR	   4u
 #define SC_FIELD_TYPE_BITS 2u
 
-/* A free span, in its own first bytes. Free spans form an address-ordered list. */
-struct sc_span_free {
-	uint32_t magic; /* SC_SPAN_FREE_MAGIC */
-	uint32_t pages;
-	uint64_t next; /* byte offset of the next free span, 0 at the end */
-};
-#define SC_SPAN_FREE_MAGIC 0x46524545u /* "FREE" */
+/*
+ * The page map says who owns each 64 KiB page: nobody (0), the first page
+ * of a span owned by partition i (SC_PG_HEAD | i), or a later page of it
+ * (SC_PG_BODY | i). Taking a span writes its head first, then its body
+ * pages in ascending order; giving one back clears the body pages from
+ * the last, then the head. So at every moment each body page follows the
+ * head or a body page of its owner, whenever a holder dies, and a
+ * partition can find all of its spans without asking anyone.
+ */
+#define SC_PG_FREE	 0u
+#define SC_PG_HEAD	 0x80000000u
+#define SC_PG_BODY	 0x40000000u
+#define SC_PG_OWNER_MASK 0x0000ffffu
 
+/*
+ * The first bytes of every slab: the partition that carves it, and the
+ * partition's previous slab. Blocks are carved after it.
+ */
+struct sc_slab {
+	uint32_t magic; /* SC_SLAB_MAGIC */
+	uint32_t part;
+	uint64_t next; /* byte offset of the partition's previous slab, 0 for its first */
+	uint32_t full; /* 1 once carved to the end: no longer the partition's current slab */
+	uint32_t reserved0;
+	uint64_t reserved[5];
+};
+#define SC_SLAB_MAGIC 0x42414c53u /* "SLAB" */
 /* A hash index: this header, 64-byte aligned inside its block, then 2^log2_buckets buckets. */
 struct sc_index {
 	uint32_t magic; /* SC_INDEX_MAGIC */
@@ -181,9 +201,9 @@ struct sc_sequence {
 struct sc_part {
 	/* line 0: the write lock, a process-shared robust mutex */
 	_Alignas(64) pthread_mutex_t lock;
-	uint32_t owner_died; /* times a writer died holding the lock */
-
-	/* line 1: loaded by readers */
+	uint32_t owner_died;		 /* times a writer died holding the lock */
+	uint32_t needs_repair;		 /* a repair was started and has not finished (repair.h) */
+					 /* line 1: loaded by readers */
 	_Alignas(64) uint64_t index_off; /* byte offset of the current struct sc_index */
 
 	/* lines 2..: the writer's, under the lock */
@@ -199,6 +219,7 @@ struct sc_part {
 	uint64_t limbo_advance_at; /* limbo_bytes at which to start the next grace period */
 	uint32_t limbo_head;	   /* oldest retired block (units), 0 when empty */
 	uint32_t limbo_tail;	   /* newest retired block (units) */
+	uint64_t slabs;		   /* the partition's newest slab (byte offset), 0 before the first */
 	uint64_t bt_nodes;	   /* ordered_set: nodes of the index */
 	uint64_t gets_folded;	   /* counters of reader slots released since (atomic) */
 	uint64_t hits_folded;
@@ -280,9 +301,9 @@ struct sc_seg_hdr {
 	/* lines 4..: global span allocator, under alloc_lock */
 	_Alignas(64) pthread_mutex_t alloc_lock;
 	uint32_t alloc_owner_died;
-	uint64_t bump;	     /* first byte of the heap never handed out */
-	uint64_t free_spans; /* first free span (address-ordered), 0 when none */
-	uint64_t free_pages;
+	uint64_t pagemap_off; /* the page map: map_len / SC_PAGE words */
+	uint64_t taken_pages; /* pages of the heap owned by a partition */
+	uint64_t search_from; /* no free page lies below this one (a hint, checked) */
 };
 
 #define SC_HDR_SIZE 4096u
@@ -299,6 +320,8 @@ _Static_assert(offsetof(struct sc_seg_hdr, alloc_lock) == 256, "allocator lines"
 _Static_assert(sizeof(struct sc_seg_hdr) <= SC_HDR_SIZE, "header fits its page");
 _Static_assert(sizeof(struct sc_part) % 64 == 0, "partitions are whole cache lines");
 _Static_assert(sizeof(struct sc_sequence) == 32, "a sequence is 32 bytes");
+_Static_assert(sizeof(struct sc_slab) == 64, "a slab header is one cache line");
+_Static_assert(2u * 4096u <= SC_PG_OWNER_MASK + 1, "every partition fits a page map owner");
 _Static_assert(sizeof(struct sc_bt_entry) == 24, "ordered index entries are 24 bytes");
 _Static_assert(sizeof(struct sc_blk) + sizeof(struct sc_bt_node) <= 1024, "a node fits a 1 KiB block");
 _Static_assert(SC_SLAB % SC_PAGE == 0, "slabs are whole pages");

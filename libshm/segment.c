@@ -62,7 +62,7 @@ uint64_t sc_layout_signature(void)
 		offsetof(struct sc_seg_hdr, gp_epoch),
 		offsetof(struct sc_seg_hdr, gp_safe),
 		offsetof(struct sc_seg_hdr, alloc_lock),
-		offsetof(struct sc_seg_hdr, free_pages),
+		offsetof(struct sc_seg_hdr, search_from),
 		sizeof(struct sc_part),
 		offsetof(struct sc_part, index_off),
 		offsetof(struct sc_part, seq),
@@ -73,7 +73,9 @@ uint64_t sc_layout_signature(void)
 		offsetof(struct sc_blk, version),
 		sizeof(struct sc_index),
 		sizeof(struct sc_bucket),
-		sizeof(struct sc_span_free),
+		sizeof(struct sc_slab),
+		SC_PG_HEAD,
+		SC_PG_BODY,
 		sizeof(struct sc_bt_node),
 		sizeof(struct sc_sequence),
 		SC_BT_FANOUT,
@@ -103,7 +105,9 @@ static int geometry(const struct sc_config *cfg, struct sc_geometry *g)
 	g->slots_off = sc_align_up(g->parts_off + 2ull * cfg->num_partition * sizeof(struct sc_part), 64);
 	g->counters_stride = sc_align_up((uint64_t)cfg->num_partition * sizeof(struct sc_counter), 64);
 	g->counters_off = g->slots_off + (uint64_t)cfg->max_readers * sizeof(struct sc_slot);
-	g->heap_off = sc_align_up(g->counters_off + (uint64_t)cfg->max_readers * g->counters_stride, SC_PAGE);
+	g->pagemap_off = sc_align_up(g->counters_off + (uint64_t)cfg->max_readers * g->counters_stride, 64);
+	g->heap_off = sc_align_up(g->pagemap_off + (cfg->memory_limit >> SC_PAGE_SHIFT) * sizeof(uint32_t),
+				  SC_PAGE);
 	if (g->heap_off + SC_MIN_HEAP > cfg->memory_limit)
 		return sc_fail(-EINVAL,
 			       "memory_limit of %llu bytes is too small: %u partitions and %u readers "
@@ -273,7 +277,8 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 	h->gp_epoch = 1;
 	h->gp_safe = 1;
 	h->backed = seg->geo.heap_off;
-	h->bump = seg->geo.heap_off;
+	h->pagemap_off = seg->geo.pagemap_off;
+	h->search_from = seg->geo.heap_off >> SC_PAGE_SHIFT;
 	err = sc_shm_mutex_init(&h->alloc_lock);
 	for (uint32_t i = 0; !err && i < 2 * cfg->num_partition; i++) {
 		struct sc_part *p = (struct sc_part *)(seg->base + seg->geo.parts_off) + i;
@@ -344,7 +349,7 @@ static int read_header(struct sc_seg *seg, const struct stat *st)
 		return sc_fail(-EUCLEAN, "%s has a corrupt configuration", seg->path);
 	if (h.parts_off != geo.parts_off || h.slots_off != geo.slots_off ||
 	    h.counters_off != geo.counters_off || h.counters_stride != geo.counters_stride ||
-	    h.heap_off != geo.heap_off)
+	    h.pagemap_off != geo.pagemap_off || h.heap_off != geo.heap_off)
 		return sc_fail(-EUCLEAN, "%s has a corrupt region table", seg->path);
 	seg->cfg = cfg;
 	seg->geo = geo;

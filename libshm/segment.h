@@ -34,6 +34,7 @@ struct sc_geometry {
 	uint64_t slots_off;
 	uint64_t counters_off;
 	uint64_t counters_stride;
+	uint64_t pagemap_off;
 	uint64_t heap_off;
 };
 

@@ -1,4 +1,4 @@
-/* span_alloc.h — the segment-wide allocator of 64 KiB-page spans. */
+/* span_alloc.h — the segment-wide allocator of 64 KiB-page spans, over the page map. */
 #ifndef SC_SPAN_ALLOC_H
 #define SC_SPAN_ALLOC_H
 
@@ -8,14 +8,31 @@
 
 /*
  * Spans feed partitions their slabs and hold what is too big for a slab
- * (large records, big indexes). Free spans sit in one address-ordered list
- * and coalesce with their neighbours; new pages come from the bump pointer,
- * backed with shared memory before they are handed out. All under the
- * segment's allocator lock; a partition writer takes it only to get a new
- * slab or a large block, so it is rarely contended.
+ * (large records, big indexes). Each is owned by one partition, and the
+ * page map (layout.h) says which: a partition repairing itself after a
+ * writer died finds every span it owns there, whatever moment the writer
+ * died at. First fit from the lowest free page, so that the backed part
+ * of the segment stays compact; pages are backed with shared memory
+ * before they are handed out. All under the segment's allocator lock,
+ * which a partition writer takes only for a new slab or a large block.
  */
-int sc_span_alloc(sc_cache *c, uint32_t pages, uint64_t *out);
-int sc_span_free(sc_cache *c, uint64_t off, uint32_t pages);
+
+/* A span of pages for partition part (its index among all partitions). */
+int sc_span_alloc(sc_cache *c, uint32_t part, uint32_t pages, uint64_t *out);
+
+/* Give back the span of partition part at off, whatever its length in the page map. */
+int sc_span_free(sc_cache *c, uint32_t part, uint64_t off);
+
+/* The page map's word for the page at byte offset off (inside the segment). */
+static inline uint32_t sc_page_word(const sc_cache *c, uint64_t off)
+{
+	const uint32_t *map = (const uint32_t *)(c->seg.base + c->seg.geo.pagemap_off);
+
+	return sc_read(&map[off >> SC_PAGE_SHIFT]);
+}
+
+/* Pages of the span whose head is at off: the head and the body pages of its owner after it. */
+uint32_t sc_span_pages(const sc_cache *c, uint64_t off);
 
 static inline uint32_t sc_pages_for(uint64_t bytes)
 {

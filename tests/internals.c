@@ -124,16 +124,18 @@ void sctest_set_limbo_ends(sc_cache *c, uint32_t part, uint32_t head, uint32_t t
 	sc_part_at(c, part)->limbo_tail = tail;
 }
 
-void sctest_forge_free_span(sc_cache *c, uint32_t pages, uint64_t bump)
+uint64_t sctest_scribble_free_pages(sc_cache *c, uint32_t word)
 {
-	struct sc_seg_hdr *h = sc_hdr(c);
-	struct sc_span_free *s = (struct sc_span_free *)(c->seg.base + c->seg.geo.heap_off);
+	uint32_t *map = (uint32_t *)(c->seg.base + c->seg.geo.pagemap_off);
+	uint64_t n = 0;
 
-	s->magic = SC_SPAN_FREE_MAGIC;
-	s->pages = pages;
-	s->next = 0;
-	h->free_spans = c->seg.geo.heap_off;
-	h->bump = bump;
+	for (uint64_t pg = c->seg.geo.heap_off >> SC_PAGE_SHIFT; pg < c->seg.map_len >> SC_PAGE_SHIFT; pg++) {
+		if (map[pg] == SC_PG_FREE) {
+			map[pg] = word;
+			n++;
+		}
+	}
+	return n;
 }
 
 void sctest_add_epoch(sc_cache *c, uint64_t delta)

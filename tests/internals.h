@@ -56,8 +56,8 @@ int sctest_slot_owned(sc_cache *c, uint32_t slot);
 void sctest_limbo_ends(sc_cache *c, uint32_t part, uint32_t *head, uint32_t *tail);
 void sctest_set_limbo_ends(sc_cache *c, uint32_t part, uint32_t head, uint32_t tail);
 
-/* Forge a free span of pages at the heap's first page, first in the free list; scribble the bump pointer. */
-void sctest_forge_free_span(sc_cache *c, uint32_t pages, uint64_t bump);
+/* Overwrite every free page's word in the page map; how many there were. */
+uint64_t sctest_scribble_free_pages(sc_cache *c, uint32_t word);
 
 /* Move the grace-period epoch on by delta. */
 void sctest_add_epoch(sc_cache *c, uint64_t delta);
