@@ -582,3 +582,44 @@ uint64_t sc_bt_capacity(const struct sc_part *p)
 {
 	return sc_read(&p->bt_nodes) * SC_BT_FANOUT;
 }
+
+int sc_bt_walk(sc_cache *c, struct sc_part *p, sc_bt_node_fn node_fn, sc_bt_rec_fn rec_fn, void *ctx)
+{
+	struct {
+		struct node_view v;
+		uint32_t next;
+	} stack[SC_BT_MAX_HEIGHT + 1];
+	uint32_t depth = 1;
+	int r;
+
+	if (!p->index_off)
+		return 0;
+	r = node_at(c, p->index_off, -1, &stack[0].v);
+	stack[0].next = 0;
+	if (!r)
+		r = node_fn(c, p, &stack[0].v.n->e[0], stack[0].v.boff, stack[0].v.count, stack[0].v.height,
+			    ctx);
+	while (!r && depth) {
+		__typeof__(stack[0]) *top = &stack[depth - 1];
+
+		if (top->v.height == 0) {
+			for (uint32_t i = 0; !r && i < top->v.count; i++)
+				r = rec_fn(c, p, &top->v.n->e[i], ctx);
+			depth--;
+		} else if (top->next < top->v.count) {
+			uint64_t child = sc_from_units(top->v.n->e[top->next++].child);
+
+			if (depth > SC_BT_MAX_HEIGHT)
+				return corrupt_node(c, child);
+			r = node_at(c, child, (int)top->v.height - 1, &stack[depth].v);
+			if (!r)
+				r = node_fn(c, p, stack[depth].v.n->e, child, stack[depth].v.count,
+					    stack[depth].v.height, ctx);
+			stack[depth].next = 0;
+			depth++;
+		} else {
+			depth--;
+		}
+	}
+	return r;
+}

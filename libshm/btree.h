@@ -72,4 +72,15 @@ int64_t sc_bt_clear(sc_cache *c, struct sc_part *p);
 /* Entries the partition's nodes have room for. */
 uint64_t sc_bt_capacity(const struct sc_part *p);
 
+/*
+ * Writer side (the checker and the repair): every node of p's tree, depth
+ * first, each before its children (its entries, their number, its height),
+ * and every leaf entry. 0, a callback's nonzero result, or -EUCLEAN at a
+ * corrupt node.
+ */
+typedef int (*sc_bt_node_fn)(sc_cache *c, struct sc_part *p, const struct sc_bt_entry *e, uint64_t boff,
+			     uint32_t count, uint32_t height, void *ctx);
+typedef int (*sc_bt_rec_fn)(sc_cache *c, struct sc_part *p, const struct sc_bt_entry *e, void *ctx);
+int sc_bt_walk(sc_cache *c, struct sc_part *p, sc_bt_node_fn node_fn, sc_bt_rec_fn rec_fn, void *ctx);
+
 #endif /* SC_BTREE_H */

@@ -13,7 +13,7 @@
 static int delete_routed(sc_cache *c, const struct sc_route *route)
 {
 	struct sc_part *p = sc_part_at(c, route->partition);
-	int n = sc_part_lock(p);
+	int n = sc_part_lock(c, p);
 
 	if (n)
 		return n;
@@ -79,7 +79,7 @@ static int matches(sc_cache *c, const struct sc_hit *hit, void *m)
 static int delete_ordered_key(sc_cache *c, struct sc_part *p, const struct sc_route *key,
 			      struct sc_matcher *m)
 {
-	int n = sc_part_lock(p);
+	int n = sc_part_lock(c, p);
 
 	if (n)
 		return n;
@@ -148,7 +148,7 @@ static int delete_matches(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
 		return m->pat->key_bound ? delete_ordered_key(c, p, &m->pat->key, m)
 					 : delete_ordered(c, p, m);
 	while (n >= 0 && !cur.done) {
-		n = sc_part_lock(p);
+		n = sc_part_lock(c, p);
 		if (n)
 			break;
 		if (m->pat->key_bound) {
@@ -198,7 +198,7 @@ SC_EXPORT int sc_delete_all(sc_cache *c)
 		struct sc_part *p = sc_part_at(c, i);
 		int64_t n;
 
-		err = sc_part_lock(p);
+		err = sc_part_lock(c, p);
 		if (err)
 			break;
 		n = c->seg.cfg.table_type == SC_ORDERED_SET ? sc_bt_clear(c, p) : sc_index_clear(c, p);

@@ -607,3 +607,54 @@ uint64_t sc_index_capacity(sc_cache *c, struct sc_part *p)
 
 	return view_index(c, sc_consume(&p->index_off), &v) == 1 ? (v.mask + 1) * SC_BUCKET_SLOTS : 0;
 }
+
+/* The block an index sits in, if its header names it truthfully; else 0. */
+static uint64_t index_block(sc_cache *c, const struct index_view *v)
+{
+	uint64_t boff = v->idx->block_off;
+	uint64_t ioff = (uint64_t)((uint8_t *)v->idx - c->seg.base);
+
+	if (boff < ioff && sc_align_up(boff + sizeof(struct sc_blk), 64) == ioff && sc_block_check(c, boff) &&
+	    (sc_blk_at(c, boff)->flags & SC_BLK_KIND_MASK) == SC_BLK_INDEX)
+		return boff;
+	return 0;
+}
+
+int sc_index_walk_slots(sc_cache *c, struct sc_part *p, struct sc_index_census *out, sc_slot_fn fn, void *ctx)
+{
+	struct index_view v;
+	int r = view_index(c, p->index_off, &v);
+
+	memset(out, 0, sizeof(*out));
+	if (r <= 0)
+		return r;
+	out->block_off = index_block(c, &v);
+	out->live_counted = v.idx->live;
+	out->tombs_counted = v.idx->tombs;
+	out->slots = (v.mask + 1) * SC_BUCKET_SLOTS;
+	for (uint64_t b = 0; b <= v.mask; b++) {
+		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
+			uint32_t o = v.buckets[b].off[i], tag = v.buckets[b].hash[i];
+
+			if (o == SC_SLOT_TOMB)
+				out->tombs++;
+			if (o <= SC_SLOT_TOMB)
+				continue;
+			out->live++;
+			r = fn(c, p, b, tag, o, ctx);
+			if (r)
+				return r;
+		}
+	}
+	return 0;
+}
+
+void sc_index_set_counts(sc_cache *c, struct sc_part *p, uint64_t live, uint64_t tombs)
+{
+	struct index_view v;
+
+	if (view_index(c, p->index_off, &v) == 1) {
+		v.idx->live = live;
+		v.idx->tombs = tombs;
+	}
+}

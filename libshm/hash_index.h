@@ -72,6 +72,31 @@ enum sc_insert {
 int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
 		    enum sc_insert how, uint64_t *old_off);
 
+/* What a walk of an index's slots found, and what the index's own counters say. */
+struct sc_index_census {
+	uint64_t block_off; /* the index's block, 0 if its header names none truthfully */
+	uint64_t slots;
+	uint64_t live;
+	uint64_t tombs;
+	uint64_t live_counted;
+	uint64_t tombs_counted;
+};
+
+/* Each slot holding a record: its bucket, tag and record offset (units). */
+typedef int (*sc_slot_fn)(sc_cache *c, struct sc_part *p, uint64_t bucket, uint32_t tag, uint32_t units,
+			  void *ctx);
+
+/*
+ * Writer side (the checker and the repair): walk every slot of p's index.
+ * 0 (also when there is no index: out is zeroed), fn's nonzero result, or
+ * -EUCLEAN if the index itself is corrupt.
+ */
+int sc_index_walk_slots(sc_cache *c, struct sc_part *p, struct sc_index_census *out, sc_slot_fn fn,
+			void *ctx);
+
+/* Writer side: set the index's counters (after a repair counted them). */
+void sc_index_set_counts(sc_cache *c, struct sc_part *p, uint64_t live, uint64_t tombs);
+
 /* Called on each record a remove takes out of the index (to retire it and count it). */
 typedef void (*sc_removed_fn)(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *ctx);
 

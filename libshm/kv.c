@@ -267,7 +267,7 @@ static int batch_apply(sc_cache *c, const struct kv_batch *b, batch_item_fn fn, 
 
 		if (at == b->order.end[pi])
 			continue;
-		r = sc_part_lock(p);
+		r = sc_part_lock(c, p);
 		if (r)
 			break;
 		sc_index_hint_init(c, p, &hint);

@@ -2,29 +2,41 @@
 #include "partition.h"
 
 #include "limbo.h"
+#include "repair.h"
 #include "shm_mutex.h"
 
-int sc_part_lock(struct sc_part *p)
+/* After the mutex was taken (r from sc_shm_mutex_lock*): the repair it may owe. */
+static int locked(sc_cache *c, struct sc_part *p, int r)
 {
-	int r = sc_shm_mutex_lock(&p->lock);
-
 	if (r == SC_LOCK_OWNER_DIED) {
-		/*
-		 * A writer died inside a write. Readers cannot have seen a
-		 * partial record: a record becomes reachable by one store,
-		 * after it is complete, and an index by one exchange. What the
-		 * dead writer can leave behind is a block allocated but never
-		 * published (leaked) and counters off by one write.
-		 */
+		/* Marked before the mutex is: a repair cut short is run again by the next writer. */
 		p->owner_died++;
+		p->needs_repair = 1;
 		sc_shm_mutex_consistent(&p->lock);
 		r = 0;
 	}
-	if (r == 0)
-		p->locks++;
-	return r;
+	if (r)
+		return r;
+	if (sc_unlikely(p->needs_repair)) {
+		r = sc_part_repair(c, p);
+		if (r) {
+			sc_shm_mutex_unlock(&p->lock);
+			return r;
+		}
+	}
+	p->locks++;
+	return 0;
 }
 
+int sc_part_lock(sc_cache *c, struct sc_part *p)
+{
+	return locked(c, p, sc_shm_mutex_lock(&p->lock));
+}
+
+int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds)
+{
+	return locked(c, p, sc_shm_mutex_lock_within(&p->lock, seconds));
+}
 void sc_part_unlock(sc_cache *c, struct sc_part *p)
 {
 	sc_limbo_reclaim(c, p);

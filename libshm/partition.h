@@ -4,8 +4,15 @@
 
 #include "cache.h"
 
-/* Take p's write lock. 0 or a negative errno. */
-int sc_part_lock(struct sc_part *p);
+/*
+ * Take p's write lock. When its last holder died holding it, or a repair
+ * did not finish, p is repaired first (repair.h). 0 or a negative errno;
+ * on an error the lock is not held.
+ */
+int sc_part_lock(sc_cache *c, struct sc_part *p);
+
+/* The same, giving up with -ETIMEDOUT after seconds. */
+int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds);
 
 /* Run the amortised reclamation this write owes, then release the lock. */
 void sc_part_unlock(sc_cache *c, struct sc_part *p);

@@ -137,7 +137,7 @@ static int lock_sequence(sc_cache *c, uint8_t kind, const char *name, bool creat
 	if (!err) {
 		s->home_idx = header.partition;
 		s->home = sc_part_at(c, s->home_idx);
-		err = sc_part_lock(s->home);
+		err = sc_part_lock(c, s->home);
 		if (!err) {
 			err = locate_locked(c, &header, create, s);
 			if (err < 0)

@@ -2,6 +2,7 @@
 #include "shm_mutex.h"
 
 #include <errno.h>
+#include <time.h>
 
 #include "atomics.h"
 #include "error.h"
@@ -51,6 +52,15 @@ int sc_shm_mutex_lock(pthread_mutex_t *m)
 		sc_cpu_relax();
 	}
 	return lock_result(pthread_mutex_lock(m));
+}
+
+int sc_shm_mutex_lock_within(pthread_mutex_t *m, unsigned seconds)
+{
+	struct timespec deadline;
+
+	clock_gettime(CLOCK_REALTIME, &deadline);
+	deadline.tv_sec += seconds;
+	return lock_result(pthread_mutex_timedlock(m, &deadline));
 }
 
 void sc_shm_mutex_consistent(pthread_mutex_t *m)

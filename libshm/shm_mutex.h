@@ -17,6 +17,10 @@ int sc_shm_mutex_init(pthread_mutex_t *m);
  * be taken.
  */
 int sc_shm_mutex_lock(pthread_mutex_t *m);
+
+/* The same, giving up after seconds (for the checker, which must not hang on a scribbled lock). */
+int sc_shm_mutex_lock_within(pthread_mutex_t *m, unsigned seconds);
+
 void sc_shm_mutex_consistent(pthread_mutex_t *m);
 void sc_shm_mutex_unlock(pthread_mutex_t *m);
 

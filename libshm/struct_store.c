@@ -73,7 +73,7 @@ SC_EXPORT int sc_struct_init(sc_cache *c, const char *type, size_t size, size_t 
 		goto out;
 	sc_entry_route(c, &k, &kf, &route);
 	p = sc_part_at(c, route.partition);
-	err = sc_part_lock(p);
+	err = sc_part_lock(c, p);
 	if (err)
 		goto out;
 	/* Under the lock: two processes registering the same type at once agree on one geometry. */

@@ -150,7 +150,7 @@ int sc_entry_remove(sc_cache *c, struct sc_part *p, const struct sc_route *route
 int sc_entry_put_locking(sc_cache *c, const struct sc_route *route, const sc_field *value)
 {
 	struct sc_part *p = sc_part_at(c, route->partition);
-	int err = sc_part_lock(p);
+	int err = sc_part_lock(c, p);
 
 	if (err)
 		return err;
@@ -162,7 +162,7 @@ int sc_entry_put_locking(sc_cache *c, const struct sc_route *route, const sc_fie
 int sc_entry_remove_locking(sc_cache *c, const struct sc_route *route)
 {
 	struct sc_part *p = sc_part_at(c, route->partition);
-	int err = sc_part_lock(p);
+	int err = sc_part_lock(c, p);
 
 	if (err)
 		return err;
@@ -295,7 +295,7 @@ int sc_entries_remove_all(sc_cache *c, const struct sc_entry_key *prefix)
 		struct sc_index_cursor cur = { 0, 0, false };
 
 		while (n >= 0 && !cur.done) {
-			n = sc_part_lock(p);
+			n = sc_part_lock(c, p);
 			if (n)
 				break;
 			n = sc_index_remove_step(c, p, &cur, remove_prefixed, (void *)prefix,

@@ -126,7 +126,7 @@ static int put_one(sc_cache *c, const sc_tuple *t, const uint32_t *partition)
 	if (err)
 		return err;
 	p = sc_part_at(c, w.route.partition);
-	err = sc_part_lock(p);
+	err = sc_part_lock(c, p);
 	if (err)
 		return err;
 	err = put_locked(c, p, &w);
@@ -187,7 +187,7 @@ int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
 	}
 	/* Ascending, as every holder of several partition locks takes them: no deadlock. */
 	for (; !err && held < nparts; held++)
-		if (used[held] && (err = sc_part_lock(sc_part_at(c, held))) != 0)
+		if (used[held] && (err = sc_part_lock(c, sc_part_at(c, held))) != 0)
 			break;
 	for (size_t i = 0; i < n && !err; i++)
 		err = put_locked(c, sc_part_at(c, w[i].route.partition), &w[i]);
@@ -234,7 +234,7 @@ SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 
 		if (at == o.end[pi])
 			continue;
-		err = sc_part_lock(p);
+		err = sc_part_lock(c, p);
 		if (err)
 			break;
 		sc_index_hint_init(c, p, &hint);

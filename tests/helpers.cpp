@@ -153,3 +153,20 @@ std::string str_field(const sc_tuple &t, unsigned i)
 }
 
 } // namespace sctest
+
+namespace sctest
+{
+int check_segment(sc_cache *c, unsigned flags, std::string *problems)
+{
+	sc_check_report rep;
+	int rc = sc_check(c, flags, &rep);
+
+	problems->clear();
+	for (uint32_t i = 0; rc == -EUCLEAN && i < rep.listed; i++)
+		*problems += "partition " + std::to_string(rep.list[i].partition) + " at " +
+			     std::to_string(rep.list[i].offset) + ": " + rep.list[i].what + "\n";
+	if (rc && rc != -EUCLEAN)
+		*problems = sc_last_error();
+	return rc;
+}
+} // namespace sctest

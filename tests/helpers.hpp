@@ -125,3 +125,9 @@ void *shared_anon(size_t bytes);
 std::string str_field(const sc_tuple &t, unsigned i);
 
 } // namespace sctest
+
+namespace sctest
+{
+// sc_check's result; its listed problems, one per line, in *problems.
+int check_segment(sc_cache *c, unsigned flags, std::string *problems);
+} // namespace sctest

@@ -7,7 +7,9 @@
 
 #include <string.h>
 
+#include "libshm/block_alloc.h"
 #include "libshm/cache.h"
+#include "libshm/partition.h"
 #include "libshm/structures.h"
 #include "libshm/tuple_codec.h"
 
@@ -193,4 +195,29 @@ int sctest_scribble_struct_key_offset(sc_cache *c, const char *type, uint64_t ke
 	/* The geometry is {size, key_offset, key_size}: overwrite the middle word in the record. */
 	memcpy((uint8_t *)v.v.p + sizeof(uint64_t), &key_offset, sizeof(key_offset));
 	return 0;
+}
+
+int sctest_leak_block(sc_cache *c, uint32_t part, uint32_t len)
+{
+	struct sc_part *p = sc_part_at(c, part);
+	uint64_t off;
+	int err = sc_part_lock(c, p);
+
+	if (err)
+		return err;
+	err = sc_block_alloc(c, p, len, SC_BLK_RECORD, &off);
+	sc_part_unlock(c, p);
+	return err;
+}
+
+void sctest_add_to_record_count(sc_cache *c, uint32_t part, int64_t delta)
+{
+	sc_part_at(c, part)->records += (uint64_t)delta;
+}
+
+void sctest_flip_record_byte(sc_cache *c, uint32_t part)
+{
+	struct sc_blk *rec = sc_blk_at(c, sc_from_units(*first_entry(c, part)));
+
+	((uint8_t *)rec)[rec->len - 1] ^= 0x5a;
 }

@@ -68,6 +68,15 @@ int sctest_damage_record_of(sc_cache *c, uint32_t part, int64_t key);
 /* Overwrite the key offset a registered struct type's entry holds. 0, or -ENOENT if there is no such type. */
 int sctest_scribble_struct_key_offset(sc_cache *c, const char *type, uint64_t key_offset);
 
+/* Allocate a block in a partition and publish it nowhere, as a writer dying at the wrong moment would. */
+int sctest_leak_block(sc_cache *c, uint32_t part, uint32_t len);
+
+/* Move a partition's record counter. */
+void sctest_add_to_record_count(sc_cache *c, uint32_t part, int64_t delta);
+
+/* Flip a byte of the last field of the record the first live entry of a partition names. */
+void sctest_flip_record_byte(sc_cache *c, uint32_t part);
+
 /* Records' bytes and header size, to reason about memory in tests. */
 uint32_t sctest_record_header_size(void);
 

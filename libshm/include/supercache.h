@@ -558,6 +558,42 @@ typedef struct sc_cache_stats {
 SC_EXPORT int sc_stats(sc_cache *cache, sc_cache_stats **out);
 SC_EXPORT void sc_stats_free(sc_cache_stats *stats);
 
+/* --- Checking a segment ---------------------------------------------------- */
+
+#define SC_CHECK_LISTED 32u /* problems a report lists; it counts them all */
+
+typedef struct sc_check_problem {
+	int32_t partition; /* tuple partitions 0..n-1, then structure partitions n..2n-1;
+			      -1 for the segment as a whole */
+	uint64_t offset;   /* where in the segment, 0 when nowhere in particular */
+	char what[200];	   /* what is wrong, in a sentence */
+} sc_check_problem;
+
+typedef struct sc_check_report {
+	uint64_t problems;    /* found (the first SC_CHECK_LISTED are listed) */
+	uint64_t records;     /* live records walked, checksums verified */
+	uint64_t blocks;      /* blocks accounted for: reachable, retired or free */
+	uint64_t repaired;    /* partitions a dead writer had left, repaired before the check */
+	uint32_t listed;
+	sc_check_problem list[SC_CHECK_LISTED];
+} sc_check_report;
+
+/*
+ * Check that the segment is whole: every offset,
+ * index, tree, record checksum, chain, free list, limbo list, counter and
+ * page owner; every block accounted for exactly once. Never crashes or
+ * hangs, whatever the segment holds. Takes each partition's write lock in
+ * turn (writers of that partition wait; readers never do) and repairs a
+ * partition whose writer died first, as any writer would; with
+ * SC_CHECK_NO_LOCKS it takes no lock and repairs nothing, for a segment
+ * nobody writes (a copy, or a cache whose processes are all stopped).
+ * report may be NULL. 0 when the segment is whole, -EUCLEAN when a
+ * problem was found (the report says what and where), or another
+ * negative errno when the check could not be done.
+ */
+#define SC_CHECK_NO_LOCKS 1u
+SC_EXPORT int sc_check(sc_cache *cache, unsigned flags, sc_check_report *report);
+
 /* --- Errors ---------------------------------------------------------------- */
 
 /* A short description of a (negative or positive) error code. Never NULL. */

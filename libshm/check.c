@@ -1,0 +1,290 @@
+/* check.c — sc_check: a segment walked whole, every block accounted for exactly once. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "block_alloc.h"
+#include "census.h"
+#include "partition.h"
+#include "shm_mutex.h"
+#include "span_alloc.h"
+
+/* A scribbled lock is given this long before the partition is checked without it. */
+#define LOCK_PATIENCE_S 2u
+
+struct checker {
+	sc_cache *c;
+	sc_check_report *rep;
+	struct sc_census cs;	 /* of the partition being checked */
+	struct sc_offsets free;	 /* its free lists' blocks, sorted */
+	struct sc_offsets slabs; /* its slabs, sorted */
+	uint64_t free_in_slabs;	 /* free blocks its slabs hold */
+};
+
+static void note(void *ctx, uint32_t part, uint64_t off, const char *what)
+{
+	struct checker *k = ctx;
+	sc_check_problem *pr;
+
+	k->rep->problems++;
+	if (k->rep->listed == SC_CHECK_LISTED)
+		return;
+	pr = &k->rep->list[k->rep->listed++];
+	pr->partition = part == UINT32_MAX ? -1 : (int32_t)part;
+	pr->offset = off;
+	snprintf(pr->what, sizeof(pr->what), "%s", what);
+}
+
+static void notef(struct checker *k, uint32_t part, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+
+static void notef(struct checker *k, uint32_t part, uint64_t off, const char *fmt, ...)
+{
+	char what[sizeof(k->rep->list[0].what)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(what, sizeof(what), fmt, ap);
+	va_end(ap);
+	note(k, part, off, what);
+}
+
+static int offsets_add(struct sc_offsets *s, uint64_t off)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 256;
+		uint64_t *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return sc_fail(-ENOMEM, "out of memory to check a segment");
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = off;
+	return 0;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+static void sort(struct sc_offsets *s)
+{
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+}
+
+/* Every body page follows its owner's head; every owner is a partition; the count is right. */
+static void check_page_map(struct checker *k)
+{
+	sc_cache *c = k->c;
+	uint32_t prev = SC_PG_FREE, parts = 2 * c->seg.cfg.num_partition;
+	uint64_t taken = 0;
+
+	for (uint64_t off = c->seg.geo.heap_off; off < c->seg.map_len; off += SC_PAGE) {
+		uint32_t w = sc_page_word(c, off), owner = w & SC_PG_OWNER_MASK;
+
+		if (w != SC_PG_FREE) {
+			taken++;
+			if ((w & ~(SC_PG_HEAD | SC_PG_OWNER_MASK)) && (w & ~(SC_PG_BODY | SC_PG_OWNER_MASK)))
+				notef(k, UINT32_MAX, off,
+				      "page map word 0x%08x is neither free, head nor body", w);
+			else if (owner >= parts)
+				notef(k, UINT32_MAX, off, "page map names partition %u as an owner", owner);
+			else if ((w & SC_PG_BODY) &&
+				 (prev == SC_PG_FREE || (prev & SC_PG_OWNER_MASK) != owner))
+				notef(k, UINT32_MAX, off,
+				      "page map has a body page that follows no head of its owner");
+		}
+		prev = w;
+	}
+	if (taken != sc_hdr(c)->taken_pages)
+		notef(k, UINT32_MAX, 0, "page map holds %llu taken pages, the allocator counts %llu",
+		      (unsigned long long)taken, (unsigned long long)sc_hdr(c)->taken_pages);
+}
+
+static int collect_free(sc_cache *c, struct sc_part *p, uint64_t off, void *ctx)
+{
+	(void)c;
+	(void)p;
+	return offsets_add(&((struct checker *)ctx)->free, off);
+}
+
+/* Each carved block is in exactly the place its state says. */
+static int check_block(sc_cache *c, struct sc_part *p, uint64_t slab, uint64_t off, void *ctx)
+{
+	struct checker *k = ctx;
+	uint32_t me = sc_part_index(c, p);
+	uint8_t state;
+
+	if (!off) {
+		if (sc_slab_is_abandoned(c, p, slab))
+			notef(k, me, slab,
+			      "slab was linked but never carved (a writer died switching slabs)");
+		return offsets_add(&k->slabs, slab);
+	}
+	k->rep->blocks++;
+	state = sc_blk_at(c, off)->flags & SC_BLK_STATE_MASK;
+	if (state == SC_BLK_LIVE && !sc_offsets_has(&k->cs.reach, off))
+		notef(k, me, off, "live block is reachable from nowhere (leaked)");
+	else if (state == SC_BLK_RETIRED && !sc_offsets_has(&k->cs.limbo_sorted, off))
+		notef(k, me, off, "retired block is not in the limbo list (leaked)");
+	else if (state == SC_BLK_FREE && !sc_offsets_has(&k->free, off))
+		notef(k, me, off, "free block is on no free list (leaked)");
+	else if (state != SC_BLK_LIVE && state != SC_BLK_RETIRED && state != SC_BLK_FREE)
+		notef(k, me, off, "block has no valid state (flags 0x%02x)", sc_blk_at(c, off)->flags);
+	k->free_in_slabs += state == SC_BLK_FREE;
+	return 0;
+}
+
+/* Spans: each one p owns is a slab of its list or a block it reaches or retired. */
+static void check_spans(struct checker *k, struct sc_part *p)
+{
+	sc_cache *c = k->c;
+	uint32_t me = sc_part_index(c, p);
+
+	for (uint64_t off = c->seg.geo.heap_off; off < c->seg.map_len; off += SC_PAGE) {
+		if (sc_page_word(c, off) != (SC_PG_HEAD | me))
+			continue;
+		if (k->slabs.n && bsearch(&off, k->slabs.v, k->slabs.n, sizeof(off), cmp_u64))
+			continue;
+		if (sc_offsets_has(&k->cs.reach, off) || sc_offsets_has(&k->cs.limbo_sorted, off)) {
+			k->rep->blocks++;
+			continue;
+		}
+		notef(k, me, off, "span the partition owns is neither a slab nor a block it uses (leaked)");
+	}
+	for (size_t i = 0; i < k->cs.reach.n; i++) {
+		uint64_t off = k->cs.reach.v[i];
+
+		if (sc_blk_at(c, off)->cls == SC_CLS_SPAN && sc_page_word(c, off) != (SC_PG_HEAD | me))
+			notef(k, me, off, "large block is not a span the partition owns");
+	}
+}
+
+static void check_count(struct checker *k, struct sc_part *p, const char *what, uint64_t kept, uint64_t found)
+{
+	if (kept != found)
+		notef(k, sc_part_index(k->c, p), 0, "%s: the partition counts %llu, the walk found %llu",
+		      what, (unsigned long long)kept, (unsigned long long)found);
+}
+
+static void check_counters(struct checker *k, struct sc_part *p)
+{
+	const struct sc_census *cs = &k->cs;
+
+	check_count(k, p, "records", p->records, cs->records);
+	check_count(k, p, "record bytes", p->bytes, cs->record_bytes);
+	if (!cs->limbo_broken) {
+		check_count(k, p, "retired blocks", p->limbo_count, cs->limbo.n);
+		check_count(k, p, "retired bytes", p->limbo_bytes, cs->limbo_bytes);
+	}
+	if (k->c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(k->c, p)) {
+		check_count(k, p, "ordered index nodes", p->bt_nodes, cs->nodes);
+	} else if (p->index_off) {
+		check_count(k, p, "index entries", cs->index.live_counted, cs->index.live);
+		check_count(k, p, "index tombstones", cs->index.tombs_counted, cs->index.tombs);
+	}
+	if (cs->orphan_items.n)
+		notef(k, sc_part_index(k->c, p), cs->orphan_items.v[0],
+		      "%zu queue or stack items lie outside their sequence", cs->orphan_items.n);
+}
+
+static void release(struct checker *k)
+{
+	sc_census_free(&k->cs);
+	free(k->free.v);
+	free(k->slabs.v);
+	memset(&k->cs, 0, sizeof(k->cs));
+	memset(&k->free, 0, sizeof(k->free));
+	memset(&k->slabs, 0, sizeof(k->slabs));
+	k->free_in_slabs = 0;
+}
+
+static int check_partition(struct checker *k, struct sc_part *p)
+{
+	sc_cache *c = k->c;
+	uint32_t me = sc_part_index(c, p);
+	int err;
+
+	k->cs.problem = note;
+	k->cs.problem_ctx = k;
+	k->cs.verify = true;
+	err = sc_census_take(c, p, &k->cs);
+	for (uint32_t cls = 0; !err && cls < SC_NCLASSES; cls++) {
+		err = sc_free_list_walk(c, p, cls, collect_free, k);
+		if (err == -EUCLEAN) {
+			note(k, me, 0, sc_last_error());
+			err = 0;
+		}
+	}
+	if (err)
+		return err;
+	sort(&k->free);
+	k->rep->records += k->cs.records;
+	err = sc_slab_walk(c, p, check_block, k);
+	if (err == -EUCLEAN) {
+		note(k, me, 0, sc_last_error());
+		err = 0;
+	}
+	if (err)
+		return err;
+	sort(&k->slabs);
+	if (k->free_in_slabs != k->free.n)
+		notef(k, me, 0, "free lists hold %zu blocks, the slabs %llu", k->free.n,
+		      (unsigned long long)k->free_in_slabs);
+	check_spans(k, p);
+	check_counters(k, p);
+	if (p->needs_repair)
+		note(k, me, 0, "a writer died holding the lock and the partition awaits its repair");
+	return 0;
+}
+
+/* Under the partition's lock unless told not to; a lock that cannot be had is a problem, not a stop. */
+static int check_locked(struct checker *k, struct sc_part *p, unsigned flags)
+{
+	uint32_t died = p->owner_died, me = sc_part_index(k->c, p);
+	int locked = 0, err;
+
+	if (!(flags & SC_CHECK_NO_LOCKS)) {
+		err = sc_part_lock_within(k->c, p, LOCK_PATIENCE_S);
+		if (err == -ENOMEM)
+			return err;
+		if (err)
+			notef(k, me, 0, "cannot take the partition's lock (%s); checked without it",
+			      sc_last_error());
+		locked = !err;
+		k->rep->repaired += locked && p->owner_died != died;
+	}
+	err = check_partition(k, p);
+	release(k);
+	if (locked)
+		sc_shm_mutex_unlock(&p->lock);
+	return err;
+}
+
+SC_EXPORT int sc_check(sc_cache *c, unsigned flags, sc_check_report *report)
+{
+	sc_check_report local;
+	struct checker k = { .c = c, .rep = report ? report : &local };
+	int err = sc_cache_check(c);
+
+	if (err)
+		return err;
+	if (flags & ~SC_CHECK_NO_LOCKS)
+		return sc_fail(-EINVAL, "sc_check: unknown flags 0x%x", flags & ~SC_CHECK_NO_LOCKS);
+	memset(k.rep, 0, sizeof(*k.rep));
+	check_page_map(&k);
+	for (uint32_t i = 0; !err && i < 2 * c->seg.cfg.num_partition; i++)
+		err = check_locked(&k, sc_part_at(c, i), flags);
+	if (err)
+		return err;
+	if (k.rep->problems)
+		return sc_fail(-EUCLEAN, "cache \"%s\": %llu problems found; the first: %s", c->name,
+			       (unsigned long long)k.rep->problems, k.rep->list[0].what);
+	return 0;
+}

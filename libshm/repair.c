@@ -1,0 +1,180 @@
+/* repair.c — a partition made whole again after a writer died holding its lock. */
+#include "repair.h"
+
+#include <stdlib.h>
+
+#include "block_alloc.h"
+#include "census.h"
+#include "hash_index.h"
+#include "limbo.h"
+#include "span_alloc.h"
+#include "structures.h"
+#include "tuple_codec.h"
+
+struct rebuild {
+	struct sc_census cs;
+	struct sc_offsets slabs;   /* p's slabs, sorted */
+	struct sc_offsets orphans; /* neither reachable, nor in limbo, nor free: to limbo */
+	int err;
+};
+
+static int add(struct sc_offsets *s, uint64_t off)
+{
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		uint64_t *v = realloc(s->v, cap * sizeof(*v));
+
+		if (!v)
+			return sc_fail(-ENOMEM, "out of memory to repair a partition");
+		s->v = v;
+		s->cap = cap;
+	}
+	s->v[s->n++] = off;
+	return 0;
+}
+
+/* First pass: list the slabs, carving any abandoned one to the end. */
+static int note_slab(sc_cache *c, struct sc_part *p, uint64_t slab, uint64_t off, void *ctx)
+{
+	struct rebuild *rb = ctx;
+
+	if (off)
+		return 0;
+	if (sc_slab_is_abandoned(c, p, slab))
+		sc_slab_seal_abandoned(c, p, slab);
+	return add(&rb->slabs, slab);
+}
+
+/* Second pass: every carved block to where it belongs. */
+static int sort_block(sc_cache *c, struct sc_part *p, uint64_t slab, uint64_t off, void *ctx)
+{
+	struct rebuild *rb = ctx;
+	struct sc_blk *b = sc_blk_at(c, off);
+
+	(void)slab;
+	if (!off || sc_offsets_has(&rb->cs.reach, off) || sc_offsets_has(&rb->cs.limbo_sorted, off))
+		return 0;
+	if ((b->flags & SC_BLK_STATE_MASK) == SC_BLK_FREE) {
+		sc_free_list_push(c, p, off);
+		return 0;
+	}
+	return add(&rb->orphans, off);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Whether a span holds a block header that was written whole: then it may have been published. */
+static bool span_block_written(sc_cache *c, uint64_t off)
+{
+	const struct sc_blk *b = sc_blk_at(c, off);
+	uint8_t state = b->flags & SC_BLK_STATE_MASK, kind = b->flags & SC_BLK_KIND_MASK;
+
+	return b->cls == SC_CLS_SPAN && sc_block_check(c, off) &&
+	       (state == SC_BLK_LIVE || state == SC_BLK_RETIRED) && kind >= SC_BLK_RECORD &&
+	       kind <= SC_BLK_SEQUENCE;
+}
+
+/* The spans p owns that are neither slabs nor reachable nor in limbo. */
+static int sort_spans(sc_cache *c, struct sc_part *p, struct rebuild *rb)
+{
+	uint32_t me = sc_part_index(c, p);
+
+	qsort(rb->slabs.v, rb->slabs.n, sizeof(*rb->slabs.v), cmp_u64);
+	for (uint64_t off = c->seg.geo.heap_off; off < c->seg.map_len; off += SC_PAGE) {
+		int err;
+
+		if (sc_page_word(c, off) != (SC_PG_HEAD | me))
+			continue;
+		if ((rb->slabs.n && bsearch(&off, rb->slabs.v, rb->slabs.n, sizeof(off), cmp_u64)) ||
+		    sc_offsets_has(&rb->cs.reach, off) || sc_offsets_has(&rb->cs.limbo_sorted, off))
+			continue;
+		/* Never published (its header was not even written, or it is a slab never linked): back at once. */
+		if (!span_block_written(c, off))
+			err = sc_span_free(c, me, off);
+		else
+			err = add(&rb->orphans, off);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+/* The limbo list as the census found it (a valid prefix, in order), then the orphans, tagged now. */
+static void relink_limbo(sc_cache *c, struct sc_part *p, struct rebuild *rb)
+{
+	const struct sc_offsets *l = &rb->cs.limbo;
+
+	p->limbo_tail = 0;
+	p->limbo_head = 0;
+	for (size_t i = 0; i < l->n; i++)
+		sc_blk_at(c, l->v[i])->link = i + 1 < l->n ? sc_to_units(l->v[i + 1]) : 0;
+	p->limbo_count = l->n;
+	p->limbo_bytes = rb->cs.limbo_bytes;
+	p->limbo_advance_at = 0;
+	if (l->n) {
+		p->limbo_head = sc_to_units(l->v[0]);
+		p->limbo_tail = sc_to_units(l->v[l->n - 1]);
+	}
+	/* The dead writer's unpublishing stores are long visible; the fence makes the tags follow them here too. */
+	sc_full_barrier();
+	for (size_t i = 0; i < rb->orphans.n; i++)
+		sc_limbo_retire(c, p, rb->orphans.v[i]);
+}
+
+/* A queue or stack item outside its sequence's [head, tail): remove it, as its take or push would have. */
+static int remove_orphan_item(sc_cache *c, struct sc_part *p, uint64_t off)
+{
+	const struct sc_blk *rec = sc_blk_at(c, off);
+	struct sc_route route;
+	sc_field stored, key;
+	int r;
+
+	if (sc_rec_field((const uint8_t *)rec, rec->len, 0, &stored))
+		return sc_fail(-EUCLEAN, "cache \"%s\": a queue item at %llu has no key", c->name,
+			       (unsigned long long)off);
+	sc_entry_route_bytes(c, stored.v.p, stored.len, &key, &route);
+	r = sc_entry_remove(c, p, &route);
+	return r < 0 ? r : 0;
+}
+
+int sc_part_repair(sc_cache *c, struct sc_part *p)
+{
+	struct rebuild rb = { 0 };
+	int err;
+
+	p->needs_repair = 1;
+	err = sc_census_take(c, p, &rb.cs);
+	if (!err && rb.cs.damaged)
+		err = sc_fail(-EUCLEAN,
+			      "cache \"%s\": partition %u is damaged beyond what a dying writer leaves; "
+			      "sc_partition_reset() empties it",
+			      c->name, sc_part_index(c, p));
+	if (!err)
+		err = sc_slab_walk(c, p, note_slab, &rb);
+	if (!err) {
+		sc_free_lists_clear(p);
+		err = sc_slab_walk(c, p, sort_block, &rb);
+	}
+	if (!err)
+		err = sort_spans(c, p, &rb);
+	if (!err) {
+		relink_limbo(c, p, &rb);
+		p->records = rb.cs.records;
+		p->bytes = rb.cs.record_bytes;
+		p->bt_nodes = rb.cs.nodes;
+		sc_index_set_counts(c, p, rb.cs.index.live, rb.cs.index.tombs);
+		for (size_t i = 0; !err && i < rb.cs.orphan_items.n; i++)
+			err = remove_orphan_item(c, p, rb.cs.orphan_items.v[i]);
+	}
+	if (!err)
+		p->needs_repair = 0;
+	sc_census_free(&rb.cs);
+	free(rb.slabs.v);
+	free(rb.orphans.v);
+	return err;
+}

@@ -1,0 +1,109 @@
+// test_check.cpp — sc_check: whole segments pass, damaged ones are named, nothing crashes it.
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <string>
+
+#include "helpers.hpp"
+#include "internals.h"
+
+using namespace sctest;
+
+// A bit of everything: overwrites, deletes, large records, structures.
+static void varied_workload(sc_cache *c)
+{
+	const std::string big(100 * 1024, 'L');
+	for (int k = 0; k < 3000; k++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k % 1000), sc_str("value"), sc_int(k))) == 0);
+	for (int k = 0; k < 300; k++)
+		REQUIRE(sc_delete(c, SC_TUPLE(sc_int(k * 3))) >= 0);
+	for (int k = 0; k < 4; k++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(5000 + k % 2),
+					   sc_bytes(big.data(), (uint32_t)big.size()))) == 0);
+	for (int k = 0; k < 200; k++)
+		REQUIRE(sc_kv_add(c, "kv", sc_int(k), sc_str("v")) == 0);
+	for (int k = 0; k < 100; k++)
+		REQUIRE(sc_queue_add(c, "q", sc_int(k)) == 0);
+	for (int k = 0; k < 40; k++) {
+		sc_tuples *t = nullptr;
+		REQUIRE(sc_queue_out(c, "q", nullptr, &t) == 1);
+		sc_tuples_free(t);
+	}
+	for (int k = 0; k < 50; k++)
+		REQUIRE(sc_stack_push(c, "s", sc_int(k)) == 0);
+}
+
+TEST_CASE("every kind of table passes the check after a varied workload", "[check]")
+{
+	const uint32_t types[] = { SC_SET, SC_ORDERED_SET, SC_BAG, SC_DUPLICATE_BAG };
+	for (uint32_t type : types) {
+		INFO("table type " << type);
+		sc_options o = options(4, 64 << 20);
+		o.table_type = type;
+		Cache c(unique_name("check"), o);
+		REQUIRE(c.start_error() == 0);
+		varied_workload(c);
+		std::string problems;
+		sc_check_report rep;
+		CHECK(check_segment(c, 0, &problems) == 0);
+		CHECK(problems == "");
+		REQUIRE(sc_check(c, SC_CHECK_NO_LOCKS, &rep) == 0);
+		CHECK(rep.records > 1000);
+		CHECK(rep.blocks > rep.records);
+		CHECK(rep.problems == 0);
+	}
+}
+
+// The problem the check must name, and in which partition.
+static void expect_problem(sc_cache *c, uint32_t part, const char *what)
+{
+	sc_check_report rep;
+	REQUIRE(sc_check(c, SC_CHECK_NO_LOCKS, &rep) == -EUCLEAN);
+	bool named = false;
+	std::string all;
+	for (uint32_t i = 0; i < rep.listed; i++) {
+		all += rep.list[i].what + std::string("\n");
+		named |= rep.list[i].partition == (int32_t)part && contains(rep.list[i].what, what);
+	}
+	INFO(all);
+	CHECK(named);
+}
+
+TEST_CASE("the check names the partition and what is wrong in it", "[check]")
+{
+	sc_options o = options(4, 64 << 20);
+	Cache c(unique_name("checkbad"), o);
+	REQUIRE(c.start_error() == 0);
+	varied_workload(c);
+	const uint32_t part = sctest_partition_of(c, SC_TUPLE(sc_int(1)));
+	REQUIRE(sc_check(c, 0, nullptr) == 0);
+
+	SECTION("a block nobody can reach")
+	{
+		REQUIRE(sctest_leak_block(c, part, 100) == 0);
+		expect_problem(c, part, "reachable from nowhere");
+	}
+	SECTION("a counter off by one")
+	{
+		sctest_add_to_record_count(c, part, 1);
+		expect_problem(c, part, "records: the partition counts");
+	}
+	SECTION("a record's bytes changed under its checksum")
+	{
+		sctest_flip_record_byte(c, part);
+		expect_problem(c, part, "checksum");
+	}
+	SECTION("a record whose length runs off the heap")
+	{
+		sctest_set_first_record_len(c, part, 0xfffff000u);
+		expect_problem(c, part, "not a block inside the heap");
+	}
+	SECTION("a limbo list cut short")
+	{
+		uint32_t head, tail;
+		sctest_limbo_ends(c, part, &head, &tail);
+		REQUIRE(head != 0);
+		sctest_set_limbo_ends(c, part, head, 0);
+		expect_problem(c, part, "retired block is not in the limbo list");
+	}
+}
