@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "crash_point.h"
 #include "span_alloc.h"
 
 /* The smallest block anything asks for: a header and one number field. */
@@ -60,8 +61,10 @@ int sc_block_check(sc_cache *c, uint64_t off)
 static void push_free(struct sc_part *p, struct sc_blk *b, uint64_t off)
 {
 	b->flags = (uint8_t)((b->flags & SC_BLK_KIND_MASK) | SC_BLK_FREE);
+	SC_CRASH_POINT();
 	b->link = p->free_head[b->cls];
 	p->free_head[b->cls] = sc_to_units(off);
+	SC_CRASH_POINT();
 }
 
 /* The class of the largest block that fits in rest bytes (at least SC_MIN_BLOCK). */
@@ -89,7 +92,9 @@ static void seal_slab(sc_cache *c, struct sc_part *p, struct sc_slab *slab, uint
 		memset(b, 0, sizeof(*b));
 		b->cls = (uint8_t)cls;
 		b->flags = SC_BLK_FREE;
+		SC_CRASH_POINT();
 		*from = off + class_bytes(cls);
+		SC_CRASH_POINT();
 		push_free(p, b, off);
 	}
 	slab->full = 1;
@@ -143,18 +148,23 @@ static int next_slab(sc_cache *c, struct sc_part *p)
 	err = sc_span_alloc(c, sc_part_index(c, p), SC_SLAB / SC_PAGE, &off);
 	if (err)
 		return err;
+	SC_CRASH_POINT();
 	s = slab_at(c, off);
 	memset(s, 0, sizeof(*s));
 	s->magic = SC_SLAB_MAGIC;
 	s->part = sc_part_index(c, p);
 	s->next = p->slabs;
+	SC_CRASH_POINT();
 	p->slabs = off;
+	SC_CRASH_POINT();
 	/*
 	 * Emptied, then moved, then grown: a writer dying between these stores
 	 * leaves a current slab that is empty, or that is exactly the new one.
 	 */
 	p->slab_end = p->slab_off;
+	SC_CRASH_POINT();
 	p->slab_off = off + sizeof(*s);
+	SC_CRASH_POINT();
 	p->slab_end = off + SC_SLAB;
 	return 0;
 }
@@ -167,6 +177,7 @@ static int alloc_small(sc_cache *c, struct sc_part *p, uint32_t len, uint8_t fla
 	int err;
 
 	if (pop_free(c, p, cls, out)) {
+		SC_CRASH_POINT();
 		b = sc_blk_at(c, *out);
 		b->len = len;
 		b->flags = flags;
@@ -186,7 +197,9 @@ static int alloc_small(sc_cache *c, struct sc_part *p, uint32_t len, uint8_t fla
 	b->len = len;
 	b->cls = (uint8_t)cls;
 	b->flags = flags;
+	SC_CRASH_POINT();
 	p->slab_off += size;
+	SC_CRASH_POINT();
 	return 0;
 }
 

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "block_alloc.h"
+#include "crash_point.h"
 #include "limbo.h"
 #include "term_order.h"
 
@@ -391,7 +392,9 @@ static int merge_sibling(struct bt_write *w, struct carry *up, uint32_t *i, stru
 /* All new nodes are complete: publish the root (the exchange is a full barrier), retire the old path. */
 static void publish(struct bt_write *w, uint64_t root)
 {
+	SC_CRASH_POINT();
 	sc_xchg(&w->p->index_off, root);
+	SC_CRASH_POINT();
 	for (uint32_t i = 0; i < w->nstale; i++)
 		sc_limbo_retire(w->c, w->p, w->stale[i]);
 	w->p->bt_nodes += w->nfresh;

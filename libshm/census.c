@@ -38,21 +38,44 @@ bool sc_offsets_has(const struct sc_offsets *s, uint64_t off)
 	return s->n && bsearch(&off, s->v, s->n, sizeof(*s->v), cmp_u64) != NULL;
 }
 
+static void tell(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64_t off, const char *fmt,
+		 va_list ap)
+{
+	char what[200];
+
+	if (!cs->problem)
+		return;
+	vsnprintf(what, sizeof(what), fmt, ap);
+	cs->problem(cs->problem_ctx, sc_part_index(c, p), off, what);
+}
+
+/* Damage: something readers reach is not what it should be. */
 static void problem(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64_t off, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
 
 static void problem(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64_t off, const char *fmt, ...)
 {
-	char what[200];
 	va_list ap;
 
 	cs->damaged++;
-	if (!cs->problem)
-		return;
 	va_start(ap, fmt);
-	vsnprintf(what, sizeof(what), fmt, ap);
+	tell(c, cs, p, off, fmt, ap);
 	va_end(ap);
-	cs->problem(cs->problem_ctx, sc_part_index(c, p), off, what);
+}
+
+/* The limbo list out of step: what a dying writer leaves, and what the repair rebuilds. */
+static void limbo_problem(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64_t off, const char *fmt,
+			  ...) __attribute__((format(printf, 5, 6)));
+
+static void limbo_problem(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64_t off, const char *fmt,
+			  ...)
+{
+	va_list ap;
+
+	cs->limbo_broken = true;
+	va_start(ap, fmt);
+	tell(c, cs, p, off, fmt, ap);
+	va_end(ap);
 }
 
 /* A block the index reaches, checked to be a live block of the kind it should be. */
@@ -215,8 +238,8 @@ static int take_limbo(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 		return 0;
 	for (;;) {
 		if (!retired_block(c, off) || (cs->limbo.n > 0 && off == slow)) {
-			cs->limbo_broken = true;
-			problem(c, cs, p, off,
+			limbo_problem(
+				c, cs, p, off,
 				"limbo list is broken: a link to something that is not a retired block");
 			return 0;
 		}
@@ -230,10 +253,8 @@ static int take_limbo(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 		if (cs->limbo.n % 2 == 0)
 			slow = sc_from_units(sc_blk_at(c, slow)->link);
 	}
-	if (sc_blk_at(c, tail)->link) {
-		cs->limbo_broken = true;
-		problem(c, cs, p, tail, "limbo list goes on past its tail");
-	}
+	if (sc_blk_at(c, tail)->link)
+		limbo_problem(c, cs, p, tail, "limbo list goes on past its tail");
 	return 0;
 }
 

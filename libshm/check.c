@@ -278,7 +278,16 @@ SC_EXPORT int sc_check(sc_cache *c, unsigned flags, sc_check_report *report)
 	if (flags & ~SC_CHECK_NO_LOCKS)
 		return sc_fail(-EINVAL, "sc_check: unknown flags 0x%x", flags & ~SC_CHECK_NO_LOCKS);
 	memset(k.rep, 0, sizeof(*k.rep));
+	if (!(flags & SC_CHECK_NO_LOCKS)) {
+		err = sc_span_lock_within(c, LOCK_PATIENCE_S);
+		if (err)
+			notef(&k, UINT32_MAX, 0, "cannot take the allocator's lock (%s); checked without it",
+			      sc_last_error());
+	}
 	check_page_map(&k);
+	if (!(flags & SC_CHECK_NO_LOCKS) && !err)
+		sc_span_unlock(c);
+	err = 0;
 	for (uint32_t i = 0; !err && i < 2 * c->seg.cfg.num_partition; i++)
 		err = check_locked(&k, sc_part_at(c, i), flags);
 	if (err)

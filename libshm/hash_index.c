@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "block_alloc.h"
+#include "crash_point.h"
 #include "limbo.h"
 #include "tuple_codec.h"
 
@@ -266,7 +267,7 @@ static uint64_t count_live(const struct index_view *v)
  */
 static int rebuild(sc_cache *c, struct sc_part *p)
 {
-	struct index_view old, fresh;
+	struct index_view old = { 0 }, fresh;
 	int has_old = view_index(c, p->index_off, &old);
 	uint64_t live = has_old == 1 ? count_live(&old) : 0;
 	uint32_t log2 = log2_for(live + 1);
@@ -282,6 +283,7 @@ static int rebuild(sc_cache *c, struct sc_part *p)
 	err = sc_block_alloc(c, p, (uint32_t)len, SC_BLK_INDEX, &boff);
 	if (err)
 		return err;
+	SC_CRASH_POINT();
 	ioff = sc_align_up(boff + sizeof(struct sc_blk), 64);
 	fresh.idx = (struct sc_index *)sc_seg_at(&c->seg, ioff);
 	memset(fresh.idx, 0, index_bytes(log2));
@@ -303,7 +305,9 @@ static int rebuild(sc_cache *c, struct sc_part *p)
 		}
 	}
 	/* The exchange is a full barrier: the new index is complete before anyone can load it. */
+	SC_CRASH_POINT();
 	sc_xchg(&p->index_off, ioff);
+	SC_CRASH_POINT();
 	if (has_old)
 		retire_index(c, p, &old);
 	return 0;
@@ -423,6 +427,7 @@ int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, 
 		return r;
 	if (r && how == SC_INSERT_REPLACE) {
 		sc_xchg(&at.bk->off[at.i], units);
+		SC_CRASH_POINT();
 		return 1;
 	}
 	if (r) /* SC_INSERT_DISTINCT: the tuple is there already */
@@ -433,8 +438,11 @@ int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, 
 			       sc_part_index(c, p));
 	if (free_at.bk->off[free_at.i] == SC_SLOT_TOMB)
 		v.idx->tombs--;
+	SC_CRASH_POINT();
 	sc_write(&free_at.bk->hash[free_at.i], sc_tag(key->key_hash));
+	SC_CRASH_POINT();
 	sc_publish(&free_at.bk->off[free_at.i], units);
+	SC_CRASH_POINT();
 	v.idx->live++;
 	return 1;
 }
@@ -474,6 +482,7 @@ static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, 
 	if (r <= 0)
 		return r;
 	sc_xchg(&at.bk->off[at.i], SC_SLOT_TOMB);
+	SC_CRASH_POINT();
 	rm->idx->live--;
 	rm->idx->tombs++;
 	rm->count++;

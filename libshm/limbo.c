@@ -2,6 +2,7 @@
 #include "limbo.h"
 
 #include "block_alloc.h"
+#include "crash_point.h"
 #include "rcu.h"
 
 /* Bytes retired between two grace periods: ~1600 100-byte records, so a membarrier every few ms. */
@@ -39,6 +40,7 @@ void sc_limbo_retire(sc_cache *c, struct sc_part *p, uint64_t off)
 	b->retire_epoch = sc_rcu_retire_tag(c);
 	b->flags = (uint8_t)((b->flags & SC_BLK_KIND_MASK) | SC_BLK_RETIRED);
 	b->link = 0;
+	SC_CRASH_POINT();
 	/* A tail that is not a retired block was left by a dead writer or a scribbler: start over. */
 	if (tail != 0 && p->limbo_head != 0 && !retired_block(c, tail))
 		drop_limbo(p);
@@ -47,8 +49,10 @@ void sc_limbo_retire(sc_cache *c, struct sc_part *p, uint64_t off)
 		p->limbo_head = units;
 	} else {
 		sc_blk_at(c, tail)->link = units;
+		SC_CRASH_POINT();
 		p->limbo_tail = units;
 	}
+	SC_CRASH_POINT();
 	p->limbo_bytes += sc_block_size(b);
 	p->limbo_count++;
 }
@@ -70,10 +74,13 @@ static void free_safe(sc_cache *c, struct sc_part *p)
 		next = b->link;
 		if (next == 0)
 			p->limbo_tail = 0;
+		SC_CRASH_POINT();
 		p->limbo_head = next;
+		SC_CRASH_POINT();
 		p->limbo_bytes -= sc_block_size(b);
 		p->limbo_count--;
 		sc_block_free(c, p, off);
+		SC_CRASH_POINT();
 	}
 	p->limbo_advance_at = 0;
 }

@@ -11,6 +11,9 @@
 #include "structures.h"
 #include "tuple_codec.h"
 
+#ifdef SC_TEST_HOOKS
+uint64_t sc_crash_countdown;
+#endif
 struct rebuild {
 	struct sc_census cs;
 	struct sc_offsets slabs;   /* p's slabs, sorted */

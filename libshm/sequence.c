@@ -2,6 +2,7 @@
 #include <string.h>
 
 #include "block_alloc.h"
+#include "crash_point.h"
 #include "partition.h"
 #include "rcu.h"
 #include "results.h"
@@ -162,6 +163,7 @@ static int push(sc_cache *c, uint8_t kind, const char *name, const sc_field *val
 		return err;
 	item_key(c, &s, s.seq->tail, &item);
 	err = sc_entry_put(c, s.home, &item.route, value);
+	SC_CRASH_POINT();
 	if (!err)
 		sc_publish(&s.seq->tail, s.seq->tail + 1);
 	sc_part_unlock(c, s.home);
@@ -237,6 +239,7 @@ static void remove_taken(sc_cache *c, const struct seq_ref *s, enum end from, ui
 		sc_publish(&s->seq->head, head + n);
 	else
 		sc_publish(&s->seq->tail, tail - n);
+	SC_CRASH_POINT();
 	for (uint64_t i = 0; i < n; i++) {
 		if (i > 0)
 			item_key(c, s, from == FRONT ? head + i : tail - 1 - i, &k);

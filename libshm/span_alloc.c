@@ -1,6 +1,7 @@
 /* span_alloc.c — the segment-wide allocator of 64 KiB-page spans, over the page map. */
 #include "span_alloc.h"
 
+#include "crash_point.h"
 #include "shm_mutex.h"
 
 static uint32_t *page_map(sc_cache *c)
@@ -34,10 +35,10 @@ static void recount(sc_cache *c)
 	h->search_from = heap_first_page(c);
 }
 
-static int lock_allocator(sc_cache *c)
+/* After the mutex was taken (r from sc_shm_mutex_lock*): the recount it may owe. */
+static int allocator_locked(sc_cache *c, int r)
 {
 	struct sc_seg_hdr *h = sc_hdr(c);
-	int r = sc_shm_mutex_lock(&h->alloc_lock);
 
 	if (r == SC_LOCK_OWNER_DIED) {
 		h->alloc_owner_died++;
@@ -46,6 +47,21 @@ static int lock_allocator(sc_cache *c)
 		r = 0;
 	}
 	return r;
+}
+
+static int lock_allocator(sc_cache *c)
+{
+	return allocator_locked(c, sc_shm_mutex_lock(&sc_hdr(c)->alloc_lock));
+}
+
+int sc_span_lock_within(sc_cache *c, unsigned seconds)
+{
+	return allocator_locked(c, sc_shm_mutex_lock_within(&sc_hdr(c)->alloc_lock, seconds));
+}
+
+void sc_span_unlock(sc_cache *c)
+{
+	sc_shm_mutex_unlock(&sc_hdr(c)->alloc_lock);
 }
 
 uint32_t sc_span_pages(const sc_cache *c, uint64_t off)
@@ -96,8 +112,11 @@ int sc_span_alloc(sc_cache *c, uint32_t part, uint32_t pages, uint64_t *out)
 		goto out;
 	/* Head first, then the body in order: see the page map's rules in layout.h. */
 	sc_write(&map[first], SC_PG_HEAD | part);
-	for (uint32_t i = 1; i < pages; i++)
+	SC_CRASH_POINT();
+	for (uint32_t i = 1; i < pages; i++) {
 		sc_write(&map[first + i], SC_PG_BODY | part);
+		SC_CRASH_POINT();
+	}
 	h->taken_pages += pages;
 	if (first == from)
 		h->search_from = first + pages;
@@ -125,9 +144,12 @@ int sc_span_free(sc_cache *c, uint32_t part, uint64_t off)
 	}
 	pages = sc_span_pages(c, off);
 	/* The body from its last page, then the head: see the page map's rules in layout.h. */
-	for (uint32_t i = pages; i-- > 1;)
+	for (uint32_t i = pages; i-- > 1;) {
 		sc_write(&map[first + i], SC_PG_FREE);
+		SC_CRASH_POINT();
+	}
 	sc_write(&map[first], SC_PG_FREE);
+	SC_CRASH_POINT();
 	h->taken_pages -= pages;
 	if (first < h->search_from)
 		h->search_from = first;

@@ -23,6 +23,10 @@ int sc_span_alloc(sc_cache *c, uint32_t part, uint32_t pages, uint64_t *out);
 /* Give back the span of partition part at off, whatever its length in the page map. */
 int sc_span_free(sc_cache *c, uint32_t part, uint64_t off);
 
+/* The allocator's lock, for the checker: giving up after seconds; repaired if its holder died. */
+int sc_span_lock_within(sc_cache *c, unsigned seconds);
+void sc_span_unlock(sc_cache *c);
+
 /* The page map's word for the page at byte offset off (inside the segment). */
 static inline uint32_t sc_page_word(const sc_cache *c, uint64_t off)
 {

@@ -4,6 +4,7 @@
 #include "batch_order.h"
 #include "block_alloc.h"
 #include "btree.h"
+#include "crash_point.h"
 #include "hash_index.h"
 #include "limbo.h"
 #include "partition.h"
@@ -43,9 +44,11 @@ static int put_once(sc_cache *c, struct sc_part *p, const struct pending_put *w)
 
 	if (r)
 		return r;
+	SC_CRASH_POINT();
 	rec = sc_blk_at(c, off);
 	rec->version = ++p->seq;
 	sc_rec_encode(rec, w->tuple, (uint32_t)w->route.key_hash);
+	SC_CRASH_POINT();
 	if (c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p))
 		r = sc_bt_insert(c, p, &w->route, off, &old);
 	else
@@ -57,12 +60,15 @@ static int put_once(sc_cache *c, struct sc_part *p, const struct pending_put *w)
 			p->puts++;
 		return r;
 	}
+	SC_CRASH_POINT();
 	if (old) {
 		p->bytes -= sc_block_size(sc_blk_at(c, old));
+		SC_CRASH_POINT();
 		sc_limbo_retire(c, p, old);
 	} else {
 		p->records++;
 	}
+	SC_CRASH_POINT();
 	p->bytes += sc_block_size(rec);
 	p->puts++;
 	return 0;
@@ -84,6 +90,7 @@ void sc_retire_removed(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *u
 {
 	(void)unused;
 	p->bytes -= sc_block_size(sc_blk_at(c, rec_off));
+	SC_CRASH_POINT();
 	p->records--;
 	p->deletes++;
 	sc_limbo_retire(c, p, rec_off);

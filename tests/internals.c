@@ -221,3 +221,10 @@ void sctest_flip_record_byte(sc_cache *c, uint32_t part)
 
 	((uint8_t *)rec)[rec->len - 1] ^= 0x5a;
 }
+
+extern uint64_t sc_crash_countdown;
+
+void sctest_crash_at(uint64_t k)
+{
+	sc_crash_countdown = k;
+}

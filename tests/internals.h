@@ -77,6 +77,9 @@ void sctest_add_to_record_count(sc_cache *c, uint32_t part, int64_t delta);
 /* Flip a byte of the last field of the record the first live entry of a partition names. */
 void sctest_flip_record_byte(sc_cache *c, uint32_t part);
 
+/* Kill this process with SIGKILL at its k-th crash point from now (0: never). Test builds only. */
+void sctest_crash_at(uint64_t k);
+
 /* Records' bytes and header size, to reason about memory in tests. */
 uint32_t sctest_record_header_size(void);
 

@@ -1,0 +1,245 @@
+// test_crash.cpp — a writer killed at every crash point of a write leaves its partition whole.
+#include <catch2/catch.hpp>
+
+#include <csignal>
+#include <cstdio>
+#include <functional>
+#include <string>
+
+#include "helpers.hpp"
+#include "internals.h"
+
+using namespace sctest;
+
+namespace
+{
+
+// A value that says which key and version it is, padded to size: a torn one cannot pass.
+std::string value_of(int key, int version, size_t size)
+{
+	std::string v = "k" + std::to_string(key) + "v" + std::to_string(version) + ":";
+	while (v.size() < size)
+		v += static_cast<char>('a' + (v.size() * 7 + key) % 26);
+	return v;
+}
+
+int put_value(sc_cache *c, int key, int version, size_t size)
+{
+	const std::string v = value_of(key, version, size);
+	return sc_put(c, SC_TUPLE(sc_int(key), sc_bytes(v.data(), static_cast<uint32_t>(v.size()))));
+}
+
+// The version key holds (checked whole against its size), -1 if absent; fails the test if torn.
+int version_of(sc_cache *c, int key, size_t size)
+{
+	sc_tuples *t = nullptr;
+	int r = sc_get(c, SC_TUPLE(sc_int(key)), &t);
+	REQUIRE(r >= 0);
+	if (r == 0)
+		return -1;
+	REQUIRE(t->count == 1);
+	const std::string v = str_field(t->tuples[0], 1);
+	sc_tuples_free(t);
+	const size_t colon = v.find(':');
+	REQUIRE(colon != std::string::npos);
+	const int version = std::stoi(v.substr(v.find('v') + 1));
+	CHECK(v == value_of(key, version, size));
+	return version;
+}
+
+struct Scenario {
+	const char *name;
+	sc_options opts;
+	std::function<void(sc_cache *)> preload;
+	std::function<void(sc_cache *)> write;	      // in the child, which is killed somewhere inside
+	std::function<void(sc_cache *, bool)> verify; // after the repair; bool: the write completed
+};
+
+// Walk k = 1, 2, ... : a fresh cache, the write in a child killed at its k-th crash point, then the checks.
+// Returns how many crash points the write passed.
+int walk_crash_points(const Scenario &s)
+{
+	int k = 1;
+	for (;; k++) {
+		INFO(s.name << ": killed at crash point " << k);
+		Cache c(unique_name("crash"), s.opts);
+		REQUIRE(c.start_error() == 0);
+		s.preload(c);
+		const std::string name = c.name();
+		pid_t pid = spawn([&] {
+			sc_cache *h = nullptr;
+			if (sc_attach(name.c_str(), nullptr, &h))
+				return 2;
+			sctest_crash_at(static_cast<uint64_t>(k));
+			s.write(h);
+			sctest_crash_at(0);
+			sc_stop(h);
+			return 0;
+		});
+		const int status = wait_child(pid);
+		REQUIRE((status == 0 || status == 128 + SIGKILL));
+		std::string problems;
+		int rc = check_segment(c, 0, &problems);
+		INFO(problems);
+		REQUIRE(rc == 0);
+		s.verify(c, status == 0);
+		// The repaired partition takes writes, and stays whole.
+		REQUIRE(put_value(c, 1000000, 0, 40) == 0);
+		rc = check_segment(c, 0, &problems);
+		INFO(problems);
+		REQUIRE(rc == 0);
+		if (status == 0)
+			break;
+	}
+	fprintf(stderr, "%s: %d crash points\n", s.name, k - 1);
+	return k - 1;
+}
+
+} // namespace
+
+TEST_CASE("a put killed at any point is all-or-nothing and leaves the partition whole", "[crash]")
+{
+	Scenario s{ "put replacing", options(1, 16 << 20),
+		    [](sc_cache *c) {
+			    for (int k = 0; k < 100; k++)
+				    REQUIRE(put_value(c, k, 0, 100) == 0);
+		    },
+		    [](sc_cache *c) { put_value(c, 7, 1, 100); },
+		    [](sc_cache *c, bool done) {
+			    const int v = version_of(c, 7, 100);
+			    CHECK((v == 1 || (!done && v == 0)));
+			    for (int k = 0; k < 100; k++)
+				    if (k != 7)
+					    CHECK(version_of(c, k, 100) == 0);
+		    } };
+	CHECK(walk_crash_points(s) >= 10);
+}
+
+TEST_CASE("puts that grow the index and take new slabs, killed anywhere, lose nothing acknowledged",
+	  "[crash]")
+{
+	const size_t size = 30 * 1024;
+	Scenario s{ "growing puts", options(1, 16 << 20),
+		    [](sc_cache *c) {
+			    for (int k = 0; k < 100; k++)
+				    REQUIRE(put_value(c, k, 0, 100) == 0);
+		    },
+		    [size](sc_cache *c) {
+			    for (int k = 100; k < 140; k++)
+				    put_value(c, k, 0, size);
+		    },
+		    [size](sc_cache *c, bool done) {
+			    bool gap = false;
+			    for (int k = 100; k < 140; k++) {
+				    const int v = version_of(c, k, size);
+				    CHECK((v == 0 || (v == -1 && !done)));
+				    CHECK(!(gap &&
+					    v == 0)); // the puts went in in order: what is there is a prefix
+				    gap |= v == -1;
+			    }
+			    for (int k = 0; k < 100; k++)
+				    CHECK(version_of(c, k, 100) == 0);
+		    } };
+	CHECK(walk_crash_points(s) >= 300);
+}
+
+TEST_CASE("deletes killed anywhere are each all-or-nothing", "[crash]")
+{
+	Scenario s{ "deletes", options(1, 16 << 20),
+		    [](sc_cache *c) {
+			    for (int k = 0; k < 200; k++)
+				    REQUIRE(put_value(c, k, 0, 100) == 0);
+		    },
+		    [](sc_cache *c) {
+			    for (int k = 0; k < 150; k++)
+				    sc_delete(c, SC_TUPLE(sc_int(k)));
+		    },
+		    [](sc_cache *c, bool done) {
+			    bool kept = false;
+			    for (int k = 0; k < 150; k++) {
+				    const int v = version_of(c, k, 100);
+				    CHECK((v == -1 || (v == 0 && !done)));
+				    CHECK(!(kept && v == -1));
+				    kept |= v == 0;
+			    }
+			    for (int k = 150; k < 200; k++)
+				    CHECK(version_of(c, k, 100) == 0);
+		    } };
+	CHECK(walk_crash_points(s) >= 300);
+}
+
+TEST_CASE("large records replaced and reclaimed, killed anywhere, free their spans exactly once", "[crash]")
+{
+	const size_t size = 100 * 1024;
+	Scenario s{ "large records", options(1, 16 << 20),
+		    [size](sc_cache *c) { REQUIRE(put_value(c, 0, 0, size) == 0); },
+		    [size](sc_cache *c) {
+			    for (int v = 1; v <= 6; v++)
+				    put_value(c, 0, v, size);
+		    },
+		    [size](sc_cache *c, bool done) {
+			    const int v = version_of(c, 0, size);
+			    CHECK((v == 6 || (!done && v >= 0)));
+		    } };
+	CHECK(walk_crash_points(s) >= 30);
+}
+
+TEST_CASE("an ordered_set's copy-on-write paths, killed anywhere, are all-or-nothing", "[crash]")
+{
+	sc_options o = options(1, 16 << 20);
+	o.table_type = SC_ORDERED_SET;
+	Scenario s{ "ordered", o,
+		    [](sc_cache *c) {
+			    for (int k = 0; k < 300; k++)
+				    REQUIRE(put_value(c, k, 0, 60) == 0);
+		    },
+		    [](sc_cache *c) {
+			    for (int k = 0; k < 60; k++) {
+				    put_value(c, 300 + k, 0, 60);
+				    sc_delete(c, SC_TUPLE(sc_int(k * 5)));
+			    }
+		    },
+		    [](sc_cache *c, bool done) {
+			    int added = 0, deleted = 0;
+			    for (int k = 0; k < 60; k++) {
+				    added += version_of(c, 300 + k, 60) == 0;
+				    deleted += version_of(c, k * 5, 60) == -1;
+			    }
+			    // Put k then delete k: the deletes trail the puts by at most one.
+			    CHECK((added == deleted || added == deleted + 1));
+			    CHECK((!done || added == 60));
+		    } };
+	CHECK(walk_crash_points(s) >= 300);
+}
+
+TEST_CASE("queue and stack operations killed anywhere neither lose nor repeat an item", "[crash]")
+{
+	Scenario s{ "queue", options(2, 16 << 20),
+		    [](sc_cache *c) {
+			    for (int i = 0; i < 10; i++)
+				    REQUIRE(sc_queue_add(c, "q", sc_int(i)) == 0);
+		    },
+		    [](sc_cache *c) {
+			    for (int i = 10; i < 15; i++)
+				    sc_queue_add(c, "q", sc_int(i));
+			    for (int i = 0; i < 8; i++) {
+				    sc_tuples *t = nullptr;
+				    sc_queue_out(c, "q", nullptr, &t);
+				    sc_tuples_free(t);
+			    }
+		    },
+		    [](sc_cache *c, bool done) {
+			    sc_tuples *t = nullptr;
+			    const int count = sc_queue_count(c, "q");
+			    const int n = sc_queue_get_all(c, "q", &t);
+			    REQUIRE(n >= 0);
+			    CHECK(count == n);
+			    // What is left is a run of consecutive items, in order.
+			    for (int i = 1; i < n; i++)
+				    CHECK(t->tuples[i].fields[0].v.i == t->tuples[i - 1].fields[0].v.i + 1);
+			    if (done)
+				    CHECK(n == 7);
+			    sc_tuples_free(t);
+		    } };
+	CHECK(walk_crash_points(s) >= 50);
+}
