@@ -228,3 +228,8 @@ void sctest_crash_at(uint64_t k)
 {
 	sc_crash_countdown = k;
 }
+
+int sctest_lock_holder(sc_cache *c, uint32_t part)
+{
+	return __atomic_load_n(&sc_part_at(c, part)->lock.__data.__owner, __ATOMIC_RELAXED);
+}

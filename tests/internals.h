@@ -77,6 +77,9 @@ void sctest_add_to_record_count(sc_cache *c, uint32_t part, int64_t delta);
 /* Flip a byte of the last field of the record the first live entry of a partition names. */
 void sctest_flip_record_byte(sc_cache *c, uint32_t part);
 
+/* The thread id holding a partition's write lock, 0 if none (glibc's mutex owner field). */
+int sctest_lock_holder(sc_cache *c, uint32_t part);
+
 /* Kill this process with SIGKILL at its k-th crash point from now (0: never). Test builds only. */
 void sctest_crash_at(uint64_t k);
 
