@@ -105,8 +105,12 @@ static uint16_t record_nfields(sc_cache *c, const struct sc_hit *hit)
 static int copy_record(sc_cache *c, const struct sc_hit *hit, uint16_t nfields, sc_tuple *t, sc_field *fields,
 		       uint8_t *raw)
 {
+	uint16_t copied;
+
 	memcpy(raw, sc_blk_at(c, hit->rec_off), hit->rec_len);
-	if (((struct sc_blk *)raw)->nfields != nfields || sc_rec_decode(raw, hit->rec_len, nfields, fields))
+	/* Copies lie back to back at any 4-byte boundary: the count is read bytewise, not through the struct. */
+	memcpy(&copied, raw + offsetof(struct sc_blk, nfields), sizeof(copied));
+	if (copied != nfields || sc_rec_decode(raw, hit->rec_len, nfields, fields))
 		return malformed(c, hit);
 	t->nfields = nfields;
 	t->fields = fields;

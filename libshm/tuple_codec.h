@@ -156,7 +156,8 @@ static inline int sc_bytes_equal(const void *a, const void *b, uint32_t n)
 	if (n - 17u <= 15u)
 		return sc_bytes_equal_8_16(a, b, 16) &&
 		       sc_bytes_equal_8_16((const uint8_t *)a + n - 16, (const uint8_t *)b + n - 16, 16);
-	return memcmp(a, b, n) == 0;
+	return n == 0 ||
+	       memcmp(a, b, n) == 0; /* an empty key's payload may be NULL, which memcmp may not see */
 }
 
 /*

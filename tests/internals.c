@@ -233,3 +233,8 @@ int sctest_lock_holder(sc_cache *c, uint32_t part)
 {
 	return __atomic_load_n(&sc_part_at(c, part)->lock.__data.__owner, __ATOMIC_RELAXED);
 }
+
+uint64_t sctest_backed(sc_cache *c)
+{
+	return sc_hdr(c)->backed;
+}

@@ -40,6 +40,9 @@ void sctest_set_first_record_len(sc_cache *c, uint32_t part, uint32_t len);
 uint64_t sctest_heap_off(sc_cache *c);
 uint64_t sctest_map_len(sc_cache *c);
 
+/* Bytes of the segment backed with shared memory (the rest has never been used). */
+uint64_t sctest_backed(sc_cache *c);
+
 /* The partition a tuple goes to. */
 uint32_t sctest_partition_of(sc_cache *c, const sc_tuple *t);
 
