@@ -594,6 +594,17 @@ typedef struct sc_check_report {
 #define SC_CHECK_NO_LOCKS 1u
 SC_EXPORT int sc_check(sc_cache *cache, unsigned flags, sc_check_report *report);
 
+/*
+ * Empty a partition and make it whole again, whatever its memory holds: for
+ * a partition a scribbler damaged (its reads return -EUCLEAN, sc_check()
+ * names it, its writes are refused). Partitions are numbered as
+ * sc_check_problem numbers them. Its tuples (or structure entries) are
+ * gone; every other partition is untouched. Waits up to 5 s for readers
+ * to leave the partition's memory: -EBUSY if one stays (the partition is
+ * empty by then; call again), -EDEADLK if called inside a read section.
+ */
+SC_EXPORT int sc_partition_reset(sc_cache *cache, uint32_t partition);
+
 /* --- Errors ---------------------------------------------------------------- */
 
 /* A short description of a (negative or positive) error code. Never NULL. */

@@ -1,0 +1,111 @@
+/* reset.c — sc_partition_reset: a damaged partition emptied and made whole, whatever its memory holds. */
+#include <sched.h>
+#include <string.h>
+#include <time.h>
+
+#include "rcu.h"
+#include "shm_mutex.h"
+#include "span_alloc.h"
+
+/* A scribbled lock is given this long; readers this long to leave the partition's old memory. */
+#define LOCK_PATIENCE_S	   2u
+#define READERS_PATIENCE_S 5u
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Until no reader can still see what was unpublished before tag was taken. 0, or -EBUSY. */
+static int wait_for_readers(sc_cache *c, uint32_t tag, uint32_t part)
+{
+	uint64_t deadline = now_ns() + READERS_PATIENCE_S * 1000000000ull;
+
+	for (;;) {
+		int err = sc_rcu_advance(c);
+
+		if (err)
+			return err;
+		if (sc_rcu_tag_safe(c, tag))
+			return 0;
+		if (now_ns() > deadline)
+			return sc_fail(-EBUSY,
+				       "cache \"%s\": a reader has stayed inside a read section for %u s; "
+				       "partition %u is emptied but its memory is kept until it leaves "
+				       "(call sc_partition_reset() again)",
+				       c->name, READERS_PATIENCE_S, part);
+		sched_yield();
+	}
+}
+
+/*
+ * Nothing inside the partition's memory is trusted, not even its slab
+ * list: the index is unpublished, and once readers have left, every span
+ * the page map says the partition owns goes back to the segment and its
+ * bookkeeping starts from nothing.
+ */
+static int reset_locked(sc_cache *c, struct sc_part *p)
+{
+	uint32_t me = sc_part_index(c, p);
+	int err;
+
+	p->needs_repair = 1;
+	sc_xchg(&p->index_off, 0);
+	err = wait_for_readers(c, sc_rcu_retire_tag(c), me);
+	if (err)
+		return err;
+	for (uint64_t off = c->seg.geo.heap_off; off < c->seg.map_len; off += SC_PAGE) {
+		if (sc_page_word(c, off) != (SC_PG_HEAD | me))
+			continue;
+		err = sc_span_free(c, me, off);
+		if (err)
+			return err;
+	}
+	memset(p->free_head, 0, sizeof(p->free_head));
+	p->limbo_tail = 0;
+	p->limbo_head = 0;
+	p->limbo_bytes = 0;
+	p->limbo_count = 0;
+	p->limbo_advance_at = 0;
+	p->slab_off = 0;
+	p->slab_end = 0;
+	p->slabs = 0;
+	p->records = 0;
+	p->bytes = 0;
+	p->bt_nodes = 0;
+	p->needs_repair = 0;
+	return 0;
+}
+
+SC_EXPORT int sc_partition_reset(sc_cache *c, uint32_t partition)
+{
+	struct sc_reader *r;
+	struct sc_part *p;
+	int err = sc_cache_check(c);
+
+	if (err)
+		return err;
+	if (partition >= 2 * c->seg.cfg.num_partition)
+		return sc_fail(
+			-ERANGE,
+			"partition %u is out of range: cache \"%s\" has %u (and as many for structures)",
+			partition, c->name, c->seg.cfg.num_partition);
+	r = sc_reader_find(c);
+	if (r && r->nest)
+		return sc_fail(-EDEADLK, "sc_partition_reset inside a read section would wait for itself");
+	p = sc_part_at(c, partition);
+	err = sc_shm_mutex_lock_within(&p->lock, LOCK_PATIENCE_S);
+	if (err == SC_LOCK_OWNER_DIED) {
+		p->owner_died++;
+		sc_shm_mutex_consistent(&p->lock);
+		err = 0;
+	}
+	if (err)
+		return err;
+	err = reset_locked(c, p);
+	sc_shm_mutex_unlock(&p->lock);
+	return err;
+}
