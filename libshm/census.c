@@ -11,14 +11,14 @@
 #include "structures.h"
 #include "tuple_codec.h"
 
-static int offsets_add(struct sc_offsets *s, uint64_t off)
+int sc_offsets_add(struct sc_offsets *s, uint64_t off)
 {
 	if (s->n == s->cap) {
 		size_t cap = s->cap ? 2 * s->cap : 256;
 		uint64_t *v = realloc(s->v, cap * sizeof(*v));
 
 		if (!v)
-			return sc_fail(-ENOMEM, "out of memory for a census of %zu blocks", s->n);
+			return sc_fail(-ENOMEM, "out of memory for a list of %zu blocks", s->n);
 		s->v = v;
 		s->cap = cap;
 	}
@@ -36,6 +36,18 @@ static int cmp_u64(const void *a, const void *b)
 bool sc_offsets_has(const struct sc_offsets *s, uint64_t off)
 {
 	return s->n && bsearch(&off, s->v, s->n, sizeof(*s->v), cmp_u64) != NULL;
+}
+
+void sc_offsets_sort(struct sc_offsets *s)
+{
+	if (s->n)
+		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+}
+
+void sc_offsets_free(struct sc_offsets *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
 }
 
 static void tell(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64_t off, const char *fmt,
@@ -129,7 +141,7 @@ static int entry_refs(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint
 			return 0;
 		}
 		if (reachable_block(c, cs, p, (uint64_t)f[1].v.i, SC_BLK_SEQUENCE, "sequence block"))
-			return offsets_add(&cs->reach, (uint64_t)f[1].v.i);
+			return sc_offsets_add(&cs->reach, (uint64_t)f[1].v.i);
 	} else if (k[0] == SC_ENTRY_ITEM && f[0].len == 2 + 2 * sizeof(uint64_t) &&
 		   k[1] == sizeof(uint64_t)) {
 		uint64_t owner, pos;
@@ -139,7 +151,7 @@ static int entry_refs(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint
 		memcpy(&pos, k + 2 + sizeof(owner), sizeof(pos));
 		s = sequence_at(c, owner);
 		if (!s || pos < s->head || pos >= s->tail)
-			return offsets_add(&cs->orphan_items, off);
+			return sc_offsets_add(&cs->orphan_items, off);
 	}
 	return 0;
 }
@@ -169,7 +181,7 @@ static int visit_record(sc_cache *c, struct sc_census *cs, struct sc_part *p, ui
 	}
 	cs->records++;
 	cs->record_bytes += sc_block_size(rec);
-	return offsets_add(&cs->reach, off);
+	return sc_offsets_add(&cs->reach, off);
 }
 
 static int visit_slot(sc_cache *c, struct sc_part *p, uint64_t bucket, uint32_t tag, uint32_t units,
@@ -190,7 +202,7 @@ static int visit_node(sc_cache *c, struct sc_part *p, const struct sc_bt_entry *
 	(void)c;
 	(void)p;
 	cs->nodes++;
-	return offsets_add(&cs->reach, boff);
+	return sc_offsets_add(&cs->reach, boff);
 }
 
 static int visit_leaf_entry(sc_cache *c, struct sc_part *p, const struct sc_bt_entry *e, void *ctx)
@@ -217,7 +229,7 @@ static int take_index(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 		if (!cs->index.block_off)
 			problem(c, cs, p, p->index_off, "index does not name the block it sits in");
 		else
-			r = offsets_add(&cs->reach, cs->index.block_off);
+			r = sc_offsets_add(&cs->reach, cs->index.block_off);
 	}
 	return r;
 }
@@ -243,7 +255,7 @@ static int take_limbo(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 				"limbo list is broken: a link to something that is not a retired block");
 			return 0;
 		}
-		err = offsets_add(&cs->limbo, off);
+		err = sc_offsets_add(&cs->limbo, off);
 		if (err)
 			return err;
 		cs->limbo_bytes += sc_block_size(sc_blk_at(c, off));
@@ -264,8 +276,7 @@ static int sort_unique(sc_cache *c, struct sc_census *cs, struct sc_part *p, str
 {
 	size_t w = 0;
 
-	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
+	sc_offsets_sort(s);
 	for (size_t i = 0; i < s->n; i++) {
 		if (w && s->v[w - 1] == s->v[i]) {
 			problem(c, cs, p, s->v[i], "%s twice", what);
@@ -287,7 +298,7 @@ int sc_census_take(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 		return err;
 	sort_unique(c, cs, p, &cs->reach, "a block is reachable");
 	for (size_t i = 0; i < cs->limbo.n; i++) {
-		err = offsets_add(&cs->limbo_sorted, cs->limbo.v[i]);
+		err = sc_offsets_add(&cs->limbo_sorted, cs->limbo.v[i]);
 		if (err)
 			return err;
 	}
@@ -303,12 +314,8 @@ int sc_census_take(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 
 void sc_census_free(struct sc_census *cs)
 {
-	free(cs->reach.v);
-	free(cs->limbo.v);
-	free(cs->limbo_sorted.v);
-	free(cs->orphan_items.v);
-	memset(&cs->reach, 0, sizeof(cs->reach));
-	memset(&cs->limbo, 0, sizeof(cs->limbo));
-	memset(&cs->limbo_sorted, 0, sizeof(cs->limbo_sorted));
-	memset(&cs->orphan_items, 0, sizeof(cs->orphan_items));
+	sc_offsets_free(&cs->reach);
+	sc_offsets_free(&cs->limbo);
+	sc_offsets_free(&cs->limbo_sorted);
+	sc_offsets_free(&cs->orphan_items);
 }

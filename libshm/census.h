@@ -15,7 +15,12 @@ struct sc_offsets {
 	size_t cap;
 };
 
+/* 0, or -ENOMEM. */
+int sc_offsets_add(struct sc_offsets *s, uint64_t off);
+void sc_offsets_sort(struct sc_offsets *s);
+/* Whether a sorted set holds off. */
 bool sc_offsets_has(const struct sc_offsets *s, uint64_t off);
+void sc_offsets_free(struct sc_offsets *s);
 
 /* A problem a walk found: the partition (all partitions count from 0), where, and what. */
 typedef void (*sc_problem_fn)(void *ctx, uint32_t part, uint64_t off, const char *what);

@@ -50,34 +50,6 @@ static void notef(struct checker *k, uint32_t part, uint64_t off, const char *fm
 	note(k, part, off, what);
 }
 
-static int offsets_add(struct sc_offsets *s, uint64_t off)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		uint64_t *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return sc_fail(-ENOMEM, "out of memory to check a segment");
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = off;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-static void sort(struct sc_offsets *s)
-{
-	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
-}
-
 /* Every body page follows its owner's head; every owner is a partition; the count is right. */
 static void check_page_map(struct checker *k)
 {
@@ -111,7 +83,7 @@ static int collect_free(sc_cache *c, struct sc_part *p, uint64_t off, void *ctx)
 {
 	(void)c;
 	(void)p;
-	return offsets_add(&((struct checker *)ctx)->free, off);
+	return sc_offsets_add(&((struct checker *)ctx)->free, off);
 }
 
 /* Each carved block is in exactly the place its state says. */
@@ -125,7 +97,7 @@ static int check_block(sc_cache *c, struct sc_part *p, uint64_t slab, uint64_t o
 		if (sc_slab_is_abandoned(c, p, slab))
 			notef(k, me, slab,
 			      "slab was linked but never carved (a writer died switching slabs)");
-		return offsets_add(&k->slabs, slab);
+		return sc_offsets_add(&k->slabs, slab);
 	}
 	k->rep->blocks++;
 	state = sc_blk_at(c, off)->flags & SC_BLK_STATE_MASK;
@@ -150,7 +122,7 @@ static void check_spans(struct checker *k, struct sc_part *p)
 	for (uint64_t off = c->seg.geo.heap_off; off < c->seg.map_len; off += SC_PAGE) {
 		if (sc_page_word(c, off) != (SC_PG_HEAD | me))
 			continue;
-		if (k->slabs.n && bsearch(&off, k->slabs.v, k->slabs.n, sizeof(off), cmp_u64))
+		if (sc_offsets_has(&k->slabs, off))
 			continue;
 		if (sc_offsets_has(&k->cs.reach, off) || sc_offsets_has(&k->cs.limbo_sorted, off)) {
 			k->rep->blocks++;
@@ -197,12 +169,19 @@ static void check_counters(struct checker *k, struct sc_part *p)
 static void release(struct checker *k)
 {
 	sc_census_free(&k->cs);
-	free(k->free.v);
-	free(k->slabs.v);
+	sc_offsets_free(&k->free);
+	sc_offsets_free(&k->slabs);
 	memset(&k->cs, 0, sizeof(k->cs));
-	memset(&k->free, 0, sizeof(k->free));
-	memset(&k->slabs, 0, sizeof(k->slabs));
 	k->free_in_slabs = 0;
+}
+
+/* A walk's -EUCLEAN is a problem to report (its message says where), not a reason to stop. */
+static int noted(struct checker *k, uint32_t part, int err)
+{
+	if (err != -EUCLEAN)
+		return err;
+	note(k, part, 0, sc_last_error());
+	return 0;
 }
 
 static int check_partition(struct checker *k, struct sc_part *p)
@@ -215,25 +194,16 @@ static int check_partition(struct checker *k, struct sc_part *p)
 	k->cs.problem_ctx = k;
 	k->cs.verify = true;
 	err = sc_census_take(c, p, &k->cs);
-	for (uint32_t cls = 0; !err && cls < SC_NCLASSES; cls++) {
-		err = sc_free_list_walk(c, p, cls, collect_free, k);
-		if (err == -EUCLEAN) {
-			note(k, me, 0, sc_last_error());
-			err = 0;
-		}
-	}
+	for (uint32_t cls = 0; !err && cls < SC_NCLASSES; cls++)
+		err = noted(k, me, sc_free_list_walk(c, p, cls, collect_free, k));
 	if (err)
 		return err;
-	sort(&k->free);
+	sc_offsets_sort(&k->free);
 	k->rep->records += k->cs.records;
-	err = sc_slab_walk(c, p, check_block, k);
-	if (err == -EUCLEAN) {
-		note(k, me, 0, sc_last_error());
-		err = 0;
-	}
+	err = noted(k, me, sc_slab_walk(c, p, check_block, k));
 	if (err)
 		return err;
-	sort(&k->slabs);
+	sc_offsets_sort(&k->slabs);
 	if (k->free_in_slabs != k->free.n)
 		notef(k, me, 0, "free lists hold %zu blocks, the slabs %llu", k->free.n,
 		      (unsigned long long)k->free_in_slabs);

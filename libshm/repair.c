@@ -1,7 +1,6 @@
 /* repair.c — a partition made whole again after a writer died holding its lock. */
 #include "repair.h"
 
-#include <stdlib.h>
 
 #include "block_alloc.h"
 #include "census.h"
@@ -21,21 +20,6 @@ struct rebuild {
 	int err;
 };
 
-static int add(struct sc_offsets *s, uint64_t off)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		uint64_t *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return sc_fail(-ENOMEM, "out of memory to repair a partition");
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = off;
-	return 0;
-}
-
 /* First pass: list the slabs, carving any abandoned one to the end. */
 static int note_slab(sc_cache *c, struct sc_part *p, uint64_t slab, uint64_t off, void *ctx)
 {
@@ -45,7 +29,7 @@ static int note_slab(sc_cache *c, struct sc_part *p, uint64_t slab, uint64_t off
 		return 0;
 	if (sc_slab_is_abandoned(c, p, slab))
 		sc_slab_seal_abandoned(c, p, slab);
-	return add(&rb->slabs, slab);
+	return sc_offsets_add(&rb->slabs, slab);
 }
 
 /* Second pass: every carved block to where it belongs. */
@@ -61,14 +45,7 @@ static int sort_block(sc_cache *c, struct sc_part *p, uint64_t slab, uint64_t of
 		sc_free_list_push(c, p, off);
 		return 0;
 	}
-	return add(&rb->orphans, off);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
+	return sc_offsets_add(&rb->orphans, off);
 }
 
 /* Whether a span holds a block header that was written whole: then it may have been published. */
@@ -87,20 +64,20 @@ static int sort_spans(sc_cache *c, struct sc_part *p, struct rebuild *rb)
 {
 	uint32_t me = sc_part_index(c, p);
 
-	qsort(rb->slabs.v, rb->slabs.n, sizeof(*rb->slabs.v), cmp_u64);
+	sc_offsets_sort(&rb->slabs);
 	for (uint64_t off = c->seg.geo.heap_off; off < c->seg.map_len; off += SC_PAGE) {
 		int err;
 
 		if (sc_page_word(c, off) != (SC_PG_HEAD | me))
 			continue;
-		if ((rb->slabs.n && bsearch(&off, rb->slabs.v, rb->slabs.n, sizeof(off), cmp_u64)) ||
-		    sc_offsets_has(&rb->cs.reach, off) || sc_offsets_has(&rb->cs.limbo_sorted, off))
+		if (sc_offsets_has(&rb->slabs, off) || sc_offsets_has(&rb->cs.reach, off) ||
+		    sc_offsets_has(&rb->cs.limbo_sorted, off))
 			continue;
 		/* Never published (its header was not even written, or it is a slab never linked): back at once. */
 		if (!span_block_written(c, off))
 			err = sc_span_free(c, me, off);
 		else
-			err = add(&rb->orphans, off);
+			err = sc_offsets_add(&rb->orphans, off);
 		if (err)
 			return err;
 	}
@@ -177,7 +154,7 @@ int sc_part_repair(sc_cache *c, struct sc_part *p)
 	if (!err)
 		p->needs_repair = 0;
 	sc_census_free(&rb.cs);
-	free(rb.slabs.v);
-	free(rb.orphans.v);
+	sc_offsets_free(&rb.slabs);
+	sc_offsets_free(&rb.orphans);
 	return err;
 }
