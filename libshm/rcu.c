@@ -442,3 +442,30 @@ uint32_t sc_rcu_slots_in_use(const sc_cache *c)
 			n++;
 	return n;
 }
+
+void sc_rcu_oldest_reader(const sc_cache *c, uint32_t *pid, uint32_t *tid, uint64_t *lag)
+{
+	uint32_t hwm = sc_read(&sc_hdr(c)->slots_hwm);
+	uint64_t oldest = 0;
+
+	*pid = 0;
+	*tid = 0;
+	*lag = 0;
+	if (hwm > c->seg.cfg.max_readers)
+		hwm = c->seg.cfg.max_readers;
+	for (uint32_t i = 0; i < hwm; i++) {
+		const struct sc_slot *s = sc_slot_at(c, i);
+		uint64_t e = sc_read(&s->epoch);
+
+		if (e == 0 || (oldest && e >= oldest))
+			continue;
+		oldest = e;
+		*pid = sc_owner_pid(sc_read(&s->owner));
+		*tid = sc_read(&s->tid);
+	}
+	if (oldest) {
+		uint64_t now = sc_read(&sc_hdr(c)->gp_epoch);
+
+		*lag = now > oldest ? now - oldest : 0;
+	}
+}

@@ -1,7 +1,6 @@
 /* repair.c — a partition made whole again after a writer died holding its lock. */
 #include "repair.h"
 
-
 #include "block_alloc.h"
 #include "census.h"
 #include "hash_index.h"

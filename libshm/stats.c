@@ -20,6 +20,7 @@ static void read_counters(sc_cache *c, struct sc_part *p, sc_partition_stats *ou
 	out->deletes = sc_read(&p->deletes);
 	out->retired_bytes = sc_read(&p->limbo_bytes);
 	out->locks = sc_read(&p->locks);
+	out->writer_deaths = sc_read(&p->owner_died);
 }
 
 static void read_partition(sc_cache *c, uint32_t i, uint32_t slots, sc_partition_stats *out)
@@ -48,6 +49,7 @@ static void add_to(sc_partition_stats *sum, const sc_partition_stats *p)
 	sum->deletes += p->deletes;
 	sum->retired_bytes += p->retired_bytes;
 	sum->locks += p->locks;
+	sum->writer_deaths += p->writer_deaths;
 }
 
 SC_EXPORT int sc_stats(sc_cache *c, sc_cache_stats **out)
@@ -77,6 +79,8 @@ SC_EXPORT int sc_stats(sc_cache *c, sc_cache_stats **out)
 	slots = sc_read(&sc_hdr(c)->slots_hwm);
 	if (slots > c->seg.cfg.max_readers)
 		slots = c->seg.cfg.max_readers;
+	/* Before our own section opens, so that it is not the one found. */
+	sc_rcu_oldest_reader(c, &s->oldest_reader_pid, &s->oldest_reader_tid, &s->oldest_reader_lag);
 	/* Inside a read section: an index being replaced meanwhile stays readable. */
 	sc_rcu_enter(c, r);
 	for (uint32_t i = 0; i < nparts; i++) {

@@ -10,6 +10,7 @@
 #include <random>
 #include <string>
 #include <thread>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <vector>
 
@@ -285,6 +286,40 @@ TEST_CASE("a reader killed inside a read section does not stall reclamation", "[
 	// And from here on memory is reused, not grown.
 	overwrite(c, 20);
 	CHECK(Stats(c)->memory_used == used);
+}
+
+TEST_CASE("a stopped reader is named in the stats as the one holding back reuse", "[multiprocess][rcu]")
+{
+	sc_options o = options(1, 128 << 20);
+	Cache c(unique_name("stopped"), o);
+	REQUIRE(c.start_error() == 0);
+	overwrite(c, 1);
+	CHECK(Stats(c)->oldest_reader_pid == 0);
+
+	std::string name = c.name();
+	ChildGuard reader(spawn([&]() -> int {
+		sc_cache *h = nullptr;
+		if (sc_attach(name.c_str(), nullptr, &h) || sc_read_begin(h))
+			return 1;
+		raise(SIGSTOP); // stopped inside the read section until SIGCONT
+		sc_read_end(h);
+		sc_stop(h);
+		return 0;
+	}));
+	int status = 0;
+	REQUIRE(waitpid(reader.pid(), &status, WUNTRACED) == reader.pid());
+	REQUIRE(WIFSTOPPED(status));
+
+	overwrite(c, 5); // several grace periods go by without it
+	{
+		Stats s(c);
+		CHECK(s->oldest_reader_pid == static_cast<uint32_t>(reader.pid()));
+		CHECK(s->oldest_reader_tid == static_cast<uint32_t>(reader.pid()));
+		CHECK(s->oldest_reader_lag >= 2);
+	}
+	REQUIRE(kill(reader.pid(), SIGCONT) == 0);
+	REQUIRE(reader.wait() == 0);
+	CHECK(Stats(c)->oldest_reader_pid == 0);
 }
 
 // Field 22 of /proc/<pid>/stat: the process's start time in clock ticks after boot.

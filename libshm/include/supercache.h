@@ -540,6 +540,8 @@ typedef struct sc_partition_stats {
 	uint64_t retired_bytes;	 /* replaced or deleted, waiting for readers to leave */
 	uint64_t locks;		 /* times a writer took the partition's lock (a batch takes it
 				    once for all its entries there) */
+	uint64_t writer_deaths;	 /* writers that died holding the lock; the next writer
+				    repaired the partition each time */
 } sc_partition_stats;
 
 typedef struct sc_cache_stats {
@@ -552,6 +554,11 @@ typedef struct sc_cache_stats {
 	sc_partition_stats *partitions; /* num_partition entries */
 	sc_partition_stats structures;	/* KeyValue, queue, stack and Struct entries (and queue
 					   and stack headers), none of which the above count */
+	uint32_t oldest_reader_pid;	/* the process in the oldest open read section, which
+					   holds back the reuse of what was retired since; 0 when
+					   no section is open */
+	uint32_t oldest_reader_tid;	/* its thread */
+	uint64_t oldest_reader_lag;	/* grace periods started since that section began */
 } sc_cache_stats;
 
 /* A snapshot of the cache's counters, owned by the caller until sc_stats_free(). */
