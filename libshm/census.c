@@ -8,6 +8,7 @@
 
 #include "block_alloc.h"
 #include "btree.h"
+#include "limbo.h"
 #include "structures.h"
 #include "tuple_codec.h"
 
@@ -234,12 +235,6 @@ static int take_index(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 	return r;
 }
 
-/* Whether off holds a retired block, so that its link may be followed. */
-static bool retired_block(sc_cache *c, uint64_t off)
-{
-	return sc_block_check(c, off) && (sc_blk_at(c, off)->flags & SC_BLK_STATE_MASK) == SC_BLK_RETIRED;
-}
-
 static int take_limbo(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 {
 	uint64_t off = sc_from_units(p->limbo_head), tail = sc_from_units(p->limbo_tail);
@@ -249,7 +244,7 @@ static int take_limbo(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 	if (!off || !tail)
 		return 0;
 	for (;;) {
-		if (!retired_block(c, off) || (cs->limbo.n > 0 && off == slow)) {
+		if (!sc_block_retired(c, off) || (cs->limbo.n > 0 && off == slow)) {
 			limbo_problem(
 				c, cs, p, off,
 				"limbo list is broken: a link to something that is not a retired block");
@@ -271,8 +266,8 @@ static int take_limbo(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 }
 
 /* Sorted, and every offset once: a block reached twice is damage. */
-static int sort_unique(sc_cache *c, struct sc_census *cs, struct sc_part *p, struct sc_offsets *s,
-		       const char *what)
+static void sort_unique(sc_cache *c, struct sc_census *cs, struct sc_part *p, struct sc_offsets *s,
+			const char *what)
 {
 	size_t w = 0;
 
@@ -285,7 +280,6 @@ static int sort_unique(sc_cache *c, struct sc_census *cs, struct sc_part *p, str
 		s->v[w++] = s->v[i];
 	}
 	s->n = w;
-	return 0;
 }
 
 int sc_census_take(sc_cache *c, struct sc_part *p, struct sc_census *cs)

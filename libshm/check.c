@@ -119,9 +119,8 @@ static void check_spans(struct checker *k, struct sc_part *p)
 	sc_cache *c = k->c;
 	uint32_t me = sc_part_index(c, p);
 
-	for (uint64_t off = c->seg.geo.heap_off; off < c->seg.map_len; off += SC_PAGE) {
-		if (sc_page_word(c, off) != (SC_PG_HEAD | me))
-			continue;
+	for (uint64_t off = sc_span_next_owned(c, me, c->seg.geo.heap_off); off;
+	     off = sc_span_next_owned(c, me, off + SC_PAGE)) {
 		if (sc_offsets_has(&k->slabs, off))
 			continue;
 		if (sc_offsets_has(&k->cs.reach, off) || sc_offsets_has(&k->cs.limbo_sorted, off)) {

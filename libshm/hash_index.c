@@ -233,6 +233,18 @@ static int place(struct index_view *v, uint32_t tag, uint32_t units)
 	return -EUCLEAN;
 }
 
+/* The block an index sits in, if its header names it truthfully; else 0. */
+static uint64_t index_block(sc_cache *c, const struct index_view *v)
+{
+	uint64_t boff = v->idx->block_off;
+	uint64_t ioff = (uint64_t)((uint8_t *)v->idx - c->seg.base);
+
+	if (boff < ioff && sc_align_up(boff + sizeof(struct sc_blk), 64) == ioff && sc_block_check(c, boff) &&
+	    (sc_blk_at(c, boff)->flags & SC_BLK_KIND_MASK) == SC_BLK_INDEX)
+		return boff;
+	return 0;
+}
+
 /*
  * The old index's block, if block_off really is the block the index sits
  * in: a forged one must not retire some other live block. Otherwise the old
@@ -240,11 +252,9 @@ static int place(struct index_view *v, uint32_t tag, uint32_t units)
  */
 static void retire_index(sc_cache *c, struct sc_part *p, struct index_view *old)
 {
-	uint64_t boff = old->idx->block_off;
-	uint64_t ioff = (uint64_t)((uint8_t *)old->idx - c->seg.base);
+	uint64_t boff = index_block(c, old);
 
-	if (boff < ioff && sc_align_up(boff + sizeof(struct sc_blk), 64) == ioff && sc_block_check(c, boff) &&
-	    (sc_blk_at(c, boff)->flags & SC_BLK_KIND_MASK) == SC_BLK_INDEX)
+	if (boff)
 		sc_limbo_retire(c, p, boff);
 }
 
@@ -616,19 +626,6 @@ uint64_t sc_index_capacity(sc_cache *c, struct sc_part *p)
 
 	return view_index(c, sc_consume(&p->index_off), &v) == 1 ? (v.mask + 1) * SC_BUCKET_SLOTS : 0;
 }
-
-/* The block an index sits in, if its header names it truthfully; else 0. */
-static uint64_t index_block(sc_cache *c, const struct index_view *v)
-{
-	uint64_t boff = v->idx->block_off;
-	uint64_t ioff = (uint64_t)((uint8_t *)v->idx - c->seg.base);
-
-	if (boff < ioff && sc_align_up(boff + sizeof(struct sc_blk), 64) == ioff && sc_block_check(c, boff) &&
-	    (sc_blk_at(c, boff)->flags & SC_BLK_KIND_MASK) == SC_BLK_INDEX)
-		return boff;
-	return 0;
-}
-
 int sc_index_walk_slots(sc_cache *c, struct sc_part *p, struct sc_index_census *out, sc_slot_fn fn, void *ctx)
 {
 	struct index_view v;

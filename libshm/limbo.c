@@ -16,7 +16,7 @@
  * tail end is updated first.
  */
 
-static void drop_limbo(struct sc_part *p)
+void sc_limbo_forget(struct sc_part *p)
 {
 	p->limbo_tail = 0;
 	p->limbo_head = 0;
@@ -25,8 +25,7 @@ static void drop_limbo(struct sc_part *p)
 	p->limbo_advance_at = 0;
 }
 
-/* Whether off holds a retired block, so that its link may be written or followed. */
-static int retired_block(sc_cache *c, uint64_t off)
+bool sc_block_retired(sc_cache *c, uint64_t off)
 {
 	return sc_block_check(c, off) && (sc_blk_at(c, off)->flags & SC_BLK_STATE_MASK) == SC_BLK_RETIRED;
 }
@@ -42,8 +41,8 @@ void sc_limbo_retire(sc_cache *c, struct sc_part *p, uint64_t off)
 	b->link = 0;
 	SC_CRASH_POINT();
 	/* A tail that is not a retired block was left by a dead writer or a scribbler: start over. */
-	if (tail != 0 && p->limbo_head != 0 && !retired_block(c, tail))
-		drop_limbo(p);
+	if (tail != 0 && p->limbo_head != 0 && !sc_block_retired(c, tail))
+		sc_limbo_forget(p);
 	if (p->limbo_tail == 0 || p->limbo_head == 0) {
 		p->limbo_tail = units;
 		p->limbo_head = units;
@@ -64,8 +63,8 @@ static void free_safe(sc_cache *c, struct sc_part *p)
 		struct sc_blk *b;
 		uint32_t next;
 
-		if (!retired_block(c, off)) {
-			drop_limbo(p);
+		if (!sc_block_retired(c, off)) {
+			sc_limbo_forget(p);
 			return;
 		}
 		b = sc_blk_at(c, off);

@@ -2,6 +2,8 @@
 #ifndef SC_LIMBO_H
 #define SC_LIMBO_H
 
+#include <stdbool.h>
+
 #include "cache.h"
 
 /*
@@ -19,6 +21,12 @@
  * the retire tag is read (rcu.h), so plain stores will not do.
  */
 void sc_limbo_retire(sc_cache *c, struct sc_part *p, uint64_t off);
+
+/* Whether off holds a retired block, so that its link may be written or followed. */
+bool sc_block_retired(sc_cache *c, uint64_t off);
+
+/* Empty the list without freeing anything: what was on it leaks (a repair or a reset finds it). */
+void sc_limbo_forget(struct sc_part *p);
 
 /* Free what is safe; start a grace period when enough has piled up. */
 void sc_limbo_reclaim(sc_cache *c, struct sc_part *p);

@@ -64,11 +64,10 @@ static int sort_spans(sc_cache *c, struct sc_part *p, struct rebuild *rb)
 	uint32_t me = sc_part_index(c, p);
 
 	sc_offsets_sort(&rb->slabs);
-	for (uint64_t off = c->seg.geo.heap_off; off < c->seg.map_len; off += SC_PAGE) {
+	for (uint64_t off = sc_span_next_owned(c, me, c->seg.geo.heap_off); off;
+	     off = sc_span_next_owned(c, me, off + SC_PAGE)) {
 		int err;
 
-		if (sc_page_word(c, off) != (SC_PG_HEAD | me))
-			continue;
 		if (sc_offsets_has(&rb->slabs, off) || sc_offsets_has(&rb->cs.reach, off) ||
 		    sc_offsets_has(&rb->cs.limbo_sorted, off))
 			continue;

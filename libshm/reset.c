@@ -1,8 +1,9 @@
 /* reset.c — sc_partition_reset: a damaged partition emptied and made whole, whatever its memory holds. */
 #include <sched.h>
-#include <string.h>
 #include <time.h>
 
+#include "block_alloc.h"
+#include "limbo.h"
 #include "rcu.h"
 #include "shm_mutex.h"
 #include "span_alloc.h"
@@ -57,19 +58,14 @@ static int reset_locked(sc_cache *c, struct sc_part *p)
 	err = wait_for_readers(c, sc_rcu_retire_tag(c), me);
 	if (err)
 		return err;
-	for (uint64_t off = c->seg.geo.heap_off; off < c->seg.map_len; off += SC_PAGE) {
-		if (sc_page_word(c, off) != (SC_PG_HEAD | me))
-			continue;
+	for (uint64_t off = sc_span_next_owned(c, me, c->seg.geo.heap_off); off;
+	     off = sc_span_next_owned(c, me, off + SC_PAGE)) {
 		err = sc_span_free(c, me, off);
 		if (err)
 			return err;
 	}
-	memset(p->free_head, 0, sizeof(p->free_head));
-	p->limbo_tail = 0;
-	p->limbo_head = 0;
-	p->limbo_bytes = 0;
-	p->limbo_count = 0;
-	p->limbo_advance_at = 0;
+	sc_free_lists_clear(p);
+	sc_limbo_forget(p);
 	p->slab_off = 0;
 	p->slab_end = 0;
 	p->slabs = 0;

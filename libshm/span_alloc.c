@@ -75,6 +75,14 @@ uint32_t sc_span_pages(const sc_cache *c, uint64_t off)
 	return n;
 }
 
+uint64_t sc_span_next_owned(const sc_cache *c, uint32_t part, uint64_t from)
+{
+	for (uint64_t off = from; off < c->seg.map_len; off += SC_PAGE)
+		if (sc_page_word(c, off) == (SC_PG_HEAD | part))
+			return off;
+	return 0;
+}
+
 /* The first run of pages free pages at or after from: its first page, or 0 if there is none. */
 static uint64_t first_fit(sc_cache *c, uint64_t from, uint32_t pages)
 {

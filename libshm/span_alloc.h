@@ -35,6 +35,9 @@ static inline uint32_t sc_page_word(const sc_cache *c, uint64_t off)
 	return sc_read(&map[off >> SC_PAGE_SHIFT]);
 }
 
+/* The first head at or after from of a span partition part owns (from: a page inside the heap), or 0. */
+uint64_t sc_span_next_owned(const sc_cache *c, uint32_t part, uint64_t from);
+
 /* Pages of the span whose head is at off: the head and the body pages of its owner after it. */
 uint32_t sc_span_pages(const sc_cache *c, uint64_t off);
 
