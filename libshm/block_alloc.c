@@ -135,7 +135,7 @@ static int pop_free(sc_cache *c, struct sc_part *p, uint32_t cls, uint64_t *out)
 }
 
 /* The current slab, sealed; a new one, linked into the partition's list, current. */
-static int next_slab(sc_cache *c, struct sc_part *p)
+static int next_slab(sc_cache *c, struct sc_part *p, enum sc_span_use use)
 {
 	uint64_t off;
 	struct sc_slab *s;
@@ -145,7 +145,7 @@ static int next_slab(sc_cache *c, struct sc_part *p)
 
 	if (cur)
 		seal_slab(c, p, cur, &p->slab_off, p->slab_end);
-	err = sc_span_alloc(c, sc_part_index(c, p), SC_SLAB / SC_PAGE, &off);
+	err = sc_span_alloc(c, sc_part_index(c, p), SC_SLAB / SC_PAGE, use, &off);
 	if (err)
 		return err;
 	SC_CRASH_POINT();
@@ -169,6 +169,22 @@ static int next_slab(sc_cache *c, struct sc_part *p)
 	return 0;
 }
 
+static enum sc_span_use span_use(uint8_t flags)
+{
+	return (flags & SC_BLK_KIND_MASK) == SC_BLK_RECORD ? SC_SPAN_FOR_RECORDS : SC_SPAN_FOR_INDEXES;
+}
+
+/* A block taken off a free list, made a live one of len bytes. */
+static int reuse(sc_cache *c, uint64_t off, uint32_t len, uint8_t flags)
+{
+	struct sc_blk *b = sc_blk_at(c, off);
+
+	SC_CRASH_POINT();
+	b->len = len;
+	b->flags = flags;
+	return 0;
+}
+
 /* A small block, its header written before the slab's carved end moves past it. */
 static int alloc_small(sc_cache *c, struct sc_part *p, uint32_t len, uint8_t flags, uint64_t *out)
 {
@@ -176,19 +192,22 @@ static int alloc_small(sc_cache *c, struct sc_part *p, uint32_t len, uint8_t fla
 	struct sc_blk *b;
 	int err;
 
-	if (pop_free(c, p, cls, out)) {
-		SC_CRASH_POINT();
-		b = sc_blk_at(c, *out);
-		b->len = len;
-		b->flags = flags;
-		return 0;
-	}
+	if (pop_free(c, p, cls, out))
+		return reuse(c, *out, len, flags);
 	if (!sc_current_slab(c, p)) {
 		p->slab_off = 0;
 		p->slab_end = 0;
 	}
 	if (p->slab_end - p->slab_off < size) {
-		err = next_slab(c, p);
+		err = next_slab(c, p, span_use(flags));
+		/*
+		 * No slab to be had: a free block of a larger class will do,
+		 * rather than failing while memory that eviction freed lies in
+		 * other classes. The block keeps its class, and goes back to it.
+		 */
+		for (uint32_t k = cls; err == -ENOSPC && k < SC_NCLASSES; k++)
+			if (pop_free(c, p, k, out))
+				return reuse(c, *out, len, flags);
 		if (err)
 			return err;
 	}
@@ -212,7 +231,7 @@ int sc_block_alloc(sc_cache *c, struct sc_part *p, uint32_t len, uint8_t kind, u
 	if (len <= SC_SMALL_MAX) {
 		err = alloc_small(c, p, len, flags, out);
 	} else {
-		err = sc_span_alloc(c, sc_part_index(c, p), sc_pages_for(len), out);
+		err = sc_span_alloc(c, sc_part_index(c, p), sc_pages_for(len), span_use(flags), out);
 		if (!err) {
 			b = sc_blk_at(c, *out);
 			b->len = len;

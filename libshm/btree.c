@@ -5,7 +5,10 @@
 
 #include "block_alloc.h"
 #include "crash_point.h"
+#include "evict.h"
 #include "limbo.h"
+#include "record_accounts.h"
+#include "record_deadline.h"
 #include "term_order.h"
 
 /* A node left with fewer entries is merged with a sibling (and split again if the two overflow). */
@@ -70,6 +73,20 @@ static int record_hit(sc_cache *c, uint32_t units, struct sc_hit *hit)
 	if (hit->rec_len < sizeof(struct sc_blk) || !sc_seg_span_ok(&c->seg, off, hit->rec_len))
 		return corrupt_record(c, off);
 	return 0;
+}
+
+/* A found key's record: 1, 0 if it has expired, -EUCLEAN. */
+static int leaf_hit(sc_cache *c, uint32_t units, struct sc_hit *hit)
+{
+	struct sc_blk *rec;
+
+	if (record_hit(c, units, hit))
+		return -EUCLEAN;
+	rec = sc_blk_at(c, hit->rec_off);
+	if (sc_rec_expired(rec, hit->rec_len))
+		return 0;
+	sc_rec_mark_referenced(c, rec);
+	return 1;
 }
 
 static int hit_key(sc_cache *c, const struct sc_hit *hit, sc_field *key)
@@ -142,7 +159,7 @@ int sc_bt_find(sc_cache *c, struct sc_part *p, const struct sc_route *key, struc
 		if (err)
 			return err;
 		if (v.height == 0)
-			return exact ? (record_hit(c, v.n->e[pos].rec, hit) ? -EUCLEAN : 1) : 0;
+			return exact ? leaf_hit(c, v.n->e[pos].rec, hit) : 0;
 		/* Below the smallest key in the node: below every key under it. */
 		if (!exact && pos == 0)
 			return 0;
@@ -176,25 +193,8 @@ static int push_leftmost(struct sc_bt_iter *it, uint64_t boff, int height)
 	}
 }
 
-int sc_bt_first(sc_cache *c, struct sc_part *p, struct sc_bt_iter *it)
-{
-	uint64_t root = sc_consume(&p->index_off);
-
-	it->c = c;
-	it->depth = 0;
-	return root ? push_leftmost(it, root, -1) : 0;
-}
-
-int sc_bt_current(const struct sc_bt_iter *it, struct sc_hit *hit, const uint8_t **prefix)
-{
-	const struct sc_bt_entry *e = &it->lv[it->depth - 1].n->e[it->lv[it->depth - 1].i];
-
-	if (prefix)
-		*prefix = e->prefix;
-	return record_hit(it->c, e->rec, hit);
-}
-
-int sc_bt_next(struct sc_bt_iter *it)
+/* One entry on, expired or not: 1 positioned, 0 at the end, -EUCLEAN. */
+static int step(struct sc_bt_iter *it)
 {
 	while (it->depth) {
 		__typeof__(it->lv[0]) *top = &it->lv[it->depth - 1];
@@ -208,6 +208,87 @@ int sc_bt_next(struct sc_bt_iter *it)
 		it->depth--;
 	}
 	return 0;
+}
+
+/* Past expired records, unless the walk wants them all. */
+static int settle(struct sc_bt_iter *it, int r)
+{
+	struct sc_hit hit;
+
+	while (r == 1 && !it->with_expired) {
+		if (sc_bt_current(it, &hit, NULL))
+			return -EUCLEAN;
+		if (!sc_rec_expired(sc_blk_at(it->c, hit.rec_off), hit.rec_len))
+			return 1;
+		r = step(it);
+	}
+	return r;
+}
+
+int sc_bt_first(sc_cache *c, struct sc_part *p, struct sc_bt_iter *it)
+{
+	uint64_t root = sc_consume(&p->index_off);
+
+	it->c = c;
+	it->depth = 0;
+	it->with_expired = false;
+	return root ? settle(it, push_leftmost(it, root, -1)) : 0;
+}
+
+int sc_bt_seek_prefix(sc_cache *c, struct sc_part *p, const uint8_t prefix[16], struct sc_bt_iter *it)
+{
+	uint64_t boff = sc_consume(&p->index_off);
+	int height = -1;
+
+	it->c = c;
+	it->depth = 0;
+	it->with_expired = true;
+	while (boff) {
+		struct node_view v;
+		uint32_t i = 0;
+		int err;
+
+		if (it->depth > SC_BT_MAX_HEIGHT)
+			return corrupt_node(c, boff);
+		err = node_at(c, boff, height, &v);
+		if (err)
+			return err;
+		if (v.height == 0) {
+			while (i < v.count && memcmp(v.n->e[i].prefix, prefix, SC_PREFIX_LEN) < 0)
+				i++;
+		} else {
+			while (i + 1 < v.count && memcmp(v.n->e[i + 1].prefix, prefix, SC_PREFIX_LEN) <= 0)
+				i++;
+		}
+		it->lv[it->depth].n = v.n;
+		it->lv[it->depth].count = v.count;
+		it->lv[it->depth].height = v.height;
+		it->lv[it->depth].i = i;
+		it->depth++;
+		if (v.height == 0) {
+			if (i < v.count)
+				return 1;
+			it->lv[it->depth - 1].i = v.count - 1;
+			return step(it);
+		}
+		boff = sc_from_units(v.n->e[i].child);
+		height = (int)v.height - 1;
+	}
+	return 0;
+}
+
+int sc_bt_current(const struct sc_bt_iter *it, struct sc_hit *hit, const uint8_t **prefix)
+{
+	const struct sc_bt_entry *e = &it->lv[it->depth - 1].n->e[it->lv[it->depth - 1].i];
+
+	if (prefix)
+		*prefix = e->prefix;
+	return record_hit(it->c, e->rec, hit);
+}
+
+int sc_bt_next(struct sc_bt_iter *it)
+{
+	return settle(it, step(it));
 }
 
 int sc_bt_for_each(sc_cache *c, struct sc_part *p, sc_hit_fn fn, void *ctx)
@@ -513,14 +594,15 @@ int sc_bt_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_
 	struct bt_path path;
 	struct carry cy;
 	struct sc_hit hit;
-	bool exact;
+	bool exact, expired;
 	int err = descend(c, p, key, &path, &exact);
 
 	if (err || !exact)
 		return err;
 	carry_load(&cy, &path.lv[path.depth - 1].v);
 	err = record_hit(c, cy.e[path.lv[path.depth - 1].idx].rec, &hit);
-	if (!err && pred)
+	expired = !err && sc_rec_expired(sc_blk_at(c, hit.rec_off), hit.rec_len);
+	if (!err && pred && !expired)
 		err = pred(c, &hit, pctx);
 	else if (!err)
 		err = 1;
@@ -530,7 +612,11 @@ int sc_bt_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_
 	err = propagate(&w, &path, &cy);
 	if (err)
 		return abandon(&w, err);
-	/* Unreachable in the new tree: only now retired. */
+	/* Unreachable in the new tree: only now retired. An expired record was no longer there to remove. */
+	if (expired) {
+		sc_record_left(c, p, hit.rec_off, SC_LEFT_EXPIRED);
+		return 0;
+	}
 	fn(c, p, hit.rec_off, ctx);
 	return 1;
 }

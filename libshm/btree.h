@@ -2,8 +2,8 @@
 #ifndef SC_BTREE_H
 #define SC_BTREE_H
 
+#include <stdbool.h>
 #include <stdint.h>
-
 #include "cache.h"
 #include "hash_index.h"
 #include "tuple_codec.h"
@@ -23,13 +23,17 @@
  * that are in the tree.
  */
 
-/* Reader side, inside a read section: the record with key's key (term equality). 1, 0 or -EUCLEAN. */
+/*
+ * Reader side, inside a read section: the record with key's key (term
+ * equality), marked as looked up. 1, 0 (none, or expired) or -EUCLEAN.
+ */
 int sc_bt_find(sc_cache *c, struct sc_part *p, const struct sc_route *key, struct sc_hit *hit);
 
 /* A walk over one partition's records in key order, in one snapshot. */
 struct sc_bt_iter {
 	sc_cache *c;
-	uint32_t depth; /* levels on the stack; 0 once the walk is over */
+	bool with_expired; /* visit expired records too (eviction's walk) */
+	uint32_t depth;	   /* levels on the stack; 0 once the walk is over */
 	struct {
 		const struct sc_bt_node *n;
 		uint32_t count;
@@ -38,8 +42,17 @@ struct sc_bt_iter {
 	} lv[SC_BT_MAX_HEIGHT + 1];
 };
 
-/* Reader side: start at the smallest key. 1 positioned, 0 empty, -EUCLEAN. */
+/*
+ * Reader side: start at the smallest key. 1 positioned, 0 empty, -EUCLEAN.
+ * The walk passes over expired records.
+ */
 int sc_bt_first(sc_cache *c, struct sc_part *p, struct sc_bt_iter *it);
+
+/*
+ * Writer side: start at the first record whose key prefix is not below
+ * prefix, expired records included from there on. 1, 0 (none), -EUCLEAN.
+ */
+int sc_bt_seek_prefix(sc_cache *c, struct sc_part *p, const uint8_t prefix[16], struct sc_bt_iter *it);
 
 /* The current record and its key's prefix. -EUCLEAN if the record is not one. */
 int sc_bt_current(const struct sc_bt_iter *it, struct sc_hit *hit, const uint8_t **prefix);
@@ -62,7 +75,11 @@ int sc_bt_cmp_records(sc_cache *c, const struct sc_hit *a, const uint8_t *pa, co
 int sc_bt_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
 		 uint64_t *old_off);
 
-/* Writer side: remove key's record if pred (or none) selects it, handing it to fn. 1, 0 or -errno. */
+/*
+ * Writer side: remove key's record if pred (or none) selects it, handing it
+ * to fn. 1, 0 or -errno. An expired record goes whatever pred says, counted
+ * as expired, not handed to fn, and 0 is returned: it was no longer there.
+ */
 int sc_bt_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_rec_pred pred, void *pctx,
 		 sc_removed_fn fn, void *ctx);
 

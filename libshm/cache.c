@@ -132,7 +132,8 @@ static int resolve_config(const sc_options *o, struct sc_config *cfg)
 	cfg->table_type = o->table_type ? o->table_type : SC_SET;
 	cfg->max_readers = o->max_readers ? o->max_readers : SC_DEFAULT_MAX_READERS;
 	cfg->memory_limit = sc_align_up(o->memory_limit ? o->memory_limit : SC_DEFAULT_MEMORY_LIMIT, SC_PAGE);
-
+	cfg->eviction = o->eviction;
+	cfg->max_retired = o->max_retired ? o->max_retired : cfg->memory_limit / 2;
 	if (cfg->num_partition > SC_MAX_PARTITIONS)
 		return sc_fail(-EINVAL, "num_partition %u is above the maximum of %u", cfg->num_partition,
 			       SC_MAX_PARTITIONS);
@@ -143,6 +144,9 @@ static int resolve_config(const sc_options *o, struct sc_config *cfg)
 			       "table_type %u is not one of SC_SET, SC_ORDERED_SET, SC_BAG, "
 			       "SC_DUPLICATE_BAG",
 			       cfg->table_type);
+	if (cfg->eviction != SC_EVICTION_OFF && cfg->eviction != SC_EVICTION_CLOCK)
+		return sc_fail(-EINVAL, "eviction %u is not one of SC_EVICTION_OFF, SC_EVICTION_CLOCK",
+			       cfg->eviction);
 	if (cfg->max_readers > SC_MAX_READERS)
 		return sc_fail(-EINVAL, "max_readers %u is above the maximum of %u", cfg->max_readers,
 			       SC_MAX_READERS);
@@ -271,6 +275,8 @@ SC_EXPORT int sc_config(sc_cache *c, sc_options *out)
 	out->table_type = c->seg.cfg.table_type;
 	out->memory_limit = c->seg.cfg.memory_limit;
 	out->max_readers = c->seg.cfg.max_readers;
+	out->eviction = c->seg.cfg.eviction;
+	out->max_retired = c->seg.cfg.max_retired;
 	out->prefix = c->prefix;
 	out->dir = c->dir;
 	return 0;

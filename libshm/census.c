@@ -9,6 +9,7 @@
 #include "block_alloc.h"
 #include "btree.h"
 #include "limbo.h"
+#include "record_deadline.h"
 #include "structures.h"
 #include "tuple_codec.h"
 
@@ -174,6 +175,8 @@ static int visit_record(sc_cache *c, struct sc_census *cs, struct sc_part *p, ui
 		if (sc_rec_field((const uint8_t *)rec, rec->len,
 				 sc_part_is_structure(c, p) ? 0 : c->seg.cfg.key_pos, &key))
 			problem(c, cs, p, off, "record has no key field");
+		if ((rec->flags & SC_BLK_EXPIRES) && !sc_rec_deadline_word(rec, rec->len))
+			problem(c, cs, p, off, "record is marked with a deadline but has no room for one");
 	}
 	if (sc_part_is_structure(c, p)) {
 		err = entry_refs(c, cs, p, off);
@@ -182,6 +185,8 @@ static int visit_record(sc_cache *c, struct sc_census *cs, struct sc_part *p, ui
 	}
 	cs->records++;
 	cs->record_bytes += sc_block_size(rec);
+	if (sc_rec_deadline_word(rec, rec->len))
+		cs->ttl_records++;
 	return sc_offsets_add(&cs->reach, off);
 }
 

@@ -39,6 +39,7 @@ struct sc_census {
 	uint64_t damaged;		/* reachable things that are not what they should be */
 	uint64_t records;
 	uint64_t record_bytes;
+	uint64_t ttl_records; /* records carrying a deadline */
 	uint64_t nodes;
 	uint64_t limbo_bytes;
 	struct sc_index_census index;

@@ -150,6 +150,7 @@ static void check_counters(struct checker *k, struct sc_part *p)
 
 	check_count(k, p, "records", p->records, cs->records);
 	check_count(k, p, "record bytes", p->bytes, cs->record_bytes);
+	check_count(k, p, "records with a deadline", p->ttl_records, cs->ttl_records);
 	if (!cs->limbo_broken) {
 		check_count(k, p, "retired blocks", p->limbo_count, cs->limbo.n);
 		check_count(k, p, "retired bytes", p->limbo_bytes, cs->limbo_bytes);

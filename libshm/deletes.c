@@ -207,6 +207,7 @@ SC_EXPORT int sc_delete_all(sc_cache *c)
 		} else {
 			p->records = 0;
 			p->bytes = 0;
+			p->ttl_records = 0;
 			p->deletes += (uint64_t)n;
 		}
 		sc_part_unlock(c, p);

@@ -5,7 +5,10 @@
 
 #include "block_alloc.h"
 #include "crash_point.h"
+#include "evict.h"
 #include "limbo.h"
+#include "record_accounts.h"
+#include "record_deadline.h"
 #include "tuple_codec.h"
 
 /* Grow (or rebuild without tombstones) once 13/16 of the slots are taken. */
@@ -114,6 +117,11 @@ static inline __attribute__((always_inline)) int probe(sc_cache *c, struct sc_pa
 				continue;
 			r = key_matches(c, o, key, &hit);
 			if (r > 0) {
+				struct sc_blk *rec = sc_blk_at(c, hit.rec_off);
+
+				if (sc_rec_expired(rec, hit.rec_len))
+					continue;
+				sc_rec_mark_referenced(c, rec);
 				visited++;
 				r = fn(c, &hit, ctx);
 			}
@@ -190,6 +198,8 @@ int sc_index_for_each(sc_cache *c, struct sc_part *p, sc_hit_fn fn, void *ctx)
 			hit.rec_len = sc_read(&sc_blk_at(c, off)->len);
 			if (hit.rec_len < sizeof(struct sc_blk) || !sc_seg_span_ok(&c->seg, off, hit.rec_len))
 				return corrupt_record(c, off);
+			if (sc_rec_expired(sc_blk_at(c, off), hit.rec_len))
+				continue;
 			visited++;
 			r = fn(c, &hit, ctx);
 			if (r)
@@ -406,14 +416,21 @@ static int first_record(sc_cache *c, struct slot_ref at, const struct sc_hit *hi
 	return 1;
 }
 
-/* Whether the record at hit holds the very tuple of the record in ctx: same fields, same bytes. */
+/*
+ * Whether the record at hit holds the very tuple of the record in ctx: same
+ * fields, same bytes, deadlines aside. A record with a deadline may have 4
+ * bytes of padding after its fields that the other lacks; fields delimit
+ * themselves, so with as many of them, the shorter body equal to the start
+ * of the longer means the same fields. An expired record holds nothing.
+ */
 static int same_tuple(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)
 {
 	const struct sc_blk *mine = ctx, *theirs = sc_blk_at(c, hit->rec_off);
+	uint32_t a = sc_rec_body_len(mine, mine->len), b = sc_rec_body_len(theirs, hit->rec_len);
 
 	(void)at;
-	return hit->rec_len == mine->len && theirs->nfields == mine->nfields &&
-	       memcmp(theirs + 1, mine + 1, mine->len - sizeof(*mine)) == 0;
+	return (a == b || a + 4 == b || b + 4 == a) && theirs->nfields == mine->nfields &&
+	       memcmp(theirs + 1, mine + 1, a < b ? a : b) == 0 && !sc_rec_expired(theirs, hit->rec_len);
 }
 
 int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
@@ -457,6 +474,28 @@ int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, 
 	return 1;
 }
 
+static int swap_at(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)
+{
+	const uint64_t *offs = ctx; /* the record to replace, and its copy */
+
+	(void)c;
+	if (hit->rec_off != offs[0])
+		return 0;
+	sc_xchg(&at.bk->off[at.i], sc_to_units(offs[1]));
+	return 1;
+}
+
+int sc_index_swap(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t old_off,
+		  uint64_t new_off)
+{
+	uint64_t offs[2] = { old_off, new_off };
+	struct slot_ref at, free_at;
+	struct index_view v;
+	int r = view_index(c, p->index_off, &v);
+
+	return r <= 0 ? r : walk_key(c, &v, key, swap_at, offs, &at, &free_at);
+}
+
 /*
  * After deletes: an index less than 1/16 full is rebuilt at half full,
  * giving its memory back. The delete has happened either way, so a
@@ -487,7 +526,8 @@ struct removal {
  */
 static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, struct removal *rm)
 {
-	int r = rm->pred ? rm->pred(c, hit, rm->pctx) : 1;
+	bool expired = sc_rec_expired(sc_blk_at(c, hit->rec_off), hit->rec_len);
+	int r = rm->pred && !expired ? rm->pred(c, hit, rm->pctx) : 1;
 
 	if (r <= 0)
 		return r;
@@ -495,8 +535,13 @@ static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, 
 	SC_CRASH_POINT();
 	rm->idx->live--;
 	rm->idx->tombs++;
-	rm->count++;
-	rm->fn(c, rm->p, hit->rec_off, rm->ctx);
+	if (expired) {
+		/* Invisible already: it goes whatever pred says, and is not counted as removed. */
+		sc_record_left(c, rm->p, hit->rec_off, SC_LEFT_EXPIRED);
+	} else {
+		rm->count++;
+		rm->fn(c, rm->p, hit->rec_off, rm->ctx);
+	}
 	return c->seg.cfg.table_type == SC_SET || sc_part_is_structure(c, rm->p);
 }
 

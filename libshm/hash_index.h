@@ -100,12 +100,22 @@ void sc_index_set_counts(sc_cache *c, struct sc_part *p, uint64_t live, uint64_t
 /* Called on each record a remove takes out of the index (to retire it and count it). */
 typedef void (*sc_removed_fn)(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *ctx);
 
+/*
+ * Writer side: put the record at new_off in the slot of key's record at
+ * old_off (a copy of it: the same key). 1 swapped, 0 if old_off is not
+ * there, or -EUCLEAN. The caller retires old_off.
+ */
+int sc_index_swap(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t old_off,
+		  uint64_t new_off);
+
 /* Which records a remove takes: 1 takes it, 0 leaves it, negative stops with that error. */
 typedef int (*sc_rec_pred)(sc_cache *c, const struct sc_hit *hit, void *ctx);
 
 /*
  * Writer side: remove the records of key that pred selects (all, if pred is
- * NULL), handing each to fn. Returns how many went.
+ * NULL), handing each to fn. Returns how many went. Expired records of the
+ * key go too, whatever pred says, counted as expired, neither handed to fn
+ * nor counted in the result (so do sc_index_remove_step()'s).
  */
 int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_rec_pred pred, void *pctx,
 		    sc_removed_fn fn, void *ctx);

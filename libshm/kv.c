@@ -5,8 +5,8 @@
 #include "batch_order.h"
 #include "partition.h"
 #include "results.h"
+#include "kv.h"
 #include "structures.h"
-
 /* A namespace's key for key: the namespace checked, then the key. Release k whatever the result. */
 static int kv_key(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k)
 {
@@ -21,21 +21,34 @@ static int kv_key(sc_cache *c, const char *kv, const sc_field *key, struct sc_en
 	return err;
 }
 
-SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
+int sc_kv_route(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k, sc_field *kf,
+		struct sc_route *route)
+{
+	int err = kv_key(c, kv, key, k);
+
+	if (!err)
+		sc_entry_route(c, k, kf, route);
+	return err;
+}
+
+int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t deadline)
 {
 	struct sc_entry_key k;
 	struct sc_route route;
 	sc_field kf;
-	int err = kv_key(c, kv, &key, &k);
+	int err = sc_kv_route(c, kv, &key, &k, &kf, &route);
 
 	if (!err)
 		err = sc_field_check(&value, "value");
-	if (!err) {
-		sc_entry_route(c, &k, &kf, &route);
-		err = sc_entry_put_locking(c, &route, &value);
-	}
+	if (!err)
+		err = sc_entry_put_locking(c, &route, &value, deadline);
 	sc_entry_key_free(&k);
 	return err;
+}
+
+SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
+{
+	return sc_kv_put(c, kv, key, value, 0);
 }
 
 static int copy_value(sc_cache *c, const struct sc_hit *hit, void *builder)
@@ -285,7 +298,7 @@ static int batch_apply(sc_cache *c, const struct kv_batch *b, batch_item_fn fn, 
 
 static int add_item(sc_cache *c, struct sc_part *p, const struct kv_batch *b, size_t i, const void *pairs)
 {
-	return sc_entry_put(c, p, &b->route[i], &((const sc_kv_pair *)pairs)[i].value);
+	return sc_entry_put(c, p, &b->route[i], &((const sc_kv_pair *)pairs)[i].value, 0);
 }
 
 SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)

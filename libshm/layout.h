@@ -33,7 +33,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 3u
+#define SC_ABI_VERSION 4u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -72,7 +72,16 @@ static inline uint32_t sc_tag(uint64_t hash)
 #define SC_BLK_RETIRED	  0x10u
 #define SC_BLK_FREE	  0x18u
 #define SC_BLK_STATE_MASK 0x18u
-
+/*
+ * Record bits beside the kind and state. SC_BLK_REFERENCED is the one bit
+ * a reader ever writes into shared memory: a lookup that finds a record
+ * sets it (with an atomic or, only if clear) when the cache evicts, and the
+ * eviction hand clears it (evict.h). SC_BLK_EXPIRES says the record's last
+ * 8 bytes, 8-aligned, hold its deadline (ttl.h). A writer changes the
+ * state of a published block only with atomic stores that keep these bits.
+ */
+#define SC_BLK_REFERENCED 0x20u
+#define SC_BLK_EXPIRES	  0x40u
 /* Size classes: 16..512 bytes in 16-byte steps, then four per doubling up to 64 KiB. */
 #define SC_NCLASSES  60u
 #define SC_CLS_SPAN  0xffu /* the block is a span of whole pages */
@@ -223,7 +232,17 @@ struct sc_part {
 	uint64_t bt_nodes;	   /* ordered_set: nodes of the index */
 	uint64_t gets_folded;	   /* counters of reader slots released since (atomic) */
 	uint64_t hits_folded;
-	uint64_t locks;			 /* times the lock was taken */
+	uint64_t locks;		 /* times the lock was taken */
+	uint64_t evictions;	 /* records the eviction hand took */
+	uint64_t expirations;	 /* expired records taken out of the index */
+	uint64_t ttl_records;	 /* live records carrying a deadline */
+	uint64_t hand_ioff;	 /* the eviction hand: the index it walks ... */
+	uint64_t hand_bucket;	 /* ... and its next bucket there */
+	uint8_t hand_prefix[16]; /* ordered_set: the key prefix the hand stopped at */
+	uint64_t sweep_ioff;	 /* the expiry sweep's place, as the hand's */
+	uint64_t sweep_bucket;
+	uint64_t sweep_tick;		 /* writes since the sweep last stepped */
+	uint64_t stalled_epoch;		 /* a reader in a section from this epoch was waited for in vain */
 	uint32_t free_head[SC_NCLASSES]; /* free blocks by class (units) */
 };
 
@@ -304,6 +323,11 @@ struct sc_seg_hdr {
 	uint64_t pagemap_off; /* the page map: map_len / SC_PAGE words */
 	uint64_t taken_pages; /* pages of the heap owned by a partition */
 	uint64_t search_from; /* no free page lies below this one (a hint, checked) */
+
+	/* configuration added with ABI 4, written once at creation */
+	_Alignas(64) uint32_t eviction; /* enum sc_eviction */
+	uint32_t reserved1;
+	uint64_t max_retired; /* bytes a partition's limbo may hold, times the partitions */
 };
 
 #define SC_HDR_SIZE 4096u

@@ -4,7 +4,9 @@
 #include "block_alloc.h"
 #include "crash_point.h"
 #include "rcu.h"
+#include "record_deadline.h"
 
+#include <sched.h>
 /* Bytes retired between two grace periods: ~1600 100-byte records, so a membarrier every few ms. */
 #define LIMBO_STEP (256u * 1024u)
 
@@ -104,4 +106,53 @@ void sc_limbo_reclaim_now(sc_cache *c, struct sc_part *p)
 		free_safe(c, p);
 	/* A reader still holding the rest back costs one more grace period per LIMBO_STEP, no more. */
 	p->limbo_advance_at = p->limbo_bytes + LIMBO_STEP;
+}
+
+/* -EAGAIN, naming the reader in the oldest section and what it holds back in p. */
+static int held_back(sc_cache *c, struct sc_part *p, const struct sc_oldest_reader *o)
+{
+	return sc_fail(
+		-EAGAIN,
+		"cache \"%s\": partition %u cannot reuse %llu retired bytes: reader pid %u (thread %u) "
+		"has been in one read section for %llu grace periods",
+		c->name, sc_part_index(c, p), (unsigned long long)p->limbo_bytes, o->pid, o->tid,
+		(unsigned long long)o->lag);
+}
+
+int sc_limbo_drain(sc_cache *c, struct sc_part *p)
+{
+	struct sc_oldest_reader o;
+	uint64_t start = sc_clock_ns();
+
+	for (bool first = true;; first = false) {
+		if (sc_rcu_advance(c) == 0)
+			free_safe(c, p);
+		if (p->limbo_head == 0 || p->limbo_tail == 0)
+			return 0;
+		if (first) {
+			sc_rcu_oldest_reader(c, &o);
+			if (o.epoch != 0 && o.epoch == p->stalled_epoch)
+				return held_back(c, p, &o);
+		}
+		if (sc_clock_ns() - start > SC_READER_PATIENCE_MS * 1000000ull)
+			break;
+		sched_yield();
+	}
+	p->limbo_advance_at = p->limbo_bytes + LIMBO_STEP;
+	sc_rcu_oldest_reader(c, &o);
+	p->stalled_epoch = o.epoch;
+	return held_back(c, p, &o);
+}
+
+/* Per partition: what max_retired allows, and never less than a few amortisation steps. */
+static uint64_t retired_bound(const sc_cache *c)
+{
+	uint64_t share = c->seg.cfg.max_retired / (2ull * c->seg.cfg.num_partition);
+
+	return share > 4 * LIMBO_STEP ? share : 4 * LIMBO_STEP;
+}
+
+int sc_limbo_within_bound(sc_cache *c, struct sc_part *p)
+{
+	return sc_likely(p->limbo_bytes < retired_bound(c)) ? 0 : sc_limbo_drain(c, p);
 }

@@ -34,4 +34,22 @@ void sc_limbo_reclaim(sc_cache *c, struct sc_part *p);
 /* Start a grace period now and free what it makes safe (when memory runs out). */
 void sc_limbo_reclaim_now(sc_cache *c, struct sc_part *p);
 
+/*
+ * Free everything on p's list: start grace periods, and yield to readers
+ * while they finish the sections that still see it, for up to
+ * SC_READER_PATIENCE_MS. 0 once the list is empty, else -EAGAIN naming
+ * the reader that holds it back.
+ */
+#define SC_READER_PATIENCE_MS 100u
+int sc_limbo_drain(sc_cache *c, struct sc_part *p);
+
+/*
+ * The bound on what p may hold retired (max_retired shared by the
+ * partitions): 0 while p is within it, reclaiming first when it is not;
+ * -EAGAIN naming the reader behind it when readers do not let go of it
+ * in SC_READER_PATIENCE_MS. A reader found stalled is not waited for
+ * again while it stays so: later writers are refused at once.
+ */
+int sc_limbo_within_bound(sc_cache *c, struct sc_part *p);
+
 #endif /* SC_LIMBO_H */

@@ -4,6 +4,7 @@
 #include "limbo.h"
 #include "repair.h"
 #include "shm_mutex.h"
+#include "ttl.h"
 
 /* After the mutex was taken (r from sc_shm_mutex_lock*): the repair it may owe. */
 static int locked(sc_cache *c, struct sc_part *p, int r)
@@ -30,7 +31,11 @@ static int locked(sc_cache *c, struct sc_part *p, int r)
 
 int sc_part_lock(sc_cache *c, struct sc_part *p)
 {
-	return locked(c, p, sc_shm_mutex_lock(&p->lock));
+	int r = locked(c, p, sc_shm_mutex_lock(&p->lock));
+
+	if (r == 0 && (r = sc_limbo_within_bound(c, p)) != 0)
+		sc_shm_mutex_unlock(&p->lock);
+	return r;
 }
 
 int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds)
@@ -39,6 +44,8 @@ int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds)
 }
 void sc_part_unlock(sc_cache *c, struct sc_part *p)
 {
+	if (p->ttl_records)
+		sc_sweep_step(c, p);
 	sc_limbo_reclaim(c, p);
 	sc_shm_mutex_unlock(&p->lock);
 }

@@ -443,14 +443,12 @@ uint32_t sc_rcu_slots_in_use(const sc_cache *c)
 	return n;
 }
 
-void sc_rcu_oldest_reader(const sc_cache *c, uint32_t *pid, uint32_t *tid, uint64_t *lag)
+void sc_rcu_oldest_reader(const sc_cache *c, struct sc_oldest_reader *out)
 {
 	uint32_t hwm = sc_read(&sc_hdr(c)->slots_hwm);
 	uint64_t oldest = 0;
 
-	*pid = 0;
-	*tid = 0;
-	*lag = 0;
+	*out = (struct sc_oldest_reader){ 0, 0, 0, 0 };
 	if (hwm > c->seg.cfg.max_readers)
 		hwm = c->seg.cfg.max_readers;
 	for (uint32_t i = 0; i < hwm; i++) {
@@ -460,12 +458,13 @@ void sc_rcu_oldest_reader(const sc_cache *c, uint32_t *pid, uint32_t *tid, uint6
 		if (e == 0 || (oldest && e >= oldest))
 			continue;
 		oldest = e;
-		*pid = sc_owner_pid(sc_read(&s->owner));
-		*tid = sc_read(&s->tid);
+		out->pid = sc_owner_pid(sc_read(&s->owner));
+		out->tid = sc_read(&s->tid);
 	}
 	if (oldest) {
 		uint64_t now = sc_read(&sc_hdr(c)->gp_epoch);
 
-		*lag = now > oldest ? now - oldest : 0;
+		out->epoch = oldest;
+		out->lag = now > oldest ? now - oldest : 0;
 	}
 }

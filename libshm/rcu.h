@@ -119,12 +119,19 @@ int sc_rcu_process_init(void);
 /* Reset process-local state in a forked child. */
 void sc_rcu_after_fork_child(void);
 
+/* The oldest open read section: who is in it, since when, how far behind. */
+struct sc_oldest_reader {
+	uint32_t pid;
+	uint32_t tid;
+	uint64_t epoch; /* the epoch it entered in */
+	uint64_t lag;	/* grace periods started since */
+};
+
 /*
- * The owner of the slot in the oldest open read section (pid and thread),
- * and how many grace periods have started since it began; zeros when no
+ * The owner of the slot in the oldest open read section; zeros when no
  * section is open. A lock-free look at the slots: a moment's picture.
  */
-void sc_rcu_oldest_reader(const sc_cache *c, uint32_t *pid, uint32_t *tid, uint64_t *lag);
+void sc_rcu_oldest_reader(const sc_cache *c, struct sc_oldest_reader *out);
 
 /* Number of slots with an owner. */
 uint32_t sc_rcu_slots_in_use(const sc_cache *c);

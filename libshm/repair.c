@@ -144,6 +144,7 @@ int sc_part_repair(sc_cache *c, struct sc_part *p)
 		relink_limbo(c, p, &rb);
 		p->records = rb.cs.records;
 		p->bytes = rb.cs.record_bytes;
+		p->ttl_records = rb.cs.ttl_records;
 		p->bt_nodes = rb.cs.nodes;
 		sc_index_set_counts(c, p, rb.cs.index.live, rb.cs.index.tombs);
 		for (size_t i = 0; !err && i < rb.cs.orphan_items.n; i++)

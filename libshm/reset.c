@@ -1,7 +1,7 @@
 /* reset.c — sc_partition_reset: a damaged partition emptied and made whole, whatever its memory holds. */
 #include <sched.h>
+#include <string.h>
 #include <time.h>
-
 #include "block_alloc.h"
 #include "limbo.h"
 #include "rcu.h"
@@ -71,7 +71,13 @@ static int reset_locked(sc_cache *c, struct sc_part *p)
 	p->slabs = 0;
 	p->records = 0;
 	p->bytes = 0;
+	p->ttl_records = 0;
 	p->bt_nodes = 0;
+	p->hand_ioff = 0;
+	p->hand_bucket = 0;
+	memset(p->hand_prefix, 0, sizeof(p->hand_prefix));
+	p->sweep_ioff = 0;
+	p->sweep_bucket = 0;
 	p->needs_repair = 0;
 	return 0;
 }

@@ -63,10 +63,12 @@ uint64_t sc_layout_signature(void)
 		offsetof(struct sc_seg_hdr, gp_safe),
 		offsetof(struct sc_seg_hdr, alloc_lock),
 		offsetof(struct sc_seg_hdr, search_from),
+		offsetof(struct sc_seg_hdr, max_retired),
 		sizeof(struct sc_part),
 		offsetof(struct sc_part, index_off),
 		offsetof(struct sc_part, seq),
 		offsetof(struct sc_part, free_head),
+		offsetof(struct sc_part, hand_prefix),
 		sizeof(struct sc_slot),
 		sizeof(struct sc_counter),
 		sizeof(struct sc_blk),
@@ -267,6 +269,8 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 	h->table_type = cfg->table_type;
 	h->max_readers = cfg->max_readers;
 	h->memory_limit = cfg->memory_limit;
+	h->eviction = cfg->eviction;
+	h->max_retired = cfg->max_retired;
 	h->parts_off = seg->geo.parts_off;
 	h->slots_off = seg->geo.slots_off;
 	h->counters_off = seg->geo.counters_off;
@@ -307,6 +311,9 @@ static int compare_config(const struct sc_seg *seg, const struct sc_config *want
 	if (want->table_type != have->table_type)
 		return sc_fail(-EINVAL, "table_type mismatch: %s is a %s table, asked for %s", seg->path,
 			       table_type_name(have->table_type), table_type_name(want->table_type));
+	if (want->eviction != have->eviction)
+		return sc_fail(-EINVAL, "eviction mismatch: %s has eviction %u, asked for %u", seg->path,
+			       have->eviction, want->eviction);
 	return 0;
 }
 
@@ -337,12 +344,12 @@ static int read_header(struct sc_seg *seg, const struct stat *st)
 	if (h.ready != SC_READY)
 		return sc_fail(-EUCLEAN, "%s is not a complete segment", seg->path);
 
-	cfg = (struct sc_config){ h.num_partition, h.key_pos,	  h.partition_pos,
-				  h.table_type,	   h.max_readers, h.memory_limit };
+	cfg = (struct sc_config){ h.num_partition, h.key_pos,	   h.partition_pos, h.table_type,
+				  h.max_readers,   h.memory_limit, h.eviction,	    h.max_retired };
 	if (cfg.num_partition == 0 || cfg.num_partition > SC_MAX_PARTITIONS || cfg.max_readers == 0 ||
 	    cfg.max_readers > SC_MAX_READERS || cfg.memory_limit > SC_MAX_SEGMENT ||
 	    cfg.memory_limit % SC_PAGE != 0 || cfg.memory_limit != (uint64_t)st->st_size ||
-	    cfg.table_type < SC_SET || cfg.table_type > SC_DUPLICATE_BAG)
+	    cfg.table_type < SC_SET || cfg.table_type > SC_DUPLICATE_BAG || cfg.eviction > SC_EVICTION_CLOCK)
 		return sc_fail(-EUCLEAN, "%s has a corrupt configuration", seg->path);
 	err = geometry(&cfg, &geo);
 	if (err)

@@ -26,6 +26,8 @@ struct sc_config {
 	uint32_t table_type;
 	uint32_t max_readers;
 	uint64_t memory_limit;
+	uint32_t eviction;    /* enum sc_eviction */
+	uint64_t max_retired; /* over all partitions: what readers may hold back */
 };
 
 /* Where each region of the segment starts; derived from the configuration. */

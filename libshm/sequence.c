@@ -93,7 +93,7 @@ static int locate_locked(sc_cache *c, const struct sc_route *header, bool create
 	s->seq = (struct sc_sequence *)(sc_blk_at(c, s->block_off) + 1);
 	memset(s->seq, 0, sizeof(*s->seq));
 	v = sc_int((int64_t)s->block_off);
-	r = sc_entry_put(c, s->home, header, &v);
+	r = sc_entry_put(c, s->home, header, &v, 0);
 	if (r) {
 		sc_block_free(c, s->home, s->block_off);
 		return r;
@@ -162,7 +162,7 @@ static int push(sc_cache *c, uint8_t kind, const char *name, const sc_field *val
 	if (err < 0)
 		return err;
 	item_key(c, &s, s.seq->tail, &item);
-	err = sc_entry_put(c, s.home, &item.route, value);
+	err = sc_entry_put(c, s.home, &item.route, value, 0);
 	SC_CRASH_POINT();
 	if (!err)
 		sc_publish(&s.seq->tail, s.seq->tail + 1);

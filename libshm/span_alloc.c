@@ -97,7 +97,17 @@ static uint64_t first_fit(sc_cache *c, uint64_t from, uint32_t pages)
 	return 0;
 }
 
-int sc_span_alloc(sc_cache *c, uint32_t part, uint32_t pages, uint64_t *out)
+/* Whether use may take pages more pages: records leave the reserve of an evicting cache alone. */
+static bool within_share(sc_cache *c, uint64_t pages, enum sc_span_use use)
+{
+	uint64_t heap = heap_end_page(c) - heap_first_page(c);
+
+	if (use == SC_SPAN_FOR_INDEXES || c->seg.cfg.eviction == SC_EVICTION_OFF)
+		return true;
+	return sc_hdr(c)->taken_pages + pages <= heap - heap / 8;
+}
+
+int sc_span_alloc(sc_cache *c, uint32_t part, uint32_t pages, enum sc_span_use use, uint64_t *out)
 {
 	struct sc_seg_hdr *h = sc_hdr(c);
 	uint32_t *map = page_map(c);
@@ -109,7 +119,7 @@ int sc_span_alloc(sc_cache *c, uint32_t part, uint32_t pages, uint64_t *out)
 	from = h->search_from;
 	if (from < heap_first_page(c) || from > heap_end_page(c))
 		from = heap_first_page(c);
-	first = pages ? first_fit(c, from, pages) : 0;
+	first = pages && within_share(c, pages, use) ? first_fit(c, from, pages) : 0;
 	if (first == 0) {
 		err = sc_fail(-ENOSPC, "cache \"%s\": memory_limit of %llu bytes reached", c->name,
 			      (unsigned long long)c->seg.map_len);

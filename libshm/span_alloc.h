@@ -17,8 +17,19 @@
  * which a partition writer takes only for a new slab or a large block.
  */
 
+/*
+ * How much of the heap an allocation may take. When the cache evicts,
+ * records stop short of the last eighth of the heap, which stays for the
+ * indexes and tree nodes that evicting itself needs (a rebuilt index, a
+ * tree's copied path), so that eviction can always run.
+ */
+enum sc_span_use {
+	SC_SPAN_FOR_RECORDS,
+	SC_SPAN_FOR_INDEXES,
+};
+
 /* A span of pages for partition part (its index among all partitions). */
-int sc_span_alloc(sc_cache *c, uint32_t part, uint32_t pages, uint64_t *out);
+int sc_span_alloc(sc_cache *c, uint32_t part, uint32_t pages, enum sc_span_use use, uint64_t *out);
 
 /* Give back the span of partition part at off, whatever its length in the page map. */
 int sc_span_free(sc_cache *c, uint32_t part, uint64_t off);

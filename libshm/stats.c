@@ -21,6 +21,8 @@ static void read_counters(sc_cache *c, struct sc_part *p, sc_partition_stats *ou
 	out->retired_bytes = sc_read(&p->limbo_bytes);
 	out->locks = sc_read(&p->locks);
 	out->writer_deaths = sc_read(&p->owner_died);
+	out->evictions = sc_read(&p->evictions);
+	out->expirations = sc_read(&p->expirations);
 }
 
 static void read_partition(sc_cache *c, uint32_t i, uint32_t slots, sc_partition_stats *out)
@@ -50,10 +52,13 @@ static void add_to(sc_partition_stats *sum, const sc_partition_stats *p)
 	sum->retired_bytes += p->retired_bytes;
 	sum->locks += p->locks;
 	sum->writer_deaths += p->writer_deaths;
+	sum->evictions += p->evictions;
+	sum->expirations += p->expirations;
 }
 
 SC_EXPORT int sc_stats(sc_cache *c, sc_cache_stats **out)
 {
+	struct sc_oldest_reader oldest;
 	uint32_t nparts, slots;
 	struct sc_reader *r;
 	sc_cache_stats *s;
@@ -80,7 +85,10 @@ SC_EXPORT int sc_stats(sc_cache *c, sc_cache_stats **out)
 	if (slots > c->seg.cfg.max_readers)
 		slots = c->seg.cfg.max_readers;
 	/* Before our own section opens, so that it is not the one found. */
-	sc_rcu_oldest_reader(c, &s->oldest_reader_pid, &s->oldest_reader_tid, &s->oldest_reader_lag);
+	sc_rcu_oldest_reader(c, &oldest);
+	s->oldest_reader_pid = oldest.pid;
+	s->oldest_reader_tid = oldest.tid;
+	s->oldest_reader_lag = oldest.lag;
 	/* Inside a read section: an index being replaced meanwhile stays readable. */
 	sc_rcu_enter(c, r);
 	for (uint32_t i = 0; i < nparts; i++) {

@@ -89,7 +89,7 @@ SC_EXPORT int sc_struct_init(sc_cache *c, const char *type, size_t size, size_t 
 				(unsigned long long)have.key_offset);
 	} else if (err == 0) {
 		v = sc_bytes(&want, sizeof(want));
-		err = sc_entry_put(c, p, &route, &v);
+		err = sc_entry_put(c, p, &route, &v, 0);
 	}
 	sc_part_unlock(c, p);
 out:
@@ -145,7 +145,7 @@ SC_EXPORT int sc_struct_add(sc_cache *c, const char *type, const void *s)
 	if (!err) {
 		sc_entry_route(c, &k, &kf, &route);
 		v = sc_bytes(s, (uint32_t)g.size);
-		err = sc_entry_put_locking(c, &route, &v);
+		err = sc_entry_put_locking(c, &route, &v, 0);
 	}
 	sc_entry_key_free(&k);
 	return err;

@@ -132,14 +132,15 @@ void sc_entry_route(const sc_cache *c, const struct sc_entry_key *k, sc_field *k
 	sc_entry_route_bytes(c, k->bytes, k->len, key, route);
 }
 
-int sc_entry_put(sc_cache *c, struct sc_part *p, const struct sc_route *route, const sc_field *value)
+int sc_entry_put(sc_cache *c, struct sc_part *p, const struct sc_route *route, const sc_field *value,
+		 uint64_t deadline)
 {
 	sc_field fields[2] = { *route->key, *value };
 	sc_tuple t = { 2, fields };
 	uint32_t len;
 	int err = sc_record_len(c, fields, 2, &len);
 
-	return err ? err : sc_put_record(c, p, &t, route, len);
+	return err ? err : sc_put_record(c, p, &t, route, len, deadline);
 }
 
 int sc_entry_remove(sc_cache *c, struct sc_part *p, const struct sc_route *route)
@@ -147,14 +148,14 @@ int sc_entry_remove(sc_cache *c, struct sc_part *p, const struct sc_route *route
 	return sc_index_remove(c, p, route, NULL, NULL, sc_retire_removed, NULL);
 }
 
-int sc_entry_put_locking(sc_cache *c, const struct sc_route *route, const sc_field *value)
+int sc_entry_put_locking(sc_cache *c, const struct sc_route *route, const sc_field *value, uint64_t deadline)
 {
 	struct sc_part *p = sc_part_at(c, route->partition);
 	int err = sc_part_lock(c, p);
 
 	if (err)
 		return err;
-	err = sc_entry_put(c, p, route, value);
+	err = sc_entry_put(c, p, route, value, deadline);
 	sc_part_unlock(c, p);
 	return err;
 }

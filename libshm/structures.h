@@ -84,14 +84,18 @@ void sc_entry_route(const sc_cache *c, const struct sc_entry_key *k, sc_field *k
 void sc_entry_route_bytes(const sc_cache *c, const uint8_t *bytes, uint32_t len, sc_field *key,
 			  struct sc_route *route);
 
-/* Writer side, under p's lock: store value (checked by the caller) under the routed key, replacing what was there. */
-int sc_entry_put(sc_cache *c, struct sc_part *p, const struct sc_route *route, const sc_field *value);
+/*
+ * Writer side, under p's lock: store value (checked by the caller) under the
+ * routed key, replacing what was there; deadline as sc_put_record() takes it.
+ */
+int sc_entry_put(sc_cache *c, struct sc_part *p, const struct sc_route *route, const sc_field *value,
+		 uint64_t deadline);
 
 /* Writer side, under p's lock: remove the routed key's entry. 1, 0 if there was none, or a negative errno. */
 int sc_entry_remove(sc_cache *c, struct sc_part *p, const struct sc_route *route);
 
 /* The same two, taking and releasing the routed partition's lock around them. */
-int sc_entry_put_locking(sc_cache *c, const struct sc_route *route, const sc_field *value);
+int sc_entry_put_locking(sc_cache *c, const struct sc_route *route, const sc_field *value, uint64_t deadline);
 int sc_entry_remove_locking(sc_cache *c, const struct sc_route *route);
 
 /* Writer side, under p's lock, or reader side in a read section: find the entry. 1, 0, or -EUCLEAN. */

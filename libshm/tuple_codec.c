@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "record_deadline.h"
 #include "term_order.h"
 
 #define XXH_INLINE_ALL
@@ -225,7 +226,7 @@ uint32_t sc_rec_checksum(const struct sc_blk *rec, uint32_t len)
 {
 	uint64_t seed = ((uint64_t)rec->hash << 16 | rec->nfields) ^ rec->version * 0x9e3779b97f4a7c15ull;
 
-	return (uint32_t)XXH3_64bits_withSeed(rec + 1, len - sizeof(*rec), seed);
+	return (uint32_t)XXH3_64bits_withSeed(rec + 1, sc_rec_body_len(rec, len), seed);
 }
 
 void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32)

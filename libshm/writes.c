@@ -5,9 +5,13 @@
 #include "block_alloc.h"
 #include "btree.h"
 #include "crash_point.h"
+#include "evict.h"
 #include "hash_index.h"
 #include "limbo.h"
 #include "partition.h"
+#include "record_accounts.h"
+#include "record_deadline.h"
+#include "ttl.h"
 #include "tuple_codec.h"
 #include "writes.h"
 
@@ -15,7 +19,8 @@
 struct pending_put {
 	const sc_tuple *tuple;
 	struct sc_route route;
-	uint32_t len;
+	uint32_t len;	   /* of the record, its deadline aside */
+	uint64_t deadline; /* record_deadline.h; 0 for none */
 };
 
 /*
@@ -36,17 +41,21 @@ static enum sc_insert insert_mode(const sc_cache *c, const struct sc_part *p)
 	}
 }
 
-static int put_once(sc_cache *c, struct sc_part *p, const struct pending_put *w)
+static int put_once(sc_cache *c, struct sc_part *p, const void *ctx)
 {
+	const struct pending_put *w = ctx;
 	uint64_t off, old;
 	struct sc_blk *rec;
-	int r = sc_block_alloc(c, p, w->len, SC_BLK_RECORD, &off);
+	int r = sc_block_alloc(c, p, w->deadline ? w->len + sc_deadline_room(w->len) : w->len, SC_BLK_RECORD,
+			       &off);
 
 	if (r)
 		return r;
 	SC_CRASH_POINT();
 	rec = sc_blk_at(c, off);
 	rec->version = ++p->seq;
+	if (w->deadline)
+		sc_rec_set_deadline(rec, w->deadline);
 	sc_rec_encode(rec, w->tuple, (uint32_t)w->route.key_hash);
 	SC_CRASH_POINT();
 	if (c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p))
@@ -61,45 +70,30 @@ static int put_once(sc_cache *c, struct sc_part *p, const struct pending_put *w)
 		return r;
 	}
 	SC_CRASH_POINT();
-	if (old) {
-		p->bytes -= sc_block_size(sc_blk_at(c, old));
-		SC_CRASH_POINT();
-		sc_limbo_retire(c, p, old);
-	} else {
-		p->records++;
-	}
+	if (old)
+		sc_record_left(c, p, old, SC_LEFT_REPLACED);
 	SC_CRASH_POINT();
-	p->bytes += sc_block_size(rec);
+	sc_record_joined(c, p, off);
 	p->puts++;
 	return 0;
 }
 
-/* Out of memory: what readers have released since the last grace period may be enough. */
+/* Out of memory: what readers have released, or evicting, may make room. */
 static int put_locked(sc_cache *c, struct sc_part *p, const struct pending_put *w)
 {
-	int err = put_once(c, p, w);
-
-	if (err == -ENOSPC && p->limbo_head) {
-		sc_limbo_reclaim_now(c, p);
-		err = put_once(c, p, w);
-	}
-	return err;
+	return sc_with_room(c, p, put_once, w);
 }
 
 void sc_retire_removed(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *unused)
 {
 	(void)unused;
-	p->bytes -= sc_block_size(sc_blk_at(c, rec_off));
-	SC_CRASH_POINT();
-	p->records--;
-	p->deletes++;
-	sc_limbo_retire(c, p, rec_off);
+	sc_record_left(c, p, rec_off, SC_LEFT_DELETED);
 }
 
 int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struct sc_route *route,
-		  uint32_t len)
+		  uint32_t len, uint64_t deadline)
 {
-	struct pending_put w = { t, *route, len };
+	struct pending_put w = { t, *route, len, deadline };
 
 	return put_locked(c, p, &w);
 }
@@ -115,6 +109,7 @@ static int prepare(sc_cache *c, const sc_tuple *t, const uint32_t *partition, st
 	if (err)
 		return err;
 	w->tuple = t;
+	w->deadline = 0;
 	if (!partition) {
 		sc_tuple_route(c, t, &w->route);
 		return 0;
@@ -124,7 +119,7 @@ static int prepare(sc_cache *c, const sc_tuple *t, const uint32_t *partition, st
 	return 0;
 }
 
-static int put_one(sc_cache *c, const sc_tuple *t, const uint32_t *partition)
+static int put_one(sc_cache *c, const sc_tuple *t, const uint32_t *partition, uint64_t deadline)
 {
 	struct pending_put w;
 	struct sc_part *p;
@@ -132,6 +127,7 @@ static int put_one(sc_cache *c, const sc_tuple *t, const uint32_t *partition)
 
 	if (err)
 		return err;
+	w.deadline = deadline;
 	p = sc_part_at(c, w.route.partition);
 	err = sc_part_lock(c, p);
 	if (err)
@@ -145,7 +141,17 @@ SC_EXPORT int sc_put(sc_cache *c, const sc_tuple *tuple)
 {
 	int err = sc_cache_check(c);
 
-	return err ? err : put_one(c, tuple, NULL);
+	return err ? err : put_one(c, tuple, NULL, 0);
+}
+
+SC_EXPORT int sc_put_ttl(sc_cache *c, const sc_tuple *tuple, uint64_t ttl_ms)
+{
+	uint64_t deadline = 0;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_deadline_after(ttl_ms, &deadline);
+	return err ? err : put_one(c, tuple, NULL, deadline);
 }
 
 SC_EXPORT int sc_put_partition(sc_cache *c, const sc_tuple *tuple, sc_field partition_data)
@@ -158,7 +164,7 @@ SC_EXPORT int sc_put_partition(sc_cache *c, const sc_tuple *tuple, sc_field part
 	if (err)
 		return err;
 	partition = sc_partition_of(c, &partition_data);
-	return put_one(c, tuple, &partition);
+	return put_one(c, tuple, &partition, 0);
 }
 
 SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32_t idx)
@@ -170,7 +176,7 @@ SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32
 	if (idx >= c->seg.cfg.num_partition)
 		return sc_fail(-ERANGE, "partition %u is out of range: cache \"%s\" has %u", idx, c->name,
 			       c->seg.cfg.num_partition);
-	return put_one(c, tuple, &idx);
+	return put_one(c, tuple, &idx, 0);
 }
 
 int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
@@ -186,6 +192,7 @@ int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
 	/* Checked when they were buffered: only sizes and routes are needed now. */
 	for (size_t i = 0; i < n && !err; i++) {
 		w[i].tuple = &tuples[i];
+		w[i].deadline = 0;
 		err = sc_record_len(c, tuples[i].fields, tuples[i].nfields, &w[i].len);
 		if (!err) {
 			sc_tuple_route(c, &tuples[i], &w[i].route);

@@ -11,10 +11,11 @@
  * key, by p's rules: a tuple partition's table type, a structure
  * partition's one entry per key. Retires what it replaces. 0 or a negative
  * errno (-ENOSPC when memory stays short after reclaiming what readers have
- * released).
+ * released, and evicting when the cache evicts). deadline: as for
+ * sc_rec_set_deadline(), 0 for none.
  */
 int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struct sc_route *route,
-		  uint32_t len);
+		  uint32_t len, uint64_t deadline);
 
 /*
  * Store n tuples, each already checked by sc_tuple_check_put() for this

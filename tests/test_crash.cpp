@@ -243,3 +243,36 @@ TEST_CASE("queue and stack operations killed anywhere neither lose nor repeat an
 		    } };
 	CHECK(walk_crash_points(s) >= 50);
 }
+
+TEST_CASE("a put that evicts at the memory limit, killed anywhere, leaves every tuple whole or gone",
+	  "[crash][eviction]")
+{
+	const size_t size = 2000;
+	sc_options o = options(1, 8 << 20);
+	o.max_readers = 16;
+	o.eviction = SC_EVICTION_CLOCK;
+	static int filled; // keys 0 .. filled - 1 were put before the write
+	Scenario s{ "evicting put", o,
+		    [size](sc_cache *c) {
+			    int k = 0;
+			    for (; Stats(c)->total.evictions == 0; k++)
+				    REQUIRE(put_value(c, k, 0, size) == 0);
+			    filled = k;
+		    },
+		    [size](sc_cache *c) {
+			    // On until a put has evicted again: one whole round of the hand at least.
+			    const uint64_t before = Stats(c)->total.evictions;
+			    for (int k = filled; k < filled + 100 && Stats(c)->total.evictions == before; k++)
+				    put_value(c, k, 0, size);
+		    },
+		    [size](sc_cache *c, bool done) {
+			    int present = 0;
+			    for (int k = 0; k < filled + 100; k++)
+				    present += version_of(c, k, size) == 0; // whole, or gone
+			    Stats st(c);
+			    CHECK(st->total.records == static_cast<uint64_t>(present));
+			    if (done)
+				    CHECK(st->total.evictions > 0);
+		    } };
+	CHECK(walk_crash_points(s) >= 100);
+}

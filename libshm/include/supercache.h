@@ -141,6 +141,19 @@ static inline sc_field sc_str(const char *s)
 #endif
 
 /*
+ * What a cache does when a write needs memory and memory_limit is reached.
+ * SC_EVICTION_OFF: the write fails with -ENOSPC and nothing is lost.
+ * SC_EVICTION_CLOCK: the written partition's least recently looked-up
+ * tuples, KeyValue pairs and structs are evicted to make room (CLOCK:
+ * docs/internals.md says why); queue and stack items and Struct types are
+ * never evicted.
+ */
+enum sc_eviction {
+	SC_EVICTION_OFF = 0,
+	SC_EVICTION_CLOCK = 1,
+};
+
+/*
  * Options of sc_start(). Zeroed fields take their defaults. Set sz to
  * sizeof(sc_options) (SC_OPTIONS() does) so that later versions can grow
  * the struct without breaking callers built against this one.
@@ -154,9 +167,13 @@ typedef struct sc_options {
 	uint64_t memory_limit;	/* bytes of shared memory, metadata included;
 				   default 1 GiB, at most 64 GiB */
 	uint32_t max_readers;	/* reader threads over all processes; default 1024 */
-	uint32_t reserved0;
-	const char *prefix; /* segment file prefix; default "supercache" */
-	const char *dir;    /* where segments live; default "/dev/shm" */
+	uint32_t eviction;	/* enum sc_eviction; default SC_EVICTION_OFF */
+	const char *prefix;	/* segment file prefix; default "supercache" */
+	const char *dir;	/* where segments live; default "/dev/shm" */
+	uint64_t max_retired;	/* bytes replaced or deleted records may hold while readers
+				 could still see them, over the whole cache; past it, writes
+				 fail with -EAGAIN naming the reader holding them back.
+				 Default memory_limit / 2; fixed when the cache is created */
 } sc_options;
 
 #ifndef __cplusplus
@@ -272,6 +289,55 @@ SC_EXPORT int sc_flush(sc_cache *cache);
  * buffered. 0 keeps the default (5000 us, 256). Applies from the next tuple.
  */
 SC_EXPORT int sc_lazy_configure(sc_cache *cache, uint32_t max_delay_us, uint32_t max_tuples);
+
+/* --- Time to live ---------------------------------------------------------- */
+
+/*
+ * A tuple or a KeyValue pair may be put with a time to live, in
+ * milliseconds (1 to 2^42, about 139 years). From its deadline on it is
+ * invisible to every read, in every process, at once: gets, views,
+ * matches, scans, counts and KeyValue reads pass over it as if it were
+ * gone. Its memory is reclaimed later: when its key is written, by a sweep
+ * that every few writes of its partition take one step of, by sc_expire(),
+ * or by eviction. Deadlines run on the host's CLOCK_MONOTONIC_COARSE,
+ * shared by its processes and read without a system call: a tuple vanishes
+ * at the clock's first tick (1 to 4 ms) at or after its deadline, and times
+ * to live stop while the host is suspended.
+ *
+ * In a bag, putting a tuple that is there already changes nothing, its
+ * time to live included (use sc_touch()); the calls below apply to every
+ * tuple of the key.
+ */
+#define SC_TTL_FOREVER UINT64_MAX
+
+/* sc_put() with a time to live; SC_TTL_FOREVER is sc_put(). */
+SC_EXPORT int sc_put_ttl(sc_cache *cache, const sc_tuple *tuple, uint64_t ttl_ms);
+
+/*
+ * What is left of the time to live of the tuples with data's key: returns
+ * 1 and sets *ttl_ms (rounded up; SC_TTL_FOREVER when they have none; in
+ * a bag, the longest of its tuples'), or 0 when there are none.
+ */
+SC_EXPORT int sc_ttl(sc_cache *cache, const sc_tuple *data, uint64_t *ttl_ms);
+
+/*
+ * Set the time to live of the tuples with data's key to ttl_ms from now
+ * (SC_TTL_FOREVER: they stay until deleted). An expired tuple cannot be
+ * touched back to life. Returns how many tuples were touched, 0 if none.
+ */
+SC_EXPORT int sc_touch(sc_cache *cache, const sc_tuple *data, uint64_t ttl_ms);
+
+/* The same for KeyValue pairs. */
+SC_EXPORT int sc_kv_add_ttl(sc_cache *cache, const char *kv, sc_field key, sc_field value, uint64_t ttl_ms);
+SC_EXPORT int sc_kv_ttl(sc_cache *cache, const char *kv, sc_field key, uint64_t *ttl_ms);
+SC_EXPORT int sc_kv_touch(sc_cache *cache, const char *kv, sc_field key, uint64_t ttl_ms);
+
+/*
+ * Reclaim every expired tuple and pair now, partition by partition, each
+ * partition's lock held for a run of index buckets at a time (an
+ * ordered_set's for its whole tree). Returns how many went.
+ */
+SC_EXPORT int sc_expire(sc_cache *cache);
 
 /* --- Zero-copy reads ------------------------------------------------------ */
 
@@ -542,6 +608,8 @@ typedef struct sc_partition_stats {
 				    once for all its entries there) */
 	uint64_t writer_deaths;	 /* writers that died holding the lock; the next writer
 				    repaired the partition each time */
+	uint64_t evictions;	 /* records evicted to make room (SC_EVICTION_CLOCK) */
+	uint64_t expirations;	 /* expired records reclaimed (records counts them until then) */
 } sc_partition_stats;
 
 typedef struct sc_cache_stats {
@@ -577,10 +645,10 @@ typedef struct sc_check_problem {
 } sc_check_problem;
 
 typedef struct sc_check_report {
-	uint64_t problems;    /* found (the first SC_CHECK_LISTED are listed) */
-	uint64_t records;     /* live records walked, checksums verified */
-	uint64_t blocks;      /* blocks accounted for: reachable, retired or free */
-	uint64_t repaired;    /* partitions a dead writer had left, repaired before the check */
+	uint64_t problems; /* found (the first SC_CHECK_LISTED are listed) */
+	uint64_t records;  /* live records walked, checksums verified */
+	uint64_t blocks;   /* blocks accounted for: reachable, retired or free */
+	uint64_t repaired; /* partitions a dead writer had left, repaired before the check */
 	uint32_t listed;
 	sc_check_problem list[SC_CHECK_LISTED];
 } sc_check_report;

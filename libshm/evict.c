@@ -1,0 +1,173 @@
+/* evict.c — making room at the memory limit: CLOCK eviction over a partition's records. */
+#include "evict.h"
+
+#include <string.h>
+
+#include "block_alloc.h"
+#include "btree.h"
+#include "hash_index.h"
+#include "limbo.h"
+#include "record_accounts.h"
+#include "structures.h"
+#include "term_order.h"
+
+/* What one round evicts before it lets readers go and tries the write again. */
+#define EVICT_ROUND_BYTES (32u * 1024u)
+
+/*
+ * Tuples, KeyValue pairs and structs are cached data; queue and stack
+ * items and headers and Struct types are not, and never go.
+ */
+static bool evictable(sc_cache *c, struct sc_part *p, const struct sc_hit *hit)
+{
+	sc_field key;
+
+	if (!sc_part_is_structure(c, p))
+		return true;
+	if (sc_rec_field(c->seg.base + hit->rec_off, hit->rec_len, 0, &key) || key.type != SC_FIELD_BYTES ||
+	    key.len == 0)
+		return false;
+	return ((const uint8_t *)key.v.p)[0] == SC_ENTRY_KV ||
+	       ((const uint8_t *)key.v.p)[0] == SC_ENTRY_STRUCT;
+}
+
+/* The hand at a record: a second chance if it was looked up since the last pass, else out. */
+static int clock_takes(sc_cache *c, const struct sc_hit *hit, void *p)
+{
+	struct sc_blk *rec = sc_blk_at(c, hit->rec_off);
+
+	if (!evictable(c, p, hit))
+		return 0;
+	if (sc_read(&rec->flags) & SC_BLK_REFERENCED) {
+		__atomic_fetch_and(&rec->flags, (uint8_t)~SC_BLK_REFERENCED, __ATOMIC_RELAXED);
+		return 0;
+	}
+	return 1;
+}
+
+static void evicted(sc_cache *c, struct sc_part *p, uint64_t off, void *got)
+{
+	*(uint64_t *)got += sc_block_size(sc_blk_at(c, off));
+	sc_record_left(c, p, off, SC_LEFT_EVICTED);
+}
+
+/* A hash index: the hand moves bucket by bucket, and goes round at most twice. */
+static int evict_hashed(sc_cache *c, struct sc_part *p, uint64_t want, uint64_t *got)
+{
+	struct sc_index_cursor cur = { p->hand_ioff, p->hand_bucket, false };
+	uint64_t steps = 2 * (sc_index_capacity(c, p) / SC_BUCKET_SLOTS) + 2;
+	int r = 0;
+
+	for (; *got < want && steps > 0 && r >= 0; steps--) {
+		r = sc_index_remove_step(c, p, &cur, clock_takes, p, evicted, got);
+		if (cur.done)
+			cur = (struct sc_index_cursor){ cur.ioff, 0, false };
+	}
+	p->hand_ioff = cur.ioff;
+	p->hand_bucket = cur.bucket;
+	return r < 0 ? r : 0;
+}
+
+/* The record at off, and only it: the one the hand chose. */
+static int is_record(sc_cache *c, const struct sc_hit *hit, void *off)
+{
+	(void)c;
+	return hit->rec_off == *(const uint64_t *)off;
+}
+
+static int evict_record(sc_cache *c, struct sc_part *p, const struct sc_hit *hit, uint64_t *got)
+{
+	struct sc_route route;
+	sc_field key;
+	uint64_t off = hit->rec_off;
+	int r = sc_rec_field(c->seg.base + off, hit->rec_len, c->seg.cfg.key_pos, &key);
+
+	if (r)
+		return r;
+	sc_route_key(c, &key, &route);
+	route.partition = sc_part_index(c, p);
+	r = sc_bt_remove(c, p, &route, is_record, &off, evicted, got);
+	return r < 0 ? r : 0;
+}
+
+/*
+ * An ordered_set's tree: the hand is the key prefix it stopped at, and
+ * walks the tree in key order from there, going round at most twice. The
+ * walk reads the tree it started in, which evictions on the way replace
+ * copy-on-write but leave intact until reclaimed, after this.
+ */
+static int evict_ordered(sc_cache *c, struct sc_part *p, uint64_t want, uint64_t *got)
+{
+	uint64_t left = 2 * p->records + 2;
+	struct sc_bt_iter it;
+	int r = sc_bt_seek_prefix(c, p, p->hand_prefix, &it);
+
+	while (r >= 0 && *got < want && left > 0) {
+		struct sc_hit hit;
+		const uint8_t *prefix;
+
+		if (r == 0) { /* past the end: round again */
+			r = sc_bt_seek_prefix(c, p, (const uint8_t[SC_PREFIX_LEN]){ 0 }, &it);
+			if (r <= 0)
+				break;
+		}
+		r = sc_bt_current(&it, &hit, NULL);
+		if (r)
+			break;
+		left--;
+		r = clock_takes(c, &hit, p);
+		if (r > 0)
+			r = evict_record(c, p, &hit, got);
+		if (r >= 0)
+			r = sc_bt_next(&it);
+		/* Where the next round starts: the record after this one, which has had no look yet. */
+		if (r == 1 && sc_bt_current(&it, &hit, &prefix) == 0)
+			memcpy(p->hand_prefix, prefix, SC_PREFIX_LEN);
+		else if (r == 0)
+			memset(p->hand_prefix, 0, SC_PREFIX_LEN);
+	}
+	/* Out of room for the tree's copied path: what went so far is this round's. */
+	return r < 0 && !(r == -ENOSPC && *got > 0) ? r : 0;
+}
+
+static int evict(sc_cache *c, struct sc_part *p, uint64_t want, uint64_t *got)
+{
+	*got = 0;
+	if (c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p))
+		return evict_ordered(c, p, want, got);
+	return evict_hashed(c, p, want, got);
+}
+
+int sc_with_room(sc_cache *c, struct sc_part *p, sc_write_fn fn, const void *ctx)
+{
+	int err = fn(c, p, ctx);
+
+	if (err != -ENOSPC)
+		return err;
+	if (p->limbo_head) {
+		sc_limbo_reclaim_now(c, p);
+		err = fn(c, p, ctx);
+	}
+	while (err == -ENOSPC && c->seg.cfg.eviction != SC_EVICTION_OFF) {
+		uint64_t got;
+		int r = evict(c, p, EVICT_ROUND_BYTES, &got);
+
+		/* Evicting from a tree needs room for a copied path: what limbo holds gives it. */
+		if (r == -ENOSPC && p->limbo_head) {
+			r = sc_limbo_drain(c, p);
+			if (r == 0)
+				continue;
+		}
+		if (r == 0 && got == 0)
+			return sc_fail(-ENOSPC,
+				       "cache \"%s\": memory_limit reached, and partition %u has nothing "
+				       "left to evict",
+				       c->name, sc_part_index(c, p));
+		if (r == 0)
+			r = sc_limbo_drain(c, p);
+		if (r)
+			return r;
+		err = fn(c, p, ctx);
+	}
+	return err;
+}
