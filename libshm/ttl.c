@@ -161,7 +161,7 @@ static void unused_removed(sc_cache *c, struct sc_part *p, uint64_t off, void *c
 }
 
 /* How many writes of a partition holding deadlines pass between two steps of its sweep. */
-#define SWEEP_EVERY 4u
+#define SWEEP_EVERY 16u
 
 void sc_sweep_step(sc_cache *c, struct sc_part *p)
 {

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bench.h"
+#include "bounded.h"
 #include "measure.h"
 #include "report.h"
 #include "workload.h"
@@ -26,7 +27,7 @@
 
 static const char usage[] =
 	"Usage: supercache-bench [--keys N[,N...]] [--procs P[,P...]] [--ops OP[,OP...]]\n"
-	"                        [--compare SYS[,SYS...]] [--json] [--help]\n"
+	"                        [--compare SYS[,SYS...]] [--json] [--bounded] [--help]\n"
 	"\n"
 	"Measures libsupercache's put, get, delete, put_batch, queries, KeyValue\n"
 	"batches, queues, stacks and lazy_put with 16-byte\n"
@@ -42,6 +43,13 @@ static const char usage[] =
 	"  --compare SYS,... peers: lmdb, lfht (default lmdb,lfht); '' or none:\n"
 	"                    supercache only\n"
 	"  --json            print one JSON object instead of the table\n"
+	"  --bounded         instead of the table, the runs against a memory limit:\n"
+	"                    a cache-aside loop (get, and put on a miss) over 1000000\n"
+	"                    zipfian keys (theta 0.99) in a 48 MiB cache with\n"
+	"                    SC_EVICTION_CLOCK, against the same loop in a cache that\n"
+	"                    holds every key and an exact LRU of the same size fed the\n"
+	"                    same keys (hit ratio, ops/s); then put and get with every\n"
+	"                    tuple given a time to live against without\n"
 	"  --help            print this text\n"
 	"\n"
 	"Workload. Each measurement gets a fresh store, loaded with every key (untimed).\n"
@@ -105,6 +113,7 @@ struct options {
 	const struct bench_system *peers[2];
 	size_t npeers;
 	bool json;
+	bool bounded;
 };
 
 static const struct bench_system *const known_peers[] = { &bench_lmdb, &bench_lfht };
@@ -273,13 +282,10 @@ static void parse_compare(struct options *o, const char *arg)
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "keys", required_argument, NULL, 'k' },
-		{ "procs", required_argument, NULL, 'p' },
-		{ "ops", required_argument, NULL, 'o' },
-		{ "compare", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "keys", required_argument, NULL, 'k' }, { "procs", required_argument, NULL, 'p' },
+		{ "ops", required_argument, NULL, 'o' },  { "compare", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },	  { "bounded", no_argument, NULL, 'b' },
+		{ "help", no_argument, NULL, 'h' },	  { NULL, 0, NULL, 0 },
 	};
 	size_t min_keys = SIZE_MAX;
 	unsigned max_procs = 0;
@@ -310,6 +316,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'j':
 			o->json = true;
+			break;
+		case 'b':
+			o->bounded = true;
 			break;
 		case 'h':
 			fputs(usage, stdout);
@@ -422,6 +431,13 @@ int main(int argc, char **argv)
 	if (clock_gettime(CLOCK_MONOTONIC, &ts)) {
 		fprintf(stderr, "supercache-bench: CLOCK_MONOTONIC: %s\n", strerror(errno));
 		return EXIT_FAILURE;
+	}
+	if (o.bounded) {
+		if (bounded_runs(stdout)) {
+			fprintf(stderr, "supercache-bench: %s\n", bench_last_error());
+			return EXIT_FAILURE;
+		}
+		return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	}
 	if (install_signals()) {
 		fprintf(stderr, "supercache-bench: %s\n", bench_last_error());
