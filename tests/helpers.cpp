@@ -61,6 +61,23 @@ pid_t spawn(const std::function<int()> &fn)
 	return pid;
 }
 
+pid_t spawn_reader_stopped_in_section(const std::string &cache_name)
+{
+	int status = 0;
+	pid_t pid = spawn([&]() -> int {
+		sc_cache *h = nullptr;
+		if (sc_attach(cache_name.c_str(), nullptr, &h) || sc_read_begin(h))
+			return 1;
+		raise(SIGSTOP); // stopped inside the read section until SIGCONT
+		sc_read_end(h);
+		sc_stop(h);
+		return 0;
+	});
+	if (pid < 0 || waitpid(pid, &status, WUNTRACED) != pid || !WIFSTOPPED(status))
+		return -1;
+	return pid;
+}
+
 int wait_child(pid_t pid)
 {
 	int status;

@@ -62,6 +62,11 @@ pid_t spawn(const std::function<int()> &fn);
 // Wait for a child: its exit code, or 128 + signal if a signal ended it.
 int wait_child(pid_t pid);
 
+// A child that attaches to the cache, opens a read section and stops itself inside it
+// (SIGSTOP): returned once it is stopped, -1 if it did not get there. After SIGCONT it
+// closes the section and exits 0.
+pid_t spawn_reader_stopped_in_section(const std::string &cache_name);
+
 // Kills and reaps a child when the scope ends, so a failed assertion leaves no process behind.
 class ChildGuard
 {

@@ -196,20 +196,8 @@ TEST_CASE("a stopped reader bounds retired memory; writers name it, and all is r
 	for (int k = 0; k < 1000; k++)
 		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 200))) == 0);
 
-	std::string name = c.name();
-	ChildGuard reader(spawn([&]() -> int {
-		sc_cache *h = nullptr;
-		if (sc_attach(name.c_str(), nullptr, &h) || sc_read_begin(h))
-			return 1;
-		raise(SIGSTOP); // stopped inside the read section until SIGCONT
-		sc_read_end(h);
-		sc_stop(h);
-		return 0;
-	}));
-	int status = 0;
-	REQUIRE(waitpid(reader.pid(), &status, WUNTRACED) == reader.pid());
-	REQUIRE(WIFSTOPPED(status));
-
+	ChildGuard reader(spawn_reader_stopped_in_section(c.name()));
+	REQUIRE(reader.pid() > 0);
 	// Overwrites retire 256 bytes each: the bound is reached within 8 MiB of them, not more.
 	int err = 0, n = 0;
 	for (; err == 0 && n < 200000; n++)

@@ -296,19 +296,8 @@ TEST_CASE("a stopped reader is named in the stats as the one holding back reuse"
 	overwrite(c, 1);
 	CHECK(Stats(c)->oldest_reader_pid == 0);
 
-	std::string name = c.name();
-	ChildGuard reader(spawn([&]() -> int {
-		sc_cache *h = nullptr;
-		if (sc_attach(name.c_str(), nullptr, &h) || sc_read_begin(h))
-			return 1;
-		raise(SIGSTOP); // stopped inside the read section until SIGCONT
-		sc_read_end(h);
-		sc_stop(h);
-		return 0;
-	}));
-	int status = 0;
-	REQUIRE(waitpid(reader.pid(), &status, WUNTRACED) == reader.pid());
-	REQUIRE(WIFSTOPPED(status));
+	ChildGuard reader(spawn_reader_stopped_in_section(c.name()));
+	REQUIRE(reader.pid() > 0);
 
 	overwrite(c, 5); // several grace periods go by without it
 	{
