@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "lazy_put.h"
+#include "limbo.h"
 #include "rcu.h"
 
 uint64_t sc_fork_generation;
@@ -189,6 +190,7 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 	snprintf(c->prefix, sizeof(c->prefix), "%s", o.prefix ? o.prefix : SC_DEFAULT_PREFIX);
 	snprintf(c->dir, sizeof(c->dir), "%s", o.dir ? o.dir : SC_DEFAULT_DIR);
 	pthread_mutex_init(&c->owned_lock, NULL);
+	c->retired_bound = sc_limbo_bound(c);
 	err = registry_add(c);
 	if (err) {
 		sc_seg_close(&c->seg);

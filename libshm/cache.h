@@ -21,6 +21,9 @@ struct sc_cache {
 	char prefix[SC_PREFIX_MAX + 1];
 	char dir[PATH_MAX];
 
+	/* what one partition's limbo may hold (max_retired's share), worked out once: limbo.h */
+	uint64_t retired_bound;
+
 	/* sc_lazy_put settings (0: the default) and the first error of a background flush (atomics) */
 	uint32_t lazy_delay_us;
 	uint32_t lazy_max_tuples;

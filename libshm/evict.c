@@ -138,12 +138,10 @@ static int evict(sc_cache *c, struct sc_part *p, uint64_t want, uint64_t *got)
 	return evict_hashed(c, p, want, got);
 }
 
-int sc_with_room(sc_cache *c, struct sc_part *p, sc_write_fn fn, const void *ctx)
+int sc_retry_with_room(sc_cache *c, struct sc_part *p, sc_write_fn fn, const void *ctx)
 {
-	int err = fn(c, p, ctx);
+	int err = -ENOSPC;
 
-	if (err != -ENOSPC)
-		return err;
 	if (p->limbo_head) {
 		sc_limbo_reclaim_now(c, p);
 		err = fn(c, p, ctx);

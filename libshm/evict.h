@@ -25,12 +25,14 @@ static inline void sc_rec_mark_referenced(const sc_cache *c, struct sc_blk *rec)
 typedef int (*sc_write_fn)(sc_cache *c, struct sc_part *p, const void *ctx);
 
 /*
- * Writer side, under p's lock: run fn; while it fails for want of memory,
- * make room and run it again: first by freeing what readers have left,
+ * Writer side, under p's lock, after fn failed with -ENOSPC (the caller
+ * runs it first, so that a write with room pays for no indirect call):
+ * while it fails for want of memory, make room and run it again: first by
+ * freeing what readers have left,
  * then, when the cache evicts, by evicting p's records in CLOCK order and
  * waiting (a bounded time) for readers to leave them. Returns fn's result,
  * -ENOSPC when nothing more can be evicted, or -EAGAIN naming the reader
  * that keeps the evicted memory from being reused.
  */
-int sc_with_room(sc_cache *c, struct sc_part *p, sc_write_fn fn, const void *ctx);
+int sc_retry_with_room(sc_cache *c, struct sc_part *p, sc_write_fn fn, const void *ctx);
 #endif /* SC_EVICT_H */

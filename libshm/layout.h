@@ -232,18 +232,20 @@ struct sc_part {
 	uint64_t bt_nodes;	   /* ordered_set: nodes of the index */
 	uint64_t gets_folded;	   /* counters of reader slots released since (atomic) */
 	uint64_t hits_folded;
-	uint64_t locks;		 /* times the lock was taken */
-	uint64_t evictions;	 /* records the eviction hand took */
-	uint64_t expirations;	 /* expired records taken out of the index */
-	uint64_t ttl_records;	 /* live records carrying a deadline */
-	uint64_t hand_ioff;	 /* the eviction hand: the index it walks ... */
-	uint64_t hand_bucket;	 /* ... and its next bucket there */
-	uint8_t hand_prefix[16]; /* ordered_set: the key prefix the hand stopped at */
-	uint64_t sweep_ioff;	 /* the expiry sweep's place, as the hand's */
-	uint64_t sweep_bucket;
-	uint64_t sweep_tick;		 /* writes since the sweep last stepped */
-	uint64_t stalled_epoch;		 /* a reader in a section from this epoch was waited for in vain */
+	uint64_t locks;			 /* times the lock was taken */
+	uint64_t ttl_records;		 /* live records carrying a deadline */
 	uint32_t free_head[SC_NCLASSES]; /* free blocks by class (units) */
+
+	/* lines the common write never touches: eviction, expiry, stalled readers */
+	_Alignas(64) uint64_t evictions; /* records the eviction hand took */
+	uint64_t expirations;		 /* expired records taken out of the index */
+	uint64_t hand_ioff;		 /* the eviction hand: the index it walks ... */
+	uint64_t hand_bucket;		 /* ... and its next bucket there */
+	uint8_t hand_prefix[16];	 /* ordered_set: the key prefix the hand stopped at */
+	uint64_t sweep_ioff;		 /* the expiry sweep's place, as the hand's */
+	uint64_t sweep_bucket;
+	uint64_t sweep_tick;	/* writes since the sweep last stepped */
+	uint64_t stalled_epoch; /* a reader in a section from this epoch was waited for in vain */
 };
 
 /*

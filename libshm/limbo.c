@@ -144,8 +144,7 @@ int sc_limbo_drain(sc_cache *c, struct sc_part *p)
 	return held_back(c, p, &o);
 }
 
-/* Per partition: what max_retired allows, and never less than a few amortisation steps. */
-static uint64_t retired_bound(const sc_cache *c)
+uint64_t sc_limbo_bound(const sc_cache *c)
 {
 	uint64_t share = c->seg.cfg.max_retired / (2ull * c->seg.cfg.num_partition);
 
@@ -154,5 +153,5 @@ static uint64_t retired_bound(const sc_cache *c)
 
 int sc_limbo_within_bound(sc_cache *c, struct sc_part *p)
 {
-	return sc_likely(p->limbo_bytes < retired_bound(c)) ? 0 : sc_limbo_drain(c, p);
+	return sc_likely(p->limbo_bytes < c->retired_bound) ? 0 : sc_limbo_drain(c, p);
 }

@@ -52,4 +52,7 @@ int sc_limbo_drain(sc_cache *c, struct sc_part *p);
  */
 int sc_limbo_within_bound(sc_cache *c, struct sc_part *p);
 
+/* A partition's share of max_retired, and never less than a few amortisation steps (c->retired_bound). */
+uint64_t sc_limbo_bound(const sc_cache *c);
+
 #endif /* SC_LIMBO_H */

@@ -81,7 +81,9 @@ static int put_once(sc_cache *c, struct sc_part *p, const void *ctx)
 /* Out of memory: what readers have released, or evicting, may make room. */
 static int put_locked(sc_cache *c, struct sc_part *p, const struct pending_put *w)
 {
-	return sc_with_room(c, p, put_once, w);
+	int err = put_once(c, p, w);
+
+	return err == -ENOSPC ? sc_retry_with_room(c, p, put_once, w) : err;
 }
 
 void sc_retire_removed(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *unused)
