@@ -15,6 +15,14 @@
 #define EVICT_ROUND_BYTES (32u * 1024u)
 
 /*
+ * Rounds one write may take (2 MiB): memory carved for one size class
+ * serves only it and smaller ones, so evicting small records may never make
+ * room for a larger one, and the write is refused rather than empty the
+ * partition trying.
+ */
+#define EVICT_MAX_ROUNDS 64u
+
+/*
  * Tuples, KeyValue pairs and structs are cached data; queue and stack
  * items and headers and Struct types are not, and never go.
  */
@@ -45,21 +53,31 @@ static int clock_takes(sc_cache *c, const struct sc_hit *hit, void *p)
 	return 1;
 }
 
-static void evicted(sc_cache *c, struct sc_part *p, uint64_t off, void *got)
+static void evicted(sc_cache *c, struct sc_part *p, uint64_t off, void *unused)
 {
-	*(uint64_t *)got += sc_block_size(sc_blk_at(c, off));
+	(void)unused;
 	sc_record_left(c, p, off, SC_LEFT_EVICTED);
 }
 
+/*
+ * What a round has freed so far: the bytes of records gone from p since it
+ * began, evicted or found expired on the way (those go whatever the hand
+ * says, and count as expirations).
+ */
+static uint64_t freed_since(const struct sc_part *p, uint64_t bytes_before)
+{
+	return bytes_before > p->bytes ? bytes_before - p->bytes : 0;
+}
+
 /* A hash index: the hand moves bucket by bucket, and goes round at most twice. */
-static int evict_hashed(sc_cache *c, struct sc_part *p, uint64_t want, uint64_t *got)
+static int evict_hashed(sc_cache *c, struct sc_part *p, uint64_t want)
 {
 	struct sc_index_cursor cur = { p->hand_ioff, p->hand_bucket, false };
-	uint64_t steps = 2 * (sc_index_capacity(c, p) / SC_BUCKET_SLOTS) + 2;
+	uint64_t steps = 2 * (sc_index_capacity(c, p) / SC_BUCKET_SLOTS) + 2, before = p->bytes;
 	int r = 0;
 
-	for (; *got < want && steps > 0 && r >= 0; steps--) {
-		r = sc_index_remove_step(c, p, &cur, clock_takes, p, evicted, got);
+	for (; freed_since(p, before) < want && steps > 0 && r >= 0; steps--) {
+		r = sc_index_remove_step(c, p, &cur, clock_takes, p, evicted, NULL);
 		if (cur.done)
 			cur = (struct sc_index_cursor){ cur.ioff, 0, false };
 	}
@@ -75,7 +93,7 @@ static int is_record(sc_cache *c, const struct sc_hit *hit, void *off)
 	return hit->rec_off == *(const uint64_t *)off;
 }
 
-static int evict_record(sc_cache *c, struct sc_part *p, const struct sc_hit *hit, uint64_t *got)
+static int evict_record(sc_cache *c, struct sc_part *p, const struct sc_hit *hit)
 {
 	struct sc_route route;
 	sc_field key;
@@ -86,7 +104,7 @@ static int evict_record(sc_cache *c, struct sc_part *p, const struct sc_hit *hit
 		return r;
 	sc_route_key(c, &key, &route);
 	route.partition = sc_part_index(c, p);
-	r = sc_bt_remove(c, p, &route, is_record, &off, evicted, got);
+	r = sc_bt_remove(c, p, &route, is_record, &off, evicted, NULL);
 	return r < 0 ? r : 0;
 }
 
@@ -96,13 +114,13 @@ static int evict_record(sc_cache *c, struct sc_part *p, const struct sc_hit *hit
  * walk reads the tree it started in, which evictions on the way replace
  * copy-on-write but leave intact until reclaimed, after this.
  */
-static int evict_ordered(sc_cache *c, struct sc_part *p, uint64_t want, uint64_t *got)
+static int evict_ordered(sc_cache *c, struct sc_part *p, uint64_t want)
 {
-	uint64_t left = 2 * p->records + 2;
+	uint64_t left = 2 * p->records + 2, before = p->bytes;
 	struct sc_bt_iter it;
 	int r = sc_bt_seek_prefix(c, p, p->hand_prefix, &it);
 
-	while (r >= 0 && *got < want && left > 0) {
+	while (r >= 0 && freed_since(p, before) < want && left > 0) {
 		struct sc_hit hit;
 		const uint8_t *prefix;
 
@@ -117,7 +135,7 @@ static int evict_ordered(sc_cache *c, struct sc_part *p, uint64_t want, uint64_t
 		left--;
 		r = clock_takes(c, &hit, p);
 		if (r > 0)
-			r = evict_record(c, p, &hit, got);
+			r = evict_record(c, p, &hit);
 		if (r >= 0)
 			r = sc_bt_next(&it);
 		/* Where the next round starts: the record after this one, which has had no look yet. */
@@ -127,28 +145,47 @@ static int evict_ordered(sc_cache *c, struct sc_part *p, uint64_t want, uint64_t
 			memset(p->hand_prefix, 0, SC_PREFIX_LEN);
 	}
 	/* Out of room for the tree's copied path: what went so far is this round's. */
-	return r < 0 && !(r == -ENOSPC && *got > 0) ? r : 0;
+	return r < 0 && !(r == -ENOSPC && freed_since(p, before) > 0) ? r : 0;
 }
 
-static int evict(sc_cache *c, struct sc_part *p, uint64_t want, uint64_t *got)
+/* One round: 0 with *freed set, or a negative errno. */
+static int evict(sc_cache *c, struct sc_part *p, uint64_t want, uint64_t *freed)
 {
-	*got = 0;
-	if (c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p))
-		return evict_ordered(c, p, want, got);
-	return evict_hashed(c, p, want, got);
+	uint64_t before = p->bytes;
+	int r = c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p)
+			? evict_ordered(c, p, want)
+			: evict_hashed(c, p, want);
+
+	*freed = freed_since(p, before);
+	return r;
 }
 
 int sc_retry_with_room(sc_cache *c, struct sc_part *p, sc_write_fn fn, const void *ctx)
 {
+	uint32_t rounds = 0;
 	int err = -ENOSPC;
 
-	if (p->limbo_head) {
+	if (p->limbo_head && c->seg.cfg.eviction == SC_EVICTION_OFF) {
 		sc_limbo_reclaim_now(c, p);
+		err = fn(c, p, ctx);
+	} else if (p->limbo_head) {
+		/* Before evicting anything: what readers still hold may do, and a stuck one is named now. */
+		err = sc_limbo_drain(c, p);
+		if (err)
+			return err;
 		err = fn(c, p, ctx);
 	}
 	while (err == -ENOSPC && c->seg.cfg.eviction != SC_EVICTION_OFF) {
 		uint64_t got;
-		int r = evict(c, p, EVICT_ROUND_BYTES, &got);
+		int r;
+
+		if (++rounds > EVICT_MAX_ROUNDS)
+			return sc_fail(
+				-ENOSPC,
+				"cache \"%s\": memory_limit reached, and evicting %u KiB from partition "
+				"%u did not make room (records of other sizes hold its memory)",
+				c->name, EVICT_MAX_ROUNDS * EVICT_ROUND_BYTES / 1024, sc_part_index(c, p));
+		r = evict(c, p, EVICT_ROUND_BYTES, &got);
 
 		/* Evicting from a tree needs room for a copied path: what limbo holds gives it. */
 		if (r == -ENOSPC && p->limbo_head) {

@@ -517,6 +517,7 @@ struct removal {
 	sc_removed_fn fn;
 	void *ctx;
 	int count;
+	int expired; /* removed because their deadline had passed (not in count) */
 };
 
 /*
@@ -538,6 +539,7 @@ static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, 
 	if (expired) {
 		/* Invisible already: it goes whatever pred says, and is not counted as removed. */
 		sc_record_left(c, rm->p, hit->rec_off, SC_LEFT_EXPIRED);
+		rm->expired++;
 	} else {
 		rm->count++;
 		rm->fn(c, rm->p, hit->rec_off, rm->ctx);
@@ -555,7 +557,7 @@ int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, 
 {
 	struct slot_ref at, free_at;
 	struct index_view v;
-	struct removal rm = { NULL, p, pred, pctx, fn, ctx, 0 };
+	struct removal rm = { NULL, p, pred, pctx, fn, ctx, 0, 0 };
 	int r = view_index(c, p->index_off, &v);
 
 	if (r <= 0)
@@ -564,7 +566,7 @@ int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, 
 	r = walk_key(c, &v, key, tombstone, &rm, &at, &free_at);
 	if (r < 0)
 		return r;
-	if (rm.count)
+	if (rm.count || rm.expired)
 		shrink_if_sparse(c, p, &v);
 	return rm.count;
 }
@@ -573,7 +575,7 @@ int sc_index_remove_step(sc_cache *c, struct sc_part *p, struct sc_index_cursor 
 			 void *pctx, sc_removed_fn fn, void *ctx)
 {
 	struct index_view v;
-	struct removal rm = { NULL, p, pred, pctx, fn, ctx, 0 };
+	struct removal rm = { NULL, p, pred, pctx, fn, ctx, 0, 0 };
 	uint64_t ioff = p->index_off;
 	struct sc_bucket *bk;
 	int r = view_index(c, ioff, &v);
@@ -582,8 +584,13 @@ int sc_index_remove_step(sc_cache *c, struct sc_part *p, struct sc_index_cursor 
 		cur->done = true;
 		return r;
 	}
-	/* Rebuilt since the last step: bucket numbers mean nothing now, start over in the new index. */
-	if (ioff != cur->ioff) {
+	/*
+	 * Rebuilt since the last step: bucket numbers mean nothing now, start
+	 * over in the new index. A cursor kept in shared memory may name an
+	 * index since freed and another made at the same place: its bucket is
+	 * checked against this one's size.
+	 */
+	if (ioff != cur->ioff || cur->bucket > v.mask) {
 		cur->ioff = ioff;
 		cur->bucket = 0;
 	}
@@ -604,7 +611,7 @@ int sc_index_remove_step(sc_cache *c, struct sc_part *p, struct sc_index_cursor 
 			return r;
 	}
 	cur->done = ++cur->bucket > v.mask;
-	if (rm.count)
+	if (rm.count || rm.expired)
 		shrink_if_sparse(c, p, &v);
 	return rm.count;
 }

@@ -32,6 +32,21 @@ bool sc_block_retired(sc_cache *c, uint64_t off)
 	return sc_block_check(c, off) && (sc_blk_at(c, off)->flags & SC_BLK_STATE_MASK) == SC_BLK_RETIRED;
 }
 
+/*
+ * Only the state changes: readers still looking at the block need its
+ * deadline flag, and one of them may be setting its referenced bit, so the
+ * change is one compare-and-swap that keeps the other bits.
+ */
+static void set_retired(struct sc_blk *b)
+{
+	uint8_t old = sc_read(&b->flags), want;
+
+	do
+		want = (uint8_t)((old & ~SC_BLK_STATE_MASK) | SC_BLK_RETIRED);
+	while (!__atomic_compare_exchange_n(&b->flags, &old, want, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED));
+}
+
 void sc_limbo_retire(sc_cache *c, struct sc_part *p, uint64_t off)
 {
 	struct sc_blk *b = sc_blk_at(c, off);
@@ -39,7 +54,7 @@ void sc_limbo_retire(sc_cache *c, struct sc_part *p, uint64_t off)
 	uint64_t tail = sc_from_units(p->limbo_tail);
 
 	b->retire_epoch = sc_rcu_retire_tag(c);
-	b->flags = (uint8_t)((b->flags & SC_BLK_KIND_MASK) | SC_BLK_RETIRED);
+	set_retired(b);
 	b->link = 0;
 	SC_CRASH_POINT();
 	/* A tail that is not a retired block was left by a dead writer or a scribbler: start over. */
@@ -122,6 +137,7 @@ static int held_back(sc_cache *c, struct sc_part *p, const struct sc_oldest_read
 int sc_limbo_drain(sc_cache *c, struct sc_part *p)
 {
 	struct sc_oldest_reader o;
+	struct sc_reader *me;
 	uint64_t start = sc_clock_ns();
 
 	for (bool first = true;; first = false) {
@@ -129,6 +145,12 @@ int sc_limbo_drain(sc_cache *c, struct sc_part *p)
 			free_safe(c, p);
 		if (p->limbo_head == 0 || p->limbo_tail == 0)
 			return 0;
+		if (first && (me = sc_reader_find(c)) != NULL && me->nest > 0)
+			return sc_fail(
+				-EDEADLK,
+				"cache \"%s\": partition %u cannot reuse %llu retired bytes while this "
+				"thread's own read section is open",
+				c->name, sc_part_index(c, p), (unsigned long long)p->limbo_bytes);
 		if (first) {
 			sc_rcu_oldest_reader(c, &o);
 			if (o.epoch != 0 && o.epoch == p->stalled_epoch)

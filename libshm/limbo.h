@@ -38,7 +38,8 @@ void sc_limbo_reclaim_now(sc_cache *c, struct sc_part *p);
  * Free everything on p's list: start grace periods, and yield to readers
  * while they finish the sections that still see it, for up to
  * SC_READER_PATIENCE_MS. 0 once the list is empty, else -EAGAIN naming
- * the reader that holds it back.
+ * the reader that holds it back, or at once -EDEADLK when the calling
+ * thread's own read section is open (a scan's callback that writes).
  */
 #define SC_READER_PATIENCE_MS 100u
 int sc_limbo_drain(sc_cache *c, struct sc_part *p);

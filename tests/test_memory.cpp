@@ -223,3 +223,23 @@ TEST_CASE("a stopped reader bounds retired memory; writers name it, and all is r
 	CHECK(s->total.retired_bytes < (2u << 20));
 	CHECK(check_whole(c) == 0);
 }
+
+TEST_CASE("a writer inside its own read section past the bound is told so at once", "[memory][rcu]")
+{
+	sc_options o = options(1, 64 << 20);
+	o.max_retired = 2 << 20; // the 1 MiB floor for each of the 2 partitions
+	Cache c(unique_name("ownsection"), o);
+	REQUIRE(c.start_error() == 0);
+	const std::string value(200, 'v');
+	REQUIRE(sc_read_begin(c) == 0);
+	int err = 0, n = 0;
+	for (; err == 0 && n < 100000; n++)
+		err = sc_put(c, SC_TUPLE(sc_int(n % 100), sc_bytes(value.data(), 200)));
+	sc_read_end(c);
+	CHECK(err == -EDEADLK);
+	CHECK(contains(sc_last_error(), "own read section"));
+	CHECK(n < 8192);
+	// Nothing was marked stalled: the next write goes through.
+	CHECK(sc_put(c, SC_TUPLE(sc_int(1), sc_bytes(value.data(), 200))) == 0);
+	CHECK(Stats(c)->total.retired_bytes < (1u << 20));
+}
