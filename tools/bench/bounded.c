@@ -209,31 +209,34 @@ static double per_s(uint64_t ops, uint64_t ns)
 	return ns ? (double)ops * 1e9 / (double)ns : 0;
 }
 
-static int zipf_run(FILE *out)
+/* The cache-aside loop over z's keys in a cache of its own, made for it and destroyed after. */
+static int aside_in_fresh_cache(const char *what, uint64_t limit, uint32_t eviction, struct zipf z,
+				struct aside *out)
 {
 	char name[64];
+	sc_cache *c;
+	int err;
+
+	snprintf(name, sizeof(name), "bench-%s-%d", what, (int)getpid());
+	err = open_cache(name, limit, eviction, &c);
+	if (err)
+		return err;
+	err = cache_aside(c, z, out);
+	close_cache(name, c);
+	return err;
+}
+
+static int zipf_run(FILE *out)
+{
 	struct zipf z;
 	struct aside limited, full;
 	struct lru lru;
 	uint64_t lru_hits = 0;
-	sc_cache *c;
 	int err;
-
 	zipf_init(&z, ZIPF_KEYS, ZIPF_THETA, 0x5eed);
-	snprintf(name, sizeof(name), "bench-evict-%d", (int)getpid());
-	err = open_cache(name, ZIPF_LIMIT, SC_EVICTION_CLOCK, &c);
-	if (err)
-		return err;
-	err = cache_aside(c, z, &limited);
-	close_cache(name, c);
-	if (err)
-		return err;
-	snprintf(name, sizeof(name), "bench-full-%d", (int)getpid());
-	err = open_cache(name, 512ull << 20, SC_EVICTION_OFF, &c);
-	if (err)
-		return err;
-	err = cache_aside(c, z, &full);
-	close_cache(name, c);
+	err = aside_in_fresh_cache("evict", ZIPF_LIMIT, SC_EVICTION_CLOCK, z, &limited);
+	if (!err)
+		err = aside_in_fresh_cache("full", 512ull << 20, SC_EVICTION_OFF, z, &full);
 	if (err)
 		return err;
 	/* The same key sequence through an exact LRU holding as many records as the cache ended with. */
