@@ -82,6 +82,12 @@ static inline bool sc_part_is_structure(const sc_cache *c, const struct sc_part 
 	return sc_part_index(c, p) >= c->seg.cfg.num_partition;
 }
 
+/* Whether p's index is an ordered_set's tree (btree.h) rather than a hash index. */
+static inline bool sc_part_is_ordered(const sc_cache *c, const struct sc_part *p)
+{
+	return c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p);
+}
+
 static inline struct sc_slot *sc_slot_at(const sc_cache *c, uint32_t i)
 {
 	return (struct sc_slot *)(c->seg.base + c->seg.geo.slots_off) + i;

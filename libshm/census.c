@@ -220,7 +220,7 @@ static int take_index(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 {
 	int r;
 
-	if (c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p)) {
+	if (sc_part_is_ordered(c, p)) {
 		r = sc_bt_walk(c, p, visit_node, visit_leaf_entry, cs);
 		if (r == -EUCLEAN)
 			problem(c, cs, p, p->index_off, "ordered index is corrupt");

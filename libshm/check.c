@@ -155,7 +155,7 @@ static void check_counters(struct checker *k, struct sc_part *p)
 		check_count(k, p, "retired blocks", p->limbo_count, cs->limbo.n);
 		check_count(k, p, "retired bytes", p->limbo_bytes, cs->limbo_bytes);
 	}
-	if (k->c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(k->c, p)) {
+	if (sc_part_is_ordered(k->c, p)) {
 		check_count(k, p, "ordered index nodes", p->bt_nodes, cs->nodes);
 	} else if (p->index_off) {
 		check_count(k, p, "index entries", cs->index.live_counted, cs->index.live);

@@ -152,9 +152,7 @@ static int evict_ordered(sc_cache *c, struct sc_part *p, uint64_t want)
 static int evict(sc_cache *c, struct sc_part *p, uint64_t want, uint64_t *freed)
 {
 	uint64_t before = p->bytes;
-	int r = c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p)
-			? evict_ordered(c, p, want)
-			: evict_hashed(c, p, want);
+	int r = sc_part_is_ordered(c, p) ? evict_ordered(c, p, want) : evict_hashed(c, p, want);
 
 	*freed = freed_since(p, before);
 	return r;

@@ -644,7 +644,7 @@ void sc_index_hint_init(sc_cache *c, struct sc_part *p, struct sc_index_hint *h)
 	struct index_view v;
 
 	h->buckets = NULL;
-	if (c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p))
+	if (sc_part_is_ordered(c, p))
 		return;
 	if (view_index(c, p->index_off, &v) == 1) {
 		h->buckets = v.buckets;

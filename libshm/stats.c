@@ -13,9 +13,7 @@ static void read_counters(sc_cache *c, struct sc_part *p, sc_partition_stats *ou
 {
 	out->records = sc_read(&p->records);
 	out->bytes = sc_read(&p->bytes);
-	out->index_capacity = c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p)
-				      ? sc_bt_capacity(p)
-				      : sc_index_capacity(c, p);
+	out->index_capacity = sc_part_is_ordered(c, p) ? sc_bt_capacity(p) : sc_index_capacity(c, p);
 	out->puts = sc_read(&p->puts);
 	out->deletes = sc_read(&p->deletes);
 	out->retired_bytes = sc_read(&p->limbo_bytes);

@@ -25,18 +25,13 @@ int sc_deadline_after(uint64_t ttl_ms, uint64_t *deadline)
 	return 0;
 }
 
-static bool ordered(const sc_cache *c, const struct sc_part *p)
-{
-	return c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p);
-}
-
 /* The visible records of the routed key: 1 (set, ordered_set, entry) or all of a bag's. */
 static int key_records(sc_cache *c, struct sc_part *p, const struct sc_route *route, struct sc_hit_list *hl)
 {
 	struct sc_hit hit;
 	int r;
 
-	if (!ordered(c, p))
+	if (!sc_part_is_ordered(c, p))
 		return sc_index_find_each(c, p, route, sc_hits_collect, hl);
 	r = sc_bt_find(c, p, route, &hit);
 	if (r == 1 && sc_hits_push(c, hl, &hit))
@@ -100,11 +95,11 @@ static int copy_with_deadline(sc_cache *c, struct sc_part *p, const struct sc_ro
 	rec->nfields = old->nfields;
 	rec->version = old->version;
 	rec->csum = sc_rec_checksum(rec, rec->len);
-	if (ordered(c, p))
+	if (sc_part_is_ordered(c, p))
 		r = sc_bt_insert(c, p, route, off, &replaced);
 	else
 		r = sc_index_swap(c, p, route, hit->rec_off, off);
-	if (r <= 0 || (ordered(c, p) && replaced != hit->rec_off)) {
+	if (r <= 0 || (sc_part_is_ordered(c, p) && replaced != hit->rec_off)) {
 		/* Not published, or a tree that did not hold the record where its key says. */
 		if (r <= 0)
 			sc_block_free(c, p, off);
@@ -167,7 +162,7 @@ void sc_sweep_step(sc_cache *c, struct sc_part *p)
 {
 	struct sc_index_cursor cur = { p->sweep_ioff, p->sweep_bucket, false };
 
-	if (ordered(c, p) || ++p->sweep_tick % SWEEP_EVERY != 0)
+	if (sc_part_is_ordered(c, p) || ++p->sweep_tick % SWEEP_EVERY != 0)
 		return;
 	(void)sc_index_remove_step(c, p, &cur, keep, NULL, unused_removed, NULL);
 	p->sweep_ioff = cur.ioff;
@@ -237,7 +232,7 @@ SC_EXPORT int sc_expire(sc_cache *c)
 
 		if (sc_read(&p->ttl_records) == 0)
 			continue;
-		if (ordered(c, p)) {
+		if (sc_part_is_ordered(c, p)) {
 			n = sc_part_lock(c, p);
 			if (n == 0) {
 				n = sweep_tree(c, p);

@@ -58,7 +58,7 @@ static int put_once(sc_cache *c, struct sc_part *p, const void *ctx)
 		sc_rec_set_deadline(rec, w->deadline);
 	sc_rec_encode(rec, w->tuple, (uint32_t)w->route.key_hash);
 	SC_CRASH_POINT();
-	if (c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p))
+	if (sc_part_is_ordered(c, p))
 		r = sc_bt_insert(c, p, &w->route, off, &old);
 	else
 		r = sc_index_insert(c, p, &w->route, off, insert_mode(c, p), &old);
