@@ -621,6 +621,26 @@ int sc_bt_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_
 	return 1;
 }
 
+/* The record at off, and only it. */
+static int is_record(sc_cache *c, const struct sc_hit *hit, void *off)
+{
+	(void)c;
+	return hit->rec_off == *(const uint64_t *)off;
+}
+
+int sc_bt_remove_record(sc_cache *c, struct sc_part *p, const struct sc_hit *hit, sc_removed_fn fn, void *ctx)
+{
+	struct sc_route route;
+	sc_field key;
+	uint64_t off = hit->rec_off;
+
+	if (hit_key(c, hit, &key))
+		return -EUCLEAN;
+	sc_route_key(c, &key, &route);
+	route.partition = sc_part_index(c, p);
+	return sc_bt_remove(c, p, &route, is_record, &off, fn, ctx);
+}
+
 int64_t sc_bt_clear(sc_cache *c, struct sc_part *p)
 {
 	struct {

@@ -83,6 +83,14 @@ int sc_bt_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uin
 int sc_bt_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_rec_pred pred, void *pctx,
 		 sc_removed_fn fn, void *ctx);
 
+/*
+ * Writer side: remove the very record hit names (a walk found it), routed by
+ * its own key, as sc_bt_remove() does: 1, 0 (the tree holds another record
+ * under that key, or it had expired) or -errno.
+ */
+int sc_bt_remove_record(sc_cache *c, struct sc_part *p, const struct sc_hit *hit, sc_removed_fn fn,
+			void *ctx);
+
 /* Writer side: unpublish the tree, retire it and every record in it. The number of records. */
 int64_t sc_bt_clear(sc_cache *c, struct sc_part *p);
 

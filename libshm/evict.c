@@ -86,28 +86,6 @@ static int evict_hashed(sc_cache *c, struct sc_part *p, uint64_t want)
 	return r < 0 ? r : 0;
 }
 
-/* The record at off, and only it: the one the hand chose. */
-static int is_record(sc_cache *c, const struct sc_hit *hit, void *off)
-{
-	(void)c;
-	return hit->rec_off == *(const uint64_t *)off;
-}
-
-static int evict_record(sc_cache *c, struct sc_part *p, const struct sc_hit *hit)
-{
-	struct sc_route route;
-	sc_field key;
-	uint64_t off = hit->rec_off;
-	int r = sc_rec_field(c->seg.base + off, hit->rec_len, c->seg.cfg.key_pos, &key);
-
-	if (r)
-		return r;
-	sc_route_key(c, &key, &route);
-	route.partition = sc_part_index(c, p);
-	r = sc_bt_remove(c, p, &route, is_record, &off, evicted, NULL);
-	return r < 0 ? r : 0;
-}
-
 /*
  * An ordered_set's tree: the hand is the key prefix it stopped at, and
  * walks the tree in key order from there, going round at most twice. The
@@ -135,7 +113,7 @@ static int evict_ordered(sc_cache *c, struct sc_part *p, uint64_t want)
 		left--;
 		r = clock_takes(c, &hit, p);
 		if (r > 0)
-			r = evict_record(c, p, &hit);
+			r = sc_bt_remove_record(c, p, &hit, evicted, NULL);
 		if (r >= 0)
 			r = sc_bt_next(&it);
 		/* Where the next round starts: the record after this one, which has had no look yet. */

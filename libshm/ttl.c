@@ -11,6 +11,7 @@
 #include "record_accounts.h"
 #include "record_deadline.h"
 #include "ttl.h"
+#include "writes.h"
 
 int sc_deadline_after(uint64_t ttl_ms, uint64_t *deadline)
 {
@@ -138,21 +139,16 @@ int sc_touch_routed(sc_cache *c, const struct sc_route *route, uint64_t deadline
 	return err ? err : found;
 }
 
-/* Keeps everything: a sweep's predicate, since expired records go before any predicate is asked. */
+/*
+ * Keeps everything: a sweep's predicate, since expired records go before
+ * any predicate is asked (so the removal callback it is given never runs).
+ */
 static int keep(sc_cache *c, const struct sc_hit *hit, void *ctx)
 {
 	(void)c;
 	(void)hit;
 	(void)ctx;
 	return 0;
-}
-
-static void unused_removed(sc_cache *c, struct sc_part *p, uint64_t off, void *ctx)
-{
-	(void)c;
-	(void)p;
-	(void)off;
-	(void)ctx;
 }
 
 /* How many writes of a partition holding deadlines pass between two steps of its sweep. */
@@ -164,7 +160,7 @@ void sc_sweep_step(sc_cache *c, struct sc_part *p)
 
 	if (sc_part_is_ordered(c, p) || ++p->sweep_tick % SWEEP_EVERY != 0)
 		return;
-	(void)sc_index_remove_step(c, p, &cur, keep, NULL, unused_removed, NULL);
+	(void)sc_index_remove_step(c, p, &cur, keep, NULL, sc_retire_removed, NULL);
 	p->sweep_ioff = cur.ioff;
 	p->sweep_bucket = cur.done ? 0 : cur.bucket;
 }
@@ -178,18 +174,11 @@ static int sweep_tree(sc_cache *c, struct sc_part *p)
 
 	while (r == 1) {
 		struct sc_hit hit;
-		struct sc_route route;
-		sc_field key;
 
 		r = sc_bt_current(&it, &hit, NULL);
-		if (!r && sc_rec_expired(sc_blk_at(c, hit.rec_off), hit.rec_len)) {
-			r = sc_rec_field(c->seg.base + hit.rec_off, hit.rec_len, c->seg.cfg.key_pos, &key);
-			if (!r) {
-				sc_route_key(c, &key, &route);
-				route.partition = sc_part_index(c, p);
-				r = sc_bt_remove(c, p, &route, keep, NULL, unused_removed, NULL);
-			}
-		}
+		/* An expired record goes whatever the predicate says, counted as an expiration. */
+		if (!r && sc_rec_expired(sc_blk_at(c, hit.rec_off), hit.rec_len))
+			r = sc_bt_remove_record(c, p, &hit, sc_retire_removed, NULL);
 		if (r >= 0)
 			r = sc_bt_next(&it);
 	}
@@ -211,7 +200,7 @@ static int sweep_index(sc_cache *c, struct sc_part *p)
 			break;
 		before = p->expirations;
 		for (uint32_t i = 0; i < 64 && !cur.done && !err; i++) {
-			int r = sc_index_remove_step(c, p, &cur, keep, NULL, unused_removed, NULL);
+			int r = sc_index_remove_step(c, p, &cur, keep, NULL, sc_retire_removed, NULL);
 
 			err = r < 0 ? r : 0;
 		}
