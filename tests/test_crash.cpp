@@ -1,101 +1,10 @@
 // test_crash.cpp — a writer killed at every crash point of a write leaves its partition whole.
 #include <catch2/catch.hpp>
 
-#include <csignal>
-#include <cstdio>
-#include <functional>
-#include <string>
-
+#include "crash_walk.hpp"
 #include "helpers.hpp"
-#include "internals.h"
 
 using namespace sctest;
-
-namespace
-{
-
-// A value that says which key and version it is, padded to size: a torn one cannot pass.
-std::string value_of(int key, int version, size_t size)
-{
-	std::string v = "k" + std::to_string(key) + "v" + std::to_string(version) + ":";
-	while (v.size() < size)
-		v += static_cast<char>('a' + (v.size() * 7 + key) % 26);
-	return v;
-}
-
-int put_value(sc_cache *c, int key, int version, size_t size)
-{
-	const std::string v = value_of(key, version, size);
-	return sc_put(c, SC_TUPLE(sc_int(key), sc_bytes(v.data(), static_cast<uint32_t>(v.size()))));
-}
-
-// The version key holds (checked whole against its size), -1 if absent; fails the test if torn.
-int version_of(sc_cache *c, int key, size_t size)
-{
-	sc_tuples *t = nullptr;
-	int r = sc_get(c, SC_TUPLE(sc_int(key)), &t);
-	REQUIRE(r >= 0);
-	if (r == 0)
-		return -1;
-	REQUIRE(t->count == 1);
-	const std::string v = str_field(t->tuples[0], 1);
-	sc_tuples_free(t);
-	const size_t colon = v.find(':');
-	REQUIRE(colon != std::string::npos);
-	const int version = std::stoi(v.substr(v.find('v') + 1));
-	CHECK(v == value_of(key, version, size));
-	return version;
-}
-
-struct Scenario {
-	const char *name;
-	sc_options opts;
-	std::function<void(sc_cache *)> preload;
-	std::function<void(sc_cache *)> write;	      // in the child, which is killed somewhere inside
-	std::function<void(sc_cache *, bool)> verify; // after the repair; bool: the write completed
-};
-
-// Walk k = 1, 2, ... : a fresh cache, the write in a child killed at its k-th crash point, then the checks.
-// Returns how many crash points the write passed.
-int walk_crash_points(const Scenario &s)
-{
-	int k = 1;
-	for (;; k++) {
-		INFO(s.name << ": killed at crash point " << k);
-		Cache c(unique_name("crash"), s.opts);
-		REQUIRE(c.start_error() == 0);
-		s.preload(c);
-		const std::string name = c.name();
-		pid_t pid = spawn([&] {
-			sc_cache *h = nullptr;
-			if (sc_attach(name.c_str(), nullptr, &h))
-				return 2;
-			sctest_crash_at(static_cast<uint64_t>(k));
-			s.write(h);
-			sctest_crash_at(0);
-			sc_stop(h);
-			return 0;
-		});
-		const int status = wait_child(pid);
-		REQUIRE((status == 0 || status == 128 + SIGKILL));
-		std::string problems;
-		int rc = check_segment(c, 0, &problems);
-		INFO(problems);
-		REQUIRE(rc == 0);
-		s.verify(c, status == 0);
-		// The repaired partition takes writes, and stays whole.
-		REQUIRE(put_value(c, 1000000, 0, 40) == 0);
-		rc = check_segment(c, 0, &problems);
-		INFO(problems);
-		REQUIRE(rc == 0);
-		if (status == 0)
-			break;
-	}
-	fprintf(stderr, "%s: %d crash points\n", s.name, k - 1);
-	return k - 1;
-}
-
-} // namespace
 
 TEST_CASE("a put killed at any point is all-or-nothing and leaves the partition whole", "[crash]")
 {

@@ -1,0 +1,36 @@
+// crash_walk.hpp — a write killed at each of its crash points in turn, and what every death must leave.
+#pragma once
+
+#include <supercache.h>
+
+#include <functional>
+#include <string>
+
+namespace sctest
+{
+
+// A value that says which key and version it is, padded to size: a torn one cannot pass.
+std::string value_of(int key, int version, size_t size);
+
+// sc_put of key with value_of(key, version, size).
+int put_value(sc_cache *c, int key, int version, size_t size);
+
+// The version key holds (checked whole against its size), -1 if absent; fails the test if torn.
+int version_of(sc_cache *c, int key, size_t size);
+
+struct Scenario {
+	const char *name;
+	sc_options opts;
+	std::function<void(sc_cache *)> preload;
+	std::function<void(sc_cache *)> write;	      // in the child, which is killed somewhere inside
+	std::function<void(sc_cache *, bool)> verify; // after the repair; bool: the write completed
+	// After the child died, before anything else: the first write that meets what it left (k: the
+	// crash point, to vary who that is). None: the checker is first, partition by partition.
+	std::function<void(sc_cache *, int)> first_touch = nullptr;
+};
+
+// Walk k = 1, 2, ... : a fresh cache, the write in a child killed at its k-th crash point, the
+// checker (which repairs) and the checks, until the write completes. Returns its crash points.
+int walk_crash_points(const Scenario &s);
+
+} // namespace sctest
