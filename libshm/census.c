@@ -13,45 +13,6 @@
 #include "structures.h"
 #include "tuple_codec.h"
 
-int sc_offsets_add(struct sc_offsets *s, uint64_t off)
-{
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 256;
-		uint64_t *v = realloc(s->v, cap * sizeof(*v));
-
-		if (!v)
-			return sc_fail(-ENOMEM, "out of memory for a list of %zu blocks", s->n);
-		s->v = v;
-		s->cap = cap;
-	}
-	s->v[s->n++] = off;
-	return 0;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return (x > y) - (x < y);
-}
-
-bool sc_offsets_has(const struct sc_offsets *s, uint64_t off)
-{
-	return s->n && bsearch(&off, s->v, s->n, sizeof(*s->v), cmp_u64) != NULL;
-}
-
-void sc_offsets_sort(struct sc_offsets *s)
-{
-	if (s->n)
-		qsort(s->v, s->n, sizeof(*s->v), cmp_u64);
-}
-
-void sc_offsets_free(struct sc_offsets *s)
-{
-	free(s->v);
-	memset(s, 0, sizeof(*s));
-}
-
 static void tell(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64_t off, const char *fmt,
 		 va_list ap)
 {

@@ -7,21 +7,7 @@
 
 #include "cache.h"
 #include "hash_index.h"
-
-/* A set of block offsets, process-local; sorted once filled. */
-struct sc_offsets {
-	uint64_t *v;
-	size_t n;
-	size_t cap;
-};
-
-/* 0, or -ENOMEM. */
-int sc_offsets_add(struct sc_offsets *s, uint64_t off);
-void sc_offsets_sort(struct sc_offsets *s);
-/* Whether a sorted set holds off. */
-bool sc_offsets_has(const struct sc_offsets *s, uint64_t off);
-void sc_offsets_free(struct sc_offsets *s);
-
+#include "offsets.h"
 /* A problem a walk found: the partition (all partitions count from 0), where, and what. */
 typedef void (*sc_problem_fn)(void *ctx, uint32_t part, uint64_t off, const char *what);
 
