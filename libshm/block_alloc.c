@@ -171,7 +171,10 @@ static int next_slab(sc_cache *c, struct sc_part *p, enum sc_span_use use)
 
 static enum sc_span_use span_use(uint8_t flags)
 {
-	return (flags & SC_BLK_KIND_MASK) == SC_BLK_RECORD ? SC_SPAN_FOR_RECORDS : SC_SPAN_FOR_INDEXES;
+	uint8_t kind = flags & SC_BLK_KIND_MASK;
+
+	/* A batch's intent is taken before its records, as one of them. */
+	return kind == SC_BLK_RECORD || kind == SC_BLK_INTENT ? SC_SPAN_FOR_RECORDS : SC_SPAN_FOR_INDEXES;
 }
 
 /* A block taken off a free list, made a live one of len bytes. */

@@ -347,10 +347,15 @@ struct bt_path {
 	} lv[SC_BT_MAX_HEIGHT + 1];
 };
 
-/* A write: nodes built (freed if the write fails) and nodes replaced (retired once it succeeds). */
+/*
+ * A write: nodes built (freed if the write fails) and nodes replaced
+ * (retired once it succeeds). A write into a batch's staged tree (stage)
+ * starts from that tree's root and makes its new root the stage's.
+ */
 struct bt_write {
 	sc_cache *c;
 	struct sc_part *p;
+	struct sc_bt_stage *stage;
 	uint64_t fresh[MAX_TOUCHED];
 	uint32_t nfresh;
 	uint64_t stale[MAX_TOUCHED];
@@ -358,12 +363,10 @@ struct bt_write {
 };
 
 /* Walk down to key's leaf. An empty tree is a path of depth 0. */
-static int descend(sc_cache *c, struct sc_part *p, const struct sc_route *key, struct bt_path *path,
-		   bool *exact)
+static int descend(sc_cache *c, uint64_t root, const struct sc_route *key, struct bt_path *path, bool *exact)
 {
-	uint64_t boff = p->index_off;
+	uint64_t boff = root;
 	int height = -1;
-
 	path->depth = 0;
 	*exact = false;
 	while (boff) {
@@ -470,9 +473,20 @@ static int merge_sibling(struct bt_write *w, struct carry *up, uint32_t *i, stru
 	return 0;
 }
 
-/* All new nodes are complete: publish the root (the exchange is a full barrier), retire the old path. */
+/*
+ * All new nodes are complete: publish the root (the exchange is a full
+ * barrier), retire the old path. A staged write only hands both on.
+ */
 static void publish(struct bt_write *w, uint64_t root)
 {
+	if (w->stage) {
+		w->stage->root = root;
+		for (uint32_t i = 0; i < w->nfresh; i++)
+			w->stage->fresh.v[w->stage->fresh.n++] = w->fresh[i];
+		for (uint32_t i = 0; i < w->nstale; i++)
+			w->stage->stale.v[w->stage->stale.n++] = w->stale[i];
+		return;
+	}
 	SC_CRASH_POINT();
 	sc_xchg(&w->p->index_off, root);
 	SC_CRASH_POINT();
@@ -555,16 +569,14 @@ static int abandon(struct bt_write *w, int err)
 	return err;
 }
 
-int sc_bt_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
-		 uint64_t *old_off)
+static int insert(struct bt_write *w, uint64_t root, const struct sc_route *key, uint64_t rec_off,
+		  uint64_t *old_off)
 {
-	struct bt_write w = { .c = c, .p = p };
 	struct sc_bt_entry e = { .rec = sc_to_units(rec_off) };
 	struct bt_path path;
 	struct carry cy = { 0 };
 	bool exact;
-	int err = descend(c, p, key, &path, &exact);
-
+	int err = descend(w->c, root, key, &path, &exact);
 	*old_off = 0;
 	if (err)
 		return err;
@@ -583,10 +595,67 @@ int sc_bt_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uin
 		cy.e[0] = e;
 		cy.n = 1;
 	}
-	err = propagate(&w, &path, &cy);
-	return err ? abandon(&w, err) : 1;
+	err = propagate(w, &path, &cy);
+	return err ? abandon(w, err) : 1;
 }
 
+int sc_bt_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
+		 uint64_t *old_off)
+{
+	struct bt_write w = { .c = c, .p = p };
+
+	return insert(&w, p->index_off, key, rec_off, old_off);
+}
+
+void sc_bt_stage_init(struct sc_part *p, struct sc_bt_stage *s)
+{
+	s->root = p->index_off;
+	s->fresh.n = 0;
+	s->stale.n = 0;
+}
+
+int sc_bt_stage_insert(sc_cache *c, struct sc_part *p, struct sc_bt_stage *s, const struct sc_route *key,
+		       uint64_t rec_off, uint64_t *old_off)
+{
+	struct bt_write w = { .c = c, .p = p, .stage = s };
+	int err = sc_offsets_reserve(&s->fresh, MAX_TOUCHED);
+
+	if (!err)
+		err = sc_offsets_reserve(&s->stale, MAX_TOUCHED);
+	if (!err)
+		err = insert(&w, s->root, key, rec_off, old_off);
+	return err < 0 ? err : 0;
+}
+
+void sc_bt_stage_abandon(sc_cache *c, struct sc_part *p, struct sc_bt_stage *s)
+{
+	for (size_t i = 0; i < s->fresh.n; i++)
+		sc_block_free(c, p, s->fresh.v[i]);
+	sc_bt_stage_init(p, s);
+}
+
+void sc_bt_stage_publish(sc_cache *c, struct sc_part *p, struct sc_bt_stage *s)
+{
+	SC_CRASH_POINT();
+	sc_xchg(&p->index_off, s->root);
+	SC_CRASH_POINT();
+	/* A node built and replaced again within the batch was never seen: it goes back at once. */
+	sc_offsets_sort(&s->fresh);
+	for (size_t i = 0; i < s->stale.n; i++) {
+		if (sc_offsets_has(&s->fresh, s->stale.v[i]))
+			sc_block_free(c, p, s->stale.v[i]);
+		else
+			sc_limbo_retire(c, p, s->stale.v[i]);
+	}
+	p->bt_nodes += s->fresh.n;
+	p->bt_nodes -= s->stale.n;
+}
+
+void sc_bt_stage_free(struct sc_bt_stage *s)
+{
+	sc_offsets_free(&s->fresh);
+	sc_offsets_free(&s->stale);
+}
 int sc_bt_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_rec_pred pred, void *pctx,
 		 sc_removed_fn fn, void *ctx)
 {
@@ -595,7 +664,7 @@ int sc_bt_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, sc_
 	struct carry cy;
 	struct sc_hit hit;
 	bool exact, expired;
-	int err = descend(c, p, key, &path, &exact);
+	int err = descend(c, p->index_off, key, &path, &exact);
 
 	if (err || !exact)
 		return err;

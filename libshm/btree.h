@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include "cache.h"
 #include "hash_index.h"
+#include "offsets.h"
 #include "tuple_codec.h"
 
 /*
@@ -74,6 +75,33 @@ int sc_bt_cmp_records(sc_cache *c, const struct sc_hit *a, const uint8_t *pa, co
  */
 int sc_bt_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
 		 uint64_t *old_off);
+
+/*
+ * A batch's inserts into a tree of its own, made beside the partition's
+ * by the same copy-on-write steps, that readers see only when it is
+ * published, all at once. Under the partition's lock throughout, with no
+ * other write to the partition in between.
+ */
+struct sc_bt_stage {
+	uint64_t root;		 /* the staged tree */
+	struct sc_offsets fresh; /* every node built for it */
+	struct sc_offsets stale; /* every node it stopped using: the partition's, and fresh ones */
+};
+
+/* Start a stage (zeroed, or used before) from the partition's tree. */
+void sc_bt_stage_init(struct sc_part *p, struct sc_bt_stage *s);
+
+/* sc_bt_insert() into the staged tree: 0, or a negative errno and the stage is as it was. */
+int sc_bt_stage_insert(sc_cache *c, struct sc_part *p, struct sc_bt_stage *s, const struct sc_route *key,
+		       uint64_t rec_off, uint64_t *old_off);
+
+/* Give every node built back and start over from the partition's tree. */
+void sc_bt_stage_abandon(sc_cache *c, struct sc_part *p, struct sc_bt_stage *s);
+
+/* Publish the staged tree with one exchange, retire what the partition's tree loses, count nodes. */
+void sc_bt_stage_publish(sc_cache *c, struct sc_part *p, struct sc_bt_stage *s);
+
+void sc_bt_stage_free(struct sc_bt_stage *s);
 
 /*
  * Writer side: remove key's record if pred (or none) selects it, handing it

@@ -279,25 +279,25 @@ static uint64_t count_live(const struct index_view *v)
 }
 
 /*
- * Build an index sized for the live entries of the current one plus one,
+ * Build an index sized for the live entries of the current one plus extra,
  * holding them, publish it, and retire the old one. Readers still in the
  * old index finish there; it stays intact until they have all left. The
  * entries are counted, not taken from the counter, so that a wrong counter
  * cannot make the new index too small to hold them.
  */
-static int rebuild(sc_cache *c, struct sc_part *p)
+static int rebuild(sc_cache *c, struct sc_part *p, uint64_t extra)
 {
 	struct index_view old = { 0 }, fresh;
 	int has_old = view_index(c, p->index_off, &old);
 	uint64_t live = has_old == 1 ? count_live(&old) : 0;
-	uint32_t log2 = log2_for(live + 1);
+	uint32_t log2 = log2_for(live + extra);
 	uint64_t len = sizeof(struct sc_blk) + 63 + index_bytes(log2);
 	uint64_t boff, ioff;
 	int err;
 
 	if (has_old < 0)
 		return has_old;
-	if (live >= (SC_BUCKET_SLOTS << log2) * FILL_NUM / FILL_DEN)
+	if (live + extra > (SC_BUCKET_SLOTS << log2) * FILL_NUM / FILL_DEN)
 		return sc_fail(-ENOSPC, "cache \"%s\": partition %u holds as many keys as an index can",
 			       c->name, sc_part_index(c, p));
 	err = sc_block_alloc(c, p, (uint32_t)len, SC_BLK_INDEX, &boff);
@@ -333,23 +333,23 @@ static int rebuild(sc_cache *c, struct sc_part *p)
 	return 0;
 }
 
-static int needs_room(const struct index_view *v)
+static int needs_room(const struct index_view *v, uint64_t extra)
 {
 	uint64_t slots = (v->mask + 1) * SC_BUCKET_SLOTS;
 
-	return (v->idx->live + v->idx->tombs + 1) * FILL_DEN > slots * FILL_NUM;
+	return (v->idx->live + v->idx->tombs + extra) * FILL_DEN > slots * FILL_NUM;
 }
 
-/* The index, grown (or cleaned of tombstones) if one more entry would fill it past 13/16. */
-static int writable_index(sc_cache *c, struct sc_part *p, struct index_view *v)
+/* The index, grown (or cleaned of tombstones) if extra more entries would fill it past 13/16. */
+static int writable_index(sc_cache *c, struct sc_part *p, uint64_t extra, struct index_view *v)
 {
 	int r = view_index(c, p->index_off, v);
 
 	if (r < 0)
 		return r;
-	if (r == 1 && !needs_room(v))
+	if (r == 1 && !needs_room(v, extra))
 		return 0;
-	r = rebuild(c, p);
+	r = rebuild(c, p, extra);
 	if (r)
 		return r;
 	/* rebuild() published an index; finding none means someone else overwrote the offset. */
@@ -433,23 +433,22 @@ static int same_tuple(sc_cache *c, struct slot_ref at, const struct sc_hit *hit,
 	       memcmp(theirs + 1, mine + 1, a < b ? a : b) == 0 && !sc_rec_expired(theirs, hit->rec_len);
 }
 
-int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
-		    enum sc_insert how, uint64_t *old_off)
+/* sc_index_insert() into the index v, which has room. Inlined into the common put's insert. */
+static inline __attribute__((always_inline)) int insert_into(sc_cache *c, struct sc_part *p,
+							     const struct index_view *v,
+							     const struct sc_route *key, uint64_t rec_off,
+							     enum sc_insert how, uint64_t *old_off)
 {
 	uint32_t units = sc_to_units(rec_off);
 	struct slot_ref at, free_at;
-	struct index_view v;
-	int r = writable_index(c, p, &v);
+	int r;
 
-	*old_off = 0;
-	if (!r) {
-		if (how == SC_INSERT_REPLACE)
-			r = walk_key(c, &v, key, first_record, old_off, &at, &free_at);
-		else if (how == SC_INSERT_DISTINCT)
-			r = walk_key(c, &v, key, same_tuple, sc_blk_at(c, rec_off), &at, &free_at);
-		else
-			r = walk_key(c, &v, key, NULL, NULL, &at, &free_at);
-	}
+	if (how == SC_INSERT_REPLACE)
+		r = walk_key(c, v, key, first_record, old_off, &at, &free_at);
+	else if (how == SC_INSERT_DISTINCT)
+		r = walk_key(c, v, key, same_tuple, sc_blk_at(c, rec_off), &at, &free_at);
+	else
+		r = walk_key(c, v, key, NULL, NULL, &at, &free_at);
 	if (r < 0)
 		return r;
 	if (r && how == SC_INSERT_REPLACE) {
@@ -464,16 +463,45 @@ int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, 
 		return sc_fail(-EUCLEAN, "cache \"%s\": partition %u's index has no free slot", c->name,
 			       sc_part_index(c, p));
 	if (free_at.bk->off[free_at.i] == SC_SLOT_TOMB)
-		v.idx->tombs--;
+		v->idx->tombs--;
 	SC_CRASH_POINT();
 	sc_write(&free_at.bk->hash[free_at.i], sc_tag(key->key_hash));
 	SC_CRASH_POINT();
 	sc_publish(&free_at.bk->off[free_at.i], units);
 	SC_CRASH_POINT();
-	v.idx->live++;
+	v->idx->live++;
 	return 1;
 }
 
+int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
+		    enum sc_insert how, uint64_t *old_off)
+{
+	struct index_view v;
+	int r = writable_index(c, p, 1, &v);
+
+	*old_off = 0;
+	return r ? r : insert_into(c, p, &v, key, rec_off, how, old_off);
+}
+
+int sc_index_reserve(sc_cache *c, struct sc_part *p, uint64_t n)
+{
+	struct index_view v;
+
+	return writable_index(c, p, n, &v);
+}
+
+int sc_index_insert_reserved(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
+			     enum sc_insert how, uint64_t *old_off)
+{
+	struct index_view v;
+	int r = view_index(c, p->index_off, &v);
+
+	*old_off = 0;
+	if (r == 0)
+		return sc_fail(-EUCLEAN, "cache \"%s\": partition %u has no index where room was reserved",
+			       c->name, sc_part_index(c, p));
+	return r < 0 ? r : insert_into(c, p, &v, key, rec_off, how, old_off);
+}
 static int swap_at(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)
 {
 	const uint64_t *offs = ctx; /* the record to replace, and its copy */
@@ -506,7 +534,7 @@ static void shrink_if_sparse(sc_cache *c, struct sc_part *p, const struct index_
 	uint64_t slots = (v->mask + 1) * SC_BUCKET_SLOTS;
 
 	if (v->mask + 1 > (1u << SC_INDEX_MIN_LOG2) && v->idx->live * 16 < slots)
-		(void)rebuild(c, p);
+		(void)rebuild(c, p, 1);
 }
 
 struct removal {

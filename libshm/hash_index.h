@@ -72,6 +72,16 @@ enum sc_insert {
 int sc_index_insert(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
 		    enum sc_insert how, uint64_t *old_off);
 
+/*
+ * Writer side: make room for n more entries now, so that n inserts by
+ * sc_index_insert_reserved() need no memory. 0 or a negative errno.
+ */
+int sc_index_reserve(sc_cache *c, struct sc_part *p, uint64_t n);
+
+/* sc_index_insert() into the room sc_index_reserve() made: it never grows the index. */
+int sc_index_insert_reserved(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off,
+			     enum sc_insert how, uint64_t *old_off);
+
 /* What a walk of an index's slots found, and what the index's own counters say. */
 struct sc_index_census {
 	uint64_t block_off; /* the index's block, 0 if its header names none truthfully */

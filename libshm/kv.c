@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "batch_order.h"
+#include "batch_write.h"
 #include "partition.h"
 #include "results.h"
 #include "kv.h"
@@ -296,14 +297,13 @@ static int batch_apply(sc_cache *c, const struct kv_batch *b, batch_item_fn fn, 
 	return r < 0 ? r : total;
 }
 
-static int add_item(sc_cache *c, struct sc_part *p, const struct kv_batch *b, size_t i, const void *pairs)
-{
-	return sc_entry_put(c, p, &b->route[i], &((const sc_kv_pair *)pairs)[i].value, 0);
-}
-
+/* All-or-nothing, as sc_put_batch(): batch_write.h. */
 SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)
 {
 	struct kv_batch b;
+	sc_field *fields = NULL;
+	sc_tuple *entries = NULL;
+	struct sc_put_item *items = NULL;
 	int err = sc_cache_check(c);
 
 	if (err || n == 0)
@@ -316,19 +316,30 @@ SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pai
 			return sc_fail_item(err, "batch pair", i);
 	}
 	err = batch_prepare(c, kv, &pairs[0].key, sizeof(*pairs), n, &b);
+	if (!err) {
+		fields = malloc(2 * n * sizeof(*fields));
+		entries = malloc(n * sizeof(*entries));
+		items = malloc(n * sizeof(*items));
+		if (!fields || !entries || !items)
+			err = sc_fail(-ENOMEM, "out of memory for a batch of %zu pairs", n);
+	}
 	/* Every pair's record must fit before the first is written: an -E2BIG writes nothing. */
 	for (size_t i = 0; !err && i < n; i++) {
-		sc_field entry[2] = { b.key[i], pairs[i].value };
-		uint32_t len;
-
-		err = sc_record_len(c, entry, 2, &len);
+		fields[2 * i] = b.key[i];
+		fields[2 * i + 1] = pairs[i].value;
+		entries[i] = (sc_tuple){ 2, &fields[2 * i] };
+		items[i] = (struct sc_put_item){ .tuple = &entries[i], .route = b.route[i] };
+		err = sc_record_len(c, &fields[2 * i], 2, &items[i].len);
 		if (err)
 			sc_fail_item(err, "batch pair", i);
 	}
 	if (!err)
-		err = batch_apply(c, &b, add_item, pairs);
+		err = sc_batch_write(c, c->seg.cfg.num_partition, items, n, &b.order);
+	free(fields);
+	free(entries);
+	free(items);
 	batch_free(&b);
-	return err < 0 ? err : 0;
+	return err;
 }
 
 static int remove_item(sc_cache *c, struct sc_part *p, const struct kv_batch *b, size_t i, const void *unused)

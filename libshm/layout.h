@@ -33,7 +33,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 4u
+#define SC_ABI_VERSION 5u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -67,6 +67,7 @@ static inline uint32_t sc_tag(uint64_t hash)
 #define SC_BLK_INDEX	  0x02u
 #define SC_BLK_BTREE	  0x03u
 #define SC_BLK_SEQUENCE	  0x04u
+#define SC_BLK_INTENT	  0x05u /* a batch's intent (struct sc_batch_intent) */
 #define SC_BLK_KIND_MASK  0x07u
 #define SC_BLK_LIVE	  0x08u
 #define SC_BLK_RETIRED	  0x10u
@@ -246,6 +247,31 @@ struct sc_part {
 	uint64_t sweep_bucket;
 	uint64_t sweep_tick;	/* writes since the sweep last stepped */
 	uint64_t stalled_epoch; /* a reader in a section from this epoch was waited for in vain */
+
+	/* a batch in progress (batch_intent.h): set and cleared under the lock */
+	_Alignas(64) uint64_t batch_intent; /* its intent block here, 0 when none */
+	uint64_t batch_id;		    /* the batch, numbered by ... */
+	uint32_t batch_commit_part; /* ... its commit partition, whose batch_state says if it committed */
+	uint32_t reserved2;
+	uint64_t batch_state; /* as a batch's commit partition: number << 2 | SC_BATCH_* */
+};
+
+/* The state of the last batch a partition numbered (low two bits of batch_state). */
+#define SC_BATCH_IDLE	   0u /* finished, or given up cleanly */
+#define SC_BATCH_STAGING   1u /* not committed: a repair undoes it */
+#define SC_BATCH_COMMITTED 2u /* committed: a repair completes it */
+
+/*
+ * What a batch staged in one partition: its records, written but not yet
+ * in the index, in the batch's order. A hash-indexed partition publishes
+ * them one by one (done counts them); an ordered_set's were put into a
+ * tree of the batch's own, published with one exchange of its root.
+ */
+struct sc_batch_intent {
+	uint64_t new_root; /* ordered_set: the staged tree's root block */
+	uint32_t count;	   /* records */
+	uint32_t done;	   /* hash index: records published so far */
+	uint32_t rec[];	   /* units */
 };
 
 /*

@@ -42,6 +42,15 @@ int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds)
 {
 	return locked(c, p, sc_shm_mutex_lock_within(&p->lock, seconds));
 }
+int sc_part_repair_owed(sc_cache *c, struct sc_part *p)
+{
+	int r = locked(c, p, sc_shm_mutex_lock(&p->lock));
+
+	if (!r)
+		sc_shm_mutex_unlock(&p->lock);
+	return r;
+}
+
 void sc_part_unlock(sc_cache *c, struct sc_part *p)
 {
 	if (p->ttl_records)

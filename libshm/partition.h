@@ -16,6 +16,12 @@ int sc_part_lock(sc_cache *c, struct sc_part *p);
 /* The same, giving up with -ETIMEDOUT after seconds. */
 int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds);
 
+/*
+ * Take p's lock only to run the repair it owes (or find none owed), and
+ * release it at once. 0 or the repair's error.
+ */
+int sc_part_repair_owed(sc_cache *c, struct sc_part *p);
+
 /* Run the amortised reclamation this write owes, then release the lock. */
 void sc_part_unlock(sc_cache *c, struct sc_part *p);
 

@@ -1,6 +1,7 @@
 /* repair.c — a partition made whole again after a writer died holding its lock. */
 #include "repair.h"
 
+#include "batch_intent.h"
 #include "block_alloc.h"
 #include "census.h"
 #include "hash_index.h"
@@ -55,7 +56,7 @@ static bool span_block_written(sc_cache *c, uint64_t off)
 
 	return b->cls == SC_CLS_SPAN && sc_block_check(c, off) &&
 	       (state == SC_BLK_LIVE || state == SC_BLK_RETIRED) && kind >= SC_BLK_RECORD &&
-	       kind <= SC_BLK_SEQUENCE;
+	       kind <= SC_BLK_INTENT;
 }
 
 /* The spans p owns that are neither slabs nor reachable nor in limbo. */
@@ -126,7 +127,9 @@ int sc_part_repair(sc_cache *c, struct sc_part *p)
 	int err;
 
 	p->needs_repair = 1;
-	err = sc_census_take(c, p, &rb.cs);
+	err = sc_batch_resolve(c, p);
+	if (!err)
+		err = sc_census_take(c, p, &rb.cs);
 	if (!err && rb.cs.damaged)
 		err = sc_fail(-EUCLEAN,
 			      "cache \"%s\": partition %u is damaged beyond what a dying writer leaves; "

@@ -78,6 +78,9 @@ static int reset_locked(sc_cache *c, struct sc_part *p)
 	memset(p->hand_prefix, 0, sizeof(p->hand_prefix));
 	p->sweep_ioff = 0;
 	p->sweep_bucket = 0;
+	/* A batch's staged records went with the memory. Its number stays: an old intent elsewhere must not match a new batch. */
+	p->batch_intent = 0;
+	p->batch_state &= ~(uint64_t)3;
 	p->needs_repair = 0;
 	return 0;
 }

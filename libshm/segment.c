@@ -69,6 +69,8 @@ uint64_t sc_layout_signature(void)
 		offsetof(struct sc_part, seq),
 		offsetof(struct sc_part, free_head),
 		offsetof(struct sc_part, hand_prefix),
+		offsetof(struct sc_part, batch_intent),
+		sizeof(struct sc_batch_intent),
 		sizeof(struct sc_slot),
 		sizeof(struct sc_counter),
 		sizeof(struct sc_blk),

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "batch_order.h"
+#include "batch_write.h"
 #include "block_alloc.h"
 #include "btree.h"
 #include "crash_point.h"
@@ -15,19 +16,11 @@
 #include "tuple_codec.h"
 #include "writes.h"
 
-/* A tuple ready to be written: checked, routed, its record size known. */
-struct pending_put {
-	const sc_tuple *tuple;
-	struct sc_route route;
-	uint32_t len;	   /* of the record, its deadline aside */
-	uint64_t deadline; /* record_deadline.h; 0 for none */
-};
-
 /*
  * ETS semantics: a set replaces, a bag ignores an identical tuple, a
  * duplicate_bag keeps all. A structure partition holds one entry per key.
  */
-static enum sc_insert insert_mode(const sc_cache *c, const struct sc_part *p)
+enum sc_insert sc_insert_mode(const sc_cache *c, const struct sc_part *p)
 {
 	if (sc_part_is_structure(c, p))
 		return SC_INSERT_REPLACE;
@@ -41,27 +34,43 @@ static enum sc_insert insert_mode(const sc_cache *c, const struct sc_part *p)
 	}
 }
 
-static int put_once(sc_cache *c, struct sc_part *p, const void *ctx)
+/* Inlined into the common put, called by a batch. */
+static inline __attribute__((always_inline)) int record_write(sc_cache *c, struct sc_part *p,
+							      const struct sc_put_item *w, uint64_t *off)
 {
-	const struct pending_put *w = ctx;
-	uint64_t off, old;
 	struct sc_blk *rec;
 	int r = sc_block_alloc(c, p, w->deadline ? w->len + sc_deadline_room(w->len) : w->len, SC_BLK_RECORD,
-			       &off);
+			       off);
 
 	if (r)
 		return r;
 	SC_CRASH_POINT();
-	rec = sc_blk_at(c, off);
+	rec = sc_blk_at(c, *off);
 	rec->version = ++p->seq;
 	if (w->deadline)
 		sc_rec_set_deadline(rec, w->deadline);
 	sc_rec_encode(rec, w->tuple, (uint32_t)w->route.key_hash);
 	SC_CRASH_POINT();
+	return 0;
+}
+
+int sc_record_write(sc_cache *c, struct sc_part *p, const struct sc_put_item *w, uint64_t *off)
+{
+	return record_write(c, p, w, off);
+}
+
+static int put_once(sc_cache *c, struct sc_part *p, const void *ctx)
+{
+	const struct sc_put_item *w = ctx;
+	uint64_t off, old;
+	int r = record_write(c, p, w, &off);
+
+	if (r)
+		return r;
 	if (sc_part_is_ordered(c, p))
 		r = sc_bt_insert(c, p, &w->route, off, &old);
 	else
-		r = sc_index_insert(c, p, &w->route, off, insert_mode(c, p), &old);
+		r = sc_index_insert(c, p, &w->route, off, sc_insert_mode(c, p), &old);
 	if (r <= 0) {
 		/* Never published (an error, or a bag that holds this tuple): freed at once. */
 		sc_block_free(c, p, off);
@@ -79,7 +88,7 @@ static int put_once(sc_cache *c, struct sc_part *p, const void *ctx)
 }
 
 /* Out of memory: what readers have released, or evicting, may make room. */
-static int put_locked(sc_cache *c, struct sc_part *p, const struct pending_put *w)
+static int put_locked(sc_cache *c, struct sc_part *p, const struct sc_put_item *w)
 {
 	int err = put_once(c, p, w);
 
@@ -95,7 +104,7 @@ void sc_retire_removed(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *u
 int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struct sc_route *route,
 		  uint32_t len, uint64_t deadline)
 {
-	struct pending_put w = { t, *route, len, deadline };
+	struct sc_put_item w = { t, *route, len, deadline };
 
 	return put_locked(c, p, &w);
 }
@@ -104,7 +113,7 @@ int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struc
  * Check t and route it: to the partition its partition_pos field picks, or
  * to *partition when the caller picks it (then t needs no partition field).
  */
-static int prepare(sc_cache *c, const sc_tuple *t, const uint32_t *partition, struct pending_put *w)
+static int prepare(sc_cache *c, const sc_tuple *t, const uint32_t *partition, struct sc_put_item *w)
 {
 	int err = sc_tuple_check_put(c, t, partition == NULL, &w->len);
 
@@ -123,7 +132,7 @@ static int prepare(sc_cache *c, const sc_tuple *t, const uint32_t *partition, st
 
 static int put_one(sc_cache *c, const sc_tuple *t, const uint32_t *partition, uint64_t deadline)
 {
-	struct pending_put w;
+	struct sc_put_item w;
 	struct sc_part *p;
 	int err = prepare(c, t, partition, &w);
 
@@ -184,7 +193,7 @@ SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32
 int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
 {
 	uint32_t nparts = c->seg.cfg.num_partition;
-	struct pending_put *w = malloc(n * sizeof(*w));
+	struct sc_put_item *w = malloc(n * sizeof(*w));
 	uint8_t *used = calloc(nparts, 1);
 	uint32_t held = 0; /* the used partitions below this one are locked */
 	int err = 0;
@@ -215,13 +224,11 @@ int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
 	return err;
 }
 
-/* Each partition's lock is taken once for all of its tuples, which go in in the batch's order. */
+/* All-or-nothing, each partition's lock taken once: batch_write.h. */
 SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 {
 	struct sc_batch_order o = { NULL, NULL };
-	struct sc_index_hint hint;
-	struct pending_put *w = NULL;
-	size_t at = 0;
+	struct sc_put_item *w = NULL;
 	uint32_t *part = NULL;
 	int err = sc_cache_check(c);
 
@@ -245,21 +252,8 @@ SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 	}
 	if (!err)
 		err = sc_batch_order_make(part, n, c->seg.cfg.num_partition, &o);
-	for (uint32_t pi = 0; !err && pi < c->seg.cfg.num_partition; pi++) {
-		struct sc_part *p = sc_part_at(c, pi);
-
-		if (at == o.end[pi])
-			continue;
-		err = sc_part_lock(c, p);
-		if (err)
-			break;
-		sc_index_hint_init(c, p, &hint);
-		for (; !err && at < o.end[pi]; at++) {
-			sc_index_hint_ahead(c, &hint, &w[0].route, sizeof(*w), o.order, at, o.end[pi]);
-			err = put_locked(c, p, &w[o.order[at]]);
-		}
-		sc_part_unlock(c, p);
-	}
+	if (!err)
+		err = sc_batch_write(c, 0, w, n, &o);
 out:
 	sc_batch_order_free(&o);
 	free(w);

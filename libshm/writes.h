@@ -3,8 +3,25 @@
 #define SC_WRITES_H
 
 #include "cache.h"
+#include "hash_index.h"
 #include "tuple_codec.h"
 
+/* A tuple ready to be written: checked, routed, its record size known. */
+struct sc_put_item {
+	const sc_tuple *tuple;
+	struct sc_route route;
+	uint32_t len;	   /* of the record, its deadline aside */
+	uint64_t deadline; /* record_deadline.h; 0 for none */
+};
+
+/* How p's index takes a record whose key it holds already (the table type's rules). */
+enum sc_insert sc_insert_mode(const sc_cache *c, const struct sc_part *p);
+
+/*
+ * Writer side, under p's lock: allocate and write w's record, not yet
+ * published, at *off. 0, or -ENOSPC with nothing allocated.
+ */
+int sc_record_write(sc_cache *c, struct sc_part *p, const struct sc_put_item *w, uint64_t *off);
 /*
  * Writer side, under p's lock: store t, whose record takes len bytes
  * (sc_tuple_check_put() or sc_tuple_record_len() gave it), under route's

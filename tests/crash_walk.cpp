@@ -43,6 +43,14 @@ int version_of(sc_cache *c, int key, size_t size)
 	return version;
 }
 
+int fill_until_evicting(sc_cache *c, size_t size)
+{
+	int k = 0;
+	for (; Stats(c)->total.evictions == 0; k++)
+		REQUIRE(put_value(c, k, 0, size) == 0);
+	return k;
+}
+
 int walk_crash_points(const Scenario &s)
 {
 	int k = 1;

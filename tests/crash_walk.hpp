@@ -18,6 +18,9 @@ int put_value(sc_cache *c, int key, int version, size_t size);
 // The version key holds (checked whole against its size), -1 if absent; fails the test if torn.
 int version_of(sc_cache *c, int key, size_t size);
 
+// Put keys 0, 1, ... with values of size until a put evicts: returns how many were put.
+int fill_until_evicting(sc_cache *c, size_t size);
+
 struct Scenario {
 	const char *name;
 	sc_options opts;

@@ -161,13 +161,7 @@ TEST_CASE("a put that evicts at the memory limit, killed anywhere, leaves every 
 	o.max_readers = 16;
 	o.eviction = SC_EVICTION_CLOCK;
 	static int filled; // keys 0 .. filled - 1 were put before the write
-	Scenario s{ "evicting put", o,
-		    [size](sc_cache *c) {
-			    int k = 0;
-			    for (; Stats(c)->total.evictions == 0; k++)
-				    REQUIRE(put_value(c, k, 0, size) == 0);
-			    filled = k;
-		    },
+	Scenario s{ "evicting put", o, [size](sc_cache *c) { filled = fill_until_evicting(c, size); },
 		    [size](sc_cache *c) {
 			    // On until a put has evicted again: one whole round of the hand at least.
 			    const uint64_t before = Stats(c)->total.evictions;

@@ -144,10 +144,12 @@ int read_version(sc_cache *c, int key)
 	return version;
 }
 
-// Every acknowledged write of the dead writer is there; its interrupted one is there whole or not at all.
+// Every acknowledged write of the dead writer is there; its interrupted one is there whole or not at all,
+// and so is an interrupted batch of puts, as a whole (its deletes are one call per key).
 // An interrupted write that landed counts as acknowledged from now on, for the writer's next life.
 void verify_writer(sc_cache *c, int w, WriterLog *log)
 {
+	int pending_puts = 0, landed_puts = 0;
 	for (int i = 0; i < KEYS; i++) {
 		KeyLog &k = log->keys[i];
 		const int acked = k.acked_version.load(), pending = k.pending_version.load();
@@ -158,11 +160,19 @@ void verify_writer(sc_cache *c, int w, WriterLog *log)
 		INFO("key " << w * KEYS + i << ": acknowledged " << acked << " (kind " << kind
 			    << "), pending " << pending << " (kind " << pkind << "), found " << got);
 		CHECK((as_acked || as_pending));
+		if (pending == acked + 1 && pkind == PUT) {
+			pending_puts++;
+			landed_puts += as_pending;
+		}
 		if (as_pending && !as_acked) {
 			k.acked_kind.store(pkind);
 			k.acked_version.store(pending);
 		}
+		k.pending_version.store(
+			k.acked_version.load()); // settled: nothing pending into the next life
 	}
+	INFO("the interrupted batch of " << pending_puts << " puts landed for " << landed_puts);
+	CHECK((landed_puts == 0 || landed_puts == pending_puts));
 }
 
 // Until pid holds one of the partition locks (it takes one within an operation or two).

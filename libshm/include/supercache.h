@@ -227,9 +227,9 @@ SC_EXPORT int sc_config(sc_cache *cache, sc_options *out);
 SC_EXPORT int sc_put(sc_cache *cache, const sc_tuple *tuple);
 
 /*
- * Store n tuples, taking each partition's lock once. Every tuple is
- * validated before anything is written, so bad input writes nothing. On
- * -ENOSPC the tuples of the partitions written so far stay stored.
+ * Store n tuples, taking each partition's lock once, all or nothing: bad
+ * input, -ENOSPC or any other error writes none of them, and a writer
+ * killed inside leaves all of them or none (docs/api.md, "Writes").
  */
 SC_EXPORT int sc_put_batch(sc_cache *cache, const sc_tuple *tuples, size_t n);
 
@@ -498,8 +498,7 @@ SC_EXPORT int sc_kv_count(sc_cache *cache, const char *kv);
 
 /*
  * Set n pairs, taking each partition's lock once; pairs of one key apply
- * in the batch's order (the last wins). Every pair is checked before
- * anything is written. On -ENOSPC the partitions written so far stay written.
+ * in the batch's order (the last wins). All or nothing, as sc_put_batch().
  */
 SC_EXPORT int sc_kv_add_batch(sc_cache *cache, const char *kv, const sc_kv_pair *pairs, size_t n);
 
