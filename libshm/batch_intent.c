@@ -102,8 +102,13 @@ static int intent_at(sc_cache *c, struct sc_part *p, uint64_t off, struct sc_bat
 	return 0;
 }
 
-/* The record a staged entry names, and the route of its key (key holds the key field route points to). */
-static int staged_record(sc_cache *c, struct sc_part *p, uint32_t units, sc_field *key,
+/*
+ * The record an intent's entry names, and the route of its key (key holds
+ * the key field route points to). 1; 0 for a record no longer live, which
+ * a remove may have taken already (a put's staged records are all live);
+ * or -EUCLEAN.
+ */
+static int listed_record(sc_cache *c, struct sc_part *p, uint32_t units, sc_field *key,
 			 struct sc_route *route)
 {
 	uint64_t off = sc_from_units(units);
@@ -112,20 +117,21 @@ static int staged_record(sc_cache *c, struct sc_part *p, uint32_t units, sc_fiel
 	if (!sc_block_check(c, off))
 		return damaged(c, p, "names a record outside the heap");
 	rec = sc_blk_at(c, off);
-	if ((rec->flags & SC_BLK_KIND_MASK) != SC_BLK_RECORD ||
-	    (rec->flags & SC_BLK_STATE_MASK) != SC_BLK_LIVE)
-		return damaged(c, p, "names something that is not a live record");
+	if ((rec->flags & SC_BLK_KIND_MASK) != SC_BLK_RECORD)
+		return damaged(c, p, "names something that is not a record");
+	if ((rec->flags & SC_BLK_STATE_MASK) != SC_BLK_LIVE)
+		return 0;
 	if (sc_part_is_structure(c, p)) {
 		if (sc_rec_field((const uint8_t *)rec, rec->len, 0, key) || key->type != SC_FIELD_BYTES)
 			return damaged(c, p, "names an entry without a key");
 		sc_entry_route_bytes(c, key->v.p, key->len, key, route);
-		return 0;
+		return 1;
 	}
 	if (sc_rec_field((const uint8_t *)rec, rec->len, c->seg.cfg.key_pos, key))
 		return damaged(c, p, "names a record without a key");
 	sc_route_key(c, key, route);
 	route->partition = sc_part_index(c, p);
-	return 0;
+	return 1;
 }
 
 static int is_units(sc_cache *c, struct sc_part *p, uint64_t bucket, uint32_t tag, uint32_t units, void *ctx)
@@ -138,26 +144,31 @@ static int is_units(sc_cache *c, struct sc_part *p, uint64_t bucket, uint32_t ta
 }
 
 /*
- * Publish what a hash-indexed partition had not: the records from done on.
- * The one at done may have gone in just before the writer died (a
- * duplicate_bag would take it twice), so it is looked for first. Nothing is
- * retired or counted here: the census that follows sends what was replaced
- * to limbo and recounts everything.
+ * What a hash-indexed partition had not done: the records from done on,
+ * published, or taken out. A put at done may have gone in just before the
+ * writer died (a duplicate_bag would take it twice), so it is looked for
+ * first; a remove finds its record gone, or not. Nothing is retired or
+ * counted here: the census that follows sends what left to limbo and
+ * recounts everything.
  */
-static int publish_rest(sc_cache *c, struct sc_part *p, struct sc_batch_intent *in)
+static int finish_rest(sc_cache *c, struct sc_part *p, struct sc_batch_intent *in)
 {
 	for (uint32_t i = in->done; i < in->count; i++) {
 		struct sc_index_census ic;
 		struct sc_route route;
 		sc_field key;
-		uint64_t old;
-		int r = staged_record(c, p, in->rec[i], &key, &route);
+		uint64_t old, off = sc_from_units(in->rec[i]);
+		int r = listed_record(c, p, in->rec[i], &key, &route);
 
-		if (!r && i == in->done)
-			r = sc_index_walk_slots(c, p, &ic, is_units, &in->rec[i]);
-		if (r == 0)
-			r = sc_index_insert_reserved(c, p, &route, sc_from_units(in->rec[i]),
-						     sc_insert_mode(c, p), &old);
+		if (r > 0 && in->removes) {
+			r = sc_index_unpublish(c, p, &route, off);
+		} else if (r > 0) {
+			r = i == in->done ? sc_index_walk_slots(c, p, &ic, is_units, &in->rec[i]) : 0;
+			if (r == 0)
+				r = sc_index_insert_reserved(c, p, &route, off, sc_insert_mode(c, p), &old);
+		} else if (r == 0 && !in->removes) {
+			r = damaged(c, p, "names a staged record that is not live");
+		}
 		if (r < 0)
 			return r;
 		in->done = i + 1;
@@ -182,7 +193,7 @@ int sc_batch_resolve(sc_cache *c, struct sc_part *p)
 			return err;
 		if (sc_part_is_ordered(c, p))
 			sc_xchg(&p->index_off, in->new_root);
-		else if ((err = publish_rest(c, p, in)) != 0)
+		else if ((err = finish_rest(c, p, in)) != 0)
 			return err;
 	}
 	/* Uncommitted (or the commit partition was reset since): the staged records stay unpublished. */

@@ -1,4 +1,4 @@
-/* batch_write.c — a batch of puts, all-or-nothing: staged in every partition, committed once, then published. */
+/* batch_write.c — a batch of puts or removes, all-or-nothing: staged in every partition, committed once, then done. */
 #include "batch_write.h"
 
 #include <stdlib.h>
@@ -11,6 +11,8 @@
 #include "hash_index.h"
 #include "partition.h"
 #include "record_accounts.h"
+#include "record_deadline.h"
+#include "structures.h"
 
 /* One partition the batch writes. */
 struct part_run {
@@ -20,16 +22,19 @@ struct part_run {
 	struct sc_bt_stage tree; /* ordered_set: the batch's tree */
 };
 
+/* A batch of puts (items) or of removes (routes). */
 struct batch_run {
 	sc_cache *c;
 	const struct sc_put_item *items;
+	const struct sc_route *routes;
 	const size_t *order;
-	uint64_t *rec; /* by position in order: the staged record, 0 until written */
+	uint64_t *rec; /* by position in order: the staged record (removes: the one found), 0 if none */
 	uint64_t *old; /* ordered_set: what each staged insert replaced */
 	struct part_run *parts;
 	uint32_t nparts; /* partitions written */
 	uint32_t locked; /* parts[0 .. locked) are held */
 	uint64_t id;	 /* the batch's number, 0 before it has one */
+	int removed;	 /* removes: how many records went */
 };
 
 /* What a step that may need room for works on: the run and one of its partitions (at: an item). */
@@ -54,7 +59,7 @@ static int take_intent(sc_cache *c, struct sc_part *p, const void *ctx)
 	size_t len = sizeof(struct sc_blk) + sizeof(struct sc_batch_intent) + count * sizeof(uint32_t);
 
 	if (len > UINT32_MAX / 2)
-		return sc_fail(-E2BIG, "a batch of %zu tuples in one partition is too large", count);
+		return sc_fail(-E2BIG, "a batch of %zu items in one partition is too large", count);
 	return sc_block_alloc(c, p, (uint32_t)len, SC_BLK_INTENT, &s->pr->intent);
 }
 
@@ -88,6 +93,20 @@ static int reserve_index(sc_cache *c, struct sc_part *p, const void *ctx)
 	return sc_index_reserve(c, p, s->pr->to - s->pr->from);
 }
 
+/* Removes: the record each key has now (a key given twice names it twice: the second finds it gone). */
+static int find_records(struct batch_run *run, struct part_run *pr)
+{
+	for (size_t at = pr->from; at < pr->to; at++) {
+		struct sc_hit hit;
+		int r = sc_entry_find(run->c, pr->p, &run->routes[run->order[at]], &hit);
+
+		if (r < 0)
+			return r;
+		run->rec[at] = r ? hit.rec_off : 0;
+	}
+	return 0;
+}
+
 /*
  * Everything the partition's share needs, in an order that lets making
  * room (which evicts from the partition's index) happen between steps
@@ -101,18 +120,24 @@ static int stage(struct batch_run *run, struct part_run *pr)
 	struct sc_batch_intent *in;
 	int err = with_room(c, p, take_intent, &s);
 
-	for (s.at = pr->from; !err && s.at < pr->to; s.at++)
-		err = with_room(c, p, write_record, &s);
-	if (!err)
-		err = with_room(c, p, sc_part_is_ordered(c, p) ? build_tree : reserve_index, &s);
+	if (!run->items) {
+		err = err ? err : find_records(run, pr);
+	} else {
+		for (s.at = pr->from; !err && s.at < pr->to; s.at++)
+			err = with_room(c, p, write_record, &s);
+		if (!err)
+			err = with_room(c, p, sc_part_is_ordered(c, p) ? build_tree : reserve_index, &s);
+	}
 	if (err)
 		return err;
 	in = (struct sc_batch_intent *)(sc_blk_at(c, pr->intent) + 1);
 	in->new_root = pr->tree.root;
-	in->count = (uint32_t)(pr->to - pr->from);
+	in->count = 0;
 	in->done = 0;
+	in->removes = !run->items;
 	for (size_t at = pr->from; at < pr->to; at++)
-		in->rec[at - pr->from] = sc_to_units(run->rec[at]);
+		if (run->rec[at])
+			in->rec[in->count++] = sc_to_units(run->rec[at]);
 	sc_batch_intent_set(c, p, run->parts[0].p, run->id, pr->intent);
 	return 0;
 }
@@ -125,7 +150,7 @@ static void unstage(struct batch_run *run, struct part_run *pr)
 	/* First the intent, so that a death from here on leaves blocks a census frees, not an intent. */
 	pr->p->batch_intent = 0;
 	SC_CRASH_POINT();
-	for (size_t at = pr->from; at < pr->to; at++)
+	for (size_t at = pr->from; run->items && at < pr->to; at++)
 		if (run->rec[at])
 			sc_block_free(c, pr->p, run->rec[at]);
 	if (sc_part_is_ordered(c, pr->p))
@@ -168,6 +193,32 @@ static int publish_records(struct batch_run *run, struct part_run *pr, struct sc
 	return 0;
 }
 
+/* Removes: the records found, each taken out and counted in the intent. */
+static int remove_records(struct batch_run *run, struct part_run *pr, struct sc_batch_intent *in)
+{
+	sc_cache *c = run->c;
+	struct sc_part *p = pr->p;
+
+	for (size_t at = pr->from; at < pr->to; at++) {
+		uint64_t off = run->rec[at];
+		const struct sc_blk *rec = sc_blk_at(c, off);
+		int r;
+
+		if (!off)
+			continue;
+		r = sc_index_unpublish(c, p, &run->routes[run->order[at]], off);
+		if (r < 0)
+			return r;
+		in->done++;
+		SC_CRASH_POINT();
+		if (r == 0) /* the key came twice: gone already */
+			continue;
+		run->removed += !sc_rec_expired(rec, rec->len);
+		sc_record_left(c, p, off, SC_LEFT_DELETED);
+	}
+	return 0;
+}
+
 /* An ordered_set's share: its tree at once, then the accounts, in the batch's order. */
 static void publish_tree(struct batch_run *run, struct part_run *pr)
 {
@@ -198,7 +249,9 @@ static int publish(struct batch_run *run)
 		struct sc_batch_intent *in = (struct sc_batch_intent *)(sc_blk_at(c, pr->intent) + 1);
 		int err = 0;
 
-		if (sc_part_is_ordered(c, pr->p))
+		if (!run->items)
+			err = remove_records(run, pr, in);
+		else if (sc_part_is_ordered(c, pr->p))
 			publish_tree(run, pr);
 		else
 			err = publish_records(run, pr, in);
@@ -258,34 +311,52 @@ static int run_batch(struct batch_run *run)
 	return publish(run);
 }
 
-int sc_batch_write(sc_cache *c, uint32_t first_part, const struct sc_put_item *items, size_t n,
-		   const struct sc_batch_order *o)
+/* The partitions of o's groups, from first_part on, then the batch. */
+static int run_over(struct batch_run *run, uint32_t first_part, size_t n, const struct sc_batch_order *o)
 {
+	sc_cache *c = run->c;
 	uint32_t nparts = c->seg.cfg.num_partition;
-	struct batch_run run = { .c = c, .items = items, .order = o->order };
 	size_t from = 0;
 	int err = 0;
 
-	run.rec = calloc(n, sizeof(*run.rec));
-	run.old = calloc(n, sizeof(*run.old));
-	run.parts = calloc(nparts, sizeof(*run.parts));
-	if (!run.rec || !run.old || !run.parts)
+	run->order = o->order;
+	run->rec = calloc(n, sizeof(*run->rec));
+	run->old = calloc(n, sizeof(*run->old));
+	run->parts = calloc(nparts, sizeof(*run->parts));
+	if (!run->rec || !run->old || !run->parts)
 		err = sc_fail(-ENOMEM, "out of memory for a batch of %zu", n);
 	for (uint32_t pi = 0; !err && pi < nparts; from = o->end[pi], pi++) {
 		if (o->end[pi] == from)
 			continue;
-		run.parts[run.nparts++] = (struct part_run){ .p = sc_part_at(c, first_part + pi),
-							     .from = from,
-							     .to = o->end[pi] };
+		run->parts[run->nparts++] = (struct part_run){ .p = sc_part_at(c, first_part + pi),
+							       .from = from,
+							       .to = o->end[pi] };
 	}
 	if (!err)
-		err = run_batch(&run);
-	for (uint32_t i = 0; i < run.locked; i++)
-		sc_part_unlock(c, run.parts[i].p);
-	for (uint32_t i = 0; run.parts && i < run.nparts; i++)
-		sc_bt_stage_free(&run.parts[i].tree);
-	free(run.rec);
-	free(run.old);
-	free(run.parts);
+		err = run_batch(run);
+	for (uint32_t i = 0; i < run->locked; i++)
+		sc_part_unlock(c, run->parts[i].p);
+	for (uint32_t i = 0; run->parts && i < run->nparts; i++)
+		sc_bt_stage_free(&run->parts[i].tree);
+	free(run->rec);
+	free(run->old);
+	free(run->parts);
 	return err;
+}
+
+int sc_batch_write(sc_cache *c, uint32_t first_part, const struct sc_put_item *items, size_t n,
+		   const struct sc_batch_order *o)
+{
+	struct batch_run run = { .c = c, .items = items };
+
+	return run_over(&run, first_part, n, o);
+}
+
+int sc_batch_remove(sc_cache *c, uint32_t first_part, const struct sc_route *routes, size_t n,
+		    const struct sc_batch_order *o)
+{
+	struct batch_run run = { .c = c, .routes = routes };
+	int err = run_over(&run, first_part, n, o);
+
+	return err ? err : run.removed;
 }

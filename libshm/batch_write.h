@@ -1,4 +1,4 @@
-/* batch_write.h — a batch of puts written all-or-nothing: staged everywhere, committed once, then published. */
+/* batch_write.h — a batch of puts or removes, all-or-nothing: staged everywhere, committed once, then done. */
 #ifndef SC_BATCH_WRITE_H
 #define SC_BATCH_WRITE_H
 
@@ -24,4 +24,12 @@
 int sc_batch_write(sc_cache *c, uint32_t first_part, const struct sc_put_item *items, size_t n,
 		   const struct sc_batch_order *o);
 
+/*
+ * Remove the entries of n routed keys of structure partitions, grouped as
+ * above, all-or-nothing the same way: the records the keys have are found
+ * and listed first, then, once committed, taken out. Returns how many
+ * went, or a negative errno (nothing removed).
+ */
+int sc_batch_remove(sc_cache *c, uint32_t first_part, const struct sc_route *routes, size_t n,
+		    const struct sc_batch_order *o);
 #endif /* SC_BATCH_WRITE_H */

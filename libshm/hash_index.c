@@ -502,26 +502,51 @@ int sc_index_insert_reserved(sc_cache *c, struct sc_part *p, const struct sc_rou
 			       c->name, sc_part_index(c, p));
 	return r < 0 ? r : insert_into(c, p, &v, key, rec_off, how, old_off);
 }
+/* A slot to change: the record it must hold, what it gets instead (units, or a tombstone). */
+struct swap {
+	struct sc_index *idx;
+	uint64_t old_off;
+	uint32_t units;
+};
+
 static int swap_at(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)
 {
-	const uint64_t *offs = ctx; /* the record to replace, and its copy */
+	struct swap *s = ctx;
 
 	(void)c;
-	if (hit->rec_off != offs[0])
+	if (hit->rec_off != s->old_off)
 		return 0;
-	sc_xchg(&at.bk->off[at.i], sc_to_units(offs[1]));
+	sc_xchg(&at.bk->off[at.i], s->units);
+	if (s->units == SC_SLOT_TOMB) {
+		SC_CRASH_POINT();
+		s->idx->live--;
+		s->idx->tombs++;
+	}
 	return 1;
+}
+
+static int swap(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t old_off, uint32_t units)
+{
+	struct swap s = { NULL, old_off, units };
+	struct slot_ref at, free_at;
+	struct index_view v;
+	int r = view_index(c, p->index_off, &v);
+
+	if (r <= 0)
+		return r;
+	s.idx = v.idx;
+	return walk_key(c, &v, key, swap_at, &s, &at, &free_at);
 }
 
 int sc_index_swap(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t old_off,
 		  uint64_t new_off)
 {
-	uint64_t offs[2] = { old_off, new_off };
-	struct slot_ref at, free_at;
-	struct index_view v;
-	int r = view_index(c, p->index_off, &v);
+	return swap(c, p, key, old_off, sc_to_units(new_off));
+}
 
-	return r <= 0 ? r : walk_key(c, &v, key, swap_at, offs, &at, &free_at);
+int sc_index_unpublish(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off)
+{
+	return swap(c, p, key, rec_off, SC_SLOT_TOMB);
 }
 
 /*

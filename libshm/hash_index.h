@@ -118,6 +118,13 @@ typedef void (*sc_removed_fn)(sc_cache *c, struct sc_part *p, uint64_t rec_off, 
 int sc_index_swap(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t old_off,
 		  uint64_t new_off);
 
+/*
+ * Writer side: take the very record at rec_off out of key's slots (a
+ * tombstone in its place). 1, 0 if it is not there, or -EUCLEAN. Nothing
+ * is retired or counted: the caller does that, or a census.
+ */
+int sc_index_unpublish(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t rec_off);
+
 /* Which records a remove takes: 1 takes it, 0 leaves it, negative stops with that error. */
 typedef int (*sc_rec_pred)(sc_cache *c, const struct sc_hit *hit, void *ctx);
 

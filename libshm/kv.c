@@ -4,7 +4,6 @@
 
 #include "batch_order.h"
 #include "batch_write.h"
-#include "partition.h"
 #include "results.h"
 #include "kv.h"
 #include "structures.h"
@@ -266,37 +265,6 @@ static int batch_prepare(sc_cache *c, const char *kv, const sc_field *keys, size
 	return err;
 }
 
-/* What a batch does to its item i under the partition's lock: a count (0 or 1) or a negative errno. */
-typedef int (*batch_item_fn)(sc_cache *c, struct sc_part *p, const struct kv_batch *b, size_t i,
-			     const void *ctx);
-
-static int batch_apply(sc_cache *c, const struct kv_batch *b, batch_item_fn fn, const void *ctx)
-{
-	struct sc_index_hint hint;
-	int total = 0, r = 0;
-	size_t at = 0;
-
-	for (uint32_t pi = 0; r >= 0 && pi < c->seg.cfg.num_partition; pi++) {
-		struct sc_part *p = sc_structure_part_at(c, pi);
-
-		if (at == b->order.end[pi])
-			continue;
-		r = sc_part_lock(c, p);
-		if (r)
-			break;
-		sc_index_hint_init(c, p, &hint);
-		for (; r >= 0 && at < b->order.end[pi]; at++) {
-			sc_index_hint_ahead(c, &hint, b->route, sizeof(*b->route), b->order.order, at,
-					    b->order.end[pi]);
-			r = fn(c, p, b, b->order.order[at], ctx);
-			if (r > 0)
-				total += r;
-		}
-		sc_part_unlock(c, p);
-	}
-	return r < 0 ? r : total;
-}
-
 /* All-or-nothing, as sc_put_batch(): batch_write.h. */
 SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)
 {
@@ -342,12 +310,6 @@ SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pai
 	return err;
 }
 
-static int remove_item(sc_cache *c, struct sc_part *p, const struct kv_batch *b, size_t i, const void *unused)
-{
-	(void)unused;
-	return sc_entry_remove(c, p, &b->route[i]);
-}
-
 SC_EXPORT int sc_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys, size_t n)
 {
 	struct kv_batch b;
@@ -359,7 +321,7 @@ SC_EXPORT int sc_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *ke
 		return sc_fail(-EINVAL, "batch of %zu keys at a NULL pointer", n);
 	err = batch_prepare(c, kv, keys, sizeof(*keys), n, &b);
 	if (!err)
-		err = batch_apply(c, &b, remove_item, NULL);
+		err = sc_batch_remove(c, c->seg.cfg.num_partition, b.route, n, &b.order);
 	batch_free(&b);
 	return err;
 }

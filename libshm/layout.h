@@ -262,16 +262,19 @@ struct sc_part {
 #define SC_BATCH_COMMITTED 2u /* committed: a repair completes it */
 
 /*
- * What a batch staged in one partition: its records, written but not yet
- * in the index, in the batch's order. A hash-indexed partition publishes
- * them one by one (done counts them); an ordered_set's were put into a
- * tree of the batch's own, published with one exchange of its root.
+ * What a batch staged in one partition, in the batch's order: records
+ * written but not yet in the index, or (removes) records found in it that
+ * are to leave. A hash-indexed partition handles them one by one (done
+ * counts them); an ordered_set's were put into a tree of the batch's own,
+ * published with one exchange of its root.
  */
 struct sc_batch_intent {
 	uint64_t new_root; /* ordered_set: the staged tree's root block */
 	uint32_t count;	   /* records */
-	uint32_t done;	   /* hash index: records published so far */
-	uint32_t rec[];	   /* units */
+	uint32_t done;	   /* hash index: records handled so far */
+	uint32_t removes;  /* 1: the records are to be removed, not published */
+	uint32_t reserved;
+	uint32_t rec[]; /* units */
 };
 
 /*

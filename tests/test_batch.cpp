@@ -237,6 +237,61 @@ TEST_CASE("a KeyValue batch killed anywhere is all there or not at all", "[batch
 	CHECK(walk_crash_points(s) >= 100);
 }
 
+TEST_CASE("a KeyValue remove batch killed anywhere removes all of its keys or none", "[batch][crash][kv]")
+{
+	Scenario s{ "kv remove batch", options(4, 16 << 20),
+		    [](sc_cache *c) {
+			    for (int k = 0; k < kAddedFrom + kAdded;
+				 k = k + 1 == kReplaced ? kAddedFrom : k + 1) {
+				    const std::string v = value_of(k, 0, kSize);
+				    REQUIRE(sc_kv_add(c, "ns", sc_int(k), sc_bytes(v.data(), kSize)) == 0);
+			    }
+		    },
+		    [](sc_cache *c) {
+			    // Keys 0 .. 11, one of them twice, and one that is not there.
+			    std::vector<sc_field> keys;
+			    for (int k = 0; k < kReplaced; k++)
+				    keys.push_back(sc_int(k));
+			    keys.push_back(sc_int(3));
+			    keys.push_back(sc_int(500));
+			    sc_kv_remove_batch(c, "ns", keys.data(), keys.size());
+		    },
+		    [](sc_cache *c, bool done) {
+			    int gone = 0;
+			    for (int k = 0; k < kAddedFrom + kAdded;
+				 k = k + 1 == kReplaced ? kAddedFrom : k + 1) {
+				    sc_tuples *t = nullptr;
+				    const int r = sc_kv_get(c, "ns", sc_int(k), nullptr, &t);
+				    REQUIRE(r >= 0);
+				    if (r)
+					    CHECK(str_field(t->tuples[0], 0) == value_of(k, 0, kSize));
+				    sc_tuples_free(t);
+				    if (k >= kReplaced)
+					    CHECK(r == 1);
+				    else
+					    gone += r == 0;
+			    }
+			    CHECK((gone == 0 || gone == kReplaced));
+			    CHECK((!done || gone == kReplaced));
+		    } };
+	CHECK(walk_crash_points(s) >= 50);
+}
+
+TEST_CASE("a remove batch counts each pair that went once", "[batch][kv]")
+{
+	Cache c(unique_name("rmbatch"), options(4, 16 << 20));
+	REQUIRE(c.start_error() == 0);
+	for (int k = 0; k < 10; k++)
+		REQUIRE(sc_kv_add(c, "ns", sc_int(k), sc_int(k)) == 0);
+	const sc_field keys[] = { sc_int(1), sc_int(2), sc_int(1), sc_int(42), sc_int(9) };
+	CHECK(sc_kv_remove_batch(c, "ns", keys, 5) == 3);
+	CHECK(sc_kv_count(c, "ns") == 7);
+	CHECK(sc_kv_remove_batch(c, "ns", keys, 5) == 0);
+	std::string problems;
+	CHECK(check_segment(c, 0, &problems) == 0);
+	INFO(problems);
+}
+
 TEST_CASE("an ordered_set batch that evicts at the memory limit, killed anywhere, is all there or not at all",
 	  "[batch][crash][eviction]")
 {

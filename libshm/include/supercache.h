@@ -502,7 +502,7 @@ SC_EXPORT int sc_kv_count(sc_cache *cache, const char *kv);
  */
 SC_EXPORT int sc_kv_add_batch(sc_cache *cache, const char *kv, const sc_kv_pair *pairs, size_t n);
 
-/* Remove n keys, taking each partition's lock once; returns how many pairs went. */
+/* Remove n keys, taking each partition's lock once, all or nothing; returns how many pairs went. */
 SC_EXPORT int sc_kv_remove_batch(sc_cache *cache, const char *kv, const sc_field *keys, size_t n);
 
 /* --- Queues and stacks ----------------------------------------------------- */
