@@ -5,6 +5,7 @@
 #include "crash_point.h"
 #include "hash_index.h"
 #include "partition.h"
+#include "span_alloc.h"
 #include "structures.h"
 #include "tuple_codec.h"
 #include "writes.h"
@@ -83,21 +84,41 @@ static int damaged(sc_cache *c, struct sc_part *p, const char *what)
 		       what);
 }
 
-/* The intent block at off, checked: a live intent block holding its records' list. */
+/* Whether off holds a block inside memory p owns (the page map says). */
+static bool in_partition(sc_cache *c, struct sc_part *p, uint64_t off)
+{
+	uint32_t w;
+
+	if (!sc_block_check(c, off))
+		return false;
+	w = sc_page_word(c, off);
+	return w != SC_PG_FREE && (w & SC_PG_OWNER_MASK) == sc_part_index(c, p);
+}
+
+/* ... and a live one of kind. */
+static bool owned_block(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t kind)
+{
+	const struct sc_blk *b = in_partition(c, p, off) ? sc_blk_at(c, off) : NULL;
+
+	return b && (b->flags & SC_BLK_KIND_MASK) == kind && (b->flags & SC_BLK_STATE_MASK) == SC_BLK_LIVE;
+}
+
+/* The intent block at off, checked: a live intent block of p's holding its records' list. */
 static int intent_at(sc_cache *c, struct sc_part *p, uint64_t off, struct sc_batch_intent **out)
 {
 	const struct sc_blk *b;
 	struct sc_batch_intent *in;
 
-	if (!sc_block_check(c, off))
-		return damaged(c, p, "is not a block inside the heap");
+	if (!owned_block(c, p, off, SC_BLK_INTENT))
+		return damaged(c, p, "is not a live intent block of the partition's");
 	b = sc_blk_at(c, off);
-	if ((b->flags & SC_BLK_KIND_MASK) != SC_BLK_INTENT || (b->flags & SC_BLK_STATE_MASK) != SC_BLK_LIVE ||
-	    b->len < sizeof(*b) + sizeof(*in))
-		return damaged(c, p, "is not a live intent block");
+	if (b->len < sizeof(*b) + sizeof(*in))
+		return damaged(c, p, "is too short");
 	in = (struct sc_batch_intent *)(sc_blk_at(c, off) + 1);
 	if ((b->len - sizeof(*b) - sizeof(*in)) / sizeof(in->rec[0]) < in->count || in->done > in->count)
 		return damaged(c, p, "counts more records than it holds");
+	if (sc_part_is_ordered(c, p) && !owned_block(c, p, in->new_root, SC_BLK_BTREE))
+		return damaged(c, p, "names a tree that is not a live node of the partition's");
 	*out = in;
 	return 0;
 }
@@ -114,8 +135,8 @@ static int listed_record(sc_cache *c, struct sc_part *p, uint32_t units, sc_fiel
 	uint64_t off = sc_from_units(units);
 	const struct sc_blk *rec;
 
-	if (!sc_block_check(c, off))
-		return damaged(c, p, "names a record outside the heap");
+	if (!in_partition(c, p, off))
+		return damaged(c, p, "names a record outside the partition's memory");
 	rec = sc_blk_at(c, off);
 	if ((rec->flags & SC_BLK_KIND_MASK) != SC_BLK_RECORD)
 		return damaged(c, p, "names something that is not a record");

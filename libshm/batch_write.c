@@ -70,6 +70,10 @@ static int write_record(sc_cache *c, struct sc_part *p, const void *ctx)
 	return sc_record_write(c, p, &s->run->items[s->run->order[s->at]], &s->run->rec[s->at]);
 }
 
+#ifdef SC_TEST_HOOKS
+uint64_t sc_batch_tree_rebuilds; /* staged trees built again after making room */
+#endif
+
 /* The partition's staged tree, built again from its current tree (eviction may have changed it). */
 static int build_tree(sc_cache *c, struct sc_part *p, const void *ctx)
 {
@@ -77,6 +81,9 @@ static int build_tree(sc_cache *c, struct sc_part *p, const void *ctx)
 	struct batch_run *run = s->run;
 	int err = 0;
 
+#ifdef SC_TEST_HOOKS
+	sc_batch_tree_rebuilds += s->pr->tree.fresh.cap != 0;
+#endif
 	sc_bt_stage_abandon(c, p, &s->pr->tree);
 	for (size_t at = s->pr->from; !err && at < s->pr->to; at++)
 		err = sc_bt_stage_insert(c, p, &s->pr->tree, &run->items[run->order[at]].route, run->rec[at],

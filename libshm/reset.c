@@ -55,6 +55,14 @@ static int reset_locked(sc_cache *c, struct sc_part *p)
 
 	p->needs_repair = 1;
 	sc_xchg(&p->index_off, 0);
+	/*
+	 * A dead batch's staged records go with the memory: its intent must
+	 * not outlive the index, or a repair after a reset cut short would
+	 * publish what the reset freed. The number stays, so that an old
+	 * intent elsewhere cannot match a new batch.
+	 */
+	p->batch_intent = 0;
+	p->batch_state &= ~(uint64_t)3;
 	err = wait_for_readers(c, sc_rcu_retire_tag(c), me);
 	if (err)
 		return err;
@@ -78,9 +86,6 @@ static int reset_locked(sc_cache *c, struct sc_part *p)
 	memset(p->hand_prefix, 0, sizeof(p->hand_prefix));
 	p->sweep_ioff = 0;
 	p->sweep_bucket = 0;
-	/* A batch's staged records went with the memory. Its number stays: an old intent elsewhere must not match a new batch. */
-	p->batch_intent = 0;
-	p->batch_state &= ~(uint64_t)3;
 	p->needs_repair = 0;
 	return 0;
 }

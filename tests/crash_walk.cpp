@@ -72,6 +72,20 @@ int walk_crash_points(const Scenario &s)
 		});
 		const int status = wait_child(pid);
 		REQUIRE((status == 0 || status == 128 + SIGKILL));
+		if (s.kill_repairer && status != 0) {
+			const int repairer = wait_child(spawn([&] {
+				sc_cache *h = nullptr;
+				sc_check_report report;
+				if (sc_attach(name.c_str(), nullptr, &h))
+					return 2;
+				sctest_crash_at(1 + static_cast<uint64_t>(k) % 29);
+				sc_check(h, 0, &report);
+				sctest_crash_at(0);
+				sc_stop(h);
+				return 0;
+			}));
+			REQUIRE((repairer == 0 || repairer == 128 + SIGKILL));
+		}
 		if (s.first_touch)
 			s.first_touch(c, k);
 		std::string problems;

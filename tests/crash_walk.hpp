@@ -30,6 +30,9 @@ struct Scenario {
 	// After the child died, before anything else: the first write that meets what it left (k: the
 	// crash point, to vary who that is). None: the checker is first, partition by partition.
 	std::function<void(sc_cache *, int)> first_touch = nullptr;
+	// Before that, a checker in a child repairs what the write left and is killed at a crash point
+	// of its own (varying with k), so that the repair itself is cut short and run again.
+	bool kill_repairer = false;
 };
 
 // Walk k = 1, 2, ... : a fresh cache, the write in a child killed at its k-th crash point, the

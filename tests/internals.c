@@ -229,6 +229,13 @@ void sctest_crash_at(uint64_t k)
 	sc_crash_countdown = k;
 }
 
+extern uint64_t sc_batch_tree_rebuilds;
+
+uint64_t sctest_batch_tree_rebuilds(void)
+{
+	return sc_batch_tree_rebuilds;
+}
+
 int sctest_lock_holder(sc_cache *c, uint32_t part)
 {
 	return __atomic_load_n(&sc_part_at(c, part)->lock.__data.__owner, __ATOMIC_RELAXED);

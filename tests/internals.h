@@ -86,6 +86,9 @@ int sctest_lock_holder(sc_cache *c, uint32_t part);
 /* Kill this process with SIGKILL at its k-th crash point from now (0: never). Test builds only. */
 void sctest_crash_at(uint64_t k);
 
+/* Times this process's batches built an ordered_set's staged tree again after making room. */
+uint64_t sctest_batch_tree_rebuilds(void);
+
 /* Records' bytes and header size, to reason about memory in tests. */
 uint32_t sctest_record_header_size(void);
 

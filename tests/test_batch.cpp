@@ -127,18 +127,20 @@ int batch_landed(sc_cache *c, size_t size)
 
 Scenario put_batch_scenario(const char *name, sc_options o)
 {
-	return Scenario{ name,
-			 o,
-			 preload,
-			 [](sc_cache *c) {
-				 Batch b = the_batch();
-				 sc_put_batch(c, b.data(), b.size());
-			 },
-			 [](sc_cache *c, bool done) {
-				 const int landed = batch_landed(c, kSize);
-				 CHECK((!done || landed == kReplaced + kAdded));
-			 },
-			 first_touch };
+	Scenario s{ name,
+		    o,
+		    preload,
+		    [](sc_cache *c) {
+			    Batch b = the_batch();
+			    sc_put_batch(c, b.data(), b.size());
+		    },
+		    [](sc_cache *c, bool done) {
+			    const int landed = batch_landed(c, kSize);
+			    CHECK((!done || landed == kReplaced + kAdded));
+		    },
+		    first_touch };
+	s.kill_repairer = true;
+	return s;
 }
 
 int records_of(sc_cache *c, int key)
@@ -192,6 +194,7 @@ TEST_CASE("a duplicate_bag batch killed anywhere adds each tuple once or not at 
 			    CHECK((!done || landed == kReplaced + kAdded));
 		    },
 		    first_touch };
+	s.kill_repairer = true;
 	CHECK(walk_crash_points(s) >= 100);
 }
 
@@ -234,6 +237,7 @@ TEST_CASE("a KeyValue batch killed anywhere is all there or not at all", "[batch
 			    CHECK((landed == 0 || landed == kReplaced + kAdded));
 			    CHECK((!done || landed == kReplaced + kAdded));
 		    } };
+	s.kill_repairer = true;
 	CHECK(walk_crash_points(s) >= 100);
 }
 
@@ -274,6 +278,7 @@ TEST_CASE("a KeyValue remove batch killed anywhere removes all of its keys or no
 			    CHECK((gone == 0 || gone == kReplaced));
 			    CHECK((!done || gone == kReplaced));
 		    } };
+	s.kill_repairer = true;
 	CHECK(walk_crash_points(s) >= 50);
 }
 
@@ -321,6 +326,41 @@ TEST_CASE("an ordered_set batch that evicts at the memory limit, killed anywhere
 			    CHECK(Stats(c)->total.records == static_cast<uint64_t>(present));
 		    } };
 	CHECK(walk_crash_points(s) >= 50);
+}
+
+TEST_CASE("an ordered_set batch short of room for its tree evicts and builds the tree again",
+	  "[batch][eviction]")
+{
+	// Tiny tuples: the tree's nodes, not the records, run out of room first.
+	sc_options o = options(1, 8 << 20);
+	o.table_type = SC_ORDERED_SET;
+	o.eviction = SC_EVICTION_CLOCK;
+	Cache c(unique_name("batchtree"), o);
+	REQUIRE(c.start_error() == 0);
+	uint64_t before = sctest_batch_tree_rebuilds();
+	int key = 0;
+	// Until batches evict, then until one of them has to build its tree again.
+	while ((Stats(c)->total.evictions == 0 || sctest_batch_tree_rebuilds() == before) && key < 2000000) {
+		if (Stats(c)->total.evictions == 0)
+			before = sctest_batch_tree_rebuilds();
+		std::vector<sc_field> fields;
+		std::vector<sc_tuple> tuples(500);
+		fields.reserve(1000);
+		for (int i = 0; i < 500; i++, key++) {
+			fields.push_back(sc_int(key));
+			fields.push_back(sc_int(-key));
+			tuples[i] = sc_tuple{ 2, &fields[fields.size() - 2] };
+		}
+		REQUIRE(sc_put_batch(c, tuples.data(), tuples.size()) == 0);
+	}
+	INFO("keys put " << key << ", evictions " << Stats(c)->total.evictions);
+	CHECK(sctest_batch_tree_rebuilds() > before);
+	// The batch that rebuilt its tree is all there.
+	for (int k = key - 500; k < key; k++)
+		CHECK(records_of(c, k) == 1);
+	std::string problems;
+	CHECK(check_segment(c, 0, &problems) == 0);
+	INFO(problems);
 }
 
 TEST_CASE("a batch that does not fit writes nothing and says ENOSPC", "[batch][memory]")

@@ -229,7 +229,11 @@ SC_EXPORT int sc_put(sc_cache *cache, const sc_tuple *tuple);
 /*
  * Store n tuples, taking each partition's lock once, all or nothing: bad
  * input, -ENOSPC or any other error writes none of them, and a writer
- * killed inside leaves all of them or none (docs/api.md, "Writes").
+ * killed inside leaves all of them or none (docs/api.md, "Writes"). The
+ * one exception is -EUCLEAN from a partition found damaged (scribbled on)
+ * after the batch committed: every other partition has its share, and the
+ * damaged one gets its share from its repair or loses it to
+ * sc_partition_reset().
  */
 SC_EXPORT int sc_put_batch(sc_cache *cache, const sc_tuple *tuples, size_t n);
 
