@@ -50,6 +50,28 @@ class Batch
 	std::vector<sc_tuple> tuples;
 };
 
+// The keys the batch writes: those it replaces, then those it adds.
+std::vector<int> batch_keys()
+{
+	std::vector<int> keys;
+	for (int k = 0; k < kReplaced; k++)
+		keys.push_back(k);
+	for (int k = kAddedFrom; k < kAddedFrom + kAdded; k++)
+		keys.push_back(k);
+	return keys;
+}
+
+// Key k's value in namespace "ns", "" if it has none.
+std::string kv_value(sc_cache *c, int k)
+{
+	sc_tuples *t = nullptr;
+	const int r = sc_kv_get(c, "ns", sc_int(k), nullptr, &t);
+	REQUIRE(r >= 0);
+	const std::string v = r ? str_field(t->tuples[0], 0) : "";
+	sc_tuples_free(t);
+	return v;
+}
+
 Batch the_batch()
 {
 	Batch b(kReplaced + kAdded);
@@ -76,7 +98,7 @@ void batch_partitions(sc_cache *c, uint32_t *lowest, uint32_t *highest)
 {
 	*lowest = UINT32_MAX;
 	*highest = 0;
-	for (int k = 0; k < kAddedFrom + kAdded; k = k + 1 == kReplaced ? kAddedFrom : k + 1) {
+	for (int k : batch_keys()) {
 		*lowest = std::min(*lowest, partition_of(c, k));
 		*highest = std::max(*highest, partition_of(c, k));
 	}
@@ -211,8 +233,7 @@ TEST_CASE("a KeyValue batch killed anywhere is all there or not at all", "[batch
 			    std::vector<std::string> values;
 			    std::vector<sc_kv_pair> pairs;
 			    values.reserve(kReplaced + kAdded);
-			    for (int k = 0; k < kAddedFrom + kAdded;
-				 k = k + 1 == kReplaced ? kAddedFrom : k + 1) {
+			    for (int k : batch_keys()) {
 				    values.push_back(value_of(k, k < kReplaced ? 1 : 0, kSize));
 				    pairs.push_back(
 					    sc_kv_pair{ sc_int(k), sc_bytes(values.back().data(), kSize) });
@@ -221,18 +242,13 @@ TEST_CASE("a KeyValue batch killed anywhere is all there or not at all", "[batch
 		    },
 		    [](sc_cache *c, bool done) {
 			    int landed = 0;
-			    for (int k = 0; k < kAddedFrom + kAdded;
-				 k = k + 1 == kReplaced ? kAddedFrom : k + 1) {
-				    sc_tuples *t = nullptr;
-				    const int r = sc_kv_get(c, "ns", sc_int(k), nullptr, &t);
-				    REQUIRE(r >= 0);
-				    const std::string v = r ? str_field(t->tuples[0], 0) : "";
-				    sc_tuples_free(t);
+			    for (int k : batch_keys()) {
+				    const std::string v = kv_value(c, k);
 				    if (k < kReplaced)
 					    CHECK((v == value_of(k, 0, kSize) || v == value_of(k, 1, kSize)));
 				    else
-					    CHECK((r == 0 || v == value_of(k, 0, kSize)));
-				    landed += r && v == value_of(k, k < kReplaced ? 1 : 0, kSize);
+					    CHECK((v.empty() || v == value_of(k, 0, kSize)));
+				    landed += v == value_of(k, k < kReplaced ? 1 : 0, kSize);
 			    }
 			    CHECK((landed == 0 || landed == kReplaced + kAdded));
 			    CHECK((!done || landed == kReplaced + kAdded));
@@ -245,8 +261,7 @@ TEST_CASE("a KeyValue remove batch killed anywhere removes all of its keys or no
 {
 	Scenario s{ "kv remove batch", options(4, 16 << 20),
 		    [](sc_cache *c) {
-			    for (int k = 0; k < kAddedFrom + kAdded;
-				 k = k + 1 == kReplaced ? kAddedFrom : k + 1) {
+			    for (int k : batch_keys()) {
 				    const std::string v = value_of(k, 0, kSize);
 				    REQUIRE(sc_kv_add(c, "ns", sc_int(k), sc_bytes(v.data(), kSize)) == 0);
 			    }
@@ -262,18 +277,13 @@ TEST_CASE("a KeyValue remove batch killed anywhere removes all of its keys or no
 		    },
 		    [](sc_cache *c, bool done) {
 			    int gone = 0;
-			    for (int k = 0; k < kAddedFrom + kAdded;
-				 k = k + 1 == kReplaced ? kAddedFrom : k + 1) {
-				    sc_tuples *t = nullptr;
-				    const int r = sc_kv_get(c, "ns", sc_int(k), nullptr, &t);
-				    REQUIRE(r >= 0);
-				    if (r)
-					    CHECK(str_field(t->tuples[0], 0) == value_of(k, 0, kSize));
-				    sc_tuples_free(t);
+			    for (int k : batch_keys()) {
+				    const std::string v = kv_value(c, k);
+				    CHECK((v.empty() || v == value_of(k, 0, kSize)));
 				    if (k >= kReplaced)
-					    CHECK(r == 1);
+					    CHECK(!v.empty());
 				    else
-					    gone += r == 0;
+					    gone += v.empty();
 			    }
 			    CHECK((gone == 0 || gone == kReplaced));
 			    CHECK((!done || gone == kReplaced));
