@@ -125,8 +125,8 @@ static int stage(struct batch_run *run, struct part_run *pr)
 	struct sc_part *p = pr->p;
 	struct step s = { run, pr, 0 };
 	struct sc_batch_intent *in;
-	int err = with_room(c, p, take_intent, &s);
-
+	/* A remove batch does not evict to make room for its intent: its caller falls back instead. */
+	int err = run->items ? with_room(c, p, take_intent, &s) : take_intent(c, p, &s);
 	if (!run->items) {
 		err = err ? err : find_records(run, pr);
 	} else {

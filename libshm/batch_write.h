@@ -28,7 +28,8 @@ int sc_batch_write(sc_cache *c, uint32_t first_part, const struct sc_put_item *i
  * Remove the entries of n routed keys of structure partitions, grouped as
  * above, all-or-nothing the same way: the records the keys have are found
  * and listed first, then, once committed, taken out. Returns how many
- * went, or a negative errno (nothing removed).
+ * went, or a negative errno (nothing removed): -ENOSPC when there is no
+ * memory for the intent, which it does not evict to make.
  */
 int sc_batch_remove(sc_cache *c, uint32_t first_part, const struct sc_route *routes, size_t n,
 		    const struct sc_batch_order *o);

@@ -322,6 +322,15 @@ SC_EXPORT int sc_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *ke
 	err = batch_prepare(c, kv, keys, sizeof(*keys), n, &b);
 	if (!err)
 		err = sc_batch_remove(c, c->seg.cfg.num_partition, b.route, n, &b.order);
+	/* No memory even for the intent: freeing memory must not need any, so key by key. */
+	if (err == -ENOSPC) {
+		err = 0;
+		for (size_t i = 0; err >= 0 && i < n; i++) {
+			int r = sc_entry_remove_locking(c, &b.route[i]);
+
+			err = r < 0 ? r : err + r;
+		}
+	}
 	batch_free(&b);
 	return err;
 }

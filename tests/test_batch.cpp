@@ -292,6 +292,28 @@ TEST_CASE("a KeyValue remove batch killed anywhere removes all of its keys or no
 	CHECK(walk_crash_points(s) >= 50);
 }
 
+TEST_CASE("a remove batch works in a cache too full for its intent", "[batch][kv][memory]")
+{
+	Cache c(unique_name("rmfull"), options(2, 8 << 20));
+	REQUIRE(c.start_error() == 0);
+	std::vector<std::string> values;
+	int n = 0;
+	for (;; n++) {
+		const std::string v = value_of(n, 0, 100);
+		if (sc_kv_add(c, "ns", sc_int(n), sc_bytes(v.data(), 100)) == -ENOSPC)
+			break;
+	}
+	REQUIRE(n > 1000);
+	std::vector<sc_field> keys;
+	for (int k = 0; k < 1000; k++)
+		keys.push_back(sc_int(k));
+	CHECK(sc_kv_remove_batch(c, "ns", keys.data(), keys.size()) == 1000);
+	CHECK(sc_kv_count(c, "ns") == n - 1000);
+	std::string problems;
+	CHECK(check_segment(c, 0, &problems) == 0);
+	INFO(problems);
+}
+
 TEST_CASE("a remove batch counts each pair that went once", "[batch][kv]")
 {
 	Cache c(unique_name("rmbatch"), options(4, 16 << 20));

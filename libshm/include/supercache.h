@@ -506,7 +506,12 @@ SC_EXPORT int sc_kv_count(sc_cache *cache, const char *kv);
  */
 SC_EXPORT int sc_kv_add_batch(sc_cache *cache, const char *kv, const sc_kv_pair *pairs, size_t n);
 
-/* Remove n keys, taking each partition's lock once, all or nothing; returns how many pairs went. */
+/*
+ * Remove n keys, taking each partition's lock once, all or nothing;
+ * returns how many pairs went. In a cache so full that even the batch's
+ * small intent finds no memory, the keys are removed one by one instead
+ * (each all-or-nothing): removing must never fail for want of memory.
+ */
 SC_EXPORT int sc_kv_remove_batch(sc_cache *cache, const char *kv, const sc_field *keys, size_t n);
 
 /* --- Queues and stacks ----------------------------------------------------- */
