@@ -165,6 +165,15 @@ Scenario put_batch_scenario(const char *name, sc_options o)
 	return s;
 }
 
+// The checker finds nothing wrong; what it found is shown if it did.
+void check_clean(sc_cache *c)
+{
+	std::string problems;
+	const int rc = check_segment(c, 0, &problems);
+	INFO(problems);
+	CHECK(rc == 0);
+}
+
 int records_of(sc_cache *c, int key)
 {
 	sc_tuples *t = nullptr;
@@ -309,9 +318,7 @@ TEST_CASE("a remove batch works in a cache too full for its intent", "[batch][kv
 		keys.push_back(sc_int(k));
 	CHECK(sc_kv_remove_batch(c, "ns", keys.data(), keys.size()) == 1000);
 	CHECK(sc_kv_count(c, "ns") == n - 1000);
-	std::string problems;
-	CHECK(check_segment(c, 0, &problems) == 0);
-	INFO(problems);
+	check_clean(c);
 }
 
 TEST_CASE("a remove batch counts each pair that went once", "[batch][kv]")
@@ -324,9 +331,7 @@ TEST_CASE("a remove batch counts each pair that went once", "[batch][kv]")
 	CHECK(sc_kv_remove_batch(c, "ns", keys, 5) == 3);
 	CHECK(sc_kv_count(c, "ns") == 7);
 	CHECK(sc_kv_remove_batch(c, "ns", keys, 5) == 0);
-	std::string problems;
-	CHECK(check_segment(c, 0, &problems) == 0);
-	INFO(problems);
+	check_clean(c);
 }
 
 TEST_CASE("an ordered_set batch that evicts at the memory limit, killed anywhere, is all there or not at all",
@@ -390,9 +395,7 @@ TEST_CASE("an ordered_set batch short of room for its tree evicts and builds the
 	// The batch that rebuilt its tree is all there.
 	for (int k = key - 500; k < key; k++)
 		CHECK(records_of(c, k) == 1);
-	std::string problems;
-	CHECK(check_segment(c, 0, &problems) == 0);
-	INFO(problems);
+	check_clean(c);
 }
 
 TEST_CASE("a batch that does not fit writes nothing and says ENOSPC", "[batch][memory]")
@@ -416,9 +419,7 @@ TEST_CASE("a batch that does not fit writes nothing and says ENOSPC", "[batch][m
 	for (int i = 0; i < 64; i++)
 		CHECK(version_of(c, 100000 + i, i < 32 ? 40 : size) == -1);
 	CHECK(Stats(c)->total.records == records);
-	std::string problems;
-	CHECK(check_segment(c, 0, &problems) == 0);
-	INFO(problems);
+	check_clean(c);
 	// With room made, the small half goes in whole.
 	for (int i = 0; i < 100; i++)
 		REQUIRE(sc_delete(c, SC_TUPLE(sc_int(i))) == 1);
@@ -428,5 +429,5 @@ TEST_CASE("a batch that does not fit writes nothing and says ENOSPC", "[batch][m
 	REQUIRE(sc_put_batch(c, small.data(), small.size()) == 0);
 	for (int i = 0; i < 32; i++)
 		CHECK(version_of(c, 100000 + i, 40) == 0);
-	CHECK(check_segment(c, 0, &problems) == 0);
+	check_clean(c);
 }
