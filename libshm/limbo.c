@@ -73,8 +73,10 @@ void sc_limbo_retire(sc_cache *c, struct sc_part *p, uint64_t off)
 	p->limbo_count++;
 }
 
-static void free_safe(sc_cache *c, struct sc_part *p)
+uint64_t sc_limbo_free_safe(sc_cache *c, struct sc_part *p)
 {
+	uint64_t before = p->limbo_bytes;
+
 	while (p->limbo_head && p->limbo_tail) {
 		uint64_t off = sc_from_units(p->limbo_head);
 		struct sc_blk *b;
@@ -82,11 +84,11 @@ static void free_safe(sc_cache *c, struct sc_part *p)
 
 		if (!sc_block_retired(c, off)) {
 			sc_limbo_forget(p);
-			return;
+			return 0;
 		}
 		b = sc_blk_at(c, off);
 		if (!sc_rcu_tag_safe(c, b->retire_epoch))
-			return;
+			return before - p->limbo_bytes;
 		next = b->link;
 		if (next == 0)
 			p->limbo_tail = 0;
@@ -99,6 +101,7 @@ static void free_safe(sc_cache *c, struct sc_part *p)
 		SC_CRASH_POINT();
 	}
 	p->limbo_advance_at = 0;
+	return before - p->limbo_bytes;
 }
 
 void sc_limbo_reclaim(sc_cache *c, struct sc_part *p)
@@ -107,7 +110,7 @@ void sc_limbo_reclaim(sc_cache *c, struct sc_part *p)
 
 	if (p->limbo_head == 0)
 		return;
-	free_safe(c, p);
+	sc_limbo_free_safe(c, p);
 	if (p->limbo_bytes < due)
 		return;
 	sc_limbo_reclaim_now(c, p);
@@ -118,7 +121,7 @@ void sc_limbo_reclaim_now(sc_cache *c, struct sc_part *p)
 	if (p->limbo_head == 0)
 		return;
 	if (sc_rcu_advance(c) == 0)
-		free_safe(c, p);
+		sc_limbo_free_safe(c, p);
 	/* A reader still holding the rest back costs one more grace period per LIMBO_STEP, no more. */
 	p->limbo_advance_at = p->limbo_bytes + LIMBO_STEP;
 }
@@ -142,7 +145,7 @@ int sc_limbo_drain(sc_cache *c, struct sc_part *p)
 
 	for (bool first = true;; first = false) {
 		if (sc_rcu_advance(c) == 0)
-			free_safe(c, p);
+			sc_limbo_free_safe(c, p);
 		if (p->limbo_head == 0 || p->limbo_tail == 0)
 			return 0;
 		if (first && (me = sc_reader_find(c)) != NULL && me->nest > 0)

@@ -28,6 +28,9 @@ bool sc_block_retired(sc_cache *c, uint64_t off);
 /* Empty the list without freeing anything: what was on it leaks (a repair or a reset finds it). */
 void sc_limbo_forget(struct sc_part *p);
 
+/* Free what the grace periods so far made safe, from the head; returns the bytes freed. */
+uint64_t sc_limbo_free_safe(sc_cache *c, struct sc_part *p);
+
 /* Free what is safe; start a grace period when enough has piled up. */
 void sc_limbo_reclaim(sc_cache *c, struct sc_part *p);
 

@@ -433,6 +433,16 @@ int sc_rcu_advance(sc_cache *c)
 	return 0;
 }
 
+uint32_t sc_rcu_release_dead(sc_cache *c)
+{
+	uint32_t n = 0, hwm = sc_read(&sc_hdr(c)->slots_hwm);
+
+	for (uint32_t i = 0; i < hwm && i < c->seg.cfg.max_readers; i++)
+		if (release_if_dead(c, i))
+			n++;
+	return n;
+}
+
 uint32_t sc_rcu_slots_in_use(const sc_cache *c)
 {
 	uint32_t n = 0, hwm = sc_read(&sc_hdr(c)->slots_hwm);

@@ -133,6 +133,13 @@ struct sc_oldest_reader {
  */
 void sc_rcu_oldest_reader(const sc_cache *c, struct sc_oldest_reader *out);
 
+/*
+ * Release every slot whose owner is gone (died, or exited without
+ * sc_stop()), whether or not it was in a read section; returns how many.
+ * One kill(2) per slot in use.
+ */
+uint32_t sc_rcu_release_dead(sc_cache *c);
+
 /* Number of slots with an owner. */
 uint32_t sc_rcu_slots_in_use(const sc_cache *c);
 

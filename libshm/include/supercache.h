@@ -343,6 +343,30 @@ SC_EXPORT int sc_kv_touch(sc_cache *cache, const char *kv, sc_field key, uint64_
  */
 SC_EXPORT int sc_expire(sc_cache *cache);
 
+/* --- Maintenance ------------------------------------------------------------ */
+
+/*
+ * Writers reclaim as they go; these do the same work for a cache nobody is
+ * writing to, and are what supercached runs on its timers. Any process
+ * attached to the cache may call them, at any time.
+ */
+
+/*
+ * Free the replaced and deleted records no reader can see any more: start
+ * one grace period, then free, partition by partition under its lock, what
+ * every reader has left behind. Never waits for a reader; a partition whose
+ * lock stays taken for a second is passed over until the next call.
+ * *freed_bytes (may be NULL) is set to the bytes freed. 0, or the first
+ * error of a partition (-EUCLEAN for a damaged one) after doing the others.
+ */
+SC_EXPORT int sc_reclaim(sc_cache *cache, uint64_t *freed_bytes);
+
+/*
+ * Release the reader slots of processes that are gone: killed, or exited
+ * without sc_stop(). Their slots stop holding back reclamation and count
+ * no more in the stats' readers. Returns how many were released.
+ */
+SC_EXPORT int sc_release_dead_readers(sc_cache *cache);
 /* --- Zero-copy reads ------------------------------------------------------ */
 
 /*

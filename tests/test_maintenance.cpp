@@ -1,0 +1,88 @@
+// test_maintenance.cpp — sc_reclaim and sc_release_dead_readers, against real reader processes.
+#include "helpers.hpp"
+
+#include <catch2/catch.hpp>
+#include <csignal>
+#include <unistd.h>
+
+using namespace sctest;
+
+namespace
+{
+// Put then delete n tuples with 1 KiB values: their records go to limbo, retired.
+void churn(sc_cache *c, int n)
+{
+	std::string value(1000, 'v');
+
+	for (int i = 0; i < n; i++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(i), sc_str(value.c_str()))) == 0);
+	for (int i = 0; i < n; i++)
+		REQUIRE(sc_delete(c, SC_TUPLE(sc_int(i))) == 1);
+}
+} // namespace
+
+TEST_CASE("sc_reclaim frees what no reader can see, and nothing a reader still can", "[maintenance]")
+{
+	Cache c(unique_name("reclaim"), options(4));
+	REQUIRE(c.start_error() == 0);
+	pid_t reader = spawn_reader_stopped_in_section(c.name());
+	REQUIRE(reader > 0);
+	ChildGuard guard(reader);
+	uint64_t freed = 1;
+
+	// Retired while the stopped reader's section is open: no grace period can free it.
+	churn(c, 100);
+	uint64_t retired = Stats(c)->total.retired_bytes;
+	REQUIRE(retired >= 100 * 1000);
+	REQUIRE(sc_reclaim(c, &freed) == 0);
+	CHECK(freed == 0);
+	CHECK(Stats(c)->total.retired_bytes == retired);
+
+	// The reader leaves its section and exits: one call frees all of it.
+	REQUIRE(kill(reader, SIGCONT) == 0);
+	REQUIRE(guard.wait() == 0);
+	REQUIRE(sc_reclaim(c, &freed) == 0);
+	CHECK(freed == retired);
+	CHECK(Stats(c)->total.retired_bytes == 0);
+	REQUIRE(sc_reclaim(c, nullptr) == 0);
+	std::string problems;
+	CHECK(check_segment(c, 0, &problems) == 0);
+	CHECK(problems.empty());
+}
+
+TEST_CASE("sc_release_dead_readers releases the slots of processes gone without sc_stop", "[maintenance]")
+{
+	Cache c(unique_name("dead-readers"), options(2));
+	REQUIRE(c.start_error() == 0);
+	std::string name = c.name();
+	const int children = 3;
+	// This process's own slots (its thread has read) are live and stay.
+	sc_tuples *got = nullptr;
+	REQUIRE(sc_get(c, SC_TUPLE(sc_int(1)), &got) == 0);
+	const uint32_t mine = Stats(c)->readers;
+	REQUIRE(mine >= 1);
+	for (int i = 0; i < children; i++) {
+		pid_t pid = spawn([&] {
+			sc_cache *mine;
+			sc_tuples *got = nullptr;
+
+			if (sc_attach(name.c_str(), nullptr, &mine))
+				return 1;
+			// A lookup registers this thread's reader slot; _exit skips sc_stop.
+			sc_get(mine, SC_TUPLE(sc_int(1)), &got);
+			_exit(0);
+		});
+		REQUIRE(wait_child(pid) == 0);
+	}
+	CHECK(Stats(c)->readers == mine + children);
+	CHECK(sc_release_dead_readers(c) == children);
+	CHECK(Stats(c)->readers == mine);
+	CHECK(sc_release_dead_readers(c) == 0);
+	CHECK(Stats(c)->readers == mine);
+}
+
+TEST_CASE("maintenance calls refuse a NULL cache", "[maintenance]")
+{
+	CHECK(sc_reclaim(nullptr, nullptr) == -EINVAL);
+	CHECK(sc_release_dead_readers(nullptr) == -EINVAL);
+}
