@@ -87,7 +87,9 @@ SC_EXPORT int sc_stats(sc_cache *c, sc_cache_stats **out)
 	s->oldest_reader_pid = oldest.pid;
 	s->oldest_reader_tid = oldest.tid;
 	s->oldest_reader_lag = oldest.lag;
-	/* Inside a read section: an index being replaced meanwhile stays readable. */
+	s->oldest_reader_epoch = oldest.epoch;
+	s->grace_periods = sc_read(&sc_hdr(c)->gp_epoch);
+/* Inside a read section: an index being replaced meanwhile stays readable. */
 	sc_rcu_enter(c, r);
 	for (uint32_t i = 0; i < nparts; i++) {
 		read_partition(c, i, slots, &s->partitions[i]);

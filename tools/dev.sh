@@ -13,6 +13,7 @@ cd "$(dirname "$0")/.."
 packages=(
   gcc g++ pkg-config meson ninja-build python3
   liburcu-dev libxxhash-dev catch2 liblmdb-dev
+  libsystemd-dev systemd dbus-daemon util-linux
 )
 
 install_packages() {

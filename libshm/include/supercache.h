@@ -659,6 +659,10 @@ typedef struct sc_cache_stats {
 					   no section is open */
 	uint32_t oldest_reader_tid;	/* its thread */
 	uint64_t oldest_reader_lag;	/* grace periods started since that section began */
+	uint64_t oldest_reader_epoch;	/* the grace period it began in: with pid and tid, names
+					   the section, so that a later snapshot can tell it
+					   is still the same one */
+	uint64_t grace_periods;		/* grace periods started since the cache was created */
 } sc_cache_stats;
 
 /* A snapshot of the cache's counters, owned by the caller until sc_stats_free(). */

@@ -1,0 +1,80 @@
+/* bus.c — supercached on D-Bus: the connection, the well-known name, the objects. */
+#include "bus.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <syslog.h>
+
+void scd_bus_name(const char *cache_name, char *buf, size_t len)
+{
+	if (strcmp(cache_name, "default") == 0)
+		snprintf(buf, len, "%s", SCD_COORDINATOR_INTERFACE);
+	else
+		snprintf(buf, len, "%s.%s%s", SCD_COORDINATOR_INTERFACE,
+			 isdigit((unsigned char)cache_name[0]) ? "_" : "", cache_name);
+}
+
+int scd_bus_cache_error(sd_bus_error *e, int err)
+{
+	const char *detail = sc_last_error();
+
+	return sd_bus_error_setf(e, SCD_ERROR_CACHE, "%s", *detail ? detail : sc_strerror(err));
+}
+
+static int connect_bus(const char *address, sd_bus **out)
+{
+	sd_bus *bus;
+	int r;
+
+	if (!address)
+		return sd_bus_open_system(out);
+	r = sd_bus_new(&bus);
+	if (r < 0)
+		return r;
+	r = sd_bus_set_address(bus, address);
+	if (r >= 0)
+		r = sd_bus_set_bus_client(bus, 1);
+	if (r >= 0)
+		r = sd_bus_start(bus);
+	if (r < 0) {
+		sd_bus_unref(bus);
+		return r;
+	}
+	*out = bus;
+	return 0;
+}
+
+int scd_bus_start(struct scd_daemon *d, const char *address)
+{
+	int r = connect_bus(address, &d->bus);
+
+	if (r < 0) {
+		scd_log(d, LOG_ERR, "cannot connect to the %s bus%s%s: %s", address ? "given" : "system",
+			address ? " at " : "", address ? address : "", strerror(-r));
+		return r;
+	}
+	scd_bus_name(d->name, d->bus_name, sizeof(d->bus_name));
+	r = sd_bus_add_object_vtable(d->bus, NULL, SCD_OBJECT_PATH, SCD_COORDINATOR_INTERFACE,
+				     scd_coordinator_vtable, d);
+	if (r >= 0)
+		r = sd_bus_add_object_vtable(d->bus, NULL, SCD_OBJECT_PATH, SCD_HEALTH_INTERFACE,
+					     scd_health_vtable, d);
+	if (r < 0) {
+		scd_log(d, LOG_ERR, "cannot publish %s: %s", SCD_OBJECT_PATH, strerror(-r));
+		return r;
+	}
+	r = sd_bus_request_name(d->bus, d->bus_name, 0);
+	if (r < 0) {
+		scd_log(d, LOG_ERR, "cannot take the bus name %s: %s%s", d->bus_name, strerror(-r),
+			r == -EEXIST   ? " (is another supercached running for this cache?)"
+			: r == -EACCES ? " (the bus policy does not let this user own it)"
+				       : "");
+		return r;
+	}
+	r = sd_bus_attach_event(d->bus, d->event, SD_EVENT_PRIORITY_NORMAL);
+	if (r < 0)
+		scd_log(d, LOG_ERR, "cannot attach the bus to the event loop: %s", strerror(-r));
+	return r;
+}

@@ -1,0 +1,37 @@
+/* bus.h — supercached on D-Bus: the connection, the well-known name, the objects. */
+#ifndef SCD_BUS_H
+#define SCD_BUS_H
+
+#include <stddef.h>
+
+#include "daemon.h"
+
+#define SCD_OBJECT_PATH		  "/org/supercache/Coordinator"
+#define SCD_COORDINATOR_INTERFACE "org.supercache.Coordinator1"
+#define SCD_HEALTH_INTERFACE	  "org.supercache.HealthMonitor1"
+/* A library call failed: the message is the library's own (sc_last_error()). */
+#define SCD_ERROR_CACHE	       "org.supercache.Coordinator1.Error.Cache"
+#define SCD_ERROR_NO_SUCH_NODE "org.supercache.HealthMonitor1.Error.NoSuchNode"
+
+extern const sd_bus_vtable scd_coordinator_vtable[];
+extern const sd_bus_vtable scd_health_vtable[];
+
+/*
+ * The well-known name of cache name's coordinator: org.supercache.Coordinator1
+ * for the cache called "default", org.supercache.Coordinator1.<name> for
+ * any other (with '_' before a name that starts with a digit, which a bus
+ * name element may not). One name per instance, so that each cache's
+ * coordinator can run beside the others.
+ */
+void scd_bus_name(const char *cache_name, char *buf, size_t len);
+
+/*
+ * Connect to the bus at address (NULL: the system bus), publish both
+ * interfaces, take the well-known name and attach to the event loop.
+ */
+int scd_bus_start(struct scd_daemon *d, const char *address);
+
+/* Set *e from a failed library call (err, and the calling thread's sc_last_error()). */
+int scd_bus_cache_error(sd_bus_error *e, int err);
+
+#endif /* SCD_BUS_H */

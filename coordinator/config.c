@@ -1,0 +1,438 @@
+/* config.c — supercached's configuration keys: one table drives the file, the overrides and --help. */
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum key_type { KEY_UINT32, KEY_SIZE, KEY_BOOL, KEY_CHOICE, KEY_TEXT, KEY_NAME, KEY_RATIO };
+
+struct key {
+	const char *name;
+	enum key_type type;
+	size_t offset;
+	uint64_t min, max;	    /* KEY_UINT32, KEY_SIZE */
+	const char *const *choices; /* KEY_CHOICE: value i is choices[i] */
+	size_t size;		    /* KEY_TEXT, KEY_NAME: buffer size */
+	const char *help;
+};
+
+static const char *const table_types[] = { "set", "ordered_set", "bag", "duplicate_bag", NULL };
+static const char *const clusters[] = { "local", "distributed", NULL };
+static const char *const replication_modes[] = { "async", "sync", "strong", NULL };
+static const char *const evictions[] = { "off", "clock", NULL };
+
+#define AT(field)      offsetof(struct scd_config, field)
+#define SIZE_OF(field) sizeof(((struct scd_config *)0)->field)
+
+static const struct key keys[] = {
+	{ "key_pos", KEY_UINT32, AT(key_pos), 0, 254, NULL, 0, "tuple field holding the key" },
+	{ "partition_pos", KEY_UINT32, AT(partition_pos), 0, 254, NULL, 0,
+	  "tuple field hashed to pick the partition" },
+	{ "num_partition", KEY_UINT32, AT(num_partition), 0, 4096, NULL, 0,
+	  "number of partitions (0: one per online CPU)" },
+	{ "table_type", KEY_CHOICE, AT(table_type), 0, 0, table_types, 0,
+	  "set, ordered_set, bag or duplicate_bag" },
+	{ "table_prefix", KEY_NAME, AT(table_prefix), 0, 0, NULL, SIZE_OF(table_prefix),
+	  "segment file prefix: <dir>/<table_prefix>.<name>.seg" },
+	{ "cluster", KEY_CHOICE, AT(cluster), 0, 0, clusters, 0,
+	  "local (distributed comes with replication)" },
+	{ "replication_mode", KEY_CHOICE, AT(replication_mode), 0, 0, replication_modes, 0,
+	  "async, sync or strong (distributed mode)" },
+	{ "replication_factor", KEY_UINT32, AT(replication_factor), 1, 16, NULL, 0,
+	  "copies of each partition, primary included (distributed mode)" },
+	{ "cluster_peers", KEY_TEXT, AT(cluster_peers), 0, 0, NULL, SIZE_OF(cluster_peers),
+	  "peer coordinators, host:port separated by commas (distributed mode)" },
+	{ "auto_start", KEY_BOOL, AT(auto_start), 0, 0, NULL, 0,
+	  "the seed's start-on-boot flag; here `systemctl enable supercached@NAME` does that" },
+	{ "debug_log", KEY_BOOL, AT(debug_log), 0, 0, NULL, 0,
+	  "log every maintenance pass (SetDebugLog changes it)" },
+	{ "memory_limit", KEY_SIZE, AT(memory_limit), 1ull << 20, 64ull << 30, NULL, 0,
+	  "bytes of shared memory the cache may use (suffixes K, M, G)" },
+	{ "eviction", KEY_CHOICE, AT(eviction), 0, 0, evictions, 0,
+	  "at the memory limit: off (-ENOSPC) or clock" },
+	{ "max_readers", KEY_UINT32, AT(max_readers), 1, 1u << 20, NULL, 0,
+	  "reader threads over all processes" },
+	{ "max_retired", KEY_SIZE, AT(max_retired), 0, 64ull << 30, NULL, 0,
+	  "retired bytes readers may hold back (0: memory_limit / 2)" },
+	{ "dir", KEY_TEXT, AT(dir), 0, 0, NULL, SIZE_OF(dir), "directory of the segment file" },
+	{ "maintenance_interval_ms", KEY_UINT32, AT(maintenance_interval_ms), 10, 3600000, NULL, 0,
+	  "how often to reclaim, release dead readers and expire" },
+	{ "health_interval_ms", KEY_UINT32, AT(health_interval_ms), 10, 3600000, NULL, 0,
+	  "how often to run the health check (HealthCheck signal)" },
+	{ "memory_alert_percent", KEY_UINT32, AT(memory_alert_percent), 1, 100, NULL, 0,
+	  "alert when memory use reaches this share of memory_limit" },
+	{ "reclaim_backlog_alert_percent", KEY_UINT32, AT(reclaim_backlog_alert_percent), 1, 100, NULL, 0,
+	  "alert when retired bytes reach this share of max_retired" },
+	{ "stalled_reader_ms", KEY_UINT32, AT(stalled_reader_ms), 1, 86400000, NULL, 0,
+	  "alert when one read section has been open this long" },
+	{ "partition_imbalance_ratio", KEY_RATIO, AT(partition_imbalance_ratio), 0, 0, NULL, 0,
+	  "alert when the largest partition holds this many times the mean's bytes" },
+};
+
+#define NKEYS (sizeof(keys) / sizeof(keys[0]))
+
+void scd_config_defaults(struct scd_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	snprintf(cfg->table_prefix, sizeof(cfg->table_prefix), "supercache");
+	snprintf(cfg->dir, sizeof(cfg->dir), "/dev/shm");
+	cfg->table_type = SC_SET;
+	cfg->cluster = SCD_CLUSTER_LOCAL;
+	cfg->replication_mode = SCD_REPLICATION_ASYNC;
+	cfg->replication_factor = 2;
+	cfg->memory_limit = 1ull << 30;
+	cfg->eviction = SC_EVICTION_OFF;
+	cfg->max_readers = 1024;
+	cfg->maintenance_interval_ms = 1000;
+	cfg->health_interval_ms = 10000;
+	cfg->memory_alert_percent = 90;
+	cfg->reclaim_backlog_alert_percent = 50;
+	cfg->stalled_reader_ms = 5000;
+	cfg->partition_imbalance_ratio = 4.0;
+}
+
+static int fail(char *err, size_t errlen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static const struct key *find_key(const char *name, size_t len)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		if (strlen(keys[i].name) == len && memcmp(keys[i].name, name, len) == 0)
+			return &keys[i];
+	return NULL;
+}
+
+static int parse_uint(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	*out = strtoull(s, &end, 10);
+	return errno || *end ? -EINVAL : 0;
+}
+
+/* A decimal number with an optional binary suffix (K, M, G, T; "KiB", "KB" and "K" alike). */
+static int parse_size(const char *s, uint64_t *out)
+{
+	char *end;
+	unsigned long long v;
+	unsigned shift = 0;
+
+	if (!isdigit((unsigned char)*s))
+		return -EINVAL;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno)
+		return -EINVAL;
+	switch (toupper((unsigned char)*end)) {
+	case 'K':
+		shift = 10;
+		break;
+	case 'M':
+		shift = 20;
+		break;
+	case 'G':
+		shift = 30;
+		break;
+	case 'T':
+		shift = 40;
+		break;
+	case '\0':
+		break;
+	default:
+		return -EINVAL;
+	}
+	if (shift) {
+		end++;
+		if (*end == 'i')
+			end++;
+		if (*end == 'B')
+			end++;
+	}
+	if (*end || (shift && v > (UINT64_MAX >> shift)))
+		return -EINVAL;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+static int parse_bool(const char *s, bool *out)
+{
+	static const char *const yes[] = { "true", "yes", "on", "1" }, *const no[] = { "false", "no", "off",
+										       "0" };
+
+	for (size_t i = 0; i < 4; i++) {
+		if (strcmp(s, yes[i]) == 0)
+			return *out = true, 0;
+		if (strcmp(s, no[i]) == 0)
+			return *out = false, 0;
+	}
+	return -EINVAL;
+}
+
+static void choice_list(const struct key *k, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (size_t i = 0; k->choices[i] && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", k->choices[i]);
+}
+
+/* Letters, digits, '_' and '-': what the library accepts in a segment file name. */
+static bool is_name(const char *s)
+{
+	if (!*s)
+		return false;
+	for (; *s; s++)
+		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
+			return false;
+	return true;
+}
+
+static int set_value(struct scd_config *cfg, const struct key *k, const char *v, char *err, size_t errlen)
+{
+	char *field = (char *)cfg + k->offset;
+	uint64_t n;
+
+	switch (k->type) {
+	case KEY_UINT32:
+	case KEY_SIZE:
+		if ((k->type == KEY_UINT32 ? parse_uint(v, &n) : parse_size(v, &n)) || n < k->min ||
+		    n > k->max)
+			return fail(err, errlen, "%s = %s: want %s from %" PRIu64 " to %" PRIu64, k->name, v,
+				    k->type == KEY_SIZE ? "a size in bytes" : "a whole number", k->min,
+				    k->max);
+		if (k->type == KEY_SIZE)
+			memcpy(field, &n, sizeof(uint64_t));
+		else
+			memcpy(field, &(uint32_t){ (uint32_t)n }, sizeof(uint32_t));
+		return 0;
+	case KEY_BOOL:
+		if (parse_bool(v, (bool *)field))
+			return fail(err, errlen, "%s = %s: want true or false", k->name, v);
+		return 0;
+	case KEY_CHOICE: {
+		const char *want = *v == ':' ? v + 1 : v; /* the seed writes atoms: :set */
+		char list[128];
+
+		for (uint32_t i = 0; k->choices[i]; i++)
+			if (strcmp(want, k->choices[i]) == 0)
+				return memcpy(field, &i, sizeof(i)), 0;
+		choice_list(k, list, sizeof(list));
+		return fail(err, errlen, "%s = %s: want one of %s", k->name, v, list);
+	}
+	case KEY_NAME:
+		if (!is_name(v) || strlen(v) >= k->size)
+			return fail(err, errlen, "%s = %s: want 1 to %zu letters, digits, '_' or '-'",
+				    k->name, v, k->size - 1);
+		snprintf(field, k->size, "%s", v);
+		return 0;
+	case KEY_TEXT:
+		if (strlen(v) >= k->size)
+			return fail(err, errlen, "%s: longer than %zu bytes", k->name, k->size - 1);
+		snprintf(field, k->size, "%s", v);
+		return 0;
+	case KEY_RATIO: {
+		char *end;
+		double d;
+
+		errno = 0;
+		d = strtod(v, &end);
+		if (errno || end == v || *end || !(d >= 1.0 && d <= 1e6))
+			return fail(err, errlen, "%s = %s: want a ratio from 1 to 1000000", k->name, v);
+		memcpy(field, &d, sizeof(d));
+		return 0;
+	}
+	}
+	return fail(err, errlen, "%s: unknown type", k->name);
+}
+
+int scd_config_set(struct scd_config *cfg, const char *key, const char *value, char *err, size_t errlen)
+{
+	const struct key *k = find_key(key, strlen(key));
+
+	if (!k) {
+		snprintf(err, errlen, "unknown key \"%s\"", key);
+		return -ENOENT;
+	}
+	return set_value(cfg, k, value, err, errlen);
+}
+
+static char *trim(char *s)
+{
+	char *end;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	end = s + strlen(s);
+	while (end > s && isspace((unsigned char)end[-1]))
+		*--end = '\0';
+	return s;
+}
+
+int scd_config_load(struct scd_config *cfg, const char *path, char *err, size_t errlen)
+{
+	unsigned seen_at[NKEYS] = { 0 };
+	char line[SCD_TEXT_MAX + 256];
+	unsigned lineno = 0;
+	int r = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f) {
+		r = -errno;
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		return r;
+	}
+	while (r == 0 && fgets(line, sizeof(line), f)) {
+		char *s, *eq, *key, *value, msg[512];
+		const struct key *k;
+
+		lineno++;
+		if (!strchr(line, '\n') && !feof(f)) {
+			r = fail(err, errlen, "%s:%u: line longer than %zu bytes", path, lineno,
+				 sizeof(line) - 2);
+			break;
+		}
+		s = trim(line);
+		if (*s == '\0' || *s == '#' || *s == ';')
+			continue;
+		eq = strchr(s, '=');
+		if (!eq) {
+			r = fail(err, errlen, "%s:%u: \"%s\": want key = value", path, lineno, s);
+			break;
+		}
+		*eq = '\0';
+		key = trim(s);
+		value = trim(eq + 1);
+		k = find_key(key, strlen(key));
+		if (!k) {
+			r = fail(err, errlen, "%s:%u: unknown key \"%s\"", path, lineno, key);
+		} else if (seen_at[k - keys]) {
+			r = fail(err, errlen, "%s:%u: %s: already set on line %u", path, lineno, key,
+				 seen_at[k - keys]);
+		} else if (set_value(cfg, k, value, msg, sizeof(msg))) {
+			r = fail(err, errlen, "%s:%u: %s", path, lineno, msg);
+		}
+		if (k)
+			seen_at[k - keys] = lineno;
+	}
+	if (r == 0 && ferror(f))
+		r = fail(err, errlen, "%s: read error", path);
+	fclose(f);
+	return r;
+}
+
+int scd_config_validate(const struct scd_config *cfg, char *err, size_t errlen)
+{
+	if (cfg->cluster == SCD_CLUSTER_DISTRIBUTED)
+		return fail(
+			err, errlen,
+			"cluster = distributed: this version runs local mode only (replication is not built "
+			"yet)");
+	if (cfg->max_retired > cfg->memory_limit)
+		return fail(err, errlen, "max_retired = %" PRIu64 ": more than memory_limit (%" PRIu64 ")",
+			    cfg->max_retired, cfg->memory_limit);
+	if (cfg->dir[0] != '/')
+		return fail(err, errlen, "dir = %s: want an absolute path", cfg->dir);
+	return 0;
+}
+
+void scd_config_options(const struct scd_config *cfg, sc_options *out)
+{
+	memset(out, 0, sizeof(*out));
+	out->sz = sizeof(*out);
+	out->num_partition = cfg->num_partition;
+	out->key_pos = cfg->key_pos;
+	out->partition_pos = cfg->partition_pos;
+	out->table_type = cfg->table_type;
+	out->memory_limit = cfg->memory_limit;
+	out->max_readers = cfg->max_readers;
+	out->eviction = cfg->eviction;
+	out->prefix = cfg->table_prefix;
+	out->dir = cfg->dir;
+	out->max_retired = cfg->max_retired;
+}
+
+const char *scd_config_key(unsigned i)
+{
+	return i < NKEYS ? keys[i].name : NULL;
+}
+
+enum scd_value_kind scd_config_value_kind(unsigned i)
+{
+	switch (i < NKEYS ? keys[i].type : KEY_TEXT) {
+	case KEY_UINT32:
+	case KEY_SIZE:
+		return SCD_VALUE_UINT;
+	case KEY_BOOL:
+		return SCD_VALUE_BOOL;
+	case KEY_RATIO:
+		return SCD_VALUE_DOUBLE;
+	default:
+		return SCD_VALUE_TEXT;
+	}
+}
+
+int scd_config_value_text(const struct scd_config *cfg, unsigned i, char *buf, size_t len)
+{
+	const char *field;
+	uint64_t u64;
+	uint32_t u32;
+	double d;
+
+	if (i >= NKEYS)
+		return -ENOENT;
+	field = (const char *)cfg + keys[i].offset;
+	switch (keys[i].type) {
+	case KEY_UINT32:
+		memcpy(&u32, field, sizeof(u32));
+		return snprintf(buf, len, "%" PRIu32, u32), 0;
+	case KEY_SIZE:
+		memcpy(&u64, field, sizeof(u64));
+		return snprintf(buf, len, "%" PRIu64, u64), 0;
+	case KEY_BOOL:
+		return snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false"), 0;
+	case KEY_CHOICE:
+		memcpy(&u32, field, sizeof(u32));
+		return snprintf(buf, len, "%s", keys[i].choices[u32]), 0;
+	case KEY_RATIO:
+		memcpy(&d, field, sizeof(d));
+		return snprintf(buf, len, "%g", d), 0;
+	case KEY_TEXT:
+	case KEY_NAME:
+		return snprintf(buf, len, "%s", field), 0;
+	}
+	return -ENOENT;
+}
+
+void scd_config_print(const struct scd_config *cfg, FILE *out)
+{
+	char value[SCD_TEXT_MAX];
+
+	for (unsigned i = 0; i < NKEYS; i++)
+		if (scd_config_value_text(cfg, i, value, sizeof(value)) == 0)
+			fprintf(out, "%s = %s\n", keys[i].name, value);
+}
+
+void scd_config_print_keys(FILE *out)
+{
+	for (size_t i = 0; i < NKEYS; i++)
+		fprintf(out, "  %-30s %s\n", keys[i].name, keys[i].help);
+}

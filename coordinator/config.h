@@ -1,0 +1,85 @@
+/* config.h — supercached's configuration: the file, command-line overrides, and their checks. */
+#ifndef SCD_CONFIG_H
+#define SCD_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <supercache.h>
+
+#define SCD_NAME_MAX 64
+#define SCD_TEXT_MAX 4096
+
+enum scd_cluster { SCD_CLUSTER_LOCAL, SCD_CLUSTER_DISTRIBUTED };
+enum scd_replication { SCD_REPLICATION_ASYNC, SCD_REPLICATION_SYNC, SCD_REPLICATION_STRONG };
+
+/*
+ * Every setting, with its default until the file or the command line says
+ * otherwise. The seed's Configuration Options come first, then the memory
+ * limit and what only a process-shared cache has, then the coordinator's own.
+ */
+struct scd_config {
+	uint32_t key_pos;
+	uint32_t partition_pos;
+	uint32_t num_partition; /* 0: online CPUs, as the library's default */
+	uint32_t table_type;	/* enum sc_table_type */
+	char table_prefix[SCD_NAME_MAX + 1];
+	uint32_t cluster;	   /* enum scd_cluster */
+	uint32_t replication_mode; /* enum scd_replication */
+	uint32_t replication_factor;
+	char cluster_peers[SCD_TEXT_MAX]; /* comma-separated host:port */
+	bool auto_start;
+	bool debug_log;
+
+	uint64_t memory_limit;
+	uint32_t eviction; /* enum sc_eviction */
+	uint32_t max_readers;
+	uint64_t max_retired;
+	char dir[SCD_TEXT_MAX];
+
+	uint32_t maintenance_interval_ms;
+	uint32_t health_interval_ms;
+	uint32_t memory_alert_percent;
+	uint32_t reclaim_backlog_alert_percent;
+	uint32_t stalled_reader_ms;
+	double partition_imbalance_ratio;
+};
+
+/* The defaults (see packaging/supercache.conf, which lists each with its meaning). */
+void scd_config_defaults(struct scd_config *cfg);
+
+/*
+ * Read a configuration file into cfg. Unknown keys, bad values and keys given
+ * twice are refused: -EINVAL, with "FILE:LINE: key: what is wrong" in err.
+ * A missing file is -ENOENT (the caller decides whether that is an error).
+ */
+int scd_config_load(struct scd_config *cfg, const char *path, char *err, size_t errlen);
+
+/*
+ * Set one key from text (a command-line override). -ENOENT if there is no
+ * such key, -EINVAL if the value is wrong; err says which and why.
+ */
+int scd_config_set(struct scd_config *cfg, const char *key, const char *value, char *err, size_t errlen);
+
+/* Checks across keys, after everything is read: 0, or -EINVAL naming the key. */
+int scd_config_validate(const struct scd_config *cfg, char *err, size_t errlen);
+
+/* The library's options for this configuration (prefix and dir point into cfg). */
+void scd_config_options(const struct scd_config *cfg, sc_options *out);
+
+/* Each key as `key = value`, one per line, as a configuration file would hold it. */
+void scd_config_print(const struct scd_config *cfg, FILE *out);
+
+/* Each key with its one-line meaning, for --help. */
+void scd_config_print_keys(FILE *out);
+
+/* Iterate over the keys: the name of key i and its value as text, or NULL past the last. */
+const char *scd_config_key(unsigned i);
+int scd_config_value_text(const struct scd_config *cfg, unsigned i, char *buf, size_t len);
+
+/* Whether key i's value is a number (its text is then a decimal number) or a flag ("true"/"false"). */
+enum scd_value_kind { SCD_VALUE_TEXT, SCD_VALUE_UINT, SCD_VALUE_DOUBLE, SCD_VALUE_BOOL };
+enum scd_value_kind scd_config_value_kind(unsigned i);
+
+#endif /* SCD_CONFIG_H */
