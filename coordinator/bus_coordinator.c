@@ -129,7 +129,7 @@ static int method_config(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	struct scd_daemon *d = userdata;
 	sd_bus_message *reply = NULL;
-	char text[SCD_TEXT_MAX];
+	struct scd_value v;
 	const char *key;
 	int r = sd_bus_message_new_method_return(m, &reply);
 
@@ -139,19 +139,19 @@ static int method_config(sd_bus_message *m, void *userdata, sd_bus_error *e)
 	if (r >= 0)
 		r = scd_dict_s(reply, "name", d->name);
 	for (unsigned i = 0; r >= 0 && (key = scd_config_key(i)); i++) {
-		scd_config_value_text(&d->cfg, i, text, sizeof(text));
-		switch (scd_config_value_kind(i)) {
+		scd_config_value(&d->cfg, i, &v);
+		switch (v.kind) {
 		case SCD_VALUE_UINT:
-			r = scd_dict_t(reply, key, strtoull(text, NULL, 10));
+			r = scd_dict_t(reply, key, v.u);
 			break;
 		case SCD_VALUE_DOUBLE:
-			r = scd_dict_d(reply, key, strtod(text, NULL));
+			r = scd_dict_d(reply, key, v.d);
 			break;
 		case SCD_VALUE_BOOL:
-			r = scd_dict_b(reply, key, text[0] == 't');
+			r = scd_dict_b(reply, key, v.b);
 			break;
 		case SCD_VALUE_TEXT:
-			r = scd_dict_s(reply, key, text);
+			r = scd_dict_s(reply, key, v.text);
 			break;
 		}
 	}

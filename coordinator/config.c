@@ -16,8 +16,8 @@ struct key {
 	const char *name;
 	enum key_type type;
 	size_t offset;
-	uint64_t min, max;	    /* KEY_UINT32, KEY_SIZE */
-	const char *const *choices; /* KEY_CHOICE: value i is choices[i] */
+	uint64_t min, max;	    /* KEY_UINT32, KEY_SIZE; KEY_CHOICE: min is the first choice's value */
+	const char *const *choices; /* KEY_CHOICE: value min + i is choices[i] */
 	size_t size;		    /* KEY_TEXT, KEY_NAME: buffer size */
 	const char *help;
 };
@@ -36,7 +36,7 @@ static const struct key keys[] = {
 	  "tuple field hashed to pick the partition" },
 	{ "num_partition", KEY_UINT32, AT(num_partition), 0, 4096, NULL, 0,
 	  "number of partitions (0: one per online CPU)" },
-	{ "table_type", KEY_CHOICE, AT(table_type), 0, 0, table_types, 0,
+	{ "table_type", KEY_CHOICE, AT(table_type), SC_SET, 0, table_types, 0,
 	  "set, ordered_set, bag or duplicate_bag" },
 	{ "table_prefix", KEY_NAME, AT(table_prefix), 0, 0, NULL, SIZE_OF(table_prefix),
 	  "segment file prefix: <dir>/<table_prefix>.<name>.seg" },
@@ -234,7 +234,8 @@ static int set_value(struct scd_config *cfg, const struct key *k, const char *v,
 
 		for (uint32_t i = 0; k->choices[i]; i++)
 			if (strcmp(want, k->choices[i]) == 0)
-				return memcpy(field, &i, sizeof(i)), 0;
+				return memcpy(field, &(uint32_t){ (uint32_t)k->min + i }, sizeof(uint32_t)),
+				       0;
 		choice_list(k, list, sizeof(list));
 		return fail(err, errlen, "%s = %s: want one of %s", k->name, v, list);
 	}
@@ -375,60 +376,88 @@ const char *scd_config_key(unsigned i)
 	return i < NKEYS ? keys[i].name : NULL;
 }
 
-enum scd_value_kind scd_config_value_kind(unsigned i)
-{
-	switch (i < NKEYS ? keys[i].type : KEY_TEXT) {
-	case KEY_UINT32:
-	case KEY_SIZE:
-		return SCD_VALUE_UINT;
-	case KEY_BOOL:
-		return SCD_VALUE_BOOL;
-	case KEY_RATIO:
-		return SCD_VALUE_DOUBLE;
-	default:
-		return SCD_VALUE_TEXT;
-	}
-}
-
-int scd_config_value_text(const struct scd_config *cfg, unsigned i, char *buf, size_t len)
+int scd_config_value(const struct scd_config *cfg, unsigned i, struct scd_value *out)
 {
 	const char *field;
-	uint64_t u64;
 	uint32_t u32;
-	double d;
 
 	if (i >= NKEYS)
 		return -ENOENT;
 	field = (const char *)cfg + keys[i].offset;
+	memset(out, 0, sizeof(*out));
 	switch (keys[i].type) {
 	case KEY_UINT32:
 		memcpy(&u32, field, sizeof(u32));
-		return snprintf(buf, len, "%" PRIu32, u32), 0;
+		out->kind = SCD_VALUE_UINT;
+		out->u = u32;
+		break;
 	case KEY_SIZE:
-		memcpy(&u64, field, sizeof(u64));
-		return snprintf(buf, len, "%" PRIu64, u64), 0;
+		out->kind = SCD_VALUE_UINT;
+		memcpy(&out->u, field, sizeof(out->u));
+		break;
 	case KEY_BOOL:
-		return snprintf(buf, len, "%s", *(const bool *)field ? "true" : "false"), 0;
+		out->kind = SCD_VALUE_BOOL;
+		out->b = *(const bool *)field;
+		break;
+	case KEY_RATIO:
+		out->kind = SCD_VALUE_DOUBLE;
+		memcpy(&out->d, field, sizeof(out->d));
+		break;
 	case KEY_CHOICE:
 		memcpy(&u32, field, sizeof(u32));
-		return snprintf(buf, len, "%s", keys[i].choices[u32]), 0;
-	case KEY_RATIO:
-		memcpy(&d, field, sizeof(d));
-		return snprintf(buf, len, "%g", d), 0;
+		out->kind = SCD_VALUE_TEXT;
+		out->text = keys[i].choices[u32 - keys[i].min];
+		break;
 	case KEY_TEXT:
 	case KEY_NAME:
-		return snprintf(buf, len, "%s", field), 0;
+		out->kind = SCD_VALUE_TEXT;
+		out->text = field;
+		break;
 	}
-	return -ENOENT;
+	return 0;
+}
+
+/* A size in the largest unit that divides it, as a person would write it. */
+static void size_text(uint64_t v, char *buf, size_t len)
+{
+	static const char suffix[] = "TGMK";
+	unsigned shift = 40;
+
+	for (const char *s = suffix; *s; s++, shift -= 10)
+		if (v && v % (1ull << shift) == 0) {
+			snprintf(buf, len, "%" PRIu64 "%c", v >> shift, *s);
+			return;
+		}
+	snprintf(buf, len, "%" PRIu64, v);
 }
 
 void scd_config_print(const struct scd_config *cfg, FILE *out)
 {
-	char value[SCD_TEXT_MAX];
+	struct scd_value v;
+	char text[64];
 
-	for (unsigned i = 0; i < NKEYS; i++)
-		if (scd_config_value_text(cfg, i, value, sizeof(value)) == 0)
-			fprintf(out, "%s = %s\n", keys[i].name, value);
+	for (unsigned i = 0; scd_config_value(cfg, i, &v) == 0; i++) {
+		switch (v.kind) {
+		case SCD_VALUE_UINT:
+			if (keys[i].type == KEY_SIZE)
+				size_text(v.u, text, sizeof(text));
+			else
+				snprintf(text, sizeof(text), "%" PRIu64, v.u);
+			break;
+		case SCD_VALUE_DOUBLE:
+			snprintf(text, sizeof(text), "%g", v.d);
+			break;
+		case SCD_VALUE_BOOL:
+			snprintf(text, sizeof(text), "%s", v.b ? "true" : "false");
+			break;
+		case SCD_VALUE_TEXT:
+			break;
+		}
+		if (v.kind == SCD_VALUE_TEXT)
+			fprintf(out, "%s =%s%s\n", keys[i].name, v.text[0] ? " " : "", v.text);
+		else
+			fprintf(out, "%s = %s\n", keys[i].name, text);
+	}
 }
 
 void scd_config_print_keys(FILE *out)

@@ -74,12 +74,17 @@ void scd_config_print(const struct scd_config *cfg, FILE *out);
 /* Each key with its one-line meaning, for --help. */
 void scd_config_print_keys(FILE *out);
 
-/* Iterate over the keys: the name of key i and its value as text, or NULL past the last. */
+/* The name of key i, or NULL past the last. */
 const char *scd_config_key(unsigned i);
-int scd_config_value_text(const struct scd_config *cfg, unsigned i, char *buf, size_t len);
 
-/* Whether key i's value is a number (its text is then a decimal number) or a flag ("true"/"false"). */
+/* Key i's value, typed; text points into cfg or a static table. -ENOENT past the last key. */
 enum scd_value_kind { SCD_VALUE_TEXT, SCD_VALUE_UINT, SCD_VALUE_DOUBLE, SCD_VALUE_BOOL };
-enum scd_value_kind scd_config_value_kind(unsigned i);
-
+struct scd_value {
+	enum scd_value_kind kind;
+	uint64_t u;
+	double d;
+	bool b;
+	const char *text;
+};
+int scd_config_value(const struct scd_config *cfg, unsigned i, struct scd_value *out);
 #endif /* SCD_CONFIG_H */
