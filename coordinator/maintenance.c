@@ -4,6 +4,7 @@
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <syslog.h>
 
 #include <systemd/sd-daemon.h>
@@ -65,8 +66,12 @@ void scd_maintenance_pass(struct scd_daemon *d)
 	scd_log(d, LOG_DEBUG, "maintenance pass %llu: %llu bytes reclaimed, %d dead readers, %d expired",
 		(unsigned long long)t->passes, (unsigned long long)freed, released > 0 ? released : 0,
 		expired > 0 ? expired : 0);
+	/* Only a change is worth a message: systemd keeps the last one. */
 	scd_status_line(d, status, sizeof(status));
-	sd_notifyf(0, "STATUS=%s", status);
+	if (strcmp(status, d->status) != 0) {
+		snprintf(d->status, sizeof(d->status), "%s", status);
+		sd_notifyf(0, "STATUS=%s", status);
+	}
 }
 
 int scd_maintenance_start(struct scd_daemon *d)
