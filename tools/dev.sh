@@ -12,7 +12,7 @@ cd "$(dirname "$0")/.."
 
 packages=(
   gcc g++ pkg-config meson ninja-build python3
-  liburcu-dev libxxhash-dev catch2 liblmdb-dev libsystemd-dev
+  liburcu-dev libxxhash-dev catch2 liblmdb-dev libsystemd-dev dbus-daemon
 )
 
 install_packages() {
