@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include <systemd/sd-bus.h>
+
 #include "helpers.hpp"
 #include "internals.h"
 
@@ -618,4 +620,106 @@ TEST_CASE("status and health exit 5 naming the coordinator when nobody serves it
 				      "unix:path=/nonexistent/bus"));
 	expect_usage_error(run_cli({ "--bus-address", bus.address, "status", "extra" }),
 			   "too many arguments");
+}
+
+namespace
+{
+
+// One a{sv} of every type the command prints, nested twice, and one it does not print.
+int reply_dict(sd_bus_message *m, void *, sd_bus_error *)
+{
+	return sd_bus_reply_method_return(m, "a{sv}", 11, "name", "s", "orders", "records", "t", (uint64_t)12,
+					  "ok", "b", 1, "ratio", "d", 0.5, "peers", "as", 2, "a", "b",
+					  "sizes", "at", 2, (uint64_t)1, (uint64_t)2, "n", "i", -3, "u", "u",
+					  7u, "x", "x", (int64_t)-9, "pair", "(ii)", 1, 2, "nested", "a{sv}",
+					  2, "depth", "u", 2u, "inner", "a{sv}", 1, "s", "s", "deep");
+}
+
+const sd_bus_vtable coordinator_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_METHOD("Stats", "", "a{sv}", reply_dict, 0),
+	SD_BUS_METHOD("Config", "", "a{sv}", reply_dict, 0),
+	SD_BUS_VTABLE_END,
+};
+
+const sd_bus_vtable health_vtable[] = {
+	SD_BUS_VTABLE_START(0),
+	SD_BUS_METHOD("ClusterHealth", "", "a{sv}", reply_dict, 0),
+	SD_BUS_VTABLE_END,
+};
+
+// A stand-in coordinator on the bus: owns name, answers until killed. Returns once it owns the name.
+pid_t spawn_fake_coordinator(const std::string &address, const std::string &name)
+{
+	Pipe ready;
+	pid_t pid = spawn([&]() -> int {
+		sd_bus *bus = nullptr;
+		if (sd_bus_new(&bus) < 0 || sd_bus_set_address(bus, address.c_str()) < 0 ||
+		    sd_bus_set_bus_client(bus, 1) < 0 || sd_bus_start(bus) < 0 ||
+		    sd_bus_add_object_vtable(bus, nullptr, "/org/supercache/Coordinator",
+					     "org.supercache.Coordinator1", coordinator_vtable,
+					     nullptr) < 0 ||
+		    sd_bus_add_object_vtable(bus, nullptr, "/org/supercache/Coordinator",
+					     "org.supercache.HealthMonitor1", health_vtable, nullptr) < 0 ||
+		    sd_bus_request_name(bus, name.c_str(), 0) < 0)
+			return 1;
+		ready.send();
+		for (;;) {
+			int r = sd_bus_process(bus, nullptr);
+			if (r < 0)
+				return 1;
+			if (r == 0 && sd_bus_wait(bus, UINT64_MAX) < 0)
+				return 1;
+		}
+	});
+	return ready.recv() ? pid : -1;
+}
+
+} // namespace
+
+TEST_CASE("status and health print the coordinator's dictionaries, nested, aligned or as JSON", "[cli]")
+{
+	PrivateBus bus;
+	REQUIRE(!bus.address.empty());
+	ChildGuard fake(spawn_fake_coordinator(bus.address, "org.supercache.Coordinator1._7cache"));
+	REQUIRE(fake.pid() > 0);
+	const std::string dict = "name    \"orders\"\n"
+				 "records 12\n"
+				 "ok      true\n"
+				 "ratio   0.5\n"
+				 "peers   [\"a\", \"b\"]\n"
+				 "sizes   [1, 2]\n"
+				 "n       -3\n"
+				 "u       7\n"
+				 "x       -9\n"
+				 "pair    <D-Bus type (ii)>\n"
+				 "nested:\n"
+				 "  depth 2\n"
+				 "  inner:\n"
+				 "    s \"deep\"\n";
+	const std::string json =
+		"{\"name\":\"orders\",\"records\":12,\"ok\":true,\"ratio\":0.5,\"peers\":[\"a\",\"b\"],"
+		"\"sizes\":[1,2],\"n\":-3,\"u\":7,\"x\":-9,\"pair\":{\"dbus_type\":\"(ii)\"},"
+		"\"nested\":{\"depth\":2,\"inner\":{\"s\":\"deep\"}}}";
+
+	Run r = run_cli({ "--name", "7cache", "--bus-address", bus.address, "health" });
+	CHECK(r.status == 0);
+	CHECK(r.err.empty());
+	CHECK(r.out == dict);
+	r = run_cli({ "--name", "7cache", "--bus-address", bus.address, "--json", "health" });
+	CHECK(r.status == 0);
+	CHECK(r.out == json + "\n");
+
+	// status: the same dictionary twice, indented under its section.
+	std::string indented;
+	for (size_t at = 0, nl; at < dict.size(); at = nl + 1) {
+		nl = dict.find('\n', at);
+		indented += "  " + dict.substr(at, nl + 1 - at);
+	}
+	r = run_cli({ "--name", "7cache", "--bus-address", bus.address, "status" });
+	CHECK(r.status == 0);
+	CHECK(r.out == "stats:\n" + indented + "config:\n" + indented);
+	r = run_cli({ "--name", "7cache", "--bus-address", bus.address, "--json", "status" });
+	CHECK(r.status == 0);
+	CHECK(r.out == "{\"stats\":" + json + ",\"config\":" + json + "}\n");
 }
