@@ -7,6 +7,9 @@
 
 #include "cli.h"
 
+/* The longest time to live the library takes, in milliseconds. */
+#define MAX_TTL_MS (1ull << 42)
+
 const char *cli_command_name(const struct cli_command *cmd)
 {
 	static char buf[64];
@@ -125,4 +128,10 @@ bool cli_parse_u64(const struct cli_command *cmd, const char *opt, const char *s
 	}
 	*out = v;
 	return true;
+}
+
+bool cli_parse_ttl(const struct cli_command *cmd, const char *arg, uint64_t *ttl)
+{
+	*ttl = SC_TTL_FOREVER;
+	return !arg || cli_parse_u64(cmd, "--ttl", arg, 1, MAX_TTL_MS, ttl);
 }

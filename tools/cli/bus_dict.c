@@ -7,6 +7,21 @@
 
 static int print_variant(sd_bus_message *m, bool json, int depth);
 
+/* Strings and doubles print as the tuples' fields do. */
+static void put_string(const char *s, bool json)
+{
+	sc_field f = sc_str(s);
+
+	fmt_field(&f, json);
+}
+
+static void put_double(double d, bool json)
+{
+	sc_field f = sc_dbl(d);
+
+	fmt_field(&f, json);
+}
+
 /* Values of an array of one basic type ("as", "at"), as [a, b]. */
 static int print_array(sd_bus_message *m, char type, bool json)
 {
@@ -23,17 +38,14 @@ static int print_array(sd_bus_message *m, char type, bool json)
 			fputs(json ? "," : ", ", stdout);
 		if (type == 't')
 			printf("%" PRIu64, t);
-		else if (json)
-			fmt_json_string(s, strlen(s));
 		else
-			fmt_field(
-				&(sc_field){ .type = SC_FIELD_BYTES, .len = (uint32_t)strlen(s), .v.p = s });
+			put_string(s, json);
 	}
 	putchar(']');
 	return r < 0 ? r : sd_bus_message_exit_container(m);
 }
 
-/* A variant of a basic type; 0 when contents is none of those printed, after skipping it. */
+/* A variant of a basic type; 0, reading nothing, when contents is none of those printed. */
 static int print_basic(sd_bus_message *m, const char *contents, bool json)
 {
 	union {
@@ -52,10 +64,8 @@ static int print_basic(sd_bus_message *m, const char *contents, bool json)
 		return 0;
 	if ((r = sd_bus_message_read_basic(m, type, &v)) < 0)
 		return r;
-	if (type == 's' && json)
-		fmt_json_string(v.s, strlen(v.s));
-	else if (type == 's')
-		fmt_field(&(sc_field){ .type = SC_FIELD_BYTES, .len = (uint32_t)strlen(v.s), .v.p = v.s });
+	if (type == 's')
+		put_string(v.s, json);
 	else if (type == 'b')
 		fputs(v.b ? "true" : "false", stdout);
 	else if (type == 'u')
@@ -66,10 +76,8 @@ static int print_basic(sd_bus_message *m, const char *contents, bool json)
 		printf("%" PRIu64, v.t);
 	else if (type == 'x')
 		printf("%" PRId64, v.x);
-	else if (json)
-		fmt_field_json(&(sc_field){ .type = SC_FIELD_DOUBLE, .len = 8, .v.d = v.d });
 	else
-		fmt_field(&(sc_field){ .type = SC_FIELD_DOUBLE, .len = 8, .v.d = v.d });
+		put_double(v.d, json);
 	return 1;
 }
 

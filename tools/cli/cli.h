@@ -66,6 +66,9 @@ int cli_parse(const struct cli_command *cmd, int argc, char **argv, const struct
 int cli_usage_error(const struct cli_command *cmd, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
+/* --ttl's value in *ttl (SC_TTL_FOREVER when arg is NULL); false after a usage error. */
+bool cli_parse_ttl(const struct cli_command *cmd, const char *arg, uint64_t *ttl);
+
 /* Parse a decimal number from min to max for option opt; false after a usage error. */
 bool cli_parse_u64(const struct cli_command *cmd, const char *opt, const char *s, uint64_t min, uint64_t max,
 		   uint64_t *out);
@@ -108,10 +111,11 @@ int cli_data_tuple(const struct cli_command *cmd, const sc_options *cfg, const c
 
 /* --- format.c: printing fields and tuples ------------------------------------------ */
 
-/* A field as the human form shows it: "text" quoted and escaped, 42, 1.5. */
-void fmt_field(const sc_field *f);
-/* A field as JSON: a number, a string, or {"base64": ...} / {"double": "nan"}. */
-void fmt_field_json(const sc_field *f);
+/*
+ * A field: for people "text" quoted and escaped, 42, 1.5; as JSON a number,
+ * a string, or {"base64": ...} / {"double": "nan"}.
+ */
+void fmt_field(const sc_field *f, bool json);
 /* A string as JSON (quoted, escaped; s must be valid UTF-8 or is escaped per byte). */
 void fmt_json_string(const char *s, size_t len);
 

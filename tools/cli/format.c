@@ -119,7 +119,7 @@ static void put_base64(const unsigned char *p, size_t n)
 	}
 }
 
-void fmt_field(const sc_field *f)
+static void field_human(const sc_field *f)
 {
 	switch (f->type) {
 	case SC_FIELD_INT:
@@ -136,7 +136,7 @@ void fmt_field(const sc_field *f)
 	}
 }
 
-void fmt_field_json(const sc_field *f)
+static void field_json(const sc_field *f)
 {
 	switch (f->type) {
 	case SC_FIELD_INT:
@@ -165,16 +165,21 @@ void fmt_field_json(const sc_field *f)
 	}
 }
 
+void fmt_field(const sc_field *f, bool json)
+{
+	if (json)
+		field_json(f);
+	else
+		field_human(f);
+}
+
 static void put_tuple(const struct cli *cli, const sc_tuple *t)
 {
 	putchar(cli->json ? '[' : '{');
 	for (uint32_t i = 0; i < t->nfields; i++) {
 		if (i)
 			fputs(cli->json ? "," : ", ", stdout);
-		if (cli->json)
-			fmt_field_json(&t->fields[i]);
-		else
-			fmt_field(&t->fields[i]);
+		fmt_field(&t->fields[i], cli->json);
 	}
 	putchar(cli->json ? ']' : '}');
 }
@@ -196,10 +201,7 @@ void fmt_tuples(const struct cli *cli, const sc_tuple *tuples, size_t n)
 
 void fmt_value(const struct cli *cli, const sc_field *f)
 {
-	if (cli->json)
-		fmt_field_json(f);
-	else
-		fmt_field(f);
+	fmt_field(f, cli->json);
 	putchar('\n');
 }
 
@@ -211,7 +213,7 @@ void fmt_values(const struct cli *cli, const sc_tuple *tuples, size_t n)
 		if (cli->json && i)
 			putchar(',');
 		if (cli->json)
-			fmt_field_json(&tuples[i].fields[0]);
+			fmt_field(&tuples[i].fields[0], true);
 		else
 			fmt_value(cli, &tuples[i].fields[0]);
 	}

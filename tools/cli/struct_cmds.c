@@ -5,8 +5,6 @@
 
 #include "cli.h"
 
-#define MAX_TTL_MS (1ull << 42)
-
 /* A value handed back (kv get, pop): printed, or null and CLI_NOT_FOUND when there was none. */
 static int print_taken(const struct cli *cli, const struct cli_command *cmd, int err, sc_tuples *out)
 {
@@ -56,13 +54,13 @@ int cmd_kv_set(struct cli *cli, const struct cli_command *cmd, int argc, char **
 {
 	const char *ttl_arg = NULL;
 	const struct cli_option opts[] = { { "--ttl", &ttl_arg, NULL } };
-	uint64_t ttl = SC_TTL_FOREVER;
+	uint64_t ttl;
 	sc_field kv[2];
 	int err, rc;
 
 	if (!prepare(cmd, argc, argv, 3, opts, 1, kv, &rc))
 		return rc;
-	if (ttl_arg && !cli_parse_u64(cmd, "--ttl", ttl_arg, 1, MAX_TTL_MS, &ttl))
+	if (!cli_parse_ttl(cmd, ttl_arg, &ttl))
 		return CLI_USAGE;
 	if ((rc = cli_attach(cli)))
 		return rc;

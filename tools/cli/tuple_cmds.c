@@ -5,8 +5,6 @@
 
 #include "cli.h"
 
-#define MAX_TTL_MS (1ull << 42)
-
 /* Optional partition data: NULL, or the parsed field in *field. false after a usage error. */
 static bool partition_field(const struct cli_command *cmd, const char *arg, sc_field *field,
 			    const sc_field **out)
@@ -31,13 +29,13 @@ int cmd_put(struct cli *cli, const struct cli_command *cmd, int argc, char **arg
 {
 	const char *ttl_arg = NULL;
 	const struct cli_option opts[] = { { "--ttl", &ttl_arg, NULL } };
-	uint64_t ttl = SC_TTL_FOREVER;
+	uint64_t ttl;
 	sc_field *fields;
 	int rc, n = cli_parse(cmd, argc, argv, opts, 1, 1, SC_MAX_FIELDS, &rc);
 
 	if (n < 0)
 		return rc;
-	if (ttl_arg && !cli_parse_u64(cmd, "--ttl", ttl_arg, 1, MAX_TTL_MS, &ttl))
+	if (!cli_parse_ttl(cmd, ttl_arg, &ttl))
 		return CLI_USAGE;
 	if (!(fields = cli_fields(cmd, n, argv, false)))
 		return CLI_USAGE;
