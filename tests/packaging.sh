@@ -25,7 +25,10 @@ for f in "$unit" \
   "$root$prefix/share/dbus-1/system.d/org.supercache.Coordinator1.conf" \
   "$root$prefix/lib/sysusers.d/supercache.conf" \
   "$root$prefix/lib/tmpfiles.d/supercache.conf" \
-  "$root$prefix/share/doc/supercache/examples/supercache.conf"; do
+  "$root$prefix/share/doc/supercache/examples/supercache.conf" \
+  "$root$prefix/share/man/man8/supercached.8" \
+  "$root$prefix/bin/supercache" \
+  "$root$prefix/share/man/man1/supercache.1"; do
   [[ -f $f ]] || fail "not installed: ${f#"$root"}"
 done
 
