@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 
 void scd_bus_name(const char *cache_name, char *buf, size_t len)
 {
@@ -14,6 +15,13 @@ void scd_bus_name(const char *cache_name, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s.%s%s", SCD_COORDINATOR_INTERFACE,
 			 isdigit((unsigned char)cache_name[0]) ? "_" : "", cache_name);
+}
+
+void scd_host_name(char *buf, size_t len)
+{
+	if (gethostname(buf, len - 1))
+		snprintf(buf, len, "localhost");
+	buf[len - 1] = '\0';
 }
 
 int scd_bus_cache_error(sd_bus_error *e, int err)

@@ -31,6 +31,9 @@ void scd_bus_name(const char *cache_name, char *buf, size_t len);
  */
 int scd_bus_start(struct scd_daemon *d, const char *address);
 
+/* This host's name: the one node of a local-mode cluster. */
+void scd_host_name(char *buf, size_t len);
+
 /* Set *e from a failed library call (err, and the calling thread's sc_last_error()). */
 int scd_bus_cache_error(sd_bus_error *e, int err);
 

@@ -80,12 +80,12 @@ static int reply_stats(sd_bus_message *m, struct scd_daemon *d, sd_bus_error *e,
 {
 	sd_bus_message *reply = NULL;
 	sc_cache_stats *s;
-	char host[HOST_NAME_MAX + 1] = "localhost";
+	char host[HOST_NAME_MAX + 1];
 	int r = sc_stats(d->cache, &s);
 
 	if (r)
 		return scd_bus_cache_error(e, r);
-	gethostname(host, sizeof(host) - 1);
+	scd_host_name(host, sizeof(host));
 	r = sd_bus_message_new_method_return(m, &reply);
 	if (r >= 0 && per_node)
 		r = sd_bus_message_open_container(reply, 'a', "{sa{sv}}");
@@ -160,12 +160,7 @@ static int method_config(sd_bus_message *m, void *userdata, sd_bus_error *e)
 		r = scd_dict_u(reply, "num_partition_effective", d->cache_opts.num_partition);
 	if (r >= 0)
 		r = scd_dict_t(reply, "max_retired_effective", d->cache_opts.max_retired);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	if (r >= 0)
-		r = sd_bus_send(NULL, reply, NULL);
-	sd_bus_message_unref(reply);
-	return r;
+	return scd_dict_send(reply, r);
 }
 
 static int append_problems(sd_bus_message *m, const sc_check_report *rep)
@@ -214,12 +209,7 @@ static int method_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
 		r = scd_dict_t(reply, "repaired", rep.repaired);
 	if (r >= 0)
 		r = append_problems(reply, &rep);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	if (r >= 0)
-		r = sd_bus_send(NULL, reply, NULL);
-	sd_bus_message_unref(reply);
-	return r;
+	return scd_dict_send(reply, r);
 }
 
 static int method_set_debug_log(sd_bus_message *m, void *userdata, sd_bus_error *e)

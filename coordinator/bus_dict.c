@@ -107,3 +107,13 @@ int scd_dict_health(sd_bus_message *m, const struct scd_health *h)
 		r = health_check_entry(m, scd_check_name((enum scd_check)i), &h->checks[i]);
 	return r;
 }
+
+int scd_dict_send(sd_bus_message *m, int r)
+{
+	if (r >= 0)
+		r = sd_bus_message_close_container(m);
+	if (r >= 0)
+		r = sd_bus_send(NULL, m, NULL);
+	sd_bus_message_unref(m);
+	return r;
+}

@@ -23,6 +23,12 @@ int scd_dict_at(sd_bus_message *m, const char *key, uint32_t n, uint64_t (*get)(
 int scd_dict_open(sd_bus_message *m, const char *key);
 int scd_dict_close(sd_bus_message *m);
 
+/*
+ * Close m's outermost a{sv}, send m and release it, unless r (the result of
+ * building it) is already an error; returns r or the first error.
+ */
+int scd_dict_send(sd_bus_message *m, int r);
+
 /* The readings of a health check, as ClusterHealth, NodeHealth and the HealthCheck signal carry them. */
 int scd_dict_health(sd_bus_message *m, const struct scd_health *h);
 

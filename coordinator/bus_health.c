@@ -40,12 +40,7 @@ static int emit_check(struct scd_daemon *d, const struct scd_health *h)
 		r = sd_bus_message_open_container(m, 'a', "{sv}");
 	if (r >= 0)
 		r = scd_dict_health(m, h);
-	if (r >= 0)
-		r = sd_bus_message_close_container(m);
-	if (r >= 0)
-		r = sd_bus_send(NULL, m, NULL);
-	sd_bus_message_unref(m);
-	return r;
+	return scd_dict_send(m, r);
 }
 
 int scd_health_check_now(struct scd_daemon *d, struct scd_health *h)
@@ -107,19 +102,7 @@ static int reply_health(sd_bus_message *m, const struct scd_health *h, const cha
 		r = scd_dict_s(reply, "node", node);
 	if (r >= 0)
 		r = scd_dict_health(reply, h);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	if (r >= 0)
-		r = sd_bus_send(NULL, reply, NULL);
-	sd_bus_message_unref(reply);
-	return r;
-}
-
-static void host_name(char *buf, size_t len)
-{
-	if (gethostname(buf, len - 1))
-		snprintf(buf, len, "localhost");
-	buf[len - 1] = '\0';
+	return scd_dict_send(reply, r);
 }
 
 /* A reading for a method's reply; alerts are raised only by ForceCheck and the timer. */
@@ -137,7 +120,7 @@ static int method_cluster_health(sd_bus_message *m, void *userdata, sd_bus_error
 
 	if (r < 0)
 		return r;
-	host_name(host, sizeof(host));
+	scd_host_name(host, sizeof(host));
 	return reply_health(m, &h, host, true);
 }
 
@@ -151,7 +134,7 @@ static int method_node_health(sd_bus_message *m, void *userdata, sd_bus_error *e
 
 	if (r < 0)
 		return r;
-	host_name(host, sizeof(host));
+	scd_host_name(host, sizeof(host));
 	if (node[0] && strcmp(node, host) != 0)
 		return sd_bus_error_setf(e, SCD_ERROR_NO_SUCH_NODE,
 					 "no node \"%s\": this cluster is local, its one node is \"%s\"",
@@ -187,12 +170,7 @@ static int method_replication_lag(sd_bus_message *m, void *userdata, sd_bus_erro
 		r = scd_dict_d(reply, "lag_seconds", 0.0);
 	if (r >= 0)
 		r = scd_dict_t(reply, "lag_writes", 0);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	if (r >= 0)
-		r = sd_bus_send(NULL, reply, NULL);
-	sd_bus_message_unref(reply);
-	return r;
+	return scd_dict_send(reply, r);
 }
 
 static uint64_t partition_records(uint32_t i, const void *arg)
@@ -233,11 +211,7 @@ static int method_partition_balance(sd_bus_message *m, void *userdata, sd_bus_er
 		r = scd_dict_d(reply, "stddev_bytes", b.stddev);
 	if (r >= 0)
 		r = scd_dict_d(reply, "imbalance", b.imbalance);
-	if (r >= 0)
-		r = sd_bus_message_close_container(reply);
-	if (r >= 0)
-		r = sd_bus_send(NULL, reply, NULL);
-	sd_bus_message_unref(reply);
+	r = scd_dict_send(reply, r);
 	sc_stats_free(s);
 	return r;
 }
@@ -251,7 +225,7 @@ static int method_force_check(sd_bus_message *m, void *userdata, sd_bus_error *e
 
 	if (r)
 		return scd_bus_cache_error(e, r);
-	host_name(host, sizeof(host));
+	scd_host_name(host, sizeof(host));
 	return reply_health(m, &h, host, false);
 }
 

@@ -78,6 +78,18 @@ pid_t spawn_reader_stopped_in_section(const std::string &cache_name)
 	return pid;
 }
 
+int leave_dead_reader(const std::string &cache_name)
+{
+	return wait_child(spawn([&]() -> int {
+		sc_cache *h = nullptr;
+		sc_tuples *got = nullptr;
+		if (sc_attach(cache_name.c_str(), nullptr, &h))
+			return 1;
+		sc_get(h, SC_TUPLE(sc_int(1)), &got);
+		return 0; // spawn's _exit skips sc_stop()
+	}));
+}
+
 int wait_child(pid_t pid)
 {
 	int status;

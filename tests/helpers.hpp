@@ -67,6 +67,10 @@ int wait_child(pid_t pid);
 // closes the section and exits 0.
 pid_t spawn_reader_stopped_in_section(const std::string &cache_name);
 
+// A child that attaches to the cache, registers a reader slot with a lookup and exits
+// without sc_stop(), leaving the slot to a dead process. Its exit code once it is gone.
+int leave_dead_reader(const std::string &cache_name);
+
 // Kills and reaps a child when the scope ends, so a failed assertion leaves no process behind.
 class ChildGuard
 {

@@ -487,15 +487,7 @@ TEST_CASE("the maintenance timer reclaims, expires and releases dead readers", "
 	// the slots of processes gone without sc_stop() are the timer's to release.
 	const uint64_t readers = d["readers"].u;
 	for (int i = 0; i < 2; i++) {
-		pid_t pid = spawn([&] {
-			sc_cache *mine;
-			sc_tuples *got = nullptr;
-			if (sc_attach(name.c_str(), nullptr, &mine))
-				return 1;
-			sc_get(mine, SC_TUPLE(sc_int(1)), &got);
-			_exit(0);
-		});
-		REQUIRE(wait_child(pid) == 0);
+		REQUIRE(leave_dead_reader(name) == 0);
 	}
 	stats_until([&] { return d["dead_readers_released"].u >= 2; });
 	CHECK(d["dead_readers_released"].u == 2);

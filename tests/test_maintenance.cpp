@@ -62,17 +62,7 @@ TEST_CASE("sc_release_dead_readers releases the slots of processes gone without 
 	const uint32_t mine = Stats(c)->readers;
 	REQUIRE(mine >= 1);
 	for (int i = 0; i < children; i++) {
-		pid_t pid = spawn([&] {
-			sc_cache *mine;
-			sc_tuples *got = nullptr;
-
-			if (sc_attach(name.c_str(), nullptr, &mine))
-				return 1;
-			// A lookup registers this thread's reader slot; _exit skips sc_stop.
-			sc_get(mine, SC_TUPLE(sc_int(1)), &got);
-			_exit(0);
-		});
-		REQUIRE(wait_child(pid) == 0);
+		REQUIRE(leave_dead_reader(name) == 0);
 	}
 	CHECK(Stats(c)->readers == mine + children);
 	CHECK(sc_release_dead_readers(c) == children);
