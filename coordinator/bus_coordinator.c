@@ -221,7 +221,7 @@ static int method_set_debug_log(sd_bus_message *m, void *userdata, sd_bus_error 
 	(void)e;
 	if (r < 0)
 		return r;
-	d->debug_log = enable;
+	d->cfg.debug_log = enable;
 	scd_log(d, LOG_INFO, "debug logging %s by %s", enable ? "enabled" : "disabled",
 		sd_bus_message_get_sender(m) ? sd_bus_message_get_sender(m) : "a direct peer");
 	return sd_bus_reply_method_return(m, "");

@@ -56,7 +56,7 @@ static const struct key keys[] = {
 	  "bytes of shared memory the cache may use (suffixes K, M, G)" },
 	{ "eviction", KEY_CHOICE, AT(eviction), 0, 0, evictions, 0,
 	  "at the memory limit: off (-ENOSPC) or clock" },
-	{ "max_readers", KEY_UINT32, AT(max_readers), 1, 1u << 20, NULL, 0,
+	{ "max_readers", KEY_UINT32, AT(max_readers), 1, 65536, NULL, 0,
 	  "reader threads over all processes" },
 	{ "max_retired", KEY_SIZE, AT(max_retired), 0, 64ull << 30, NULL, 0,
 	  "retired bytes readers may hold back (0: memory_limit / 2)" },

@@ -31,8 +31,7 @@ struct scd_daemon {
 	sd_event_source *maintenance_timer;
 	sd_event_source *health_timer;
 	uint64_t started_usec; /* CLOCK_MONOTONIC */
-	bool debug_log;
-	char status[256]; /* the last STATUS= sent to systemd */
+	char status[256];      /* the last STATUS= sent to systemd */
 	struct scd_maintenance_totals maintenance;
 	struct scd_health_state health;
 };

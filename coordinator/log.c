@@ -9,7 +9,7 @@ void scd_log(const struct scd_daemon *d, int level, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (level == LOG_DEBUG && !(d && d->debug_log))
+	if (level == LOG_DEBUG && !(d && d->cfg.debug_log))
 		return;
 	fprintf(stderr, "<%d>", level);
 	va_start(ap, fmt);

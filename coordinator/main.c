@@ -175,7 +175,8 @@ static int open_cache(struct scd_daemon *d)
 	r = sc_start(d->name, &opts, &d->cache);
 	if (r) {
 		scd_log(d, LOG_ERR, "cannot start cache %s: %s", d->name, sc_last_error());
-		return r;
+		/* The configuration asks for what the segment is not (or cannot be): a restart would fail again. */
+		return r == -EINVAL ? EX_CONFIG : r;
 	}
 	r = sc_config(d->cache, &d->cache_opts);
 	if (r)
@@ -214,6 +215,8 @@ static int run(struct scd_daemon *d, const char *bus_address)
 
 	if (r >= 0)
 		r = open_cache(d);
+	if (r > 0)
+		return r; /* EX_CONFIG */
 	if (r >= 0)
 		r = scd_bus_start(d, bus_address);
 	if (r >= 0)
@@ -260,11 +263,10 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	snprintf(d.name, sizeof(d.name), "%s", a.name);
-	d.debug_log = d.cfg.debug_log;
 	d.started_usec = monotonic_usec();
 	r = run(&d, a.bus_address);
 	teardown(&d);
-	if (r >= 0)
+	if (r == 0)
 		scd_log(&d, LOG_INFO, "stopped; cache %s stays in shared memory", d.name);
-	return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+	return r == EX_CONFIG ? EX_CONFIG : r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

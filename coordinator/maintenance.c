@@ -48,7 +48,8 @@ void scd_maintenance_pass(struct scd_daemon *d)
 
 	err = sc_reclaim(d->cache, &freed);
 	t->reclaimed_bytes += freed;
-	if (err)
+	/* A lasting error (a damaged partition) is said once, not on every pass. */
+	if (err && err != t->last_error)
 		scd_log(d, LOG_WARNING, "reclaim: %s", sc_last_error());
 	released = sc_release_dead_readers(d->cache);
 	if (released > 0) {
@@ -56,10 +57,11 @@ void scd_maintenance_pass(struct scd_daemon *d)
 		scd_log(d, LOG_INFO, "released the reader slots of %d processes gone without sc_stop()",
 			released);
 	}
-	expired = sc_expire(d->cache);
+	/* A writer stopped holding a lock must not stop the loop: its partition waits for the next pass. */
+	expired = sc_expire_within(d->cache, 1);
 	if (expired > 0)
 		t->expired += (uint64_t)expired;
-	if (expired < 0)
+	if (expired < 0 && expired != t->last_error)
 		scd_log(d, LOG_WARNING, "expire: %s", sc_last_error());
 	t->last_error = err ? err : released < 0 ? released : expired < 0 ? expired : 0;
 	t->passes++;

@@ -185,8 +185,17 @@ static int sweep_tree(sc_cache *c, struct sc_part *p)
 	return r < 0 ? r : (int)(p->expirations - before);
 }
 
+/*
+ * How a sweep takes a partition's lock: for as long as it takes (0), or for
+ * at most so many seconds, after which the partition is passed over.
+ */
+static int lock_for_sweep(sc_cache *c, struct sc_part *p, unsigned lock_seconds)
+{
+	return lock_seconds ? sc_part_lock_within(c, p, lock_seconds) : sc_part_lock(c, p);
+}
+
 /* A hash index's, bucket by bucket, the lock let go between runs of buckets. */
-static int sweep_index(sc_cache *c, struct sc_part *p)
+static int sweep_index(sc_cache *c, struct sc_part *p, unsigned lock_seconds)
 {
 	struct sc_index_cursor cur = { 0, 0, false };
 	int64_t total = 0;
@@ -195,7 +204,7 @@ static int sweep_index(sc_cache *c, struct sc_part *p)
 	while (!cur.done && !err) {
 		uint64_t before;
 
-		err = sc_part_lock(c, p);
+		err = lock_for_sweep(c, p, lock_seconds);
 		if (err)
 			break;
 		before = p->expirations;
@@ -210,11 +219,10 @@ static int sweep_index(sc_cache *c, struct sc_part *p)
 	return err ? err : (int)(total > INT32_MAX ? INT32_MAX : total);
 }
 
-SC_EXPORT int sc_expire(sc_cache *c)
+static int expire_all(sc_cache *c, unsigned lock_seconds)
 {
 	int64_t total = 0;
 	int err = sc_cache_check(c);
-
 	for (uint32_t i = 0; !err && i < 2 * c->seg.cfg.num_partition; i++) {
 		struct sc_part *p = sc_part_at(c, i);
 		int n;
@@ -222,20 +230,35 @@ SC_EXPORT int sc_expire(sc_cache *c)
 		if (sc_read(&p->ttl_records) == 0)
 			continue;
 		if (sc_part_is_ordered(c, p)) {
-			n = sc_part_lock(c, p);
+			n = lock_for_sweep(c, p, lock_seconds);
 			if (n == 0) {
 				n = sweep_tree(c, p);
 				sc_part_unlock(c, p);
 			}
 		} else {
-			n = sweep_index(c, p);
+			n = sweep_index(c, p, lock_seconds);
 		}
+		if (n == -ETIMEDOUT && lock_seconds)
+			continue; /* passed over until the next call */
 		if (n < 0)
 			err = n;
 		else
 			total += n;
 	}
 	return err ? err : (int)(total > INT32_MAX ? INT32_MAX : total);
+}
+
+SC_EXPORT int sc_expire(sc_cache *c)
+{
+	return expire_all(c, 0);
+}
+
+SC_EXPORT int sc_expire_within(sc_cache *c, unsigned lock_seconds)
+{
+	if (!lock_seconds)
+		return sc_fail(-EINVAL,
+			       "sc_expire_within: lock_seconds is 0 (sc_expire waits without a limit)");
+	return expire_all(c, lock_seconds);
 }
 
 SC_EXPORT int sc_ttl(sc_cache *c, const sc_tuple *data, uint64_t *ttl_ms)

@@ -245,3 +245,13 @@ uint64_t sctest_backed(sc_cache *c)
 {
 	return sc_hdr(c)->backed;
 }
+
+int sctest_take_lock(sc_cache *c, uint32_t part)
+{
+	return sc_part_lock(c, sc_part_at(c, part));
+}
+
+void sctest_release_lock(sc_cache *c, uint32_t part)
+{
+	sc_part_unlock(c, sc_part_at(c, part));
+}

@@ -83,6 +83,10 @@ void sctest_flip_record_byte(sc_cache *c, uint32_t part);
 /* The thread id holding a partition's write lock, 0 if none (glibc's mutex owner field). */
 int sctest_lock_holder(sc_cache *c, uint32_t part);
 
+/* Take a partition's write lock as a writer would, and let it go (the holder must be this thread). */
+int sctest_take_lock(sc_cache *c, uint32_t part);
+void sctest_release_lock(sc_cache *c, uint32_t part);
+
 /* Kill this process with SIGKILL at its k-th crash point from now (0: never). Test builds only. */
 void sctest_crash_at(uint64_t k);
 

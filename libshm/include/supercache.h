@@ -356,7 +356,7 @@ SC_EXPORT int sc_expire(sc_cache *cache);
  * one grace period, then free, partition by partition under its lock, what
  * every reader has left behind. Never waits for a reader; a partition whose
  * lock stays taken for a second is passed over until the next call.
- * *freed_bytes (may be NULL) is set to the bytes freed. 0, or the first
+ * *freed_bytes (may be NULL) is set to the bytes this call freed. 0, or the first
  * error of a partition (-EUCLEAN for a damaged one) after doing the others.
  */
 SC_EXPORT int sc_reclaim(sc_cache *cache, uint64_t *freed_bytes);
@@ -367,6 +367,13 @@ SC_EXPORT int sc_reclaim(sc_cache *cache, uint64_t *freed_bytes);
  * no more in the stats' readers. Returns how many were released.
  */
 SC_EXPORT int sc_release_dead_readers(sc_cache *cache);
+
+/*
+ * sc_expire() that never waits long on one busy writer: a partition whose
+ * lock stays taken for lock_seconds (at least 1) is passed over, the rest
+ * of its expired entries left to the next call. Returns how many went.
+ */
+SC_EXPORT int sc_expire_within(sc_cache *cache, unsigned lock_seconds);
 /* --- Zero-copy reads ------------------------------------------------------ */
 
 /*
