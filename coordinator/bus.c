@@ -1,21 +1,11 @@
 /* bus.c — supercached on D-Bus: the connection, the well-known name, the objects. */
 #include "bus.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
-
-void scd_bus_name(const char *cache_name, char *buf, size_t len)
-{
-	if (strcmp(cache_name, "default") == 0)
-		snprintf(buf, len, "%s", SCD_COORDINATOR_INTERFACE);
-	else
-		snprintf(buf, len, "%s.%s%s", SCD_COORDINATOR_INTERFACE,
-			 isdigit((unsigned char)cache_name[0]) ? "_" : "", cache_name);
-}
 
 void scd_host_name(char *buf, size_t len)
 {
@@ -31,32 +21,9 @@ int scd_bus_cache_error(sd_bus_error *e, int err)
 	return sd_bus_error_setf(e, SCD_ERROR_CACHE, "%s", *detail ? detail : sc_strerror(err));
 }
 
-static int connect_bus(const char *address, sd_bus **out)
-{
-	sd_bus *bus;
-	int r;
-
-	if (!address)
-		return sd_bus_open_system(out);
-	r = sd_bus_new(&bus);
-	if (r < 0)
-		return r;
-	r = sd_bus_set_address(bus, address);
-	if (r >= 0)
-		r = sd_bus_set_bus_client(bus, 1);
-	if (r >= 0)
-		r = sd_bus_start(bus);
-	if (r < 0) {
-		sd_bus_unref(bus);
-		return r;
-	}
-	*out = bus;
-	return 0;
-}
-
 int scd_bus_start(struct scd_daemon *d, const char *address)
 {
-	int r = connect_bus(address, &d->bus);
+	int r = scd_bus_connect(address, &d->bus);
 
 	if (r < 0) {
 		scd_log(d, LOG_ERR, "cannot connect to the %s bus%s%s: %s", address ? "given" : "system",

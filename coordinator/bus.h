@@ -4,26 +4,15 @@
 
 #include <stddef.h>
 
+#include "coordinator_bus.h"
 #include "daemon.h"
 
-#define SCD_OBJECT_PATH		  "/org/supercache/Coordinator"
-#define SCD_COORDINATOR_INTERFACE "org.supercache.Coordinator1"
-#define SCD_HEALTH_INTERFACE	  "org.supercache.HealthMonitor1"
 /* A library call failed: the message is the library's own (sc_last_error()). */
 #define SCD_ERROR_CACHE	       "org.supercache.Coordinator1.Error.Cache"
 #define SCD_ERROR_NO_SUCH_NODE "org.supercache.HealthMonitor1.Error.NoSuchNode"
 
 extern const sd_bus_vtable scd_coordinator_vtable[];
 extern const sd_bus_vtable scd_health_vtable[];
-
-/*
- * The well-known name of cache name's coordinator: org.supercache.Coordinator1
- * for the cache called "default", org.supercache.Coordinator1.<name> for
- * any other (with '_' before a name that starts with a digit, which a bus
- * name element may not). One name per instance, so that each cache's
- * coordinator can run beside the others.
- */
-void scd_bus_name(const char *cache_name, char *buf, size_t len);
 
 /*
  * Connect to the bus at address (NULL: the system bus), publish both

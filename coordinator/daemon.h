@@ -9,6 +9,7 @@
 #include <systemd/sd-event.h>
 
 #include "config.h"
+#include "coordinator_bus.h"
 #include "health.h"
 
 /* What the maintenance timer has done since the daemon started. */
@@ -22,7 +23,7 @@ struct scd_maintenance_totals {
 
 struct scd_daemon {
 	char name[SCD_NAME_MAX + 1];
-	char bus_name[128];
+	char bus_name[SCD_BUS_NAME_MAX];
 	struct scd_config cfg;
 	sc_cache *cache;
 	sc_options cache_opts; /* what the cache was created with (sc_config) */

@@ -1,28 +1,9 @@
 /* bus_cmds.c — status and health: the cache's coordinator asked over D-Bus. */
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "bus_dict.h"
-
-#define COORDINATOR_NAME  "org.supercache.Coordinator1"
-#define COORDINATOR_PATH  "/org/supercache/Coordinator"
-#define COORDINATOR_IFACE "org.supercache.Coordinator1"
-#define HEALTH_IFACE	  "org.supercache.HealthMonitor1"
-
-/* Room for the bus name: the prefix, '.', '_' and a cache name. */
-#define BUS_NAME_MAX 256
-
-/* The coordinator's well-known name: one per cache, the default cache's without a suffix. */
-static void bus_name(const char *cache, char *buf, size_t len)
-{
-	if (!strcmp(cache, "default"))
-		snprintf(buf, len, "%s", COORDINATOR_NAME);
-	else
-		snprintf(buf, len, "%s.%s%s", COORDINATOR_NAME, isdigit((unsigned char)cache[0]) ? "_" : "",
-			 cache);
-}
-
+#include "coordinator_bus.h"
 /* Errors that mean nobody serves the name, or the bus went away under the call. */
 static bool unreachable(const sd_bus_error *e)
 {
@@ -40,15 +21,8 @@ static bool unreachable(const sd_bus_error *e)
 /* Connect to --bus-address, else the system bus; CLI_BUS after a message when that fails. */
 static int bus_connect(const struct cli *cli, const char *dest, sd_bus **bus)
 {
-	int r;
+	int r = scd_bus_connect(cli->bus_address, bus);
 
-	if (cli->bus_address) {
-		if ((r = sd_bus_new(bus)) >= 0 && (r = sd_bus_set_address(*bus, cli->bus_address)) >= 0 &&
-		    (r = sd_bus_set_bus_client(*bus, 1)) >= 0)
-			r = sd_bus_start(*bus);
-	} else {
-		r = sd_bus_open_system(bus);
-	}
 	if (r >= 0)
 		return CLI_OK;
 	fprintf(stderr, "supercache: cannot reach %s: cannot connect to %s: %s\n", dest,
@@ -61,8 +35,7 @@ static int call(const struct cli *cli, const struct cli_command *cmd, sd_bus *bu
 		const char *iface, const char *method, sd_bus_message **reply)
 {
 	sd_bus_error error = SD_BUS_ERROR_NULL;
-	int rc = CLI_OK,
-	    r = sd_bus_call_method(bus, dest, COORDINATOR_PATH, iface, method, &error, reply, "");
+	int rc = CLI_OK, r = sd_bus_call_method(bus, dest, SCD_OBJECT_PATH, iface, method, &error, reply, "");
 
 	if (r < 0 && unreachable(&error)) {
 		rc = CLI_BUS;
@@ -81,14 +54,14 @@ static int call(const struct cli *cli, const struct cli_command *cmd, sd_bus *bu
 static int ask(struct cli *cli, const struct cli_command *cmd, int argc, char **argv, const char *iface,
 	       const char *const *methods, const char *const *labels, size_t n)
 {
-	char dest[BUS_NAME_MAX];
+	char dest[SCD_BUS_NAME_MAX];
 	sd_bus_message *replies[2] = { NULL, NULL }; /* n is at most 2 */
 	sd_bus *bus = NULL;
 	int r = 0, rc;
 
 	if (cli_parse(cmd, argc, argv, NULL, 0, 0, 0, &rc) < 0)
 		return rc;
-	bus_name(cli->name, dest, sizeof(dest));
+	scd_bus_name(cli->name, dest, sizeof(dest));
 	rc = bus_connect(cli, dest, &bus);
 	for (size_t i = 0; i < n && !rc; i++)
 		rc = call(cli, cmd, bus, dest, iface, methods[i], &replies[i]);
@@ -119,12 +92,12 @@ int cmd_status(struct cli *cli, const struct cli_command *cmd, int argc, char **
 	static const char *const methods[] = { "Stats", "Config" };
 	static const char *const labels[] = { "stats", "config" };
 
-	return ask(cli, cmd, argc, argv, COORDINATOR_IFACE, methods, labels, 2);
+	return ask(cli, cmd, argc, argv, SCD_COORDINATOR_INTERFACE, methods, labels, 2);
 }
 
 int cmd_health(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
 	static const char *const methods[] = { "ClusterHealth" };
 
-	return ask(cli, cmd, argc, argv, HEALTH_IFACE, methods, NULL, 1);
+	return ask(cli, cmd, argc, argv, SCD_HEALTH_INTERFACE, methods, NULL, 1);
 }
