@@ -222,7 +222,12 @@ int Daemon::wait()
 
 std::string Daemon::log() const
 {
-	std::ifstream in(log_path);
+	return file_text(log_path);
+}
+
+std::string file_text(const std::string &path)
+{
+	std::ifstream in(path);
 	std::stringstream s;
 	s << in.rdbuf();
 	return s.str();

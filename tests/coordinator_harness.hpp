@@ -80,6 +80,9 @@ class Daemon
 	std::string log_path;
 };
 
+// A file's whole text ("" if it cannot be read).
+std::string file_text(const std::string &path);
+
 // The supercached under test, from the SUPERCACHED environment variable the build sets.
 std::string supercached_path();
 

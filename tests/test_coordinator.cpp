@@ -111,13 +111,6 @@ struct Coordinator {
 		REQUIRE_FALSE((co).ready.empty());                \
 	} while (0)
 
-std::string file_text(const std::string &path)
-{
-	std::ifstream in(path);
-	std::stringstream s;
-	s << in.rdbuf();
-	return s.str();
-}
 } // namespace
 
 TEST_CASE("supercached says READY with a status line and answers every method over sd-bus", "[coordinator]")
