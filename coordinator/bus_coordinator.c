@@ -3,7 +3,6 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bus.h"
@@ -11,10 +10,10 @@
 
 static double uptime_seconds(const struct scd_daemon *d)
 {
-	struct timespec now;
+	uint64_t now = d->started_usec;
 
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return ((double)now.tv_sec * 1e6 + (double)now.tv_nsec / 1e3 - (double)d->started_usec) / 1e6;
+	sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+	return (double)(now - d->started_usec) / 1e6;
 }
 
 /* The entries of a Stats reply, into an open a{sv}. */
@@ -165,20 +164,12 @@ static int method_config(sd_bus_message *m, void *userdata, sd_bus_error *e)
 
 static int append_problems(sd_bus_message *m, const sc_check_report *rep)
 {
-	int r = sd_bus_message_open_container(m, 'e', "sv");
+	int r = scd_dict_open_array(m, "listed", "(its)");
 
-	if (r >= 0)
-		r = sd_bus_message_append(m, "s", "listed");
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'v', "a(its)");
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'a', "(its)");
 	for (uint32_t i = 0; r >= 0 && i < rep->listed; i++)
 		r = sd_bus_message_append(m, "(its)", rep->list[i].partition, rep->list[i].offset,
 					  rep->list[i].what);
-	for (int depth = 0; r >= 0 && depth < 3; depth++)
-		r = sd_bus_message_close_container(m);
-	return r;
+	return r >= 0 ? scd_dict_close(m) : r;
 }
 
 /* sc_check with locks: repairs what dead writers left, then reports. Damage is a result, not an error. */

@@ -2,7 +2,7 @@
 #include "bus_dict.h"
 
 #include <errno.h>
-
+#include <stdio.h>
 int scd_dict_u(sd_bus_message *m, const char *key, uint32_t v)
 {
 	return sd_bus_message_append(m, "{sv}", key, "u", v);
@@ -28,35 +28,29 @@ int scd_dict_s(sd_bus_message *m, const char *key, const char *v)
 	return sd_bus_message_append(m, "{sv}", key, "s", v);
 }
 
-int scd_dict_at(sd_bus_message *m, const char *key, uint32_t n, uint64_t (*get)(uint32_t i, const void *arg),
-		const void *arg)
+int scd_dict_open_array(sd_bus_message *m, const char *key, const char *element)
 {
+	char array[16];
 	int r = sd_bus_message_open_container(m, 'e', "sv");
 
+	snprintf(array, sizeof(array), "a%s", element);
 	if (r >= 0)
 		r = sd_bus_message_append(m, "s", key);
 	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'v', "at");
+		r = sd_bus_message_open_container(m, 'v', array);
 	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'a', "t");
-	for (uint32_t i = 0; r >= 0 && i < n; i++)
-		r = sd_bus_message_append(m, "t", get(i, arg));
-	for (int depth = 0; r >= 0 && depth < 3; depth++)
-		r = sd_bus_message_close_container(m);
+		r = sd_bus_message_open_container(m, 'a', element);
 	return r;
 }
 
-int scd_dict_open(sd_bus_message *m, const char *key)
+int scd_dict_at(sd_bus_message *m, const char *key, uint32_t n, uint64_t (*get)(uint32_t i, const void *arg),
+		const void *arg)
 {
-	int r = sd_bus_message_open_container(m, 'e', "sv");
+	int r = scd_dict_open_array(m, key, "t");
 
-	if (r >= 0)
-		r = sd_bus_message_append(m, "s", key);
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'v', "a{sv}");
-	if (r >= 0)
-		r = sd_bus_message_open_container(m, 'a', "{sv}");
-	return r;
+	for (uint32_t i = 0; r >= 0 && i < n; i++)
+		r = sd_bus_message_append(m, "t", get(i, arg));
+	return r >= 0 ? scd_dict_close(m) : r;
 }
 
 int scd_dict_close(sd_bus_message *m)
@@ -70,8 +64,7 @@ int scd_dict_close(sd_bus_message *m)
 
 static int health_check_entry(sd_bus_message *m, const char *name, const struct scd_check_result *c)
 {
-	int r = scd_dict_open(m, name);
-
+	int r = scd_dict_open_array(m, name, "{sv}");
 	if (r >= 0)
 		r = scd_dict_b(m, "alert", c->alert);
 	if (r >= 0)

@@ -19,8 +19,11 @@ int scd_dict_s(sd_bus_message *m, const char *key, const char *v);
 int scd_dict_at(sd_bus_message *m, const char *key, uint32_t n, uint64_t (*get)(uint32_t i, const void *arg),
 		const void *arg);
 
-/* Open a nested a{sv} under key; close it with scd_dict_close(). */
-int scd_dict_open(sd_bus_message *m, const char *key);
+/*
+ * Open an array of element (a signature of at most 14 characters) under key,
+ * an a{sv} for element "{sv}"; fill it, then close it with scd_dict_close().
+ */
+int scd_dict_open_array(sd_bus_message *m, const char *key, const char *element);
 int scd_dict_close(sd_bus_message *m);
 
 /*

@@ -3,7 +3,6 @@
 #include <limits.h>
 #include <string.h>
 #include <syslog.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "bus.h"
@@ -11,22 +10,17 @@
 #include "health_monitor.h"
 #include "repeat.h"
 
-static uint64_t monotonic_usec(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
-}
-
 static int take_reading(struct scd_daemon *d, struct scd_health *h)
 {
 	sc_cache_stats *s;
+	uint64_t now = 0;
 	int r = sc_stats(d->cache, &s);
 
 	if (r)
 		return r;
-	scd_health_measure(&d->cfg, &d->cache_opts, s, &d->health, monotonic_usec(), h);
+	/* The loop's time of this dispatch: what a reading is taken at, to the timer's precision. */
+	sd_event_now(d->event, CLOCK_MONOTONIC, &now);
+	scd_health_measure(&d->cfg, &d->cache_opts, s, &d->health, now, h);
 	sc_stats_free(s);
 	return 0;
 }
@@ -43,7 +37,12 @@ static int emit_check(struct scd_daemon *d, const struct scd_health *h)
 	return scd_dict_send(m, r);
 }
 
-int scd_health_check_now(struct scd_daemon *d, struct scd_health *h)
+/*
+ * Run a health check now: signal HealthCheck with its readings, and
+ * HealthAlert once for each check that has just crossed its threshold.
+ * 0, or the library's error when no reading could be taken.
+ */
+static int health_check_now(struct scd_daemon *d, struct scd_health *h)
 {
 	unsigned raised;
 	int r = take_reading(d, h);
@@ -77,7 +76,7 @@ static void health_tick(struct scd_daemon *d)
 {
 	struct scd_health h;
 
-	scd_health_check_now(d, &h);
+	health_check_now(d, &h);
 }
 
 int scd_health_start(struct scd_daemon *d)
@@ -221,7 +220,7 @@ static int method_force_check(sd_bus_message *m, void *userdata, sd_bus_error *e
 {
 	struct scd_health h;
 	char host[HOST_NAME_MAX + 1];
-	int r = scd_health_check_now(userdata, &h);
+	int r = health_check_now(userdata, &h);
 
 	if (r)
 		return scd_bus_cache_error(e, r);

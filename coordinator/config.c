@@ -195,10 +195,11 @@ static void choice_list(const struct key *k, char *buf, size_t len)
 		at += (size_t)snprintf(buf + at, len - at, "%s%s", i ? ", " : "", k->choices[i]);
 }
 
-/* Letters, digits, '_' and '-': what the library accepts in a segment file name. */
-static bool is_name(const char *s)
+bool scd_config_name_valid(const char *s, size_t max)
 {
-	if (!*s)
+	size_t n = strlen(s);
+
+	if (n == 0 || n > max)
 		return false;
 	for (; *s; s++)
 		if (!isalnum((unsigned char)*s) && *s != '_' && *s != '-')
@@ -240,7 +241,7 @@ static int set_value(struct scd_config *cfg, const struct key *k, const char *v,
 		return fail(err, errlen, "%s = %s: want one of %s", k->name, v, list);
 	}
 	case KEY_NAME:
-		if (!is_name(v) || strlen(v) >= k->size)
+		if (!scd_config_name_valid(v, k->size - 1))
 			return fail(err, errlen, "%s = %s: want 1 to %zu letters, digits, '_' or '-'",
 				    k->name, v, k->size - 1);
 		snprintf(field, k->size, "%s", v);

@@ -46,6 +46,9 @@ struct scd_config {
 	double partition_imbalance_ratio;
 };
 
+/* 1 to max letters, digits, '_' and '-': what the library accepts in a cache or file name. */
+bool scd_config_name_valid(const char *s, size_t max);
+
 /* The defaults (see packaging/supercache.conf, which lists each with its meaning). */
 void scd_config_defaults(struct scd_config *cfg);
 

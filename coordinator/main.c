@@ -6,8 +6,6 @@
 #include <string.h>
 #include <syslog.h>
 #include <sysexits.h>
-#include <time.h>
-
 #include <systemd/sd-daemon.h>
 
 #include "bus.h"
@@ -111,19 +109,6 @@ static int parse_args(int argc, char **argv, struct args *a, struct scd_config *
 	return 0;
 }
 
-static bool valid_name(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > SCD_NAME_MAX)
-		return false;
-	for (; *s; s++)
-		if (!(*s >= 'a' && *s <= 'z') && !(*s >= 'A' && *s <= 'Z') && !(*s >= '0' && *s <= '9') &&
-		    *s != '_' && *s != '-')
-			return false;
-	return true;
-}
-
 static int configure(int argc, char **argv, struct args *a, struct scd_config *cfg)
 {
 	char path[SCD_TEXT_MAX], err[1024];
@@ -134,7 +119,7 @@ static int configure(int argc, char **argv, struct args *a, struct scd_config *c
 	r = parse_args(argc, argv, a, cfg, false);
 	if (r)
 		return r;
-	if (!valid_name(a->name)) {
+	if (!scd_config_name_valid(a->name, SCD_NAME_MAX)) {
 		fprintf(stderr, "supercached: --name %s: want 1 to %d letters, digits, '_' or '-'\n", a->name,
 			SCD_NAME_MAX);
 		return EX_USAGE;
@@ -156,14 +141,6 @@ static int configure(int argc, char **argv, struct args *a, struct scd_config *c
 		return EX_CONFIG;
 	}
 	return 0;
-}
-
-static uint64_t monotonic_usec(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000u + (uint64_t)now.tv_nsec / 1000u;
 }
 
 static int open_cache(struct scd_daemon *d)
@@ -203,6 +180,8 @@ static int event_loop_setup(struct scd_daemon *d)
 	/* Pings WATCHDOG=1 at half of WATCHDOG_USEC while the loop turns; nothing without a watchdog. */
 	if (r >= 0)
 		r = sd_event_set_watchdog(d->event, 1);
+	if (r >= 0)
+		r = sd_event_now(d->event, CLOCK_MONOTONIC, &d->started_usec);
 	if (r < 0)
 		scd_log(d, LOG_ERR, "cannot set up the event loop: %s", strerror(-r));
 	return r;
@@ -210,7 +189,6 @@ static int event_loop_setup(struct scd_daemon *d)
 
 static int run(struct scd_daemon *d, const char *bus_address)
 {
-	char status[256];
 	int r = event_loop_setup(d);
 
 	if (r >= 0)
@@ -225,10 +203,10 @@ static int run(struct scd_daemon *d, const char *bus_address)
 		r = scd_health_start(d);
 	if (r < 0)
 		return r;
-	scd_status_line(d, status, sizeof(status));
+	/* The first maintenance pass has just said STATUS=; READY repeats it. */
 	scd_log(d, LOG_INFO, "serving %s on %s: %s", d->bus_name,
-		bus_address ? bus_address : "the system bus", status);
-	sd_notifyf(0, "READY=1\nSTATUS=%s", status);
+		bus_address ? bus_address : "the system bus", d->status);
+	sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
 	r = sd_event_loop(d->event);
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	if (r < 0)
@@ -263,7 +241,6 @@ int main(int argc, char **argv)
 		return 0;
 	}
 	snprintf(d.name, sizeof(d.name), "%s", a.name);
-	d.started_usec = monotonic_usec();
 	r = run(&d, a.bus_address);
 	teardown(&d);
 	if (r == 0)

@@ -23,7 +23,8 @@ static const char *human_bytes(uint64_t b, char *buf, size_t len)
 	return buf;
 }
 
-void scd_status_line(struct scd_daemon *d, char *buf, size_t len)
+/* The one-line summary systemd shows as the unit's status. */
+static void status_line(struct scd_daemon *d, char *buf, size_t len)
 {
 	sc_cache_stats *s;
 	char used[32], limit[32];
@@ -39,7 +40,7 @@ void scd_status_line(struct scd_daemon *d, char *buf, size_t len)
 	sc_stats_free(s);
 }
 
-void scd_maintenance_pass(struct scd_daemon *d)
+static void maintenance_pass(struct scd_daemon *d)
 {
 	struct scd_maintenance_totals *t = &d->maintenance;
 	uint64_t freed = 0;
@@ -69,7 +70,7 @@ void scd_maintenance_pass(struct scd_daemon *d)
 		(unsigned long long)t->passes, (unsigned long long)freed, released > 0 ? released : 0,
 		expired > 0 ? expired : 0);
 	/* Only a change is worth a message: systemd keeps the last one. */
-	scd_status_line(d, status, sizeof(status));
+	status_line(d, status, sizeof(status));
 	if (strcmp(status, d->status) != 0) {
 		snprintf(d->status, sizeof(d->status), "%s", status);
 		sd_notifyf(0, "STATUS=%s", status);
@@ -78,6 +79,6 @@ void scd_maintenance_pass(struct scd_daemon *d)
 
 int scd_maintenance_start(struct scd_daemon *d)
 {
-	scd_maintenance_pass(d);
-	return scd_repeat(d, &d->maintenance_timer, d->cfg.maintenance_interval_ms, scd_maintenance_pass);
+	maintenance_pass(d);
+	return scd_repeat(d, &d->maintenance_timer, d->cfg.maintenance_interval_ms, maintenance_pass);
 }
