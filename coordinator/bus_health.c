@@ -8,6 +8,7 @@
 #include "bus.h"
 #include "bus_dict.h"
 #include "health_monitor.h"
+#include "probes.h"
 #include "repeat.h"
 
 static int take_reading(struct scd_daemon *d, struct scd_health *h)
@@ -52,6 +53,8 @@ static int health_check_now(struct scd_daemon *d, struct scd_health *h)
 		return r;
 	}
 	raised = scd_health_newly_alerting(&d->health, h);
+	SCD_PROBE(health_check, d->trace_id, h->healthy ? 1 : 0, h->memory_used, h->memory_limit,
+		  h->retired_bytes, h->readers);
 	r = emit_check(d, h);
 	for (int i = 0; i < SCD_CHECKS; i++) {
 		const struct scd_check_result *c = &h->checks[i];
@@ -59,6 +62,8 @@ static int health_check_now(struct scd_daemon *d, struct scd_health *h)
 		if (!(raised & (1u << i)))
 			continue;
 		scd_log(d, LOG_WARNING, "health alert %s: %s", scd_check_name((enum scd_check)i), c->message);
+		SCD_PROBE(health_alert, d->trace_id, scd_check_name((enum scd_check)i),
+			  (int64_t)(c->value * 1000.0), (int64_t)(c->threshold * 1000.0));
 		if (r >= 0)
 			r = sd_bus_emit_signal(d->bus, SCD_OBJECT_PATH, SCD_HEALTH_INTERFACE, "HealthAlert",
 					       "sdds", scd_check_name((enum scd_check)i), c->value,

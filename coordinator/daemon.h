@@ -27,6 +27,7 @@ struct scd_daemon {
 	struct scd_config cfg;
 	sc_cache *cache;
 	sc_options cache_opts; /* what the cache was created with (sc_config) */
+	uint64_t trace_id;     /* what the USDT probes call the cache: trace_id.h */
 	sd_event *event;
 	sd_bus *bus;
 	sd_event_source *maintenance_timer;

@@ -12,6 +12,7 @@
 #include "daemon.h"
 #include "health_monitor.h"
 #include "maintenance.h"
+#include "trace_id.h"
 
 #define CONFIG_DIR "/etc/supercache"
 
@@ -149,6 +150,7 @@ static int open_cache(struct scd_daemon *d)
 	int r;
 
 	scd_config_options(&d->cfg, &opts);
+	d->trace_id = sc_trace_id_of(d->name);
 	r = sc_start(d->name, &opts, &d->cache);
 	if (r) {
 		scd_log(d, LOG_ERR, "cannot start cache %s: %s", d->name, sc_last_error());

@@ -1,5 +1,6 @@
 /* maintenance.c — the maintenance timer: reclamation, dead readers, expiry, and the status line. */
 #include "maintenance.h"
+#include "probes.h"
 #include "repeat.h"
 
 #include <stdio.h>
@@ -47,6 +48,7 @@ static void maintenance_pass(struct scd_daemon *d)
 	int released, expired, err;
 	char status[256];
 
+	SCD_PROBE(sweep_start, d->trace_id);
 	err = sc_reclaim(d->cache, &freed);
 	t->reclaimed_bytes += freed;
 	/* A lasting error (a damaged partition) is said once, not on every pass. */
@@ -66,6 +68,8 @@ static void maintenance_pass(struct scd_daemon *d)
 		scd_log(d, LOG_WARNING, "expire: %s", sc_last_error());
 	t->last_error = err ? err : released < 0 ? released : expired < 0 ? expired : 0;
 	t->passes++;
+	SCD_PROBE(sweep_end, d->trace_id, freed, released > 0 ? released : 0, expired > 0 ? expired : 0,
+		  t->last_error);
 	scd_log(d, LOG_DEBUG, "maintenance pass %llu: %llu bytes reclaimed, %d dead readers, %d expired",
 		(unsigned long long)t->passes, (unsigned long long)freed, released > 0 ? released : 0,
 		expired > 0 ? expired : 0);

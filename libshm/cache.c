@@ -9,6 +9,7 @@
 #include "lazy_put.h"
 #include "limbo.h"
 #include "rcu.h"
+#include "trace_id.h"
 
 uint64_t sc_fork_generation;
 
@@ -187,6 +188,7 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 		return err;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->trace_id = sc_trace_id_of(name);
 	snprintf(c->prefix, sizeof(c->prefix), "%s", o.prefix ? o.prefix : SC_DEFAULT_PREFIX);
 	snprintf(c->dir, sizeof(c->dir), "%s", o.dir ? o.dir : SC_DEFAULT_DIR);
 	pthread_mutex_init(&c->owned_lock, NULL);

@@ -16,6 +16,7 @@
 struct sc_cache {
 	uint64_t id;	   /* unique within the process, never reused */
 	uint64_t fork_gen; /* sc_fork_generation when opened */
+	uint64_t trace_id; /* what the USDT probes call this cache: trace_id.h */
 	struct sc_seg seg;
 	char name[SC_NAME_MAX + 1];
 	char prefix[SC_PREFIX_MAX + 1];

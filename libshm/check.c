@@ -7,7 +7,7 @@
 #include "block_alloc.h"
 #include "census.h"
 #include "partition.h"
-#include "shm_mutex.h"
+#include "probes.h"
 #include "span_alloc.h"
 
 /* A scribbled lock is given this long before the partition is checked without it. */
@@ -233,11 +233,11 @@ static int check_locked(struct checker *k, struct sc_part *p, unsigned flags)
 	err = check_partition(k, p);
 	release(k);
 	if (locked)
-		sc_shm_mutex_unlock(&p->lock);
+		sc_part_release(k->c, p);
 	return err;
 }
 
-SC_EXPORT int sc_check(sc_cache *c, unsigned flags, sc_check_report *report)
+static int do_check(sc_cache *c, unsigned flags, sc_check_report *report)
 {
 	sc_check_report local;
 	struct checker k = { .c = c, .rep = report ? report : &local };
@@ -266,4 +266,9 @@ SC_EXPORT int sc_check(sc_cache *c, unsigned flags, sc_check_report *report)
 		return sc_fail(-EUCLEAN, "cache \"%s\": %llu problems found; the first: %s", c->name,
 			       (unsigned long long)k.rep->problems, k.rep->list[0].what);
 	return 0;
+}
+
+SC_EXPORT int sc_check(sc_cache *c, unsigned flags, sc_check_report *report)
+{
+	return SC_TRACED(c, SC_OP_CHECK, do_check(c, flags, report));
 }

@@ -4,6 +4,7 @@
 #include "hash_index.h"
 #include "limbo.h"
 #include "partition.h"
+#include "probes.h"
 #include "query.h"
 #include "rcu.h"
 #include "results.h"
@@ -25,7 +26,7 @@ static int delete_routed(sc_cache *c, const struct sc_route *route)
 	return n;
 }
 
-SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)
+static int do_delete(sc_cache *c, const sc_tuple *data)
 {
 	struct sc_route route;
 	int err = sc_cache_check(c);
@@ -35,7 +36,12 @@ SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)
 	return err ? err : delete_routed(c, &route);
 }
 
-SC_EXPORT int sc_delete_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data)
+SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)
+{
+	return SC_TRACED(c, SC_OP_DELETE, do_delete(c, data));
+}
+
+static int do_delete_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data)
 {
 	struct sc_route route;
 	int err = sc_cache_check(c);
@@ -45,12 +51,17 @@ SC_EXPORT int sc_delete_by_key_partition(sc_cache *c, sc_field key, sc_field par
 	return err ? err : delete_routed(c, &route);
 }
 
+SC_EXPORT int sc_delete_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data)
+{
+	return SC_TRACED(c, SC_OP_DELETE, do_delete_by_key_partition(c, key, partition_data));
+}
+
 SC_EXPORT int sc_delete_partition(sc_cache *c, sc_field key, sc_field partition_data)
 {
 	return sc_delete_by_key_partition(c, key, partition_data);
 }
 
-SC_EXPORT int sc_delete_same_key_partition(sc_cache *c, sc_field key)
+static int do_delete_same_key_partition(sc_cache *c, sc_field key)
 {
 	struct sc_route route;
 	int err = sc_cache_check(c);
@@ -60,7 +71,12 @@ SC_EXPORT int sc_delete_same_key_partition(sc_cache *c, sc_field key)
 	return err ? err : delete_routed(c, &route);
 }
 
-SC_EXPORT int sc_delete_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx)
+SC_EXPORT int sc_delete_same_key_partition(sc_cache *c, sc_field key)
+{
+	return SC_TRACED(c, SC_OP_DELETE, do_delete_same_key_partition(c, key));
+}
+
+static int do_delete_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx)
 {
 	struct sc_route route;
 	int err = sc_cache_check(c);
@@ -68,6 +84,11 @@ SC_EXPORT int sc_delete_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx
 	if (!err)
 		err = sc_route_key_at(c, &key, idx, &route);
 	return err ? err : delete_routed(c, &route);
+}
+
+SC_EXPORT int sc_delete_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx)
+{
+	return SC_TRACED(c, SC_OP_DELETE, do_delete_partition_by_idx(c, key, idx));
 }
 
 static int matches(sc_cache *c, const struct sc_hit *hit, void *m)
@@ -164,7 +185,7 @@ static int delete_matches(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
 	return n < 0 ? n : total;
 }
 
-SC_EXPORT int sc_delete_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern)
+static int do_delete_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern)
 {
 	struct sc_matcher m = { 0 };
 	struct sc_pattern pat;
@@ -190,7 +211,12 @@ SC_EXPORT int sc_delete_by_match(sc_cache *c, const sc_field *partition_data, co
 	return err ? err : total;
 }
 
-SC_EXPORT int sc_delete_all(sc_cache *c)
+SC_EXPORT int sc_delete_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern)
+{
+	return SC_TRACED(c, SC_OP_DELETE_MATCH, do_delete_by_match(c, partition_data, pattern));
+}
+
+static int do_delete_all(sc_cache *c)
 {
 	int err = sc_cache_check(c);
 
@@ -213,4 +239,9 @@ SC_EXPORT int sc_delete_all(sc_cache *c)
 		sc_part_unlock(c, p);
 	}
 	return err;
+}
+
+SC_EXPORT int sc_delete_all(sc_cache *c)
+{
+	return SC_TRACED(c, SC_OP_DELETE_ALL, do_delete_all(c));
 }

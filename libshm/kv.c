@@ -4,8 +4,9 @@
 
 #include "batch_order.h"
 #include "batch_write.h"
-#include "results.h"
 #include "kv.h"
+#include "probes.h"
+#include "results.h"
 #include "structures.h"
 /* A namespace's key for key: the namespace checked, then the key. Release k whatever the result. */
 static int kv_key(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k)
@@ -46,9 +47,14 @@ int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_
 	return err;
 }
 
-SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
+static int do_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
 {
 	return sc_kv_put(c, kv, key, value, 0);
+}
+
+SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
+{
+	return SC_TRACED(c, SC_OP_KV_ADD, do_kv_add(c, kv, key, value));
 }
 
 static int copy_value(sc_cache *c, const struct sc_hit *hit, void *builder)
@@ -59,7 +65,7 @@ static int copy_value(sc_cache *c, const struct sc_hit *hit, void *builder)
 	return err ? err : sc_builder_add(builder, &value, 1);
 }
 
-SC_EXPORT int sc_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out)
+static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out)
 {
 	struct sc_builder b;
 	struct sc_entry_key k;
@@ -90,7 +96,12 @@ SC_EXPORT int sc_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_fiel
 	return err ? err : found;
 }
 
-SC_EXPORT int sc_kv_remove(sc_cache *c, const char *kv, sc_field key)
+SC_EXPORT int sc_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_KV_GET, do_kv_get(c, kv, key, dflt, out));
+}
+
+static int do_kv_remove(sc_cache *c, const char *kv, sc_field key)
 {
 	struct sc_entry_key k;
 	struct sc_route route;
@@ -105,7 +116,12 @@ SC_EXPORT int sc_kv_remove(sc_cache *c, const char *kv, sc_field key)
 	return err;
 }
 
-SC_EXPORT int sc_kv_remove_all(sc_cache *c, const char *kv)
+SC_EXPORT int sc_kv_remove(sc_cache *c, const char *kv, sc_field key)
+{
+	return SC_TRACED(c, SC_OP_KV_REMOVE, do_kv_remove(c, kv, key));
+}
+
+static int do_kv_remove_all(sc_cache *c, const char *kv)
 {
 	struct sc_entry_key k;
 	int err = kv_key(c, kv, NULL, &k);
@@ -114,6 +130,11 @@ SC_EXPORT int sc_kv_remove_all(sc_cache *c, const char *kv)
 		err = sc_entries_remove_all(c, &k);
 	sc_entry_key_free(&k);
 	return err;
+}
+
+SC_EXPORT int sc_kv_remove_all(sc_cache *c, const char *kv)
+{
+	return SC_TRACED(c, SC_OP_KV_REMOVE_ALL, do_kv_remove_all(c, kv));
 }
 
 /* Which parts of each pair a listing returns. */
@@ -163,19 +184,34 @@ static int list(sc_cache *c, const char *kv, enum listing what, sc_tuples **out)
 	return err ? err : n;
 }
 
-SC_EXPORT int sc_kv_keys(sc_cache *c, const char *kv, sc_tuples **out)
+static int do_kv_keys(sc_cache *c, const char *kv, sc_tuples **out)
 {
 	return list(c, kv, KEYS, out);
 }
 
-SC_EXPORT int sc_kv_values(sc_cache *c, const char *kv, sc_tuples **out)
+SC_EXPORT int sc_kv_keys(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_KV_KEYS, do_kv_keys(c, kv, out));
+}
+
+static int do_kv_values(sc_cache *c, const char *kv, sc_tuples **out)
 {
 	return list(c, kv, VALUES, out);
 }
 
-SC_EXPORT int sc_kv_to_list(sc_cache *c, const char *kv, sc_tuples **out)
+SC_EXPORT int sc_kv_values(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_KV_VALUES, do_kv_values(c, kv, out));
+}
+
+static int do_kv_to_list(sc_cache *c, const char *kv, sc_tuples **out)
 {
 	return list(c, kv, PAIRS, out);
+}
+
+SC_EXPORT int sc_kv_to_list(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_KV_TO_LIST, do_kv_to_list(c, kv, out));
 }
 
 static int count_one(const sc_field *own, const sc_field *value, void *ctx)
@@ -186,7 +222,7 @@ static int count_one(const sc_field *own, const sc_field *value, void *ctx)
 	return 0;
 }
 
-SC_EXPORT int sc_kv_count(sc_cache *c, const char *kv)
+static int do_kv_count(sc_cache *c, const char *kv)
 {
 	struct sc_entry_key k;
 	int err = kv_key(c, kv, NULL, &k);
@@ -195,6 +231,11 @@ SC_EXPORT int sc_kv_count(sc_cache *c, const char *kv)
 		err = sc_entries_for_each(c, &k, count_one, NULL);
 	sc_entry_key_free(&k);
 	return err;
+}
+
+SC_EXPORT int sc_kv_count(sc_cache *c, const char *kv)
+{
+	return SC_TRACED(c, SC_OP_KV_COUNT, do_kv_count(c, kv));
 }
 
 /*
@@ -266,7 +307,7 @@ static int batch_prepare(sc_cache *c, const char *kv, const sc_field *keys, size
 }
 
 /* All-or-nothing, as sc_put_batch(): batch_write.h. */
-SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)
+static int do_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)
 {
 	struct kv_batch b;
 	sc_field *fields = NULL;
@@ -310,7 +351,12 @@ SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pai
 	return err;
 }
 
-SC_EXPORT int sc_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys, size_t n)
+SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)
+{
+	return SC_TRACED(c, SC_OP_KV_ADD_BATCH, do_kv_add_batch(c, kv, pairs, n));
+}
+
+static int do_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys, size_t n)
 {
 	struct kv_batch b;
 	int err = sc_cache_check(c);
@@ -333,4 +379,9 @@ SC_EXPORT int sc_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *ke
 	}
 	batch_free(&b);
 	return err;
+}
+
+SC_EXPORT int sc_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys, size_t n)
+{
+	return SC_TRACED(c, SC_OP_KV_REMOVE_BATCH, do_kv_remove_batch(c, kv, keys, n));
 }

@@ -1,5 +1,6 @@
 /* lazy_put.c — sc_lazy_put: per-thread write buffers, flushed when full, after a bounded delay, and on demand. */
 #include "lazy_put.h"
+#include "probes.h"
 
 #include <stdbool.h>
 #include <stdlib.h>
@@ -448,7 +449,7 @@ static uint32_t setting(const uint32_t *v, uint32_t dflt)
 	return x ? x : dflt;
 }
 
-SC_EXPORT int sc_lazy_put(sc_cache *c, const sc_tuple *tuple)
+static int do_lazy_put(sc_cache *c, const sc_tuple *tuple)
 {
 	struct lazy_buf *b = NULL;
 	uint32_t len;
@@ -487,13 +488,18 @@ SC_EXPORT int sc_lazy_put(sc_cache *c, const sc_tuple *tuple)
 	return err;
 }
 
+SC_EXPORT int sc_lazy_put(sc_cache *c, const sc_tuple *tuple)
+{
+	return SC_TRACED(c, SC_OP_LAZY_PUT, do_lazy_put(c, tuple));
+}
+
 /* The error a background flush of c's buffers met first, taken. */
 static int take_background_error(sc_cache *c)
 {
 	return __atomic_exchange_n(&c->lazy_error, 0, __ATOMIC_RELAXED);
 }
 
-SC_EXPORT int sc_flush(sc_cache *c)
+static int do_flush(sc_cache *c)
 {
 	struct pass ps = { c, 0, 0, 0 };
 	int err = sc_cache_check(c), bg;
@@ -506,6 +512,11 @@ SC_EXPORT int sc_flush(sc_cache *c)
 	pthread_mutex_unlock(&list_lock);
 	bg = take_background_error(c);
 	return err ? err : bg;
+}
+
+SC_EXPORT int sc_flush(sc_cache *c)
+{
+	return SC_TRACED(c, SC_OP_FLUSH, do_flush(c));
 }
 
 SC_EXPORT int sc_lazy_configure(sc_cache *c, uint32_t max_delay_us, uint32_t max_tuples)

@@ -3,6 +3,7 @@
 
 #include "block_alloc.h"
 #include "crash_point.h"
+#include "probes.h"
 #include "rcu.h"
 #include "record_deadline.h"
 
@@ -73,10 +74,9 @@ void sc_limbo_retire(sc_cache *c, struct sc_part *p, uint64_t off)
 	p->limbo_count++;
 }
 
-uint64_t sc_limbo_free_safe(sc_cache *c, struct sc_part *p)
+static uint64_t free_safe(sc_cache *c, struct sc_part *p)
 {
 	uint64_t before = p->limbo_bytes;
-
 	while (p->limbo_head && p->limbo_tail) {
 		uint64_t off = sc_from_units(p->limbo_head);
 		struct sc_blk *b;
@@ -104,6 +104,14 @@ uint64_t sc_limbo_free_safe(sc_cache *c, struct sc_part *p)
 	return before - p->limbo_bytes;
 }
 
+uint64_t sc_limbo_free_safe(sc_cache *c, struct sc_part *p)
+{
+	uint64_t freed = free_safe(c, p);
+
+	if (freed)
+		SC_PROBE(reclaim, c->trace_id, sc_part_index(c, p), freed);
+	return freed;
+}
 void sc_limbo_reclaim(sc_cache *c, struct sc_part *p)
 {
 	uint64_t due = p->limbo_advance_at > LIMBO_STEP ? p->limbo_advance_at : LIMBO_STEP;

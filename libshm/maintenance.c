@@ -3,15 +3,15 @@
 #include "error.h"
 #include "limbo.h"
 #include "partition.h"
+#include "probes.h"
 #include "rcu.h"
-#include "shm_mutex.h"
 /*
  * A partition whose lock is held longer than this is passed over for this
  * round: a maintenance pass must never wait on one busy writer.
  */
 #define RECLAIM_LOCK_SECONDS 1u
 
-SC_EXPORT int sc_reclaim(sc_cache *c, uint64_t *freed_bytes)
+static int do_reclaim(sc_cache *c, uint64_t *freed_bytes)
 {
 	uint64_t freed = 0;
 	bool backlog = false;
@@ -32,7 +32,7 @@ SC_EXPORT int sc_reclaim(sc_cache *c, uint64_t *freed_bytes)
 		if (r == 0) {
 			freed += sc_limbo_free_safe(c, p);
 			/* Not sc_part_unlock(): its amortised reclaim would free more, uncounted. */
-			sc_shm_mutex_unlock(&p->lock);
+			sc_part_release(c, p);
 		} else if (r != -ETIMEDOUT && first == 0) {
 			first = r;
 		}
@@ -42,9 +42,19 @@ SC_EXPORT int sc_reclaim(sc_cache *c, uint64_t *freed_bytes)
 	return err ? err : first;
 }
 
-SC_EXPORT int sc_release_dead_readers(sc_cache *c)
+SC_EXPORT int sc_reclaim(sc_cache *c, uint64_t *freed_bytes)
+{
+	return SC_TRACED(c, SC_OP_RECLAIM, do_reclaim(c, freed_bytes));
+}
+
+static int do_release_dead_readers(sc_cache *c)
 {
 	int err = sc_cache_check(c);
 
 	return err ? err : (int)sc_rcu_release_dead(c);
+}
+
+SC_EXPORT int sc_release_dead_readers(sc_cache *c)
+{
+	return SC_TRACED(c, SC_OP_RELEASE_DEAD_READERS, do_release_dead_readers(c));
 }

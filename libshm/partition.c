@@ -2,11 +2,29 @@
 #include "partition.h"
 
 #include "limbo.h"
+#include "probes.h"
 #include "repair.h"
 #include "shm_mutex.h"
 #include "ttl.h"
 
-/* After the mutex was taken (r from sc_shm_mutex_lock*): the repair it may owe. */
+/*
+ * Take p's mutex, waiting at most seconds (0: without a limit). While
+ * lock_contended is attached, a try comes first, so the probe fires only
+ * when this writer is about to wait behind another.
+ */
+static int take(sc_cache *c, struct sc_part *p, unsigned seconds)
+{
+	if (SC_PROBE_ACTIVE(lock_contended)) {
+		int r = sc_shm_mutex_trylock(&p->lock);
+
+		if (r != -EBUSY)
+			return r;
+		SC_PROBE(lock_contended, c->trace_id, sc_part_index(c, p));
+	}
+	return seconds ? sc_shm_mutex_lock_within(&p->lock, seconds) : sc_shm_mutex_lock(&p->lock);
+}
+
+/* After the mutex was taken (r from take()): the repair it may owe. */
 static int locked(sc_cache *c, struct sc_part *p, int r)
 {
 	if (r == SC_LOCK_OWNER_DIED) {
@@ -26,29 +44,38 @@ static int locked(sc_cache *c, struct sc_part *p, int r)
 		}
 	}
 	p->locks++;
+	SC_PROBE(lock_acquired, c->trace_id, sc_part_index(c, p));
+	sc_trace_note_partition(sc_part_index(c, p));
 	return 0;
 }
 
 int sc_part_lock(sc_cache *c, struct sc_part *p)
 {
-	int r = locked(c, p, sc_shm_mutex_lock(&p->lock));
+	int r = locked(c, p, take(c, p, 0));
 
 	if (r == 0 && (r = sc_limbo_within_bound(c, p)) != 0)
-		sc_shm_mutex_unlock(&p->lock);
+		sc_part_release(c, p);
 	return r;
 }
 
 int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds)
 {
-	return locked(c, p, sc_shm_mutex_lock_within(&p->lock, seconds));
+	return locked(c, p, take(c, p, seconds));
 }
+
 int sc_part_repair_owed(sc_cache *c, struct sc_part *p)
 {
-	int r = locked(c, p, sc_shm_mutex_lock(&p->lock));
+	int r = locked(c, p, take(c, p, 0));
 
 	if (!r)
-		sc_shm_mutex_unlock(&p->lock);
+		sc_part_release(c, p);
 	return r;
+}
+
+void sc_part_release(sc_cache *c, struct sc_part *p)
+{
+	SC_PROBE(lock_released, c->trace_id, sc_part_index(c, p));
+	sc_shm_mutex_unlock(&p->lock);
 }
 
 void sc_part_unlock(sc_cache *c, struct sc_part *p)
@@ -56,5 +83,5 @@ void sc_part_unlock(sc_cache *c, struct sc_part *p)
 	if (p->ttl_records)
 		sc_sweep_step(c, p);
 	sc_limbo_reclaim(c, p);
-	sc_shm_mutex_unlock(&p->lock);
+	sc_part_release(c, p);
 }

@@ -22,6 +22,9 @@ int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds);
  */
 int sc_part_repair_owed(sc_cache *c, struct sc_part *p);
 
+/* Release the lock, and nothing else: for a holder that did its own reclamation (or none). */
+void sc_part_release(sc_cache *c, struct sc_part *p);
+
 /* Run the amortised reclamation this write owes, then release the lock. */
 void sc_part_unlock(sc_cache *c, struct sc_part *p);
 

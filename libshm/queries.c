@@ -4,6 +4,7 @@
 #include "btree.h"
 #include "hit_list.h"
 #include "match.h"
+#include "probes.h"
 #include "query.h"
 #include "rcu.h"
 #include "results.h"
@@ -201,16 +202,28 @@ static int run_match(sc_cache *c, const sc_field *partition_data, const sc_tuple
 	return err ? err : (int)found;
 }
 
+static int do_get_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern,
+			   sc_tuples **out)
+{
+	return run_match(c, partition_data, pattern, false, out);
+}
+
 SC_EXPORT int sc_get_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern,
 			      sc_tuples **out)
 {
-	return run_match(c, partition_data, pattern, false, out);
+	return SC_TRACED(c, SC_OP_MATCH, do_get_by_match(c, partition_data, pattern, out));
+}
+
+static int do_get_by_match_object(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern,
+				  sc_tuples **out)
+{
+	return run_match(c, partition_data, pattern, true, out);
 }
 
 SC_EXPORT int sc_get_by_match_object(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern,
 				     sc_tuples **out)
 {
-	return run_match(c, partition_data, pattern, true, out);
+	return SC_TRACED(c, SC_OP_MATCH, do_get_by_match_object(c, partition_data, pattern, out));
 }
 
 struct scan_run {
@@ -318,7 +331,7 @@ static int scan_ordered(sc_cache *c, struct sc_reader *r, uint32_t first, uint32
 	return err ? err : visited;
 }
 
-SC_EXPORT int sc_scan(sc_cache *c, const sc_field *partition_data, sc_scan_fn fn, void *acc)
+static int do_scan(sc_cache *c, const sc_field *partition_data, sc_scan_fn fn, void *acc)
 {
 	struct scan_run run = { fn, acc, 0 };
 	uint32_t first, end;
@@ -346,4 +359,9 @@ SC_EXPORT int sc_scan(sc_cache *c, const sc_field *partition_data, sc_scan_fn fn
 			visited += n;
 	}
 	return err ? err : visited;
+}
+
+SC_EXPORT int sc_scan(sc_cache *c, const sc_field *partition_data, sc_scan_fn fn, void *acc)
+{
+	return SC_TRACED(c, SC_OP_SCAN, do_scan(c, partition_data, fn, acc));
 }

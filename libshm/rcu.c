@@ -11,6 +11,8 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "probes.h"
+
 __thread struct sc_reader *sc_tls_readers __attribute__((tls_model("initial-exec")));
 bool sc_reader_fence;
 
@@ -387,7 +389,7 @@ static int order_readers(void)
 	return sc_fail(-ENOSYS, "membarrier is unavailable: retired memory cannot be reclaimed");
 }
 
-int sc_rcu_advance(sc_cache *c)
+static int advance(sc_cache *c)
 {
 	struct sc_seg_hdr *h = sc_hdr(c);
 	uint64_t prev_safe = sc_read(&h->gp_safe);
@@ -433,6 +435,15 @@ int sc_rcu_advance(sc_cache *c)
 	return 0;
 }
 
+int sc_rcu_advance(sc_cache *c)
+{
+	int err;
+
+	SC_PROBE(grace_period_start, c->trace_id);
+	err = advance(c);
+	SC_PROBE(grace_period_end, c->trace_id, err);
+	return err;
+}
 uint32_t sc_rcu_release_dead(sc_cache *c)
 {
 	uint32_t n = 0, hwm = sc_read(&sc_hdr(c)->slots_hwm);

@@ -4,6 +4,7 @@
 #include "btree.h"
 #include "hash_index.h"
 #include "hit_list.h"
+#include "probes.h"
 #include "rcu.h"
 #include "results.h"
 #include "tuple_codec.h"
@@ -63,6 +64,7 @@ static inline int lookup_routed(sc_cache *c, const struct sc_route *route, use_h
 
 	if (err)
 		return err;
+	sc_trace_note_partition(route->partition);
 	sc_rcu_enter(c, r);
 	if (c->seg.cfg.table_type == SC_SET || c->seg.cfg.table_type == SC_ORDERED_SET) {
 		found = c->seg.cfg.table_type == SC_SET ? sc_index_find(c, p, route, &hit)
@@ -112,14 +114,19 @@ static int begin_get(const char *fn, sc_tuples **out)
 	return 0;
 }
 
-SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
+static int do_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
 {
 	int err = begin_get("sc_get", out);
 
 	return err ? err : lookup(c, data, copy_hits, out);
 }
 
-SC_EXPORT int sc_get_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
+SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_GET, do_get(c, data, out));
+}
+
+static int do_get_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
 {
 	struct sc_route route;
 	int err = begin_get("sc_get_by_key_partition", out);
@@ -131,12 +138,17 @@ SC_EXPORT int sc_get_by_key_partition(sc_cache *c, sc_field key, sc_field partit
 	return err ? err : lookup_routed(c, &route, copy_hits, out);
 }
 
+SC_EXPORT int sc_get_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_GET, do_get_by_key_partition(c, key, partition_data, out));
+}
+
 SC_EXPORT int sc_get_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
 {
 	return sc_get_by_key_partition(c, key, partition_data, out);
 }
 
-SC_EXPORT int sc_get_same_key_partition(sc_cache *c, sc_field key, sc_tuples **out)
+static int do_get_same_key_partition(sc_cache *c, sc_field key, sc_tuples **out)
 {
 	struct sc_route route;
 	int err = begin_get("sc_get_same_key_partition", out);
@@ -148,7 +160,12 @@ SC_EXPORT int sc_get_same_key_partition(sc_cache *c, sc_field key, sc_tuples **o
 	return err ? err : lookup_routed(c, &route, copy_hits, out);
 }
 
-SC_EXPORT int sc_get_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx, sc_tuples **out)
+SC_EXPORT int sc_get_same_key_partition(sc_cache *c, sc_field key, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_GET, do_get_same_key_partition(c, key, out));
+}
+
+static int do_get_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx, sc_tuples **out)
 {
 	struct sc_route route;
 	int err = begin_get("sc_get_partition_by_idx", out);
@@ -158,6 +175,11 @@ SC_EXPORT int sc_get_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx, s
 	if (!err)
 		err = sc_route_key_at(c, &key, idx, &route);
 	return err ? err : lookup_routed(c, &route, copy_hits, out);
+}
+
+SC_EXPORT int sc_get_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_GET, do_get_partition_by_idx(c, key, idx, out));
 }
 
 struct visitor {
@@ -175,11 +197,16 @@ static int visit(sc_cache *c, const struct sc_hit *hits, size_t n, void *ctx)
 	return rv;
 }
 
-SC_EXPORT int sc_get_view(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, void *arg)
+static int do_get_view(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, void *arg)
 {
 	struct visitor v = { fn, arg };
 
 	if (!fn)
 		return sc_fail(-EINVAL, "sc_get_view: visitor is NULL");
 	return lookup(c, data, visit, &v);
+}
+
+SC_EXPORT int sc_get_view(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, void *arg)
+{
+	return SC_TRACED(c, SC_OP_GET_VIEW, do_get_view(c, data, fn, arg));
 }

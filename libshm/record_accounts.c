@@ -4,6 +4,7 @@
 #include "block_alloc.h"
 #include "crash_point.h"
 #include "limbo.h"
+#include "probes.h"
 #include "record_deadline.h"
 
 void sc_record_joined(sc_cache *c, struct sc_part *p, uint64_t off)
@@ -28,11 +29,14 @@ void sc_record_left(sc_cache *c, struct sc_part *p, uint64_t off, enum sc_leavin
 	p->records--;
 	if (sc_rec_deadline_word(rec, rec->len))
 		p->ttl_records--;
-	if (why == SC_LEFT_DELETED)
+	if (why == SC_LEFT_DELETED) {
 		p->deletes++;
-	else if (why == SC_LEFT_EXPIRED)
+	} else if (why == SC_LEFT_EXPIRED) {
 		p->expirations++;
-	else if (why == SC_LEFT_EVICTED)
+		SC_PROBE(expire, c->trace_id, sc_part_index(c, p), sc_block_size(rec));
+	} else if (why == SC_LEFT_EVICTED) {
 		p->evictions++;
+		SC_PROBE(evict, c->trace_id, sc_part_index(c, p), sc_block_size(rec));
+	}
 	sc_limbo_retire(c, p, off);
 }

@@ -4,6 +4,7 @@
 #include <time.h>
 #include "block_alloc.h"
 #include "limbo.h"
+#include "probes.h"
 #include "rcu.h"
 #include "shm_mutex.h"
 #include "span_alloc.h"
@@ -90,7 +91,7 @@ static int reset_locked(sc_cache *c, struct sc_part *p)
 	return 0;
 }
 
-SC_EXPORT int sc_partition_reset(sc_cache *c, uint32_t partition)
+static int do_partition_reset(sc_cache *c, uint32_t partition)
 {
 	struct sc_reader *r;
 	struct sc_part *p;
@@ -118,4 +119,9 @@ SC_EXPORT int sc_partition_reset(sc_cache *c, uint32_t partition)
 	err = reset_locked(c, p);
 	sc_shm_mutex_unlock(&p->lock);
 	return err;
+}
+
+SC_EXPORT int sc_partition_reset(sc_cache *c, uint32_t partition)
+{
+	return SC_TRACED(c, SC_OP_PARTITION_RESET, do_partition_reset(c, partition));
 }

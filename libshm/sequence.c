@@ -4,6 +4,7 @@
 #include "block_alloc.h"
 #include "crash_point.h"
 #include "partition.h"
+#include "probes.h"
 #include "rcu.h"
 #include "results.h"
 #include "structures.h"
@@ -361,6 +362,7 @@ static int read_sequence(sc_cache *c, uint8_t kind, const char *name, seq_read_f
 	if (!err)
 		err = sc_reader_of(c, &r);
 	if (!err) {
+		sc_trace_note_partition(header.partition);
 		sc_rcu_enter(c, r);
 		err = locate(c, &header, &s);
 		if (err == 1)
@@ -389,17 +391,27 @@ static int count_fn(sc_cache *c, const struct seq_ref *s, void *unused)
 	return tail - head > INT32_MAX ? INT32_MAX : (int)(tail - head);
 }
 
-SC_EXPORT int sc_queue_add(sc_cache *c, const char *queue, sc_field value)
+static int do_queue_add(sc_cache *c, const char *queue, sc_field value)
 {
 	return push(c, SC_ENTRY_QUEUE, queue, &value);
 }
 
-SC_EXPORT int sc_queue_out(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
+SC_EXPORT int sc_queue_add(sc_cache *c, const char *queue, sc_field value)
+{
+	return SC_TRACED(c, SC_OP_QUEUE_ADD, do_queue_add(c, queue, value));
+}
+
+static int do_queue_out(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
 {
 	return take(c, SC_ENTRY_QUEUE, queue, FRONT, 1, dflt, out);
 }
 
-SC_EXPORT int sc_queue_peek(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
+SC_EXPORT int sc_queue_out(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_QUEUE_OUT, do_queue_out(c, queue, dflt, out));
+}
+
+static int do_queue_peek(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
 {
 	struct sc_builder b;
 	int err = check_out(dflt, out);
@@ -410,37 +422,72 @@ SC_EXPORT int sc_queue_peek(sc_cache *c, const char *queue, const sc_field *dflt
 	return finish_result(read_sequence(c, SC_ENTRY_QUEUE, queue, peek_fn, &b), &b, dflt, out);
 }
 
+SC_EXPORT int sc_queue_peek(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_QUEUE_PEEK, do_queue_peek(c, queue, dflt, out));
+}
+
 SC_EXPORT int sc_queue_peak(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
 {
 	return sc_queue_peek(c, queue, dflt, out);
 }
 
-SC_EXPORT int sc_queue_count(sc_cache *c, const char *queue)
+static int do_queue_count(sc_cache *c, const char *queue)
 {
 	return read_sequence(c, SC_ENTRY_QUEUE, queue, count_fn, NULL);
 }
 
-SC_EXPORT int sc_queue_get_all(sc_cache *c, const char *queue, sc_tuples **out)
+SC_EXPORT int sc_queue_count(sc_cache *c, const char *queue)
+{
+	return SC_TRACED(c, SC_OP_QUEUE_COUNT, do_queue_count(c, queue));
+}
+
+static int do_queue_get_all(sc_cache *c, const char *queue, sc_tuples **out)
 {
 	return take(c, SC_ENTRY_QUEUE, queue, FRONT, UINT64_MAX, NULL, out);
 }
 
-SC_EXPORT int sc_stack_push(sc_cache *c, const char *stack, sc_field value)
+SC_EXPORT int sc_queue_get_all(sc_cache *c, const char *queue, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_QUEUE_GET_ALL, do_queue_get_all(c, queue, out));
+}
+
+static int do_stack_push(sc_cache *c, const char *stack, sc_field value)
 {
 	return push(c, SC_ENTRY_STACK, stack, &value);
 }
 
-SC_EXPORT int sc_stack_pop(sc_cache *c, const char *stack, const sc_field *dflt, sc_tuples **out)
+SC_EXPORT int sc_stack_push(sc_cache *c, const char *stack, sc_field value)
+{
+	return SC_TRACED(c, SC_OP_STACK_PUSH, do_stack_push(c, stack, value));
+}
+
+static int do_stack_pop(sc_cache *c, const char *stack, const sc_field *dflt, sc_tuples **out)
 {
 	return take(c, SC_ENTRY_STACK, stack, BACK, 1, dflt, out);
 }
 
-SC_EXPORT int sc_stack_count(sc_cache *c, const char *stack)
+SC_EXPORT int sc_stack_pop(sc_cache *c, const char *stack, const sc_field *dflt, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_STACK_POP, do_stack_pop(c, stack, dflt, out));
+}
+
+static int do_stack_count(sc_cache *c, const char *stack)
 {
 	return read_sequence(c, SC_ENTRY_STACK, stack, count_fn, NULL);
 }
 
-SC_EXPORT int sc_stack_get_all(sc_cache *c, const char *stack, sc_tuples **out)
+SC_EXPORT int sc_stack_count(sc_cache *c, const char *stack)
+{
+	return SC_TRACED(c, SC_OP_STACK_COUNT, do_stack_count(c, stack));
+}
+
+static int do_stack_get_all(sc_cache *c, const char *stack, sc_tuples **out)
 {
 	return take(c, SC_ENTRY_STACK, stack, BACK, UINT64_MAX, NULL, out);
+}
+
+SC_EXPORT int sc_stack_get_all(sc_cache *c, const char *stack, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_STACK_GET_ALL, do_stack_get_all(c, stack, out));
 }

@@ -54,6 +54,14 @@ int sc_shm_mutex_lock(pthread_mutex_t *m)
 	return lock_result(pthread_mutex_lock(m));
 }
 
+int sc_shm_mutex_trylock(pthread_mutex_t *m)
+{
+	int err = pthread_mutex_trylock(m);
+
+	/* Busy is an answer, not a failure: no message. */
+	return err == EBUSY ? -EBUSY : lock_result(err);
+}
+
 int sc_shm_mutex_lock_within(pthread_mutex_t *m, unsigned seconds)
 {
 	struct timespec deadline;

@@ -21,6 +21,9 @@ int sc_shm_mutex_lock(pthread_mutex_t *m);
 /* The same, giving up after seconds (for the checker, which must not hang on a scribbled lock). */
 int sc_shm_mutex_lock_within(pthread_mutex_t *m, unsigned seconds);
 
+/* Take m only if nobody holds it: as sc_shm_mutex_lock(), or -EBUSY (with no message) if held. */
+int sc_shm_mutex_trylock(pthread_mutex_t *m);
+
 void sc_shm_mutex_consistent(pthread_mutex_t *m);
 void sc_shm_mutex_unlock(pthread_mutex_t *m);
 

@@ -3,6 +3,7 @@
 
 #include "btree.h"
 #include "hash_index.h"
+#include "probes.h"
 #include "rcu.h"
 
 /*
@@ -54,7 +55,7 @@ static void add_to(sc_partition_stats *sum, const sc_partition_stats *p)
 	sum->expirations += p->expirations;
 }
 
-SC_EXPORT int sc_stats(sc_cache *c, sc_cache_stats **out)
+static int do_stats(sc_cache *c, sc_cache_stats **out)
 {
 	struct sc_oldest_reader oldest;
 	uint32_t nparts, slots;
@@ -89,7 +90,7 @@ SC_EXPORT int sc_stats(sc_cache *c, sc_cache_stats **out)
 	s->oldest_reader_lag = oldest.lag;
 	s->oldest_reader_epoch = oldest.epoch;
 	s->grace_periods = sc_read(&sc_hdr(c)->gp_epoch);
-/* Inside a read section: an index being replaced meanwhile stays readable. */
+	/* Inside a read section: an index being replaced meanwhile stays readable. */
 	sc_rcu_enter(c, r);
 	for (uint32_t i = 0; i < nparts; i++) {
 		read_partition(c, i, slots, &s->partitions[i]);
@@ -104,6 +105,11 @@ SC_EXPORT int sc_stats(sc_cache *c, sc_cache_stats **out)
 	sc_rcu_exit(r);
 	*out = s;
 	return 0;
+}
+
+SC_EXPORT int sc_stats(sc_cache *c, sc_cache_stats **out)
+{
+	return SC_TRACED(c, SC_OP_STATS, do_stats(c, out));
 }
 
 SC_EXPORT void sc_stats_free(sc_cache_stats *stats)

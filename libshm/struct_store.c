@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "partition.h"
+#include "probes.h"
 #include "structures.h"
 
 /*
@@ -50,7 +51,7 @@ static int read_geometry(sc_cache *c, const struct sc_hit *hit, void *out)
 	return 0;
 }
 
-SC_EXPORT int sc_struct_init(sc_cache *c, const char *type, size_t size, size_t key_offset, size_t key_size)
+static int do_struct_init(sc_cache *c, const char *type, size_t size, size_t key_offset, size_t key_size)
 {
 	struct geometry want = { size, key_offset, key_size }, have;
 	struct sc_entry_key k;
@@ -97,6 +98,11 @@ out:
 	return err;
 }
 
+SC_EXPORT int sc_struct_init(sc_cache *c, const char *type, size_t size, size_t key_offset, size_t key_size)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_INIT, do_struct_init(c, type, size, key_offset, key_size));
+}
+
 /* The registered geometry of type, read without a lock: 0, -ENXIO if it was never registered, or < 0. */
 static int geometry_of(sc_cache *c, const char *type, struct geometry *g)
 {
@@ -134,7 +140,7 @@ static int struct_key(sc_cache *c, const char *type, const void *s, struct geome
 	return err;
 }
 
-SC_EXPORT int sc_struct_add(sc_cache *c, const char *type, const void *s)
+static int do_struct_add(sc_cache *c, const char *type, const void *s)
 {
 	struct geometry g;
 	struct sc_entry_key k;
@@ -149,6 +155,11 @@ SC_EXPORT int sc_struct_add(sc_cache *c, const char *type, const void *s)
 	}
 	sc_entry_key_free(&k);
 	return err;
+}
+
+SC_EXPORT int sc_struct_add(sc_cache *c, const char *type, const void *s)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_ADD, do_struct_add(c, type, s));
 }
 
 struct struct_copy {
@@ -171,7 +182,7 @@ static int copy_struct(sc_cache *c, const struct sc_hit *hit, void *ctx)
 	return 0;
 }
 
-SC_EXPORT int sc_struct_get(sc_cache *c, const char *type, const void *key, void *out)
+static int do_struct_get(sc_cache *c, const char *type, const void *key, void *out)
 {
 	struct geometry g;
 	struct sc_entry_key k;
@@ -195,7 +206,12 @@ SC_EXPORT int sc_struct_get(sc_cache *c, const char *type, const void *key, void
 	return err;
 }
 
-SC_EXPORT int sc_struct_remove(sc_cache *c, const char *type, const void *key)
+SC_EXPORT int sc_struct_get(sc_cache *c, const char *type, const void *key, void *out)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_GET, do_struct_get(c, type, key, out));
+}
+
+static int do_struct_remove(sc_cache *c, const char *type, const void *key)
 {
 	struct geometry g;
 	struct sc_entry_key k;
@@ -209,6 +225,11 @@ SC_EXPORT int sc_struct_remove(sc_cache *c, const char *type, const void *key)
 	}
 	sc_entry_key_free(&k);
 	return err;
+}
+
+SC_EXPORT int sc_struct_remove(sc_cache *c, const char *type, const void *key)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_REMOVE, do_struct_remove(c, type, key));
 }
 
 /* Every struct of a type copied into one growing array. */
@@ -239,7 +260,7 @@ static int collect_struct(const sc_field *own, const sc_field *value, void *ctx)
 	return 0;
 }
 
-SC_EXPORT int sc_struct_get_all(sc_cache *c, const char *type, void **out)
+static int do_struct_get_all(sc_cache *c, const char *type, void **out)
 {
 	struct struct_list l = { NULL, 0, 0, 0 };
 	struct geometry g;
@@ -270,12 +291,17 @@ SC_EXPORT int sc_struct_get_all(sc_cache *c, const char *type, void **out)
 	return n;
 }
 
+SC_EXPORT int sc_struct_get_all(sc_cache *c, const char *type, void **out)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_GET_ALL, do_struct_get_all(c, type, out));
+}
+
 SC_EXPORT void sc_struct_free(void *structs)
 {
 	free(structs);
 }
 
-SC_EXPORT int sc_struct_remove_all(sc_cache *c, const char *type)
+static int do_struct_remove_all(sc_cache *c, const char *type)
 {
 	struct geometry g;
 	struct sc_entry_key k;
@@ -288,4 +314,9 @@ SC_EXPORT int sc_struct_remove_all(sc_cache *c, const char *type)
 		err = sc_entries_remove_all(c, &k);
 	sc_entry_key_free(&k);
 	return err;
+}
+
+SC_EXPORT int sc_struct_remove_all(sc_cache *c, const char *type)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_REMOVE_ALL, do_struct_remove_all(c, type));
 }

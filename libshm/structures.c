@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "partition.h"
+#include "probes.h"
 #include "rcu.h"
 #include "writes.h"
 
@@ -221,6 +222,7 @@ int sc_entry_read(sc_cache *c, const struct sc_route *route, sc_hit_fn fn, void 
 
 	if (err)
 		return err;
+	sc_trace_note_partition(route->partition);
 	sc_rcu_enter(c, r);
 	found = sc_entry_find(c, sc_part_at(c, route->partition), route, &hit);
 	if (found == 1) {

@@ -7,6 +7,7 @@
 #include "hit_list.h"
 #include "kv.h"
 #include "partition.h"
+#include "probes.h"
 #include "rcu.h"
 #include "record_accounts.h"
 #include "record_deadline.h"
@@ -59,6 +60,7 @@ int sc_ttl_routed(sc_cache *c, const struct sc_route *route, uint64_t *ttl_ms)
 	if (found)
 		return found;
 	sc_hits_init(&hl);
+	sc_trace_note_partition(route->partition);
 	sc_rcu_enter(c, r);
 	found = key_records(c, p, route, &hl);
 	/* A bag's key stays visible as long as its longest-lived tuple. */
@@ -248,12 +250,17 @@ static int expire_all(sc_cache *c, unsigned lock_seconds)
 	return err ? err : (int)(total > INT32_MAX ? INT32_MAX : total);
 }
 
-SC_EXPORT int sc_expire(sc_cache *c)
+static int do_expire(sc_cache *c)
 {
 	return expire_all(c, 0);
 }
 
-SC_EXPORT int sc_expire_within(sc_cache *c, unsigned lock_seconds)
+SC_EXPORT int sc_expire(sc_cache *c)
+{
+	return SC_TRACED(c, SC_OP_EXPIRE, do_expire(c));
+}
+
+static int do_expire_within(sc_cache *c, unsigned lock_seconds)
 {
 	if (!lock_seconds)
 		return sc_fail(-EINVAL,
@@ -261,7 +268,12 @@ SC_EXPORT int sc_expire_within(sc_cache *c, unsigned lock_seconds)
 	return expire_all(c, lock_seconds);
 }
 
-SC_EXPORT int sc_ttl(sc_cache *c, const sc_tuple *data, uint64_t *ttl_ms)
+SC_EXPORT int sc_expire_within(sc_cache *c, unsigned lock_seconds)
+{
+	return SC_TRACED(c, SC_OP_EXPIRE, do_expire_within(c, lock_seconds));
+}
+
+static int do_ttl(sc_cache *c, const sc_tuple *data, uint64_t *ttl_ms)
 {
 	struct sc_route route;
 	int err = sc_cache_check(c);
@@ -273,7 +285,12 @@ SC_EXPORT int sc_ttl(sc_cache *c, const sc_tuple *data, uint64_t *ttl_ms)
 	return err ? err : sc_ttl_routed(c, &route, ttl_ms);
 }
 
-SC_EXPORT int sc_touch(sc_cache *c, const sc_tuple *data, uint64_t ttl_ms)
+SC_EXPORT int sc_ttl(sc_cache *c, const sc_tuple *data, uint64_t *ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_TTL, do_ttl(c, data, ttl_ms));
+}
+
+static int do_touch(sc_cache *c, const sc_tuple *data, uint64_t ttl_ms)
 {
 	struct sc_route route;
 	uint64_t deadline = 0;
@@ -286,7 +303,12 @@ SC_EXPORT int sc_touch(sc_cache *c, const sc_tuple *data, uint64_t ttl_ms)
 	return err ? err : sc_touch_routed(c, &route, deadline);
 }
 
-SC_EXPORT int sc_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t ttl_ms)
+SC_EXPORT int sc_touch(sc_cache *c, const sc_tuple *data, uint64_t ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_TOUCH, do_touch(c, data, ttl_ms));
+}
+
+static int do_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t ttl_ms)
 {
 	uint64_t deadline = 0;
 	int err = sc_deadline_after(ttl_ms, &deadline);
@@ -294,7 +316,12 @@ SC_EXPORT int sc_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field 
 	return err ? err : sc_kv_put(c, kv, key, value, deadline);
 }
 
-SC_EXPORT int sc_kv_ttl(sc_cache *c, const char *kv, sc_field key, uint64_t *ttl_ms)
+SC_EXPORT int sc_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_KV_ADD, do_kv_add_ttl(c, kv, key, value, ttl_ms));
+}
+
+static int do_kv_ttl(sc_cache *c, const char *kv, sc_field key, uint64_t *ttl_ms)
 {
 	struct sc_entry_key k;
 	struct sc_route route;
@@ -309,7 +336,12 @@ SC_EXPORT int sc_kv_ttl(sc_cache *c, const char *kv, sc_field key, uint64_t *ttl
 	return err;
 }
 
-SC_EXPORT int sc_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_ms)
+SC_EXPORT int sc_kv_ttl(sc_cache *c, const char *kv, sc_field key, uint64_t *ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_TTL, do_kv_ttl(c, kv, key, ttl_ms));
+}
+
+static int do_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_ms)
 {
 	struct sc_entry_key k;
 	struct sc_route route;
@@ -323,4 +355,9 @@ SC_EXPORT int sc_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t tt
 		err = sc_touch_routed(c, &route, deadline);
 	sc_entry_key_free(&k);
 	return err;
+}
+
+SC_EXPORT int sc_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_TOUCH, do_kv_touch(c, kv, key, ttl_ms));
 }

@@ -10,6 +10,7 @@
 #include "hash_index.h"
 #include "limbo.h"
 #include "partition.h"
+#include "probes.h"
 #include "record_accounts.h"
 #include "record_deadline.h"
 #include "ttl.h"
@@ -148,14 +149,19 @@ static int put_one(sc_cache *c, const sc_tuple *t, const uint32_t *partition, ui
 	return err;
 }
 
-SC_EXPORT int sc_put(sc_cache *c, const sc_tuple *tuple)
+static int do_put(sc_cache *c, const sc_tuple *tuple)
 {
 	int err = sc_cache_check(c);
 
 	return err ? err : put_one(c, tuple, NULL, 0);
 }
 
-SC_EXPORT int sc_put_ttl(sc_cache *c, const sc_tuple *tuple, uint64_t ttl_ms)
+SC_EXPORT int sc_put(sc_cache *c, const sc_tuple *tuple)
+{
+	return SC_TRACED(c, SC_OP_PUT, do_put(c, tuple));
+}
+
+static int do_put_ttl(sc_cache *c, const sc_tuple *tuple, uint64_t ttl_ms)
 {
 	uint64_t deadline = 0;
 	int err = sc_cache_check(c);
@@ -165,7 +171,12 @@ SC_EXPORT int sc_put_ttl(sc_cache *c, const sc_tuple *tuple, uint64_t ttl_ms)
 	return err ? err : put_one(c, tuple, NULL, deadline);
 }
 
-SC_EXPORT int sc_put_partition(sc_cache *c, const sc_tuple *tuple, sc_field partition_data)
+SC_EXPORT int sc_put_ttl(sc_cache *c, const sc_tuple *tuple, uint64_t ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_PUT, do_put_ttl(c, tuple, ttl_ms));
+}
+
+static int do_put_partition(sc_cache *c, const sc_tuple *tuple, sc_field partition_data)
 {
 	uint32_t partition;
 	int err = sc_cache_check(c);
@@ -178,7 +189,12 @@ SC_EXPORT int sc_put_partition(sc_cache *c, const sc_tuple *tuple, sc_field part
 	return put_one(c, tuple, &partition, 0);
 }
 
-SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32_t idx)
+SC_EXPORT int sc_put_partition(sc_cache *c, const sc_tuple *tuple, sc_field partition_data)
+{
+	return SC_TRACED(c, SC_OP_PUT, do_put_partition(c, tuple, partition_data));
+}
+
+static int do_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32_t idx)
 {
 	int err = sc_cache_check(c);
 
@@ -188,6 +204,11 @@ SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32
 		return sc_fail(-ERANGE, "partition %u is out of range: cache \"%s\" has %u", idx, c->name,
 			       c->seg.cfg.num_partition);
 	return put_one(c, tuple, &idx, 0);
+}
+
+SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32_t idx)
+{
+	return SC_TRACED(c, SC_OP_PUT, do_put_partition_by_idx(c, tuple, idx));
 }
 
 int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
@@ -225,7 +246,7 @@ int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
 }
 
 /* All-or-nothing, each partition's lock taken once: batch_write.h. */
-SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
+static int do_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 {
 	struct sc_batch_order o = { NULL, NULL };
 	struct sc_put_item *w = NULL;
@@ -259,4 +280,9 @@ out:
 	free(w);
 	free(part);
 	return err;
+}
+
+SC_EXPORT int sc_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
+{
+	return SC_TRACED(c, SC_OP_PUT_BATCH, do_put_batch(c, tuples, n));
 }

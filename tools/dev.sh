@@ -14,6 +14,7 @@ packages=(
   gcc g++ pkg-config meson ninja-build python3
   liburcu-dev libxxhash-dev catch2 liblmdb-dev
   libsystemd-dev systemd dbus-daemon util-linux
+  systemtap-sdt-dev
 )
 
 install_packages() {

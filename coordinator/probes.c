@@ -1,0 +1,7 @@
+/* probes.c — the semaphores of supercached's USDT probes. */
+#include "probes.h"
+
+SC_USDT_DEFINE(supercached, sweep_start);
+SC_USDT_DEFINE(supercached, sweep_end);
+SC_USDT_DEFINE(supercached, health_check);
+SC_USDT_DEFINE(supercached, health_alert);
