@@ -3,12 +3,11 @@
 #define SC_TELEMETRY_H
 
 /*
- * Fixed-width types from the kernel's own headers: the BPF programs see
- * them through vmlinux.h, user space through <linux/types.h>; <stdint.h>
- * is not available to the BPF target.
+ * The BPF programs have uint64_t and uint32_t from vmlinux.h (the kernel
+ * defines them too); the BPF target has no <stdint.h>.
  */
 #ifndef __bpf__
-#include <linux/types.h>
+#include <stdint.h>
 #endif
 
 /*
@@ -85,20 +84,20 @@ enum sc_trace_op { SC_TRACE_OPS(SC_TRACE_OP_ENUM) SC_TRACE_OP_COUNT };
 #define SC_HIST_SLOTS 40
 
 struct sc_histogram {
-	__u64 count;
-	__u64 sum_ns;
-	__u64 slots[SC_HIST_SLOTS];
+	uint64_t count;
+	uint64_t sum_ns;
+	uint64_t slots[SC_HIST_SLOTS];
 };
 
 /* partition_ops: calls that ended, and those of them that returned an error, per partition and kind. */
 struct sc_partition_op {
-	__u32 partition;
+	uint32_t partition;
 	enum sc_trace_op op;
 };
 
 struct sc_op_count {
-	__u64 calls;
-	__u64 errors;
+	uint64_t calls;
+	uint64_t errors;
 };
 
 /* What left the cache without a caller asking: the removals map's kinds. */
@@ -110,13 +109,13 @@ enum sc_removal {
 };
 
 struct sc_removal_key {
-	__u32 partition;
+	uint32_t partition;
 	enum sc_removal kind;
 };
 
 struct sc_amount {
-	__u64 count;
-	__u64 bytes;
+	uint64_t count;
+	uint64_t bytes;
 };
 
 /* supercached's events, counted in the coordinator map. */
@@ -128,9 +127,10 @@ enum sc_coordinator_event {
 };
 
 struct sc_coordinator_count {
-	__u64 count;
-	__u64 last_value; /* sweep: bytes reclaimed; health check: 1 healthy, 0 not; alert: the measured value */
-	__u64 last_ns;	  /* bpf_ktime_get_ns() of the latest (CLOCK_MONOTONIC) */
+	uint64_t count;
+	uint64_t
+		last_value; /* sweep: bytes reclaimed; health check: 1 healthy, 0 not; alert: the measured value */
+	uint64_t last_ns; /* bpf_ktime_get_ns() of the latest (CLOCK_MONOTONIC) */
 };
 
 #endif

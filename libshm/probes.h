@@ -34,43 +34,38 @@ SC_USDT_DECLARE(supercache, expire);		 /* (id, partition, bytes of the record) *
  * attached. Per thread, as operations are.
  */
 extern __thread uint32_t sc_trace_partition __attribute__((tls_model("initial-exec")));
-#endif
 
-/* A handle that cannot be read (NULL) fires with id 0; the call itself then fails as it would. */
-static inline uint64_t sc_trace_id(const sc_cache *c)
-{
-	return c ? c->trace_id : 0;
-}
+/*
+ * op_start and op_end each have one site, out of line, rather than one in
+ * every public call: a tool attaches (and the kernel later detaches) one
+ * uprobe per site, and detaching costs about 0.1 s per uprobe here.
+ */
+void sc_trace_fire_start(const sc_cache *c, enum sc_trace_op op) __attribute__((cold, noinline));
+int sc_trace_fire_end(const sc_cache *c, enum sc_trace_op op, int result) __attribute__((cold, noinline));
+#endif
 
 static inline void sc_trace_begin(const sc_cache *c, enum sc_trace_op op)
 {
 #if SC_PROBES
-	if (SC_PROBE_ACTIVE(op_end))
-		sc_trace_partition = SC_TRACE_PARTITION_NONE;
+	if (SC_PROBE_ACTIVE(op_start) || SC_PROBE_ACTIVE(op_end))
+		sc_trace_fire_start(c, op);
+#else
+	(void)c;
+	(void)op;
 #endif
-	SC_PROBE(op_start, sc_trace_id(c), (uint32_t)op);
 }
 
 static inline int sc_trace_end(const sc_cache *c, enum sc_trace_op op, int result)
 {
 #if SC_PROBES
-	if (SC_PROBE_ACTIVE(op_end)) {
-		uint32_t partition = sc_trace_partition;
-
-		/*
-		 * In a register: left alone, the compiler names the thread-local
-		 * itself (%fs:...), which USDT argument specs cannot express.
-		 */
-		__asm__("" : "+r"(partition));
-		SC_PROBE(op_end, sc_trace_id(c), (uint32_t)op, partition, result);
-	}
+	if (SC_PROBE_ACTIVE(op_end))
+		return sc_trace_fire_end(c, op, result);
 #else
 	(void)c;
 	(void)op;
 #endif
 	return result;
 }
-
 /* The operation works in partition i: several different ones make it SC_TRACE_PARTITION_SEVERAL. */
 static inline void sc_trace_note_partition(uint32_t i)
 {

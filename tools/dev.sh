@@ -15,6 +15,8 @@ packages=(
   liburcu-dev libxxhash-dev catch2 liblmdb-dev
   libsystemd-dev systemd dbus-daemon util-linux
   systemtap-sdt-dev
+  clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+  prometheus
 )
 
 install_packages() {

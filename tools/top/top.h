@@ -1,0 +1,92 @@
+/* top.h — what supercache-top's files share: its options, the maps it reads, and one reading of them. */
+#ifndef SCTOP_H
+#define SCTOP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "telemetry.h"
+
+/* Exit codes: 0, 1 a failure at run time (no BPF, nothing pinned), 2 a usage error. */
+enum top_exit { TOP_OK = 0, TOP_FAILED = 1, TOP_USAGE = 2 };
+
+/* The maps' root in the BPF file system: the cache's directory is under it. */
+#define TOP_BPFFS	   "/sys/fs/bpf"
+#define TOP_PIN_ROOT	   TOP_BPFFS "/supercache"
+#define TOP_MAX_NAME	   64
+#define TOP_MAX_PARTITIONS 2048 /* as the programs' maps are sized: supercache.bpf.c */
+
+struct top_options {
+	const char *name;	/* the cache (default "default") */
+	const char *library;	/* libsupercache's path; NULL: the one this program runs with */
+	const char *daemon;	/* supercached's path; NULL: the installed one, if it is there */
+	double interval;	/* seconds between readings */
+	const char *prometheus; /* the file to write the metrics to, or NULL */
+	bool once, json, pin, unpin;
+	char pin_dir[256]; /* TOP_PIN_ROOT/name */
+	bool from_pins;	   /* reading maps pinned earlier, not programs of this run's */
+};
+
+/* The readable maps' file descriptors, whether loaded here or opened from their pins. */
+struct top_maps {
+	int op_latency, partition_ops, lock_wait, lock_hold, grace_periods, removals, coordinator, sweeps;
+};
+
+/* The maps' names, in struct top_maps' order: also their file names under the pin directory. */
+extern const char *const top_map_names[8];
+
+/* One partition's share of a reading. */
+struct top_partition {
+	uint64_t calls, errors;
+	uint64_t contended, wait_ns; /* acquisitions that waited, and for how long in all */
+	uint64_t evicted, expired;
+};
+
+/* Everything the maps held at one moment (or, after top_snapshot_since(), over an interval). */
+struct top_snapshot {
+	double at; /* CLOCK_MONOTONIC seconds */
+	struct sc_histogram ops[SC_TRACE_OP_COUNT];
+	struct sc_op_count calls[SC_TRACE_OP_COUNT]; /* summed over partitions */
+	struct top_partition parts[TOP_MAX_PARTITIONS];
+	struct top_partition unrouted; /* SC_TRACE_PARTITION_NONE and _SEVERAL */
+	struct sc_histogram lock_wait, lock_hold, grace_periods, sweeps;
+	struct sc_amount removed[SC_REMOVAL_COUNT];
+	struct sc_coordinator_count coordinator[SC_COORD_EVENT_COUNT];
+};
+
+/* The operation's name as probes, JSON and Prometheus labels spell it. */
+const char *top_op_name(enum sc_trace_op op);
+
+/* Read every map into *s. 0, or a negative errno after printing why. */
+int top_snapshot_take(const struct top_maps *m, struct top_snapshot *s);
+/* What happened between before and *s: s becomes the difference. */
+void top_snapshot_since(struct top_snapshot *s, const struct top_snapshot *before);
+/* The q-quantile (0 < q <= 1) of a log2 histogram in ns, interpolated inside its slot; 0 if empty. */
+uint64_t top_quantile(const struct sc_histogram *h, double q);
+
+/* The table: a screenful for the live view, or the --once text. */
+void top_render_table(FILE *out, const struct top_options *o, const struct top_snapshot *s, double seconds);
+/* One JSON object for --once --json. */
+void top_render_json(FILE *out, const struct top_options *o, const struct top_snapshot *s, double seconds);
+/* The Prometheus text format of a cumulative reading, written to o->prometheus atomically. 0 or -errno. */
+int top_write_prometheus(const struct top_options *o, const struct top_snapshot *s);
+
+/*
+ * The programs, loaded and attached to every process using the library
+ * (and to supercached): top_attach() fills maps; top_detach() undoes it.
+ * top_pin() leaves them attached after this process exits, with the maps
+ * and links pinned under o->pin_dir (it keeps s: no top_detach() after it
+ * succeeds); top_unpin() removes them, which
+ * detaches the programs; top_open_pinned() reads maps pinned earlier.
+ * Each returns 0 or a negative errno after printing why.
+ */
+struct top_session;
+int top_attach(const struct top_options *o, struct top_session **out, struct top_maps *maps);
+void top_detach(struct top_session *s);
+int top_pin(const struct top_options *o, struct top_session *s);
+int top_unpin(const struct top_options *o);
+int top_open_pinned(const struct top_options *o, struct top_maps *maps);
+void top_close_maps(struct top_maps *maps);
+
+#endif
