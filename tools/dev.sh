@@ -16,7 +16,7 @@ packages=(
   libsystemd-dev systemd dbus-daemon util-linux
   systemtap-sdt-dev
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
-  prometheus
+  prometheus # promtool, which checks the Prometheus export
 )
 
 install_packages() {
@@ -100,8 +100,8 @@ demo)
 test)
   install_packages
   echo "== building build/ (plain) and build-asan/ (ASan+UBSan)"
-  build build -Dtest_hooks=true
-  build build-asan -Dtest_hooks=true -Db_sanitize=address,undefined -Db_lundef=false
+  build build -Dtest_hooks=true -Dbpf=enabled
+  build build-asan -Dtest_hooks=true -Dbpf=enabled -Db_sanitize=address,undefined -Db_lundef=false
   run_tests
   ;;
 *)
