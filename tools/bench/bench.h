@@ -73,6 +73,13 @@ static inline uint64_t bench_consume(uint64_t sum, const void *key, const void *
 }
 
 extern const struct bench_system bench_supercache;
+/*
+ * Private copies of libsupercache built with probes compiled in
+ * (-DSC_PROBES=1) and compiled out (-DSC_PROBES=0), flags otherwise the
+ * same: see tools/bench/twin_link.sh.
+ */
+extern const struct bench_system bench_supercache_probes_on;
+extern const struct bench_system bench_supercache_probes_off;
 extern const struct bench_system bench_lmdb;
 extern const struct bench_system bench_lfht;
 

@@ -13,6 +13,7 @@
 #include "bench.h"
 #include "bounded.h"
 #include "measure.h"
+#include "probe_cost.h"
 #include "report.h"
 #include "workload.h"
 
@@ -27,7 +28,8 @@
 
 static const char usage[] =
 	"Usage: supercache-bench [--keys N[,N...]] [--procs P[,P...]] [--ops OP[,OP...]]\n"
-	"                        [--compare SYS[,SYS...]] [--json] [--bounded] [--help]\n"
+	"                        [--compare SYS[,SYS...]] [--json]\n"
+	"                        [--bounded | --probe-cost] [--help]\n"
 	"\n"
 	"Measures libsupercache's put, get, delete, put_batch, queries, KeyValue\n"
 	"batches, queues, stacks and lazy_put with 16-byte\n"
@@ -50,6 +52,16 @@ static const char usage[] =
 	"                    holds every key and an exact LRU of the same size fed the\n"
 	"                    same keys (hit ratio, ops/s); then put and get with every\n"
 	"                    tuple given a time to live against without\n"
+	"  --probe-cost      instead of the table, what libsupercache's USDT probes cost\n"
+	"                    when nothing is attached to them: put and get (10000 keys,\n"
+	"                    1 process) on two private copies of the library, built\n"
+	"                    alike but for -DSC_PROBES=1 (probes compiled in) and\n"
+	"                    -DSC_PROBES=0 (compiled out). The copies take turns, 0.15 s\n"
+	"                    each, over 25 rounds after one that is not counted (about\n"
+	"                    18 s). Printed: each copy's median ops/s over the rounds,\n"
+	"                    their ratio, and whether it is within 2%. Exit status 0\n"
+	"                    either way. --json applies; --keys, --procs, --ops and\n"
+	"                    --compare do not\n"
 	"  --help            print this text\n"
 	"\n"
 	"Workload. Each measurement gets a fresh store, loaded with every key (untimed).\n"
@@ -114,6 +126,7 @@ struct options {
 	size_t npeers;
 	bool json;
 	bool bounded;
+	bool probe_cost;
 };
 
 static const struct bench_system *const known_peers[] = { &bench_lmdb, &bench_lfht };
@@ -282,10 +295,15 @@ static void parse_compare(struct options *o, const char *arg)
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "keys", required_argument, NULL, 'k' }, { "procs", required_argument, NULL, 'p' },
-		{ "ops", required_argument, NULL, 'o' },  { "compare", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },	  { "bounded", no_argument, NULL, 'b' },
-		{ "help", no_argument, NULL, 'h' },	  { NULL, 0, NULL, 0 },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "procs", required_argument, NULL, 'p' },
+		{ "ops", required_argument, NULL, 'o' },
+		{ "compare", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "bounded", no_argument, NULL, 'b' },
+		{ "probe-cost", no_argument, NULL, 'P' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	size_t min_keys = SIZE_MAX;
 	unsigned max_procs = 0;
@@ -320,6 +338,12 @@ static void parse_args(int argc, char **argv, struct options *o)
 		case 'b':
 			o->bounded = true;
 			break;
+		case 'P':
+			if (!BENCH_PROBE_COST)
+				bad_usage("--probe-cost: this build has no copy of the library with probes "
+					  "(sys/sdt.h was missing)");
+			o->probe_cost = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			exit(fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
@@ -330,6 +354,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument '%s'", argv[optind]);
+	if (o->bounded && o->probe_cost)
+		bad_usage("--bounded and --probe-cost are separate runs: give one");
 	for (size_t i = 0; i < o->nkeys; i++)
 		min_keys = o->keys[i] < min_keys ? o->keys[i] : min_keys;
 	for (size_t i = 0; i < o->nprocs; i++)
@@ -357,12 +383,12 @@ static void progress_clear(void)
 
 /* One measurement; a failure is named after it. */
 static int run_one(const struct bench_system *sys, const struct dataset *ds, enum bench_op op, unsigned procs,
-		   struct result *r)
+		   uint64_t min_ns, struct result *r)
 {
 	char why[600];
 
 	*r = (struct result){ .system = sys->name, .op = op, .keys = ds->n, .procs = procs };
-	if (measure(sys, ds, op, procs, MIN_MEASURE_NS, &r->m) == 0)
+	if (measure(sys, ds, op, procs, min_ns, &r->m) == 0)
 		return 0;
 	snprintf(why, sizeof(why), "%s", bench_last_error());
 	return bench_fail("%s %s, %zu keys, %u procs: %s", sys->name, bench_op_names[op], ds->n, procs, why);
@@ -385,7 +411,7 @@ static int run_dataset(const struct options *o, const struct dataset *ds, struct
 				if (!bench_supports(systems[s], op))
 					continue; /* lfht has no query interface */
 				progress(*n, total, systems[s]->name, op, ds->n, o->procs[p]);
-				if (run_one(systems[s], ds, op, o->procs[p], &results[*n]))
+				if (run_one(systems[s], ds, op, o->procs[p], MIN_MEASURE_NS, &results[*n]))
 					return -1;
 				++*n;
 				if (interrupted)
@@ -417,12 +443,46 @@ static long run_all(const struct options *o, struct result *results, size_t tota
 	return (long)n;
 }
 
+/*
+ * --probe-cost: round after round, each operation on one twin and then on
+ * the other, so that the machine's drift over the run reaches both alike.
+ * A first round is thrown away: the run's first measurement also pays for
+ * faulting in the bench's own code and data, and would count against the
+ * twin that happened to go first. Returns the number of results, or -1 with
+ * the reason in bench_last_error().
+ */
+static long run_probe_cost(struct result *results)
+{
+	const size_t warm_up = 2 * PROBE_COST_NOPS, total = warm_up + PROBE_COST_RESULTS;
+	struct result discarded;
+	struct dataset ds;
+	size_t n = 0;
+	int rc = 0;
+
+	if (dataset_init(&ds, PROBE_COST_KEYS))
+		return -1;
+	/* n counts twins fastest, then operations, then rounds. */
+	for (; n < total && rc == 0 && !interrupted; n++) {
+		const struct bench_system *sys = probe_cost_twins[n % 2];
+		const enum bench_op op = probe_cost_ops[n / 2 % PROBE_COST_NOPS];
+
+		progress(n, total, sys->name, op, ds.n, 1);
+		rc = run_one(sys, &ds, op, 1, PROBE_COST_NS,
+			     n < warm_up ? &discarded : &results[n - warm_up]);
+	}
+	dataset_free(&ds);
+	if (interrupted)
+		return bench_fail("interrupted by signal %d", (int)interrupted);
+	return rc ? -1 : (long)(n - warm_up);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct machine machine;
 	struct result *results;
 	struct timespec ts;
+	const size_t probe_cost_keys = PROBE_COST_KEYS;
 	size_t total, nops = 0;
 	const char *peer_names[2];
 	long n;
@@ -445,16 +505,19 @@ int main(int argc, char **argv)
 	}
 	for (int op = 0; op < OP_COUNT; op++)
 		nops += o.ops[op];
-	total = o.nkeys * o.nprocs * nops * (1 + o.npeers);
+	total = o.probe_cost ? PROBE_COST_RESULTS : o.nkeys * o.nprocs * nops * (1 + o.npeers);
 	results = calloc(total, sizeof(*results));
 	if (!results) {
 		fprintf(stderr, "supercache-bench: out of memory\n");
 		return EXIT_FAILURE;
 	}
 	machine_probe(&machine);
-	machine_calibrate(&machine, o.keys, o.nkeys);
+	if (o.probe_cost)
+		machine_calibrate(&machine, &probe_cost_keys, 1);
+	else
+		machine_calibrate(&machine, o.keys, o.nkeys);
 	show_progress = isatty(STDERR_FILENO);
-	n = run_all(&o, results, total);
+	n = o.probe_cost ? run_probe_cost(results) : run_all(&o, results, total);
 	progress_clear();
 	if (n < 0) {
 		fprintf(stderr, "supercache-bench: %s\n", bench_last_error());
@@ -463,7 +526,9 @@ int main(int argc, char **argv)
 	}
 	for (size_t i = 0; i < o.npeers; i++)
 		peer_names[i] = o.peers[i]->name;
-	if (o.json)
+	if (o.probe_cost)
+		probe_cost_report(stdout, &machine, results, (size_t)n, o.json);
+	else if (o.json)
 		report_json(stdout, &machine, results, (size_t)n);
 	else
 		report_table(stdout, &machine, results, (size_t)n, peer_names, o.npeers);

@@ -69,8 +69,7 @@ static bool same_workload(const struct result *a, const struct result *b)
 	return a->op == b->op && a->keys == b->keys && a->procs == b->procs;
 }
 
-void report_table(FILE *f, const struct machine *m, const struct result *r, size_t n,
-		  const char *const *peers, size_t npeers)
+void report_machine(FILE *f, const struct machine *m)
 {
 	fprintf(f, "machine: %s, %ld online CPUs, Linux %s\n", m->cpu, m->online_cpus, m->kernel);
 	for (size_t i = 0; i < m->nfloors; i++)
@@ -78,6 +77,12 @@ void report_table(FILE *f, const struct machine *m, const struct result *r, size
 			"floor: one dependent load over %.1f MiB (the data of %zu keys), 4 KiB pages: %.1f ns\n",
 			(double)m->floors[i].bytes / (1 << 20), m->floors[i].keys, m->floors[i].load_ns);
 	fputc('\n', f);
+}
+
+void report_table(FILE *f, const struct machine *m, const struct result *r, size_t n,
+		  const char *const *peers, size_t npeers)
+{
+	report_machine(f, m);
 	fprintf(f, "%-10s %9s %5s  %-10s %14s %9s %9s\n", "op", "keys", "procs", "system", "ops/s", "p50 ns",
 		"p99 ns");
 	for (size_t i = 0; i < n; i++) {
@@ -134,9 +139,9 @@ static void json_string(FILE *f, const char *s)
 	fputc('"', f);
 }
 
-void report_json(FILE *f, const struct machine *m, const struct result *r, size_t n)
+void report_machine_json(FILE *f, const struct machine *m)
 {
-	fprintf(f, "{\"machine\": {\"cpu\": ");
+	fprintf(f, "{\"cpu\": ");
 	json_string(f, m->cpu);
 	fprintf(f, ", \"online_cpus\": %ld, \"kernel\": ", m->online_cpus);
 	json_string(f, m->kernel);
@@ -144,7 +149,14 @@ void report_json(FILE *f, const struct machine *m, const struct result *r, size_
 	for (size_t i = 0; i < m->nfloors; i++)
 		fprintf(f, "%s{\"keys\": %zu, \"bytes\": %zu, \"ns\": %.1f}", i ? ", " : "",
 			m->floors[i].keys, m->floors[i].bytes, m->floors[i].load_ns);
-	fprintf(f, "]},\n \"workloads\": [");
+	fprintf(f, "]}");
+}
+
+void report_json(FILE *f, const struct machine *m, const struct result *r, size_t n)
+{
+	fprintf(f, "{\"machine\": ");
+	report_machine_json(f, m);
+	fprintf(f, ",\n \"workloads\": [");
 	for (size_t i = 0; i < n; i++)
 		fprintf(f,
 			"%s\n  {\"system\": \"%s\", \"op\": \"%s\", \"keys\": %zu, \"procs\": %u, "

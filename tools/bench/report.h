@@ -36,6 +36,12 @@ void machine_probe(struct machine *m);
 /* Measure the floor at each of n dataset sizes (at most 16). */
 void machine_calibrate(struct machine *m, const size_t *keys, size_t n);
 
+/* The machine and its floors, then a blank line: what every text report starts with. */
+void report_machine(FILE *f, const struct machine *m);
+
+/* The machine as one JSON object, for a report's "machine" member. */
+void report_machine_json(FILE *f, const struct machine *m);
+
 /*
  * The results table, then supercache's ops/s over each peer's for every
  * (op, keys, procs). peers names the peers that ran, in column order.

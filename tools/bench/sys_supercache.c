@@ -19,6 +19,17 @@
 #define MIN_MEMORY_LIMIT (1ull << 30)
 #define MAX_MEMORY_LIMIT (64ull << 30)
 
+/*
+ * The probe-cost twins (tools/meson.build) compile this file again into
+ * each copy of the library they carry, each under its own struct and name,
+ * so that the bench holds three of these systems: this one, linked against
+ * the shared library, and one in each twin.
+ */
+#ifndef BENCH_SUPERCACHE_SYSTEM
+#define BENCH_SUPERCACHE_SYSTEM bench_supercache
+#define BENCH_SUPERCACHE_NAME	"supercache"
+#endif
+
 struct cache_store {
 	char name[64];
 	sc_options opts;
@@ -56,7 +67,9 @@ static int cache_create(size_t nkeys, void **out)
 		limit = MIN_MEMORY_LIMIT;
 	if (limit > MAX_MEMORY_LIMIT)
 		limit = MAX_MEMORY_LIMIT;
-	snprintf(st->name, sizeof(st->name), "bench-%d-%u", (int)getpid(), next_store++);
+	/* Each copy of this file counts its stores from 0: the system's name keeps their names apart. */
+	snprintf(st->name, sizeof(st->name), "bench-%s-%d-%u", BENCH_SUPERCACHE_NAME, (int)getpid(),
+		 next_store++);
 	st->opts = SC_OPTIONS(.memory_limit = limit);
 	/* A cache left under this name by a crashed run with our pid would not be fresh. */
 	err = sc_destroy(st->name, &st->opts);
@@ -296,8 +309,8 @@ static int cache_flush(void *worker)
 	return err < 0 ? cache_failed("sc_flush", err) : 0;
 }
 
-const struct bench_system bench_supercache = {
-	.name = "supercache",
+const struct bench_system BENCH_SUPERCACHE_SYSTEM = {
+	.name = BENCH_SUPERCACHE_NAME,
 	.threaded = false,
 	.create = cache_create,
 	.destroy = cache_destroy,
