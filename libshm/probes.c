@@ -23,7 +23,6 @@ static uint64_t trace_id(const sc_cache *c)
 
 void sc_trace_fire_start(const sc_cache *c, enum sc_trace_op op)
 {
-	sc_trace_partition = SC_TRACE_PARTITION_NONE;
 	SC_PROBE(op_start, trace_id(c), (uint32_t)op);
 }
 
@@ -37,6 +36,7 @@ int sc_trace_fire_end(const sc_cache *c, enum sc_trace_op op, int result)
 	 */
 	__asm__("" : "+r"(partition));
 	SC_PROBE(op_end, trace_id(c), (uint32_t)op, partition, result);
+	sc_trace_partition = SC_TRACE_PARTITION_NONE;
 	return result;
 }
 #endif

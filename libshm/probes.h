@@ -31,7 +31,9 @@ SC_USDT_DECLARE(supercache, expire);		 /* (id, partition, bytes of the record) *
 /*
  * The partition the current operation worked in, for op_end: noted where
  * an operation reads or locks one, and written only while op_end is
- * attached. Per thread, as operations are.
+ * attached, and reset by op_end for the next operation (not by op_start:
+ * one semaphore fewer to test on every call). Per thread, as operations
+ * are.
  */
 extern __thread uint32_t sc_trace_partition __attribute__((tls_model("initial-exec")));
 
@@ -47,7 +49,7 @@ int sc_trace_fire_end(const sc_cache *c, enum sc_trace_op op, int result) __attr
 static inline void sc_trace_begin(const sc_cache *c, enum sc_trace_op op)
 {
 #if SC_PROBES
-	if (SC_PROBE_ACTIVE(op_start) || SC_PROBE_ACTIVE(op_end))
+	if (SC_PROBE_ACTIVE(op_start))
 		sc_trace_fire_start(c, op);
 #else
 	(void)c;
