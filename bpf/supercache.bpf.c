@@ -187,6 +187,16 @@ static __always_inline __s64 span_end(enum span_kind kind, __u32 partition)
 	return ns;
 }
 
+/* End the span, counting how long it took in a one-entry histogram array. */
+static __always_inline void span_end_into(enum span_kind kind, void *histograms)
+{
+	__u32 only = 0;
+	__s64 ns = span_end(kind, 0);
+
+	if (ns >= 0)
+		hist_add(histograms, &only, ns);
+}
+
 SEC("usdt")
 int BPF_USDT(op_start, __u64 cache, __u32 op)
 {
@@ -283,17 +293,12 @@ int BPF_USDT(grace_period_start, __u64 cache)
 	return 0;
 }
 
+/* A grace period that failed (no membarrier) took its time too: counted all the same. */
 SEC("usdt")
-int BPF_USDT(grace_period_end, __u64 cache, int result)
+int BPF_USDT(grace_period_end, __u64 cache)
 {
-	__u32 only = 0;
-	__s64 ns;
-
-	if (!wanted(cache))
-		return 0;
-	ns = span_end(SPAN_GRACE_PERIOD, 0);
-	if (ns >= 0 && result == 0)
-		hist_add(&grace_periods, &only, ns);
+	if (wanted(cache))
+		span_end_into(SPAN_GRACE_PERIOD, &grace_periods);
 	return 0;
 }
 
@@ -357,14 +362,9 @@ int BPF_USDT(sweep_start, __u64 cache)
 SEC("usdt")
 int BPF_USDT(sweep_end, __u64 cache, __u64 reclaimed)
 {
-	__u32 only = 0;
-	__s64 ns;
-
 	if (!wanted(cache))
 		return 0;
-	ns = span_end(SPAN_SWEEP, 0);
-	if (ns >= 0)
-		hist_add(&sweeps, &only, ns);
+	span_end_into(SPAN_SWEEP, &sweeps);
 	count_coordinator(SC_COORD_SWEEP, reclaimed);
 	return 0;
 }
