@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "calibrate.h"
+#include "json_text.h"
 #include "report.h"
 
 static void copy_text(char *dst, size_t len, const char *src)
@@ -123,28 +124,12 @@ void report_table(FILE *f, const struct machine *m, const struct result *r, size
 	}
 }
 
-static void json_string(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
-
-		if (c == '"' || c == '\\')
-			fprintf(f, "\\%c", c);
-		else if (c < 0x20)
-			fprintf(f, "\\u%04x", c);
-		else
-			fputc(c, f);
-	}
-	fputc('"', f);
-}
-
 void report_machine_json(FILE *f, const struct machine *m)
 {
 	fprintf(f, "{\"cpu\": ");
-	json_string(f, m->cpu);
+	json_write_string(f, m->cpu);
 	fprintf(f, ", \"online_cpus\": %ld, \"kernel\": ", m->online_cpus);
-	json_string(f, m->kernel);
+	json_write_string(f, m->kernel);
 	fprintf(f, ", \"dependent_load_ns\": [");
 	for (size_t i = 0; i < m->nfloors; i++)
 		fprintf(f, "%s{\"keys\": %zu, \"bytes\": %zu, \"ns\": %.1f}", i ? ", " : "",

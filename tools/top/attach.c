@@ -20,8 +20,12 @@
 #include "top.h"
 #include "trace_id.h"
 
-const char *const top_map_names[8] = { "op_latency",	"partition_ops", "lock_wait",	"lock_hold",
-				       "grace_periods", "removals",	 "coordinator", "sweeps" };
+const char *const top_map_names[TOP_MAP_COUNT] = {
+	[TOP_MAP_OP_LATENCY] = "op_latency",	   [TOP_MAP_PARTITION_OPS] = "partition_ops",
+	[TOP_MAP_LOCK_WAIT] = "lock_wait",	   [TOP_MAP_LOCK_HOLD] = "lock_hold",
+	[TOP_MAP_GRACE_PERIODS] = "grace_periods", [TOP_MAP_REMOVALS] = "removals",
+	[TOP_MAP_COORDINATOR] = "coordinator",	   [TOP_MAP_SWEEPS] = "sweeps",
+};
 
 /* Which binary each program's probe is in: the library's, or supercached's. */
 static const struct {
@@ -65,21 +69,10 @@ static int own_library(char *path, size_t len)
 	return 0;
 }
 
-#define NMAPS (sizeof(top_map_names) / sizeof(top_map_names[0]))
-
-/* struct top_maps as an array, in top_map_names' order. */
-static int *map_fd(struct top_maps *m, size_t i)
-{
-	int *fds[NMAPS] = { &m->op_latency,    &m->partition_ops, &m->lock_wait,   &m->lock_hold,
-			    &m->grace_periods, &m->removals,	  &m->coordinator, &m->sweeps };
-
-	return fds[i];
-}
-
 static void maps_of(struct supercache_bpf *skel, struct top_maps *m)
 {
-	for (size_t i = 0; i < NMAPS; i++)
-		*map_fd(m, i) = bpf_map__fd(bpf_object__find_map_by_name(skel->obj, top_map_names[i]));
+	for (size_t i = 0; i < TOP_MAP_COUNT; i++)
+		m->fd[i] = bpf_map__fd(bpf_object__find_map_by_name(skel->obj, top_map_names[i]));
 }
 int top_attach(const struct top_options *o, struct top_session **out, struct top_maps *maps)
 {
@@ -221,7 +214,7 @@ int top_pin(const struct top_options *o, struct top_session *s)
 		return err;
 	snprintf(links, sizeof(links), "%s/links", o->pin_dir);
 	err = make_dir(links);
-	for (size_t i = 0; !err && i < NMAPS; i++) {
+	for (size_t i = 0; !err && i < TOP_MAP_COUNT; i++) {
 		char path[sizeof(o->pin_dir) + 32];
 		struct bpf_map *map = bpf_object__find_map_by_name(s->skel->obj, top_map_names[i]);
 
@@ -285,16 +278,16 @@ int top_unpin(const struct top_options *o)
 
 int top_open_pinned(const struct top_options *o, struct top_maps *maps)
 {
-	for (size_t i = 0; i < NMAPS; i++) {
+	for (size_t i = 0; i < TOP_MAP_COUNT; i++) {
 		char path[sizeof(o->pin_dir) + 32];
 
 		snprintf(path, sizeof(path), "%s/%s", o->pin_dir, top_map_names[i]);
-		*map_fd(maps, i) = bpf_obj_get(path);
-		if (*map_fd(maps, i) < 0) {
+		maps->fd[i] = bpf_obj_get(path);
+		if (maps->fd[i] < 0) {
 			int err = -errno;
 
 			while (i-- > 0)
-				close(*map_fd(maps, i));
+				close(maps->fd[i]);
 			return failed(err, "cannot open %s", path);
 		}
 	}
@@ -303,6 +296,6 @@ int top_open_pinned(const struct top_options *o, struct top_maps *maps)
 
 void top_close_maps(struct top_maps *maps)
 {
-	for (size_t i = 0; i < NMAPS; i++)
-		close(*map_fd(maps, i));
+	for (size_t i = 0; i < TOP_MAP_COUNT; i++)
+		close(maps->fd[i]);
 }

@@ -31,6 +31,13 @@ static void histogram(FILE *out, const char *name, const char *labels, const str
 	fprintf(out, "%s_count{%s} %" PRIu64 "\n", name, labels, h->count);
 }
 
+static void histogram_family(FILE *out, const char *name, const char *help, const char *cache,
+			     const struct sc_histogram *h)
+{
+	family(out, name, "histogram", help);
+	histogram(out, name, cache, h);
+}
+
 static void counter(FILE *out, const char *name, const char *help, const char *labels, uint64_t v)
 {
 	family(out, name, "counter", help);
@@ -79,18 +86,17 @@ static void write_partitions(FILE *out, const char *cache, const struct top_snap
 
 static void write_durations(FILE *out, const char *cache, const struct top_snapshot *s)
 {
-	family(out, "supercache_lock_wait_seconds", "histogram",
-	       "How long a writer waited for a partition's lock, when it had to.");
-	histogram(out, "supercache_lock_wait_seconds", cache, &s->lock_wait);
-	family(out, "supercache_lock_hold_seconds", "histogram",
-	       "How long a partition's write lock was held.");
-	histogram(out, "supercache_lock_hold_seconds", cache, &s->lock_hold);
-	family(out, "supercache_grace_period_seconds", "histogram",
-	       "How long a grace period took to establish which retired memory readers can no longer see.");
-	histogram(out, "supercache_grace_period_seconds", cache, &s->grace_periods);
-	family(out, "supercache_sweep_seconds", "histogram",
-	       "How long one supercached maintenance pass took.");
-	histogram(out, "supercache_sweep_seconds", cache, &s->sweeps);
+	histogram_family(out, "supercache_lock_wait_seconds",
+			 "How long a writer waited for a partition's lock, when it had to.", cache,
+			 &s->lock_wait);
+	histogram_family(out, "supercache_lock_hold_seconds", "How long a partition's write lock was held.",
+			 cache, &s->lock_hold);
+	histogram_family(
+		out, "supercache_grace_period_seconds",
+		"How long a grace period took to establish which retired memory readers can no longer see.",
+		cache, &s->grace_periods);
+	histogram_family(out, "supercache_sweep_seconds", "How long one supercached maintenance pass took.",
+			 cache, &s->sweeps);
 }
 
 static void write_removals(FILE *out, const char *cache, const struct top_snapshot *s)

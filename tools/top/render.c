@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "json_text.h"
 #include "top.h"
 
 /* The partitions that did something, busiest first. */
@@ -110,22 +111,6 @@ void top_render_table(FILE *out, const struct top_options *o, const struct top_s
 		s->coordinator[SC_COORD_HEALTH_ALERT].count);
 }
 
-static void json_string(FILE *out, const char *s)
-{
-	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char ch = (unsigned char)*s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(out, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(out, "\\u%04x", ch);
-		else
-			fputc(ch, out);
-	}
-	fputc('"', out);
-}
-
 static void json_quantiles(FILE *out, const char *prefix, const struct sc_histogram *h)
 {
 	fprintf(out, "\"%sp50_ns\":%" PRIu64 ",\"%sp99_ns\":%" PRIu64, prefix, top_quantile(h, 0.5), prefix,
@@ -144,7 +129,7 @@ void top_render_json(FILE *out, const struct top_options *o, const struct top_sn
 	const struct sc_coordinator_count *check = &s->coordinator[SC_COORD_HEALTH_CHECK];
 
 	fprintf(out, "{\"cache\":");
-	json_string(out, o->name);
+	json_write_string(out, o->name);
 	fprintf(out, ",\"seconds\":%.3f,\"source\":\"%s\",\"ops\":{", seconds,
 		o->from_pins ? "pinned" : "attached");
 	for (int i = 0; i < SC_TRACE_OP_COUNT; i++) {

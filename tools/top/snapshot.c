@@ -137,37 +137,34 @@ static void coordinator_entry(struct top_snapshot *s, const void *key, const voi
 		s->coordinator[e] = *(const struct sc_coordinator_count *)value;
 }
 
+/* How each map is read: what its entries add to a snapshot, and their sizes. */
+static const struct {
+	entry_fn add;
+	size_t key_size, value_size;
+} readers[TOP_MAP_COUNT] = {
+	[TOP_MAP_OP_LATENCY] = { op_latency_entry, sizeof(enum sc_trace_op), sizeof(struct sc_histogram) },
+	[TOP_MAP_PARTITION_OPS] = { partition_op_entry, sizeof(struct sc_partition_op),
+				    sizeof(struct sc_op_count) },
+	[TOP_MAP_LOCK_WAIT] = { lock_wait_entry, sizeof(uint32_t), sizeof(struct sc_histogram) },
+	[TOP_MAP_LOCK_HOLD] = { lock_hold_entry, sizeof(uint32_t), sizeof(struct sc_histogram) },
+	[TOP_MAP_GRACE_PERIODS] = { grace_period_entry, sizeof(uint32_t), sizeof(struct sc_histogram) },
+	[TOP_MAP_REMOVALS] = { removal_entry, sizeof(struct sc_removal_key), sizeof(struct sc_amount) },
+	[TOP_MAP_COORDINATOR] = { coordinator_entry, sizeof(enum sc_coordinator_event),
+				  sizeof(struct sc_coordinator_count) },
+	[TOP_MAP_SWEEPS] = { sweep_entry, sizeof(uint32_t), sizeof(struct sc_histogram) },
+};
+
 int top_snapshot_take(const struct top_maps *m, struct top_snapshot *s)
 {
 	struct timespec now;
-	int err;
+	int err = 0;
 
 	memset(s, 0, sizeof(*s));
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	s->at = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
-	err = each_entry(m->op_latency, "op_latency", s, op_latency_entry, sizeof(enum sc_trace_op),
-			 sizeof(struct sc_histogram));
-	if (!err)
-		err = each_entry(m->partition_ops, "partition_ops", s, partition_op_entry,
-				 sizeof(struct sc_partition_op), sizeof(struct sc_op_count));
-	if (!err)
-		err = each_entry(m->lock_wait, "lock_wait", s, lock_wait_entry, sizeof(uint32_t),
-				 sizeof(struct sc_histogram));
-	if (!err)
-		err = each_entry(m->lock_hold, "lock_hold", s, lock_hold_entry, sizeof(uint32_t),
-				 sizeof(struct sc_histogram));
-	if (!err)
-		err = each_entry(m->grace_periods, "grace_periods", s, grace_period_entry, sizeof(uint32_t),
-				 sizeof(struct sc_histogram));
-	if (!err)
-		err = each_entry(m->sweeps, "sweeps", s, sweep_entry, sizeof(uint32_t),
-				 sizeof(struct sc_histogram));
-	if (!err)
-		err = each_entry(m->removals, "removals", s, removal_entry, sizeof(struct sc_removal_key),
-				 sizeof(struct sc_amount));
-	if (!err)
-		err = each_entry(m->coordinator, "coordinator", s, coordinator_entry,
-				 sizeof(enum sc_coordinator_event), sizeof(struct sc_coordinator_count));
+	for (int i = 0; i < TOP_MAP_COUNT && !err; i++)
+		err = each_entry(m->fd[i], top_map_names[i], s, readers[i].add, readers[i].key_size,
+				 readers[i].value_size);
 	return err;
 }
 

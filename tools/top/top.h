@@ -28,13 +28,26 @@ struct top_options {
 	bool from_pins;	   /* reading maps pinned earlier, not programs of this run's */
 };
 
-/* The readable maps' file descriptors, whether loaded here or opened from their pins. */
-struct top_maps {
-	int op_latency, partition_ops, lock_wait, lock_hold, grace_periods, removals, coordinator, sweeps;
+/* The readable maps (supercache.bpf.c), as struct top_maps numbers them. */
+enum top_map {
+	TOP_MAP_OP_LATENCY,
+	TOP_MAP_PARTITION_OPS,
+	TOP_MAP_LOCK_WAIT,
+	TOP_MAP_LOCK_HOLD,
+	TOP_MAP_GRACE_PERIODS,
+	TOP_MAP_REMOVALS,
+	TOP_MAP_COORDINATOR,
+	TOP_MAP_SWEEPS,
+	TOP_MAP_COUNT
 };
 
-/* The maps' names, in struct top_maps' order: also their file names under the pin directory. */
-extern const char *const top_map_names[8];
+/* Their file descriptors, whether loaded here or opened from their pins. */
+struct top_maps {
+	int fd[TOP_MAP_COUNT];
+};
+
+/* Their names: also their file names under the pin directory. */
+extern const char *const top_map_names[TOP_MAP_COUNT];
 
 /* One partition's share of a reading. */
 struct top_partition {
