@@ -340,8 +340,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'P':
 			if (!BENCH_PROBE_COST)
-				bad_usage("--probe-cost: this build has no copy of the library with probes "
-					  "(sys/sdt.h was missing)");
+				bad_usage("--probe-cost: this build has no copies of the library to compare "
+					  "(sys/sdt.h was missing, or the build is sanitized)");
 			o->probe_cost = true;
 			break;
 		case 'h':

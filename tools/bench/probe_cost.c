@@ -11,7 +11,7 @@ const enum bench_op probe_cost_ops[PROBE_COST_NOPS] = { OP_PUT, OP_GET };
 const struct bench_system *const probe_cost_twins[2] = { &bench_supercache_probes_on,
 							 &bench_supercache_probes_off };
 #else
-/* Built without sys/sdt.h, so without the twins: main() refuses --probe-cost. */
+/* Built without sys/sdt.h or sanitized, so without the twins: main() refuses --probe-cost. */
 const struct bench_system *const probe_cost_twins[2] = { NULL, NULL };
 #endif
 
