@@ -8,22 +8,42 @@
 #include "ttl.h"
 
 /*
- * Take p's mutex, waiting at most seconds (0: without a limit). While
- * lock_contended is attached, a try comes first, so the probe fires only
- * when this writer is about to wait behind another.
+ * The lock probes fire out of line: every writer passes them, and inline
+ * their arguments' code would make the functions around them larger, which
+ * changes what the compiler inlines into a write. Out of line, each probe
+ * also has one site however many callers inline the code that fires it.
  */
+/* Try first, so that lock_contended fires only when this writer is about to wait behind another. */
+static __attribute__((cold, noinline)) int try_or_note_contended(sc_cache *c, struct sc_part *p)
+{
+	int r = sc_shm_mutex_trylock(&p->lock);
+
+	if (r == -EBUSY)
+		SC_PROBE(lock_contended, c->trace_id, sc_part_index(c, p));
+	return r;
+}
+
+static __attribute__((cold, noinline)) void fire_lock_acquired(sc_cache *c, struct sc_part *p)
+{
+	SC_PROBE(lock_acquired, c->trace_id, sc_part_index(c, p));
+	sc_trace_note_partition(sc_part_index(c, p));
+}
+
+static __attribute__((cold, noinline)) void fire_lock_released(sc_cache *c, struct sc_part *p)
+{
+	SC_PROBE(lock_released, c->trace_id, sc_part_index(c, p));
+}
+/* Take p's mutex, waiting at most seconds (0: without a limit). */
 static int take(sc_cache *c, struct sc_part *p, unsigned seconds)
 {
 	if (SC_PROBE_ACTIVE(lock_contended)) {
-		int r = sc_shm_mutex_trylock(&p->lock);
+		int r = try_or_note_contended(c, p);
 
 		if (r != -EBUSY)
 			return r;
-		SC_PROBE(lock_contended, c->trace_id, sc_part_index(c, p));
 	}
 	return seconds ? sc_shm_mutex_lock_within(&p->lock, seconds) : sc_shm_mutex_lock(&p->lock);
 }
-
 /* After the mutex was taken (r from take()): the repair it may owe. */
 static int locked(sc_cache *c, struct sc_part *p, int r)
 {
@@ -44,8 +64,8 @@ static int locked(sc_cache *c, struct sc_part *p, int r)
 		}
 	}
 	p->locks++;
-	SC_PROBE(lock_acquired, c->trace_id, sc_part_index(c, p));
-	sc_trace_note_partition(sc_part_index(c, p));
+	if (SC_PROBE_ACTIVE(lock_acquired) || SC_PROBE_ACTIVE(op_end))
+		fire_lock_acquired(c, p);
 	return 0;
 }
 
@@ -74,7 +94,8 @@ int sc_part_repair_owed(sc_cache *c, struct sc_part *p)
 
 void sc_part_release(sc_cache *c, struct sc_part *p)
 {
-	SC_PROBE(lock_released, c->trace_id, sc_part_index(c, p));
+	if (SC_PROBE_ACTIVE(lock_released))
+		fire_lock_released(c, p);
 	sc_shm_mutex_unlock(&p->lock);
 }
 

@@ -131,7 +131,12 @@ static int prepare(sc_cache *c, const sc_tuple *t, const uint32_t *partition, st
 	return 0;
 }
 
-static int put_one(sc_cache *c, const sc_tuple *t, const uint32_t *partition, uint64_t deadline)
+/*
+ * inline: it is the whole of each public put. Left to itself, the compiler
+ * stopped inlining it into sc_put once the probes were compiled in, and
+ * that one call more made a put about 2% slower.
+ */
+static inline int put_one(sc_cache *c, const sc_tuple *t, const uint32_t *partition, uint64_t deadline)
 {
 	struct sc_put_item w;
 	struct sc_part *p;
