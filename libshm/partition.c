@@ -13,6 +13,7 @@
  * changes what the compiler inlines into a write. Out of line, each probe
  * also has one site however many callers inline the code that fires it.
  */
+
 /* Try first, so that lock_contended fires only when this writer is about to wait behind another. */
 static __attribute__((cold, noinline)) int try_or_note_contended(sc_cache *c, struct sc_part *p)
 {
@@ -33,6 +34,7 @@ static __attribute__((cold, noinline)) void fire_lock_released(sc_cache *c, stru
 {
 	SC_PROBE(lock_released, c->trace_id, sc_part_index(c, p));
 }
+
 /* Take p's mutex, waiting at most seconds (0: without a limit). */
 static int take(sc_cache *c, struct sc_part *p, unsigned seconds)
 {
@@ -44,6 +46,7 @@ static int take(sc_cache *c, struct sc_part *p, unsigned seconds)
 	}
 	return seconds ? sc_shm_mutex_lock_within(&p->lock, seconds) : sc_shm_mutex_lock(&p->lock);
 }
+
 /* After the mutex was taken (r from take()): the repair it may owe. */
 static int locked(sc_cache *c, struct sc_part *p, int r)
 {
