@@ -301,6 +301,29 @@ bool parse_sample(const std::string &line, std::string &name, std::string &label
 
 } // namespace
 
+// First: it needs no BPF, so it runs even where the others skip.
+TEST_CASE("supercache-top refuses bad usage with status 2 and says what was wrong", "[telemetry]")
+{
+	const std::vector<std::pair<std::vector<std::string>, std::string>> bad = {
+		{ { "--name", "" }, "is not a cache name" },
+		{ { "--name", "a.b" }, "is not a cache name" }, // the library would refuse it
+		{ { "--name", "../etc" }, "is not a cache name" },
+		{ { "--name", std::string(65, 'x') }, "is not a cache name" },
+		{ { "--json" }, "--json goes with --once" },
+		{ { "--pin", "--unpin" }, "" },
+		{ { "--interval", "0" }, "--interval" },
+		{ { "--bogus" }, "" },
+		{ { "extra" }, "unexpected argument 'extra'" },
+	};
+	for (const auto &[args, says] : bad) {
+		CommandResult r = top(args);
+		INFO(args.front() << ": " << r.err);
+		CHECK(r.status == 2);
+		CHECK(r.err.find(says) != std::string::npos);
+	}
+	CHECK(top({ "--name", std::string(64, 'x'), "--help" }).status == 0);
+}
+
 TEST_CASE("puts and gets from two processes are counted exactly in the pinned maps", "[telemetry]")
 {
 	REQUIRE_BPF();

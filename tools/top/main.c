@@ -49,14 +49,17 @@ static int bad_usage(const char *fmt, const char *arg)
 	return TOP_USAGE;
 }
 
-/* A name becomes a directory under the BPF file system: the library's own rule for cache names. */
+/*
+ * A name becomes a directory under the BPF file system. The library's rule
+ * for cache names (libshm/segment.c), so that every cache can be watched and
+ * nothing else is taken for one.
+ */
 static bool name_valid(const char *name)
 {
 	size_t n = strlen(name);
 
-	if (n == 0 || n > TOP_MAX_NAME || name[0] == '.')
-		return false;
-	return strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-") == n;
+	return n > 0 && n <= TOP_MAX_NAME &&
+	       strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_-") == n;
 }
 
 static int parse(int argc, char **argv, struct top_options *o)
@@ -123,7 +126,7 @@ static int parse(int argc, char **argv, struct top_options *o)
 	if (optind < argc)
 		return bad_usage("unexpected argument '%s'", argv[optind]);
 	if (!name_valid(o->name))
-		return bad_usage("--name: '%s' is not a cache name (letters, digits, '_', '-', '.')",
+		return bad_usage("--name: '%s' is not a cache name (1 to 64 letters, digits, '_' or '-')",
 				 o->name);
 	if (o->json && !o->once)
 		return bad_usage("%s goes with --once", "--json");

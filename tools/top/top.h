@@ -14,7 +14,7 @@ enum top_exit { TOP_OK = 0, TOP_FAILED = 1, TOP_USAGE = 2 };
 /* The maps' root in the BPF file system: the cache's directory is under it. */
 #define TOP_BPFFS	   "/sys/fs/bpf"
 #define TOP_PIN_ROOT	   TOP_BPFFS "/supercache"
-#define TOP_MAX_NAME	   64
+#define TOP_MAX_NAME	   64	/* the library's SC_NAME_MAX */
 #define TOP_MAX_PARTITIONS 2048 /* as the programs' maps are sized: supercache.bpf.c */
 
 struct top_options {
