@@ -174,11 +174,11 @@ static int export(const struct top_options *o, const struct top_snapshot *total)
 /* Readings until a signal (or, with --once, one interval): each shows what happened since the last. */
 static int watch(const struct top_options *o, const struct top_maps *maps)
 {
-	struct top_snapshot *prev = malloc(sizeof(*prev)), *now = malloc(sizeof(*now));
+	struct top_snapshot *prev = malloc(sizeof(*prev)), *now = malloc(sizeof(*now)),
+			    *shown = malloc(sizeof(*shown));
 	bool clear = !o->once && isatty(STDOUT_FILENO), going = true;
 	sigset_t stop;
-	int err = prev && now ? top_snapshot_take(maps, prev) : -ENOMEM;
-
+	int err = prev && now && shown ? top_snapshot_take(maps, prev) : -ENOMEM;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
@@ -189,28 +189,29 @@ static int watch(const struct top_options *o, const struct top_maps *maps)
 		fflush(stderr);
 	}
 	while (!err && going) {
-		double seconds;
+		struct top_snapshot *was = prev;
 
 		going = wait_interval(&stop, o->interval) && !o->once;
 		err = top_snapshot_take(maps, now);
 		if (err)
 			break;
 		err = export(o, now);
-		seconds = now->at - prev->at;
-		top_snapshot_since(now, prev);
+		*shown = *now;
+		top_snapshot_since(shown, prev);
 		if (clear)
 			fputs("\033[H\033[2J", stdout);
 		if (o->json)
-			top_render_json(stdout, o, now, seconds);
+			top_render_json(stdout, o, shown, now->at - prev->at);
 		else
-			top_render_table(stdout, o, now, seconds);
+			top_render_table(stdout, o, shown, now->at - prev->at);
 		fflush(stdout);
-		/* The next interval is measured from this reading: take it again, whole. */
-		if (going && !err)
-			err = top_snapshot_take(maps, prev);
+		/* The next interval starts at this reading: nothing that happens while it is shown is lost. */
+		prev = now;
+		now = was;
 	}
 	free(prev);
 	free(now);
+	free(shown);
 	return err;
 }
 
