@@ -173,30 +173,21 @@ static __always_inline void span_begin(enum span_kind kind, __u32 partition)
 	bpf_map_update_elem(&spans, &k, &now, BPF_ANY);
 }
 
-/* How long the span this thread began has lasted, ending it; -1 if it saw no beginning (attached since). */
-static __always_inline __s64 span_end(enum span_kind kind, __u32 partition)
+/*
+ * End the span this thread began, counting how long it lasted in
+ * histograms under the partition (0 in a one-entry array). A span with no
+ * beginning (the programs were attached since) is not counted.
+ */
+static __always_inline void span_end_into(enum span_kind kind, __u32 partition, void *histograms)
 {
 	struct span_key k = { bpf_get_current_pid_tgid(), kind, partition };
 	__u64 *began = bpf_map_lookup_elem(&spans, &k);
-	__s64 ns;
 
 	if (!began)
-		return -1;
-	ns = (__s64)(bpf_ktime_get_ns() - *began);
+		return;
+	hist_add(histograms, &partition, bpf_ktime_get_ns() - *began);
 	bpf_map_delete_elem(&spans, &k);
-	return ns;
 }
-
-/* End the span, counting how long it took in a one-entry histogram array. */
-static __always_inline void span_end_into(enum span_kind kind, void *histograms)
-{
-	__u32 only = 0;
-	__s64 ns = span_end(kind, 0);
-
-	if (ns >= 0)
-		hist_add(histograms, &only, ns);
-}
-
 SEC("usdt")
 int BPF_USDT(op_start, __u64 cache, __u32 op)
 {
@@ -261,13 +252,9 @@ int BPF_USDT(lock_contended, __u64 cache, __u32 partition)
 SEC("usdt")
 int BPF_USDT(lock_acquired, __u64 cache, __u32 partition)
 {
-	__s64 waited;
-
 	if (!wanted(cache))
 		return 0;
-	waited = span_end(SPAN_LOCK_WAIT, partition);
-	if (waited >= 0)
-		hist_add(&lock_wait, &partition, waited);
+	span_end_into(SPAN_LOCK_WAIT, partition, &lock_wait);
 	span_begin(SPAN_LOCK_HOLD, partition);
 	return 0;
 }
@@ -275,13 +262,8 @@ int BPF_USDT(lock_acquired, __u64 cache, __u32 partition)
 SEC("usdt")
 int BPF_USDT(lock_released, __u64 cache, __u32 partition)
 {
-	__s64 held;
-
-	if (!wanted(cache))
-		return 0;
-	held = span_end(SPAN_LOCK_HOLD, partition);
-	if (held >= 0)
-		hist_add(&lock_hold, &partition, held);
+	if (wanted(cache))
+		span_end_into(SPAN_LOCK_HOLD, partition, &lock_hold);
 	return 0;
 }
 
@@ -298,7 +280,7 @@ SEC("usdt")
 int BPF_USDT(grace_period_end, __u64 cache)
 {
 	if (wanted(cache))
-		span_end_into(SPAN_GRACE_PERIOD, &grace_periods);
+		span_end_into(SPAN_GRACE_PERIOD, 0, &grace_periods);
 	return 0;
 }
 
@@ -364,7 +346,7 @@ int BPF_USDT(sweep_end, __u64 cache, __u64 reclaimed)
 {
 	if (!wanted(cache))
 		return 0;
-	span_end_into(SPAN_SWEEP, &sweeps);
+	span_end_into(SPAN_SWEEP, 0, &sweeps);
 	count_coordinator(SC_COORD_SWEEP, reclaimed);
 	return 0;
 }
