@@ -74,6 +74,7 @@ static void maps_of(struct supercache_bpf *skel, struct top_maps *m)
 	for (size_t i = 0; i < TOP_MAP_COUNT; i++)
 		m->fd[i] = bpf_map__fd(bpf_object__find_map_by_name(skel->obj, top_map_names[i]));
 }
+
 int top_attach(const struct top_options *o, struct top_session **out, struct top_maps *maps)
 {
 	char library[PATH_MAX];
@@ -148,11 +149,29 @@ static int bpffs_ready(void)
 	return 0;
 }
 
+/* Where map i is pinned: the cache's pin directory, then the map's name (which is short). */
+#define MAP_PIN_PATH_MAX (sizeof(((struct top_options *)0)->pin_dir) + 32)
+
+static void map_pin_path(char path[MAP_PIN_PATH_MAX], const struct top_options *o, size_t i)
+{
+	snprintf(path, MAP_PIN_PATH_MAX, "%s/%s", o->pin_dir, top_map_names[i]);
+}
+
 static int make_dir(const char *path)
 {
 	if (mkdir(path, 0700) != 0 && errno != EEXIST)
 		return failed(-errno, "cannot make %s", path);
 	return 0;
+}
+
+/* Where id is in ids[0..n), or n. */
+static size_t index_of(const __u32 *ids, size_t n, __u32 id)
+{
+	size_t i = 0;
+
+	while (i < n && ids[i] != id)
+		i++;
+	return i;
 }
 
 /*
@@ -162,35 +181,43 @@ static int make_dir(const char *path)
  */
 static int pin_links(struct top_session *s, const char *dir)
 {
+	struct bpf_program *progs[NPROBES];
+	__u32 prog_ids[NPROBES];
+	size_t nprogs = 0;
 	struct bpf_program *prog;
 	unsigned pinned = 0;
 	__u32 id = 0;
 
+	/* The kernel's id of each program, asked once, not once per link. */
+	bpf_object__for_each_program(prog, s->skel->obj)
+	{
+		struct bpf_prog_info info = { 0 };
+		__u32 len = sizeof(info);
+
+		if (nprogs < NPROBES && bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &len) == 0) {
+			progs[nprogs] = prog;
+			prog_ids[nprogs++] = info.id;
+		}
+	}
 	while (bpf_link_get_next_id(id, &id) == 0) {
 		struct bpf_link_info link = { 0 };
 		__u32 len = sizeof(link);
 		int fd = bpf_link_get_fd_by_id(id);
-
+		size_t i;
 		if (fd < 0)
 			continue; /* gone since */
-		if (bpf_obj_get_info_by_fd(fd, &link, &len) == 0) {
-			bpf_object__for_each_program(prog, s->skel->obj)
-			{
-				struct bpf_prog_info info = { 0 };
-				__u32 ilen = sizeof(info);
-				char path[PATH_MAX];
+		i = bpf_obj_get_info_by_fd(fd, &link, &len) == 0 ? index_of(prog_ids, nprogs, link.prog_id)
+								 : nprogs;
+		if (i < nprogs) {
+			char path[PATH_MAX];
 
-				if (bpf_obj_get_info_by_fd(bpf_program__fd(prog), &info, &ilen) != 0 ||
-				    info.id != link.prog_id)
-					continue;
-				/* Named by program and kernel link id, as bpftool link show lists it. */
-				snprintf(path, sizeof(path), "%s/%s-%u", dir, bpf_program__name(prog), id);
-				if (bpf_obj_pin(fd, path) != 0) {
-					close(fd);
-					return failed(-errno, "cannot pin %s", path);
-				}
-				pinned++;
+			/* Named by program and kernel link id, as bpftool link show lists it. */
+			snprintf(path, sizeof(path), "%s/%s-%u", dir, bpf_program__name(progs[i]), id);
+			if (bpf_obj_pin(fd, path) != 0) {
+				close(fd);
+				return failed(-errno, "cannot pin %s", path);
 			}
+			pinned++;
 		}
 		close(fd);
 	}
@@ -215,10 +242,10 @@ int top_pin(const struct top_options *o, struct top_session *s)
 	snprintf(links, sizeof(links), "%s/links", o->pin_dir);
 	err = make_dir(links);
 	for (size_t i = 0; !err && i < TOP_MAP_COUNT; i++) {
-		char path[sizeof(o->pin_dir) + 32];
+		char path[MAP_PIN_PATH_MAX];
 		struct bpf_map *map = bpf_object__find_map_by_name(s->skel->obj, top_map_names[i]);
 
-		snprintf(path, sizeof(path), "%s/%s", o->pin_dir, top_map_names[i]);
+		map_pin_path(path, o, i);
 		err = bpf_map__pin(map, path);
 		if (err)
 			failed(err, "cannot pin %s", path);
@@ -279,9 +306,9 @@ int top_unpin(const struct top_options *o)
 int top_open_pinned(const struct top_options *o, struct top_maps *maps)
 {
 	for (size_t i = 0; i < TOP_MAP_COUNT; i++) {
-		char path[sizeof(o->pin_dir) + 32];
+		char path[MAP_PIN_PATH_MAX];
 
-		snprintf(path, sizeof(path), "%s/%s", o->pin_dir, top_map_names[i]);
+		map_pin_path(path, o, i);
 		maps->fd[i] = bpf_obj_get(path);
 		if (maps->fd[i] < 0) {
 			int err = -errno;
