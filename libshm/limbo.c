@@ -77,6 +77,7 @@ void sc_limbo_retire(sc_cache *c, struct sc_part *p, uint64_t off)
 static uint64_t free_safe(sc_cache *c, struct sc_part *p)
 {
 	uint64_t before = p->limbo_bytes;
+
 	while (p->limbo_head && p->limbo_tail) {
 		uint64_t off = sc_from_units(p->limbo_head);
 		struct sc_blk *b;
@@ -112,6 +113,7 @@ uint64_t sc_limbo_free_safe(sc_cache *c, struct sc_part *p)
 		SC_PROBE(reclaim, c->trace_id, sc_part_index(c, p), freed);
 	return freed;
 }
+
 void sc_limbo_reclaim(sc_cache *c, struct sc_part *p)
 {
 	uint64_t due = p->limbo_advance_at > LIMBO_STEP ? p->limbo_advance_at : LIMBO_STEP;
