@@ -87,10 +87,13 @@ int sctest_lock_holder(sc_cache *c, uint32_t part);
 int sctest_take_lock(sc_cache *c, uint32_t part);
 void sctest_release_lock(sc_cache *c, uint32_t part);
 
-/* Kill this process with SIGKILL at its k-th crash point from now (0: never). Test builds only. */
+/* Whether the library was built with its test hooks (-Dtest_hooks=true): crash points, poisoning. */
+int sctest_hooks_built(void);
+
+/* Kill this process with SIGKILL at its k-th crash point from now (0: never). Hooked builds only. */
 void sctest_crash_at(uint64_t k);
 
-/* Times this process's batches built an ordered_set's staged tree again after making room. */
+/* Times this process's batches built an ordered_set's staged tree again after making room (hooked builds). */
 uint64_t sctest_batch_tree_rebuilds(void);
 
 /* Records' bytes and header size, to reason about memory in tests. */

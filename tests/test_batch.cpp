@@ -187,11 +187,13 @@ int records_of(sc_cache *c, int key)
 
 TEST_CASE("a batch over several partitions killed anywhere is all there or not at all", "[batch][crash]")
 {
+	SCTEST_NEEDS_HOOKS();
 	CHECK(walk_crash_points(put_batch_scenario("batch, set", options(4, 16 << 20))) >= 100);
 }
 
 TEST_CASE("an ordered_set batch killed anywhere is all there or not at all", "[batch][crash]")
 {
+	SCTEST_NEEDS_HOOKS();
 	sc_options o = options(4, 16 << 20);
 	o.table_type = SC_ORDERED_SET;
 	CHECK(walk_crash_points(put_batch_scenario("batch, ordered_set", o)) >= 50);
@@ -199,6 +201,7 @@ TEST_CASE("an ordered_set batch killed anywhere is all there or not at all", "[b
 
 TEST_CASE("a duplicate_bag batch killed anywhere adds each tuple once or not at all", "[batch][crash]")
 {
+	SCTEST_NEEDS_HOOKS();
 	sc_options o = options(4, 16 << 20);
 	o.table_type = SC_DUPLICATE_BAG;
 	Scenario s{ "batch, duplicate_bag",
@@ -231,6 +234,7 @@ TEST_CASE("a duplicate_bag batch killed anywhere adds each tuple once or not at 
 
 TEST_CASE("a KeyValue batch killed anywhere is all there or not at all", "[batch][crash][kv]")
 {
+	SCTEST_NEEDS_HOOKS();
 	Scenario s{ "kv batch", options(4, 16 << 20),
 		    [](sc_cache *c) {
 			    for (int k = 0; k < kReplaced; k++) {
@@ -268,6 +272,7 @@ TEST_CASE("a KeyValue batch killed anywhere is all there or not at all", "[batch
 
 TEST_CASE("a KeyValue remove batch killed anywhere removes all of its keys or none", "[batch][crash][kv]")
 {
+	SCTEST_NEEDS_HOOKS();
 	Scenario s{ "kv remove batch", options(4, 16 << 20),
 		    [](sc_cache *c) {
 			    for (int k : batch_keys()) {
@@ -337,6 +342,7 @@ TEST_CASE("a remove batch counts each pair that went once", "[batch][kv]")
 TEST_CASE("an ordered_set batch that evicts at the memory limit, killed anywhere, is all there or not at all",
 	  "[batch][crash][eviction]")
 {
+	SCTEST_NEEDS_HOOKS();
 	const size_t size = 2000;
 	const int n = 8;
 	sc_options o = options(2, 8 << 20);
@@ -368,6 +374,7 @@ TEST_CASE("an ordered_set batch that evicts at the memory limit, killed anywhere
 TEST_CASE("an ordered_set batch short of room for its tree evicts and builds the tree again",
 	  "[batch][eviction]")
 {
+	SCTEST_NEEDS_HOOKS();
 	// Tiny tuples: the tree's nodes, not the records, run out of room first.
 	sc_options o = options(1, 8 << 20);
 	o.table_type = SC_ORDERED_SET;

@@ -8,6 +8,7 @@ using namespace sctest;
 
 TEST_CASE("a put killed at any point is all-or-nothing and leaves the partition whole", "[crash]")
 {
+	SCTEST_NEEDS_HOOKS();
 	Scenario s{ "put replacing", options(1, 16 << 20),
 		    [](sc_cache *c) {
 			    for (int k = 0; k < 100; k++)
@@ -27,6 +28,7 @@ TEST_CASE("a put killed at any point is all-or-nothing and leaves the partition 
 TEST_CASE("puts that grow the index and take new slabs, killed anywhere, lose nothing acknowledged",
 	  "[crash]")
 {
+	SCTEST_NEEDS_HOOKS();
 	const size_t size = 30 * 1024;
 	Scenario s{ "growing puts", options(1, 16 << 20),
 		    [](sc_cache *c) {
@@ -54,6 +56,7 @@ TEST_CASE("puts that grow the index and take new slabs, killed anywhere, lose no
 
 TEST_CASE("deletes killed anywhere are each all-or-nothing", "[crash]")
 {
+	SCTEST_NEEDS_HOOKS();
 	Scenario s{ "deletes", options(1, 16 << 20),
 		    [](sc_cache *c) {
 			    for (int k = 0; k < 200; k++)
@@ -79,6 +82,7 @@ TEST_CASE("deletes killed anywhere are each all-or-nothing", "[crash]")
 
 TEST_CASE("large records replaced and reclaimed, killed anywhere, free their spans exactly once", "[crash]")
 {
+	SCTEST_NEEDS_HOOKS();
 	const size_t size = 100 * 1024;
 	Scenario s{ "large records", options(1, 16 << 20),
 		    [size](sc_cache *c) { REQUIRE(put_value(c, 0, 0, size) == 0); },
@@ -95,6 +99,7 @@ TEST_CASE("large records replaced and reclaimed, killed anywhere, free their spa
 
 TEST_CASE("an ordered_set's copy-on-write paths, killed anywhere, are all-or-nothing", "[crash]")
 {
+	SCTEST_NEEDS_HOOKS();
 	sc_options o = options(1, 16 << 20);
 	o.table_type = SC_ORDERED_SET;
 	Scenario s{ "ordered", o,
@@ -123,6 +128,7 @@ TEST_CASE("an ordered_set's copy-on-write paths, killed anywhere, are all-or-not
 
 TEST_CASE("queue and stack operations killed anywhere neither lose nor repeat an item", "[crash]")
 {
+	SCTEST_NEEDS_HOOKS();
 	Scenario s{ "queue", options(2, 16 << 20),
 		    [](sc_cache *c) {
 			    for (int i = 0; i < 10; i++)
@@ -156,6 +162,7 @@ TEST_CASE("queue and stack operations killed anywhere neither lose nor repeat an
 TEST_CASE("a put that evicts at the memory limit, killed anywhere, leaves every tuple whole or gone",
 	  "[crash][eviction]")
 {
+	SCTEST_NEEDS_HOOKS();
 	const size_t size = 2000;
 	sc_options o = options(1, 8 << 20);
 	o.max_readers = 16;
