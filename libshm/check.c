@@ -8,6 +8,7 @@
 #include "census.h"
 #include "partition.h"
 #include "probes.h"
+#include "shm_mutex.h"
 #include "span_alloc.h"
 
 /* A scribbled lock is given this long before the partition is checked without it. */
@@ -214,13 +215,29 @@ static int check_partition(struct checker *k, struct sc_part *p)
 	return 0;
 }
 
+/*
+ * A lock named by a thread that is gone: a problem for a look without
+ * locks; with them, taking the lock takes it back and repairs, as any
+ * writer would (counted as repaired).
+ */
+static void check_lock_holder(struct checker *k, const struct sc_shm_mutex *m, uint32_t part, const char *whose)
+{
+	int alive;
+	uint32_t tid = sc_shm_mutex_holder(m, &alive);
+
+	if (tid && !alive)
+		notef(k, part, 0, "%s lock is held by thread %u, which does not exist", whose, tid);
+}
+
 /* Under the partition's lock unless told not to; a lock that cannot be had is a problem, not a stop. */
 static int check_locked(struct checker *k, struct sc_part *p, unsigned flags)
 {
 	uint32_t died = p->owner_died, me = sc_part_index(k->c, p);
 	int locked = 0, err;
 
-	if (!(flags & SC_CHECK_NO_LOCKS)) {
+	if (flags & SC_CHECK_NO_LOCKS)
+		check_lock_holder(k, &p->lock, me, "the partition's");
+	else {
 		err = sc_part_lock_within(k->c, p, LOCK_PATIENCE_S);
 		if (err == -ENOMEM)
 			return err;
@@ -248,7 +265,9 @@ static int do_check(sc_cache *c, unsigned flags, sc_check_report *report)
 	if (flags & ~SC_CHECK_NO_LOCKS)
 		return sc_fail(-EINVAL, "sc_check: unknown flags 0x%x", flags & ~SC_CHECK_NO_LOCKS);
 	memset(k.rep, 0, sizeof(*k.rep));
-	if (!(flags & SC_CHECK_NO_LOCKS)) {
+	if (flags & SC_CHECK_NO_LOCKS)
+		check_lock_holder(&k, &sc_hdr(c)->alloc_lock, UINT32_MAX, "the allocator's");
+	else {
 		err = sc_span_lock_within(c, LOCK_PATIENCE_S);
 		if (err)
 			notef(&k, UINT32_MAX, 0, "cannot take the allocator's lock (%s); checked without it",

@@ -2,7 +2,6 @@
 #ifndef SC_LAYOUT_H
 #define SC_LAYOUT_H
 
-#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -33,7 +32,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 5u
+#define SC_ABI_VERSION 6u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -193,6 +192,21 @@ struct sc_bt_node {
 };
 
 /*
+ * A lock (shm_mutex.h). word is the futex: 0 when free, else the holder's
+ * thread id, with SC_MUTEX_SLEEPERS while someone may sleep on it. The
+ * holder writes pid, then stamp, right after taking the word: its process,
+ * and its thread id with the low 32 bits of its start time, which tell it
+ * from a later thread given the same id.
+ */
+struct sc_shm_mutex {
+	uint32_t word;
+	uint32_t pid;
+	uint64_t stamp;
+};
+#define SC_MUTEX_SLEEPERS 0x80000000u
+#define SC_MUTEX_TID_MASK 0x3fffffffu /* thread ids stay below 2^22 (PID_MAX_LIMIT) */
+
+/*
  * A queue's or a stack's positions (sequence.h): its items are at
  * positions [head, tail). Only holders of its home partition's lock write
  * them; anyone reads them, with single loads.
@@ -209,10 +223,11 @@ struct sc_sequence {
  * with a writer's stores.
  */
 struct sc_part {
-	/* line 0: the write lock, a process-shared robust mutex */
-	_Alignas(64) pthread_mutex_t lock;
-	uint32_t owner_died;		 /* times a writer died holding the lock */
+	/* line 0: the write lock */
+	_Alignas(64) struct sc_shm_mutex lock;
+	uint32_t owner_died;		 /* times the lock was taken from a holder that was gone */
 	uint32_t needs_repair;		 /* a repair was started and has not finished (repair.h) */
+	uint32_t lock_taken_from;	 /* the thread it was last taken from */
 					 /* line 1: loaded by readers */
 	_Alignas(64) uint64_t index_off; /* byte offset of the current struct sc_index */
 
@@ -349,7 +364,7 @@ struct sc_seg_hdr {
 	uint32_t sweep_cursor;	       /* the next slot checked for a dead owner outside a section */
 
 	/* lines 4..: global span allocator, under alloc_lock */
-	_Alignas(64) pthread_mutex_t alloc_lock;
+	_Alignas(64) struct sc_shm_mutex alloc_lock;
 	uint32_t alloc_owner_died;
 	uint64_t pagemap_off; /* the page map: map_len / SC_PAGE words */
 	uint64_t taken_pages; /* pages of the heap owned by a partition */
@@ -375,6 +390,7 @@ _Static_assert(offsetof(struct sc_seg_hdr, alloc_lock) == 256, "allocator lines"
 _Static_assert(sizeof(struct sc_seg_hdr) <= SC_HDR_SIZE, "header fits its page");
 _Static_assert(sizeof(struct sc_part) % 64 == 0, "partitions are whole cache lines");
 _Static_assert(sizeof(struct sc_sequence) == 32, "a sequence is 32 bytes");
+_Static_assert(sizeof(struct sc_shm_mutex) == 16, "a lock is 16 bytes");
 _Static_assert(sizeof(struct sc_slab) == 64, "a slab header is one cache line");
 _Static_assert(2u * 4096u <= SC_PG_OWNER_MASK + 1, "every partition fits a page map owner");
 _Static_assert(sizeof(struct sc_bt_entry) == 24, "ordered index entries are 24 bytes");

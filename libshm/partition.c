@@ -35,8 +35,8 @@ static __attribute__((cold, noinline)) void fire_lock_released(sc_cache *c, stru
 	SC_PROBE(lock_released, c->trace_id, sc_part_index(c, p));
 }
 
-/* Take p's mutex, waiting at most seconds (0: without a limit). */
-static int take(sc_cache *c, struct sc_part *p, unsigned seconds)
+/* Take p's lock, waiting at most limit_ms for a live holder. */
+static int take(sc_cache *c, struct sc_part *p, uint32_t limit_ms, struct sc_lock_wait *w)
 {
 	if (SC_PROBE_ACTIVE(lock_contended)) {
 		int r = try_or_note_contended(c, p);
@@ -44,21 +44,42 @@ static int take(sc_cache *c, struct sc_part *p, unsigned seconds)
 		if (r != -EBUSY)
 			return r;
 	}
-	return seconds ? sc_shm_mutex_lock_within(&p->lock, seconds) : sc_shm_mutex_lock(&p->lock);
+	return sc_shm_mutex_lock(&p->lock, limit_ms, w);
 }
 
-/* After the mutex was taken (r from take()): the repair it may owe. */
-static int locked(sc_cache *c, struct sc_part *p, int r)
+/* The message of a lock that could not be had. */
+static __attribute__((cold)) int not_taken(sc_cache *c, struct sc_part *p, int r, const struct sc_lock_wait *w,
+					   uint32_t limit_ms)
+{
+	char who[128];
+
+	if (r == -EDEADLK)
+		return sc_fail(r,
+			       "cache \"%s\": partition %u: this thread holds its lock already "
+			       "(a write from inside a write?)",
+			       c->name, sc_part_index(c, p));
+	if (r != -ETIMEDOUT)
+		return sc_fail(r, "cache \"%s\": partition %u: cannot take its lock: %s", c->name,
+			       sc_part_index(c, p), sc_strerror(r));
+	sc_thread_describe(w->holder, who, sizeof(who));
+	return sc_fail(r,
+		       "cache \"%s\": partition %u's lock has been held by %s for more than %u ms "
+		       "(sc_partition_reset() takes it from a thread that is not a writer)",
+		       c->name, sc_part_index(c, p), who, limit_ms);
+}
+
+/* After take() (its result r): the repair a holder that was gone left owed. */
+static int locked(sc_cache *c, struct sc_part *p, int r, const struct sc_lock_wait *w, uint32_t limit_ms)
 {
 	if (r == SC_LOCK_OWNER_DIED) {
-		/* Marked before the mutex is: a repair cut short is run again by the next writer. */
-		p->owner_died++;
+		/* Marked first: a repair cut short is run again by the next writer. */
 		p->needs_repair = 1;
-		sc_shm_mutex_consistent(&p->lock);
+		p->owner_died++;
+		p->lock_taken_from = w->holder;
 		r = 0;
 	}
 	if (r)
-		return r;
+		return not_taken(c, p, r, w, limit_ms);
 	if (sc_unlikely(p->needs_repair)) {
 		r = sc_part_repair(c, p);
 		if (r) {
@@ -72,9 +93,16 @@ static int locked(sc_cache *c, struct sc_part *p, int r)
 	return 0;
 }
 
+static int lock_for(sc_cache *c, struct sc_part *p, uint32_t limit_ms)
+{
+	struct sc_lock_wait w = { 0 };
+
+	return locked(c, p, take(c, p, limit_ms, &w), &w, limit_ms);
+}
+
 int sc_part_lock(sc_cache *c, struct sc_part *p)
 {
-	int r = locked(c, p, take(c, p, 0));
+	int r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS);
 
 	if (r == 0 && (r = sc_limbo_within_bound(c, p)) != 0)
 		sc_part_release(c, p);
@@ -83,12 +111,12 @@ int sc_part_lock(sc_cache *c, struct sc_part *p)
 
 int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds)
 {
-	return locked(c, p, take(c, p, seconds));
+	return lock_for(c, p, seconds * 1000u);
 }
 
 int sc_part_repair_owed(sc_cache *c, struct sc_part *p)
 {
-	int r = locked(c, p, take(c, p, 0));
+	int r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS);
 
 	if (!r)
 		sc_part_release(c, p);

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "probes.h"
+#include "proc.h"
 
 __thread struct sc_reader *sc_tls_readers __attribute__((tls_model("initial-exec")));
 bool sc_reader_fence;
@@ -36,40 +37,6 @@ static int membarrier(int cmd)
 	return (int)syscall(__NR_membarrier, cmd, 0, 0);
 }
 
-/* Start time of pid in clock ticks after boot (field 22 of /proc/<pid>/stat). */
-static int proc_start_time(uint32_t pid, uint64_t *out)
-{
-	char path[64], buf[1024];
-	unsigned long long start;
-	const char *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/%u/stat", pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return -EIO;
-	buf[n] = '\0';
-	/* The command name may hold spaces and parentheses: fields start after the last ')'. */
-	p = strrchr(buf, ')');
-	if (!p)
-		return -EIO;
-	p++;
-	for (int field = 3; field < 22; field++) {
-		p = strchr(p + 1, ' ');
-		if (!p)
-			return -EIO;
-	}
-	if (sscanf(p, " %llu", &start) != 1)
-		return -EIO;
-	*out = start;
-	return 0;
-}
-
 static void release_thread_readers(void *head);
 
 int sc_rcu_process_init(void)
@@ -85,7 +52,7 @@ int sc_rcu_process_init(void)
 		int cmds = membarrier(MEMBARRIER_CMD_QUERY);
 
 		my_pid = (uint32_t)getpid();
-		if (proc_start_time(my_pid, &my_start_time))
+		if (sc_proc_start_time(my_pid, &my_start_time))
 			my_start_time = 0;
 		if (cmds > 0 && (cmds & MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) &&
 		    membarrier(MEMBARRIER_CMD_REGISTER_GLOBAL_EXPEDITED) == 0)
@@ -132,7 +99,7 @@ static bool owner_dead(uint32_t pid, uint64_t start_time)
 		return false;
 	if (kill((pid_t)pid, 0) && errno == ESRCH)
 		return true;
-	if (start_time == 0 || proc_start_time(pid, &now))
+	if (start_time == 0 || sc_proc_start_time(pid, &now))
 		return false;
 	return now != start_time;
 }

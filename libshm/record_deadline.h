@@ -4,9 +4,9 @@
 
 #include <stdbool.h>
 #include <stdint.h>
-#include <time.h>
 
 #include "atomics.h"
+#include "clock.h"
 #include "layout.h"
 
 /*
@@ -44,14 +44,6 @@ static inline uint64_t *sc_rec_deadline_word(const struct sc_blk *rec, uint32_t 
 static inline uint32_t sc_rec_body_len(const struct sc_blk *rec, uint32_t len)
 {
 	return len - (uint32_t)sizeof(*rec) - (sc_rec_deadline_word(rec, len) ? 8u : 0u);
-}
-
-static inline uint64_t sc_clock_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* The record's deadline, 0 for none. */

@@ -3,6 +3,7 @@
 #include <string.h>
 #include <time.h>
 #include "block_alloc.h"
+#include "clock.h"
 #include "limbo.h"
 #include "probes.h"
 #include "rcu.h"
@@ -13,18 +14,10 @@
 #define LOCK_PATIENCE_S	   2u
 #define READERS_PATIENCE_S 5u
 
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 /* Until no reader can still see what was unpublished before tag was taken. 0, or -EBUSY. */
 static int wait_for_readers(sc_cache *c, uint32_t tag, uint32_t part)
 {
-	uint64_t deadline = now_ns() + READERS_PATIENCE_S * 1000000000ull;
+	uint64_t deadline = sc_clock_ns() + READERS_PATIENCE_S * 1000000000ull;
 
 	for (;;) {
 		int err = sc_rcu_advance(c);
@@ -33,7 +26,7 @@ static int wait_for_readers(sc_cache *c, uint32_t tag, uint32_t part)
 			return err;
 		if (sc_rcu_tag_safe(c, tag))
 			return 0;
-		if (now_ns() > deadline)
+		if (sc_clock_ns() > deadline)
 			return sc_fail(-EBUSY,
 				       "cache \"%s\": a reader has stayed inside a read section for %u s; "
 				       "partition %u is emptied but its memory is kept until it leaves "
@@ -91,8 +84,24 @@ static int reset_locked(sc_cache *c, struct sc_part *p)
 	return 0;
 }
 
+/* The lock could not be had: a live writer holds it (-EBUSY), or this thread does (-EDEADLK). */
+static int held_by(sc_cache *c, uint32_t partition, int err, uint32_t holder)
+{
+	char who[128];
+
+	if (err == -EDEADLK)
+		return sc_fail(err, "cache \"%s\": partition %u: this thread holds its lock already", c->name,
+			       partition);
+	sc_thread_describe(holder, who, sizeof(who));
+	return sc_fail(err,
+		       "cache \"%s\": partition %u's lock is held by %s, a writer that has held it for "
+		       "more than %u s; stop it for good, then call again",
+		       c->name, partition, who, LOCK_PATIENCE_S);
+}
+
 static int do_partition_reset(sc_cache *c, uint32_t partition)
 {
+	struct sc_lock_wait w = { 0 };
 	struct sc_reader *r;
 	struct sc_part *p;
 	int err = sc_cache_check(c);
@@ -108,14 +117,14 @@ static int do_partition_reset(sc_cache *c, uint32_t partition)
 	if (r && r->nest)
 		return sc_fail(-EDEADLK, "sc_partition_reset inside a read section would wait for itself");
 	p = sc_part_at(c, partition);
-	err = sc_shm_mutex_lock_within(&p->lock, LOCK_PATIENCE_S);
+	err = sc_shm_mutex_lock_or_take(&p->lock, LOCK_PATIENCE_S * 1000u, &w);
 	if (err == SC_LOCK_OWNER_DIED) {
 		p->owner_died++;
-		sc_shm_mutex_consistent(&p->lock);
+		p->lock_taken_from = w.holder;
 		err = 0;
 	}
 	if (err)
-		return err;
+		return held_by(c, partition, err, w.holder);
 	err = reset_locked(c, p);
 	sc_shm_mutex_unlock(&p->lock);
 	return err;

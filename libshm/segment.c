@@ -83,8 +83,7 @@ uint64_t sc_layout_signature(void)
 		sizeof(struct sc_bt_node),
 		sizeof(struct sc_sequence),
 		SC_BT_FANOUT,
-		sizeof(pthread_mutex_t),
-		_Alignof(pthread_mutex_t),
+		sizeof(struct sc_shm_mutex),
 		sizeof(void *),
 		SC_UNIT,
 		SC_PAGE,
@@ -285,13 +284,9 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 	h->backed = seg->geo.heap_off;
 	h->pagemap_off = seg->geo.pagemap_off;
 	h->search_from = seg->geo.heap_off >> SC_PAGE_SHIFT;
-	err = sc_shm_mutex_init(&h->alloc_lock);
-	for (uint32_t i = 0; !err && i < 2 * cfg->num_partition; i++) {
-		struct sc_part *p = (struct sc_part *)(seg->base + seg->geo.parts_off) + i;
-		err = sc_shm_mutex_init(&p->lock);
-	}
-	if (err)
-		return err;
+	sc_shm_mutex_init(&h->alloc_lock);
+	for (uint32_t i = 0; i < 2 * cfg->num_partition; i++)
+		sc_shm_mutex_init(&((struct sc_part *)(seg->base + seg->geo.parts_off) + i)->lock);
 	seg->backed_seen = seg->geo.heap_off;
 	sc_publish(&h->ready, SC_READY);
 	return 0;

@@ -35,28 +35,41 @@ static void recount(sc_cache *c)
 	h->search_from = heap_first_page(c);
 }
 
-/* After the mutex was taken (r from sc_shm_mutex_lock*): the recount it may owe. */
-static int allocator_locked(sc_cache *c, int r)
+/* After the lock was taken (r from sc_shm_mutex_lock()): the recount it may owe. */
+static int allocator_locked(sc_cache *c, int r, const struct sc_lock_wait *w, uint32_t limit_ms)
 {
 	struct sc_seg_hdr *h = sc_hdr(c);
+	char who[128];
 
 	if (r == SC_LOCK_OWNER_DIED) {
 		h->alloc_owner_died++;
 		recount(c);
-		sc_shm_mutex_consistent(&h->alloc_lock);
-		r = 0;
+		return 0;
 	}
-	return r;
+	if (r == 0)
+		return 0;
+	if (r == -EDEADLK)
+		return sc_fail(r, "cache \"%s\": this thread holds the allocator's lock already", c->name);
+	sc_thread_describe(w->holder, who, sizeof(who));
+	return sc_fail(r, "cache \"%s\": the allocator's lock has been held by %s for more than %u ms", c->name,
+		       who, limit_ms);
+}
+
+static int lock_within_ms(sc_cache *c, uint32_t limit_ms)
+{
+	struct sc_lock_wait w = { 0 };
+
+	return allocator_locked(c, sc_shm_mutex_lock(&sc_hdr(c)->alloc_lock, limit_ms, &w), &w, limit_ms);
 }
 
 static int lock_allocator(sc_cache *c)
 {
-	return allocator_locked(c, sc_shm_mutex_lock(&sc_hdr(c)->alloc_lock));
+	return lock_within_ms(c, SC_LOCK_WRITER_LIMIT_MS);
 }
 
 int sc_span_lock_within(sc_cache *c, unsigned seconds)
 {
-	return allocator_locked(c, sc_shm_mutex_lock_within(&sc_hdr(c)->alloc_lock, seconds));
+	return lock_within_ms(c, seconds * 1000u);
 }
 
 void sc_span_unlock(sc_cache *c)

@@ -38,6 +38,43 @@ const char *sctest_path(sc_cache *c)
 	return c->seg.path;
 }
 
+static uint32_t *first_entry(sc_cache *c, uint32_t part);
+
+uint64_t sctest_offset(sc_cache *c, enum sctest_place place, uint32_t part)
+{
+	uint8_t *base = c->seg.base;
+
+	switch (place) {
+	case SCTEST_PART_LOCK:
+		return (uint64_t)((uint8_t *)&sc_part_at(c, part)->lock.word - base);
+	case SCTEST_ALLOC_LOCK:
+		return (uint64_t)((uint8_t *)&sc_hdr(c)->alloc_lock.word - base);
+	case SCTEST_GP_EPOCH:
+		return offsetof(struct sc_seg_hdr, gp_epoch);
+	case SCTEST_FIRST_RECORD: {
+		uint32_t *e = sc_part_at(c, part)->index_off ? first_entry(c, part) : NULL;
+		return e ? sc_from_units(*e) : 0;
+	}
+	case SCTEST_LIMBO_HEAD_TAG: {
+		uint32_t head = sc_part_at(c, part)->limbo_head;
+		return head ? sc_from_units(head) + offsetof(struct sc_blk, retire_epoch) : 0;
+	}
+	}
+	return 0;
+}
+
+int sctest_scribble(sc_cache *c, uint64_t off, const void *bytes, size_t len)
+{
+	int fd = open(c->seg.path, O_RDWR | O_CLOEXEC);
+	ssize_t n;
+
+	if (fd < 0)
+		return -errno;
+	n = pwrite(fd, bytes, len, (off_t)off);
+	close(fd);
+	return n == (ssize_t)len ? 0 : -EIO;
+}
+
 uint64_t sctest_index_off(sc_cache *c, uint32_t part)
 {
 	return sc_part_at(c, part)->index_off;
@@ -260,7 +297,7 @@ uint64_t sctest_batch_tree_rebuilds(void)
 
 int sctest_lock_holder(sc_cache *c, uint32_t part)
 {
-	return __atomic_load_n(&sc_part_at(c, part)->lock.__data.__owner, __ATOMIC_RELAXED);
+	return (int)(__atomic_load_n(&sc_part_at(c, part)->lock.word, __ATOMIC_RELAXED) & SC_MUTEX_TID_MASK);
 }
 
 uint64_t sctest_backed(sc_cache *c)

@@ -36,6 +36,21 @@ uint32_t sctest_redirect_first_entry(sc_cache *c, uint32_t part, uint32_t units)
 /* Overwrite the length field of the record the first live entry of a partition names. */
 void sctest_set_first_record_len(sc_cache *c, uint32_t part, uint32_t len);
 
+/* Places in a segment a test scribbles on, as a client with a stray pointer would. */
+enum sctest_place {
+	SCTEST_PART_LOCK,	/* a partition's lock word */
+	SCTEST_ALLOC_LOCK,	/* the allocator's lock word */
+	SCTEST_GP_EPOCH,	/* the grace-period epoch */
+	SCTEST_LIMBO_HEAD_TAG,	/* the retire tag of a partition's oldest retired block (0 if none) */
+	SCTEST_FIRST_RECORD,	/* the record of a hash-indexed partition's first index entry (0 if none) */
+};
+
+/* Where a place is in the segment (byte offset); part says which partition where it matters. */
+uint64_t sctest_offset(sc_cache *c, enum sctest_place place, uint32_t part);
+
+/* Write len bytes at off through the segment's file (pwrite), as another process could. 0 or -errno. */
+int sctest_scribble(sc_cache *c, uint64_t off, const void *bytes, size_t len);
+
 /* The segment's heap start and size, for aiming corruption in and out of bounds. */
 uint64_t sctest_heap_off(sc_cache *c);
 uint64_t sctest_map_len(sc_cache *c);

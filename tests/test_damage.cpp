@@ -2,7 +2,10 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <cstring>
+#include <fcntl.h>
 #include <string>
+#include <unistd.h>
 
 #include "helpers.hpp"
 #include "internals.h"
@@ -114,4 +117,81 @@ TEST_CASE("a read section survives the epoch moving 2^31 grace periods ahead", "
 	CHECK(Stats(c)->total.retired_bytes < 512u * 1024);
 	REQUIRE(sc_get_view(c, SC_TUPLE(sc_int(0)), capture_value, &seen) == 1);
 	CHECK(seen == filler);
+}
+
+// The id of a process that existed and is gone: what a stray write of a plausible thread id names.
+static uint32_t gone_thread()
+{
+	const pid_t pid = spawn([] { return 0; });
+	REQUIRE(wait_child(pid) == 0);
+	return static_cast<uint32_t>(pid);
+}
+
+TEST_CASE("a lock word naming a thread that is gone is taken back by the next writer", "[damage][locks]")
+{
+	sc_options o = options(2, 64 << 20);
+	Cache c(unique_name("lockgone"), o);
+	REQUIRE(c.start_error() == 0);
+	overwrite(c, 100);
+	const uint32_t tid = gone_thread();
+	const bool allocator = GENERATE(false, true);
+	INFO((allocator ? "the allocator's lock" : "a partition's lock") << " names thread " << tid);
+	const uint32_t part = sctest_partition_of(c, SC_TUPLE(sc_int(7)));
+	REQUIRE(sctest_scribble(c, sctest_offset(c, allocator ? SCTEST_ALLOC_LOCK : SCTEST_PART_LOCK, part), &tid,
+				sizeof(tid)) == 0);
+
+	// A look without locks names it.
+	std::string problems;
+	CHECK(check_segment(c, SC_CHECK_NO_LOCKS, &problems) == -EUCLEAN);
+	CHECK(contains(problems.c_str(), ("thread " + std::to_string(tid)).c_str()));
+	CHECK(contains(problems.c_str(), "does not exist"));
+
+	// Another process writes at once: it takes the lock back, repairs, and goes on.
+	const std::string name = c.name();
+	pid_t writer = spawn([&] {
+		sc_cache *h = nullptr;
+		if (sc_attach(name.c_str(), nullptr, &h))
+			return 2;
+		const std::string big(200 * 1024, 'b'); // a span of its own: the allocator's lock too
+		if (sc_put(h, SC_TUPLE(sc_int(7), sc_str("after"))) ||
+		    sc_put(h, SC_TUPLE(sc_int(-1), sc_bytes(big.data(), static_cast<uint32_t>(big.size())))))
+			return 3;
+		sc_stop(h);
+		return 0;
+	});
+	CHECK(wait_child(writer) == 0);
+	check_all_present(c, 100);
+	CHECK(check_segment(c, 0, &problems) == 0);
+	CHECK(problems == "");
+	if (!allocator)
+		CHECK(Stats(c)->partitions[part].writer_deaths == 1);
+}
+
+TEST_CASE("a lock word naming a live thread that is no writer is taken back by a reset", "[damage][locks]")
+{
+	sc_options o = options(2, 64 << 20);
+	Cache c(unique_name("locklive"), o);
+	REQUIRE(c.start_error() == 0);
+	overwrite(c, 100);
+	// A live process that never touches the cache: the word will name it.
+	Pipe hold;
+	ChildGuard bystander(spawn([&] {
+		hold.recv();
+		return 0;
+	}));
+	const uint32_t tid = static_cast<uint32_t>(bystander.pid());
+	const uint32_t part = sctest_partition_of(c, SC_TUPLE(sc_int(7)));
+	REQUIRE(sctest_scribble(c, sctest_offset(c, SCTEST_PART_LOCK, part), &tid, sizeof(tid)) == 0);
+
+	std::string problems;
+	CHECK(check_segment(c, 0, &problems) == -EUCLEAN);
+	CHECK(contains(problems.c_str(), "cannot take the partition's lock"));
+	CHECK(contains(problems.c_str(), ("thread " + std::to_string(tid)).c_str()));
+
+	REQUIRE(sc_partition_reset(c, part) == 0);
+	CHECK(sc_put(c, SC_TUPLE(sc_int(7), sc_str("after"))) == 0);
+	CHECK(check_segment(c, 0, &problems) == 0);
+	CHECK(problems == "");
+	hold.send();
+	CHECK(bystander.wait() == 0);
 }

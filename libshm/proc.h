@@ -1,0 +1,24 @@
+/* proc.h — what /proc says of another thread or process: whether it lives, since when, in what state. */
+#ifndef SC_PROC_H
+#define SC_PROC_H
+
+#include <stdint.h>
+
+/* A thread or process as /proc/<id>/stat shows it. */
+struct sc_proc_stat {
+	char state;	     /* 'R', 'S', 'T' (stopped), 'Z' (zombie), ... */
+	uint32_t tgid;	     /* its process (from /proc/<id>/status): 0 if unknown */
+	uint64_t start_time; /* clock ticks after boot */
+};
+
+/*
+ * Read /proc/<id>/stat for a process or thread id (a thread's id resolves
+ * too, though /proc does not list it). 0, -ENOENT when there is no such
+ * id, or another negative errno when /proc cannot be read.
+ */
+int sc_proc_stat(uint32_t id, struct sc_proc_stat *out);
+
+/* Only the start time: 0 or a negative errno, as sc_proc_stat(). */
+int sc_proc_start_time(uint32_t id, uint64_t *out);
+
+#endif /* SC_PROC_H */
