@@ -8,6 +8,7 @@
 #include "query.h"
 #include "rcu.h"
 #include "results.h"
+#include "tuple_codec.h"
 #include "views.h"
 
 int sc_query_range(const sc_cache *c, const sc_field *partition_data, uint32_t *first, uint32_t *end)
@@ -100,7 +101,11 @@ static int add_matches(sc_cache *c, struct match_run *run, bool objects, struct 
 	int err = 0;
 
 	for (size_t i = 0; err >= 0 && i < run->hits.n; i++) {
-		err = sc_matcher_test(c, &run->m, &run->hits.v[i]);
+		const struct sc_hit *hit = &run->hits.v[i];
+
+		if (!sc_rec_intact(c->seg.base + hit->rec_off, hit->rec_len))
+			return sc_rec_not_intact(c, hit->rec_off);
+		err = sc_matcher_test(c, &run->m, hit);
 		if (err == 1)
 			err = objects ? sc_builder_add(b, run->m.scratch, pat->t->nfields)
 				      : sc_builder_add(b, run->m.caps, pat->ncaptures);

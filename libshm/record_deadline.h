@@ -32,18 +32,30 @@ static inline uint32_t sc_deadline_room(uint32_t len)
 	return (uint32_t)(sc_align_up(len, 8) - len) + 8u;
 }
 
+/* Whether a record with these flags and length ends in a sound deadline word. */
+static inline bool sc_rec_has_deadline(uint8_t flags, uint32_t len)
+{
+	return (flags & SC_BLK_EXPIRES) && len >= sizeof(struct sc_blk) + 8 && len % 8 == 0;
+}
+
 /* The record's deadline word, if its flags and length say it has a sound one; else NULL. */
 static inline uint64_t *sc_rec_deadline_word(const struct sc_blk *rec, uint32_t len)
 {
-	if (!(sc_read(&rec->flags) & SC_BLK_EXPIRES) || len < sizeof(*rec) + 8 || len % 8 != 0)
+	if (!sc_rec_has_deadline(sc_read(&rec->flags), len))
 		return NULL;
 	return (uint64_t *)((uint8_t *)rec + len - 8);
 }
 
-/* Bytes of a record of len bytes its checksum covers: everything after the header but the deadline. */
+/* Bytes of a record of len bytes (flags as given) its checksum covers: after the header, but the deadline. */
+static inline uint32_t sc_rec_body_bytes(uint8_t flags, uint32_t len)
+{
+	return len - (uint32_t)sizeof(struct sc_blk) - (sc_rec_has_deadline(flags, len) ? 8u : 0u);
+}
+
+/* The same for a record in place. */
 static inline uint32_t sc_rec_body_len(const struct sc_blk *rec, uint32_t len)
 {
-	return len - (uint32_t)sizeof(*rec) - (sc_rec_deadline_word(rec, len) ? 8u : 0u);
+	return sc_rec_body_bytes(sc_read(&rec->flags), len);
 }
 
 /* The record's deadline, 0 for none. */

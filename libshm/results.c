@@ -89,6 +89,7 @@ static int malformed(sc_cache *c, const struct sc_hit *hit)
 		       (unsigned long long)hit->rec_off);
 }
 
+
 /*
  * A record's field count, read from shared memory once and bounded by its
  * length; 0 if it is out of bounds. Copies are sized from it: a scribbler
@@ -101,13 +102,15 @@ static uint16_t record_nfields(sc_cache *c, const struct sc_hit *hit)
 	return n <= (hit->rec_len - sizeof(struct sc_blk)) / MIN_FIELD_BYTES ? n : 0;
 }
 
-/* Copy a record to raw, then decode the copy into fields: what was checked is what is used. */
+/* Copy a record to raw, then check and decode the copy into fields: what was checked is what is used. */
 static int copy_record(sc_cache *c, const struct sc_hit *hit, uint16_t nfields, sc_tuple *t, sc_field *fields,
 		       uint8_t *raw)
 {
 	uint16_t copied;
 
 	memcpy(raw, sc_blk_at(c, hit->rec_off), hit->rec_len);
+	if (!sc_rec_intact(raw, hit->rec_len))
+		return sc_rec_not_intact(c, hit->rec_off);
 	/* Copies lie back to back at any 4-byte boundary: the count is read bytewise, not through the struct. */
 	memcpy(&copied, raw + offsetof(struct sc_blk, nfields), sizeof(copied));
 	if (copied != nfields || sc_rec_decode(raw, hit->rec_len, nfields, fields))

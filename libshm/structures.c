@@ -196,6 +196,8 @@ static int entry_fields(sc_cache *c, const struct sc_hit *hit, sc_field out[2])
 {
 	const uint8_t *rec = c->seg.base + hit->rec_off;
 
+	if (!sc_rec_intact(rec, hit->rec_len))
+		return sc_rec_not_intact(c, hit->rec_off);
 	if (sc_read(&((const struct sc_blk *)rec)->nfields) != 2 ||
 	    sc_rec_decode(rec, hit->rec_len, 2, out) || out[0].type != SC_FIELD_BYTES)
 		return sc_fail(-EUCLEAN, "cache \"%s\": structure entry at %llu is malformed", c->name,

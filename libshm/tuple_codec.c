@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "checksum.h"
 #include "record_deadline.h"
 #include "term_order.h"
 
@@ -222,11 +223,33 @@ int sc_route_key_at(const sc_cache *c, const sc_field *key, uint32_t idx, struct
 	return 0;
 }
 
+/* A record's checksum from its header's values and its body. */
+static uint32_t checksum_of(uint32_t hash, uint16_t nfields, uint64_t version, const void *body, uint32_t n)
+{
+	uint64_t seed = ((uint64_t)hash << 16 | nfields) ^ version * 0x9e3779b97f4a7c15ull;
+
+	return sc_checksum(body, n, seed);
+}
+
+int sc_rec_not_intact(const sc_cache *c, uint64_t off)
+{
+	return sc_fail(-EUCLEAN, "cache \"%s\": record at %llu does not match its checksum", c->name,
+		       (unsigned long long)off);
+}
+
 uint32_t sc_rec_checksum(const struct sc_blk *rec, uint32_t len)
 {
-	uint64_t seed = ((uint64_t)rec->hash << 16 | rec->nfields) ^ rec->version * 0x9e3779b97f4a7c15ull;
+	return checksum_of(rec->hash, rec->nfields, rec->version, rec + 1, sc_rec_body_len(rec, len));
+}
 
-	return (uint32_t)XXH3_64bits_withSeed(rec + 1, sc_rec_body_len(rec, len), seed);
+bool sc_rec_intact(const uint8_t *raw, uint32_t len)
+{
+	struct sc_blk h;
+
+	if (len < sizeof(h))
+		return false;
+	memcpy(&h, raw, sizeof(h));
+	return h.csum == checksum_of(h.hash, h.nfields, h.version, raw + sizeof(h), sc_rec_body_bytes(h.flags, len));
 }
 
 void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32)

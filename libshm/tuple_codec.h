@@ -185,4 +185,16 @@ static inline int sc_rec_key_equals(const uint8_t *rec, uint32_t len, uint32_t k
 /* The checksum a record of len bytes should carry. */
 uint32_t sc_rec_checksum(const struct sc_blk *rec, uint32_t len);
 
+/*
+ * Whether the len bytes at raw (a record in place, or a copy of one at any
+ * alignment) carry the checksum of their contents. Every read checks a
+ * record before it hands out a byte of it: a scribbled record is -EUCLEAN,
+ * never a wrong answer. A copy is checked, not the original, so that what
+ * was checked is what is returned.
+ */
+bool sc_rec_intact(const uint8_t *raw, uint32_t len);
+
+/* -EUCLEAN, with a message naming the record at off whose checksum failed. */
+int sc_rec_not_intact(const sc_cache *c, uint64_t off);
+
 #endif /* SC_TUPLE_CODEC_H */

@@ -21,7 +21,9 @@ int sc_view_record(sc_cache *c, const struct sc_hit *hit, sc_visit_fn fn, void *
 		if (!fields)
 			return sc_fail(-ENOMEM, "out of memory viewing a tuple of %u fields", nfields);
 	}
-	if (nfields == 0 || sc_rec_decode((const uint8_t *)rec, hit->rec_len, nfields, fields)) {
+	if (!sc_rec_intact((const uint8_t *)rec, hit->rec_len)) {
+		rv = sc_rec_not_intact(c, hit->rec_off);
+	} else if (nfields == 0 || sc_rec_decode((const uint8_t *)rec, hit->rec_len, nfields, fields)) {
 		rv = sc_fail(-EUCLEAN, "cache \"%s\": record at %llu is malformed", c->name,
 			     (unsigned long long)hit->rec_off);
 	} else {

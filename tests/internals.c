@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "libshm/block_alloc.h"
+#include "libshm/checksum.h"
 #include "libshm/cache.h"
 #include "libshm/partition.h"
 #include "libshm/structures.h"
@@ -203,6 +204,11 @@ int sctest_damage_record_of(sc_cache *c, uint32_t part, int64_t key)
 		}
 	}
 	return -ENOENT;
+}
+
+uint32_t sctest_checksum(const void *data, size_t len, uint64_t seed, int hw)
+{
+	return hw ? sc_checksum(data, len, seed) : sc_checksum_portable(data, len, seed);
 }
 
 uint32_t sctest_record_header_size(void)

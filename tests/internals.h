@@ -111,6 +111,9 @@ void sctest_crash_at(uint64_t k);
 /* Times this process's batches built an ordered_set's staged tree again after making room (hooked builds). */
 uint64_t sctest_batch_tree_rebuilds(void);
 
+/* A record checksum of len bytes as this CPU computes it (hw) and as the portable table does (!hw). */
+uint32_t sctest_checksum(const void *data, size_t len, uint64_t seed, int hw);
+
 /* Records' bytes and header size, to reason about memory in tests. */
 uint32_t sctest_record_header_size(void);
 

@@ -195,3 +195,66 @@ TEST_CASE("a lock word naming a live thread that is no writer is taken back by a
 	hold.send();
 	CHECK(bystander.wait() == 0);
 }
+
+TEST_CASE("a record whose bytes changed under its checksum is never read: every read says -EUCLEAN",
+	  "[damage][checksum]")
+{
+	sc_options o = options(1, 64 << 20);
+	Cache c(unique_name("payload"), o);
+	REQUIRE(c.start_error() == 0);
+	REQUIRE(sc_put(c, SC_TUPLE(sc_int(1), sc_str("Alice"))) == 0);
+	REQUIRE(sc_kv_add(c, "session", sc_str("user_1"), sc_str("Alice")) == 0);
+	// One byte of each payload ('A' of "Alice" becomes 'D'), as a stray write through a view's
+	// pointer would change it: the tuple's record, then the KeyValue pair's (structure partition 1).
+	for (uint32_t part : { 0u, 1u }) {
+		const uint64_t rec = sctest_offset(c, SCTEST_FIRST_RECORD, part);
+		REQUIRE(rec != 0);
+		char bytes[256];
+		const int fd = open(sctest_path(c), O_RDONLY | O_CLOEXEC);
+		REQUIRE(pread(fd, bytes, sizeof(bytes), static_cast<off_t>(rec)) == static_cast<ssize_t>(sizeof(bytes)));
+		close(fd);
+		const char *alice = static_cast<const char *>(memmem(bytes, sizeof(bytes), "Alice", 5));
+		REQUIRE(alice != nullptr);
+		const char scribble = 'D';
+		REQUIRE(sctest_scribble(c, rec + static_cast<uint64_t>(alice - bytes), &scribble, 1) == 0);
+	}
+	sc_tuples *t = nullptr;
+	CHECK(sc_get(c, SC_TUPLE(sc_int(1)), &t) == -EUCLEAN);
+	CHECK(t == nullptr);
+	CHECK(contains(sc_last_error(), "checksum"));
+	int visited = 0;
+	CHECK(sc_get_view(
+		      c, SC_TUPLE(sc_int(1)),
+		      [](const sc_tuple *, void *arg) -> int {
+			      ++*static_cast<int *>(arg);
+			      return 0;
+		      },
+		      &visited) == -EUCLEAN);
+	CHECK(visited == 0);
+	CHECK(sc_get_by_match_object(c, nullptr, SC_TUPLE(sc_any(), sc_any()), &t) == -EUCLEAN);
+	CHECK(sc_kv_get(c, "session", sc_str("user_1"), nullptr, &t) == -EUCLEAN);
+	CHECK(contains(sc_last_error(), "checksum"));
+	std::string problems;
+	CHECK(check_segment(c, 0, &problems) == -EUCLEAN);
+	CHECK(contains(problems.c_str(), "checksum"));
+}
+
+TEST_CASE("the record checksum is the same with and without the CPU's CRC instruction", "[checksum]")
+{
+	// It is part of the segment's format: two processes must agree whatever they run on.
+	std::string data;
+	uint64_t seed = 1;
+	for (size_t len = 0; len < 600; len++) {
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		data.push_back(static_cast<char>(seed >> 56));
+		INFO("length " << len);
+		REQUIRE(sctest_checksum(data.data(), len, seed, 1) == sctest_checksum(data.data(), len, seed, 0));
+	}
+	// And a change of any one byte changes it.
+	const uint32_t whole = sctest_checksum(data.data(), data.size(), 7, 1);
+	for (size_t i = 0; i < data.size(); i++) {
+		std::string changed = data;
+		changed[i] ^= 0x01;
+		REQUIRE(sctest_checksum(changed.data(), changed.size(), 7, 1) != whole);
+	}
+}
