@@ -25,6 +25,9 @@ struct sc_cache {
 	/* what one partition's limbo may hold (max_retired's share), worked out once: limbo.h */
 	uint64_t retired_bound;
 
+	/* retired memory tagged below this epoch is unreachable: this handle's last grace period (rcu.h) */
+	uint64_t gp_safe;
+
 	/* sc_lazy_put settings (0: the default) and the first error of a background flush (atomics) */
 	uint32_t lazy_delay_us;
 	uint32_t lazy_max_tuples;
@@ -87,6 +90,11 @@ static inline bool sc_part_is_structure(const sc_cache *c, const struct sc_part 
 static inline bool sc_part_is_ordered(const sc_cache *c, const struct sc_part *p)
 {
 	return c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p);
+}
+
+static inline struct sc_registry *sc_registry(const sc_cache *c)
+{
+	return (struct sc_registry *)(c->seg.base + c->seg.geo.regs_off);
 }
 
 static inline struct sc_slot *sc_slot_at(const sc_cache *c, uint32_t i)

@@ -9,6 +9,7 @@
 #include "block_alloc.h"
 #include "btree.h"
 #include "limbo.h"
+#include "rcu.h"
 #include "record_deadline.h"
 #include "structures.h"
 #include "tuple_codec.h"
@@ -33,6 +34,19 @@ static void problem(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64
 	va_list ap;
 
 	cs->damaged++;
+	va_start(ap, fmt);
+	tell(c, cs, p, off, fmt, ap);
+	va_end(ap);
+}
+
+/* Something to tell the checker about that is not damage a repair has to mend. */
+static void tellf(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64_t off, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+static void tellf(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64_t off, const char *fmt, ...)
+{
+	va_list ap;
+
 	va_start(ap, fmt);
 	tell(c, cs, p, off, fmt, ap);
 	va_end(ap);
@@ -220,6 +234,11 @@ static int take_limbo(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 		if (err)
 			return err;
 		cs->limbo_bytes += sc_block_size(sc_blk_at(c, off));
+		if (sc_rcu_tag_state(c, sc_blk_at(c, off)->retire_epoch) == SC_TAG_IMPOSSIBLE)
+			tellf(c, cs, p, off,
+			      "retired block's retire tag %u is from an epoch that has not begun (the epoch is "
+			      "%llu); the next reclaim tags it again",
+			      sc_blk_at(c, off)->retire_epoch, (unsigned long long)sc_rcu_epoch(c));
 		if (off == tail)
 			break;
 		off = sc_from_units(sc_blk_at(c, off)->link);

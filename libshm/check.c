@@ -8,6 +8,7 @@
 #include "census.h"
 #include "partition.h"
 #include "probes.h"
+#include "rcu.h"
 #include "shm_mutex.h"
 #include "span_alloc.h"
 
@@ -78,6 +79,45 @@ static void check_page_map(struct checker *k)
 	if (taken != sc_hdr(c)->taken_pages)
 		notef(k, UINT32_MAX, 0, "page map holds %llu taken pages, the allocator counts %llu",
 		      (unsigned long long)taken, (unsigned long long)sc_hdr(c)->taken_pages);
+}
+
+/*
+ * The reader registry and the epochs: what a stray write there can do is
+ * hide a reader or make a section's age unknown. Reclaimers survive both
+ * (rcu.h); the check names them, and the next grace period mends them.
+ */
+static void check_registry(struct checker *k)
+{
+	sc_cache *c = k->c;
+	const struct sc_seg_hdr *h = sc_hdr(c);
+	const struct sc_registry *g = sc_registry(c);
+	uint64_t readers = sc_read(&h->gp_epoch), copy = sc_read(&h->gp_epoch_copy), now = sc_rcu_epoch(c);
+	uint32_t hwm = sc_rcu_slots_used(c);
+
+	if (readers < copy || readers >= SC_EPOCH_MAX)
+		notef(k, UINT32_MAX, offsetof(struct sc_seg_hdr, gp_epoch),
+		      "the readers' grace-period epoch %llu is behind the reclaimers' %llu",
+		      (unsigned long long)readers, (unsigned long long)copy);
+	if (sc_read(&g->slots_hwm) != sc_read(&g->slots_hwm_copy))
+		notef(k, UINT32_MAX, c->seg.geo.regs_off, "the reader slots' two high-water marks differ (%u, %u)",
+		      sc_read(&g->slots_hwm), sc_read(&g->slots_hwm_copy));
+	for (uint32_t i = 0; i < c->seg.cfg.max_readers; i++) {
+		const struct sc_slot *s = sc_slot_at(c, i);
+		uint64_t slot_epoch = sc_read(&s->epoch), e = slot_epoch & ~SC_SLOT_IN_SECTION;
+		uint32_t pid = sc_owner_pid(sc_read(&s->owner));
+
+		if (pid && i >= hwm)
+			notef(k, UINT32_MAX, (uint64_t)((const uint8_t *)s - c->seg.base),
+			      "reader slot %u is owned by pid %u above the slots' high-water mark %u", i, pid, hwm);
+		else if (slot_epoch && !pid)
+			notef(k, UINT32_MAX, (uint64_t)((const uint8_t *)s - c->seg.base),
+			      "reader slot %u has no owner but is in a read section", i);
+		else if (slot_epoch && e > now)
+			notef(k, UINT32_MAX, (uint64_t)((const uint8_t *)s - c->seg.base),
+			      "reader slot %u (pid %u) is in a section from epoch %llu, which has not begun "
+			      "(the epoch is %llu)",
+			      i, pid, (unsigned long long)e, (unsigned long long)now);
+	}
 }
 
 static int collect_free(sc_cache *c, struct sc_part *p, uint64_t off, void *ctx)
@@ -274,6 +314,7 @@ static int do_check(sc_cache *c, unsigned flags, sc_check_report *report)
 			      sc_last_error());
 	}
 	check_page_map(&k);
+	check_registry(&k);
 	if (!(flags & SC_CHECK_NO_LOCKS) && !err)
 		sc_span_unlock(c);
 	err = 0;

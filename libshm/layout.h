@@ -13,9 +13,11 @@
  *                       then as many structure partitions (KeyValue, queues,
  *                       stacks, Struct: structures.h), so that no tuple
  *                       operation ever sees a structure's entries
-*   slots_off           max_readers x struct sc_slot      (reader registry)
+ *   regs_off            struct sc_registry, page-aligned: the reader registry, the
+ *                       one region a read-only handle maps writable
+ *   slots_off           max_readers x struct sc_slot      (reader slots)
  *   counters_off        max_readers x num_partition get/hit counters
- *   pagemap_off         one 32-bit word per 64 KiB page of the segment: who owns it
+ *   pagemap_off         page-aligned: one 32-bit word per 64 KiB page of the segment: who owns it
  *   heap_off            64 KiB pages handed out as spans, up to memory_limit
  *
  * Rules: fixed-width integers and offsets only (no pointers, bool, enum);
@@ -43,6 +45,7 @@
 #define SC_BACK_STEP   (8ull << 20)	     /* shared memory is backed 8 MiB at a time */
 #define SC_MAX_SEGMENT (1ull << 36)	     /* 2^32 units of 16 bytes */
 #define SC_MIN_HEAP    (4ull * SC_SLAB)
+#define SC_OS_PAGE     4096u /* what mprotect() works in: regions a handle maps apart start on one */
 
 /*
  * Index slots: offset 0 is empty, 1 a tombstone (a deleted entry); else a
@@ -293,15 +296,32 @@ struct sc_batch_intent {
 };
 
 /*
+ * The reader registry's own header, at the start of its region: how far
+ * the slots have ever been used, kept twice on two lines, since a stray
+ * write that lowered the one reclaimers scan up to would hide readers from
+ * them; they scan up to the larger.
+ */
+struct sc_registry {
+	uint32_t slots_hwm;    /* slots at or above this index have never been used */
+	uint32_t sweep_cursor; /* the next slot checked for a dead owner outside a section */
+	uint64_t reserved0[7];
+	uint32_t slots_hwm_copy; /* slots_hwm again, on its own line */
+	uint32_t reserved1;
+	uint64_t reserved2[7];
+};
+
+/*
  * A reader slot: one per reader thread of any process, one cache line.
- * Entering a read section stores the global epoch into epoch, leaving
- * stores 0; only the owner thread writes epoch. Reclaimers read it, and
+ * Entering a read section stores the global epoch, with SC_SLOT_IN_SECTION
+ * set, into epoch; leaving stores 0; only the owner thread writes epoch. Reclaimers read it, and
  * release the slot once its owner is dead. owner changes only by
  * compare-and-swap, and its generation grows with every change, so a
  * release based on a stale look can never free a slot claimed since.
  */
+#define SC_SLOT_IN_SECTION (1ull << 63) /* so that no epoch value, 0 included, reads as "outside" */
+#define SC_EPOCH_MAX	   (1ull << 62) /* epochs stay below: at a grace period a microsecond, 146,000 years */
 struct sc_slot {
-	uint64_t epoch;	     /* 0 outside read sections, else the epoch seen on entry */
+	uint64_t epoch;	     /* 0 outside read sections, else the epoch seen on entry | SC_SLOT_IN_SECTION */
 	uint64_t owner;	     /* generation << 32 | pid (| SC_OWNER_RELEASING); 0 pid: free */
 	uint64_t start_time; /* owner's start time (clock ticks after boot), against pid reuse */
 	uint32_t tid;	     /* owner thread, for people reading stats */
@@ -358,10 +378,15 @@ struct sc_seg_hdr {
 	_Alignas(64) uint64_t gp_epoch; /* current grace-period epoch, starts at 1 */
 	uint64_t backed;		/* bytes of the file backed by fallocate (grows only) */
 
-	/* line 3: reclaimers only */
-	_Alignas(64) uint64_t gp_safe; /* blocks retired in epochs below this are unreachable */
-	uint32_t slots_hwm;	       /* slots at or above this index have never been used */
-	uint32_t sweep_cursor;	       /* the next slot checked for a dead owner outside a section */
+	/*
+	 * line 3: reclaimers only. The epoch again, raised by every grace
+	 * period: writers tag retired memory with the larger of the two, so a
+	 * stray write that moves the readers' copy back never makes a tag look
+	 * older than a reader's section (rcu.h). Until ABI 5 this line held
+	 * the point below which retired memory was safe to reuse, shared by
+	 * every reclaimer; each now keeps its own, out of a scribbler's reach.
+	 */
+	_Alignas(64) uint64_t gp_epoch_copy;
 
 	/* lines 4..: global span allocator, under alloc_lock */
 	_Alignas(64) struct sc_shm_mutex alloc_lock;
@@ -385,7 +410,7 @@ _Static_assert(sizeof(struct sc_slot) == 64, "a reader slot is one cache line");
 _Static_assert(offsetof(struct sc_part, index_off) == 64, "readers' line of a partition");
 _Static_assert(offsetof(struct sc_part, seq) == 128, "writer's lines of a partition");
 _Static_assert(offsetof(struct sc_seg_hdr, gp_epoch) == 128, "epoch line");
-_Static_assert(offsetof(struct sc_seg_hdr, gp_safe) == 192, "reclaimer line");
+_Static_assert(sizeof(struct sc_registry) == 128, "the registry's header is two lines");
 _Static_assert(offsetof(struct sc_seg_hdr, alloc_lock) == 256, "allocator lines");
 _Static_assert(sizeof(struct sc_seg_hdr) <= SC_HDR_SIZE, "header fits its page");
 _Static_assert(sizeof(struct sc_part) % 64 == 0, "partitions are whole cache lines");

@@ -88,8 +88,16 @@ static uint64_t free_safe(sc_cache *c, struct sc_part *p)
 			return 0;
 		}
 		b = sc_blk_at(c, off);
-		if (!sc_rcu_tag_safe(c, b->retire_epoch))
+		switch (sc_rcu_tag_state(c, b->retire_epoch)) {
+		case SC_TAG_HELD:
 			return before - p->limbo_bytes;
+		case SC_TAG_IMPOSSIBLE:
+			/* Tagged in an epoch that has not begun: when it was retired is unknown, so now. */
+			b->retire_epoch = sc_rcu_retire_tag(c);
+			return before - p->limbo_bytes;
+		case SC_TAG_SAFE:
+			break;
+		}
 		next = b->link;
 		if (next == 0)
 			p->limbo_tail = 0;
@@ -186,7 +194,22 @@ uint64_t sc_limbo_bound(const sc_cache *c)
 	return share > 4 * LIMBO_STEP ? share : 4 * LIMBO_STEP;
 }
 
+/* What every partition holds retired, summed without their locks: a moment's figure. */
+static uint64_t retired_in_all(const sc_cache *c)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < 2 * c->seg.cfg.num_partition; i++)
+		sum += sc_read(&sc_part_at(c, i)->limbo_bytes);
+	return sum;
+}
+
 int sc_limbo_within_bound(sc_cache *c, struct sc_part *p)
 {
-	return sc_likely(p->limbo_bytes < c->retired_bound) ? 0 : sc_limbo_drain(c, p);
+	if (sc_likely(p->limbo_bytes < c->retired_bound))
+		return 0;
+	/* Past its share: max_retired bounds what the cache holds, and the shares others leave are free. */
+	if (retired_in_all(c) < c->seg.cfg.max_retired)
+		return 0;
+	return sc_limbo_drain(c, p);
 }

@@ -48,15 +48,21 @@ void sc_limbo_reclaim_now(sc_cache *c, struct sc_part *p);
 int sc_limbo_drain(sc_cache *c, struct sc_part *p);
 
 /*
- * The bound on what p may hold retired (max_retired shared by the
- * partitions): 0 while p is within it, reclaiming first when it is not;
+ * The bound on what p may hold retired: 0 while p holds less than its
+ * share of max_retired, or the whole cache less than max_retired (the bound
+ * applies to what is in use: a cache whose writes all go to a few
+ * partitions may use all of it); else it reclaims first, then returns
  * -EAGAIN naming the reader behind it when readers do not let go of it
  * in SC_READER_PATIENCE_MS. A reader found stalled is not waited for
  * again while it stays so: later writers are refused at once.
  */
 int sc_limbo_within_bound(sc_cache *c, struct sc_part *p);
 
-/* A partition's share of max_retired, and never less than a few amortisation steps (c->retired_bound). */
+/*
+ * A partition's share of max_retired, and never less than a few
+ * amortisation steps (c->retired_bound): below it a writer never adds up
+ * the other partitions' retired memory.
+ */
 uint64_t sc_limbo_bound(const sc_cache *c);
 
 #endif /* SC_LIMBO_H */

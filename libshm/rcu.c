@@ -158,6 +158,21 @@ static bool release_if_dead(sc_cache *c, uint32_t idx)
 	return dead;
 }
 
+uint32_t sc_rcu_slots_used(const sc_cache *c)
+{
+	const struct sc_registry *g = sc_registry(c);
+	uint32_t hwm = sc_read(&g->slots_hwm), copy = sc_read(&g->slots_hwm_copy);
+
+	hwm = hwm > copy ? hwm : copy;
+	return hwm < c->seg.cfg.max_readers ? hwm : c->seg.cfg.max_readers;
+}
+
+/* The epoch a slot's section began in (without the section bit), 0 outside one. */
+static uint64_t section_epoch(uint64_t slot_epoch)
+{
+	return slot_epoch & ~SC_SLOT_IN_SECTION;
+}
+
 static int remember_owned(sc_cache *c, uint32_t idx)
 {
 	int err = 0;
@@ -193,7 +208,7 @@ static void forget_owned(sc_cache *c, uint32_t idx)
 
 static int try_claim(sc_cache *c, uint32_t *out)
 {
-	struct sc_seg_hdr *h = sc_hdr(c);
+	struct sc_registry *g = sc_registry(c);
 
 	for (uint32_t i = 0; i < c->seg.cfg.max_readers; i++) {
 		struct sc_slot *s = sc_slot_at(c, i);
@@ -206,7 +221,8 @@ static int try_claim(sc_cache *c, uint32_t *out)
 		sc_write(&s->start_time, my_start_time);
 		sc_write(&s->tid, (uint32_t)gettid());
 		sc_write(&s->epoch, 0);
-		sc_store_max(&h->slots_hwm, i + 1);
+		sc_store_max(&g->slots_hwm, i + 1);
+		sc_store_max(&g->slots_hwm_copy, i + 1);
 		*out = i;
 		return 0;
 	}
@@ -221,8 +237,8 @@ static int claim_slot(sc_cache *c, uint32_t *out)
 	if (err != -EUSERS)
 		return err;
 	/* Full: slots of processes that died outside a read section are still held. */
-	hwm = sc_read(&sc_hdr(c)->slots_hwm);
-	for (uint32_t i = 0; i < hwm && i < c->seg.cfg.max_readers; i++)
+	hwm = sc_rcu_slots_used(c);
+	for (uint32_t i = 0; i < hwm; i++)
 		release_if_dead(c, i);
 	err = try_claim(c, out);
 	if (err)
@@ -356,26 +372,62 @@ static int order_readers(void)
 	return sc_fail(-ENOSYS, "membarrier is unavailable: retired memory cannot be reclaimed");
 }
 
+/* Raise an epoch word to at least want, from whatever a stray write left there. */
+static void raise_word(uint64_t *word, uint64_t want)
+{
+	uint64_t cur = sc_read(word);
+
+	while (cur < want || cur >= SC_EPOCH_MAX) {
+		uint64_t seen = sc_cmpxchg(word, cur, want);
+
+		if (seen == cur)
+			break;
+		cur = seen;
+	}
+}
+
+static void raise_epoch(struct sc_seg_hdr *h, uint64_t want)
+{
+	raise_word(&h->gp_epoch, want);
+	raise_word(&h->gp_epoch_copy, want);
+}
+
 static int advance(sc_cache *c)
 {
 	struct sc_seg_hdr *h = sc_hdr(c);
-	uint64_t prev_safe = sc_read(&h->gp_safe);
-	uint64_t min, hwm;
+	uint64_t prev_safe = sc_read(&c->gp_safe), now, min;
+	bool unknown = false;
+	uint32_t hwm;
 	int err;
 
-	/* Readers entering from here on see the new epoch; uatomic_add_return is a full barrier. */
-	min = sc_add_return(&h->gp_epoch, 1);
+	now = sc_rcu_epoch(c) + 1;
+	raise_epoch(h, now);
+	/* Readers entering from here on see the new epoch. */
+	sc_full_barrier();
 	err = order_readers();
 	if (err)
 		return err;
-	hwm = sc_read(&h->slots_hwm);
-	if (hwm > c->seg.cfg.max_readers)
-		hwm = c->seg.cfg.max_readers;
+	hwm = sc_rcu_slots_used(c);
+	min = now;
 	for (uint32_t i = 0; i < hwm; i++) {
-		uint64_t e = sc_read(&sc_slot_at(c, i)->epoch);
+		struct sc_slot *s = sc_slot_at(c, i);
+		uint64_t slot_epoch = sc_read(&s->epoch), e = section_epoch(slot_epoch);
 
-		if (e == 0 || e >= min)
+		if (slot_epoch == 0)
 			continue;
+		if (sc_owner_pid(sc_read(&s->owner)) == 0) {
+			/* A section in a free slot: a stray write, through which nobody reads. */
+			sc_cmpxchg(&s->epoch, slot_epoch, 0);
+			continue;
+		}
+		if (e >= min) {
+			/* Newer than this grace period; or from an epoch that has not begun at all. */
+			if (e > sc_rcu_epoch(c)) {
+				unknown = true;
+				raise_epoch(h, e + 1);
+			}
+			continue;
+		}
 		/* In the same read section since the last grace period: is it still alive? */
 		if (e <= prev_safe && release_if_dead(c, i))
 			continue;
@@ -387,7 +439,7 @@ static int advance(sc_cache *c)
 	 * the check above never looks. One kill(2) per grace period.
 	 */
 	if (hwm) {
-		uint32_t i = sc_add_return(&h->sweep_cursor, 1) % (uint32_t)hwm;
+		uint32_t i = sc_add_return(&sc_registry(c)->sweep_cursor, 1) % hwm;
 
 		if (sc_read(&sc_slot_at(c, i)->epoch) == 0)
 			release_if_dead(c, i);
@@ -398,7 +450,8 @@ static int advance(sc_cache *c)
 	if (err)
 		return err;
 #endif
-	sc_store_max(&h->gp_safe, min);
+	if (!unknown)
+		sc_store_max(&c->gp_safe, min);
 	return 0;
 }
 
@@ -413,9 +466,9 @@ int sc_rcu_advance(sc_cache *c)
 }
 uint32_t sc_rcu_release_dead(sc_cache *c)
 {
-	uint32_t n = 0, hwm = sc_read(&sc_hdr(c)->slots_hwm);
+	uint32_t n = 0, hwm = sc_rcu_slots_used(c);
 
-	for (uint32_t i = 0; i < hwm && i < c->seg.cfg.max_readers; i++)
+	for (uint32_t i = 0; i < hwm; i++)
 		if (release_if_dead(c, i))
 			n++;
 	return n;
@@ -423,9 +476,9 @@ uint32_t sc_rcu_release_dead(sc_cache *c)
 
 uint32_t sc_rcu_slots_in_use(const sc_cache *c)
 {
-	uint32_t n = 0, hwm = sc_read(&sc_hdr(c)->slots_hwm);
+	uint32_t n = 0, hwm = sc_rcu_slots_used(c);
 
-	for (uint32_t i = 0; i < hwm && i < c->seg.cfg.max_readers; i++)
+	for (uint32_t i = 0; i < hwm; i++)
 		if (sc_owner_pid(sc_read(&sc_slot_at(c, i)->owner)) != 0)
 			n++;
 	return n;
@@ -433,24 +486,22 @@ uint32_t sc_rcu_slots_in_use(const sc_cache *c)
 
 void sc_rcu_oldest_reader(const sc_cache *c, struct sc_oldest_reader *out)
 {
-	uint32_t hwm = sc_read(&sc_hdr(c)->slots_hwm);
+	uint32_t hwm = sc_rcu_slots_used(c);
 	uint64_t oldest = 0;
 
 	*out = (struct sc_oldest_reader){ 0, 0, 0, 0 };
-	if (hwm > c->seg.cfg.max_readers)
-		hwm = c->seg.cfg.max_readers;
 	for (uint32_t i = 0; i < hwm; i++) {
 		const struct sc_slot *s = sc_slot_at(c, i);
-		uint64_t e = sc_read(&s->epoch);
+		uint64_t slot_epoch = sc_read(&s->epoch), e = section_epoch(slot_epoch);
 
-		if (e == 0 || (oldest && e >= oldest))
+		if (slot_epoch == 0 || (oldest && e >= oldest))
 			continue;
-		oldest = e;
+		oldest = e ? e : 1; /* a section is a section, whatever epoch a stray write made it read */
 		out->pid = sc_owner_pid(sc_read(&s->owner));
 		out->tid = sc_read(&s->tid);
 	}
 	if (oldest) {
-		uint64_t now = sc_read(&sc_hdr(c)->gp_epoch);
+		uint64_t now = sc_rcu_epoch(c);
 
 		out->epoch = oldest;
 		out->lag = now > oldest ? now - oldest : 0;

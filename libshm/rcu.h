@@ -51,12 +51,13 @@ static inline int sc_reader_of(sc_cache *c, struct sc_reader **out)
 /*
  * Enter a read section: publish the epoch we start in. A plain store to our
  * own slot; the store may sit in the store buffer while we read, which is
- * what the reclaimer's membarrier accounts for.
+ * what the reclaimer's membarrier accounts for. The section bit keeps any
+ * epoch value, even one a stray write made 0, from reading as "outside".
  */
 static inline void sc_rcu_enter(const sc_cache *c, struct sc_reader *r)
 {
 	if (r->nest++ == 0) {
-		sc_write(&r->slot->epoch, sc_acquire(&sc_hdr(c)->gp_epoch));
+		sc_write(&r->slot->epoch, sc_acquire(&sc_hdr(c)->gp_epoch) | SC_SLOT_IN_SECTION);
 		if (sc_unlikely(sc_reader_fence))
 			sc_full_barrier();
 		else
@@ -76,37 +77,72 @@ static inline void sc_rcu_exit(struct sc_reader *r)
 }
 
 /*
- * The tag of a block being retired now: the current epoch, read after a
- * full barrier so that the store which made the block unreachable is
- * visible before the tag is taken. That store is always an exchange
- * (sc_xchg, liburcu's uatomic_xchg), which implies a full barrier before
- * and after itself, so the barrier is the exchange's and this is a load.
+ * The epoch as writers and reclaimers see it: the larger of the readers'
+ * copy and the reclaimers' (layout.h), leaving out a value no epoch can
+ * reach. Readers load only the first; if a stray write moves it back,
+ * their sections look older than they are (which only holds more back),
+ * while tags taken from this stay at least as new as any section that can
+ * see the block they tag.
+ */
+static inline uint64_t sc_rcu_epoch(const sc_cache *c)
+{
+	const struct sc_seg_hdr *h = sc_hdr(c);
+	uint64_t readers = sc_read(&h->gp_epoch), copy = sc_read(&h->gp_epoch_copy);
+
+	if (readers >= SC_EPOCH_MAX)
+		readers = 0;
+	if (copy >= SC_EPOCH_MAX)
+		copy = 0;
+	return readers > copy ? readers : copy;
+}
+
+/*
+ * The tag of a block being retired now: the epoch, read after a full
+ * barrier so that the store which made the block unreachable is visible
+ * before the tag is taken. That store is always an exchange (sc_xchg,
+ * liburcu's uatomic_xchg), which implies a full barrier before and after
+ * itself, so the barrier is the exchange's and this is a load.
  */
 static inline uint32_t sc_rcu_retire_tag(const sc_cache *c)
 {
-	return (uint32_t)sc_read(&sc_hdr(c)->gp_epoch);
+	return (uint32_t)sc_rcu_epoch(c);
 }
 
+/* What a retired block's tag says. */
+enum sc_tag_state {
+	SC_TAG_HELD,	   /* a reader may still see the block */
+	SC_TAG_SAFE,	   /* no reader can: it may be reused */
+	SC_TAG_IMPOSSIBLE, /* from an epoch that has not begun (a stray write): re-tag it now */
+};
+
 /*
- * Whether a block tagged tag can no longer be seen by any reader. Tags keep
- * the low 32 bits of the epoch; the full epoch is rebuilt against the
- * current one, which is exact for any block retired fewer than 2^32 grace
- * periods ago (at one per 256 KiB retired, 1 PiB of writes).
+ * Tags keep the epoch's low 32 bits. A tag is read as the epoch at most
+ * 2^31 grace periods before the current one that has those bits (at one
+ * per 256 KiB retired, 512 TiB of writes); anything else, a tag ahead of
+ * the epoch included, is impossible, and its block is held until it is
+ * tagged again. Safe means older than the oldest section this process's
+ * last grace period saw (sc_cache.gp_safe: each reclaimer keeps its own,
+ * so no stray write can make one reuse memory early).
  */
-static inline bool sc_rcu_tag_safe(const sc_cache *c, uint32_t tag)
+static inline enum sc_tag_state sc_rcu_tag_state(const sc_cache *c, uint32_t tag)
 {
-	const struct sc_seg_hdr *h = sc_hdr(c);
-	uint64_t now = sc_read(&h->gp_epoch);
-	uint64_t epoch = now - (uint32_t)((uint32_t)now - tag);
+	uint64_t now = sc_rcu_epoch(c);
+	int32_t back = (int32_t)(tag - (uint32_t)now);
 
-	return epoch < sc_read(&h->gp_safe);
+	if (back > 0)
+		return SC_TAG_IMPOSSIBLE;
+	return now + (uint64_t)(int64_t)back < sc_read(&c->gp_safe) ? SC_TAG_SAFE : SC_TAG_HELD;
 }
 
 /*
- * Start a grace period and see how far every reader has come: bump the
- * epoch, make readers' slot stores visible (membarrier), and raise gp_safe
- * to the oldest epoch still in a read section. Never waits for a reader.
- * Slots of dead readers holding back the epoch are released on the way.
+ * Start a grace period and see how far every reader has come: raise the
+ * epoch (both copies), make readers' slot stores visible (membarrier), and
+ * raise this handle's gp_safe to the oldest epoch still in a read section.
+ * Never waits for a reader. Slots of dead readers holding back the epoch
+ * are released on the way. A section from an epoch that has not begun
+ * (the readers' copy was moved back by a stray write) is one whose age is
+ * unknown: the readers' copy is moved past it and nothing is made safe
+ * this time; a free slot with a section is cleared.
  */
 int sc_rcu_advance(sc_cache *c);
 
@@ -139,6 +175,9 @@ void sc_rcu_oldest_reader(const sc_cache *c, struct sc_oldest_reader *out);
  * One kill(2) per slot in use.
  */
 uint32_t sc_rcu_release_dead(sc_cache *c);
+
+/* Slots ever used: the larger of the registry's two high-water marks, within the table. */
+uint32_t sc_rcu_slots_used(const sc_cache *c);
 
 /* Number of slots with an owner. */
 uint32_t sc_rcu_slots_in_use(const sc_cache *c);

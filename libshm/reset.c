@@ -24,7 +24,7 @@ static int wait_for_readers(sc_cache *c, uint32_t tag, uint32_t part)
 
 		if (err)
 			return err;
-		if (sc_rcu_tag_safe(c, tag))
+		if (sc_rcu_tag_state(c, tag) == SC_TAG_SAFE)
 			return 0;
 		if (sc_clock_ns() > deadline)
 			return sc_fail(-EBUSY,

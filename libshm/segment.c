@@ -60,7 +60,9 @@ uint64_t sc_layout_signature(void)
 	static const uint64_t items[] = {
 		sizeof(struct sc_seg_hdr),
 		offsetof(struct sc_seg_hdr, gp_epoch),
-		offsetof(struct sc_seg_hdr, gp_safe),
+		offsetof(struct sc_seg_hdr, gp_epoch_copy),
+		sizeof(struct sc_registry),
+		SC_SLOT_IN_SECTION >> 32,
 		offsetof(struct sc_seg_hdr, alloc_lock),
 		offsetof(struct sc_seg_hdr, search_from),
 		offsetof(struct sc_seg_hdr, max_retired),
@@ -105,10 +107,13 @@ uint64_t sc_layout_signature(void)
 static int geometry(const struct sc_config *cfg, struct sc_geometry *g)
 {
 	g->parts_off = SC_HDR_SIZE;
-	g->slots_off = sc_align_up(g->parts_off + 2ull * cfg->num_partition * sizeof(struct sc_part), 64);
+	/* The registry on pages of its own: a read-only handle maps just these writable. */
+	g->regs_off = sc_align_up(g->parts_off + 2ull * cfg->num_partition * sizeof(struct sc_part), SC_OS_PAGE);
+	g->slots_off = g->regs_off + sizeof(struct sc_registry);
 	g->counters_stride = sc_align_up((uint64_t)cfg->num_partition * sizeof(struct sc_counter), 64);
 	g->counters_off = g->slots_off + (uint64_t)cfg->max_readers * sizeof(struct sc_slot);
-	g->pagemap_off = sc_align_up(g->counters_off + (uint64_t)cfg->max_readers * g->counters_stride, 64);
+	g->pagemap_off =
+		sc_align_up(g->counters_off + (uint64_t)cfg->max_readers * g->counters_stride, SC_OS_PAGE);
 	g->heap_off = sc_align_up(g->pagemap_off + (cfg->memory_limit >> SC_PAGE_SHIFT) * sizeof(uint32_t),
 				  SC_PAGE);
 	if (g->heap_off + SC_MIN_HEAP > cfg->memory_limit)
@@ -280,7 +285,7 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 	h->created_realtime_ns = realtime_ns();
 	h->creator_pid = (uint32_t)getpid();
 	h->gp_epoch = 1;
-	h->gp_safe = 1;
+	h->gp_epoch_copy = 1;
 	h->backed = seg->geo.heap_off;
 	h->pagemap_off = seg->geo.pagemap_off;
 	h->search_from = seg->geo.heap_off >> SC_PAGE_SHIFT;

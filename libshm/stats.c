@@ -80,16 +80,14 @@ static int do_stats(sc_cache *c, sc_cache_stats **out)
 	s->memory_limit = c->seg.map_len;
 	s->memory_used = sc_read(&sc_hdr(c)->backed);
 	s->readers = sc_rcu_slots_in_use(c);
-	slots = sc_read(&sc_hdr(c)->slots_hwm);
-	if (slots > c->seg.cfg.max_readers)
-		slots = c->seg.cfg.max_readers;
+	slots = sc_rcu_slots_used(c);
 	/* Before our own section opens, so that it is not the one found. */
 	sc_rcu_oldest_reader(c, &oldest);
 	s->oldest_reader_pid = oldest.pid;
 	s->oldest_reader_tid = oldest.tid;
 	s->oldest_reader_lag = oldest.lag;
 	s->oldest_reader_epoch = oldest.epoch;
-	s->grace_periods = sc_read(&sc_hdr(c)->gp_epoch);
+	s->grace_periods = sc_rcu_epoch(c);
 	/* Inside a read section: an index being replaced meanwhile stays readable. */
 	sc_rcu_enter(c, r);
 	for (uint32_t i = 0; i < nparts; i++) {

@@ -52,6 +52,8 @@ uint64_t sctest_offset(sc_cache *c, enum sctest_place place, uint32_t part)
 		return (uint64_t)((uint8_t *)&sc_hdr(c)->alloc_lock.word - base);
 	case SCTEST_GP_EPOCH:
 		return offsetof(struct sc_seg_hdr, gp_epoch);
+	case SCTEST_RECLAIM_LINE:
+		return 192;
 	case SCTEST_FIRST_RECORD: {
 		uint32_t *e = sc_part_at(c, part)->index_off ? first_entry(c, part) : NULL;
 		return e ? sc_from_units(*e) : 0;
@@ -141,8 +143,9 @@ uint32_t sctest_plant_reader(sc_cache *c, uint32_t pid, uint64_t start_time)
 		    sc_cmpxchg(&s->owner, owner, sc_owner_next(owner, pid)) != owner)
 			continue;
 		s->start_time = start_time;
-		s->epoch = sc_read(&h->gp_epoch);
-		sc_store_max(&h->slots_hwm, i + 1);
+		s->epoch = sc_read(&h->gp_epoch) | SC_SLOT_IN_SECTION;
+		sc_store_max(&sc_registry(c)->slots_hwm, i + 1);
+		sc_store_max(&sc_registry(c)->slots_hwm_copy, i + 1);
 		return i;
 	}
 }
@@ -181,6 +184,7 @@ uint64_t sctest_scribble_free_pages(sc_cache *c, uint32_t word)
 void sctest_add_epoch(sc_cache *c, uint64_t delta)
 {
 	sc_add(&sc_hdr(c)->gp_epoch, delta);
+	sc_add(&sc_hdr(c)->gp_epoch_copy, delta);
 }
 
 int sctest_damage_record_of(sc_cache *c, uint32_t part, int64_t key)
@@ -235,8 +239,12 @@ int sctest_scribble_struct_key_offset(sc_cache *c, const char *type, uint64_t ke
 	sc_entry_key_free(&k);
 	if (r)
 		return r;
-	/* The geometry is {size, key_offset, key_size}: overwrite the middle word in the record. */
+	/*
+	 * The geometry is {size, key_offset, key_size}: overwrite the middle word in the record, and
+	 * its checksum with one that matches, so that the geometry's own check is what must catch it.
+	 */
 	memcpy((uint8_t *)v.v.p + sizeof(uint64_t), &key_offset, sizeof(key_offset));
+	sc_blk_at(c, hit.rec_off)->csum = sc_rec_checksum(sc_blk_at(c, hit.rec_off), hit.rec_len);
 	return 0;
 }
 

@@ -41,6 +41,7 @@ enum sctest_place {
 	SCTEST_PART_LOCK,	/* a partition's lock word */
 	SCTEST_ALLOC_LOCK,	/* the allocator's lock word */
 	SCTEST_GP_EPOCH,	/* the grace-period epoch */
+	SCTEST_RECLAIM_LINE,	/* the header's reclaimers' line (the first version kept gp_safe there) */
 	SCTEST_LIMBO_HEAD_TAG,	/* the retire tag of a partition's oldest retired block (0 if none) */
 	SCTEST_FIRST_RECORD,	/* the record of a hash-indexed partition's first index entry (0 if none) */
 };
@@ -83,7 +84,10 @@ void sctest_add_epoch(sc_cache *c, uint64_t delta);
 /* Damage the record of partition part whose key field is the int key (its length runs off the heap). */
 int sctest_damage_record_of(sc_cache *c, uint32_t part, int64_t key);
 
-/* Overwrite the key offset a registered struct type's entry holds. 0, or -ENOENT if there is no such type. */
+/*
+ * Overwrite the key offset a registered struct type's entry holds, keeping its checksum right. 0, or
+ * -ENOENT if there is no such type.
+ */
 int sctest_scribble_struct_key_offset(sc_cache *c, const char *type, uint64_t key_offset);
 
 /* Allocate a block in a partition and publish it nowhere, as a writer dying at the wrong moment would. */

@@ -258,3 +258,85 @@ TEST_CASE("the record checksum is the same with and without the CPU's CRC instru
 		REQUIRE(sctest_checksum(changed.data(), changed.size(), 7, 1) != whole);
 	}
 }
+
+// A view of key 0's value taken inside a read section the caller opened: the pointer into shared memory.
+static const char *view_of_key0(sc_cache *c)
+{
+	const char *view = nullptr;
+	REQUIRE(sc_get_view(
+			c, SC_TUPLE(sc_int(0)),
+			[](const sc_tuple *t, void *arg) -> int {
+				*static_cast<const char **>(arg) = static_cast<const char *>(t->fields[1].v.p);
+				return 0;
+			},
+			&view) == 1);
+	return view;
+}
+
+TEST_CASE("scribbled reclamation state never frees memory an open read section sees, nor stalls writers",
+	  "[damage][rcu]")
+{
+	sc_options o = options(1, 64 << 20);
+	o.max_retired = 8 << 20;
+	Cache c(unique_name("gpstate"), o);
+	REQUIRE(c.start_error() == 0);
+	const std::string original(120, 'A'), filler(120, 'f');
+	overwrite(c, 100);
+	overwrite(c, 100);
+	REQUIRE(sc_put(c, SC_TUPLE(sc_int(0), sc_bytes(original.data(), 120))) == 0);
+	const uint64_t values[] = { ~0ull, 0, 1, 1ull << 62, 0x7fffffff00000000ull };
+	const bool epoch = GENERATE(false, true);
+	const uint64_t value = GENERATE_REF(from_range(values, values + 5));
+	INFO((epoch ? "gp_epoch" : "the reclaimers' line") << " := " << value);
+
+	// A reader holds a view of key 0's record; then the word is scribbled.
+	REQUIRE(sc_read_begin(c) == 0);
+	const char *view = view_of_key0(c);
+	REQUIRE(sctest_scribble(c, sctest_offset(c, epoch ? SCTEST_GP_EPOCH : SCTEST_RECLAIM_LINE, 0), &value,
+				sizeof(value)) == 0);
+	// Key 0 is replaced, and enough is written to reuse its memory if anything let it go.
+	for (int i = 0; i < 20000; i++) {
+		const int r = sc_put(c, SC_TUPLE(sc_int(i % 200), sc_bytes(filler.data(), 120)));
+		if (r == -EAGAIN) // the bound on what this open section holds back: not a stall
+			break;
+		REQUIRE(r == 0);
+	}
+	CHECK(std::string(view, 120) == original);
+	sc_read_end(c);
+
+	// With no section open, nothing holds writers back: the backlog goes and writes go on.
+	for (int i = 0; i < 20000; i++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(i % 200), sc_bytes(filler.data(), 120))) == 0);
+	CHECK(Stats(c)->total.retired_bytes < 1u << 20);
+	std::string problems;
+	CHECK(check_segment(c, 0, &problems) == 0);
+	CHECK(problems == "");
+}
+
+TEST_CASE("a retire tag from an epoch that has not begun is named, and never stalls writers", "[damage][rcu]")
+{
+	sc_options o = options(1, 64 << 20);
+	o.max_retired = 4 << 20; // the partition's share is 2 MiB: an unfreeable head stalls quickly
+	Cache c(unique_name("badtag"), o);
+	REQUIRE(c.start_error() == 0);
+	overwrite(c, 100);
+	overwrite(c, 100);
+	const uint64_t at = sctest_offset(c, SCTEST_LIMBO_HEAD_TAG, 0);
+	REQUIRE(at != 0);
+	uint32_t tag = 0;
+	const int fd = open(sctest_path(c), O_RDONLY | O_CLOEXEC);
+	REQUIRE(pread(fd, &tag, sizeof(tag), static_cast<off_t>(at)) == static_cast<ssize_t>(sizeof(tag)));
+	close(fd);
+	tag += 1000; // a thousand grace periods from now
+	REQUIRE(sctest_scribble(c, at, &tag, sizeof(tag)) == 0);
+
+	std::string problems;
+	CHECK(check_segment(c, SC_CHECK_NO_LOCKS, &problems) == -EUCLEAN);
+	CHECK(contains(problems.c_str(), "retire tag"));
+	// Far more than the bound's worth of replacements: the tag must not hold the list back.
+	for (int i = 0; i < 60000; i++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(i % 200), sc_str("a value of some length, replaced"))) == 0);
+	CHECK(Stats(c)->total.retired_bytes < 1u << 20);
+	CHECK(check_segment(c, 0, &problems) == 0);
+	CHECK(problems == "");
+}

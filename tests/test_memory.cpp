@@ -224,10 +224,38 @@ TEST_CASE("a stopped reader bounds retired memory; writers name it, and all is r
 	CHECK(check_whole(c) == 0);
 }
 
+TEST_CASE("max_retired bounds what is in use: writes to one partition may use all of it", "[memory][rcu]")
+{
+	// One tuple partition, one structure partition: an even split gave the tuples half.
+	sc_options o = options(1, 64 << 20);
+	o.max_retired = 6 << 20;
+	Cache c(unique_name("wholebound"), o);
+	REQUIRE(c.start_error() == 0);
+	const std::string value(200, 'v');
+	for (int k = 0; k < 1000; k++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 200))) == 0);
+	ChildGuard reader(spawn_reader_stopped_in_section(c.name()));
+	REQUIRE(reader.pid() > 0);
+	int err = 0, n = 0;
+	for (; err == 0 && n < 200000; n++)
+		err = sc_put(c, SC_TUPLE(sc_int(n % 1000), sc_bytes(value.data(), 200)));
+	CHECK(err == -EAGAIN);
+	{
+		Stats s(c);
+		CHECK(s->total.retired_bytes >= (6u << 20) - (256u << 10));
+		CHECK(s->total.retired_bytes <= (6u << 20) + (256u << 10));
+	}
+	REQUIRE(kill(reader.pid(), SIGCONT) == 0);
+	REQUIRE(reader.wait() == 0);
+	for (int k = 0; k < 1000; k++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 200))) == 0);
+	CHECK(Stats(c)->total.retired_bytes < (2u << 20));
+}
+
 TEST_CASE("a writer inside its own read section past the bound is told so at once", "[memory][rcu]")
 {
 	sc_options o = options(1, 64 << 20);
-	o.max_retired = 2 << 20; // the 1 MiB floor for each of the 2 partitions
+	o.max_retired = 2 << 20; // 8192 retires of 256 bytes, all of them the one tuple partition's to use
 	Cache c(unique_name("ownsection"), o);
 	REQUIRE(c.start_error() == 0);
 	const std::string value(200, 'v');
@@ -238,7 +266,7 @@ TEST_CASE("a writer inside its own read section past the bound is told so at onc
 	sc_read_end(c);
 	CHECK(err == -EDEADLK);
 	CHECK(contains(sc_last_error(), "own read section"));
-	CHECK(n < 8192);
+	CHECK(n < 8192 + 1024);
 	// Nothing was marked stalled: the next write goes through.
 	CHECK(sc_put(c, SC_TUPLE(sc_int(1), sc_bytes(value.data(), 200))) == 0);
 	CHECK(Stats(c)->total.retired_bytes < (1u << 20));
