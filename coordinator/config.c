@@ -289,11 +289,45 @@ static char *trim(char *s)
 	return s;
 }
 
+/* The key a line sets, for messages about a line too bad to parse: what stands before '=', cut short. */
+static void key_of(const char *line, size_t len, char *out, size_t size)
+{
+	const char *start = line, *end = memchr(line, '=', len);
+	size_t n;
+
+	if (!end)
+		end = line;
+	while (start < end && isspace((unsigned char)*start))
+		start++;
+	while (end > start && isspace((unsigned char)end[-1]))
+		end--;
+	n = (size_t)(end - start) < size - 1 ? (size_t)(end - start) : size - 1;
+	memcpy(out, start, n);
+	out[n] = '\0';
+}
+
+/* A line holds text, no NUL, and fits: else the message says which line, which key, and what. */
+static int check_line(const char *path, unsigned lineno, const char *line, size_t len, char *err, size_t errlen)
+{
+	char key[65];
+
+	key_of(line, len, key, sizeof(key));
+	if (memchr(line, '\0', len))
+		return fail(err, errlen, "%s:%u: %s%s%sholds a NUL byte (a configuration is text)", path, lineno,
+			    *key ? "key \"" : "", key, *key ? "\" " : "");
+	if (len > SCD_LINE_MAX)
+		return fail(err, errlen, "%s:%u: %s%s%sis %zu bytes long; a line holds at most %u", path, lineno,
+			    *key ? "key \"" : "", key, *key ? "\" " : "", len, SCD_LINE_MAX);
+	return 0;
+}
+
 int scd_config_load(struct scd_config *cfg, const char *path, char *err, size_t errlen)
 {
 	unsigned seen_at[NKEYS] = { 0 };
-	char line[SCD_TEXT_MAX + 256];
 	unsigned lineno = 0;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
 	int r = 0;
 	FILE *f = fopen(path, "re");
 
@@ -302,16 +336,16 @@ int scd_config_load(struct scd_config *cfg, const char *path, char *err, size_t 
 		snprintf(err, errlen, "%s: %s", path, strerror(errno));
 		return r;
 	}
-	while (r == 0 && fgets(line, sizeof(line), f)) {
+	while (r == 0 && (len = getline(&line, &cap, f)) >= 0) {
 		char *s, *eq, *key, *value, msg[512];
 		const struct key *k;
 
 		lineno++;
-		if (!strchr(line, '\n') && !feof(f)) {
-			r = fail(err, errlen, "%s:%u: line longer than %zu bytes", path, lineno,
-				 sizeof(line) - 2);
+		if (len > 0 && line[len - 1] == '\n')
+			line[--len] = '\0';
+		r = check_line(path, lineno, line, (size_t)len, err, errlen);
+		if (r)
 			break;
-		}
 		s = trim(line);
 		if (*s == '\0' || *s == '#' || *s == ';')
 			continue;
@@ -337,6 +371,7 @@ int scd_config_load(struct scd_config *cfg, const char *path, char *err, size_t 
 	}
 	if (r == 0 && ferror(f))
 		r = fail(err, errlen, "%s: read error", path);
+	free(line);
 	fclose(f);
 	return r;
 }

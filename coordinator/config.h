@@ -10,6 +10,8 @@
 
 #define SCD_NAME_MAX 64
 #define SCD_TEXT_MAX 4096
+/* The longest line a configuration file may hold: a key, '=', and the longest text value, with room. */
+#define SCD_LINE_MAX (SCD_TEXT_MAX + 256u)
 
 enum scd_cluster { SCD_CLUSTER_LOCAL, SCD_CLUSTER_DISTRIBUTED };
 enum scd_replication { SCD_REPLICATION_ASYNC, SCD_REPLICATION_SYNC, SCD_REPLICATION_STRONG };

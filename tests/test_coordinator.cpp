@@ -509,6 +509,11 @@ TEST_CASE("a bad configuration is refused at start, naming the key", "[coordinat
 		{ "", "--eviction=sometimes", "eviction = sometimes: want one of off, clock" },
 		{ "max_retired = 2G\nmemory_limit = 1G\n", "", "max_retired" },
 		{ "max_readers = 70000\n", "", "max_readers = 70000: want a whole number from 1 to 65536" },
+		{ std::string("memory_limit = 1G\nnum_partition = 4\0 8\n", 39), "",
+		  ":2: key \"num_partition\" holds a NUL byte" },
+		{ "cluster_peers = " + std::string(5000, 'a') + "\n", "",
+		  ":1: key \"cluster_peers\" is 5016 bytes long; a line holds at most 4352" },
+		{ "cluster_peers = " + std::string(4200, 'a') + "\n", "", ":1: cluster_peers: longer than 4095 bytes" },
 	};
 	for (const Case &k : cases) {
 		TempFile config(k.config);
