@@ -61,7 +61,8 @@
 	X(STATS, stats)                         \
 	X(CHECK, check)                         \
 	X(RECLAIM, reclaim)                     \
-	X(RELEASE_DEAD_READERS, release_dead_readers)
+	X(RELEASE_DEAD_READERS, release_dead_readers) \
+	X(REPAIR, repair)
 
 #define SC_TRACE_OP_ENUM(upper, lower) SC_OP_##upper,
 enum sc_trace_op { SC_TRACE_OPS(SC_TRACE_OP_ENUM) SC_TRACE_OP_COUNT };

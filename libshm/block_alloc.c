@@ -1,6 +1,7 @@
 /* block_alloc.c — a partition's allocator of blocks: size classes carved from slabs, spans for the rest. */
 #include "block_alloc.h"
 
+#include <stdbool.h>
 #include <string.h>
 
 #include "crash_point.h"
@@ -105,6 +106,14 @@ static struct sc_slab *slab_at(sc_cache *c, uint64_t off)
 	return (struct sc_slab *)sc_seg_at(&c->seg, off);
 }
 
+/* Whether the page at off is one of p's (the page map says): where p may write a block it takes. */
+static bool owns_page(sc_cache *c, const struct sc_part *p, uint64_t off)
+{
+	uint32_t w = sc_page_word(c, off);
+
+	return (w & SC_PG_OWNER_MASK) == sc_part_index(c, p) && (w & (SC_PG_HEAD | SC_PG_BODY));
+}
+
 struct sc_slab *sc_current_slab(sc_cache *c, const struct sc_part *p)
 {
 	uint64_t s = p->slabs;
@@ -124,8 +133,9 @@ static int pop_free(sc_cache *c, struct sc_part *p, uint32_t cls, uint64_t *out)
 	if (off == 0)
 		return 0;
 	b = sc_blk_at(c, off);
-	if (!sc_seg_span_ok(&c->seg, off, class_bytes(cls)) || b->cls != cls ||
-	    (b->flags & SC_BLK_STATE_MASK) != SC_BLK_FREE) {
+	/* A link a stray write bent into another partition's memory must not hand out its block. */
+	if (off % SC_UNIT || !sc_seg_span_ok(&c->seg, off, class_bytes(cls)) || !owns_page(c, p, off) ||
+	    b->cls != cls || (b->flags & SC_BLK_STATE_MASK) != SC_BLK_FREE) {
 		p->free_head[cls] = 0;
 		return 0;
 	}
@@ -284,28 +294,38 @@ static int broken_slab(sc_cache *c, const struct sc_part *p, uint64_t s, const c
 		       (unsigned long long)s, what);
 }
 
-int sc_slab_check(sc_cache *c, const struct sc_part *p, uint64_t s)
+/* The slab at s as its own header and place say, whatever the page map says. */
+static int check_slab_header(sc_cache *c, const struct sc_part *p, uint64_t s)
 {
 	const struct sc_slab *slab;
 
 	if (s % SC_PAGE != 0 || !sc_seg_span_ok(&c->seg, s, SC_SLAB))
 		return broken_slab(c, p, s, "lies outside the heap");
 	slab = slab_at(c, s);
-	if (sc_page_word(c, s) != (SC_PG_HEAD | sc_part_index(c, p)) ||
-	    sc_span_pages(c, s) != SC_SLAB / SC_PAGE)
-		return broken_slab(c, p, s, "is not a span the partition owns");
 	if (slab->magic != SC_SLAB_MAGIC || slab->part != sc_part_index(c, p))
 		return broken_slab(c, p, s, "has no slab header of the partition");
 	return 0;
 }
 
-int sc_slab_walk(sc_cache *c, struct sc_part *p, sc_slab_fn fn, void *ctx)
+int sc_slab_check(sc_cache *c, const struct sc_part *p, uint64_t s)
+{
+	int err = check_slab_header(c, p, s);
+
+	if (!err && (sc_page_word(c, s) != (SC_PG_HEAD | sc_part_index(c, p)) ||
+		     sc_span_pages(c, s) != SC_SLAB / SC_PAGE))
+		return broken_slab(c, p, s, "is not a span the partition owns");
+	return err;
+}
+
+static int slab_walk(sc_cache *c, struct sc_part *p, sc_slab_fn fn, void *ctx, bool page_map)
 {
 	uint64_t budget = (c->seg.map_len >> SC_PAGE_SHIFT) / (SC_SLAB / SC_PAGE) + 1;
 
 	for (uint64_t s = p->slabs; s; s = slab_at(c, s)->next) {
 		uint64_t end, off;
-		int r = budget-- ? sc_slab_check(c, p, s) : broken_slab(c, p, s, "is on a list with a cycle");
+		int r = !budget--   ? broken_slab(c, p, s, "is on a list with a cycle")
+			: page_map ? sc_slab_check(c, p, s)
+				   : check_slab_header(c, p, s);
 
 		if (r == 0)
 			r = fn(c, p, s, 0, ctx);
@@ -324,6 +344,16 @@ int sc_slab_walk(sc_cache *c, struct sc_part *p, sc_slab_fn fn, void *ctx)
 		}
 	}
 	return 0;
+}
+
+int sc_slab_walk(sc_cache *c, struct sc_part *p, sc_slab_fn fn, void *ctx)
+{
+	return slab_walk(c, p, fn, ctx, true);
+}
+
+int sc_slab_walk_by_headers(sc_cache *c, struct sc_part *p, sc_slab_fn fn, void *ctx)
+{
+	return slab_walk(c, p, fn, ctx, false);
 }
 
 int sc_slab_is_abandoned(sc_cache *c, const struct sc_part *p, uint64_t s)

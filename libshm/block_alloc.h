@@ -45,6 +45,9 @@ int sc_slab_check(sc_cache *c, const struct sc_part *p, uint64_t s);
 typedef int (*sc_slab_fn)(sc_cache *c, struct sc_part *p, uint64_t slab, uint64_t off, void *ctx);
 int sc_slab_walk(sc_cache *c, struct sc_part *p, sc_slab_fn fn, void *ctx);
 
+/* The same, taking each slab's header for its word, not the page map's (which sc_repair() rebuilds). */
+int sc_slab_walk_by_headers(sc_cache *c, struct sc_part *p, sc_slab_fn fn, void *ctx);
+
 /* A slab on p's list that is neither current nor carved to the end (a writer died switching slabs). */
 int sc_slab_is_abandoned(sc_cache *c, const struct sc_part *p, uint64_t s);
 

@@ -169,6 +169,11 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 		return sc_fail(-EINVAL, "out is NULL");
 	*out = NULL;
 	err = copy_options(opts, &o);
+	if (!err && o.read_only > 1)
+		err = sc_fail(-EINVAL, "read_only is %u: want 0 or 1", o.read_only);
+	if (!err && o.read_only && mode == SC_SEG_OPEN_OR_CREATE)
+		err = sc_fail(-EINVAL, "read_only: sc_start() may create the cache, which is a write; "
+				       "attach read-only with sc_attach()");
 	if (!err && mode == SC_SEG_OPEN_OR_CREATE)
 		err = resolve_config(&o, &cfg);
 	if (err)
@@ -177,6 +182,7 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 	if (!c)
 		return sc_fail(-ENOMEM, "out of memory for a cache handle");
 	c->seg.fd = -1;
+	c->seg.read_only = o.read_only;
 	err = sc_seg_path(c->seg.path, sizeof(c->seg.path), o.dir ? o.dir : SC_DEFAULT_DIR,
 			  o.prefix ? o.prefix : SC_DEFAULT_PREFIX, name);
 	if (!err)
@@ -188,6 +194,8 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 		return err;
 	}
 	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->read_only = o.read_only;
+	c->marks_references = c->seg.cfg.eviction != SC_EVICTION_OFF && !o.read_only;
 	c->trace_id = sc_trace_id_of(name);
 	snprintf(c->prefix, sizeof(c->prefix), "%s", o.prefix ? o.prefix : SC_DEFAULT_PREFIX);
 	snprintf(c->dir, sizeof(c->dir), "%s", o.dir ? o.dir : SC_DEFAULT_DIR);
@@ -198,6 +206,15 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 		sc_seg_close(&c->seg);
 		free(c);
 		return err;
+	}
+	if (c->seg.found_cut && (err = sc_repair(c)) < 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", sc_last_error());
+		sc_stop(c);
+		return sc_fail(err, "%s had been truncated to %llu bytes; its size is back, but repairing it "
+				    "failed: %s",
+			       c->seg.path, (unsigned long long)c->seg.found_cut, why);
 	}
 	*out = c;
 	return 0;

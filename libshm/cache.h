@@ -18,6 +18,8 @@ struct sc_cache {
 	uint64_t fork_gen; /* sc_fork_generation when opened */
 	uint64_t trace_id; /* what the USDT probes call this cache: trace_id.h */
 	struct sc_seg seg;
+	bool read_only;	       /* attached read-only (sc_options.read_only): every write is -EROFS */
+	bool marks_references; /* lookups set records' referenced bit: the cache evicts, and we may write */
 	char name[SC_NAME_MAX + 1];
 	char prefix[SC_PREFIX_MAX + 1];
 	char dir[PATH_MAX];
@@ -39,6 +41,14 @@ struct sc_cache {
 	uint32_t n_owned;
 	uint32_t cap_owned;
 };
+
+/* -EROFS for a handle attached read-only, whose mapping would fault on the write; else 0. */
+static inline int sc_cache_writable(const sc_cache *c)
+{
+	if (sc_unlikely(c->read_only))
+		return sc_fail(-EROFS, "cache \"%s\" was attached read-only: it takes no writes", c->name);
+	return 0;
+}
 
 /* Grows in every child after fork(): a handle whose fork_gen differs belongs to the parent. */
 extern uint64_t sc_fork_generation;

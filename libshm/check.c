@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "block_alloc.h"
 #include "census.h"
@@ -30,6 +31,12 @@ static void note(void *ctx, uint32_t part, uint64_t off, const char *what)
 	sc_check_problem *pr;
 
 	k->rep->problems++;
+	if (part == UINT32_MAX) {
+		k->rep->segment_problems++;
+	} else if (part < SC_CHECK_PARTITIONS && !sc_check_damaged(k->rep, part)) {
+		k->rep->damaged[part / 8] |= (uint8_t)(1u << (part % 8));
+		k->rep->damaged_partitions++;
+	}
 	if (k->rep->listed == SC_CHECK_LISTED)
 		return;
 	pr = &k->rep->list[k->rep->listed++];
@@ -57,13 +64,14 @@ static void check_page_map(struct checker *k)
 {
 	sc_cache *c = k->c;
 	uint32_t prev = SC_PG_FREE, parts = 2 * c->seg.cfg.num_partition;
-	uint64_t taken = 0;
+	uint64_t taken = 0, reach = c->seg.geo.heap_off;
 
 	for (uint64_t off = c->seg.geo.heap_off; off < c->seg.map_len; off += SC_PAGE) {
 		uint32_t w = sc_page_word(c, off), owner = w & SC_PG_OWNER_MASK;
 
 		if (w != SC_PG_FREE) {
 			taken++;
+			reach = off + SC_PAGE;
 			if ((w & ~(SC_PG_HEAD | SC_PG_OWNER_MASK)) && (w & ~(SC_PG_BODY | SC_PG_OWNER_MASK)))
 				notef(k, UINT32_MAX, off,
 				      "page map word 0x%08x is neither free, head nor body", w);
@@ -79,6 +87,11 @@ static void check_page_map(struct checker *k)
 	if (taken != sc_hdr(c)->taken_pages)
 		notef(k, UINT32_MAX, 0, "page map holds %llu taken pages, the allocator counts %llu",
 		      (unsigned long long)taken, (unsigned long long)sc_hdr(c)->taken_pages);
+	if (sc_read(&sc_hdr(c)->backed) < reach)
+		notef(k, UINT32_MAX, offsetof(struct sc_seg_hdr, backed),
+		      "the backed mark %llu is below the last page in use, %llu: new processes would take "
+		      "records there for damage",
+		      (unsigned long long)sc_read(&sc_hdr(c)->backed), (unsigned long long)reach);
 }
 
 /*
@@ -168,13 +181,16 @@ static void check_spans(struct checker *k, struct sc_part *p)
 			k->rep->blocks++;
 			continue;
 		}
-		notef(k, me, off, "span the partition owns is neither a slab nor a block it uses (leaked)");
+		/* The page map disagrees with the partition: sc_repair() rebuilds it, keeping the data. */
+		notef(k, UINT32_MAX, off,
+		      "page map: partition %u owns a span that is neither a slab nor a block it uses", me);
 	}
 	for (size_t i = 0; i < k->cs.reach.n; i++) {
 		uint64_t off = k->cs.reach.v[i];
 
 		if (sc_blk_at(c, off)->cls == SC_CLS_SPAN && sc_page_word(c, off) != (SC_PG_HEAD | me))
-			notef(k, me, off, "large block is not a span the partition owns");
+			notef(k, UINT32_MAX, off, "page map: a large block of partition %u is not a span it owns",
+			      me);
 	}
 }
 
@@ -294,6 +310,33 @@ static int check_locked(struct checker *k, struct sc_part *p, unsigned flags)
 	return err;
 }
 
+/*
+ * The file before anything in it: a segment another process truncated
+ * faults (SIGBUS) wherever the cut reaches, so nothing is walked then.
+ * False when it is short.
+ */
+static bool check_file(struct checker *k)
+{
+	sc_cache *c = k->c;
+	struct stat st;
+	const char *field;
+
+	if (fstat(c->seg.fd, &st) == 0 && (uint64_t)st.st_size < c->seg.map_len) {
+		notef(k, UINT32_MAX, (uint64_t)st.st_size,
+		      "the segment file is %llu bytes, its memory_limit %llu: another process truncated it, "
+		      "and whatever touches the part cut off dies of SIGBUS (sc_repair() gives the file its "
+		      "size back; what was cut off is lost)",
+		      (unsigned long long)st.st_size, (unsigned long long)c->seg.map_len);
+		return false;
+	}
+	field = sc_seg_header_damage(&c->seg);
+	if (field)
+		notef(k, UINT32_MAX, 0,
+		      "the header's %s is not what this process attached to (new processes cannot attach)",
+		      field);
+	return true;
+}
+
 static int do_check(sc_cache *c, unsigned flags, sc_check_report *report)
 {
 	sc_check_report local;
@@ -304,7 +347,12 @@ static int do_check(sc_cache *c, unsigned flags, sc_check_report *report)
 		return err;
 	if (flags & ~SC_CHECK_NO_LOCKS)
 		return sc_fail(-EINVAL, "sc_check: unknown flags 0x%x", flags & ~SC_CHECK_NO_LOCKS);
+	/* A read-only handle cannot take a lock (it is a write): it looks, as without locks. */
+	if (c->read_only)
+		flags |= SC_CHECK_NO_LOCKS;
 	memset(k.rep, 0, sizeof(*k.rep));
+	if (!check_file(&k))
+		goto done;
 	if (flags & SC_CHECK_NO_LOCKS)
 		check_lock_holder(&k, &sc_hdr(c)->alloc_lock, UINT32_MAX, "the allocator's");
 	else {
@@ -322,6 +370,7 @@ static int do_check(sc_cache *c, unsigned flags, sc_check_report *report)
 		err = check_locked(&k, sc_part_at(c, i), flags);
 	if (err)
 		return err;
+done:
 	if (k.rep->problems)
 		return sc_fail(-EUCLEAN, "cache \"%s\": %llu problems found; the first: %s", c->name,
 			       (unsigned long long)k.rep->problems, k.rep->list[0].what);

@@ -17,7 +17,7 @@
 /* Reader side: a lookup found rec. */
 static inline void sc_rec_mark_referenced(const sc_cache *c, struct sc_blk *rec)
 {
-	if (c->seg.cfg.eviction != SC_EVICTION_OFF && !(sc_read(&rec->flags) & SC_BLK_REFERENCED))
+	if (c->marks_references && !(sc_read(&rec->flags) & SC_BLK_REFERENCED))
 		__atomic_fetch_or(&rec->flags, (uint8_t)SC_BLK_REFERENCED, __ATOMIC_RELAXED);
 }
 

@@ -42,7 +42,6 @@
 #define SC_PAGE_SHIFT  16u
 #define SC_PAGE	       (1u << SC_PAGE_SHIFT) /* span granularity: 64 KiB */
 #define SC_SLAB	       (16u * SC_PAGE)	     /* a partition takes small blocks from 1 MiB slabs */
-#define SC_BACK_STEP   (8ull << 20)	     /* shared memory is backed 8 MiB at a time */
 #define SC_MAX_SEGMENT (1ull << 36)	     /* 2^32 units of 16 bytes */
 #define SC_MIN_HEAP    (4ull * SC_SLAB)
 #define SC_OS_PAGE     4096u /* what mprotect() works in: regions a handle maps apart start on one */
@@ -399,6 +398,11 @@ struct sc_seg_hdr {
 	_Alignas(64) uint32_t eviction; /* enum sc_eviction */
 	uint32_t reserved1;
 	uint64_t max_retired; /* bytes a partition's limbo may hold, times the partitions */
+
+	/* what attaches found: the file truncated by another process (sc_stats reports it) */
+	_Alignas(64) uint64_t truncations; /* times an attach gave the file its size back */
+	uint64_t truncated_to;		   /* the length the last one found it at */
+	uint32_t truncation_seen_by;	   /* the pid of that attach */
 };
 
 #define SC_HDR_SIZE 4096u

@@ -17,6 +17,9 @@ static int do_reclaim(sc_cache *c, uint64_t *freed_bytes)
 	bool backlog = false;
 	int err = sc_cache_check(c), first = 0;
 
+	if (!err)
+		err = sc_cache_writable(c);
+
 	for (uint32_t i = 0; !err && i < 2 * c->seg.cfg.num_partition && !backlog; i++)
 		backlog = sc_read(&sc_part_at(c, i)->limbo_head) != 0;
 	/* One grace period for every partition: what readers had left by now becomes free. */

@@ -45,6 +45,22 @@ bool sc_offsets_has(const struct sc_offsets *s, uint64_t off)
 	return s->n && bsearch(&off, s->v, s->n, sizeof(*s->v), cmp_u64) != NULL;
 }
 
+bool sc_offsets_has_in(const struct sc_offsets *s, uint64_t from, uint64_t to)
+{
+	size_t lo = 0, hi = s->n;
+
+	/* The first offset at or after from. */
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (s->v[mid] < from)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo < s->n && s->v[lo] < to;
+}
+
 void sc_offsets_sort(struct sc_offsets *s)
 {
 	if (s->n)

@@ -19,6 +19,8 @@ int sc_offsets_reserve(struct sc_offsets *s, size_t extra);
 void sc_offsets_sort(struct sc_offsets *s);
 /* Whether a sorted set holds off. */
 bool sc_offsets_has(const struct sc_offsets *s, uint64_t off);
+/* Whether a sorted set holds an offset in [from, to). */
+bool sc_offsets_has_in(const struct sc_offsets *s, uint64_t from, uint64_t to);
 void sc_offsets_free(struct sc_offsets *s);
 
 #endif /* SC_OFFSETS_H */

@@ -95,8 +95,11 @@ static int locked(sc_cache *c, struct sc_part *p, int r, const struct sc_lock_wa
 
 static int lock_for(sc_cache *c, struct sc_part *p, uint32_t limit_ms)
 {
-	struct sc_lock_wait w = { 0 };
+	struct sc_lock_wait w = { c->seg.dev, c->seg.ino, 0 };
+	int r = sc_cache_writable(c);
 
+	if (r)
+		return r;
 	return locked(c, p, take(c, p, limit_ms, &w), &w, limit_ms);
 }
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/sysmacros.h>
 #include <unistd.h>
 
 static int read_file(const char *path, char *buf, size_t size)
@@ -43,6 +44,33 @@ static int parse_stat(const char *buf, struct sc_proc_stat *out)
 		return -EIO;
 	out->start_time = start;
 	return 0;
+}
+
+int sc_proc_maps_file(uint32_t id, uint64_t dev, uint64_t ino)
+{
+	char path[64], line[4096];
+	int found = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%u/maps", id);
+	f = fopen(path, "re");
+	if (!f)
+		return errno == ENOENT || errno == ESRCH ? 0 : -errno;
+	/* address perms offset major:minor inode path */
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned int major, minor;
+		unsigned long long inode;
+
+		if (sscanf(line, "%*s %*s %*s %x:%x %llu", &major, &minor, &inode) == 3)
+			found = inode == ino && makedev(major, minor) == dev;
+		/* A line longer than the buffer: skip the rest of it. */
+		while (!strchr(line, '\n') && fgets(line, sizeof(line), f))
+			;
+	}
+	if (ferror(f) && !found)
+		found = -EIO;
+	fclose(f);
+	return found;
 }
 
 int sc_proc_start_time(uint32_t id, uint64_t *out)

@@ -18,6 +18,14 @@ struct sc_proc_stat {
  */
 int sc_proc_stat(uint32_t id, struct sc_proc_stat *out);
 
+/*
+ * Whether thread or process id maps the file (dev, ino): 1 yes, 0 no (a
+ * lock word naming it names a thread that cannot be holding the lock), a
+ * negative errno when /proc cannot say (another user's process: callers
+ * assume yes).
+ */
+int sc_proc_maps_file(uint32_t id, uint64_t dev, uint64_t ino);
+
 /* Only the start time: 0 or a negative errno, as sc_proc_stat(). */
 int sc_proc_start_time(uint32_t id, uint64_t *out);
 

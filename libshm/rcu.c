@@ -99,7 +99,8 @@ static bool owner_dead(uint32_t pid, uint64_t start_time)
 		return false;
 	if (kill((pid_t)pid, 0) && errno == ESRCH)
 		return true;
-	if (start_time == 0 || sc_proc_start_time(pid, &now))
+	/* Without /proc there is no telling; with it, a start time of 0 (a stray write's) is nobody's. */
+	if (sc_proc_start_time(pid, &now))
 		return false;
 	return now != start_time;
 }
@@ -118,7 +119,8 @@ static void release_slot(sc_cache *c, uint32_t idx, uint64_t seen)
 
 	if (sc_cmpxchg(&s->owner, seen, releasing) != seen)
 		return;
-	for (uint32_t p = 0; p < c->seg.cfg.num_partition; p++) {
+	/* A read-only handle cannot fold: the counts stay in the row, where the stats count them all the same. */
+	for (uint32_t p = 0; !c->read_only && p < c->seg.cfg.num_partition; p++) {
 		struct sc_part *part = sc_part_at(c, p);
 		uint64_t gets = sc_xchg(&row[p].gets, 0);
 		uint64_t hits = sc_xchg(&row[p].hits, 0);
@@ -472,6 +474,26 @@ uint32_t sc_rcu_release_dead(sc_cache *c)
 		if (release_if_dead(c, i))
 			n++;
 	return n;
+}
+
+void sc_rcu_registry_mend(sc_cache *c)
+{
+	struct sc_registry *g = sc_registry(c);
+
+	for (uint32_t i = 0; i < c->seg.cfg.max_readers; i++) {
+		struct sc_slot *s = sc_slot_at(c, i);
+		uint64_t epoch;
+
+		release_if_dead(c, i);
+		epoch = sc_read(&s->epoch);
+		if (sc_owner_pid(sc_read(&s->owner)) == 0) {
+			if (epoch)
+				sc_cmpxchg(&s->epoch, epoch, 0);
+		} else {
+			sc_store_max(&g->slots_hwm, i + 1);
+			sc_store_max(&g->slots_hwm_copy, i + 1);
+		}
+	}
 }
 
 uint32_t sc_rcu_slots_in_use(const sc_cache *c)

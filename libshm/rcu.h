@@ -179,6 +179,13 @@ uint32_t sc_rcu_release_dead(sc_cache *c);
 /* Slots ever used: the larger of the registry's two high-water marks, within the table. */
 uint32_t sc_rcu_slots_used(const sc_cache *c);
 
+/*
+ * Every slot of the registry looked at, above the high-water mark too
+ * (sc_repair()): dead or impossible owners released, free slots' sections
+ * cleared, and a live owner above the mark raises it.
+ */
+void sc_rcu_registry_mend(sc_cache *c);
+
 /* Number of slots with an owner. */
 uint32_t sc_rcu_slots_in_use(const sc_cache *c);
 

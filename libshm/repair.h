@@ -3,6 +3,7 @@
 #define SC_REPAIR_H
 
 #include "cache.h"
+#include "offsets.h"
 
 /*
  * A writer may die between any two of its stores. What it leaves is never
@@ -34,5 +35,15 @@
  * then stays marked and refuses writes until sc_partition_reset().
  */
 int sc_part_repair(sc_cache *c, struct sc_part *p);
+
+/*
+ * The same without reading the page map, for sc_repair(), which rebuilds
+ * it: p's slabs are known by their headers, and every span p uses (its
+ * slabs, and the large blocks it reaches or holds retired) is added to
+ * spans, for the caller to mark p's. Spans p owns and does not use are
+ * not looked for: they are free in the rebuilt map. 0, -ENOMEM, or
+ * -EUCLEAN when p holds damage (the caller empties it).
+ */
+int sc_part_rebuild(sc_cache *c, struct sc_part *p, struct sc_offsets *spans);
 
 #endif /* SC_REPAIR_H */

@@ -1,7 +1,10 @@
 /* reset.c — sc_partition_reset: a damaged partition emptied and made whole, whatever its memory holds. */
+#include "reset.h"
+
 #include <sched.h>
+#include <stdio.h>
 #include <string.h>
-#include <time.h>
+
 #include "block_alloc.h"
 #include "clock.h"
 #include "limbo.h"
@@ -10,14 +13,9 @@
 #include "shm_mutex.h"
 #include "span_alloc.h"
 
-/* A scribbled lock is given this long; readers this long to leave the partition's old memory. */
-#define LOCK_PATIENCE_S	   2u
-#define READERS_PATIENCE_S 5u
-
-/* Until no reader can still see what was unpublished before tag was taken. 0, or -EBUSY. */
-static int wait_for_readers(sc_cache *c, uint32_t tag, uint32_t part)
+int sc_wait_for_readers(sc_cache *c, uint32_t tag, const char *what, const char *again)
 {
-	uint64_t deadline = sc_clock_ns() + READERS_PATIENCE_S * 1000000000ull;
+	uint64_t deadline = sc_clock_ns() + SC_RESET_READERS_PATIENCE_S * 1000000000ull;
 
 	for (;;) {
 		int err = sc_rcu_advance(c);
@@ -28,25 +26,15 @@ static int wait_for_readers(sc_cache *c, uint32_t tag, uint32_t part)
 			return 0;
 		if (sc_clock_ns() > deadline)
 			return sc_fail(-EBUSY,
-				       "cache \"%s\": a reader has stayed inside a read section for %u s; "
-				       "partition %u is emptied but its memory is kept until it leaves "
-				       "(call sc_partition_reset() again)",
-				       c->name, READERS_PATIENCE_S, part);
+				       "cache \"%s\": a reader has stayed inside a read section for %u s; %s "
+				       "but its memory is kept until it leaves (call %s again)",
+				       c->name, SC_RESET_READERS_PATIENCE_S, what, again);
 		sched_yield();
 	}
 }
 
-/*
- * Nothing inside the partition's memory is trusted, not even its slab
- * list: the index is unpublished, and once readers have left, every span
- * the page map says the partition owns goes back to the segment and its
- * bookkeeping starts from nothing.
- */
-static int reset_locked(sc_cache *c, struct sc_part *p)
+void sc_part_unpublish(struct sc_part *p)
 {
-	uint32_t me = sc_part_index(c, p);
-	int err;
-
 	p->needs_repair = 1;
 	sc_xchg(&p->index_off, 0);
 	/*
@@ -57,15 +45,10 @@ static int reset_locked(sc_cache *c, struct sc_part *p)
 	 */
 	p->batch_intent = 0;
 	p->batch_state &= ~(uint64_t)3;
-	err = wait_for_readers(c, sc_rcu_retire_tag(c), me);
-	if (err)
-		return err;
-	for (uint64_t off = sc_span_next_owned(c, me, c->seg.geo.heap_off); off;
-	     off = sc_span_next_owned(c, me, off + SC_PAGE)) {
-		err = sc_span_free(c, me, off);
-		if (err)
-			return err;
-	}
+}
+
+void sc_part_forget(struct sc_part *p)
+{
 	sc_free_lists_clear(p);
 	sc_limbo_forget(p);
 	p->slab_off = 0;
@@ -80,28 +63,54 @@ static int reset_locked(sc_cache *c, struct sc_part *p)
 	memset(p->hand_prefix, 0, sizeof(p->hand_prefix));
 	p->sweep_ioff = 0;
 	p->sweep_bucket = 0;
+	p->sweep_tick = 0;
+	p->stalled_epoch = 0;
 	p->needs_repair = 0;
+}
+
+/*
+ * Nothing inside the partition's memory is trusted, not even its slab
+ * list: the index is unpublished, and once readers have left, every span
+ * the page map says the partition owns goes back to the segment and its
+ * bookkeeping starts from nothing.
+ */
+static int reset_locked(sc_cache *c, struct sc_part *p)
+{
+	uint32_t me = sc_part_index(c, p);
+	char what[64];
+	int err;
+
+	sc_part_unpublish(p);
+	snprintf(what, sizeof(what), "partition %u is emptied", me);
+	err = sc_wait_for_readers(c, sc_rcu_retire_tag(c), what, "sc_partition_reset()");
+	if (err)
+		return err;
+	for (uint64_t off = sc_span_next_owned(c, me, c->seg.geo.heap_off); off;
+	     off = sc_span_next_owned(c, me, off + SC_PAGE)) {
+		err = sc_span_free(c, me, off);
+		if (err)
+			return err;
+	}
+	sc_part_forget(p);
 	return 0;
 }
 
-/* The lock could not be had: a live writer holds it (-EBUSY), or this thread does (-EDEADLK). */
-static int held_by(sc_cache *c, uint32_t partition, int err, uint32_t holder)
+int sc_reset_lock_failed(sc_cache *c, const char *whose, int err, uint32_t holder)
 {
 	char who[128];
 
 	if (err == -EDEADLK)
-		return sc_fail(err, "cache \"%s\": partition %u: this thread holds its lock already", c->name,
-			       partition);
+		return sc_fail(err, "cache \"%s\": %s lock is held by this thread already", c->name, whose);
 	sc_thread_describe(holder, who, sizeof(who));
 	return sc_fail(err,
-		       "cache \"%s\": partition %u's lock is held by %s, a writer that has held it for "
-		       "more than %u s; stop it for good, then call again",
-		       c->name, partition, who, LOCK_PATIENCE_S);
+		       "cache \"%s\": %s lock is held by %s, a writer that has held it for more than %u s; "
+		       "stop it for good, then call again",
+		       c->name, whose, who, SC_RESET_LOCK_PATIENCE_S);
 }
 
 static int do_partition_reset(sc_cache *c, uint32_t partition)
 {
-	struct sc_lock_wait w = { 0 };
+	struct sc_lock_wait w = { c->seg.dev, c->seg.ino, 0 };
 	struct sc_reader *r;
 	struct sc_part *p;
 	int err = sc_cache_check(c);
@@ -113,18 +122,25 @@ static int do_partition_reset(sc_cache *c, uint32_t partition)
 			-ERANGE,
 			"partition %u is out of range: cache \"%s\" has %u (and as many for structures)",
 			partition, c->name, c->seg.cfg.num_partition);
+	err = sc_cache_writable(c);
+	if (err)
+		return err;
 	r = sc_reader_find(c);
 	if (r && r->nest)
 		return sc_fail(-EDEADLK, "sc_partition_reset inside a read section would wait for itself");
 	p = sc_part_at(c, partition);
-	err = sc_shm_mutex_lock_or_take(&p->lock, LOCK_PATIENCE_S * 1000u, &w);
+	err = sc_shm_mutex_lock_or_take(&p->lock, SC_RESET_LOCK_PATIENCE_S * 1000u, &w);
 	if (err == SC_LOCK_OWNER_DIED) {
 		p->owner_died++;
 		p->lock_taken_from = w.holder;
 		err = 0;
 	}
-	if (err)
-		return held_by(c, partition, err, w.holder);
+	if (err) {
+		char whose[32];
+
+		snprintf(whose, sizeof(whose), "partition %u's", partition);
+		return sc_reset_lock_failed(c, whose, err, w.holder);
+	}
 	err = reset_locked(c, p);
 	sc_shm_mutex_unlock(&p->lock);
 	return err;

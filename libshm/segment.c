@@ -66,6 +66,7 @@ uint64_t sc_layout_signature(void)
 		offsetof(struct sc_seg_hdr, alloc_lock),
 		offsetof(struct sc_seg_hdr, search_from),
 		offsetof(struct sc_seg_hdr, max_retired),
+		offsetof(struct sc_seg_hdr, truncations),
 		sizeof(struct sc_part),
 		offsetof(struct sc_part, index_off),
 		offsetof(struct sc_part, seq),
@@ -160,14 +161,25 @@ static int check_file(const struct sc_seg *seg, const struct stat *st)
 	return 0;
 }
 
+/*
+ * Map the whole segment. A read-only handle maps it without write access
+ * but for the reader registry, where its threads' slots and counters are:
+ * what it writes by mistake through a pointer into the cache faults in its
+ * own process.
+ */
 static int map_segment(struct sc_seg *seg)
 {
-	void *p = mmap(NULL, seg->map_len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_NORESERVE, seg->fd, 0);
+	void *p = mmap(NULL, seg->map_len, seg->read_only ? PROT_READ : PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_NORESERVE, seg->fd, 0);
 
 	if (p == MAP_FAILED)
 		return sc_fail(-errno, "cannot map %s (%llu bytes): %s", seg->path,
 			       (unsigned long long)seg->map_len, sc_strerror(errno));
 	seg->base = p;
+	if (seg->read_only && mprotect(seg->base + seg->geo.regs_off, seg->geo.pagemap_off - seg->geo.regs_off,
+				       PROT_READ | PROT_WRITE))
+		return sc_fail(-errno, "cannot map the reader registry of %s writable: %s", seg->path,
+			       sc_strerror(errno));
 	return 0;
 }
 
@@ -188,26 +200,30 @@ static int back_range(struct sc_seg *seg, uint64_t from, uint64_t to)
 	return 0;
 }
 
-int sc_seg_back(struct sc_seg *seg, uint64_t end)
+int sc_seg_back(struct sc_seg *seg, uint64_t start, uint64_t end)
 {
-	struct sc_seg_hdr *h = sc_seg_hdr(seg);
-	uint64_t backed = sc_read(&h->backed);
-	uint64_t target;
 	int err;
 
-	if (end <= backed)
-		return 0;
-	if (end > seg->map_len)
-		return sc_fail(-ENOSPC, "memory_limit of %llu bytes reached",
-			       (unsigned long long)seg->map_len);
-	target = sc_align_up(end, SC_BACK_STEP);
-	if (target > seg->map_len)
-		target = seg->map_len;
-	err = back_range(seg, backed, target);
+	if (end > seg->map_len || start > end)
+		return sc_fail(-ENOSPC, "memory_limit of %llu bytes reached", (unsigned long long)seg->map_len);
+	err = back_range(seg, start, end);
 	if (err)
 		return err;
-	sc_publish(&h->backed, target);
+	sc_store_max(&sc_seg_hdr(seg)->backed, end);
 	return 0;
+}
+
+int sc_seg_restore_size(struct sc_seg *seg)
+{
+	struct stat st;
+
+	if (fstat(seg->fd, &st))
+		return sc_fail(-errno, "cannot stat %s: %s", seg->path, sc_strerror(errno));
+	if ((uint64_t)st.st_size >= seg->map_len)
+		return 0;
+	if (ftruncate(seg->fd, (off_t)seg->map_len))
+		return sc_fail(-errno, "cannot give %s its size back: %s", seg->path, sc_strerror(errno));
+	return back_range(seg, 0, seg->geo.heap_off);
 }
 
 bool sc_seg_span_ok_slow(struct sc_seg *seg, uint64_t off, uint64_t len)
@@ -266,28 +282,12 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 		return err;
 
 	h = sc_seg_hdr(seg);
-	memcpy(h->magic, SC_MAGIC, sizeof(h->magic));
-	h->abi_version = SC_ABI_VERSION;
-	h->layout_sig = sc_layout_signature();
-	h->num_partition = cfg->num_partition;
-	h->key_pos = cfg->key_pos;
-	h->partition_pos = cfg->partition_pos;
-	h->table_type = cfg->table_type;
-	h->max_readers = cfg->max_readers;
-	h->memory_limit = cfg->memory_limit;
-	h->eviction = cfg->eviction;
-	h->max_retired = cfg->max_retired;
-	h->parts_off = seg->geo.parts_off;
-	h->slots_off = seg->geo.slots_off;
-	h->counters_off = seg->geo.counters_off;
-	h->counters_stride = seg->geo.counters_stride;
-	h->heap_off = seg->geo.heap_off;
+	sc_seg_header_write(seg);
 	h->created_realtime_ns = realtime_ns();
 	h->creator_pid = (uint32_t)getpid();
 	h->gp_epoch = 1;
 	h->gp_epoch_copy = 1;
 	h->backed = seg->geo.heap_off;
-	h->pagemap_off = seg->geo.pagemap_off;
 	h->search_from = seg->geo.heap_off >> SC_PAGE_SHIFT;
 	sc_shm_mutex_init(&h->alloc_lock);
 	for (uint32_t i = 0; i < 2 * cfg->num_partition; i++)
@@ -295,6 +295,69 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 	seg->backed_seen = seg->geo.heap_off;
 	sc_publish(&h->ready, SC_READY);
 	return 0;
+}
+
+/* The header's identity, configuration and region table, as this mapping knows them. */
+static struct sc_seg_hdr identity_of(const struct sc_seg *seg)
+{
+	struct sc_seg_hdr h;
+
+	memset(&h, 0, sizeof(h));
+	memcpy(h.magic, SC_MAGIC, sizeof(h.magic));
+	h.abi_version = SC_ABI_VERSION;
+	h.layout_sig = sc_layout_signature();
+	h.num_partition = seg->cfg.num_partition;
+	h.key_pos = seg->cfg.key_pos;
+	h.partition_pos = seg->cfg.partition_pos;
+	h.table_type = seg->cfg.table_type;
+	h.max_readers = seg->cfg.max_readers;
+	h.memory_limit = seg->cfg.memory_limit;
+	h.eviction = seg->cfg.eviction;
+	h.max_retired = seg->cfg.max_retired;
+	h.parts_off = seg->geo.parts_off;
+	h.slots_off = seg->geo.slots_off;
+	h.counters_off = seg->geo.counters_off;
+	h.counters_stride = seg->geo.counters_stride;
+	h.heap_off = seg->geo.heap_off;
+	h.pagemap_off = seg->geo.pagemap_off;
+	return h;
+}
+
+/* The fields identity_of() fills: where each is, how long, and its name for messages. */
+static const struct {
+	size_t off, len;
+	const char *name;
+} identity_fields[] = {
+#define FIELD(f) { offsetof(struct sc_seg_hdr, f), sizeof(((struct sc_seg_hdr *)0)->f), #f }
+	FIELD(magic),	       FIELD(abi_version),  FIELD(layout_sig),	FIELD(num_partition), FIELD(key_pos),
+	FIELD(partition_pos), FIELD(table_type),   FIELD(max_readers), FIELD(memory_limit),  FIELD(eviction),
+	FIELD(max_retired),   FIELD(parts_off),	   FIELD(slots_off),	FIELD(counters_off),  FIELD(counters_stride),
+	FIELD(heap_off),      FIELD(pagemap_off),
+#undef FIELD
+};
+
+void sc_seg_header_write(struct sc_seg *seg)
+{
+	struct sc_seg_hdr want = identity_of(seg);
+	uint8_t *h = (uint8_t *)sc_seg_hdr(seg);
+
+	for (size_t i = 0; i < sizeof(identity_fields) / sizeof(identity_fields[0]); i++)
+		memcpy(h + identity_fields[i].off, (const uint8_t *)&want + identity_fields[i].off,
+		       identity_fields[i].len);
+}
+
+const char *sc_seg_header_damage(const struct sc_seg *seg)
+{
+	struct sc_seg_hdr want = identity_of(seg);
+	const uint8_t *h = (const uint8_t *)sc_seg_hdr(seg);
+
+	for (size_t i = 0; i < sizeof(identity_fields) / sizeof(identity_fields[0]); i++)
+		if (memcmp(h + identity_fields[i].off, (const uint8_t *)&want + identity_fields[i].off,
+			   identity_fields[i].len))
+			return identity_fields[i].name;
+	if (sc_read(&sc_seg_hdr(seg)->ready) != SC_READY)
+		return "ready";
+	return NULL;
 }
 
 static int compare_config(const struct sc_seg *seg, const struct sc_config *want)
@@ -335,7 +398,11 @@ static int read_header(struct sc_seg *seg, const struct stat *st)
 	n = pread(seg->fd, &h, sizeof(h), 0);
 	if (n < 0)
 		return sc_fail(-errno, "cannot read %s: %s", seg->path, sc_strerror(errno));
-	if ((size_t)n < sizeof(h) || memcmp(h.magic, SC_MAGIC, sizeof(h.magic)) != 0)
+	if ((size_t)n < sizeof(h))
+		return sc_fail(-EPROTO, "%s is %lld bytes, shorter than a segment's header: not a segment, or "
+				       "one truncated past repair (sc_destroy() removes it)",
+			       seg->path, (long long)st->st_size);
+	if (memcmp(h.magic, SC_MAGIC, sizeof(h.magic)) != 0)
 		return sc_fail(-EPROTO, "%s is not a supercache segment", seg->path);
 	if (h.abi_version != SC_ABI_VERSION)
 		return sc_fail(-EPROTO, "%s has ABI version %u; this library speaks %u", seg->path,
@@ -350,7 +417,7 @@ static int read_header(struct sc_seg *seg, const struct stat *st)
 				  h.max_readers,   h.memory_limit, h.eviction,	    h.max_retired };
 	if (cfg.num_partition == 0 || cfg.num_partition > SC_MAX_PARTITIONS || cfg.max_readers == 0 ||
 	    cfg.max_readers > SC_MAX_READERS || cfg.memory_limit > SC_MAX_SEGMENT ||
-	    cfg.memory_limit % SC_PAGE != 0 || cfg.memory_limit != (uint64_t)st->st_size ||
+	    cfg.memory_limit % SC_PAGE != 0 ||
 	    cfg.table_type < SC_SET || cfg.table_type > SC_DUPLICATE_BAG || cfg.eviction > SC_EVICTION_CLOCK)
 		return sc_fail(-EUCLEAN, "%s has a corrupt configuration", seg->path);
 	err = geometry(&cfg, &geo);
@@ -364,6 +431,8 @@ static int read_header(struct sc_seg *seg, const struct stat *st)
 	seg->geo = geo;
 	seg->map_len = cfg.memory_limit;
 	seg->backed_seen = geo.heap_off;
+	/* Truncated by another process: the caller gives it its size back and repairs (sc_repair()). */
+	seg->found_cut = (uint64_t)st->st_size < cfg.memory_limit ? (uint64_t)st->st_size : 0;
 	return 0;
 }
 
@@ -433,8 +502,22 @@ static int open_existing(struct sc_seg *seg, const struct sc_config *cfg, enum s
 		err = read_header(seg, &st);
 	if (!err && mode == SC_SEG_OPEN_OR_CREATE)
 		err = compare_config(seg, cfg);
+	if (!err && seg->found_cut && seg->read_only)
+		err = sc_fail(-EROFS,
+			      "%s was truncated to %llu bytes by another process: attach it read-write once, "
+			      "which gives it its size back and repairs it",
+			      seg->path, (unsigned long long)seg->found_cut);
+	if (!err && seg->found_cut)
+		err = sc_seg_restore_size(seg);
 	if (!err)
 		err = map_segment(seg);
+	if (!err && seg->found_cut) {
+		struct sc_seg_hdr *h = sc_seg_hdr(seg);
+
+		sc_add(&h->truncations, 1);
+		sc_write(&h->truncated_to, seg->found_cut);
+		sc_write(&h->truncation_seen_by, (uint32_t)getpid());
+	}
 	return err;
 }
 
@@ -465,6 +548,14 @@ int sc_seg_open(struct sc_seg *seg, const struct sc_config *cfg, enum sc_seg_mod
 	}
 	return sc_fail(-EAGAIN, "%s keeps appearing and disappearing", seg->path);
 out:
+	if (!err) {
+		struct stat st;
+
+		if (fstat(seg->fd, &st) == 0) {
+			seg->dev = st.st_dev;
+			seg->ino = st.st_ino;
+		}
+	}
 	if (err)
 		sc_seg_close(seg);
 	return err;

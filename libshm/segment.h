@@ -49,6 +49,9 @@ struct sc_seg {
 	struct sc_config cfg;
 	struct sc_geometry geo;
 	uint64_t backed_seen; /* highest backed size this process has seen, for bounds checks */
+	uint64_t found_cut;   /* opening found the file truncated to this length (its size is back); 0 if not */
+	bool read_only;	      /* set before sc_seg_open(): map all but the reader registry read-only */
+	uint64_t dev, ino;    /* the file's, which every process holding one of its locks maps */
 	char path[PATH_MAX];
 };
 
@@ -64,11 +67,33 @@ int sc_seg_path(char *buf, size_t size, const char *dir, const char *prefix, con
 /* Open (and maybe create) the segment at seg->path. On success the segment is mapped whole. */
 int sc_seg_open(struct sc_seg *seg, const struct sc_config *cfg, enum sc_seg_mode mode);
 
+/*
+ * The header's identity, configuration and region table are written once,
+ * and every process keeps its own copy from attach: sc_seg_header_damage()
+ * names the first field the header no longer agrees on (NULL if none, the
+ * ready word included), sc_seg_header_write() writes them all again.
+ */
+const char *sc_seg_header_damage(const struct sc_seg *seg);
+void sc_seg_header_write(struct sc_seg *seg);
+
+/*
+ * Give a segment file another process truncated its size back: what was
+ * cut off reads as zeros from then on (the repair that follows finds what
+ * it held gone), and nothing faults there any more. The header and the
+ * metadata are backed again. 0, or a negative errno with a message.
+ */
+int sc_seg_restore_size(struct sc_seg *seg);
+
 /* Unmap and close. */
 void sc_seg_close(struct sc_seg *seg);
 
-/* Back the segment with shared memory up to at least end. Caller holds the allocator lock. */
-int sc_seg_back(struct sc_seg *seg, uint64_t end);
+/*
+ * Back [start, end) with shared memory, so that a full /dev/shm is a clean
+ * -ENOSPC now, never a SIGBUS later. Every span is backed when it is taken,
+ * whatever the header's backed mark says (a stray write can raise it); the
+ * mark only grows, for bounds checks. Caller holds the allocator lock.
+ */
+int sc_seg_back(struct sc_seg *seg, uint64_t start, uint64_t end);
 
 /* Reload the backed size after a bounds check failed against the cached one. */
 bool sc_seg_span_ok_slow(struct sc_seg *seg, uint64_t off, uint64_t len);

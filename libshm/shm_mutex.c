@@ -120,6 +120,12 @@ static bool holder_gone(const struct sc_shm_mutex *m, uint32_t tid)
 	return (uint32_t)(stamp >> 32) == tid && (uint32_t)stamp != (uint32_t)st.start_time;
 }
 
+/* Whether thread tid maps the lock's segment: a real holder does; unknown counts as yes. */
+static bool maps_segment(uint32_t tid, const struct sc_lock_wait *w)
+{
+	return !w || (w->dev == 0 && w->ino == 0) || sc_proc_maps_file(tid, w->dev, w->ino) != 0;
+}
+
 /* Sleep on the word while it holds seen, for at most ms. */
 static void sleep_on(struct sc_shm_mutex *m, uint32_t seen, uint64_t ms)
 {
@@ -164,7 +170,8 @@ static int lock_slow(struct sc_shm_mutex *m, uint32_t limit_ms, struct sc_lock_w
 				w->holder = tid;
 			return -EDEADLK;
 		}
-		if (tid != checked && (slept ? holder_gone(m, tid) : holder_process_gone(m, tid))) {
+		if (tid != checked && (slept ? holder_gone(m, tid) || !maps_segment(tid, w)
+					     : holder_process_gone(m, tid))) {
 			if (take_free(m, v, s->tid | SC_MUTEX_SLEEPERS)) {
 				if (w)
 					w->holder = tid;

@@ -28,9 +28,13 @@
  *    the lock protects: the same contract as a robust mutex's EOWNERDEAD,
  *    discovered by looking the holder up in /proc, at once when a taker
  *    arrives and within a slice for one already asleep.
+ *  - A word naming a live thread whose process does not map the segment
+ *    (a stray write of a small number names a system process) cannot be a
+ *    holder: after a slice the waiter reads the thread's /proc maps, and if
+ *    the segment's file is not there, takes the lock over the same way.
  *  - A live holder that never lets go (stopped, or named by a word
- *    scribbled to hold some live thread's id) is waited for up to the
- *    caller's limit, then -ETIMEDOUT names it.
+ *    scribbled to hold the id of another thread using the cache) is waited
+ *    for up to the caller's limit, then -ETIMEDOUT names it.
  *
  * Thread ids are compared within one pid namespace: every process using a
  * cache must share it (docs/api.md).
@@ -45,9 +49,10 @@
 /* sc_shm_mutex_lock() took the lock from a holder that was gone: repair what it protects. */
 #define SC_LOCK_OWNER_DIED 1
 
-/* What a wait saw, for the caller's bookkeeping and messages. */
+/* A wait: the file the lock lives in, and what the wait saw, for the caller's bookkeeping and messages. */
 struct sc_lock_wait {
-	uint32_t holder; /* SC_LOCK_OWNER_DIED: the thread it was taken from; -ETIMEDOUT, -EBUSY: the holder */
+	uint64_t dev, ino; /* in: the segment file every real holder maps (0, 0: not looked at) */
+	uint32_t holder;   /* out: SC_LOCK_OWNER_DIED: the thread it was taken from; -ETIMEDOUT, -EBUSY: the holder */
 };
 
 void sc_shm_mutex_init(struct sc_shm_mutex *m);

@@ -35,6 +35,28 @@ static void recount(sc_cache *c)
 	h->search_from = heap_first_page(c);
 }
 
+void sc_span_map_rebuild(sc_cache *c, const struct sc_span_claim *claims, size_t n)
+{
+	struct sc_seg_hdr *h = sc_hdr(c);
+	uint32_t *map = page_map(c);
+	uint64_t end = c->seg.geo.heap_off;
+
+	for (uint64_t pg = heap_first_page(c); pg < heap_end_page(c); pg++)
+		sc_write(&map[pg], SC_PG_FREE);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t first = claims[i].off >> SC_PAGE_SHIFT;
+
+		sc_write(&map[first], SC_PG_HEAD | claims[i].part);
+		for (uint32_t k = 1; k < claims[i].pages; k++)
+			sc_write(&map[first + k], SC_PG_BODY | claims[i].part);
+		if (claims[i].off + ((uint64_t)claims[i].pages << SC_PAGE_SHIFT) > end)
+			end = claims[i].off + ((uint64_t)claims[i].pages << SC_PAGE_SHIFT);
+	}
+	recount(c);
+	/* What pages in use reach: every span is backed when it is taken (sc_seg_back()). */
+	sc_write(&h->backed, end);
+}
+
 /* After the lock was taken (r from sc_shm_mutex_lock()): the recount it may owe. */
 static int allocator_locked(sc_cache *c, int r, const struct sc_lock_wait *w, uint32_t limit_ms)
 {
@@ -57,7 +79,7 @@ static int allocator_locked(sc_cache *c, int r, const struct sc_lock_wait *w, ui
 
 static int lock_within_ms(sc_cache *c, uint32_t limit_ms)
 {
-	struct sc_lock_wait w = { 0 };
+	struct sc_lock_wait w = { c->seg.dev, c->seg.ino, 0 };
 
 	return allocator_locked(c, sc_shm_mutex_lock(&sc_hdr(c)->alloc_lock, limit_ms, &w), &w, limit_ms);
 }
@@ -138,7 +160,7 @@ int sc_span_alloc(sc_cache *c, uint32_t part, uint32_t pages, enum sc_span_use u
 			      (unsigned long long)c->seg.map_len);
 		goto out;
 	}
-	err = sc_seg_back(&c->seg, (first + pages) << SC_PAGE_SHIFT);
+	err = sc_seg_back(&c->seg, first << SC_PAGE_SHIFT, (first + pages) << SC_PAGE_SHIFT);
 	if (err)
 		goto out;
 	/* Head first, then the body in order: see the page map's rules in layout.h. */

@@ -38,6 +38,22 @@ int sc_span_free(sc_cache *c, uint32_t part, uint64_t off);
 int sc_span_lock_within(sc_cache *c, unsigned seconds);
 void sc_span_unlock(sc_cache *c);
 
+/* A span a partition uses, found by walking it, for sc_span_map_rebuild(). */
+struct sc_span_claim {
+	uint64_t off; /* its first page */
+	uint32_t pages;
+	uint32_t part;
+};
+
+/*
+ * Write the page map again from what the partitions use (claims, sorted by
+ * off, none overlapping, all inside the heap): every other page free. The
+ * caller holds every partition's lock and the allocator's, and no reader
+ * can still see what the pages left free held. The allocator's counts and
+ * the backed mark follow.
+ */
+void sc_span_map_rebuild(sc_cache *c, const struct sc_span_claim *claims, size_t n);
+
 /* The page map's word for the page at byte offset off (inside the segment). */
 static inline uint32_t sc_page_word(const sc_cache *c, uint64_t off)
 {

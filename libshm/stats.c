@@ -88,6 +88,8 @@ static int do_stats(sc_cache *c, sc_cache_stats **out)
 	s->oldest_reader_lag = oldest.lag;
 	s->oldest_reader_epoch = oldest.epoch;
 	s->grace_periods = sc_rcu_epoch(c);
+	s->truncations = sc_read(&sc_hdr(c)->truncations);
+	s->truncated_to = sc_read(&sc_hdr(c)->truncated_to);
 	/* Inside a read section: an index being replaced meanwhile stays readable. */
 	sc_rcu_enter(c, r);
 	for (uint32_t i = 0; i < nparts; i++) {

@@ -58,6 +58,12 @@ uint64_t sctest_offset(sc_cache *c, enum sctest_place place, uint32_t part)
 		uint32_t *e = sc_part_at(c, part)->index_off ? first_entry(c, part) : NULL;
 		return e ? sc_from_units(*e) : 0;
 	}
+	case SCTEST_SLAB_PAGE_WORD: {
+		uint64_t slab = sc_part_at(c, part)->slabs;
+		return slab ? c->seg.geo.pagemap_off + (slab >> SC_PAGE_SHIFT) * sizeof(uint32_t) : 0;
+	}
+	case SCTEST_PAGE_MAP:
+		return c->seg.geo.pagemap_off;
 	case SCTEST_LIMBO_HEAD_TAG: {
 		uint32_t head = sc_part_at(c, part)->limbo_head;
 		return head ? sc_from_units(head) + offsetof(struct sc_blk, retire_epoch) : 0;

@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <string>
+#include <vector>
 
 #include "helpers.hpp"
 #include "internals.h"
@@ -168,4 +169,82 @@ TEST_CASE("a partition a scribbler damaged reads -EUCLEAN, is named, and is rese
 	REQUIRE(sc_put(c, SC_TUPLE(sc_int(77), sc_str("again"))) == 0);
 	CHECK(check_segment(c, 0, &problems) == 0);
 	CHECK(sc_partition_reset(c, 8) == -ERANGE);
+}
+
+TEST_CASE("one check names every damaged partition, and one pass of resets mends them all", "[check][reset]")
+{
+	sc_options o = options(48, 256 << 20);
+	Cache c(unique_name("manydamaged"), o);
+	REQUIRE(c.start_error() == 0);
+	for (int k = 0; k < 4000; k++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_str("value"))) == 0);
+	// One damaged record in each of 40 partitions: more than a report lists.
+	std::vector<bool> hit(48, false);
+	int damaged = 0;
+	for (int k = 0; k < 4000 && damaged < 40; k++) {
+		const uint32_t part = sctest_partition_of(c, SC_TUPLE(sc_int(k)));
+		if (hit[part])
+			continue;
+		REQUIRE(sctest_damage_record_of(c, part, k) == 0);
+		hit[part] = true;
+		damaged++;
+	}
+	sc_check_report rep;
+	REQUIRE(sc_check(c, 0, &rep) == -EUCLEAN);
+	CHECK(rep.listed == SC_CHECK_LISTED);
+	CHECK(rep.problems >= 40);
+	CHECK(rep.damaged_partitions == 40);
+	CHECK(rep.segment_problems == 0);
+	for (uint32_t p = 0; p < 96; p++)
+		CHECK(sc_check_damaged(&rep, p) == (p < 48 && hit[p]));
+	// The remedy, once: a reset of every partition the report marks.
+	for (uint32_t p = 0; p < 96; p++)
+		if (sc_check_damaged(&rep, p))
+			REQUIRE(sc_partition_reset(c, p) == 0);
+	std::string problems;
+	CHECK(check_segment(c, 0, &problems) == 0);
+	CHECK(problems == "");
+	for (int k = 0; k < 4000; k++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_str("again"))) == 0);
+	CHECK(Stats(c)->total.records == 4000);
+}
+
+TEST_CASE("a page map a stray write changed is rebuilt by sc_repair, and no partition loses a tuple",
+	  "[check][repair]")
+{
+	sc_options o = options(4, 64 << 20);
+	Cache c(unique_name("pagemapfix"), o);
+	REQUIRE(c.start_error() == 0);
+	varied_workload(c);
+	// Slabs carved to their end and sealed, with free blocks of every size in them.
+	const std::string filler(300, 'f');
+	for (int k = 0; k < 60000; k++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(10000 + k % 3000), sc_bytes(filler.data(), 20 + k % 280))) == 0);
+	const uint32_t part = sctest_partition_of(c, SC_TUPLE(sc_int(1)));
+	const uint64_t at = sctest_offset(c, SCTEST_SLAB_PAGE_WORD, part);
+	REQUIRE(at != 0);
+	// The partition's slab now reads as free (or as another partition's): a page to hand out twice.
+	const uint32_t words[] = { 0u, 0x80000000u | ((part + 1) % 8) };
+	const uint32_t word = GENERATE_REF(from_range(words, words + 2));
+	INFO("page word := " << word);
+	REQUIRE(sctest_scribble(c, at, &word, sizeof(word)) == 0);
+	sc_check_report rep;
+	REQUIRE(sc_check(c, SC_CHECK_NO_LOCKS, &rep) == -EUCLEAN);
+	CHECK(rep.problems > 0);
+
+	REQUIRE(sc_repair(c) == 0); // nothing emptied: the partitions themselves are whole
+	std::string problems;
+	CHECK(check_segment(c, 0, &problems) == 0);
+	CHECK(problems == "");
+	sc_tuples *t = nullptr;
+	for (int k = 0; k < 1000; k++) {
+		const int r = sc_get(c, SC_TUPLE(sc_int(k)), &t);
+		CHECK(r == (k % 3 == 0 && k < 900 ? 0 : 1));
+		sc_tuples_free(t);
+	}
+	// Writes reuse memory again without handing the slab to anyone else.
+	for (int k = 0; k < 20000; k++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k % 1000), sc_str("value"), sc_int(k))) == 0);
+	CHECK(check_segment(c, 0, &problems) == 0);
+	CHECK(problems == "");
 }

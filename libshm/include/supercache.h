@@ -174,6 +174,12 @@ typedef struct sc_options {
 				 could still see them, over the whole cache; past it, writes
 				 fail with -EAGAIN naming the reader holding them back.
 				 Default memory_limit / 2; fixed when the cache is created */
+	uint32_t read_only;	/* sc_attach() only: 1 maps the segment read-only but for this
+				   process's reader slots, as LMDB's readers do, so that a stray
+				   write through a pointer into it faults in this process instead
+				   of damaging the cache. Every call that writes is -EROFS;
+				   sc_check() looks without locks; lookups do not mark tuples
+				   recently used for eviction */
 } sc_options;
 
 #ifndef __cplusplus
@@ -195,8 +201,10 @@ typedef struct sc_options {
 SC_EXPORT int sc_start(const char *name, const sc_options *opts, sc_cache **out);
 
 /*
- * Attach to an existing cache, adopting its configuration. Only opts->prefix
- * and opts->dir are read (opts may be NULL). -ENOENT if there is none.
+ * Attach to an existing cache, adopting its configuration. Only opts->prefix,
+ * opts->dir and opts->read_only are read (opts may be NULL). -ENOENT if there
+ * is none. A segment another process truncated gets its size back and is
+ * repaired (sc_repair()) before the call returns; sc_stats() counts it.
  */
 SC_EXPORT int sc_attach(const char *name, const sc_options *opts, sc_cache **out);
 
@@ -670,6 +678,9 @@ typedef struct sc_cache_stats {
 					   the section, so that a later snapshot can tell it
 					   is still the same one */
 	uint64_t grace_periods;		/* grace periods started since the cache was created */
+	uint64_t truncations;		/* times an attach found the segment file truncated by another
+					   process, gave it its size back and repaired the cache */
+	uint64_t truncated_to;		/* the length the last of them found it at */
 } sc_cache_stats;
 
 /* A snapshot of the cache's counters, owned by the caller until sc_stats_free(). */
@@ -678,7 +689,8 @@ SC_EXPORT void sc_stats_free(sc_cache_stats *stats);
 
 /* --- Checking a segment ---------------------------------------------------- */
 
-#define SC_CHECK_LISTED 32u /* problems a report lists; it counts them all */
+#define SC_CHECK_LISTED	  32u	/* problems a report lists; it counts them all */
+#define SC_CHECK_PARTITIONS 8192u /* partitions a report can mark damaged: 2 x num_partition at most */
 
 typedef struct sc_check_problem {
 	int32_t partition; /* tuple partitions 0..n-1, then structure partitions n..2n-1;
@@ -691,23 +703,39 @@ typedef struct sc_check_report {
 	uint64_t problems; /* found (the first SC_CHECK_LISTED are listed) */
 	uint64_t records;  /* live records walked, checksums verified */
 	uint64_t blocks;   /* blocks accounted for: reachable, retired or free */
-	uint64_t repaired; /* partitions a dead writer had left, repaired before the check */
+	uint64_t repaired; /* partitions a dead writer had left (or whose lock named a thread that
+			      was gone), repaired before the check */
 	uint32_t listed;
+	uint32_t damaged_partitions; /* partitions with at least one problem, every one of them
+					marked in damaged[] (sc_check_damaged()) */
+	uint32_t segment_problems;   /* problems outside any partition: sc_repair() mends them */
+	uint32_t reserved;
+	uint8_t damaged[SC_CHECK_PARTITIONS / 8];
 	sc_check_problem list[SC_CHECK_LISTED];
 } sc_check_report;
+
+/* Whether the report found partition damaged (numbered as sc_check_problem numbers them). */
+static inline int sc_check_damaged(const sc_check_report *report, uint32_t partition)
+{
+	return partition < SC_CHECK_PARTITIONS && (report->damaged[partition / 8] >> (partition % 8)) & 1;
+}
 
 /*
  * Check that the segment is whole: every offset,
  * index, tree, record checksum, chain, free list, limbo list, counter and
- * page owner; every block accounted for exactly once. Never crashes or
- * hangs, whatever the segment holds. Takes each partition's write lock in
- * turn (writers of that partition wait; readers never do) and repairs a
- * partition whose writer died first, as any writer would; with
- * SC_CHECK_NO_LOCKS it takes no lock and repairs nothing, for a segment
- * nobody writes (a copy, or a cache whose processes are all stopped).
- * report may be NULL. 0 when the segment is whole, -EUCLEAN when a
- * problem was found (the report says what and where), or another
+ * page owner; every block accounted for exactly once; the header against
+ * what this handle attached to; the reader registry and the epochs. Never
+ * crashes or hangs, whatever the segment holds. Takes each partition's
+ * write lock in turn (writers of that partition wait; readers never do)
+ * and repairs a partition whose writer died first, as any writer would;
+ * with SC_CHECK_NO_LOCKS it takes no lock and repairs nothing, for a
+ * segment nobody writes (a copy, or a cache whose processes are all
+ * stopped). report may be NULL. 0 when the segment is whole, -EUCLEAN when
+ * a problem was found (the report says what and where), or another
  * negative errno when the check could not be done.
+ *
+ * The remedy: when segment_problems is 0, sc_partition_reset() of every
+ * partition sc_check_damaged() names (one pass); in any case sc_repair().
  */
 #define SC_CHECK_NO_LOCKS 1u
 SC_EXPORT int sc_check(sc_cache *cache, unsigned flags, sc_check_report *report);
@@ -717,11 +745,29 @@ SC_EXPORT int sc_check(sc_cache *cache, unsigned flags, sc_check_report *report)
  * a partition a scribbler damaged (its reads return -EUCLEAN, sc_check()
  * names it, its writes are refused). Partitions are numbered as
  * sc_check_problem numbers them. Its tuples (or structure entries) are
- * gone; every other partition is untouched. Waits up to 5 s for readers
- * to leave the partition's memory: -EBUSY if one stays (the partition is
- * empty by then; call again), -EDEADLK if called inside a read section.
+ * gone; every other partition is untouched. It trusts the page map to say
+ * which memory is the partition's: when sc_check() reports segment
+ * problems, use sc_repair(). Waits up to 5 s for readers to leave the
+ * partition's memory: -EBUSY if one stays (the partition is empty by
+ * then; call again), -EDEADLK if called inside a read section.
  */
 SC_EXPORT int sc_partition_reset(sc_cache *cache, uint32_t partition);
+
+/*
+ * Bring a damaged cache back to one that passes sc_check() and takes writes
+ * in every partition, whatever a stray write did to it: every partition
+ * whose memory holds damage is emptied (the others keep every tuple and
+ * entry, and what a dead writer left in them is repaired), the page map
+ * and the allocator's counts are rebuilt from what those partitions use,
+ * the header is written again from what this handle attached to, and a
+ * segment file another process truncated gets its size back (what was cut
+ * off is lost). Takes every lock, the allocator's last; writers wait
+ * meanwhile. Returns the number of partitions emptied, or -EBUSY when a
+ * live thread holds a lock for more than 2 s or a reader stays in a read
+ * section for 5 s (call again), -EDEADLK inside a read section, -EROFS on
+ * a read-only handle.
+ */
+SC_EXPORT int sc_repair(sc_cache *cache);
 
 /* --- Errors ---------------------------------------------------------------- */
 
