@@ -466,7 +466,9 @@ TEST_CASE("check: a sound cache exits 0, a damaged one 4 with the problem listed
 	r = cc.run({ "check", "--no-locks" }, true);
 	CHECK(r.status == 0);
 	CHECK(r.out.rfind("{\"sound\":true,\"records\":1,\"blocks\":", 0) == 0);
-	CHECK(contains(r.out.c_str(), ",\"repaired\":0,\"problems\":0,\"listed\":[]}\n"));
+	CHECK(contains(
+		r.out.c_str(),
+		",\"repaired\":0,\"problems\":0,\"damaged_partitions\":0,\"segment_problems\":0,\"listed\":[]}\n"));
 
 	uint32_t part = sctest_partition_of(cc.c, SC_TUPLE(sc_int(1), sc_str("a")));
 	sctest_add_to_record_count(cc.c, part, 1);
@@ -479,9 +481,16 @@ TEST_CASE("check: a sound cache exits 0, a damaged one 4 with the problem listed
 	r = cc.run({ "check" }, true);
 	CHECK(r.status == 4);
 	CHECK(contains(r.out.c_str(), "{\"sound\":false,"));
+	CHECK(contains(r.out.c_str(), ",\"damaged_partitions\":1,\"segment_problems\":0,"));
 	CHECK(contains(r.out.c_str(),
 		       ("\"listed\":[{\"partition\":" + std::to_string(part) + ",\"offset\":").c_str()));
-	sctest_add_to_record_count(cc.c, part, -1);
+	CHECK(cc.run({ "check", "--no-locks", "--repair" }).status == 2);
+	// The remedy the report names: the damaged partition is emptied, and the cache is sound.
+	r = cc.run({ "check", "--repair" }, true);
+	CHECK(r.status == 0);
+	CHECK(contains(r.out.c_str(), "{\"sound\":true,"));
+	CHECK(contains(r.out.c_str(), ",\"emptied_partitions\":1,"));
+	CHECK(cc.run({ "check" }).status == 0);
 }
 
 TEST_CASE("destroy refuses without --yes and removes the cache with it", "[cli]")

@@ -141,11 +141,15 @@ int cmd_stats(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 	return CLI_OK;
 }
 
-static void check_json(const sc_check_report *r)
+static void check_json(const sc_check_report *r, int mended)
 {
 	printf("{\"sound\":%s,\"records\":%" PRIu64 ",\"blocks\":%" PRIu64 ",\"repaired\":%" PRIu64
-	       ",\"problems\":%" PRIu64 ",\"listed\":[",
-	       r->problems ? "false" : "true", r->records, r->blocks, r->repaired, r->problems);
+	       ",\"problems\":%" PRIu64 ",\"damaged_partitions\":%" PRIu32 ",\"segment_problems\":%" PRIu32,
+	       r->problems ? "false" : "true", r->records, r->blocks, r->repaired, r->problems,
+	       r->damaged_partitions, r->segment_problems);
+	if (mended >= 0)
+		printf(",\"emptied_partitions\":%d", mended);
+	printf(",\"listed\":[");
 	for (uint32_t i = 0; i < r->listed; i++) {
 		const sc_check_problem *p = &r->list[i];
 
@@ -157,12 +161,18 @@ static void check_json(const sc_check_report *r)
 	puts("]}");
 }
 
-static void check_human(const sc_check_report *r)
+static void check_human(const sc_check_report *r, int mended)
 {
 	row("records", r->records);
 	row("blocks", r->blocks);
 	row("repaired", r->repaired);
 	row("problems", r->problems);
+	if (r->problems) {
+		row("damaged partitions", r->damaged_partitions);
+		row("segment problems", r->segment_problems);
+	}
+	if (mended >= 0)
+		row("emptied partitions", (uint64_t)mended);
 	for (uint32_t i = 0; i < r->listed; i++) {
 		const sc_check_problem *p = &r->list[i];
 
@@ -176,23 +186,51 @@ static void check_human(const sc_check_report *r)
 		printf("(%" PRIu64 " more not listed)\n", r->problems - r->listed);
 }
 
+/*
+ * The remedy the report names (docs/api.md): sc_repair() when there is
+ * damage outside partitions, else a reset of every damaged partition. The
+ * number of partitions emptied, or a negative errno.
+ */
+static int mend(sc_cache *c, const sc_check_report *r)
+{
+	sc_options o = { .sz = sizeof(o) };
+	int emptied = 0, err = sc_config(c, &o);
+
+	if (!err && r->segment_problems)
+		return sc_repair(c);
+	for (uint32_t p = 0; !err && p < 2 * o.num_partition; p++)
+		if (sc_check_damaged(r, p)) {
+			err = sc_partition_reset(c, p);
+			emptied++;
+		}
+	return err ? err : emptied;
+}
+
 int cmd_check(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
-	bool no_locks = false;
-	const struct cli_option opts[] = { { "--no-locks", NULL, &no_locks } };
+	bool no_locks = false, repair = false;
+	const struct cli_option opts[] = { { "--no-locks", NULL, &no_locks }, { "--repair", NULL, &repair } };
 	sc_check_report r;
-	int err, rc;
+	int err, rc, mended = -1;
 
-	if (cli_parse(cmd, argc, argv, opts, 1, 0, 0, &rc) < 0 || (rc = cli_attach(cli)))
+	if (cli_parse(cmd, argc, argv, opts, 2, 0, 0, &rc) < 0 || (rc = cli_attach(cli)))
 		return rc;
+	if (no_locks && repair)
+		return cli_usage_error(cmd, "--repair takes locks; it cannot go with --no-locks");
 	memset(&r, 0, sizeof(r));
 	err = sc_check(cli->cache, no_locks ? SC_CHECK_NO_LOCKS : 0, &r);
+	if (err == -EUCLEAN && repair) {
+		mended = mend(cli->cache, &r);
+		if (mended < 0)
+			return cli_fail(cmd, mended);
+		err = sc_check(cli->cache, 0, &r);
+	}
 	if (err < 0 && err != -EUCLEAN)
 		return cli_fail(cmd, err);
 	if (cli->json)
-		check_json(&r);
+		check_json(&r, mended);
 	else
-		check_human(&r);
+		check_human(&r, mended);
 	if (!err)
 		return CLI_OK;
 	fprintf(stderr, "supercache: check: cache \"%s\" is damaged (%" PRIu64 " problems)\n", cli->name,

@@ -76,11 +76,14 @@ const struct cli_command cli_commands[] = {
 	  "bytes, writer deaths, the structures' records and the oldest reader.\n"
 	  "  --partitions   also one row per partition\n",
 	  cmd_stats },
-	{ NULL, "check", "[--no-locks]",
+	{ NULL, "check", "[--no-locks | --repair]",
 	  "Checks that the segment is whole and prints the report: records, blocks,\n"
 	  "partitions repaired, problems, and each listed problem. Exit status 4 when\n"
 	  "it found damage.\n"
-	  "  --no-locks   take no lock and repair nothing (nobody may write meanwhile)\n",
+	  "  --no-locks   take no lock and repair nothing (nobody may write meanwhile)\n"
+	  "  --repair     on damage, apply the remedy the report names (sc_repair(),\n"
+	  "               or a reset of each damaged partition), check again and print\n"
+	  "               that report, with the partitions emptied\n",
 	  cmd_check },
 	{ NULL, "destroy", "--yes",
 	  "Removes the cache's segment: its data is gone. Processes attached keep their\n"
