@@ -307,17 +307,18 @@ static void key_of(const char *line, size_t len, char *out, size_t size)
 }
 
 /* A line holds text, no NUL, and fits: else the message says which line, which key, and what. */
-static int check_line(const char *path, unsigned lineno, const char *line, size_t len, char *err, size_t errlen)
+static int check_line(const char *path, unsigned lineno, const char *line, size_t len, char *err,
+		      size_t errlen)
 {
 	char key[65];
 
 	key_of(line, len, key, sizeof(key));
 	if (memchr(line, '\0', len))
-		return fail(err, errlen, "%s:%u: %s%s%sholds a NUL byte (a configuration is text)", path, lineno,
-			    *key ? "key \"" : "", key, *key ? "\" " : "");
+		return fail(err, errlen, "%s:%u: %s%s%sholds a NUL byte (a configuration is text)", path,
+			    lineno, *key ? "key \"" : "", key, *key ? "\" " : "");
 	if (len > SCD_LINE_MAX)
-		return fail(err, errlen, "%s:%u: %s%s%sis %zu bytes long; a line holds at most %u", path, lineno,
-			    *key ? "key \"" : "", key, *key ? "\" " : "", len, SCD_LINE_MAX);
+		return fail(err, errlen, "%s:%u: %s%s%sis %zu bytes long; a line holds at most %u", path,
+			    lineno, *key ? "key \"" : "", key, *key ? "\" " : "", len, SCD_LINE_MAX);
 	return 0;
 }
 

@@ -323,7 +323,7 @@ static int slab_walk(sc_cache *c, struct sc_part *p, sc_slab_fn fn, void *ctx, b
 
 	for (uint64_t s = p->slabs; s; s = slab_at(c, s)->next) {
 		uint64_t end, off;
-		int r = !budget--   ? broken_slab(c, p, s, "is on a list with a cycle")
+		int r = !budget--  ? broken_slab(c, p, s, "is on a list with a cycle")
 			: page_map ? sc_slab_check(c, p, s)
 				   : check_slab_header(c, p, s);
 

@@ -212,8 +212,9 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 
 		snprintf(why, sizeof(why), "%s", sc_last_error());
 		sc_stop(c);
-		return sc_fail(err, "%s had been truncated to %llu bytes; its size is back, but repairing it "
-				    "failed: %s",
+		return sc_fail(err,
+			       "%s had been truncated to %llu bytes; its size is back, but repairing it "
+			       "failed: %s",
 			       c->seg.path, (unsigned long long)c->seg.found_cut, why);
 	}
 	*out = c;

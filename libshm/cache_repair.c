@@ -69,8 +69,8 @@ static int rebuild_and_claim(sc_cache *c, uint32_t part, struct claims *cl)
 					 : sc_align_up(b->len, SC_PAGE);
 
 		if (spans.v[i] % SC_PAGE || spans.v[i] + bytes > c->seg.map_len)
-			err = sc_fail(-EUCLEAN, "cache \"%s\": partition %u uses a span off the heap", c->name,
-				      part);
+			err = sc_fail(-EUCLEAN, "cache \"%s\": partition %u uses a span off the heap",
+				      c->name, part);
 		else
 			err = claim(cl, spans.v[i], (uint32_t)(bytes >> SC_PAGE_SHIFT), part);
 	}

@@ -112,8 +112,9 @@ static void check_registry(struct checker *k)
 		      "the readers' grace-period epoch %llu is behind the reclaimers' %llu",
 		      (unsigned long long)readers, (unsigned long long)copy);
 	if (sc_read(&g->slots_hwm) != sc_read(&g->slots_hwm_copy))
-		notef(k, UINT32_MAX, c->seg.geo.regs_off, "the reader slots' two high-water marks differ (%u, %u)",
-		      sc_read(&g->slots_hwm), sc_read(&g->slots_hwm_copy));
+		notef(k, UINT32_MAX, c->seg.geo.regs_off,
+		      "the reader slots' two high-water marks differ (%u, %u)", sc_read(&g->slots_hwm),
+		      sc_read(&g->slots_hwm_copy));
 	for (uint32_t i = 0; i < c->seg.cfg.max_readers; i++) {
 		const struct sc_slot *s = sc_slot_at(c, i);
 		uint64_t slot_epoch = sc_read(&s->epoch), e = slot_epoch & ~SC_SLOT_IN_SECTION;
@@ -121,7 +122,8 @@ static void check_registry(struct checker *k)
 
 		if (pid && i >= hwm)
 			notef(k, UINT32_MAX, (uint64_t)((const uint8_t *)s - c->seg.base),
-			      "reader slot %u is owned by pid %u above the slots' high-water mark %u", i, pid, hwm);
+			      "reader slot %u is owned by pid %u above the slots' high-water mark %u", i, pid,
+			      hwm);
 		else if (slot_epoch && !pid)
 			notef(k, UINT32_MAX, (uint64_t)((const uint8_t *)s - c->seg.base),
 			      "reader slot %u has no owner but is in a read section", i);
@@ -189,8 +191,8 @@ static void check_spans(struct checker *k, struct sc_part *p)
 		uint64_t off = k->cs.reach.v[i];
 
 		if (sc_blk_at(c, off)->cls == SC_CLS_SPAN && sc_page_word(c, off) != (SC_PG_HEAD | me))
-			notef(k, UINT32_MAX, off, "page map: a large block of partition %u is not a span it owns",
-			      me);
+			notef(k, UINT32_MAX, off,
+			      "page map: a large block of partition %u is not a span it owns", me);
 	}
 }
 
@@ -276,7 +278,8 @@ static int check_partition(struct checker *k, struct sc_part *p)
  * locks; with them, taking the lock takes it back and repairs, as any
  * writer would (counted as repaired).
  */
-static void check_lock_holder(struct checker *k, const struct sc_shm_mutex *m, uint32_t part, const char *whose)
+static void check_lock_holder(struct checker *k, const struct sc_shm_mutex *m, uint32_t part,
+			      const char *whose)
 {
 	int alive;
 	uint32_t tid = sc_shm_mutex_holder(m, &alive);

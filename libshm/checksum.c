@@ -36,7 +36,8 @@ static inline uint32_t soft_u32(uint32_t crc, uint32_t w)
 {
 	uint32_t x = crc ^ w;
 
-	return table[3][x & 0xff] ^ table[2][(x >> 8) & 0xff] ^ table[1][(x >> 16) & 0xff] ^ table[0][x >> 24];
+	return table[3][x & 0xff] ^ table[2][(x >> 8) & 0xff] ^ table[1][(x >> 16) & 0xff] ^
+	       table[0][x >> 24];
 }
 
 static inline uint32_t soft_u8(uint32_t crc, uint8_t b)
@@ -61,25 +62,25 @@ static inline uint32_t load32(const uint8_t *p)
 }
 
 /* The lanes, written once for both ways of computing a step. Records are padded to 4 bytes: one 4-byte step ends most. */
-#define LANES(U64, U32, U8)                                                             \
-	do {                                                                            \
-		const uint8_t *p = data;                                                \
-		uint64_t a = (uint32_t)seed, b = seed >> 32, c = 0x9e3779b9u ^ len;     \
-		size_t i = 0;                                                           \
-		for (; i + 24 <= len; i += 24) {                                        \
-			a = U64(a, load64(p + i));                                      \
-			b = U64(b, load64(p + i + 8));                                  \
-			c = U64(c, load64(p + i + 16));                                 \
-		}                                                                       \
-		for (; i + 8 <= len; i += 8)                                            \
-			a = U64(a, load64(p + i));                                      \
-		if (i + 4 <= len) {                                                     \
-			b = U32((uint32_t)b, load32(p + i));                            \
-			i += 4;                                                         \
-		}                                                                       \
-		for (; i < len; i++)                                                    \
-			c = U8((uint32_t)c, p[i]);                                      \
-		return (uint32_t)U64(U64(a, b), c);                                     \
+#define LANES(U64, U32, U8)                                                         \
+	do {                                                                        \
+		const uint8_t *p = data;                                            \
+		uint64_t a = (uint32_t)seed, b = seed >> 32, c = 0x9e3779b9u ^ len; \
+		size_t i = 0;                                                       \
+		for (; i + 24 <= len; i += 24) {                                    \
+			a = U64(a, load64(p + i));                                  \
+			b = U64(b, load64(p + i + 8));                              \
+			c = U64(c, load64(p + i + 16));                             \
+		}                                                                   \
+		for (; i + 8 <= len; i += 8)                                        \
+			a = U64(a, load64(p + i));                                  \
+		if (i + 4 <= len) {                                                 \
+			b = U32((uint32_t)b, load32(p + i));                        \
+			i += 4;                                                     \
+		}                                                                   \
+		for (; i < len; i++)                                                \
+			c = U8((uint32_t)c, p[i]);                                  \
+		return (uint32_t)U64(U64(a, b), c);                                 \
 	} while (0)
 
 uint32_t sc_checksum_portable(const void *data, size_t len, uint64_t seed)

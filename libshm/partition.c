@@ -48,8 +48,8 @@ static int take(sc_cache *c, struct sc_part *p, uint32_t limit_ms, struct sc_loc
 }
 
 /* The message of a lock that could not be had. */
-static __attribute__((cold)) int not_taken(sc_cache *c, struct sc_part *p, int r, const struct sc_lock_wait *w,
-					   uint32_t limit_ms)
+static __attribute__((cold)) int not_taken(sc_cache *c, struct sc_part *p, int r,
+					   const struct sc_lock_wait *w, uint32_t limit_ms)
 {
 	char who[128];
 

@@ -63,9 +63,10 @@ static int block_out_of_step(sc_cache *c, struct sc_part *p, const struct rebuil
 			((state == SC_BLK_LIVE || state == SC_BLK_RETIRED) && kind >= SC_BLK_RECORD &&
 			 kind <= SC_BLK_INTENT && sc_block_check(c, off));
 
-	if (sc_offsets_has_in(&rb->cs.reach, off + 1, end) || sc_offsets_has_in(&rb->cs.limbo_sorted, off + 1, end) ||
-	    (rb->strict && !sensible))
-		return sc_fail(-EUCLEAN, "cache \"%s\": partition %u: the block at %llu does not fit among its slab's",
+	if (sc_offsets_has_in(&rb->cs.reach, off + 1, end) ||
+	    sc_offsets_has_in(&rb->cs.limbo_sorted, off + 1, end) || (rb->strict && !sensible))
+		return sc_fail(-EUCLEAN,
+			       "cache \"%s\": partition %u: the block at %llu does not fit among its slab's",
 			       c->name, sc_part_index(c, p), (unsigned long long)off);
 	return 0;
 }

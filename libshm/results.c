@@ -89,7 +89,6 @@ static int malformed(sc_cache *c, const struct sc_hit *hit)
 		       (unsigned long long)hit->rec_off);
 }
 
-
 /*
  * A record's field count, read from shared memory once and bounded by its
  * length; 0 if it is out of bounds. Copies are sized from it: a scribbler

@@ -109,7 +109,8 @@ static int geometry(const struct sc_config *cfg, struct sc_geometry *g)
 {
 	g->parts_off = SC_HDR_SIZE;
 	/* The registry on pages of its own: a read-only handle maps just these writable. */
-	g->regs_off = sc_align_up(g->parts_off + 2ull * cfg->num_partition * sizeof(struct sc_part), SC_OS_PAGE);
+	g->regs_off =
+		sc_align_up(g->parts_off + 2ull * cfg->num_partition * sizeof(struct sc_part), SC_OS_PAGE);
 	g->slots_off = g->regs_off + sizeof(struct sc_registry);
 	g->counters_stride = sc_align_up((uint64_t)cfg->num_partition * sizeof(struct sc_counter), 64);
 	g->counters_off = g->slots_off + (uint64_t)cfg->max_readers * sizeof(struct sc_slot);
@@ -176,8 +177,8 @@ static int map_segment(struct sc_seg *seg)
 		return sc_fail(-errno, "cannot map %s (%llu bytes): %s", seg->path,
 			       (unsigned long long)seg->map_len, sc_strerror(errno));
 	seg->base = p;
-	if (seg->read_only && mprotect(seg->base + seg->geo.regs_off, seg->geo.pagemap_off - seg->geo.regs_off,
-				       PROT_READ | PROT_WRITE))
+	if (seg->read_only && mprotect(seg->base + seg->geo.regs_off,
+				       seg->geo.pagemap_off - seg->geo.regs_off, PROT_READ | PROT_WRITE))
 		return sc_fail(-errno, "cannot map the reader registry of %s writable: %s", seg->path,
 			       sc_strerror(errno));
 	return 0;
@@ -205,7 +206,8 @@ int sc_seg_back(struct sc_seg *seg, uint64_t start, uint64_t end)
 	int err;
 
 	if (end > seg->map_len || start > end)
-		return sc_fail(-ENOSPC, "memory_limit of %llu bytes reached", (unsigned long long)seg->map_len);
+		return sc_fail(-ENOSPC, "memory_limit of %llu bytes reached",
+			       (unsigned long long)seg->map_len);
 	err = back_range(seg, start, end);
 	if (err)
 		return err;
@@ -328,11 +330,15 @@ static const struct {
 	size_t off, len;
 	const char *name;
 } identity_fields[] = {
-#define FIELD(f) { offsetof(struct sc_seg_hdr, f), sizeof(((struct sc_seg_hdr *)0)->f), #f }
-	FIELD(magic),	       FIELD(abi_version),  FIELD(layout_sig),	FIELD(num_partition), FIELD(key_pos),
-	FIELD(partition_pos), FIELD(table_type),   FIELD(max_readers), FIELD(memory_limit),  FIELD(eviction),
-	FIELD(max_retired),   FIELD(parts_off),	   FIELD(slots_off),	FIELD(counters_off),  FIELD(counters_stride),
-	FIELD(heap_off),      FIELD(pagemap_off),
+#define FIELD(f)                                                                        \
+	{                                                                               \
+		offsetof(struct sc_seg_hdr, f), sizeof(((struct sc_seg_hdr *)0)->f), #f \
+	}
+	FIELD(magic),	     FIELD(abi_version),   FIELD(layout_sig),	   FIELD(num_partition),
+	FIELD(key_pos),	     FIELD(partition_pos), FIELD(table_type),	   FIELD(max_readers),
+	FIELD(memory_limit), FIELD(eviction),	   FIELD(max_retired),	   FIELD(parts_off),
+	FIELD(slots_off),    FIELD(counters_off),  FIELD(counters_stride), FIELD(heap_off),
+	FIELD(pagemap_off),
 #undef FIELD
 };
 
@@ -399,8 +405,9 @@ static int read_header(struct sc_seg *seg, const struct stat *st)
 	if (n < 0)
 		return sc_fail(-errno, "cannot read %s: %s", seg->path, sc_strerror(errno));
 	if ((size_t)n < sizeof(h))
-		return sc_fail(-EPROTO, "%s is %lld bytes, shorter than a segment's header: not a segment, or "
-				       "one truncated past repair (sc_destroy() removes it)",
+		return sc_fail(-EPROTO,
+			       "%s is %lld bytes, shorter than a segment's header: not a segment, or "
+			       "one truncated past repair (sc_destroy() removes it)",
 			       seg->path, (long long)st->st_size);
 	if (memcmp(h.magic, SC_MAGIC, sizeof(h.magic)) != 0)
 		return sc_fail(-EPROTO, "%s is not a supercache segment", seg->path);
@@ -417,8 +424,8 @@ static int read_header(struct sc_seg *seg, const struct stat *st)
 				  h.max_readers,   h.memory_limit, h.eviction,	    h.max_retired };
 	if (cfg.num_partition == 0 || cfg.num_partition > SC_MAX_PARTITIONS || cfg.max_readers == 0 ||
 	    cfg.max_readers > SC_MAX_READERS || cfg.memory_limit > SC_MAX_SEGMENT ||
-	    cfg.memory_limit % SC_PAGE != 0 ||
-	    cfg.table_type < SC_SET || cfg.table_type > SC_DUPLICATE_BAG || cfg.eviction > SC_EVICTION_CLOCK)
+	    cfg.memory_limit % SC_PAGE != 0 || cfg.table_type < SC_SET || cfg.table_type > SC_DUPLICATE_BAG ||
+	    cfg.eviction > SC_EVICTION_CLOCK)
 		return sc_fail(-EUCLEAN, "%s has a corrupt configuration", seg->path);
 	err = geometry(&cfg, &geo);
 	if (err)

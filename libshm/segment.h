@@ -49,9 +49,9 @@ struct sc_seg {
 	struct sc_config cfg;
 	struct sc_geometry geo;
 	uint64_t backed_seen; /* highest backed size this process has seen, for bounds checks */
-	uint64_t found_cut;   /* opening found the file truncated to this length (its size is back); 0 if not */
-	bool read_only;	      /* set before sc_seg_open(): map all but the reader registry read-only */
-	uint64_t dev, ino;    /* the file's, which every process holding one of its locks maps */
+	uint64_t found_cut; /* opening found the file truncated to this length (its size is back); 0 if not */
+	bool read_only;	    /* set before sc_seg_open(): map all but the reader registry read-only */
+	uint64_t dev, ino;  /* the file's, which every process holding one of its locks maps */
 	char path[PATH_MAX];
 };
 

@@ -170,8 +170,8 @@ static int lock_slow(struct sc_shm_mutex *m, uint32_t limit_ms, struct sc_lock_w
 				w->holder = tid;
 			return -EDEADLK;
 		}
-		if (tid != checked && (slept ? holder_gone(m, tid) || !maps_segment(tid, w)
-					     : holder_process_gone(m, tid))) {
+		if (tid != checked &&
+		    (slept ? holder_gone(m, tid) || !maps_segment(tid, w) : holder_process_gone(m, tid))) {
 			if (take_free(m, v, s->tid | SC_MUTEX_SLEEPERS)) {
 				if (w)
 					w->holder = tid;
@@ -195,7 +195,7 @@ static int lock_slow(struct sc_shm_mutex *m, uint32_t limit_ms, struct sc_lock_w
 			continue;
 		sleep_on(m, v | SC_MUTEX_SLEEPERS,
 			 limit - waited < SC_LOCK_SLICE_MS * 1000000ull ? (limit - waited) / 1000000ull + 1
-									  : SC_LOCK_SLICE_MS);
+									: SC_LOCK_SLICE_MS);
 		/* Whoever holds it after a slice is looked up again, in full. */
 		checked = 0;
 		slept = true;

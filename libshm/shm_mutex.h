@@ -52,7 +52,8 @@
 /* A wait: the file the lock lives in, and what the wait saw, for the caller's bookkeeping and messages. */
 struct sc_lock_wait {
 	uint64_t dev, ino; /* in: the segment file every real holder maps (0, 0: not looked at) */
-	uint32_t holder;   /* out: SC_LOCK_OWNER_DIED: the thread it was taken from; -ETIMEDOUT, -EBUSY: the holder */
+	uint32_t
+		holder; /* out: SC_LOCK_OWNER_DIED: the thread it was taken from; -ETIMEDOUT, -EBUSY: the holder */
 };
 
 void sc_shm_mutex_init(struct sc_shm_mutex *m);

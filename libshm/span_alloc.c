@@ -73,8 +73,8 @@ static int allocator_locked(sc_cache *c, int r, const struct sc_lock_wait *w, ui
 	if (r == -EDEADLK)
 		return sc_fail(r, "cache \"%s\": this thread holds the allocator's lock already", c->name);
 	sc_thread_describe(w->holder, who, sizeof(who));
-	return sc_fail(r, "cache \"%s\": the allocator's lock has been held by %s for more than %u ms", c->name,
-		       who, limit_ms);
+	return sc_fail(r, "cache \"%s\": the allocator's lock has been held by %s for more than %u ms",
+		       c->name, who, limit_ms);
 }
 
 static int lock_within_ms(sc_cache *c, uint32_t limit_ms)

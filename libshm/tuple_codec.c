@@ -249,7 +249,8 @@ bool sc_rec_intact(const uint8_t *raw, uint32_t len)
 	if (len < sizeof(h))
 		return false;
 	memcpy(&h, raw, sizeof(h));
-	return h.csum == checksum_of(h.hash, h.nfields, h.version, raw + sizeof(h), sc_rec_body_bytes(h.flags, len));
+	return h.csum ==
+	       checksum_of(h.hash, h.nfields, h.version, raw + sizeof(h), sc_rec_body_bytes(h.flags, len));
 }
 
 void sc_rec_encode(struct sc_blk *rec, const sc_tuple *t, uint32_t hash32)

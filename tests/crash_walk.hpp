@@ -9,12 +9,12 @@
 #include "internals.h"
 
 // A test that needs the library's crash points (-Dtest_hooks=true) says SKIPPED without them.
-#define SCTEST_NEEDS_HOOKS()                                                                   \
-	do {                                                                                   \
-		if (!sctest_hooks_built()) {                                                   \
-			WARN("SKIPPED: needs the crash points of a -Dtest_hooks=true build");   \
-			return;                                                                \
-		}                                                                              \
+#define SCTEST_NEEDS_HOOKS()                                                                  \
+	do {                                                                                  \
+		if (!sctest_hooks_built()) {                                                  \
+			WARN("SKIPPED: needs the crash points of a -Dtest_hooks=true build"); \
+			return;                                                               \
+		}                                                                             \
 	} while (0)
 
 namespace sctest

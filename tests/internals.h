@@ -38,14 +38,14 @@ void sctest_set_first_record_len(sc_cache *c, uint32_t part, uint32_t len);
 
 /* Places in a segment a test scribbles on, as a client with a stray pointer would. */
 enum sctest_place {
-	SCTEST_PART_LOCK,	/* a partition's lock word */
-	SCTEST_ALLOC_LOCK,	/* the allocator's lock word */
-	SCTEST_GP_EPOCH,	/* the grace-period epoch */
-	SCTEST_RECLAIM_LINE,	/* the header's reclaimers' line (the first version kept gp_safe there) */
-	SCTEST_LIMBO_HEAD_TAG,	/* the retire tag of a partition's oldest retired block (0 if none) */
-	SCTEST_FIRST_RECORD,	/* the record of a hash-indexed partition's first index entry (0 if none) */
-	SCTEST_SLAB_PAGE_WORD,	/* the page map's word for a partition's newest slab (0 if none) */
-	SCTEST_PAGE_MAP,	/* the page map's first word */
+	SCTEST_PART_LOCK,      /* a partition's lock word */
+	SCTEST_ALLOC_LOCK,     /* the allocator's lock word */
+	SCTEST_GP_EPOCH,       /* the grace-period epoch */
+	SCTEST_RECLAIM_LINE,   /* the header's reclaimers' line (the first version kept gp_safe there) */
+	SCTEST_LIMBO_HEAD_TAG, /* the retire tag of a partition's oldest retired block (0 if none) */
+	SCTEST_FIRST_RECORD,   /* the record of a hash-indexed partition's first index entry (0 if none) */
+	SCTEST_SLAB_PAGE_WORD, /* the page map's word for a partition's newest slab (0 if none) */
+	SCTEST_PAGE_MAP,       /* the page map's first word */
 };
 
 /* Where a place is in the segment (byte offset); part says which partition where it matters. */

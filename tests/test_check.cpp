@@ -219,7 +219,8 @@ TEST_CASE("a page map a stray write changed is rebuilt by sc_repair, and no part
 	// Slabs carved to their end and sealed, with free blocks of every size in them.
 	const std::string filler(300, 'f');
 	for (int k = 0; k < 60000; k++)
-		REQUIRE(sc_put(c, SC_TUPLE(sc_int(10000 + k % 3000), sc_bytes(filler.data(), 20 + k % 280))) == 0);
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(10000 + k % 3000),
+					   sc_bytes(filler.data(), 20 + k % 280))) == 0);
 	const uint32_t part = sctest_partition_of(c, SC_TUPLE(sc_int(1)));
 	const uint64_t at = sctest_offset(c, SCTEST_SLAB_PAGE_WORD, part);
 	REQUIRE(at != 0);

@@ -513,7 +513,8 @@ TEST_CASE("a bad configuration is refused at start, naming the key", "[coordinat
 		  ":2: key \"num_partition\" holds a NUL byte" },
 		{ "cluster_peers = " + std::string(5000, 'a') + "\n", "",
 		  ":1: key \"cluster_peers\" is 5016 bytes long; a line holds at most 4352" },
-		{ "cluster_peers = " + std::string(4200, 'a') + "\n", "", ":1: cluster_peers: longer than 4095 bytes" },
+		{ "cluster_peers = " + std::string(4200, 'a') + "\n", "",
+		  ":1: cluster_peers: longer than 4095 bytes" },
 	};
 	for (const Case &k : cases) {
 		TempFile config(k.config);

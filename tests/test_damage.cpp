@@ -130,8 +130,9 @@ static uint32_t gone_thread()
 	return static_cast<uint32_t>(pid);
 }
 
-TEST_CASE("a lock word naming a thread that is gone, or no user of the cache, is taken back by the next writer",
-	  "[damage][locks]")
+TEST_CASE(
+	"a lock word naming a thread that is gone, or no user of the cache, is taken back by the next writer",
+	"[damage][locks]")
 {
 	sc_options o = options(2, 64 << 20);
 	Cache c(unique_name("lockgone"), o);
@@ -150,8 +151,8 @@ TEST_CASE("a lock word naming a thread that is gone, or no user of the cache, is
 	const bool allocator = GENERATE(false, true);
 	INFO((allocator ? "the allocator's lock" : "a partition's lock") << " names thread " << tid);
 	const uint32_t part = sctest_partition_of(c, SC_TUPLE(sc_int(7)));
-	REQUIRE(sctest_scribble(c, sctest_offset(c, allocator ? SCTEST_ALLOC_LOCK : SCTEST_PART_LOCK, part), &tid,
-				sizeof(tid)) == 0);
+	REQUIRE(sctest_scribble(c, sctest_offset(c, allocator ? SCTEST_ALLOC_LOCK : SCTEST_PART_LOCK, part),
+				&tid, sizeof(tid)) == 0);
 
 	// A look without locks names a holder that does not exist.
 	std::string problems;
@@ -226,7 +227,8 @@ TEST_CASE("a record whose bytes changed under its checksum is never read: every 
 		REQUIRE(rec != 0);
 		char bytes[256];
 		const int fd = open(sctest_path(c), O_RDONLY | O_CLOEXEC);
-		REQUIRE(pread(fd, bytes, sizeof(bytes), static_cast<off_t>(rec)) == static_cast<ssize_t>(sizeof(bytes)));
+		REQUIRE(pread(fd, bytes, sizeof(bytes), static_cast<off_t>(rec)) ==
+			static_cast<ssize_t>(sizeof(bytes)));
 		close(fd);
 		const char *alice = static_cast<const char *>(memmem(bytes, sizeof(bytes), "Alice", 5));
 		REQUIRE(alice != nullptr);
@@ -263,7 +265,8 @@ TEST_CASE("the record checksum is the same with and without the CPU's CRC instru
 		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
 		data.push_back(static_cast<char>(seed >> 56));
 		INFO("length " << len);
-		REQUIRE(sctest_checksum(data.data(), len, seed, 1) == sctest_checksum(data.data(), len, seed, 0));
+		REQUIRE(sctest_checksum(data.data(), len, seed, 1) ==
+			sctest_checksum(data.data(), len, seed, 0));
 	}
 	// And a change of any one byte changes it.
 	const uint32_t whole = sctest_checksum(data.data(), data.size(), 7, 1);
@@ -281,7 +284,8 @@ static const char *view_of_key0(sc_cache *c)
 	REQUIRE(sc_get_view(
 			c, SC_TUPLE(sc_int(0)),
 			[](const sc_tuple *t, void *arg) -> int {
-				*static_cast<const char **>(arg) = static_cast<const char *>(t->fields[1].v.p);
+				*static_cast<const char **>(arg) =
+					static_cast<const char *>(t->fields[1].v.p);
 				return 0;
 			},
 			&view) == 1);
@@ -350,7 +354,8 @@ TEST_CASE("a retire tag from an epoch that has not begun is named, and never sta
 	CHECK(contains(problems.c_str(), "retire tag"));
 	// Far more than the bound's worth of replacements: the tag must not hold the list back.
 	for (int i = 0; i < 60000; i++)
-		REQUIRE(sc_put(c, SC_TUPLE(sc_int(i % 200), sc_str("a value of some length, replaced"))) == 0);
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(i % 200), sc_str("a value of some length, replaced"))) ==
+			0);
 	CHECK(Stats(c)->total.retired_bytes < 1u << 20);
 	CHECK(check_segment(c, 0, &problems) == 0);
 	CHECK(problems == "");
@@ -405,8 +410,9 @@ TEST_CASE("a segment file another process truncated is named, given its size bac
 		sc_stop(h);
 }
 
-TEST_CASE("a read-only handle reads everything, writes nothing, and its stray writes fault in its own process",
-	  "[damage][read-only]")
+TEST_CASE(
+	"a read-only handle reads everything, writes nothing, and its stray writes fault in its own process",
+	"[damage][read-only]")
 {
 	sc_options o = options(2, 64 << 20);
 	o.eviction = SC_EVICTION_CLOCK;

@@ -245,7 +245,8 @@ TEST_CASE("the waiter an unlock woke is killed before it takes the lock: the oth
 		}
 	}
 	pin_to_all();
-	INFO(lost << " writers of " << ROUNDS * SLEEPERS << " slept on a free lock after the waiter woken for "
+	INFO(lost << " writers of " << ROUNDS * SLEEPERS
+		  << " slept on a free lock after the waiter woken for "
 		  << "them died");
 	CHECK(lost == 0);
 	CHECK(rounds >= ROUNDS - 1);

@@ -88,7 +88,8 @@ int worker(const std::string &name, int id, Shared *sh)
 		case 3:
 			if (sc_get(c, SC_TUPLE(sc_int(key)), &t) == 1) {
 				const sc_field &f = t->tuples[0].fields[t->tuples[0].nfields - 1];
-				if (t->tuples[0].nfields != 2 || f.type != SC_FIELD_BYTES || !intact(f.v.p, f.len))
+				if (t->tuples[0].nfields != 2 || f.type != SC_FIELD_BYTES ||
+				    !intact(f.v.p, f.len))
 					sh->corrupt++;
 			}
 			sc_tuples_free(t);
@@ -98,7 +99,8 @@ int worker(const std::string &name, int id, Shared *sh)
 				c, SC_TUPLE(sc_int(key)),
 				[](const sc_tuple *tup, void *arg) -> int {
 					const sc_field &f = tup->fields[tup->nfields - 1];
-					if (tup->nfields != 2 || f.type != SC_FIELD_BYTES || !intact(f.v.p, f.len))
+					if (tup->nfields != 2 || f.type != SC_FIELD_BYTES ||
+					    !intact(f.v.p, f.len))
 						static_cast<Shared *>(arg)->corrupt++;
 					return 0;
 				},
@@ -167,11 +169,11 @@ TEST_CASE("random stray writes into a live cache: no hang, no wrong value read, 
 		REQUIRE(c.start_error() == 0);
 		for (int k = 0; k < KEYS; k++) {
 			const std::string v = value_for(k, 0);
-			REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(v.data(), static_cast<uint32_t>(v.size())))) ==
-				0);
+			REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(v.data(), static_cast<uint32_t>(
+											 v.size())))) == 0);
 			if (k % 4 == 0)
-				REQUIRE(sc_kv_add(c, "kv", sc_int(k), sc_bytes(v.data(), static_cast<uint32_t>(v.size()))) ==
-					0);
+				REQUIRE(sc_kv_add(c, "kv", sc_int(k),
+						  sc_bytes(v.data(), static_cast<uint32_t>(v.size()))) == 0);
 		}
 		sh->stop = 0;
 		std::vector<pid_t> workers;
@@ -227,7 +229,8 @@ TEST_CASE("random stray writes into a live cache: no hang, no wrong value read, 
 		for (int w = 0; w < WORKERS; w++) {
 			int status = 0;
 			pid_t r;
-			while ((r = waitpid(workers[w], &status, WNOHANG)) == 0 && now_ms() - since[w] < HANG_MS) {
+			while ((r = waitpid(workers[w], &status, WNOHANG)) == 0 &&
+			       now_ms() - since[w] < HANG_MS) {
 				watch();
 				sched_yield();
 			}
@@ -237,9 +240,10 @@ TEST_CASE("random stray writes into a live cache: no hang, no wrong value read, 
 				waitpid(workers[w], &status, 0);
 			} else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
 				crashes++;
-				WARN("round " << round << ": worker " << w << " ended with "
-					      << (WIFSIGNALED(status) ? "signal " : "status ")
-					      << (WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
+				WARN("round "
+				     << round << ": worker " << w << " ended with "
+				     << (WIFSIGNALED(status) ? "signal " : "status ")
+				     << (WIFSIGNALED(status) ? WTERMSIG(status) : WEXITSTATUS(status)));
 			}
 		}
 
@@ -274,7 +278,8 @@ TEST_CASE("random stray writes into a live cache: no hang, no wrong value read, 
 			if (written[p])
 				continue;
 			const std::string v = value_for(k, 1);
-			CHECK(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(v.data(), static_cast<uint32_t>(v.size())))) == 0);
+			CHECK(sc_put(c, SC_TUPLE(sc_int(k),
+						 sc_bytes(v.data(), static_cast<uint32_t>(v.size())))) == 0);
 			written[p] = true;
 			wrote++;
 		}
@@ -286,8 +291,8 @@ TEST_CASE("random stray writes into a live cache: no hang, no wrong value read, 
 		CHECK(after == "");
 	}
 	INFO("stray writes: " << scribbles[0] << " in the header, " << scribbles[1] << " in the metadata, "
-			      << scribbles[2] << " in the heap; remedies: " << repairs << " sc_repair, " << resets
-			      << " partition resets");
+			      << scribbles[2] << " in the heap; remedies: " << repairs << " sc_repair, "
+			      << resets << " partition resets");
 	CHECK(scribbles[0] + scribbles[1] + scribbles[2] >= 2000);
 	CHECK(hangs == 0);
 	CHECK(crashes == 0);
@@ -295,5 +300,6 @@ TEST_CASE("random stray writes into a live cache: no hang, no wrong value read, 
 	CHECK(unmended == 0);
 	WARN("stray writes: " << scribbles[0] << " header, " << scribbles[1] << " metadata, " << scribbles[2]
 			      << " heap; hangs " << hangs << ", wrong values read " << sh->corrupt.load()
-			      << "; remedies: " << repairs << " sc_repair, " << resets << " partition resets");
+			      << "; remedies: " << repairs << " sc_repair, " << resets
+			      << " partition resets");
 }

@@ -689,7 +689,7 @@ SC_EXPORT void sc_stats_free(sc_cache_stats *stats);
 
 /* --- Checking a segment ---------------------------------------------------- */
 
-#define SC_CHECK_LISTED	  32u	/* problems a report lists; it counts them all */
+#define SC_CHECK_LISTED	    32u	  /* problems a report lists; it counts them all */
 #define SC_CHECK_PARTITIONS 8192u /* partitions a report can mark damaged: 2 x num_partition at most */
 
 typedef struct sc_check_problem {
