@@ -187,19 +187,15 @@ out:
 
 static int do_repair(sc_cache *c)
 {
-	struct sc_reader *r;
 	uint8_t *empty;
 	uint32_t held;
 	int err = sc_cache_check(c);
 
 	if (err)
 		return err;
-	err = sc_cache_writable(c);
+	err = sc_remedy_may_start(c, "sc_repair");
 	if (err)
 		return err;
-	r = sc_reader_find(c);
-	if (r && r->nest)
-		return sc_fail(-EDEADLK, "sc_repair inside a read section would wait for itself");
 	/* A truncated file faults wherever the cut reaches: its size first, the lost part as zeros. */
 	err = sc_seg_restore_size(&c->seg);
 	if (err)

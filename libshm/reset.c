@@ -95,6 +95,19 @@ static int reset_locked(sc_cache *c, struct sc_part *p)
 	return 0;
 }
 
+int sc_remedy_may_start(sc_cache *c, const char *what)
+{
+	struct sc_reader *r;
+	int err = sc_cache_writable(c);
+
+	if (err)
+		return err;
+	r = sc_reader_find(c);
+	if (r && r->nest)
+		return sc_fail(-EDEADLK, "%s inside a read section would wait for itself", what);
+	return 0;
+}
+
 int sc_reset_lock_failed(sc_cache *c, const char *whose, int err, uint32_t holder)
 {
 	char who[128];
@@ -111,7 +124,6 @@ int sc_reset_lock_failed(sc_cache *c, const char *whose, int err, uint32_t holde
 static int do_partition_reset(sc_cache *c, uint32_t partition)
 {
 	struct sc_lock_wait w = { c->seg.dev, c->seg.ino, 0 };
-	struct sc_reader *r;
 	struct sc_part *p;
 	int err = sc_cache_check(c);
 
@@ -122,12 +134,9 @@ static int do_partition_reset(sc_cache *c, uint32_t partition)
 			-ERANGE,
 			"partition %u is out of range: cache \"%s\" has %u (and as many for structures)",
 			partition, c->name, c->seg.cfg.num_partition);
-	err = sc_cache_writable(c);
+	err = sc_remedy_may_start(c, "sc_partition_reset");
 	if (err)
 		return err;
-	r = sc_reader_find(c);
-	if (r && r->nest)
-		return sc_fail(-EDEADLK, "sc_partition_reset inside a read section would wait for itself");
 	p = sc_part_at(c, partition);
 	err = sc_shm_mutex_lock_or_take(&p->lock, SC_RESET_LOCK_PATIENCE_S * 1000u, &w);
 	if (err == SC_LOCK_OWNER_DIED) {

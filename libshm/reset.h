@@ -29,6 +29,9 @@ void sc_part_forget(struct sc_part *p);
  */
 int sc_wait_for_readers(sc_cache *c, uint32_t tag, const char *what, const char *again);
 
+/* Whether a remedy (what, for messages) may start: a writable handle, outside the thread's read sections. */
+int sc_remedy_may_start(sc_cache *c, const char *what);
+
 /* The lock could not be had: a live writer holds it (-EBUSY), or this thread does (-EDEADLK). */
 int sc_reset_lock_failed(sc_cache *c, const char *whose, int err, uint32_t holder);
 

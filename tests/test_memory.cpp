@@ -185,6 +185,26 @@ TEST_CASE("a full /dev/shm is a clean ENOSPC, never a SIGBUS", "[memory]")
 	CHECK(status == 0);
 }
 
+// Keys 0..999 with 200-byte values.
+static void fill_keys(sc_cache *c)
+{
+	const std::string value(200, 'v');
+
+	for (int k = 0; k < 1000; k++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 200))) == 0);
+}
+
+// Overwrite keys 0..999 with 200-byte values until a put is refused (at most 200000 times): its error.
+static int overwrite_until_refused(sc_cache *c, int *n)
+{
+	const std::string value(200, 'v');
+	int err = 0;
+
+	for (*n = 0; err == 0 && *n < 200000; ++*n)
+		err = sc_put(c, SC_TUPLE(sc_int(*n % 1000), sc_bytes(value.data(), 200)));
+	return err;
+}
+
 TEST_CASE("a stopped reader bounds retired memory; writers name it, and all is reclaimed after SIGCONT",
 	  "[memory][rcu]")
 {
@@ -192,17 +212,12 @@ TEST_CASE("a stopped reader bounds retired memory; writers name it, and all is r
 	o.max_retired = 8 << 20; // 2 MiB for each of the 4 partitions
 	Cache c(unique_name("stalled"), o);
 	REQUIRE(c.start_error() == 0);
-	const std::string value(200, 'v');
-	for (int k = 0; k < 1000; k++)
-		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 200))) == 0);
-
+	fill_keys(c);
 	ChildGuard reader(spawn_reader_stopped_in_section(c.name()));
 	REQUIRE(reader.pid() > 0);
 	// Overwrites retire 256 bytes each: the bound is reached within 8 MiB of them, not more.
-	int err = 0, n = 0;
-	for (; err == 0 && n < 200000; n++)
-		err = sc_put(c, SC_TUPLE(sc_int(n % 1000), sc_bytes(value.data(), 200)));
-	REQUIRE(err == -EAGAIN);
+	int n = 0;
+	REQUIRE(overwrite_until_refused(c, &n) == -EAGAIN);
 	const std::string pid = "pid " + std::to_string(reader.pid());
 	CHECK(contains(sc_last_error(), pid.c_str()));
 	CHECK(n < 8 * 4096 + 1000);
@@ -212,12 +227,11 @@ TEST_CASE("a stopped reader bounds retired memory; writers name it, and all is r
 		CHECK(s->total.retired_bytes <= (8u << 20) + (1u << 20));
 	}
 	// Refused at once while the reader stays stopped, in every partition that reached the bound.
-	CHECK(sc_put(c, SC_TUPLE(sc_int((n - 1) % 1000), sc_bytes(value.data(), 200))) == -EAGAIN);
+	CHECK(sc_put(c, SC_TUPLE(sc_int((n - 1) % 1000), sc_str("refused"))) == -EAGAIN);
 
 	REQUIRE(kill(reader.pid(), SIGCONT) == 0);
 	REQUIRE(reader.wait() == 0);
-	for (int k = 0; k < 1000; k++)
-		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 200))) == 0);
+	fill_keys(c);
 	Stats s(c);
 	CHECK(s->oldest_reader_pid == 0);
 	CHECK(s->total.retired_bytes < (2u << 20));
@@ -231,15 +245,11 @@ TEST_CASE("max_retired bounds what is in use: writes to one partition may use al
 	o.max_retired = 6 << 20;
 	Cache c(unique_name("wholebound"), o);
 	REQUIRE(c.start_error() == 0);
-	const std::string value(200, 'v');
-	for (int k = 0; k < 1000; k++)
-		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 200))) == 0);
+	fill_keys(c);
 	ChildGuard reader(spawn_reader_stopped_in_section(c.name()));
 	REQUIRE(reader.pid() > 0);
-	int err = 0, n = 0;
-	for (; err == 0 && n < 200000; n++)
-		err = sc_put(c, SC_TUPLE(sc_int(n % 1000), sc_bytes(value.data(), 200)));
-	CHECK(err == -EAGAIN);
+	int n = 0;
+	CHECK(overwrite_until_refused(c, &n) == -EAGAIN);
 	{
 		Stats s(c);
 		CHECK(s->total.retired_bytes >= (6u << 20) - (256u << 10));
@@ -247,8 +257,7 @@ TEST_CASE("max_retired bounds what is in use: writes to one partition may use al
 	}
 	REQUIRE(kill(reader.pid(), SIGCONT) == 0);
 	REQUIRE(reader.wait() == 0);
-	for (int k = 0; k < 1000; k++)
-		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_bytes(value.data(), 200))) == 0);
+	fill_keys(c);
 	CHECK(Stats(c)->total.retired_bytes < (2u << 20));
 }
 
