@@ -126,12 +126,12 @@ static bool maps_segment(uint32_t tid, const struct sc_lock_wait *w)
 	return !w || (w->dev == 0 && w->ino == 0) || sc_proc_maps_file(tid, w->dev, w->ino) != 0;
 }
 
-/* Sleep on the word while it holds seen, for at most ms. */
-static void sleep_on(struct sc_shm_mutex *m, uint32_t seen, uint64_t ms)
+/* Sleep on the word while it holds seen, for at most ms. Whether the time ran out (no wake, no change). */
+static bool sleep_on(struct sc_shm_mutex *m, uint32_t seen, uint64_t ms)
 {
 	struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000l };
 
-	futex(&m->word, FUTEX_WAIT, seen, &ts);
+	return futex(&m->word, FUTEX_WAIT, seen, &ts) != 0 && errno == ETIMEDOUT;
 }
 
 /*
@@ -144,7 +144,7 @@ static int lock_slow(struct sc_shm_mutex *m, uint32_t limit_ms, struct sc_lock_w
 	const struct holder_self *s = me();
 	uint64_t start = sc_clock_ns(), limit = (uint64_t)limit_ms * 1000000ull;
 	uint32_t checked = 0; /* the holder last found alive, so that it is looked up once per slice */
-	bool slept = false;
+	bool full = false;    /* a slice ran out on the same word: look the holder up in full */
 	bool scribbled = take_scribbled;
 
 	for (int i = 0; i < SPIN_TRIES; i++) {
@@ -171,7 +171,7 @@ static int lock_slow(struct sc_shm_mutex *m, uint32_t limit_ms, struct sc_lock_w
 			return -EDEADLK;
 		}
 		if (tid != checked &&
-		    (slept ? holder_gone(m, tid) || !maps_segment(tid, w) : holder_process_gone(m, tid))) {
+		    (full ? holder_gone(m, tid) || !maps_segment(tid, w) : holder_process_gone(m, tid))) {
 			if (take_free(m, v, s->tid | SC_MUTEX_SLEEPERS)) {
 				if (w)
 					w->holder = tid;
@@ -180,6 +180,7 @@ static int lock_slow(struct sc_shm_mutex *m, uint32_t limit_ms, struct sc_lock_w
 			continue;
 		}
 		checked = tid;
+		full = false;
 		scribbled = scribbled && (uint32_t)(sc_read(&m->stamp) >> 32) != tid;
 		if (waited >= limit) {
 			if (scribbled && take_free(m, v, s->tid | SC_MUTEX_SLEEPERS)) {
@@ -193,12 +194,17 @@ static int lock_slow(struct sc_shm_mutex *m, uint32_t limit_ms, struct sc_lock_w
 		}
 		if (!(v & SC_MUTEX_SLEEPERS) && !take_free(m, v, v | SC_MUTEX_SLEEPERS))
 			continue;
-		sleep_on(m, v | SC_MUTEX_SLEEPERS,
-			 limit - waited < SC_LOCK_SLICE_MS * 1000000ull ? (limit - waited) / 1000000ull + 1
-									: SC_LOCK_SLICE_MS);
-		/* Whoever holds it after a slice is looked up again, in full. */
-		checked = 0;
-		slept = true;
+		/*
+		 * Woken, a waiter finds a new holder, whom the cheap look is
+		 * for; a whole slice without a wake means one holder has held it
+		 * that long (or a wake was lost): look it up again, in full.
+		 */
+		if (sleep_on(m, v | SC_MUTEX_SLEEPERS,
+			     limit - waited < SC_LOCK_SLICE_MS * 1000000ull ? (limit - waited) / 1000000ull + 1
+									    : SC_LOCK_SLICE_MS)) {
+			checked = 0;
+			full = true;
+		}
 	}
 }
 
