@@ -146,7 +146,6 @@ static void unlock_all(sc_cache *c, uint32_t held, bool allocator)
 static int repair_locked(sc_cache *c, uint8_t *empty)
 {
 	uint32_t parts = 2 * c->seg.cfg.num_partition, emptied = 0;
-	struct sc_registry *g = sc_registry(c);
 	struct claims cl = { 0 };
 	int err = 0;
 
@@ -174,8 +173,6 @@ static int repair_locked(sc_cache *c, uint8_t *empty)
 		if (empty[i])
 			sc_part_forget(sc_part_at(c, i));
 	sc_span_map_rebuild(c, cl.v, cl.n);
-	sc_store_max(&g->slots_hwm, sc_rcu_slots_used(c));
-	sc_store_max(&g->slots_hwm_copy, sc_rcu_slots_used(c));
 	sc_rcu_registry_mend(c);
 	sc_publish(&sc_hdr(c)->ready, SC_READY);
 	/* Mends the epochs and the reader slots (rcu.h). */

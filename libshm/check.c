@@ -117,7 +117,7 @@ static void check_registry(struct checker *k)
 		      sc_read(&g->slots_hwm_copy));
 	for (uint32_t i = 0; i < c->seg.cfg.max_readers; i++) {
 		const struct sc_slot *s = sc_slot_at(c, i);
-		uint64_t slot_epoch = sc_read(&s->epoch), e = slot_epoch & ~SC_SLOT_IN_SECTION;
+		uint64_t slot_epoch = sc_read(&s->epoch), e = sc_slot_section_epoch(slot_epoch);
 		uint32_t pid = sc_owner_pid(sc_read(&s->owner));
 
 		if (pid && i >= hwm)

@@ -318,7 +318,13 @@ struct sc_registry {
  * release based on a stale look can never free a slot claimed since.
  */
 #define SC_SLOT_IN_SECTION (1ull << 63) /* so that no epoch value, 0 included, reads as "outside" */
-#define SC_EPOCH_MAX	   (1ull << 62) /* epochs stay below: at a grace period a microsecond, 146,000 years */
+
+/* The epoch a slot's section began in, from its epoch word (0 outside a section). */
+static inline uint64_t sc_slot_section_epoch(uint64_t slot_epoch)
+{
+	return slot_epoch & ~SC_SLOT_IN_SECTION;
+}
+#define SC_EPOCH_MAX (1ull << 62) /* epochs stay below: at a grace period a microsecond, 146,000 years */
 struct sc_slot {
 	uint64_t epoch;	     /* 0 outside read sections, else the epoch seen on entry | SC_SLOT_IN_SECTION */
 	uint64_t owner;	     /* generation << 32 | pid (| SC_OWNER_RELEASING); 0 pid: free */

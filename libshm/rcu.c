@@ -169,12 +169,6 @@ uint32_t sc_rcu_slots_used(const sc_cache *c)
 	return hwm < c->seg.cfg.max_readers ? hwm : c->seg.cfg.max_readers;
 }
 
-/* The epoch a slot's section began in (without the section bit), 0 outside one. */
-static uint64_t section_epoch(uint64_t slot_epoch)
-{
-	return slot_epoch & ~SC_SLOT_IN_SECTION;
-}
-
 static int remember_owned(sc_cache *c, uint32_t idx)
 {
 	int err = 0;
@@ -208,6 +202,13 @@ static void forget_owned(sc_cache *c, uint32_t idx)
 	pthread_mutex_unlock(&c->owned_lock);
 }
 
+/* Raise both high-water marks of the slots to at least n. */
+static void raise_hwm(struct sc_registry *g, uint32_t n)
+{
+	sc_store_max(&g->slots_hwm, n);
+	sc_store_max(&g->slots_hwm_copy, n);
+}
+
 static int try_claim(sc_cache *c, uint32_t *out)
 {
 	struct sc_registry *g = sc_registry(c);
@@ -223,8 +224,7 @@ static int try_claim(sc_cache *c, uint32_t *out)
 		sc_write(&s->start_time, my_start_time);
 		sc_write(&s->tid, (uint32_t)gettid());
 		sc_write(&s->epoch, 0);
-		sc_store_max(&g->slots_hwm, i + 1);
-		sc_store_max(&g->slots_hwm_copy, i + 1);
+		raise_hwm(g, i + 1);
 		*out = i;
 		return 0;
 	}
@@ -413,7 +413,7 @@ static int advance(sc_cache *c)
 	min = now;
 	for (uint32_t i = 0; i < hwm; i++) {
 		struct sc_slot *s = sc_slot_at(c, i);
-		uint64_t slot_epoch = sc_read(&s->epoch), e = section_epoch(slot_epoch);
+		uint64_t slot_epoch = sc_read(&s->epoch), e = sc_slot_section_epoch(slot_epoch);
 
 		if (slot_epoch == 0)
 			continue;
@@ -480,6 +480,8 @@ void sc_rcu_registry_mend(sc_cache *c)
 {
 	struct sc_registry *g = sc_registry(c);
 
+	/* The two marks agree again, on the larger. */
+	raise_hwm(g, sc_rcu_slots_used(c));
 	for (uint32_t i = 0; i < c->seg.cfg.max_readers; i++) {
 		struct sc_slot *s = sc_slot_at(c, i);
 		uint64_t epoch;
@@ -490,8 +492,7 @@ void sc_rcu_registry_mend(sc_cache *c)
 			if (epoch)
 				sc_cmpxchg(&s->epoch, epoch, 0);
 		} else {
-			sc_store_max(&g->slots_hwm, i + 1);
-			sc_store_max(&g->slots_hwm_copy, i + 1);
+			raise_hwm(g, i + 1);
 		}
 	}
 }
@@ -514,7 +515,7 @@ void sc_rcu_oldest_reader(const sc_cache *c, struct sc_oldest_reader *out)
 	*out = (struct sc_oldest_reader){ 0, 0, 0, 0 };
 	for (uint32_t i = 0; i < hwm; i++) {
 		const struct sc_slot *s = sc_slot_at(c, i);
-		uint64_t slot_epoch = sc_read(&s->epoch), e = section_epoch(slot_epoch);
+		uint64_t slot_epoch = sc_read(&s->epoch), e = sc_slot_section_epoch(slot_epoch);
 
 		if (slot_epoch == 0 || (oldest && e >= oldest))
 			continue;

@@ -181,8 +181,9 @@ uint32_t sc_rcu_slots_used(const sc_cache *c);
 
 /*
  * Every slot of the registry looked at, above the high-water mark too
- * (sc_repair()): dead or impossible owners released, free slots' sections
- * cleared, and a live owner above the mark raises it.
+ * (sc_repair()): the two high-water marks made to agree, dead or impossible
+ * owners released, free slots' sections cleared, and a live owner above the
+ * marks raises them.
  */
 void sc_rcu_registry_mend(sc_cache *c);
 
