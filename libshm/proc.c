@@ -73,36 +73,33 @@ int sc_proc_maps_file(uint32_t id, uint64_t dev, uint64_t ino)
 	return found;
 }
 
-int sc_proc_start_time(uint32_t id, uint64_t *out)
+int sc_proc_stat(uint32_t id, struct sc_proc_stat *out)
 {
 	char path[64], buf[1024];
-	struct sc_proc_stat st;
 	int err;
 
 	snprintf(path, sizeof(path), "/proc/%u/stat", id);
 	err = read_file(path, buf, sizeof(buf));
-	if (!err)
-		err = parse_stat(buf, &st);
+	return err ? err : parse_stat(buf, out);
+}
+
+int sc_proc_start_time(uint32_t id, uint64_t *out)
+{
+	struct sc_proc_stat st;
+	int err = sc_proc_stat(id, &st);
+
 	if (!err)
 		*out = st.start_time;
 	return err;
 }
 
-int sc_proc_stat(uint32_t id, struct sc_proc_stat *out)
+uint32_t sc_proc_tgid(uint32_t id)
 {
 	char path[64], buf[2048];
 	const char *tgid;
-	int err;
 
-	snprintf(path, sizeof(path), "/proc/%u/stat", id);
-	err = read_file(path, buf, sizeof(buf));
-	if (!err)
-		err = parse_stat(buf, out);
-	if (err)
-		return err;
-	out->tgid = 0;
 	snprintf(path, sizeof(path), "/proc/%u/status", id);
 	if (read_file(path, buf, sizeof(buf)) == 0 && (tgid = strstr(buf, "\nTgid:")) != NULL)
-		out->tgid = (uint32_t)strtoul(tgid + 6, NULL, 10);
+		return (uint32_t)strtoul(tgid + 6, NULL, 10);
 	return 0;
 }

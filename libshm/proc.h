@@ -7,7 +7,6 @@
 /* A thread or process as /proc/<id>/stat shows it. */
 struct sc_proc_stat {
 	char state;	     /* 'R', 'S', 'T' (stopped), 'Z' (zombie), ... */
-	uint32_t tgid;	     /* its process (from /proc/<id>/status): 0 if unknown */
 	uint64_t start_time; /* clock ticks after boot */
 };
 
@@ -25,6 +24,9 @@ int sc_proc_stat(uint32_t id, struct sc_proc_stat *out);
  * assume yes).
  */
 int sc_proc_maps_file(uint32_t id, uint64_t dev, uint64_t ino);
+
+/* The process a thread id belongs to (/proc/<id>/status), for messages: 0 when unknown. */
+uint32_t sc_proc_tgid(uint32_t id);
 
 /* Only the start time: 0 or a negative errno, as sc_proc_stat(). */
 int sc_proc_start_time(uint32_t id, uint64_t *out);

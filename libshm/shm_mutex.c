@@ -200,8 +200,9 @@ static int lock_slow(struct sc_shm_mutex *m, uint32_t limit_ms, struct sc_lock_w
 		 * that long (or a wake was lost): look it up again, in full.
 		 */
 		if (sleep_on(m, v | SC_MUTEX_SLEEPERS,
-			     limit - waited < SC_LOCK_SLICE_MS * 1000000ull ? (limit - waited) / 1000000ull + 1
-									    : SC_LOCK_SLICE_MS)) {
+			     limit - waited < SC_LOCK_SLICE_MS * 1000000ull
+				     ? (limit - waited) / 1000000ull + 1
+				     : SC_LOCK_SLICE_MS)) {
 			checked = 0;
 			full = true;
 		}
@@ -256,7 +257,7 @@ void sc_thread_describe(uint32_t tid, char *buf, size_t size)
 	else if (r < 0)
 		snprintf(buf, size, "thread %u", tid);
 	else
-		snprintf(buf, size, "thread %u of process %u (%s)", tid, st.tgid,
+		snprintf(buf, size, "thread %u of process %u (%s)", tid, sc_proc_tgid(tid),
 			 st.state == 'T' || st.state == 't' ? "stopped"
 			 : st.state == 'Z'		    ? "a zombie"
 			 : st.state == 'D'		    ? "in an uninterruptible sleep"
