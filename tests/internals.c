@@ -7,12 +7,12 @@
 
 #include <string.h>
 
-#include "libshm/block_alloc.h"
-#include "libshm/checksum.h"
-#include "libshm/cache.h"
-#include "libshm/partition.h"
-#include "libshm/structures.h"
-#include "libshm/tuple_codec.h"
+#include "libshm/mem/block_alloc.h"
+#include "libshm/record/checksum.h"
+#include "libshm/record/tuple_codec.h"
+#include "libshm/shm/cache.h"
+#include "libshm/structures/entries.h"
+#include "libshm/write/partition.h"
 
 int sctest_tamper_header(const char *path, enum sctest_hdr_field field)
 {

@@ -1,0 +1,305 @@
+/* lifecycle.c — the lifecycle API (start, attach, stop, destroy), option checking and the handle registry. */
+#include "shm/cache.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "mem/limbo.h"
+#include "mem/rcu.h"
+#include "tables/lazy_put.h"
+#include "trace_id.h"
+
+uint64_t sc_fork_generation;
+
+/*
+ * Open handles of this process. Thread-exit cleanup finds a thread's
+ * readers' handles here by id, so a handle stopped meanwhile is never
+ * touched through a stale pointer.
+ */
+static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
+static sc_cache **registry;
+static size_t registry_len, registry_cap;
+static uint64_t next_id = 1;
+
+static void before_fork(void)
+{
+	pthread_mutex_lock(&registry_lock);
+	sc_lazy_before_fork();
+}
+
+static void after_fork_parent(void)
+{
+	sc_lazy_after_fork_parent();
+	pthread_mutex_unlock(&registry_lock);
+}
+
+/* The child inherits the parent's handles, but none of them is its own. */
+static void after_fork_child(void)
+{
+	sc_fork_generation++;
+	registry_len = 0;
+	sc_lazy_after_fork_child();
+	pthread_mutex_unlock(&registry_lock);
+	sc_rcu_after_fork_child();
+}
+
+__attribute__((constructor)) static void install_fork_handlers(void)
+{
+	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
+}
+
+static int registry_add(sc_cache *c)
+{
+	int err = 0;
+
+	pthread_mutex_lock(&registry_lock);
+	if (registry_len == registry_cap) {
+		size_t cap = registry_cap ? 2 * registry_cap : 8;
+		sc_cache **v = realloc(registry, cap * sizeof(*v));
+
+		if (v) {
+			registry = v;
+			registry_cap = cap;
+		} else {
+			err = sc_fail(-ENOMEM, "out of memory registering a handle");
+		}
+	}
+	if (!err) {
+		c->id = next_id++;
+		c->fork_gen = sc_fork_generation;
+		registry[registry_len++] = c;
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return err;
+}
+
+static void registry_remove(sc_cache *c)
+{
+	pthread_mutex_lock(&registry_lock);
+	for (size_t i = 0; i < registry_len; i++) {
+		if (registry[i] == c) {
+			registry[i] = registry[--registry_len];
+			break;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+}
+
+bool sc_registry_with(uint64_t id, void (*fn)(sc_cache *c, void *arg), void *arg)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&registry_lock);
+	for (size_t i = 0; i < registry_len && !found; i++) {
+		if (registry[i]->id == id) {
+			if (fn)
+				fn(registry[i], arg);
+			found = true;
+		}
+	}
+	pthread_mutex_unlock(&registry_lock);
+	return found;
+}
+
+/* Copy caller options of any size: a newer caller's unknown tail must be zero (as libbpf does). */
+static int copy_options(const sc_options *opts, sc_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	if (!opts)
+		return 0;
+	if (opts->sz == 0)
+		return sc_fail(-EINVAL, "sc_options.sz is 0: build options with SC_OPTIONS() "
+					"or set sz to sizeof(sc_options)");
+	for (size_t i = sizeof(*o); i < opts->sz; i++)
+		if (((const uint8_t *)opts)[i])
+			return sc_fail(-E2BIG, "sc_options has fields this library does not know");
+	memcpy(o, opts, opts->sz < sizeof(*o) ? opts->sz : sizeof(*o));
+	return 0;
+}
+
+static int resolve_config(const sc_options *o, struct sc_config *cfg)
+{
+	long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+
+	/* One partition per online CPU, as the seed has one per scheduler; within the maximum. */
+	if (cpus < 1)
+		cpus = 1;
+	if (cpus > SC_MAX_PARTITIONS)
+		cpus = SC_MAX_PARTITIONS;
+	cfg->num_partition = o->num_partition ? o->num_partition : (uint32_t)cpus;
+	cfg->key_pos = o->key_pos;
+	cfg->partition_pos = o->partition_pos;
+	cfg->table_type = o->table_type ? o->table_type : SC_SET;
+	cfg->max_readers = o->max_readers ? o->max_readers : SC_DEFAULT_MAX_READERS;
+	cfg->memory_limit = sc_align_up(o->memory_limit ? o->memory_limit : SC_DEFAULT_MEMORY_LIMIT, SC_PAGE);
+	cfg->eviction = o->eviction;
+	cfg->max_retired = o->max_retired ? o->max_retired : cfg->memory_limit / 2;
+	if (cfg->num_partition > SC_MAX_PARTITIONS)
+		return sc_fail(-EINVAL, "num_partition %u is above the maximum of %u", cfg->num_partition,
+			       SC_MAX_PARTITIONS);
+	if (cfg->key_pos >= SC_MAX_FIELDS || cfg->partition_pos >= SC_MAX_FIELDS)
+		return sc_fail(-EINVAL, "key_pos and partition_pos must be below %u", SC_MAX_FIELDS);
+	if (cfg->table_type < SC_SET || cfg->table_type > SC_DUPLICATE_BAG)
+		return sc_fail(-EINVAL,
+			       "table_type %u is not one of SC_SET, SC_ORDERED_SET, SC_BAG, "
+			       "SC_DUPLICATE_BAG",
+			       cfg->table_type);
+	if (cfg->eviction != SC_EVICTION_OFF && cfg->eviction != SC_EVICTION_CLOCK)
+		return sc_fail(-EINVAL, "eviction %u is not one of SC_EVICTION_OFF, SC_EVICTION_CLOCK",
+			       cfg->eviction);
+	if (cfg->max_readers > SC_MAX_READERS)
+		return sc_fail(-EINVAL, "max_readers %u is above the maximum of %u", cfg->max_readers,
+			       SC_MAX_READERS);
+	if (o->memory_limit > SC_MAX_SEGMENT)
+		return sc_fail(-EINVAL, "memory_limit %llu is above the maximum of %llu bytes",
+			       (unsigned long long)o->memory_limit, (unsigned long long)SC_MAX_SEGMENT);
+	return 0;
+}
+
+static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mode mode, sc_cache **out)
+{
+	struct sc_config cfg = { 0 };
+	sc_options o;
+	sc_cache *c;
+	int err;
+
+	if (!out)
+		return sc_fail(-EINVAL, "out is NULL");
+	*out = NULL;
+	err = copy_options(opts, &o);
+	if (!err && o.read_only > 1)
+		err = sc_fail(-EINVAL, "read_only is %u: want 0 or 1", o.read_only);
+	if (!err && o.read_only && mode == SC_SEG_OPEN_OR_CREATE)
+		err = sc_fail(-EINVAL, "read_only: sc_start() may create the cache, which is a write; "
+				       "attach read-only with sc_attach()");
+	if (!err && mode == SC_SEG_OPEN_OR_CREATE)
+		err = resolve_config(&o, &cfg);
+	if (err)
+		return err;
+	c = calloc(1, sizeof(*c));
+	if (!c)
+		return sc_fail(-ENOMEM, "out of memory for a cache handle");
+	c->seg.fd = -1;
+	c->seg.read_only = o.read_only;
+	err = sc_seg_path(c->seg.path, sizeof(c->seg.path), o.dir ? o.dir : SC_DEFAULT_DIR,
+			  o.prefix ? o.prefix : SC_DEFAULT_PREFIX, name);
+	if (!err)
+		err = sc_rcu_process_init();
+	if (!err)
+		err = sc_seg_open(&c->seg, &cfg, mode);
+	if (err) {
+		free(c);
+		return err;
+	}
+	snprintf(c->name, sizeof(c->name), "%s", name);
+	c->read_only = o.read_only;
+	c->marks_references = c->seg.cfg.eviction != SC_EVICTION_OFF && !o.read_only;
+	c->trace_id = sc_trace_id_of(name);
+	snprintf(c->prefix, sizeof(c->prefix), "%s", o.prefix ? o.prefix : SC_DEFAULT_PREFIX);
+	snprintf(c->dir, sizeof(c->dir), "%s", o.dir ? o.dir : SC_DEFAULT_DIR);
+	pthread_mutex_init(&c->owned_lock, NULL);
+	c->retired_bound = sc_limbo_bound(c);
+	err = registry_add(c);
+	if (err) {
+		sc_seg_close(&c->seg);
+		free(c);
+		return err;
+	}
+	if (c->seg.found_cut && (err = sc_repair(c)) < 0) {
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", sc_last_error());
+		sc_stop(c);
+		return sc_fail(err,
+			       "%s had been truncated to %llu bytes; its size is back, but repairing it "
+			       "failed: %s",
+			       c->seg.path, (unsigned long long)c->seg.found_cut, why);
+	}
+	*out = c;
+	return 0;
+}
+
+SC_EXPORT int sc_start(const char *name, const sc_options *opts, sc_cache **out)
+{
+	return open_handle(name, opts, SC_SEG_OPEN_OR_CREATE, out);
+}
+
+SC_EXPORT int sc_attach(const char *name, const sc_options *opts, sc_cache **out)
+{
+	return open_handle(name, opts, SC_SEG_ATTACH, out);
+}
+
+SC_EXPORT int sc_started(const char *name, const sc_options *opts)
+{
+	sc_cache *c;
+	int err = sc_attach(name, opts, &c);
+
+	if (err == -ENOENT)
+		return 0;
+	if (err)
+		return err;
+	sc_stop(c);
+	return 1;
+}
+
+SC_EXPORT int sc_stop(sc_cache *c)
+{
+	int err = 0;
+
+	if (!c)
+		return sc_fail(-EINVAL, "cache handle is NULL");
+	/* In a forked child only the child's copy goes: the slots are the parent's. */
+	if (c->fork_gen == sc_fork_generation) {
+		err = sc_lazy_close(c);
+		if (!err)
+			err = c->lazy_error;
+		registry_remove(c);
+		sc_rcu_release_owned(c);
+	}
+	sc_seg_close(&c->seg);
+	pthread_mutex_destroy(&c->owned_lock);
+	free(c->owned);
+	free(c);
+	return err;
+}
+
+SC_EXPORT int sc_destroy(const char *name, const sc_options *opts)
+{
+	char path[PATH_MAX];
+	sc_options o;
+	int err = copy_options(opts, &o);
+
+	if (!err)
+		err = sc_seg_path(path, sizeof(path), o.dir ? o.dir : SC_DEFAULT_DIR,
+				  o.prefix ? o.prefix : SC_DEFAULT_PREFIX, name);
+	if (err)
+		return err;
+	if (unlink(path))
+		return sc_fail(-errno, "cannot remove %s: %s", path, sc_strerror(errno));
+	return 0;
+}
+
+SC_EXPORT int sc_config(sc_cache *c, sc_options *out)
+{
+	int err = sc_cache_check(c);
+
+	if (err)
+		return err;
+	if (!out)
+		return sc_fail(-EINVAL, "sc_config: out is NULL");
+	memset(out, 0, sizeof(*out));
+	out->sz = sizeof(*out);
+	out->num_partition = c->seg.cfg.num_partition;
+	out->key_pos = c->seg.cfg.key_pos;
+	out->partition_pos = c->seg.cfg.partition_pos;
+	out->table_type = c->seg.cfg.table_type;
+	out->memory_limit = c->seg.cfg.memory_limit;
+	out->max_readers = c->seg.cfg.max_readers;
+	out->eviction = c->seg.cfg.eviction;
+	out->max_retired = c->seg.cfg.max_retired;
+	out->prefix = c->prefix;
+	out->dir = c->dir;
+	return 0;
+}

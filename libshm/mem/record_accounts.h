@@ -1,0 +1,25 @@
+/* record_accounts.h — a partition's counts of the records it holds, kept as records come and go. */
+#ifndef SC_RECORD_ACCOUNTS_H
+#define SC_RECORD_ACCOUNTS_H
+
+#include "shm/cache.h"
+
+/* Why a record leaves its partition's index: each reason has its counter (struct sc_part). */
+enum sc_leaving {
+	SC_LEFT_REPLACED, /* a put of its key took its place */
+	SC_LEFT_DELETED,
+	SC_LEFT_EXPIRED,
+	SC_LEFT_EVICTED,
+};
+
+/* Writer side: the record at off was just published in p's index. */
+void sc_record_joined(sc_cache *c, struct sc_part *p, uint64_t off);
+
+/*
+ * Writer side: the record at off was just made unreachable in p's index (by
+ * an exchange, as sc_limbo_retire() wants): count it out and retire it. A
+ * record replaced or deleted after its deadline counts as expired.
+ */
+void sc_record_left(sc_cache *c, struct sc_part *p, uint64_t off, enum sc_leaving why);
+
+#endif /* SC_RECORD_ACCOUNTS_H */

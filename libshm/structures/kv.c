@@ -1,0 +1,387 @@
+/* kv.c — KeyValue namespaces: key-value pairs under a name, spread over the structure partitions. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "shm/probes.h"
+#include "structures/entries.h"
+#include "structures/kv.h"
+#include "tables/results.h"
+#include "write/batch_order.h"
+#include "write/batch_write.h"
+/* A namespace's key for key: the namespace checked, then the key. Release k whatever the result. */
+static int kv_key(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k)
+{
+	int err;
+
+	k->bytes = k->room; /* releasable whatever happens next */
+	err = sc_cache_check(c);
+	if (!err)
+		err = sc_entry_key_init(k, SC_ENTRY_KV, kv, "KeyValue namespace");
+	if (!err && key)
+		err = sc_entry_key_append_field(k, key, "key");
+	return err;
+}
+
+int sc_kv_route(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k, sc_field *kf,
+		struct sc_route *route)
+{
+	int err = kv_key(c, kv, key, k);
+
+	if (!err)
+		sc_entry_route(c, k, kf, route);
+	return err;
+}
+
+int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t deadline)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int err = sc_kv_route(c, kv, &key, &k, &kf, &route);
+
+	if (!err)
+		err = sc_field_check(&value, "value");
+	if (!err)
+		err = sc_entry_put_locking(c, &route, &value, deadline);
+	sc_entry_key_free(&k);
+	return err;
+}
+
+static int do_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
+{
+	return sc_kv_put(c, kv, key, value, 0);
+}
+
+SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
+{
+	return SC_TRACED(c, SC_OP_KV_ADD, do_kv_add(c, kv, key, value));
+}
+
+static int copy_value(sc_cache *c, const struct sc_hit *hit, void *builder)
+{
+	sc_field value;
+	int err = sc_entry_value(c, hit, &value);
+
+	return err ? err : sc_builder_add(builder, &value, 1);
+}
+
+static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out)
+{
+	struct sc_builder b;
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int found = 0;
+	int err = kv_key(c, kv, &key, &k);
+
+	if (!err && !out)
+		err = sc_fail(-EINVAL, "sc_kv_get: out is NULL");
+	if (!err && dflt)
+		err = sc_field_check(dflt, "default");
+	if (!err) {
+		*out = NULL;
+		sc_builder_init(&b);
+		sc_entry_route(c, &k, &kf, &route);
+		found = sc_entry_read(c, &route, copy_value, &b);
+		if (found == 0 && dflt)
+			err = sc_builder_add(&b, dflt, 1);
+		if (found < 0)
+			err = found;
+		if (err)
+			sc_builder_free(&b);
+		else
+			err = sc_builder_finish(&b, out);
+	}
+	sc_entry_key_free(&k);
+	return err ? err : found;
+}
+
+SC_EXPORT int sc_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_KV_GET, do_kv_get(c, kv, key, dflt, out));
+}
+
+static int do_kv_remove(sc_cache *c, const char *kv, sc_field key)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int err = kv_key(c, kv, &key, &k);
+
+	if (!err) {
+		sc_entry_route(c, &k, &kf, &route);
+		err = sc_entry_remove_locking(c, &route);
+	}
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_kv_remove(sc_cache *c, const char *kv, sc_field key)
+{
+	return SC_TRACED(c, SC_OP_KV_REMOVE, do_kv_remove(c, kv, key));
+}
+
+static int do_kv_remove_all(sc_cache *c, const char *kv)
+{
+	struct sc_entry_key k;
+	int err = kv_key(c, kv, NULL, &k);
+
+	if (!err)
+		err = sc_entries_remove_all(c, &k);
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_kv_remove_all(sc_cache *c, const char *kv)
+{
+	return SC_TRACED(c, SC_OP_KV_REMOVE_ALL, do_kv_remove_all(c, kv));
+}
+
+/* Which parts of each pair a listing returns. */
+enum listing { KEYS = 1, VALUES = 2, PAIRS = 3 };
+
+struct list_walk {
+	struct sc_builder b;
+	enum listing what;
+};
+
+static int list_pair(const sc_field *own, const sc_field *value, void *ctx)
+{
+	struct list_walk *w = ctx;
+	sc_field pair[2];
+
+	if (w->what == VALUES)
+		return sc_builder_add(&w->b, value, 1);
+	if (sc_entry_own_field(own, &pair[0]))
+		return sc_fail(-EUCLEAN, "a KeyValue entry's key is malformed");
+	pair[1] = *value;
+	return sc_builder_add(&w->b, pair, w->what == PAIRS ? 2 : 1);
+}
+
+static int list(sc_cache *c, const char *kv, enum listing what, sc_tuples **out)
+{
+	struct sc_entry_key k;
+	struct list_walk w;
+	int n;
+	int err = kv_key(c, kv, NULL, &k);
+
+	if (!err && !out)
+		err = sc_fail(-EINVAL, "out is NULL");
+	if (err) {
+		sc_entry_key_free(&k);
+		return err;
+	}
+	*out = NULL;
+	w.what = what;
+	sc_builder_init(&w.b);
+	n = sc_entries_for_each(c, &k, list_pair, &w);
+	sc_entry_key_free(&k);
+	if (n < 0) {
+		sc_builder_free(&w.b);
+		return n;
+	}
+	err = sc_builder_finish(&w.b, out);
+	return err ? err : n;
+}
+
+static int do_kv_keys(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return list(c, kv, KEYS, out);
+}
+
+SC_EXPORT int sc_kv_keys(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_KV_KEYS, do_kv_keys(c, kv, out));
+}
+
+static int do_kv_values(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return list(c, kv, VALUES, out);
+}
+
+SC_EXPORT int sc_kv_values(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_KV_VALUES, do_kv_values(c, kv, out));
+}
+
+static int do_kv_to_list(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return list(c, kv, PAIRS, out);
+}
+
+SC_EXPORT int sc_kv_to_list(sc_cache *c, const char *kv, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_KV_TO_LIST, do_kv_to_list(c, kv, out));
+}
+
+static int count_one(const sc_field *own, const sc_field *value, void *ctx)
+{
+	(void)own;
+	(void)value;
+	(void)ctx;
+	return 0;
+}
+
+static int do_kv_count(sc_cache *c, const char *kv)
+{
+	struct sc_entry_key k;
+	int err = kv_key(c, kv, NULL, &k);
+
+	if (!err)
+		err = sc_entries_for_each(c, &k, count_one, NULL);
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_kv_count(sc_cache *c, const char *kv)
+{
+	return SC_TRACED(c, SC_OP_KV_COUNT, do_kv_count(c, kv));
+}
+
+/*
+ * A batch's keys, built into one arena and routed: each partition's lock is
+ * then taken once for all of its pairs, which go in in the batch's order.
+ */
+struct kv_batch {
+	uint8_t *arena;
+	struct sc_route *route;
+	sc_field *key;
+	uint32_t *part;
+	struct sc_batch_order order;
+};
+
+static void batch_free(struct kv_batch *b)
+{
+	free(b->arena);
+	free(b->route);
+	free(b->key);
+	free(b->part);
+	sc_batch_order_free(&b->order);
+}
+
+/* Check and route n keys (key i at keys + i * stride) of namespace kv. */
+static int batch_prepare(sc_cache *c, const char *kv, const sc_field *keys, size_t stride, size_t n,
+			 struct kv_batch *b)
+{
+	struct sc_entry_key prefix;
+	size_t bytes = 0, at = 0;
+	int err = kv_key(c, kv, NULL, &prefix);
+
+	memset(b, 0, sizeof(*b));
+	for (size_t i = 0; !err && i < n; i++) {
+		const sc_field *key = (const sc_field *)((const uint8_t *)keys + i * stride);
+
+		err = sc_field_check(key, "key");
+		if (err)
+			sc_fail_item(err, "batch pair", i);
+		else
+			bytes += prefix.prefix_len + sc_entry_field_size(key);
+	}
+	if (!err) {
+		b->arena = malloc(bytes ? bytes : 1);
+		b->route = malloc(n * sizeof(*b->route));
+		b->key = malloc(n * sizeof(*b->key));
+		b->part = malloc(n * sizeof(*b->part));
+		if (!b->arena || !b->route || !b->key || !b->part)
+			err = sc_fail(-ENOMEM, "out of memory for a batch of %zu pairs", n);
+	}
+	for (size_t i = 0; !err && i < n; i++) {
+		const sc_field *key = (const sc_field *)((const uint8_t *)keys + i * stride);
+		uint8_t *k = b->arena + at;
+		uint32_t len = prefix.prefix_len + sc_entry_field_size(key);
+
+		memcpy(k, prefix.bytes, prefix.prefix_len);
+		sc_entry_field_put(k + prefix.prefix_len, key);
+		at += len;
+		if (len > SC_MAX_FIELD_BYTES) {
+			err = sc_fail_item(sc_fail(-E2BIG, "key too long"), "batch pair", i);
+			break;
+		}
+		sc_entry_route_bytes(c, k, len, &b->key[i], &b->route[i]);
+		b->part[i] = b->route[i].partition - c->seg.cfg.num_partition;
+	}
+	if (!err)
+		err = sc_batch_order_make(b->part, n, c->seg.cfg.num_partition, &b->order);
+	sc_entry_key_free(&prefix);
+	return err;
+}
+
+/* All-or-nothing, as sc_put_batch(): batch_write.h. */
+static int do_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)
+{
+	struct kv_batch b;
+	sc_field *fields = NULL;
+	sc_tuple *entries = NULL;
+	struct sc_put_item *items = NULL;
+	int err = sc_cache_check(c);
+
+	if (err || n == 0)
+		return err;
+	if (!pairs)
+		return sc_fail(-EINVAL, "batch of %zu pairs at a NULL pointer", n);
+	for (size_t i = 0; i < n; i++) {
+		err = sc_field_check(&pairs[i].value, "value");
+		if (err)
+			return sc_fail_item(err, "batch pair", i);
+	}
+	err = batch_prepare(c, kv, &pairs[0].key, sizeof(*pairs), n, &b);
+	if (!err) {
+		fields = malloc(2 * n * sizeof(*fields));
+		entries = malloc(n * sizeof(*entries));
+		items = malloc(n * sizeof(*items));
+		if (!fields || !entries || !items)
+			err = sc_fail(-ENOMEM, "out of memory for a batch of %zu pairs", n);
+	}
+	/* Every pair's record must fit before the first is written: an -E2BIG writes nothing. */
+	for (size_t i = 0; !err && i < n; i++) {
+		fields[2 * i] = b.key[i];
+		fields[2 * i + 1] = pairs[i].value;
+		entries[i] = (sc_tuple){ 2, &fields[2 * i] };
+		items[i] = (struct sc_put_item){ .tuple = &entries[i], .route = b.route[i] };
+		err = sc_record_len(c, &fields[2 * i], 2, &items[i].len);
+		if (err)
+			sc_fail_item(err, "batch pair", i);
+	}
+	if (!err)
+		err = sc_batch_write(c, c->seg.cfg.num_partition, items, n, &b.order);
+	free(fields);
+	free(entries);
+	free(items);
+	batch_free(&b);
+	return err;
+}
+
+SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)
+{
+	return SC_TRACED(c, SC_OP_KV_ADD_BATCH, do_kv_add_batch(c, kv, pairs, n));
+}
+
+static int do_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys, size_t n)
+{
+	struct kv_batch b;
+	int err = sc_cache_check(c);
+
+	if (err || n == 0)
+		return err;
+	if (!keys)
+		return sc_fail(-EINVAL, "batch of %zu keys at a NULL pointer", n);
+	err = batch_prepare(c, kv, keys, sizeof(*keys), n, &b);
+	if (!err)
+		err = sc_batch_remove(c, c->seg.cfg.num_partition, b.route, n, &b.order);
+	/* No memory even for the intent: freeing memory must not need any, so key by key. */
+	if (err == -ENOSPC) {
+		err = 0;
+		for (size_t i = 0; err >= 0 && i < n; i++) {
+			int r = sc_entry_remove_locking(c, &b.route[i]);
+
+			err = r < 0 ? r : err + r;
+		}
+	}
+	batch_free(&b);
+	return err;
+}
+
+SC_EXPORT int sc_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys, size_t n)
+{
+	return SC_TRACED(c, SC_OP_KV_REMOVE_BATCH, do_kv_remove_batch(c, kv, keys, n));
+}

@@ -1,0 +1,18 @@
+/* kv.h — KeyValue namespaces: what the time-to-live calls share with the rest of KeyValue. */
+#ifndef SC_KV_H
+#define SC_KV_H
+
+#include "structures/entries.h"
+
+/*
+ * Check the cache, the namespace kv and key, and route key's entry: *k
+ * holds its entry key (release it with sc_entry_key_free() whatever the
+ * result), *kf the bytes field route points to.
+ */
+int sc_kv_route(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k, sc_field *kf,
+		struct sc_route *route);
+
+/* sc_kv_add() with a deadline (record_deadline.h; 0 for none). */
+int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t deadline);
+
+#endif /* SC_KV_H */

@@ -1,0 +1,322 @@
+/* struct_store.c — Struct: fixed-size C structs stored whole, keyed by one of their members. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "shm/probes.h"
+#include "structures/entries.h"
+#include "write/partition.h"
+
+/*
+ * A type is an entry (SC_ENTRY_TYPE, name) whose value is its geometry; a
+ * struct is an entry (SC_ENTRY_STRUCT, type name, the key member's bytes)
+ * whose value is the struct's bytes. A type's geometry never changes once
+ * registered, so a reader that found it may use it for as long as it likes.
+ */
+struct geometry {
+	uint64_t size, key_offset, key_size;
+};
+
+/* The type's entry key, the name checked. k is releasable whatever the result. */
+static int type_key(sc_cache *c, const char *type, struct sc_entry_key *k)
+{
+	int err;
+
+	k->bytes = k->room;
+	err = sc_cache_check(c);
+	return err ? err : sc_entry_key_init(k, SC_ENTRY_TYPE, type, "struct type");
+}
+
+static bool geometry_ok(const struct geometry *g)
+{
+	return g->size > 0 && g->size <= SC_MAX_FIELD_BYTES && g->key_size > 0 && g->key_offset <= g->size &&
+	       g->key_size <= g->size - g->key_offset;
+}
+
+static int read_geometry(sc_cache *c, const struct sc_hit *hit, void *out)
+{
+	sc_field v;
+	int err = sc_entry_value(c, hit, &v);
+
+	if (err)
+		return err;
+	struct geometry g;
+
+	if (v.type != SC_FIELD_BYTES || v.len != sizeof(g))
+		return sc_fail(-EUCLEAN, "cache \"%s\": a struct type's entry is malformed", c->name);
+	memcpy(&g, v.v.p, sizeof(g));
+	/* Callers read the caller's struct by this geometry: it must be one sc_struct_init() accepts. */
+	if (!geometry_ok(&g))
+		return sc_fail(-EUCLEAN, "cache \"%s\": a struct type's geometry is corrupt", c->name);
+	memcpy(out, &g, sizeof(g));
+	return 0;
+}
+
+static int do_struct_init(sc_cache *c, const char *type, size_t size, size_t key_offset, size_t key_size)
+{
+	struct geometry want = { size, key_offset, key_size }, have;
+	struct sc_entry_key k;
+	struct sc_route route;
+	struct sc_hit hit;
+	struct sc_part *p;
+	sc_field kf, v;
+	int err = type_key(c, type, &k);
+
+	if (!err && (size == 0 || size > SC_MAX_FIELD_BYTES))
+		err = sc_fail(-EINVAL, "struct type \"%s\": size %zu; a struct has 1 to %u bytes", type, size,
+			      SC_MAX_FIELD_BYTES);
+	if (!err && !geometry_ok(&want))
+		err = sc_fail(
+			-EINVAL,
+			"struct type \"%s\": a key of %zu bytes at offset %zu does not lie inside its %zu "
+			"bytes",
+			type, key_size, key_offset, size);
+	if (err)
+		goto out;
+	sc_entry_route(c, &k, &kf, &route);
+	p = sc_part_at(c, route.partition);
+	err = sc_part_lock(c, p);
+	if (err)
+		goto out;
+	/* Under the lock: two processes registering the same type at once agree on one geometry. */
+	err = sc_entry_find(c, p, &route, &hit);
+	if (err == 1) {
+		err = read_geometry(c, &hit, &have);
+		if (!err && memcmp(&have, &want, sizeof(want)) != 0)
+			err = sc_fail(
+				-EEXIST,
+				"struct type \"%s\" is registered with size %llu and a key of %llu bytes at "
+				"offset %llu",
+				type, (unsigned long long)have.size, (unsigned long long)have.key_size,
+				(unsigned long long)have.key_offset);
+	} else if (err == 0) {
+		v = sc_bytes(&want, sizeof(want));
+		err = sc_entry_put(c, p, &route, &v, 0);
+	}
+	sc_part_unlock(c, p);
+out:
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_struct_init(sc_cache *c, const char *type, size_t size, size_t key_offset, size_t key_size)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_INIT, do_struct_init(c, type, size, key_offset, key_size));
+}
+
+/* The registered geometry of type, read without a lock: 0, -ENXIO if it was never registered, or < 0. */
+static int geometry_of(sc_cache *c, const char *type, struct geometry *g)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int err = type_key(c, type, &k);
+
+	if (!err) {
+		sc_entry_route(c, &k, &kf, &route);
+		err = sc_entry_read(c, &route, read_geometry, g);
+		if (err == 0)
+			err = sc_fail(-ENXIO, "struct type \"%s\" was never registered with sc_struct_init()",
+				      type);
+		else if (err == 1)
+			err = 0;
+	}
+	sc_entry_key_free(&k);
+	return err;
+}
+
+/* The entry key of the struct whose key member s holds (s may be any struct with that member set). */
+static int struct_key(sc_cache *c, const char *type, const void *s, struct geometry *g,
+		      struct sc_entry_key *k)
+{
+	int err = geometry_of(c, type, g);
+
+	k->bytes = k->room;
+	if (!err && !s)
+		err = sc_fail(-EINVAL, "struct pointer is NULL");
+	if (!err)
+		err = sc_entry_key_init(k, SC_ENTRY_STRUCT, type, "struct type");
+	if (!err)
+		err = sc_entry_key_append(k, (const uint8_t *)s + g->key_offset, g->key_size);
+	return err;
+}
+
+static int do_struct_add(sc_cache *c, const char *type, const void *s)
+{
+	struct geometry g;
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf, v;
+	int err = struct_key(c, type, s, &g, &k);
+
+	if (!err) {
+		sc_entry_route(c, &k, &kf, &route);
+		v = sc_bytes(s, (uint32_t)g.size);
+		err = sc_entry_put_locking(c, &route, &v, 0);
+	}
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_struct_add(sc_cache *c, const char *type, const void *s)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_ADD, do_struct_add(c, type, s));
+}
+
+struct struct_copy {
+	void *out;
+	uint64_t size;
+};
+
+static int copy_struct(sc_cache *c, const struct sc_hit *hit, void *ctx)
+{
+	struct struct_copy *cp = ctx;
+	sc_field v;
+	int err = sc_entry_value(c, hit, &v);
+
+	if (err)
+		return err;
+	if (v.type != SC_FIELD_BYTES || v.len != cp->size)
+		return sc_fail(-EUCLEAN, "cache \"%s\": a stored struct has %u bytes, its type %llu", c->name,
+			       v.len, (unsigned long long)cp->size);
+	memcpy(cp->out, v.v.p, v.len);
+	return 0;
+}
+
+static int do_struct_get(sc_cache *c, const char *type, const void *key, void *out)
+{
+	struct geometry g;
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int err = struct_key(c, type, key, &g, &k);
+
+	if (!err && !out)
+		err = sc_fail(-EINVAL, "sc_struct_get: out is NULL");
+	if (!err) {
+		struct struct_copy cp = { out, g.size };
+
+		sc_entry_route(c, &k, &kf, &route);
+		err = sc_entry_read(c, &route, copy_struct, &cp);
+		if (err == 0)
+			err = sc_fail(-ENOENT, "no struct of type \"%s\" has that key", type);
+		else if (err == 1)
+			err = 0;
+	}
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_struct_get(sc_cache *c, const char *type, const void *key, void *out)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_GET, do_struct_get(c, type, key, out));
+}
+
+static int do_struct_remove(sc_cache *c, const char *type, const void *key)
+{
+	struct geometry g;
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int err = struct_key(c, type, key, &g, &k);
+
+	if (!err) {
+		sc_entry_route(c, &k, &kf, &route);
+		err = sc_entry_remove_locking(c, &route);
+	}
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_struct_remove(sc_cache *c, const char *type, const void *key)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_REMOVE, do_struct_remove(c, type, key));
+}
+
+/* Every struct of a type copied into one growing array. */
+struct struct_list {
+	uint8_t *v;
+	size_t n, cap;
+	uint64_t size;
+};
+
+static int collect_struct(const sc_field *own, const sc_field *value, void *ctx)
+{
+	struct struct_list *l = ctx;
+
+	(void)own;
+	if (value->type != SC_FIELD_BYTES || value->len != l->size)
+		return sc_fail(-EUCLEAN, "a stored struct has %u bytes, its type %llu", value->len,
+			       (unsigned long long)l->size);
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		uint8_t *v = realloc(l->v, cap * l->size);
+
+		if (!v)
+			return sc_fail(-ENOMEM, "out of memory for %zu structs", cap);
+		l->v = v;
+		l->cap = cap;
+	}
+	memcpy(l->v + l->n++ * l->size, value->v.p, l->size);
+	return 0;
+}
+
+static int do_struct_get_all(sc_cache *c, const char *type, void **out)
+{
+	struct struct_list l = { NULL, 0, 0, 0 };
+	struct geometry g;
+	struct sc_entry_key k;
+	int n;
+	int err;
+
+	if (out)
+		*out = NULL;
+	err = geometry_of(c, type, &g);
+	k.bytes = k.room;
+	if (!err && !out)
+		err = sc_fail(-EINVAL, "sc_struct_get_all: out is NULL");
+	if (!err)
+		err = sc_entry_key_init(&k, SC_ENTRY_STRUCT, type, "struct type");
+	if (err) {
+		sc_entry_key_free(&k);
+		return err;
+	}
+	l.size = g.size;
+	n = sc_entries_for_each(c, &k, collect_struct, &l);
+	sc_entry_key_free(&k);
+	if (n < 0) {
+		free(l.v);
+		return n;
+	}
+	*out = l.v;
+	return n;
+}
+
+SC_EXPORT int sc_struct_get_all(sc_cache *c, const char *type, void **out)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_GET_ALL, do_struct_get_all(c, type, out));
+}
+
+SC_EXPORT void sc_struct_free(void *structs)
+{
+	free(structs);
+}
+
+static int do_struct_remove_all(sc_cache *c, const char *type)
+{
+	struct geometry g;
+	struct sc_entry_key k;
+	int err = geometry_of(c, type, &g);
+
+	k.bytes = k.room;
+	if (!err)
+		err = sc_entry_key_init(&k, SC_ENTRY_STRUCT, type, "struct type");
+	if (!err)
+		err = sc_entries_remove_all(c, &k);
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_struct_remove_all(sc_cache *c, const char *type)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_REMOVE_ALL, do_struct_remove_all(c, type));
+}

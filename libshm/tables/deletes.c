@@ -1,0 +1,247 @@
+/* deletes.c — removing tuples: by key, by partition-addressed key, by pattern, and everything. */
+#include "index/btree.h"
+#include "index/hash_index.h"
+#include "mem/block_alloc.h"
+#include "mem/limbo.h"
+#include "mem/rcu.h"
+#include "record/tuple_codec.h"
+#include "shm/probes.h"
+#include "tables/query.h"
+#include "tables/results.h"
+#include "write/partition.h"
+#include "write/record_store.h"
+/* Delete the routed key's tuples (all of them, in a bag); how many went. */
+static int delete_routed(sc_cache *c, const struct sc_route *route)
+{
+	struct sc_part *p = sc_part_at(c, route->partition);
+	int n = sc_part_lock(c, p);
+
+	if (n)
+		return n;
+	if (c->seg.cfg.table_type == SC_ORDERED_SET)
+		n = sc_bt_remove(c, p, route, NULL, NULL, sc_retire_removed, NULL);
+	else
+		n = sc_index_remove(c, p, route, NULL, NULL, sc_retire_removed, NULL);
+	sc_part_unlock(c, p);
+	return n;
+}
+
+static int do_delete(sc_cache *c, const sc_tuple *data)
+{
+	struct sc_route route;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_tuple_check_route(c, data, &route);
+	return err ? err : delete_routed(c, &route);
+}
+
+SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)
+{
+	return SC_TRACED(c, SC_OP_DELETE, do_delete(c, data));
+}
+
+static int do_delete_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data)
+{
+	struct sc_route route;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_route_key_in(c, &key, &partition_data, &route);
+	return err ? err : delete_routed(c, &route);
+}
+
+SC_EXPORT int sc_delete_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data)
+{
+	return SC_TRACED(c, SC_OP_DELETE, do_delete_by_key_partition(c, key, partition_data));
+}
+
+SC_EXPORT int sc_delete_partition(sc_cache *c, sc_field key, sc_field partition_data)
+{
+	return sc_delete_by_key_partition(c, key, partition_data);
+}
+
+static int do_delete_same_key_partition(sc_cache *c, sc_field key)
+{
+	struct sc_route route;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_route_key_in(c, &key, NULL, &route);
+	return err ? err : delete_routed(c, &route);
+}
+
+SC_EXPORT int sc_delete_same_key_partition(sc_cache *c, sc_field key)
+{
+	return SC_TRACED(c, SC_OP_DELETE, do_delete_same_key_partition(c, key));
+}
+
+static int do_delete_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx)
+{
+	struct sc_route route;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_route_key_at(c, &key, idx, &route);
+	return err ? err : delete_routed(c, &route);
+}
+
+SC_EXPORT int sc_delete_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx)
+{
+	return SC_TRACED(c, SC_OP_DELETE, do_delete_partition_by_idx(c, key, idx));
+}
+
+static int matches(sc_cache *c, const struct sc_hit *hit, void *m)
+{
+	return sc_matcher_test(c, m, hit);
+}
+
+/* An ordered_set's matches of a bound key: there is one record at most. */
+static int delete_ordered_key(sc_cache *c, struct sc_part *p, const struct sc_route *key,
+			      struct sc_matcher *m)
+{
+	int n = sc_part_lock(c, p);
+
+	if (n)
+		return n;
+	n = sc_bt_remove(c, p, key, matches, m, sc_retire_removed, NULL);
+	sc_part_unlock(c, p);
+	return n;
+}
+
+/* The keys of an ordered_set's matching records, copied out. */
+struct key_collector {
+	struct sc_matcher *m;
+	struct sc_builder *keys;
+};
+
+static int collect_key(sc_cache *c, const struct sc_hit *hit, void *ctx)
+{
+	struct key_collector *run = ctx;
+	int r = sc_matcher_test(c, run->m, hit);
+
+	return r == 1 ? sc_builder_add(run->keys, &run->m->scratch[c->seg.cfg.key_pos], 1) : r;
+}
+
+/*
+ * An ordered_set partition: find the matching keys in one read section,
+ * then delete them one by one, each under the lock for as long as one
+ * delete takes and only if its tuple still matches.
+ */
+static int delete_ordered(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
+{
+	struct sc_builder b;
+	struct key_collector run = { m, &b };
+	struct sc_reader *r;
+	sc_tuples *keys = NULL;
+	int total = 0;
+	int err = sc_reader_of(c, &r);
+
+	if (err)
+		return err;
+	sc_builder_init(&b);
+	sc_rcu_enter(c, r);
+	err = sc_bt_for_each(c, p, collect_key, &run);
+	sc_rcu_exit(r);
+	err = err < 0 ? (sc_builder_free(&b), err) : sc_builder_finish(&b, &keys);
+	for (size_t i = 0; !err && keys && i < keys->count; i++) {
+		struct sc_route route;
+		int n;
+
+		sc_route_key(c, &keys->tuples[i].fields[0], &route);
+		n = delete_ordered_key(c, p, &route, m);
+		if (n < 0)
+			err = n;
+		else
+			total += n;
+	}
+	sc_tuples_free(keys);
+	return err ? err : total;
+}
+
+/* One partition: its key's records when the pattern binds the key, else bucket by bucket. */
+static int delete_matches(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
+{
+	struct sc_index_cursor cur = { 0, 0, false };
+	int total = 0, n = 0;
+
+	if (c->seg.cfg.table_type == SC_ORDERED_SET)
+		return m->pat->key_bound ? delete_ordered_key(c, p, &m->pat->key, m)
+					 : delete_ordered(c, p, m);
+	while (n >= 0 && !cur.done) {
+		n = sc_part_lock(c, p);
+		if (n)
+			break;
+		if (m->pat->key_bound) {
+			n = sc_index_remove(c, p, &m->pat->key, matches, m, sc_retire_removed, NULL);
+			cur.done = true;
+		} else {
+			n = sc_index_remove_step(c, p, &cur, matches, m, sc_retire_removed, NULL);
+		}
+		sc_part_unlock(c, p);
+		if (n > 0)
+			total += n;
+	}
+	return n < 0 ? n : total;
+}
+
+static int do_delete_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern)
+{
+	struct sc_matcher m = { 0 };
+	struct sc_pattern pat;
+	uint32_t first, end;
+	int total = 0;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_pattern_compile(c, pattern, &pat);
+	if (!err)
+		err = sc_query_range(c, partition_data, &first, &end);
+	if (!err)
+		err = sc_matcher_init(&m, &pat);
+	for (uint32_t i = first; !err && i < end; i++) {
+		int n = delete_matches(c, sc_part_at(c, i), &m);
+
+		if (n < 0)
+			err = n;
+		else
+			total += n;
+	}
+	sc_matcher_free(&m);
+	return err ? err : total;
+}
+
+SC_EXPORT int sc_delete_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern)
+{
+	return SC_TRACED(c, SC_OP_DELETE_MATCH, do_delete_by_match(c, partition_data, pattern));
+}
+
+static int do_delete_all(sc_cache *c)
+{
+	int err = sc_cache_check(c);
+
+	for (uint32_t i = 0; !err && i < c->seg.cfg.num_partition; i++) {
+		struct sc_part *p = sc_part_at(c, i);
+		int64_t n;
+
+		err = sc_part_lock(c, p);
+		if (err)
+			break;
+		n = c->seg.cfg.table_type == SC_ORDERED_SET ? sc_bt_clear(c, p) : sc_index_clear(c, p);
+		if (n < 0) {
+			err = (int)n;
+		} else {
+			p->records = 0;
+			p->bytes = 0;
+			p->ttl_records = 0;
+			p->deletes += (uint64_t)n;
+		}
+		sc_part_unlock(c, p);
+	}
+	return err;
+}
+
+SC_EXPORT int sc_delete_all(sc_cache *c)
+{
+	return SC_TRACED(c, SC_OP_DELETE_ALL, do_delete_all(c));
+}

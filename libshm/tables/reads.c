@@ -1,0 +1,212 @@
+/* reads.c — sc_get, sc_get_view and read sections: lock-free, system-call-free lookups. */
+#include <stdlib.h>
+
+#include "index/btree.h"
+#include "index/hash_index.h"
+#include "index/hit_list.h"
+#include "mem/rcu.h"
+#include "record/tuple_codec.h"
+#include "shm/probes.h"
+#include "tables/results.h"
+#include "tables/views.h"
+
+SC_EXPORT int sc_read_begin(sc_cache *c)
+{
+	struct sc_reader *r;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_reader_of(c, &r);
+	if (err)
+		return err;
+	sc_rcu_enter(c, r);
+	return 0;
+}
+
+SC_EXPORT void sc_read_end(sc_cache *c)
+{
+	struct sc_reader *r;
+
+	/* Only a section this thread opened can be closed: anything else is ignored. */
+	if (sc_cache_check(c) == 0 && (r = sc_reader_find(c)) && r->nest > 0)
+		sc_rcu_exit(r);
+}
+
+/* The per-slot counters are this thread's own: a plain increment, no atomic, no shared line. */
+static inline void count_lookup(struct sc_reader *r, uint32_t partition, int found)
+{
+	struct sc_counter *ctr = &r->counters[partition];
+
+	sc_write(&ctr->gets, sc_read(&ctr->gets) + 1);
+	if (found > 0)
+		sc_write(&ctr->hits, sc_read(&ctr->hits) + 1);
+}
+
+/* What a keyed read does with the records it found, oldest first, inside the read section. */
+typedef int (*use_hits_fn)(sc_cache *c, const struct sc_hit *hits, size_t n, void *ctx);
+
+/*
+ * Every keyed read: enter a read section, probe, use the records, count the
+ * lookup, leave. A set and an ordered_set have one record per key at most;
+ * a bag's records are all collected and put in insertion order.
+ * Inline and called with a constant use, so each caller compiles to a
+ * straight path of its own. Returns the number of tuples found, or a
+ * negative errno (use's, if it returned one).
+ */
+static inline int lookup_routed(sc_cache *c, const struct sc_route *route, use_hits_fn use, void *ctx)
+{
+	struct sc_part *p = sc_part_at(c, route->partition);
+	struct sc_hit_list hl;
+	struct sc_reader *r;
+	struct sc_hit hit;
+	int found, rv = 0;
+	int err = sc_reader_of(c, &r);
+
+	if (err)
+		return err;
+	sc_trace_note_partition(route->partition);
+	sc_rcu_enter(c, r);
+	if (c->seg.cfg.table_type == SC_SET || c->seg.cfg.table_type == SC_ORDERED_SET) {
+		found = c->seg.cfg.table_type == SC_SET ? sc_index_find(c, p, route, &hit)
+							: sc_bt_find(c, p, route, &hit);
+		if (found == 1)
+			rv = use(c, &hit, 1, ctx);
+	} else {
+		sc_hits_init(&hl);
+		found = sc_index_find_each(c, p, route, sc_hits_collect, &hl);
+		if (found > 0) {
+			sc_hits_sort(&hl);
+			rv = use(c, hl.v, hl.n, ctx);
+		}
+		sc_hits_free(&hl);
+	}
+	count_lookup(r, route->partition, found);
+	sc_rcu_exit(r);
+	if (found < 0)
+		return found;
+	return rv < 0 ? rv : found;
+}
+
+/* A read keyed by a tuple's key and partition fields. */
+static inline int lookup(sc_cache *c, const sc_tuple *data, use_hits_fn use, void *ctx)
+{
+	struct sc_route route;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_tuple_check_route(c, data, &route);
+	if (err)
+		return err;
+	return lookup_routed(c, &route, use, ctx);
+}
+
+static int copy_hits(sc_cache *c, const struct sc_hit *hits, size_t n, void *out)
+{
+	return sc_results_copy(c, hits, n, out);
+}
+
+/* Every copying get starts here: out must be there, and is NULL until something is found. */
+static int begin_get(const char *fn, sc_tuples **out)
+{
+	if (!out)
+		return sc_fail(-EINVAL, "%s: out is NULL", fn);
+	*out = NULL;
+	return 0;
+}
+
+static int do_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
+{
+	int err = begin_get("sc_get", out);
+
+	return err ? err : lookup(c, data, copy_hits, out);
+}
+
+SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_GET, do_get(c, data, out));
+}
+
+static int do_get_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
+{
+	struct sc_route route;
+	int err = begin_get("sc_get_by_key_partition", out);
+
+	if (!err)
+		err = sc_cache_check(c);
+	if (!err)
+		err = sc_route_key_in(c, &key, &partition_data, &route);
+	return err ? err : lookup_routed(c, &route, copy_hits, out);
+}
+
+SC_EXPORT int sc_get_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_GET, do_get_by_key_partition(c, key, partition_data, out));
+}
+
+SC_EXPORT int sc_get_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
+{
+	return sc_get_by_key_partition(c, key, partition_data, out);
+}
+
+static int do_get_same_key_partition(sc_cache *c, sc_field key, sc_tuples **out)
+{
+	struct sc_route route;
+	int err = begin_get("sc_get_same_key_partition", out);
+
+	if (!err)
+		err = sc_cache_check(c);
+	if (!err)
+		err = sc_route_key_in(c, &key, NULL, &route);
+	return err ? err : lookup_routed(c, &route, copy_hits, out);
+}
+
+SC_EXPORT int sc_get_same_key_partition(sc_cache *c, sc_field key, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_GET, do_get_same_key_partition(c, key, out));
+}
+
+static int do_get_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx, sc_tuples **out)
+{
+	struct sc_route route;
+	int err = begin_get("sc_get_partition_by_idx", out);
+
+	if (!err)
+		err = sc_cache_check(c);
+	if (!err)
+		err = sc_route_key_at(c, &key, idx, &route);
+	return err ? err : lookup_routed(c, &route, copy_hits, out);
+}
+
+SC_EXPORT int sc_get_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_GET, do_get_partition_by_idx(c, key, idx, out));
+}
+
+struct visitor {
+	sc_visit_fn fn;
+	void *arg;
+};
+
+static int visit(sc_cache *c, const struct sc_hit *hits, size_t n, void *ctx)
+{
+	int rv = 0;
+
+	for (size_t i = 0; i < n && rv == 0; i++)
+		rv = sc_view_record(c, &hits[i], ((const struct visitor *)ctx)->fn,
+				    ((const struct visitor *)ctx)->arg);
+	return rv;
+}
+
+static int do_get_view(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, void *arg)
+{
+	struct visitor v = { fn, arg };
+
+	if (!fn)
+		return sc_fail(-EINVAL, "sc_get_view: visitor is NULL");
+	return lookup(c, data, visit, &v);
+}
+
+SC_EXPORT int sc_get_view(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, void *arg)
+{
+	return SC_TRACED(c, SC_OP_GET_VIEW, do_get_view(c, data, fn, arg));
+}

@@ -1,0 +1,41 @@
+/* results.h — copying records out of shared memory into caller-owned sc_tuples. */
+#ifndef SC_RESULTS_H
+#define SC_RESULTS_H
+
+#include "index/hash_index.h"
+#include "shm/cache.h"
+
+/*
+ * Copy the n records hits name, in that order, into one new allocation laid
+ * out as an sc_tuples. Each record is copied first and decoded from the
+ * copy, so a concurrent scribbler cannot change what was checked.
+ */
+int sc_results_copy(sc_cache *c, const struct sc_hit *hits, size_t n, sc_tuples **out);
+
+/*
+ * A result assembled tuple by tuple from fields that may point into shared
+ * memory (a match's captures): their bytes are copied when added. Small
+ * results fit the builder's own room; larger ones move to the heap. Start
+ * with sc_builder_init(); finish or free it exactly once.
+ */
+struct sc_builder {
+	uint32_t *counts; /* fields of each tuple */
+	size_t ntuples, counts_cap;
+	sc_field *fields; /* bytes fields hold arena offsets until finished */
+	size_t nfields, fields_cap;
+	uint8_t *bytes;
+	size_t nbytes, bytes_cap;
+	uint32_t inline_counts[8];
+	sc_field inline_fields[32];
+	uint8_t inline_bytes[512];
+};
+
+void sc_builder_init(struct sc_builder *b);
+int sc_builder_add(struct sc_builder *b, const sc_field *fields, uint32_t n);
+
+/* Hand the tuples over as one sc_tuples (*out NULL if there are none), and free the builder. */
+int sc_builder_finish(struct sc_builder *b, sc_tuples **out);
+
+void sc_builder_free(struct sc_builder *b);
+
+#endif /* SC_RESULTS_H */

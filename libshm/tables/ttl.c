@@ -1,0 +1,363 @@
+/* ttl.c — time to live: reading and extending deadlines, and sweeping out what has expired. */
+#include <string.h>
+
+#include "index/btree.h"
+#include "index/hash_index.h"
+#include "index/hit_list.h"
+#include "mem/block_alloc.h"
+#include "mem/rcu.h"
+#include "mem/record_accounts.h"
+#include "record/record_deadline.h"
+#include "shm/probes.h"
+#include "structures/kv.h"
+#include "tables/ttl.h"
+#include "write/partition.h"
+#include "write/record_store.h"
+
+int sc_deadline_after(uint64_t ttl_ms, uint64_t *deadline)
+{
+	if (ttl_ms == SC_TTL_FOREVER) {
+		*deadline = 0;
+		return 0;
+	}
+	if (ttl_ms == 0 || ttl_ms > SC_TTL_MAX_MS)
+		return sc_fail(-EINVAL, "time to live of %llu ms: give 1 to %llu ms, or SC_TTL_FOREVER",
+			       (unsigned long long)ttl_ms, (unsigned long long)SC_TTL_MAX_MS);
+	*deadline = sc_clock_ns() + ttl_ms * 1000000ull;
+	return 0;
+}
+
+/* The visible records of the routed key: 1 (set, ordered_set, entry) or all of a bag's. */
+static int key_records(sc_cache *c, struct sc_part *p, const struct sc_route *route, struct sc_hit_list *hl)
+{
+	struct sc_hit hit;
+	int r;
+
+	if (!sc_part_is_ordered(c, p))
+		return sc_index_find_each(c, p, route, sc_hits_collect, hl);
+	r = sc_bt_find(c, p, route, &hit);
+	if (r == 1 && sc_hits_push(c, hl, &hit))
+		return -ENOMEM;
+	return r;
+}
+
+/* Milliseconds from now to deadline, rounded up; SC_TTL_FOREVER for none. */
+static uint64_t ms_left(uint64_t deadline, uint64_t now)
+{
+	if (deadline == 0)
+		return SC_TTL_FOREVER;
+	return deadline > now ? (deadline - now + 999999) / 1000000 : 0;
+}
+
+int sc_ttl_routed(sc_cache *c, const struct sc_route *route, uint64_t *ttl_ms)
+{
+	struct sc_part *p = sc_part_at(c, route->partition);
+	struct sc_hit_list hl;
+	struct sc_reader *r;
+	uint64_t now = sc_clock_ns(), most = 0;
+	int found = sc_reader_of(c, &r);
+
+	if (found)
+		return found;
+	sc_hits_init(&hl);
+	sc_trace_note_partition(route->partition);
+	sc_rcu_enter(c, r);
+	found = key_records(c, p, route, &hl);
+	/* A bag's key stays visible as long as its longest-lived tuple. */
+	for (size_t i = 0; found > 0 && i < hl.n; i++) {
+		uint64_t left = ms_left(sc_rec_deadline(sc_blk_at(c, hl.v[i].rec_off), hl.v[i].rec_len), now);
+
+		most = left > most ? left : most;
+	}
+	sc_rcu_exit(r);
+	sc_hits_free(&hl);
+	if (found > 0)
+		*ttl_ms = most;
+	return found < 0 ? found : found > 0;
+}
+
+/*
+ * A copy of the record at hit, carrying deadline, with the same version
+ * (which orders a bag's tuples). Put in the key's slot in place
+ * of the old one, which is retired.
+ */
+static int copy_with_deadline(sc_cache *c, struct sc_part *p, const struct sc_route *route,
+			      const struct sc_hit *hit, uint64_t deadline)
+{
+	const struct sc_blk *old = sc_blk_at(c, hit->rec_off);
+	uint64_t off, replaced = 0;
+	struct sc_blk *rec;
+	int r = sc_block_alloc(c, p, hit->rec_len + sc_deadline_room(hit->rec_len), SC_BLK_RECORD, &off);
+
+	if (r)
+		return r;
+	rec = sc_blk_at(c, off);
+	sc_rec_set_deadline(rec, deadline);
+	memcpy(rec + 1, old + 1, hit->rec_len - sizeof(*rec));
+	rec->hash = old->hash;
+	rec->nfields = old->nfields;
+	rec->version = old->version;
+	rec->csum = sc_rec_checksum(rec, rec->len);
+	if (sc_part_is_ordered(c, p))
+		r = sc_bt_insert(c, p, route, off, &replaced);
+	else
+		r = sc_index_swap(c, p, route, hit->rec_off, off);
+	if (r <= 0 || (sc_part_is_ordered(c, p) && replaced != hit->rec_off)) {
+		/* Not published, or a tree that did not hold the record where its key says. */
+		if (r <= 0)
+			sc_block_free(c, p, off);
+		return r < 0 ? r
+			     : sc_fail(-EUCLEAN, "cache \"%s\": a record moved under its partition's lock",
+				       c->name);
+	}
+	sc_record_left(c, p, hit->rec_off, SC_LEFT_REPLACED);
+	sc_record_joined(c, p, off);
+	return 0;
+}
+
+int sc_touch_routed(sc_cache *c, const struct sc_route *route, uint64_t deadline)
+{
+	struct sc_part *p = sc_part_at(c, route->partition);
+	struct sc_hit_list hl;
+	int found, err = sc_part_lock(c, p);
+
+	if (err)
+		return err;
+	sc_hits_init(&hl);
+	found = key_records(c, p, route, &hl);
+	for (size_t i = 0; found > 0 && !err && i < hl.n; i++) {
+		uint64_t *word = sc_rec_deadline_word(sc_blk_at(c, hl.v[i].rec_off), hl.v[i].rec_len);
+
+		/* One aligned store: a reader sees the old deadline or the new one. */
+		if (word)
+			sc_write(word, deadline);
+		else if (deadline)
+			err = copy_with_deadline(c, p, route, &hl.v[i], deadline);
+	}
+	sc_part_unlock(c, p);
+	sc_hits_free(&hl);
+	if (found < 0)
+		return found;
+	return err ? err : found;
+}
+
+/*
+ * Keeps everything: a sweep's predicate, since expired records go before
+ * any predicate is asked (so the removal callback it is given never runs).
+ */
+static int keep(sc_cache *c, const struct sc_hit *hit, void *ctx)
+{
+	(void)c;
+	(void)hit;
+	(void)ctx;
+	return 0;
+}
+
+/* How many writes of a partition holding deadlines pass between two steps of its sweep. */
+#define SWEEP_EVERY 16u
+
+void sc_sweep_step(sc_cache *c, struct sc_part *p)
+{
+	struct sc_index_cursor cur = { p->sweep_ioff, p->sweep_bucket, false };
+
+	if (sc_part_is_ordered(c, p) || ++p->sweep_tick % SWEEP_EVERY != 0)
+		return;
+	(void)sc_index_remove_step(c, p, &cur, keep, NULL, sc_retire_removed, NULL);
+	p->sweep_ioff = cur.ioff;
+	p->sweep_bucket = cur.done ? 0 : cur.bucket;
+}
+
+/* An ordered_set partition's expired records, found in one walk of its tree and removed by key. */
+static int sweep_tree(sc_cache *c, struct sc_part *p)
+{
+	uint64_t before = p->expirations;
+	struct sc_bt_iter it;
+	int r = sc_bt_seek_prefix(c, p, (const uint8_t[16]){ 0 }, &it);
+
+	while (r == 1) {
+		struct sc_hit hit;
+
+		r = sc_bt_current(&it, &hit, NULL);
+		/* An expired record goes whatever the predicate says, counted as an expiration. */
+		if (!r && sc_rec_expired(sc_blk_at(c, hit.rec_off), hit.rec_len))
+			r = sc_bt_remove_record(c, p, &hit, sc_retire_removed, NULL);
+		if (r >= 0)
+			r = sc_bt_next(&it);
+	}
+	return r < 0 ? r : (int)(p->expirations - before);
+}
+
+/*
+ * How a sweep takes a partition's lock: for as long as it takes (0), or for
+ * at most so many seconds, after which the partition is passed over.
+ */
+static int lock_for_sweep(sc_cache *c, struct sc_part *p, unsigned lock_seconds)
+{
+	return lock_seconds ? sc_part_lock_within(c, p, lock_seconds) : sc_part_lock(c, p);
+}
+
+/* A hash index's, bucket by bucket, the lock let go between runs of buckets. */
+static int sweep_index(sc_cache *c, struct sc_part *p, unsigned lock_seconds)
+{
+	struct sc_index_cursor cur = { 0, 0, false };
+	int64_t total = 0;
+	int err = 0;
+
+	while (!cur.done && !err) {
+		uint64_t before;
+
+		err = lock_for_sweep(c, p, lock_seconds);
+		if (err)
+			break;
+		before = p->expirations;
+		for (uint32_t i = 0; i < 64 && !cur.done && !err; i++) {
+			int r = sc_index_remove_step(c, p, &cur, keep, NULL, sc_retire_removed, NULL);
+
+			err = r < 0 ? r : 0;
+		}
+		total += (int64_t)(p->expirations - before);
+		sc_part_unlock(c, p);
+	}
+	return err ? err : (int)(total > INT32_MAX ? INT32_MAX : total);
+}
+
+static int expire_all(sc_cache *c, unsigned lock_seconds)
+{
+	int64_t total = 0;
+	int err = sc_cache_check(c);
+	for (uint32_t i = 0; !err && i < 2 * c->seg.cfg.num_partition; i++) {
+		struct sc_part *p = sc_part_at(c, i);
+		int n;
+
+		if (sc_read(&p->ttl_records) == 0)
+			continue;
+		if (sc_part_is_ordered(c, p)) {
+			n = lock_for_sweep(c, p, lock_seconds);
+			if (n == 0) {
+				n = sweep_tree(c, p);
+				sc_part_unlock(c, p);
+			}
+		} else {
+			n = sweep_index(c, p, lock_seconds);
+		}
+		if (n == -ETIMEDOUT && lock_seconds)
+			continue; /* passed over until the next call */
+		if (n < 0)
+			err = n;
+		else
+			total += n;
+	}
+	return err ? err : (int)(total > INT32_MAX ? INT32_MAX : total);
+}
+
+static int do_expire(sc_cache *c)
+{
+	return expire_all(c, 0);
+}
+
+SC_EXPORT int sc_expire(sc_cache *c)
+{
+	return SC_TRACED(c, SC_OP_EXPIRE, do_expire(c));
+}
+
+static int do_expire_within(sc_cache *c, unsigned lock_seconds)
+{
+	if (!lock_seconds)
+		return sc_fail(-EINVAL,
+			       "sc_expire_within: lock_seconds is 0 (sc_expire waits without a limit)");
+	return expire_all(c, lock_seconds);
+}
+
+SC_EXPORT int sc_expire_within(sc_cache *c, unsigned lock_seconds)
+{
+	return SC_TRACED(c, SC_OP_EXPIRE, do_expire_within(c, lock_seconds));
+}
+
+static int do_ttl(sc_cache *c, const sc_tuple *data, uint64_t *ttl_ms)
+{
+	struct sc_route route;
+	int err = sc_cache_check(c);
+
+	if (!err && !ttl_ms)
+		err = sc_fail(-EINVAL, "sc_ttl: ttl_ms is NULL");
+	if (!err)
+		err = sc_tuple_check_route(c, data, &route);
+	return err ? err : sc_ttl_routed(c, &route, ttl_ms);
+}
+
+SC_EXPORT int sc_ttl(sc_cache *c, const sc_tuple *data, uint64_t *ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_TTL, do_ttl(c, data, ttl_ms));
+}
+
+static int do_touch(sc_cache *c, const sc_tuple *data, uint64_t ttl_ms)
+{
+	struct sc_route route;
+	uint64_t deadline = 0;
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_deadline_after(ttl_ms, &deadline);
+	if (!err)
+		err = sc_tuple_check_route(c, data, &route);
+	return err ? err : sc_touch_routed(c, &route, deadline);
+}
+
+SC_EXPORT int sc_touch(sc_cache *c, const sc_tuple *data, uint64_t ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_TOUCH, do_touch(c, data, ttl_ms));
+}
+
+static int do_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t ttl_ms)
+{
+	uint64_t deadline = 0;
+	int err = sc_deadline_after(ttl_ms, &deadline);
+
+	return err ? err : sc_kv_put(c, kv, key, value, deadline);
+}
+
+SC_EXPORT int sc_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_KV_ADD, do_kv_add_ttl(c, kv, key, value, ttl_ms));
+}
+
+static int do_kv_ttl(sc_cache *c, const char *kv, sc_field key, uint64_t *ttl_ms)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int err = sc_kv_route(c, kv, &key, &k, &kf, &route);
+
+	if (!err && !ttl_ms)
+		err = sc_fail(-EINVAL, "sc_kv_ttl: ttl_ms is NULL");
+	if (!err)
+		err = sc_ttl_routed(c, &route, ttl_ms);
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_kv_ttl(sc_cache *c, const char *kv, sc_field key, uint64_t *ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_TTL, do_kv_ttl(c, kv, key, ttl_ms));
+}
+
+static int do_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_ms)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	uint64_t deadline = 0;
+	sc_field kf;
+	int err = sc_kv_route(c, kv, &key, &k, &kf, &route);
+
+	if (!err)
+		err = sc_deadline_after(ttl_ms, &deadline);
+	if (!err)
+		err = sc_touch_routed(c, &route, deadline);
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_TOUCH, do_kv_touch(c, kv, key, ttl_ms));
+}

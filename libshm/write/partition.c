@@ -1,0 +1,142 @@
+/* partition.c — taking a partition's write lock, and what happens when its last holder died. */
+#include "write/partition.h"
+
+#include "mem/limbo.h"
+#include "recovery/repair.h"
+#include "shm/probes.h"
+#include "shm/shm_mutex.h"
+#include "tables/ttl.h"
+
+/*
+ * The lock probes fire out of line: every writer passes them, and inline
+ * their arguments' code would make the functions around them larger, which
+ * changes what the compiler inlines into a write. Out of line, each probe
+ * also has one site however many callers inline the code that fires it.
+ */
+
+/* Try first, so that lock_contended fires only when this writer is about to wait behind another. */
+static __attribute__((cold, noinline)) int try_or_note_contended(sc_cache *c, struct sc_part *p)
+{
+	int r = sc_shm_mutex_trylock(&p->lock);
+
+	if (r == -EBUSY)
+		SC_PROBE(lock_contended, c->trace_id, sc_part_index(c, p));
+	return r;
+}
+
+static __attribute__((cold, noinline)) void fire_lock_acquired(sc_cache *c, struct sc_part *p)
+{
+	SC_PROBE(lock_acquired, c->trace_id, sc_part_index(c, p));
+	sc_trace_note_partition(sc_part_index(c, p));
+}
+
+static __attribute__((cold, noinline)) void fire_lock_released(sc_cache *c, struct sc_part *p)
+{
+	SC_PROBE(lock_released, c->trace_id, sc_part_index(c, p));
+}
+
+/* Take p's lock, waiting at most limit_ms for a live holder. */
+static int take(sc_cache *c, struct sc_part *p, uint32_t limit_ms, struct sc_lock_wait *w)
+{
+	if (SC_PROBE_ACTIVE(lock_contended)) {
+		int r = try_or_note_contended(c, p);
+
+		if (r != -EBUSY)
+			return r;
+	}
+	return sc_shm_mutex_lock(&p->lock, limit_ms, w);
+}
+
+/* The message of a lock that could not be had. */
+static __attribute__((cold)) int not_taken(sc_cache *c, struct sc_part *p, int r,
+					   const struct sc_lock_wait *w, uint32_t limit_ms)
+{
+	char who[128];
+
+	if (r == -EDEADLK)
+		return sc_fail(r,
+			       "cache \"%s\": partition %u: this thread holds its lock already "
+			       "(a write from inside a write?)",
+			       c->name, sc_part_index(c, p));
+	if (r != -ETIMEDOUT)
+		return sc_fail(r, "cache \"%s\": partition %u: cannot take its lock: %s", c->name,
+			       sc_part_index(c, p), sc_strerror(r));
+	sc_thread_describe(w->holder, who, sizeof(who));
+	return sc_fail(r,
+		       "cache \"%s\": partition %u's lock has been held by %s for more than %u ms "
+		       "(sc_partition_reset() takes it from a thread that is not a writer)",
+		       c->name, sc_part_index(c, p), who, limit_ms);
+}
+
+/* After take() (its result r): the repair a holder that was gone left owed. */
+static int locked(sc_cache *c, struct sc_part *p, int r, const struct sc_lock_wait *w, uint32_t limit_ms)
+{
+	if (r == SC_LOCK_OWNER_DIED) {
+		/* Marked first: a repair cut short is run again by the next writer. */
+		p->needs_repair = 1;
+		p->owner_died++;
+		p->lock_taken_from = w->holder;
+		r = 0;
+	}
+	if (r)
+		return not_taken(c, p, r, w, limit_ms);
+	if (sc_unlikely(p->needs_repair)) {
+		r = sc_part_repair(c, p);
+		if (r) {
+			sc_shm_mutex_unlock(&p->lock);
+			return r;
+		}
+	}
+	p->locks++;
+	if (SC_PROBE_ACTIVE(lock_acquired) || SC_PROBE_ACTIVE(op_end))
+		fire_lock_acquired(c, p);
+	return 0;
+}
+
+static int lock_for(sc_cache *c, struct sc_part *p, uint32_t limit_ms)
+{
+	struct sc_lock_wait w = { c->seg.dev, c->seg.ino, 0 };
+	int r = sc_cache_writable(c);
+
+	if (r)
+		return r;
+	return locked(c, p, take(c, p, limit_ms, &w), &w, limit_ms);
+}
+
+int sc_part_lock(sc_cache *c, struct sc_part *p)
+{
+	int r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS);
+
+	if (r == 0 && (r = sc_limbo_within_bound(c, p)) != 0)
+		sc_part_release(c, p);
+	return r;
+}
+
+int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds)
+{
+	return lock_for(c, p, seconds * 1000u);
+}
+
+int sc_part_repair_owed(sc_cache *c, struct sc_part *p)
+{
+	int r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS);
+
+	if (!r)
+		sc_part_release(c, p);
+	return r;
+}
+
+void sc_part_release(sc_cache *c, struct sc_part *p)
+{
+	if (SC_PROBE_ACTIVE(lock_released))
+		fire_lock_released(c, p);
+	sc_shm_mutex_unlock(&p->lock);
+}
+
+void sc_part_unlock(sc_cache *c, struct sc_part *p)
+{
+	if (p->ttl_records)
+		sc_sweep_step(c, p);
+	sc_limbo_reclaim(c, p);
+	sc_part_release(c, p);
+}
