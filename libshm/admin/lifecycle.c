@@ -1,4 +1,4 @@
-/* lifecycle.c — the lifecycle API (start, attach, stop, destroy), option checking and the handle registry. */
+/* lifecycle.c — the lifecycle API (start, attach, stop, destroy), option checking, and fork(). */
 #include "shm/cache.h"
 
 #include <stdio.h>
@@ -8,99 +8,34 @@
 
 #include "mem/limbo.h"
 #include "mem/rcu.h"
+#include "shm/handles.h"
 #include "tables/lazy_put.h"
 #include "trace_id.h"
 
-uint64_t sc_fork_generation;
-
-/*
- * Open handles of this process. Thread-exit cleanup finds a thread's
- * readers' handles here by id, so a handle stopped meanwhile is never
- * touched through a stale pointer.
- */
-static pthread_mutex_t registry_lock = PTHREAD_MUTEX_INITIALIZER;
-static sc_cache **registry;
-static size_t registry_len, registry_cap;
-static uint64_t next_id = 1;
-
 static void before_fork(void)
 {
-	pthread_mutex_lock(&registry_lock);
+	sc_handles_lock();
 	sc_lazy_before_fork();
 }
 
 static void after_fork_parent(void)
 {
 	sc_lazy_after_fork_parent();
-	pthread_mutex_unlock(&registry_lock);
+	sc_handles_unlock();
 }
 
 /* The child inherits the parent's handles, but none of them is its own. */
 static void after_fork_child(void)
 {
-	sc_fork_generation++;
-	registry_len = 0;
+	sc_handles_forget_inherited();
 	sc_lazy_after_fork_child();
-	pthread_mutex_unlock(&registry_lock);
+	sc_handles_unlock();
 	sc_rcu_after_fork_child();
 }
 
 __attribute__((constructor)) static void install_fork_handlers(void)
 {
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
-}
-
-static int registry_add(sc_cache *c)
-{
-	int err = 0;
-
-	pthread_mutex_lock(&registry_lock);
-	if (registry_len == registry_cap) {
-		size_t cap = registry_cap ? 2 * registry_cap : 8;
-		sc_cache **v = realloc(registry, cap * sizeof(*v));
-
-		if (v) {
-			registry = v;
-			registry_cap = cap;
-		} else {
-			err = sc_fail(-ENOMEM, "out of memory registering a handle");
-		}
-	}
-	if (!err) {
-		c->id = next_id++;
-		c->fork_gen = sc_fork_generation;
-		registry[registry_len++] = c;
-	}
-	pthread_mutex_unlock(&registry_lock);
-	return err;
-}
-
-static void registry_remove(sc_cache *c)
-{
-	pthread_mutex_lock(&registry_lock);
-	for (size_t i = 0; i < registry_len; i++) {
-		if (registry[i] == c) {
-			registry[i] = registry[--registry_len];
-			break;
-		}
-	}
-	pthread_mutex_unlock(&registry_lock);
-}
-
-bool sc_registry_with(uint64_t id, void (*fn)(sc_cache *c, void *arg), void *arg)
-{
-	bool found = false;
-
-	pthread_mutex_lock(&registry_lock);
-	for (size_t i = 0; i < registry_len && !found; i++) {
-		if (registry[i]->id == id) {
-			if (fn)
-				fn(registry[i], arg);
-			found = true;
-		}
-	}
-	pthread_mutex_unlock(&registry_lock);
-	return found;
 }
 
 /* Copy caller options of any size: a newer caller's unknown tail must be zero (as libbpf does). */
@@ -201,7 +136,7 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 	snprintf(c->dir, sizeof(c->dir), "%s", o.dir ? o.dir : SC_DEFAULT_DIR);
 	pthread_mutex_init(&c->owned_lock, NULL);
 	c->retired_bound = sc_limbo_bound(c);
-	err = registry_add(c);
+	err = sc_handle_add(c);
 	if (err) {
 		sc_seg_close(&c->seg);
 		free(c);
@@ -255,7 +190,7 @@ SC_EXPORT int sc_stop(sc_cache *c)
 		err = sc_lazy_close(c);
 		if (!err)
 			err = c->lazy_error;
-		registry_remove(c);
+		sc_handle_remove(c);
 		sc_rcu_release_owned(c);
 	}
 	sc_seg_close(&c->seg);

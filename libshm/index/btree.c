@@ -3,11 +3,11 @@
 
 #include <string.h>
 
-#include "index/evict.h"
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
 #include "mem/record_accounts.h"
 #include "record/record_deadline.h"
+#include "record/reference_bit.h"
 #include "record/term_order.h"
 #include "shm/crash_point.h"
 

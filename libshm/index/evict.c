@@ -8,8 +8,8 @@
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
 #include "mem/record_accounts.h"
+#include "record/entry_key.h"
 #include "record/term_order.h"
-#include "structures/entries.h"
 
 /* What one round evicts before it lets readers go and tries the write again. */
 #define EVICT_ROUND_BYTES (32u * 1024u)

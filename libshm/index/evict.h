@@ -5,21 +5,13 @@
 #include "shm/cache.h"
 
 /*
- * CLOCK over each partition's index. A lookup that finds a record sets its
- * SC_BLK_REFERENCED bit, unless set already, which is the only store a
- * reader makes; the hand, a position in the partition's index kept in the
- * partition (a key prefix for an ordered_set's tree), clears the bit of a
- * referenced record and takes one it finds clear. Evicting is a delete by
- * the partition's writer: retired through limbo like any other, so readers
- * never see it happen. docs/internals.md says why CLOCK.
+ * CLOCK over each partition's index: readers set a record's reference bit
+ * (record/reference_bit.h); the hand, a position in the partition's index
+ * kept in the partition (a key prefix for an ordered_set's tree), clears
+ * the bit of a referenced record and takes one it finds clear. Evicting is
+ * a delete by the partition's writer: retired through limbo like any
+ * other, so readers never see it happen. docs/internals.md says why CLOCK.
  */
-
-/* Reader side: a lookup found rec. */
-static inline void sc_rec_mark_referenced(const sc_cache *c, struct sc_blk *rec)
-{
-	if (c->marks_references && !(sc_read(&rec->flags) & SC_BLK_REFERENCED))
-		__atomic_fetch_or(&rec->flags, (uint8_t)SC_BLK_REFERENCED, __ATOMIC_RELAXED);
-}
 
 /* A write that needs memory: 0, or a negative errno (-ENOSPC when memory runs short). */
 typedef int (*sc_write_fn)(sc_cache *c, struct sc_part *p, const void *ctx);
@@ -35,4 +27,5 @@ typedef int (*sc_write_fn)(sc_cache *c, struct sc_part *p, const void *ctx);
  * that keeps the evicted memory from being reused.
  */
 int sc_retry_with_room(sc_cache *c, struct sc_part *p, sc_write_fn fn, const void *ctx);
+
 #endif /* SC_EVICT_H */

@@ -3,11 +3,11 @@
 
 #include <string.h>
 
-#include "index/evict.h"
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
 #include "mem/record_accounts.h"
 #include "record/record_deadline.h"
+#include "record/reference_bit.h"
 #include "record/tuple_codec.h"
 #include "shm/crash_point.h"
 
@@ -767,5 +767,23 @@ void sc_index_set_counts(sc_cache *c, struct sc_part *p, uint64_t live, uint64_t
 	if (view_index(c, p->index_off, &v) == 1) {
 		v.idx->live = live;
 		v.idx->tombs = tombs;
+	}
+}
+
+/*
+ * ETS semantics: a set replaces, a bag ignores an identical tuple, a
+ * duplicate_bag keeps all. A structure partition holds one entry per key.
+ */
+enum sc_insert sc_insert_mode(const sc_cache *c, const struct sc_part *p)
+{
+	if (sc_part_is_structure(c, p))
+		return SC_INSERT_REPLACE;
+	switch (c->seg.cfg.table_type) {
+	case SC_BAG:
+		return SC_INSERT_DISTINCT;
+	case SC_DUPLICATE_BAG:
+		return SC_INSERT_ALWAYS;
+	default:
+		return SC_INSERT_REPLACE;
 	}
 }

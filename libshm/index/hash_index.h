@@ -63,6 +63,9 @@ enum sc_insert {
 	SC_INSERT_ALWAYS,   /* duplicate_bag: added whatever is there */
 };
 
+/* How p's index takes a record whose key it holds already (the table type's rules). */
+enum sc_insert sc_insert_mode(const sc_cache *c, const struct sc_part *p);
+
 /*
  * Writer side, under the partition lock: make the index hold the record at
  * rec_off under key. Returns 1 when it went in (for a replace, *old_off is

@@ -11,6 +11,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "shm/handles.h"
 #include "shm/probes.h"
 #include "shm/proc.h"
 
@@ -271,7 +272,7 @@ static void release_thread_readers(void *unused)
 	(void)unused;
 	while (r) {
 		struct sc_reader *next = r->next;
-		sc_registry_with(r->cache_id, release_reader_locked, r);
+		sc_handle_with(r->cache_id, release_reader_locked, r);
 		free(r);
 		r = next;
 	}
@@ -285,7 +286,7 @@ static void prune_stopped(void)
 
 	while (*link) {
 		struct sc_reader *r = *link;
-		if (r->nest > 0 || sc_registry_with(r->cache_id, NULL, NULL)) {
+		if (r->nest > 0 || sc_handle_with(r->cache_id, NULL, NULL)) {
 			link = &r->next;
 		} else {
 			*link = r->next;

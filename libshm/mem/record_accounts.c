@@ -40,3 +40,9 @@ void sc_record_left(sc_cache *c, struct sc_part *p, uint64_t off, enum sc_leavin
 	}
 	sc_limbo_retire(c, p, off);
 }
+
+void sc_retire_removed(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *unused)
+{
+	(void)unused;
+	sc_record_left(c, p, rec_off, SC_LEFT_DELETED);
+}

@@ -22,4 +22,7 @@ void sc_record_joined(sc_cache *c, struct sc_part *p, uint64_t off);
  */
 void sc_record_left(sc_cache *c, struct sc_part *p, uint64_t off, enum sc_leaving why);
 
+/* An sc_removed_fn for every remove: count the record out of p (deleted) and retire it. */
+void sc_retire_removed(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *unused);
+
 #endif /* SC_RECORD_ACCOUNTS_H */

@@ -100,4 +100,10 @@ static inline void sc_rec_set_deadline(struct sc_blk *rec, uint64_t deadline)
 /* Longest time to live a caller may ask for: 2^42 ms, about 139 years. */
 #define SC_TTL_MAX_MS (1ull << 42)
 
+/*
+ * The deadline of a put with a time to live of ttl_ms in *deadline; SC_TTL_FOREVER gives 0 (none). -EINVAL for 0 or more than
+ * SC_TTL_MAX_MS.
+ */
+int sc_deadline_after(uint64_t ttl_ms, uint64_t *deadline);
+
 #endif /* SC_RECORD_DEADLINE_H */

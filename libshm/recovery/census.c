@@ -10,9 +10,9 @@
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
 #include "mem/rcu.h"
+#include "record/entry_key.h"
 #include "record/record_deadline.h"
 #include "record/tuple_codec.h"
-#include "structures/entries.h"
 
 static void tell(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64_t off, const char *fmt,
 		 va_list ap)

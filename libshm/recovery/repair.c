@@ -1,15 +1,16 @@
 /* repair.c — a partition made whole again after a writer died holding its lock. */
 #include "recovery/repair.h"
 
+#include "index/entry_index.h"
 #include "index/hash_index.h"
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
 #include "mem/rcu.h"
 #include "mem/span_alloc.h"
+#include "record/entry_key.h"
 #include "record/tuple_codec.h"
+#include "recovery/batch_resolve.h"
 #include "recovery/census.h"
-#include "structures/entries.h"
-#include "write/batch_intent.h"
 
 #ifdef SC_TEST_HOOKS
 uint64_t sc_crash_countdown;

@@ -66,9 +66,6 @@ static inline int sc_cache_check(const sc_cache *c)
 	return 0;
 }
 
-/* Whether the handle with this id is open; if so, and fn is not NULL, run fn on it with the registry locked. */
-bool sc_registry_with(uint64_t id, void (*fn)(sc_cache *c, void *arg), void *arg);
-
 static inline struct sc_seg_hdr *sc_hdr(const sc_cache *c)
 {
 	return sc_seg_hdr(&c->seg);

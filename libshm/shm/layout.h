@@ -274,9 +274,10 @@ struct sc_part {
 };
 
 /* The state of the last batch a partition numbered (low two bits of batch_state). */
-#define SC_BATCH_IDLE	   0u /* finished, or given up cleanly */
-#define SC_BATCH_STAGING   1u /* not committed: a repair undoes it */
-#define SC_BATCH_COMMITTED 2u /* committed: a repair completes it */
+#define SC_BATCH_IDLE		  0u /* finished, or given up cleanly */
+#define SC_BATCH_STAGING	  1u /* not committed: a repair undoes it */
+#define SC_BATCH_COMMITTED	  2u /* committed: a repair completes it */
+#define SC_BATCH_STATE(id, state) ((uint64_t)(id) << 2 | (state))
 
 /*
  * What a batch staged in one partition, in the batch's order: records

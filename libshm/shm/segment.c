@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "shm/clock.h"
 #include "shm/error.h"
 #include "shm/shm_mutex.h"
 #include "supercache.h"
@@ -239,14 +240,6 @@ bool sc_seg_span_ok_slow(struct sc_seg *seg, uint64_t off, uint64_t len)
 	return off >= seg->geo.heap_off && off + len >= off && off + len <= backed;
 }
 
-static uint64_t realtime_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
 static const char *table_type_name(uint32_t t)
 {
 	switch (t) {
@@ -285,7 +278,7 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 
 	h = sc_seg_hdr(seg);
 	sc_seg_header_write(seg);
-	h->created_realtime_ns = realtime_ns();
+	h->created_realtime_ns = sc_clock_realtime_ns();
 	h->creator_pid = (uint32_t)getpid();
 	h->gp_epoch = 1;
 	h->gp_epoch_copy = 1;

@@ -2,10 +2,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "record/record_deadline.h"
 #include "shm/probes.h"
 #include "structures/entries.h"
 #include "structures/kv.h"
 #include "tables/results.h"
+#include "tables/ttl.h"
 #include "write/batch_order.h"
 #include "write/batch_write.h"
 /* A namespace's key for key: the namespace checked, then the key. Release k whatever the result. */
@@ -384,4 +386,58 @@ static int do_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys,
 SC_EXPORT int sc_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys, size_t n)
 {
 	return SC_TRACED(c, SC_OP_KV_REMOVE_BATCH, do_kv_remove_batch(c, kv, keys, n));
+}
+
+static int do_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t ttl_ms)
+{
+	uint64_t deadline = 0;
+	int err = sc_deadline_after(ttl_ms, &deadline);
+
+	return err ? err : sc_kv_put(c, kv, key, value, deadline);
+}
+
+SC_EXPORT int sc_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_KV_ADD, do_kv_add_ttl(c, kv, key, value, ttl_ms));
+}
+
+static int do_kv_ttl(sc_cache *c, const char *kv, sc_field key, uint64_t *ttl_ms)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int err = sc_kv_route(c, kv, &key, &k, &kf, &route);
+
+	if (!err && !ttl_ms)
+		err = sc_fail(-EINVAL, "sc_kv_ttl: ttl_ms is NULL");
+	if (!err)
+		err = sc_ttl_routed(c, &route, ttl_ms);
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_kv_ttl(sc_cache *c, const char *kv, sc_field key, uint64_t *ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_TTL, do_kv_ttl(c, kv, key, ttl_ms));
+}
+
+static int do_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_ms)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	uint64_t deadline = 0;
+	sc_field kf;
+	int err = sc_kv_route(c, kv, &key, &k, &kf, &route);
+
+	if (!err)
+		err = sc_deadline_after(ttl_ms, &deadline);
+	if (!err)
+		err = sc_touch_routed(c, &route, deadline);
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_ms)
+{
+	return SC_TRACED(c, SC_OP_TOUCH, do_kv_touch(c, kv, key, ttl_ms));
 }

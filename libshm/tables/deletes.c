@@ -4,6 +4,7 @@
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
 #include "mem/rcu.h"
+#include "mem/record_accounts.h"
 #include "record/tuple_codec.h"
 #include "shm/probes.h"
 #include "tables/query.h"

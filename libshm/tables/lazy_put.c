@@ -1,5 +1,4 @@
 /* lazy_put.c — sc_lazy_put: per-thread write buffers, flushed when full, after a bounded delay, and on demand. */
-#include "shm/probes.h"
 #include "tables/lazy_put.h"
 
 #include <stdbool.h>
@@ -7,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "shm/clock.h"
+#include "shm/probes.h"
 #include "write/record_store.h"
 
 #define DEFAULT_DELAY_US   5000u
@@ -58,14 +59,6 @@ static int list_init_error;
 
 static __thread struct lazy_buf *my_buffers;
 static pthread_key_t thread_key;
-
-static uint64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static void thread_exit(void *unused);
 /*
@@ -238,7 +231,7 @@ static void *flusher(void *unused)
 
 		__atomic_store_n(&flusher_alarm, 0, __ATOMIC_RELAXED);
 		sc_full_barrier();
-		ps.now = now_ns();
+		ps.now = sc_clock_precise_ns();
 		(void)flush_pass(&ps, false); /* errors wait in the handle for sc_flush() */
 		if (ps.taken)
 			continue; /* list_lock was dropped: deadlines set meanwhile were not seen */
@@ -468,7 +461,7 @@ static int do_lazy_put(sc_cache *c, const sc_tuple *tuple)
 	pthread_mutex_lock(&b->mu);
 	err = append(b, tuple);
 	if (!err && b->ntuples == 1) {
-		deadline = now_ns() + 1000ull * setting(&c->lazy_delay_us, DEFAULT_DELAY_US);
+		deadline = sc_clock_precise_ns() + 1000ull * setting(&c->lazy_delay_us, DEFAULT_DELAY_US);
 		__atomic_store_n(&b->deadline, deadline, __ATOMIC_RELAXED);
 	}
 	if (!err && b->ntuples >= setting(&c->lazy_max_tuples, DEFAULT_MAX_TUPLES)) {

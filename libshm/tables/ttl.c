@@ -1,7 +1,8 @@
-/* ttl.c — time to live: reading and extending deadlines, and sweeping out what has expired. */
+/* ttl.c — time to live of tuples: reading and extending deadlines, and sc_expire. */
 #include <string.h>
 
 #include "index/btree.h"
+#include "index/expiry_sweep.h"
 #include "index/hash_index.h"
 #include "index/hit_list.h"
 #include "mem/block_alloc.h"
@@ -9,23 +10,9 @@
 #include "mem/record_accounts.h"
 #include "record/record_deadline.h"
 #include "shm/probes.h"
-#include "structures/kv.h"
 #include "tables/ttl.h"
 #include "write/partition.h"
 #include "write/record_store.h"
-
-int sc_deadline_after(uint64_t ttl_ms, uint64_t *deadline)
-{
-	if (ttl_ms == SC_TTL_FOREVER) {
-		*deadline = 0;
-		return 0;
-	}
-	if (ttl_ms == 0 || ttl_ms > SC_TTL_MAX_MS)
-		return sc_fail(-EINVAL, "time to live of %llu ms: give 1 to %llu ms, or SC_TTL_FOREVER",
-			       (unsigned long long)ttl_ms, (unsigned long long)SC_TTL_MAX_MS);
-	*deadline = sc_clock_ns() + ttl_ms * 1000000ull;
-	return 0;
-}
 
 /* The visible records of the routed key: 1 (set, ordered_set, entry) or all of a bag's. */
 static int key_records(sc_cache *c, struct sc_part *p, const struct sc_route *route, struct sc_hit_list *hl)
@@ -142,52 +129,6 @@ int sc_touch_routed(sc_cache *c, const struct sc_route *route, uint64_t deadline
 }
 
 /*
- * Keeps everything: a sweep's predicate, since expired records go before
- * any predicate is asked (so the removal callback it is given never runs).
- */
-static int keep(sc_cache *c, const struct sc_hit *hit, void *ctx)
-{
-	(void)c;
-	(void)hit;
-	(void)ctx;
-	return 0;
-}
-
-/* How many writes of a partition holding deadlines pass between two steps of its sweep. */
-#define SWEEP_EVERY 16u
-
-void sc_sweep_step(sc_cache *c, struct sc_part *p)
-{
-	struct sc_index_cursor cur = { p->sweep_ioff, p->sweep_bucket, false };
-
-	if (sc_part_is_ordered(c, p) || ++p->sweep_tick % SWEEP_EVERY != 0)
-		return;
-	(void)sc_index_remove_step(c, p, &cur, keep, NULL, sc_retire_removed, NULL);
-	p->sweep_ioff = cur.ioff;
-	p->sweep_bucket = cur.done ? 0 : cur.bucket;
-}
-
-/* An ordered_set partition's expired records, found in one walk of its tree and removed by key. */
-static int sweep_tree(sc_cache *c, struct sc_part *p)
-{
-	uint64_t before = p->expirations;
-	struct sc_bt_iter it;
-	int r = sc_bt_seek_prefix(c, p, (const uint8_t[16]){ 0 }, &it);
-
-	while (r == 1) {
-		struct sc_hit hit;
-
-		r = sc_bt_current(&it, &hit, NULL);
-		/* An expired record goes whatever the predicate says, counted as an expiration. */
-		if (!r && sc_rec_expired(sc_blk_at(c, hit.rec_off), hit.rec_len))
-			r = sc_bt_remove_record(c, p, &hit, sc_retire_removed, NULL);
-		if (r >= 0)
-			r = sc_bt_next(&it);
-	}
-	return r < 0 ? r : (int)(p->expirations - before);
-}
-
-/*
  * How a sweep takes a partition's lock: for as long as it takes (0), or for
  * at most so many seconds, after which the partition is passed over.
  */
@@ -211,7 +152,7 @@ static int sweep_index(sc_cache *c, struct sc_part *p, unsigned lock_seconds)
 			break;
 		before = p->expirations;
 		for (uint32_t i = 0; i < 64 && !cur.done && !err; i++) {
-			int r = sc_index_remove_step(c, p, &cur, keep, NULL, sc_retire_removed, NULL);
+			int r = sc_sweep_bucket(c, p, &cur);
 
 			err = r < 0 ? r : 0;
 		}
@@ -234,7 +175,7 @@ static int expire_all(sc_cache *c, unsigned lock_seconds)
 		if (sc_part_is_ordered(c, p)) {
 			n = lock_for_sweep(c, p, lock_seconds);
 			if (n == 0) {
-				n = sweep_tree(c, p);
+				n = sc_sweep_tree(c, p);
 				sc_part_unlock(c, p);
 			}
 		} else {
@@ -306,58 +247,4 @@ static int do_touch(sc_cache *c, const sc_tuple *data, uint64_t ttl_ms)
 SC_EXPORT int sc_touch(sc_cache *c, const sc_tuple *data, uint64_t ttl_ms)
 {
 	return SC_TRACED(c, SC_OP_TOUCH, do_touch(c, data, ttl_ms));
-}
-
-static int do_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t ttl_ms)
-{
-	uint64_t deadline = 0;
-	int err = sc_deadline_after(ttl_ms, &deadline);
-
-	return err ? err : sc_kv_put(c, kv, key, value, deadline);
-}
-
-SC_EXPORT int sc_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t ttl_ms)
-{
-	return SC_TRACED(c, SC_OP_KV_ADD, do_kv_add_ttl(c, kv, key, value, ttl_ms));
-}
-
-static int do_kv_ttl(sc_cache *c, const char *kv, sc_field key, uint64_t *ttl_ms)
-{
-	struct sc_entry_key k;
-	struct sc_route route;
-	sc_field kf;
-	int err = sc_kv_route(c, kv, &key, &k, &kf, &route);
-
-	if (!err && !ttl_ms)
-		err = sc_fail(-EINVAL, "sc_kv_ttl: ttl_ms is NULL");
-	if (!err)
-		err = sc_ttl_routed(c, &route, ttl_ms);
-	sc_entry_key_free(&k);
-	return err;
-}
-
-SC_EXPORT int sc_kv_ttl(sc_cache *c, const char *kv, sc_field key, uint64_t *ttl_ms)
-{
-	return SC_TRACED(c, SC_OP_TTL, do_kv_ttl(c, kv, key, ttl_ms));
-}
-
-static int do_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_ms)
-{
-	struct sc_entry_key k;
-	struct sc_route route;
-	uint64_t deadline = 0;
-	sc_field kf;
-	int err = sc_kv_route(c, kv, &key, &k, &kf, &route);
-
-	if (!err)
-		err = sc_deadline_after(ttl_ms, &deadline);
-	if (!err)
-		err = sc_touch_routed(c, &route, deadline);
-	sc_entry_key_free(&k);
-	return err;
-}
-
-SC_EXPORT int sc_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_ms)
-{
-	return SC_TRACED(c, SC_OP_TOUCH, do_kv_touch(c, kv, key, ttl_ms));
 }

@@ -1,4 +1,4 @@
-/* batch_intent.h — a batch all-or-nothing across partitions: its intents, its commit point, their repair. */
+/* batch_intent.h — a batch all-or-nothing across partitions: its intents and its commit point. */
 #ifndef SC_BATCH_INTENT_H
 #define SC_BATCH_INTENT_H
 
@@ -18,9 +18,9 @@
  * visible, partition by partition.
  *
  * A writer that dies leaves intents behind. Whoever takes such a
- * partition's lock next repairs it (repair.h), and the repair starts here:
- * if the batch committed, what the intent lists is published (again: each
- * step is idempotent), else it is dropped; the census that follows frees
+ * partition's lock next repairs it (repair.h), and the repair starts with
+ * its intent (batch_resolve.h): if the batch committed, what the intent
+ * lists is published (again: each step is idempotent), else it is dropped; the census that follows frees
  * what nobody can reach. Either way every partition of the batch agrees,
  * whichever of them is repaired first, since the commit partition's state
  * keeps saying what it said until every intent naming it is gone: a new
@@ -49,12 +49,5 @@ void sc_batch_commit(struct sc_part *commit, uint64_t id);
 
 /* Every intent of the batch is gone (published or given up): the batch is over. */
 void sc_batch_end(struct sc_part *commit, uint64_t id);
-
-/*
- * Repair side, under p's lock, before its census: complete p's part of a
- * committed batch, or drop an uncommitted one's. 0, or -EUCLEAN when the
- * intent is damaged.
- */
-int sc_batch_resolve(sc_cache *c, struct sc_part *p);
 
 #endif /* SC_BATCH_INTENT_H */

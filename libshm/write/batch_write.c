@@ -4,13 +4,14 @@
 #include <stdlib.h>
 
 #include "index/btree.h"
+#include "index/entry_index.h"
 #include "index/evict.h"
 #include "index/hash_index.h"
 #include "mem/block_alloc.h"
 #include "mem/record_accounts.h"
+#include "record/entry_key.h"
 #include "record/record_deadline.h"
 #include "shm/crash_point.h"
-#include "structures/entries.h"
 #include "write/batch_intent.h"
 #include "write/partition.h"
 

@@ -5,7 +5,7 @@
 #include "recovery/repair.h"
 #include "shm/probes.h"
 #include "shm/shm_mutex.h"
-#include "tables/ttl.h"
+#include "index/expiry_sweep.h"
 
 /*
  * The lock probes fire out of line: every writer passes them, and inline

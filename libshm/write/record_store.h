@@ -14,9 +14,6 @@ struct sc_put_item {
 	uint64_t deadline; /* record_deadline.h; 0 for none */
 };
 
-/* How p's index takes a record whose key it holds already (the table type's rules). */
-enum sc_insert sc_insert_mode(const sc_cache *c, const struct sc_part *p);
-
 /*
  * Writer side, under p's lock: allocate and write w's record, not yet
  * published, at *off. 0, or -ENOSPC with nothing allocated.
@@ -34,6 +31,9 @@ int sc_record_write(sc_cache *c, struct sc_part *p, const struct sc_put_item *w,
 int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struct sc_route *route,
 		  uint32_t len, uint64_t deadline);
 
+/* Take w's partition's lock, sc_put_record() w there, let the lock go. */
+int sc_put_locking(sc_cache *c, const struct sc_put_item *w);
+
 /*
  * Store n tuples, each already checked by sc_tuple_check_put() for this
  * cache, in exactly the order given, holding every partition lock
@@ -42,8 +42,5 @@ int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struc
  * the tuples before the failing one stay stored.
  */
 int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n);
-
-/* An sc_removed_fn for every remove: count the record out of p and retire it. */
-void sc_retire_removed(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *unused);
 
 #endif /* SC_RECORD_STORE_H */
