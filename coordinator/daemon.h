@@ -8,9 +8,9 @@
 #include <systemd/sd-bus.h>
 #include <systemd/sd-event.h>
 
+#include "bus/coordinator_bus.h"
 #include "config.h"
-#include "coordinator_bus.h"
-#include "health.h"
+#include "local/health.h"
 
 /* What the maintenance timer has done since the daemon started. */
 struct scd_maintenance_totals {

@@ -8,10 +8,10 @@
 #include <sysexits.h>
 #include <systemd/sd-daemon.h>
 
-#include "bus.h"
+#include "bus/bus.h"
+#include "bus/bus_health.h"
 #include "daemon.h"
-#include "health_monitor.h"
-#include "maintenance.h"
+#include "local/maintenance.h"
 #include "trace_id.h"
 
 #define CONFIG_DIR "/etc/supercache"

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "bus/coordinator_bus.h"
 #include "bus_dict.h"
-#include "coordinator_bus.h"
 /* Errors that mean nobody serves the name, or the bus went away under the call. */
 static bool unreachable(const sd_bus_error *e)
 {

@@ -1,5 +1,5 @@
 /* coordinator_bus.c — where supercached is on D-Bus, for it and for its clients alike. */
-#include "coordinator_bus.h"
+#include "bus/coordinator_bus.h"
 
 #include <ctype.h>
 #include <stdio.h>

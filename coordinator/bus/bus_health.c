@@ -1,13 +1,14 @@
 /* bus_health.c — the org.supercache.HealthMonitor1 interface, its signals and its timer. */
+#include "bus/bus_health.h"
+
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
 #include <syslog.h>
 #include <unistd.h>
 
-#include "bus.h"
-#include "bus_dict.h"
-#include "health_monitor.h"
+#include "bus/bus.h"
+#include "bus/bus_dict.h"
 #include "probes.h"
 #include "repeat.h"
 

@@ -1,5 +1,5 @@
 /* health.c — the local-mode health checks, computed from one stats snapshot. */
-#include "health.h"
+#include "local/health.h"
 
 #include <math.h>
 #include <stdio.h>

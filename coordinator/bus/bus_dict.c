@@ -1,5 +1,5 @@
 /* bus_dict.c — building a{sv} dictionaries, the shape of every supercached reply. */
-#include "bus_dict.h"
+#include "bus/bus_dict.h"
 
 #include <errno.h>
 #include <stdio.h>

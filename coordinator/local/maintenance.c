@@ -1,5 +1,5 @@
 /* maintenance.c — the maintenance timer: reclamation, dead readers, expiry, and the status line. */
-#include "maintenance.h"
+#include "local/maintenance.h"
 #include "probes.h"
 #include "repeat.h"
 

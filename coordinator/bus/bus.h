@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-#include "coordinator_bus.h"
+#include "bus/coordinator_bus.h"
 #include "daemon.h"
 
 /* A library call failed: the message is the library's own (sc_last_error()). */

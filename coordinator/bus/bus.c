@@ -1,5 +1,5 @@
 /* bus.c — supercached on D-Bus: the connection, the well-known name, the objects. */
-#include "bus.h"
+#include "bus/bus.h"
 
 #include <errno.h>
 #include <stdio.h>

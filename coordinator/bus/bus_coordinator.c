@@ -5,8 +5,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
-#include "bus.h"
-#include "bus_dict.h"
+#include "bus/bus.h"
+#include "bus/bus_dict.h"
 
 static double uptime_seconds(const struct scd_daemon *d)
 {

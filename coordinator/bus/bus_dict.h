@@ -7,7 +7,7 @@
 
 #include <systemd/sd-bus.h>
 
-#include "health.h"
+#include "local/health.h"
 
 /* Entries of an open a{sv} container; each returns 0 or a negative errno. */
 int scd_dict_u(sd_bus_message *m, const char *key, uint32_t v);
