@@ -100,8 +100,7 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 	sc_cache *c;
 	int err;
 
-	if (!out)
-		return sc_fail(-EINVAL, "out is NULL");
+	sc_check_arg(out, -EINVAL, "out is NULL");
 	*out = NULL;
 	err = copy_options(opts, &o);
 	if (!err && o.read_only > 1)
@@ -183,8 +182,7 @@ SC_EXPORT int sc_stop(sc_cache *c)
 {
 	int err = 0;
 
-	if (!c)
-		return sc_fail(-EINVAL, "cache handle is NULL");
+	sc_check_arg(c, -EINVAL, "cache handle is NULL");
 	/* In a forked child only the child's copy goes: the slots are the parent's. */
 	if (c->fork_gen == sc_fork_generation) {
 		err = sc_lazy_close(c);
@@ -222,8 +220,7 @@ SC_EXPORT int sc_config(sc_cache *c, sc_options *out)
 
 	if (err)
 		return err;
-	if (!out)
-		return sc_fail(-EINVAL, "sc_config: out is NULL");
+	sc_check_arg(out, -EINVAL, "sc_config: out is NULL");
 	memset(out, 0, sizeof(*out));
 	out->sz = sizeof(*out);
 	out->num_partition = c->seg.cfg.num_partition;

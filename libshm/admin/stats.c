@@ -63,8 +63,7 @@ static int do_stats(sc_cache *c, sc_cache_stats **out)
 	sc_cache_stats *s;
 	int err;
 
-	if (!out)
-		return sc_fail(-EINVAL, "sc_stats: out is NULL");
+	sc_check_arg(out, -EINVAL, "sc_stats: out is NULL");
 	*out = NULL;
 	err = sc_cache_check(c);
 	if (!err)

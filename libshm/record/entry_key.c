@@ -27,8 +27,7 @@ int sc_entry_key_init(struct sc_entry_key *k, uint8_t kind, const char *name, co
 	k->bytes = k->room;
 	k->cap = sizeof(k->room);
 	k->len = k->prefix_len = 0;
-	if (!name)
-		return sc_fail(-EINVAL, "%s is NULL", what);
+	sc_check_arg(name, -EINVAL, "%s is NULL", what);
 	if (n == 0 || n > SC_ENTRY_OWNER_MAX)
 		return sc_fail(-EINVAL, "%s \"%.32s%s\" has %s bytes; a name has 1 to %u", what, name,
 			       n > 32 ? "..." : "", n ? "too many" : "no", SC_ENTRY_OWNER_MAX);

@@ -10,8 +10,7 @@ int sc_pattern_compile(const sc_cache *c, const sc_tuple *pattern, struct sc_pat
 	uint64_t seen[(SC_MAX_CAPTURE + 64) / 64] = { 0 };
 	uint32_t kp = c->seg.cfg.key_pos, max_capture = 0;
 
-	if (!pattern)
-		return sc_fail(-EINVAL, "pattern is NULL");
+	sc_check_arg(pattern, -EINVAL, "pattern is NULL");
 	if (pattern->nfields == 0 || pattern->nfields > SC_MAX_FIELDS || !pattern->fields)
 		return sc_fail(-EINVAL, "pattern has %u fields%s; a pattern has 1 to %u", pattern->nfields,
 			       pattern->fields ? "" : " at a NULL pointer", SC_MAX_FIELDS);

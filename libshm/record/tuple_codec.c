@@ -62,8 +62,7 @@ static inline int check_field(const sc_field *f, const char *what, int64_t i)
 }
 int sc_field_check(const sc_field *f, const char *what)
 {
-	if (!f)
-		return sc_fail(-EINVAL, "%s is NULL", what);
+	sc_check_arg(f, -EINVAL, "%s is NULL", what);
 	return check_field(f, what, -1);
 }
 
@@ -74,13 +73,11 @@ int sc_field_check_at(const sc_field *f, const char *what, uint32_t i)
 
 static int check_shape(const sc_cache *c, const sc_tuple *t, bool needs_partition_field)
 {
-	if (!t)
-		return sc_fail(-EINVAL, "tuple is NULL");
+	sc_check_arg(t, -EINVAL, "tuple is NULL");
 	if (t->nfields == 0 || t->nfields > SC_MAX_FIELDS)
 		return sc_fail(-EINVAL, "tuple has %u fields; a tuple has 1 to %u", t->nfields,
 			       SC_MAX_FIELDS);
-	if (!t->fields)
-		return sc_fail(-EINVAL, "tuple has %u fields at a NULL pointer", t->nfields);
+	sc_check_arg(t->fields, -EINVAL, "tuple has %u fields at a NULL pointer", t->nfields);
 	if (t->nfields <= c->seg.cfg.key_pos)
 		return sc_fail(-EINVAL,
 			       "tuple size is lower than key_pos (tuple has %u fields, key_pos is %u)",
@@ -207,17 +204,24 @@ int sc_route_key_in(const sc_cache *c, const sc_field *key, const sc_field *part
 	return 0;
 }
 
+int sc_partition_idx_check(const sc_cache *c, uint32_t idx)
+{
+	sc_check_arg(idx < c->seg.cfg.num_partition, -ERANGE,
+		     "partition %u is out of range: cache \"%s\" has %u", idx, c->name,
+		     c->seg.cfg.num_partition);
+	return 0;
+}
+
 int sc_route_key_at(const sc_cache *c, const sc_field *key, uint32_t idx, struct sc_route *r)
 {
 	int err = sc_field_check(key, "key");
 
 	if (!err)
 		err = check_orderable(c, key);
+	if (!err)
+		err = sc_partition_idx_check(c, idx);
 	if (err)
 		return err;
-	if (idx >= c->seg.cfg.num_partition)
-		return sc_fail(-ERANGE, "partition %u is out of range: cache \"%s\" has %u", idx, c->name,
-			       c->seg.cfg.num_partition);
 	sc_route_key(c, key, r);
 	r->partition = idx;
 	return 0;

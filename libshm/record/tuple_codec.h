@@ -73,6 +73,9 @@ static inline int sc_tuple_check_route(const sc_cache *c, const sc_tuple *t, str
 int sc_route_key_in(const sc_cache *c, const sc_field *key, const sc_field *partition_data,
 		    struct sc_route *r);
 
+/* 0 if idx names one of the tuple partitions, else -ERANGE (with a message). */
+int sc_partition_idx_check(const sc_cache *c, uint32_t idx);
+
 /* Check and route a key to partition idx: -ERANGE unless idx < num_partition. */
 int sc_route_key_at(const sc_cache *c, const sc_field *key, uint32_t idx, struct sc_route *r);
 

@@ -56,8 +56,7 @@ extern uint64_t sc_fork_generation;
 /* 0 if the handle may be used by this process, else a negative errno. */
 static inline int sc_cache_check(const sc_cache *c)
 {
-	if (sc_unlikely(!c))
-		return sc_fail(-EINVAL, "cache handle is NULL");
+	sc_check_arg(c, -EINVAL, "cache handle is NULL");
 	if (sc_unlikely(c->fork_gen != sc_fork_generation))
 		return sc_fail(-ECHILD,
 			       "handle of cache \"%s\" was opened before fork(); "

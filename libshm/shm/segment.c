@@ -21,8 +21,7 @@ static int check_component(const char *what, const char *s, size_t max)
 {
 	size_t n = 0;
 
-	if (!s)
-		return sc_fail(-EINVAL, "%s is NULL", what);
+	sc_check_arg(s, -EINVAL, "%s is NULL", what);
 	for (; s[n]; n++) {
 		char ch = s[n];
 		if (n >= max)

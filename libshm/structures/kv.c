@@ -74,10 +74,10 @@ static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *
 	struct sc_route route;
 	sc_field kf;
 	int found = 0;
-	int err = kv_key(c, kv, &key, &k);
+	int err;
 
-	if (!err && !out)
-		err = sc_fail(-EINVAL, "sc_kv_get: out is NULL");
+	sc_check_arg(out, -EINVAL, "sc_kv_get: out is NULL");
+	err = kv_key(c, kv, &key, &k);
 	if (!err && dflt)
 		err = sc_field_check(dflt, "default");
 	if (!err) {
@@ -165,10 +165,10 @@ static int list(sc_cache *c, const char *kv, enum listing what, sc_tuples **out)
 	struct sc_entry_key k;
 	struct list_walk w;
 	int n;
-	int err = kv_key(c, kv, NULL, &k);
+	int err;
 
-	if (!err && !out)
-		err = sc_fail(-EINVAL, "out is NULL");
+	sc_check_arg(out, -EINVAL, "out is NULL");
+	err = kv_key(c, kv, NULL, &k);
 	if (err) {
 		sc_entry_key_free(&k);
 		return err;
@@ -319,8 +319,7 @@ static int do_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs,
 
 	if (err || n == 0)
 		return err;
-	if (!pairs)
-		return sc_fail(-EINVAL, "batch of %zu pairs at a NULL pointer", n);
+	sc_check_arg(pairs, -EINVAL, "batch of %zu pairs at a NULL pointer", n);
 	for (size_t i = 0; i < n; i++) {
 		err = sc_field_check(&pairs[i].value, "value");
 		if (err)
@@ -365,8 +364,7 @@ static int do_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys,
 
 	if (err || n == 0)
 		return err;
-	if (!keys)
-		return sc_fail(-EINVAL, "batch of %zu keys at a NULL pointer", n);
+	sc_check_arg(keys, -EINVAL, "batch of %zu keys at a NULL pointer", n);
 	err = batch_prepare(c, kv, keys, sizeof(*keys), n, &b);
 	if (!err)
 		err = sc_batch_remove(c, c->seg.cfg.num_partition, b.route, n, &b.order);
@@ -406,10 +404,10 @@ static int do_kv_ttl(sc_cache *c, const char *kv, sc_field key, uint64_t *ttl_ms
 	struct sc_entry_key k;
 	struct sc_route route;
 	sc_field kf;
-	int err = sc_kv_route(c, kv, &key, &k, &kf, &route);
+	int err;
 
-	if (!err && !ttl_ms)
-		err = sc_fail(-EINVAL, "sc_kv_ttl: ttl_ms is NULL");
+	sc_check_arg(ttl_ms, -EINVAL, "sc_kv_ttl: ttl_ms is NULL");
+	err = sc_kv_route(c, kv, &key, &k, &kf, &route);
 	if (!err)
 		err = sc_ttl_routed(c, &route, ttl_ms);
 	sc_entry_key_free(&k);

@@ -269,8 +269,7 @@ static int finish_result(int n, struct sc_builder *b, const sc_field *dflt, sc_t
 /* Check what every call that returns values is given. */
 static int check_out(const sc_field *dflt, sc_tuples **out)
 {
-	if (!out)
-		return sc_fail(-EINVAL, "out is NULL");
+	sc_check_arg(out, -EINVAL, "out is NULL");
 	*out = NULL;
 	return dflt ? sc_field_check(dflt, "default") : 0;
 }

@@ -128,11 +128,11 @@ static int geometry_of(sc_cache *c, const char *type, struct geometry *g)
 static int struct_key(sc_cache *c, const char *type, const void *s, struct geometry *g,
 		      struct sc_entry_key *k)
 {
-	int err = geometry_of(c, type, g);
+	int err;
 
 	k->bytes = k->room;
-	if (!err && !s)
-		err = sc_fail(-EINVAL, "struct pointer is NULL");
+	sc_check_arg(s, -EINVAL, "struct pointer is NULL");
+	err = geometry_of(c, type, g);
 	if (!err)
 		err = sc_entry_key_init(k, SC_ENTRY_STRUCT, type, "struct type");
 	if (!err)
@@ -188,10 +188,10 @@ static int do_struct_get(sc_cache *c, const char *type, const void *key, void *o
 	struct sc_entry_key k;
 	struct sc_route route;
 	sc_field kf;
-	int err = struct_key(c, type, key, &g, &k);
+	int err;
 
-	if (!err && !out)
-		err = sc_fail(-EINVAL, "sc_struct_get: out is NULL");
+	sc_check_arg(out, -EINVAL, "sc_struct_get: out is NULL");
+	err = struct_key(c, type, key, &g, &k);
 	if (!err) {
 		struct struct_copy cp = { out, g.size };
 
@@ -268,12 +268,10 @@ static int do_struct_get_all(sc_cache *c, const char *type, void **out)
 	int n;
 	int err;
 
-	if (out)
-		*out = NULL;
+	sc_check_arg(out, -EINVAL, "sc_struct_get_all: out is NULL");
+	*out = NULL;
 	err = geometry_of(c, type, &g);
 	k.bytes = k.room;
-	if (!err && !out)
-		err = sc_fail(-EINVAL, "sc_struct_get_all: out is NULL");
 	if (!err)
 		err = sc_entry_key_init(&k, SC_ENTRY_STRUCT, type, "struct type");
 	if (err) {

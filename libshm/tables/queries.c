@@ -180,9 +180,7 @@ static int run_match(sc_cache *c, const sc_field *partition_data, const sc_tuple
 	size_t found;
 	int err;
 
-	if (!out)
-		return sc_fail(-EINVAL, "%s: out is NULL",
-			       objects ? "sc_get_by_match_object" : "sc_get_by_match");
+	sc_check_arg(out, -EINVAL, "%s: out is NULL", objects ? "sc_get_by_match_object" : "sc_get_by_match");
 	*out = NULL;
 	sc_builder_init(&b);
 	err = sc_cache_check(c);
@@ -342,10 +340,10 @@ static int do_scan(sc_cache *c, const sc_field *partition_data, sc_scan_fn fn, v
 	uint32_t first, end;
 	struct sc_reader *r;
 	int visited = 0;
-	int err = sc_cache_check(c);
+	int err;
 
-	if (!err && !fn)
-		err = sc_fail(-EINVAL, "sc_scan: fn is NULL");
+	sc_check_arg(fn, -EINVAL, "sc_scan: fn is NULL");
+	err = sc_cache_check(c);
 	if (!err)
 		err = sc_query_range(c, partition_data, &first, &end);
 	if (!err)

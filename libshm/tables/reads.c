@@ -108,8 +108,7 @@ static int copy_hits(sc_cache *c, const struct sc_hit *hits, size_t n, void *out
 /* Every copying get starts here: out must be there, and is NULL until something is found. */
 static int begin_get(const char *fn, sc_tuples **out)
 {
-	if (!out)
-		return sc_fail(-EINVAL, "%s: out is NULL", fn);
+	sc_check_arg(out, -EINVAL, "%s: out is NULL", fn);
 	*out = NULL;
 	return 0;
 }
@@ -201,8 +200,7 @@ static int do_get_view(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, void *
 {
 	struct visitor v = { fn, arg };
 
-	if (!fn)
-		return sc_fail(-EINVAL, "sc_get_view: visitor is NULL");
+	sc_check_arg(fn, -EINVAL, "sc_get_view: visitor is NULL");
 	return lookup(c, data, visit, &v);
 }
 

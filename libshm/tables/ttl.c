@@ -203,9 +203,8 @@ SC_EXPORT int sc_expire(sc_cache *c)
 
 static int do_expire_within(sc_cache *c, unsigned lock_seconds)
 {
-	if (!lock_seconds)
-		return sc_fail(-EINVAL,
-			       "sc_expire_within: lock_seconds is 0 (sc_expire waits without a limit)");
+	sc_check_arg(lock_seconds, -EINVAL,
+		     "sc_expire_within: lock_seconds is 0 (sc_expire waits without a limit)");
 	return expire_all(c, lock_seconds);
 }
 
@@ -217,10 +216,10 @@ SC_EXPORT int sc_expire_within(sc_cache *c, unsigned lock_seconds)
 static int do_ttl(sc_cache *c, const sc_tuple *data, uint64_t *ttl_ms)
 {
 	struct sc_route route;
-	int err = sc_cache_check(c);
+	int err;
 
-	if (!err && !ttl_ms)
-		err = sc_fail(-EINVAL, "sc_ttl: ttl_ms is NULL");
+	sc_check_arg(ttl_ms, -EINVAL, "sc_ttl: ttl_ms is NULL");
+	err = sc_cache_check(c);
 	if (!err)
 		err = sc_tuple_check_route(c, data, &route);
 	return err ? err : sc_ttl_routed(c, &route, ttl_ms);

@@ -96,10 +96,8 @@ static int do_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32_t 
 
 	if (err)
 		return err;
-	if (idx >= c->seg.cfg.num_partition)
-		return sc_fail(-ERANGE, "partition %u is out of range: cache \"%s\" has %u", idx, c->name,
-			       c->seg.cfg.num_partition);
-	return put_one(c, tuple, &idx, 0);
+	err = sc_partition_idx_check(c, idx);
+	return err ? err : put_one(c, tuple, &idx, 0);
 }
 
 SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32_t idx)
@@ -119,8 +117,7 @@ static int do_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 		return err;
 	if (n == 0)
 		return 0;
-	if (!tuples)
-		return sc_fail(-EINVAL, "batch of %zu tuples at a NULL pointer", n);
+	sc_check_arg(tuples, -EINVAL, "batch of %zu tuples at a NULL pointer", n);
 	w = malloc(n * sizeof(*w));
 	part = malloc(n * sizeof(*part));
 	if (!w || !part) {
