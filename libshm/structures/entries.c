@@ -23,14 +23,12 @@ int sc_entry_put(sc_cache *c, struct sc_part *p, const struct sc_route *route, c
 
 int sc_entry_put_locking(sc_cache *c, const struct sc_route *route, const sc_field *value, uint64_t deadline)
 {
-	struct sc_part *p = sc_part_at(c, route->partition);
-	int err = sc_part_lock(c, p);
+	sc_field fields[2] = { *route->key, *value };
+	sc_tuple t = { 2, fields };
+	struct sc_put_item w = { &t, *route, 0, deadline };
+	int err = sc_record_len(c, fields, 2, &w.len);
 
-	if (err)
-		return err;
-	err = sc_entry_put(c, p, route, value, deadline);
-	sc_part_unlock(c, p);
-	return err;
+	return err ? err : sc_put_locking(c, &w);
 }
 
 int sc_entry_remove_locking(sc_cache *c, const struct sc_route *route)
