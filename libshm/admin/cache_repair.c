@@ -24,7 +24,7 @@
  * is written again from the claims, so no page is anyone's twice and every
  * page nobody uses is free; the header's identity is written again from
  * this handle's copy, and the next grace period mends the epochs and the
- * reader registry (rcu.h).
+ * reader registry (mem/rcu.h).
  */
 
 struct claims {
@@ -175,7 +175,7 @@ static int repair_locked(sc_cache *c, uint8_t *empty)
 	sc_span_map_rebuild(c, cl.v, cl.n);
 	sc_rcu_registry_mend(c);
 	sc_publish(&sc_hdr(c)->ready, SC_READY);
-	/* Mends the epochs and the reader slots (rcu.h). */
+	/* Mends the epochs and the reader slots (mem/rcu.h). */
 	err = sc_rcu_advance(c);
 out:
 	free(cl.v);

@@ -97,7 +97,7 @@ static void check_page_map(struct checker *k)
 /*
  * The reader registry and the epochs: what a stray write there can do is
  * hide a reader or make a section's age unknown. Reclaimers survive both
- * (rcu.h); the check names them, and the next grace period mends them.
+ * (mem/rcu.h); the check names them, and the next grace period mends them.
  */
 static void check_registry(struct checker *k)
 {

@@ -10,7 +10,7 @@
 #include "shm/offsets.h"
 
 /*
- * Nodes are immutable once published (layout.h). A write copies the path
+ * Nodes are immutable once published (shm/layout.h). A write copies the path
  * from the root to the leaf it changes, splitting or merging nodes on the
  * way, and publishes the new root with one exchange of the partition's
  * index offset; the nodes it replaced are retired like records. A reader

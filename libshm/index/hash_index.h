@@ -23,7 +23,7 @@
  * retired like any record.
  */
 
-/* A record a probe found. version is filled only by those who sort hits (hit_list.h). */
+/* A record a probe found. version is filled only by those who sort hits (index/hit_list.h). */
 struct sc_hit {
 	uint64_t rec_off;
 	uint32_t rec_len;

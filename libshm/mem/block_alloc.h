@@ -11,12 +11,12 @@
  * partition's current 1 MiB slab; larger ones are spans of their own. Only
  * the partition's writer, holding its lock, allocates or frees, so the
  * lists need no atomics. A block is freed only once no reader can see it
- * (see limbo.h), so its header can be reused as the free-list link.
+ * (see mem/limbo.h), so its header can be reused as the free-list link.
  *
  * A partition's slabs form a list (struct sc_slab), and every block is
  * carved with its header written first, so that the partition's whole
  * memory can be walked block by block: the checker does, and so does the
- * repair after a writer died (repair.h).
+ * repair after a writer died (recovery/repair.h).
  */
 
 /* A block able to hold len bytes (header included), with len, cls and kind set. */

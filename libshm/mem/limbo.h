@@ -18,7 +18,7 @@
 /*
  * Retire the block at off, which the caller has just made unreachable with
  * an exchange (sc_xchg): its full barrier is what orders that store before
- * the retire tag is read (rcu.h), so plain stores will not do.
+ * the retire tag is read (mem/rcu.h), so plain stores will not do.
  */
 void sc_limbo_retire(sc_cache *c, struct sc_part *p, uint64_t off);
 

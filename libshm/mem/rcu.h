@@ -78,7 +78,7 @@ static inline void sc_rcu_exit(struct sc_reader *r)
 
 /*
  * The epoch as writers and reclaimers see it: the larger of the readers'
- * copy and the reclaimers' (layout.h), leaving out a value no epoch can
+ * copy and the reclaimers' (shm/layout.h), leaving out a value no epoch can
  * reach. Readers load only the first; if a stray write moves it back,
  * their sections look older than they are (which only holds more back),
  * while tags taken from this stay at least as new as any section that can

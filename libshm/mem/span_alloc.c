@@ -20,7 +20,7 @@ static uint64_t heap_end_page(const sc_cache *c)
 }
 
 /*
- * After a holder died: the map is right by construction (layout.h), only
+ * After a holder died: the map is right by construction (shm/layout.h), only
  * the count and the hint can be stale, and both are recomputed from it.
  */
 static void recount(sc_cache *c)
@@ -163,7 +163,7 @@ int sc_span_alloc(sc_cache *c, uint32_t part, uint32_t pages, enum sc_span_use u
 	err = sc_seg_back(&c->seg, first << SC_PAGE_SHIFT, (first + pages) << SC_PAGE_SHIFT);
 	if (err)
 		goto out;
-	/* Head first, then the body in order: see the page map's rules in layout.h. */
+	/* Head first, then the body in order: see the page map's rules in shm/layout.h. */
 	sc_write(&map[first], SC_PG_HEAD | part);
 	SC_CRASH_POINT();
 	for (uint32_t i = 1; i < pages; i++) {
@@ -196,7 +196,7 @@ int sc_span_free(sc_cache *c, uint32_t part, uint64_t off)
 		goto out;
 	}
 	pages = sc_span_pages(c, off);
-	/* The body from its last page, then the head: see the page map's rules in layout.h. */
+	/* The body from its last page, then the head: see the page map's rules in shm/layout.h. */
 	for (uint32_t i = pages; i-- > 1;) {
 		sc_write(&map[first + i], SC_PG_FREE);
 		SC_CRASH_POINT();

@@ -9,7 +9,7 @@
 /*
  * Spans feed partitions their slabs and hold what is too big for a slab
  * (large records, big indexes). Each is owned by one partition, and the
- * page map (layout.h) says which: a partition repairing itself after a
+ * page map (shm/layout.h) says which: a partition repairing itself after a
  * writer died finds every span it owns there, whatever moment the writer
  * died at. First fit from the lowest free page, so that the backed part
  * of the segment stays compact; pages are backed with shared memory

@@ -9,7 +9,7 @@
 
 /*
  * An entry is a record of two fields, its key (bytes) and its value, in one
- * of the structure partitions (cache.h): hashed, one entry per key,
+ * of the structure partitions (shm/cache.h): hashed, one entry per key,
  * whatever the cache's table_type, key_pos and partition_pos. Tuple
  * operations visit only the tuple partitions, so they never see an entry,
  * and the structure partitions have their own locks and counters.

@@ -22,7 +22,7 @@ struct sc_route {
 	uint32_t key_len;	 /* payload bytes */
 	uint32_t key_pos;	 /* the record field that holds the key */
 	const sc_field *key;	 /* the key itself, for an ordered index's full comparisons */
-	uint8_t prefix[16];	 /* ordered_set only: its order-preserving prefix (term_order.h) */
+	uint8_t prefix[16];	 /* ordered_set only: its order-preserving prefix (record/term_order.h) */
 };
 
 /*

@@ -15,7 +15,7 @@
  * never carved, a span taken and not yet used, a queue item written whose
  * tail was not moved (or a head moved whose item was not removed).
  *
- * The repair takes the partition's census (census.h) and rebuilds all of
+ * The repair takes the partition's census (recovery/census.h) and rebuilds all of
  * that from what readers can reach, which is the truth: every block of the
  * partition's slabs and spans is reachable (kept), in limbo (kept, in
  * order), free (put back on its list), or neither, and then it goes to

@@ -24,10 +24,10 @@ struct sc_cache {
 	char prefix[SC_PREFIX_MAX + 1];
 	char dir[PATH_MAX];
 
-	/* what one partition's limbo may hold (max_retired's share), worked out once: limbo.h */
+	/* what one partition's limbo may hold (max_retired's share), worked out once: mem/limbo.h */
 	uint64_t retired_bound;
 
-	/* retired memory tagged below this epoch is unreachable: this handle's last grace period (rcu.h) */
+	/* retired memory tagged below this epoch is unreachable: this handle's last grace period (mem/rcu.h) */
 	uint64_t gp_safe;
 
 	/* sc_lazy_put settings (0: the default) and the first error of a background flush (atomics) */
@@ -92,7 +92,7 @@ static inline bool sc_part_is_structure(const sc_cache *c, const struct sc_part 
 	return sc_part_index(c, p) >= c->seg.cfg.num_partition;
 }
 
-/* Whether p's index is an ordered_set's tree (btree.h) rather than a hash index. */
+/* Whether p's index is an ordered_set's tree (index/btree.h) rather than a hash index. */
 static inline bool sc_part_is_ordered(const sc_cache *c, const struct sc_part *p)
 {
 	return c->seg.cfg.table_type == SC_ORDERED_SET && !sc_part_is_structure(c, p);

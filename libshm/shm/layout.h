@@ -11,7 +11,7 @@
  *   [0, 4 KiB)          struct sc_seg_hdr
  *   parts_off           2 x num_partition struct sc_part: the tuple partitions,
  *                       then as many structure partitions (KeyValue, queues,
- *                       stacks, Struct: structures.h), so that no tuple
+ *                       stacks, Struct: record/entry_key.h), so that no tuple
  *                       operation ever sees a structure's entries
  *   regs_off            struct sc_registry, page-aligned: the reader registry, the
  *                       one region a read-only handle maps writable
@@ -78,8 +78,8 @@ static inline uint32_t sc_tag(uint64_t hash)
  * Record bits beside the kind and state. SC_BLK_REFERENCED is the one bit
  * a reader ever writes into shared memory: a lookup that finds a record
  * sets it (with an atomic or, only if clear) when the cache evicts, and the
- * eviction hand clears it (evict.h). SC_BLK_EXPIRES says the record's last
- * 8 bytes, 8-aligned, hold its deadline (ttl.h). A writer changes the
+ * eviction hand clears it (index/evict.h). SC_BLK_EXPIRES says the record's last
+ * 8 bytes, 8-aligned, hold its deadline (record/record_deadline.h). A writer changes the
  * state of a published block only with atomic stores that keep these bits.
  */
 #define SC_BLK_REFERENCED 0x20u
@@ -168,7 +168,7 @@ struct sc_bucket {
 };
 
 /*
- * An ordered_set's index: a copy-on-write B+tree (btree.h). A node lies
+ * An ordered_set's index: a copy-on-write B+tree (index/btree.h). A node lies
  * right after its block header and never changes once published. Entries
  * are kept in key order; in an internal node each holds the smallest key of
  * its child: the key's order-preserving prefix, and the record with that
@@ -194,7 +194,7 @@ struct sc_bt_node {
 };
 
 /*
- * A lock (shm_mutex.h). word is the futex: 0 when free, else the holder's
+ * A lock (shm/shm_mutex.h). word is the futex: 0 when free, else the holder's
  * thread id, with SC_MUTEX_SLEEPERS while someone may sleep on it. The
  * holder writes pid, then stamp, right after taking the word: its process,
  * and its thread id with the low 32 bits of its start time, which tell it
@@ -228,7 +228,7 @@ struct sc_part {
 	/* line 0: the write lock */
 	_Alignas(64) struct sc_shm_mutex lock;
 	uint32_t owner_died;		 /* times the lock was taken from a holder that was gone */
-	uint32_t needs_repair;		 /* a repair was started and has not finished (repair.h) */
+	uint32_t needs_repair;		 /* a repair was started and has not finished (recovery/repair.h) */
 	uint32_t lock_taken_from;	 /* the thread it was last taken from */
 					 /* line 1: loaded by readers */
 	_Alignas(64) uint64_t index_off; /* byte offset of the current struct sc_index */
@@ -265,7 +265,7 @@ struct sc_part {
 	uint64_t sweep_tick;	/* writes since the sweep last stepped */
 	uint64_t stalled_epoch; /* a reader in a section from this epoch was waited for in vain */
 
-	/* a batch in progress (batch_intent.h): set and cleared under the lock */
+	/* a batch in progress (write/batch_intent.h): set and cleared under the lock */
 	_Alignas(64) uint64_t batch_intent; /* its intent block here, 0 when none */
 	uint64_t batch_id;		    /* the batch, numbered by ... */
 	uint32_t batch_commit_part; /* ... its commit partition, whose batch_state says if it committed */
@@ -388,7 +388,7 @@ struct sc_seg_hdr {
 	 * line 3: reclaimers only. The epoch again, raised by every grace
 	 * period: writers tag retired memory with the larger of the two, so a
 	 * stray write that moves the readers' copy back never makes a tag look
-	 * older than a reader's section (rcu.h). Until ABI 5 this line held
+	 * older than a reader's section (mem/rcu.h). Until ABI 5 this line held
 	 * the point below which retired memory was safe to reuse, shared by
 	 * every reclaimer; each now keeps its own, out of a scribbler's reach.
 	 */

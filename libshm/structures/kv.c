@@ -308,7 +308,7 @@ static int batch_prepare(sc_cache *c, const char *kv, const sc_field *keys, size
 	return err;
 }
 
-/* All-or-nothing, as sc_put_batch(): batch_write.h. */
+/* All-or-nothing, as sc_put_batch(): write/batch_write.h. */
 static int do_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)
 {
 	struct kv_batch b;

@@ -12,7 +12,7 @@
 int sc_kv_route(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k, sc_field *kf,
 		struct sc_route *route);
 
-/* sc_kv_add() with a deadline (record_deadline.h; 0 for none). */
+/* sc_kv_add() with a deadline (record/record_deadline.h; 0 for none). */
 int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t deadline);
 
 #endif /* SC_KV_H */

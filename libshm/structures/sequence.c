@@ -12,7 +12,7 @@
 /*
  * A queue or a stack has a header entry (kind, name) in the structure
  * partition its name hashes to, its home; the header's value is the offset
- * of a sequence block (layout.h: head and tail positions), and the item at
+ * of a sequence block (shm/layout.h: head and tail positions), and the item at
  * position i is the entry ('I', the block's offset, i), also kept in the
  * home partition. Every change takes the home's lock, once: that lock is
  * what makes each item go to exactly one taker, in order. Keeping the

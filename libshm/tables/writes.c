@@ -105,7 +105,7 @@ SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32
 	return SC_TRACED(c, SC_OP_PUT, do_put_partition_by_idx(c, tuple, idx));
 }
 
-/* All-or-nothing, each partition's lock taken once: batch_write.h. */
+/* All-or-nothing, each partition's lock taken once: write/batch_write.h. */
 static int do_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 {
 	struct sc_batch_order o = { NULL, NULL };

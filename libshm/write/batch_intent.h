@@ -18,8 +18,8 @@
  * visible, partition by partition.
  *
  * A writer that dies leaves intents behind. Whoever takes such a
- * partition's lock next repairs it (repair.h), and the repair starts with
- * its intent (batch_resolve.h): if the batch committed, what the intent
+ * partition's lock next repairs it (recovery/repair.h), and the repair starts with
+ * its intent (recovery/batch_resolve.h): if the batch committed, what the intent
  * lists is published (again: each step is idempotent), else it is dropped; the census that follows frees
  * what nobody can reach. Either way every partition of the batch agrees,
  * whichever of them is repaired first, since the commit partition's state

@@ -45,7 +45,7 @@ struct step {
 	size_t at;
 };
 
-/* Run fn, and when memory is short make room in p and run it again (evict.h). */
+/* Run fn, and when memory is short make room in p and run it again (index/evict.h). */
 static int with_room(sc_cache *c, struct sc_part *p, sc_write_fn fn, const struct step *s)
 {
 	int err = fn(c, p, s);

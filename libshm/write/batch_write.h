@@ -15,7 +15,7 @@
  * All-or-nothing: every record is written and every index given room
  * first, so that an error (-ENOSPC when memory stays short after making
  * room, -EAGAIN for a stalled reader, a damaged partition) writes nothing;
- * then the batch commits with one store (batch_intent.h) and its records
+ * then the batch commits with one store (write/batch_intent.h) and its records
  * are published, each partition's in the batch's order. A writer killed
  * before the commit leaves nothing behind, after it the whole batch. A
  * reader may see one partition's share before another's: a batch is

@@ -6,7 +6,7 @@
 
 /*
  * Take p's write lock. When its last holder died holding it, or a repair
- * did not finish, p is repaired first (repair.h). A writer is refused with
+ * did not finish, p is repaired first (recovery/repair.h). A writer is refused with
  * -EAGAIN while p holds as much retired memory as max_retired allows and a
  * reader keeps it from being reused (sc_limbo_within_bound()). 0 or a
  * negative errno; on an error the lock is not held.

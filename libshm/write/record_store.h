@@ -11,7 +11,7 @@ struct sc_put_item {
 	const sc_tuple *tuple;
 	struct sc_route route;
 	uint32_t len;	   /* of the record, its deadline aside */
-	uint64_t deadline; /* record_deadline.h; 0 for none */
+	uint64_t deadline; /* record/record_deadline.h; 0 for none */
 };
 
 /*
