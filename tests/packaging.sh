@@ -28,7 +28,10 @@ for f in "$unit" \
   "$root$prefix/share/doc/supercache/examples/supercache.conf" \
   "$root$prefix/share/man/man8/supercached.8" \
   "$root$prefix/bin/supercache" \
-  "$root$prefix/share/man/man1/supercache.1"; do
+  "$root$prefix/share/man/man1/supercache.1" \
+  "$root$prefix/share/man/man3/sc_put.3" \
+  "$root$prefix/share/man/man3/sc_put_ttl.3" \
+  "$root$prefix/share/man/man7/supercache.7"; do
   [[ -f $f ]] || fail "not installed: ${f#"$root"}"
 done
 

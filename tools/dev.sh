@@ -15,6 +15,7 @@ packages=(
   liburcu-dev libxxhash-dev catch2 liblmdb-dev
   libsystemd-dev systemd dbus-daemon util-linux
   systemtap-sdt-dev
+  man-db groff-base # the man pages' test formats every page
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   prometheus # promtool, which checks the Prometheus export
 )
