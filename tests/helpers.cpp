@@ -12,6 +12,13 @@
 namespace sctest
 {
 
+uint64_t clock_ms(clockid_t id)
+{
+	timespec ts;
+	clock_gettime(id, &ts);
+	return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
 std::string unique_name(const char *what)
 {
 	static std::atomic<unsigned> counter{ 0 };

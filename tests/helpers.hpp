@@ -6,9 +6,13 @@
 #include <functional>
 #include <string>
 #include <sys/types.h>
+#include <time.h>
 
 namespace sctest
 {
+
+// Milliseconds on a kernel clock (CLOCK_MONOTONIC unless named), for the tests' own deadlines.
+uint64_t clock_ms(clockid_t id = CLOCK_MONOTONIC);
 
 // A cache name no other test (or earlier run) uses.
 std::string unique_name(const char *what);

@@ -22,13 +22,6 @@ using namespace sctest;
 namespace
 {
 
-uint64_t now_ms()
-{
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-}
-
 // A writer's progress, in memory its parent reads.
 struct Progress {
 	std::atomic<uint64_t> puts;
@@ -70,17 +63,17 @@ TEST_CASE("writers killed in bursts never leave a live writer asleep on a free l
 		live.push_back(spawn([&, w] { return put_loop(c.name(), w, &progress[w], stop); }));
 
 	std::mt19937_64 rng(20261206);
-	std::vector<uint64_t> seen(LIVE, 0), since(LIVE, now_ms());
-	const uint64_t start = now_ms();
+	std::vector<uint64_t> seen(LIVE, 0), since(LIVE, clock_ms());
+	const uint64_t start = clock_ms();
 	uint64_t kills = 0, worst = 0;
 	int stuck = -1;
-	while (now_ms() - start < RUN_MS && stuck < 0) {
+	while (clock_ms() - start < RUN_MS && stuck < 0) {
 		pid_t victims[VICTIMS];
 		for (auto &v : victims)
 			v = spawn([&] { return put_loop(c.name(), LIVE, &progress[LIVE], stop); });
 		// Let them queue up behind the lock, then kill them all at once.
 		const uint64_t before = progress[LIVE].puts.load();
-		while (progress[LIVE].puts.load() == before && now_ms() - start < RUN_MS)
+		while (progress[LIVE].puts.load() == before && clock_ms() - start < RUN_MS)
 			sched_yield();
 		timespec pause = { 0, static_cast<long>(200000 + rng() % 1800000) };
 		nanosleep(&pause, nullptr); // the burst's length, not a synchronisation
@@ -93,21 +86,21 @@ TEST_CASE("writers killed in bursts never leave a live writer asleep on a free l
 			const uint64_t n = progress[w].puts.load();
 			if (n != seen[w]) {
 				seen[w] = n;
-				since[w] = now_ms();
+				since[w] = clock_ms();
 			}
-			worst = std::max(worst, now_ms() - since[w]);
-			if (now_ms() - since[w] > STALL_MS || progress[w].failed.load())
+			worst = std::max(worst, clock_ms() - since[w]);
+			if (clock_ms() - since[w] > STALL_MS || progress[w].failed.load())
 				stuck = w;
 		}
 	}
 	// Asked to stop, every live writer finishes its put and exits: one asleep on a free lock does not.
 	stop->store(1);
-	const uint64_t asked = now_ms();
+	const uint64_t asked = clock_ms();
 	for (int w = 0; w < LIVE; w++) {
 		int status = 0;
-		while (waitpid(live[w], &status, WNOHANG) == 0 && now_ms() - asked < STALL_MS)
+		while (waitpid(live[w], &status, WNOHANG) == 0 && clock_ms() - asked < STALL_MS)
 			sched_yield();
-		if (now_ms() - asked >= STALL_MS && waitpid(live[w], &status, WNOHANG) == 0) {
+		if (clock_ms() - asked >= STALL_MS && waitpid(live[w], &status, WNOHANG) == 0) {
 			stuck = stuck < 0 ? w : stuck;
 			CHECK(sctest_lock_holder(c, 0) == 0); // the lock is free, yet it sleeps
 			kill(live[w], SIGKILL);
@@ -176,8 +169,8 @@ pid_t start_waiter(const std::string &name, int64_t key, int cpu, bool idle)
 		sc_stop(h);
 		return 0;
 	});
-	const uint64_t start = now_ms();
-	while (!asleep_in_futex(pid) && now_ms() - start < 5000)
+	const uint64_t start = clock_ms();
+	while (!asleep_in_futex(pid) && clock_ms() - start < 5000)
 		sched_yield();
 	return pid;
 }
@@ -230,12 +223,12 @@ TEST_CASE("the waiter an unlock woke is killed before it takes the lock: the oth
 		sctest_release_lock(c, 0);
 		CHECK(wait_child(holder) == 0);
 		rounds += !void_round;
-		const uint64_t released = now_ms();
+		const uint64_t released = clock_ms();
 		for (pid_t w : sleepers) {
 			int status = 0;
-			while (waitpid(w, &status, WNOHANG) == 0 && now_ms() - released < STALL_MS)
+			while (waitpid(w, &status, WNOHANG) == 0 && clock_ms() - released < STALL_MS)
 				sched_yield();
-			if (now_ms() - released >= STALL_MS && waitpid(w, &status, WNOHANG) == 0) {
+			if (clock_ms() - released >= STALL_MS && waitpid(w, &status, WNOHANG) == 0) {
 				lost++;
 				kill(w, SIGKILL);
 				waitpid(w, &status, 0);
@@ -279,9 +272,9 @@ TEST_CASE("a writer behind a stopped holder gives up after its limit and names t
 	REQUIRE(WIFSTOPPED(status));
 	const std::string who = "thread " + std::to_string(holder.pid());
 
-	const uint64_t start = now_ms();
+	const uint64_t start = clock_ms();
 	CHECK(sc_put(c, SC_TUPLE(sc_int(1), sc_str("waits"))) == -ETIMEDOUT);
-	const uint64_t waited = now_ms() - start;
+	const uint64_t waited = clock_ms() - start;
 	CHECK(waited >= 9900); // the library measures on the coarse clock, a tick behind
 	CHECK(waited < 15000);
 	CHECK(contains(sc_last_error(), who.c_str()));

@@ -24,13 +24,6 @@ namespace
 constexpr int ROUNDS = 40, SCRIBBLES = 60, WORKERS = 2, KEYS = 400;
 constexpr uint64_t HANG_MS = 5000;
 
-uint64_t now_ms()
-{
-	timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-}
-
 uint32_t fnv(const char *p, size_t n)
 {
 	uint32_t h = 2166136261u;
@@ -200,13 +193,13 @@ TEST_CASE("random stray writes into a live cache: no hang, no wrong value read, 
 		for (int w = 0; w < WORKERS; w++)
 			while (sh->ops[w].load() == 0 && waitpid(workers[w], nullptr, WNOHANG) == 0)
 				sched_yield();
-		std::vector<uint64_t> seen(WORKERS, 0), since(WORKERS, now_ms());
+		std::vector<uint64_t> seen(WORKERS, 0), since(WORKERS, clock_ms());
 		auto watch = [&] {
 			for (int w = 0; w < WORKERS; w++) {
 				const uint64_t n = sh->ops[w].load();
 				if (n != seen[w]) {
 					seen[w] = n;
-					since[w] = now_ms();
+					since[w] = clock_ms();
 				}
 			}
 		};
@@ -230,7 +223,7 @@ TEST_CASE("random stray writes into a live cache: no hang, no wrong value read, 
 			int status = 0;
 			pid_t r;
 			while ((r = waitpid(workers[w], &status, WNOHANG)) == 0 &&
-			       now_ms() - since[w] < HANG_MS) {
+			       clock_ms() - since[w] < HANG_MS) {
 				watch();
 				sched_yield();
 			}

@@ -13,18 +13,11 @@ using namespace sctest;
 namespace
 {
 
-uint64_t coarse_ms()
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-	return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-}
-
 // Time to live is about time: wait on the clock the deadlines use until ms have passed since
 // after_ms, a time read after the puts whose deadlines it waits out.
 void until(uint64_t after_ms, uint64_t ms)
 {
-	while (coarse_ms() <= after_ms + ms + 1)
+	while (clock_ms(CLOCK_MONOTONIC_COARSE) <= after_ms + ms + 1)
 		;
 }
 
@@ -69,10 +62,10 @@ TEST_CASE("an expired tuple is invisible to every read at once, in every table t
 	REQUIRE(c.start_error() == 0);
 	for (int k = 0; k < 100; k++)
 		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_str("stays"))) == 0);
-	const uint64_t before = coarse_ms();
+	const uint64_t before = clock_ms(CLOCK_MONOTONIC_COARSE);
 	for (int k = 100; k < 200; k++)
 		REQUIRE(sc_put_ttl(c, SC_TUPLE(sc_int(k), sc_str("goes")), 200) == 0);
-	const uint64_t start = coarse_ms();
+	const uint64_t start = clock_ms(CLOCK_MONOTONIC_COARSE);
 	uint64_t left = 0;
 	REQUIRE(sc_ttl(c, SC_TUPLE(sc_int(150)), &left) == 1);
 	CHECK(left <= 200);
@@ -81,7 +74,7 @@ TEST_CASE("an expired tuple is invisible to every read at once, in every table t
 	CHECK(left == SC_TTL_FOREVER);
 	CHECK(sc_ttl(c, SC_TUPLE(sc_int(1000)), &left) == 0);
 	// Checked before the deadline only if the check began before it: a slow machine may skip this.
-	if (coarse_ms() + 50 < before + 200) {
+	if (clock_ms(CLOCK_MONOTONIC_COARSE) + 50 < before + 200) {
 		CHECK(count_get(c, 150) == 1);
 		CHECK(scan_count(c) == 200);
 	}
@@ -136,7 +129,7 @@ TEST_CASE("sc_touch extends, shortens or removes a deadline, and gives one to a 
 	CHECK(sc_touch(c, SC_TUPLE(sc_int(3)), 100) == 1);	      // gets a deadline
 	CHECK(sc_touch(c, SC_TUPLE(sc_int(4)), 3600 * 1000) == (type == SC_BAG ? 2 : 1));
 	CHECK(sc_touch(c, SC_TUPLE(sc_int(9)), 100) == 0);
-	const uint64_t start = coarse_ms();
+	const uint64_t start = clock_ms(CLOCK_MONOTONIC_COARSE);
 	uint64_t left = 0;
 	REQUIRE(sc_ttl(c, SC_TUPLE(sc_int(2)), &left) == 1);
 	CHECK(left > 3500 * 1000);
@@ -162,7 +155,7 @@ TEST_CASE("expired records are reclaimed when their key is written and by the sw
 	REQUIRE(c.start_error() == 0);
 	for (int k = 0; k < 1000; k++)
 		REQUIRE(sc_put_ttl(c, SC_TUPLE(sc_int(k), sc_str("v")), 50) == 0);
-	const uint64_t start = coarse_ms();
+	const uint64_t start = clock_ms(CLOCK_MONOTONIC_COARSE);
 	until(start, 50);
 	// A put over an expired tuple replaces it, counted as an expiration.
 	REQUIRE(sc_put(c, SC_TUPLE(sc_int(0), sc_str("new"))) == 0);
@@ -188,7 +181,7 @@ TEST_CASE("in a bag, an expired tuple does not keep an identical one out", "[ttl
 	Cache c(unique_name("bagttl"), o);
 	REQUIRE(c.start_error() == 0);
 	REQUIRE(sc_put_ttl(c, SC_TUPLE(sc_int(1), sc_str("x")), 300) == 0);
-	const uint64_t start = coarse_ms();
+	const uint64_t start = clock_ms(CLOCK_MONOTONIC_COARSE);
 	REQUIRE(sc_put(c, SC_TUPLE(sc_int(1), sc_str("x"))) == 0); // there already: changes nothing
 	CHECK(count_get(c, 1) == 1);
 	until(start, 300);
@@ -204,7 +197,7 @@ TEST_CASE("KeyValue pairs take a time to live too", "[ttl][kv]")
 	REQUIRE(c.start_error() == 0);
 	REQUIRE(sc_kv_add_ttl(c, "sessions", sc_str("alice"), sc_int(1), 100) == 0);
 	REQUIRE(sc_kv_add_ttl(c, "sessions", sc_str("bob"), sc_int(2), 100) == 0);
-	const uint64_t start = coarse_ms();
+	const uint64_t start = clock_ms(CLOCK_MONOTONIC_COARSE);
 	REQUIRE(sc_kv_add(c, "sessions", sc_str("carol"), sc_int(3)) == 0);
 	CHECK(sc_kv_touch(c, "sessions", sc_str("bob"), 3600 * 1000) == 1);
 	uint64_t left = 0;
