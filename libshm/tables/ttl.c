@@ -12,7 +12,6 @@
 #include "shm/probes.h"
 #include "tables/ttl.h"
 #include "write/partition.h"
-#include "write/record_store.h"
 
 /* The visible records of the routed key: 1 (set, ordered_set, entry) or all of a bag's. */
 static int key_records(sc_cache *c, struct sc_part *p, const struct sc_route *route, struct sc_hit_list *hl)
