@@ -40,9 +40,9 @@ static const struct key keys[] = {
 	  "set, ordered_set, bag or duplicate_bag" },
 	{ "table_prefix", KEY_NAME, AT(table_prefix), 0, 0, NULL, SIZE_OF(table_prefix),
 	  "segment file prefix: <dir>/<table_prefix>.<name>.seg" },
-	{ "cluster", KEY_CHOICE, AT(cluster), 0, 0, clusters, 0,
+	{ "cluster", KEY_CHOICE, AT(cluster), SC_CLUSTER_LOCAL, 0, clusters, 0,
 	  "local (distributed comes with replication)" },
-	{ "replication_mode", KEY_CHOICE, AT(replication_mode), 0, 0, replication_modes, 0,
+	{ "replication_mode", KEY_CHOICE, AT(replication_mode), SC_REPLICATION_ASYNC, 0, replication_modes, 0,
 	  "async, sync or strong (distributed mode)" },
 	{ "replication_factor", KEY_UINT32, AT(replication_factor), 1, 16, NULL, 0,
 	  "copies of each partition, primary included (distributed mode)" },
@@ -83,8 +83,8 @@ void scd_config_defaults(struct scd_config *cfg)
 	snprintf(cfg->table_prefix, sizeof(cfg->table_prefix), "supercache");
 	snprintf(cfg->dir, sizeof(cfg->dir), "/dev/shm");
 	cfg->table_type = SC_SET;
-	cfg->cluster = SCD_CLUSTER_LOCAL;
-	cfg->replication_mode = SCD_REPLICATION_ASYNC;
+	cfg->cluster = SC_CLUSTER_LOCAL;
+	cfg->replication_mode = SC_REPLICATION_ASYNC;
 	cfg->replication_factor = 2;
 	cfg->memory_limit = 1ull << 30;
 	cfg->eviction = SC_EVICTION_OFF;
@@ -379,7 +379,7 @@ int scd_config_load(struct scd_config *cfg, const char *path, char *err, size_t 
 
 int scd_config_validate(const struct scd_config *cfg, char *err, size_t errlen)
 {
-	if (cfg->cluster == SCD_CLUSTER_DISTRIBUTED)
+	if (cfg->cluster == SC_CLUSTER_DISTRIBUTED)
 		return fail(
 			err, errlen,
 			"cluster = distributed: this version runs local mode only (replication is not built "
@@ -406,6 +406,9 @@ void scd_config_options(const struct scd_config *cfg, sc_options *out)
 	out->prefix = cfg->table_prefix;
 	out->dir = cfg->dir;
 	out->max_retired = cfg->max_retired;
+	out->cluster = cfg->cluster;
+	out->replication_mode = cfg->replication_mode;
+	out->replication_factor = cfg->replication_factor;
 }
 
 const char *scd_config_key(unsigned i)

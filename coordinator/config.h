@@ -13,9 +13,6 @@
 /* The longest line a configuration file may hold: a key, '=', and the longest text value, with room. */
 #define SCD_LINE_MAX (SCD_TEXT_MAX + 256u)
 
-enum scd_cluster { SCD_CLUSTER_LOCAL, SCD_CLUSTER_DISTRIBUTED };
-enum scd_replication { SCD_REPLICATION_ASYNC, SCD_REPLICATION_SYNC, SCD_REPLICATION_STRONG };
-
 /*
  * Every setting, with its default until the file or the command line says
  * otherwise. The seed's Configuration Options come first, then the memory
@@ -27,8 +24,8 @@ struct scd_config {
 	uint32_t num_partition; /* 0: online CPUs, as the library's default */
 	uint32_t table_type;	/* enum sc_table_type */
 	char table_prefix[SCD_NAME_MAX + 1];
-	uint32_t cluster;	   /* enum scd_cluster */
-	uint32_t replication_mode; /* enum scd_replication */
+	uint32_t cluster;	   /* enum sc_cluster */
+	uint32_t replication_mode; /* enum sc_replication_mode */
 	uint32_t replication_factor;
 	char cluster_peers[SCD_TEXT_MAX]; /* comma-separated host:port */
 	bool auto_start;

@@ -115,7 +115,7 @@ struct Coordinator {
 
 TEST_CASE("supercached says READY with a status line and answers every method over sd-bus", "[coordinator]")
 {
-	Coordinator co("table_type = ordered_set\n");
+	Coordinator co("table_type = ordered_set\nreplication_mode = sync\nreplication_factor = 3\n");
 	REQUIRE_READY(co);
 	CHECK(co.ready.find("STATUS=cache " + co.name + ": 0 tuples") != std::string::npos);
 
@@ -183,6 +183,11 @@ TEST_CASE("supercached says READY with a status line and answers every method ov
 		sc_options o{};
 		REQUIRE(sc_config(c, &o) == 0);
 		CHECK(o.table_type == SC_ORDERED_SET);
+		CHECK(o.cluster == SC_CLUSTER_LOCAL);
+		CHECK(o.replication_mode == SC_REPLICATION_SYNC);
+		CHECK(o.replication_factor == 3);
+		CHECK(d["replication_mode"].s == "sync");
+		CHECK(d["replication_factor"].u == 3);
 	}
 	SECTION("Check: a whole segment")
 	{

@@ -121,7 +121,7 @@ static int method_distributed(sd_bus_message *m, void *userdata, sd_bus_error *e
 	struct scd_daemon *d = userdata;
 
 	(void)e;
-	return sd_bus_reply_method_return(m, "b", (int)(d->cfg.cluster == SCD_CLUSTER_DISTRIBUTED));
+	return sd_bus_reply_method_return(m, "b", (int)(d->cfg.cluster == SC_CLUSTER_DISTRIBUTED));
 }
 
 static int method_config(sd_bus_message *m, void *userdata, sd_bus_error *e)

@@ -71,6 +71,9 @@ static int resolve_config(const sc_options *o, struct sc_config *cfg)
 	cfg->memory_limit = sc_align_up(o->memory_limit ? o->memory_limit : SC_DEFAULT_MEMORY_LIMIT, SC_PAGE);
 	cfg->eviction = o->eviction;
 	cfg->max_retired = o->max_retired ? o->max_retired : cfg->memory_limit / 2;
+	cfg->cluster = o->cluster;
+	cfg->replication_mode = o->replication_mode ? o->replication_mode : SC_REPLICATION_ASYNC;
+	cfg->replication_factor = o->replication_factor ? o->replication_factor : 2;
 	if (cfg->num_partition > SC_MAX_PARTITIONS)
 		return sc_fail(-EINVAL, "num_partition %u is above the maximum of %u", cfg->num_partition,
 			       SC_MAX_PARTITIONS);
@@ -87,6 +90,23 @@ static int resolve_config(const sc_options *o, struct sc_config *cfg)
 	if (cfg->max_readers > SC_MAX_READERS)
 		return sc_fail(-EINVAL, "max_readers %u is above the maximum of %u", cfg->max_readers,
 			       SC_MAX_READERS);
+	/* The seed's words, checked in local mode too: a cache keeps them for when it is replicated. */
+	if (cfg->cluster != SC_CLUSTER_LOCAL && cfg->cluster != SC_CLUSTER_DISTRIBUTED)
+		return sc_fail(-EINVAL,
+			       "unsupported cluster mode %u: SC_CLUSTER_LOCAL or SC_CLUSTER_DISTRIBUTED",
+			       cfg->cluster);
+	if (cfg->replication_mode < SC_REPLICATION_ASYNC || cfg->replication_mode > SC_REPLICATION_STRONG)
+		return sc_fail(
+			-EINVAL,
+			"unsupported replication_mode %u: SC_REPLICATION_ASYNC, SC_REPLICATION_SYNC or "
+			"SC_REPLICATION_STRONG",
+			cfg->replication_mode);
+	if ((int32_t)cfg->replication_factor < 0)
+		return sc_fail(-EINVAL, "replication_factor must be a positive integer, not %d",
+			       (int32_t)cfg->replication_factor);
+	if (cfg->replication_factor > SC_MAX_REPLICATION_FACTOR)
+		return sc_fail(-EINVAL, "replication_factor %u is above the maximum of %u",
+			       cfg->replication_factor, SC_MAX_REPLICATION_FACTOR);
 	if (o->memory_limit > SC_MAX_SEGMENT)
 		return sc_fail(-EINVAL, "memory_limit %llu is above the maximum of %llu bytes",
 			       (unsigned long long)o->memory_limit, (unsigned long long)SC_MAX_SEGMENT);
@@ -233,5 +253,15 @@ SC_EXPORT int sc_config(sc_cache *c, sc_options *out)
 	out->max_retired = c->seg.cfg.max_retired;
 	out->prefix = c->prefix;
 	out->dir = c->dir;
+	out->cluster = c->seg.cfg.cluster;
+	out->replication_mode = c->seg.cfg.replication_mode;
+	out->replication_factor = c->seg.cfg.replication_factor;
 	return 0;
+}
+
+SC_EXPORT int sc_distributed(sc_cache *c)
+{
+	int err = sc_cache_check(c);
+
+	return err ? err : c->seg.cfg.cluster == SC_CLUSTER_DISTRIBUTED;
 }

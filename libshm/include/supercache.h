@@ -153,6 +153,21 @@ enum sc_eviction {
 	SC_EVICTION_CLOCK = 1,
 };
 
+/* Where a cache lives: on this host alone, or replicated to peer hosts by their coordinators. */
+enum sc_cluster {
+	SC_CLUSTER_LOCAL = 0,
+	SC_CLUSTER_DISTRIBUTED = 1,
+};
+
+/* When a replicated write is acknowledged (docs/api.md, "Distributed mode"). */
+enum sc_replication_mode {
+	SC_REPLICATION_ASYNC = 1,  /* after the local write; the log ships in the background */
+	SC_REPLICATION_SYNC = 2,   /* once every in-sync replica has it */
+	SC_REPLICATION_STRONG = 3, /* as sync, and in each in-sync replica's write-ahead log */
+};
+
+#define SC_MAX_REPLICATION_FACTOR 16u
+
 /*
  * Options of sc_start(). Zeroed fields take their defaults. Set sz to
  * sizeof(sc_options) (SC_OPTIONS() does) so that later versions can grow
@@ -160,26 +175,31 @@ enum sc_eviction {
  */
 typedef struct sc_options {
 	size_t sz;
-	uint32_t num_partition; /* default: online CPUs; at most 4096 */
-	uint32_t key_pos;	/* field holding the key; default 0 */
-	uint32_t partition_pos; /* field hashed to pick the partition; default 0 */
-	uint32_t table_type;	/* enum sc_table_type; default SC_SET */
-	uint64_t memory_limit;	/* bytes of shared memory, metadata included;
+	uint32_t num_partition;	     /* default: online CPUs; at most 4096 */
+	uint32_t key_pos;	     /* field holding the key; default 0 */
+	uint32_t partition_pos;	     /* field hashed to pick the partition; default 0 */
+	uint32_t table_type;	     /* enum sc_table_type; default SC_SET */
+	uint64_t memory_limit;	     /* bytes of shared memory, metadata included;
 				   default 1 GiB, at most 64 GiB */
-	uint32_t max_readers;	/* reader threads over all processes; default 1024 */
-	uint32_t eviction;	/* enum sc_eviction; default SC_EVICTION_OFF */
-	const char *prefix;	/* segment file prefix; default "supercache" */
-	const char *dir;	/* where segments live; default "/dev/shm" */
-	uint64_t max_retired;	/* bytes replaced or deleted records may hold while readers
+	uint32_t max_readers;	     /* reader threads over all processes; default 1024 */
+	uint32_t eviction;	     /* enum sc_eviction; default SC_EVICTION_OFF */
+	const char *prefix;	     /* segment file prefix; default "supercache" */
+	const char *dir;	     /* where segments live; default "/dev/shm" */
+	uint64_t max_retired;	     /* bytes replaced or deleted records may hold while readers
 				 could still see them, over the whole cache; past it, writes
 				 fail with -EAGAIN naming the reader holding them back.
 				 Default memory_limit / 2; fixed when the cache is created */
-	uint32_t read_only;	/* sc_attach() only: 1 maps the segment read-only but for this
+	uint32_t read_only;	     /* sc_attach() only: 1 maps the segment read-only but for this
 				   process's reader slots, as LMDB's readers do, so that a stray
 				   write through a pointer into it faults in this process instead
 				   of damaging the cache. Every call that writes is -EROFS;
 				   sc_check() looks without locks; lookups do not mark tuples
 				   recently used for eviction */
+	uint32_t cluster;	     /* enum sc_cluster; default SC_CLUSTER_LOCAL */
+	uint32_t replication_mode;   /* enum sc_replication_mode; default SC_REPLICATION_ASYNC */
+	uint32_t replication_factor; /* copies of each partition, the primary's included: 1 to
+					SC_MAX_REPLICATION_FACTOR; default 2. These three are
+					checked in local mode too, and kept with the cache */
 } sc_options;
 
 #ifndef __cplusplus
@@ -193,8 +213,9 @@ typedef struct sc_options {
  * bytes), creating it if it does not exist. The segment file is
  * <dir>/<prefix>.<name>.seg, mode 0660, so every process of the creator's
  * group can attach. An existing cache must have the configuration asked for:
- * a different num_partition, key_pos, partition_pos or table_type fails with
- * -EINVAL and a message naming the mismatch. A segment of another owner
+ * a different num_partition, key_pos, partition_pos, table_type, eviction,
+ * cluster, replication_mode or replication_factor fails with -EINVAL and a
+ * message naming the mismatch. A segment of another owner
  * group, with other permissions, or of an incompatible build is refused
  * (-EPERM, -EPROTO). opts may be NULL for all defaults.
  */
@@ -228,6 +249,14 @@ SC_EXPORT int sc_destroy(const char *name, const sc_options *opts);
 
 /* The configuration the cache was created with (prefix and dir point into the handle). */
 SC_EXPORT int sc_config(sc_cache *cache, sc_options *out);
+
+/*
+ * 1 if the cache was created with cluster = SC_CLUSTER_DISTRIBUTED, 0 if it
+ * is local, or a negative errno for a bad handle. Until replication ships,
+ * every write to a distributed cache fails with -EOPNOTSUPP; reads are
+ * answered from this host's copy.
+ */
+SC_EXPORT int sc_distributed(sc_cache *cache);
 
 /* --- Tuples -------------------------------------------------------------- */
 

@@ -34,7 +34,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 6u
+#define SC_ABI_VERSION 7u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -405,6 +405,10 @@ struct sc_seg_hdr {
 	_Alignas(64) uint32_t eviction; /* enum sc_eviction */
 	uint32_t reserved1;
 	uint64_t max_retired; /* bytes a partition's limbo may hold, times the partitions */
+	/* added with ABI 7: whether the cache is replicated, and how (sc_options) */
+	uint32_t cluster; /* enum sc_cluster */
+	uint32_t replication_mode;
+	uint32_t replication_factor;
 
 	/* what attaches found: the file truncated by another process (sc_stats reports it) */
 	_Alignas(64) uint64_t truncations; /* times an attach gave the file its size back */

@@ -66,6 +66,7 @@ uint64_t sc_layout_signature(void)
 		offsetof(struct sc_seg_hdr, alloc_lock),
 		offsetof(struct sc_seg_hdr, search_from),
 		offsetof(struct sc_seg_hdr, max_retired),
+		offsetof(struct sc_seg_hdr, replication_factor),
 		offsetof(struct sc_seg_hdr, truncations),
 		sizeof(struct sc_part),
 		offsetof(struct sc_part, index_off),
@@ -239,6 +240,25 @@ bool sc_seg_span_ok_slow(struct sc_seg *seg, uint64_t off, uint64_t len)
 	return off >= seg->geo.heap_off && off + len >= off && off + len <= backed;
 }
 
+static const char *cluster_name(uint32_t cluster)
+{
+	return cluster == SC_CLUSTER_DISTRIBUTED ? "distributed" : "local";
+}
+
+static const char *replication_mode_name(uint32_t mode)
+{
+	switch (mode) {
+	case SC_REPLICATION_ASYNC:
+		return "async";
+	case SC_REPLICATION_SYNC:
+		return "sync";
+	case SC_REPLICATION_STRONG:
+		return "strong";
+	default:
+		return "unknown";
+	}
+}
+
 static const char *table_type_name(uint32_t t)
 {
 	switch (t) {
@@ -308,6 +328,9 @@ static struct sc_seg_hdr identity_of(const struct sc_seg *seg)
 	h.memory_limit = seg->cfg.memory_limit;
 	h.eviction = seg->cfg.eviction;
 	h.max_retired = seg->cfg.max_retired;
+	h.cluster = seg->cfg.cluster;
+	h.replication_mode = seg->cfg.replication_mode;
+	h.replication_factor = seg->cfg.replication_factor;
 	h.parts_off = seg->geo.parts_off;
 	h.slots_off = seg->geo.slots_off;
 	h.counters_off = seg->geo.counters_off;
@@ -326,11 +349,11 @@ static const struct {
 	{                                                                               \
 		offsetof(struct sc_seg_hdr, f), sizeof(((struct sc_seg_hdr *)0)->f), #f \
 	}
-	FIELD(magic),	     FIELD(abi_version),   FIELD(layout_sig),	   FIELD(num_partition),
-	FIELD(key_pos),	     FIELD(partition_pos), FIELD(table_type),	   FIELD(max_readers),
-	FIELD(memory_limit), FIELD(eviction),	   FIELD(max_retired),	   FIELD(parts_off),
-	FIELD(slots_off),    FIELD(counters_off),  FIELD(counters_stride), FIELD(heap_off),
-	FIELD(pagemap_off),
+	FIELD(magic),	     FIELD(abi_version),   FIELD(layout_sig),	    FIELD(num_partition),
+	FIELD(key_pos),	     FIELD(partition_pos), FIELD(table_type),	    FIELD(max_readers),
+	FIELD(memory_limit), FIELD(eviction),	   FIELD(max_retired),	    FIELD(parts_off),
+	FIELD(slots_off),    FIELD(counters_off),  FIELD(counters_stride),  FIELD(heap_off),
+	FIELD(pagemap_off),  FIELD(cluster),	   FIELD(replication_mode), FIELD(replication_factor),
 #undef FIELD
 };
 
@@ -377,6 +400,16 @@ static int compare_config(const struct sc_seg *seg, const struct sc_config *want
 	if (want->eviction != have->eviction)
 		return sc_fail(-EINVAL, "eviction mismatch: %s has eviction %u, asked for %u", seg->path,
 			       have->eviction, want->eviction);
+	if (want->cluster != have->cluster)
+		return sc_fail(-EINVAL, "cluster mismatch: %s is %s, asked for %s", seg->path,
+			       cluster_name(have->cluster), cluster_name(want->cluster));
+	if (want->replication_mode != have->replication_mode)
+		return sc_fail(-EINVAL, "replication_mode mismatch: %s has %s, asked for %s", seg->path,
+			       replication_mode_name(have->replication_mode),
+			       replication_mode_name(want->replication_mode));
+	if (want->replication_factor != have->replication_factor)
+		return sc_fail(-EINVAL, "replication_factor mismatch: %s has %u, asked for %u", seg->path,
+			       have->replication_factor, want->replication_factor);
 	return 0;
 }
 
@@ -412,12 +445,15 @@ static int read_header(struct sc_seg *seg, const struct stat *st)
 	if (h.ready != SC_READY)
 		return sc_fail(-EUCLEAN, "%s is not a complete segment", seg->path);
 
-	cfg = (struct sc_config){ h.num_partition, h.key_pos,	   h.partition_pos, h.table_type,
-				  h.max_readers,   h.memory_limit, h.eviction,	    h.max_retired };
+	cfg = (struct sc_config){ h.num_partition, h.key_pos,	       h.partition_pos,	    h.table_type,
+				  h.max_readers,   h.memory_limit,     h.eviction,	    h.max_retired,
+				  h.cluster,	   h.replication_mode, h.replication_factor };
 	if (cfg.num_partition == 0 || cfg.num_partition > SC_MAX_PARTITIONS || cfg.max_readers == 0 ||
 	    cfg.max_readers > SC_MAX_READERS || cfg.memory_limit > SC_MAX_SEGMENT ||
 	    cfg.memory_limit % SC_PAGE != 0 || cfg.table_type < SC_SET || cfg.table_type > SC_DUPLICATE_BAG ||
-	    cfg.eviction > SC_EVICTION_CLOCK)
+	    cfg.eviction > SC_EVICTION_CLOCK || cfg.cluster > SC_CLUSTER_DISTRIBUTED ||
+	    cfg.replication_mode < SC_REPLICATION_ASYNC || cfg.replication_mode > SC_REPLICATION_STRONG ||
+	    cfg.replication_factor == 0 || cfg.replication_factor > SC_MAX_REPLICATION_FACTOR)
 		return sc_fail(-EUCLEAN, "%s has a corrupt configuration", seg->path);
 	err = geometry(&cfg, &geo);
 	if (err)

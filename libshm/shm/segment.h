@@ -28,6 +28,9 @@ struct sc_config {
 	uint64_t memory_limit;
 	uint32_t eviction;    /* enum sc_eviction */
 	uint64_t max_retired; /* over all partitions: what readers may hold back */
+	uint32_t cluster;     /* enum sc_cluster */
+	uint32_t replication_mode;
+	uint32_t replication_factor;
 };
 
 /* Where each region of the segment starts; derived from the configuration. */

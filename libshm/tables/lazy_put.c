@@ -8,6 +8,7 @@
 
 #include "shm/clock.h"
 #include "shm/probes.h"
+#include "write/partition.h"
 #include "write/record_store.h"
 
 #define DEFAULT_DELAY_US   5000u
@@ -452,6 +453,8 @@ static int do_lazy_put(sc_cache *c, const sc_tuple *tuple)
 	/* Checked now, so that a bad tuple is the caller's error, not a background one. */
 	if (!err)
 		err = sc_cache_writable(c);
+	if (!err)
+		err = sc_write_fence(c);
 	if (!err)
 		err = sc_tuple_check_put(c, tuple, true, &len);
 	if (!err)

@@ -165,6 +165,9 @@ static int expire_all(sc_cache *c, unsigned lock_seconds)
 {
 	int64_t total = 0;
 	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_write_fence(c);
 	for (uint32_t i = 0; !err && i < 2 * c->seg.cfg.num_partition; i++) {
 		struct sc_part *p = sc_part_at(c, i);
 		int n;

@@ -103,9 +103,23 @@ static int lock_for(sc_cache *c, struct sc_part *p, uint32_t limit_ms)
 	return locked(c, p, take(c, p, limit_ms, &w), &w, limit_ms);
 }
 
+int sc_write_fence(const sc_cache *c)
+{
+	if (sc_likely(c->seg.cfg.cluster == SC_CLUSTER_LOCAL))
+		return 0;
+	return sc_fail(-EOPNOTSUPP,
+		       "cache \"%s\" is distributed, and this version does not replicate writes yet: "
+		       "reads are answered from this host, writes come with replication",
+		       c->name);
+}
+
 int sc_part_lock(sc_cache *c, struct sc_part *p)
 {
-	int r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS);
+	int r = sc_write_fence(c);
+
+	if (r)
+		return r;
+	r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS);
 
 	if (r == 0 && (r = sc_limbo_within_bound(c, p)) != 0)
 		sc_part_release(c, p);

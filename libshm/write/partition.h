@@ -5,11 +5,22 @@
 #include "shm/cache.h"
 
 /*
- * Take p's write lock. When its last holder died holding it, or a repair
- * did not finish, p is repaired first (recovery/repair.h). A writer is refused with
- * -EAGAIN while p holds as much retired memory as max_retired allows and a
- * reader keeps it from being reused (sc_limbo_within_bound()). 0 or a
- * negative errno; on an error the lock is not held.
+ * The write fence: 0 if this host may write the cache, else -EOPNOTSUPP. A
+ * local cache always may. A distributed one may not yet: which host is a
+ * partition's primary, under which epoch, is the cluster's to say, and
+ * until replication ships a write is refused rather than applied on this
+ * host alone. Every user write passes here: sc_part_lock(), sc_expire*(),
+ * sc_lazy_put(); maintenance and remedies, which change no user data, do not.
+ */
+int sc_write_fence(const sc_cache *c);
+
+/*
+ * Take p's write lock, for a user write (sc_write_fence() first). When its
+ * last holder died holding it, or a repair did not finish, p is repaired
+ * first (recovery/repair.h). A writer is refused with -EAGAIN while p holds
+ * as much retired memory as max_retired allows and a reader keeps it from
+ * being reused (sc_limbo_within_bound()). 0 or a negative errno; on an
+ * error the lock is not held.
  */
 int sc_part_lock(sc_cache *c, struct sc_part *p);
 
