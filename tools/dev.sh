@@ -17,6 +17,7 @@ packages=(
   systemtap-sdt-dev
   man-db groff-base # the man pages' test formats every page
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
+  libclang-rt-14-dev # libFuzzer, for the peer-link frame fuzzer
   prometheus # promtool, which checks the Prometheus export
 )
 

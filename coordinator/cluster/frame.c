@@ -1,0 +1,147 @@
+/* frame.c — the frames of a peer link: length-prefixed, checksummed before anything in them is read. */
+#include "cluster/frame.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "record/checksum.h"
+
+static uint32_t get32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void put32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint64_t get64(const uint8_t *p)
+{
+	return (uint64_t)get32(p) | (uint64_t)get32(p + 4) << 32;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	put32(p, (uint32_t)v);
+	put32(p + 4, (uint32_t)(v >> 32));
+}
+
+/* The length is the seed: a frame whose length field changed fails its checksum too. */
+static uint32_t frame_checksum(const uint8_t *frame, uint32_t len)
+{
+	return sc_checksum(frame + 8, SCD_FRAME_HEADER - 8 + (size_t)len, len);
+}
+
+int scd_frame_parse(const uint8_t *buf, size_t n, struct scd_frame *out, size_t *used)
+{
+	uint32_t len;
+
+	*used = SCD_FRAME_HEADER;
+	if (n < 4)
+		return 0;
+	len = get32(buf);
+	if (len > SCD_FRAME_MAX_BODY)
+		return -EMSGSIZE;
+	*used = SCD_FRAME_HEADER + (size_t)len;
+	if (n < *used)
+		return 0;
+	if (get32(buf + 4) != frame_checksum(buf, len))
+		return -EBADMSG;
+	if (buf[8] != SCD_FRAME_VERSION || buf[10] || buf[11] || buf[9] == 0 || buf[9] > SCD_FRAME_TYPE_MAX)
+		return -EPROTO;
+	out->type = buf[9];
+	out->len = len;
+	out->body = buf + SCD_FRAME_HEADER;
+	return 1;
+}
+
+size_t scd_frame_put(uint8_t *dst, size_t cap, uint8_t type, const void *body, uint32_t len)
+{
+	if (len > SCD_FRAME_MAX_BODY || cap < SCD_FRAME_HEADER + (size_t)len)
+		return 0;
+	put32(dst, len);
+	dst[8] = SCD_FRAME_VERSION;
+	dst[9] = type;
+	dst[10] = dst[11] = 0;
+	if (len)
+		memcpy(dst + SCD_FRAME_HEADER, body, len);
+	put32(dst + 4, frame_checksum(dst, len));
+	return SCD_FRAME_HEADER + (size_t)len;
+}
+
+static bool name_valid(const uint8_t *p, size_t n)
+{
+	if (n == 0 || n > SCD_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		uint8_t ch = p[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+		      ch == '_' || ch == '-' || ch == '.'))
+			return false;
+	}
+	return true;
+}
+
+/* A name at *pos of body: its length byte, then the name; copied NUL-terminated into out. */
+static int take_name(const struct scd_frame *f, size_t *pos, char *out)
+{
+	size_t n;
+
+	if (*pos >= f->len)
+		return -EPROTO;
+	n = f->body[*pos];
+	if (*pos + 1 + n > f->len || !name_valid(f->body + *pos + 1, n))
+		return -EPROTO;
+	memcpy(out, f->body + *pos + 1, n);
+	out[n] = '\0';
+	*pos += 1 + n;
+	return 0;
+}
+
+int scd_hello_decode(const struct scd_frame *f, struct scd_hello *out)
+{
+	size_t pos = 0;
+
+	if (f->type != SCD_FRAME_HELLO || take_name(f, &pos, out->cluster) || take_name(f, &pos, out->node) ||
+	    f->len - pos != SCD_NONCE_BYTES)
+		return -EPROTO;
+	memcpy(out->nonce, f->body + pos, SCD_NONCE_BYTES);
+	return 0;
+}
+
+size_t scd_hello_encode(const struct scd_hello *h, uint8_t *dst)
+{
+	size_t c = strnlen(h->cluster, SCD_NAME_MAX + 1), n = strnlen(h->node, SCD_NAME_MAX + 1), pos = 0;
+
+	if (!name_valid((const uint8_t *)h->cluster, c) || !name_valid((const uint8_t *)h->node, n))
+		return 0;
+	dst[pos++] = (uint8_t)c;
+	memcpy(dst + pos, h->cluster, c);
+	pos += c;
+	dst[pos++] = (uint8_t)n;
+	memcpy(dst + pos, h->node, n);
+	pos += n;
+	memcpy(dst + pos, h->nonce, SCD_NONCE_BYTES);
+	return pos + SCD_NONCE_BYTES;
+}
+
+int scd_heartbeat_decode(const struct scd_frame *f, struct scd_heartbeat *out)
+{
+	if ((f->type != SCD_FRAME_HEARTBEAT && f->type != SCD_FRAME_HEARTBEAT_ACK) ||
+	    f->len != SCD_HEARTBEAT_BYTES)
+		return -EPROTO;
+	out->seq = get64(f->body);
+	out->sent_ns = get64(f->body + 8);
+	return 0;
+}
+
+size_t scd_heartbeat_encode(const struct scd_heartbeat *h, uint8_t *dst)
+{
+	put64(dst, h->seq);
+	put64(dst + 8, h->sent_ns);
+	return SCD_HEARTBEAT_BYTES;
+}
