@@ -21,6 +21,7 @@ static void check_body(const struct scd_frame *f)
 	uint8_t body[SCD_HELLO_BYTES];
 	struct scd_hello h;
 	struct scd_heartbeat hb;
+	uint8_t proof[SCD_PROOF_BYTES];
 	size_t n;
 
 	if (f->type == SCD_FRAME_HELLO && scd_hello_decode(f, &h) == 0) {
@@ -31,6 +32,8 @@ static void check_body(const struct scd_frame *f)
 		n = scd_heartbeat_encode(&hb, body);
 		if (n != f->len || memcmp(body, f->body, n) != 0)
 			abort();
+	} else if (scd_proof_decode(f, proof) == 0 && memcmp(proof, f->body, sizeof(proof)) != 0) {
+		abort();
 	}
 }
 

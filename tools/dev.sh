@@ -18,6 +18,7 @@ packages=(
   man-db groff-base # the man pages' test formats every page
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   libclang-rt-14-dev # libFuzzer, for the peer-link frame fuzzer
+  libsodium-dev      # the peer links' HMAC challenge
   prometheus # promtool, which checks the Prometheus export
 )
 

@@ -145,3 +145,11 @@ size_t scd_heartbeat_encode(const struct scd_heartbeat *h, uint8_t *dst)
 	put64(dst + 8, h->sent_ns);
 	return SCD_HEARTBEAT_BYTES;
 }
+
+int scd_proof_decode(const struct scd_frame *f, uint8_t out[SCD_PROOF_BYTES])
+{
+	if (f->type != SCD_FRAME_PROOF || f->len != SCD_PROOF_BYTES)
+		return -EPROTO;
+	memcpy(out, f->body, SCD_PROOF_BYTES);
+	return 0;
+}

@@ -29,7 +29,8 @@ enum scd_frame_type {
 	SCD_FRAME_HELLO = 1,	     /* who connects: cluster, node, a challenge nonce (struct scd_hello) */
 	SCD_FRAME_HEARTBEAT = 2,     /* a sequence number and the sender's clock (struct scd_heartbeat) */
 	SCD_FRAME_HEARTBEAT_ACK = 3, /* the heartbeat's two fields sent back */
-	SCD_FRAME_TYPE_MAX = SCD_FRAME_HEARTBEAT_ACK,
+	SCD_FRAME_PROOF = 4,	     /* an HMAC over both hellos (cluster/link_auth.h), SCD_PROOF_BYTES */
+	SCD_FRAME_TYPE_MAX = SCD_FRAME_PROOF,
 };
 
 /* A frame found in a buffer; body points into that buffer. */
@@ -55,6 +56,7 @@ size_t scd_frame_put(uint8_t *dst, size_t cap, uint8_t type, const void *body, u
 #define SCD_NONCE_BYTES	    32u
 #define SCD_HELLO_BYTES	    (2u + 2u * SCD_NAME_MAX + SCD_NONCE_BYTES)
 #define SCD_HEARTBEAT_BYTES 16u
+#define SCD_PROOF_BYTES	    32u
 
 /*
  * A hello's body: u8 cluster length, the cluster name, u8 node length, the
@@ -81,5 +83,8 @@ struct scd_heartbeat {
 int scd_heartbeat_decode(const struct scd_frame *f, struct scd_heartbeat *out);
 /* The body of h at dst (SCD_HEARTBEAT_BYTES of room): its size. */
 size_t scd_heartbeat_encode(const struct scd_heartbeat *h, uint8_t *dst);
+
+/* A proof's body is the HMAC itself: 0 with it copied to out, or -EPROTO when the body is not SCD_PROOF_BYTES. */
+int scd_proof_decode(const struct scd_frame *f, uint8_t out[SCD_PROOF_BYTES]);
 
 #endif /* SCD_FRAME_H */
