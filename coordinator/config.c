@@ -47,7 +47,21 @@ static const struct key keys[] = {
 	{ "replication_factor", KEY_UINT32, AT(replication_factor), 1, 16, NULL, 0,
 	  "copies of each partition, primary included (distributed mode)" },
 	{ "cluster_peers", KEY_TEXT, AT(cluster_peers), 0, 0, NULL, SIZE_OF(cluster_peers),
-	  "peer coordinators, host:port separated by commas (distributed mode)" },
+	  "peer coordinators, host:port separated by commas; empty: whoever registers in etcd" },
+	{ "cluster_name", KEY_TEXT, AT(cluster_name), 0, 0, NULL, SIZE_OF(cluster_name),
+	  "the cluster's name, its etcd keys' prefix (distributed mode)" },
+	{ "node_name", KEY_TEXT, AT(node_name), 0, 0, NULL, SIZE_OF(node_name),
+	  "this node's name in the cluster (default: the host name)" },
+	{ "listen", KEY_TEXT, AT(listen), 0, 0, NULL, SIZE_OF(listen),
+	  "host:port where this node's peer links are accepted (distributed mode)" },
+	{ "etcd_endpoints", KEY_TEXT, AT(etcd_endpoints), 0, 0, NULL, SIZE_OF(etcd_endpoints),
+	  "etcd members, http://host:port separated by commas (distributed mode)" },
+	{ "secret_file", KEY_TEXT, AT(secret_file), 0, 0, NULL, SIZE_OF(secret_file),
+	  "file holding the cluster's shared secret, 32 to 4096 bytes, not readable by others" },
+	{ "lease_ms", KEY_UINT32, AT(lease_ms), 1000, 600000, NULL, 0,
+	  "how long this node's etcd lease outlives its last renewal (distributed mode)" },
+	{ "heartbeat_interval_ms", KEY_UINT32, AT(heartbeat_interval_ms), 10, 60000, NULL, 0,
+	  "time between two heartbeats on a peer link (distributed mode)" },
 	{ "auto_start", KEY_BOOL, AT(auto_start), 0, 0, NULL, 0,
 	  "the seed's start-on-boot flag; here `systemctl enable supercached@NAME` does that" },
 	{ "debug_log", KEY_BOOL, AT(debug_log), 0, 0, NULL, 0,
@@ -86,6 +100,8 @@ void scd_config_defaults(struct scd_config *cfg)
 	cfg->cluster = SC_CLUSTER_LOCAL;
 	cfg->replication_mode = SC_REPLICATION_ASYNC;
 	cfg->replication_factor = 2;
+	cfg->lease_ms = 5000;
+	cfg->heartbeat_interval_ms = 500;
 	cfg->memory_limit = 1ull << 30;
 	cfg->eviction = SC_EVICTION_OFF;
 	cfg->max_readers = 1024;
@@ -377,8 +393,98 @@ int scd_config_load(struct scd_config *cfg, const char *path, char *err, size_t 
 	return r;
 }
 
+/* A cluster or node name: 1 to 64 letters, digits, '_', '-' and '.' (a host name's characters). */
+static bool node_name_valid(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > SCD_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/*
+ * Whether s[0, n) is host:port: a host name or IPv4 address, or an IPv6
+ * address in brackets, then a port from 1 to 65535.
+ */
+static bool host_port_valid(const char *s, size_t n)
+{
+	const char *colon = memrchr(s, ':', n);
+	size_t host_len = colon ? (size_t)(colon - s) : 0, port_len = colon ? n - host_len - 1 : 0;
+	unsigned long port = 0;
+
+	if (!colon || host_len == 0 || port_len == 0 || port_len > 5)
+		return false;
+	for (size_t i = 0; i < port_len; i++) {
+		if (!isdigit((unsigned char)colon[1 + i]))
+			return false;
+		port = port * 10 + (unsigned long)(colon[1 + i] - '0');
+	}
+	if (port == 0 || port > 65535)
+		return false;
+	if (s[0] == '[')
+		return host_len > 2 && s[host_len - 1] == ']' &&
+		       strspn(s + 1, "0123456789abcdefABCDEF:.") == host_len - 2;
+	for (size_t i = 0; i < host_len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
+			return false;
+	return true;
+}
+
+/* Each comma-separated entry of list, after scheme (or "" for none), is host:port; the first bad one in bad. */
+static bool endpoint_list_valid(const char *list, const char *scheme, char *bad, size_t badlen)
+{
+	size_t skip = strlen(scheme);
+
+	for (const char *p = list; *p;) {
+		size_t n = strcspn(p, ",");
+
+		if (n < skip || strncmp(p, scheme, skip) != 0 || !host_port_valid(p + skip, n - skip)) {
+			snprintf(bad, badlen, "%.*s", (int)n, p);
+			return false;
+		}
+		p += n + (p[n] == ',');
+	}
+	return true;
+}
+
+static int validate_cluster_keys(const struct scd_config *cfg, char *err, size_t errlen)
+{
+	char bad[SCD_NAME_MAX * 4];
+
+	if (cfg->cluster_name[0] && !node_name_valid(cfg->cluster_name))
+		return fail(err, errlen, "cluster_name = %s: want 1 to %d letters, digits, '_', '-' or '.'",
+			    cfg->cluster_name, SCD_NAME_MAX);
+	if (cfg->node_name[0] && !node_name_valid(cfg->node_name))
+		return fail(err, errlen, "node_name = %s: want 1 to %d letters, digits, '_', '-' or '.'",
+			    cfg->node_name, SCD_NAME_MAX);
+	if (cfg->listen[0] && !host_port_valid(cfg->listen, strlen(cfg->listen)))
+		return fail(err, errlen, "listen = %s: want host:port, the port from 1 to 65535",
+			    cfg->listen);
+	if (!endpoint_list_valid(cfg->cluster_peers, "", bad, sizeof(bad)))
+		return fail(err, errlen, "cluster_peers: \"%s\": want host:port, the port from 1 to 65535",
+			    bad);
+	if (!endpoint_list_valid(cfg->etcd_endpoints, "http://", bad, sizeof(bad)))
+		return fail(err, errlen, "etcd_endpoints: \"%s\": want http://host:port", bad);
+	if (cfg->secret_file[0] && cfg->secret_file[0] != '/')
+		return fail(err, errlen, "secret_file = %s: want an absolute path", cfg->secret_file);
+	if ((uint64_t)cfg->heartbeat_interval_ms * 2 > cfg->lease_ms)
+		return fail(
+			err, errlen,
+			"heartbeat_interval_ms = %u with lease_ms = %u: a lease must outlive two heartbeats",
+			cfg->heartbeat_interval_ms, cfg->lease_ms);
+	return 0;
+}
+
 int scd_config_validate(const struct scd_config *cfg, char *err, size_t errlen)
 {
+	int r = validate_cluster_keys(cfg, err, errlen);
+
+	if (r)
+		return r;
 	if (cfg->cluster == SC_CLUSTER_DISTRIBUTED)
 		return fail(
 			err, errlen,

@@ -27,7 +27,15 @@ struct scd_config {
 	uint32_t cluster;	   /* enum sc_cluster */
 	uint32_t replication_mode; /* enum sc_replication_mode */
 	uint32_t replication_factor;
-	char cluster_peers[SCD_TEXT_MAX]; /* comma-separated host:port */
+	char cluster_peers[SCD_TEXT_MAX]; /* comma-separated host:port; empty: whoever registers in etcd */
+	/* what a distributed cluster needs beyond the seed's keys (docs/distributed.md) */
+	char cluster_name[SCD_NAME_MAX + 1]; /* empty until set; required in distributed mode */
+	char node_name[SCD_NAME_MAX + 1];    /* empty: this host's name */
+	char listen[SCD_NAME_MAX * 4];	     /* host:port of this node's peer links */
+	char etcd_endpoints[SCD_TEXT_MAX];   /* comma-separated http://host:port */
+	char secret_file[SCD_TEXT_MAX];	     /* the cluster's shared secret (peer link HMAC) */
+	uint32_t lease_ms;		     /* this node's etcd lease: how long it lives unrenewed */
+	uint32_t heartbeat_interval_ms;	     /* between two heartbeats on a peer link */
 	bool auto_start;
 	bool debug_log;
 

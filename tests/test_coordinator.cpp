@@ -115,7 +115,10 @@ struct Coordinator {
 
 TEST_CASE("supercached says READY with a status line and answers every method over sd-bus", "[coordinator]")
 {
-	Coordinator co("table_type = ordered_set\nreplication_mode = sync\nreplication_factor = 3\n");
+	Coordinator co("table_type = ordered_set\nreplication_mode = sync\nreplication_factor = 3\n"
+		       "cluster_name = prod\nnode_name = n1.example\nlisten = [::1]:7100\n"
+		       "etcd_endpoints = http://127.0.0.1:2379,http://e2.example:2379\n"
+		       "cluster_peers = n2.example:7100,10.0.0.3:7100\nlease_ms = 3000\n");
 	REQUIRE_READY(co);
 	CHECK(co.ready.find("STATUS=cache " + co.name + ": 0 tuples") != std::string::npos);
 
@@ -188,6 +191,12 @@ TEST_CASE("supercached says READY with a status line and answers every method ov
 		CHECK(o.replication_factor == 3);
 		CHECK(d["replication_mode"].s == "sync");
 		CHECK(d["replication_factor"].u == 3);
+		CHECK(d["cluster_name"].s == "prod");
+		CHECK(d["node_name"].s == "n1.example");
+		CHECK(d["listen"].s == "[::1]:7100");
+		CHECK(d["etcd_endpoints"].s == "http://127.0.0.1:2379,http://e2.example:2379");
+		CHECK(d["lease_ms"].u == 3000);
+		CHECK(d["heartbeat_interval_ms"].u == 500);
 	}
 	SECTION("Check: a whole segment")
 	{
@@ -520,6 +529,19 @@ TEST_CASE("a bad configuration is refused at start, naming the key", "[coordinat
 		  ":1: key \"cluster_peers\" is 5016 bytes long; a line holds at most 4352" },
 		{ "cluster_peers = " + std::string(4200, 'a') + "\n", "",
 		  ":1: cluster_peers: longer than 4095 bytes" },
+		{ "cluster_peers = a.example:7100,b.example\n", "",
+		  "cluster_peers: \"b.example\": want host:port" },
+		{ "cluster_peers = a:7100,,b:7100\n", "", "cluster_peers: \"\": want host:port" },
+		{ "listen = [::1]:99999\n", "", "listen = [::1]:99999: want host:port, the port from 1 to 65535" },
+		{ "listen = host name:7100\n", "", "listen = host name:7100: want host:port" },
+		{ "etcd_endpoints = http://e1:2379,https://e2:2379\n", "",
+		  "etcd_endpoints: \"https://e2:2379\": want http://host:port" },
+		{ "node_name = n/1\n", "", "node_name = n/1: want 1 to 64 letters, digits, '_', '-' or '.'" },
+		{ "cluster_name = " + std::string(65, 'c') + "\n", "", "cluster_name: longer than 64 bytes" },
+		{ "secret_file = secret\n", "", "secret_file = secret: want an absolute path" },
+		{ "lease_ms = 2000\nheartbeat_interval_ms = 1500\n", "",
+		  "heartbeat_interval_ms = 1500 with lease_ms = 2000: a lease must outlive two heartbeats" },
+		{ "lease_ms = 500\n", "", "lease_ms = 500: want a whole number from 1000 to 600000" },
 	};
 	for (const Case &k : cases) {
 		TempFile config(k.config);
