@@ -2,6 +2,8 @@
 #include <catch2/catch.hpp>
 
 #include <cerrno>
+#include <cstddef>
+#include <cstring>
 #include <string>
 
 #include "helpers.hpp"
@@ -40,6 +42,16 @@ TEST_CASE("a local cache keeps the seed's replication defaults", "[cluster]")
 	CHECK(got.replication_factor == 2);
 	CHECK(sc_distributed(c) == 0);
 	CHECK(sc_distributed(nullptr) == -EINVAL);
+
+	// A caller built before these fields existed gets its own fields, and nothing past them.
+	sc_options old;
+	std::memset(&old, 0xab, sizeof(old));
+	old.sz = offsetof(sc_options, cluster);
+	REQUIRE(sc_config(c, &old) == 0);
+	CHECK(old.sz == offsetof(sc_options, cluster));
+	CHECK(old.num_partition == 2);
+	CHECK(old.cluster == 0xababababu);
+	CHECK(old.replication_factor == 0xababababu);
 }
 
 TEST_CASE("replication options are checked in local mode too, with the seed's words", "[cluster][errors]")

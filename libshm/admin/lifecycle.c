@@ -1,6 +1,7 @@
 /* lifecycle.c — the lifecycle API (start, attach, stop, destroy), option checking, and fork(). */
 #include "shm/cache.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,6 +38,16 @@ __attribute__((constructor)) static void install_fork_handlers(void)
 {
 	pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
+
+/*
+ * sc_options has no padding anywhere, so that a later, larger one can be
+ * told from this one by sz alone and a caller's stray padding bytes are
+ * never read as a field; a field added later goes at the end.
+ */
+_Static_assert(sizeof(sc_options) == offsetof(sc_options, replication_factor) + sizeof(uint32_t),
+	       "sc_options has tail padding");
+_Static_assert(offsetof(sc_options, cluster) == offsetof(sc_options, read_only) + sizeof(uint32_t),
+	       "sc_options has padding before cluster");
 
 /* Copy caller options of any size: a newer caller's unknown tail must be zero (as libbpf does). */
 static int copy_options(const sc_options *opts, sc_options *o)
@@ -241,21 +252,26 @@ SC_EXPORT int sc_config(sc_cache *c, sc_options *out)
 	if (err)
 		return err;
 	sc_check_arg(out, -EINVAL, "sc_config: out is NULL");
-	memset(out, 0, sizeof(*out));
-	out->sz = sizeof(*out);
-	out->num_partition = c->seg.cfg.num_partition;
-	out->key_pos = c->seg.cfg.key_pos;
-	out->partition_pos = c->seg.cfg.partition_pos;
-	out->table_type = c->seg.cfg.table_type;
-	out->memory_limit = c->seg.cfg.memory_limit;
-	out->max_readers = c->seg.cfg.max_readers;
-	out->eviction = c->seg.cfg.eviction;
-	out->max_retired = c->seg.cfg.max_retired;
-	out->prefix = c->prefix;
-	out->dir = c->dir;
-	out->cluster = c->seg.cfg.cluster;
-	out->replication_mode = c->seg.cfg.replication_mode;
-	out->replication_factor = c->seg.cfg.replication_factor;
+	/* A caller built against a smaller sc_options says so in sz: nothing past it is written. */
+	size_t room = out->sz && out->sz < sizeof(*out) ? out->sz : sizeof(*out);
+	sc_options o = {
+		.sz = room,
+		.num_partition = c->seg.cfg.num_partition,
+		.key_pos = c->seg.cfg.key_pos,
+		.partition_pos = c->seg.cfg.partition_pos,
+		.table_type = c->seg.cfg.table_type,
+		.memory_limit = c->seg.cfg.memory_limit,
+		.max_readers = c->seg.cfg.max_readers,
+		.eviction = c->seg.cfg.eviction,
+		.prefix = c->prefix,
+		.dir = c->dir,
+		.max_retired = c->seg.cfg.max_retired,
+		.cluster = c->seg.cfg.cluster,
+		.replication_mode = c->seg.cfg.replication_mode,
+		.replication_factor = c->seg.cfg.replication_factor,
+	};
+
+	memcpy(out, &o, room);
 	return 0;
 }
 

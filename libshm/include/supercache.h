@@ -247,7 +247,12 @@ SC_EXPORT int sc_stop(sc_cache *cache);
  */
 SC_EXPORT int sc_destroy(const char *name, const sc_options *opts);
 
-/* The configuration the cache was created with (prefix and dir point into the handle). */
+/*
+ * The configuration the cache was created with (prefix and dir point into
+ * the handle). With out->sz set (SC_OPTIONS() sets it), nothing past it is
+ * written, so a caller built against an older, smaller sc_options gets its
+ * own fields; with out->sz 0, the whole of this header's sc_options.
+ */
 SC_EXPORT int sc_config(sc_cache *cache, sc_options *out);
 
 /*

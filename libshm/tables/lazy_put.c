@@ -452,8 +452,6 @@ static int do_lazy_put(sc_cache *c, const sc_tuple *tuple)
 
 	/* Checked now, so that a bad tuple is the caller's error, not a background one. */
 	if (!err)
-		err = sc_cache_writable(c);
-	if (!err)
 		err = sc_write_fence(c);
 	if (!err)
 		err = sc_tuple_check_put(c, tuple, true, &len);

@@ -105,8 +105,10 @@ static int lock_for(sc_cache *c, struct sc_part *p, uint32_t limit_ms)
 
 int sc_write_fence(const sc_cache *c)
 {
-	if (sc_likely(c->seg.cfg.cluster == SC_CLUSTER_LOCAL))
-		return 0;
+	int r = sc_cache_writable(c);
+
+	if (r || sc_likely(c->seg.cfg.cluster == SC_CLUSTER_LOCAL))
+		return r;
 	return sc_fail(-EOPNOTSUPP,
 		       "cache \"%s\" is distributed, and this version does not replicate writes yet: "
 		       "reads are answered from this host, writes come with replication",

@@ -5,8 +5,9 @@
 #include "shm/cache.h"
 
 /*
- * The write fence: 0 if this host may write the cache, else -EOPNOTSUPP. A
- * local cache always may. A distributed one may not yet: which host is a
+ * The write fence: 0 if this handle may write the cache here: -EROFS for a
+ * read-only handle, else -EOPNOTSUPP when this host may not. A local cache
+ * always may. A distributed one may not yet: which host is a
  * partition's primary, under which epoch, is the cluster's to say, and
  * until replication ships a write is refused rather than applied on this
  * host alone. Every user write passes here: sc_part_lock(), sc_expire*(),
