@@ -67,8 +67,8 @@ TEST_CASE("two holders of the secret open a link, each proving itself to the oth
 	scd_secret s = secret_of(f);
 	scd_hello dialer = hello("a"), listener = hello("b");
 	uint8_t from_dialer[SCD_PROOF_BYTES], from_listener[SCD_PROOF_BYTES];
-	scd_link_proof(&s, SCD_LINK_DIALER, &dialer, &listener, from_dialer);
-	scd_link_proof(&s, SCD_LINK_LISTENER, &listener, &dialer, from_listener);
+	REQUIRE(scd_link_proof(&s, SCD_LINK_DIALER, &dialer, &listener, from_dialer) == 0);
+	REQUIRE(scd_link_proof(&s, SCD_LINK_LISTENER, &listener, &dialer, from_listener) == 0);
 	const char *why = nullptr;
 	CHECK(scd_link_accepts(&s, SCD_LINK_LISTENER, &listener, &dialer, from_dialer, &why));
 	CHECK(scd_link_accepts(&s, SCD_LINK_DIALER, &dialer, &listener, from_listener, &why));
@@ -89,22 +89,22 @@ TEST_CASE("a wrong secret, a replayed proof, a reflected one, or a stranger is r
 	const char *why = nullptr;
 
 	// Another secret.
-	scd_link_proof(&t, SCD_LINK_DIALER, &dialer, &listener, proof);
+	REQUIRE(scd_link_proof(&t, SCD_LINK_DIALER, &dialer, &listener, proof) == 0);
 	CHECK_FALSE(scd_link_accepts(&s, SCD_LINK_LISTENER, &listener, &dialer, proof, &why));
 	CHECK(std::string(why).find("secret differs") != std::string::npos);
 
 	// A proof recorded on one link, replayed on the next: the listener's nonce is new.
-	scd_link_proof(&s, SCD_LINK_DIALER, &dialer, &listener, proof);
+	REQUIRE(scd_link_proof(&s, SCD_LINK_DIALER, &dialer, &listener, proof) == 0);
 	scd_hello next = listener;
 	scd_nonce(next.nonce);
 	CHECK_FALSE(scd_link_accepts(&s, SCD_LINK_LISTENER, &next, &dialer, proof, &why));
 
 	// The listener's own proof sent back to it as if it were the dialer's.
-	scd_link_proof(&s, SCD_LINK_LISTENER, &listener, &dialer, proof);
+	REQUIRE(scd_link_proof(&s, SCD_LINK_LISTENER, &listener, &dialer, proof) == 0);
 	CHECK_FALSE(scd_link_accepts(&s, SCD_LINK_LISTENER, &listener, &dialer, proof, &why));
 
 	// Our own hello sent back, nonce and all.
-	scd_link_proof(&s, SCD_LINK_DIALER, &dialer, &dialer, proof);
+	REQUIRE(scd_link_proof(&s, SCD_LINK_DIALER, &dialer, &dialer, proof) == 0);
 	CHECK_FALSE(scd_link_accepts(&s, SCD_LINK_DIALER, &dialer, &dialer, proof, &why));
 	CHECK(std::string(why).find("this node's name") != std::string::npos);
 	scd_hello echo = dialer;
@@ -112,10 +112,15 @@ TEST_CASE("a wrong secret, a replayed proof, a reflected one, or a stranger is r
 	CHECK_FALSE(scd_link_accepts(&s, SCD_LINK_DIALER, &dialer, &echo, proof, &why));
 	CHECK(std::string(why).find("nonce back") != std::string::npos);
 
+	// A hello whose name is no name proves nothing.
+	scd_hello nameless = dialer;
+	nameless.node[0] = '\0';
+	CHECK(scd_link_proof(&s, SCD_LINK_DIALER, &nameless, &listener, proof) == -EINVAL);
+
 	// A node of another cluster, whatever it proves.
 	scd_hello stranger = hello("z");
 	std::strcpy(stranger.cluster, "staging");
-	scd_link_proof(&s, SCD_LINK_DIALER, &stranger, &listener, proof);
+	REQUIRE(scd_link_proof(&s, SCD_LINK_DIALER, &stranger, &listener, proof) == 0);
 	CHECK_FALSE(scd_link_accepts(&s, SCD_LINK_LISTENER, &listener, &stranger, proof, &why));
 	CHECK(std::string(why).find("another cluster") != std::string::npos);
 }

@@ -65,28 +65,26 @@ void scd_nonce(uint8_t out[SCD_NONCE_BYTES])
 	randombytes_buf(out, SCD_NONCE_BYTES);
 }
 
-static void absorb_hello(crypto_auth_hmacsha256_state *st, const struct scd_hello *h)
-{
-	uint8_t body[SCD_HELLO_BYTES];
-	size_t n = scd_hello_encode(h, body);
-
-	crypto_auth_hmacsha256_update(st, body, n);
-}
-
-void scd_link_proof(const struct scd_secret *s, enum scd_link_role role, const struct scd_hello *self,
-		    const struct scd_hello *peer, uint8_t out[SCD_PROOF_BYTES])
+int scd_link_proof(const struct scd_secret *s, enum scd_link_role role, const struct scd_hello *self,
+		   const struct scd_hello *peer, uint8_t out[SCD_PROOF_BYTES])
 {
 	static const char label[] = "supercache peer link v1";
+	uint8_t mine[SCD_HELLO_BYTES], theirs[SCD_HELLO_BYTES];
+	size_t n_mine = scd_hello_encode(self, mine), n_theirs = scd_hello_encode(peer, theirs);
 	crypto_auth_hmacsha256_state st;
 	uint8_t r = (uint8_t)role;
 
+	/* A hello that does not encode (a name that is not one) would leave the proof without it. */
+	if (!n_mine || !n_theirs)
+		return -EINVAL;
 	crypto_auth_hmacsha256_init(&st, s->bytes, s->len);
 	crypto_auth_hmacsha256_update(&st, (const uint8_t *)label, sizeof(label));
 	crypto_auth_hmacsha256_update(&st, &r, 1);
-	absorb_hello(&st, self);
-	absorb_hello(&st, peer);
+	crypto_auth_hmacsha256_update(&st, mine, n_mine);
+	crypto_auth_hmacsha256_update(&st, theirs, n_theirs);
 	crypto_auth_hmacsha256_final(&st, out);
 	sodium_memzero(&st, sizeof(st));
+	return 0;
 }
 
 bool scd_link_accepts(const struct scd_secret *s, enum scd_link_role role, const struct scd_hello *self,
@@ -108,7 +106,10 @@ bool scd_link_accepts(const struct scd_secret *s, enum scd_link_role role, const
 		*why = "the peer sent this node's nonce back";
 		return false;
 	}
-	scd_link_proof(s, theirs, peer, self, want);
+	if (scd_link_proof(s, theirs, peer, self, want)) {
+		*why = "a hello holds a name that is not one";
+		return false;
+	}
 	ok = sodium_memcmp(want, proof, SCD_PROOF_BYTES) == 0;
 	sodium_memzero(want, sizeof(want));
 	*why = ok ? NULL : "the peer's proof does not match: its secret differs from this node's";

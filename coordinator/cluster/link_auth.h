@@ -43,10 +43,11 @@ enum scd_link_role { SCD_LINK_DIALER = 1, SCD_LINK_LISTENER = 2 };
  * side's fresh nonce, so a recorded proof is worth nothing on a new link;
  * the role in the transcript means a proof sent back to its sender never
  * passes for the other side's. A side accepts the link only when
- * scd_link_accepts() says so.
+ * scd_link_accepts() says so. 0, or -EINVAL when a hello's names are not
+ * names (scd_hello_encode()), and then out is not a proof.
  */
-void scd_link_proof(const struct scd_secret *s, enum scd_link_role role, const struct scd_hello *self,
-		    const struct scd_hello *peer, uint8_t out[SCD_PROOF_BYTES]);
+int scd_link_proof(const struct scd_secret *s, enum scd_link_role role, const struct scd_hello *self,
+		   const struct scd_hello *peer, uint8_t out[SCD_PROOF_BYTES]);
 
 /*
  * Whether the peer's proof is the one the secret gives for its role (the
