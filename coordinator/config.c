@@ -1,6 +1,7 @@
 /* config.c — supercached's configuration keys: one table drives the file, the overrides and --help. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -406,17 +407,48 @@ static bool node_name_valid(const char *s)
 	return true;
 }
 
-/*
- * Whether s[0, n) is host:port: a host name or IPv4 address, or an IPv6
- * address in brackets, then a port from 1 to 65535.
- */
+/* A host name (labels of 1 to 63 letters, digits and inner '-', joined by '.') or an IPv4 address. */
+static bool host_name_valid(const char *s, size_t n)
+{
+	size_t label = 0;
+
+	if (n == 0 || n > 253)
+		return false;
+	for (size_t i = 0; i <= n; i++) {
+		if (i == n || s[i] == '.') {
+			if (label == 0 || label > 63 || s[i - 1] == '-' || s[i - label] == '-')
+				return false;
+			label = 0;
+		} else if (isalnum((unsigned char)s[i]) || s[i] == '-') {
+			label++;
+		} else {
+			return false;
+		}
+	}
+	return true;
+}
+
+/* An IPv6 address in brackets, as inet_pton() reads it. */
+static bool ipv6_valid(const char *s, size_t n)
+{
+	char text[INET6_ADDRSTRLEN];
+	struct in6_addr a;
+
+	if (n < 3 || s[0] != '[' || s[n - 1] != ']' || n - 2 >= sizeof(text))
+		return false;
+	memcpy(text, s + 1, n - 2);
+	text[n - 2] = '\0';
+	return inet_pton(AF_INET6, text, &a) == 1;
+}
+
+/* Whether s[0, n) is host:port, the port from 1 to 65535. */
 static bool host_port_valid(const char *s, size_t n)
 {
 	const char *colon = memrchr(s, ':', n);
 	size_t host_len = colon ? (size_t)(colon - s) : 0, port_len = colon ? n - host_len - 1 : 0;
 	unsigned long port = 0;
 
-	if (!colon || host_len == 0 || port_len == 0 || port_len > 5)
+	if (!colon || port_len == 0 || port_len > 5)
 		return false;
 	for (size_t i = 0; i < port_len; i++) {
 		if (!isdigit((unsigned char)colon[1 + i]))
@@ -425,13 +457,7 @@ static bool host_port_valid(const char *s, size_t n)
 	}
 	if (port == 0 || port > 65535)
 		return false;
-	if (s[0] == '[')
-		return host_len > 2 && s[host_len - 1] == ']' &&
-		       strspn(s + 1, "0123456789abcdefABCDEF:.") == host_len - 2;
-	for (size_t i = 0; i < host_len; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '-' && s[i] != '.')
-			return false;
-	return true;
+	return s[0] == '[' ? ipv6_valid(s, host_len) : host_name_valid(s, host_len);
 }
 
 /* Each comma-separated entry of list, after scheme (or "" for none), is host:port; the first bad one in bad. */
@@ -439,16 +465,19 @@ static bool endpoint_list_valid(const char *list, const char *scheme, char *bad,
 {
 	size_t skip = strlen(scheme);
 
-	for (const char *p = list; *p;) {
+	if (!*list)
+		return true;
+	for (const char *p = list;; p++) {
 		size_t n = strcspn(p, ",");
 
 		if (n < skip || strncmp(p, scheme, skip) != 0 || !host_port_valid(p + skip, n - skip)) {
 			snprintf(bad, badlen, "%.*s", (int)n, p);
 			return false;
 		}
-		p += n + (p[n] == ',');
+		p += n;
+		if (!*p)
+			return true; /* a comma goes on to the next entry, which must be one: "a:1," is not */
 	}
-	return true;
 }
 
 static int validate_cluster_keys(const struct scd_config *cfg, char *err, size_t errlen)
@@ -471,7 +500,7 @@ static int validate_cluster_keys(const struct scd_config *cfg, char *err, size_t
 		return fail(err, errlen, "etcd_endpoints: \"%s\": want http://host:port", bad);
 	if (cfg->secret_file[0] && cfg->secret_file[0] != '/')
 		return fail(err, errlen, "secret_file = %s: want an absolute path", cfg->secret_file);
-	if ((uint64_t)cfg->heartbeat_interval_ms * 2 > cfg->lease_ms)
+	if ((uint64_t)cfg->heartbeat_interval_ms * 2 >= cfg->lease_ms)
 		return fail(
 			err, errlen,
 			"heartbeat_interval_ms = %u with lease_ms = %u: a lease must outlive two heartbeats",
