@@ -10,6 +10,7 @@
 
 #include "bus/bus.h"
 #include "bus/bus_health.h"
+#include "cluster/link_auth.h"
 #include "daemon.h"
 #include "local/maintenance.h"
 #include "trace_id.h"
@@ -110,6 +111,29 @@ static int parse_args(int argc, char **argv, struct args *a, struct scd_config *
 	return 0;
 }
 
+/*
+ * A secret_file, when one is set, is read at start, so that a file others
+ * may read, or one too short to be a secret, stops the coordinator before
+ * it runs rather than when its first peer link opens. The links keep it
+ * (docs/distributed.md); until they exist it is read and let go.
+ */
+static int check_secret(const struct scd_config *cfg, char *err, size_t errlen)
+{
+	struct scd_secret s;
+	int r;
+
+	if (!cfg->secret_file[0])
+		return 0;
+	r = scd_link_auth_init();
+	if (r) {
+		snprintf(err, errlen, "secret_file: the crypto library (libsodium) cannot start");
+		return r;
+	}
+	r = scd_secret_load(cfg->secret_file, &s, err, errlen);
+	scd_secret_forget(&s);
+	return r;
+}
+
 static int configure(int argc, char **argv, struct args *a, struct scd_config *cfg)
 {
 	char path[SCD_TEXT_MAX], err[1024];
@@ -137,7 +161,7 @@ static int configure(int argc, char **argv, struct args *a, struct scd_config *c
 	r = parse_args(argc, argv, a, cfg, true);
 	if (r)
 		return r;
-	if (scd_config_validate(cfg, err, sizeof(err))) {
+	if (scd_config_validate(cfg, err, sizeof(err)) || check_secret(cfg, err, sizeof(err))) {
 		fprintf(stderr, "supercached: bad configuration: %s\n", err);
 		return EX_CONFIG;
 	}

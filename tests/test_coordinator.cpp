@@ -12,6 +12,7 @@
 #include <functional>
 #include <memory>
 #include <sstream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 using namespace sctest;
@@ -572,6 +573,28 @@ TEST_CASE("a bad configuration is refused at start, naming the key", "[coordinat
 	CommandResult help = run_command({ supercached_path(), "--help" });
 	CHECK(help.status == 0);
 	CHECK(help.out.find("partition_imbalance_ratio") != std::string::npos);
+}
+
+TEST_CASE("a secret file others may read, or too short to be one, stops the coordinator at start",
+	  "[coordinator]")
+{
+	TempFile secret(std::string(64, 'k'));
+	TempFile config("secret_file = " + secret.path + "\n");
+	REQUIRE(chmod(secret.path.c_str(), 0644) == 0);
+	CommandResult r = run_command({ supercached_path(), "--config", config.path, "--print-config" });
+	CHECK(r.status == 78);
+	CHECK(r.err.find("secret_file " + secret.path + " has mode 0644") != std::string::npos);
+
+	REQUIRE(chmod(secret.path.c_str(), 0640) == 0);
+	r = run_command({ supercached_path(), "--config", config.path, "--print-config" });
+	CHECK(r.status == 0);
+	CHECK(r.out.find("secret_file = " + secret.path) != std::string::npos);
+
+	TempFile short_secret("too short");
+	TempFile short_config("secret_file = " + short_secret.path + "\n");
+	r = run_command({ supercached_path(), "--config", short_config.path, "--print-config" });
+	CHECK(r.status == 78);
+	CHECK(r.err.find("holds 9 bytes; a secret has at least 32") != std::string::npos);
 }
 
 TEST_CASE("a coordinator asked for another shape than the cache has refuses to start", "[coordinator]")

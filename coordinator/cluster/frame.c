@@ -74,7 +74,7 @@ size_t scd_frame_put(uint8_t *dst, size_t cap, uint8_t type, const void *body, u
 
 static bool name_valid(const uint8_t *p, size_t n)
 {
-	if (n == 0 || n > SCD_NAME_MAX)
+	if (n == 0 || n > SCD_HELLO_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
 		uint8_t ch = p[i];
@@ -115,7 +115,8 @@ int scd_hello_decode(const struct scd_frame *f, struct scd_hello *out)
 
 size_t scd_hello_encode(const struct scd_hello *h, uint8_t *dst)
 {
-	size_t c = strnlen(h->cluster, SCD_NAME_MAX + 1), n = strnlen(h->node, SCD_NAME_MAX + 1), pos = 0;
+	size_t c = strnlen(h->cluster, SCD_HELLO_NAME_MAX + 1), n = strnlen(h->node, SCD_HELLO_NAME_MAX + 1),
+	       pos = 0;
 
 	if (!name_valid((const uint8_t *)h->cluster, c) || !name_valid((const uint8_t *)h->node, n))
 		return 0;

@@ -52,20 +52,20 @@ int scd_frame_parse(const uint8_t *buf, size_t n, struct scd_frame *out, size_t 
 /* Write a frame of type holding body[0, len) at dst: its size, or 0 if cap is too small or len too large. */
 size_t scd_frame_put(uint8_t *dst, size_t cap, uint8_t type, const void *body, uint32_t len);
 
-#define SCD_NAME_MAX	    64u
+#define SCD_HELLO_NAME_MAX  64u
 #define SCD_NONCE_BYTES	    32u
-#define SCD_HELLO_BYTES	    (2u + 2u * SCD_NAME_MAX + SCD_NONCE_BYTES)
+#define SCD_HELLO_BYTES	    (2u + 2u * SCD_HELLO_NAME_MAX + SCD_NONCE_BYTES)
 #define SCD_HEARTBEAT_BYTES 16u
 #define SCD_PROOF_BYTES	    32u
 
 /*
  * A hello's body: u8 cluster length, the cluster name, u8 node length, the
- * node name, then the nonce; names are 1 to SCD_NAME_MAX bytes of letters,
+ * node name, then the nonce; names are 1 to SCD_HELLO_NAME_MAX bytes of letters,
  * digits, '_', '-' and '.'.
  */
 struct scd_hello {
-	char cluster[SCD_NAME_MAX + 1];
-	char node[SCD_NAME_MAX + 1];
+	char cluster[SCD_HELLO_NAME_MAX + 1];
+	char node[SCD_HELLO_NAME_MAX + 1];
 	uint8_t nonce[SCD_NONCE_BYTES];
 };
 
