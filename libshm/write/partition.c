@@ -93,13 +93,14 @@ static int locked(sc_cache *c, struct sc_part *p, int r, const struct sc_lock_wa
 	return 0;
 }
 
+/*
+ * The caller has checked that the handle may write: sc_write_fence() or
+ * sc_cache_writable(), or (sc_part_repair_owed()) it holds a lock it took so.
+ */
 static int lock_for(sc_cache *c, struct sc_part *p, uint32_t limit_ms)
 {
 	struct sc_lock_wait w = { c->seg.dev, c->seg.ino, 0 };
-	int r = sc_cache_writable(c);
 
-	if (r)
-		return r;
 	return locked(c, p, take(c, p, limit_ms, &w), &w, limit_ms);
 }
 
@@ -122,7 +123,6 @@ int sc_part_lock(sc_cache *c, struct sc_part *p)
 	if (r)
 		return r;
 	r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS);
-
 	if (r == 0 && (r = sc_limbo_within_bound(c, p)) != 0)
 		sc_part_release(c, p);
 	return r;
@@ -130,7 +130,9 @@ int sc_part_lock(sc_cache *c, struct sc_part *p)
 
 int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds)
 {
-	return lock_for(c, p, seconds * 1000u);
+	int r = sc_cache_writable(c);
+
+	return r ? r : lock_for(c, p, seconds * 1000u);
 }
 
 int sc_part_repair_owed(sc_cache *c, struct sc_part *p)
