@@ -240,40 +240,24 @@ bool sc_seg_span_ok_slow(struct sc_seg *seg, uint64_t off, uint64_t len)
 	return off >= seg->geo.heap_off && off + len >= off && off + len <= backed;
 }
 
-static const char *cluster_name(uint32_t cluster)
+/* The configuration's enums, named for messages: each value is its name's index in the table. */
+static const char *const cluster_names[] = {
+	[SC_CLUSTER_LOCAL] = "local", [SC_CLUSTER_DISTRIBUTED] = "distributed"
+};
+static const char *const replication_mode_names[] = {
+	[SC_REPLICATION_ASYNC] = "async", [SC_REPLICATION_SYNC] = "sync", [SC_REPLICATION_STRONG] = "strong"
+};
+static const char *const table_type_names[] = { [SC_SET] = "set",
+						[SC_ORDERED_SET] = "ordered_set",
+						[SC_BAG] = "bag",
+						[SC_DUPLICATE_BAG] = "duplicate_bag" };
+
+static const char *name_in(const char *const *names, size_t n, uint32_t v)
 {
-	return cluster == SC_CLUSTER_DISTRIBUTED ? "distributed" : "local";
+	return v < n && names[v] ? names[v] : "unknown";
 }
 
-static const char *replication_mode_name(uint32_t mode)
-{
-	switch (mode) {
-	case SC_REPLICATION_ASYNC:
-		return "async";
-	case SC_REPLICATION_SYNC:
-		return "sync";
-	case SC_REPLICATION_STRONG:
-		return "strong";
-	default:
-		return "unknown";
-	}
-}
-
-static const char *table_type_name(uint32_t t)
-{
-	switch (t) {
-	case SC_SET:
-		return "set";
-	case SC_ORDERED_SET:
-		return "ordered_set";
-	case SC_BAG:
-		return "bag";
-	case SC_DUPLICATE_BAG:
-		return "duplicate_bag";
-	default:
-		return "unknown";
-	}
-}
+#define NAME_OF(names, v) name_in(names, sizeof(names) / sizeof(names[0]), v)
 
 /* Lay out a new segment in a new, empty, still unnamed file. */
 static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
@@ -396,17 +380,18 @@ static int compare_config(const struct sc_seg *seg, const struct sc_config *want
 			       seg->path, have->partition_pos, want->partition_pos);
 	if (want->table_type != have->table_type)
 		return sc_fail(-EINVAL, "table_type mismatch: %s is a %s table, asked for %s", seg->path,
-			       table_type_name(have->table_type), table_type_name(want->table_type));
+			       NAME_OF(table_type_names, have->table_type),
+			       NAME_OF(table_type_names, want->table_type));
 	if (want->eviction != have->eviction)
 		return sc_fail(-EINVAL, "eviction mismatch: %s has eviction %u, asked for %u", seg->path,
 			       have->eviction, want->eviction);
 	if (want->cluster != have->cluster)
 		return sc_fail(-EINVAL, "cluster mismatch: %s is %s, asked for %s", seg->path,
-			       cluster_name(have->cluster), cluster_name(want->cluster));
+			       NAME_OF(cluster_names, have->cluster), NAME_OF(cluster_names, want->cluster));
 	if (want->replication_mode != have->replication_mode)
 		return sc_fail(-EINVAL, "replication_mode mismatch: %s has %s, asked for %s", seg->path,
-			       replication_mode_name(have->replication_mode),
-			       replication_mode_name(want->replication_mode));
+			       NAME_OF(replication_mode_names, have->replication_mode),
+			       NAME_OF(replication_mode_names, want->replication_mode));
 	if (want->replication_factor != have->replication_factor)
 		return sc_fail(-EINVAL, "replication_factor mismatch: %s has %u, asked for %u", seg->path,
 			       have->replication_factor, want->replication_factor);
