@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster/frame.h"
+
 enum key_type { KEY_UINT32, KEY_SIZE, KEY_BOOL, KEY_CHOICE, KEY_TEXT, KEY_NAME, KEY_RATIO };
 
 struct key {
@@ -394,19 +396,6 @@ int scd_config_load(struct scd_config *cfg, const char *path, char *err, size_t 
 	return r;
 }
 
-/* A cluster or node name: 1 to 64 letters, digits, '_', '-' and '.' (a host name's characters). */
-static bool node_name_valid(const char *s)
-{
-	size_t n = strlen(s);
-
-	if (n == 0 || n > SCD_NAME_MAX)
-		return false;
-	for (size_t i = 0; i < n; i++)
-		if (!isalnum((unsigned char)s[i]) && s[i] != '_' && s[i] != '-' && s[i] != '.')
-			return false;
-	return true;
-}
-
 /* A host name (labels of 1 to 63 letters, digits and inner '-', joined by '.') or an IPv4 address. */
 static bool host_name_valid(const char *s, size_t n)
 {
@@ -484,10 +473,10 @@ static int validate_cluster_keys(const struct scd_config *cfg, char *err, size_t
 {
 	char bad[SCD_NAME_MAX * 4];
 
-	if (cfg->cluster_name[0] && !node_name_valid(cfg->cluster_name))
+	if (cfg->cluster_name[0] && !scd_hello_name_valid(cfg->cluster_name, strlen(cfg->cluster_name)))
 		return fail(err, errlen, "cluster_name = %s: want 1 to %d letters, digits, '_', '-' or '.'",
 			    cfg->cluster_name, SCD_NAME_MAX);
-	if (cfg->node_name[0] && !node_name_valid(cfg->node_name))
+	if (cfg->node_name[0] && !scd_hello_name_valid(cfg->node_name, strlen(cfg->node_name)))
 		return fail(err, errlen, "node_name = %s: want 1 to %d letters, digits, '_', '-' or '.'",
 			    cfg->node_name, SCD_NAME_MAX);
 	if (cfg->listen[0] && !host_port_valid(cfg->listen, strlen(cfg->listen)))

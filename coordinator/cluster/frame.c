@@ -72,12 +72,12 @@ size_t scd_frame_put(uint8_t *dst, size_t cap, uint8_t type, const void *body, u
 	return SCD_FRAME_HEADER + (size_t)len;
 }
 
-static bool name_valid(const uint8_t *p, size_t n)
+bool scd_hello_name_valid(const char *p, size_t n)
 {
 	if (n == 0 || n > SCD_HELLO_NAME_MAX)
 		return false;
 	for (size_t i = 0; i < n; i++) {
-		uint8_t ch = p[i];
+		char ch = p[i];
 
 		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
 		      ch == '_' || ch == '-' || ch == '.'))
@@ -94,7 +94,7 @@ static int take_name(const struct scd_frame *f, size_t *pos, char *out)
 	if (*pos >= f->len)
 		return -EPROTO;
 	n = f->body[*pos];
-	if (*pos + 1 + n > f->len || !name_valid(f->body + *pos + 1, n))
+	if (*pos + 1 + n > f->len || !scd_hello_name_valid((const char *)f->body + *pos + 1, n))
 		return -EPROTO;
 	memcpy(out, f->body + *pos + 1, n);
 	out[n] = '\0';
@@ -118,7 +118,7 @@ size_t scd_hello_encode(const struct scd_hello *h, uint8_t *dst)
 	size_t c = strnlen(h->cluster, SCD_HELLO_NAME_MAX + 1), n = strnlen(h->node, SCD_HELLO_NAME_MAX + 1),
 	       pos = 0;
 
-	if (!name_valid((const uint8_t *)h->cluster, c) || !name_valid((const uint8_t *)h->node, n))
+	if (!scd_hello_name_valid(h->cluster, c) || !scd_hello_name_valid(h->node, n))
 		return 0;
 	dst[pos++] = (uint8_t)c;
 	memcpy(dst + pos, h->cluster, c);

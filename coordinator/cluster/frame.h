@@ -2,6 +2,7 @@
 #ifndef SCD_FRAME_H
 #define SCD_FRAME_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -68,6 +69,9 @@ struct scd_hello {
 	char node[SCD_HELLO_NAME_MAX + 1];
 	uint8_t nonce[SCD_NONCE_BYTES];
 };
+
+/* Whether p[0, n) is a cluster or node name by the rule above; supercached's configuration holds its names to it. */
+bool scd_hello_name_valid(const char *p, size_t n);
 
 /* 0, or -EPROTO when the body is not a hello (a length, a name or the size is wrong). */
 int scd_hello_decode(const struct scd_frame *f, struct scd_hello *out);
