@@ -187,6 +187,23 @@ uint64_t sctest_scribble_free_pages(sc_cache *c, uint32_t word)
 	return n;
 }
 
+void sctest_tear_cluster_map(sc_cache *c)
+{
+	struct sc_map_hdr *h = sc_seg_at(&c->seg, c->seg.geo.map_off);
+
+	sc_write(&h->seq, sc_read(&h->seq) | 1);
+}
+
+void sctest_scribble_map_entry(sc_cache *c, uint32_t part, uint16_t primary, uint16_t replica_count)
+{
+	struct sc_map_entry *e =
+		(struct sc_map_entry *)((struct sc_map_hdr *)sc_seg_at(&c->seg, c->seg.geo.map_off) + 1);
+
+	e[part].primary = primary;
+	e[part].replica_count = replica_count;
+	e[part].replicas[0] = primary;
+}
+
 void sctest_add_epoch(sc_cache *c, uint64_t delta)
 {
 	sc_add(&sc_hdr(c)->gp_epoch, delta);

@@ -80,6 +80,12 @@ void sctest_set_limbo_ends(sc_cache *c, uint32_t part, uint32_t head, uint32_t t
 /* Overwrite every free page's word in the page map; how many there were. */
 uint64_t sctest_scribble_free_pages(sc_cache *c, uint32_t word);
 
+/* Leave the partition map as a coordinator that died in the middle of a change leaves it (its word odd). */
+void sctest_tear_cluster_map(sc_cache *c);
+
+/* Write raw node indexes into partition part's map entry, as a damaged segment would hold them. */
+void sctest_scribble_map_entry(sc_cache *c, uint32_t part, uint16_t primary, uint16_t replica_count);
+
 /* Move the grace-period epoch on by delta. */
 void sctest_add_epoch(sc_cache *c, uint64_t delta);
 

@@ -263,6 +263,72 @@ SC_EXPORT int sc_config(sc_cache *cache, sc_options *out);
  */
 SC_EXPORT int sc_distributed(sc_cache *cache);
 
+/* --- Distributed mode: the partition map --------------------------------- */
+
+/*
+ * A distributed cache's segment holds the partition map its node's
+ * coordinator (supercached) keeps from etcd: for each partition, the epoch
+ * of its assignment (the etcd revision of the partition's record: it only
+ * grows), its primary and its replicas, as indexes into the node names; and
+ * the deadline of the node's etcd lease, before which alone this node may
+ * act as a primary (docs/distributed.md, "Fencing").
+ */
+#define SC_NODE_NAME_MAX 64u
+#define SC_MAX_NODES	 64u
+#define SC_NO_NODE	 0xffffu
+
+typedef struct sc_partition_owners {
+	uint64_t epoch;		/* 0 until the partition is first assigned */
+	uint16_t primary;	/* index into sc_cluster_map.nodes, or SC_NO_NODE */
+	uint16_t replica_count; /* replicas[0, replica_count), the primary among them */
+	uint16_t replicas[SC_MAX_REPLICATION_FACTOR];
+	uint32_t reserved;
+} sc_partition_owners;
+
+typedef struct sc_cluster_map {
+	uint64_t changes;    /* changes the coordinator has written; grows by one per change */
+	uint64_t changed_ns; /* CLOCK_MONOTONIC when it wrote the last one */
+	uint64_t
+		lease_deadline_ns; /* CLOCK_MONOTONIC; this node acts as a primary only before it; 0: never */
+	uint32_t self;		   /* this node's index, SC_NO_NODE until its coordinator joined */
+	uint32_t node_count;
+	uint32_t num_partition;
+	uint32_t writer_pid; /* the coordinator writing the map, 0 when none has yet */
+	char nodes[SC_MAX_NODES][SC_NODE_NAME_MAX + 1];
+} sc_cluster_map;
+
+/*
+ * A consistent copy of the map: the header into *map, and when parts is
+ * not NULL, each partition's owners into parts[0, num_partition) (nparts
+ * must be at least num_partition). 0; -EINVAL for a local cache or too
+ * small an array; -EAGAIN when a coordinator died in the middle of a change
+ * (the next one rewrites it whole).
+ */
+SC_EXPORT int sc_cluster_map_read(sc_cache *cache, sc_cluster_map *map, sc_partition_owners *parts,
+				  uint32_t nparts);
+
+/*
+ * 1 when this node may act now as partition's primary: the map names it,
+ * under an epoch, and its lease deadline has not passed. 0 when not; a
+ * negative errno for a bad handle, a local cache or a partition out of range.
+ */
+SC_EXPORT int sc_cluster_acting_primary(sc_cache *cache, uint32_t partition);
+
+/*
+ * For supercached only. Replace the map with map's nodes and self and
+ * parts[0, num_partition), and set the lease deadline; changes, changed_ns
+ * and writer_pid are the library's. The first call claims the map for the
+ * calling process: another live process's call is -EBUSY naming it. No
+ * partition's epoch may go back (-ESTALE names it: a node never acts on an
+ * epoch older than one it has seen); names must be valid and indexes in
+ * range (-EINVAL). Readers see the old map or the new one, never a mix.
+ */
+SC_EXPORT int sc_cluster_map_write(sc_cache *cache, const sc_cluster_map *map,
+				   const sc_partition_owners *parts);
+
+/* For supercached only: move the lease deadline alone, as sc_cluster_map_write() would (0 fences every primary). */
+SC_EXPORT int sc_cluster_lease_write(sc_cache *cache, uint64_t lease_deadline_ns);
+
 /* --- Tuples -------------------------------------------------------------- */
 
 /* Store a tuple; in a set, it replaces the tuple with the same key. */

@@ -13,6 +13,9 @@
  *                       then as many structure partitions (KeyValue, queues,
  *                       stacks, Struct: record/entry_key.h), so that no tuple
  *                       operation ever sees a structure's entries
+ *   map_off             page-aligned: struct sc_map_hdr, then num_partition
+ *                       struct sc_map_entry: the distributed mode's partition
+ *                       map, written by the coordinator alone (shm/cluster_map.h)
  *   regs_off            struct sc_registry, page-aligned: the reader registry, the
  *                       one region a read-only handle maps writable
  *   slots_off           max_readers x struct sc_slot      (reader slots)
@@ -34,7 +37,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 7u
+#define SC_ABI_VERSION 8u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -360,6 +363,41 @@ struct sc_counter {
 	uint64_t hits;
 };
 
+/*
+ * The partition map of a distributed cache (shm/cluster_map.h): which node
+ * is each partition's primary and which hold its replicas, under which
+ * epoch, and until when this node's etcd lease lets it act as a primary.
+ * One writer, the node's coordinator, claims it (writer_pid and its start
+ * time); readers copy it under the sequence word: even when stable, odd
+ * while a change is being written. Node names are NUL-terminated in their
+ * slot.
+ */
+#define SC_MAP_NODES	 64u
+#define SC_MAP_NAME_SLOT 72u /* a node name of up to 64 bytes, its NUL, padding */
+#define SC_MAP_NO_NODE	 0xffffu
+struct sc_map_hdr {
+	uint64_t seq;		    /* even: stable; odd: a change is being written */
+	uint64_t changes;	    /* changes written since the segment was made */
+	uint64_t changed_ns;	    /* CLOCK_MONOTONIC at the last change */
+	uint64_t lease_deadline_ns; /* acting as primary only before this CLOCK_MONOTONIC instant; 0: never */
+	uint32_t writer_pid;	    /* the coordinator that claimed the map, 0 before one did */
+	uint32_t self;		    /* this node in nodes[], SC_NO_NODE before the coordinator joined */
+	uint64_t writer_start;	    /* its start time (clock ticks after boot), against pid reuse */
+	uint32_t node_count;
+	uint32_t reserved0;
+	uint64_t reserved1;
+	char nodes[SC_MAP_NODES][SC_MAP_NAME_SLOT];
+};
+
+/* One partition's owners: its epoch (0 until assigned), primary and replicas as node indexes. */
+struct sc_map_entry {
+	uint64_t epoch;
+	uint16_t primary;
+	uint16_t replica_count;
+	uint16_t replicas[16]; /* SC_MAX_REPLICATION_FACTOR */
+	uint32_t reserved;
+};
+
 struct sc_seg_hdr {
 	/* line 0-1: identity and configuration, written once at creation */
 	char magic[8];
@@ -409,6 +447,7 @@ struct sc_seg_hdr {
 	uint32_t cluster; /* enum sc_cluster */
 	uint32_t replication_mode;
 	uint32_t replication_factor;
+	uint64_t map_off; /* added with ABI 8: the partition map (struct sc_map_hdr) */
 
 	/* what attaches found: the file truncated by another process (sc_stats reports it) */
 	_Alignas(64) uint64_t truncations; /* times an attach gave the file its size back */
@@ -436,6 +475,8 @@ _Static_assert(2u * 4096u <= SC_PG_OWNER_MASK + 1, "every partition fits a page 
 _Static_assert(sizeof(struct sc_bt_entry) == 24, "ordered index entries are 24 bytes");
 _Static_assert(sizeof(struct sc_blk) + sizeof(struct sc_bt_node) <= 1024, "a node fits a 1 KiB block");
 _Static_assert(SC_SLAB % SC_PAGE == 0, "slabs are whole pages");
+_Static_assert(sizeof(struct sc_map_entry) == 48, "a map entry is 48 bytes");
+_Static_assert(sizeof(struct sc_map_hdr) % 64 == 0, "the map's entries start on a cache line");
 
 /* Signature of this build's layout: sizes and offsets of every shared struct. */
 uint64_t sc_layout_signature(void);

@@ -67,7 +67,10 @@ uint64_t sc_layout_signature(void)
 		offsetof(struct sc_seg_hdr, search_from),
 		offsetof(struct sc_seg_hdr, max_retired),
 		offsetof(struct sc_seg_hdr, replication_factor),
+		offsetof(struct sc_seg_hdr, map_off),
 		offsetof(struct sc_seg_hdr, truncations),
+		sizeof(struct sc_map_hdr),
+		sizeof(struct sc_map_entry),
 		sizeof(struct sc_part),
 		offsetof(struct sc_part, index_off),
 		offsetof(struct sc_part, seq),
@@ -109,9 +112,12 @@ uint64_t sc_layout_signature(void)
 static int geometry(const struct sc_config *cfg, struct sc_geometry *g)
 {
 	g->parts_off = SC_HDR_SIZE;
-	/* The registry on pages of its own: a read-only handle maps just these writable. */
-	g->regs_off =
+	g->map_off =
 		sc_align_up(g->parts_off + 2ull * cfg->num_partition * sizeof(struct sc_part), SC_OS_PAGE);
+	/* The registry on pages of its own: a read-only handle maps just these writable. */
+	g->regs_off = sc_align_up(g->map_off + sizeof(struct sc_map_hdr) +
+					  (uint64_t)cfg->num_partition * sizeof(struct sc_map_entry),
+				  SC_OS_PAGE);
 	g->slots_off = g->regs_off + sizeof(struct sc_registry);
 	g->counters_stride = sc_align_up((uint64_t)cfg->num_partition * sizeof(struct sc_counter), 64);
 	g->counters_off = g->slots_off + (uint64_t)cfg->max_readers * sizeof(struct sc_slot);
@@ -259,6 +265,17 @@ static const char *name_in(const char *const *names, size_t n, uint32_t v)
 
 #define NAME_OF(names, v) name_in(names, sizeof(names) / sizeof(names[0]), v)
 
+/* An empty partition map (shm/cluster_map.c): no node, nothing assigned, no lease. */
+static void init_map(struct sc_seg *seg)
+{
+	struct sc_map_hdr *h = sc_seg_at(seg, seg->geo.map_off);
+	struct sc_map_entry *e = (struct sc_map_entry *)(h + 1);
+
+	h->self = SC_MAP_NO_NODE;
+	for (uint32_t p = 0; p < seg->cfg.num_partition; p++)
+		e[p].primary = SC_MAP_NO_NODE;
+}
+
 /* Lay out a new segment in a new, empty, still unnamed file. */
 static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 {
@@ -290,6 +307,7 @@ static int init_segment(struct sc_seg *seg, const struct sc_config *cfg)
 	sc_shm_mutex_init(&h->alloc_lock);
 	for (uint32_t i = 0; i < 2 * cfg->num_partition; i++)
 		sc_shm_mutex_init(&((struct sc_part *)(seg->base + seg->geo.parts_off) + i)->lock);
+	init_map(seg);
 	seg->backed_seen = seg->geo.heap_off;
 	sc_publish(&h->ready, SC_READY);
 	return 0;
@@ -321,6 +339,7 @@ static struct sc_seg_hdr identity_of(const struct sc_seg *seg)
 	h.counters_stride = seg->geo.counters_stride;
 	h.heap_off = seg->geo.heap_off;
 	h.pagemap_off = seg->geo.pagemap_off;
+	h.map_off = seg->geo.map_off;
 	return h;
 }
 
@@ -338,6 +357,7 @@ static const struct {
 	FIELD(memory_limit), FIELD(eviction),	   FIELD(max_retired),	    FIELD(parts_off),
 	FIELD(slots_off),    FIELD(counters_off),  FIELD(counters_stride),  FIELD(heap_off),
 	FIELD(pagemap_off),  FIELD(cluster),	   FIELD(replication_mode), FIELD(replication_factor),
+	FIELD(map_off),
 #undef FIELD
 };
 
@@ -445,7 +465,7 @@ static int read_header(struct sc_seg *seg, const struct stat *st)
 		return sc_fail(-EUCLEAN, "%s has a corrupt configuration", seg->path);
 	if (h.parts_off != geo.parts_off || h.slots_off != geo.slots_off ||
 	    h.counters_off != geo.counters_off || h.counters_stride != geo.counters_stride ||
-	    h.pagemap_off != geo.pagemap_off || h.heap_off != geo.heap_off)
+	    h.pagemap_off != geo.pagemap_off || h.heap_off != geo.heap_off || h.map_off != geo.map_off)
 		return sc_fail(-EUCLEAN, "%s has a corrupt region table", seg->path);
 	seg->cfg = cfg;
 	seg->geo = geo;

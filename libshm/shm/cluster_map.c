@@ -1,0 +1,306 @@
+/*
+ * cluster_map.c — the partition map in the segment (layout.h, struct
+ * sc_map_hdr), under a sequence word: one writer, the coordinator that
+ * claimed it; readers copy and check the word did not move, as the
+ * kernel's seqlocks do. A reader never waits on the writer and never
+ * writes: a read-only handle reads the map too. Its times are on the
+ * precise CLOCK_MONOTONIC, not the library's coarse one: a coarse reading
+ * lags by up to a tick, and a lease deadline checked against it would be
+ * overrun by that much.
+ */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "shm/cache.h"
+#include "shm/clock.h"
+#include "shm/error.h"
+#include "shm/proc.h"
+
+_Static_assert(SC_MAP_NODES == SC_MAX_NODES, "the segment holds every node");
+_Static_assert(SC_MAP_NAME_SLOT > SC_NODE_NAME_MAX, "a name and its NUL fit a slot");
+_Static_assert(SC_MAP_NO_NODE == SC_NO_NODE, "one value for no node");
+_Static_assert(sizeof(((struct sc_map_entry *)0)->replicas) == sizeof(((sc_partition_owners *)0)->replicas),
+	       "the segment holds every replica");
+
+/* Tries before a reader gives up on a change that never ends: its writer died in the middle. */
+#define READ_TRIES 100000u
+
+static struct sc_map_hdr *map_hdr(const struct sc_seg *seg)
+{
+	return sc_seg_at(seg, seg->geo.map_off);
+}
+
+static struct sc_map_entry *map_entries(const struct sc_seg *seg)
+{
+	return (struct sc_map_entry *)(map_hdr(seg) + 1);
+}
+
+static int distributed(const sc_cache *c)
+{
+	int err = sc_cache_check(c);
+
+	if (err)
+		return err;
+	if (c->seg.cfg.cluster != SC_CLUSTER_DISTRIBUTED)
+		return sc_fail(-EINVAL, "cache \"%s\" is local: it has no partition map", c->name);
+	return 0;
+}
+
+/* A node name as the peer links' hellos carry them: 1 to 64 letters, digits, '_', '-' or '.'. */
+static bool node_name_valid(const char *s)
+{
+	size_t n = strnlen(s, SC_NODE_NAME_MAX + 1);
+
+	if (n == 0 || n > SC_NODE_NAME_MAX)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!((s[i] >= 'a' && s[i] <= 'z') || (s[i] >= 'A' && s[i] <= 'Z') ||
+		      (s[i] >= '0' && s[i] <= '9') || s[i] == '_' || s[i] == '-' || s[i] == '.'))
+			return false;
+	return true;
+}
+
+/*
+ * Copy the header (and the entries, when parts) out of the segment; the
+ * copy is good when the sequence word was even before and unchanged after.
+ * The names are copied whole, then bounded, so a torn or damaged name is
+ * still a C string in the caller's memory.
+ */
+static bool read_once(const sc_cache *c, sc_cluster_map *map, sc_partition_owners *parts)
+{
+	const struct sc_map_hdr *h = map_hdr(&c->seg);
+	const struct sc_map_entry *e = map_entries(&c->seg);
+	uint64_t seq = sc_acquire(&h->seq);
+
+	if (seq & 1)
+		return false;
+	map->changes = sc_read(&h->changes);
+	map->changed_ns = sc_read(&h->changed_ns);
+	map->lease_deadline_ns = sc_read(&h->lease_deadline_ns);
+	map->self = sc_read(&h->self);
+	map->node_count = sc_read(&h->node_count);
+	map->writer_pid = sc_read(&h->writer_pid);
+	map->num_partition = c->seg.cfg.num_partition;
+	for (uint32_t i = 0; i < SC_MAX_NODES; i++) {
+		memcpy(map->nodes[i], h->nodes[i], SC_NODE_NAME_MAX);
+		map->nodes[i][SC_NODE_NAME_MAX] = '\0';
+	}
+	for (uint32_t p = 0; parts && p < map->num_partition; p++) {
+		parts[p].epoch = sc_read(&e[p].epoch);
+		parts[p].primary = sc_read(&e[p].primary);
+		parts[p].replica_count = sc_read(&e[p].replica_count);
+		for (uint32_t r = 0; r < SC_MAX_REPLICATION_FACTOR; r++)
+			parts[p].replicas[r] = sc_read(&e[p].replicas[r]);
+		parts[p].reserved = 0;
+	}
+	cmm_smp_rmb();
+	return sc_read(&h->seq) == seq;
+}
+
+/* What a copy may hold when the segment was damaged: indexes out of range read as no node. */
+static void bound_copy(sc_cluster_map *map, sc_partition_owners *parts)
+{
+	if (map->node_count > SC_MAX_NODES)
+		map->node_count = SC_MAX_NODES;
+	if (map->self >= map->node_count)
+		map->self = SC_NO_NODE;
+	for (uint32_t p = 0; parts && p < map->num_partition; p++) {
+		if (parts[p].primary >= map->node_count)
+			parts[p].primary = SC_NO_NODE;
+		if (parts[p].replica_count > SC_MAX_REPLICATION_FACTOR)
+			parts[p].replica_count = SC_MAX_REPLICATION_FACTOR;
+		for (uint32_t r = 0; r < parts[p].replica_count; r++)
+			if (parts[p].replicas[r] >= map->node_count)
+				parts[p].replicas[r] = SC_NO_NODE;
+	}
+}
+
+SC_EXPORT int sc_cluster_map_read(sc_cache *c, sc_cluster_map *map, sc_partition_owners *parts,
+				  uint32_t nparts)
+{
+	int err = distributed(c);
+
+	if (err)
+		return err;
+	sc_check_arg(map, -EINVAL, "map is NULL");
+	sc_check_arg(!parts || nparts >= c->seg.cfg.num_partition, -EINVAL,
+		     "room for %u partitions; cache \"%s\" has %u", nparts, c->name,
+		     c->seg.cfg.num_partition);
+	for (uint32_t i = 0; i < READ_TRIES; i++) {
+		if (read_once(c, map, parts)) {
+			bound_copy(map, parts);
+			return 0;
+		}
+		sc_cpu_relax();
+	}
+	return sc_fail(-EAGAIN,
+		       "the partition map of cache \"%s\" is in the middle of a change that does not end: "
+		       "its coordinator (pid %u) died writing it; the next one rewrites it",
+		       c->name, sc_read(&map_hdr(&c->seg)->writer_pid));
+}
+
+SC_EXPORT int sc_cluster_acting_primary(sc_cache *c, uint32_t partition)
+{
+	const struct sc_map_hdr *h;
+	const struct sc_map_entry *e;
+	int err = distributed(c);
+
+	if (err)
+		return err;
+	sc_check_arg(partition < c->seg.cfg.num_partition, -EINVAL,
+		     "partition %u out of range (cache \"%s\" has %u)", partition, c->name,
+		     c->seg.cfg.num_partition);
+	h = map_hdr(&c->seg);
+	e = map_entries(&c->seg) + partition;
+	for (uint32_t i = 0; i < READ_TRIES; i++) {
+		uint64_t seq = sc_acquire(&h->seq);
+		uint32_t self = sc_read(&h->self);
+		bool acting = self != SC_MAP_NO_NODE && sc_read(&e->primary) == self &&
+			      sc_read(&e->epoch) != 0 && sc_clock_precise_ns() < sc_read(&h->lease_deadline_ns);
+
+		cmm_smp_rmb();
+		if (!(seq & 1) && sc_read(&h->seq) == seq)
+			return acting;
+		sc_cpu_relax();
+	}
+	return 0; /* a change that never ends: acting on it would be a guess */
+}
+
+/*
+ * Claim the map for this process: free, ours already, or left by a
+ * process that is gone (its pid is dead, or now someone else's). The
+ * coordinator is one process per cache; the claim makes a second one that
+ * started by mistake fail here instead of both writing.
+ */
+static int claim(const sc_cache *c, struct sc_map_hdr *h)
+{
+	uint32_t self = (uint32_t)getpid(), pid = sc_read(&h->writer_pid);
+	uint64_t start = 0, theirs = 0;
+	int err = sc_proc_start_time(self, &start);
+
+	if (err)
+		return sc_fail(err, "cannot read this process's start time: %s", sc_strerror(-err));
+	if (pid == self && sc_read(&h->writer_start) == start)
+		return 0;
+	if (pid && pid != self && sc_proc_start_time(pid, &theirs) == 0 &&
+	    theirs == sc_read(&h->writer_start))
+		return sc_fail(-EBUSY, "the partition map of cache \"%s\" is written by process %u", c->name,
+			       pid);
+	if (sc_cmpxchg(&h->writer_pid, pid, self) != pid)
+		return sc_fail(-EBUSY, "another process claimed the partition map of cache \"%s\" first",
+			       c->name);
+	sc_write(&h->writer_start, start);
+	return 0;
+}
+
+static int check_map(const sc_cache *c, const sc_cluster_map *map, const sc_partition_owners *parts)
+{
+	const struct sc_map_entry *e = map_entries(&c->seg);
+
+	sc_check_arg(map->node_count <= SC_MAX_NODES, -EINVAL, "%u nodes; at most %u", map->node_count,
+		     SC_MAX_NODES);
+	sc_check_arg(map->self == SC_NO_NODE || map->self < map->node_count, -EINVAL, "self is node %u of %u",
+		     map->self, map->node_count);
+	for (uint32_t i = 0; i < map->node_count; i++)
+		sc_check_arg(node_name_valid(map->nodes[i]), -EINVAL,
+			     "node %u: a name is 1 to %u letters, digits, '_', '-' or '.'", i,
+			     SC_NODE_NAME_MAX);
+	for (uint32_t p = 0; p < c->seg.cfg.num_partition; p++) {
+		const sc_partition_owners *o = parts + p;
+
+		sc_check_arg(o->primary == SC_NO_NODE || o->primary < map->node_count, -EINVAL,
+			     "partition %u: primary is node %u of %u", p, o->primary, map->node_count);
+		sc_check_arg(o->replica_count <= c->seg.cfg.replication_factor, -EINVAL,
+			     "partition %u: %u replicas; replication_factor is %u", p, o->replica_count,
+			     c->seg.cfg.replication_factor);
+		for (uint32_t r = 0; r < o->replica_count; r++)
+			sc_check_arg(o->replicas[r] < map->node_count, -EINVAL,
+				     "partition %u: replica %u is node %u of %u", p, r, o->replicas[r],
+				     map->node_count);
+		if (o->epoch < sc_read(&e[p].epoch))
+			return sc_fail(
+				-ESTALE,
+				"partition %u: epoch %llu is older than epoch %llu, already in the map", p,
+				(unsigned long long)o->epoch, (unsigned long long)sc_read(&e[p].epoch));
+	}
+	return 0;
+}
+
+/* The writer's side of the sequence word: odd while fn's stores land. A change a dead writer left odd stays odd. */
+static void change_begin(struct sc_map_hdr *h)
+{
+	uint64_t seq = sc_read(&h->seq);
+
+	if (!(seq & 1))
+		sc_write(&h->seq, seq + 1);
+	cmm_smp_wmb();
+}
+
+static void change_end(struct sc_map_hdr *h)
+{
+	sc_write(&h->changes, sc_read(&h->changes) + 1);
+	sc_write(&h->changed_ns, sc_clock_precise_ns());
+	cmm_smp_wmb();
+	sc_write(&h->seq, sc_read(&h->seq) + 1);
+}
+
+static int writer_start(const sc_cache *c, struct sc_map_hdr **h)
+{
+	int err = distributed(c);
+
+	if (err)
+		return err;
+	err = sc_cache_writable(c);
+	if (err)
+		return err;
+	*h = map_hdr(&c->seg);
+	return claim(c, *h);
+}
+
+SC_EXPORT int sc_cluster_map_write(sc_cache *c, const sc_cluster_map *map, const sc_partition_owners *parts)
+{
+	struct sc_map_entry *e;
+	struct sc_map_hdr *h;
+	int err = writer_start(c, &h);
+
+	if (err)
+		return err;
+	sc_check_arg(map && parts, -EINVAL, "map or parts is NULL");
+	err = check_map(c, map, parts);
+	if (err)
+		return err;
+	e = map_entries(&c->seg);
+	change_begin(h);
+	sc_write(&h->lease_deadline_ns, map->lease_deadline_ns);
+	sc_write(&h->self, map->self);
+	sc_write(&h->node_count, map->node_count);
+	for (uint32_t i = 0; i < SC_MAX_NODES; i++) {
+		memset(h->nodes[i], 0, SC_MAP_NAME_SLOT);
+		if (i < map->node_count)
+			memcpy(h->nodes[i], map->nodes[i], strlen(map->nodes[i]));
+	}
+	for (uint32_t p = 0; p < c->seg.cfg.num_partition; p++) {
+		sc_write(&e[p].epoch, parts[p].epoch);
+		sc_write(&e[p].primary, parts[p].primary);
+		sc_write(&e[p].replica_count, parts[p].replica_count);
+		for (uint32_t r = 0; r < SC_MAX_REPLICATION_FACTOR; r++)
+			sc_write(&e[p].replicas[r],
+				 r < parts[p].replica_count ? parts[p].replicas[r] : SC_MAP_NO_NODE);
+	}
+	change_end(h);
+	return 0;
+}
+
+SC_EXPORT int sc_cluster_lease_write(sc_cache *c, uint64_t lease_deadline_ns)
+{
+	struct sc_map_hdr *h;
+	int err = writer_start(c, &h);
+
+	if (err)
+		return err;
+	change_begin(h);
+	sc_write(&h->lease_deadline_ns, lease_deadline_ns);
+	change_end(h);
+	return 0;
+}
