@@ -19,6 +19,8 @@ packages=(
   clang llvm libbpf-dev bpftool libelf-dev zlib1g-dev
   libclang-rt-14-dev # libFuzzer, for the peer-link frame fuzzer
   libsodium-dev      # the peer links' HMAC challenge
+  etcd-server etcd-client libcurl4-openssl-dev libjson-c-dev # distributed mode's control plane: etcd, its JSON gateway
+  iproute2 iptables # the cluster tests: a node per network namespace, cut off with DROP rules
   prometheus # promtool, which checks the Prometheus export
 )
 

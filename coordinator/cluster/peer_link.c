@@ -1,0 +1,654 @@
+/* peer_link.c — the set of one node's peer links: listening, dialing with backoff, who is up, the counts. */
+#include "cluster/peer_link.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster/peer_conn.h"
+
+#define BACKOFF_MIN_USEC    (100 * 1000u)
+#define BACKOFF_MAX_USEC    (2 * 1000 * 1000u)
+#define TIMER_ACCURACY_USEC 1000u
+#define LISTEN_BACKLOG	    64
+#define LISTEN_PAUSE_USEC   (100 * 1000u)
+/* Connections taken per wakeup of the listener, so a flood does not starve the links. */
+#define ACCEPT_BURST 16
+
+void scd_peers_logf(const struct scd_peers *peers, int level, const char *fmt, ...)
+{
+	char line[512];
+	va_list ap;
+
+	if (!peers->log)
+		return;
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	peers->log(peers->userdata, level, "%s", line);
+}
+
+uint64_t scd_peers_now_usec(const struct scd_peers *peers)
+{
+	struct timespec ts;
+
+	(void)peers;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+struct scd_peer *scd_peer_find(const struct scd_peers *peers, const char *name)
+{
+	for (struct scd_peer *p = peers->list; p; p = p->next)
+		if (strcmp(p->name, name) == 0)
+			return p;
+	return NULL;
+}
+
+/* Whether this node dials name: the lower name of a pair dials. */
+static bool dials(const struct scd_peers *peers, const char *name)
+{
+	return strcmp(peers->node, name) < 0;
+}
+
+static struct scd_peer *peer_add(struct scd_peers *peers, const char *name)
+{
+	struct scd_peer *p = calloc(1, sizeof(*p)), **at = &peers->list, *prev = NULL;
+
+	if (!p)
+		return NULL;
+	p->peers = peers;
+	snprintf(p->name, sizeof(p->name), "%s", name);
+	p->backoff_usec = BACKOFF_MIN_USEC;
+	p->since_usec = scd_peers_now_usec(peers);
+	while (*at && strcmp((*at)->name, name) < 0) {
+		prev = *at;
+		at = &(*at)->next;
+	}
+	p->next = *at;
+	p->prev = prev;
+	if (p->next)
+		p->next->prev = p;
+	*at = p;
+	return p;
+}
+
+/* Drop p's entry; it has no connection left. */
+static void peer_remove(struct scd_peer *p)
+{
+	struct scd_peers *peers = p->peers;
+
+	if (p->prev)
+		p->prev->next = p->next;
+	else
+		peers->list = p->next;
+	if (p->next)
+		p->next->prev = p->prev;
+	sd_event_source_disable_unref(p->retry);
+	free(p);
+}
+
+/* Close c, which p no longer counts as its own: no transition follows from it. */
+static void detach_close(struct scd_peer_conn *c, int level, const char *why)
+{
+	c->peer = NULL;
+	scd_conn_close(c, level, why);
+}
+
+static int on_notify(sd_event_source *s, void *userdata)
+{
+	struct scd_peers *peers = userdata;
+	struct scd_notice *n;
+
+	(void)s;
+	while ((n = peers->notices)) {
+		peers->notices = n->next;
+		if (!peers->notices)
+			peers->notices_tail = &peers->notices;
+		if (peers->changed)
+			peers->changed(n->node, n->up, peers->userdata);
+		free(n);
+	}
+	return 0;
+}
+
+/* Queue changed(name, up) for the loop to call. */
+static void notify(struct scd_peers *peers, const char *name, bool up)
+{
+	struct scd_notice *n = calloc(1, sizeof(*n));
+
+	if (!n) {
+		scd_peers_logf(peers, LOG_ERR, "peer links: no memory to report %s %s", name,
+			       up ? "up" : "down");
+		return;
+	}
+	n->up = up;
+	snprintf(n->node, sizeof(n->node), "%s", name);
+	*peers->notices_tail = n;
+	peers->notices_tail = &n->next;
+	sd_event_source_set_enabled(peers->notify, SD_EVENT_ONESHOT);
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata);
+
+static void schedule_dial(struct scd_peer *p, uint64_t delay_usec)
+{
+	struct scd_peers *peers = p->peers;
+	int r;
+
+	if (!p->retry) {
+		r = sd_event_add_time_relative(peers->event, &p->retry, CLOCK_MONOTONIC, delay_usec,
+					       TIMER_ACCURACY_USEC, on_retry, p);
+	} else {
+		r = sd_event_source_set_time_relative(p->retry, delay_usec);
+		if (r >= 0)
+			r = sd_event_source_set_enabled(p->retry, SD_EVENT_ONESHOT);
+	}
+	if (r < 0)
+		scd_peers_logf(peers, LOG_ERR, "peer link with %s: cannot arm its dial timer: %s", p->name,
+			       strerror(-r));
+}
+
+/* The next dial after a failed one, or after a link went down: later each time, up to the maximum. */
+static void schedule_redial(struct scd_peer *p)
+{
+	schedule_dial(p, p->backoff_usec);
+	p->backoff_usec = p->backoff_usec * 2 > BACKOFF_MAX_USEC ? BACKOFF_MAX_USEC : p->backoff_usec * 2;
+}
+
+static void dial(struct scd_peer *p)
+{
+	struct scd_peers *peers = p->peers;
+	struct scd_peer_conn *c;
+	int fd, r;
+
+	fd = socket(p->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0) {
+		scd_peers_logf(peers, LOG_WARNING, "peer link with %s at %s: socket: %s", p->name, p->addr,
+			       strerror(errno));
+		schedule_redial(p);
+		return;
+	}
+	p->dials++;
+	r = connect(fd, (const struct sockaddr *)&p->sa, p->salen);
+	if (r < 0 && errno != EINPROGRESS) {
+		scd_peers_logf(peers, LOG_DEBUG, "peer link with %s at %s: connect: %s", p->name, p->addr,
+			       strerror(errno));
+		close(fd);
+		schedule_redial(p);
+		return;
+	}
+	r = scd_conn_new(peers, fd, p, r < 0, p->addr, &c);
+	if (r < 0) {
+		scd_peers_logf(peers, LOG_WARNING, "peer link with %s at %s: %s", p->name, p->addr,
+			       strerror(-r));
+		schedule_redial(p);
+		return;
+	}
+	p->dial = c;
+}
+
+static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct scd_peer *p = userdata;
+
+	(void)s;
+	(void)usec;
+	if (p->wanted && !p->link && !p->dial && dials(p->peers, p->name))
+		dial(p);
+	return 0;
+}
+
+int scd_peers_link_up(struct scd_peer_conn *c)
+{
+	struct scd_peers *peers = c->peers;
+	struct scd_peer *p = c->peer;
+
+	if (!p)
+		p = scd_peer_find(peers, c->theirs.node);
+	if (!p) {
+		p = peer_add(peers, c->theirs.node);
+		if (!p)
+			return -ENOMEM;
+		snprintf(p->addr, sizeof(p->addr), "%s", c->addr);
+	}
+	if (c->pending) {
+		c->pending = false;
+		peers->pending_accepted--;
+	}
+	if (p->dial == c)
+		p->dial = NULL;
+	c->peer = p;
+	if (p->link) {
+		struct scd_peer_conn *old = p->link;
+
+		p->link = NULL;
+		notify(peers, p->name, false);
+		detach_close(old, LOG_INFO, "replaced by a newer link");
+	}
+	if (p->dial) {
+		struct scd_peer_conn *d = p->dial;
+
+		p->dial = NULL;
+		detach_close(d, LOG_DEBUG, "a link with it is up");
+	}
+	if (p->retry)
+		sd_event_source_set_enabled(p->retry, SD_EVENT_OFF);
+	p->link = c;
+	p->connects++;
+	p->backoff_usec = BACKOFF_MIN_USEC;
+	p->since_usec = scd_peers_now_usec(peers);
+	scd_peers_logf(peers, LOG_INFO, "peer link with %s at %s up (%s)", p->name, c->addr,
+		       c->role == SCD_LINK_DIALER ? "dialed" : "accepted");
+	notify(peers, p->name, true);
+	return scd_conn_start_heartbeats(c);
+}
+
+void scd_peers_conn_gone(struct scd_peer_conn *c)
+{
+	struct scd_peer *p = c->peer;
+
+	if (!p)
+		return;
+	c->peer = NULL;
+	if (p->link == c) {
+		p->link = NULL;
+		p->since_usec = scd_peers_now_usec(p->peers);
+		notify(p->peers, p->name, false);
+		if (!p->wanted)
+			peer_remove(p);
+		else if (dials(p->peers, p->name))
+			schedule_redial(p);
+	} else if (p->dial == c) {
+		p->dial = NULL;
+		if (p->wanted && !p->link)
+			schedule_redial(p);
+	}
+}
+
+/* "host:port" or "[v6]:port" into host and port: 0, or -EINVAL. */
+static int split_addr(const char *addr, char *host, size_t hostcap, char *port, size_t portcap)
+{
+	const char *colon, *h = addr;
+	size_t hl;
+
+	if (addr[0] == '[') {
+		const char *close = strchr(addr, ']');
+
+		if (!close || close[1] != ':')
+			return -EINVAL;
+		h = addr + 1;
+		hl = (size_t)(close - h);
+		colon = close + 1;
+	} else {
+		colon = strrchr(addr, ':');
+		if (!colon || memchr(addr, ':', (size_t)(colon - addr)))
+			return -EINVAL;
+		hl = (size_t)(colon - addr);
+	}
+	if (hl == 0 || hl >= hostcap || !colon[1] || strlen(colon + 1) >= portcap ||
+	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || strtoul(colon + 1, NULL, 10) > 65535)
+		return -EINVAL;
+	memcpy(host, h, hl);
+	host[hl] = '\0';
+	snprintf(port, portcap, "%s", colon + 1);
+	return 0;
+}
+
+/* A literal address: 0 with sa filled, or -EINVAL. */
+static int literal_addr(const char *addr, struct sockaddr_storage *sa, socklen_t *len)
+{
+	char host[INET6_ADDRSTRLEN + 1], port[8];
+	struct sockaddr_in *in = (struct sockaddr_in *)sa;
+	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
+
+	if (split_addr(addr, host, sizeof(host), port, sizeof(port)))
+		return -EINVAL;
+	memset(sa, 0, sizeof(*sa));
+	if (addr[0] != '[' && inet_pton(AF_INET, host, &in->sin_addr) == 1) {
+		in->sin_family = AF_INET;
+		in->sin_port = htons((uint16_t)strtoul(port, NULL, 10));
+		*len = sizeof(*in);
+		return 0;
+	}
+	if (addr[0] == '[' && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
+		in6->sin6_family = AF_INET6;
+		in6->sin6_port = htons((uint16_t)strtoul(port, NULL, 10));
+		*len = sizeof(*in6);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int on_listen_resume(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	struct scd_peers *peers = userdata;
+
+	(void)s;
+	(void)usec;
+	sd_event_source_set_enabled(peers->listen_io, SD_EVENT_ON);
+	return 0;
+}
+
+/* accept() fails for want of descriptors or memory: the listener would wake again at once, so it rests. */
+static void listen_pause(struct scd_peers *peers)
+{
+	int r;
+
+	sd_event_source_set_enabled(peers->listen_io, SD_EVENT_OFF);
+	if (!peers->listen_resume)
+		r = sd_event_add_time_relative(peers->event, &peers->listen_resume, CLOCK_MONOTONIC,
+					       LISTEN_PAUSE_USEC, TIMER_ACCURACY_USEC, on_listen_resume,
+					       peers);
+	else if ((r = sd_event_source_set_time_relative(peers->listen_resume, LISTEN_PAUSE_USEC)) >= 0)
+		r = sd_event_source_set_enabled(peers->listen_resume, SD_EVENT_ONESHOT);
+	if (r < 0)
+		sd_event_source_set_enabled(peers->listen_io, SD_EVENT_ON);
+}
+
+static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdata)
+{
+	struct scd_peers *peers = userdata;
+
+	(void)s;
+	(void)revents;
+	for (int i = 0; i < ACCEPT_BURST; i++) {
+		struct sockaddr_storage sa;
+		socklen_t len = sizeof(sa);
+		char addr[SCD_PEER_ADDR_MAX];
+		struct scd_peer_conn *c;
+		int cfd = accept4(fd, (struct sockaddr *)&sa, &len, SOCK_NONBLOCK | SOCK_CLOEXEC), r;
+
+		if (cfd < 0) {
+			if (errno == EINTR || errno == ECONNABORTED)
+				continue;
+			if (errno == EAGAIN || errno == EWOULDBLOCK)
+				break;
+			r = errno;
+			scd_peers_logf(peers, LOG_WARNING, "peer links: accept: %s", strerror(r));
+			if (r == EMFILE || r == ENFILE || r == ENOBUFS || r == ENOMEM)
+				listen_pause(peers);
+			break;
+		}
+		peers->totals.accepted++;
+		scd_sockaddr_text((struct sockaddr *)&sa, len, addr, sizeof(addr));
+		if (peers->pending_accepted >= SCD_PEER_PENDING_MAX) {
+			close(cfd);
+			peers->totals.refused++;
+			peers->totals.unnamed_refused++;
+			scd_peers_logf(
+				peers, LOG_WARNING,
+				"peer link at %s: refused: %u connections are in their handshake already",
+				addr, SCD_PEER_PENDING_MAX);
+			continue;
+		}
+		r = scd_conn_new(peers, cfd, NULL, false, addr, &c);
+		if (r < 0) {
+			scd_peers_logf(peers, LOG_WARNING, "peer link at %s: %s", addr, strerror(-r));
+			continue;
+		}
+		c->pending = true;
+		peers->pending_accepted++;
+	}
+	return 0;
+}
+
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int fail(char *err, size_t errlen, int r, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return r;
+}
+
+static int listen_on(struct scd_peers *peers, const char *listen_addr, char *err, size_t errlen)
+{
+	struct addrinfo hints = { .ai_flags = AI_PASSIVE | AI_NUMERICSERV, .ai_socktype = SOCK_STREAM }, *res,
+			*ai;
+	char host[256], port[8];
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	int r, one = 1, fd = -1, last = 0;
+
+	if (split_addr(listen_addr, host, sizeof(host), port, sizeof(port)))
+		return fail(err, errlen, -EINVAL, "listen address %s is not host:port or [v6]:port",
+			    listen_addr);
+	r = getaddrinfo(host, port, &hints, &res);
+	if (r)
+		return fail(err, errlen, r == EAI_MEMORY ? -ENOMEM : -ENOENT, "listen address %s: %s",
+			    listen_addr, gai_strerror(r));
+	for (ai = res; ai; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+		if (fd < 0) {
+			last = -errno;
+			continue;
+		}
+		(void)setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+		if (bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 && listen(fd, LISTEN_BACKLOG) == 0)
+			break;
+		last = -errno;
+		close(fd);
+		fd = -1;
+	}
+	freeaddrinfo(res);
+	if (fd < 0)
+		return fail(err, errlen, last ? last : -EADDRNOTAVAIL, "listen address %s: %s", listen_addr,
+			    strerror(last ? -last : EADDRNOTAVAIL));
+	if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0) {
+		r = -errno;
+		close(fd);
+		return fail(err, errlen, r, "listen address %s: getsockname: %s", listen_addr, strerror(-r));
+	}
+	peers->port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
+						     : ((struct sockaddr_in *)&sa)->sin_port);
+	peers->listen_fd = fd;
+	r = sd_event_add_io(peers->event, &peers->listen_io, fd, EPOLLIN, on_accept, peers);
+	if (r < 0)
+		return fail(err, errlen, r, "listen address %s: sd_event_add_io: %s", listen_addr,
+			    strerror(-r));
+	return 0;
+}
+
+static bool name_ok(const char *name)
+{
+	return name && scd_hello_name_valid(name, strnlen(name, SCD_HELLO_NAME_MAX + 1));
+}
+
+int scd_peers_new(sd_event *event, const struct scd_peers_config *cfg, struct scd_peers **out, char *err,
+		  size_t errlen)
+{
+	struct scd_peers *peers;
+	int r;
+
+	*out = NULL;
+	if (!name_ok(cfg->cluster) || !name_ok(cfg->node))
+		return fail(
+			err, errlen, -EINVAL,
+			"peer links: cluster and node names must be 1 to %u letters, digits, '_', '-', '.'",
+			SCD_HELLO_NAME_MAX);
+	if (!cfg->secret || cfg->secret->len < SCD_SECRET_MIN || cfg->secret->len > SCD_SECRET_MAX)
+		return fail(err, errlen, -EINVAL, "peer links: no secret of %u to %u bytes", SCD_SECRET_MIN,
+			    SCD_SECRET_MAX);
+	if (!cfg->heartbeat_usec || cfg->dead_usec <= cfg->heartbeat_usec)
+		return fail(err, errlen, -EINVAL,
+			    "peer links: the heartbeat interval must be above 0 and below the dead time");
+	if (!cfg->listen)
+		return fail(err, errlen, -EINVAL, "peer links: no listen address");
+	peers = calloc(1, sizeof(*peers));
+	if (!peers)
+		return fail(err, errlen, -ENOMEM, "peer links: out of memory");
+	peers->event = sd_event_ref(event);
+	peers->listen_fd = -1;
+	snprintf(peers->cluster, sizeof(peers->cluster), "%s", cfg->cluster);
+	snprintf(peers->node, sizeof(peers->node), "%s", cfg->node);
+	memcpy(peers->secret.bytes, cfg->secret->bytes, cfg->secret->len);
+	peers->secret.len = cfg->secret->len;
+	peers->heartbeat_usec = cfg->heartbeat_usec;
+	peers->dead_usec = cfg->dead_usec;
+	peers->handshake_usec = cfg->handshake_usec ? cfg->handshake_usec : cfg->dead_usec;
+	peers->changed = cfg->changed;
+	peers->log = cfg->log;
+	peers->userdata = cfg->userdata;
+	peers->notices_tail = &peers->notices;
+	r = sd_event_add_defer(event, &peers->notify, on_notify, peers);
+	if (r < 0) {
+		fail(err, errlen, r, "peer links: sd_event_add_defer: %s", strerror(-r));
+	} else {
+		sd_event_source_set_enabled(peers->notify, SD_EVENT_OFF);
+		r = listen_on(peers, cfg->listen, err, errlen);
+	}
+	if (r < 0) {
+		scd_peers_free(peers);
+		return r;
+	}
+	*out = peers;
+	return 0;
+}
+
+void scd_peers_free(struct scd_peers *peers)
+{
+	struct scd_notice *n;
+
+	if (!peers)
+		return;
+	for (struct scd_peer *p = peers->list; p; p = p->next) {
+		if (p->link)
+			p->link->peer = NULL;
+		if (p->dial)
+			p->dial->peer = NULL;
+		p->link = p->dial = NULL;
+	}
+	while (peers->conns)
+		scd_conn_close(peers->conns, LOG_DEBUG, NULL);
+	while (peers->list)
+		peer_remove(peers->list);
+	while ((n = peers->notices)) {
+		peers->notices = n->next;
+		free(n);
+	}
+	sd_event_source_disable_unref(peers->notify);
+	sd_event_source_disable_unref(peers->listen_io);
+	sd_event_source_disable_unref(peers->listen_resume);
+	if (peers->listen_fd >= 0)
+		close(peers->listen_fd);
+	scd_secret_forget(&peers->secret);
+	sd_event_unref(peers->event);
+	free(peers);
+}
+
+uint16_t scd_peers_port(const struct scd_peers *peers)
+{
+	return peers->port;
+}
+
+int scd_peers_want(struct scd_peers *peers, const char *node, const char *addr)
+{
+	struct sockaddr_storage sa;
+	socklen_t len;
+	struct scd_peer *p;
+	bool fresh;
+
+	if (!name_ok(node) || strcmp(node, peers->node) == 0 || !addr || strlen(addr) >= SCD_PEER_ADDR_MAX ||
+	    literal_addr(addr, &sa, &len))
+		return -EINVAL;
+	p = scd_peer_find(peers, node);
+	if (!p) {
+		p = peer_add(peers, node);
+		if (!p)
+			return -ENOMEM;
+	}
+	fresh = !p->wanted || strcmp(p->addr, addr) != 0;
+	if (!p->wanted && !p->link)
+		p->since_usec = scd_peers_now_usec(peers);
+	p->wanted = true;
+	snprintf(p->addr, sizeof(p->addr), "%s", addr);
+	p->sa = sa;
+	p->salen = len;
+	if (fresh && !p->link && dials(peers, node)) {
+		if (p->dial) {
+			struct scd_peer_conn *d = p->dial;
+
+			p->dial = NULL;
+			detach_close(d, LOG_DEBUG, "its address changed");
+		}
+		p->backoff_usec = BACKOFF_MIN_USEC;
+		schedule_dial(p, 0);
+	}
+	return 0;
+}
+
+int scd_peers_forget(struct scd_peers *peers, const char *node)
+{
+	struct scd_peer *p = node ? scd_peer_find(peers, node) : NULL;
+
+	if (!p)
+		return -ENOENT;
+	p->wanted = false;
+	if (p->dial) {
+		struct scd_peer_conn *d = p->dial;
+
+		p->dial = NULL;
+		detach_close(d, LOG_DEBUG, "no longer wanted");
+	}
+	if (p->link) {
+		struct scd_peer_conn *l = p->link;
+
+		p->link = NULL;
+		notify(peers, p->name, false);
+		detach_close(l, LOG_INFO, "no longer wanted: closed");
+	}
+	peer_remove(p);
+	return 0;
+}
+
+size_t scd_peers_stats(const struct scd_peers *peers, struct scd_peer_stats *out, size_t cap)
+{
+	size_t n = 0;
+
+	for (const struct scd_peer *p = peers->list; p; p = p->next, n++) {
+		struct scd_peer_stats *s;
+
+		if (n >= cap)
+			continue;
+		s = out + n;
+		memset(s, 0, sizeof(*s));
+		snprintf(s->node, sizeof(s->node), "%s", p->name);
+		snprintf(s->addr, sizeof(s->addr), "%s", p->addr);
+		s->wanted = p->wanted;
+		s->up = p->link != NULL;
+		s->since_usec = p->since_usec;
+		s->rtt_ns = p->rtt_ns;
+		s->srtt_ns = p->srtt_ns;
+		s->last_ack_usec = p->last_ack_usec;
+		s->heartbeats_sent = p->heartbeats_sent;
+		s->heartbeats_acked = p->heartbeats_acked;
+		s->bad_frames = p->bad_frames;
+		s->refused = p->refused;
+		s->timeouts = p->timeouts;
+		s->dials = p->dials;
+		s->connects = p->connects;
+	}
+	return n;
+}
+
+void scd_peers_get_totals(const struct scd_peers *peers, struct scd_peers_totals *out)
+{
+	*out = peers->totals;
+	out->pending = 0;
+	for (const struct scd_peer_conn *c = peers->conns; c; c = c->next)
+		if (c->state != SCD_CONN_UP)
+			out->pending++;
+}
