@@ -503,11 +503,21 @@ int scd_config_validate(const struct scd_config *cfg, char *err, size_t errlen)
 
 	if (r)
 		return r;
-	if (cfg->cluster == SC_CLUSTER_DISTRIBUTED)
-		return fail(
-			err, errlen,
-			"cluster = distributed: this version runs local mode only (replication is not built "
-			"yet)");
+	if (cfg->cluster == SC_CLUSTER_DISTRIBUTED) {
+		static const struct {
+			size_t off;
+			const char *key;
+		} needed[] = {
+			{ offsetof(struct scd_config, cluster_name), "cluster_name" },
+			{ offsetof(struct scd_config, listen), "listen" },
+			{ offsetof(struct scd_config, etcd_endpoints), "etcd_endpoints" },
+			{ offsetof(struct scd_config, secret_file), "secret_file" },
+		};
+
+		for (size_t i = 0; i < sizeof(needed) / sizeof(needed[0]); i++)
+			if (!((const char *)cfg + needed[i].off)[0])
+				return fail(err, errlen, "cluster = distributed needs %s", needed[i].key);
+	}
 	if (cfg->max_retired > cfg->memory_limit)
 		return fail(err, errlen, "max_retired = %" PRIu64 ": more than memory_limit (%" PRIu64 ")",
 			    cfg->max_retired, cfg->memory_limit);

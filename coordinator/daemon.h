@@ -2,6 +2,8 @@
 #ifndef SCD_DAEMON_H
 #define SCD_DAEMON_H
 
+struct scd_cluster;
+
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -36,6 +38,7 @@ struct scd_daemon {
 	char status[256];      /* the last STATUS= sent to systemd */
 	struct scd_maintenance_totals maintenance;
 	struct scd_health_state health;
+	struct scd_cluster *cluster; /* distributed mode only (distributed.h) */
 };
 
 /* Log at a syslog level, with the prefix journald reads; LOG_DEBUG only while debug_log is on. */

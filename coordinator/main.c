@@ -1,17 +1,21 @@
 /* main.c — supercached: options, start-up, the event loop, a clean stop. */
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
+#include <unistd.h>
 #include <sysexits.h>
 #include <systemd/sd-daemon.h>
 
 #include "bus/bus.h"
 #include "bus/bus_health.h"
+#include "cluster/frame.h"
 #include "cluster/link_auth.h"
 #include "daemon.h"
+#include "distributed.h"
 #include "local/maintenance.h"
 #include "trace_id.h"
 
@@ -134,6 +138,23 @@ static int check_secret(const struct scd_config *cfg, char *err, size_t errlen)
 	return r;
 }
 
+/* A node without node_name is called by its host name, which must then be a name a hello can carry. */
+static int default_node_name(struct scd_config *cfg, char *err, size_t errlen)
+{
+	char host[HOST_NAME_MAX + 1] = "";
+
+	if (cfg->cluster != SC_CLUSTER_DISTRIBUTED || cfg->node_name[0])
+		return 0;
+	if (gethostname(host, sizeof(host) - 1) || !scd_hello_name_valid(host, strlen(host)) ||
+	    strlen(host) >= sizeof(cfg->node_name)) {
+		snprintf(err, errlen,
+			 "node_name is not set, and the host name \"%s\" cannot stand for it: set one", host);
+		return -EINVAL;
+	}
+	snprintf(cfg->node_name, sizeof(cfg->node_name), "%s", host);
+	return 0;
+}
+
 static int configure(int argc, char **argv, struct args *a, struct scd_config *cfg)
 {
 	char path[SCD_TEXT_MAX], err[1024];
@@ -161,7 +182,8 @@ static int configure(int argc, char **argv, struct args *a, struct scd_config *c
 	r = parse_args(argc, argv, a, cfg, true);
 	if (r)
 		return r;
-	if (scd_config_validate(cfg, err, sizeof(err)) || check_secret(cfg, err, sizeof(err))) {
+	if (scd_config_validate(cfg, err, sizeof(err)) || check_secret(cfg, err, sizeof(err)) ||
+	    default_node_name(cfg, err, sizeof(err))) {
 		fprintf(stderr, "supercached: bad configuration: %s\n", err);
 		return EX_CONFIG;
 	}
@@ -187,7 +209,19 @@ static int open_cache(struct scd_daemon *d)
 	return r;
 }
 
-/* SIGTERM and SIGINT end the loop: a NULL handler makes sd-event exit on them. */
+/*
+ * SIGTERM and SIGINT end the loop; in distributed mode, only once the node
+ * has fenced itself and given its etcd lease back (distributed.h), so its
+ * partitions move at once instead of after the lease.
+ */
+static int on_stop_signal(sd_event_source *s, const struct signalfd_siginfo *si, void *userdata)
+{
+	(void)s;
+	(void)si;
+	scd_distributed_leave(userdata, 0);
+	return 0;
+}
+
 static int event_loop_setup(struct scd_daemon *d)
 {
 	sigset_t stop;
@@ -200,9 +234,9 @@ static int event_loop_setup(struct scd_daemon *d)
 		return -errno;
 	r = sd_event_default(&d->event);
 	if (r >= 0)
-		r = sd_event_add_signal(d->event, NULL, SIGTERM, NULL, NULL);
+		r = sd_event_add_signal(d->event, NULL, SIGTERM, on_stop_signal, d);
 	if (r >= 0)
-		r = sd_event_add_signal(d->event, NULL, SIGINT, NULL, NULL);
+		r = sd_event_add_signal(d->event, NULL, SIGINT, on_stop_signal, d);
 	/* Pings WATCHDOG=1 at half of WATCHDOG_USEC while the loop turns; nothing without a watchdog. */
 	if (r >= 0)
 		r = sd_event_set_watchdog(d->event, 1);
@@ -227,12 +261,15 @@ static int run(struct scd_daemon *d, const char *bus_address)
 		r = scd_maintenance_start(d);
 	if (r >= 0)
 		r = scd_health_start(d);
-	if (r < 0)
+	if (r >= 0)
+		r = scd_distributed_start(d);
+	if (r != 0)
 		return r;
-	/* The first maintenance pass has just said STATUS=; READY repeats it. */
+	/* The first maintenance pass has just said STATUS=; READY repeats it (distributed: once etcd agreed). */
 	scd_log(d, LOG_INFO, "serving %s on %s: %s", d->bus_name,
 		bus_address ? bus_address : "the system bus", d->status);
-	sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
+	if (!d->cluster)
+		sd_notifyf(0, "READY=1\nSTATUS=%s", d->status);
 	r = sd_event_loop(d->event);
 	sd_notify(0, "STOPPING=1\nSTATUS=stopping");
 	if (r < 0)
@@ -242,6 +279,7 @@ static int run(struct scd_daemon *d, const char *bus_address)
 
 static void teardown(struct scd_daemon *d)
 {
+	scd_distributed_free(d);
 	sd_event_source_disable_unref(d->maintenance_timer);
 	sd_event_source_disable_unref(d->health_timer);
 	if (d->bus) {

@@ -5,3 +5,5 @@ SC_USDT_DEFINE(supercached, sweep_start);
 SC_USDT_DEFINE(supercached, sweep_end);
 SC_USDT_DEFINE(supercached, health_check);
 SC_USDT_DEFINE(supercached, health_alert);
+SC_USDT_DEFINE(supercached, node_up);
+SC_USDT_DEFINE(supercached, node_down);

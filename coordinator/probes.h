@@ -15,6 +15,8 @@ SC_USDT_DECLARE(supercached, sweep_end);   /* (id, bytes reclaimed, dead readers
 SC_USDT_DECLARE(supercached,
 		health_check); /* (id, healthy, memory used, memory limit, retired bytes, readers) */
 SC_USDT_DECLARE(supercached, health_alert); /* (id, check name, value x1000, threshold x1000) */
+SC_USDT_DECLARE(supercached, node_up);	    /* (id, node name): a peer link came up */
+SC_USDT_DECLARE(supercached, node_down);    /* (id, node name): a peer link went down */
 
 #define SCD_PROBE(name, ...) SC_USDT(supercached, name, __VA_ARGS__)
 

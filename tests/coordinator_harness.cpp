@@ -306,6 +306,30 @@ int read_variant(sd_bus_message *m, BusValue &v)
 		r = sd_bus_message_read_array(m, 't', &p, &n);
 		if (r >= 0)
 			v.at.assign((const uint64_t *)p, (const uint64_t *)p + n / sizeof(uint64_t));
+	} else if (strcmp(contents, "as") == 0) {
+		const char *str;
+		v.type = 'S';
+		r = sd_bus_message_enter_container(m, 'a', "s");
+		while (r > 0 && (r = sd_bus_message_read_basic(m, 's', &str)) > 0)
+			v.strings.push_back(str);
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
+	} else if (strcmp(contents, "a{sa{sv}}") == 0) {
+		v.type = 'D';
+		r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}");
+		while (r > 0 && (r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+			const char *key;
+			r = sd_bus_message_read_basic(m, 's', &key);
+			if (r > 0) {
+				BusValue &inner = v.dict[key];
+				inner.type = 'a';
+				r = read_dict(m, inner.dict);
+			}
+			if (r >= 0)
+				r = sd_bus_message_exit_container(m);
+		}
+		if (r >= 0)
+			r = sd_bus_message_exit_container(m);
 	} else if (strcmp(contents, "a(its)") == 0) {
 		r = sd_bus_message_enter_container(m, 'a', "(its)");
 		if (r > 0)

@@ -86,7 +86,8 @@ std::string file_text(const std::string &path);
 // The supercached under test, from the SUPERCACHED environment variable the build sets.
 std::string supercached_path();
 
-// A value of an a{sv} reply: the basic types the coordinator sends, nested dictionaries, arrays of t.
+// A value of an a{sv} reply: the basic types the coordinator sends, nested dictionaries (a{sv}, and
+// a{sa{sv}} as a dictionary of dictionaries), arrays of t and of s.
 struct BusValue {
 	char type = 0;
 	uint64_t u = 0; // u, t
@@ -97,6 +98,7 @@ struct BusValue {
 	std::vector<uint64_t> at;
 	std::map<std::string, BusValue> dict;
 	std::vector<std::vector<std::string>> rows; // a(its), each field as text
+	std::vector<std::string> strings;	    // as
 };
 using BusDict = std::map<std::string, BusValue>;
 

@@ -56,6 +56,24 @@ for must in "Type=notify" "WatchdogSec=" "User=supercache" "RemoveIPC=no" "Prote
 done
 grep -q "^DynamicUser=" "$unit" && fail "the unit sets DynamicUser= (it would remove the segments)"
 
+# A distributed instance: the unit with the network drop-in, as docs/distributed.md installs it.
+examples=$root$prefix/share/doc/supercache/examples/distributed
+mkdir -p "$root/etc/systemd/system/supercached@cluster.service.d"
+cp "$examples/network.conf" "$root/etc/systemd/system/supercached@cluster.service.d/" ||
+  fail "not installed: the distributed drop-in"
+out=$(systemd-analyze security --offline=true --root="$root" --threshold=40 supercached@cluster.service 2>&1)
+status=$?
+level=$(sed -n 's/.*Overall exposure level for supercached@cluster.service: \([0-9.]*\).*/\1/p' <<<"$out")
+echo "systemd-analyze security, distributed (network drop-in): exposure ${level:-unknown}"
+[[ $status -eq 0 && -n $level ]] || fail "systemd-analyze security, distributed (exit $status): $(tail -3 <<<"$out")"
+python3 -c "import sys; sys.exit(0 if float('${level:-99}') <= 3.0 else 1)" || fail "distributed exposure $level is above 3.0"
+# Each node's example configuration is one supercached accepts (its secret made here).
+head -c 64 /dev/urandom >"$root/secret" && chmod 0600 "$root/secret"
+for n in 1 2 3; do
+  "$supercached" --config "$examples/node$n.conf" --secret-file "$root/secret" --print-config >/dev/null ||
+    fail "supercached refuses the example node$n.conf"
+done
+
 mkdir -p "$root/etc"
 systemd-sysusers --root="$root" "$root$prefix/lib/sysusers.d/supercache.conf" >/dev/null 2>&1 ||
   fail "systemd-sysusers"

@@ -7,6 +7,8 @@
 #include <syslog.h>
 #include <unistd.h>
 
+#include "bus/bus_cluster.h"
+
 void scd_host_name(char *buf, size_t len)
 {
 	if (gethostname(buf, len - 1))
@@ -36,6 +38,9 @@ int scd_bus_start(struct scd_daemon *d, const char *address)
 	if (r >= 0)
 		r = sd_bus_add_object_vtable(d->bus, NULL, SCD_OBJECT_PATH, SCD_HEALTH_INTERFACE,
 					     scd_health_vtable, d);
+	if (r >= 0)
+		r = sd_bus_add_object_vtable(d->bus, NULL, SCD_OBJECT_PATH, SCD_CLUSTER_INTERFACE,
+					     scd_cluster_vtable, d);
 	if (r < 0) {
 		scd_log(d, LOG_ERR, "cannot publish %s: %s", SCD_OBJECT_PATH, strerror(-r));
 		return r;

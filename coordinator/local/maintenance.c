@@ -60,8 +60,11 @@ static void maintenance_pass(struct scd_daemon *d)
 		scd_log(d, LOG_INFO, "released the reader slots of %d processes gone without sc_stop()",
 			released);
 	}
-	/* A writer stopped holding a lock must not stop the loop: its partition waits for the next pass. */
-	expired = sc_expire_within(d->cache, 1);
+	/*
+	 * A writer stopped holding a lock must not stop the loop: its partition waits for the next pass.
+	 * Expiry is a write: a distributed cache's comes with replication, which ships it to every copy.
+	 */
+	expired = d->cfg.cluster == SC_CLUSTER_DISTRIBUTED ? 0 : sc_expire_within(d->cache, 1);
 	if (expired > 0)
 		t->expired += (uint64_t)expired;
 	if (expired < 0 && expired != t->last_error)

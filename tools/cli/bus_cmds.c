@@ -101,3 +101,10 @@ int cmd_health(struct cli *cli, const struct cli_command *cmd, int argc, char **
 
 	return ask(cli, cmd, argc, argv, SCD_HEALTH_INTERFACE, methods, NULL, 1);
 }
+
+int cmd_cluster_status(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	static const char *const methods[] = { "ClusterStats" };
+
+	return ask(cli, cmd, argc, argv, "org.supercache.Cluster1", methods, NULL, 1);
+}

@@ -81,6 +81,35 @@ static int print_basic(sd_bus_message *m, const char *contents, bool json)
 	return 1;
 }
 
+/* A dictionary of dictionaries (a{sa{sv}}, as per-node replies are): each entry's key, then its a{sv}. */
+static int print_dict_of_dicts(sd_bus_message *m, bool json, int depth)
+{
+	const char *key;
+	int r, n = 0;
+
+	if ((r = sd_bus_message_enter_container(m, 'a', "{sa{sv}}")) < 0)
+		return r;
+	if (json)
+		putchar('{');
+	while ((r = sd_bus_message_enter_container(m, 'e', "sa{sv}")) > 0) {
+		if ((r = sd_bus_message_read_basic(m, 's', &key)) < 0)
+			return r;
+		if (json) {
+			fputs(n++ ? "," : "", stdout);
+			fmt_json_string(key, strlen(key));
+			putchar(':');
+		} else {
+			printf("%*s%s:\n", 2 * (depth + 1), "", key);
+		}
+		if ((r = bus_print_dict(m, json, depth + 2)) < 0 ||
+		    (r = sd_bus_message_exit_container(m)) < 0)
+			return r;
+	}
+	if (json)
+		putchar('}');
+	return r < 0 ? r : sd_bus_message_exit_container(m);
+}
+
 static int print_variant(sd_bus_message *m, bool json, int depth)
 {
 	const char *contents;
@@ -91,6 +120,8 @@ static int print_variant(sd_bus_message *m, bool json, int depth)
 		return r;
 	if (!strcmp(contents, "a{sv}")) {
 		r = bus_print_dict(m, json, depth + 1);
+	} else if (!strcmp(contents, "a{sa{sv}}")) {
+		r = print_dict_of_dicts(m, json, depth);
 	} else if (!strcmp(contents, "as") || !strcmp(contents, "at")) {
 		r = print_array(m, contents[1], json);
 	} else if (!(r = print_basic(m, contents, json))) {
@@ -133,7 +164,7 @@ int bus_print_dict(sd_bus_message *m, bool json, int depth)
 		if ((r = sd_bus_message_read_basic(m, 's', &key)) < 0 ||
 		    (r = sd_bus_message_peek_type(m, NULL, &contents)) < 0)
 			return r;
-		nested = !strcmp(contents, "a{sv}");
+		nested = !strcmp(contents, "a{sv}") || !strcmp(contents, "a{sa{sv}}");
 		if (json) {
 			fputs(n++ ? "," : "", stdout);
 			fmt_json_string(key, strlen(key));

@@ -156,5 +156,7 @@ int cmd_destroy(struct cli *cli, const struct cli_command *cmd, int argc, char *
 
 int cmd_status(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_health(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+int cmd_cluster_status(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+int cmd_cluster_map(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 
 #endif /* SC_CLI_H */

@@ -93,6 +93,18 @@ const struct cli_command cli_commands[] = {
 	  "Asks the cache's coordinator (supercached) over D-Bus for its Stats and Config\n"
 	  "and prints them. Exit status 5 when it cannot be reached.\n",
 	  cmd_status },
+	{ "cluster", "status", "",
+	  "Asks the cache's coordinator over D-Bus for the cluster as it sees it and\n"
+	  "prints it: members, controller, unreachable nodes, and per node its link\n"
+	  "(RTT, last heartbeat), lease state and partitions. Exit status 5 when it\n"
+	  "cannot be reached, 6 when the cache is local.\n",
+	  cmd_cluster_status },
+	{ "cluster", "map", "",
+	  "Prints the partition map in the cache's segment (no daemon needed): per\n"
+	  "partition its epoch, primary and replicas, and whether this node acts as its\n"
+	  "primary now (--json: an object with \"partitions\", an array). Exit status 6\n"
+	  "when the cache is local.\n",
+	  cmd_cluster_map },
 	{ NULL, "health", "",
 	  "Asks the cache's coordinator over D-Bus for ClusterHealth and prints it.\n"
 	  "Exit status 5 when it cannot be reached.\n",

@@ -1,0 +1,293 @@
+/* controller.c — election on etcd, and the partition records the elected node writes. */
+#include "cluster/controller.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+
+#include "cluster/assignment.h"
+#include "cluster/etcd_txn.h"
+#include "cluster/membership_internal.h"
+
+#define RETRY_USEC (250 * 1000ull)
+
+struct scd_controller {
+	struct scd_membership *m;
+	struct scd_etcd_call *campaign_call, *write_call;
+	sd_event_source *retry_timer;
+	int64_t since;		 /* our controller key's create_revision; 0 when we are not the controller */
+	int64_t view;		 /* the revision the node's view reaches */
+	int64_t wait_for;	 /* do not compute from a view older than this (what we wrote last) */
+	bool again;		 /* a change came while a write was in flight */
+	uint32_t *todo;		 /* partitions whose records are being written, in order */
+	struct scd_record *want; /* [num_partition]: what they are being written as */
+	uint32_t todo_count, todo_done;
+	uint64_t records_written, txn_conflicts;
+};
+
+static void log_line(const struct scd_controller *c, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void log_line(const struct scd_controller *c, int level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	scd_membership_say(c->m, level, line);
+}
+
+static const struct scd_cluster_state *state(const struct scd_controller *c)
+{
+	return scd_membership_state(c->m);
+}
+
+static const struct scd_membership_config *config(const struct scd_controller *c)
+{
+	return scd_membership_config(c->m);
+}
+
+static bool is_controller(const struct scd_controller *c)
+{
+	const struct scd_cluster_state *st = state(c);
+
+	return c->since && st->controller_since == c->since && strcmp(st->controller, config(c)->node) == 0;
+}
+
+static void reassign(struct scd_controller *c);
+
+/* --- election ------------------------------------------------------------- */
+
+static void campaigned(int err, struct json_object *reply, const char *why, void *userdata)
+{
+	struct scd_controller *c = userdata;
+	int64_t rev = 0;
+
+	c->campaign_call = NULL;
+	if (err) {
+		log_line(c, LOG_WARNING, "etcd: standing for controller: %s%s%s", strerror(-err),
+			 why[0] ? ": " : "", why);
+		return;
+	}
+	if (!scd_txn_succeeded(reply) || scd_etcd_revision(reply, &rev))
+		return; /* another node was first: the watch says which */
+	c->since = rev;
+	log_line(c, LOG_NOTICE, "cluster %s: this node is the controller (since revision %" PRId64 ")",
+		 config(c)->cluster, rev);
+	/* The watch may have brought the new key before this answer: look now, not at the next change. */
+	reassign(c);
+}
+
+static void campaign(struct scd_controller *c)
+{
+	struct json_object *t, *value;
+	char key[SCD_ETCD_KEY_MAX];
+	int64_t lease = scd_membership_lease(c->m);
+
+	if (c->campaign_call || !lease || scd_state_key(state(c), key, sizeof(key), "controller"))
+		return;
+	value = json_object_new_object();
+	json_object_object_add(value, "node", json_object_new_string(config(c)->node));
+	t = scd_txn_new();
+	scd_txn_add(t, "compare", scd_txn_compare(key, "CREATE", "create_revision", 0));
+	scd_txn_add(t, "success", scd_txn_put(key, value, lease));
+	if (scd_etcd_post(config(c)->etcd, "/v3/kv/txn", t, campaigned, c, &c->campaign_call))
+		log_line(c, LOG_WARNING, "etcd: cannot stand for controller");
+}
+
+/* --- writing records ------------------------------------------------------- */
+
+static void write_next(struct scd_controller *c);
+static void reassign(struct scd_controller *c);
+
+/* The members that may hold partitions: every live one, or (static membership) those listed. */
+static uint32_t eligible(const struct scd_controller *c, const char **out)
+{
+	const struct scd_cluster_state *st = state(c);
+	const struct scd_membership_config *cfg = config(c);
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < st->member_count; i++) {
+		bool listed = cfg->static_peer_count == 0;
+
+		for (size_t j = 0; !listed && j < cfg->static_peer_count; j++)
+			listed = strcmp(st->members[i].listen, cfg->static_peers[j]) == 0;
+		if (listed)
+			out[n++] = st->members[i].name;
+	}
+	return n;
+}
+
+static void written(int err, struct json_object *reply, const char *why, void *userdata)
+{
+	struct scd_controller *c = userdata;
+	uint32_t batch = c->todo_count - c->todo_done < SCD_CONTROLLER_BATCH ? c->todo_count - c->todo_done
+									     : SCD_CONTROLLER_BATCH;
+	int64_t rev = 0;
+
+	c->write_call = NULL;
+	if (err) {
+		log_line(c, LOG_WARNING, "etcd: writing partition records: %s%s%s; trying again",
+			 strerror(-err), why[0] ? ": " : "", why);
+		c->todo_count = 0;
+		sd_event_source_set_time_relative(c->retry_timer, RETRY_USEC);
+		sd_event_source_set_enabled(c->retry_timer, SD_EVENT_ONESHOT);
+		return;
+	}
+	scd_etcd_revision(reply, &rev);
+	if (rev > c->wait_for)
+		c->wait_for = rev;
+	if (!scd_txn_succeeded(reply)) {
+		/* Deposed, or a record moved under us: look again once the view has caught up. */
+		c->txn_conflicts++;
+		c->todo_count = 0;
+		c->again = true;
+	} else {
+		c->records_written += batch;
+		c->todo_done += batch;
+		write_next(c);
+	}
+	/* What changed while this was in flight, once the view has what was written. */
+	if (!c->todo_count && c->again)
+		reassign(c);
+}
+
+static void write_next(struct scd_controller *c)
+{
+	const struct scd_cluster_state *st = state(c);
+	char key[SCD_ETCD_KEY_MAX];
+	struct json_object *t;
+	uint32_t end;
+
+	if (c->todo_done >= c->todo_count) {
+		c->todo_count = 0;
+		return;
+	}
+	end = c->todo_done + SCD_CONTROLLER_BATCH < c->todo_count ? c->todo_done + SCD_CONTROLLER_BATCH
+								  : c->todo_count;
+	t = scd_txn_new();
+	scd_state_key(st, key, sizeof(key), "controller");
+	scd_txn_add(t, "compare", scd_txn_compare(key, "CREATE", "create_revision", c->since));
+	for (uint32_t i = c->todo_done; i < end; i++) {
+		uint32_t p = c->todo[i];
+
+		scd_state_key(st, key, sizeof(key), "partitions/%u", p);
+		scd_txn_add(t, "compare", scd_txn_compare(key, "MOD", "mod_revision", c->want[p].epoch));
+		scd_txn_add(t, "success", scd_txn_put(key, scd_record_json(&c->want[p]), 0));
+	}
+	if (scd_etcd_post(config(c)->etcd, "/v3/kv/txn", t, written, c, &c->write_call)) {
+		c->todo_count = 0;
+		log_line(c, LOG_WARNING, "etcd: cannot send partition records");
+	}
+}
+
+static void reassign(struct scd_controller *c)
+{
+	const struct scd_cluster_state *st = state(c);
+	const char *live[SCD_MAX_MEMBERS];
+	uint32_t n;
+
+	if (!is_controller(c))
+		return;
+	if (c->todo_count || c->view < c->wait_for) {
+		c->again = true;
+		return;
+	}
+	c->again = false;
+	n = eligible(c, live);
+	for (uint32_t p = 0; p < st->num_partition; p++)
+		if (scd_assign(&st->records[p], live, n, p, config(c)->replication_factor, &c->want[p]))
+			c->todo[c->todo_count++] = p;
+	if (c->todo_count) {
+		log_line(c, LOG_INFO, "cluster %s: %u partition records to write over %u members",
+			 config(c)->cluster, c->todo_count, n);
+		c->todo_done = 0;
+		write_next(c);
+	}
+}
+
+static int retry_tick(sd_event_source *s, uint64_t usec, void *userdata)
+{
+	(void)s;
+	(void)usec;
+	reassign(userdata);
+	return 0;
+}
+
+void scd_controller_changed(struct scd_controller *c, unsigned what, int64_t revision)
+{
+	const struct scd_cluster_state *st = state(c);
+
+	c->view = revision;
+	if (!st->controller[0])
+		campaign(c);
+	if (c->since && !is_controller(c) && st->controller_since != 0) {
+		log_line(c, LOG_NOTICE, "cluster %s: this node is no longer the controller (%s is)",
+			 config(c)->cluster, st->controller);
+		c->since = 0;
+	}
+	if (what || c->again)
+		reassign(c);
+}
+
+void scd_controller_stand_down(struct scd_controller *c)
+{
+	scd_etcd_cancel(c->campaign_call);
+	scd_etcd_cancel(c->write_call);
+	c->campaign_call = c->write_call = NULL;
+	c->since = 0;
+	c->todo_count = 0;
+	c->again = false;
+	sd_event_source_set_enabled(c->retry_timer, SD_EVENT_OFF);
+}
+
+int scd_controller_new(struct scd_membership *m, struct scd_controller **out)
+{
+	struct scd_controller *c = calloc(1, sizeof(*c));
+	const struct scd_membership_config *cfg = scd_membership_config(m);
+	int r;
+
+	if (!c)
+		return -ENOMEM;
+	c->m = m;
+	c->todo = calloc(cfg->num_partition, sizeof(*c->todo));
+	c->want = calloc(cfg->num_partition, sizeof(*c->want));
+	r = c->todo && c->want ? 0 : -ENOMEM;
+	if (!r)
+		r = sd_event_add_time_relative(scd_membership_event(m), &c->retry_timer, CLOCK_MONOTONIC,
+					       RETRY_USEC, 1000, retry_tick, c);
+	if (r >= 0)
+		r = sd_event_source_set_enabled(c->retry_timer, SD_EVENT_OFF);
+	if (r < 0) {
+		scd_controller_free(c);
+		return r;
+	}
+	*out = c;
+	return 0;
+}
+
+void scd_controller_free(struct scd_controller *c)
+{
+	if (!c)
+		return;
+	scd_etcd_cancel(c->campaign_call);
+	scd_etcd_cancel(c->write_call);
+	sd_event_source_disable_unref(c->retry_timer);
+	free(c->todo);
+	free(c->want);
+	free(c);
+}
+
+void scd_controller_stats(const struct scd_controller *c, struct scd_controller_stats *out)
+{
+	*out = (struct scd_controller_stats){
+		.controller = is_controller(c),
+		.records_written = c->records_written,
+		.txn_conflicts = c->txn_conflicts,
+	};
+}

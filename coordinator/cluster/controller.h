@@ -1,0 +1,36 @@
+/* controller.h — the one node that writes the partition records: elected on etcd, fenced by its own key. */
+#ifndef SCD_CONTROLLER_H
+#define SCD_CONTROLLER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct scd_membership;
+struct scd_controller;
+
+int scd_controller_new(struct scd_membership *m, struct scd_controller **out);
+void scd_controller_free(struct scd_controller *c);
+
+/*
+ * The node's view changed (SCD_CHANGED_* bits) and now reaches revision:
+ * stand for controller when there is none; as controller, write every
+ * record that assignment.h says must change, in txns of up to
+ * SCD_CONTROLLER_BATCH partitions that each require the controller key to
+ * be the one this node created and each record's mod_revision to be the
+ * one it read. After writing, it waits until its view reaches what it
+ * wrote before it looks again, so it never works from its own old view.
+ */
+#define SCD_CONTROLLER_BATCH 64u
+void scd_controller_changed(struct scd_controller *c, unsigned what, int64_t revision);
+
+/* The node lost its lease: it is no controller, and what it had in flight is dropped. */
+void scd_controller_stand_down(struct scd_controller *c);
+
+struct scd_controller_stats {
+	bool controller;
+	uint64_t records_written;
+	uint64_t txn_conflicts;
+};
+void scd_controller_stats(const struct scd_controller *c, struct scd_controller_stats *out);
+
+#endif /* SCD_CONTROLLER_H */

@@ -1,0 +1,503 @@
+// test_cluster.cpp — three supercached, each in its own network namespace with its own etcd member,
+// under faults (kill -9, SIGSTOP, an iptables cut, a restart); every node's partition map recorded
+// the whole time and checked: one primary per (partition, epoch), no epoch back, no split brain.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <fcntl.h>
+#include <iostream>
+#include <mutex>
+#include <string>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "coordinator_harness.hpp"
+#include "etcd_cluster.hpp"
+#include "helpers.hpp"
+#include "map_history.hpp"
+#include "netns.hpp"
+
+using namespace sctest;
+
+namespace
+{
+
+const uint32_t partitions = 8;
+const uint32_t lease_ms = 2000;
+const uint32_t heartbeat_ms = 200;
+
+uint64_t now_ns()
+{
+	timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return static_cast<uint64_t>(ts.tv_sec) * 1000000000ull + static_cast<uint64_t>(ts.tv_nsec);
+}
+
+// Three nodes n0..n2: node i's etcd member and supercached in namespace i; the test reads every
+// node's segment from the root namespace about every millisecond and keeps what it saw.
+class Rig
+{
+      public:
+	explicit Rig(const std::string &what)
+	    : net(3), etcd({ { "e0", net.ip(0), net.ns(0) },
+			     { "e1", net.ip(1), net.ns(1) },
+			     { "e2", net.ip(2), net.ns(2) } }),
+	      cluster(what + "-" + std::to_string(getpid()))
+	{
+		char tmpl[] = "/tmp/sctest-cluster-XXXXXX";
+		dir = mkdtemp(tmpl) ? tmpl : "/tmp";
+		secret = dir + "/secret";
+		int fd = open(secret.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+		for (int i = 0; i < 64; i++)
+			(void)!write(fd, &"0123456789abcdefghijklmnopqrstuvwxyz"[(i * 7 + getpid()) % 36], 1);
+		close(fd);
+		for (unsigned i = 0; i < 3; i++)
+			nodes.push_back({ "n" + std::to_string(i),
+					  "cl" + std::to_string(getpid()) + what.substr(0, 8) + "n" +
+						  std::to_string(i),
+					  -1, dir + "/n" + std::to_string(i) + ".log" });
+		handles.assign(3, nullptr);
+		sampler = std::thread([this] { sample_loop(); });
+	}
+
+	~Rig()
+	{
+		stop_sampling();
+		for (unsigned i = 0; i < nodes.size(); i++)
+			terminate(i);
+		for (auto *h : handles)
+			if (h)
+				sc_stop(h);
+		for (auto &n : nodes)
+			sc_destroy(n.cache.c_str(), nullptr);
+		etcd.stop();
+		unlink(secret.c_str());
+	}
+
+	// Node i's supercached arguments, with extra ones (later keys win).
+	std::vector<std::string> args(unsigned i, const std::vector<std::string> &extra = {}) const
+	{
+		// Each node asks its own etcd member first, as a deployment would.
+		std::vector<unsigned> order = { i, (i + 1) % 3, (i + 2) % 3 };
+		std::vector<std::string> a = {
+			supercached_path(),
+			"--name",
+			nodes[i].cache,
+			"--bus-address",
+			bus.address(),
+			"--cluster",
+			"distributed",
+			"--cluster-name",
+			cluster,
+			"--node-name",
+			nodes[i].name,
+			"--listen",
+			net.ip(i) + ":7100",
+			"--etcd-endpoints",
+			etcd.endpoints(order),
+			"--secret-file",
+			secret,
+			"--num-partition",
+			std::to_string(partitions),
+			"--replication-factor",
+			"2",
+			"--memory-limit",
+			"64M",
+			"--lease-ms",
+			std::to_string(lease_ms),
+			"--heartbeat-interval-ms",
+			std::to_string(heartbeat_ms),
+			"--debug-log",
+			"true",
+		};
+		a.insert(a.end(), extra.begin(), extra.end());
+		return a;
+	}
+
+	void start(unsigned i, const std::vector<std::string> &extra = {})
+	{
+		nodes[i].pid = net.spawn(i, args(i, extra), {}, nodes[i].log);
+		REQUIRE(nodes[i].pid > 0);
+	}
+
+	void start_all()
+	{
+		for (unsigned i = 0; i < 3; i++)
+			start(i);
+	}
+
+	// SIGTERM and reap; its exit status (or -1 if it was not running).
+	int terminate(unsigned i)
+	{
+		if (nodes[i].pid <= 0)
+			return -1;
+		kill(nodes[i].pid, SIGCONT);
+		kill(nodes[i].pid, SIGTERM);
+		return reap(i);
+	}
+
+	void kill9(unsigned i)
+	{
+		kill(nodes[i].pid, SIGKILL);
+		reap(i);
+	}
+
+	int reap(unsigned i)
+	{
+		int status = 0;
+		waitpid(nodes[i].pid, &status, 0);
+		nodes[i].pid = -1;
+		return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+	}
+
+	// The latest sample of each of the given nodes (those not read yet are left out).
+	std::vector<MapSample> latest(const std::vector<unsigned> &which) const
+	{
+		std::lock_guard<std::mutex> g(lock);
+		std::vector<MapSample> out;
+		for (unsigned i : which)
+			if (!last[i].node.empty())
+				out.push_back(last[i]);
+		return out;
+	}
+
+	// Whether the given nodes agree on a map where every partition has a primary among alive.
+	bool settled(const std::vector<unsigned> &which, const std::vector<std::string> &alive,
+		     std::string *why = nullptr) const
+	{
+		std::vector<MapSample> l = latest(which);
+		if (l.size() != which.size() || !agree(l, why))
+			return false;
+		for (auto &p : l[0].parts)
+			if (std::find(alive.begin(), alive.end(), p.primary) == alive.end()) {
+				if (why)
+					*why = "a partition's primary is \"" + p.primary + "\"";
+				return false;
+			}
+		for (auto &s : l)
+			if (s.deadline_ns <= s.t_ns) {
+				if (why)
+					*why = s.node + " holds no lease";
+				return false;
+			}
+		return true;
+	}
+
+	// Milliseconds until settled(), or -1 after timeout_ms.
+	int64_t wait_settled(const std::vector<unsigned> &which, const std::vector<std::string> &alive,
+			     uint64_t timeout_ms)
+	{
+		uint64_t start = clock_ms();
+		std::string why;
+		while (clock_ms() - start < timeout_ms) {
+			if (settled(which, alive, &why))
+				return static_cast<int64_t>(clock_ms() - start);
+			std::this_thread::sleep_for(
+				std::chrono::milliseconds(5)); // polling the recorder, not synchronising
+		}
+		UNSCOPED_INFO("not settled: " << why);
+		return -1;
+	}
+
+	// Stop recording and check everything recorded.
+	void check()
+	{
+		stop_sampling();
+		std::vector<Violation> v = check_history(history);
+		INFO(history.size() << " samples");
+		for (auto &x : v)
+			UNSCOPED_INFO(x.what);
+		if (!v.empty())
+			UNSCOPED_INFO("history: " << dump_history());
+		CHECK(v.empty());
+		CHECK(history.size() > 100);
+	}
+
+	// The history as text, one sample a line, in a file of the rig's directory (kept for a failed test).
+	std::string dump_history() const
+	{
+		std::string path = dir + "/history.txt";
+		FILE *f = fopen(path.c_str(), "w");
+		if (!f)
+			return "(cannot write " + path + ")";
+		for (auto &s : history) {
+			fprintf(f, "%llu %s seq=%llu changed=%llu deadline=%llu", (unsigned long long)s.t_ns,
+				s.node.c_str(), (unsigned long long)s.seq, (unsigned long long)s.changed_ns,
+				(unsigned long long)s.deadline_ns);
+			for (auto &p : s.parts)
+				fprintf(f, " %lld:%s", (long long)p.epoch, p.primary.c_str());
+			fputc('\n', f);
+		}
+		fclose(f);
+		return path;
+	}
+
+	std::string logs() const
+	{
+		std::string out;
+		for (auto &n : nodes)
+			out += "--- " + n.name + "\n" + file_text(n.log);
+		return out;
+	}
+
+	// The controller, as node i's coordinator says.
+	std::string controller(unsigned i)
+	{
+		BusClient c(bus.address());
+		BusDict d;
+		std::string err;
+		if (c.call_dict("org.supercache.Coordinator1." + nodes[i].cache, "org.supercache.Cluster1",
+				"ClusterStats", d, &err) < 0)
+			return "";
+		return d["controller"].s;
+	}
+
+	NetnsCluster net;
+	EtcdCluster etcd;
+	PrivateBus bus;
+	std::string cluster, dir, secret;
+	struct Node {
+		std::string name, cache;
+		pid_t pid;
+		std::string log;
+	};
+	std::vector<Node> nodes;
+
+      private:
+	void stop_sampling()
+	{
+		if (sampler.joinable()) {
+			stopping = true;
+			sampler.join();
+		}
+	}
+
+	void sample_loop()
+	{
+		std::vector<sc_partition_owners> parts(partitions);
+		sc_options ro = options();
+		ro.read_only = 1;
+		while (!stopping) {
+			for (unsigned i = 0; i < 3; i++) {
+				if (!handles[i] && sc_attach(nodes[i].cache.c_str(), &ro, &handles[i]) != 0)
+					handles[i] = nullptr;
+				sc_cluster_map m;
+				if (!handles[i] ||
+				    sc_cluster_map_read(handles[i], &m, parts.data(), partitions) != 0)
+					continue;
+				MapSample s;
+				s.t_ns = now_ns();
+				s.node = nodes[i].name;
+				s.seq = m.changes;
+				s.changed_ns = m.changed_ns;
+				s.deadline_ns = m.lease_deadline_ns;
+				for (uint32_t p = 0; p < partitions; p++)
+					s.parts.push_back({ static_cast<int64_t>(parts[p].epoch),
+							    parts[p].primary < m.node_count
+								    ? m.nodes[parts[p].primary]
+								    : "" });
+				std::lock_guard<std::mutex> g(lock);
+				// A map never written yet says nothing: the node has not started.
+				if (s.seq == 0)
+					continue;
+				last[i] = s;
+				history.push_back(std::move(s));
+			}
+			std::this_thread::sleep_for(std::chrono::microseconds(200)); // the sampling period
+		}
+	}
+
+	std::vector<sc_cache *> handles;
+	std::thread sampler;
+	std::atomic<bool> stopping{ false };
+	mutable std::mutex lock;
+	MapSample last[3];
+	std::vector<MapSample> history;
+};
+
+#define REQUIRE_NETNS()                                               \
+	do {                                                          \
+		const std::string why = NetnsCluster::unavailable();  \
+		if (!why.empty()) {                                   \
+			std::cout << "SKIPPED: " << why << std::endl; \
+			return;                                       \
+		}                                                     \
+	} while (0)
+
+// CHECK and REQUIRE that add every node's log to the report when they fail (INFO would take it too early).
+#define CHECK_LOGGED(rig, expr)                      \
+	do {                                         \
+		bool ok_ = static_cast<bool>(expr);  \
+		if (!ok_)                            \
+			UNSCOPED_INFO((rig).logs()); \
+		CHECK(ok_);                          \
+	} while (0)
+#define REQUIRE_LOGGED(rig, expr)                    \
+	do {                                         \
+		bool ok_ = static_cast<bool>(expr);  \
+		if (!ok_)                            \
+			UNSCOPED_INFO((rig).logs()); \
+		REQUIRE(ok_);                        \
+	} while (0)
+
+const std::vector<unsigned> all = { 0, 1, 2 };
+const std::vector<std::string> all_names = { "n0", "n1", "n2" };
+
+std::vector<unsigned> others(unsigned i)
+{
+	return { (i + 1) % 3, (i + 2) % 3 };
+}
+
+std::vector<std::string> names_of(const std::vector<unsigned> &which)
+{
+	std::vector<std::string> out;
+	for (unsigned i : which)
+		out.push_back("n" + std::to_string(i));
+	return out;
+}
+
+} // namespace
+
+TEST_CASE("three nodes agree on one map within 5 s", "[cluster]")
+{
+	REQUIRE_NETNS();
+	Rig rig("agree");
+	REQUIRE(rig.etcd.ok());
+	rig.start_all();
+	int64_t ms = rig.wait_settled(all, all_names, 20000);
+	REQUIRE_LOGGED(rig, ms >= 0);
+	CHECK(ms <= 5000);
+	std::cout << "agreed on one map " << ms << " ms after the three started" << std::endl;
+	// Every partition has replication_factor copies, its primary first.
+	BusClient c(rig.bus.address());
+	BusDict d;
+	REQUIRE(c.call_dict("org.supercache.Coordinator1." + rig.nodes[0].cache, "org.supercache.Cluster1",
+			    "ClusterStats", d) >= 0);
+	CHECK(d["nodes"].strings == all_names);
+	CHECK(d["unreachable_nodes"].strings.empty());
+	CHECK(d["node_stats"].dict.size() == 3);
+	CHECK(d["node_stats"].dict["n1"].dict["lease_state"].s == "registered");
+	CHECK(d["node_stats"].dict["n0"].dict["lease_state"].s == "held");
+	CHECK(d["num_partitions"].u == partitions);
+	CHECK(d["replication_factor"].u == 2);
+	rig.check();
+}
+
+TEST_CASE("kill -9 of the controller: a new one, and its primaries moved within 2 leases", "[cluster]")
+{
+	REQUIRE_NETNS();
+	Rig rig("kill");
+	REQUIRE(rig.etcd.ok());
+	rig.start_all();
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	std::string ctl = rig.controller(0);
+	REQUIRE_LOGGED(rig, !ctl.empty());
+	unsigned victim = static_cast<unsigned>(ctl[1] - '0');
+	uint64_t t0 = clock_ms();
+	rig.kill9(victim);
+	int64_t ms = rig.wait_settled(others(victim), names_of(others(victim)), 4 * lease_ms);
+	REQUIRE_LOGGED(rig, ms >= 0);
+	CHECK(ms <= 2 * lease_ms);
+	std::cout << "controller " << ctl << " killed: map without it " << ms << " ms later" << std::endl;
+	std::string next = rig.controller(others(victim)[0]);
+	CHECK(!next.empty());
+	CHECK(next != ctl);
+	(void)t0;
+	rig.check();
+}
+
+TEST_CASE("SIGSTOP: the node is down, and after SIGCONT acts on no old epoch", "[cluster]")
+{
+	REQUIRE_NETNS();
+	Rig rig("stop");
+	REQUIRE(rig.etcd.ok());
+	rig.start_all();
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	const unsigned victim = 1;
+	kill(rig.nodes[victim].pid, SIGSTOP);
+	REQUIRE_LOGGED(rig, rig.wait_settled(others(victim), names_of(others(victim)), 4 * lease_ms) >= 0);
+	// Past its lease: whatever its segment still names, it acts nowhere.
+	kill(rig.nodes[victim].pid, SIGCONT);
+	int64_t ms = rig.wait_settled(all, names_of(others(victim)), 20000);
+	CHECK_LOGGED(rig, ms >= 0);
+	rig.check();
+}
+
+TEST_CASE("an iptables cut: the cut node stops being primary before the others take over; all converge after",
+	  "[cluster]")
+{
+	REQUIRE_NETNS();
+	Rig rig("cut");
+	REQUIRE(rig.etcd.ok());
+	rig.start_all();
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	// Cut the node that is primary of partition 0.
+	std::string p0 = rig.latest({ 0 })[0].parts[0].primary;
+	unsigned victim = static_cast<unsigned>(p0[1] - '0');
+	rig.net.cut(victim);
+	int64_t ms = rig.wait_settled(others(victim), names_of(others(victim)), 6 * lease_ms);
+	CHECK_LOGGED(rig, ms >= 0);
+	// The cut node cannot renew: its own map ends with its lease.
+	uint64_t until = clock_ms() + 4 * lease_ms;
+	bool fenced = false;
+	while (!fenced && clock_ms() < until) {
+		auto l = rig.latest({ victim });
+		fenced = !l.empty() && l[0].deadline_ns <= now_ns();
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+	}
+	CHECK_LOGGED(rig, fenced);
+	rig.net.heal(victim);
+	CHECK_LOGGED(rig, rig.wait_settled(all, names_of(others(victim)), 30000) >= 0);
+	rig.check();
+}
+
+TEST_CASE("a node restarted with its segment intact rejoins", "[cluster]")
+{
+	REQUIRE_NETNS();
+	Rig rig("restart");
+	REQUIRE(rig.etcd.ok());
+	rig.start_all();
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	rig.kill9(2);
+	REQUIRE_LOGGED(rig, rig.wait_settled(others(2), names_of(others(2)), 4 * lease_ms) >= 0);
+	rig.start(2);
+	CHECK_LOGGED(rig, rig.wait_settled(all, names_of(others(2)), 20000) >= 0);
+	// A clean stop gives the lease back: its partitions move without waiting for the lease to end.
+	CHECK(rig.terminate(0) == 0);
+	uint64_t t0 = clock_ms();
+	int64_t ms = rig.wait_settled({ 1, 2 }, { "n1", "n2" }, 4 * lease_ms);
+	CHECK_LOGGED(rig, ms >= 0);
+	CHECK_LOGGED(rig, clock_ms() - t0 < lease_ms / 2);
+	CHECK(file_text(rig.nodes[0].log).find("leaving; giving the lease back") != std::string::npos);
+	std::cout << "n0 stopped cleanly: map without it " << ms << " ms after it exited" << std::endl;
+	rig.check();
+}
+
+TEST_CASE("a node whose structural options differ from the cluster's is refused (exit 78)", "[cluster]")
+{
+	REQUIRE_NETNS();
+	Rig rig("config");
+	REQUIRE(rig.etcd.ok());
+	rig.start(0);
+	REQUIRE_LOGGED(rig, rig.wait_settled({ 0 }, { "n0" }, 20000) >= 0);
+	rig.start(1, { "--num-partition", "16" });
+	int status = rig.reap(1);
+	std::string log = file_text(rig.nodes[1].log);
+	INFO(log);
+	CHECK(status == 78);
+	CHECK(log.find("Partition count mismatch: cluster " + rig.cluster +
+		       " has num_partition = 8 in etcd, this node has num_partition = 16") !=
+	      std::string::npos);
+	rig.start(2, { "--table-type", "bag" });
+	CHECK(rig.reap(2) == 78);
+	CHECK(file_text(rig.nodes[2].log).find("table_type mismatch") != std::string::npos);
+	rig.check();
+}
