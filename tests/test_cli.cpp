@@ -584,3 +584,29 @@ TEST_CASE("status and health print what the real coordinator says, aligned or as
 	CHECK(daemon.terminate() == 0);
 	sc_destroy(name.c_str(), nullptr);
 }
+
+TEST_CASE("cluster map: a local cache has none; a distributed one shows what its segment holds", "[cli]")
+{
+	CliCache local;
+	Run r = local.run({ "cluster", "map" });
+	CHECK(r.status == 6);
+	CHECK(contains(r.err.c_str(), "is local: it has no partition map"));
+
+	// A distributed cache no coordinator has joined yet: every partition unassigned, no lease.
+	std::string name = unique_name("cli-dist");
+	sc_options o = options(3, 32 << 20);
+	o.cluster = SC_CLUSTER_DISTRIBUTED;
+	sc_cache *c = nullptr;
+	REQUIRE(sc_start(name.c_str(), &o, &c) == 0);
+	r = run_cli({ "--name", name, "--json", "cluster", "map" });
+	CHECK(r.status == 0);
+	CHECK(r.out == "{\"self\":\"\",\"changes\":0,\"lease_left_ms\":0,\"partitions\":["
+		       "{\"partition\":0,\"epoch\":0,\"primary\":null,\"replicas\":[],\"acting\":false},"
+		       "{\"partition\":1,\"epoch\":0,\"primary\":null,\"replicas\":[],\"acting\":false},"
+		       "{\"partition\":2,\"epoch\":0,\"primary\":null,\"replicas\":[],\"acting\":false}]}\n");
+	r = run_cli({ "--name", name, "cluster", "map" });
+	CHECK(r.status == 0);
+	CHECK(contains(r.out.c_str(), "node (not joined), 0 changes, lease not held"));
+	sc_stop(c);
+	sc_destroy(name.c_str(), nullptr);
+}

@@ -19,6 +19,7 @@
 #include <unistd.h>
 #include <vector>
 
+#include "command.hpp"
 #include "coordinator_harness.hpp"
 #include "etcd_cluster.hpp"
 #include "helpers.hpp"
@@ -386,6 +387,25 @@ TEST_CASE("three nodes agree on one map within 5 s", "[cluster]")
 	CHECK(d["node_stats"].dict.size() == 3);
 	CHECK(d["node_stats"].dict["n1"].dict["lease_state"].s == "registered");
 	CHECK(d["node_stats"].dict["n0"].dict["lease_state"].s == "held");
+	CHECK(d["node_stats"].dict["n1"].dict["up"].b);
+	CHECK(d["node_stats"].dict["n1"].dict["bad_frames"].u == 0);
+
+	// The command line: the map from the segment, the cluster from the coordinator.
+	const char *cli = std::getenv("SUPERCACHE_CLI");
+	REQUIRE(cli);
+	CommandResult map = run_command({ cli, "--name", rig.nodes[1].cache, "--json", "cluster", "map" });
+	INFO(map.err);
+	CHECK(map.status == 0);
+	CHECK(map.out.find("\"self\":\"n1\"") != std::string::npos);
+	CHECK(map.out.find("{\"partition\":7,\"epoch\":") != std::string::npos);
+	CommandResult table = run_command({ cli, "--name", rig.nodes[1].cache, "cluster", "map" });
+	CHECK(table.status == 0);
+	CHECK(table.out.find("PARTITION EPOCH") != std::string::npos);
+	CommandResult status = run_command({ cli, "--name", rig.nodes[2].cache, "--bus-address",
+					     rig.bus.address(), "cluster", "status" });
+	CHECK(status.status == 0);
+	CHECK(status.out.find("unreachable_nodes  []") != std::string::npos);
+	CHECK(status.out.find("lease_state") != std::string::npos);
 	CHECK(d["num_partitions"].u == partitions);
 	CHECK(d["replication_factor"].u == 2);
 	rig.check();
@@ -398,6 +418,20 @@ TEST_CASE("kill -9 of the controller: a new one, and its primaries moved within 
 	REQUIRE(rig.etcd.ok());
 	rig.start_all();
 	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	// NodeDown, as the survivors' coordinators send it on the bus.
+	BusClient watcher(rig.bus.address());
+	REQUIRE(watcher.ok());
+	std::vector<std::string> downs;
+	REQUIRE(sd_bus_match_signal(
+			watcher.get(), nullptr, nullptr, "/org/supercache/Coordinator",
+			"org.supercache.Cluster1", "NodeDown",
+			[](sd_bus_message *m, void *userdata, sd_bus_error *) {
+				const char *node = nullptr;
+				if (sd_bus_message_read(m, "s", &node) > 0)
+					static_cast<std::vector<std::string> *>(userdata)->push_back(node);
+				return 0;
+			},
+			&downs) >= 0);
 	std::string ctl = rig.controller(0);
 	REQUIRE_LOGGED(rig, !ctl.empty());
 	unsigned victim = static_cast<unsigned>(ctl[1] - '0');
@@ -410,7 +444,13 @@ TEST_CASE("kill -9 of the controller: a new one, and its primaries moved within 
 	std::string next = rig.controller(others(victim)[0]);
 	CHECK(!next.empty());
 	CHECK(next != ctl);
-	(void)t0;
+	// Both survivors said it is down.
+	while (downs.size() < 2 && clock_ms() - t0 < 4 * lease_ms) {
+		while (sd_bus_process(watcher.get(), nullptr) > 0)
+			;
+		sd_bus_wait(watcher.get(), 100000);
+	}
+	CHECK(downs == std::vector<std::string>{ ctl, ctl });
 	rig.check();
 }
 

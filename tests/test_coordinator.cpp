@@ -173,6 +173,19 @@ TEST_CASE("supercached says READY with a status line and answers every method ov
 		CHECK(distributed == 0);
 		sd_bus_message_unref(reply);
 	}
+	SECTION("Cluster1 in local mode: every method says the cache is local")
+	{
+		for (const char *method : { "ClusterStats", "NodeHealths", "PartitionMap" }) {
+			sd_bus_error e = SD_BUS_ERROR_NULL;
+			sd_bus_message *reply = nullptr;
+			CHECK(sd_bus_call_method(client.get(), co.bus_name.c_str(),
+						 "/org/supercache/Coordinator", "org.supercache.Cluster1",
+						 method, &e, &reply, "") < 0);
+			CHECK(std::string(e.name ? e.name : "") == "org.supercache.Cluster1.Error.Local");
+			sd_bus_error_free(&e);
+			sd_bus_message_unref(reply);
+		}
+	}
 	SECTION("Config: every key, typed, and what the cache was created with")
 	{
 		REQUIRE(client.call_dict(co.bus_name, coordinator_iface, "Config", d, &err) >= 0);
