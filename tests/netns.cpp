@@ -268,7 +268,6 @@ NetnsCluster::NetnsCluster(size_t nodes)
 	cleanup_stale();
 	const long pid = getpid();
 	bridge_name = bridge_for(pid);
-	forward_comment = "sctest-" + std::to_string(pid);
 	for (size_t i = 0; i < nodes; i++) {
 		node_ns.push_back("sc" + std::to_string(pid) + "n" + std::to_string(i));
 		node_veth.push_back("sc" + std::to_string(pid) + "v" + std::to_string(i));

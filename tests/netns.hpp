@@ -96,7 +96,7 @@ class NetnsCluster
       private:
 	void teardown();
 	std::string subnet; // "10.x.y."
-	std::string bridge_name, forward_comment;
+	std::string bridge_name;
 	bool forward_rule = false;
 	std::vector<std::string> node_ns, node_veth;
 	std::vector<bool> node_cut;

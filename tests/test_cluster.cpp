@@ -125,6 +125,7 @@ class Rig
 
 	void start(unsigned i, const std::vector<std::string> &extra = {})
 	{
+		started_ns[i] = now_ns();
 		nodes[i].pid = net.spawn(i, args(i, extra), {}, nodes[i].log);
 		REQUIRE(nodes[i].pid > 0);
 	}
@@ -183,12 +184,19 @@ class Rig
 					*why = "a partition's primary is \"" + p.primary + "\"";
 				return false;
 			}
-		for (auto &s : l)
-			if (s.deadline_ns <= s.t_ns) {
+		for (size_t k = 0; k < l.size(); k++) {
+			if (l[k].deadline_ns <= l[k].t_ns) {
 				if (why)
-					*why = s.node + " holds no lease";
+					*why = l[k].node + " holds no lease";
 				return false;
 			}
+			// A restarted node's segment still shows its previous run's map: only its own change counts.
+			if (l[k].changed_ns <= started_ns[which[k]]) {
+				if (why)
+					*why = l[k].node + " has written nothing since it started";
+				return false;
+			}
+		}
 		return true;
 	}
 
@@ -290,12 +298,15 @@ class Rig
 			for (unsigned i = 0; i < 3; i++) {
 				if (!handles[i] && sc_attach(nodes[i].cache.c_str(), &ro, &handles[i]) != 0)
 					handles[i] = nullptr;
+				// Taken before the read: a change the read missed came after it (map_history.cpp)...
+				uint64_t t = now_ns();
 				sc_cluster_map m;
 				if (!handles[i] ||
 				    sc_cluster_map_read(handles[i], &m, parts.data(), partitions) != 0)
 					continue;
 				MapSample s;
-				s.t_ns = now_ns();
+				// A change written during the read is in it: the sample shows the map from then on.
+				s.t_ns = std::max(t, m.changed_ns);
 				s.node = nodes[i].name;
 				s.seq = m.changes;
 				s.changed_ns = m.changed_ns;
@@ -321,6 +332,7 @@ class Rig
 	std::atomic<bool> stopping{ false };
 	mutable std::mutex lock;
 	MapSample last[3];
+	uint64_t started_ns[3] = { 0, 0, 0 };
 	std::vector<MapSample> history;
 };
 

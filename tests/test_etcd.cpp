@@ -574,7 +574,7 @@ TEST_CASE("a request to a stopped member times out, and the next one goes to ano
 	CHECK(r->reply == nullptr);
 	CHECK(r->why.find(cluster.endpoint(0)) != std::string::npos);
 	CHECK(took >= 450);
-	CHECK(took <= 1500);
+	CHECK(took <= 2500); // the timeout, and a margin for a loaded machine
 
 	r = call(loop, etcd, "/v3/kv/range", range);
 	INFO(r->why);

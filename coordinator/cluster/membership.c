@@ -384,9 +384,12 @@ static unsigned apply_kv(struct scd_membership *m, struct json_object *kvobj, bo
 	char why[512] = "";
 	int r = kv ? scd_etcd_kv_parse(kvobj, kv, why, sizeof(why)) : -ENOMEM;
 
-	if (r == 0)
+	if (r == 0) {
+		say(m, LOG_DEBUG, "etcd: %s %s at revision %" PRId64 " (lease %" PRIx64 ")",
+		    deleted ? "delete" : "put", kv->key, kv->mod_revision, kv->lease);
 		r = deleted ? scd_state_delete(&m->state, kv->key)
 			    : scd_state_put(&m->state, kv, why, sizeof(why));
+	}
 	if (r < 0) {
 		say(m, LOG_WARNING, "etcd: ignoring a key: %s", why[0] ? why : strerror(-r));
 		r = deleted ? 0 : (int)(SCD_CHANGED_MEMBERS | SCD_CHANGED_RECORDS | SCD_CHANGED_CONTROLLER);

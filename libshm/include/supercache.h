@@ -302,7 +302,7 @@ typedef struct sc_cluster_map {
  * not NULL, each partition's owners into parts[0, num_partition) (nparts
  * must be at least num_partition). 0; -EINVAL for a local cache or too
  * small an array; -EAGAIN when a coordinator died in the middle of a change
- * (the next one rewrites it whole).
+ * (the next one rewrites it whole), or was stopped in one for over 100 ms.
  */
 SC_EXPORT int sc_cluster_map_read(sc_cache *cache, sc_cluster_map *map, sc_partition_owners *parts,
 				  uint32_t nparts);

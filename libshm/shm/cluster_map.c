@@ -9,6 +9,8 @@
  * overrun by that much.
  */
 #include <errno.h>
+#include <sched.h>
+#include <stdbool.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -23,8 +25,14 @@ _Static_assert(SC_MAP_NO_NODE == SC_NO_NODE, "one value for no node");
 _Static_assert(sizeof(((struct sc_map_entry *)0)->replicas) == sizeof(((sc_partition_owners *)0)->replicas),
 	       "the segment holds every replica");
 
-/* Tries before a reader gives up on a change that never ends: its writer died in the middle. */
-#define READ_TRIES 100000u
+/*
+ * A reader that finds a change in progress spins READ_SPINS times, then
+ * yields to the writer (descheduled in the middle of its change, on a busy
+ * host); it gives up when the writer is gone (it died writing) or after
+ * READ_PATIENCE_NS (it was stopped writing).
+ */
+#define READ_SPINS	 1000u
+#define READ_PATIENCE_NS (100ull * 1000 * 1000)
 
 static struct sc_map_hdr *map_hdr(const struct sc_seg *seg)
 {
@@ -34,6 +42,33 @@ static struct sc_map_hdr *map_hdr(const struct sc_seg *seg)
 static struct sc_map_entry *map_entries(const struct sc_seg *seg)
 {
 	return (struct sc_map_entry *)(map_hdr(seg) + 1);
+}
+
+/* Whether pid, with the start time the map recorded, is a live process (a zombie has exited). */
+static bool writer_alive(uint32_t pid, uint64_t start)
+{
+	struct sc_proc_stat st;
+
+	return pid && sc_proc_stat(pid, &st) == 0 && st.start_time == start && st.state != 'Z' &&
+	       st.state != 'X';
+}
+
+/* After a failed try: whether to try again (see READ_SPINS). */
+static bool again_after(const sc_cache *c, uint32_t tries, uint64_t *since_ns)
+{
+	const struct sc_map_hdr *h = map_hdr(&c->seg);
+
+	if (tries < READ_SPINS) {
+		sc_cpu_relax();
+		return true;
+	}
+	if (tries == READ_SPINS)
+		*since_ns = sc_clock_ns();
+	if (!writer_alive(sc_read(&h->writer_pid), sc_read(&h->writer_start)) ||
+	    sc_clock_ns() - *since_ns > READ_PATIENCE_NS)
+		return false;
+	sched_yield();
+	return true;
 }
 
 static int distributed(const sc_cache *c)
@@ -119,6 +154,7 @@ static void bound_copy(sc_cluster_map *map, sc_partition_owners *parts)
 SC_EXPORT int sc_cluster_map_read(sc_cache *c, sc_cluster_map *map, sc_partition_owners *parts,
 				  uint32_t nparts)
 {
+	uint64_t since = 0;
 	int err = distributed(c);
 
 	if (err)
@@ -127,16 +163,17 @@ SC_EXPORT int sc_cluster_map_read(sc_cache *c, sc_cluster_map *map, sc_partition
 	sc_check_arg(!parts || nparts >= c->seg.cfg.num_partition, -EINVAL,
 		     "room for %u partitions; cache \"%s\" has %u", nparts, c->name,
 		     c->seg.cfg.num_partition);
-	for (uint32_t i = 0; i < READ_TRIES; i++) {
+	for (uint32_t i = 0;; i++) {
 		if (read_once(c, map, parts)) {
 			bound_copy(map, parts);
 			return 0;
 		}
-		sc_cpu_relax();
+		if (!again_after(c, i, &since))
+			break;
 	}
 	return sc_fail(-EAGAIN,
 		       "the partition map of cache \"%s\" is in the middle of a change that does not end: "
-		       "its coordinator (pid %u) died writing it; the next one rewrites it",
+		       "its coordinator (pid %u) died or stopped writing it; the next one rewrites it",
 		       c->name, sc_read(&map_hdr(&c->seg)->writer_pid));
 }
 
@@ -144,6 +181,7 @@ SC_EXPORT int sc_cluster_acting_primary(sc_cache *c, uint32_t partition)
 {
 	const struct sc_map_hdr *h;
 	const struct sc_map_entry *e;
+	uint64_t since = 0;
 	int err = distributed(c);
 
 	if (err)
@@ -153,18 +191,19 @@ SC_EXPORT int sc_cluster_acting_primary(sc_cache *c, uint32_t partition)
 		     c->seg.cfg.num_partition);
 	h = map_hdr(&c->seg);
 	e = map_entries(&c->seg) + partition;
-	for (uint32_t i = 0; i < READ_TRIES; i++) {
+	for (uint32_t i = 0;; i++) {
 		uint64_t seq = sc_acquire(&h->seq);
 		uint32_t self = sc_read(&h->self);
 		bool acting = self != SC_MAP_NO_NODE && sc_read(&e->primary) == self &&
-			      sc_read(&e->epoch) != 0 && sc_clock_precise_ns() < sc_read(&h->lease_deadline_ns);
+			      sc_read(&e->epoch) != 0 &&
+			      sc_clock_precise_ns() < sc_read(&h->lease_deadline_ns);
 
 		cmm_smp_rmb();
 		if (!(seq & 1) && sc_read(&h->seq) == seq)
 			return acting;
-		sc_cpu_relax();
+		if (!again_after(c, i, &since))
+			return 0; /* a change that never ends: acting on it would be a guess */
 	}
-	return 0; /* a change that never ends: acting on it would be a guess */
 }
 
 /*
@@ -176,15 +215,14 @@ SC_EXPORT int sc_cluster_acting_primary(sc_cache *c, uint32_t partition)
 static int claim(const sc_cache *c, struct sc_map_hdr *h)
 {
 	uint32_t self = (uint32_t)getpid(), pid = sc_read(&h->writer_pid);
-	uint64_t start = 0, theirs = 0;
+	uint64_t start = 0;
 	int err = sc_proc_start_time(self, &start);
 
 	if (err)
 		return sc_fail(err, "cannot read this process's start time: %s", sc_strerror(-err));
 	if (pid == self && sc_read(&h->writer_start) == start)
 		return 0;
-	if (pid && pid != self && sc_proc_start_time(pid, &theirs) == 0 &&
-	    theirs == sc_read(&h->writer_start))
+	if (pid != self && writer_alive(pid, sc_read(&h->writer_start)))
 		return sc_fail(-EBUSY, "the partition map of cache \"%s\" is written by process %u", c->name,
 			       pid);
 	if (sc_cmpxchg(&h->writer_pid, pid, self) != pid)
