@@ -5,12 +5,25 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <fstream>
+#include <string>
 #include <sys/mman.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 namespace sctest
 {
+
+uint64_t effective_caps()
+{
+	std::ifstream status("/proc/self/status");
+	std::string line;
+	uint64_t caps = 0;
+	while (std::getline(status, line))
+		if (line.rfind("CapEff:", 0) == 0)
+			caps = std::stoull(line.substr(7), nullptr, 16);
+	return caps;
+}
 
 uint64_t clock_ms(clockid_t id)
 {

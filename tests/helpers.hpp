@@ -3,13 +3,30 @@
 
 #include <supercache.h>
 
+#include <cstdint>
+#include <cstdlib>
 #include <functional>
+#include <iostream>
 #include <string>
 #include <sys/types.h>
 #include <time.h>
 
 namespace sctest
 {
+
+// The calling process's effective capabilities (CapEff in /proc/self/status), 0 when unreadable.
+uint64_t effective_caps();
+
+// A suite whose every case needs what this machine lacks (why_expr: the reason, or "" when it has
+// it): print "SKIPPED: why" and exit 77, which the harness counts as skipped, not passed.
+#define SCTEST_SKIP_IF(why_expr)                                       \
+	do {                                                           \
+		const std::string why_ = (why_expr);                   \
+		if (!why_.empty()) {                                   \
+			std::cout << "SKIPPED: " << why_ << std::endl; \
+			std::exit(77);                                 \
+		}                                                      \
+	} while (0)
 
 // Milliseconds on a kernel clock (CLOCK_MONOTONIC unless named), for the tests' own deadlines.
 uint64_t clock_ms(clockid_t id = CLOCK_MONOTONIC);

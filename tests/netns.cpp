@@ -18,6 +18,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.hpp"
+
 extern char **environ;
 
 namespace sctest
@@ -184,12 +186,7 @@ std::vector<std::pair<uint32_t, int>> taken_prefixes()
 
 std::string NetnsCluster::unavailable()
 {
-	std::ifstream status("/proc/self/status");
-	std::string line;
-	uint64_t caps = 0;
-	while (std::getline(status, line))
-		if (line.rfind("CapEff:", 0) == 0)
-			caps = std::stoull(line.substr(7), nullptr, 16);
+	const uint64_t caps = effective_caps();
 	const uint64_t net_admin = 1ull << 12, sys_admin = 1ull << 21;
 	if ((caps & (net_admin | sys_admin)) != (net_admin | sys_admin))
 		return "network namespaces need CAP_SYS_ADMIN and CAP_NET_ADMIN (run as root)";

@@ -136,6 +136,9 @@ class Rig
 			start(i);
 	}
 
+	// All three started, and agreeing on a map where each partition has a primary.
+	void start_settled();
+
 	// SIGTERM and reap; its exit status (or -1 if it was not running).
 	int terminate(unsigned i)
 	{
@@ -336,33 +339,28 @@ class Rig
 	std::vector<MapSample> history;
 };
 
-#define REQUIRE_NETNS()                                               \
-	do {                                                          \
-		const std::string why = NetnsCluster::unavailable();  \
-		if (!why.empty()) {                                   \
-			std::cout << "SKIPPED: " << why << std::endl; \
-			return;                                       \
-		}                                                     \
-	} while (0)
+#define REQUIRE_NETNS() SCTEST_SKIP_IF(NetnsCluster::unavailable())
 
 // CHECK and REQUIRE that add every node's log to the report when they fail (INFO would take it too early).
-#define CHECK_LOGGED(rig, expr)                      \
+#define ASSERT_LOGGED(assertion, rig, expr)          \
 	do {                                         \
 		bool ok_ = static_cast<bool>(expr);  \
 		if (!ok_)                            \
 			UNSCOPED_INFO((rig).logs()); \
-		CHECK(ok_);                          \
+		assertion(ok_);                      \
 	} while (0)
-#define REQUIRE_LOGGED(rig, expr)                    \
-	do {                                         \
-		bool ok_ = static_cast<bool>(expr);  \
-		if (!ok_)                            \
-			UNSCOPED_INFO((rig).logs()); \
-		REQUIRE(ok_);                        \
-	} while (0)
+#define CHECK_LOGGED(rig, expr)	  ASSERT_LOGGED(CHECK, rig, expr)
+#define REQUIRE_LOGGED(rig, expr) ASSERT_LOGGED(REQUIRE, rig, expr)
 
 const std::vector<unsigned> all = { 0, 1, 2 };
 const std::vector<std::string> all_names = { "n0", "n1", "n2" };
+
+void Rig::start_settled()
+{
+	REQUIRE(etcd.ok());
+	start_all();
+	REQUIRE_LOGGED(*this, wait_settled(all, all_names, 20000) >= 0);
+}
 
 std::vector<unsigned> others(unsigned i)
 {
@@ -420,6 +418,10 @@ TEST_CASE("three nodes agree on one map within 5 s", "[cluster]")
 	CHECK(status.out.find("lease_state") != std::string::npos);
 	CHECK(d["num_partitions"].u == partitions);
 	CHECK(d["replication_factor"].u == 2);
+	// The USDT probes that go with NodeUp and NodeDown are in the daemon (docs/telemetry.md).
+	CommandResult notes = run_command({ "readelf", "-n", supercached_path() });
+	CHECK(notes.out.find("Name: node_up") != std::string::npos);
+	CHECK(notes.out.find("Name: node_down") != std::string::npos);
 	rig.check();
 }
 
@@ -427,9 +429,7 @@ TEST_CASE("kill -9 of the controller: a new one, and its primaries moved within 
 {
 	REQUIRE_NETNS();
 	Rig rig("kill");
-	REQUIRE(rig.etcd.ok());
-	rig.start_all();
-	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	rig.start_settled();
 	// NodeDown, as the survivors' coordinators send it on the bus.
 	BusClient watcher(rig.bus.address());
 	REQUIRE(watcher.ok());
@@ -470,9 +470,7 @@ TEST_CASE("SIGSTOP: the node is down, and after SIGCONT acts on no old epoch", "
 {
 	REQUIRE_NETNS();
 	Rig rig("stop");
-	REQUIRE(rig.etcd.ok());
-	rig.start_all();
-	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	rig.start_settled();
 	const unsigned victim = 1;
 	kill(rig.nodes[victim].pid, SIGSTOP);
 	REQUIRE_LOGGED(rig, rig.wait_settled(others(victim), names_of(others(victim)), 4 * lease_ms) >= 0);
@@ -488,9 +486,7 @@ TEST_CASE("an iptables cut: the cut node stops being primary before the others t
 {
 	REQUIRE_NETNS();
 	Rig rig("cut");
-	REQUIRE(rig.etcd.ok());
-	rig.start_all();
-	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	rig.start_settled();
 	// Cut the node that is primary of partition 0.
 	std::string p0 = rig.latest({ 0 })[0].parts[0].primary;
 	unsigned victim = static_cast<unsigned>(p0[1] - '0');
@@ -515,9 +511,7 @@ TEST_CASE("a node restarted with its segment intact rejoins", "[cluster]")
 {
 	REQUIRE_NETNS();
 	Rig rig("restart");
-	REQUIRE(rig.etcd.ok());
-	rig.start_all();
-	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	rig.start_settled();
 	rig.kill9(2);
 	REQUIRE_LOGGED(rig, rig.wait_settled(others(2), names_of(others(2)), 4 * lease_ms) >= 0);
 	rig.start(2);

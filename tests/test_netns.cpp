@@ -1,5 +1,6 @@
 // test_netns.cpp — NetnsCluster: real TCP between namespaces, cut and heal with iptables, nothing left behind.
 #include "command.hpp"
+#include "helpers.hpp"
 #include "netns.hpp"
 
 #include <arpa/inet.h>
@@ -181,14 +182,7 @@ bool bridge_calls_iptables()
 
 // Without namespaces every case would stop for the same reason: say why and exit 77, which the
 // test harness counts as skipped.
-#define REQUIRE_NETNS()                                               \
-	do {                                                          \
-		const std::string why = NetnsCluster::unavailable();  \
-		if (!why.empty()) {                                   \
-			std::cout << "SKIPPED: " << why << std::endl; \
-			std::exit(77);                                \
-		}                                                     \
-	} while (0)
+#define REQUIRE_NETNS() SCTEST_SKIP_IF(NetnsCluster::unavailable())
 
 struct TempDir {
 	std::string path;

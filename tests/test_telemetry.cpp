@@ -33,12 +33,7 @@ std::string env_path(const char *var)
 // Why this machine cannot attach the programs, or "" when it can: the only reasons to skip.
 std::string bpf_unavailable()
 {
-	std::ifstream status("/proc/self/status");
-	std::string line;
-	uint64_t caps = 0;
-	while (std::getline(status, line))
-		if (line.rfind("CapEff:", 0) == 0)
-			caps = std::stoull(line.substr(7), nullptr, 16);
+	const uint64_t caps = effective_caps();
 	const uint64_t sys_admin = 1ull << 21, bpf = 1ull << 39, perfmon = 1ull << 38;
 	if (!(caps & sys_admin) && (caps & (bpf | perfmon)) != (bpf | perfmon))
 		return "loading BPF programs needs CAP_SYS_ADMIN, or CAP_BPF and CAP_PERFMON";
@@ -49,14 +44,7 @@ std::string bpf_unavailable()
 
 // Without BPF every case would stop for the same reason: the program says why and exits 77, which
 // the test harness counts as skipped (a case that returned early would count as passed).
-#define REQUIRE_BPF()                                                 \
-	do {                                                          \
-		const std::string why = bpf_unavailable();            \
-		if (!why.empty()) {                                   \
-			std::cout << "SKIPPED: " << why << std::endl; \
-			std::exit(77);                                \
-		}                                                     \
-	} while (0)
+#define REQUIRE_BPF() SCTEST_SKIP_IF(bpf_unavailable())
 
 CommandResult top(const std::vector<std::string> &args)
 {
