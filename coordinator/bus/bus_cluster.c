@@ -12,7 +12,7 @@
 
 #include "bus/bus.h"
 #include "bus/bus_dict.h"
-#include "distributed.h"
+#include "cluster/cluster_node.h"
 
 #define SCD_ERROR_LOCAL "org.supercache.Cluster1.Error.Local"
 #define MAX_PEERS	(2 * SCD_MAX_MEMBERS)

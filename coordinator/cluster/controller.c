@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,12 +10,11 @@
 
 #include "cluster/assignment.h"
 #include "cluster/etcd_txn.h"
-#include "cluster/membership_internal.h"
 
 #define RETRY_USEC (250 * 1000ull)
 
 struct scd_controller {
-	struct scd_membership *m;
+	struct scd_controller_env env;
 	struct scd_etcd_call *campaign_call, *write_call;
 	sd_event_source *retry_timer;
 	int64_t since;		 /* our controller key's create_revision; 0 when we are not the controller */
@@ -29,28 +27,17 @@ struct scd_controller {
 	uint64_t records_written, txn_conflicts;
 };
 
-static void log_line(const struct scd_controller *c, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-static void log_line(const struct scd_controller *c, int level, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	scd_membership_say(c->m, level, line);
-}
-
 static const struct scd_cluster_state *state(const struct scd_controller *c)
 {
-	return scd_membership_state(c->m);
+	return c->env.state;
 }
 
-static const struct scd_membership_config *config(const struct scd_controller *c)
+static const struct scd_controller_env *config(const struct scd_controller *c)
 {
-	return scd_membership_config(c->m);
+	return &c->env;
 }
+
+#define log_line(c, level, ...) ((c)->env.log((c)->env.userdata, level, __VA_ARGS__))
 
 static bool is_controller(const struct scd_controller *c)
 {
@@ -87,7 +74,7 @@ static void campaign(struct scd_controller *c)
 {
 	struct json_object *t, *value;
 	char key[SCD_ETCD_KEY_MAX];
-	int64_t lease = scd_membership_lease(c->m);
+	int64_t lease = c->env.lease(c->env.userdata);
 
 	if (c->campaign_call || !lease || scd_state_key(state(c), key, sizeof(key), "controller"))
 		return;
@@ -109,7 +96,7 @@ static void reassign(struct scd_controller *c);
 static uint32_t eligible(const struct scd_controller *c, const char **out)
 {
 	const struct scd_cluster_state *st = state(c);
-	const struct scd_membership_config *cfg = config(c);
+	const struct scd_controller_env *cfg = config(c);
 	uint32_t n = 0;
 
 	for (uint32_t i = 0; i < st->member_count; i++) {
@@ -246,21 +233,20 @@ void scd_controller_stand_down(struct scd_controller *c)
 	sd_event_source_set_enabled(c->retry_timer, SD_EVENT_OFF);
 }
 
-int scd_controller_new(struct scd_membership *m, struct scd_controller **out)
+int scd_controller_new(const struct scd_controller_env *env, struct scd_controller **out)
 {
 	struct scd_controller *c = calloc(1, sizeof(*c));
-	const struct scd_membership_config *cfg = scd_membership_config(m);
 	int r;
 
 	if (!c)
 		return -ENOMEM;
-	c->m = m;
-	c->todo = calloc(cfg->num_partition, sizeof(*c->todo));
-	c->want = calloc(cfg->num_partition, sizeof(*c->want));
+	c->env = *env;
+	c->todo = calloc(env->state->num_partition, sizeof(*c->todo));
+	c->want = calloc(env->state->num_partition, sizeof(*c->want));
 	r = c->todo && c->want ? 0 : -ENOMEM;
 	if (!r)
-		r = sd_event_add_time_relative(scd_membership_event(m), &c->retry_timer, CLOCK_MONOTONIC,
-					       RETRY_USEC, 1000, retry_tick, c);
+		r = sd_event_add_time_relative(env->event, &c->retry_timer, CLOCK_MONOTONIC, RETRY_USEC, 1000,
+					       retry_tick, c);
 	if (r >= 0)
 		r = sd_event_source_set_enabled(c->retry_timer, SD_EVENT_OFF);
 	if (r < 0) {

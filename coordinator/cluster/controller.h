@@ -3,12 +3,32 @@
 #define SCD_CONTROLLER_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
-struct scd_membership;
+#include <systemd/sd-event.h>
+
+#include "cluster/cluster_state.h"
+#include "cluster/etcd.h"
+
 struct scd_controller;
 
-int scd_controller_new(struct scd_membership *m, struct scd_controller **out);
+/* What the controller works with: all of it belongs to the node's membership, which outlives it. */
+struct scd_controller_env {
+	sd_event *event;
+	struct scd_etcd *etcd;
+	const struct scd_cluster_state *state; /* the node's view of the cluster, kept current by its owner */
+	const char *cluster, *node;
+	uint32_t replication_factor;
+	/* static membership: only members listening at one of these hold partitions; none: any */
+	const char *const *static_peers;
+	size_t static_peer_count;
+	int64_t (*lease)(void *userdata); /* the lease the node holds while it runs, 0 otherwise */
+	void (*log)(void *userdata, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+	void *userdata;
+};
+
+int scd_controller_new(const struct scd_controller_env *env, struct scd_controller **out);
 void scd_controller_free(struct scd_controller *c);
 
 /*

@@ -106,7 +106,8 @@ void etcd_endpoint_failed(struct scd_etcd *etcd, unsigned index)
 {
 	if (etcd->current == index)
 		etcd->current = (index + 1) % etcd->n_endpoints;
-	etcd_watch_endpoint_failed(etcd, index);
+	if (etcd->streams)
+		etcd->streams->endpoint_failed(etcd, index);
 }
 
 /* --- libcurl on sd-event --- */
@@ -392,8 +393,9 @@ static const char *error_message(struct json_object *obj)
 	return NULL;
 }
 
-static void call_done(struct scd_etcd_call *call, CURLcode rc)
+static void call_done(struct etcd_xfer *x, CURLcode rc)
 {
+	struct scd_etcd_call *call = (struct scd_etcd_call *)x;
 	struct scd_etcd *etcd = call->etcd;
 	struct json_object *reply = NULL;
 	const char *why = NULL;
@@ -469,7 +471,7 @@ int scd_etcd_post(struct scd_etcd *etcd, const char *path, struct json_object *b
 	call->etcd = etcd;
 	call->fn = fn;
 	call->userdata = userdata;
-	call->x.kind = ETCD_CALL;
+	call->x.done = call_done;
 	call->x.endpoint = etcd->current;
 	r = etcd_xfer_open(etcd, &call->x, path,
 			   body ? json_object_to_json_string_ext(body, JSON_C_TO_STRING_PLAIN) : "{}",
@@ -502,9 +504,10 @@ void scd_etcd_cancel(struct scd_etcd_call *call)
 /* --- the loop --- */
 
 /*
- * Everything a round of libcurl's work finished: the complete lines of the
- * watch streams first (a stream that ended is read to its end before it
- * reconnects), then each finished transfer. Callbacks run only here.
+ * Everything a round of libcurl's work finished: what the streams hold
+ * first (the watch streams' complete lines: a stream that ended is read to
+ * its end before it reconnects), then each finished transfer, through its
+ * done callback. Callbacks run only here.
  */
 static void etcd_dispatch(struct scd_etcd *etcd)
 {
@@ -512,7 +515,8 @@ static void etcd_dispatch(struct scd_etcd *etcd)
 	int left;
 
 	etcd->busy++;
-	etcd_watch_deliver_all(etcd);
+	if (etcd->streams)
+		etcd->streams->deliver(etcd);
 	while (!etcd->freeing && (msg = curl_multi_info_read(etcd->multi, &left))) {
 		CURL *easy = msg->easy_handle;
 		CURLcode rc = msg->data.result;
@@ -523,10 +527,7 @@ static void etcd_dispatch(struct scd_etcd *etcd)
 		/* msg is gone once its handle is off the multi handle: what it said is copied above. */
 		curl_easy_getinfo(easy, CURLINFO_PRIVATE, (char **)&x);
 		curl_multi_remove_handle(etcd->multi, easy);
-		if (x->kind == ETCD_CALL)
-			call_done((struct scd_etcd_call *)x, rc);
-		else
-			etcd_watch_done((struct scd_etcd_watch *)x, rc);
+		x->done(x, rc);
 	}
 	if (--etcd->busy == 0 && etcd->freeing)
 		etcd_destroy(etcd);
@@ -610,7 +611,8 @@ void scd_etcd_free(struct scd_etcd *etcd)
 	etcd->freeing = true;
 	while (etcd->calls)
 		call_free(etcd->calls, true);
-	etcd_watch_free_all(etcd);
+	if (etcd->streams)
+		etcd->streams->free_all(etcd);
 	if (etcd->busy == 0)
 		etcd_destroy(etcd);
 }

@@ -1,4 +1,12 @@
-/* etcd_internal.h — what etcd.c (transport, unary requests) and etcd_watch.c (watch streams) share. */
+/*
+ * etcd_internal.h — what etcd.c (transport, unary requests) offers etcd_watch.c (watch streams).
+ *
+ * The dependency goes one way: etcd_watch.c calls into etcd.c, never the
+ * other way round. What etcd.c has to tell the watches (a transfer
+ * finished, a round of libcurl's work is to be read, an endpoint failed,
+ * the client is being freed) goes through function pointers the watch
+ * module installs: a transfer's done callback and the client's streams.
+ */
 #ifndef SCD_ETCD_INTERNAL_H
 #define SCD_ETCD_INTERNAL_H
 
@@ -11,17 +19,39 @@
 
 #define ETCD_ENDPOINTS_MAX 16u
 
+struct etcd_xfer;
+
+/*
+ * A transfer finished with rc (CURLE_OK when it ran to its end): called from
+ * etcd_dispatch() only, busy above 0, with x's handle off the multi handle
+ * already but not yet freed.
+ */
+typedef void (*etcd_xfer_done_fn)(struct etcd_xfer *x, CURLcode rc);
+
 /* What an easy handle's CURLINFO_PRIVATE points at: the first member of a call and of a watch. */
-enum etcd_kind { ETCD_CALL = 1, ETCD_WATCH = 2 };
 struct etcd_xfer {
-	enum etcd_kind kind;
-	CURL *easy; /* NULL when no transfer is open */
+	etcd_xfer_done_fn done; /* set by the owner before the transfer is opened */
+	CURL *easy;		/* NULL when no transfer is open */
 	struct curl_slist *headers;
 	unsigned endpoint; /* index into the client's endpoints */
 	char errbuf[CURL_ERROR_SIZE];
 };
 
 struct etcd_socket;
+
+/*
+ * The hooks of the module whose transfers outlive a round of the loop (the
+ * watch streams), installed on the client when its first one is created;
+ * NULL until then, when there is nothing for them to do.
+ */
+struct etcd_streams {
+	/* First thing in every etcd_dispatch(), busy above 0: read what the streams hold. */
+	void (*deliver)(struct scd_etcd *etcd);
+	/* From etcd_endpoint_failed(), after the client moved on: break the streams on that endpoint. */
+	void (*endpoint_failed)(struct scd_etcd *etcd, unsigned index);
+	/* From scd_etcd_free(): free every stream; no callback runs after it. */
+	void (*free_all)(struct scd_etcd *etcd);
+};
 
 struct scd_etcd {
 	sd_event *event;
@@ -32,7 +62,8 @@ struct scd_etcd {
 	unsigned current; /* where the next unary request goes */
 	uint64_t timeout_usec;
 	struct scd_etcd_call *calls;
-	struct scd_etcd_watch *watches;
+	const struct etcd_streams *streams;
+	struct scd_etcd_watch *watches; /* etcd_watch.c's: etcd.c never reads it */
 	struct etcd_socket *sockets;
 	/*
 	 * Callbacks run only from etcd_dispatch(), with busy above 0; what they
@@ -45,7 +76,7 @@ struct scd_etcd {
 
 /*
  * An easy handle for POST endpoint + path with body, its write callback
- * handing data to owner, on x (kind, endpoint set by the caller). Not yet
+ * handing data to owner, on x (done, endpoint set by the caller). Not yet
  * added to the multi handle. 0, or -ENOMEM.
  */
 int etcd_xfer_open(struct scd_etcd *etcd, struct etcd_xfer *x, const char *path, const char *body,
@@ -58,11 +89,5 @@ int etcd_curl_errno(struct etcd_xfer *x, CURLcode rc, bool *endpoint_failed);
 
 /* The endpoint at index failed: later requests go to the next one, and watches on it reconnect. */
 void etcd_endpoint_failed(struct scd_etcd *etcd, unsigned index);
-
-/* etcd_watch.c, for etcd.c's loop. */
-void etcd_watch_deliver_all(struct scd_etcd *etcd);
-void etcd_watch_done(struct scd_etcd_watch *w, CURLcode rc);
-void etcd_watch_endpoint_failed(struct scd_etcd *etcd, unsigned index);
-void etcd_watch_free_all(struct scd_etcd *etcd);
 
 #endif /* SCD_ETCD_INTERNAL_H */

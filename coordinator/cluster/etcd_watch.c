@@ -334,7 +334,7 @@ static void watch_deliver(struct scd_etcd_watch *w)
 	watch_unref(w);
 }
 
-void etcd_watch_deliver_all(struct scd_etcd *etcd)
+static void watch_deliver_all(struct scd_etcd *etcd)
 {
 	struct scd_etcd_watch *w = etcd->watches;
 
@@ -349,8 +349,10 @@ void etcd_watch_deliver_all(struct scd_etcd *etcd)
 	}
 }
 
-void etcd_watch_done(struct scd_etcd_watch *w, CURLcode rc)
+/* The transfer's done callback: its stream ended (rc). */
+static void watch_done(struct etcd_xfer *x, CURLcode rc)
 {
+	struct scd_etcd_watch *w = (struct scd_etcd_watch *)x;
 	struct scd_etcd *etcd = w->etcd;
 	char text[CURL_ERROR_SIZE + 64];
 	bool failed;
@@ -387,12 +389,35 @@ void etcd_watch_done(struct scd_etcd_watch *w, CURLcode rc)
 	watch_unref(w);
 }
 
-void etcd_watch_endpoint_failed(struct scd_etcd *etcd, unsigned index)
+static void watch_endpoint_failed(struct scd_etcd *etcd, unsigned index)
 {
 	for (struct scd_etcd_watch *w = etcd->watches; w; w = w->next)
 		if (w->x.easy && w->x.endpoint == index && !w->dead && !w->stopped)
 			watch_break(w, true, "a request to this endpoint failed");
 }
+
+static void watch_free_all(struct scd_etcd *etcd)
+{
+	struct scd_etcd_watch *w = etcd->watches;
+
+	while (w) {
+		struct scd_etcd_watch *next;
+
+		/* Held across the free, so that next is read from a watch still there. */
+		w->ref++;
+		scd_etcd_watch_free(w);
+		next = w->next;
+		watch_unref(w);
+		w = next;
+	}
+}
+
+/* What the client calls back into: the watch module's side of its loop and of scd_etcd_free(). */
+static const struct etcd_streams watch_streams = {
+	.deliver = watch_deliver_all,
+	.endpoint_failed = watch_endpoint_failed,
+	.free_all = watch_free_all,
+};
 
 int scd_etcd_watch(struct scd_etcd *etcd, const char *key, const char *range_end, int64_t start_revision,
 		   scd_etcd_watch_fn fn, void *userdata, struct scd_etcd_watch **out)
@@ -407,7 +432,8 @@ int scd_etcd_watch(struct scd_etcd *etcd, const char *key, const char *range_end
 	w = calloc(1, sizeof(*w));
 	if (!w)
 		return -ENOMEM;
-	w->x.kind = ETCD_WATCH;
+	etcd->streams = &watch_streams;
+	w->x.done = watch_done;
 	w->x.endpoint = etcd->current;
 	w->etcd = etcd;
 	w->ref = 1;
@@ -446,20 +472,4 @@ unsigned scd_etcd_watch_reconnects(const struct scd_etcd_watch *w, const char **
 	if (why)
 		*why = w->why[0] ? w->why : NULL;
 	return w->reconnects;
-}
-
-void etcd_watch_free_all(struct scd_etcd *etcd)
-{
-	struct scd_etcd_watch *w = etcd->watches;
-
-	while (w) {
-		struct scd_etcd_watch *next;
-
-		/* Held across the free, so that next is read from a watch still there. */
-		w->ref++;
-		scd_etcd_watch_free(w);
-		next = w->next;
-		watch_unref(w);
-		w = next;
-	}
 }

@@ -12,7 +12,6 @@
 
 #include "cluster/controller.h"
 #include "cluster/etcd_txn.h"
-#include "cluster/membership_internal.h"
 
 /* Pause before a step is tried again when etcd could not be reached, or a name is held. */
 #define RETRY_USEC (250 * 1000ull)
@@ -526,6 +525,27 @@ static void step_after(struct scd_membership *m, uint64_t usec)
 	sd_event_source_set_enabled(m->step_timer, SD_EVENT_ONESHOT);
 }
 
+/* For the controller: the lease it stands for controller under, and its log. */
+static int64_t running_lease(void *userdata)
+{
+	const struct scd_membership *m = userdata;
+
+	return m->phase == PHASE_RUNNING ? m->lease_id : 0;
+}
+
+static void controller_log(void *userdata, int level, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static void controller_log(void *userdata, int level, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	say(userdata, level, "%s", line);
+}
+
 int scd_membership_start(sd_event *event, const struct scd_membership_config *cfg,
 			 struct scd_membership **out)
 {
@@ -563,8 +583,22 @@ int scd_membership_start(sd_event *event, const struct scd_membership_config *cf
 		r = sd_event_add_time_relative(event, &m->renew_timer, CLOCK_MONOTONIC, UINT64_MAX / 2, 1000,
 					       renew_tick, m);
 	if (r >= 0) {
+		struct scd_controller_env env = {
+			.event = event,
+			.etcd = cfg->etcd,
+			.state = &m->state,
+			.cluster = m->cluster,
+			.node = m->node,
+			.replication_factor = cfg->replication_factor,
+			.static_peers = m->cfg.static_peers,
+			.static_peer_count = cfg->static_peer_count,
+			.lease = running_lease,
+			.log = controller_log,
+			.userdata = m,
+		};
+
 		sd_event_source_set_enabled(m->renew_timer, SD_EVENT_OFF);
-		r = scd_controller_new(m, &m->controller);
+		r = scd_controller_new(&env, &m->controller);
 	}
 	if (r < 0) {
 		scd_membership_free(m);
@@ -660,24 +694,4 @@ void scd_membership_stats(const struct scd_membership *m, struct scd_membership_
 		.txn_conflicts = cs.txn_conflicts,
 		.revision = m->revision,
 	};
-}
-
-const struct scd_membership_config *scd_membership_config(const struct scd_membership *m)
-{
-	return &m->cfg;
-}
-
-sd_event *scd_membership_event(const struct scd_membership *m)
-{
-	return m->event;
-}
-
-void scd_membership_say(const struct scd_membership *m, int level, const char *line)
-{
-	say(m, level, "%s", line);
-}
-
-int64_t scd_membership_lease(const struct scd_membership *m)
-{
-	return m->phase == PHASE_RUNNING ? m->lease_id : 0;
 }

@@ -20,8 +20,6 @@
 /* Timers fire within a millisecond of their time (sd-event's default slack is 250 ms). */
 #define TIMER_ACCURACY_USEC 1000u
 
-enum count { COUNT_NONE, COUNT_BAD_FRAME, COUNT_REFUSED, COUNT_TIMEOUT };
-
 static uint64_t mono_ns(void)
 {
 	struct timespec ts;
@@ -49,72 +47,8 @@ void scd_sockaddr_text(const struct sockaddr *sa, socklen_t len, char *buf, size
 	}
 }
 
-/* The name c goes by for counting and the log: the peer dialed or linked, else the one its hello claimed. */
-static const char *conn_name(const struct scd_peer_conn *c)
+void scd_conn_free(struct scd_peer_conn *c)
 {
-	if (c->peer)
-		return c->peer->name;
-	return c->have_theirs ? c->theirs.node : NULL;
-}
-
-static void count(struct scd_peer_conn *c, enum count what)
-{
-	struct scd_peers_totals *t = &c->peers->totals;
-	struct scd_peer *p = c->peer;
-
-	if (what == COUNT_NONE)
-		return;
-	if (!p && c->have_theirs)
-		p = scd_peer_find(c->peers, c->theirs.node);
-	switch (what) {
-	case COUNT_BAD_FRAME:
-		t->bad_frames++;
-		if (p)
-			p->bad_frames++;
-		else
-			t->unnamed_bad_frames++;
-		break;
-	case COUNT_REFUSED:
-		t->refused++;
-		if (p)
-			p->refused++;
-		else
-			t->unnamed_refused++;
-		break;
-	case COUNT_TIMEOUT:
-		t->timeouts++;
-		if (p)
-			p->timeouts++;
-		else
-			t->unnamed_timeouts++;
-		break;
-	case COUNT_NONE:
-		break;
-	}
-}
-
-void scd_conn_close(struct scd_peer_conn *c, int level, const char *why)
-{
-	struct scd_peers *peers = c->peers;
-	const char *name = conn_name(c);
-
-	if (why) {
-		if (name)
-			scd_peers_logf(peers, level, "peer link with %s at %s: %s", name, c->addr, why);
-		else
-			scd_peers_logf(peers, level, "peer link at %s: %s", c->addr, why);
-	}
-	scd_peers_conn_gone(c);
-	if (c->pending) {
-		peers->pending_accepted--;
-		c->pending = false;
-	}
-	if (c->prev)
-		c->prev->next = c->next;
-	else
-		peers->conns = c->next;
-	if (c->next)
-		c->next->prev = c->prev;
 	sd_event_source_disable_unref(c->io);
 	sd_event_source_disable_unref(c->timer);
 	close(c->fd);
@@ -123,9 +57,21 @@ void scd_conn_close(struct scd_peer_conn *c, int level, const char *why)
 	free(c);
 }
 
+/* Tell the owner c closes, to be counted as what, then free it. */
+static void close_counted(struct scd_peer_conn *c, enum scd_conn_count what, int level, const char *why)
+{
+	c->cfg->hooks.closed(c->cfg->userdata, c, what, level, why);
+	scd_conn_free(c);
+}
+
+void scd_conn_close(struct scd_peer_conn *c, int level, const char *why)
+{
+	close_counted(c, SCD_CONN_COUNT_NONE, level, why);
+}
+
 /* Count what, close c saying why at level: always -1, for the caller to return (c is gone). */
 static int __attribute__((format(printf, 4, 5)))
-drop(struct scd_peer_conn *c, int level, enum count what, const char *fmt, ...)
+drop(struct scd_peer_conn *c, int level, enum scd_conn_count what, const char *fmt, ...)
 {
 	char why[256];
 	va_list ap;
@@ -133,8 +79,7 @@ drop(struct scd_peer_conn *c, int level, enum count what, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(why, sizeof(why), fmt, ap);
 	va_end(ap);
-	count(c, what);
-	scd_conn_close(c, level, why);
+	close_counted(c, what, level, why);
 	return -1;
 }
 
@@ -179,7 +124,7 @@ static int send_frame(struct scd_peer_conn *c, uint8_t type, const void *body, u
 {
 	size_t need = SCD_FRAME_HEADER + (size_t)len, held = c->out_len - c->out_off;
 
-	if (held + need > SCD_PEER_OUT_MAX)
+	if (held + need > c->cfg->out_max)
 		return -ENOBUFS;
 	if (c->out_off && c->out_len + need > c->out_cap) {
 		memmove(c->out, c->out + c->out_off, held);
@@ -232,29 +177,44 @@ static int arm(struct scd_peer_conn *c, uint64_t usec)
 
 static int on_hello(struct scd_peer_conn *c, const struct scd_frame *f)
 {
-	struct scd_peers *peers = c->peers;
+	const struct scd_conn_config *cfg = c->cfg;
 	uint8_t proof[SCD_PROOF_BYTES];
 	int r;
 
 	if (f->type != SCD_FRAME_HELLO)
-		return drop(c, LOG_WARNING, COUNT_BAD_FRAME, "a frame of type %u before the hello", f->type);
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME, "a frame of type %u before the hello",
+			    f->type);
 	if (scd_hello_decode(f, &c->theirs))
-		return drop(c, LOG_WARNING, COUNT_BAD_FRAME, "a hello that does not decode");
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME, "a hello that does not decode");
 	c->have_theirs = true;
-	if (strcmp(c->theirs.cluster, peers->cluster) != 0)
-		return drop(c, LOG_WARNING, COUNT_REFUSED, "refused: of cluster %s, not %s",
-			    c->theirs.cluster, peers->cluster);
-	if (strcmp(c->theirs.node, peers->node) == 0)
-		return drop(c, LOG_WARNING, COUNT_REFUSED, "refused: the peer bears this node's name");
-	if (c->role == SCD_LINK_DIALER && strcmp(c->theirs.node, c->peer->name) != 0)
-		return drop(c, LOG_WARNING, COUNT_REFUSED, "refused: it answers as %s", c->theirs.node);
-	if (scd_link_proof(&peers->secret, c->role, &c->self, &c->theirs, proof))
-		return drop(c, LOG_WARNING, COUNT_REFUSED, "refused: no proof for these hellos");
+	if (strcmp(c->theirs.cluster, cfg->cluster) != 0)
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_REFUSED, "refused: of cluster %s, not %s",
+			    c->theirs.cluster, cfg->cluster);
+	if (strcmp(c->theirs.node, cfg->node) == 0)
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_REFUSED,
+			    "refused: the peer bears this node's name");
+	if (c->role == SCD_LINK_DIALER && strcmp(c->theirs.node, c->dialed) != 0)
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_REFUSED, "refused: it answers as %s",
+			    c->theirs.node);
+	if (scd_link_proof(&cfg->secret, c->role, &c->self, &c->theirs, proof))
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_REFUSED, "refused: no proof for these hellos");
 	r = send_frame(c, SCD_FRAME_PROOF, proof, SCD_PROOF_BYTES);
 	if (r < 0)
-		return drop(c, LOG_INFO, COUNT_NONE, "sending the proof: %s", strerror(-r));
+		return drop(c, LOG_INFO, SCD_CONN_COUNT_NONE, "sending the proof: %s", strerror(-r));
 	c->state = SCD_CONN_PROOF;
 	return 0;
+}
+
+/* Heartbeats start on c, whose link just came up. 0, or a negative errno (c is then to be closed). */
+static int start_heartbeats(struct scd_peer_conn *c)
+{
+	uint64_t now = mono_ns();
+
+	c->up_ns = now;
+	c->last_ack_usec = now / 1000;
+	c->next_hb_usec = now / 1000;
+	c->hb_sent_seq = c->hb_acked_seq = 0;
+	return arm(c, c->next_hb_usec);
 }
 
 static int on_proof(struct scd_peer_conn *c, const struct scd_frame *f)
@@ -264,51 +224,43 @@ static int on_proof(struct scd_peer_conn *c, const struct scd_frame *f)
 	int r;
 
 	if (f->type != SCD_FRAME_PROOF)
-		return drop(c, LOG_WARNING, COUNT_BAD_FRAME, "a frame of type %u where the proof belongs",
-			    f->type);
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME,
+			    "a frame of type %u where the proof belongs", f->type);
 	if (scd_proof_decode(f, proof))
-		return drop(c, LOG_WARNING, COUNT_BAD_FRAME, "a proof that does not decode");
-	if (!scd_link_accepts(&c->peers->secret, c->role, &c->self, &c->theirs, proof, &why))
-		return drop(c, LOG_WARNING, COUNT_REFUSED, "refused: %s", why ? why : "?");
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME, "a proof that does not decode");
+	if (!scd_link_accepts(&c->cfg->secret, c->role, &c->self, &c->theirs, proof, &why))
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_REFUSED, "refused: %s", why ? why : "?");
 	c->state = SCD_CONN_UP;
-	r = scd_peers_link_up(c);
+	r = c->cfg->hooks.up(c->cfg->userdata, c, c->theirs.node);
+	if (r >= 0)
+		r = start_heartbeats(c);
 	if (r < 0)
-		return drop(c, LOG_ERR, COUNT_NONE, "cannot start its heartbeats: %s", strerror(-r));
+		return drop(c, LOG_ERR, SCD_CONN_COUNT_NONE, "cannot start its heartbeats: %s", strerror(-r));
 	return 0;
 }
 
 static int on_heartbeat(struct scd_peer_conn *c, const struct scd_frame *f)
 {
 	struct scd_heartbeat h;
-	struct scd_peer *p = c->peer;
 	uint64_t now;
 	int r;
 
 	if (scd_heartbeat_decode(f, &h))
-		return drop(c, LOG_WARNING, COUNT_BAD_FRAME, "a heartbeat that does not decode");
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME, "a heartbeat that does not decode");
 	if (f->type == SCD_FRAME_HEARTBEAT) {
 		r = send_heartbeat(c, SCD_FRAME_HEARTBEAT_ACK, &h);
 		if (r < 0)
-			return drop(c, LOG_WARNING, COUNT_NONE, "answering a heartbeat: %s", strerror(-r));
+			return drop(c, LOG_WARNING, SCD_CONN_COUNT_NONE, "answering a heartbeat: %s",
+				    strerror(-r));
 		return 0;
 	}
 	now = mono_ns();
 	if (h.seq <= c->hb_acked_seq || h.seq > c->hb_sent_seq || h.sent_ns < c->up_ns || h.sent_ns > now)
-		return drop(c, LOG_WARNING, COUNT_BAD_FRAME,
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME,
 			    "an ack for heartbeat %" PRIu64 " it was not sent", h.seq);
 	c->hb_acked_seq = h.seq;
 	c->last_ack_usec = now / 1000;
-	if (p) {
-		uint64_t rtt = now - h.sent_ns;
-
-		p->srtt_ns =
-			p->heartbeats_acked && p->srtt_ns
-				? (uint64_t)((int64_t)p->srtt_ns + ((int64_t)rtt - (int64_t)p->srtt_ns) / 8)
-				: rtt;
-		p->rtt_ns = rtt;
-		p->last_ack_usec = c->last_ack_usec;
-		p->heartbeats_acked++;
-	}
+	c->cfg->hooks.heartbeat_ack(c->cfg->userdata, c, now - h.sent_ns, c->last_ack_usec);
 	return 0;
 }
 
@@ -323,12 +275,12 @@ static int on_frame(struct scd_peer_conn *c, const struct scd_frame *f)
 	case SCD_CONN_UP:
 		if (f->type == SCD_FRAME_HEARTBEAT || f->type == SCD_FRAME_HEARTBEAT_ACK)
 			return on_heartbeat(c, f);
-		return drop(c, LOG_WARNING, COUNT_BAD_FRAME, "a frame of type %u after the handshake",
-			    f->type);
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME,
+			    "a frame of type %u after the handshake", f->type);
 	case SCD_CONN_CONNECTING:
 		break;
 	}
-	return drop(c, LOG_ERR, COUNT_NONE, "a frame before the connection opened");
+	return drop(c, LOG_ERR, SCD_CONN_COUNT_NONE, "a frame before the connection opened");
 }
 
 static const char *parse_error(int r)
@@ -355,7 +307,7 @@ static int on_readable(struct scd_peer_conn *c)
 		uint8_t *p = realloc(c->in, IN_CHUNK);
 
 		if (!p)
-			return drop(c, LOG_ERR, COUNT_NONE, "no memory for its input");
+			return drop(c, LOG_ERR, SCD_CONN_COUNT_NONE, "no memory for its input");
 		c->in = p;
 		c->in_cap = IN_CHUNK;
 	}
@@ -363,17 +315,17 @@ static int on_readable(struct scd_peer_conn *c)
 	if (n < 0) {
 		if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 			return 0;
-		return drop(c, c->state == SCD_CONN_UP ? LOG_WARNING : LOG_INFO, COUNT_NONE, "read: %s",
-			    strerror(errno));
+		return drop(c, c->state == SCD_CONN_UP ? LOG_WARNING : LOG_INFO, SCD_CONN_COUNT_NONE,
+			    "read: %s", strerror(errno));
 	}
 	if (n == 0)
-		return drop(c, c->state == SCD_CONN_UP ? LOG_WARNING : LOG_INFO, COUNT_NONE,
+		return drop(c, c->state == SCD_CONN_UP ? LOG_WARNING : LOG_INFO, SCD_CONN_COUNT_NONE,
 			    "closed by the peer");
 	c->in_len += (size_t)n;
 	for (;;) {
 		r = scd_frame_parse(c->in + off, c->in_len - off, &f, &used);
 		if (r < 0)
-			return drop(c, LOG_WARNING, COUNT_BAD_FRAME, "%s", parse_error(r));
+			return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME, "%s", parse_error(r));
 		if (r == 0)
 			break;
 		if (on_frame(c, &f) < 0)
@@ -386,13 +338,14 @@ static int on_readable(struct scd_peer_conn *c)
 	}
 	/* used is now the size of the frame waiting for more bytes. */
 	if (c->state != SCD_CONN_UP && used > SCD_FRAME_HEADER + SCD_HELLO_BYTES)
-		return drop(c, LOG_WARNING, COUNT_BAD_FRAME, "a frame of %zu bytes before the handshake",
-			    used);
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME,
+			    "a frame of %zu bytes before the handshake", used);
 	if (used > c->in_cap) {
 		uint8_t *p = realloc(c->in, used);
 
 		if (!p)
-			return drop(c, LOG_ERR, COUNT_NONE, "no memory for a frame of %zu bytes", used);
+			return drop(c, LOG_ERR, SCD_CONN_COUNT_NONE, "no memory for a frame of %zu bytes",
+				    used);
 		c->in = p;
 		c->in_cap = used;
 	}
@@ -407,11 +360,11 @@ static int on_connected(struct scd_peer_conn *c)
 	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &len) < 0)
 		err = errno;
 	if (err)
-		return drop(c, LOG_DEBUG, COUNT_NONE, "connect: %s", strerror(err));
+		return drop(c, LOG_DEBUG, SCD_CONN_COUNT_NONE, "connect: %s", strerror(err));
 	c->state = SCD_CONN_HELLO;
 	r = flush(c);
 	if (r < 0)
-		return drop(c, LOG_INFO, COUNT_NONE, "sending the hello: %s", strerror(-r));
+		return drop(c, LOG_INFO, SCD_CONN_COUNT_NONE, "sending the hello: %s", strerror(-r));
 	return 0;
 }
 
@@ -430,7 +383,7 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 	if (revents & EPOLLOUT) {
 		r = flush(c);
 		if (r < 0) {
-			drop(c, LOG_WARNING, COUNT_NONE, "write: %s", strerror(-r));
+			drop(c, LOG_WARNING, SCD_CONN_COUNT_NONE, "write: %s", strerror(-r));
 			return 0;
 		}
 	}
@@ -442,36 +395,36 @@ static int on_io(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 /* The handshake's deadline, then each heartbeat and the dead check: 0, or -1 when c was closed. */
 static int tick(struct scd_peer_conn *c)
 {
-	struct scd_peers *peers = c->peers;
+	const struct scd_conn_config *cfg = c->cfg;
 	uint64_t now = mono_ns() / 1000, dead_at;
 	struct scd_heartbeat h;
 	int r;
 
 	if (c->state != SCD_CONN_UP)
-		return drop(c, LOG_INFO, COUNT_TIMEOUT, "no handshake within %" PRIu64 " ms",
-			    peers->handshake_usec / 1000);
-	if (now - c->last_ack_usec >= peers->dead_usec)
-		return drop(c, LOG_WARNING, COUNT_NONE, "no heartbeat ack for %" PRIu64 " ms: down",
+		return drop(c, LOG_INFO, SCD_CONN_COUNT_TIMEOUT, "no handshake within %" PRIu64 " ms",
+			    cfg->handshake_usec / 1000);
+	if (now - c->last_ack_usec >= cfg->dead_usec)
+		return drop(c, LOG_WARNING, SCD_CONN_COUNT_NONE, "no heartbeat ack for %" PRIu64 " ms: down",
 			    (now - c->last_ack_usec) / 1000);
 	if (now >= c->next_hb_usec) {
 		h.seq = ++c->hb_sent_seq;
 		h.sent_ns = mono_ns();
 		r = send_heartbeat(c, SCD_FRAME_HEARTBEAT, &h);
 		if (r == -ENOBUFS)
-			return drop(c, LOG_WARNING, COUNT_NONE, "it does not read: %u bytes wait for it",
-				    SCD_PEER_OUT_MAX);
+			return drop(c, LOG_WARNING, SCD_CONN_COUNT_NONE,
+				    "it does not read: %zu bytes wait for it", cfg->out_max);
 		if (r < 0)
-			return drop(c, LOG_WARNING, COUNT_NONE, "sending a heartbeat: %s", strerror(-r));
-		if (c->peer)
-			c->peer->heartbeats_sent++;
-		c->next_hb_usec += peers->heartbeat_usec;
+			return drop(c, LOG_WARNING, SCD_CONN_COUNT_NONE, "sending a heartbeat: %s",
+				    strerror(-r));
+		cfg->hooks.heartbeat_sent(cfg->userdata, c);
+		c->next_hb_usec += cfg->heartbeat_usec;
 		if (c->next_hb_usec <= now)
-			c->next_hb_usec = now + peers->heartbeat_usec;
+			c->next_hb_usec = now + cfg->heartbeat_usec;
 	}
-	dead_at = c->last_ack_usec + peers->dead_usec;
+	dead_at = c->last_ack_usec + cfg->dead_usec;
 	r = arm(c, c->next_hb_usec < dead_at ? c->next_hb_usec : dead_at);
 	if (r < 0)
-		return drop(c, LOG_ERR, COUNT_NONE, "cannot arm its timer: %s", strerror(-r));
+		return drop(c, LOG_ERR, SCD_CONN_COUNT_NONE, "cannot arm its timer: %s", strerror(-r));
 	return 0;
 }
 
@@ -483,19 +436,8 @@ static int on_timer(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-int scd_conn_start_heartbeats(struct scd_peer_conn *c)
-{
-	uint64_t now = mono_ns();
-
-	c->up_ns = now;
-	c->last_ack_usec = now / 1000;
-	c->next_hb_usec = now / 1000;
-	c->hb_sent_seq = c->hb_acked_seq = 0;
-	return arm(c, c->next_hb_usec);
-}
-
-int scd_conn_new(struct scd_peers *peers, int fd, struct scd_peer *peer, bool connecting, const char *addr,
-		 struct scd_peer_conn **out)
+int scd_conn_new(const struct scd_conn_config *cfg, int fd, const char *dialed, bool connecting,
+		 const char *addr, struct scd_peer_conn **out)
 {
 	struct scd_peer_conn *c = calloc(1, sizeof(*c));
 	int one = 1, r;
@@ -504,31 +446,27 @@ int scd_conn_new(struct scd_peers *peers, int fd, struct scd_peer *peer, bool co
 		close(fd);
 		return -ENOMEM;
 	}
-	c->peers = peers;
+	c->cfg = cfg;
 	c->fd = fd;
-	c->peer = peer;
-	c->role = peer ? SCD_LINK_DIALER : SCD_LINK_LISTENER;
+	c->role = dialed ? SCD_LINK_DIALER : SCD_LINK_LISTENER;
+	if (dialed)
+		snprintf(c->dialed, sizeof(c->dialed), "%s", dialed);
 	c->state = connecting ? SCD_CONN_CONNECTING : SCD_CONN_HELLO;
 	snprintf(c->addr, sizeof(c->addr), "%s", addr);
-	memcpy(c->self.cluster, peers->cluster, sizeof(c->self.cluster));
-	memcpy(c->self.node, peers->node, sizeof(c->self.node));
+	memcpy(c->self.cluster, cfg->cluster, sizeof(c->self.cluster));
+	memcpy(c->self.node, cfg->node, sizeof(c->self.node));
 	scd_nonce(c->self.nonce);
 	/* Heartbeats are small and their RTT is the point: no Nagle. */
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	c->next = peers->conns;
-	if (c->next)
-		c->next->prev = c;
-	peers->conns = c;
 	c->events = connecting ? EPOLLOUT : EPOLLIN;
-	r = sd_event_add_io(peers->event, &c->io, fd, c->events, on_io, c);
+	r = sd_event_add_io(cfg->event, &c->io, fd, c->events, on_io, c);
 	if (r >= 0)
-		r = sd_event_add_time_relative(peers->event, &c->timer, CLOCK_MONOTONIC,
-					       peers->handshake_usec, TIMER_ACCURACY_USEC, on_timer, c);
+		r = sd_event_add_time_relative(cfg->event, &c->timer, CLOCK_MONOTONIC, cfg->handshake_usec,
+					       TIMER_ACCURACY_USEC, on_timer, c);
 	if (r >= 0)
 		r = send_hello(c);
 	if (r < 0) {
-		c->peer = NULL; /* the caller has not recorded it anywhere yet */
-		scd_conn_close(c, LOG_DEBUG, NULL);
+		scd_conn_free(c); /* nobody above knows of it yet */
 		return r;
 	}
 	*out = c;

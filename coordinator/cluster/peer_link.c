@@ -25,7 +25,59 @@
 /* Connections taken per wakeup of the listener, so a flood does not starve the links. */
 #define ACCEPT_BURST 16
 
-void scd_peers_logf(const struct scd_peers *peers, int level, const char *fmt, ...)
+_Static_assert(SCD_PEER_ADDR_MAX == SCD_CONN_ADDR_MAX, "a connection's address is a peer's address");
+
+/* Connections accepted and still in their handshake: past this, a new one is closed at once. */
+#define SCD_PEER_PENDING_MAX 64u
+
+struct scd_peer {
+	struct scd_peers *peers;
+	struct scd_peer *next, *prev; /* peers->list, in name order */
+	char name[SCD_HELLO_NAME_MAX + 1];
+	char addr[SCD_PEER_ADDR_MAX];
+	bool wanted;
+	struct sockaddr_storage sa; /* addr, when wanted */
+	socklen_t salen;
+	/* Connections whose owner is this peer: */
+	struct scd_peer_conn *link; /* the link up, if any */
+	struct scd_peer_conn *dial; /* a connection dialed and not up yet, if any */
+	sd_event_source *retry;	    /* the next dial */
+	uint64_t backoff_usec;
+	uint64_t since_usec;
+	uint64_t rtt_ns, srtt_ns, last_ack_usec;
+	uint64_t heartbeats_sent, heartbeats_acked, bad_frames, refused, timeouts, dials, connects;
+};
+
+struct scd_notice {
+	struct scd_notice *next;
+	bool up;
+	char node[SCD_HELLO_NAME_MAX + 1];
+};
+
+/*
+ * Each connection's owner is the peer it counts for: the one dialed, from the
+ * start, or the one it became the link of; NULL for one accepted and not up
+ * yet, and for one detached to be closed.
+ */
+struct scd_peers {
+	struct scd_conn_config conn; /* event, names, secret, durations: what the connections share */
+	void (*changed)(const char *node, bool up, void *userdata);
+	void (*log)(void *userdata, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+	void *userdata;
+	int listen_fd;
+	uint16_t port;
+	sd_event_source *listen_io;
+	sd_event_source *listen_resume; /* out of descriptors: accept again a little later */
+	struct scd_peer *list;
+	struct scd_peer_conn *conns;		    /* every connection open, through their next and prev */
+	size_t pending_accepted;		    /* the connections accepted and marked pending */
+	struct scd_notice *notices, **notices_tail; /* changed() calls due, in order */
+	sd_event_source *notify;
+	struct scd_peers_totals totals;
+};
+
+static void __attribute__((format(printf, 3, 4)))
+peers_logf(const struct scd_peers *peers, int level, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -38,16 +90,15 @@ void scd_peers_logf(const struct scd_peers *peers, int level, const char *fmt, .
 	peers->log(peers->userdata, level, "%s", line);
 }
 
-uint64_t scd_peers_now_usec(const struct scd_peers *peers)
+static uint64_t now_usec(void)
 {
 	struct timespec ts;
 
-	(void)peers;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
-struct scd_peer *scd_peer_find(const struct scd_peers *peers, const char *name)
+static struct scd_peer *peer_find(const struct scd_peers *peers, const char *name)
 {
 	for (struct scd_peer *p = peers->list; p; p = p->next)
 		if (strcmp(p->name, name) == 0)
@@ -55,10 +106,16 @@ struct scd_peer *scd_peer_find(const struct scd_peers *peers, const char *name)
 	return NULL;
 }
 
+/* The peer c counts for, if any. */
+static struct scd_peer *owner_of(const struct scd_peer_conn *c)
+{
+	return c->owner;
+}
+
 /* Whether this node dials name: the lower name of a pair dials. */
 static bool dials(const struct scd_peers *peers, const char *name)
 {
-	return strcmp(peers->node, name) < 0;
+	return strcmp(peers->conn.node, name) < 0;
 }
 
 static struct scd_peer *peer_add(struct scd_peers *peers, const char *name)
@@ -70,7 +127,7 @@ static struct scd_peer *peer_add(struct scd_peers *peers, const char *name)
 	p->peers = peers;
 	snprintf(p->name, sizeof(p->name), "%s", name);
 	p->backoff_usec = BACKOFF_MIN_USEC;
-	p->since_usec = scd_peers_now_usec(peers);
+	p->since_usec = now_usec();
 	while (*at && strcmp((*at)->name, name) < 0) {
 		prev = *at;
 		at = &(*at)->next;
@@ -98,10 +155,32 @@ static void peer_remove(struct scd_peer *p)
 	free(p);
 }
 
+/* c, new, joins the connections open, owned by p (NULL: none yet). */
+static void conn_add(struct scd_peers *peers, struct scd_peer_conn *c, struct scd_peer *p)
+{
+	c->owner = p;
+	c->prev = NULL;
+	c->next = peers->conns;
+	if (c->next)
+		c->next->prev = c;
+	peers->conns = c;
+}
+
+static void conn_remove(struct scd_peers *peers, struct scd_peer_conn *c)
+{
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		peers->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	c->next = c->prev = NULL;
+}
+
 /* Close c, which p no longer counts as its own: no transition follows from it. */
 static void detach_close(struct scd_peer_conn *c, int level, const char *why)
 {
-	c->peer = NULL;
+	c->owner = NULL;
 	scd_conn_close(c, level, why);
 }
 
@@ -128,8 +207,7 @@ static void notify(struct scd_peers *peers, const char *name, bool up)
 	struct scd_notice *n = calloc(1, sizeof(*n));
 
 	if (!n) {
-		scd_peers_logf(peers, LOG_ERR, "peer links: no memory to report %s %s", name,
-			       up ? "up" : "down");
+		peers_logf(peers, LOG_ERR, "peer links: no memory to report %s %s", name, up ? "up" : "down");
 		return;
 	}
 	n->up = up;
@@ -147,7 +225,7 @@ static void schedule_dial(struct scd_peer *p, uint64_t delay_usec)
 	int r;
 
 	if (!p->retry) {
-		r = sd_event_add_time_relative(peers->event, &p->retry, CLOCK_MONOTONIC, delay_usec,
+		r = sd_event_add_time_relative(peers->conn.event, &p->retry, CLOCK_MONOTONIC, delay_usec,
 					       TIMER_ACCURACY_USEC, on_retry, p);
 	} else {
 		r = sd_event_source_set_time_relative(p->retry, delay_usec);
@@ -155,8 +233,8 @@ static void schedule_dial(struct scd_peer *p, uint64_t delay_usec)
 			r = sd_event_source_set_enabled(p->retry, SD_EVENT_ONESHOT);
 	}
 	if (r < 0)
-		scd_peers_logf(peers, LOG_ERR, "peer link with %s: cannot arm its dial timer: %s", p->name,
-			       strerror(-r));
+		peers_logf(peers, LOG_ERR, "peer link with %s: cannot arm its dial timer: %s", p->name,
+			   strerror(-r));
 }
 
 /* The next dial after a failed one, or after a link went down: later each time, up to the maximum. */
@@ -174,27 +252,27 @@ static void dial(struct scd_peer *p)
 
 	fd = socket(p->sa.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 	if (fd < 0) {
-		scd_peers_logf(peers, LOG_WARNING, "peer link with %s at %s: socket: %s", p->name, p->addr,
-			       strerror(errno));
+		peers_logf(peers, LOG_WARNING, "peer link with %s at %s: socket: %s", p->name, p->addr,
+			   strerror(errno));
 		schedule_redial(p);
 		return;
 	}
 	p->dials++;
 	r = connect(fd, (const struct sockaddr *)&p->sa, p->salen);
 	if (r < 0 && errno != EINPROGRESS) {
-		scd_peers_logf(peers, LOG_DEBUG, "peer link with %s at %s: connect: %s", p->name, p->addr,
-			       strerror(errno));
+		peers_logf(peers, LOG_DEBUG, "peer link with %s at %s: connect: %s", p->name, p->addr,
+			   strerror(errno));
 		close(fd);
 		schedule_redial(p);
 		return;
 	}
-	r = scd_conn_new(peers, fd, p, r < 0, p->addr, &c);
+	r = scd_conn_new(&peers->conn, fd, p->name, r < 0, p->addr, &c);
 	if (r < 0) {
-		scd_peers_logf(peers, LOG_WARNING, "peer link with %s at %s: %s", p->name, p->addr,
-			       strerror(-r));
+		peers_logf(peers, LOG_WARNING, "peer link with %s at %s: %s", p->name, p->addr, strerror(-r));
 		schedule_redial(p);
 		return;
 	}
+	conn_add(peers, c, p);
 	p->dial = c;
 }
 
@@ -209,15 +287,16 @@ static int on_retry(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
-int scd_peers_link_up(struct scd_peer_conn *c)
+/* The handshake of c completed: c becomes the link of node, whose link up before is replaced. */
+static int on_conn_up(void *userdata, struct scd_peer_conn *c, const char *node)
 {
-	struct scd_peers *peers = c->peers;
-	struct scd_peer *p = c->peer;
+	struct scd_peers *peers = userdata;
+	struct scd_peer *p = owner_of(c);
 
 	if (!p)
-		p = scd_peer_find(peers, c->theirs.node);
+		p = peer_find(peers, node);
 	if (!p) {
-		p = peer_add(peers, c->theirs.node);
+		p = peer_add(peers, node);
 		if (!p)
 			return -ENOMEM;
 		snprintf(p->addr, sizeof(p->addr), "%s", c->addr);
@@ -228,7 +307,7 @@ int scd_peers_link_up(struct scd_peer_conn *c)
 	}
 	if (p->dial == c)
 		p->dial = NULL;
-	c->peer = p;
+	c->owner = p;
 	if (p->link) {
 		struct scd_peer_conn *old = p->link;
 
@@ -247,33 +326,108 @@ int scd_peers_link_up(struct scd_peer_conn *c)
 	p->link = c;
 	p->connects++;
 	p->backoff_usec = BACKOFF_MIN_USEC;
-	p->since_usec = scd_peers_now_usec(peers);
-	scd_peers_logf(peers, LOG_INFO, "peer link with %s at %s up (%s)", p->name, c->addr,
-		       c->role == SCD_LINK_DIALER ? "dialed" : "accepted");
+	p->since_usec = now_usec();
+	peers_logf(peers, LOG_INFO, "peer link with %s at %s up (%s)", p->name, c->addr,
+		   c->role == SCD_LINK_DIALER ? "dialed" : "accepted");
 	notify(peers, p->name, true);
-	return scd_conn_start_heartbeats(c);
+	return 0;
 }
 
-void scd_peers_conn_gone(struct scd_peer_conn *c)
+/* Count a refusal or bad frame of c: for the peer it was dialed to or its hello named, else as unnamed. */
+static void count(struct scd_peers *peers, const struct scd_peer_conn *c, enum scd_conn_count what)
 {
-	struct scd_peer *p = c->peer;
+	struct scd_peers_totals *t = &peers->totals;
+	struct scd_peer *p = owner_of(c);
 
-	if (!p)
+	if (what == SCD_CONN_COUNT_NONE)
 		return;
-	c->peer = NULL;
-	if (p->link == c) {
+	if (!p && c->have_theirs)
+		p = peer_find(peers, c->theirs.node);
+	switch (what) {
+	case SCD_CONN_COUNT_BAD_FRAME:
+		t->bad_frames++;
+		if (p)
+			p->bad_frames++;
+		else
+			t->unnamed_bad_frames++;
+		break;
+	case SCD_CONN_COUNT_REFUSED:
+		t->refused++;
+		if (p)
+			p->refused++;
+		else
+			t->unnamed_refused++;
+		break;
+	case SCD_CONN_COUNT_TIMEOUT:
+		t->timeouts++;
+		if (p)
+			p->timeouts++;
+		else
+			t->unnamed_timeouts++;
+		break;
+	case SCD_CONN_COUNT_NONE:
+		break;
+	}
+}
+
+/* c is closing: count it, say why, and its peer, if c was its link or its dial, learns of it. */
+static void on_conn_closed(void *userdata, struct scd_peer_conn *c, enum scd_conn_count what, int level,
+			   const char *why)
+{
+	struct scd_peers *peers = userdata;
+	struct scd_peer *p = owner_of(c);
+	const char *name = p ? p->name : c->have_theirs ? c->theirs.node : NULL;
+
+	count(peers, c, what);
+	if (why) {
+		if (name)
+			peers_logf(peers, level, "peer link with %s at %s: %s", name, c->addr, why);
+		else
+			peers_logf(peers, level, "peer link at %s: %s", c->addr, why);
+	}
+	c->owner = NULL;
+	if (p && p->link == c) {
 		p->link = NULL;
-		p->since_usec = scd_peers_now_usec(p->peers);
-		notify(p->peers, p->name, false);
+		p->since_usec = now_usec();
+		notify(peers, p->name, false);
 		if (!p->wanted)
 			peer_remove(p);
-		else if (dials(p->peers, p->name))
+		else if (dials(peers, p->name))
 			schedule_redial(p);
-	} else if (p->dial == c) {
+	} else if (p && p->dial == c) {
 		p->dial = NULL;
 		if (p->wanted && !p->link)
 			schedule_redial(p);
 	}
+	if (c->pending) {
+		peers->pending_accepted--;
+		c->pending = false;
+	}
+	conn_remove(peers, c);
+}
+
+static void on_conn_heartbeat_sent(void *userdata, struct scd_peer_conn *c)
+{
+	struct scd_peer *p = owner_of(c);
+
+	(void)userdata;
+	if (p)
+		p->heartbeats_sent++;
+}
+
+static void on_conn_heartbeat_ack(void *userdata, struct scd_peer_conn *c, uint64_t rtt, uint64_t at_usec)
+{
+	struct scd_peer *p = owner_of(c);
+
+	(void)userdata;
+	if (!p)
+		return;
+	p->srtt_ns = p->heartbeats_acked && p->srtt_ns
+			     ? (uint64_t)((int64_t)p->srtt_ns + ((int64_t)rtt - (int64_t)p->srtt_ns) / 8)
+			     : rtt;
+	p->rtt_ns = rtt;
+	p->last_ack_usec = at_usec;
+	p->heartbeats_acked++;
 }
 
 /* "host:port" or "[v6]:port" into host and port: 0, or -EINVAL. */
@@ -347,7 +501,7 @@ static void listen_pause(struct scd_peers *peers)
 
 	sd_event_source_set_enabled(peers->listen_io, SD_EVENT_OFF);
 	if (!peers->listen_resume)
-		r = sd_event_add_time_relative(peers->event, &peers->listen_resume, CLOCK_MONOTONIC,
+		r = sd_event_add_time_relative(peers->conn.event, &peers->listen_resume, CLOCK_MONOTONIC,
 					       LISTEN_PAUSE_USEC, TIMER_ACCURACY_USEC, on_listen_resume,
 					       peers);
 	else if ((r = sd_event_source_set_time_relative(peers->listen_resume, LISTEN_PAUSE_USEC)) >= 0)
@@ -375,7 +529,7 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			if (errno == EAGAIN || errno == EWOULDBLOCK)
 				break;
 			r = errno;
-			scd_peers_logf(peers, LOG_WARNING, "peer links: accept: %s", strerror(r));
+			peers_logf(peers, LOG_WARNING, "peer links: accept: %s", strerror(r));
 			if (r == EMFILE || r == ENFILE || r == ENOBUFS || r == ENOMEM)
 				listen_pause(peers);
 			break;
@@ -386,17 +540,17 @@ static int on_accept(sd_event_source *s, int fd, uint32_t revents, void *userdat
 			close(cfd);
 			peers->totals.refused++;
 			peers->totals.unnamed_refused++;
-			scd_peers_logf(
-				peers, LOG_WARNING,
-				"peer link at %s: refused: %u connections are in their handshake already",
-				addr, SCD_PEER_PENDING_MAX);
+			peers_logf(peers, LOG_WARNING,
+				   "peer link at %s: refused: %u connections are in their handshake already",
+				   addr, SCD_PEER_PENDING_MAX);
 			continue;
 		}
-		r = scd_conn_new(peers, cfd, NULL, false, addr, &c);
+		r = scd_conn_new(&peers->conn, cfd, NULL, false, addr, &c);
 		if (r < 0) {
-			scd_peers_logf(peers, LOG_WARNING, "peer link at %s: %s", addr, strerror(-r));
+			peers_logf(peers, LOG_WARNING, "peer link at %s: %s", addr, strerror(-r));
 			continue;
 		}
+		conn_add(peers, c, NULL);
 		c->pending = true;
 		peers->pending_accepted++;
 	}
@@ -455,7 +609,7 @@ static int listen_on(struct scd_peers *peers, const char *listen_addr, char *err
 	peers->port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
 						     : ((struct sockaddr_in *)&sa)->sin_port);
 	peers->listen_fd = fd;
-	r = sd_event_add_io(peers->event, &peers->listen_io, fd, EPOLLIN, on_accept, peers);
+	r = sd_event_add_io(peers->conn.event, &peers->listen_io, fd, EPOLLIN, on_accept, peers);
 	if (r < 0)
 		return fail(err, errlen, r, "listen address %s: sd_event_add_io: %s", listen_addr,
 			    strerror(-r));
@@ -490,15 +644,21 @@ int scd_peers_new(sd_event *event, const struct scd_peers_config *cfg, struct sc
 	peers = calloc(1, sizeof(*peers));
 	if (!peers)
 		return fail(err, errlen, -ENOMEM, "peer links: out of memory");
-	peers->event = sd_event_ref(event);
+	peers->conn.event = sd_event_ref(event);
 	peers->listen_fd = -1;
-	snprintf(peers->cluster, sizeof(peers->cluster), "%s", cfg->cluster);
-	snprintf(peers->node, sizeof(peers->node), "%s", cfg->node);
-	memcpy(peers->secret.bytes, cfg->secret->bytes, cfg->secret->len);
-	peers->secret.len = cfg->secret->len;
-	peers->heartbeat_usec = cfg->heartbeat_usec;
-	peers->dead_usec = cfg->dead_usec;
-	peers->handshake_usec = cfg->handshake_usec ? cfg->handshake_usec : cfg->dead_usec;
+	snprintf(peers->conn.cluster, sizeof(peers->conn.cluster), "%s", cfg->cluster);
+	snprintf(peers->conn.node, sizeof(peers->conn.node), "%s", cfg->node);
+	memcpy(peers->conn.secret.bytes, cfg->secret->bytes, cfg->secret->len);
+	peers->conn.secret.len = cfg->secret->len;
+	peers->conn.heartbeat_usec = cfg->heartbeat_usec;
+	peers->conn.dead_usec = cfg->dead_usec;
+	peers->conn.handshake_usec = cfg->handshake_usec ? cfg->handshake_usec : cfg->dead_usec;
+	peers->conn.out_max = SCD_PEER_OUT_MAX;
+	peers->conn.hooks.up = on_conn_up;
+	peers->conn.hooks.closed = on_conn_closed;
+	peers->conn.hooks.heartbeat_sent = on_conn_heartbeat_sent;
+	peers->conn.hooks.heartbeat_ack = on_conn_heartbeat_ack;
+	peers->conn.userdata = peers;
 	peers->changed = cfg->changed;
 	peers->log = cfg->log;
 	peers->userdata = cfg->userdata;
@@ -520,19 +680,17 @@ int scd_peers_new(sd_event *event, const struct scd_peers_config *cfg, struct sc
 
 void scd_peers_free(struct scd_peers *peers)
 {
+	struct scd_peer_conn *c;
 	struct scd_notice *n;
 
 	if (!peers)
 		return;
-	for (struct scd_peer *p = peers->list; p; p = p->next) {
-		if (p->link)
-			p->link->peer = NULL;
-		if (p->dial)
-			p->dial->peer = NULL;
+	for (struct scd_peer *p = peers->list; p; p = p->next)
 		p->link = p->dial = NULL;
+	while ((c = peers->conns)) {
+		conn_remove(peers, c);
+		scd_conn_free(c); /* no hook runs: no line, no changed() */
 	}
-	while (peers->conns)
-		scd_conn_close(peers->conns, LOG_DEBUG, NULL);
 	while (peers->list)
 		peer_remove(peers->list);
 	while ((n = peers->notices)) {
@@ -544,8 +702,8 @@ void scd_peers_free(struct scd_peers *peers)
 	sd_event_source_disable_unref(peers->listen_resume);
 	if (peers->listen_fd >= 0)
 		close(peers->listen_fd);
-	scd_secret_forget(&peers->secret);
-	sd_event_unref(peers->event);
+	scd_secret_forget(&peers->conn.secret);
+	sd_event_unref(peers->conn.event);
 	free(peers);
 }
 
@@ -561,10 +719,10 @@ int scd_peers_want(struct scd_peers *peers, const char *node, const char *addr)
 	struct scd_peer *p;
 	bool fresh;
 
-	if (!name_ok(node) || strcmp(node, peers->node) == 0 || !addr || strlen(addr) >= SCD_PEER_ADDR_MAX ||
-	    literal_addr(addr, &sa, &len))
+	if (!name_ok(node) || strcmp(node, peers->conn.node) == 0 || !addr ||
+	    strlen(addr) >= SCD_PEER_ADDR_MAX || literal_addr(addr, &sa, &len))
 		return -EINVAL;
-	p = scd_peer_find(peers, node);
+	p = peer_find(peers, node);
 	if (!p) {
 		p = peer_add(peers, node);
 		if (!p)
@@ -572,7 +730,7 @@ int scd_peers_want(struct scd_peers *peers, const char *node, const char *addr)
 	}
 	fresh = !p->wanted || strcmp(p->addr, addr) != 0;
 	if (!p->wanted && !p->link)
-		p->since_usec = scd_peers_now_usec(peers);
+		p->since_usec = now_usec();
 	p->wanted = true;
 	snprintf(p->addr, sizeof(p->addr), "%s", addr);
 	p->sa = sa;
@@ -592,7 +750,7 @@ int scd_peers_want(struct scd_peers *peers, const char *node, const char *addr)
 
 int scd_peers_forget(struct scd_peers *peers, const char *node)
 {
-	struct scd_peer *p = node ? scd_peer_find(peers, node) : NULL;
+	struct scd_peer *p = node ? peer_find(peers, node) : NULL;
 
 	if (!p)
 		return -ENOENT;
