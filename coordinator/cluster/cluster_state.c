@@ -153,7 +153,8 @@ static int put_member(struct scd_cluster_state *st, const char *name, const stru
 
 	scd_state_delete(st, kv->key);
 	if (!name_valid(name) || !obj || !json_object_object_get_ex(obj, "listen", &v) ||
-	    !json_object_is_type(v, json_type_string) || (size_t)json_object_get_string_len(v) >= SCD_LISTEN_MAX) {
+	    !json_object_is_type(v, json_type_string) ||
+	    (size_t)json_object_get_string_len(v) >= SCD_LISTEN_MAX) {
 		snprintf(why, whylen, "%s: not {\"listen\": \"host:port\"} under a member name", kv->key);
 		goto out;
 	}
