@@ -224,6 +224,12 @@ static int write_pending(sd_event_source *s, void *userdata)
 			scd_log(d, LOG_ERR, "cluster: cannot fence the partition map: %s", sc_last_error());
 		return 0;
 	}
+	/* A renewal moves the deadline alone: the map written last still holds, unless that write failed. */
+	if (what == SCD_CHANGED_LEASE && d->cluster->map_writes && !d->cluster->last_map_error) {
+		if (sc_cluster_lease_write(d->cache, scd_membership_deadline_ns(d->cluster->membership)))
+			scd_log(d, LOG_ERR, "cluster: cannot move the lease deadline: %s", sc_last_error());
+		return 0;
+	}
 	if (what & SCD_CHANGED_MEMBERS)
 		want_peers(d);
 	write_map(d);
@@ -234,7 +240,7 @@ static void membership_changed(void *userdata, unsigned what)
 {
 	struct scd_daemon *d = userdata;
 
-	d->cluster->pending |= what | SCD_CHANGED_LEASE;
+	d->cluster->pending |= what;
 	sd_event_source_set_enabled(d->cluster->write_source, SD_EVENT_ONESHOT);
 }
 
