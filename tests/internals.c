@@ -7,7 +7,11 @@
 
 #include <string.h>
 
+#include "libshm/index/btree.h"
+#include "libshm/index/hash_index.h"
 #include "libshm/mem/block_alloc.h"
+#include "libshm/mem/rcu.h"
+#include "libshm/record/record_deadline.h"
 #include "libshm/record/checksum.h"
 #include "libshm/record/tuple_codec.h"
 #include "libshm/shm/cache.h"
@@ -350,4 +354,41 @@ int sctest_take_lock(sc_cache *c, uint32_t part)
 void sctest_release_lock(sc_cache *c, uint32_t part)
 {
 	sc_part_unlock(c, sc_part_at(c, part));
+}
+
+struct digest {
+	uint64_t sum, count;
+};
+
+static int digest_one(sc_cache *c, const struct sc_hit *hit, void *ctx)
+{
+	const struct sc_blk *rec = sc_blk_at(c, hit->rec_off);
+	const uint8_t *body = (const uint8_t *)(rec + 1);
+	struct digest *d = ctx;
+	uint64_t h = 0xcbf29ce484222325ull ^ rec->version;
+
+	h = (h ^ rec->nfields) * 0x100000001b3ull;
+	for (uint32_t i = 0; i < sc_rec_body_len(rec, hit->rec_len); i++)
+		h = (h ^ body[i]) * 0x100000001b3ull;
+	d->sum += h * 0x9e3779b97f4a7c15ull;
+	d->count++;
+	return 0;
+}
+
+uint64_t sctest_partition_digest(sc_cache *c, uint32_t part, uint64_t *count)
+{
+	struct sc_part *p = sc_part_at(c, part);
+	struct digest d = { 0, 0 };
+	struct sc_reader *r;
+
+	if (sc_reader_of(c, &r))
+		return 0;
+	sc_rcu_enter(c, r);
+	if (sc_part_is_ordered(c, p))
+		sc_bt_for_each(c, p, digest_one, &d);
+	else
+		sc_index_for_each(c, p, digest_one, &d);
+	sc_rcu_exit(r);
+	*count = d.count;
+	return d.sum;
 }

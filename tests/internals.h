@@ -129,6 +129,13 @@ uint32_t sctest_checksum(const void *data, size_t len, uint64_t seed, int hw);
 /* Records' bytes and header size, to reason about memory in tests. */
 uint32_t sctest_record_header_size(void);
 
+/*
+ * What partition part holds, as a number that two copies agree on exactly
+ * when they hold the same records (versions included), in any order; the
+ * record count in *count. Reads in a read section: no lock.
+ */
+uint64_t sctest_partition_digest(sc_cache *c, uint32_t part, uint64_t *count);
+
 #ifdef __cplusplus
 }
 #endif

@@ -161,6 +161,7 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 	snprintf(c->name, sizeof(c->name), "%s", name);
 	c->read_only = o.read_only;
 	c->marks_references = c->seg.cfg.eviction != SC_EVICTION_OFF && !o.read_only;
+	c->logs_writes = c->seg.cfg.cluster == SC_CLUSTER_DISTRIBUTED && !o.read_only;
 	c->trace_id = sc_trace_id_of(name);
 	snprintf(c->prefix, sizeof(c->prefix), "%s", o.prefix ? o.prefix : SC_DEFAULT_PREFIX);
 	snprintf(c->dir, sizeof(c->dir), "%s", o.dir ? o.dir : SC_DEFAULT_DIR);

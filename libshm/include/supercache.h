@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -328,6 +329,86 @@ SC_EXPORT int sc_cluster_map_write(sc_cache *cache, const sc_cluster_map *map,
 
 /* For supercached only: move the lease deadline alone, as sc_cluster_map_write() would (0 fences every primary). */
 SC_EXPORT int sc_cluster_lease_write(sc_cache *cache, uint64_t lease_deadline_ns);
+
+/*
+ * For supercached only: whether it ships this cache's replication logs.
+ * Until it says so, a distributed cache refuses every write (-EOPNOTSUPP):
+ * it would reach no replica. Claims the map, as sc_cluster_map_write() does.
+ */
+SC_EXPORT int sc_cluster_shipping_write(sc_cache *cache, int shipping);
+
+/* --- Replication logs (for supercached) ---------------------------------- */
+
+/*
+ * A distributed cache keeps a replication log per partition in its
+ * segment: every change a write makes there, in order (docs/internals.md,
+ * "Replication logs"). Log i belongs to tuple partition i for i below
+ * num_partition, and to the structure partition (KeyValue, queues, stacks,
+ * Struct) of partition i - num_partition above it; both follow partition
+ * i % num_partition's owners in the map. An entry is numbered by its lseq,
+ * one more than the entry before, and carries the epoch its primary wrote
+ * it under. The coordinator copies entries out with sc_repl_read(), ships
+ * them, and a replica's coordinator applies them with sc_repl_apply().
+ */
+#define SC_REPL_ENTRY_MAX (64u * 1024u + 32u) /* bytes: the largest entry; a read buffer takes one at least */
+
+typedef struct sc_repl_state {
+	uint64_t first_lseq; /* the oldest entry the ring still holds (last_lseq + 1 when it holds none) */
+	uint64_t last_lseq;  /* the newest published entry; 0 before any */
+	uint64_t last_epoch; /* ... and its epoch */
+	uint64_t head, tail; /* positions (bytes ever appended): entries in [head, tail) */
+	uint64_t shipped_lseq, acked_lseq; /* as sc_repl_progress_write() left them */
+	uint64_t entries;		   /* appended since the segment was made */
+	uint64_t resyncs;		   /* resync marks among them: replicas had to copy the partition */
+	uint64_t unshipped_lost;	   /* entries the ring wrote over before they were shipped */
+} sc_repl_state;
+
+/* Log's state. 0, or -EINVAL (a local cache, log out of range). */
+SC_EXPORT int sc_repl_state_read(sc_cache *cache, uint32_t log, sc_repl_state *state);
+
+/*
+ * Copy whole entries from position *pos (a tail or head sc_repl_state_read()
+ * gave, or what this call or sc_repl_seek() left) into buf, as many as fit
+ * in cap bytes, up to the last published one, and move *pos past them.
+ * Returns the bytes copied (0 when there is nothing new, or the next entry
+ * is larger than cap); -ESTALE when the ring wrote over *pos (a replica that
+ * needs those entries must copy the partition); -EUCLEAN when the log is
+ * damaged; -EINVAL for bad arguments.
+ */
+SC_EXPORT ssize_t sc_repl_read(sc_cache *cache, uint32_t log, uint64_t *pos, void *buf, size_t cap);
+
+/*
+ * The position just after the entry numbered lseq (the log's head for
+ * lseq first_lseq - 1), for a replica that holds every entry up to lseq.
+ * -ESTALE when the ring no longer holds what follows it, -ERANGE when lseq
+ * is past the log's last entry.
+ */
+SC_EXPORT int sc_repl_seek(sc_cache *cache, uint32_t log, uint64_t lseq, uint64_t *pos);
+
+/* What sc_repl_apply() did. */
+typedef struct sc_repl_applied {
+	uint64_t entries;   /* applied, and appended to this node's log */
+	uint64_t last_lseq; /* this node's log now ends at it */
+	uint32_t resync;    /* 1: it stopped at a resync mark: the partition must be copied */
+	uint32_t missing;   /* removals whose record was not here (already gone) */
+} sc_repl_applied;
+
+/*
+ * On a replica: apply entries (len bytes of what sc_repl_read() copied on
+ * the primary) to the log's partition, under its lock, in order, each
+ * appended to this node's log as it came. The first must follow this log's
+ * last: lseq one more (-ESTALE otherwise, naming both), epoch not older.
+ * Stops after a resync mark. Entries are checked before they are applied:
+ * a malformed one is -EPROTO with nothing after it applied. The partition
+ * never holds half an entry. 0, or a negative errno; *applied says what
+ * was done in either case.
+ */
+SC_EXPORT int sc_repl_apply(sc_cache *cache, uint32_t log, const void *entries, size_t len,
+			    sc_repl_applied *applied);
+
+/* Record how far log's entries have been shipped, and acknowledged by every in-sync replica (neither goes back). */
+SC_EXPORT int sc_repl_progress_write(sc_cache *cache, uint32_t log, uint64_t shipped_lseq,
+				     uint64_t acked_lseq);
 
 /* --- Tuples -------------------------------------------------------------- */
 

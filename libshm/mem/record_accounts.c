@@ -3,6 +3,7 @@
 
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
+#include "mem/repl_log.h"
 #include "record/record_deadline.h"
 #include "shm/crash_point.h"
 #include "shm/probes.h"
@@ -16,6 +17,21 @@ void sc_record_joined(sc_cache *c, struct sc_part *p, uint64_t off)
 	p->records++;
 	if (sc_rec_deadline_word(rec, rec->len))
 		p->ttl_records++;
+	if (sc_unlikely(c->logs_writes))
+		sc_repl_note_put(c, p, off);
+}
+
+/*
+ * Whether a replica learns of a record replaced from the put that replaced
+ * it: a set's put of its key (or a structure's of its entry) takes the old
+ * record's place there too. A bag's record is replaced only by a copy of
+ * itself (sc_touch() giving it a deadline), which a bag's put would add
+ * beside it: the replica is told of the removal.
+ */
+static bool replaced_by_key(const sc_cache *c, const struct sc_part *p)
+{
+	return sc_part_is_structure(c, p) || c->seg.cfg.table_type == SC_SET ||
+	       c->seg.cfg.table_type == SC_ORDERED_SET;
 }
 
 void sc_record_left(sc_cache *c, struct sc_part *p, uint64_t off, enum sc_leaving why)
@@ -29,6 +45,8 @@ void sc_record_left(sc_cache *c, struct sc_part *p, uint64_t off, enum sc_leavin
 	p->records--;
 	if (sc_rec_deadline_word(rec, rec->len))
 		p->ttl_records--;
+	if (sc_unlikely(c->logs_writes) && (why != SC_LEFT_REPLACED || !replaced_by_key(c, p)))
+		sc_repl_note_removed(c, p, off, (uint8_t)why);
 	if (why == SC_LEFT_DELETED) {
 		p->deletes++;
 	} else if (why == SC_LEFT_EXPIRED) {

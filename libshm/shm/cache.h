@@ -20,6 +20,7 @@ struct sc_cache {
 	struct sc_seg seg;
 	bool read_only;	       /* attached read-only (sc_options.read_only): every write is -EROFS */
 	bool marks_references; /* lookups set records' referenced bit: the cache evicts, and we may write */
+	bool logs_writes; /* a distributed cache, writable: writes go to the replication logs (mem/repl_log.h) */
 	char name[SC_NAME_MAX + 1];
 	char prefix[SC_PREFIX_MAX + 1];
 	char dir[PATH_MAX];

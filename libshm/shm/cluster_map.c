@@ -14,6 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "shm/cluster_map.h"
+
 #include "shm/cache.h"
 #include "shm/clock.h"
 #include "shm/error.h"
@@ -177,11 +179,42 @@ SC_EXPORT int sc_cluster_map_read(sc_cache *c, sc_cluster_map *map, sc_partition
 		       c->name, sc_read(&map_hdr(&c->seg)->writer_pid));
 }
 
+/*
+ * Whether the map names this node partition's primary now, as one
+ * consistent look: 1 (with *epoch and *primary), 0 when it does not (with
+ * *primary, SC_MAP_NO_NODE if none). A change that never ends reads as not.
+ */
+static int acting_look(const sc_cache *c, uint32_t partition, uint64_t *epoch, uint32_t *primary)
+{
+	const struct sc_map_hdr *h = map_hdr(&c->seg);
+	const struct sc_map_entry *e = map_entries(&c->seg) + partition;
+	uint64_t since = 0;
+
+	for (uint32_t i = 0;; i++) {
+		uint64_t seq = sc_acquire(&h->seq);
+		uint32_t self = sc_read(&h->self);
+		uint32_t owner = sc_read(&e->primary);
+		uint64_t at = sc_read(&e->epoch);
+		bool acting = self != SC_MAP_NO_NODE && owner == self && at != 0 &&
+			      sc_clock_precise_ns() < sc_read(&h->lease_deadline_ns);
+
+		cmm_smp_rmb();
+		if (!(seq & 1) && sc_read(&h->seq) == seq) {
+			*epoch = at;
+			*primary = owner;
+			return acting;
+		}
+		if (!again_after(c, i, &since))
+			break;
+	}
+	*primary = SC_MAP_NO_NODE;
+	return 0; /* a change that never ends: acting on it would be a guess */
+}
+
 SC_EXPORT int sc_cluster_acting_primary(sc_cache *c, uint32_t partition)
 {
-	const struct sc_map_hdr *h;
-	const struct sc_map_entry *e;
-	uint64_t since = 0;
+	uint64_t epoch;
+	uint32_t primary;
 	int err = distributed(c);
 
 	if (err)
@@ -189,21 +222,31 @@ SC_EXPORT int sc_cluster_acting_primary(sc_cache *c, uint32_t partition)
 	sc_check_arg(partition < c->seg.cfg.num_partition, -EINVAL,
 		     "partition %u out of range (cache \"%s\" has %u)", partition, c->name,
 		     c->seg.cfg.num_partition);
-	h = map_hdr(&c->seg);
-	e = map_entries(&c->seg) + partition;
-	for (uint32_t i = 0;; i++) {
-		uint64_t seq = sc_acquire(&h->seq);
-		uint32_t self = sc_read(&h->self);
-		bool acting = self != SC_MAP_NO_NODE && sc_read(&e->primary) == self &&
-			      sc_read(&e->epoch) != 0 &&
-			      sc_clock_precise_ns() < sc_read(&h->lease_deadline_ns);
+	return acting_look(c, partition, &epoch, &primary);
+}
 
-		cmm_smp_rmb();
-		if (!(seq & 1) && sc_read(&h->seq) == seq)
-			return acting;
-		if (!again_after(c, i, &since))
-			return 0; /* a change that never ends: acting on it would be a guess */
-	}
+int sc_cluster_write_epoch(sc_cache *c, uint32_t partition, uint64_t *epoch)
+{
+	const struct sc_map_hdr *h = map_hdr(&c->seg);
+	uint32_t primary;
+
+	*epoch = 0;
+	if (!sc_read(&h->shipping))
+		return sc_fail(-EOPNOTSUPP,
+			       "cache \"%s\" is distributed, and no coordinator ships its replication logs "
+			       "(is supercached running for it?): a write here would reach no replica",
+			       c->name);
+	if (partition == SC_ANY_PARTITION || acting_look(c, partition, epoch, &primary))
+		return 0;
+	if (primary == SC_MAP_NO_NODE || primary == sc_read(&h->self))
+		return sc_fail(-EAGAIN,
+			       "cache \"%s\": no node may act as partition %u's primary now "
+			       "(being assigned, or this node's lease lapsed): try again",
+			       c->name, partition);
+	return sc_fail(-EOPNOTSUPP,
+		       "cache \"%s\": partition %u's primary is another node, and this version "
+		       "does not forward writes yet",
+		       c->name, partition);
 }
 
 /*
@@ -327,6 +370,18 @@ SC_EXPORT int sc_cluster_map_write(sc_cache *c, const sc_cluster_map *map, const
 				 r < parts[p].replica_count ? parts[p].replicas[r] : SC_MAP_NO_NODE);
 	}
 	change_end(h);
+	return 0;
+}
+
+SC_EXPORT int sc_cluster_shipping_write(sc_cache *c, int shipping)
+{
+	struct sc_map_hdr *h;
+	int err = writer_start(c, &h);
+
+	if (err)
+		return err;
+	sc_check_arg(shipping == 0 || shipping == 1, -EINVAL, "shipping is %d; 0 or 1", shipping);
+	sc_write(&h->shipping, (uint32_t)shipping);
 	return 0;
 }
 

@@ -16,6 +16,9 @@
  *   map_off             page-aligned: struct sc_map_hdr, then num_partition
  *                       struct sc_map_entry: the distributed mode's partition
  *                       map, written by the coordinator alone (shm/cluster_map.h)
+ *   repl_off            page-aligned, distributed caches only: 2 x num_partition
+ *                       replication logs, one per partition, each a struct
+ *                       sc_repl_log and SC_REPL_LOG_BYTES of ring (shm/repl_log.h)
  *   regs_off            struct sc_registry, page-aligned: the reader registry, the
  *                       one region a read-only handle maps writable
  *   slots_off           max_readers x struct sc_slot      (reader slots)
@@ -37,7 +40,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 8u
+#define SC_ABI_VERSION 9u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -384,7 +387,7 @@ struct sc_map_hdr {
 	uint32_t self;		    /* this node in nodes[], SC_NO_NODE before the coordinator joined */
 	uint64_t writer_start;	    /* its start time (clock ticks after boot), against pid reuse */
 	uint32_t node_count;
-	uint32_t reserved0;
+	uint32_t shipping; /* 1 while the coordinator ships the replication logs: writes may be taken */
 	uint64_t reserved1;
 	char nodes[SC_MAP_NODES][SC_MAP_NAME_SLOT];
 };
@@ -396,6 +399,60 @@ struct sc_map_entry {
 	uint16_t replica_count;
 	uint16_t replicas[16]; /* SC_MAX_REPLICATION_FACTOR */
 	uint32_t reserved;
+};
+
+/*
+ * A partition's replication log (shm/repl_log.h): what every write did to
+ * the partition, in order, for the coordinator to ship to the partition's
+ * replicas. A ring of SC_REPL_LOG_BYTES after this header; positions count
+ * bytes ever appended (a position's place in the ring is pos % the ring's
+ * size). Entries are 8-aligned and never wrap: one that would is preceded
+ * by a pad to the ring's end. The writer of the partition, under its lock,
+ * appends after tail, moves head forward over the oldest entries (before
+ * it writes over them) when the ring is full, and publishes tail as it
+ * releases the lock; a reader copies entries between its position and
+ * tail, then checks that head did not pass its position meanwhile.
+ */
+#define SC_REPL_LOG_BYTES  (256u * 1024u)
+#define SC_REPL_MAX_RECORD (SC_REPL_LOG_BYTES / 4u) /* the largest record a distributed cache takes */
+#define SC_REPL_LOG_SPAN   (sizeof(struct sc_repl_log) + SC_REPL_LOG_BYTES) /* one log, header and ring */
+struct sc_repl_log {
+	/* line 0: the partition's writers, under its lock; readers load tail, last_* and head */
+	_Alignas(64) uint64_t tail; /* end of the entries published */
+	uint64_t last_lseq;	    /* the last published entry's lseq (0: none yet) */
+	uint64_t last_epoch;	    /* ... and its epoch */
+	uint64_t head;		    /* the oldest entry still in the ring */
+	uint64_t head_lseq;	    /* lseqs above this are still in the ring */
+	uint64_t staged;	    /* writer-only: end of the entries of the write in progress */
+	uint64_t staged_lseq;	    /* ... and its last lseq */
+	uint64_t epoch;		    /* writer-only: the epoch the write in progress writes under */
+	uint32_t applying;	    /* writer-only: 1 while a replica applies its primary's entries */
+	uint32_t reserved2;
+	/* line 1: counters, under the lock */
+	_Alignas(64) uint64_t entries; /* appended since the segment was made */
+	uint64_t resyncs;	       /* resync marks written: the log could not say what a write did */
+	uint64_t unshipped_lost;       /* entries the ring overwrote before the coordinator shipped them */
+	uint64_t reserved0[5];
+	/* line 2: the coordinator's */
+	_Alignas(64) uint64_t shipped_lseq; /* every entry up to it has left for the replicas */
+	uint64_t acked_lseq;		    /* every entry up to it is on every in-sync replica */
+	uint64_t reserved1[6];
+};
+
+/* An entry: this header, then for a put or a removal the record as it was in the heap. */
+#define SC_REPL_PUT	 1u /* the record was published (it replaced its key's record, by the table's rules) */
+#define SC_REPL_REMOVE	 2u   /* the record with this key and version left the index */
+#define SC_REPL_RESYNC	 3u   /* what came before cannot be followed entry by entry: copy the partition */
+#define SC_REPL_PAD	 4u   /* not an entry: skip to the ring's end */
+#define SC_REPL_CLEAR	 5u   /* every record of the partition left (sc_delete_all()) */
+#define SC_REPL_TTL_LEFT 0x1u /* flags: the record's deadline word holds the nanoseconds it had left */
+struct sc_repl_entry {
+	uint32_t len; /* header included, a multiple of 8 */
+	uint8_t op;   /* SC_REPL_* */
+	uint8_t why;  /* SC_REPL_REMOVE: why it left (deleted, expired, evicted) */
+	uint16_t flags;
+	uint64_t epoch; /* the partition's epoch when its primary wrote it */
+	uint64_t lseq;	/* the log's sequence: one more than the entry before, whatever its epoch */
 };
 
 struct sc_seg_hdr {
@@ -447,7 +504,8 @@ struct sc_seg_hdr {
 	uint32_t cluster; /* enum sc_cluster */
 	uint32_t replication_mode;
 	uint32_t replication_factor;
-	uint64_t map_off; /* added with ABI 8: the partition map (struct sc_map_hdr) */
+	uint64_t map_off;  /* added with ABI 8: the partition map (struct sc_map_hdr) */
+	uint64_t repl_off; /* added with ABI 9: the replication logs (struct sc_repl_log), distributed only */
 
 	/* what attaches found: the file truncated by another process (sc_stats reports it) */
 	_Alignas(64) uint64_t truncations; /* times an attach gave the file its size back */
@@ -469,6 +527,9 @@ _Static_assert(offsetof(struct sc_seg_hdr, alloc_lock) == 256, "allocator lines"
 _Static_assert(sizeof(struct sc_seg_hdr) <= SC_HDR_SIZE, "header fits its page");
 _Static_assert(sizeof(struct sc_part) % 64 == 0, "partitions are whole cache lines");
 _Static_assert(sizeof(struct sc_sequence) == 32, "a sequence is 32 bytes");
+_Static_assert(sizeof(struct sc_repl_log) == 256, "a replication log's header is four lines");
+_Static_assert(sizeof(struct sc_repl_entry) == 24, "an entry's header is 24 bytes");
+_Static_assert((SC_REPL_LOG_BYTES & (SC_REPL_LOG_BYTES - 1)) == 0, "a ring's size is a power of two");
 _Static_assert(sizeof(struct sc_shm_mutex) == 16, "a lock is 16 bytes");
 _Static_assert(sizeof(struct sc_slab) == 64, "a slab header is one cache line");
 _Static_assert(2u * 4096u <= SC_PG_OWNER_MASK + 1, "every partition fits a page map owner");

@@ -68,7 +68,11 @@ uint64_t sc_layout_signature(void)
 		offsetof(struct sc_seg_hdr, max_retired),
 		offsetof(struct sc_seg_hdr, replication_factor),
 		offsetof(struct sc_seg_hdr, map_off),
+		offsetof(struct sc_seg_hdr, repl_off),
 		offsetof(struct sc_seg_hdr, truncations),
+		sizeof(struct sc_repl_log),
+		sizeof(struct sc_repl_entry),
+		SC_REPL_LOG_BYTES,
 		sizeof(struct sc_map_hdr),
 		sizeof(struct sc_map_entry),
 		sizeof(struct sc_part),
@@ -114,9 +118,13 @@ static int geometry(const struct sc_config *cfg, struct sc_geometry *g)
 	g->parts_off = SC_HDR_SIZE;
 	g->map_off =
 		sc_align_up(g->parts_off + 2ull * cfg->num_partition * sizeof(struct sc_part), SC_OS_PAGE);
-	/* The registry on pages of its own: a read-only handle maps just these writable. */
-	g->regs_off = sc_align_up(g->map_off + sizeof(struct sc_map_hdr) +
+	g->repl_off = sc_align_up(g->map_off + sizeof(struct sc_map_hdr) +
 					  (uint64_t)cfg->num_partition * sizeof(struct sc_map_entry),
+				  SC_OS_PAGE);
+	/* The registry on pages of its own: a read-only handle maps just these writable. */
+	g->regs_off = sc_align_up(g->repl_off + (cfg->cluster == SC_CLUSTER_DISTRIBUTED
+							 ? 2ull * cfg->num_partition * SC_REPL_LOG_SPAN
+							 : 0),
 				  SC_OS_PAGE);
 	g->slots_off = g->regs_off + sizeof(struct sc_registry);
 	g->counters_stride = sc_align_up((uint64_t)cfg->num_partition * sizeof(struct sc_counter), 64);
@@ -340,6 +348,7 @@ static struct sc_seg_hdr identity_of(const struct sc_seg *seg)
 	h.heap_off = seg->geo.heap_off;
 	h.pagemap_off = seg->geo.pagemap_off;
 	h.map_off = seg->geo.map_off;
+	h.repl_off = seg->geo.repl_off;
 	return h;
 }
 
@@ -357,7 +366,7 @@ static const struct {
 	FIELD(memory_limit), FIELD(eviction),	   FIELD(max_retired),	    FIELD(parts_off),
 	FIELD(slots_off),    FIELD(counters_off),  FIELD(counters_stride),  FIELD(heap_off),
 	FIELD(pagemap_off),  FIELD(cluster),	   FIELD(replication_mode), FIELD(replication_factor),
-	FIELD(map_off),
+	FIELD(map_off),	     FIELD(repl_off),
 #undef FIELD
 };
 
@@ -465,7 +474,8 @@ static int read_header(struct sc_seg *seg, const struct stat *st)
 		return sc_fail(-EUCLEAN, "%s has a corrupt configuration", seg->path);
 	if (h.parts_off != geo.parts_off || h.slots_off != geo.slots_off ||
 	    h.counters_off != geo.counters_off || h.counters_stride != geo.counters_stride ||
-	    h.pagemap_off != geo.pagemap_off || h.heap_off != geo.heap_off || h.map_off != geo.map_off)
+	    h.pagemap_off != geo.pagemap_off || h.heap_off != geo.heap_off || h.map_off != geo.map_off ||
+	    h.repl_off != geo.repl_off)
 		return sc_fail(-EUCLEAN, "%s has a corrupt region table", seg->path);
 	seg->cfg = cfg;
 	seg->geo = geo;

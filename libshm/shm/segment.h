@@ -36,7 +36,8 @@ struct sc_config {
 /* Where each region of the segment starts; derived from the configuration. */
 struct sc_geometry {
 	uint64_t parts_off;
-	uint64_t map_off;  /* the partition map: [map_off, regs_off) */
+	uint64_t map_off;  /* the partition map: [map_off, repl_off) */
+	uint64_t repl_off; /* the replication logs: [repl_off, regs_off), empty for a local cache */
 	uint64_t regs_off; /* the registry region: [regs_off, pagemap_off), page-aligned */
 	uint64_t slots_off;
 	uint64_t counters_off;

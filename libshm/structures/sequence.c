@@ -129,6 +129,23 @@ static void item_key(const sc_cache *c, const struct seq_ref *s, uint64_t pos, s
  * (made empty if create says so). 1 with the lock held and s filled, 0 if
  * there is none (the lock held too), or a negative errno (not held).
  */
+/*
+ * A queue or a stack keeps its positions in a block of its own, and names
+ * its items by that block's place in this host's segment: a replica's
+ * copy would sit elsewhere, so its writes cannot be shipped entry by entry
+ * as the others are. Until they ship as operations, a distributed cache
+ * refuses them rather than keep them on one host.
+ */
+static int not_replicated(const sc_cache *c)
+{
+	if (sc_likely(c->seg.cfg.cluster == SC_CLUSTER_LOCAL))
+		return 0;
+	return sc_fail(-EOPNOTSUPP,
+		       "cache \"%s\" is distributed, and this version does not replicate "
+		       "queues and stacks yet",
+		       c->name);
+}
+
 static int lock_sequence(sc_cache *c, uint8_t kind, const char *name, bool create, struct seq_ref *s)
 {
 	struct sc_entry_key hk;
@@ -139,7 +156,9 @@ static int lock_sequence(sc_cache *c, uint8_t kind, const char *name, bool creat
 	if (!err) {
 		s->home_idx = header.partition;
 		s->home = sc_part_at(c, s->home_idx);
-		err = sc_part_lock(c, s->home);
+		err = not_replicated(c);
+		if (!err)
+			err = sc_part_lock(c, s->home);
 		if (!err) {
 			err = locate_locked(c, &header, create, s);
 			if (err < 0)

@@ -1,10 +1,13 @@
 /* deletes.c — removing tuples: by key, by partition-addressed key, by pattern, and everything. */
+#include "tables/deletes.h"
+
 #include "index/btree.h"
 #include "index/hash_index.h"
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
 #include "mem/rcu.h"
 #include "mem/record_accounts.h"
+#include "mem/repl_log.h"
 #include "record/tuple_codec.h"
 #include "shm/probes.h"
 #include "tables/query.h"
@@ -217,6 +220,20 @@ SC_EXPORT int sc_delete_by_match(sc_cache *c, const sc_field *partition_data, co
 	return SC_TRACED(c, SC_OP_DELETE_MATCH, do_delete_by_match(c, partition_data, pattern));
 }
 
+int64_t sc_part_clear(sc_cache *c, struct sc_part *p)
+{
+	int64_t n = sc_part_is_ordered(c, p) ? sc_bt_clear(c, p) : sc_index_clear(c, p);
+
+	if (n >= 0) {
+		p->records = 0;
+		p->bytes = 0;
+		p->ttl_records = 0;
+		p->deletes += (uint64_t)n;
+		sc_repl_note_clear(c, p);
+	}
+	return n;
+}
+
 static int do_delete_all(sc_cache *c)
 {
 	int err = sc_cache_check(c);
@@ -228,15 +245,9 @@ static int do_delete_all(sc_cache *c)
 		err = sc_part_lock(c, p);
 		if (err)
 			break;
-		n = c->seg.cfg.table_type == SC_ORDERED_SET ? sc_bt_clear(c, p) : sc_index_clear(c, p);
-		if (n < 0) {
+		n = sc_part_clear(c, p);
+		if (n < 0)
 			err = (int)n;
-		} else {
-			p->records = 0;
-			p->bytes = 0;
-			p->ttl_records = 0;
-			p->deletes += (uint64_t)n;
-		}
 		sc_part_unlock(c, p);
 	}
 	return err;

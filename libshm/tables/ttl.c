@@ -133,7 +133,13 @@ int sc_touch_routed(sc_cache *c, const struct sc_route *route, uint64_t deadline
  */
 static int lock_for_sweep(sc_cache *c, struct sc_part *p, unsigned lock_seconds)
 {
-	return lock_seconds ? sc_part_lock_within(c, p, lock_seconds) : sc_part_lock(c, p);
+	uint64_t epoch;
+	int err;
+
+	if (!lock_seconds)
+		return sc_part_lock(c, p);
+	err = sc_write_fence_part(c, p, &epoch);
+	return err ? err : sc_part_lock_within(c, p, lock_seconds);
 }
 
 /* A hash index's, bucket by bucket, the lock let go between runs of buckets. */

@@ -2,7 +2,9 @@
 #include "write/partition.h"
 
 #include "mem/limbo.h"
+#include "mem/repl_log.h"
 #include "recovery/repair.h"
+#include "shm/cluster_map.h"
 #include "shm/probes.h"
 #include "shm/shm_mutex.h"
 #include "index/expiry_sweep.h"
@@ -68,8 +70,13 @@ static __attribute__((cold)) int not_taken(sc_cache *c, struct sc_part *p, int r
 		       c->name, sc_part_index(c, p), who, limit_ms);
 }
 
-/* After take() (its result r): the repair a holder that was gone left owed. */
-static int locked(sc_cache *c, struct sc_part *p, int r, const struct sc_lock_wait *w, uint32_t limit_ms)
+/*
+ * After take() (its result r): the repair a holder that was gone left owed.
+ * The write's log entries carry epoch; a repair's changes are not entries
+ * a replica could follow, so the log says to copy the partition instead.
+ */
+static int locked(sc_cache *c, struct sc_part *p, int r, const struct sc_lock_wait *w, uint32_t limit_ms,
+		  uint64_t epoch)
 {
 	if (r == SC_LOCK_OWNER_DIED) {
 		/* Marked first: a repair cut short is run again by the next writer. */
@@ -80,12 +87,14 @@ static int locked(sc_cache *c, struct sc_part *p, int r, const struct sc_lock_wa
 	}
 	if (r)
 		return not_taken(c, p, r, w, limit_ms);
+	sc_repl_begin(c, p, epoch);
 	if (sc_unlikely(p->needs_repair)) {
 		r = sc_part_repair(c, p);
 		if (r) {
 			sc_shm_mutex_unlock(&p->lock);
 			return r;
 		}
+		sc_repl_note_resync(c, p);
 	}
 	p->locks++;
 	if (SC_PROBE_ACTIVE(lock_acquired) || SC_PROBE_ACTIVE(op_end))
@@ -97,32 +106,39 @@ static int locked(sc_cache *c, struct sc_part *p, int r, const struct sc_lock_wa
  * The caller has checked that the handle may write: sc_write_fence() or
  * sc_cache_writable(), or (sc_part_repair_owed()) it holds a lock it took so.
  */
-static int lock_for(sc_cache *c, struct sc_part *p, uint32_t limit_ms)
+static int lock_for(sc_cache *c, struct sc_part *p, uint32_t limit_ms, uint64_t epoch)
 {
 	struct sc_lock_wait w = { c->seg.dev, c->seg.ino, 0 };
 
-	return locked(c, p, take(c, p, limit_ms, &w), &w, limit_ms);
+	return locked(c, p, take(c, p, limit_ms, &w), &w, limit_ms, epoch);
 }
 
 int sc_write_fence(const sc_cache *c)
 {
+	uint64_t epoch;
+
+	return sc_write_fence_part(c, NULL, &epoch);
+}
+
+int sc_write_fence_part(const sc_cache *c, const struct sc_part *p, uint64_t *epoch)
+{
 	int r = sc_cache_writable(c);
 
+	*epoch = 0;
 	if (r || sc_likely(c->seg.cfg.cluster == SC_CLUSTER_LOCAL))
 		return r;
-	return sc_fail(-EOPNOTSUPP,
-		       "cache \"%s\" is distributed, and this version does not replicate writes yet: "
-		       "reads are answered from this host, writes come with replication",
-		       c->name);
+	return sc_cluster_write_epoch(
+		(sc_cache *)c, p ? sc_part_index(c, p) % c->seg.cfg.num_partition : SC_ANY_PARTITION, epoch);
 }
 
 int sc_part_lock(sc_cache *c, struct sc_part *p)
 {
-	int r = sc_write_fence(c);
+	uint64_t epoch;
+	int r = sc_write_fence_part(c, p, &epoch);
 
 	if (r)
 		return r;
-	r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS);
+	r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS, epoch);
 	if (r == 0 && (r = sc_limbo_within_bound(c, p)) != 0)
 		sc_part_release(c, p);
 	return r;
@@ -132,12 +148,23 @@ int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds)
 {
 	int r = sc_cache_writable(c);
 
-	return r ? r : lock_for(c, p, seconds * 1000u);
+	return r ? r : lock_for(c, p, seconds * 1000u, 0);
+}
+
+int sc_part_lock_replica(sc_cache *c, struct sc_part *p)
+{
+	int r = sc_cache_writable(c);
+
+	if (!r)
+		r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS, 0);
+	if (!r)
+		sc_write(&sc_repl_log_of(c, p)->applying, 1u);
+	return r;
 }
 
 int sc_part_repair_owed(sc_cache *c, struct sc_part *p)
 {
-	int r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS);
+	int r = lock_for(c, p, SC_LOCK_WRITER_LIMIT_MS, 0);
 
 	if (!r)
 		sc_part_release(c, p);
@@ -146,6 +173,8 @@ int sc_part_repair_owed(sc_cache *c, struct sc_part *p)
 
 void sc_part_release(sc_cache *c, struct sc_part *p)
 {
+	if (sc_unlikely(c->logs_writes))
+		sc_repl_commit(c, p);
 	if (SC_PROBE_ACTIVE(lock_released))
 		fire_lock_released(c, p);
 	sc_shm_mutex_unlock(&p->lock);

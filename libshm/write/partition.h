@@ -5,14 +5,18 @@
 #include "shm/cache.h"
 
 /*
- * The write fence: 0 if this handle may write the cache here: -EROFS for a
- * read-only handle, else -EOPNOTSUPP when this host may not. A local cache
- * always may. A distributed one may not yet: which host is a
- * partition's primary, under which epoch, is the cluster's to say, and
- * until replication ships a write is refused rather than applied on this
- * host alone. Every user write passes here: sc_part_lock(), sc_expire*(),
- * sc_lazy_put(); maintenance and remedies, which change no user data, do not.
+ * The write fence: 0 if this handle may write partition p here (with the
+ * epoch the write's log entries carry: 0 in a local cache): -EROFS for a
+ * read-only handle, else the error of sc_cluster_write_epoch() when this
+ * host may not (shm/cluster_map.h). A local cache always may. A
+ * distributed one may when its coordinator ships the replication logs and
+ * the partition map names this node p's primary, lease unexpired. Every
+ * user write passes here: sc_part_lock(), sc_expire*(), sc_lazy_put();
+ * maintenance and remedies, which change no user data, do not.
  */
+int sc_write_fence_part(const sc_cache *c, const struct sc_part *p, uint64_t *epoch);
+
+/* The same for the cache as a whole, before a write knows its partitions: whether it may write any. */
 int sc_write_fence(const sc_cache *c);
 
 /*
@@ -25,8 +29,21 @@ int sc_write_fence(const sc_cache *c);
  */
 int sc_part_lock(sc_cache *c, struct sc_part *p);
 
-/* The same, giving up with -ETIMEDOUT after seconds. */
+/*
+ * Take p's lock for maintenance (the checker, a sweep), giving up with
+ * -ETIMEDOUT after seconds: no fence (a user write through it passes
+ * sc_write_fence_part() first); its log entries carry the log's last epoch.
+ */
 int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds);
+
+/*
+ * A replica's lock on p, to apply its primary's log entries
+ * (tables/replica_apply.c): no fence (the primary passed it), and what it
+ * changes is logged by the entries it applies, not by notes. Release it
+ * with sc_part_release(): a replica expires nothing itself, its primary's
+ * log says what expired.
+ */
+int sc_part_lock_replica(sc_cache *c, struct sc_part *p);
 
 /*
  * Take p's lock only to run the repair it owes (or find none owed), and

@@ -12,14 +12,25 @@
 #include "shm/crash_point.h"
 #include "write/partition.h"
 
+static __attribute__((cold, noinline)) int too_big_to_replicate(const sc_cache *c, uint32_t len)
+{
+	return sc_fail(-EFBIG,
+		       "cache \"%s\" is distributed: a record of %u bytes is over the %u a replication "
+		       "log entry holds",
+		       c->name, len, SC_REPL_MAX_RECORD);
+}
+
 /* Inlined into the common put, called by a batch. */
 static inline __attribute__((always_inline)) int record_write(sc_cache *c, struct sc_part *p,
 							      const struct sc_put_item *w, uint64_t *off)
 {
 	struct sc_blk *rec;
-	int r = sc_block_alloc(c, p, w->deadline ? w->len + sc_deadline_room(w->len) : w->len, SC_BLK_RECORD,
-			       off);
+	uint32_t len = w->deadline ? w->len + sc_deadline_room(w->len) : w->len;
+	int r;
 
+	if (sc_unlikely(c->logs_writes) && len > SC_REPL_MAX_RECORD)
+		return too_big_to_replicate(c, len);
+	r = sc_block_alloc(c, p, len, SC_BLK_RECORD, off);
 	if (r)
 		return r;
 	SC_CRASH_POINT();

@@ -1,0 +1,175 @@
+/* repl_log.c — a partition's replication log, writer side: what each write did, appended under the partition's lock. */
+#include "mem/repl_log.h"
+
+#include <string.h>
+
+#include "record/record_deadline.h"
+#include "shm/clock.h"
+
+#define RING_MASK ((uint64_t)SC_REPL_LOG_BYTES - 1)
+
+/*
+ * Move head past the oldest entries until [head, end) fits the ring, before
+ * anything is written there: a reader that copied from below the new head
+ * sees it moved and drops its copy. An entry that does not look like one
+ * (someone wrote over the ring) gives up the whole past at once.
+ */
+static void make_room(struct sc_repl_log *l, uint64_t end)
+{
+	uint64_t head = l->head, head_lseq = l->head_lseq, shipped = sc_read(&l->shipped_lseq);
+
+	while (end - head > SC_REPL_LOG_BYTES) {
+		const struct sc_repl_entry *e = (const struct sc_repl_entry *)sc_repl_ring_at(l, head);
+		uint32_t len = e->len;
+
+		if (len < sizeof(*e) || len % 8 || len > SC_REPL_LOG_BYTES - (head & RING_MASK) ||
+		    head + len > l->staged) {
+			head = l->staged;
+			head_lseq = l->staged_lseq;
+			break;
+		}
+		if (e->op != SC_REPL_PAD) {
+			head_lseq = e->lseq;
+			if (e->lseq > shipped)
+				l->unshipped_lost++;
+		}
+		head += len;
+	}
+	l->head_lseq = head_lseq;
+	sc_write(&l->head, head);
+	cmm_smp_wmb();
+}
+
+/* Room for an entry of len bytes at the end of the staged ones, a pad first if it would wrap. */
+static struct sc_repl_entry *stage(struct sc_repl_log *l, uint32_t len)
+{
+	uint64_t to_end = SC_REPL_LOG_BYTES - (l->staged & RING_MASK);
+	struct sc_repl_entry *e;
+
+	if (to_end < len) {
+		make_room(l, l->staged + to_end);
+		e = (struct sc_repl_entry *)sc_repl_ring_at(l, l->staged);
+		memset(e, 0, sizeof(*e));
+		e->len = (uint32_t)to_end;
+		e->op = SC_REPL_PAD;
+		l->staged += to_end;
+	}
+	make_room(l, l->staged + len);
+	e = (struct sc_repl_entry *)sc_repl_ring_at(l, l->staged);
+	e->len = len;
+	e->flags = 0;
+	e->why = 0;
+	e->epoch = l->epoch;
+	e->lseq = ++l->staged_lseq;
+	l->staged += len;
+	l->entries++;
+	return e;
+}
+
+static void stage_marker(struct sc_repl_log *l, uint8_t op)
+{
+	stage(l, sizeof(struct sc_repl_entry))->op = op;
+	if (op == SC_REPL_RESYNC)
+		l->resyncs++;
+}
+
+void sc_repl_begin(sc_cache *c, struct sc_part *p, uint64_t epoch)
+{
+	struct sc_repl_log *l = sc_repl_log_of(c, p);
+
+	if (!l)
+		return;
+	if (epoch)
+		l->epoch = epoch;
+	l->applying = 0;
+	if (l->staged != l->tail || l->staged_lseq != l->last_lseq) {
+		/* A writer died between staging and publishing: what it did is the repair's to say. */
+		l->staged = l->tail;
+		l->staged_lseq = l->last_lseq;
+		stage_marker(l, SC_REPL_RESYNC);
+	}
+}
+
+/* Stage the record at off as op's payload; its deadline, if any, as the time it has left. */
+static void stage_record(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t op, uint8_t why)
+{
+	struct sc_repl_log *l = sc_repl_log_of(c, p);
+	const struct sc_blk *rec = sc_blk_at(c, off);
+	uint32_t len = rec->len;
+	struct sc_repl_entry *e;
+	uint64_t *deadline;
+
+	if (!l || l->applying)
+		return;
+	if (len > SC_REPL_MAX_RECORD) {
+		stage_marker(l, SC_REPL_RESYNC); /* not stored: record_write() refuses them */
+		return;
+	}
+	e = stage(l, (uint32_t)sc_align_up(sizeof(*e) + len, 8));
+	e->op = op;
+	e->why = why;
+	memcpy(e + 1, rec, len);
+	deadline = sc_rec_deadline_word((const struct sc_blk *)(e + 1), len);
+	if (deadline) {
+		uint64_t now = sc_clock_ns(), at = *deadline;
+
+		/* 0 is "none"; a record already due keeps 1 ns so that it stays due over there. */
+		*deadline = at == 0 ? 0 : at > now ? at - now : 1;
+		e->flags |= SC_REPL_TTL_LEFT;
+	}
+}
+
+void sc_repl_note_put(sc_cache *c, struct sc_part *p, uint64_t off)
+{
+	stage_record(c, p, off, SC_REPL_PUT, 0);
+}
+
+void sc_repl_note_removed(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t why)
+{
+	stage_record(c, p, off, SC_REPL_REMOVE, why);
+}
+
+void sc_repl_note_clear(sc_cache *c, struct sc_part *p)
+{
+	struct sc_repl_log *l = sc_repl_log_of(c, p);
+
+	if (l && !l->applying)
+		stage_marker(l, SC_REPL_CLEAR);
+}
+
+void sc_repl_note_resync(sc_cache *c, struct sc_part *p)
+{
+	struct sc_repl_log *l = sc_repl_log_of(c, p);
+
+	if (l)
+		stage_marker(l, SC_REPL_RESYNC);
+}
+
+void sc_repl_append_copy(sc_cache *c, struct sc_part *p, const struct sc_repl_entry *e)
+{
+	struct sc_repl_log *l = sc_repl_log_of(c, p);
+	struct sc_repl_entry *copy;
+
+	if (!l)
+		return;
+	l->epoch = e->epoch;
+	l->staged_lseq = e->lseq - 1;
+	copy = stage(l, e->len);
+	memcpy(copy, e, e->len);
+	if (e->op == SC_REPL_RESYNC)
+		l->resyncs++;
+}
+
+void sc_repl_commit(sc_cache *c, struct sc_part *p)
+{
+	struct sc_repl_log *l = sc_repl_log_of(c, p);
+
+	if (!l || l->staged == l->tail)
+		return;
+	/* This write staged more than the ring holds: its first entries are gone. */
+	if (l->head > l->tail && !l->applying)
+		stage_marker(l, SC_REPL_RESYNC);
+	sc_write(&l->last_lseq, l->staged_lseq);
+	sc_write(&l->last_epoch, l->epoch);
+	sc_publish(&l->tail, l->staged);
+}

@@ -1,0 +1,66 @@
+/* repl_log.h — a partition's replication log, writer side: what each write did, appended under the partition's lock. */
+#ifndef SC_REPL_LOG_H
+#define SC_REPL_LOG_H
+
+#include "shm/cache.h"
+
+/*
+ * In a distributed cache every change to a partition's index is logged as
+ * it happens (mem/record_accounts.c calls the notes below): a record
+ * published, a record that left. Replaying the entries in order on a copy
+ * of the partition as it was gives the partition as it is: that is what the
+ * replicas do (tables/replica_apply.c). A write's entries are staged as it
+ * goes and published together as it releases the lock, so a reader of the
+ * log sees every entry of a write or none. When the log cannot say what
+ * happened (its holder died inside a write, or one write staged more than
+ * the ring holds), it says so with a resync mark, and the replicas copy the
+ * partition instead of following it.
+ */
+
+/* Log i of a distributed cache (i < 2 x num_partition: the partition of the same index's). */
+static inline struct sc_repl_log *sc_repl_log_at(const sc_cache *c, uint32_t i)
+{
+	return (struct sc_repl_log *)(c->seg.base + c->seg.geo.repl_off + (uint64_t)i * SC_REPL_LOG_SPAN);
+}
+
+/* The place of position pos in l's ring. */
+static inline uint8_t *sc_repl_ring_at(struct sc_repl_log *l, uint64_t pos)
+{
+	return (uint8_t *)(l + 1) + (pos & ((uint64_t)SC_REPL_LOG_BYTES - 1));
+}
+
+/* p's log, or NULL when this handle logs no writes (a local cache, a read-only handle). */
+static inline struct sc_repl_log *sc_repl_log_of(const sc_cache *c, const struct sc_part *p)
+{
+	return c->logs_writes ? sc_repl_log_at(c, sc_part_index(c, p)) : NULL;
+}
+
+/*
+ * Writer side, as the write starts under p's lock: its entries carry epoch
+ * (0: the log's last, for maintenance, which no fence gave one).
+ * Entries a writer that died left staged are dropped, with a resync mark.
+ */
+void sc_repl_begin(sc_cache *c, struct sc_part *p, uint64_t epoch);
+
+/* Writer side: the record at off was published in p's index. */
+void sc_repl_note_put(sc_cache *c, struct sc_part *p, uint64_t off);
+
+/* Writer side: the record at off left p's index; why: enum sc_leaving. */
+void sc_repl_note_removed(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t why);
+
+/* Writer side: p was emptied (one entry, not one per record). */
+void sc_repl_note_clear(sc_cache *c, struct sc_part *p);
+
+/* Writer side: the log cannot say what the write did (a repair ran): replicas must copy p. */
+void sc_repl_note_resync(sc_cache *c, struct sc_part *p);
+
+/*
+ * Writer side, a replica applying its primary's entry e (checked): append
+ * it as it came, under its own epoch and lseq.
+ */
+void sc_repl_append_copy(sc_cache *c, struct sc_part *p, const struct sc_repl_entry *e);
+
+/* Writer side, as the lock is released: publish the write's entries. */
+void sc_repl_commit(sc_cache *c, struct sc_part *p);
+
+#endif /* SC_REPL_LOG_H */

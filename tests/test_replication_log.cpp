@@ -1,0 +1,316 @@
+// test_replication_log.cpp — a distributed cache's replication logs: every write logged, a replica made equal by applying them.
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+#include <vector>
+#include <sys/wait.h>
+
+#include "helpers.hpp"
+#include "internals.h"
+
+using namespace sctest;
+
+namespace
+{
+
+const uint32_t parts = 4;
+
+sc_options distributed_options(uint32_t table_type = SC_SET)
+{
+	sc_options o = options(parts, 64 << 20);
+	o.cluster = SC_CLUSTER_DISTRIBUTED;
+	o.replication_factor = 2;
+	o.table_type = table_type;
+	return o;
+}
+
+uint64_t now_ns()
+{
+	return clock_ms() * 1000000ull;
+}
+
+// Two nodes, "a" and "b"; this cache is self, partition p's primary is primary_of(p), both hold every partition.
+void write_map(sc_cache *c, uint16_t self, uint16_t (*primary_of)(uint32_t), uint64_t deadline_ns)
+{
+	sc_cluster_map m;
+	std::memset(&m, 0, sizeof(m));
+	m.node_count = 2;
+	m.self = self;
+	m.lease_deadline_ns = deadline_ns;
+	std::strcpy(m.nodes[0], "a");
+	std::strcpy(m.nodes[1], "b");
+	std::vector<sc_partition_owners> o(parts);
+	for (uint32_t p = 0; p < parts; p++) {
+		o[p].epoch = 100;
+		o[p].primary = primary_of(p);
+		o[p].replica_count = 2;
+		o[p].replicas[0] = 0;
+		o[p].replicas[1] = 1;
+	}
+	REQUIRE(sc_cluster_map_write(c, &m, o.data()) == 0);
+}
+
+uint16_t node_a(uint32_t)
+{
+	return 0;
+}
+
+uint16_t even_on_a(uint32_t p)
+{
+	return p % 2 ? 1 : 0;
+}
+
+// A primary on node a (every partition) and its replica on node b, both in this process.
+struct Pair {
+	Cache a, b;
+	explicit Pair(const std::string &name, uint32_t table_type = SC_SET)
+	    : a(unique_name((name + "-a").c_str()), distributed_options(table_type)),
+	      b(unique_name((name + "-b").c_str()), distributed_options(table_type))
+	{
+		REQUIRE(a.start_error() == 0);
+		REQUIRE(b.start_error() == 0);
+		write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
+		write_map(b, 1, node_a, now_ns() + 3600ull * 1000000000ull);
+		REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	}
+
+	// Ship every log from a to b, as the coordinators would; the entries applied.
+	uint64_t ship()
+	{
+		uint64_t applied = 0;
+		std::vector<uint8_t> buf(SC_REPL_ENTRY_MAX * 4);
+		for (uint32_t log = 0; log < 2 * parts; log++) {
+			sc_repl_state st;
+			REQUIRE(sc_repl_state_read(b, log, &st) == 0);
+			uint64_t pos = 0;
+			REQUIRE(sc_repl_seek(a, log, st.last_lseq, &pos) == 0);
+			for (;;) {
+				ssize_t n = sc_repl_read(a, log, &pos, buf.data(), buf.size());
+				REQUIRE(n >= 0);
+				if (n == 0)
+					break;
+				sc_repl_applied done;
+				int r = sc_repl_apply(b, log, buf.data(), static_cast<size_t>(n), &done);
+				INFO(sc_last_error());
+				REQUIRE(r == 0);
+				CHECK(done.resync == 0);
+				CHECK(done.missing == 0);
+				applied += done.entries;
+			}
+		}
+		return applied;
+	}
+
+	// Both copies hold the same records, with the same versions, in every partition.
+	void check_equal()
+	{
+		for (uint32_t p = 0; p < 2 * parts; p++) {
+			uint64_t na = 0, nb = 0;
+			uint64_t da = sctest_partition_digest(a, p, &na);
+			uint64_t db = sctest_partition_digest(b, p, &nb);
+			INFO("partition " << p);
+			CHECK(na == nb);
+			CHECK(da == db);
+		}
+	}
+};
+
+void put_pair(sc_cache *c, const char *key, int64_t v)
+{
+	REQUIRE(sc_put(c, SC_TUPLE(sc_str(key), sc_int(v))) == 0);
+}
+
+} // namespace
+
+TEST_CASE("a distributed cache writes only where its coordinator ships and the map names it primary",
+	  "[replication]")
+{
+	Cache c(unique_name("repl-fence"), distributed_options());
+	REQUIRE(c.start_error() == 0);
+
+	int r = sc_put(c, SC_TUPLE(sc_str("k"), sc_int(1)));
+	CHECK(r == -EOPNOTSUPP);
+	CHECK(contains(sc_last_error(), "no coordinator ships its replication logs"));
+
+	write_map(c, 0, even_on_a, now_ns() + 3600ull * 1000000000ull);
+	REQUIRE(sc_cluster_shipping_write(c, 1) == 0);
+	CHECK(sc_cluster_shipping_write(c, 2) == -EINVAL);
+	int written = 0, elsewhere = 0;
+	for (int i = 0; i < 64; i++) {
+		std::string key = "k" + std::to_string(i);
+		r = sc_put(c, SC_TUPLE(sc_str(key.c_str()), sc_int(i)));
+		if (r == 0) {
+			written++;
+		} else {
+			CHECK(r == -EOPNOTSUPP);
+			CHECK(contains(sc_last_error(), "primary is another node"));
+			elsewhere++;
+		}
+	}
+	CHECK(written > 0);
+	CHECK(elsewhere > 0);
+	CHECK(sc_kv_add(c, "ns", sc_str("k"), sc_int(1)) <= 0);
+
+	// A lapsed lease: no node may act as primary here now.
+	write_map(c, 0, node_a, 1);
+	r = sc_put(c, SC_TUPLE(sc_str("k0"), sc_int(1)));
+	CHECK(r == -EAGAIN);
+	CHECK(contains(sc_last_error(), "try again"));
+
+	// A record too large for a log entry is refused before anything is written.
+	write_map(c, 0, node_a, now_ns() + 3600ull * 1000000000ull);
+	std::string big(SC_REPL_ENTRY_MAX, 'x');
+	r = sc_put(c, SC_TUPLE(sc_str("big"), sc_str(big.c_str())));
+	CHECK(r == -EFBIG);
+	CHECK(contains(sc_last_error(), "replication log entry"));
+
+	// A local cache has no logs.
+	Cache local(unique_name("repl-local"), options(2, 32 << 20));
+	REQUIRE(local.start_error() == 0);
+	sc_repl_state st;
+	CHECK(sc_repl_state_read(local, 0, &st) == -EINVAL);
+	CHECK(sc_repl_state_read(c, 2 * parts, &st) == -EINVAL);
+}
+
+TEST_CASE("every kind of write reaches a replica through the logs, versions included", "[replication]")
+{
+	auto table_type = GENERATE(SC_SET, SC_ORDERED_SET, SC_BAG, SC_DUPLICATE_BAG);
+	INFO("table type " << table_type);
+	Pair pair("repl-kinds", table_type);
+	sc_cache *a = pair.a;
+
+	for (int i = 0; i < 200; i++)
+		put_pair(a, ("k" + std::to_string(i % 50)).c_str(), i);
+	CHECK(pair.ship() > 0);
+	pair.check_equal();
+
+	// Deletes, by key and by match, a batch, and all.
+	REQUIRE(sc_delete(a, SC_TUPLE(sc_str("k1"))) >= 0);
+	REQUIRE(sc_delete_by_match(a, nullptr, SC_TUPLE(sc_str("k2"), sc_any())) >= 0);
+	sc_field f[3][2] = { { sc_str("b1"), sc_int(1) },
+			     { sc_str("b2"), sc_int(2) },
+			     { sc_str("b1"), sc_int(3) } };
+	sc_tuple batch[3] = { { 2, f[0] }, { 2, f[1] }, { 2, f[2] } };
+	REQUIRE(sc_put_batch(a, batch, 3) == 0);
+	pair.ship();
+	pair.check_equal();
+
+	// Times to live, and touch, which replaces a record by a copy with a deadline.
+	REQUIRE(sc_put_ttl(a, SC_TUPLE(sc_str("t1"), sc_int(1)), 60000) == 0);
+	REQUIRE(sc_touch(a, SC_TUPLE(sc_str("k3")), 60000) >= 0);
+	pair.ship();
+	pair.check_equal();
+	uint64_t ttl_b = 0;
+	CHECK(sc_ttl(pair.b, SC_TUPLE(sc_str("t1")), &ttl_b) == 1);
+	CHECK(ttl_b > 50000);
+	CHECK(ttl_b <= 60000);
+
+	// KeyValue and Struct entries live in the structure partitions, and are logged there.
+	for (int i = 0; i < 30; i++)
+		REQUIRE(sc_kv_add(a, "ns", sc_int(i % 10), sc_int(i)) == 0);
+	REQUIRE(sc_kv_remove(a, "ns", sc_int(3)) >= 0);
+	struct user {
+		int64_t id;
+		int64_t age;
+	} u = { 7, 40 };
+	REQUIRE(sc_struct_init(a, "user", sizeof(u), offsetof(user, id), sizeof(u.id)) == 0);
+	REQUIRE(sc_struct_add(a, "user", &u) == 0);
+	pair.ship();
+	pair.check_equal();
+	CHECK(sc_kv_count(pair.b, "ns") == 9);
+
+	REQUIRE(sc_delete_all(a) == 0);
+	pair.ship();
+	pair.check_equal();
+	sc_tuples *out = nullptr;
+	CHECK(sc_get(pair.b, SC_TUPLE(sc_str("k5")), &out) == 0);
+	sc_tuples_free(out);
+}
+
+TEST_CASE("writers in other processes and a shipper running beside them end with equal copies",
+	  "[replication]")
+{
+	Pair pair("repl-procs");
+	std::string name = pair.a.name();
+	std::vector<pid_t> writers;
+	for (int w = 0; w < 2; w++)
+		writers.push_back(spawn([name, w]() {
+			sc_cache *c = nullptr;
+			if (sc_attach(name.c_str(), nullptr, &c) != 0)
+				return 10;
+			for (int i = 0; i < 3000; i++) {
+				std::string key = "w" + std::to_string(w) + "-" + std::to_string(i % 500);
+				int r = i % 7 == 6 ? sc_delete(c, SC_TUPLE(sc_str(key.c_str())))
+						   : sc_put(c, SC_TUPLE(sc_str(key.c_str()), sc_int(i)));
+				if (r < 0)
+					return 11;
+				if (i % 3 == 0 && sc_kv_add(c, "ns", sc_int(i % 100), sc_int(i)) != 0)
+					return 12;
+			}
+			sc_stop(c);
+			return 0;
+		}));
+	uint64_t shipped = 0;
+	std::vector<int> statuses;
+	while (statuses.size() < writers.size()) {
+		shipped += pair.ship();
+		int status;
+		pid_t done = waitpid(-1, &status, WNOHANG);
+		if (done > 0)
+			statuses.push_back(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+	}
+	for (int status : statuses)
+		CHECK(status == 0);
+	shipped += pair.ship();
+	CHECK(shipped > 6000);
+	pair.check_equal();
+}
+
+TEST_CASE("a replica too far behind is told so; a damaged or out-of-order entry is refused", "[replication]")
+{
+	Pair pair("repl-behind");
+	sc_cache *a = pair.a;
+	std::string value(1000, 'v');
+	for (int i = 0; i < 2000; i++)
+		REQUIRE(sc_put_partition_by_idx(a, SC_TUPLE(sc_int(i), sc_str(value.c_str())), 0) == 0);
+	sc_repl_state st;
+	REQUIRE(sc_repl_state_read(a, 0, &st) == 0);
+	CHECK(st.last_lseq == 2000);
+	CHECK(st.first_lseq > 1);
+	CHECK(st.unshipped_lost == st.first_lseq - 1);
+	uint64_t pos = 0;
+	CHECK(sc_repl_seek(a, 0, 0, &pos) == -ESTALE);
+	CHECK(contains(sc_last_error(), "written over"));
+	CHECK(sc_repl_seek(a, 0, st.last_lseq + 1, &pos) == -ERANGE);
+	pos = 0;
+	std::vector<uint8_t> buf(SC_REPL_ENTRY_MAX);
+	CHECK(sc_repl_read(a, 0, &pos, buf.data(), buf.size()) == -ESTALE);
+
+	// From where the ring still reaches, entries come; but the replica has none before them.
+	REQUIRE(sc_repl_seek(a, 0, st.first_lseq, &pos) == 0);
+	ssize_t n = sc_repl_read(a, 0, &pos, buf.data(), buf.size());
+	REQUIRE(n > 0);
+	sc_repl_applied done;
+	CHECK(sc_repl_apply(pair.b, 0, buf.data(), static_cast<size_t>(n), &done) == -ESTALE);
+	CHECK(contains(sc_last_error(), "does not follow"));
+	CHECK(done.entries == 0);
+
+	// A fresh log on partition 1: a damaged record, a short buffer, then the good entries.
+	for (int i = 0; i < 3; i++)
+		REQUIRE(sc_put_partition_by_idx(a, SC_TUPLE(sc_int(i), sc_int(i)), 1) == 0);
+	pos = 0;
+	n = sc_repl_read(a, 1, &pos, buf.data(), buf.size());
+	REQUIRE(n > 0);
+	std::vector<uint8_t> bad(buf.begin(), buf.begin() + n);
+	bad[40] ^= 0x55; // inside the first entry's record
+	CHECK(sc_repl_apply(pair.b, 1, bad.data(), bad.size(), &done) == -EPROTO);
+	CHECK(done.entries == 0);
+	CHECK(sc_repl_apply(pair.b, 1, buf.data(), static_cast<size_t>(n) - 4, &done) == -EPROTO);
+	CHECK(done.entries == 2);
+	uint64_t count = 0;
+	sctest_partition_digest(pair.b, 1, &count);
+	CHECK(count == 2);
+	CHECK(sc_repl_apply(pair.b, 1, buf.data(), static_cast<size_t>(n), &done) == -ESTALE);
+}
