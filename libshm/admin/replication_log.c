@@ -5,25 +5,10 @@
 #include "shm/cache.h"
 #include "shm/error.h"
 
-/* Log i of a distributed cache through a sound handle, or an error with a message. */
-static int log_of(sc_cache *c, uint32_t i, struct sc_repl_log **l)
-{
-	int err = sc_cache_check(c);
-
-	if (err)
-		return err;
-	sc_check_arg(c->seg.cfg.cluster == SC_CLUSTER_DISTRIBUTED, -EINVAL,
-		     "cache \"%s\" is local: it has no replication logs", c->name);
-	sc_check_arg(i < 2 * c->seg.cfg.num_partition, -EINVAL, "log %u out of range (cache \"%s\" has %u)",
-		     i, c->name, 2 * c->seg.cfg.num_partition);
-	*l = sc_repl_log_at(c, i);
-	return 0;
-}
-
 SC_EXPORT int sc_repl_state_read(sc_cache *c, uint32_t i, sc_repl_state *st)
 {
 	struct sc_repl_log *l;
-	int err = log_of(c, i, &l);
+	int err = sc_repl_log_named(c, i, &l);
 
 	if (err)
 		return err;
@@ -78,7 +63,7 @@ SC_EXPORT ssize_t sc_repl_read(sc_cache *c, uint32_t i, uint64_t *pos, void *buf
 	struct sc_repl_log *l;
 	uint64_t at, tail;
 	size_t copied = 0;
-	int err = log_of(c, i, &l);
+	int err = sc_repl_log_named(c, i, &l);
 
 	if (err)
 		return err;
@@ -117,7 +102,7 @@ SC_EXPORT int sc_repl_seek(sc_cache *c, uint32_t i, uint64_t lseq, uint64_t *pos
 {
 	struct sc_repl_log *l;
 	uint64_t at, tail, last, head_lseq;
-	int err = log_of(c, i, &l);
+	int err = sc_repl_log_named(c, i, &l);
 
 	if (err)
 		return err;
@@ -160,7 +145,7 @@ SC_EXPORT int sc_repl_seek(sc_cache *c, uint32_t i, uint64_t lseq, uint64_t *pos
 SC_EXPORT int sc_repl_progress_write(sc_cache *c, uint32_t i, uint64_t shipped_lseq, uint64_t acked_lseq)
 {
 	struct sc_repl_log *l;
-	int err = log_of(c, i, &l);
+	int err = sc_repl_log_named(c, i, &l);
 
 	if (!err)
 		err = sc_cache_writable(c);

@@ -8,6 +8,20 @@
 
 #define RING_MASK ((uint64_t)SC_REPL_LOG_BYTES - 1)
 
+int sc_repl_log_named(sc_cache *c, uint32_t i, struct sc_repl_log **l)
+{
+	int err = sc_cache_check(c);
+
+	if (err)
+		return err;
+	sc_check_arg(c->seg.cfg.cluster == SC_CLUSTER_DISTRIBUTED, -EINVAL,
+		     "cache \"%s\" is local: it has no replication logs", c->name);
+	sc_check_arg(i < 2 * c->seg.cfg.num_partition, -EINVAL, "log %u out of range (cache \"%s\" has %u)",
+		     i, c->name, 2 * c->seg.cfg.num_partition);
+	*l = sc_repl_log_at(c, i);
+	return 0;
+}
+
 /*
  * Move head past the oldest entries until [head, end) fits the ring, before
  * anything is written there: a reader that copied from below the new head

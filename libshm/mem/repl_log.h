@@ -23,6 +23,13 @@ static inline struct sc_repl_log *sc_repl_log_at(const sc_cache *c, uint32_t i)
 	return (struct sc_repl_log *)(c->seg.base + c->seg.geo.repl_off + (uint64_t)i * SC_REPL_LOG_SPAN);
 }
 
+/*
+ * For the calls that name a log: 0 and *l when c is a sound handle of a
+ * distributed cache and i one of its logs; else -EINVAL (or the handle's
+ * error) with a message.
+ */
+int sc_repl_log_named(sc_cache *c, uint32_t i, struct sc_repl_log **l);
+
 /* The place of position pos in l's ring. */
 static inline uint8_t *sc_repl_ring_at(struct sc_repl_log *l, uint64_t pos)
 {

@@ -171,10 +171,9 @@ static int check_header(sc_cache *c, uint32_t log, const struct sc_repl_log *l, 
 }
 
 /* Apply the entries one by one, each published before the next is checked. */
-static int apply_all(sc_cache *c, struct sc_part *p, uint32_t log, const uint8_t *buf, size_t len,
-		     sc_repl_applied *out)
+static int apply_all(sc_cache *c, struct sc_part *p, uint32_t log, struct sc_repl_log *l, const uint8_t *buf,
+		     size_t len, sc_repl_applied *out)
 {
-	struct sc_repl_log *l = sc_repl_log_at(c, log);
 	size_t done = 0;
 	int err = 0;
 
@@ -205,22 +204,20 @@ static int apply_all(sc_cache *c, struct sc_part *p, uint32_t log, const uint8_t
 
 SC_EXPORT int sc_repl_apply(sc_cache *c, uint32_t log, const void *entries, size_t len, sc_repl_applied *out)
 {
+	struct sc_repl_log *l;
 	struct sc_part *p;
-	int err = sc_cache_check(c);
+	int err;
 
-	if (err)
-		return err;
 	sc_check_arg(out && (entries || len == 0), -EINVAL, "entries or applied is NULL");
 	memset(out, 0, sizeof(*out));
-	sc_check_arg(c->seg.cfg.cluster == SC_CLUSTER_DISTRIBUTED, -EINVAL,
-		     "cache \"%s\" is local: it has no replication logs", c->name);
-	sc_check_arg(log < 2 * c->seg.cfg.num_partition, -EINVAL, "log %u out of range (cache \"%s\" has %u)",
-		     log, c->name, 2 * c->seg.cfg.num_partition);
+	err = sc_repl_log_named(c, log, &l);
+	if (err)
+		return err;
 	p = sc_part_at(c, log);
 	err = sc_part_lock_replica(c, p);
 	if (err)
 		return err;
-	err = apply_all(c, p, log, entries, len, out);
+	err = apply_all(c, p, log, l, entries, len, out);
 	sc_part_release(c, p);
 	return err;
 }
