@@ -22,6 +22,8 @@ static void check_body(const struct scd_frame *f)
 	struct scd_hello h;
 	struct scd_heartbeat hb;
 	uint8_t proof[SCD_PROOF_BYTES];
+	struct scd_repl_entries entries;
+	struct scd_repl_position position;
 	size_t n;
 
 	if (f->type == SCD_FRAME_HELLO && scd_hello_decode(f, &h) == 0) {
@@ -34,6 +36,15 @@ static void check_body(const struct scd_frame *f)
 			abort();
 	} else if (scd_proof_decode(f, proof) == 0 && memcmp(proof, f->body, sizeof(proof)) != 0) {
 		abort();
+	} else if (scd_repl_entries_decode(f, &entries) == 0) {
+		n = scd_repl_entries_header(&entries, body);
+		if (memcmp(body, f->body, n) != 0 || entries.entries != f->body + n ||
+		    entries.len != f->len - n)
+			abort();
+	} else if (scd_repl_position_decode(f, &position) == 0) {
+		n = scd_repl_position_encode(&position, body);
+		if (n != f->len || memcmp(body, f->body, n) != 0)
+			abort();
 	}
 }
 

@@ -156,3 +156,58 @@ TEST_CASE("a frame of another version, an unknown type or a set reserved field i
 	scd_heartbeat h{};
 	CHECK(scd_heartbeat_decode(&f, &h) == -EPROTO);
 }
+
+TEST_CASE("replication frames: entries and a position go through whole; a bad one is refused", "[frames]")
+{
+	scd_frame f{};
+	size_t used = 0;
+	scd_repl_entries e = { 17, 0x1122334455667788ull, nullptr, 0 };
+	std::vector<uint8_t> body(SCD_REPL_ENTRIES_HEADER + 24, 0xab);
+	REQUIRE(scd_repl_entries_header(&e, body.data()) == SCD_REPL_ENTRIES_HEADER);
+	std::vector<uint8_t> bytes = frame(SCD_FRAME_REPL_ENTRIES, body);
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	scd_repl_entries got{};
+	REQUIRE(scd_repl_entries_decode(&f, &got) == 0);
+	CHECK(got.log == 17);
+	CHECK(got.epoch == 0x1122334455667788ull);
+	CHECK(got.len == 24);
+	CHECK(got.entries[0] == 0xab);
+	// The header alone is a frame with no entries; less than it, or a set zero field, is not one.
+	bytes = frame(SCD_FRAME_REPL_ENTRIES,
+		      std::vector<uint8_t>(body.begin(), body.begin() + SCD_REPL_ENTRIES_HEADER));
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	REQUIRE(scd_repl_entries_decode(&f, &got) == 0);
+	CHECK(got.len == 0);
+	bytes = frame(SCD_FRAME_REPL_ENTRIES,
+		      std::vector<uint8_t>(body.begin(), body.begin() + SCD_REPL_ENTRIES_HEADER - 1));
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	CHECK(scd_repl_entries_decode(&f, &got) == -EPROTO);
+	body[5] = 1;
+	bytes = frame(SCD_FRAME_REPL_ENTRIES, body);
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	CHECK(scd_repl_entries_decode(&f, &got) == -EPROTO);
+
+	scd_repl_position p = { 3, SCD_REPL_FOLLOW, 9, 1000, 8 };
+	std::vector<uint8_t> pos(SCD_REPL_POSITION_BYTES);
+	REQUIRE(scd_repl_position_encode(&p, pos.data()) == SCD_REPL_POSITION_BYTES);
+	bytes = frame(SCD_FRAME_REPL_POSITION, pos);
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	scd_repl_position back{};
+	REQUIRE(scd_repl_position_decode(&f, &back) == 0);
+	CHECK((back.log == 3 && back.flags == SCD_REPL_FOLLOW && back.epoch == 9 && back.last_lseq == 1000 &&
+	       back.last_epoch == 8));
+	// A flag nobody defined, a short body, or another type's frame is refused.
+	p.flags = 2;
+	scd_repl_position_encode(&p, pos.data());
+	bytes = frame(SCD_FRAME_REPL_POSITION, pos);
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	CHECK(scd_repl_position_decode(&f, &back) == -EPROTO);
+	pos.pop_back();
+	bytes = frame(SCD_FRAME_REPL_POSITION, pos);
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	CHECK(scd_repl_position_decode(&f, &back) == -EPROTO);
+	bytes = heartbeat(1, 1);
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	CHECK(scd_repl_position_decode(&f, &back) == -EPROTO);
+	CHECK(scd_repl_entries_decode(&f, &got) == -EPROTO);
+}

@@ -74,6 +74,8 @@ struct Node {
 	scd_peers *peers = nullptr;
 	std::vector<std::pair<std::string, bool>> events;
 	std::vector<std::string> logs;
+	std::vector<std::pair<std::string, std::vector<uint8_t>>> received; // (from, body) of user frames
+	int refuse = 0;							    // what received() answers
 	bool paused = false; // not driven: as good as stopped, its sockets still open
 
 	explicit Node(std::string n, const Options &o = Options()) : name(std::move(n))
@@ -89,6 +91,7 @@ struct Node {
 		cfg.dead_usec = o.dead;
 		cfg.handshake_usec = o.handshake;
 		cfg.changed = changed;
+		cfg.received = on_received;
 		cfg.log = log;
 		cfg.userdata = this;
 		char err[256] = "";
@@ -107,6 +110,12 @@ struct Node {
 	static void changed(const char *node, bool up, void *userdata)
 	{
 		static_cast<Node *>(userdata)->events.emplace_back(node, up);
+	}
+	static int on_received(const char *node, const scd_frame *f, void *userdata)
+	{
+		Node *n = static_cast<Node *>(userdata);
+		n->received.emplace_back(node, std::vector<uint8_t>(f->body, f->body + f->len));
+		return n->refuse;
 	}
 	static void log(void *userdata, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)))
 	{
@@ -696,6 +705,40 @@ TEST_CASE("forget() closes the link; the other end sees it down", "[peer-links]"
 	CHECK_FALSE(b.up("a"));
 	CHECK(a.events.size() == 2);
 	CHECK(b.events.size() == 2);
+}
+
+TEST_CASE("frames of the link's users arrive in order with the sender's name; one refused closes the link",
+	  "[peer-links]")
+{
+	Node a("a"), b("b");
+	uint8_t body[SCD_REPL_POSITION_BYTES];
+	scd_repl_position pos = { 1, 0, 2, 3, 4 };
+	CHECK(scd_peers_send(a.peers, "b", SCD_FRAME_REPL_POSITION, body, sizeof(body)) == -ENOTCONN);
+	a.want(b);
+	b.want(a);
+	REQUIRE(run_until({ &a, &b }, [&] { return a.up("b") && b.up("a"); }));
+	for (uint64_t i = 0; i < 100; i++) {
+		pos.last_lseq = i;
+		scd_repl_position_encode(&pos, body);
+		REQUIRE(scd_peers_send(a.peers, "b", SCD_FRAME_REPL_POSITION, body, sizeof(body)) == 0);
+	}
+	REQUIRE(run_until({ &a, &b }, [&] { return b.received.size() == 100; }));
+	for (uint64_t i = 0; i < 100; i++) {
+		scd_frame f = { SCD_FRAME_REPL_POSITION, SCD_REPL_POSITION_BYTES,
+				b.received[i].second.data() };
+		scd_repl_position got{};
+		REQUIRE(scd_repl_position_decode(&f, &got) == 0);
+		CHECK(got.last_lseq == i);
+		CHECK(b.received[i].first == "a");
+	}
+	// The receiver refuses the next one: the link closes as a bad frame, and comes back.
+	b.refuse = -EPROTO;
+	REQUIRE(scd_peers_send(a.peers, "b", SCD_FRAME_REPL_POSITION, body, sizeof(body)) == 0);
+	REQUIRE(run_until({ &a, &b },
+			  [&] { return b.count("a", false) == 1 && b.stats("a").bad_frames == 1; }));
+	b.refuse = 0;
+	REQUIRE(run_until({ &a, &b }, [&] { return a.up("b") && b.up("a"); }));
+	CHECK(b.logged("refused"));
 }
 
 TEST_CASE("a node not wanted is accepted, and listed while its link is up", "[peer-links]")

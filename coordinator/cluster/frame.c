@@ -154,3 +154,45 @@ int scd_proof_decode(const struct scd_frame *f, uint8_t out[SCD_PROOF_BYTES])
 	memcpy(out, f->body, SCD_PROOF_BYTES);
 	return 0;
 }
+
+int scd_repl_entries_decode(const struct scd_frame *f, struct scd_repl_entries *out)
+{
+	if (f->type != SCD_FRAME_REPL_ENTRIES || f->len < SCD_REPL_ENTRIES_HEADER || get32(f->body + 4))
+		return -EPROTO;
+	out->log = get32(f->body);
+	out->epoch = get64(f->body + 8);
+	out->entries = f->body + SCD_REPL_ENTRIES_HEADER;
+	out->len = f->len - SCD_REPL_ENTRIES_HEADER;
+	return 0;
+}
+
+size_t scd_repl_entries_header(const struct scd_repl_entries *e, uint8_t *dst)
+{
+	put32(dst, e->log);
+	put32(dst + 4, 0);
+	put64(dst + 8, e->epoch);
+	return SCD_REPL_ENTRIES_HEADER;
+}
+
+int scd_repl_position_decode(const struct scd_frame *f, struct scd_repl_position *out)
+{
+	if (f->type != SCD_FRAME_REPL_POSITION || f->len != SCD_REPL_POSITION_BYTES ||
+	    get32(f->body + 4) & ~SCD_REPL_FOLLOW)
+		return -EPROTO;
+	out->log = get32(f->body);
+	out->flags = get32(f->body + 4);
+	out->epoch = get64(f->body + 8);
+	out->last_lseq = get64(f->body + 16);
+	out->last_epoch = get64(f->body + 24);
+	return 0;
+}
+
+size_t scd_repl_position_encode(const struct scd_repl_position *p, uint8_t *dst)
+{
+	put32(dst, p->log);
+	put32(dst + 4, p->flags);
+	put64(dst + 8, p->epoch);
+	put64(dst + 16, p->last_lseq);
+	put64(dst + 24, p->last_epoch);
+	return SCD_REPL_POSITION_BYTES;
+}

@@ -31,7 +31,9 @@ enum scd_frame_type {
 	SCD_FRAME_HEARTBEAT = 2,     /* a sequence number and the sender's clock (struct scd_heartbeat) */
 	SCD_FRAME_HEARTBEAT_ACK = 3, /* the heartbeat's two fields sent back */
 	SCD_FRAME_PROOF = 4,	     /* an HMAC over both hellos (cluster/link_auth.h), SCD_PROOF_BYTES */
-	SCD_FRAME_TYPE_MAX = SCD_FRAME_PROOF,
+	SCD_FRAME_REPL_ENTRIES = 5,  /* a primary's log entries for a replica (struct scd_repl_entries) */
+	SCD_FRAME_REPL_POSITION = 6, /* where a replica's log ends: an ack, or "follow from here" */
+	SCD_FRAME_TYPE_MAX = SCD_FRAME_REPL_POSITION,
 };
 
 /* A frame found in a buffer; body points into that buffer. */
@@ -90,5 +92,47 @@ size_t scd_heartbeat_encode(const struct scd_heartbeat *h, uint8_t *dst);
 
 /* A proof's body is the HMAC itself: 0 with it copied to out, or -EPROTO when the body is not SCD_PROOF_BYTES. */
 int scd_proof_decode(const struct scd_frame *f, uint8_t out[SCD_PROOF_BYTES]);
+
+/*
+ * Replication (docs/distributed.md, "Shipping the logs"). An entries frame:
+ * u32 log, u32 zero, u64 epoch (the partition's, as the sender's map has it),
+ * then whole log entries as sc_repl_read() copied them, possibly none; their
+ * own checks are sc_repl_apply()'s.
+ */
+#define SCD_REPL_ENTRIES_HEADER 16u
+
+struct scd_repl_entries {
+	uint32_t log;
+	uint64_t epoch;
+	const uint8_t *entries; /* into the frame */
+	uint32_t len;
+};
+
+/* 0, or -EPROTO when the body is shorter than its header or the zero field is not. */
+int scd_repl_entries_decode(const struct scd_frame *f, struct scd_repl_entries *out);
+/* The header of e at dst (SCD_REPL_ENTRIES_HEADER of room), for entries to follow: its size. */
+size_t scd_repl_entries_header(const struct scd_repl_entries *e, uint8_t *dst);
+
+/*
+ * A position frame, replica to primary: u32 log, u32 flags, u64 epoch (the
+ * replica's for the partition), u64 last_lseq and u64 last_epoch (its log's
+ * last entry). With SCD_REPL_FOLLOW the primary is to (re)start sending from
+ * the entry after last_lseq; without, it acknowledges every entry up to it.
+ */
+#define SCD_REPL_POSITION_BYTES 32u
+#define SCD_REPL_FOLLOW		1u
+
+struct scd_repl_position {
+	uint32_t log;
+	uint32_t flags;
+	uint64_t epoch;
+	uint64_t last_lseq;
+	uint64_t last_epoch;
+};
+
+/* 0, or -EPROTO when the body is not SCD_REPL_POSITION_BYTES long or has a flag it does not know. */
+int scd_repl_position_decode(const struct scd_frame *f, struct scd_repl_position *out);
+/* The body of p at dst (SCD_REPL_POSITION_BYTES of room): its size. */
+size_t scd_repl_position_encode(const struct scd_repl_position *p, uint8_t *dst);
 
 #endif /* SCD_FRAME_H */

@@ -151,6 +151,16 @@ static int send_frame(struct scd_peer_conn *c, uint8_t type, const void *body, u
 	return flush(c);
 }
 
+int scd_conn_send(struct scd_peer_conn *c, uint8_t type, const void *body, uint32_t len)
+{
+	return c->state == SCD_CONN_UP ? send_frame(c, type, body, len) : -ENOTCONN;
+}
+
+size_t scd_conn_queued(const struct scd_peer_conn *c)
+{
+	return c->out_len - c->out_off;
+}
+
 static int send_hello(struct scd_peer_conn *c)
 {
 	uint8_t body[SCD_HELLO_BYTES];
@@ -267,6 +277,8 @@ static int on_heartbeat(struct scd_peer_conn *c, const struct scd_frame *f)
 /* One frame: 0, or -1 when c was closed. */
 static int on_frame(struct scd_peer_conn *c, const struct scd_frame *f)
 {
+	int r;
+
 	switch (c->state) {
 	case SCD_CONN_HELLO:
 		return on_hello(c, f);
@@ -275,8 +287,14 @@ static int on_frame(struct scd_peer_conn *c, const struct scd_frame *f)
 	case SCD_CONN_UP:
 		if (f->type == SCD_FRAME_HEARTBEAT || f->type == SCD_FRAME_HEARTBEAT_ACK)
 			return on_heartbeat(c, f);
-		return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME,
-			    "a frame of type %u after the handshake", f->type);
+		if (f->type == SCD_FRAME_HELLO || f->type == SCD_FRAME_PROOF)
+			return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME,
+				    "a frame of type %u after the handshake", f->type);
+		r = c->cfg->hooks.frame(c->cfg->userdata, c, f);
+		if (r < 0)
+			return drop(c, LOG_WARNING, SCD_CONN_COUNT_BAD_FRAME,
+				    "a frame of type %u it refused: %s", f->type, strerror(-r));
+		return 0;
 	case SCD_CONN_CONNECTING:
 		break;
 	}

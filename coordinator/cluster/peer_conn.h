@@ -58,6 +58,12 @@ struct scd_conn_hooks {
 	void (*heartbeat_sent)(void *userdata, struct scd_peer_conn *c);
 	/* c took an ack: the round trip, and the CLOCK_MONOTONIC time it came, c->last_ack_usec. */
 	void (*heartbeat_ack)(void *userdata, struct scd_peer_conn *c, uint64_t rtt_ns, uint64_t at_usec);
+	/*
+	 * A frame of the link's users (anything after the handshake but a
+	 * heartbeat) came on c: 0, or a negative errno to have c closed as a bad
+	 * frame. It may send on c, never close it.
+	 */
+	int (*frame)(void *userdata, struct scd_peer_conn *c, const struct scd_frame *f);
 };
 
 /* What the connections of one node share: kept by pointer, it must outlive them all. */
@@ -108,6 +114,15 @@ struct scd_peer_conn {
  */
 int scd_conn_new(const struct scd_conn_config *cfg, int fd, const char *dialed, bool connecting,
 		 const char *addr, struct scd_peer_conn **out);
+/*
+ * Queue a frame on c (a link up) and write what the socket takes. 0, or
+ * -ENOBUFS (the output buffer would pass out_max: nothing queued), -ENOMEM,
+ * or the socket's error; c stays open either way: a broken socket closes it
+ * from the event loop, never from inside this call.
+ */
+int scd_conn_send(struct scd_peer_conn *c, uint8_t type, const void *body, uint32_t len);
+/* Bytes queued on c that the socket has not taken yet. */
+size_t scd_conn_queued(const struct scd_peer_conn *c);
 /* Close c and free it: the closed hook runs first (counting nothing), saying why at level. */
 void scd_conn_close(struct scd_peer_conn *c, int level, const char *why);
 /* Close c and free it without a word: no hook runs. */

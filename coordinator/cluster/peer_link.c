@@ -62,6 +62,7 @@ struct scd_notice {
 struct scd_peers {
 	struct scd_conn_config conn; /* event, names, secret, durations: what the connections share */
 	void (*changed)(const char *node, bool up, void *userdata);
+	int (*received)(const char *node, const struct scd_frame *f, void *userdata);
 	void (*log)(void *userdata, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 	void *userdata;
 	int listen_fd;
@@ -430,6 +431,16 @@ static void on_conn_heartbeat_ack(void *userdata, struct scd_peer_conn *c, uint6
 	p->heartbeats_acked++;
 }
 
+static int on_conn_frame(void *userdata, struct scd_peer_conn *c, const struct scd_frame *f)
+{
+	struct scd_peers *peers = userdata;
+	struct scd_peer *p = owner_of(c);
+
+	if (!p || p->link != c || !peers->received)
+		return -EPROTO;
+	return peers->received(p->name, f, peers->userdata);
+}
+
 /* "host:port" or "[v6]:port" into host and port: 0, or -EINVAL. */
 static int split_addr(const char *addr, char *host, size_t hostcap, char *port, size_t portcap)
 {
@@ -658,8 +669,10 @@ int scd_peers_new(sd_event *event, const struct scd_peers_config *cfg, struct sc
 	peers->conn.hooks.closed = on_conn_closed;
 	peers->conn.hooks.heartbeat_sent = on_conn_heartbeat_sent;
 	peers->conn.hooks.heartbeat_ack = on_conn_heartbeat_ack;
+	peers->conn.hooks.frame = on_conn_frame;
 	peers->conn.userdata = peers;
 	peers->changed = cfg->changed;
+	peers->received = cfg->received;
 	peers->log = cfg->log;
 	peers->userdata = cfg->userdata;
 	peers->notices_tail = &peers->notices;
@@ -770,6 +783,22 @@ int scd_peers_forget(struct scd_peers *peers, const char *node)
 	}
 	peer_remove(p);
 	return 0;
+}
+
+int scd_peers_send(struct scd_peers *peers, const char *node, uint8_t type, const void *body, uint32_t len)
+{
+	struct scd_peer *p = peer_find(peers, node);
+
+	if (!p || !p->link)
+		return -ENOTCONN;
+	return scd_conn_send(p->link, type, body, len);
+}
+
+size_t scd_peers_queued(const struct scd_peers *peers, const char *node)
+{
+	const struct scd_peer *p = peer_find(peers, node);
+
+	return p && p->link ? scd_conn_queued(p->link) : 0;
 }
 
 size_t scd_peers_stats(const struct scd_peers *peers, struct scd_peer_stats *out, size_t cap)

@@ -55,6 +55,8 @@
  * after the handshake, an ack for a heartbeat never sent) closes the
  * connection, is counted in `bad_frames`, and is logged with the peer's
  * address. The types frame.h does not know are refused by the parser itself.
+ * Every other frame after the handshake goes to received(), which may refuse
+ * it the same way.
  *
  * Counting. A refusal or bad frame counts for a peer's entry when the
  * connection was dialed to it or its hello named a peer with an entry;
@@ -103,6 +105,14 @@ struct scd_peers_config {
 	uint64_t dead_usec;	 /* > heartbeat_usec: a link with no heartbeat ack for this long is down */
 	uint64_t handshake_usec; /* connect and handshake must finish within it; 0 means dead_usec */
 	void (*changed)(const char *node, bool up, void *userdata); /* may be NULL */
+	/*
+	 * A frame of the link's users (frame.h: replication) came from node, on
+	 * its link up: 0, or a negative errno to have the link closed as a bad
+	 * frame. It runs from inside the link's own read; it may call
+	 * scd_peers_send() and the stats, never scd_peers_forget() or
+	 * scd_peers_free(). NULL: every such frame is a bad frame.
+	 */
+	int (*received)(const char *node, const struct scd_frame *f, void *userdata);
 	/* Log lines at syslog levels (LOG_DEBUG ... LOG_ERR); may be NULL. */
 	void (*log)(void *userdata, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 	void *userdata; /* for both */
@@ -137,6 +147,20 @@ int scd_peers_want(struct scd_peers *peers, const char *node, const char *addr);
 
 /* Stop wanting node, close its link (changed(down) follows when it was up), drop its entry. 0, or -ENOENT. */
 int scd_peers_forget(struct scd_peers *peers, const char *node);
+
+/*
+ * Send a frame to node over its link up. 0 once it is queued, or -ENOTCONN
+ * (no link up), -ENOBUFS (its output buffer would pass SCD_PEER_OUT_MAX:
+ * nothing queued, the link stays; send again once scd_peers_queued() has
+ * gone down), -ENOMEM, or the socket's error (the loop closes the link).
+ * Frames to one node arrive in the order sent, on one link; a link replaced
+ * or down loses what it had not delivered, and its users hear of it through
+ * changed().
+ */
+int scd_peers_send(struct scd_peers *peers, const char *node, uint8_t type, const void *body, uint32_t len);
+
+/* Bytes queued for node that its socket has not taken yet; 0 when no link is up. */
+size_t scd_peers_queued(const struct scd_peers *peers, const char *node);
 
 struct scd_peer_stats {
 	char node[SCD_HELLO_NAME_MAX + 1];
