@@ -314,3 +314,39 @@ TEST_CASE("a replica too far behind is told so; a damaged or out-of-order entry 
 	CHECK(count == 2);
 	CHECK(sc_repl_apply(pair.b, 1, buf.data(), static_cast<size_t>(n), &done) == -ESTALE);
 }
+
+TEST_CASE(
+	"a copy reset is empty with its log started over, and is filled again from the primary's first entry",
+	"[replication]")
+{
+	Pair pair("repl-reset");
+	for (int i = 0; i < 100; i++)
+		put_pair(pair.a, ("k" + std::to_string(i)).c_str(), i);
+	REQUIRE(pair.ship() > 0);
+	pair.check_equal();
+
+	uint64_t held = 0, total = 0;
+	for (uint32_t log = 0; log < 2 * parts; log++) {
+		sctest_partition_digest(pair.b, log, &held);
+		total += held;
+		int64_t gone = sc_repl_reset(pair.b, log);
+		INFO(sc_last_error());
+		REQUIRE(gone == static_cast<int64_t>(held));
+		sc_repl_state st;
+		REQUIRE(sc_repl_state_read(pair.b, log, &st) == 0);
+		CHECK(st.last_lseq == 0);
+		CHECK(st.last_epoch == 0);
+		CHECK(st.first_lseq == 1);
+		CHECK(st.head == st.tail);
+		sctest_partition_digest(pair.b, log, &held);
+		CHECK(held == 0);
+	}
+	CHECK(total == 100);
+	// Nothing of the reset went into b's log, and b follows a from its first entry again.
+	REQUIRE(pair.ship() > 0);
+	pair.check_equal();
+	// Not on a read-only handle, a local cache or a log out of range.
+	CHECK(sc_repl_reset(pair.b, 2 * parts) == -EINVAL);
+	Cache local(unique_name("repl-reset-local"));
+	CHECK(sc_repl_reset(local, 0) == -EINVAL);
+}

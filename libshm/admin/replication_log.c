@@ -1,9 +1,15 @@
 /* replication_log.c — the coordinator's side of the replication logs: their state, copying entries out, its progress. */
+#include <stddef.h>
 #include <string.h>
 
 #include "mem/repl_log.h"
 #include "shm/cache.h"
 #include "shm/error.h"
+
+_Static_assert(sizeof(sc_repl_entry_head) == sizeof(struct sc_repl_entry) &&
+		       offsetof(sc_repl_entry_head, epoch) == offsetof(struct sc_repl_entry, epoch) &&
+		       offsetof(sc_repl_entry_head, lseq) == offsetof(struct sc_repl_entry, lseq),
+	       "supercache.h tells how an entry begins");
 
 SC_EXPORT int sc_repl_state_read(sc_cache *c, uint32_t i, sc_repl_state *st)
 {

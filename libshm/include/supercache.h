@@ -363,6 +363,21 @@ typedef struct sc_repl_state {
 	uint64_t unshipped_lost;	   /* entries the ring wrote over before they were shipped */
 } sc_repl_state;
 
+/*
+ * How each entry sc_repl_read() copies begins: enough for a coordinator to
+ * walk a batch (entry after entry, len bytes apart) and name its last. The
+ * rest is the record as it sits in the heap: the nodes of a cluster share a
+ * byte order and an ABI version.
+ */
+typedef struct sc_repl_entry_head {
+	uint32_t len; /* the whole entry, this head included: a multiple of 8 */
+	uint8_t op;   /* the library's, not for the coordinator to read */
+	uint8_t why;
+	uint16_t flags;
+	uint64_t epoch; /* the partition's epoch its primary wrote it under */
+	uint64_t lseq;
+} sc_repl_entry_head;
+
 /* Log's state. 0, or -EINVAL (a local cache, log out of range). */
 SC_EXPORT int sc_repl_state_read(sc_cache *cache, uint32_t log, sc_repl_state *state);
 
@@ -405,6 +420,15 @@ typedef struct sc_repl_applied {
  */
 SC_EXPORT int sc_repl_apply(sc_cache *cache, uint32_t log, const void *entries, size_t len,
 			    sc_repl_applied *applied);
+
+/*
+ * On a node the map no longer names among the replicas of log's partition:
+ * empty the partition and start its log over (no entry, lseq 0), so that
+ * the node serves nothing stale and, named a replica again, is filled from
+ * the primary's first entry. Under the partition's lock; nothing is logged.
+ * How many records went, or a negative errno.
+ */
+SC_EXPORT int64_t sc_repl_reset(sc_cache *cache, uint32_t log);
 
 /* Record how far log's entries have been shipped, and acknowledged by every in-sync replica (neither goes back). */
 SC_EXPORT int sc_repl_progress_write(sc_cache *cache, uint32_t log, uint64_t shipped_lseq,

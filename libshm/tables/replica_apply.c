@@ -221,3 +221,31 @@ SC_EXPORT int sc_repl_apply(sc_cache *c, uint32_t log, const void *entries, size
 	sc_part_release(c, p);
 	return err;
 }
+
+SC_EXPORT int64_t sc_repl_reset(sc_cache *c, uint32_t log)
+{
+	struct sc_repl_log *l;
+	struct sc_part *p;
+	int64_t gone;
+	int err = sc_repl_log_named(c, log, &l);
+
+	if (err)
+		return err;
+	p = sc_part_at(c, log);
+	err = sc_part_lock_replica(c, p);
+	if (err)
+		return err;
+	gone = sc_part_clear(c, p);
+	if (gone >= 0) {
+		/* Head first: a reader holding a position sees it written over, then the numbers start again. */
+		l->staged = l->tail;
+		sc_write(&l->head, l->tail);
+		cmm_smp_wmb();
+		l->head_lseq = l->staged_lseq = 0;
+		sc_write(&l->last_lseq, 0);
+		sc_write(&l->last_epoch, 0);
+		l->epoch = 0;
+	}
+	sc_part_release(c, p);
+	return gone;
+}
