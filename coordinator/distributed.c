@@ -125,6 +125,7 @@ static void write_map(struct scd_daemon *d)
 		sc_cluster_lease_write(d->cache, 0);
 	} else {
 		d->cluster->map_writes++;
+		scd_replication_map_changed(d->cluster->replication);
 	}
 	d->cluster->last_map_error = r;
 	free(parts);
@@ -178,11 +179,19 @@ static void peer_changed(const char *node, bool up, void *userdata)
 			}
 	}
 	scd_log(d, up ? LOG_INFO : LOG_WARNING, "cluster: node %s is %s", node, up ? "up" : "down");
+	scd_replication_link_changed(c->replication, node, up);
 	if (up)
 		SCD_PROBE(node_up, d->trace_id, node);
 	else
 		SCD_PROBE(node_down, d->trace_id, node);
 	scd_bus_node_changed(d, node, up);
+}
+
+static int peer_received(const char *node, const struct scd_frame *f, void *userdata)
+{
+	struct scd_daemon *d = userdata;
+
+	return d->cluster->replication ? scd_replication_received(d->cluster->replication, node, f) : -EPROTO;
 }
 
 /* --- membership callbacks ---------------------------------------------------- */
@@ -276,6 +285,7 @@ static int start_peers(struct scd_daemon *d)
 			/* three heartbeats missed: down */
 			.dead_usec = d->cfg.heartbeat_interval_ms * 3000ull,
 			.changed = peer_changed,
+			.received = peer_received,
 			.log = cluster_log,
 			.userdata = d,
 		};
@@ -285,6 +295,39 @@ static int start_peers(struct scd_daemon *d)
 		scd_log(d, LOG_ERR, "cluster: peer links: %s", err);
 	scd_secret_forget(secret);
 	free(secret);
+	return r;
+}
+
+/*
+ * The logs are polled every millisecond for entries to ship: a writer makes
+ * no system call to wake this daemon, and an async write reaches the link
+ * within about a millisecond. A follow goes again after a heartbeat interval
+ * without an answer.
+ */
+#define SHIP_POLL_USEC 1000u
+
+static int start_replication(struct scd_daemon *d)
+{
+	struct scd_replication_config rc = {
+		.event = d->event,
+		.cache = d->cache,
+		.peers = d->cluster->peers,
+		.node = d->cfg.node_name,
+		.poll_usec = SHIP_POLL_USEC,
+		.follow_retry_usec = d->cfg.heartbeat_interval_ms * 1000ull,
+		.log = cluster_log,
+		.userdata = d,
+	};
+	int r = scd_replication_new(&rc, &d->cluster->replication);
+
+	if (r) {
+		scd_log(d, LOG_ERR, "cluster: cannot start replication: %s", strerror(-r));
+		return r;
+	}
+	/* From here on the library takes writes where the map makes this node primary. */
+	r = sc_cluster_shipping_write(d->cache, 1);
+	if (r)
+		scd_log(d, LOG_ERR, "cluster: cannot start shipping: %s", sc_last_error());
 	return r;
 }
 
@@ -321,6 +364,9 @@ int scd_distributed_start(struct scd_daemon *d)
 	r = start_peers(d);
 	if (r)
 		return r == -EINVAL || r == -EADDRINUSE || r == -EACCES ? EX_CONFIG : r;
+	r = start_replication(d);
+	if (r)
+		return r;
 	snprintf(peers_text, sizeof(peers_text), "%s", d->cfg.cluster_peers);
 	shared_values(d, &values);
 	struct scd_membership_config mc = {
@@ -378,6 +424,7 @@ void scd_distributed_free(struct scd_daemon *d)
 		return;
 	sd_event_source_disable_unref(c->write_source);
 	scd_membership_free(c->membership);
+	scd_replication_free(c->replication);
 	scd_peers_free(c->peers);
 	scd_etcd_free(c->etcd);
 	free(c);

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -23,6 +24,7 @@
 #include "coordinator_harness.hpp"
 #include "etcd_cluster.hpp"
 #include "helpers.hpp"
+#include "internals.h"
 #include "map_history.hpp"
 #include "netns.hpp"
 
@@ -524,6 +526,164 @@ TEST_CASE("a node restarted with its segment intact rejoins", "[cluster]")
 	CHECK_LOGGED(rig, clock_ms() - t0 < lease_ms / 2);
 	CHECK(file_text(rig.nodes[0].log).find("leaving; giving the lease back") != std::string::npos);
 	std::cout << "n0 stopped cleanly: map without it " << ms << " ms after it exited" << std::endl;
+	rig.check();
+}
+
+namespace
+{
+
+// Writable handles on the three nodes' caches, as a client process on each host would hold.
+struct Writers {
+	explicit Writers(const Rig &rig)
+	{
+		for (unsigned i = 0; i < 3; i++)
+			REQUIRE(sc_attach(rig.nodes[i].cache.c_str(), nullptr, &h[i]) == 0);
+	}
+	~Writers()
+	{
+		for (auto *c : h)
+			if (c)
+				sc_stop(c);
+	}
+	Writers(const Writers &) = delete;
+	Writers &operator=(const Writers &) = delete;
+
+	// Put key on whichever node takes it: that node's index. Each other node must refuse it as
+	// not its primary's; -1 when none or more than one took it.
+	int put(const std::string &key, int64_t value)
+	{
+		int taken = -1, count = 0;
+		for (int i = 0; i < 3; i++) {
+			int r = sc_put(h[i], SC_TUPLE(sc_str(key.c_str()), sc_int(value)));
+			if (r == 0) {
+				taken = i;
+				count++;
+			} else if (r != -EOPNOTSUPP) {
+				UNSCOPED_INFO("n" << i << ": put " << key << ": " << sc_last_error());
+				return -1;
+			}
+		}
+		return count == 1 ? taken : -1;
+	}
+
+	// Every log of every partition: its primary's copy and each replica's hold the same records
+	// with the same versions (tuple partitions p, structure partitions num_partition + p).
+	bool copies_equal(std::string *why)
+	{
+		std::vector<sc_partition_owners> parts(partitions);
+		sc_cluster_map m;
+		if (sc_cluster_map_read(h[0], &m, parts.data(), partitions) != 0) {
+			*why = sc_last_error();
+			return false;
+		}
+		for (uint32_t p = 0; p < partitions; p++) {
+			const sc_partition_owners &o = parts[p];
+			if (o.primary >= m.node_count) {
+				*why = "partition " + std::to_string(p) + " has no primary";
+				return false;
+			}
+			unsigned prim = static_cast<unsigned>(m.nodes[o.primary][1] - '0');
+			for (uint32_t log : { p, partitions + p }) {
+				uint64_t n0 = 0, n1 = 0;
+				uint64_t want = sctest_partition_digest(h[prim], log, &n0);
+				for (uint16_t k = 0; k < o.replica_count; k++) {
+					unsigned rep = static_cast<unsigned>(m.nodes[o.replicas[k]][1] - '0');
+					if (sctest_partition_digest(h[rep], log, &n1) != want || n1 != n0) {
+						*why = "partition " + std::to_string(log) + ": n" +
+						       std::to_string(rep) + " holds " + std::to_string(n1) +
+						       " records, primary n" + std::to_string(prim) + " " +
+						       std::to_string(n0);
+						return false;
+					}
+				}
+			}
+		}
+		return true;
+	}
+
+	// Milliseconds until copies_equal(), or -1 after timeout_ms.
+	int64_t wait_equal(uint64_t timeout_ms)
+	{
+		uint64_t start = clock_ms();
+		std::string why;
+		while (clock_ms() - start < timeout_ms) {
+			if (copies_equal(&why))
+				return static_cast<int64_t>(clock_ms() - start);
+			std::this_thread::sleep_for(std::chrono::milliseconds(2)); // polling the copies
+		}
+		UNSCOPED_INFO("copies differ: " << why);
+		return -1;
+	}
+
+	sc_cache *h[3] = { nullptr, nullptr, nullptr };
+};
+
+} // namespace
+
+TEST_CASE(
+	"async: a write on its partition's primary reaches the replica; a restarted node catches up from the log",
+	"[cluster][replication]")
+{
+	REQUIRE_NETNS();
+	Rig rig("ship");
+	rig.start_settled();
+	Writers w(rig);
+	const int keys = 2000;
+	int taken[3] = { 0, 0, 0 };
+	for (int k = 0; k < keys; k++) {
+		int i = w.put("key" + std::to_string(k), k);
+		REQUIRE(i >= 0);
+		taken[i]++;
+	}
+	// Deletes and KeyValue pairs replicate too, each from its partition's primary.
+	for (int k = 0; k < keys; k += 10) {
+		int done = 0;
+		for (auto *c : w.h)
+			done += sc_delete(c, SC_TUPLE(sc_str(("key" + std::to_string(k)).c_str()))) == 1;
+		CHECK(done == 1);
+	}
+	for (int k = 0; k < 500; k++) {
+		int done = 0;
+		std::string key = "kv" + std::to_string(k);
+		for (auto *c : w.h)
+			done += sc_kv_add(c, "ns", sc_str(key.c_str()), sc_int(k)) == 0;
+		CHECK(done == 1);
+	}
+	std::cout << "puts taken by n0/n1/n2: " << taken[0] << "/" << taken[1] << "/" << taken[2]
+		  << std::endl;
+	int64_t ms = w.wait_equal(10000);
+	REQUIRE_LOGGED(rig, ms >= 0);
+	std::cout << "every replica equal to its primary " << ms << " ms after the last write" << std::endl;
+
+	// The node primary of most partitions killed: they move to their replicas; writes go on; restarted
+	// with its segment, it follows each new primary from its last entry (a prefix of theirs).
+	unsigned victim = static_cast<unsigned>(std::max_element(taken, taken + 3) - taken);
+	rig.kill9(victim);
+	REQUIRE_LOGGED(rig, rig.wait_settled(others(victim), names_of(others(victim)), 4 * lease_ms) >= 0);
+	for (int k = 0; k < keys; k++) {
+		int done = 0;
+		for (unsigned i : others(victim))
+			done += sc_put(w.h[i], SC_TUPLE(sc_str(("key" + std::to_string(k)).c_str()),
+							sc_int(-k))) == 0;
+		CHECK(done == 1);
+	}
+	rig.start(victim);
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	ms = w.wait_equal(10000);
+	CHECK_LOGGED(rig, ms >= 0);
+	std::cout << "the restarted node equal to every primary " << ms << " ms after the map settled"
+		  << std::endl;
+	// The key's last value, on replication_factor nodes.
+	int holders = 0;
+	for (auto *c : w.h) {
+		sc_tuples *got = nullptr;
+		if (sc_get(c, SC_TUPLE(sc_str("key7")), &got) == 1) {
+			holders++;
+			CHECK(got->tuples[0].fields[1].v.i == -7);
+		}
+		sc_tuples_free(got);
+	}
+	CHECK(holders == 2);
 	rig.check();
 }
 

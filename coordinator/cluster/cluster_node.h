@@ -1,4 +1,4 @@
-/* cluster_node.h — one node's cluster side, as the daemon holds it: etcd client, membership, peer links. */
+/* cluster_node.h — one node's cluster side, as the daemon holds it: etcd client, membership, peer links, replication. */
 #ifndef SCD_CLUSTER_NODE_H
 #define SCD_CLUSTER_NODE_H
 
@@ -10,12 +10,14 @@
 
 #include "cluster/membership.h"
 #include "cluster/peer_link.h"
+#include "cluster/replication.h"
 
 /* One node's cluster side: NULL in local mode. */
 struct scd_cluster {
 	struct scd_etcd *etcd;
 	struct scd_membership *membership;
 	struct scd_peers *peers;
+	struct scd_replication *replication;
 	sd_event_source *write_source; /* writes the map once per turn of the loop */
 	unsigned pending;	       /* SCD_CHANGED_* since the last write */
 	bool ready_sent;

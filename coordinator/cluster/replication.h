@@ -1,0 +1,102 @@
+/* replication.h — shipping this node's replication logs to its replicas, and applying its primaries' logs. */
+#ifndef SCD_REPLICATION_H
+#define SCD_REPLICATION_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <systemd/sd-event.h>
+
+#include "cluster/frame.h"
+#include "cluster/peer_link.h"
+#include "supercache.h"
+
+/*
+ * One struct scd_replication per node, on the daemon's event loop, beside
+ * its peer links (docs/distributed.md, "Shipping the logs"). Nothing here is
+ * thread-safe.
+ *
+ * Roles come from the partition map in the segment, read again at each
+ * scd_replication_map_changed(): log i follows partition i % num_partition.
+ * Where the map names this node primary, the log's entries go to each other
+ * replica that said where its own log ends; where it names another node
+ * primary, this node follows that node's log. Where it names another node
+ * primary and this node not among the replicas, this node's copy is emptied
+ * and its log started over (sc_repl_reset): it would only be served stale,
+ * and named a replica again it is filled from the start. A partition with
+ * no primary keeps every copy as it is.
+ *
+ * Following. A replica sends a position frame with SCD_REPL_FOLLOW (its
+ * epoch for the partition, and its log's last lseq and epoch) when it
+ * becomes a replica under an epoch, when its link to the primary comes up,
+ * and again every follow_retry_usec until the primary answers. The primary
+ * takes it only when its own map names it primary of that partition under
+ * that same epoch and names the sender among the replicas; it then answers
+ * with an entries frame (possibly empty) from the entry after the replica's
+ * last, and keeps sending as its log grows.
+ *
+ * It sends nothing to a replica whose log it cannot continue, and says why
+ * once: its ring no longer holds the entries after the replica's last (the
+ * replica must copy the partition), or the replica's log diverges from its
+ * own (the replica's last entry is not in it under the same epoch, or the
+ * replica is ahead). Those replicas are counted as stuck.
+ *
+ * Applying. A replica applies an entries frame only when it comes from the
+ * node its map names primary, under the epoch its map has: a frame of
+ * another epoch or sender is dropped (the map will move, and the follow
+ * after it restarts the stream). Entries it already holds (lseq at or before
+ * its last, same epoch) are skipped; a gap sends a new follow. After each
+ * frame applied it answers with a position frame without the flag: the
+ * primary's ack.
+ *
+ * The primary polls its logs every poll_usec for entries not yet sent, and
+ * keeps at most SCD_REPL_IN_FLIGHT bytes queued per link. After each change,
+ * it writes each log's progress into the segment (sc_repl_progress_write):
+ * shipped up to the least any replica was sent, acked up to the least any
+ * acked.
+ */
+struct scd_replication;
+
+/* Bytes a primary keeps queued on one link before it waits for the socket. */
+#define SCD_REPL_IN_FLIGHT (1u << 20)
+
+struct scd_replication_config {
+	sd_event *event;
+	sc_cache *cache; /* a distributed cache, its map written by this daemon */
+	struct scd_peers *peers;
+	const char *node;	    /* this node's name */
+	uint64_t poll_usec;	    /* > 0 */
+	uint64_t follow_retry_usec; /* > 0 */
+	void (*log)(void *userdata, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+	void *userdata;
+};
+
+/* 0 with *out set, or -EINVAL (a duration of 0, no cache), -ENOMEM, or sd-event's error. */
+int scd_replication_new(const struct scd_replication_config *cfg, struct scd_replication **out);
+void scd_replication_free(struct scd_replication *r);
+
+/* The segment's map changed: read each log's role again, follow and forget as it says. */
+void scd_replication_map_changed(struct scd_replication *r);
+/* node's link went up or down. */
+void scd_replication_link_changed(struct scd_replication *r, const char *node, bool up);
+/*
+ * A replication frame from node (the peer links' received()): 0, or -EPROTO
+ * when it does not decode or names no log (the link is closed).
+ */
+int scd_replication_received(struct scd_replication *r, const char *node, const struct scd_frame *f);
+
+struct scd_replication_stats {
+	uint64_t frames_sent, entries_sent, bytes_sent;
+	uint64_t frames_applied, entries_applied;
+	uint64_t follows_sent, follows_taken, follows_refused;
+	uint64_t acks_taken;
+	uint64_t dropped; /* entries frames of another epoch or sender */
+	uint64_t gaps;	  /* entries frames that did not follow this node's log */
+	uint32_t stuck;	  /* (log, replica) pairs this primary cannot continue now */
+	uint32_t primary_logs, replica_logs;
+};
+
+void scd_replication_get_stats(const struct scd_replication *r, struct scd_replication_stats *out);
+
+#endif /* SCD_REPLICATION_H */
