@@ -258,8 +258,9 @@ SC_EXPORT int sc_config(sc_cache *cache, sc_options *out);
 
 /*
  * 1 if the cache was created with cluster = SC_CLUSTER_DISTRIBUTED, 0 if it
- * is local, or a negative errno for a bad handle. Until replication ships,
- * every write to a distributed cache fails with -EOPNOTSUPP; reads are
+ * is local, or a negative errno for a bad handle. A write to a distributed
+ * cache is taken only on the partition's primary, once its coordinator
+ * ships the logs (-EOPNOTSUPP elsewhere: sc_cluster_map(3)); reads are
  * answered from this host's copy.
  */
 SC_EXPORT int sc_distributed(sc_cache *cache);
