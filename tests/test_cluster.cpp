@@ -121,6 +121,7 @@ class Rig
 			"--debug-log",
 			"true",
 		};
+		a.insert(a.end(), every_node.begin(), every_node.end());
 		a.insert(a.end(), extra.begin(), extra.end());
 		return a;
 	}
@@ -274,6 +275,8 @@ class Rig
 		return d["controller"].s;
 	}
 
+	// Arguments every node gets, before each start's own (the cluster's shared options).
+	std::vector<std::string> every_node;
 	NetnsCluster net;
 	EtcdCluster etcd;
 	PrivateBus bus;
@@ -534,10 +537,12 @@ namespace
 
 // Writable handles on the three nodes' caches, as a client process on each host would hold.
 struct Writers {
-	explicit Writers(const Rig &rig)
+	explicit Writers(const Rig &rig, uint64_t majority_timeout_ms = 0)
 	{
+		sc_options o = options();
+		o.majority_timeout_ms = majority_timeout_ms;
 		for (unsigned i = 0; i < 3; i++)
-			REQUIRE(sc_attach(rig.nodes[i].cache.c_str(), nullptr, &h[i]) == 0);
+			REQUIRE(sc_attach(rig.nodes[i].cache.c_str(), &o, &h[i]) == 0);
 	}
 	~Writers()
 	{
@@ -684,6 +689,72 @@ TEST_CASE(
 		sc_tuples_free(got);
 	}
 	CHECK(holders == 2);
+	rig.check();
+}
+
+TEST_CASE("sync: a write returns once its replica has it; with the replica stopped it fails, never succeeds",
+	  "[cluster][replication]")
+{
+	REQUIRE_NETNS();
+	Rig rig("sync");
+	rig.every_node = { "--replication-mode", "sync" };
+	rig.start_settled();
+	const uint64_t timeout_ms = 500;
+	Writers w(rig, timeout_ms);
+	std::vector<sc_partition_owners> parts(partitions);
+	sc_cluster_map m;
+	REQUIRE(sc_cluster_map_read(w.h[0], &m, parts.data(), partitions) == 0);
+	auto node_of = [&](uint16_t index) { return static_cast<unsigned>(m.nodes[index][1] - '0'); };
+
+	// Each write is on its replica when the call returns: read there at once, it is found.
+	int on_replica = 0;
+	for (int k = 0; k < 300; k++) {
+		std::string key = "s" + std::to_string(k);
+		int i = w.put(key, k);
+		REQUIRE(i >= 0);
+		for (unsigned r = 0; r < 3; r++) {
+			if (r == static_cast<unsigned>(i))
+				continue;
+			sc_tuples *got = nullptr;
+			int n = sc_get(w.h[r], SC_TUPLE(sc_str(key.c_str())), &got);
+			sc_tuples_free(got);
+			on_replica += n == 1;
+		}
+	}
+	CHECK(on_replica == 300); // replication_factor 2: one replica each
+	CHECK_LOGGED(rig, w.wait_equal(5000) >= 0);
+
+	// A replica stopped: a write whose partition it holds waits majority_timeout_ms, then fails
+	// with -ETIMEDOUT, before the map has moved anything (the lease is 4 times longer).
+	unsigned stopped = 2, primary = 3;
+	uint32_t part = partitions;
+	for (uint32_t p = 0; p < partitions && part == partitions; p++)
+		for (uint16_t k = 0; k < parts[p].replica_count; k++)
+			if (node_of(parts[p].replicas[k]) == stopped &&
+			    node_of(parts[p].primary) != stopped) {
+				part = p;
+				primary = node_of(parts[p].primary);
+			}
+	REQUIRE(part < partitions);
+	kill(rig.nodes[stopped].pid, SIGSTOP);
+	int timed_out = 0, tried = 0;
+	for (int k = 0; tried < 3 && k < 1000; k++) {
+		std::string key = "t" + std::to_string(k);
+		if (sctest_partition_of(w.h[primary], SC_TUPLE(sc_str(key.c_str()))) != part)
+			continue;
+		tried++;
+		uint64_t t0 = clock_ms();
+		int r = sc_put(w.h[primary], SC_TUPLE(sc_str(key.c_str()), sc_int(k)));
+		uint64_t took = clock_ms() - t0;
+		INFO(sc_last_error());
+		CHECK(r == -ETIMEDOUT);
+		timed_out += r == -ETIMEDOUT;
+		CHECK(took >= timeout_ms);
+	}
+	kill(rig.nodes[stopped].pid, SIGCONT);
+	CHECK(timed_out == 3);
+	CHECK(std::string(sc_last_error()).find("not acknowledged") != std::string::npos);
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
 	rig.check();
 }
 

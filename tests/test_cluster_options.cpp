@@ -74,7 +74,14 @@ TEST_CASE("replication options are checked in local mode too, with the seed's wo
 	CHECK(sc_start(name.c_str(), &o, &c) == -EINVAL);
 	CHECK(contains(sc_last_error(), "replication_factor 17 is above the maximum of 16"));
 
+	// How long a sync write waits is each handle's, and bounded.
+	o = cluster_options(SC_CLUSTER_LOCAL, 0, 0);
+	o.majority_timeout_ms = 3600001;
+	CHECK(sc_start(name.c_str(), &o, &c) == -EINVAL);
+	CHECK(contains(sc_last_error(), "majority_timeout_ms 3600001 is above the maximum of 3600000"));
+
 	CHECK(c == nullptr);
+	o = cluster_options(SC_CLUSTER_LOCAL, 0, 0);
 	CHECK(sc_started(name.c_str(), &o) == 0); // nothing was created
 }
 

@@ -44,7 +44,7 @@ __attribute__((constructor)) static void install_fork_handlers(void)
  * told from this one by sz alone and a caller's stray padding bytes are
  * never read as a field; a field added later goes at the end.
  */
-_Static_assert(sizeof(sc_options) == offsetof(sc_options, replication_factor) + sizeof(uint32_t),
+_Static_assert(sizeof(sc_options) == offsetof(sc_options, majority_timeout_ms) + sizeof(uint64_t),
 	       "sc_options has tail padding");
 _Static_assert(offsetof(sc_options, cluster) == offsetof(sc_options, read_only) + sizeof(uint32_t),
 	       "sc_options has padding before cluster");
@@ -139,6 +139,9 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 	if (!err && o.read_only && mode == SC_SEG_OPEN_OR_CREATE)
 		err = sc_fail(-EINVAL, "read_only: sc_start() may create the cache, which is a write; "
 				       "attach read-only with sc_attach()");
+	if (!err && o.majority_timeout_ms > SC_MAX_MAJORITY_TIMEOUT_MS)
+		err = sc_fail(-EINVAL, "majority_timeout_ms %llu is above the maximum of %u",
+			      (unsigned long long)o.majority_timeout_ms, SC_MAX_MAJORITY_TIMEOUT_MS);
 	if (!err && mode == SC_SEG_OPEN_OR_CREATE)
 		err = resolve_config(&o, &cfg);
 	if (err)
@@ -162,6 +165,9 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 	c->read_only = o.read_only;
 	c->marks_references = c->seg.cfg.eviction != SC_EVICTION_OFF && !o.read_only;
 	c->logs_writes = c->seg.cfg.cluster == SC_CLUSTER_DISTRIBUTED && !o.read_only;
+	c->waits_acks = c->logs_writes && c->seg.cfg.replication_mode >= SC_REPLICATION_SYNC;
+	c->majority_timeout_ms =
+		o.majority_timeout_ms ? (uint32_t)o.majority_timeout_ms : SC_DEFAULT_MAJORITY_TIMEOUT_MS;
 	c->trace_id = sc_trace_id_of(name);
 	snprintf(c->prefix, sizeof(c->prefix), "%s", o.prefix ? o.prefix : SC_DEFAULT_PREFIX);
 	snprintf(c->dir, sizeof(c->dir), "%s", o.dir ? o.dir : SC_DEFAULT_DIR);

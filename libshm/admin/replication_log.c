@@ -1,8 +1,10 @@
 /* replication_log.c — the coordinator's side of the replication logs: their state, copying entries out, its progress. */
+#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
 #include "mem/repl_log.h"
+#include "shm/futex.h"
 #include "shm/cache.h"
 #include "shm/error.h"
 
@@ -158,6 +160,13 @@ SC_EXPORT int sc_repl_progress_write(sc_cache *c, uint32_t i, uint64_t shipped_l
 	if (err)
 		return err;
 	sc_store_max(&l->shipped_lseq, shipped_lseq);
-	sc_store_max(&l->acked_lseq, acked_lseq);
+	if (acked_lseq > sc_read(&l->acked_lseq)) {
+		sc_store_max(&l->acked_lseq, acked_lseq);
+		/* The word first, then the waiters: a writer counted after this look saw the new acked_lseq. */
+		sc_add(&l->acked_wake, 1);
+		sc_full_barrier();
+		if (sc_read(&l->ack_waiters))
+			sc_futex_wake(&l->acked_wake, INT_MAX);
+	}
 	return 0;
 }

@@ -176,31 +176,35 @@ enum sc_replication_mode {
  */
 typedef struct sc_options {
 	size_t sz;
-	uint32_t num_partition;	     /* default: online CPUs; at most 4096 */
-	uint32_t key_pos;	     /* field holding the key; default 0 */
-	uint32_t partition_pos;	     /* field hashed to pick the partition; default 0 */
-	uint32_t table_type;	     /* enum sc_table_type; default SC_SET */
-	uint64_t memory_limit;	     /* bytes of shared memory, metadata included;
+	uint32_t num_partition;	      /* default: online CPUs; at most 4096 */
+	uint32_t key_pos;	      /* field holding the key; default 0 */
+	uint32_t partition_pos;	      /* field hashed to pick the partition; default 0 */
+	uint32_t table_type;	      /* enum sc_table_type; default SC_SET */
+	uint64_t memory_limit;	      /* bytes of shared memory, metadata included;
 				   default 1 GiB, at most 64 GiB */
-	uint32_t max_readers;	     /* reader threads over all processes; default 1024 */
-	uint32_t eviction;	     /* enum sc_eviction; default SC_EVICTION_OFF */
-	const char *prefix;	     /* segment file prefix; default "supercache" */
-	const char *dir;	     /* where segments live; default "/dev/shm" */
-	uint64_t max_retired;	     /* bytes replaced or deleted records may hold while readers
+	uint32_t max_readers;	      /* reader threads over all processes; default 1024 */
+	uint32_t eviction;	      /* enum sc_eviction; default SC_EVICTION_OFF */
+	const char *prefix;	      /* segment file prefix; default "supercache" */
+	const char *dir;	      /* where segments live; default "/dev/shm" */
+	uint64_t max_retired;	      /* bytes replaced or deleted records may hold while readers
 				 could still see them, over the whole cache; past it, writes
 				 fail with -EAGAIN naming the reader holding them back.
 				 Default memory_limit / 2; fixed when the cache is created */
-	uint32_t read_only;	     /* sc_attach() only: 1 maps the segment read-only but for this
+	uint32_t read_only;	      /* sc_attach() only: 1 maps the segment read-only but for this
 				   process's reader slots, as LMDB's readers do, so that a stray
 				   write through a pointer into it faults in this process instead
 				   of damaging the cache. Every call that writes is -EROFS;
 				   sc_check() looks without locks; lookups do not mark tuples
 				   recently used for eviction */
-	uint32_t cluster;	     /* enum sc_cluster; default SC_CLUSTER_LOCAL */
-	uint32_t replication_mode;   /* enum sc_replication_mode; default SC_REPLICATION_ASYNC */
-	uint32_t replication_factor; /* copies of each partition, the primary's included: 1 to
+	uint32_t cluster;	      /* enum sc_cluster; default SC_CLUSTER_LOCAL */
+	uint32_t replication_mode;    /* enum sc_replication_mode; default SC_REPLICATION_ASYNC */
+	uint32_t replication_factor;  /* copies of each partition, the primary's included: 1 to
 					SC_MAX_REPLICATION_FACTOR; default 2. These three are
 					checked in local mode too, and kept with the cache */
+	uint64_t majority_timeout_ms; /* sync and strong modes: how long a write waits for its
+					 in-sync replicas before it fails with -ETIMEDOUT;
+					 this handle's, not the cache's. Default 2000 (the
+					 seed's), at most 3600000 */
 } sc_options;
 
 #ifndef __cplusplus

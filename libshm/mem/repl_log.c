@@ -5,6 +5,7 @@
 
 #include "record/record_deadline.h"
 #include "shm/clock.h"
+#include "shm/futex.h"
 
 #define RING_MASK ((uint64_t)SC_REPL_LOG_BYTES - 1)
 
@@ -174,16 +175,55 @@ void sc_repl_append_copy(sc_cache *c, struct sc_part *p, const struct sc_repl_en
 		l->resyncs++;
 }
 
-void sc_repl_commit(sc_cache *c, struct sc_part *p)
+uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p)
 {
 	struct sc_repl_log *l = sc_repl_log_of(c, p);
 
 	if (!l || l->staged == l->tail)
-		return;
+		return 0;
 	/* This write staged more than the ring holds: its first entries are gone. */
 	if (l->head > l->tail && !l->applying)
 		stage_marker(l, SC_REPL_RESYNC);
 	sc_write(&l->last_lseq, l->staged_lseq);
 	sc_write(&l->last_epoch, l->epoch);
 	sc_publish(&l->tail, l->staged);
+	return l->applying ? 0 : l->last_lseq;
+}
+
+/* About a microsecond of looking before the first sleep: an ack over loopback takes longer, but costs nothing to try. */
+#define ACK_SPIN 200
+
+int sc_repl_wait_acked(sc_cache *c, struct sc_part *p, uint64_t lseq)
+{
+	struct sc_repl_log *l = sc_repl_log_of(c, p);
+	uint64_t start, limit = (uint64_t)c->majority_timeout_ms * 1000000u, spent;
+
+	for (int i = 0; i < ACK_SPIN; i++) {
+		if (sc_acquire(&l->acked_lseq) >= lseq)
+			return 0;
+		sc_cpu_relax();
+	}
+	start = sc_clock_ns();
+	for (;;) {
+		uint32_t seen = sc_acquire(&l->acked_wake);
+
+		if (sc_acquire(&l->acked_lseq) >= lseq)
+			return 0;
+		spent = sc_clock_ns() - start;
+		if (spent >= limit)
+			break;
+		/* Counted before the last look: a coordinator that moves acked_lseq after it sees us and wakes us. */
+		sc_add(&l->ack_waiters, 1);
+		sc_full_barrier();
+		if (sc_acquire(&l->acked_lseq) < lseq)
+			sc_futex_wait(&l->acked_wake, seen, limit - spent);
+		sc_add(&l->ack_waiters, (uint32_t)-1);
+	}
+	return sc_fail(
+		-ETIMEDOUT,
+		"cache \"%s\", partition %u: entry %llu not acknowledged by the in-sync replicas within "
+		"majority_timeout_ms = %u (acknowledged up to %llu); it is in this node's copy and may or may "
+		"not reach the others",
+		c->name, sc_part_index(c, p), (unsigned long long)lseq, c->majority_timeout_ms,
+		(unsigned long long)sc_acquire(&l->acked_lseq));
 }

@@ -67,7 +67,20 @@ void sc_repl_note_resync(sc_cache *c, struct sc_part *p);
  */
 void sc_repl_append_copy(sc_cache *c, struct sc_part *p, const struct sc_repl_entry *e);
 
-/* Writer side, as the lock is released: publish the write's entries. */
-void sc_repl_commit(sc_cache *c, struct sc_part *p);
+/*
+ * Writer side, as the lock is released: publish the write's entries. The
+ * lseq of the last one, for a write whose caller is to wait for it (not a
+ * replica's, which applies its primary's); 0 when it published none.
+ */
+uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p);
+
+/*
+ * After the lock is released, in sync and strong modes: wait until the
+ * coordinator says every in-sync replica has p's entries up to lseq (spin a
+ * little, then sleep on the log's futex), for at most the handle's
+ * majority_timeout_ms. 0, or -ETIMEDOUT: the write is in this node's copy
+ * and its log, and may or may not reach the replicas.
+ */
+int sc_repl_wait_acked(sc_cache *c, struct sc_part *p, uint64_t lseq);
 
 #endif /* SC_REPL_LOG_H */

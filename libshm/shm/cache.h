@@ -21,6 +21,8 @@ struct sc_cache {
 	bool read_only;	       /* attached read-only (sc_options.read_only): every write is -EROFS */
 	bool marks_references; /* lookups set records' referenced bit: the cache evicts, and we may write */
 	bool logs_writes; /* a distributed cache, writable: writes go to the replication logs (mem/repl_log.h) */
+	bool waits_acks; /* ... in sync or strong mode: a write returns once its in-sync replicas have it */
+	uint32_t majority_timeout_ms; /* how long it waits for them */
 	char name[SC_NAME_MAX + 1];
 	char prefix[SC_PREFIX_MAX + 1];
 	char dir[PATH_MAX];

@@ -436,7 +436,9 @@ struct sc_repl_log {
 	/* line 2: the coordinator's */
 	_Alignas(64) uint64_t shipped_lseq; /* every entry up to it has left for the replicas */
 	uint64_t acked_lseq;		    /* every entry up to it is on every in-sync replica */
-	uint64_t reserved1[6];
+	uint32_t acked_wake;		    /* futex: one more each time acked_lseq moves */
+	uint32_t ack_waiters;		    /* writers asleep on acked_wake (sync and strong modes) */
+	uint64_t reserved1[5];
 };
 
 /* An entry: this header, then for a put or a removal the record as it was in the heap. */

@@ -9,14 +9,16 @@
 #include "shm/atomics.h"
 #include "shm/layout.h"
 
-#define SC_NAME_MAX		64u
-#define SC_PREFIX_MAX		64u
-#define SC_DEFAULT_PREFIX	"supercache"
-#define SC_DEFAULT_DIR		"/dev/shm"
-#define SC_DEFAULT_MEMORY_LIMIT (1ull << 30)
-#define SC_DEFAULT_MAX_READERS	1024u
-#define SC_MAX_PARTITIONS	4096u
-#define SC_MAX_READERS		65536u
+#define SC_NAME_MAX		       64u
+#define SC_PREFIX_MAX		       64u
+#define SC_DEFAULT_PREFIX	       "supercache"
+#define SC_DEFAULT_DIR		       "/dev/shm"
+#define SC_DEFAULT_MEMORY_LIMIT	       (1ull << 30)
+#define SC_DEFAULT_MAX_READERS	       1024u
+#define SC_MAX_PARTITIONS	       4096u
+#define SC_MAX_READERS		       65536u
+#define SC_DEFAULT_MAJORITY_TIMEOUT_MS 2000u
+#define SC_MAX_MAJORITY_TIMEOUT_MS     3600000u
 
 /* What a segment is configured with; the process-local copy is the one trusted. */
 struct sc_config {

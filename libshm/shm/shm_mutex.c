@@ -2,17 +2,16 @@
 #include "shm/shm_mutex.h"
 
 #include <errno.h>
-#include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "shm/atomics.h"
 #include "shm/clock.h"
+#include "shm/futex.h"
 #include "shm/proc.h"
 
 /* About a microsecond of spinning: longer than a typical write, far shorter than a futex wake. */
@@ -64,11 +63,6 @@ void sc_shm_mutex_init(struct sc_shm_mutex *m)
 	m->word = 0;
 	m->pid = 0;
 	m->stamp = 0;
-}
-
-static long futex(uint32_t *word, int op, uint32_t val, const struct timespec *timeout)
-{
-	return syscall(SYS_futex, word, op, val, timeout, NULL, 0);
 }
 
 /* The word was seen as seen, with no holder: make it ours (keeping the sleepers' bit). */
@@ -129,9 +123,7 @@ static bool maps_segment(uint32_t tid, const struct sc_lock_wait *w)
 /* Sleep on the word while it holds seen, for at most ms. Whether the time ran out (no wake, no change). */
 static bool sleep_on(struct sc_shm_mutex *m, uint32_t seen, uint64_t ms)
 {
-	struct timespec ts = { .tv_sec = (time_t)(ms / 1000), .tv_nsec = (long)(ms % 1000) * 1000000l };
-
-	return futex(&m->word, FUTEX_WAIT, seen, &ts) != 0 && errno == ETIMEDOUT;
+	return sc_futex_wait(&m->word, seen, ms * 1000000u) == -ETIMEDOUT;
 }
 
 /*
@@ -236,7 +228,7 @@ int sc_shm_mutex_trylock(struct sc_shm_mutex *m)
 void sc_shm_mutex_unlock(struct sc_shm_mutex *m)
 {
 	if (sc_xchg(&m->word, 0) & SC_MUTEX_SLEEPERS)
-		futex(&m->word, FUTEX_WAKE, 1, NULL);
+		sc_futex_wake(&m->word, 1);
 }
 
 uint32_t sc_shm_mutex_holder(const struct sc_shm_mutex *m, int *alive)

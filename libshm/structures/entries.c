@@ -39,8 +39,7 @@ int sc_entry_remove_locking(sc_cache *c, const struct sc_route *route)
 	if (err)
 		return err;
 	err = sc_entry_remove(c, p, route);
-	sc_part_unlock(c, p);
-	return err;
+	return (int)sc_write_result(err, sc_part_unlock_write(c, p));
 }
 
 /* Both fields of an entry's record, in place; -EUCLEAN (with a message) unless it is one. */
@@ -157,7 +156,7 @@ int sc_entries_remove_all(sc_cache *c, const struct sc_entry_key *prefix)
 				break;
 			n = sc_index_remove_step(c, p, &cur, remove_prefixed, (void *)prefix,
 						 sc_retire_removed, NULL);
-			sc_part_unlock(c, p);
+			n = (int)sc_write_result(n, sc_part_unlock_write(c, p));
 			if (n > 0)
 				total += n;
 		}

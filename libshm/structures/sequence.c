@@ -186,8 +186,7 @@ static int push(sc_cache *c, uint8_t kind, const char *name, const sc_field *val
 	SC_CRASH_POINT();
 	if (!err)
 		sc_publish(&s.seq->tail, s.seq->tail + 1);
-	sc_part_unlock(c, s.home);
-	return err;
+	return (int)sc_write_result(err, sc_part_unlock_write(c, s.home));
 }
 
 /* Copy the value of the item k names (under the home's lock, or in a read section) into b. 1, 0, or < 0. */
@@ -317,8 +316,7 @@ static int take(sc_cache *c, uint8_t kind, const char *name, enum end from, uint
 	n = finish_result(n, &b, dflt, out);
 	if (n > 0)
 		remove_taken(c, &s, from, (uint64_t)n, &first);
-	sc_part_unlock(c, s.home);
-	return n;
+	return (int)sc_write_result(n, sc_part_unlock_write(c, s.home));
 }
 
 /* Reader side, in a read section: the sequence a header names, if there is one (1), else 0 or < 0. */

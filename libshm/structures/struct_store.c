@@ -92,7 +92,7 @@ static int do_struct_init(sc_cache *c, const char *type, size_t size, size_t key
 		v = sc_bytes(&want, sizeof(want));
 		err = sc_entry_put(c, p, &route, &v, 0);
 	}
-	sc_part_unlock(c, p);
+	err = (int)sc_write_result(err, sc_part_unlock_write(c, p));
 out:
 	sc_entry_key_free(&k);
 	return err;

@@ -26,8 +26,7 @@ static int delete_routed(sc_cache *c, const struct sc_route *route)
 		n = sc_bt_remove(c, p, route, NULL, NULL, sc_retire_removed, NULL);
 	else
 		n = sc_index_remove(c, p, route, NULL, NULL, sc_retire_removed, NULL);
-	sc_part_unlock(c, p);
-	return n;
+	return (int)sc_write_result(n, sc_part_unlock_write(c, p));
 }
 
 static int do_delete(sc_cache *c, const sc_tuple *data)
@@ -109,8 +108,7 @@ static int delete_ordered_key(sc_cache *c, struct sc_part *p, const struct sc_ro
 	if (n)
 		return n;
 	n = sc_bt_remove(c, p, key, matches, m, sc_retire_removed, NULL);
-	sc_part_unlock(c, p);
-	return n;
+	return (int)sc_write_result(n, sc_part_unlock_write(c, p));
 }
 
 /* The keys of an ordered_set's matching records, copied out. */
@@ -182,7 +180,7 @@ static int delete_matches(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
 		} else {
 			n = sc_index_remove_step(c, p, &cur, matches, m, sc_retire_removed, NULL);
 		}
-		sc_part_unlock(c, p);
+		n = (int)sc_write_result(n, sc_part_unlock_write(c, p));
 		if (n > 0)
 			total += n;
 	}
@@ -246,9 +244,9 @@ static int do_delete_all(sc_cache *c)
 		if (err)
 			break;
 		n = sc_part_clear(c, p);
+		n = sc_write_result(n, sc_part_unlock_write(c, p));
 		if (n < 0)
 			err = (int)n;
-		sc_part_unlock(c, p);
 	}
 	return err;
 }

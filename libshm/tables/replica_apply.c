@@ -245,6 +245,9 @@ SC_EXPORT int64_t sc_repl_reset(sc_cache *c, uint32_t log)
 		sc_write(&l->last_lseq, 0);
 		sc_write(&l->last_epoch, 0);
 		l->epoch = 0;
+		/* So that a write numbered from 1 again is not taken as acknowledged by the old numbers. */
+		sc_write(&l->shipped_lseq, 0);
+		sc_write(&l->acked_lseq, 0);
 	}
 	sc_part_release(c, p);
 	return gone;

@@ -105,7 +105,7 @@ int sc_touch_routed(sc_cache *c, const struct sc_route *route, uint64_t deadline
 {
 	struct sc_part *p = sc_part_at(c, route->partition);
 	struct sc_hit_list hl;
-	int found, err = sc_part_lock(c, p);
+	int found, acked, err = sc_part_lock(c, p);
 
 	if (err)
 		return err;
@@ -120,11 +120,11 @@ int sc_touch_routed(sc_cache *c, const struct sc_route *route, uint64_t deadline
 		else if (deadline)
 			err = copy_with_deadline(c, p, route, &hl.v[i], deadline);
 	}
-	sc_part_unlock(c, p);
+	acked = sc_part_unlock_write(c, p);
 	sc_hits_free(&hl);
 	if (found < 0)
 		return found;
-	return err ? err : found;
+	return err ? err : (int)sc_write_result(found, acked);
 }
 
 /*

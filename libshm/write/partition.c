@@ -171,19 +171,49 @@ int sc_part_repair_owed(sc_cache *c, struct sc_part *p)
 	return r;
 }
 
-void sc_part_release(sc_cache *c, struct sc_part *p)
+/* Publish the write's log entries and release: the lseq of its last entry, 0 when it logged none. */
+static uint64_t release(sc_cache *c, struct sc_part *p)
 {
+	uint64_t lseq = 0;
+
 	if (sc_unlikely(c->logs_writes))
-		sc_repl_commit(c, p);
+		lseq = sc_repl_commit(c, p);
 	if (SC_PROBE_ACTIVE(lock_released))
 		fire_lock_released(c, p);
 	sc_shm_mutex_unlock(&p->lock);
+	return lseq;
 }
 
-void sc_part_unlock(sc_cache *c, struct sc_part *p)
+void sc_part_release(sc_cache *c, struct sc_part *p)
+{
+	release(c, p);
+}
+
+/* The amortised reclamation a write owes, then the release: as release(). */
+static uint64_t unlock(sc_cache *c, struct sc_part *p)
 {
 	if (p->ttl_records)
 		sc_sweep_step(c, p);
 	sc_limbo_reclaim(c, p);
-	sc_part_release(c, p);
+	return release(c, p);
+}
+
+void sc_part_unlock(sc_cache *c, struct sc_part *p)
+{
+	unlock(c, p);
+}
+
+uint64_t sc_part_unlock_logged(sc_cache *c, struct sc_part *p)
+{
+	return unlock(c, p);
+}
+
+int sc_part_acked(sc_cache *c, struct sc_part *p, uint64_t lseq)
+{
+	return sc_unlikely(lseq && c->waits_acks) ? sc_repl_wait_acked(c, p, lseq) : 0;
+}
+
+int sc_part_unlock_write(sc_cache *c, struct sc_part *p)
+{
+	return sc_part_acked(c, p, unlock(c, p));
 }

@@ -57,4 +57,28 @@ void sc_part_release(sc_cache *c, struct sc_part *p);
 /* Run the amortised reclamation this write owes, then release the lock. */
 void sc_part_unlock(sc_cache *c, struct sc_part *p);
 
+/*
+ * The end of a caller's write: sc_part_unlock(), then, in a distributed
+ * cache in sync or strong mode, wait for the in-sync replicas to have what
+ * the write logged. 0, or -ETIMEDOUT (sc_repl_wait_acked()), which the call
+ * returns instead of its result. Sweeps and error paths, which owe their
+ * caller no acknowledgement, use sc_part_unlock().
+ */
+int sc_part_unlock_write(sc_cache *c, struct sc_part *p);
+
+/*
+ * The same in two steps, for a write that holds several partitions: release
+ * them all with sc_part_unlock_logged() (the lseq of the last entry each
+ * logged, 0 for none), then wait for each with sc_part_acked(): no lock is
+ * held while a replica is waited for.
+ */
+uint64_t sc_part_unlock_logged(sc_cache *c, struct sc_part *p);
+int sc_part_acked(sc_cache *c, struct sc_part *p, uint64_t lseq);
+
+/* A write's result r, unless it succeeded and its acknowledgement did not come (acked, of sc_part_unlock_write()). */
+static inline int64_t sc_write_result(int64_t r, int acked)
+{
+	return r >= 0 && acked ? acked : r;
+}
+
 #endif /* SC_PARTITION_H */

@@ -100,16 +100,16 @@ int sc_put_locking(sc_cache *c, const struct sc_put_item *w)
 	if (err)
 		return err;
 	err = put_locked(c, p, w);
-	sc_part_unlock(c, p);
-	return err;
+	return (int)sc_write_result(err, sc_part_unlock_write(c, p));
 }
 
 int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
 {
 	uint32_t nparts = c->seg.cfg.num_partition;
 	struct sc_put_item *w = malloc(n * sizeof(*w));
-	uint8_t *used = calloc(nparts, 1);
-	uint32_t held = 0; /* the used partitions below this one are locked */
+	uint64_t *used =
+		calloc(nparts, sizeof(*used)); /* 1 for a partition used, then the lseq its unlock gave */
+	uint32_t held = 0;		       /* the used partitions below this one are locked */
 	int err = 0;
 
 	if (!w || !used)
@@ -132,7 +132,9 @@ int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
 		err = put_locked(c, sc_part_at(c, w[i].route.partition), &w[i]);
 	for (uint32_t p = 0; p < held; p++)
 		if (used[p])
-			sc_part_unlock(c, sc_part_at(c, p));
+			used[p] = sc_part_unlock_logged(c, sc_part_at(c, p));
+	for (uint32_t p = 0; p < held; p++)
+		err = (int)sc_write_result(err, sc_part_acked(c, sc_part_at(c, p), used[p]));
 	free(w);
 	free(used);
 	return err;
