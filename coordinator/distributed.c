@@ -376,6 +376,7 @@ int scd_distributed_start(struct scd_daemon *d)
 		.listen = d->cfg.listen,
 		.num_partition = d->cache_opts.num_partition,
 		.replication_factor = d->cache_opts.replication_factor,
+		.in_sync_only = d->cache_opts.replication_mode != SC_REPLICATION_ASYNC,
 		.lease_usec = d->cfg.lease_ms * 1000ull,
 		.shared_keys = shared_keys,
 		.shared_values = values.ptr,

@@ -66,6 +66,21 @@ TEST_CASE("the cluster's keys decode into members, a controller and records", "[
 	CHECK(s.put("partitions/3", R"({"primary":"n1","replicas":["n1","n2"]})", 12) == SCD_CHANGED_RECORDS);
 	CHECK(s.st.records[3].epoch == 12);
 	CHECK(std::string(s.st.records[3].replicas[1]) == "n2");
+	CHECK(s.put("isr/3", R"({"in_sync":["n1"]})", 13) == SCD_CHANGED_RECORDS);
+	CHECK(s.st.isrs[3].revision == 13);
+	CHECK(s.st.isrs[3].count == 1);
+	CHECK(scd_isr_current(&s.st.isrs[3], &s.st.records[3]));
+	std::string why;
+	for (const char *bad : { R"({"in_sync":"n1"})", R"({"in_sync":["n 1"]})", R"({})", "[]" }) {
+		INFO(bad);
+		CHECK(s.put("isr/3", bad, 14, &why) == -EPROTO);
+		CHECK(s.st.isrs[3].revision == 0);
+	}
+	CHECK(why.find("isr/3: not {\"in_sync\"") != std::string::npos);
+	CHECK(s.put("isr/4", R"({"in_sync":[]})") == -EPROTO);
+	REQUIRE(s.put("isr/3", R"({"in_sync":["n1","n2"]})", 15) == SCD_CHANGED_RECORDS);
+	CHECK(scd_state_delete(&s.st, "/supercache/prod/isr/3") == SCD_CHANGED_RECORDS);
+	CHECK(s.st.isrs[3].count == 0);
 	CHECK(s.put("config", R"({"num_partition":"4"})") == 0); // not a key the state keeps
 	CHECK(s.put("elsewhere/x", "{}") == 0);
 
@@ -114,41 +129,110 @@ TEST_CASE("a value that does not decode is refused, named, and the key reads as 
 	CHECK(why.find("at most 64 members") != std::string::npos);
 }
 
-TEST_CASE("the controller keeps a live primary, else takes the first live replica, else the top ranked",
-	  "[cluster-state]")
+namespace
 {
-	const char *three[] = { "n1", "n2", "n3" };
-	scd_record cur{}, want{};
 
-	// Nothing yet: the highest ranked member, and replication_factor holders.
-	REQUIRE(scd_assign(&cur, three, 3, 5, 2, &want));
+// The controller's decision for partition 5 from cur (and its in-sync set, when given).
+bool assign(const scd_record &cur, const scd_isr *isr, bool in_sync_only, uint32_t rf, scd_record *want,
+	    scd_isr *want_isr, const std::vector<const char *> &live = { "n1", "n2", "n3" })
+{
+	scd_assign_from from = { &cur, isr, in_sync_only, 5, rf };
+	return scd_assign(&from, live.data(), static_cast<uint32_t>(live.size()), want, want_isr);
+}
+
+scd_record record(int64_t epoch, const std::vector<std::string> &replicas)
+{
+	scd_record r{};
+	r.epoch = epoch;
+	std::snprintf(r.primary, sizeof(r.primary), "%s", replicas[0].c_str());
+	for (auto &n : replicas)
+		std::snprintf(r.replicas[r.replica_count++], sizeof(r.replicas[0]), "%s", n.c_str());
+	return r;
+}
+
+scd_isr isr_of(int64_t revision, const std::vector<std::string> &nodes)
+{
+	scd_isr s{};
+	s.revision = revision;
+	for (auto &n : nodes)
+		std::snprintf(s.nodes[s.count++], sizeof(s.nodes[0]), "%s", n.c_str());
+	return s;
+}
+
+std::vector<std::string> names(const scd_isr &s)
+{
+	return std::vector<std::string>(s.nodes, s.nodes + s.count);
+}
+
+} // namespace
+
+TEST_CASE("the controller keeps a live primary, else takes the first live in-sync replica", "[cluster-state]")
+{
+	scd_record cur{}, want{};
+	scd_isr isr{};
+
+	// Nothing yet: the highest ranked member, replication_factor holders, every one in sync.
+	REQUIRE(assign(cur, nullptr, true, 2, &want, &isr));
 	CHECK(want.replica_count == 2);
 	CHECK(std::string(want.replicas[0]) == want.primary);
+	CHECK(names(isr) == std::vector<std::string>({ want.replicas[0], want.replicas[1] }));
 
 	// A live primary stays, though another member may rank above it now.
-	cur = want;
-	cur.epoch = 10;
-	for (const char *p : three) {
-		std::snprintf(cur.primary, sizeof(cur.primary), "%s", p);
-		std::snprintf(cur.replicas[0], sizeof(cur.replicas[0]), "%s", p);
-		scd_assign(&cur, three, 3, 5, 2, &want);
+	for (const char *p : { "n1", "n2", "n3" }) {
+		cur = record(10, { p });
+		scd_isr in = isr_of(10, { p });
+		assign(cur, &in, true, 2, &want, &isr);
 		CHECK(std::string(want.primary) == p);
 		CHECK(std::string(want.replicas[0]) == p);
+		CHECK(names(isr) == std::vector<std::string>({ p })); // the new replica is not in sync yet
 	}
 
-	// Its primary gone: the first live replica of the record.
-	cur = scd_record{};
-	cur.epoch = 10;
-	std::snprintf(cur.primary, sizeof(cur.primary), "gone");
-	cur.replica_count = 3;
-	std::snprintf(cur.replicas[0], sizeof(cur.replicas[0]), "gone");
-	std::snprintf(cur.replicas[1], sizeof(cur.replicas[1]), "n3");
-	std::snprintf(cur.replicas[2], sizeof(cur.replicas[2]), "n1");
-	REQUIRE(scd_assign(&cur, three, 3, 5, 3, &want));
-	CHECK(std::string(want.primary) == "n3");
+	// Its primary gone: the first live member of the in-sync set, not the first live replica.
+	cur = record(10, { "gone", "n3", "n1" });
+	scd_isr in = isr_of(11, { "gone", "n1" });
+	REQUIRE(assign(cur, &in, true, 3, &want, &isr));
+	CHECK(std::string(want.primary) == "n1");
 	CHECK(want.epoch == 10); // the epoch is etcd's to give: the write's revision
+	CHECK(names(isr) == std::vector<std::string>({ "n1" }));
 
-	// Written as wanted: nothing to write again.
+	// Written as wanted, in-sync set current: nothing to write again.
 	scd_record same = want;
-	CHECK_FALSE(scd_assign(&same, three, 3, 5, 3, &want));
+	scd_isr same_isr = isr;
+	same_isr.revision = 12;
+	CHECK_FALSE(assign(same, &same_isr, true, 3, &want, &isr));
+	// An in-sync set that is not current is written, with the record.
+	CHECK(assign(same, nullptr, true, 3, &want, &isr));
+}
+
+TEST_CASE(
+	"in sync mode a partition whose in-sync replicas are all down keeps its record; async takes a replica",
+	"[cluster-state]")
+{
+	scd_record cur = record(10, { "gone", "n3" }), want{};
+	scd_isr in = isr_of(12, { "gone" }), isr{};
+	// n3 fell behind and left the in-sync set: it lacks acknowledged writes, so it is not named.
+	CHECK_FALSE(assign(cur, &in, true, 2, &want, &isr));
+	CHECK(std::string(want.primary) == "gone");
+	// In async mode it is: what it lacks is lost, and the coordinator counted it unshipped.
+	REQUIRE(assign(cur, &in, false, 2, &want, &isr));
+	CHECK(std::string(want.primary) == "n3");
+	CHECK(names(isr)[0] == "n3");
+	// With no in-sync set known, every replica of the record counts.
+	REQUIRE(assign(cur, nullptr, true, 2, &want, &isr));
+	CHECK(std::string(want.primary) == "n3");
+}
+
+TEST_CASE("in-sync sets decode, belong to an epoch, and go back to JSON", "[cluster-state]")
+{
+	scd_isr s = isr_of(7, { "a", "b" });
+	scd_record r = record(7, { "a", "b" });
+	CHECK(scd_isr_current(&s, &r));
+	r.epoch = 8;
+	CHECK_FALSE(scd_isr_current(&s, &r));
+	CHECK(scd_isr_has(&s, "b"));
+	CHECK_FALSE(scd_isr_has(&s, "c"));
+	json_object *j = scd_isr_json(&s);
+	CHECK(std::string(json_object_to_json_string_ext(j, JSON_C_TO_STRING_PLAIN)) ==
+	      R"({"in_sync":["a","b"]})");
+	json_object_put(j);
 }

@@ -1,4 +1,4 @@
-/* assignment.c — the controller's rule for a partition's record: rendezvous placement, primaries kept while alive. */
+/* assignment.c — the controller's rule for a partition's record: rendezvous placement, primaries kept while alive, in-sync first. */
 #include "cluster/assignment.h"
 
 #include <stdio.h>
@@ -33,24 +33,60 @@ static bool same_record(const struct scd_record *a, const struct scd_record *b)
 	return true;
 }
 
-bool scd_assign(const struct scd_record *cur, const char *const *live, uint32_t n, uint32_t partition,
-		uint32_t replication_factor, struct scd_record *out)
+/* Whether name is in the in-sync set (every replica of cur when isr is NULL). */
+static bool in_sync(const struct scd_assign_from *f, const char *name)
 {
+	if (f->isr)
+		return scd_isr_has(f->isr, name);
+	for (uint32_t i = 0; i < f->cur->replica_count; i++)
+		if (strcmp(f->cur->replicas[i], name) == 0)
+			return true;
+	return false;
+}
+
+/* The primary by the rules of assignment.h into out->primary; false when none may be named. */
+static bool pick_primary(const struct scd_assign_from *f, const char *const *live, uint32_t n,
+			 const struct scd_placement *pl, struct scd_record *out)
+{
+	const struct scd_record *cur = f->cur;
+	const char *pick = NULL;
+
+	if (cur->primary[0] && is_live(cur->primary, live, n))
+		pick = cur->primary;
+	for (uint32_t i = 0; !pick && f->isr && i < f->isr->count; i++)
+		if (is_live(f->isr->nodes[i], live, n))
+			pick = f->isr->nodes[i];
+	for (uint32_t i = 0; !pick && (!f->in_sync_only || !f->isr) && i < cur->replica_count; i++)
+		if (is_live(cur->replicas[i], live, n))
+			pick = cur->replicas[i];
+	if (!pick && (cur->epoch == 0 || !f->in_sync_only))
+		pick = live[pl->holder[0]];
+	if (pick)
+		snprintf(out->primary, sizeof(out->primary), "%s", pick);
+	return pick != NULL;
+}
+
+bool scd_assign(const struct scd_assign_from *f, const char *const *live, uint32_t n, struct scd_record *out,
+		struct scd_isr *isr_out)
+{
+	const struct scd_record *cur = f->cur;
 	struct scd_placement pl = { .count = 0 };
 
 	memset(out, 0, sizeof(*out));
+	memset(isr_out, 0, sizeof(*isr_out));
 	out->epoch = cur->epoch;
-	if (n && scd_place(live, n, partition, replication_factor, &pl) == 0) {
-		if (cur->primary[0] && is_live(cur->primary, live, n))
-			snprintf(out->primary, sizeof(out->primary), "%s", cur->primary);
-		for (uint32_t i = 0; !out->primary[0] && i < cur->replica_count; i++)
-			if (is_live(cur->replicas[i], live, n))
-				snprintf(out->primary, sizeof(out->primary), "%s", cur->replicas[i]);
-		if (!out->primary[0])
-			snprintf(out->primary, sizeof(out->primary), "%s", live[pl.holder[0]]);
-		add_replica(out, out->primary, replication_factor);
+	if (n && scd_place(live, n, f->partition, f->replication_factor, &pl) == 0) {
+		if (!pick_primary(f, live, n, &pl, out)) {
+			*out = *cur;
+			return false;
+		}
+		add_replica(out, out->primary, f->replication_factor);
 		for (uint32_t i = 0; i < pl.count; i++)
-			add_replica(out, live[pl.holder[i]], replication_factor);
+			add_replica(out, live[pl.holder[i]], f->replication_factor);
 	}
-	return (cur->epoch == 0 && out->primary[0]) || !same_record(cur, out);
+	for (uint32_t i = 0; i < out->replica_count; i++)
+		if (i == 0 || cur->epoch == 0 || in_sync(f, out->replicas[i]))
+			snprintf(isr_out->nodes[isr_out->count++], sizeof(isr_out->nodes[0]), "%s",
+				 out->replicas[i]);
+	return (cur->epoch == 0 && out->primary[0]) || !same_record(cur, out) || !f->isr;
 }

@@ -15,13 +15,20 @@ int scd_state_init(struct scd_cluster_state *st, const char *cluster, uint32_t n
 	snprintf(st->prefix, sizeof(st->prefix), SCD_KEY_ROOT "%s/", cluster);
 	st->num_partition = num_partition;
 	st->records = calloc(num_partition, sizeof(*st->records));
-	return st->records ? 0 : -ENOMEM;
+	st->isrs = calloc(num_partition, sizeof(*st->isrs));
+	if (!st->records || !st->isrs) {
+		scd_state_free(st);
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 void scd_state_free(struct scd_cluster_state *st)
 {
 	free(st->records);
+	free(st->isrs);
 	st->records = NULL;
+	st->isrs = NULL;
 }
 
 void scd_state_clear(struct scd_cluster_state *st)
@@ -30,6 +37,7 @@ void scd_state_clear(struct scd_cluster_state *st)
 	st->controller[0] = '\0';
 	st->controller_since = 0;
 	memset(st->records, 0, st->num_partition * sizeof(*st->records));
+	memset(st->isrs, 0, st->num_partition * sizeof(*st->isrs));
 }
 
 int scd_state_key(const struct scd_cluster_state *st, char *out, size_t outlen, const char *fmt, ...)
@@ -109,36 +117,63 @@ static int partition_of(const struct scd_cluster_state *st, const char *tail, ui
 	return 0;
 }
 
+/* An array member of obj of at most SC_MAX_REPLICATION_FACTOR node names, copied into out. */
+static int name_array(struct json_object *obj, const char *field, char out[][SCD_HELLO_NAME_MAX + 1],
+		      uint32_t *count)
+{
+	struct json_object *arr;
+	size_t n;
+
+	if (!json_object_object_get_ex(obj, field, &arr) || !json_object_is_type(arr, json_type_array))
+		return -EPROTO;
+	n = json_object_array_length(arr);
+	if (n > SC_MAX_REPLICATION_FACTOR)
+		return -EPROTO;
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = json_object_array_get_idx(arr, i);
+
+		if (!json_object_is_type(v, json_type_string) || !name_valid(json_object_get_string(v)))
+			return -EPROTO;
+		snprintf(out[i], SCD_HELLO_NAME_MAX + 1, "%s", json_object_get_string(v));
+	}
+	*count = (uint32_t)n;
+	return 0;
+}
+
 static int put_record(struct scd_cluster_state *st, uint32_t p, const struct scd_etcd_kv *kv, char *why,
 		      size_t whylen)
 {
-	struct json_object *obj = parse_object(kv), *reps;
+	struct json_object *obj = parse_object(kv);
 	struct scd_record r = { .epoch = kv->mod_revision };
 	int err = -EPROTO;
-	size_t n;
 
 	memset(&st->records[p], 0, sizeof(st->records[p]));
 	if (!obj || name_field(obj, "primary", r.primary, true) ||
-	    !json_object_object_get_ex(obj, "replicas", &reps) || !json_object_is_type(reps, json_type_array))
-		goto bad;
-	n = json_object_array_length(reps);
-	if (n > SC_MAX_REPLICATION_FACTOR)
-		goto bad;
-	for (size_t i = 0; i < n; i++) {
-		struct json_object *v = json_object_array_get_idx(reps, i);
-
-		if (!json_object_is_type(v, json_type_string) || !name_valid(json_object_get_string(v)))
-			goto bad;
-		snprintf(r.replicas[i], sizeof(r.replicas[i]), "%s", json_object_get_string(v));
-	}
-	r.replica_count = (uint32_t)n;
-	if (r.epoch <= 0)
+	    name_array(obj, "replicas", r.replicas, &r.replica_count) || r.epoch <= 0)
 		goto bad;
 	st->records[p] = r;
 	err = SCD_CHANGED_RECORDS;
 bad:
 	if (err < 0)
 		snprintf(why, whylen, "%s: not {\"primary\": name, \"replicas\": [name, ...]}", kv->key);
+	json_object_put(obj);
+	return err;
+}
+
+static int put_isr(struct scd_cluster_state *st, uint32_t p, const struct scd_etcd_kv *kv, char *why,
+		   size_t whylen)
+{
+	struct json_object *obj = parse_object(kv);
+	struct scd_isr isr = { .revision = kv->mod_revision };
+	int err = -EPROTO;
+
+	memset(&st->isrs[p], 0, sizeof(st->isrs[p]));
+	if (obj && isr.revision > 0 && name_array(obj, "in_sync", isr.nodes, &isr.count) == 0) {
+		st->isrs[p] = isr;
+		err = SCD_CHANGED_RECORDS;
+	} else {
+		snprintf(why, whylen, "%s: not {\"in_sync\": [name, ...]}", kv->key);
+	}
 	json_object_put(obj);
 	return err;
 }
@@ -209,6 +244,13 @@ int scd_state_put(struct scd_cluster_state *st, const struct scd_etcd_kv *kv, ch
 		}
 		return put_record(st, p, kv, why, whylen);
 	}
+	if ((tail = key_tail(st, kv->key, "isr/"))) {
+		if (partition_of(st, tail, &p)) {
+			snprintf(why, whylen, "%s: no partition %s in %u", kv->key, tail, st->num_partition);
+			return -EPROTO;
+		}
+		return put_isr(st, p, kv, why, whylen);
+	}
 	if ((tail = key_tail(st, kv->key, "controller")) && !tail[0])
 		return put_controller(st, kv, why, whylen);
 	return 0;
@@ -233,6 +275,10 @@ int scd_state_delete(struct scd_cluster_state *st, const char *key)
 		memset(&st->records[p], 0, sizeof(st->records[p]));
 		return SCD_CHANGED_RECORDS;
 	}
+	if ((tail = key_tail(st, key, "isr/")) && partition_of(st, tail, &p) == 0) {
+		memset(&st->isrs[p], 0, sizeof(st->isrs[p]));
+		return SCD_CHANGED_RECORDS;
+	}
 	if ((tail = key_tail(st, key, "controller")) && !tail[0]) {
 		st->controller[0] = '\0';
 		st->controller_since = 0;
@@ -241,20 +287,48 @@ int scd_state_delete(struct scd_cluster_state *st, const char *key)
 	return 0;
 }
 
-struct json_object *scd_record_json(const struct scd_record *r)
+bool scd_isr_current(const struct scd_isr *isr, const struct scd_record *r)
 {
-	struct json_object *obj = json_object_new_object(), *reps = json_object_new_array();
+	return r->epoch > 0 && isr->revision >= r->epoch;
+}
 
-	if (!obj || !reps) {
+bool scd_isr_has(const struct scd_isr *isr, const char *node)
+{
+	for (uint32_t i = 0; i < isr->count; i++)
+		if (strcmp(isr->nodes[i], node) == 0)
+			return true;
+	return false;
+}
+
+/* {field: [names...]} with more members to add, or NULL. */
+static struct json_object *names_object(const char *field, const char (*names)[SCD_HELLO_NAME_MAX + 1],
+					uint32_t count)
+{
+	struct json_object *obj = json_object_new_object(), *arr = json_object_new_array();
+
+	if (!obj || !arr) {
 		json_object_put(obj);
-		json_object_put(reps);
+		json_object_put(arr);
 		return NULL;
 	}
-	for (uint32_t i = 0; i < r->replica_count; i++)
-		json_object_array_add(reps, json_object_new_string(r->replicas[i]));
-	json_object_object_add(obj, "primary", json_object_new_string(r->primary));
-	json_object_object_add(obj, "replicas", reps);
+	for (uint32_t i = 0; i < count; i++)
+		json_object_array_add(arr, json_object_new_string(names[i]));
+	json_object_object_add(obj, field, arr);
 	return obj;
+}
+
+struct json_object *scd_record_json(const struct scd_record *r)
+{
+	struct json_object *obj = names_object("replicas", r->replicas, r->replica_count);
+
+	if (obj)
+		json_object_object_add(obj, "primary", json_object_new_string(r->primary));
+	return obj;
+}
+
+struct json_object *scd_isr_json(const struct scd_isr *isr)
+{
+	return names_object("in_sync", isr->nodes, isr->count);
 }
 
 struct json_object *scd_member_json(const char *listen)

@@ -20,6 +20,11 @@
  *   controller      {"node": "<node>"}, under the controller's lease
  *   partitions/<p>  {"primary": "<node>", "replicas": ["<node>", ...]}; the epoch
  *                   is the key's mod_revision
+ *   isr/<p>         {"in_sync": ["<node>", ...]}: the replicas that hold every
+ *                   write acknowledged in sync mode. It belongs to the record's
+ *                   epoch when its mod_revision is not below it: the controller
+ *                   writes both in one txn, and the primary writes it alone in
+ *                   a txn that requires the record unchanged
  *
  * Anything else under the prefix is ignored; a value that does not decode
  * is refused (logged by the caller) and the key read as absent.
@@ -43,6 +48,13 @@ struct scd_record {
 	char replicas[SC_MAX_REPLICATION_FACTOR][SCD_HELLO_NAME_MAX + 1];
 };
 
+/* A partition's in-sync set as etcd holds it; revision 0: no key. */
+struct scd_isr {
+	int64_t revision; /* the key's mod_revision */
+	uint32_t count;
+	char nodes[SC_MAX_REPLICATION_FACTOR][SCD_HELLO_NAME_MAX + 1];
+};
+
 struct scd_cluster_state {
 	char prefix[SCD_PREFIX_MAX]; /* /supercache/<cluster>/ */
 	uint32_t num_partition;
@@ -51,6 +63,7 @@ struct scd_cluster_state {
 	char controller[SCD_HELLO_NAME_MAX + 1]; /* "" when none */
 	int64_t controller_since;		 /* the controller key's create_revision */
 	struct scd_record *records;		 /* [num_partition] */
+	struct scd_isr *isrs;			 /* [num_partition] */
 };
 
 /* What a put or delete changed. */
@@ -81,8 +94,14 @@ const struct scd_member *scd_state_member(const struct scd_cluster_state *st, co
 int scd_state_key(const struct scd_cluster_state *st, char *out, size_t outlen, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
+/* Whether isr is the in-sync set of record r's epoch (written with r or after it). */
+bool scd_isr_current(const struct scd_isr *isr, const struct scd_record *r);
+/* Whether node is in isr. */
+bool scd_isr_has(const struct scd_isr *isr, const char *node);
+
 /* The JSON values this node writes. */
 struct json_object *scd_record_json(const struct scd_record *r);
+struct json_object *scd_isr_json(const struct scd_isr *isr);
 struct json_object *scd_member_json(const char *listen);
 
 #endif /* SCD_CLUSTER_STATE_H */

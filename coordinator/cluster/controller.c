@@ -17,12 +17,13 @@ struct scd_controller {
 	struct scd_controller_env env;
 	struct scd_etcd_call *campaign_call, *write_call;
 	sd_event_source *retry_timer;
-	int64_t since;		 /* our controller key's create_revision; 0 when we are not the controller */
-	int64_t view;		 /* the revision the node's view reaches */
-	int64_t wait_for;	 /* do not compute from a view older than this (what we wrote last) */
-	bool again;		 /* a change came while a write was in flight */
-	uint32_t *todo;		 /* partitions whose records are being written, in order */
-	struct scd_record *want; /* [num_partition]: what they are being written as */
+	int64_t since;		  /* our controller key's create_revision; 0 when we are not the controller */
+	int64_t view;		  /* the revision the node's view reaches */
+	int64_t wait_for;	  /* do not compute from a view older than this (what we wrote last) */
+	bool again;		  /* a change came while a write was in flight */
+	uint32_t *todo;		  /* partitions whose records are being written, in order */
+	struct scd_record *want;  /* [num_partition]: what they are being written as */
+	struct scd_isr *want_isr; /* [num_partition]: and their in-sync sets */
 	uint32_t todo_count, todo_done;
 	uint64_t records_written, txn_conflicts;
 };
@@ -166,6 +167,10 @@ static void write_next(struct scd_controller *c)
 		scd_state_key(st, key, sizeof(key), "partitions/%u", p);
 		scd_txn_add(t, "compare", scd_txn_compare(key, "MOD", "mod_revision", c->want[p].epoch));
 		scd_txn_add(t, "success", scd_txn_put(key, scd_record_json(&c->want[p]), 0));
+		/* The in-sync set with it, unless its primary changed it since this view. */
+		scd_state_key(st, key, sizeof(key), "isr/%u", p);
+		scd_txn_add(t, "compare", scd_txn_compare(key, "MOD", "mod_revision", st->isrs[p].revision));
+		scd_txn_add(t, "success", scd_txn_put(key, scd_isr_json(&c->want_isr[p]), 0));
 	}
 	if (scd_etcd_post(config(c)->etcd, "/v3/kv/txn", t, written, c, &c->write_call)) {
 		c->todo_count = 0;
@@ -187,9 +192,18 @@ static void reassign(struct scd_controller *c)
 	}
 	c->again = false;
 	n = eligible(c, live);
-	for (uint32_t p = 0; p < st->num_partition; p++)
-		if (scd_assign(&st->records[p], live, n, p, config(c)->replication_factor, &c->want[p]))
+	for (uint32_t p = 0; p < st->num_partition; p++) {
+		struct scd_assign_from from = {
+			.cur = &st->records[p],
+			.isr = scd_isr_current(&st->isrs[p], &st->records[p]) ? &st->isrs[p] : NULL,
+			.in_sync_only = config(c)->in_sync_only,
+			.partition = p,
+			.replication_factor = config(c)->replication_factor,
+		};
+
+		if (scd_assign(&from, live, n, &c->want[p], &c->want_isr[p]))
 			c->todo[c->todo_count++] = p;
+	}
 	if (c->todo_count) {
 		log_line(c, LOG_INFO, "cluster %s: %u partition records to write over %u members",
 			 config(c)->cluster, c->todo_count, n);
@@ -243,7 +257,8 @@ int scd_controller_new(const struct scd_controller_env *env, struct scd_controll
 	c->env = *env;
 	c->todo = calloc(env->state->num_partition, sizeof(*c->todo));
 	c->want = calloc(env->state->num_partition, sizeof(*c->want));
-	r = c->todo && c->want ? 0 : -ENOMEM;
+	c->want_isr = calloc(env->state->num_partition, sizeof(*c->want_isr));
+	r = c->todo && c->want && c->want_isr ? 0 : -ENOMEM;
 	if (!r)
 		r = sd_event_add_time_relative(env->event, &c->retry_timer, CLOCK_MONOTONIC, RETRY_USEC, 1000,
 					       retry_tick, c);
@@ -265,6 +280,7 @@ void scd_controller_free(struct scd_controller *c)
 	scd_etcd_cancel(c->write_call);
 	sd_event_source_disable_unref(c->retry_timer);
 	free(c->todo);
+	free(c->want_isr);
 	free(c->want);
 	free(c);
 }

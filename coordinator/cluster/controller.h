@@ -20,6 +20,7 @@ struct scd_controller_env {
 	const struct scd_cluster_state *state; /* the node's view of the cluster, kept current by its owner */
 	const char *cluster, *node;
 	uint32_t replication_factor;
+	bool in_sync_only; /* sync or strong mode: a new primary only from the in-sync set (assignment.h) */
 	/* static membership: only members listening at one of these hold partitions; none: any */
 	const char *const *static_peers;
 	size_t static_peer_count;
@@ -34,10 +35,10 @@ void scd_controller_free(struct scd_controller *c);
 /*
  * The node's view changed (SCD_CHANGED_* bits) and now reaches revision:
  * stand for controller when there is none; as controller, write every
- * record that assignment.h says must change, in txns of up to
- * SCD_CONTROLLER_BATCH partitions that each require the controller key to
- * be the one this node created and each record's mod_revision to be the
- * one it read. After writing, it waits until its view reaches what it
+ * record that assignment.h says must change, each with its in-sync set, in
+ * txns of up to SCD_CONTROLLER_BATCH partitions that each require the
+ * controller key to be the one this node created and each record's and
+ * in-sync set's mod_revision to be the ones it read. After writing, it waits until its view reaches what it
  * wrote before it looks again, so it never works from its own old view.
  */
 #define SCD_CONTROLLER_BATCH 64u

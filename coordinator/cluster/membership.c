@@ -590,6 +590,7 @@ int scd_membership_start(sd_event *event, const struct scd_membership_config *cf
 			.cluster = m->cluster,
 			.node = m->node,
 			.replication_factor = cfg->replication_factor,
+			.in_sync_only = cfg->in_sync_only,
 			.static_peers = m->cfg.static_peers,
 			.static_peer_count = cfg->static_peer_count,
 			.lease = running_lease,

@@ -47,6 +47,7 @@ struct scd_membership_config {
 	const char *cluster, *node, *listen;
 	uint32_t num_partition;
 	uint32_t replication_factor;
+	bool in_sync_only; /* sync or strong mode: the controller's rule (assignment.h) */
 	uint64_t lease_usec;
 	/* the structural options every node must share, as key = value text (copied) */
 	const char *const *shared_keys;
