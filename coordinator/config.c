@@ -65,6 +65,8 @@ static const struct key keys[] = {
 	  "how long this node's etcd lease outlives its last renewal (distributed mode)" },
 	{ "heartbeat_interval_ms", KEY_UINT32, AT(heartbeat_interval_ms), 10, 60000, NULL, 0,
 	  "time between two heartbeats on a peer link (distributed mode)" },
+	{ "replica_lag_ms", KEY_UINT32, AT(replica_lag_ms), 10, 600000, NULL, 0,
+	  "how long a replica may be behind its primary before it leaves the in-sync set (distributed mode)" },
 	{ "auto_start", KEY_BOOL, AT(auto_start), 0, 0, NULL, 0,
 	  "the seed's start-on-boot flag; here `systemctl enable supercached@NAME` does that" },
 	{ "debug_log", KEY_BOOL, AT(debug_log), 0, 0, NULL, 0,
@@ -105,6 +107,7 @@ void scd_config_defaults(struct scd_config *cfg)
 	cfg->replication_factor = 2;
 	cfg->lease_ms = 5000;
 	cfg->heartbeat_interval_ms = 500;
+	cfg->replica_lag_ms = 1000;
 	cfg->memory_limit = 1ull << 30;
 	cfg->eviction = SC_EVICTION_OFF;
 	cfg->max_readers = 1024;

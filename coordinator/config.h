@@ -36,6 +36,7 @@ struct scd_config {
 	char secret_file[SCD_TEXT_MAX];	     /* the cluster's shared secret (peer link HMAC) */
 	uint32_t lease_ms;		     /* this node's etcd lease: how long it lives unrenewed */
 	uint32_t heartbeat_interval_ms;	     /* between two heartbeats on a peer link */
+	uint32_t replica_lag_ms;	     /* behind for longer: out of the in-sync set */
 	bool auto_start;
 	bool debug_log;
 

@@ -126,6 +126,10 @@ static void write_map(struct scd_daemon *d)
 	} else {
 		d->cluster->map_writes++;
 		scd_replication_map_changed(d->cluster->replication);
+		for (uint32_t p = 0; p < st->num_partition; p++)
+			if (scd_isr_current(&st->isrs[p], &st->records[p]))
+				scd_replication_in_sync_known(d->cluster->replication, p,
+							      (uint64_t)st->records[p].epoch, &st->isrs[p]);
 	}
 	d->cluster->last_map_error = r;
 	free(parts);
@@ -306,6 +310,25 @@ static int start_peers(struct scd_daemon *d)
  */
 #define SHIP_POLL_USEC 1000u
 
+static int propose_in_sync(void *userdata, uint32_t partition, uint64_t epoch, int64_t isr_revision,
+			   const struct scd_isr *want)
+{
+	struct scd_daemon *d = userdata;
+
+	if (!d->cluster->isr_writer)
+		return -EAGAIN;
+	return scd_isr_write(d->cluster->isr_writer, partition, (int64_t)epoch, isr_revision, want);
+}
+
+static void in_sync_written(void *userdata, uint32_t partition, int64_t epoch, const struct scd_isr *isr,
+			    int result, int64_t revision)
+{
+	struct scd_daemon *d = userdata;
+
+	scd_replication_in_sync_written(d->cluster->replication, partition, (uint64_t)epoch, isr, result,
+					revision);
+}
+
 static int start_replication(struct scd_daemon *d)
 {
 	struct scd_replication_config rc = {
@@ -315,6 +338,8 @@ static int start_replication(struct scd_daemon *d)
 		.node = d->cfg.node_name,
 		.poll_usec = SHIP_POLL_USEC,
 		.follow_retry_usec = d->cfg.heartbeat_interval_ms * 1000ull,
+		.lag_usec = d->cfg.replica_lag_ms * 1000ull,
+		.propose_in_sync = propose_in_sync,
 		.log = cluster_log,
 		.userdata = d,
 	};
@@ -389,6 +414,9 @@ int scd_distributed_start(struct scd_daemon *d)
 		.userdata = d,
 	};
 	r = scd_membership_start(d->event, &mc, &d->cluster->membership);
+	if (!r)
+		r = scd_isr_writer_new(d->cluster->etcd, scd_membership_state(d->cluster->membership),
+				       in_sync_written, d, &d->cluster->isr_writer);
 	if (r)
 		scd_log(d, LOG_ERR, "cluster: cannot start: %s", strerror(-r));
 	return r;
@@ -424,6 +452,7 @@ void scd_distributed_free(struct scd_daemon *d)
 	if (!c)
 		return;
 	sd_event_source_disable_unref(c->write_source);
+	scd_isr_writer_free(c->isr_writer);
 	scd_membership_free(c->membership);
 	scd_replication_free(c->replication);
 	scd_peers_free(c->peers);

@@ -12,6 +12,7 @@
 #include <cstdlib>
 #include <fcntl.h>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <string>
 #include <sys/stat.h>
@@ -755,6 +756,73 @@ TEST_CASE("sync: a write returns once its replica has it; with the replica stopp
 	CHECK(timed_out == 3);
 	CHECK(std::string(sc_last_error()).find("not acknowledged") != std::string::npos);
 	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	rig.check();
+}
+
+TEST_CASE(
+	"sync, three copies: a stopped replica leaves the in-sync set and writes go on; the primary killed, "
+	"an in-sync replica takes over with every acknowledged write",
+	"[cluster][replication]")
+{
+	REQUIRE_NETNS();
+	Rig rig("isr");
+	rig.every_node = { "--replication-mode", "sync", "--replication-factor", "3",
+			   "--replica-lag-ms",	 "300" };
+	rig.start_settled();
+	Writers w(rig, 5000);
+	std::vector<sc_partition_owners> parts(partitions);
+	sc_cluster_map m;
+	REQUIRE(sc_cluster_map_read(w.h[0], &m, parts.data(), partitions) == 0);
+	auto node_of = [&](uint16_t index) { return static_cast<unsigned>(m.nodes[index][1] - '0'); };
+	const uint32_t part = 0;
+	unsigned primary = node_of(parts[part].primary), stopped = (primary + 1) % 3;
+
+	// The keys of one partition, and what each was last acknowledged with.
+	std::vector<std::string> keys;
+	for (int k = 0; keys.size() < 40; k++) {
+		std::string key = "i" + std::to_string(k);
+		if (sctest_partition_of(w.h[primary], SC_TUPLE(sc_str(key.c_str()))) == part)
+			keys.push_back(key);
+	}
+	std::map<std::string, int64_t> acked;
+	auto put_all = [&](int64_t base, uint64_t *slowest_ms) {
+		for (size_t k = 0; k < keys.size(); k++) {
+			uint64_t t0 = clock_ms();
+			int r = sc_put(w.h[primary],
+				       SC_TUPLE(sc_str(keys[k].c_str()), sc_int(base + (int64_t)k)));
+			INFO(keys[k] << ": " << sc_last_error());
+			REQUIRE(r == 0);
+			acked[keys[k]] = base + static_cast<int64_t>(k);
+			*slowest_ms = std::max(*slowest_ms, clock_ms() - t0);
+		}
+	};
+	uint64_t slowest = 0;
+	put_all(0, &slowest);
+
+	// One replica stopped: within replica_lag_ms (and an etcd txn) it is out, and writes go on with two of three.
+	kill(rig.nodes[stopped].pid, SIGSTOP);
+	slowest = 0;
+	put_all(1000, &slowest);
+	kill(rig.nodes[stopped].pid, SIGCONT);
+	std::cout << "sync writes with a replica stopped: the slowest took " << slowest << " ms" << std::endl;
+	CHECK(slowest < 1500); // the lease is 2 s: the set shrank, the map did not move
+	CHECK_LOGGED(rig, file_text(rig.nodes[primary].log).find("partition 0: in-sync set now") !=
+				  std::string::npos);
+
+	// Back, it catches up (and rejoins the set); then the primary is killed: a member of the set takes over.
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	REQUIRE_LOGGED(rig, w.wait_equal(10000) >= 0);
+	put_all(2000, &slowest);
+	rig.kill9(primary);
+	REQUIRE_LOGGED(rig, rig.wait_settled(others(primary), names_of(others(primary)), 4 * lease_ms) >= 0);
+	for (unsigned i : others(primary))
+		for (auto &kv : acked) {
+			sc_tuples *got = nullptr;
+			INFO("n" << i << " " << kv.first);
+			REQUIRE(sc_get(w.h[i], SC_TUPLE(sc_str(kv.first.c_str())), &got) == 1);
+			CHECK(got->tuples[0].fields[1].v.i == kv.second);
+			sc_tuples_free(got);
+		}
 	rig.check();
 }
 

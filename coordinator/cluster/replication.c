@@ -1,6 +1,8 @@
 /* replication.c — a node's replication logs over its peer links: the primary's stream, the replica's follow and ack. */
 #include "cluster/replication.h"
 
+#include "cluster/replication_state.h"
+
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
@@ -10,55 +12,7 @@
 #include <syslog.h>
 #include <time.h>
 
-/* Bytes of entries in one frame at most: a frame holds several, and always one of the largest. */
-#define FRAME_ENTRIES (256u << 10)
-_Static_assert(FRAME_ENTRIES >= SC_REPL_ENTRY_MAX, "a frame takes the largest entry");
-_Static_assert(SCD_REPL_ENTRIES_HEADER + FRAME_ENTRIES <= SCD_FRAME_MAX_BODY,
-	       "a frame's body fits the limit");
-
-/* On the primary: one other replica of a log. */
-struct follower {
-	char node[SCD_HELLO_NAME_MAX + 1];
-	bool following;	    /* it said where its log ends, under this epoch */
-	bool stuck;	    /* this log cannot continue its: said once, nothing sent */
-	uint64_t pos;	    /* the ring position of the next entry to send it */
-	uint64_t sent_lseq; /* the last entry sent (or held when it followed) */
-	uint64_t acked_lseq;
-};
-
-enum log_role {
-	ROLE_NONE,    /* no map yet, or the partition has no primary: its copy is kept as it is */
-	ROLE_PRIMARY, /* the map names this node primary */
-	ROLE_REPLICA, /* ... another node primary, and this node among the replicas */
-	ROLE_OUTSIDE, /* ... another node primary, and this node not among the replicas */
-};
-
-struct log_state {
-	enum log_role role;
-	uint64_t epoch;
-	/* ROLE_REPLICA: */
-	char primary[SCD_HELLO_NAME_MAX + 1];
-	bool followed;		   /* the primary answered the last follow */
-	uint64_t follow_sent_usec; /* CLOCK_MONOTONIC of the last follow sent */
-	/* ROLE_PRIMARY: */
-	uint32_t follower_count;
-	struct follower followers[SC_MAX_REPLICATION_FACTOR];
-};
-
-struct scd_replication {
-	struct scd_replication_config cfg;
-	char node[SCD_HELLO_NAME_MAX + 1];
-	uint32_t num_partition, nlogs;
-	struct log_state *logs;
-	sc_partition_owners *parts;
-	sc_cluster_map map;
-	sd_event_source *timer;
-	uint8_t *frame; /* an entries frame's body being built */
-	struct scd_replication_stats stats;
-};
-
-static void __attribute__((format(printf, 3, 4)))
-logf_(const struct scd_replication *r, int level, const char *fmt, ...)
+void scd_repl_logf(const struct scd_replication *r, int level, const char *fmt, ...)
 {
 	char line[512];
 	va_list ap;
@@ -71,7 +25,7 @@ logf_(const struct scd_replication *r, int level, const char *fmt, ...)
 	r->cfg.log(r->cfg.userdata, level, "%s", line);
 }
 
-static uint64_t now_usec(void)
+uint64_t scd_repl_now_usec(void)
 {
 	struct timespec ts;
 
@@ -89,7 +43,7 @@ static void send_position(struct scd_replication *r, uint32_t i, uint32_t flags)
 	sc_repl_state st;
 
 	if (sc_repl_state_read(r->cfg.cache, i, &st)) {
-		logf_(r, LOG_ERR, "replication: log %u: %s", i, sc_last_error());
+		scd_repl_logf(r, LOG_ERR, "replication: log %u: %s", i, sc_last_error());
 		return;
 	}
 	p.last_lseq = st.last_lseq;
@@ -106,7 +60,7 @@ static void follow(struct scd_replication *r, uint32_t i)
 	struct log_state *l = &r->logs[i];
 
 	l->followed = false;
-	l->follow_sent_usec = now_usec();
+	l->follow_sent_usec = scd_repl_now_usec();
 	send_position(r, i, SCD_REPL_FOLLOW);
 }
 
@@ -160,194 +114,22 @@ static int on_entries(struct scd_replication *r, const char *node, const struct 
 		return 0;
 	}
 	if (err == -EPROTO) {
-		logf_(r, LOG_ERR, "replication: log %u from %s: %s", e->log, node, sc_last_error());
+		scd_repl_logf(r, LOG_ERR, "replication: log %u from %s: %s", e->log, node, sc_last_error());
 		return err;
 	}
 	if (err)
-		logf_(r, LOG_WARNING, "replication: log %u from %s: cannot apply: %s", e->log, node,
-		      sc_last_error());
+		scd_repl_logf(r, LOG_WARNING, "replication: log %u from %s: cannot apply: %s", e->log, node,
+			      sc_last_error());
 	if (applied.resync)
-		logf_(r, LOG_WARNING,
-		      "replication: log %u from %s: its log says the partition must be copied", e->log, node);
+		scd_repl_logf(r, LOG_WARNING,
+			      "replication: log %u from %s: its log says the partition must be copied",
+			      e->log, node);
 	l->followed = true;
 	send_position(r, e->log, 0);
 	return 0;
 }
 
 /* --- the primary's side ------------------------------------------------------ */
-
-static struct follower *follower_named(struct log_state *l, const char *node)
-{
-	for (uint32_t k = 0; k < l->follower_count; k++)
-		if (strcmp(l->followers[k].node, node) == 0)
-			return &l->followers[k];
-	return NULL;
-}
-
-static void stuck(struct scd_replication *r, uint32_t i, struct follower *f, const char *why)
-{
-	f->stuck = true;
-	f->following = false;
-	logf_(r, LOG_WARNING, "replication: log %u: cannot continue %s's copy: %s", i, f->node, why);
-}
-
-/*
- * Where the entry after last_lseq sits in this log, when this log holds the
- * replica's last entry under the same epoch (so the replica's log is a prefix
- * of this one): 0, or the reason it is not.
- */
-static const char *continuation(struct scd_replication *r, uint32_t i, uint64_t last_lseq,
-				uint64_t last_epoch, uint64_t *pos)
-{
-	sc_repl_entry_head h;
-	uint64_t at;
-	ssize_t n;
-	int err;
-
-	err = sc_repl_seek(r->cfg.cache, i, last_lseq, pos);
-	if (err == -ERANGE)
-		return "its log is ahead of this one (it diverged)";
-	if (err == -ESTALE)
-		return "this ring no longer holds what follows its last entry (it must copy the partition)";
-	if (err)
-		return sc_last_error();
-	if (last_lseq == 0)
-		return NULL;
-	err = sc_repl_seek(r->cfg.cache, i, last_lseq - 1, &at);
-	if (err)
-		return "this ring no longer holds its last entry to compare (it must copy the partition)";
-	n = sc_repl_read(r->cfg.cache, i, &at, r->frame, SC_REPL_ENTRY_MAX);
-	if (n < (ssize_t)sizeof(h))
-		return "its last entry cannot be read back here";
-	memcpy(&h, r->frame, sizeof(h));
-	if (h.lseq != last_lseq || h.epoch != last_epoch)
-		return "its last entry is of another epoch here (it diverged)";
-	return NULL;
-}
-
-/* The lseq of the last entry of entries[0, len), which sc_repl_read() copied whole. */
-static uint64_t last_lseq_of(const uint8_t *entries, size_t len)
-{
-	sc_repl_entry_head h = { 0 };
-
-	for (size_t off = 0; off + sizeof(h) <= len; off += h.len) {
-		memcpy(&h, entries + off, sizeof(h));
-		if (h.len < sizeof(h))
-			break;
-	}
-	return h.lseq;
-}
-
-/* Send f what its log lacks, while its link takes it; with answer, one frame even if empty. */
-static void ship_to(struct scd_replication *r, uint32_t i, struct follower *f, bool answer)
-{
-	struct log_state *l = &r->logs[i];
-	struct scd_repl_entries hdr = { .log = i, .epoch = l->epoch };
-
-	while (scd_peers_queued(r->cfg.peers, f->node) < SCD_REPL_IN_FLIGHT) {
-		uint64_t pos = f->pos;
-		ssize_t n = sc_repl_read(r->cfg.cache, i, &pos, r->frame + SCD_REPL_ENTRIES_HEADER,
-					 FRAME_ENTRIES);
-
-		if (n == -ESTALE) {
-			stuck(r, i, f,
-			      "this ring wrote over entries before they were sent (it must copy the partition)");
-			return;
-		}
-		if (n < 0) {
-			stuck(r, i, f, sc_last_error());
-			return;
-		}
-		if (n == 0 && !answer)
-			return;
-		scd_repl_entries_header(&hdr, r->frame);
-		if (scd_peers_send(r->cfg.peers, f->node, SCD_FRAME_REPL_ENTRIES, r->frame,
-				   SCD_REPL_ENTRIES_HEADER + (uint32_t)n))
-			return; /* not queued: sent again from f->pos later */
-		f->pos = pos;
-		r->stats.frames_sent++;
-		r->stats.bytes_sent += (uint64_t)n;
-		if (n) {
-			uint64_t last = last_lseq_of(r->frame + SCD_REPL_ENTRIES_HEADER, (size_t)n);
-
-			r->stats.entries_sent += last - f->sent_lseq;
-			f->sent_lseq = last;
-		}
-		if (n == 0)
-			return;
-		answer = false;
-	}
-}
-
-/* Record in the segment how far every replica of log i was sent and acked. */
-static void write_progress(struct scd_replication *r, uint32_t i)
-{
-	struct log_state *l = &r->logs[i];
-	uint64_t shipped = UINT64_MAX, acked = UINT64_MAX;
-	sc_repl_state st;
-
-	for (uint32_t k = 0; k < l->follower_count; k++) {
-		if (l->followers[k].sent_lseq < shipped)
-			shipped = l->followers[k].sent_lseq;
-		if (l->followers[k].acked_lseq < acked)
-			acked = l->followers[k].acked_lseq;
-	}
-	if (!l->follower_count) {
-		/* No other replica: nothing is waiting to ship. */
-		if (sc_repl_state_read(r->cfg.cache, i, &st))
-			return;
-		shipped = acked = st.last_lseq;
-	}
-	if (sc_repl_progress_write(r->cfg.cache, i, shipped, acked))
-		logf_(r, LOG_ERR, "replication: log %u: %s", i, sc_last_error());
-}
-
-static void on_follow(struct scd_replication *r, struct follower *f, const struct scd_repl_position *p)
-{
-	const char *why;
-	uint64_t pos;
-
-	f->following = false;
-	why = continuation(r, p->log, p->last_lseq, p->last_epoch, &pos);
-	if (why) {
-		if (!f->stuck)
-			stuck(r, p->log, f, why);
-		return;
-	}
-	if (f->stuck)
-		logf_(r, LOG_INFO, "replication: log %u: %s follows again from entry %" PRIu64, p->log,
-		      f->node, p->last_lseq);
-	f->stuck = false;
-	f->following = true;
-	f->pos = pos;
-	f->sent_lseq = f->acked_lseq = p->last_lseq;
-	r->stats.follows_taken++;
-	ship_to(r, p->log, f, true);
-	write_progress(r, p->log);
-}
-
-static int on_position(struct scd_replication *r, const char *node, const struct scd_repl_position *p)
-{
-	struct log_state *l = &r->logs[p->log];
-	struct follower *f = l->role == ROLE_PRIMARY && p->epoch == l->epoch ? follower_named(l, node) : NULL;
-
-	if (!f) {
-		/* Not under this epoch, or not a replica of it: its map or this one is behind, and will move. */
-		if (p->flags & SCD_REPL_FOLLOW)
-			r->stats.follows_refused++;
-		return 0;
-	}
-	if (p->flags & SCD_REPL_FOLLOW) {
-		on_follow(r, f, p);
-		return 0;
-	}
-	if (!f->following || p->last_lseq <= f->acked_lseq || p->last_lseq > f->sent_lseq)
-		return 0; /* an ack of an older stream, or of nothing new */
-	f->acked_lseq = p->last_lseq;
-	r->stats.acks_taken++;
-	write_progress(r, p->log);
-	return 0;
-}
 
 int scd_replication_received(struct scd_replication *r, const char *node, const struct scd_frame *f)
 {
@@ -362,7 +144,7 @@ int scd_replication_received(struct scd_replication *r, const char *node, const 
 	if (f->type == SCD_FRAME_REPL_POSITION) {
 		if (scd_repl_position_decode(f, &p) || p.log >= r->nlogs)
 			return -EPROTO;
-		return on_position(r, node, &p);
+		return scd_repl_on_position(r, node, &p);
 	}
 	return -EPROTO;
 }
@@ -410,19 +192,22 @@ static void drop_copy(struct scd_replication *r, uint32_t i)
 	int64_t gone = sc_repl_reset(r->cfg.cache, i);
 
 	if (gone < 0)
-		logf_(r, LOG_ERR, "replication: log %u: cannot drop this node's copy: %s", i,
-		      sc_last_error());
+		scd_repl_logf(r, LOG_ERR, "replication: log %u: cannot drop this node's copy: %s", i,
+			      sc_last_error());
 	else if (gone > 0)
-		logf_(r, LOG_INFO, "replication: log %u: not a replica any more; %" PRId64 " records dropped",
-		      i, gone);
+		scd_repl_logf(r, LOG_INFO,
+			      "replication: log %u: not a replica any more; %" PRId64 " records dropped", i,
+			      gone);
 }
 
 void scd_replication_map_changed(struct scd_replication *r)
 {
+	uint64_t now = scd_repl_now_usec();
 	struct log_state next;
 
 	if (sc_cluster_map_read(r->cfg.cache, &r->map, r->parts, r->num_partition)) {
-		logf_(r, LOG_WARNING, "replication: cannot read the partition map: %s", sc_last_error());
+		scd_repl_logf(r, LOG_WARNING, "replication: cannot read the partition map: %s",
+			      sc_last_error());
 		return;
 	}
 	for (uint32_t i = 0; i < r->nlogs; i++) {
@@ -434,6 +219,13 @@ void scd_replication_map_changed(struct scd_replication *r)
 		if (next.role == ROLE_OUTSIDE && l->role != ROLE_OUTSIDE)
 			drop_copy(r, i);
 		*l = next;
+		/* A new term: each replica has lag_usec from now to be found caught up. */
+		for (uint32_t k = 0; k < l->follower_count; k++)
+			l->followers[k].caught_up_usec = now;
+		if (i < r->num_partition) {
+			memset(&r->in_sync[i], 0, sizeof(r->in_sync[i]));
+			r->in_sync[i].replica_count = r->parts[i].replica_count;
+		}
 		if (l->role == ROLE_REPLICA)
 			follow(r, i);
 	}
@@ -450,7 +242,7 @@ void scd_replication_link_changed(struct scd_replication *r, const char *node, b
 				follow(r, i);
 			else
 				l->followed = false;
-		} else if (l->role == ROLE_PRIMARY && !up && (f = follower_named(l, node))) {
+		} else if (l->role == ROLE_PRIMARY && !up && (f = scd_repl_follower(l, node))) {
 			/* What was queued on the link is gone: it follows anew. */
 			f->following = false;
 		}
@@ -460,7 +252,7 @@ void scd_replication_link_changed(struct scd_replication *r, const char *node, b
 static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct scd_replication *r = userdata;
-	uint64_t now = now_usec();
+	uint64_t now = scd_repl_now_usec();
 
 	for (uint32_t i = 0; i < r->nlogs; i++) {
 		struct log_state *l = &r->logs[i];
@@ -468,21 +260,12 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 		if (l->role == ROLE_REPLICA && !l->followed &&
 		    now - l->follow_sent_usec >= r->cfg.follow_retry_usec)
 			follow(r, i);
-		if (l->role != ROLE_PRIMARY)
-			continue;
-		for (uint32_t k = 0; k < l->follower_count; k++) {
-			struct follower *f = &l->followers[k];
-			uint64_t sent = f->sent_lseq;
-
-			if (f->following) {
-				ship_to(r, i, f, false);
-				if (f->sent_lseq != sent)
-					write_progress(r, i);
-			}
-		}
-		if (!l->follower_count)
-			write_progress(r, i);
+		if (l->role == ROLE_PRIMARY)
+			scd_repl_ship(r, i, now);
 	}
+	for (uint32_t p = 0; p < r->num_partition; p++)
+		if (r->logs[p].role == ROLE_PRIMARY)
+			scd_repl_review_in_sync(r, p, now);
 	(void)usec;
 	sd_event_source_set_time_relative(s, r->cfg.poll_usec);
 	return 0;
@@ -494,7 +277,8 @@ int scd_replication_new(const struct scd_replication_config *cfg, struct scd_rep
 	int err;
 
 	*out = NULL;
-	if (!cfg->cache || !cfg->peers || !cfg->node || !cfg->poll_usec || !cfg->follow_retry_usec)
+	if (!cfg->cache || !cfg->peers || !cfg->node || !cfg->poll_usec || !cfg->follow_retry_usec ||
+	    !cfg->lag_usec || !cfg->propose_in_sync)
 		return -EINVAL;
 	r = calloc(1, sizeof(*r));
 	if (!r)
@@ -510,8 +294,9 @@ int scd_replication_new(const struct scd_replication_config *cfg, struct scd_rep
 		r->nlogs = 2 * r->num_partition;
 		r->logs = calloc(r->nlogs, sizeof(*r->logs));
 		r->parts = calloc(r->num_partition, sizeof(*r->parts));
-		r->frame = malloc(SCD_REPL_ENTRIES_HEADER + FRAME_ENTRIES);
-		err = r->logs && r->parts && r->frame ? 0 : -ENOMEM;
+		r->in_sync = calloc(r->num_partition, sizeof(*r->in_sync));
+		r->frame = malloc(SCD_REPL_ENTRIES_HEADER + SCD_REPL_FRAME_ENTRIES);
+		err = r->logs && r->parts && r->in_sync && r->frame ? 0 : -ENOMEM;
 	}
 	if (!err)
 		err = sd_event_add_time_relative(cfg->event, &r->timer, CLOCK_MONOTONIC, cfg->poll_usec, 1,
@@ -533,6 +318,7 @@ void scd_replication_free(struct scd_replication *r)
 	sd_event_source_disable_unref(r->timer);
 	free(r->logs);
 	free(r->parts);
+	free(r->in_sync);
 	free(r->frame);
 	free(r);
 }

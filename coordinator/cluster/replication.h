@@ -8,6 +8,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "cluster/cluster_state.h"
 #include "cluster/frame.h"
 #include "cluster/peer_link.h"
 #include "supercache.h"
@@ -53,8 +54,20 @@
  * The primary polls its logs every poll_usec for entries not yet sent, and
  * keeps at most SCD_REPL_IN_FLIGHT bytes queued per link. After each change,
  * it writes each log's progress into the segment (sc_repl_progress_write):
- * shipped up to the least any replica was sent, acked up to the least any
- * acked.
+ * shipped up to the least any replica was sent; acked up to the least any
+ * member of the partition's in-sync set acked, and only while that set is
+ * known for the epoch and holds a majority of the replicas (else acked
+ * stays, and sync writes wait).
+ *
+ * The in-sync set (docs/distributed.md, "The in-sync set"). Its owner tells
+ * what etcd holds (scd_replication_in_sync_known()). The primary reviews it
+ * every poll: a member behind in either log of the partition for longer
+ * than lag_usec leaves it, unless that would leave less than a majority; a
+ * replica following and holding every entry of both logs joins it. A change
+ * goes through propose_in_sync() (an etcd txn: in_sync.h), one at a time per
+ * partition, and counts only once its owner says etcd took it
+ * (scd_replication_in_sync_written()): a member leaves before any write is
+ * acknowledged without it.
  */
 struct scd_replication;
 
@@ -68,6 +81,14 @@ struct scd_replication_config {
 	const char *node;	    /* this node's name */
 	uint64_t poll_usec;	    /* > 0 */
 	uint64_t follow_retry_usec; /* > 0 */
+	uint64_t lag_usec; /* > 0: how long an in-sync replica may be behind before it leaves the set */
+	/*
+	 * Write want as partition's in-sync set under epoch, replacing the one at
+	 * isr_revision: 0 once sent (scd_replication_in_sync_written() follows), or
+	 * a negative errno.
+	 */
+	int (*propose_in_sync)(void *userdata, uint32_t partition, uint64_t epoch, int64_t isr_revision,
+			       const struct scd_isr *want);
 	void (*log)(void *userdata, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 	void *userdata;
 };
@@ -78,6 +99,13 @@ void scd_replication_free(struct scd_replication *r);
 
 /* The segment's map changed: read each log's role again, follow and forget as it says. */
 void scd_replication_map_changed(struct scd_replication *r);
+/* What etcd holds as partition's in-sync set for epoch (taken when this node is its primary under it). */
+void scd_replication_in_sync_known(struct scd_replication *r, uint32_t partition, uint64_t epoch,
+				   const struct scd_isr *isr);
+/* What became of a propose_in_sync(): result and revision as in_sync.h says. */
+void scd_replication_in_sync_written(struct scd_replication *r, uint32_t partition, uint64_t epoch,
+				     const struct scd_isr *isr, int result, int64_t revision);
+
 /* node's link went up or down. */
 void scd_replication_link_changed(struct scd_replication *r, const char *node, bool up);
 /*
@@ -91,9 +119,10 @@ struct scd_replication_stats {
 	uint64_t frames_applied, entries_applied;
 	uint64_t follows_sent, follows_taken, follows_refused;
 	uint64_t acks_taken;
-	uint64_t dropped; /* entries frames of another epoch or sender */
-	uint64_t gaps;	  /* entries frames that did not follow this node's log */
-	uint32_t stuck;	  /* (log, replica) pairs this primary cannot continue now */
+	uint64_t dropped;	  /* entries frames of another epoch or sender */
+	uint64_t gaps;		  /* entries frames that did not follow this node's log */
+	uint64_t in_sync_changes; /* in-sync sets this node wrote as primary */
+	uint32_t stuck;		  /* (log, replica) pairs this primary cannot continue now */
 	uint32_t primary_logs, replica_logs;
 };
 
