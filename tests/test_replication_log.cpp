@@ -350,3 +350,69 @@ TEST_CASE(
 	Cache local(unique_name("repl-reset-local"));
 	CHECK(sc_repl_reset(local, 0) == -EINVAL);
 }
+
+TEST_CASE(
+	"a replica the ring left behind copies the partition whole, then follows the log from the copy's point",
+	"[replication]")
+{
+	auto table_type = GENERATE(SC_SET, SC_ORDERED_SET, SC_DUPLICATE_BAG);
+	INFO("table type " << table_type);
+	Pair pair("repl-copy", table_type);
+	sc_cache *a = pair.a;
+	// Far more than a ring holds: b cannot follow from its empty log.
+	std::string big(900, 'x');
+	for (int i = 0; i < 3000; i++)
+		REQUIRE(sc_put(a, SC_TUPLE(sc_str(("k" + std::to_string(i % 700)).c_str()), sc_int(i),
+					   sc_str(big.c_str()))) == 0);
+	REQUIRE(sc_put_ttl(a, SC_TUPLE(sc_str("ttl"), sc_int(1)), 60000) == 0);
+	for (int i = 0; i < 20; i++)
+		REQUIRE(sc_kv_add(a, "ns", sc_int(i), sc_int(i)) == 0);
+
+	for (uint32_t log = 0; log < 2 * parts; log++) {
+		sc_repl_state st;
+		uint64_t pos = 0;
+		REQUIRE(sc_repl_state_read(a, log, &st) == 0);
+		if (log < parts) // the tuple logs wrapped
+			CHECK(sc_repl_seek(a, log, 0, &pos) == -ESTALE);
+		void *copy = nullptr;
+		sc_repl_state at;
+		ssize_t n = sc_repl_snapshot(a, log, &copy, &at);
+		INFO(sc_last_error());
+		REQUIRE(n >= 0);
+		CHECK(at.last_lseq == st.last_lseq);
+		// Writes after the copy's point: the log brings them.
+		if (log == 0) {
+			REQUIRE(sc_delete(a, SC_TUPLE(sc_str("k1"))) >= 0);
+			REQUIRE(sc_put(a, SC_TUPLE(sc_str("after"), sc_int(1), sc_str("y"))) == 0);
+		}
+		REQUIRE(sc_repl_reset(pair.b, log) >= 0);
+		sc_repl_applied done{};
+		REQUIRE(sc_repl_restore(pair.b, log, copy, static_cast<size_t>(n), &done) == 0);
+		free(copy);
+		REQUIRE(sc_repl_restore_end(pair.b, log, at.last_lseq, at.last_epoch) == 0);
+		REQUIRE(sc_repl_state_read(pair.b, log, &st) == 0);
+		CHECK(st.last_lseq == at.last_lseq);
+		CHECK(st.first_lseq == at.last_lseq + 1);
+	}
+	pair.ship();
+	pair.check_equal();
+	uint64_t ttl_b = 0;
+	CHECK(sc_ttl(pair.b, SC_TUPLE(sc_str("ttl")), &ttl_b) == 1);
+	CHECK(ttl_b > 50000);
+
+	// Only a copy's records are restored: a numbered entry, or a removal, is refused with nothing applied.
+	std::vector<uint8_t> buf(SC_REPL_ENTRY_MAX * 4);
+	sc_repl_state st;
+	REQUIRE(sc_repl_state_read(a, 0, &st) == 0);
+	uint64_t pos = 0;
+	REQUIRE(sc_repl_seek(a, 0, st.last_lseq - 1, &pos) == 0);
+	ssize_t n = sc_repl_read(a, 0, &pos, buf.data(), buf.size());
+	REQUIRE(n > 0);
+	sc_repl_applied done{};
+	CHECK(sc_repl_restore(pair.b, 0, buf.data(), static_cast<size_t>(n), &done) == -EPROTO);
+	CHECK(done.entries == 0);
+	void *copy = nullptr;
+	sc_repl_state at;
+	CHECK(sc_repl_snapshot(a, 2 * parts, &copy, &at) == -EINVAL);
+	CHECK(sc_repl_snapshot(a, 0, nullptr, &at) == -EINVAL);
+}

@@ -435,6 +435,26 @@ SC_EXPORT int sc_repl_apply(sc_cache *cache, uint32_t log, const void *entries, 
  */
 SC_EXPORT int64_t sc_repl_reset(sc_cache *cache, uint32_t log);
 
+/*
+ * Copying a partition whole, for a replica whose log cannot be continued
+ * (the ring wrote over what it lacks, its log diverged, or a resync mark).
+ * On the primary, sc_repl_snapshot() reads the log's state into *at first,
+ * then copies every record of the partition, in one read section, as put
+ * entries (no lseq; a deadline as time left) into a buffer it allocates
+ * (*out, for free()): their bytes, or a negative errno. What a write after
+ * at->last_lseq changed may or may not be in it; the log from there on
+ * brings it again, and applying it again changes nothing.
+ * On the replica: sc_repl_reset(), then sc_repl_restore() with the copy's
+ * entries (as sc_repl_apply(), but only put entries without an lseq, and
+ * nothing is appended to the log), then sc_repl_restore_end() with the
+ * primary's at->last_lseq and at->last_epoch: the log then follows from
+ * there. -EPROTO for an entry that is not one of a copy.
+ */
+SC_EXPORT ssize_t sc_repl_snapshot(sc_cache *cache, uint32_t log, void **out, sc_repl_state *at);
+SC_EXPORT int sc_repl_restore(sc_cache *cache, uint32_t log, const void *entries, size_t len,
+			      sc_repl_applied *applied);
+SC_EXPORT int sc_repl_restore_end(sc_cache *cache, uint32_t log, uint64_t lseq, uint64_t epoch);
+
 /* Record how far log's entries have been shipped, and acknowledged by every in-sync replica (neither goes back). */
 SC_EXPORT int sc_repl_progress_write(sc_cache *cache, uint32_t log, uint64_t shipped_lseq,
 				     uint64_t acked_lseq);

@@ -105,25 +105,16 @@ void sc_repl_begin(sc_cache *c, struct sc_part *p, uint64_t epoch)
 	}
 }
 
-/* Stage the record at off as op's payload; its deadline, if any, as the time it has left. */
-static void stage_record(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t op, uint8_t why)
+void sc_repl_put_record(struct sc_repl_entry *e, const struct sc_blk *rec, uint8_t op, uint8_t why)
 {
-	struct sc_repl_log *l = sc_repl_log_of(c, p);
-	const struct sc_blk *rec = sc_blk_at(c, off);
 	uint32_t len = rec->len;
-	struct sc_repl_entry *e;
 	uint64_t *deadline;
 
-	if (!l || l->applying)
-		return;
-	if (len > SC_REPL_MAX_RECORD) {
-		stage_marker(l, SC_REPL_RESYNC); /* not stored: record_write() refuses them */
-		return;
-	}
-	e = stage(l, (uint32_t)sc_align_up(sizeof(*e) + len, 8));
 	e->op = op;
 	e->why = why;
+	e->flags = 0;
 	memcpy(e + 1, rec, len);
+	memset((uint8_t *)(e + 1) + len, 0, sc_repl_record_entry_len(len) - sizeof(*e) - len);
 	deadline = sc_rec_deadline_word((const struct sc_blk *)(e + 1), len);
 	if (deadline) {
 		uint64_t now = sc_clock_ns(), at = *deadline;
@@ -132,6 +123,21 @@ static void stage_record(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t o
 		*deadline = at == 0 ? 0 : at > now ? at - now : 1;
 		e->flags |= SC_REPL_TTL_LEFT;
 	}
+}
+
+/* Stage the record at off as op's payload. */
+static void stage_record(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t op, uint8_t why)
+{
+	struct sc_repl_log *l = sc_repl_log_of(c, p);
+	const struct sc_blk *rec = sc_blk_at(c, off);
+
+	if (!l || l->applying)
+		return;
+	if (rec->len > SC_REPL_MAX_RECORD) {
+		stage_marker(l, SC_REPL_RESYNC); /* not stored: record_write() refuses them */
+		return;
+	}
+	sc_repl_put_record(stage(l, sc_repl_record_entry_len(rec->len)), rec, op, why);
 }
 
 void sc_repl_note_put(sc_cache *c, struct sc_part *p, uint64_t off)

@@ -49,6 +49,19 @@ static inline struct sc_repl_log *sc_repl_log_of(const sc_cache *c, const struct
  */
 void sc_repl_begin(sc_cache *c, struct sc_part *p, uint64_t epoch);
 
+/* The length of an entry carrying a record of len bytes. */
+static inline uint32_t sc_repl_record_entry_len(uint32_t len)
+{
+	return (uint32_t)sc_align_up(sizeof(struct sc_repl_entry) + len, 8);
+}
+
+/*
+ * Fill entry e (sc_repl_record_entry_len(rec->len) bytes; its len, epoch and
+ * lseq are the caller's) with op, why and a copy of rec, its deadline as the
+ * time it has left.
+ */
+void sc_repl_put_record(struct sc_repl_entry *e, const struct sc_blk *rec, uint8_t op, uint8_t why);
+
 /* Writer side: the record at off was published in p's index. */
 void sc_repl_note_put(sc_cache *c, struct sc_part *p, uint64_t off);
 

@@ -1,4 +1,5 @@
 /* replica_apply.c — a replica applying its primary's replication log entries to its copy of a partition. */
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,9 +148,12 @@ static int apply_one(sc_cache *c, struct sc_part *p, uint32_t log, const struct 
 	return r;
 }
 
-/* Check the header of the entry at at (len bytes left) against the one before it. */
+/*
+ * Check the header of the entry at at (len bytes left): following the log's
+ * last entry, or (restoring) a record of a copy, which has no lseq.
+ */
 static int check_header(sc_cache *c, uint32_t log, const struct sc_repl_log *l, const uint8_t *at,
-			size_t left, struct sc_repl_entry *e)
+			size_t left, bool restoring, struct sc_repl_entry *e)
 {
 	if (left < sizeof(*e))
 		return sc_fail(-EPROTO, "cache \"%s\", log %u: %zu bytes left over after the last entry",
@@ -158,6 +162,12 @@ static int check_header(sc_cache *c, uint32_t log, const struct sc_repl_log *l, 
 	if (e->len < sizeof(*e) || e->len % 8 || e->len > left || e->len > SC_REPL_ENTRY_MAX)
 		return sc_fail(-EPROTO, "cache \"%s\", log %u: an entry of %u bytes (%zu left)", c->name, log,
 			       e->len, left);
+	if (restoring)
+		return e->op == SC_REPL_PUT && e->lseq == 0
+			       ? 0
+			       : sc_fail(-EPROTO,
+					 "cache \"%s\", log %u: a copy holds an entry of kind %u, lseq %llu",
+					 c->name, log, e->op, (unsigned long long)e->lseq);
 	if (e->lseq != l->last_lseq + 1)
 		return sc_fail(-ESTALE,
 			       "cache \"%s\", log %u: entry %llu does not follow this log's last, %llu",
@@ -170,9 +180,12 @@ static int check_header(sc_cache *c, uint32_t log, const struct sc_repl_log *l, 
 	return 0;
 }
 
-/* Apply the entries one by one, each published before the next is checked. */
+/*
+ * Apply the entries one by one, each published before the next is checked;
+ * following, each is appended to this node's log as it came.
+ */
 static int apply_all(sc_cache *c, struct sc_part *p, uint32_t log, struct sc_repl_log *l, const uint8_t *buf,
-		     size_t len, sc_repl_applied *out)
+		     size_t len, bool restoring, sc_repl_applied *out)
 {
 	size_t done = 0;
 	int err = 0;
@@ -181,7 +194,7 @@ static int apply_all(sc_cache *c, struct sc_part *p, uint32_t log, struct sc_rep
 		struct sc_repl_entry e;
 		const struct sc_repl_entry *whole;
 
-		err = check_header(c, log, l, buf + done, len - done, &e);
+		err = check_header(c, log, l, buf + done, len - done, restoring, &e);
 		if (err)
 			break;
 		/* Aligned for the record's fields: the entry as it came may not be. */
@@ -191,8 +204,10 @@ static int apply_all(sc_cache *c, struct sc_part *p, uint32_t log, struct sc_rep
 		memcpy((void *)whole, buf + done, e.len);
 		err = apply_one(c, p, log, whole, out);
 		if (!err) {
-			sc_repl_append_copy(c, p, whole);
-			sc_repl_commit(c, p);
+			if (!restoring) {
+				sc_repl_append_copy(c, p, whole);
+				sc_repl_commit(c, p);
+			}
 			out->entries++;
 			done += e.len;
 		}
@@ -202,7 +217,8 @@ static int apply_all(sc_cache *c, struct sc_part *p, uint32_t log, struct sc_rep
 	return err;
 }
 
-SC_EXPORT int sc_repl_apply(sc_cache *c, uint32_t log, const void *entries, size_t len, sc_repl_applied *out)
+static int apply_locked(sc_cache *c, uint32_t log, const void *entries, size_t len, bool restoring,
+			sc_repl_applied *out)
 {
 	struct sc_repl_log *l;
 	struct sc_part *p;
@@ -217,9 +233,39 @@ SC_EXPORT int sc_repl_apply(sc_cache *c, uint32_t log, const void *entries, size
 	err = sc_part_lock_replica(c, p);
 	if (err)
 		return err;
-	err = apply_all(c, p, log, l, entries, len, out);
+	err = apply_all(c, p, log, l, entries, len, restoring, out);
 	sc_part_release(c, p);
 	return err;
+}
+
+SC_EXPORT int sc_repl_apply(sc_cache *c, uint32_t log, const void *entries, size_t len, sc_repl_applied *out)
+{
+	return apply_locked(c, log, entries, len, false, out);
+}
+
+SC_EXPORT int sc_repl_restore(sc_cache *c, uint32_t log, const void *entries, size_t len,
+			      sc_repl_applied *out)
+{
+	return apply_locked(c, log, entries, len, true, out);
+}
+
+/*
+ * Under the partition's lock: the log holds no entry, and its last is lseq
+ * of epoch, as if it had followed up to there. Head first: a reader holding
+ * a position sees it written over, then the numbers change.
+ */
+static void renumber(struct sc_repl_log *l, uint64_t lseq, uint64_t epoch)
+{
+	l->staged = l->tail;
+	sc_write(&l->head, l->tail);
+	cmm_smp_wmb();
+	l->head_lseq = l->staged_lseq = lseq;
+	sc_write(&l->last_lseq, lseq);
+	sc_write(&l->last_epoch, epoch);
+	l->epoch = epoch;
+	/* So that a write numbered again is not taken as acknowledged by the old numbers. */
+	sc_write(&l->shipped_lseq, 0);
+	sc_write(&l->acked_lseq, 0);
 }
 
 SC_EXPORT int64_t sc_repl_reset(sc_cache *c, uint32_t log)
@@ -236,19 +282,25 @@ SC_EXPORT int64_t sc_repl_reset(sc_cache *c, uint32_t log)
 	if (err)
 		return err;
 	gone = sc_part_clear(c, p);
-	if (gone >= 0) {
-		/* Head first: a reader holding a position sees it written over, then the numbers start again. */
-		l->staged = l->tail;
-		sc_write(&l->head, l->tail);
-		cmm_smp_wmb();
-		l->head_lseq = l->staged_lseq = 0;
-		sc_write(&l->last_lseq, 0);
-		sc_write(&l->last_epoch, 0);
-		l->epoch = 0;
-		/* So that a write numbered from 1 again is not taken as acknowledged by the old numbers. */
-		sc_write(&l->shipped_lseq, 0);
-		sc_write(&l->acked_lseq, 0);
-	}
+	if (gone >= 0)
+		renumber(l, 0, 0);
 	sc_part_release(c, p);
 	return gone;
+}
+
+SC_EXPORT int sc_repl_restore_end(sc_cache *c, uint32_t log, uint64_t lseq, uint64_t epoch)
+{
+	struct sc_repl_log *l;
+	struct sc_part *p;
+	int err = sc_repl_log_named(c, log, &l);
+
+	if (err)
+		return err;
+	p = sc_part_at(c, log);
+	err = sc_part_lock_replica(c, p);
+	if (err)
+		return err;
+	renumber(l, lseq, epoch);
+	sc_part_release(c, p);
+	return 0;
 }
