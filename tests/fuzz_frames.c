@@ -24,6 +24,7 @@ static void check_body(const struct scd_frame *f)
 	uint8_t proof[SCD_PROOF_BYTES];
 	struct scd_repl_entries entries;
 	struct scd_repl_position position;
+	struct scd_repl_copy copy;
 	size_t n;
 
 	if (f->type == SCD_FRAME_HELLO && scd_hello_decode(f, &h) == 0) {
@@ -40,6 +41,10 @@ static void check_body(const struct scd_frame *f)
 		n = scd_repl_entries_header(&entries, body);
 		if (memcmp(body, f->body, n) != 0 || entries.entries != f->body + n ||
 		    entries.len != f->len - n)
+			abort();
+	} else if (scd_repl_copy_decode(f, &copy) == 0) {
+		n = scd_repl_copy_header(&copy, body);
+		if (memcmp(body, f->body, n) != 0 || copy.entries != f->body + n || copy.len != f->len - n)
 			abort();
 	} else if (scd_repl_position_decode(f, &position) == 0) {
 		n = scd_repl_position_encode(&position, body);

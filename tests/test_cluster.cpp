@@ -826,6 +826,65 @@ TEST_CASE(
 	rig.check();
 }
 
+TEST_CASE("a replica the ring left behind is copied whole; a primary that comes back diverged is copied too",
+	  "[cluster][replication]")
+{
+	REQUIRE_NETNS();
+	Rig rig("copy");
+	rig.start_settled();
+	Writers w(rig);
+	std::vector<sc_partition_owners> parts(partitions);
+	sc_cluster_map m;
+	REQUIRE(sc_cluster_map_read(w.h[0], &m, parts.data(), partitions) == 0);
+	auto node_of = [&](uint16_t index) { return static_cast<unsigned>(m.nodes[index][1] - '0'); };
+	const uint32_t part = 0;
+	unsigned primary = node_of(parts[part].primary);
+	unsigned replica = node_of(parts[part].replicas[0]) == primary ? node_of(parts[part].replicas[1])
+								       : node_of(parts[part].replicas[0]);
+	std::vector<std::string> keys;
+	for (int k = 0; keys.size() < 400; k++) {
+		std::string key = "c" + std::to_string(k);
+		if (sctest_partition_of(w.h[primary], SC_TUPLE(sc_str(key.c_str()))) == part)
+			keys.push_back(key);
+	}
+	std::string big(1000, 'v');
+	auto put_on = [&](unsigned node, int64_t v) {
+		for (auto &k : keys)
+			REQUIRE(sc_put(w.h[node],
+				       SC_TUPLE(sc_str(k.c_str()), sc_int(v), sc_str(big.c_str()))) == 0);
+	};
+
+	// Over four rings' worth while the replica is stopped: the entries it lacks are written over.
+	kill(rig.nodes[replica].pid, SIGSTOP);
+	for (int round = 0; round < 3; round++)
+		put_on(primary, round);
+	kill(rig.nodes[replica].pid, SIGCONT);
+	REQUIRE_LOGGED(rig, w.wait_equal(10000) >= 0);
+	CHECK_LOGGED(rig, file_text(rig.nodes[primary].log)
+					  .find("log 0: copying the partition to n" +
+						std::to_string(replica)) != std::string::npos);
+
+	// Writes the replica never got, then the primary killed: in async mode the replica takes over without
+	// them; the old primary comes back with a log the new one does not continue, and is copied.
+	kill(rig.nodes[replica].pid, SIGSTOP);
+	put_on(primary, 100);
+	rig.kill9(primary);
+	kill(rig.nodes[replica].pid, SIGCONT);
+	REQUIRE_LOGGED(rig, rig.wait_settled(others(primary), names_of(others(primary)), 4 * lease_ms) >= 0);
+	put_on(replica, 200);
+	rig.start(primary);
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	REQUIRE_LOGGED(rig, w.wait_equal(10000) >= 0);
+	CHECK_LOGGED(rig, file_text(rig.nodes[replica].log)
+					  .find("log 0: copying the partition to n" +
+						std::to_string(primary)) != std::string::npos);
+	sc_tuples *got = nullptr;
+	REQUIRE(sc_get(w.h[primary], SC_TUPLE(sc_str(keys[0].c_str())), &got) == 1);
+	CHECK(got->tuples[0].fields[1].v.i == 200);
+	sc_tuples_free(got);
+	rig.check();
+}
+
 TEST_CASE("a node whose structural options differ from the cluster's is refused (exit 78)", "[cluster]")
 {
 	REQUIRE_NETNS();

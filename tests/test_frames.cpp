@@ -196,8 +196,18 @@ TEST_CASE("replication frames: entries and a position go through whole; a bad on
 	REQUIRE(scd_repl_position_decode(&f, &back) == 0);
 	CHECK((back.log == 3 && back.flags == SCD_REPL_FOLLOW && back.epoch == 9 && back.last_lseq == 1000 &&
 	       back.last_epoch == 8));
-	// A flag nobody defined, a short body, or another type's frame is refused.
-	p.flags = 2;
+	// A copy wanted goes with a follow; a flag nobody defined, a short body, or another type's frame is refused.
+	p.flags = SCD_REPL_FOLLOW | SCD_REPL_WANT_COPY;
+	scd_repl_position_encode(&p, pos.data());
+	bytes = frame(SCD_FRAME_REPL_POSITION, pos);
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	CHECK(scd_repl_position_decode(&f, &back) == 0);
+	p.flags = SCD_REPL_WANT_COPY;
+	scd_repl_position_encode(&p, pos.data());
+	bytes = frame(SCD_FRAME_REPL_POSITION, pos);
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	CHECK(scd_repl_position_decode(&f, &back) == -EPROTO);
+	p.flags = 4;
 	scd_repl_position_encode(&p, pos.data());
 	bytes = frame(SCD_FRAME_REPL_POSITION, pos);
 	REQUIRE(parse(bytes, &f, &used) == 1);
@@ -210,4 +220,27 @@ TEST_CASE("replication frames: entries and a position go through whole; a bad on
 	REQUIRE(parse(bytes, &f, &used) == 1);
 	CHECK(scd_repl_position_decode(&f, &back) == -EPROTO);
 	CHECK(scd_repl_entries_decode(&f, &got) == -EPROTO);
+}
+
+TEST_CASE("a copy frame goes through whole; an unknown flag or a short one is refused", "[frames]")
+{
+	scd_repl_copy c = { 2, SCD_REPL_COPY_BEGIN | SCD_REPL_COPY_END, 5, 77, 4, nullptr, 0 };
+	std::vector<uint8_t> body(SCD_REPL_COPY_HEADER + 16, 0xcd);
+	REQUIRE(scd_repl_copy_header(&c, body.data()) == SCD_REPL_COPY_HEADER);
+	std::vector<uint8_t> bytes = frame(SCD_FRAME_REPL_COPY, body);
+	scd_frame f{};
+	size_t used = 0;
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	scd_repl_copy got{};
+	REQUIRE(scd_repl_copy_decode(&f, &got) == 0);
+	CHECK((got.log == 2 && got.flags == (SCD_REPL_COPY_BEGIN | SCD_REPL_COPY_END) && got.epoch == 5 &&
+	       got.lseq == 77 && got.lseq_epoch == 4 && got.len == 16 && got.entries[0] == 0xcd));
+	c.flags = 4;
+	scd_repl_copy_header(&c, body.data());
+	bytes = frame(SCD_FRAME_REPL_COPY, body);
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	CHECK(scd_repl_copy_decode(&f, &got) == -EPROTO);
+	bytes = frame(SCD_FRAME_REPL_COPY, std::vector<uint8_t>(SCD_REPL_COPY_HEADER - 1));
+	REQUIRE(parse(bytes, &f, &used) == 1);
+	CHECK(scd_repl_copy_decode(&f, &got) == -EPROTO);
 }

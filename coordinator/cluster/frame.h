@@ -33,7 +33,8 @@ enum scd_frame_type {
 	SCD_FRAME_PROOF = 4,	     /* an HMAC over both hellos (cluster/link_auth.h), SCD_PROOF_BYTES */
 	SCD_FRAME_REPL_ENTRIES = 5,  /* a primary's log entries for a replica (struct scd_repl_entries) */
 	SCD_FRAME_REPL_POSITION = 6, /* where a replica's log ends: an ack, or "follow from here" */
-	SCD_FRAME_TYPE_MAX = SCD_FRAME_REPL_POSITION,
+	SCD_FRAME_REPL_COPY = 7,     /* a piece of a partition copied whole (struct scd_repl_copy) */
+	SCD_FRAME_TYPE_MAX = SCD_FRAME_REPL_COPY,
 };
 
 /* A frame found in a buffer; body points into that buffer. */
@@ -121,6 +122,7 @@ size_t scd_repl_entries_header(const struct scd_repl_entries *e, uint8_t *dst);
  */
 #define SCD_REPL_POSITION_BYTES 32u
 #define SCD_REPL_FOLLOW		1u
+#define SCD_REPL_WANT_COPY	2u /* with SCD_REPL_FOLLOW: the replica's log cannot go on; copy the partition */
 
 struct scd_repl_position {
 	uint32_t log;
@@ -130,9 +132,35 @@ struct scd_repl_position {
 	uint64_t last_epoch;
 };
 
-/* 0, or -EPROTO when the body is not SCD_REPL_POSITION_BYTES long or has a flag it does not know. */
+/* 0, or -EPROTO when the body is not SCD_REPL_POSITION_BYTES long, has a flag it does not know, or WANT_COPY without FOLLOW. */
 int scd_repl_position_decode(const struct scd_frame *f, struct scd_repl_position *out);
 /* The body of p at dst (SCD_REPL_POSITION_BYTES of room): its size. */
 size_t scd_repl_position_encode(const struct scd_repl_position *p, uint8_t *dst);
+
+/*
+ * A copy frame, primary to replica: u32 log, u32 flags (SCD_REPL_COPY_BEGIN
+ * on the first, SCD_REPL_COPY_END on the last; both on a copy of one frame),
+ * u64 epoch (the partition's, as the sender's map has it), u64 lseq and u64
+ * lseq_epoch (the primary's log entry the copy follows), then whole put
+ * entries of the copy (sc_repl_snapshot()), possibly none.
+ */
+#define SCD_REPL_COPY_HEADER 32u
+#define SCD_REPL_COPY_BEGIN  1u
+#define SCD_REPL_COPY_END    2u
+
+struct scd_repl_copy {
+	uint32_t log;
+	uint32_t flags;
+	uint64_t epoch;
+	uint64_t lseq;
+	uint64_t lseq_epoch;
+	const uint8_t *entries; /* into the frame */
+	uint32_t len;
+};
+
+/* 0, or -EPROTO when the body is shorter than its header or has a flag it does not know. */
+int scd_repl_copy_decode(const struct scd_frame *f, struct scd_repl_copy *out);
+/* The header of c at dst (SCD_REPL_COPY_HEADER of room), for entries to follow: its size. */
+size_t scd_repl_copy_header(const struct scd_repl_copy *c, uint8_t *dst);
 
 #endif /* SCD_FRAME_H */

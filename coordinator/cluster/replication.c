@@ -54,14 +54,24 @@ static void send_position(struct scd_replication *r, uint32_t i, uint32_t flags)
 		r->stats.follows_sent++;
 }
 
-/* Ask the primary for what follows this node's log: again after follow_retry_usec until it answers. */
-static void follow(struct scd_replication *r, uint32_t i)
+/*
+ * Ask the primary for what follows this node's log (with want_copy, for a
+ * copy of the partition instead): again after follow_retry_usec until it
+ * answers.
+ */
+static void follow_or_copy(struct scd_replication *r, uint32_t i, bool want_copy)
 {
 	struct log_state *l = &r->logs[i];
 
 	l->followed = false;
+	l->restoring = false;
 	l->follow_sent_usec = scd_repl_now_usec();
-	send_position(r, i, SCD_REPL_FOLLOW);
+	send_position(r, i, SCD_REPL_FOLLOW | (want_copy ? SCD_REPL_WANT_COPY : 0));
+}
+
+static void follow(struct scd_replication *r, uint32_t i)
+{
+	follow_or_copy(r, i, false);
 }
 
 /* Skip what this log holds already; 0 with *at and *left past it, or -EPROTO for an entry that is not one. */
@@ -120,12 +130,62 @@ static int on_entries(struct scd_replication *r, const char *node, const struct 
 	if (err)
 		scd_repl_logf(r, LOG_WARNING, "replication: log %u from %s: cannot apply: %s", e->log, node,
 			      sc_last_error());
-	if (applied.resync)
-		scd_repl_logf(r, LOG_WARNING,
-			      "replication: log %u from %s: its log says the partition must be copied",
+	if (applied.resync) {
+		/* What came before the mark cannot be followed entry by entry. */
+		scd_repl_logf(r, LOG_INFO, "replication: log %u from %s: a resync mark; asking for a copy",
 			      e->log, node);
+		follow_or_copy(r, e->log, true);
+		return 0;
+	}
 	l->followed = true;
 	send_position(r, e->log, 0);
+	return 0;
+}
+
+/* A piece of a copy of the partition: the first empties this node's, the last makes its log follow on. */
+static int on_copy(struct scd_replication *r, const char *node, const struct scd_repl_copy *c)
+{
+	struct log_state *l = &r->logs[c->log];
+	sc_repl_applied applied;
+	int err;
+
+	if (l->role != ROLE_REPLICA || strcmp(node, l->primary) != 0 || c->epoch != l->epoch) {
+		r->stats.dropped++;
+		return 0;
+	}
+	if (c->flags & SCD_REPL_COPY_BEGIN) {
+		int64_t gone = sc_repl_reset(r->cfg.cache, c->log);
+
+		if (gone < 0) {
+			scd_repl_logf(r, LOG_ERR, "replication: log %u: cannot empty it for a copy: %s",
+				      c->log, sc_last_error());
+			return 0;
+		}
+		l->restoring = true;
+	}
+	if (!l->restoring) {
+		r->stats.dropped++; /* the rest of a copy this node gave up on */
+		return 0;
+	}
+	err = sc_repl_restore(r->cfg.cache, c->log, c->entries, c->len, &applied);
+	r->stats.entries_applied += applied.entries;
+	if (!err && (c->flags & SCD_REPL_COPY_END))
+		err = sc_repl_restore_end(r->cfg.cache, c->log, c->lseq, c->lseq_epoch);
+	if (err) {
+		scd_repl_logf(r, LOG_ERR, "replication: log %u: a copy from %s: %s", c->log, node,
+			      sc_last_error());
+		l->restoring = false;
+		return err == -EPROTO ? err : 0;
+	}
+	if (c->flags & SCD_REPL_COPY_END) {
+		l->restoring = false;
+		l->followed = true;
+		r->stats.copies_restored++;
+		scd_repl_logf(r, LOG_INFO,
+			      "replication: log %u: copied from %s, following from entry %" PRIu64, c->log,
+			      node, c->lseq);
+		send_position(r, c->log, 0);
+	}
 	return 0;
 }
 
@@ -135,11 +195,17 @@ int scd_replication_received(struct scd_replication *r, const char *node, const 
 {
 	struct scd_repl_entries e;
 	struct scd_repl_position p;
+	struct scd_repl_copy c;
 
 	if (f->type == SCD_FRAME_REPL_ENTRIES) {
 		if (scd_repl_entries_decode(f, &e) || e.log >= r->nlogs)
 			return -EPROTO;
 		return on_entries(r, node, &e);
+	}
+	if (f->type == SCD_FRAME_REPL_COPY) {
+		if (scd_repl_copy_decode(f, &c) || c.log >= r->nlogs)
+			return -EPROTO;
+		return on_copy(r, node, &c);
 	}
 	if (f->type == SCD_FRAME_REPL_POSITION) {
 		if (scd_repl_position_decode(f, &p) || p.log >= r->nlogs)
@@ -218,6 +284,7 @@ void scd_replication_map_changed(struct scd_replication *r)
 			continue;
 		if (next.role == ROLE_OUTSIDE && l->role != ROLE_OUTSIDE)
 			drop_copy(r, i);
+		scd_repl_drop_copies(l);
 		*l = next;
 		/* A new term: each replica has lag_usec from now to be found caught up. */
 		for (uint32_t k = 0; k < l->follower_count; k++)
@@ -316,6 +383,8 @@ void scd_replication_free(struct scd_replication *r)
 	if (!r)
 		return;
 	sd_event_source_disable_unref(r->timer);
+	for (uint32_t i = 0; r->logs && i < r->nlogs; i++)
+		scd_repl_drop_copies(&r->logs[i]);
 	free(r->logs);
 	free(r->parts);
 	free(r->in_sync);

@@ -37,11 +37,18 @@
  * with an entries frame (possibly empty) from the entry after the replica's
  * last, and keeps sending as its log grows.
  *
- * It sends nothing to a replica whose log it cannot continue, and says why
- * once: its ring no longer holds the entries after the replica's last (the
- * replica must copy the partition), or the replica's log diverges from its
- * own (the replica's last entry is not in it under the same epoch, or the
- * replica is ahead). Those replicas are counted as stuck.
+ * Copying. A replica whose log it cannot continue (its ring no longer holds
+ * the entries after the replica's last; or the replica's log diverged: its
+ * last entry is not in this log under the same epoch, or it is ahead; or the
+ * replica asked, after a resync mark) gets a copy of the partition
+ * (sc_repl_snapshot()) in copy frames, and then the log from the copy's
+ * point. The replica empties its copy at the first frame
+ * (sc_repl_reset()), restores each, and at the last makes its log follow
+ * from the copy's point (sc_repl_restore_end()), then acks. Truncating a
+ * diverged log is done this way: the partition's data is not the log, so
+ * the entries past the divergence cannot be taken back one by one. A copy
+ * that cannot be made (no memory) leaves the replica stuck, said once and
+ * counted.
  *
  * Applying. A replica applies an entries frame only when it comes from the
  * node its map names primary, under the epoch its map has: a frame of
@@ -119,10 +126,11 @@ struct scd_replication_stats {
 	uint64_t frames_applied, entries_applied;
 	uint64_t follows_sent, follows_taken, follows_refused;
 	uint64_t acks_taken;
-	uint64_t dropped;	  /* entries frames of another epoch or sender */
-	uint64_t gaps;		  /* entries frames that did not follow this node's log */
-	uint64_t in_sync_changes; /* in-sync sets this node wrote as primary */
-	uint32_t stuck;		  /* (log, replica) pairs this primary cannot continue now */
+	uint64_t dropped;		       /* entries frames of another epoch or sender */
+	uint64_t gaps;			       /* entries frames that did not follow this node's log */
+	uint64_t in_sync_changes;	       /* in-sync sets this node wrote as primary */
+	uint64_t copies_sent, copies_restored; /* partitions copied whole (see "Copying" above) */
+	uint32_t stuck;			       /* (log, replica) pairs this primary cannot continue now */
 	uint32_t primary_logs, replica_logs;
 };
 

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <syslog.h>
 
@@ -19,8 +20,23 @@ struct follower *scd_repl_follower(struct log_state *l, const char *node)
 	return NULL;
 }
 
+static void drop_copy(struct follower *f)
+{
+	free(f->copy);
+	f->copy = NULL;
+	f->copying = false;
+	f->copy_len = f->copy_off = 0;
+}
+
+void scd_repl_drop_copies(struct log_state *l)
+{
+	for (uint32_t k = 0; k < l->follower_count; k++)
+		drop_copy(&l->followers[k]);
+}
+
 static void stuck(struct scd_replication *r, uint32_t i, struct follower *f, const char *why)
 {
+	drop_copy(f);
 	f->stuck = true;
 	f->following = false;
 	scd_repl_logf(r, LOG_WARNING, "replication: log %u: cannot continue %s's copy: %s", i, f->node, why);
@@ -73,12 +89,69 @@ static uint64_t last_lseq_of(const uint8_t *entries, size_t len)
 	return h.lseq;
 }
 
+/* Whole entries of the copy from copy_off, as many as a frame takes: their bytes. */
+static size_t copy_piece(const struct follower *f)
+{
+	size_t n = 0;
+
+	while (f->copy_off + n < f->copy_len) {
+		sc_repl_entry_head h;
+
+		memcpy(&h, f->copy + f->copy_off + n, sizeof(h));
+		if (n + h.len > SCD_REPL_FRAME_ENTRIES)
+			break;
+		n += h.len;
+	}
+	return n;
+}
+
+/* Send f the copy while its link takes it; after its last frame, the log from the copy's point. */
+static void send_copy(struct scd_replication *r, uint32_t i, struct follower *f)
+{
+	struct scd_repl_copy hdr = {
+		.log = i, .epoch = r->logs[i].epoch, .lseq = f->copy_lseq, .lseq_epoch = f->copy_epoch
+	};
+
+	while (f->copying && scd_peers_queued(r->cfg.peers, f->node) < SCD_REPL_IN_FLIGHT) {
+		size_t n = copy_piece(f);
+
+		hdr.flags = (f->copy_off == 0 ? SCD_REPL_COPY_BEGIN : 0) |
+			    (f->copy_off + n == f->copy_len ? SCD_REPL_COPY_END : 0);
+		scd_repl_copy_header(&hdr, r->frame);
+		memcpy(r->frame + SCD_REPL_COPY_HEADER, f->copy + f->copy_off, n);
+		if (scd_peers_send(r->cfg.peers, f->node, SCD_FRAME_REPL_COPY, r->frame,
+				   SCD_REPL_COPY_HEADER + (uint32_t)n))
+			return;
+		f->copy_off += n;
+		r->stats.frames_sent++;
+		r->stats.bytes_sent += n;
+		if (hdr.flags & SCD_REPL_COPY_END) {
+			uint64_t pos;
+
+			drop_copy(f);
+			if (sc_repl_seek(r->cfg.cache, i, f->copy_lseq, &pos)) {
+				/* The ring moved past the copy's point while it was sent: the replica asks again. */
+				f->following = false;
+				return;
+			}
+			f->pos = pos;
+			f->sent_lseq = f->copy_lseq;
+		}
+	}
+}
+
 /* Send f what its log lacks, while its link takes it; with answer, one frame even if empty. */
 static void ship_to(struct scd_replication *r, uint32_t i, struct follower *f, bool answer)
 {
 	struct log_state *l = &r->logs[i];
 	struct scd_repl_entries hdr = { .log = i, .epoch = l->epoch };
 
+	if (f->copying) {
+		send_copy(r, i, f);
+		if (f->copying || !f->following)
+			return;
+		answer = false;
+	}
 	while (scd_peers_queued(r->cfg.peers, f->node) < SCD_REPL_IN_FLIGHT) {
 		uint64_t pos = f->pos;
 		ssize_t n = sc_repl_read(r->cfg.cache, i, &pos, r->frame + SCD_REPL_ENTRIES_HEADER,
@@ -162,16 +235,45 @@ static void write_progress(struct scd_replication *r, uint32_t i)
 		scd_repl_logf(r, LOG_ERR, "replication: log %u: %s", i, sc_last_error());
 }
 
+/* f's log cannot go on from this one (why): send it a copy of the partition, then the log from there. */
+static void start_copy(struct scd_replication *r, uint32_t i, struct follower *f, const char *why)
+{
+	sc_repl_state at;
+	void *copy = NULL;
+	ssize_t n = sc_repl_snapshot(r->cfg.cache, i, &copy, &at);
+
+	if (n < 0) {
+		stuck(r, i, f, sc_last_error());
+		return;
+	}
+	scd_repl_logf(r, LOG_INFO,
+		      "replication: log %u: copying the partition to %s (%zd bytes, up to entry %" PRIu64
+		      "): %s",
+		      i, f->node, n, at.last_lseq, why);
+	f->copy = copy;
+	f->copy_len = (size_t)n;
+	f->copy_off = 0;
+	f->copy_lseq = at.last_lseq;
+	f->copy_epoch = at.last_epoch;
+	f->copying = true;
+	f->following = true;
+	f->stuck = false;
+	f->sent_lseq = f->acked_lseq = 0; /* it holds nothing acknowledged until the copy is in */
+	r->stats.copies_sent++;
+	ship_to(r, i, f, false);
+}
+
 static void on_follow(struct scd_replication *r, struct follower *f, const struct scd_repl_position *p)
 {
 	const char *why;
-	uint64_t pos;
+	uint64_t pos = 0;
 
 	f->following = false;
-	why = continuation(r, p->log, p->last_lseq, p->last_epoch, &pos);
+	drop_copy(f);
+	why = p->flags & SCD_REPL_WANT_COPY ? "it asked for one"
+					    : continuation(r, p->log, p->last_lseq, p->last_epoch, &pos);
 	if (why) {
-		if (!f->stuck)
-			stuck(r, p->log, f, why);
+		start_copy(r, p->log, f, why);
 		return;
 	}
 	if (f->stuck)

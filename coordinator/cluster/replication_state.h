@@ -22,6 +22,11 @@ struct follower {
 	uint64_t sent_lseq; /* the last entry sent (or held when it followed) */
 	uint64_t acked_lseq;
 	uint64_t caught_up_usec; /* CLOCK_MONOTONIC when it last held every entry of the log */
+	/* A copy of the partition being sent (sc_repl_snapshot()), before the log goes on from copy_lseq: */
+	bool copying;
+	uint8_t *copy;
+	size_t copy_len, copy_off;
+	uint64_t copy_lseq, copy_epoch;
 };
 
 enum log_role {
@@ -37,6 +42,7 @@ struct log_state {
 	/* ROLE_REPLICA: */
 	char primary[SCD_HELLO_NAME_MAX + 1];
 	bool followed;		   /* the primary answered the last follow */
+	bool restoring;		   /* a copy of the partition is coming in */
 	uint64_t follow_sent_usec; /* CLOCK_MONOTONIC of the last follow sent */
 	/* ROLE_PRIMARY: */
 	uint32_t follower_count;
@@ -61,7 +67,7 @@ struct scd_replication {
 	sc_partition_owners *parts;
 	sc_cluster_map map;
 	sd_event_source *timer;
-	uint8_t *frame; /* an entries frame's body being built */
+	uint8_t *frame; /* an entries or copy frame's body being built */
 	struct scd_replication_stats stats;
 };
 
@@ -76,5 +82,7 @@ void scd_repl_ship(struct scd_replication *r, uint32_t i, uint64_t now);
 /* Review the in-sync set of partition p (a replica behind too long leaves it, one caught up joins). */
 void scd_repl_review_in_sync(struct scd_replication *r, uint32_t p, uint64_t now);
 struct follower *scd_repl_follower(struct log_state *l, const char *node);
+/* Free the copies l's followers were being sent: before l is overwritten or freed. */
+void scd_repl_drop_copies(struct log_state *l);
 
 #endif /* SCD_REPLICATION_STATE_H */
