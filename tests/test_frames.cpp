@@ -224,7 +224,7 @@ TEST_CASE("replication frames: entries and a position go through whole; a bad on
 
 TEST_CASE("a copy frame goes through whole; an unknown flag or a short one is refused", "[frames]")
 {
-	scd_repl_copy c = { 2, SCD_REPL_COPY_BEGIN | SCD_REPL_COPY_END, 5, 77, 4, nullptr, 0 };
+	scd_repl_copy c = { { 2, SCD_REPL_COPY_BEGIN | SCD_REPL_COPY_END, 5, 77, 4 }, nullptr, 0 };
 	std::vector<uint8_t> body(SCD_REPL_COPY_HEADER + 16, 0xcd);
 	REQUIRE(scd_repl_copy_header(&c, body.data()) == SCD_REPL_COPY_HEADER);
 	std::vector<uint8_t> bytes = frame(SCD_FRAME_REPL_COPY, body);
@@ -233,9 +233,10 @@ TEST_CASE("a copy frame goes through whole; an unknown flag or a short one is re
 	REQUIRE(parse(bytes, &f, &used) == 1);
 	scd_repl_copy got{};
 	REQUIRE(scd_repl_copy_decode(&f, &got) == 0);
-	CHECK((got.log == 2 && got.flags == (SCD_REPL_COPY_BEGIN | SCD_REPL_COPY_END) && got.epoch == 5 &&
-	       got.lseq == 77 && got.lseq_epoch == 4 && got.len == 16 && got.entries[0] == 0xcd));
-	c.flags = 4;
+	CHECK((got.at.log == 2 && got.at.flags == (SCD_REPL_COPY_BEGIN | SCD_REPL_COPY_END) &&
+	       got.at.epoch == 5 && got.at.last_lseq == 77 && got.at.last_epoch == 4 && got.len == 16 &&
+	       got.entries[0] == 0xcd));
+	c.at.flags = 4;
 	scd_repl_copy_header(&c, body.data());
 	bytes = frame(SCD_FRAME_REPL_COPY, body);
 	REQUIRE(parse(bytes, &f, &used) == 1);

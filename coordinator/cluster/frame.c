@@ -174,22 +174,14 @@ size_t scd_repl_entries_header(const struct scd_repl_entries *e, uint8_t *dst)
 	return SCD_REPL_ENTRIES_HEADER;
 }
 
-int scd_repl_position_decode(const struct scd_frame *f, struct scd_repl_position *out)
+/* The 32 bytes a position and a copy frame begin with. */
+static void get_position(const uint8_t *body, struct scd_repl_position *out)
 {
-	uint32_t flags;
-
-	if (f->type != SCD_FRAME_REPL_POSITION || f->len != SCD_REPL_POSITION_BYTES)
-		return -EPROTO;
-	flags = get32(f->body + 4);
-	if ((flags & ~(SCD_REPL_FOLLOW | SCD_REPL_WANT_COPY)) ||
-	    ((flags & SCD_REPL_WANT_COPY) && !(flags & SCD_REPL_FOLLOW)))
-		return -EPROTO;
-	out->log = get32(f->body);
-	out->flags = get32(f->body + 4);
-	out->epoch = get64(f->body + 8);
-	out->last_lseq = get64(f->body + 16);
-	out->last_epoch = get64(f->body + 24);
-	return 0;
+	out->log = get32(body);
+	out->flags = get32(body + 4);
+	out->epoch = get64(body + 8);
+	out->last_lseq = get64(body + 16);
+	out->last_epoch = get64(body + 24);
 }
 
 size_t scd_repl_position_encode(const struct scd_repl_position *p, uint8_t *dst)
@@ -202,16 +194,26 @@ size_t scd_repl_position_encode(const struct scd_repl_position *p, uint8_t *dst)
 	return SCD_REPL_POSITION_BYTES;
 }
 
+int scd_repl_position_decode(const struct scd_frame *f, struct scd_repl_position *out)
+{
+	uint32_t flags;
+
+	if (f->type != SCD_FRAME_REPL_POSITION || f->len != SCD_REPL_POSITION_BYTES)
+		return -EPROTO;
+	flags = get32(f->body + 4);
+	if ((flags & ~(SCD_REPL_FOLLOW | SCD_REPL_WANT_COPY)) ||
+	    ((flags & SCD_REPL_WANT_COPY) && !(flags & SCD_REPL_FOLLOW)))
+		return -EPROTO;
+	get_position(f->body, out);
+	return 0;
+}
+
 int scd_repl_copy_decode(const struct scd_frame *f, struct scd_repl_copy *out)
 {
 	if (f->type != SCD_FRAME_REPL_COPY || f->len < SCD_REPL_COPY_HEADER ||
 	    get32(f->body + 4) & ~(SCD_REPL_COPY_BEGIN | SCD_REPL_COPY_END))
 		return -EPROTO;
-	out->log = get32(f->body);
-	out->flags = get32(f->body + 4);
-	out->epoch = get64(f->body + 8);
-	out->lseq = get64(f->body + 16);
-	out->lseq_epoch = get64(f->body + 24);
+	get_position(f->body, &out->at);
 	out->entries = f->body + SCD_REPL_COPY_HEADER;
 	out->len = f->len - SCD_REPL_COPY_HEADER;
 	return 0;
@@ -219,10 +221,5 @@ int scd_repl_copy_decode(const struct scd_frame *f, struct scd_repl_copy *out)
 
 size_t scd_repl_copy_header(const struct scd_repl_copy *c, uint8_t *dst)
 {
-	put32(dst, c->log);
-	put32(dst + 4, c->flags);
-	put64(dst + 8, c->epoch);
-	put64(dst + 16, c->lseq);
-	put64(dst + 24, c->lseq_epoch);
-	return SCD_REPL_COPY_HEADER;
+	return scd_repl_position_encode(&c->at, dst);
 }

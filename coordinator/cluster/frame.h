@@ -138,22 +138,19 @@ int scd_repl_position_decode(const struct scd_frame *f, struct scd_repl_position
 size_t scd_repl_position_encode(const struct scd_repl_position *p, uint8_t *dst);
 
 /*
- * A copy frame, primary to replica: u32 log, u32 flags (SCD_REPL_COPY_BEGIN
- * on the first, SCD_REPL_COPY_END on the last; both on a copy of one frame),
- * u64 epoch (the partition's, as the sender's map has it), u64 lseq and u64
- * lseq_epoch (the primary's log entry the copy follows), then whole put
+ * A copy frame, primary to replica: a position's 32 bytes (log; flags
+ * SCD_REPL_COPY_BEGIN on the first frame, SCD_REPL_COPY_END on the last, both
+ * on a copy of one frame; the partition's epoch as the sender's map has it;
+ * the primary's log entry the copy follows, lseq and epoch), then whole put
  * entries of the copy (sc_repl_snapshot()), possibly none.
  */
-#define SCD_REPL_COPY_HEADER 32u
+#define SCD_REPL_COPY_HEADER SCD_REPL_POSITION_BYTES
 #define SCD_REPL_COPY_BEGIN  1u
 #define SCD_REPL_COPY_END    2u
 
 struct scd_repl_copy {
-	uint32_t log;
-	uint32_t flags;
-	uint64_t epoch;
-	uint64_t lseq;
-	uint64_t lseq_epoch;
+	/* laid out as a position: flags SCD_REPL_COPY_*; last_lseq, last_epoch: the entry the copy follows */
+	struct scd_repl_position at;
 	const uint8_t *entries; /* into the frame */
 	uint32_t len;
 };

@@ -145,20 +145,20 @@ static int on_entries(struct scd_replication *r, const char *node, const struct 
 /* A piece of a copy of the partition: the first empties this node's, the last makes its log follow on. */
 static int on_copy(struct scd_replication *r, const char *node, const struct scd_repl_copy *c)
 {
-	struct log_state *l = &r->logs[c->log];
+	struct log_state *l = &r->logs[c->at.log];
 	sc_repl_applied applied;
 	int err;
 
-	if (l->role != ROLE_REPLICA || strcmp(node, l->primary) != 0 || c->epoch != l->epoch) {
+	if (l->role != ROLE_REPLICA || strcmp(node, l->primary) != 0 || c->at.epoch != l->epoch) {
 		r->stats.dropped++;
 		return 0;
 	}
-	if (c->flags & SCD_REPL_COPY_BEGIN) {
-		int64_t gone = sc_repl_reset(r->cfg.cache, c->log);
+	if (c->at.flags & SCD_REPL_COPY_BEGIN) {
+		int64_t gone = sc_repl_reset(r->cfg.cache, c->at.log);
 
 		if (gone < 0) {
 			scd_repl_logf(r, LOG_ERR, "replication: log %u: cannot empty it for a copy: %s",
-				      c->log, sc_last_error());
+				      c->at.log, sc_last_error());
 			return 0;
 		}
 		l->restoring = true;
@@ -167,24 +167,24 @@ static int on_copy(struct scd_replication *r, const char *node, const struct scd
 		r->stats.dropped++; /* the rest of a copy this node gave up on */
 		return 0;
 	}
-	err = sc_repl_restore(r->cfg.cache, c->log, c->entries, c->len, &applied);
+	err = sc_repl_restore(r->cfg.cache, c->at.log, c->entries, c->len, &applied);
 	r->stats.entries_applied += applied.entries;
-	if (!err && (c->flags & SCD_REPL_COPY_END))
-		err = sc_repl_restore_end(r->cfg.cache, c->log, c->lseq, c->lseq_epoch);
+	if (!err && (c->at.flags & SCD_REPL_COPY_END))
+		err = sc_repl_restore_end(r->cfg.cache, c->at.log, c->at.last_lseq, c->at.last_epoch);
 	if (err) {
-		scd_repl_logf(r, LOG_ERR, "replication: log %u: a copy from %s: %s", c->log, node,
+		scd_repl_logf(r, LOG_ERR, "replication: log %u: a copy from %s: %s", c->at.log, node,
 			      sc_last_error());
 		l->restoring = false;
 		return err == -EPROTO ? err : 0;
 	}
-	if (c->flags & SCD_REPL_COPY_END) {
+	if (c->at.flags & SCD_REPL_COPY_END) {
 		l->restoring = false;
 		l->followed = true;
 		r->stats.copies_restored++;
 		scd_repl_logf(r, LOG_INFO,
-			      "replication: log %u: copied from %s, following from entry %" PRIu64, c->log,
-			      node, c->lseq);
-		send_position(r, c->log, 0);
+			      "replication: log %u: copied from %s, following from entry %" PRIu64, c->at.log,
+			      node, c->at.last_lseq);
+		send_position(r, c->at.log, 0);
 	}
 	return 0;
 }
@@ -203,7 +203,7 @@ int scd_replication_received(struct scd_replication *r, const char *node, const 
 		return on_entries(r, node, &e);
 	}
 	if (f->type == SCD_FRAME_REPL_COPY) {
-		if (scd_repl_copy_decode(f, &c) || c.log >= r->nlogs)
+		if (scd_repl_copy_decode(f, &c) || c.at.log >= r->nlogs)
 			return -EPROTO;
 		return on_copy(r, node, &c);
 	}

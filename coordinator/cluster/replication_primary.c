@@ -89,6 +89,8 @@ static uint64_t last_lseq_of(const uint8_t *entries, size_t len)
 	return h.lseq;
 }
 
+static void start_copy(struct scd_replication *r, uint32_t i, struct follower *f, const char *why);
+
 /* Whole entries of the copy from copy_off, as many as a frame takes: their bytes. */
 static size_t copy_piece(const struct follower *f)
 {
@@ -108,15 +110,16 @@ static size_t copy_piece(const struct follower *f)
 /* Send f the copy while its link takes it; after its last frame, the log from the copy's point. */
 static void send_copy(struct scd_replication *r, uint32_t i, struct follower *f)
 {
-	struct scd_repl_copy hdr = {
-		.log = i, .epoch = r->logs[i].epoch, .lseq = f->copy_lseq, .lseq_epoch = f->copy_epoch
-	};
+	struct scd_repl_copy hdr = { .at = { .log = i,
+					     .epoch = r->logs[i].epoch,
+					     .last_lseq = f->copy_lseq,
+					     .last_epoch = f->copy_epoch } };
 
 	while (f->copying && scd_peers_queued(r->cfg.peers, f->node) < SCD_REPL_IN_FLIGHT) {
 		size_t n = copy_piece(f);
 
-		hdr.flags = (f->copy_off == 0 ? SCD_REPL_COPY_BEGIN : 0) |
-			    (f->copy_off + n == f->copy_len ? SCD_REPL_COPY_END : 0);
+		hdr.at.flags = (f->copy_off == 0 ? SCD_REPL_COPY_BEGIN : 0) |
+			       (f->copy_off + n == f->copy_len ? SCD_REPL_COPY_END : 0);
 		scd_repl_copy_header(&hdr, r->frame);
 		memcpy(r->frame + SCD_REPL_COPY_HEADER, f->copy + f->copy_off, n);
 		if (scd_peers_send(r->cfg.peers, f->node, SCD_FRAME_REPL_COPY, r->frame,
@@ -125,17 +128,17 @@ static void send_copy(struct scd_replication *r, uint32_t i, struct follower *f)
 		f->copy_off += n;
 		r->stats.frames_sent++;
 		r->stats.bytes_sent += n;
-		if (hdr.flags & SCD_REPL_COPY_END) {
+		if (hdr.at.flags & SCD_REPL_COPY_END) {
 			uint64_t pos;
 
 			drop_copy(f);
+			f->sent_lseq = f->copy_lseq;
 			if (sc_repl_seek(r->cfg.cache, i, f->copy_lseq, &pos)) {
-				/* The ring moved past the copy's point while it was sent: the replica asks again. */
-				f->following = false;
+				/* The ring moved past the copy's point while it was sent: a newer copy follows it. */
+				start_copy(r, i, f, "this ring wrote over what follows the copy while it was sent");
 				return;
 			}
 			f->pos = pos;
-			f->sent_lseq = f->copy_lseq;
 		}
 	}
 }
@@ -158,8 +161,7 @@ static void ship_to(struct scd_replication *r, uint32_t i, struct follower *f, b
 					 SCD_REPL_FRAME_ENTRIES);
 
 		if (n == -ESTALE) {
-			stuck(r, i, f,
-			      "this ring wrote over entries before they were sent (it must copy the partition)");
+			start_copy(r, i, f, "this ring wrote over entries before they were sent");
 			return;
 		}
 		if (n < 0) {

@@ -268,11 +268,12 @@ static void renumber(struct sc_repl_log *l, uint64_t lseq, uint64_t epoch)
 	sc_write(&l->acked_lseq, 0);
 }
 
-SC_EXPORT int64_t sc_repl_reset(sc_cache *c, uint32_t log)
+/* Under log's lock: empty its partition first when clear (how many records went), then renumber it. */
+static int64_t start_over(sc_cache *c, uint32_t log, bool clear, uint64_t lseq, uint64_t epoch)
 {
 	struct sc_repl_log *l;
 	struct sc_part *p;
-	int64_t gone;
+	int64_t gone = 0;
 	int err = sc_repl_log_named(c, log, &l);
 
 	if (err)
@@ -281,26 +282,20 @@ SC_EXPORT int64_t sc_repl_reset(sc_cache *c, uint32_t log)
 	err = sc_part_lock_replica(c, p);
 	if (err)
 		return err;
-	gone = sc_part_clear(c, p);
+	if (clear)
+		gone = sc_part_clear(c, p);
 	if (gone >= 0)
-		renumber(l, 0, 0);
+		renumber(l, lseq, epoch);
 	sc_part_release(c, p);
 	return gone;
 }
 
+SC_EXPORT int64_t sc_repl_reset(sc_cache *c, uint32_t log)
+{
+	return start_over(c, log, true, 0, 0);
+}
+
 SC_EXPORT int sc_repl_restore_end(sc_cache *c, uint32_t log, uint64_t lseq, uint64_t epoch)
 {
-	struct sc_repl_log *l;
-	struct sc_part *p;
-	int err = sc_repl_log_named(c, log, &l);
-
-	if (err)
-		return err;
-	p = sc_part_at(c, log);
-	err = sc_part_lock_replica(c, p);
-	if (err)
-		return err;
-	renumber(l, lseq, epoch);
-	sc_part_release(c, p);
-	return 0;
+	return (int)start_over(c, log, false, lseq, epoch);
 }

@@ -1,0 +1,284 @@
+// test_replication.cpp — writes on three nodes in network namespaces, each with its own etcd member:
+// async and sync, a stopped replica, the in-sync set, a killed primary, a replica copied whole; every
+// replica checked equal to its primary, versions included, and every acknowledged write found.
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "cluster_rig.hpp"
+
+using namespace sctest;
+
+TEST_CASE(
+	"async: a write on its partition's primary reaches the replica; a restarted node catches up from the log",
+	"[cluster][replication]")
+{
+	REQUIRE_NETNS();
+	Rig rig("ship");
+	rig.start_settled();
+	Writers w(rig);
+	const int keys = 2000;
+	int taken[3] = { 0, 0, 0 };
+	for (int k = 0; k < keys; k++) {
+		int i = w.put("key" + std::to_string(k), k);
+		REQUIRE(i >= 0);
+		taken[i]++;
+	}
+	// Deletes and KeyValue pairs replicate too, each from its partition's primary.
+	for (int k = 0; k < keys; k += 10) {
+		int done = 0;
+		for (auto *c : w.h)
+			done += sc_delete(c, SC_TUPLE(sc_str(("key" + std::to_string(k)).c_str()))) == 1;
+		CHECK(done == 1);
+	}
+	for (int k = 0; k < 500; k++) {
+		int done = 0;
+		std::string key = "kv" + std::to_string(k);
+		for (auto *c : w.h)
+			done += sc_kv_add(c, "ns", sc_str(key.c_str()), sc_int(k)) == 0;
+		CHECK(done == 1);
+	}
+	std::cout << "puts taken by n0/n1/n2: " << taken[0] << "/" << taken[1] << "/" << taken[2]
+		  << std::endl;
+	int64_t ms = w.wait_equal(10000);
+	REQUIRE_LOGGED(rig, ms >= 0);
+	std::cout << "every replica equal to its primary " << ms << " ms after the last write" << std::endl;
+
+	// The node primary of most partitions killed: they move to their replicas; writes go on; restarted
+	// with its segment, it follows each new primary from its last entry (a prefix of theirs).
+	unsigned victim = static_cast<unsigned>(std::max_element(taken, taken + 3) - taken);
+	rig.kill9(victim);
+	REQUIRE_LOGGED(rig, rig.wait_settled(others(victim), names_of(others(victim)), 4 * lease_ms) >= 0);
+	for (int k = 0; k < keys; k++) {
+		int done = 0;
+		for (unsigned i : others(victim))
+			done += sc_put(w.h[i], SC_TUPLE(sc_str(("key" + std::to_string(k)).c_str()),
+							sc_int(-k))) == 0;
+		CHECK(done == 1);
+	}
+	rig.start(victim);
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	ms = w.wait_equal(10000);
+	CHECK_LOGGED(rig, ms >= 0);
+	std::cout << "the restarted node equal to every primary " << ms << " ms after the map settled"
+		  << std::endl;
+	// The key's last value, on replication_factor nodes.
+	int holders = 0;
+	for (auto *c : w.h) {
+		sc_tuples *got = nullptr;
+		if (sc_get(c, SC_TUPLE(sc_str("key7")), &got) == 1) {
+			holders++;
+			CHECK(got->tuples[0].fields[1].v.i == -7);
+		}
+		sc_tuples_free(got);
+	}
+	CHECK(holders == 2);
+	rig.check();
+}
+
+TEST_CASE("sync: a write returns once its replica has it; with the replica stopped it fails, never succeeds",
+	  "[cluster][replication]")
+{
+	REQUIRE_NETNS();
+	Rig rig("sync");
+	rig.every_node = { "--replication-mode", "sync" };
+	rig.start_settled();
+	const uint64_t timeout_ms = 500;
+	Writers w(rig, timeout_ms);
+	std::vector<sc_partition_owners> parts(partitions);
+	sc_cluster_map m;
+	REQUIRE(sc_cluster_map_read(w.h[0], &m, parts.data(), partitions) == 0);
+	auto node_of = [&](uint16_t index) { return static_cast<unsigned>(m.nodes[index][1] - '0'); };
+
+	// Each write is on its replica when the call returns: read there at once, it is found.
+	int on_replica = 0;
+	for (int k = 0; k < 300; k++) {
+		std::string key = "s" + std::to_string(k);
+		int i = w.put(key, k);
+		REQUIRE(i >= 0);
+		for (unsigned r = 0; r < 3; r++) {
+			if (r == static_cast<unsigned>(i))
+				continue;
+			sc_tuples *got = nullptr;
+			int n = sc_get(w.h[r], SC_TUPLE(sc_str(key.c_str())), &got);
+			sc_tuples_free(got);
+			on_replica += n == 1;
+		}
+	}
+	CHECK(on_replica == 300); // replication_factor 2: one replica each
+	CHECK_LOGGED(rig, w.wait_equal(5000) >= 0);
+
+	// A replica stopped: a write whose partition it holds waits majority_timeout_ms, then fails
+	// with -ETIMEDOUT, before the map has moved anything (the lease is 4 times longer).
+	unsigned stopped = 2, primary = 3;
+	uint32_t part = partitions;
+	for (uint32_t p = 0; p < partitions && part == partitions; p++)
+		for (uint16_t k = 0; k < parts[p].replica_count; k++)
+			if (node_of(parts[p].replicas[k]) == stopped &&
+			    node_of(parts[p].primary) != stopped) {
+				part = p;
+				primary = node_of(parts[p].primary);
+			}
+	REQUIRE(part < partitions);
+	kill(rig.nodes[stopped].pid, SIGSTOP);
+	int timed_out = 0, tried = 0;
+	for (int k = 0; tried < 3 && k < 1000; k++) {
+		std::string key = "t" + std::to_string(k);
+		if (sctest_partition_of(w.h[primary], SC_TUPLE(sc_str(key.c_str()))) != part)
+			continue;
+		tried++;
+		uint64_t t0 = clock_ms();
+		int r = sc_put(w.h[primary], SC_TUPLE(sc_str(key.c_str()), sc_int(k)));
+		uint64_t took = clock_ms() - t0;
+		INFO(sc_last_error());
+		CHECK(r == -ETIMEDOUT);
+		timed_out += r == -ETIMEDOUT;
+		CHECK(took >= timeout_ms);
+	}
+	kill(rig.nodes[stopped].pid, SIGCONT);
+	CHECK(timed_out == 3);
+	CHECK(std::string(sc_last_error()).find("not acknowledged") != std::string::npos);
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	rig.check();
+}
+
+TEST_CASE(
+	"sync, three copies: a stopped replica leaves the in-sync set and writes go on; the primary killed, "
+	"an in-sync replica takes over with every acknowledged write",
+	"[cluster][replication]")
+{
+	REQUIRE_NETNS();
+	Rig rig("isr");
+	rig.every_node = { "--replication-mode", "sync", "--replication-factor", "3",
+			   "--replica-lag-ms",	 "300" };
+	rig.start_settled();
+	Writers w(rig, 5000);
+	std::vector<sc_partition_owners> parts(partitions);
+	sc_cluster_map m;
+	REQUIRE(sc_cluster_map_read(w.h[0], &m, parts.data(), partitions) == 0);
+	auto node_of = [&](uint16_t index) { return static_cast<unsigned>(m.nodes[index][1] - '0'); };
+	const uint32_t part = 0;
+	unsigned primary = node_of(parts[part].primary), stopped = (primary + 1) % 3;
+
+	// The keys of one partition, and what each was last acknowledged with.
+	std::vector<std::string> keys;
+	for (int k = 0; keys.size() < 40; k++) {
+		std::string key = "i" + std::to_string(k);
+		if (sctest_partition_of(w.h[primary], SC_TUPLE(sc_str(key.c_str()))) == part)
+			keys.push_back(key);
+	}
+	std::map<std::string, int64_t> acked;
+	auto put_all = [&](int64_t base, uint64_t *slowest_ms) {
+		for (size_t k = 0; k < keys.size(); k++) {
+			uint64_t t0 = clock_ms();
+			int r = sc_put(w.h[primary],
+				       SC_TUPLE(sc_str(keys[k].c_str()), sc_int(base + (int64_t)k)));
+			INFO(keys[k] << ": " << sc_last_error());
+			REQUIRE(r == 0);
+			acked[keys[k]] = base + static_cast<int64_t>(k);
+			*slowest_ms = std::max(*slowest_ms, clock_ms() - t0);
+		}
+	};
+	uint64_t slowest = 0;
+	put_all(0, &slowest);
+
+	// One replica stopped: within replica_lag_ms (and an etcd txn) it is out, and writes go on with two of three.
+	kill(rig.nodes[stopped].pid, SIGSTOP);
+	slowest = 0;
+	put_all(1000, &slowest);
+	kill(rig.nodes[stopped].pid, SIGCONT);
+	std::cout << "sync writes with a replica stopped: the slowest took " << slowest << " ms" << std::endl;
+	CHECK(slowest < 1500); // the lease is 2 s: the set shrank, the map did not move
+	CHECK_LOGGED(rig, file_text(rig.nodes[primary].log).find("partition 0: in-sync set now") !=
+				  std::string::npos);
+
+	// Back, it catches up (and rejoins the set); then the primary is killed: a member of the set takes over.
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	REQUIRE_LOGGED(rig, w.wait_equal(10000) >= 0);
+	put_all(2000, &slowest);
+	rig.kill9(primary);
+	REQUIRE_LOGGED(rig, rig.wait_settled(others(primary), names_of(others(primary)), 4 * lease_ms) >= 0);
+	for (unsigned i : others(primary))
+		for (auto &kv : acked) {
+			sc_tuples *got = nullptr;
+			INFO("n" << i << " " << kv.first);
+			REQUIRE(sc_get(w.h[i], SC_TUPLE(sc_str(kv.first.c_str())), &got) == 1);
+			CHECK(got->tuples[0].fields[1].v.i == kv.second);
+			sc_tuples_free(got);
+		}
+	rig.check();
+}
+
+TEST_CASE("a replica the ring left behind is copied whole; a primary that comes back diverged is copied too",
+	  "[cluster][replication]")
+{
+	REQUIRE_NETNS();
+	Rig rig("copy");
+	// Three copies on three nodes: whoever comes back is a replica of every partition again.
+	rig.every_node = { "--replication-factor", "3" };
+	rig.start_settled();
+	Writers w(rig);
+	std::vector<sc_partition_owners> parts(partitions);
+	sc_cluster_map m;
+	REQUIRE(sc_cluster_map_read(w.h[0], &m, parts.data(), partitions) == 0);
+	const uint32_t part = 0;
+	unsigned primary = static_cast<unsigned>(m.nodes[parts[part].primary][1] - '0');
+	std::vector<unsigned> rest = others(primary);
+	std::vector<std::string> keys;
+	for (int k = 0; keys.size() < 20; k++) {
+		std::string key = "c" + std::to_string(k);
+		if (sctest_partition_of(w.h[primary], SC_TUPLE(sc_str(key.c_str()))) == part)
+			keys.push_back(key);
+	}
+	// Large values: a ring's worth in a few puts, so that a replica is stopped for milliseconds, far
+	// less than a lease, and the map does not move.
+	std::string big(60000, 'v');
+	auto put_on = [&](unsigned node, int64_t v) {
+		for (auto &k : keys)
+			REQUIRE(sc_put(w.h[node],
+				       SC_TUPLE(sc_str(k.c_str()), sc_int(v), sc_str(big.c_str()))) == 0);
+	};
+	auto logged = [&](unsigned node, const std::string &what) {
+		return file_text(rig.nodes[node].log).find(what) != std::string::npos;
+	};
+
+	// Over ten rings' worth while a replica is stopped: the entries it lacks are written over.
+	kill(rig.nodes[rest[0]].pid, SIGSTOP);
+	for (int round = 0; round < 3; round++)
+		put_on(primary, round);
+	kill(rig.nodes[rest[0]].pid, SIGCONT);
+	REQUIRE_LOGGED(rig, w.wait_equal(10000) >= 0);
+	CHECK_LOGGED(rig, logged(primary, "log 0: copying the partition to n" + std::to_string(rest[0])));
+
+	// Writes neither replica got, then the primary killed: in async mode a replica takes over without
+	// them; the old primary comes back with a log the new one does not continue, and is copied.
+	kill(rig.nodes[rest[0]].pid, SIGSTOP);
+	kill(rig.nodes[rest[1]].pid, SIGSTOP);
+	put_on(primary, 100);
+	rig.kill9(primary);
+	kill(rig.nodes[rest[0]].pid, SIGCONT);
+	kill(rig.nodes[rest[1]].pid, SIGCONT);
+	REQUIRE_LOGGED(rig, rig.wait_settled(rest, names_of(rest), 4 * lease_ms) >= 0);
+	REQUIRE(sc_cluster_map_read(w.h[rest[0]], &m, parts.data(), partitions) == 0);
+	unsigned now_primary = static_cast<unsigned>(m.nodes[parts[part].primary][1] - '0');
+	put_on(now_primary, 200);
+	rig.start(primary);
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	// Settled means one primary, alive; the controller names the node that came back a replica again after.
+	REQUIRE_LOGGED(rig, w.wait_replicas(part, 3, 20000) >= 0);
+	REQUIRE_LOGGED(rig, w.wait_equal(10000) >= 0);
+	CHECK_LOGGED(rig, logged(now_primary, "log 0: copying the partition to n" + std::to_string(primary)));
+	for (auto *c : w.h) {
+		sc_tuples *got = nullptr;
+		REQUIRE(sc_get(c, SC_TUPLE(sc_str(keys[0].c_str())), &got) == 1);
+		CHECK(got->tuples[0].fields[1].v.i == 200);
+		sc_tuples_free(got);
+	}
+	rig.check();
+}
