@@ -217,6 +217,17 @@ static int apply_all(sc_cache *c, struct sc_part *p, uint32_t log, struct sc_rep
 	return err;
 }
 
+/* Name log and take its partition's lock as a replica: 0 with *l and *p set, or a negative errno. */
+static int lock_log(sc_cache *c, uint32_t log, struct sc_repl_log **l, struct sc_part **p)
+{
+	int err = sc_repl_log_named(c, log, l);
+
+	if (err)
+		return err;
+	*p = sc_part_at(c, log);
+	return sc_part_lock_replica(c, *p);
+}
+
 static int apply_locked(sc_cache *c, uint32_t log, const void *entries, size_t len, bool restoring,
 			sc_repl_applied *out)
 {
@@ -226,11 +237,7 @@ static int apply_locked(sc_cache *c, uint32_t log, const void *entries, size_t l
 
 	sc_check_arg(out && (entries || len == 0), -EINVAL, "entries or applied is NULL");
 	memset(out, 0, sizeof(*out));
-	err = sc_repl_log_named(c, log, &l);
-	if (err)
-		return err;
-	p = sc_part_at(c, log);
-	err = sc_part_lock_replica(c, p);
+	err = lock_log(c, log, &l, &p);
 	if (err)
 		return err;
 	err = apply_all(c, p, log, l, entries, len, restoring, out);
@@ -274,12 +281,8 @@ static int64_t start_over(sc_cache *c, uint32_t log, bool clear, uint64_t lseq, 
 	struct sc_repl_log *l;
 	struct sc_part *p;
 	int64_t gone = 0;
-	int err = sc_repl_log_named(c, log, &l);
+	int err = lock_log(c, log, &l, &p);
 
-	if (err)
-		return err;
-	p = sc_part_at(c, log);
-	err = sc_part_lock_replica(c, p);
 	if (err)
 		return err;
 	if (clear)
