@@ -15,6 +15,30 @@
 
 using namespace sctest;
 
+namespace
+{
+
+// ReplicationLag(partition) from node i's coordinator.
+BusDict replication_lag(const Rig &rig, unsigned i, uint32_t partition)
+{
+	BusClient client(rig.bus.address());
+	sd_bus_message *reply = nullptr;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	BusDict d;
+	std::string dest = "org.supercache.Coordinator1." + rig.nodes[i].cache;
+	int r = sd_bus_call_method(client.get(), dest.c_str(), "/org/supercache/Coordinator",
+				   "org.supercache.HealthMonitor1", "ReplicationLag", &e, &reply, "u",
+				   partition);
+	INFO((e.message ? e.message : ""));
+	REQUIRE(r >= 0);
+	REQUIRE(read_dict(reply, d) >= 0);
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&e);
+	return d;
+}
+
+} // namespace
+
 TEST_CASE(
 	"async: a write on its partition's primary reaches the replica; a restarted node catches up from the log",
 	"[cluster][replication]")
@@ -201,6 +225,17 @@ TEST_CASE(
 	// Back, it catches up (and rejoins the set); then the primary is killed: a member of the set takes over.
 	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
 	REQUIRE_LOGGED(rig, w.wait_equal(10000) >= 0);
+	// ReplicationLag says so, on the primary and on a replica.
+	BusDict lag = replication_lag(rig, primary, part);
+	CHECK(lag["mode"].s == "sync");
+	CHECK(lag["role"].s == "primary");
+	CHECK(lag["replicas"].u == 2);
+	CHECK(lag["seq"].u >= keys.size() * 2);
+	CHECK(lag["replica_lags"].dict.size() == 2);
+	CHECK(lag["replica_lags"].dict["n" + std::to_string(stopped)].dict["following"].b);
+	lag = replication_lag(rig, stopped, part);
+	CHECK(lag["role"].s == "replica");
+	CHECK(lag["primary"].s == "n" + std::to_string(primary));
 	put_all(2000, &slowest);
 	rig.kill9(primary);
 	REQUIRE_LOGGED(rig, rig.wait_settled(others(primary), names_of(others(primary)), 4 * lease_ms) >= 0);

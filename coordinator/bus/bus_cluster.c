@@ -341,3 +341,81 @@ const sd_bus_vtable scd_cluster_vtable[] = {
 	SD_BUS_SIGNAL_WITH_NAMES("NodeDown", "s", SD_BUS_PARAM(node), 0),
 	SD_BUS_VTABLE_END,
 };
+
+static const char *const mode_names[] = {
+	[SC_REPLICATION_ASYNC] = "async",
+	[SC_REPLICATION_SYNC] = "sync",
+	[SC_REPLICATION_STRONG] = "strong",
+};
+
+/* One replica's lag: an {sv} entry named by the node, holding an a{sv}. */
+static int append_replica_lag(sd_bus_message *m, const struct scd_replica_lag *g)
+{
+	int r = sd_bus_message_open_container(m, 'e', "sa{sv}");
+
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", g->node);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sv}");
+	if (r >= 0)
+		r = scd_dict_b(m, "in_sync", g->in_sync);
+	if (r >= 0)
+		r = scd_dict_b(m, "following", g->following);
+	if (r >= 0)
+		r = scd_dict_b(m, "copying", g->copying);
+	if (r >= 0)
+		r = scd_dict_t(m, "acked_seq", g->acked_lseq);
+	if (r >= 0)
+		r = scd_dict_t(m, "lag_writes", g->behind);
+	if (r >= 0)
+		r = scd_dict_d(m, "lag_seconds", (double)g->behind_usec / 1e6);
+	for (int depth = 0; r >= 0 && depth < 2; depth++)
+		r = sd_bus_message_close_container(m);
+	return r;
+}
+
+int scd_bus_replication_lag(sd_bus_message *m, const struct scd_daemon *d, uint32_t partition)
+{
+	struct scd_replica_lag lags[SC_MAX_REPLICATION_FACTOR];
+	struct scd_partition_replication part;
+	uint64_t most = 0, oldest_usec = 0;
+	int n = scd_replication_lag(d->cluster->replication, partition, &part, lags,
+				    SC_MAX_REPLICATION_FACTOR);
+	int r = n;
+
+	for (int k = 0; k < n; k++) {
+		most = lags[k].behind > most ? lags[k].behind : most;
+		oldest_usec = lags[k].behind_usec > oldest_usec ? lags[k].behind_usec : oldest_usec;
+	}
+	if (r >= 0)
+		r = scd_dict_s(m, "mode", mode_names[d->cache_opts.replication_mode]);
+	if (r >= 0)
+		r = scd_dict_s(m, "role", part.role);
+	if (r >= 0)
+		r = scd_dict_t(m, "epoch", part.epoch);
+	if (r >= 0)
+		r = scd_dict_t(m, "seq", part.last_lseq);
+	if (r >= 0)
+		r = scd_dict_s(m, "primary", part.primary);
+	if (r >= 0)
+		r = scd_dict_b(m, "copy_coming", part.restoring);
+	if (r >= 0)
+		r = scd_dict_u(m, "replicas", (uint32_t)(n > 0 ? n : 0));
+	if (r >= 0)
+		r = scd_dict_t(m, "lag_writes", most);
+	if (r >= 0)
+		r = scd_dict_d(m, "lag_seconds", (double)oldest_usec / 1e6);
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'e', "sv");
+	if (r >= 0)
+		r = sd_bus_message_append(m, "s", "replica_lags");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'v', "a{sa{sv}}");
+	if (r >= 0)
+		r = sd_bus_message_open_container(m, 'a', "{sa{sv}}");
+	for (int k = 0; r >= 0 && k < n; k++)
+		r = append_replica_lag(m, &lags[k]);
+	for (int depth = 0; r >= 0 && depth < 3; depth++)
+		r = sd_bus_message_close_container(m);
+	return r;
+}

@@ -10,6 +10,13 @@
 
 extern const sd_bus_vtable scd_cluster_vtable[];
 
+/*
+ * The entries of ReplicationLag's reply in distributed mode, into the open
+ * a{sv} m: partition's role on this node and, on its primary, each other
+ * replica's lag (docs/distributed.md, "Node monitoring"). 0 or a negative errno.
+ */
+int scd_bus_replication_lag(sd_bus_message *m, const struct scd_daemon *d, uint32_t partition);
+
 /* Emit NodeUp or NodeDown for node (a peer link came up, or went down). */
 void scd_bus_node_changed(struct scd_daemon *d, const char *node, bool up);
 

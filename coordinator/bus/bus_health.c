@@ -8,7 +8,9 @@
 #include <unistd.h>
 
 #include "bus/bus.h"
+#include "bus/bus_cluster.h"
 #include "bus/bus_dict.h"
+#include "cluster/cluster_node.h"
 #include "probes.h"
 #include "repeat.h"
 
@@ -167,6 +169,8 @@ static int method_replication_lag(sd_bus_message *m, void *userdata, sd_bus_erro
 		r = sd_bus_message_open_container(reply, 'a', "{sv}");
 	if (r >= 0)
 		r = scd_dict_u(reply, "partition", partition);
+	if (r >= 0 && d->cluster && d->cluster->replication)
+		return scd_dict_send(reply, scd_bus_replication_lag(reply, d, partition));
 	if (r >= 0)
 		r = scd_dict_s(reply, "mode", "local");
 	if (r >= 0)

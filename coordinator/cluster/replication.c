@@ -405,3 +405,54 @@ void scd_replication_get_stats(const struct scd_replication *r, struct scd_repli
 			out->stuck += l->followers[k].stuck;
 	}
 }
+
+static const char *const role_names[] = {
+	[ROLE_NONE] = "none",
+	[ROLE_PRIMARY] = "primary",
+	[ROLE_REPLICA] = "replica",
+	[ROLE_OUTSIDE] = "outside",
+};
+
+int scd_replication_lag(const struct scd_replication *r, uint32_t p, struct scd_partition_replication *out,
+			struct scd_replica_lag *lags, size_t cap)
+{
+	const struct log_state *l;
+	uint64_t now = scd_repl_now_usec(), last[2] = { 0, 0 };
+
+	if (p >= r->num_partition)
+		return -EINVAL;
+	l = &r->logs[p];
+	memset(out, 0, sizeof(*out));
+	out->role = role_names[l->role];
+	out->epoch = l->epoch;
+	snprintf(out->primary, sizeof(out->primary), "%s", l->primary);
+	for (uint32_t h = 0; h < 2; h++) {
+		sc_repl_state st;
+
+		if (sc_repl_state_read(r->cfg.cache, p + h * r->num_partition, &st) == 0)
+			last[h] = st.last_lseq;
+		out->last_lseq += last[h];
+		out->restoring |= r->logs[p + h * r->num_partition].restoring;
+	}
+	if (l->role != ROLE_PRIMARY)
+		return 0;
+	for (uint32_t k = 0; k < l->follower_count && k < cap; k++) {
+		struct scd_replica_lag *g = &lags[k];
+
+		memset(g, 0, sizeof(*g));
+		snprintf(g->node, sizeof(g->node), "%s", l->followers[k].node);
+		g->in_sync = r->in_sync[p].epoch == l->epoch && scd_isr_has(&r->in_sync[p].isr, g->node);
+		g->following = true;
+		for (uint32_t h = 0; h < 2; h++) {
+			const struct follower *f = &r->logs[p + h * r->num_partition].followers[k];
+
+			g->following &= f->following;
+			g->copying |= f->copying;
+			g->acked_lseq += f->acked_lseq;
+			g->behind += last[h] > f->acked_lseq ? last[h] - f->acked_lseq : 0;
+			if (f->acked_lseq < last[h] && now - f->caught_up_usec > g->behind_usec)
+				g->behind_usec = now - f->caught_up_usec;
+		}
+	}
+	return (int)l->follower_count;
+}

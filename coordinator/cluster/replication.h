@@ -136,4 +136,32 @@ struct scd_replication_stats {
 
 void scd_replication_get_stats(const struct scd_replication *r, struct scd_replication_stats *out);
 
+/* How far one other replica of a partition this node is primary of is behind, over both its logs. */
+struct scd_replica_lag {
+	char node[SCD_HELLO_NAME_MAX + 1];
+	bool in_sync;	      /* in the partition's in-sync set, as etcd holds it */
+	bool following;	      /* in both logs */
+	bool copying;	      /* a copy of the partition is on its way to it */
+	uint64_t acked_lseq;  /* the two logs' acked entries, summed */
+	uint64_t behind;      /* entries of the two logs it has not acknowledged */
+	uint64_t behind_usec; /* how long since it last held every entry of both; 0 when it does */
+};
+
+/* What this node is for a partition, and its logs' last entries (both summed). */
+struct scd_partition_replication {
+	const char *role; /* "primary", "replica", "outside", or "none" (no map, no primary) */
+	uint64_t epoch;
+	uint64_t last_lseq;
+	char primary[SCD_HELLO_NAME_MAX + 1]; /* as a replica: whom it follows */
+	bool restoring;			      /* as a replica: a copy is coming in */
+};
+
+/*
+ * Partition p as this node sees it into *out, and, when it is p's primary,
+ * each other replica's lag into lags[0, cap): how many replicas there are
+ * (0 when this node is not p's primary), or -EINVAL for p out of range.
+ */
+int scd_replication_lag(const struct scd_replication *r, uint32_t p, struct scd_partition_replication *out,
+			struct scd_replica_lag *lags, size_t cap);
+
 #endif /* SCD_REPLICATION_H */

@@ -135,7 +135,8 @@ static void send_copy(struct scd_replication *r, uint32_t i, struct follower *f)
 			f->sent_lseq = f->copy_lseq;
 			if (sc_repl_seek(r->cfg.cache, i, f->copy_lseq, &pos)) {
 				/* The ring moved past the copy's point while it was sent: a newer copy follows it. */
-				start_copy(r, i, f, "this ring wrote over what follows the copy while it was sent");
+				start_copy(r, i, f,
+					   "this ring wrote over what follows the copy while it was sent");
 				return;
 			}
 			f->pos = pos;
