@@ -320,6 +320,30 @@ static int propose_in_sync(void *userdata, uint32_t partition, uint64_t epoch, i
 	return scd_isr_write(d->cluster->isr_writer, partition, (int64_t)epoch, isr_revision, want);
 }
 
+/* The replication's events, as USDT probes (docs/telemetry.md). */
+static void replication_event(void *userdata, const struct scd_repl_event *e)
+{
+	struct scd_daemon *d = userdata;
+
+	switch (e->kind) {
+	case SCD_REPL_SHIPPED:
+		SCD_PROBE(repl_ship, d->trace_id, e->log, e->node, e->a, e->b);
+		break;
+	case SCD_REPL_ACKED:
+		SCD_PROBE(repl_ack, d->trace_id, e->log, e->node, e->a);
+		break;
+	case SCD_REPL_IN_SYNC:
+		SCD_PROBE(in_sync_change, d->trace_id, e->log, e->a, e->b);
+		break;
+	case SCD_REPL_COPYING:
+		SCD_PROBE(repl_copy, d->trace_id, e->log, e->node, e->a, e->b);
+		break;
+	case SCD_REPL_PRIMARY_NOW:
+		SCD_PROBE(failover, d->trace_id, e->log, e->a);
+		break;
+	}
+}
+
 static void in_sync_written(void *userdata, uint32_t partition, int64_t epoch, const struct scd_isr *isr,
 			    int result, int64_t revision)
 {
@@ -340,6 +364,7 @@ static int start_replication(struct scd_daemon *d)
 		.follow_retry_usec = d->cfg.heartbeat_interval_ms * 1000ull,
 		.lag_usec = d->cfg.replica_lag_ms * 1000ull,
 		.propose_in_sync = propose_in_sync,
+		.on_event = replication_event,
 		.log = cluster_log,
 		.userdata = d,
 	};

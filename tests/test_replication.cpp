@@ -92,6 +92,10 @@ TEST_CASE(
 	CHECK_LOGGED(rig, ms >= 0);
 	std::cout << "the restarted node equal to every primary " << ms << " ms after the map settled"
 		  << std::endl;
+	// The replication's USDT probes are in the daemon (docs/telemetry.md).
+	CommandResult notes = run_command({ "readelf", "-n", supercached_path() });
+	for (const char *probe : { "repl_ship", "repl_ack", "in_sync_change", "repl_copy", "failover" })
+		CHECK(notes.out.find(std::string("Name: ") + probe) != std::string::npos);
 	// The key's last value, on replication_factor nodes.
 	int holders = 0;
 	for (auto *c : w.h) {

@@ -25,6 +25,15 @@ void scd_repl_logf(const struct scd_replication *r, int level, const char *fmt, 
 	r->cfg.log(r->cfg.userdata, level, "%s", line);
 }
 
+void scd_repl_event(const struct scd_replication *r, enum scd_repl_event_kind kind, uint32_t log,
+		    const char *node, uint64_t a, uint64_t b)
+{
+	struct scd_repl_event e = { kind, log, node ? node : "", a, b };
+
+	if (r->cfg.on_event)
+		r->cfg.on_event(r->cfg.userdata, &e);
+}
+
 uint64_t scd_repl_now_usec(void)
 {
 	struct timespec ts;
@@ -292,6 +301,8 @@ void scd_replication_map_changed(struct scd_replication *r)
 		if (i < r->num_partition) {
 			memset(&r->in_sync[i], 0, sizeof(r->in_sync[i]));
 			r->in_sync[i].replica_count = r->parts[i].replica_count;
+			if (l->role == ROLE_PRIMARY)
+				scd_repl_event(r, SCD_REPL_PRIMARY_NOW, i, NULL, l->epoch, 0);
 		}
 		if (l->role == ROLE_REPLICA)
 			follow(r, i);

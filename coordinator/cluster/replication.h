@@ -81,6 +81,22 @@ struct scd_replication;
 /* Bytes a primary keeps queued on one link before it waits for the socket. */
 #define SCD_REPL_IN_FLIGHT (1u << 20)
 
+/* What the replication tells its owner as it happens (for probes: docs/telemetry.md). */
+enum scd_repl_event_kind {
+	SCD_REPL_SHIPPED,     /* log, node, a: the last lseq sent, b: entries in the frame */
+	SCD_REPL_ACKED,	      /* log, node, a: the lseq it acknowledged */
+	SCD_REPL_IN_SYNC,     /* log: the partition, a: members of its in-sync set now, b: the epoch */
+	SCD_REPL_COPYING,     /* log, node, a: the copy's bytes, b: the lseq it follows */
+	SCD_REPL_PRIMARY_NOW, /* log: the partition, a: the epoch under which this node became its primary */
+};
+
+struct scd_repl_event {
+	enum scd_repl_event_kind kind;
+	uint32_t log;
+	const char *node; /* "" when none */
+	uint64_t a, b;
+};
+
 struct scd_replication_config {
 	sd_event *event;
 	sc_cache *cache; /* a distributed cache, its map written by this daemon */
@@ -96,6 +112,7 @@ struct scd_replication_config {
 	 */
 	int (*propose_in_sync)(void *userdata, uint32_t partition, uint64_t epoch, int64_t isr_revision,
 			       const struct scd_isr *want);
+	void (*on_event)(void *userdata, const struct scd_repl_event *e); /* may be NULL */
 	void (*log)(void *userdata, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 	void *userdata;
 };

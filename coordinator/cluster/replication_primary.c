@@ -181,6 +181,7 @@ static void ship_to(struct scd_replication *r, uint32_t i, struct follower *f, b
 		if (n) {
 			uint64_t last = last_lseq_of(r->frame + SCD_REPL_ENTRIES_HEADER, (size_t)n);
 
+			scd_repl_event(r, SCD_REPL_SHIPPED, i, f->node, last, last - f->sent_lseq);
 			r->stats.entries_sent += last - f->sent_lseq;
 			f->sent_lseq = last;
 		}
@@ -253,6 +254,7 @@ static void start_copy(struct scd_replication *r, uint32_t i, struct follower *f
 		      "replication: log %u: copying the partition to %s (%zd bytes, up to entry %" PRIu64
 		      "): %s",
 		      i, f->node, n, at.last_lseq, why);
+	scd_repl_event(r, SCD_REPL_COPYING, i, f->node, (uint64_t)n, at.last_lseq);
 	f->copy = copy;
 	f->copy_len = (size_t)n;
 	f->copy_off = 0;
@@ -311,6 +313,7 @@ int scd_repl_on_position(struct scd_replication *r, const char *node, const stru
 		return 0; /* an ack of an older stream, or of nothing new */
 	f->acked_lseq = p->last_lseq;
 	r->stats.acks_taken++;
+	scd_repl_event(r, SCD_REPL_ACKED, p->log, node, p->last_lseq, 0);
 	write_progress(r, p->log);
 	return 0;
 }
@@ -465,5 +468,6 @@ void scd_replication_in_sync_written(struct scd_replication *r, uint32_t p, uint
 	now.revision = revision;
 	scd_replication_in_sync_known(r, p, epoch, &now);
 	r->stats.in_sync_changes++;
+	scd_repl_event(r, SCD_REPL_IN_SYNC, p, NULL, now.count, epoch);
 	log_set(r, p, &now);
 }

@@ -74,6 +74,9 @@ struct scd_replication {
 void scd_repl_logf(const struct scd_replication *r, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 uint64_t scd_repl_now_usec(void);
+/* Tell the owner of event kind (replication.h), when it listens. */
+void scd_repl_event(const struct scd_replication *r, enum scd_repl_event_kind kind, uint32_t log,
+		    const char *node, uint64_t a, uint64_t b);
 
 /* The primary's side (replication_primary.c). */
 int scd_repl_on_position(struct scd_replication *r, const char *node, const struct scd_repl_position *p);
