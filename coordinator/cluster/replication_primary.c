@@ -51,10 +51,15 @@ static const char *continuation(struct scd_replication *r, uint32_t i, uint64_t 
 				uint64_t last_epoch, uint64_t *pos)
 {
 	sc_repl_entry_head h;
+	sc_repl_state st;
 	uint64_t at;
 	ssize_t n;
 	int err;
 
+	/* It ends where this log ends, under the same epoch: nothing to compare in the ring. */
+	if (last_lseq && sc_repl_state_read(r->cfg.cache, i, &st) == 0 && st.last_lseq == last_lseq &&
+	    st.last_epoch == last_epoch && sc_repl_seek(r->cfg.cache, i, last_lseq, pos) == 0)
+		return NULL;
 	err = sc_repl_seek(r->cfg.cache, i, last_lseq, pos);
 	if (err == -ERANGE)
 		return "its log is ahead of this one (it diverged)";
