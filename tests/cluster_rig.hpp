@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <fcntl.h>
+#include <functional>
 #include <mutex>
 #include <pthread.h>
 #include <sched.h>
@@ -38,6 +39,19 @@ namespace sctest
 constexpr uint32_t partitions = 8;
 constexpr uint32_t lease_ms = 2000;
 constexpr uint32_t heartbeat_ms = 200;
+
+// Milliseconds until cond holds, looked at every period_ms, or -1 after timeout_ms: polling what the
+// test records or reads, not a synchronisation.
+inline int64_t ms_until(uint64_t timeout_ms, uint64_t period_ms, const std::function<bool()> &cond)
+{
+	uint64_t start = clock_ms();
+	while (clock_ms() - start < timeout_ms) {
+		if (cond())
+			return static_cast<int64_t>(clock_ms() - start);
+		std::this_thread::sleep_for(std::chrono::milliseconds(period_ms));
+	}
+	return -1;
+}
 
 inline uint64_t now_ns()
 {
@@ -212,16 +226,11 @@ class Rig
 	int64_t wait_settled(const std::vector<unsigned> &which, const std::vector<std::string> &alive,
 			     uint64_t timeout_ms)
 	{
-		uint64_t start = clock_ms();
 		std::string why;
-		while (clock_ms() - start < timeout_ms) {
-			if (settled(which, alive, &why))
-				return static_cast<int64_t>(clock_ms() - start);
-			std::this_thread::sleep_for(
-				std::chrono::milliseconds(5)); // polling the recorder, not synchronising
-		}
-		UNSCOPED_INFO("not settled: " << why);
-		return -1;
+		int64_t ms = ms_until(timeout_ms, 5, [&] { return settled(which, alive, &why); });
+		if (ms < 0)
+			UNSCOPED_INFO("not settled: " << why);
+		return ms;
 	}
 
 	// Stop recording and check everything recorded.
@@ -462,35 +471,29 @@ struct Writers {
 	// Milliseconds until copies_equal(), or -1 after timeout_ms.
 	int64_t wait_equal(uint64_t timeout_ms)
 	{
-		uint64_t start = clock_ms();
 		std::string why;
-		while (clock_ms() - start < timeout_ms) {
-			if (copies_equal(&why))
-				return static_cast<int64_t>(clock_ms() - start);
-			std::this_thread::sleep_for(std::chrono::milliseconds(2)); // polling the copies
-		}
-		UNSCOPED_INFO("copies differ: " << why);
-		return -1;
+		int64_t ms = ms_until(timeout_ms, 2, [&] { return copies_equal(&why); });
+		if (ms < 0)
+			UNSCOPED_INFO("copies differ: " << why);
+		return ms;
 	}
 
 	// Milliseconds until every node's map gives partition p count replicas, or -1 after timeout_ms.
 	int64_t wait_replicas(uint32_t p, uint16_t count, uint64_t timeout_ms)
 	{
-		uint64_t start = clock_ms();
 		std::vector<sc_partition_owners> parts(partitions);
-		while (clock_ms() - start < timeout_ms) {
+		int64_t ms = ms_until(timeout_ms, 2, [&] {
 			int ok = 0;
 			for (auto *c : h) {
 				sc_cluster_map m;
 				ok += sc_cluster_map_read(c, &m, parts.data(), partitions) == 0 &&
 				      parts[p].replica_count == count;
 			}
-			if (ok == 3)
-				return static_cast<int64_t>(clock_ms() - start);
-			std::this_thread::sleep_for(std::chrono::milliseconds(2)); // polling the maps
-		}
-		UNSCOPED_INFO("partition " << p << " has not " << count << " replicas on every node");
-		return -1;
+			return ok == 3;
+		});
+		if (ms < 0)
+			UNSCOPED_INFO("partition " << p << " has not " << count << " replicas on every node");
+		return ms;
 	}
 
 	sc_cache *h[3] = { nullptr, nullptr, nullptr };

@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <cerrno>
-#include <functional>
 #include <csignal>
 #include <iostream>
 #include <map>
@@ -36,18 +35,6 @@ BusDict replication_lag(const Rig &rig, unsigned i, uint32_t partition)
 	sd_bus_message_unref(reply);
 	sd_bus_error_free(&e);
 	return d;
-}
-
-// Whether cond holds within timeout_ms, looked at every 2 ms.
-bool eventually(uint64_t timeout_ms, const std::function<bool()> &cond)
-{
-	uint64_t start = clock_ms();
-	while (clock_ms() - start < timeout_ms) {
-		if (cond())
-			return true;
-		std::this_thread::sleep_for(std::chrono::milliseconds(2)); // polling the copies
-	}
-	return cond();
 }
 
 } // namespace
@@ -111,17 +98,17 @@ TEST_CASE(
 		CHECK(notes.out.find(std::string("Name: ") + probe) != std::string::npos);
 	// The key's last value, on replication_factor nodes (a replica whose link came back may be taking a
 	// copy for a moment: looked at until it holds, for a while).
-	CHECK_LOGGED(rig, eventually(10000, [&] {
-			     int holders = 0;
-			     for (auto *c : w.h) {
-				     sc_tuples *got = nullptr;
-				     if (sc_get(c, SC_TUPLE(sc_str("key7")), &got) == 1 &&
-					 got->tuples[0].fields[1].v.i == -7)
-					     holders++;
-				     sc_tuples_free(got);
-			     }
-			     return holders == 2;
-		     }));
+	CHECK_LOGGED(rig, ms_until(10000, 2, [&] {
+				  int holders = 0;
+				  for (auto *c : w.h) {
+					  sc_tuples *got = nullptr;
+					  if (sc_get(c, SC_TUPLE(sc_str("key7")), &got) == 1 &&
+					      got->tuples[0].fields[1].v.i == -7)
+						  holders++;
+					  sc_tuples_free(got);
+				  }
+				  return holders == 2;
+			  }) >= 0);
 	rig.check();
 }
 
@@ -332,16 +319,16 @@ TEST_CASE("a replica the ring left behind is copied whole; a primary that comes 
 	REQUIRE_LOGGED(rig, w.wait_replicas(part, 3, 20000) >= 0);
 	REQUIRE_LOGGED(rig, w.wait_equal(10000) >= 0);
 	CHECK_LOGGED(rig, logged(now_primary, "log 0: copying the partition to n" + std::to_string(primary)));
-	CHECK_LOGGED(rig, eventually(10000, [&] {
-			     int holders = 0;
-			     for (auto *c : w.h) {
-				     sc_tuples *got = nullptr;
-				     if (sc_get(c, SC_TUPLE(sc_str(keys[0].c_str())), &got) == 1 &&
-					 got->tuples[0].fields[1].v.i == 200)
-					     holders++;
-				     sc_tuples_free(got);
-			     }
-			     return holders == 3;
-		     }));
+	CHECK_LOGGED(rig, ms_until(10000, 2, [&] {
+				  int holders = 0;
+				  for (auto *c : w.h) {
+					  sc_tuples *got = nullptr;
+					  if (sc_get(c, SC_TUPLE(sc_str(keys[0].c_str())), &got) == 1 &&
+					      got->tuples[0].fields[1].v.i == 200)
+						  holders++;
+					  sc_tuples_free(got);
+				  }
+				  return holders == 3;
+			  }) >= 0);
 	rig.check();
 }
