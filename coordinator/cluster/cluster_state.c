@@ -182,7 +182,7 @@ static int put_member(struct scd_cluster_state *st, const char *name, const stru
 		      size_t whylen)
 {
 	struct json_object *obj = parse_object(kv), *v;
-	struct scd_member m = { .lease = kv->lease };
+	struct scd_member m = { .lease = kv->lease, .created = kv->create_revision };
 	int err = -EPROTO;
 	uint32_t i;
 

@@ -38,6 +38,7 @@ struct scd_member {
 	char name[SCD_HELLO_NAME_MAX + 1];
 	char listen[SCD_LISTEN_MAX];
 	int64_t lease;
+	int64_t created; /* the member key's create_revision */
 };
 
 /* A partition's record as etcd holds it; epoch 0: no record yet. */

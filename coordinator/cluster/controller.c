@@ -24,8 +24,22 @@ struct scd_controller {
 	uint32_t *todo;		  /* partitions whose records are being written, in order */
 	struct scd_record *want;  /* [num_partition]: what they are being written as */
 	struct scd_isr *want_isr; /* [num_partition]: and their in-sync sets */
+	struct moved_from *moved; /* [num_partition]: the primary a record takes the partition from */
 	uint32_t todo_count, todo_done;
 	uint64_t records_written, txn_conflicts;
+};
+
+/*
+ * A record that names a new primary takes the partition from the old one
+ * only because the old one's member key was gone from the view. That node
+ * may have joined again since, under a new lease, and read the old record:
+ * it acts on it until the new one reaches it. So the txn also requires the
+ * old primary's member key to be as the view had it (absent: create_revision
+ * 0), and fails when it is back.
+ */
+struct moved_from {
+	char node[SCD_HELLO_NAME_MAX + 1]; /* "" when the record keeps its primary */
+	int64_t created;		   /* its member key's create_revision in the view; 0: none */
 };
 
 static const struct scd_cluster_state *state(const struct scd_controller *c)
@@ -131,10 +145,24 @@ static void written(int err, struct json_object *reply, const char *why, void *u
 	if (rev > c->wait_for)
 		c->wait_for = rev;
 	if (!scd_txn_succeeded(reply)) {
-		/* Deposed, or a record moved under us: look again once the view has caught up. */
+		/* Deposed, or a key changed under us: look again once the view has caught up. */
 		c->txn_conflicts++;
 		c->todo_count = 0;
-		c->again = true;
+		if (c->view < rev) {
+			c->again = true;
+		} else {
+			/*
+			 * The view has every change etcd has, and still the compare failed: a key it
+			 * reads as absent is there (one whose value does not decode). Nothing will
+			 * come to explain it: try again after a pause, not in a loop.
+			 */
+			log_line(c, LOG_WARNING,
+				 "cluster %s: etcd refused partition records the view at revision %" PRId64
+				 " allows; trying again",
+				 config(c)->cluster, c->view);
+			sd_event_source_set_time_relative(c->retry_timer, RETRY_USEC);
+			sd_event_source_set_enabled(c->retry_timer, SD_EVENT_ONESHOT);
+		}
 	} else {
 		c->records_written += batch;
 		c->todo_done += batch;
@@ -167,6 +195,11 @@ static void write_next(struct scd_controller *c)
 		scd_state_key(st, key, sizeof(key), "partitions/%u", p);
 		scd_txn_add(t, "compare", scd_txn_compare(key, "MOD", "mod_revision", c->want[p].epoch));
 		scd_txn_add(t, "success", scd_txn_put(key, scd_record_json(&c->want[p]), 0));
+		if (c->moved[p].node[0]) {
+			scd_state_key(st, key, sizeof(key), "members/%s", c->moved[p].node);
+			scd_txn_add(t, "compare",
+				    scd_txn_compare(key, "CREATE", "create_revision", c->moved[p].created));
+		}
 		/* The in-sync set with it, unless its primary changed it since this view. */
 		scd_state_key(st, key, sizeof(key), "isr/%u", p);
 		scd_txn_add(t, "compare", scd_txn_compare(key, "MOD", "mod_revision", st->isrs[p].revision));
@@ -201,8 +234,16 @@ static void reassign(struct scd_controller *c)
 			.replication_factor = config(c)->replication_factor,
 		};
 
-		if (scd_assign(&from, live, n, &c->want[p], &c->want_isr[p]))
-			c->todo[c->todo_count++] = p;
+		if (!scd_assign(&from, live, n, &c->want[p], &c->want_isr[p]))
+			continue;
+		c->todo[c->todo_count++] = p;
+		c->moved[p] = (struct moved_from){ .created = 0 };
+		if (from.cur->primary[0] && strcmp(from.cur->primary, c->want[p].primary) != 0) {
+			const struct scd_member *was = scd_state_member(st, from.cur->primary);
+
+			snprintf(c->moved[p].node, sizeof(c->moved[p].node), "%s", from.cur->primary);
+			c->moved[p].created = was ? was->created : 0;
+		}
 	}
 	if (c->todo_count) {
 		log_line(c, LOG_INFO, "cluster %s: %u partition records to write over %u members",
@@ -258,7 +299,8 @@ int scd_controller_new(const struct scd_controller_env *env, struct scd_controll
 	c->todo = calloc(env->state->num_partition, sizeof(*c->todo));
 	c->want = calloc(env->state->num_partition, sizeof(*c->want));
 	c->want_isr = calloc(env->state->num_partition, sizeof(*c->want_isr));
-	r = c->todo && c->want && c->want_isr ? 0 : -ENOMEM;
+	c->moved = calloc(env->state->num_partition, sizeof(*c->moved));
+	r = c->todo && c->want && c->want_isr && c->moved ? 0 : -ENOMEM;
 	if (!r)
 		r = sd_event_add_time_relative(env->event, &c->retry_timer, CLOCK_MONOTONIC, RETRY_USEC, 1000,
 					       retry_tick, c);
@@ -280,6 +322,7 @@ void scd_controller_free(struct scd_controller *c)
 	scd_etcd_cancel(c->write_call);
 	sd_event_source_disable_unref(c->retry_timer);
 	free(c->todo);
+	free(c->moved);
 	free(c->want_isr);
 	free(c->want);
 	free(c);

@@ -37,9 +37,12 @@ void scd_controller_free(struct scd_controller *c);
  * stand for controller when there is none; as controller, write every
  * record that assignment.h says must change, each with its in-sync set, in
  * txns of up to SCD_CONTROLLER_BATCH partitions that each require the
- * controller key to be the one this node created and each record's and
- * in-sync set's mod_revision to be the ones it read. After writing, it waits until its view reaches what it
- * wrote before it looks again, so it never works from its own old view.
+ * controller key to be the one this node created, each record's and
+ * in-sync set's mod_revision to be the ones it read, and, for a record that
+ * names a new primary, the old primary's member key to be as the view had
+ * it (gone stays gone). After writing, it waits until its view reaches what
+ * it wrote before it looks again, so it never works from its own old view; a
+ * txn refused with the view already current is tried again after 250 ms.
  */
 #define SCD_CONTROLLER_BATCH 64u
 void scd_controller_changed(struct scd_controller *c, unsigned what, int64_t revision);
