@@ -266,20 +266,6 @@ Outcome run_nemesis(Rig &rig, int episodes)
 	return out;
 }
 
-/*
- * Why the nemesis does not run here, or "": under the sanitizers (three to five times slower) it
- * found its map history showing two nodes acting as one partition's primary at once, which is not
- * explained yet (issue 20's notes); until it is, it runs in the plain build only.
- */
-std::string not_here()
-{
-#if defined(__SANITIZE_ADDRESS__)
-	return "the nemesis runs in the plain build only until its finding under the sanitizers is explained";
-#else
-	return "";
-#endif
-}
-
 int episodes_wanted(int dflt)
 {
 	const char *env = std::getenv("SCTEST_EPISODES");
@@ -293,7 +279,6 @@ TEST_CASE(
 	"[cluster][nemesis]")
 {
 	REQUIRE_NETNS();
-	SCTEST_SKIP_IF(not_here());
 	Rig rig("nemesis");
 	rig.every_node = { "--replication-mode", "sync", "--replication-factor", "3",
 			   "--replica-lag-ms",	 "300" };
@@ -308,7 +293,6 @@ TEST_CASE("async mode under the same faults: what is lost is no more than the re
 	  "[cluster][nemesis]")
 {
 	REQUIRE_NETNS();
-	SCTEST_SKIP_IF(not_here());
 	Rig rig("nemesis-async");
 	rig.every_node = { "--replication-factor", "3", "--replica-lag-ms", "300" };
 	Outcome o = run_nemesis(rig, episodes_wanted(20) / 2);
