@@ -46,8 +46,9 @@ struct Scenario {
 	bool kill_repairer = false;
 };
 
-// Walk k = 1, 2, ... : a fresh cache, the write in a child killed at its k-th crash point, the
-// checker (which repairs) and the checks, until the write completes. Returns its crash points.
+// Walk k = 1, 2, ... (from 64 on every fourth, with the sanitizers): a fresh cache, the write in a child killed
+// at its k-th crash point, the checker (which repairs) and the checks, until the write completes.
+// Returns how many crash points it has (at least, when walking every fourth).
 int walk_crash_points(const Scenario &s);
 
 } // namespace sctest
