@@ -38,15 +38,21 @@ install_packages() {
 }
 
 # build DIR [meson options...]: configure once, then build.
+# build DIR [TARGET...] -- [MESON OPTION...]: configure DIR, then build the targets named (all when none).
 build() {
-  local dir=$1
+  local dir=$1 targets=()
   shift
+  while (($#)) && [[ $1 != -- ]]; do
+    targets+=("$1")
+    shift
+  done
+  (($#)) && shift
   if [[ ! -f $dir/build.ninja ]]; then
     meson setup "$dir" "$@" >/dev/null
   else
     meson configure "$dir" "$@" >/dev/null
   fi
-  ninja -C "$dir" >/dev/null
+  ninja -C "$dir" "${targets[@]}" >/dev/null
 }
 
 # Count Catch2 test cases (a test program that is not Catch2 counts as one) from meson's log.
@@ -99,14 +105,15 @@ run_tests() {
 case ${1:-} in
 demo)
   install_packages
-  build build
+  # The demo needs the library and the example only; the test command builds everything.
+  build build examples/supercache-local-mode-example --
   exec build/examples/supercache-local-mode-example
   ;;
 test)
   install_packages
   echo "== building build/ (plain) and build-asan/ (ASan+UBSan)"
-  build build -Dtest_hooks=true -Dbpf=enabled
-  build build-asan -Dtest_hooks=true -Dbpf=enabled -Db_sanitize=address,undefined -Db_lundef=false
+  build build -- -Dtest_hooks=true -Dbpf=enabled
+  build build-asan -- -Dtest_hooks=true -Dbpf=enabled -Db_sanitize=address,undefined -Db_lundef=false
   run_tests
   ;;
 *)
