@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdarg>
 #include <csignal>
 #include <iostream>
 #include <map>
@@ -18,23 +19,35 @@ using namespace sctest;
 namespace
 {
 
-// ReplicationLag(partition) from node i's coordinator.
-BusDict replication_lag(const Rig &rig, unsigned i, uint32_t partition)
+// A HealthMonitor1 method of node i's coordinator (types and what follows: its arguments).
+BusDict health_monitor(const Rig &rig, unsigned i, const char *method, const char *types, ...)
 {
 	BusClient client(rig.bus.address());
 	sd_bus_message *reply = nullptr;
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	BusDict d;
 	std::string dest = "org.supercache.Coordinator1." + rig.nodes[i].cache;
-	int r = sd_bus_call_method(client.get(), dest.c_str(), "/org/supercache/Coordinator",
-				   "org.supercache.HealthMonitor1", "ReplicationLag", &e, &reply, "u",
-				   partition);
-	INFO((e.message ? e.message : ""));
+	va_list ap;
+	va_start(ap, types);
+	int r = sd_bus_call_methodv(client.get(), dest.c_str(), "/org/supercache/Coordinator",
+				    "org.supercache.HealthMonitor1", method, &e, &reply, types, ap);
+	va_end(ap);
+	INFO(method << ": " << (e.message ? e.message : ""));
 	REQUIRE(r >= 0);
 	REQUIRE(read_dict(reply, d) >= 0);
 	sd_bus_message_unref(reply);
 	sd_bus_error_free(&e);
 	return d;
+}
+
+BusDict replication_lag(const Rig &rig, unsigned i, uint32_t partition)
+{
+	return health_monitor(rig, i, "ReplicationLag", "u", partition);
+}
+
+BusDict cluster_health(const Rig &rig, unsigned i)
+{
+	return health_monitor(rig, i, "ClusterHealth", "");
 }
 
 } // namespace
@@ -226,6 +239,23 @@ TEST_CASE(
 	kill(rig.nodes[stopped].pid, SIGSTOP);
 	slowest = 0;
 	put_all(1000, &slowest);
+	// ClusterHealth on the primary: the stopped node unreachable once its heartbeats stop, the
+	// partition whose set shrank under-replicated.
+	BusDict health;
+	CHECK(ms_until(5000, 20, [&] {
+		      health = cluster_health(rig, primary);
+		      return health["healthy_nodes"].u == 2;
+	      }) >= 0);
+	CHECK(health["cluster"].s == rig.cluster);
+	CHECK(health["node"].s == "n" + std::to_string(primary));
+	CHECK(health["nodes"].u == 3);
+	CHECK(health["unreachable_nodes"].strings ==
+	      std::vector<std::string>{ "n" + std::to_string(stopped) });
+	CHECK(health["partitions_under_replicated"].u >= 1);
+	CHECK(health["partitions_without_primary"].u == 0);
+	CHECK(health["primaries_here"].u >= 1);
+	CHECK(health["max_lag_writes"].u >= 1);
+	CHECK_FALSE(health["cluster_healthy"].b);
 	kill(rig.nodes[stopped].pid, SIGCONT);
 	std::cout << "sync writes with a replica stopped: the slowest took " << slowest << " ms" << std::endl;
 	CHECK(slowest < 1500); // the lease is 2 s: the set shrank, the map did not move
@@ -246,6 +276,15 @@ TEST_CASE(
 	lag = replication_lag(rig, stopped, part);
 	CHECK(lag["role"].s == "replica");
 	CHECK(lag["primary"].s == "n" + std::to_string(primary));
+	// And ClusterHealth, once the set has it back.
+	CHECK(ms_until(5000, 20, [&] {
+		      health = cluster_health(rig, primary);
+		      return health["cluster_healthy"].b;
+	      }) >= 0);
+	CHECK(health["healthy_nodes"].u == 3);
+	CHECK(health["unreachable_nodes"].strings.empty());
+	CHECK(health["partitions_under_replicated"].u == 0);
+	CHECK(health["max_lag_writes"].u == 0);
 	put_all(2000, &slowest);
 	rig.kill9(primary);
 	REQUIRE_LOGGED(rig, rig.wait_settled(others(primary), names_of(others(primary)), 4 * lease_ms) >= 0);

@@ -151,6 +151,27 @@ static int append_nodes(sd_bus_message *m, const struct scd_daemon *d, const cha
 	return r;
 }
 
+/* "unreachable_nodes": the other members whose link is down; how many into *count unless NULL. */
+static int append_unreachable(sd_bus_message *m, const struct scd_daemon *d, const struct scd_peer_stats *ps,
+			      size_t n, uint32_t *count)
+{
+	const struct scd_cluster_state *st = scd_membership_state(d->cluster->membership);
+	int r = scd_dict_open_array(m, "unreachable_nodes", "s");
+	uint32_t down = 0;
+
+	for (uint32_t i = 0; r >= 0 && i < st->member_count; i++) {
+		const struct scd_peer_stats *p = peer_of(ps, n, st->members[i].name);
+
+		if (strcmp(st->members[i].name, d->cfg.node_name) == 0 || (p && p->up))
+			continue;
+		down++;
+		r = sd_bus_message_append(m, "s", st->members[i].name);
+	}
+	if (count)
+		*count = down;
+	return r >= 0 ? scd_dict_close(m) : r;
+}
+
 static int method_cluster_stats(sd_bus_message *msg, void *userdata, sd_bus_error *e)
 {
 	struct scd_daemon *d = userdata;
@@ -201,15 +222,7 @@ static int method_cluster_stats(sd_bus_message *msg, void *userdata, sd_bus_erro
 	if (r >= 0)
 		r = scd_dict_close(reply);
 	if (r >= 0)
-		r = scd_dict_open_array(reply, "unreachable_nodes", "s");
-	for (uint32_t i = 0; r >= 0 && i < st->member_count; i++) {
-		const struct scd_peer_stats *p = peer_of(ps, n, st->members[i].name);
-
-		if (strcmp(st->members[i].name, d->cfg.node_name) && !(p && p->up))
-			r = sd_bus_message_append(reply, "s", st->members[i].name);
-	}
-	if (r >= 0)
-		r = scd_dict_close(reply);
+		r = append_unreachable(reply, d, ps, n, NULL);
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'e', "sv");
 	if (r >= 0)
@@ -417,5 +430,79 @@ int scd_bus_replication_lag(sd_bus_message *m, const struct scd_daemon *d, uint3
 		r = append_replica_lag(m, &lags[k]);
 	for (int depth = 0; r >= 0 && depth < 3; depth++)
 		r = sd_bus_message_close_container(m);
+	return r;
+}
+
+/* The partitions as etcd's records and this node's logs show them, for ClusterHealth. */
+struct partitions_health {
+	uint32_t without_primary;  /* no primary, or one that is no member */
+	uint32_t under_replicated; /* fewer replicas than replication_factor, or fewer of them in sync */
+	uint32_t primaries_here;
+	uint64_t lag_writes, lag_usec; /* the most behind replica of the partitions this node is primary of */
+};
+
+static void partitions_health(const struct scd_daemon *d, struct partitions_health *out)
+{
+	const struct scd_cluster_state *st = scd_membership_state(d->cluster->membership);
+	struct scd_replica_lag lags[SC_MAX_REPLICATION_FACTOR];
+	struct scd_partition_replication part;
+
+	*out = (struct partitions_health){ .without_primary = 0 };
+	for (uint32_t p = 0; p < st->num_partition; p++) {
+		const struct scd_record *rec = &st->records[p];
+		uint32_t in_sync =
+			scd_isr_current(&st->isrs[p], rec) ? st->isrs[p].count : rec->replica_count;
+		int n;
+
+		out->without_primary += !rec->primary[0] || !scd_state_member(st, rec->primary);
+		out->under_replicated +=
+			rec->replica_count < d->cache_opts.replication_factor || in_sync < rec->replica_count;
+		n = d->cluster->replication ? scd_replication_lag(d->cluster->replication, p, &part, lags,
+								  SC_MAX_REPLICATION_FACTOR)
+					    : 0;
+		out->primaries_here += n > 0;
+		for (int k = 0; k < n; k++) {
+			out->lag_writes = lags[k].behind > out->lag_writes ? lags[k].behind : out->lag_writes;
+			out->lag_usec =
+				lags[k].behind_usec > out->lag_usec ? lags[k].behind_usec : out->lag_usec;
+		}
+	}
+}
+
+int scd_bus_cluster_health(sd_bus_message *m, const struct scd_daemon *d, bool node_healthy)
+{
+	const struct scd_cluster_state *st = scd_membership_state(d->cluster->membership);
+	struct partitions_health ph;
+	uint32_t unreachable = 0;
+	size_t n;
+	struct scd_peer_stats *ps = peer_stats(d, &n);
+	int r = ps ? scd_dict_s(m, "cluster", d->cfg.cluster_name) : -ENOMEM;
+
+	partitions_health(d, &ph);
+	if (r >= 0)
+		r = scd_dict_u(m, "nodes", st->member_count);
+	if (r >= 0)
+		r = append_unreachable(m, d, ps, n, &unreachable);
+	/* This node counts when its own reading is healthy; the others when their links are up. */
+	if (r >= 0)
+		r = scd_dict_u(m, "healthy_nodes",
+			       (node_healthy ? 1u : 0u) + (st->member_count > unreachable + 1
+								   ? st->member_count - unreachable - 1
+								   : 0));
+	if (r >= 0)
+		r = scd_dict_u(m, "partitions_without_primary", ph.without_primary);
+	if (r >= 0)
+		r = scd_dict_u(m, "partitions_under_replicated", ph.under_replicated);
+	if (r >= 0)
+		r = scd_dict_u(m, "primaries_here", ph.primaries_here);
+	if (r >= 0)
+		r = scd_dict_t(m, "max_lag_writes", ph.lag_writes);
+	if (r >= 0)
+		r = scd_dict_d(m, "max_lag_seconds", (double)ph.lag_usec / 1e6);
+	if (r >= 0)
+		r = scd_dict_b(m, "cluster_healthy",
+			       node_healthy && unreachable == 0 && ph.without_primary == 0 &&
+				       ph.under_replicated == 0);
+	free(ps);
 	return r;
 }

@@ -17,6 +17,15 @@ extern const sd_bus_vtable scd_cluster_vtable[];
  */
 int scd_bus_replication_lag(sd_bus_message *m, const struct scd_daemon *d, uint32_t partition);
 
+/*
+ * ClusterHealth's entries in distributed mode, into the open a{sv} m:
+ * cluster, nodes, unreachable_nodes, healthy_nodes (this node when
+ * node_healthy, the others when their links are up), the partitions
+ * without a primary or under-replicated, and the most behind replica of
+ * the partitions this node is primary of. 0 or a negative errno.
+ */
+int scd_bus_cluster_health(sd_bus_message *m, const struct scd_daemon *d, bool node_healthy);
+
 /* Emit NodeUp or NodeDown for node (a peer link came up, or went down). */
 void scd_bus_node_changed(struct scd_daemon *d, const char *node, bool up);
 

@@ -92,19 +92,34 @@ int scd_health_start(struct scd_daemon *d)
 	return scd_repeat(d, &d->health_timer, d->cfg.health_interval_ms, health_tick);
 }
 
-static int reply_health(sd_bus_message *m, const struct scd_health *h, const char *node, bool cluster)
+/* This node's name: the cluster's name for it in distributed mode, else this host's. */
+static const char *node_name(const struct scd_daemon *d, char *host, size_t len)
 {
+	if (d->cluster)
+		return d->cfg.node_name;
+	scd_host_name(host, len);
+	return host;
+}
+
+static int reply_health(sd_bus_message *m, const struct scd_daemon *d, const struct scd_health *h,
+			bool cluster)
+{
+	char host[HOST_NAME_MAX + 1];
+	const char *node = node_name(d, host, sizeof(host));
 	sd_bus_message *reply = NULL;
 	int r = sd_bus_message_new_method_return(m, &reply);
 
 	if (r >= 0)
 		r = sd_bus_message_open_container(reply, 'a', "{sv}");
-	if (r >= 0 && cluster)
+	if (r >= 0 && cluster && d->cluster) {
+		r = scd_bus_cluster_health(reply, d, h->healthy);
+	} else if (r >= 0 && cluster) {
 		r = scd_dict_s(reply, "cluster", "local");
-	if (r >= 0 && cluster)
-		r = scd_dict_u(reply, "nodes", 1);
-	if (r >= 0 && cluster)
-		r = scd_dict_u(reply, "healthy_nodes", h->healthy ? 1 : 0);
+		if (r >= 0)
+			r = scd_dict_u(reply, "nodes", 1);
+		if (r >= 0)
+			r = scd_dict_u(reply, "healthy_nodes", h->healthy ? 1 : 0);
+	}
 	if (r >= 0)
 		r = scd_dict_s(reply, "node", node);
 	if (r >= 0)
@@ -122,32 +137,34 @@ static int reading_for_reply(struct scd_daemon *d, struct scd_health *h, sd_bus_
 static int method_cluster_health(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	struct scd_health h;
-	char host[HOST_NAME_MAX + 1];
 	int r = reading_for_reply(userdata, &h, e);
 
-	if (r < 0)
-		return r;
-	scd_host_name(host, sizeof(host));
-	return reply_health(m, &h, host, true);
+	return r < 0 ? r : reply_health(m, userdata, &h, true);
 }
 
-/* In local mode the one node is this host; "" names it too. */
+/*
+ * This node's reading; "" names it too. The other members' come from their
+ * own coordinators: Cluster1.NodeHealth has what this node knows of them.
+ */
 static int method_node_health(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
+	struct scd_daemon *d = userdata;
 	struct scd_health h;
 	char host[HOST_NAME_MAX + 1];
-	const char *node;
+	const char *node, *self = node_name(d, host, sizeof(host));
 	int r = sd_bus_message_read(m, "s", &node);
 
 	if (r < 0)
 		return r;
-	scd_host_name(host, sizeof(host));
-	if (node[0] && strcmp(node, host) != 0)
-		return sd_bus_error_setf(e, SCD_ERROR_NO_SUCH_NODE,
-					 "no node \"%s\": this cluster is local, its one node is \"%s\"",
-					 node, host);
-	r = reading_for_reply(userdata, &h, e);
-	return r < 0 ? r : reply_health(m, &h, host, false);
+	if (node[0] && strcmp(node, self) != 0)
+		return sd_bus_error_setf(
+			e, SCD_ERROR_NO_SUCH_NODE,
+			d->cluster ? "node \"%s\": this coordinator reads node \"%s\" only "
+				     "(Cluster1.NodeHealth has the others' links)"
+				   : "no node \"%s\": this cluster is local, its one node is \"%s\"",
+			node, self);
+	r = reading_for_reply(d, &h, e);
+	return r < 0 ? r : reply_health(m, d, &h, false);
 }
 
 /* Local mode replicates nothing: every partition's lag is zero and it has no replicas. */
@@ -229,13 +246,9 @@ static int method_partition_balance(sd_bus_message *m, void *userdata, sd_bus_er
 static int method_force_check(sd_bus_message *m, void *userdata, sd_bus_error *e)
 {
 	struct scd_health h;
-	char host[HOST_NAME_MAX + 1];
 	int r = health_check_now(userdata, &h);
 
-	if (r)
-		return scd_bus_cache_error(e, r);
-	scd_host_name(host, sizeof(host));
-	return reply_health(m, &h, host, false);
+	return r ? scd_bus_cache_error(e, r) : reply_health(m, userdata, &h, false);
 }
 
 /* As for Coordinator1, the bus policy decides who may call what (bus_coordinator.c says why). */
