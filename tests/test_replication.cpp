@@ -4,15 +4,18 @@
 #include <catch2/catch.hpp>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstdarg>
 #include <csignal>
 #include <iostream>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "cluster_rig.hpp"
+#include "command.hpp"
 
 using namespace sctest;
 
@@ -369,5 +372,58 @@ TEST_CASE("a replica the ring left behind is copied whole; a primary that comes 
 				  }
 				  return holders == 3;
 			  }) >= 0);
+	rig.check();
+}
+
+TEST_CASE(
+	"supercache-top reads a primary's replication logs: entries appended, shipped and acknowledged, and the lag",
+	"[cluster][replication][telemetry]")
+{
+	REQUIRE_NETNS();
+	const char *top = std::getenv("SUPERCACHE_TOP");
+	if (!top || !*top) {
+		WARN("SKIPPED: built without the BPF telemetry: no supercache-top");
+		return;
+	}
+	Rig rig("top");
+	rig.every_node = { "--replication-mode", "sync", "--replication-factor", "3" };
+	rig.start_settled();
+	Writers w(rig, 5000);
+	std::vector<sc_partition_owners> parts(partitions);
+	sc_cluster_map m;
+	REQUIRE(sc_cluster_map_read(w.h[0], &m, parts.data(), partitions) == 0);
+	const unsigned primary = static_cast<unsigned>(m.nodes[parts[0].primary][1] - '0');
+
+	// Sync puts on the primary for as long as supercache-top watches (those of partitions it is not
+	// primary of are refused: no matter).
+	std::atomic<bool> done{ false };
+	std::thread writer([&] {
+		for (int k = 0; !done; k++)
+			sc_put(w.h[primary], SC_TUPLE(sc_str(("t" + std::to_string(k)).c_str()), sc_int(k)));
+	});
+	CommandResult r = run_command({ top, "--name", rig.nodes[primary].cache, "--daemon",
+					std::getenv("SUPERCACHED"), "--once", "--json", "--interval", "1" });
+	done = true;
+	writer.join();
+	INFO(r.out << r.err);
+	REQUIRE(r.status == 0);
+	size_t at = r.out.find("\"replication\":{");
+	REQUIRE(at != std::string::npos);
+	unsigned long long appended = 0, shipped = 0, acked = 0, lag = 0;
+	unsigned logs = 0;
+	double appended_rate = 0, shipped_rate = 0, acked_rate = 0;
+	// The keys come in a fixed order: supercache-top prints them so.
+	REQUIRE(sscanf(r.out.c_str() + at,
+		       "\"replication\":{\"appended\":%llu,\"appended_per_s\":%lf,\"primary_logs\":%u,"
+		       "\"shipped\":%llu,\"shipped_per_s\":%lf,\"acked\":%llu,\"acked_per_s\":%lf,"
+		       "\"lag_entries\":%llu",
+		       &appended, &appended_rate, &logs, &shipped, &shipped_rate, &acked, &acked_rate,
+		       &lag) == 8);
+	CHECK(logs >= 1);
+	CHECK(appended > 0);
+	CHECK(shipped > 0);
+	CHECK(acked > 0);
+	CHECK(acked <= shipped);
+	CHECK(acked_rate > 0);
 	rig.check();
 }

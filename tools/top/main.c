@@ -20,7 +20,9 @@ static const char help[] =
 	"Watches every process that uses libsupercache, and supercached, through\n"
 	"their USDT probes: operations per second and their p50/p99 latency, the\n"
 	"busiest partitions, lock contention, grace periods, evictions, expirations\n"
-	"and the coordinator's sweeps and health checks. Needs root (or CAP_BPF and\n"
+	"and the coordinator's sweeps and health checks; for a distributed cache,\n"
+	"its replication logs from the segment: entries appended, shipped and\n"
+	"acknowledged per second, and the lag. Needs root (or CAP_BPF and\n"
 	"CAP_PERFMON). When the cache's maps are pinned (--pin), reads those instead\n"
 	"of attaching again.\n"
 	"\n"
@@ -172,13 +174,13 @@ static int export(const struct top_options *o, const struct top_snapshot *total)
 }
 
 /* Readings until a signal (or, with --once, one interval): each shows what happened since the last. */
-static int watch(const struct top_options *o, const struct top_maps *maps)
+static int watch(const struct top_options *o, const struct top_maps *maps, sc_cache *cache)
 {
 	struct top_snapshot *prev = malloc(sizeof(*prev)), *now = malloc(sizeof(*now)),
 			    *shown = malloc(sizeof(*shown));
 	bool clear = !o->once && isatty(STDOUT_FILENO), going = true;
 	sigset_t stop;
-	int err = prev && now && shown ? top_snapshot_take(maps, prev) : -ENOMEM;
+	int err = prev && now && shown ? top_snapshot_take(maps, cache, prev) : -ENOMEM;
 	sigemptyset(&stop);
 	sigaddset(&stop, SIGINT);
 	sigaddset(&stop, SIGTERM);
@@ -192,7 +194,7 @@ static int watch(const struct top_options *o, const struct top_maps *maps)
 		struct top_snapshot *was = prev;
 
 		going = wait_interval(&stop, o->interval) && !o->once;
-		err = top_snapshot_take(maps, now);
+		err = top_snapshot_take(maps, cache, now);
 		if (err)
 			break;
 		err = export(o, now);
@@ -218,6 +220,7 @@ static int watch(const struct top_options *o, const struct top_maps *maps)
 int main(int argc, char **argv)
 {
 	struct top_session *session = NULL;
+	sc_cache *cache;
 	struct top_options o;
 	struct top_maps maps;
 	int err = parse(argc, argv, &o);
@@ -242,7 +245,9 @@ int main(int argc, char **argv)
 	err = o.from_pins ? top_open_pinned(&o, &maps) : top_attach(&o, &session, &maps);
 	if (err)
 		return TOP_FAILED;
-	err = watch(&o, &maps);
+	cache = top_replication_open(&o);
+	err = watch(&o, &maps, cache);
+	top_replication_close(cache);
 	if (o.from_pins)
 		top_close_maps(&maps);
 	top_detach(session);

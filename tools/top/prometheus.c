@@ -134,6 +134,28 @@ static void write_coordinator(FILE *out, const char *cache, const struct top_sna
 	}
 }
 
+/* Only for a distributed cache: a local one has no such families, rather than zeros. */
+static void write_replication(FILE *out, const char *cache, const struct top_snapshot *s)
+{
+	const struct top_replication *r = &s->replication;
+
+	if (!r->distributed)
+		return;
+	counter(out, "supercache_replication_appended_total",
+		"Entries appended to this node's replication logs, since its segment was made.", cache,
+		r->appended);
+	counter(out, "supercache_replication_unshipped_lost_total",
+		"Entries a log's ring wrote over before they were shipped.", cache, r->unshipped_lost);
+	counter(out, "supercache_replication_resyncs_total", "Times replicas had to be copied whole.", cache,
+		r->resyncs);
+	family(out, "supercache_replication_primary_logs", "gauge",
+	       "Logs of the partitions this node acts as primary of now.");
+	fprintf(out, "supercache_replication_primary_logs{%s} %" PRIu32 "\n", cache, r->logs_primary);
+	family(out, "supercache_replication_lag_entries", "gauge",
+	       "Entries of this node's primary logs not yet acknowledged: the most behind log's.");
+	fprintf(out, "supercache_replication_lag_entries{%s} %" PRIu64 "\n", cache, r->lag_max);
+}
+
 int top_write_prometheus(const struct top_options *o, const struct top_snapshot *s)
 {
 	char tmp[4096], cache[TOP_MAX_NAME + 16];
@@ -153,6 +175,7 @@ int top_write_prometheus(const struct top_options *o, const struct top_snapshot 
 	write_durations(out, cache, s);
 	write_removals(out, cache, s);
 	write_coordinator(out, cache, s);
+	write_replication(out, cache, s);
 	if (ferror(out))
 		err = -EIO;
 	if (fclose(out) != 0 && !err)

@@ -63,6 +63,19 @@ static const char *health(const struct top_snapshot *s)
 	return c->last_value ? "healthy" : "degraded";
 }
 
+static void render_replication(FILE *out, const struct top_replication *r, double seconds)
+{
+	if (!r->distributed)
+		return;
+	fprintf(out,
+		"replication: %.0f appended/s; primary of %" PRIu32 " logs: %.0f shipped/s, %.0f acked/s, "
+		"lag %" PRIu64 " entries (log %" PRIu32 "), %" PRIu64 " in all; %" PRIu64
+		" lost unshipped, %" PRIu64 " copies\n",
+		per_second(r->appended, seconds), r->logs_primary, per_second(r->shipped, seconds),
+		per_second(r->acked, seconds), r->lag_max, r->lag_max_log, r->lag_total, r->unshipped_lost,
+		r->resyncs);
+}
+
 void top_render_table(FILE *out, const struct top_options *o, const struct top_snapshot *s, double seconds)
 {
 	struct ranked *hot = calloc(TOP_MAX_PARTITIONS, sizeof(*hot));
@@ -109,6 +122,7 @@ void top_render_table(FILE *out, const struct top_options *o, const struct top_s
 	fprintf(out, "supercached: %" PRIu64 " sweeps, %" PRIu64 " health checks (%s), %" PRIu64 " alerts\n",
 		s->coordinator[SC_COORD_SWEEP].count, s->coordinator[SC_COORD_HEALTH_CHECK].count, health(s),
 		s->coordinator[SC_COORD_HEALTH_ALERT].count);
+	render_replication(out, &s->replication, seconds);
 }
 
 static void json_quantiles(FILE *out, const char *prefix, const struct sc_histogram *h)
@@ -120,6 +134,23 @@ static void json_quantiles(FILE *out, const char *prefix, const struct sc_histog
 static void json_amount(FILE *out, const char *name, const struct sc_amount *a)
 {
 	fprintf(out, ",\"%s\":{\"count\":%" PRIu64 ",\"bytes\":%" PRIu64 "}", name, a->count, a->bytes);
+}
+
+/* ,"replication":{...}, or null for a local cache. */
+static void json_replication(FILE *out, const struct top_replication *r, double seconds)
+{
+	if (!r->distributed) {
+		fprintf(out, ",\"replication\":null");
+		return;
+	}
+	fprintf(out,
+		",\"replication\":{\"appended\":%" PRIu64 ",\"appended_per_s\":%.1f,\"primary_logs\":%" PRIu32
+		",\"shipped\":%" PRIu64 ",\"shipped_per_s\":%.1f,\"acked\":%" PRIu64
+		",\"acked_per_s\":%.1f,\"lag_entries\":%" PRIu64 ",\"lag_log\":%" PRIu32
+		",\"lag_entries_total\":%" PRIu64 ",\"unshipped_lost\":%" PRIu64 ",\"resyncs\":%" PRIu64 "}",
+		r->appended, per_second(r->appended, seconds), r->logs_primary, r->shipped,
+		per_second(r->shipped, seconds), r->acked, per_second(r->acked, seconds), r->lag_max,
+		r->lag_max_log, r->lag_total, r->unshipped_lost, r->resyncs);
 }
 
 void top_render_json(FILE *out, const struct top_options *o, const struct top_snapshot *s, double seconds)
@@ -164,10 +195,12 @@ void top_render_json(FILE *out, const struct top_options *o, const struct top_sn
 	json_amount(out, "reclaimed", &s->removed[SC_REMOVAL_RECLAIMED]);
 	fprintf(out,
 		",\"coordinator\":{\"sweeps\":%" PRIu64 ",\"health_checks\":%" PRIu64
-		",\"health_alerts\":%" PRIu64 ",\"healthy\":%s}}\n",
+		",\"health_alerts\":%" PRIu64 ",\"healthy\":%s}",
 		s->coordinator[SC_COORD_SWEEP].count, check->count,
 		s->coordinator[SC_COORD_HEALTH_ALERT].count,
 		check->last_ns == 0 ? "null"
 		: check->last_value ? "true"
 				    : "false");
+	json_replication(out, &s->replication, seconds);
+	fprintf(out, "}\n");
 }

@@ -154,7 +154,7 @@ static const struct {
 	[TOP_MAP_SWEEPS] = { sweep_entry, sizeof(uint32_t), sizeof(struct sc_histogram) },
 };
 
-int top_snapshot_take(const struct top_maps *m, struct top_snapshot *s)
+int top_snapshot_take(const struct top_maps *m, sc_cache *cache, struct top_snapshot *s)
 {
 	struct timespec now;
 	int err = 0;
@@ -165,6 +165,7 @@ int top_snapshot_take(const struct top_maps *m, struct top_snapshot *s)
 	for (int i = 0; i < TOP_MAP_COUNT && !err; i++)
 		err = each_entry(m->fd[i], top_map_names[i], s, readers[i].add, readers[i].key_size,
 				 readers[i].value_size);
+	top_replication_take(cache, &s->replication);
 	return err;
 }
 
@@ -199,6 +200,7 @@ void top_snapshot_since(struct top_snapshot *s, const struct top_snapshot *befor
 	/* The coordinator's latest values stay as they are: only its counts are differences. */
 	for (int i = 0; i < SC_COORD_EVENT_COUNT; i++)
 		s->coordinator[i].count -= before->coordinator[i].count;
+	top_replication_since(&s->replication, &before->replication);
 }
 
 uint64_t top_quantile(const struct sc_histogram *h, double q)

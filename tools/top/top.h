@@ -6,6 +6,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include <supercache.h>
+
 #include "telemetry.h"
 
 /* Exit codes: 0, 1 a failure at run time (no BPF, nothing pinned), 2 a usage error. */
@@ -56,6 +58,23 @@ struct top_partition {
 	uint64_t evicted, expired;
 };
 
+/*
+ * A distributed cache's replication logs, read from its segment (not from
+ * the probes): counters since the segment was made, or, after
+ * top_snapshot_since(), over an interval; the lag as it is now.
+ */
+struct top_replication {
+	bool distributed;	 /* the cache is, and its segment was read */
+	uint32_t logs_primary;	 /* logs of partitions this node acts as primary of */
+	uint64_t appended;	 /* entries appended to every log */
+	uint64_t shipped, acked; /* entries shipped and acknowledged, of the logs this node is primary of */
+	uint64_t lag_max;	 /* entries the most behind of those logs has not had acknowledged */
+	uint32_t lag_max_log;
+	uint64_t lag_total;	 /* ... and all of them together */
+	uint64_t unshipped_lost; /* entries a ring wrote over before they were shipped */
+	uint64_t resyncs;	 /* times replicas had to be copied whole */
+};
+
 /* Everything the maps held at one moment (or, after top_snapshot_since(), over an interval). */
 struct top_snapshot {
 	double at; /* CLOCK_MONOTONIC seconds */
@@ -66,17 +85,26 @@ struct top_snapshot {
 	struct sc_histogram lock_wait, lock_hold, grace_periods, sweeps;
 	struct sc_amount removed[SC_REMOVAL_COUNT];
 	struct sc_coordinator_count coordinator[SC_COORD_EVENT_COUNT];
+	struct top_replication replication;
 };
 
 /* The operation's name as probes, JSON and Prometheus labels spell it. */
 const char *top_op_name(enum sc_trace_op op);
 
-/* Read every map into *s. 0, or a negative errno after printing why. */
-int top_snapshot_take(const struct top_maps *m, struct top_snapshot *s);
+/* Read every map into *s, and the replication logs of cache unless NULL. 0, or a negative errno after printing why. */
+int top_snapshot_take(const struct top_maps *m, sc_cache *cache, struct top_snapshot *s);
 /* What happened between before and *s: s becomes the difference. */
 void top_snapshot_since(struct top_snapshot *s, const struct top_snapshot *before);
 /* The q-quantile (0 < q <= 1) of a log2 histogram in ns, interpolated inside its slot; 0 if empty. */
 uint64_t top_quantile(const struct sc_histogram *h, double q);
+
+/* The cache's segment when it is distributed, read-only, for its replication logs; NULL otherwise. */
+sc_cache *top_replication_open(const struct top_options *o);
+void top_replication_close(sc_cache *cache);
+/* The logs now into *out (all zero, distributed false, when cache is NULL). */
+void top_replication_take(sc_cache *cache, struct top_replication *out);
+/* What happened between before and *r: its counters become differences. */
+void top_replication_since(struct top_replication *r, const struct top_replication *before);
 
 /* The table: a screenful for the live view, or the --once text. */
 void top_render_table(FILE *out, const struct top_options *o, const struct top_snapshot *s, double seconds);
