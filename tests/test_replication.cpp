@@ -407,6 +407,8 @@ TEST_CASE(
 	writer.join();
 	INFO(r.out << r.err);
 	REQUIRE(r.status == 0);
+	CHECK(run_command({ "python3", "-c", "import json,sys; json.load(sys.stdin)" }, {}, r.out).status ==
+	      0);
 	size_t at = r.out.find("\"replication\":{");
 	REQUIRE(at != std::string::npos);
 	unsigned long long appended = 0, shipped = 0, acked = 0, lag = 0;

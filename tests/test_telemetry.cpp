@@ -410,6 +410,7 @@ TEST_CASE("--once --json reports one interval's operations with their quantiles"
 	CHECK(del.found); // every operation is listed, whether it ran or not
 	CHECK(del.count == 0);
 	CHECK(out.find("\"source\":\"attached\"") != std::string::npos);
+	CHECK(out.find("\"replication\":null") != std::string::npos); // a local cache replicates nothing
 	sc_destroy(name.c_str(), nullptr);
 }
 
