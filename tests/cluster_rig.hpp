@@ -245,6 +245,14 @@ class Rig
 			UNSCOPED_INFO("history: " << dump_history());
 		CHECK(v.empty());
 		CHECK(history.size() > 100);
+		// What the sanitizers found in a node (built with them): a node that goes on after UBSan's
+		// report, or whose death the test took for a fault of its own, fails the test all the same.
+		for (auto &n : nodes) {
+			std::string text = file_text(n.log);
+			INFO(n.name << "'s log: " << n.log);
+			CHECK(text.find("runtime error:") == std::string::npos);
+			CHECK(text.find("ERROR: AddressSanitizer") == std::string::npos);
+		}
 	}
 
 	// The history as text, one sample a line, in a file of the rig's directory (kept for a failed test).

@@ -335,13 +335,37 @@ TEST_CASE("a replica the ring left behind is copied whole; a primary that comes 
 		return file_text(rig.nodes[node].log).find(what) != std::string::npos;
 	};
 
+	// Another partition, not led by the replica about to be stopped, written and emptied again while
+	// it is stopped: its copy has no bytes (one that once crashed the sender).
+	auto node_of = [&](uint32_t p) { return static_cast<unsigned>(m.nodes[parts[p].primary][1] - '0'); };
+	uint32_t emptied = 1;
+	while (node_of(emptied) == rest[0])
+		emptied++;
+	REQUIRE(emptied < partitions);
+	const unsigned emptied_primary = node_of(emptied);
+	std::vector<std::string> gone;
+	for (int k = 0; gone.size() < keys.size(); k++) {
+		std::string key = "e" + std::to_string(k);
+		if (sctest_partition_of(w.h[primary], SC_TUPLE(sc_str(key.c_str()))) == emptied)
+			gone.push_back(key);
+	}
+
 	// Over ten rings' worth while a replica is stopped: the entries it lacks are written over.
 	kill(rig.nodes[rest[0]].pid, SIGSTOP);
-	for (int round = 0; round < 3; round++)
+	for (int round = 0; round < 3; round++) {
 		put_on(primary, round);
+		for (auto &k : gone)
+			REQUIRE(sc_put(w.h[emptied_primary],
+				       SC_TUPLE(sc_str(k.c_str()), sc_int(round), sc_str(big.c_str()))) == 0);
+		for (auto &k : gone)
+			REQUIRE(sc_delete(w.h[emptied_primary], SC_TUPLE(sc_str(k.c_str()))) == 1);
+	}
 	kill(rig.nodes[rest[0]].pid, SIGCONT);
 	REQUIRE_LOGGED(rig, w.wait_equal(10000) >= 0);
 	CHECK_LOGGED(rig, logged(primary, "log 0: copying the partition to n" + std::to_string(rest[0])));
+	CHECK_LOGGED(rig, logged(emptied_primary, "log " + std::to_string(emptied) +
+							  ": copying the partition to n" +
+							  std::to_string(rest[0]) + " (0 bytes"));
 
 	// Writes neither replica got, then the primary killed: in async mode a replica takes over without
 	// them; the old primary comes back with a log the new one does not continue, and is copied.

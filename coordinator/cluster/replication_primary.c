@@ -126,7 +126,8 @@ static void send_copy(struct scd_replication *r, uint32_t i, struct follower *f)
 		hdr.at.flags = (f->copy_off == 0 ? SCD_REPL_COPY_BEGIN : 0) |
 			       (f->copy_off + n == f->copy_len ? SCD_REPL_COPY_END : 0);
 		scd_repl_copy_header(&hdr, r->frame);
-		memcpy(r->frame + SCD_REPL_COPY_HEADER, f->copy + f->copy_off, n);
+		if (n) /* an empty partition's copy is one frame with no entries, and no buffer */
+			memcpy(r->frame + SCD_REPL_COPY_HEADER, f->copy + f->copy_off, n);
 		if (scd_peers_send(r->cfg.peers, f->node, SCD_FRAME_REPL_COPY, r->frame,
 				   SCD_REPL_COPY_HEADER + (uint32_t)n))
 			return;
