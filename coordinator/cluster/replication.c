@@ -342,8 +342,10 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 			scd_repl_ship(r, i, now);
 	}
 	for (uint32_t p = 0; p < r->num_partition; p++)
-		if (r->logs[p].role == ROLE_PRIMARY)
+		if (r->logs[p].role == ROLE_PRIMARY) {
 			scd_repl_review_in_sync(r, p, now);
+			scd_repl_start_waiting_copies(r, p);
+		}
 	(void)usec;
 	sd_event_source_set_time_relative(s, r->cfg.poll_usec);
 	return 0;

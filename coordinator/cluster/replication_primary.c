@@ -245,12 +245,43 @@ static void write_progress(struct scd_replication *r, uint32_t i)
 		scd_repl_logf(r, LOG_ERR, "replication: log %u: %s", i, sc_last_error());
 }
 
-/* f's log cannot go on from this one (why): send it a copy of the partition, then the log from there. */
+/* Whether node is in partition p's in-sync set as etcd holds it for this primary's epoch (sync modes). */
+static bool in_sync_member(const struct scd_replication *r, uint32_t p, const char *node)
+{
+	const struct in_sync_state *s = &r->in_sync[p];
+
+	return r->cfg.propose_in_sync && s->epoch && s->epoch == r->logs[p].epoch &&
+	       scd_isr_has(&s->isr, node);
+}
+
+/*
+ * f's log cannot go on from this one (why): send it a copy of the partition,
+ * then the log from there. A replica resets its copy of the partition when
+ * one begins, and holds part of it until the end: were it still in the
+ * in-sync set, the controller could name it primary then, without writes
+ * that were acknowledged. So a member of the set is taken out first (the
+ * review sees it as lagging, and etcd's txn goes before anything else), and
+ * its copy starts once the set without it is known.
+ */
 static void start_copy(struct scd_replication *r, uint32_t i, struct follower *f, const char *why)
 {
 	sc_repl_state at;
 	void *copy = NULL;
-	ssize_t n = sc_repl_snapshot(r->cfg.cache, i, &copy, &at);
+	ssize_t n;
+
+	if (in_sync_member(r, i % r->num_partition, f->node)) {
+		if (!f->copy_wanted)
+			scd_repl_logf(
+				r, LOG_INFO,
+				"replication: log %u: %s needs a copy of the partition (%s): first out of "
+				"the in-sync set",
+				i, f->node, why);
+		f->copy_wanted = why;
+		f->following = false;
+		return;
+	}
+	f->copy_wanted = NULL;
+	n = sc_repl_snapshot(r->cfg.cache, i, &copy, &at);
 
 	if (n < 0) {
 		stuck(r, i, f, sc_last_error());
@@ -280,6 +311,7 @@ static void on_follow(struct scd_replication *r, struct follower *f, const struc
 	uint64_t pos = 0;
 
 	f->following = false;
+	f->copy_wanted = NULL;
 	drop_copy(f);
 	why = p->flags & SCD_REPL_WANT_COPY ? "it asked for one"
 					    : continuation(r, p->log, p->last_lseq, p->last_epoch, &pos);
@@ -366,13 +398,25 @@ static void add_node(struct scd_isr *s, const char *node)
 		snprintf(s->nodes[s->count++], sizeof(s->nodes[0]), "%s", node);
 }
 
+/* Whether node waits for a copy of either of partition p's logs. */
+static bool copy_wanted(struct scd_replication *r, uint32_t p, const char *node)
+{
+	for (uint32_t i = p; i < r->nlogs; i += r->num_partition) {
+		struct follower *f = scd_repl_follower(&r->logs[i], node);
+
+		if (f && f->copy_wanted)
+			return true;
+	}
+	return false;
+}
+
 /* Whether node is behind in either of partition p's logs for longer than lag_usec. */
 static bool lagging(struct scd_replication *r, uint32_t p, const char *node, uint64_t now)
 {
 	for (uint32_t i = p; i < r->nlogs; i += r->num_partition) {
 		struct follower *f = scd_repl_follower(&r->logs[i], node);
 
-		if (f && now - f->caught_up_usec > r->cfg.lag_usec)
+		if (f && (f->copy_wanted || now - f->caught_up_usec > r->cfg.lag_usec))
 			return true;
 	}
 	return false;
@@ -390,6 +434,17 @@ static bool caught_up(struct scd_replication *r, uint32_t p, const char *node)
 			return false;
 	}
 	return true;
+}
+
+void scd_repl_start_waiting_copies(struct scd_replication *r, uint32_t p)
+{
+	for (uint32_t i = p; i < r->nlogs; i += r->num_partition)
+		for (uint32_t k = 0; k < r->logs[i].follower_count; k++) {
+			struct follower *f = &r->logs[i].followers[k];
+
+			if (f->copy_wanted && !in_sync_member(r, p, f->node))
+				start_copy(r, i, f, f->copy_wanted);
+		}
 }
 
 void scd_repl_review_in_sync(struct scd_replication *r, uint32_t p, uint64_t now)
@@ -411,11 +466,13 @@ void scd_repl_review_in_sync(struct scd_replication *r, uint32_t p, uint64_t now
 	/*
 	 * Never below a majority by removals: acks stop there anyway, and a
 	 * member kept then still holds every acknowledged write, so it may
-	 * still take over.
+	 * still take over. Kept first: those that need no copy (a copy begins
+	 * only once its replica is out); then those that do, one copy at a time.
 	 */
-	if (want.count < majority(s->replica_count) && want.count < s->isr.count)
-		for (uint32_t k = 0; k < s->isr.count; k++)
-			add_node(&want, s->isr.nodes[k]);
+	for (int pass = 0; pass < 2; pass++)
+		for (uint32_t k = 0; k < s->isr.count && want.count < majority(s->replica_count); k++)
+			if (pass == 1 || !copy_wanted(r, p, s->isr.nodes[k]))
+				add_node(&want, s->isr.nodes[k]);
 	if (same_set(&want, &s->isr))
 		return;
 	err = r->cfg.propose_in_sync(r->cfg.userdata, p, s->epoch, s->isr.revision, &want);
@@ -428,6 +485,16 @@ void scd_repl_review_in_sync(struct scd_replication *r, uint32_t p, uint64_t now
 	s->proposed_usec = now;
 }
 
+static void log_set(struct scd_replication *r, uint32_t p, const struct scd_isr *isr)
+{
+	char text[SC_MAX_REPLICATION_FACTOR * (SCD_HELLO_NAME_MAX + 1) + 1] = "";
+	size_t n = 0;
+
+	for (uint32_t k = 0; k < isr->count; k++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s", k ? "," : "", isr->nodes[k]);
+	scd_repl_logf(r, LOG_INFO, "replication: partition %u: in-sync set now [%s]", p, text);
+}
+
 void scd_replication_in_sync_known(struct scd_replication *r, uint32_t p, uint64_t epoch,
 				   const struct scd_isr *isr)
 {
@@ -438,20 +505,13 @@ void scd_replication_in_sync_known(struct scd_replication *r, uint32_t p, uint64
 	s = &r->in_sync[p];
 	if (s->epoch == epoch && isr->revision < s->isr.revision)
 		return; /* older than what this node wrote itself */
+	/* Logged when this node learns it, from its own txn's answer or from the watch, whichever is first. */
+	if (s->epoch != epoch || !same_set(isr, &s->isr))
+		log_set(r, p, isr);
 	s->epoch = epoch;
 	s->isr = *isr;
 	for (uint32_t i = p; i < r->nlogs; i += r->num_partition)
 		write_progress(r, i);
-}
-
-static void log_set(struct scd_replication *r, uint32_t p, const struct scd_isr *isr)
-{
-	char text[SC_MAX_REPLICATION_FACTOR * (SCD_HELLO_NAME_MAX + 1) + 1] = "";
-	size_t n = 0;
-
-	for (uint32_t k = 0; k < isr->count; k++)
-		n += (size_t)snprintf(text + n, sizeof(text) - n, "%s%s", k ? "," : "", isr->nodes[k]);
-	scd_repl_logf(r, LOG_INFO, "replication: partition %u: in-sync set now [%s]", p, text);
 }
 
 void scd_replication_in_sync_written(struct scd_replication *r, uint32_t p, uint64_t epoch,
@@ -475,5 +535,4 @@ void scd_replication_in_sync_written(struct scd_replication *r, uint32_t p, uint
 	scd_replication_in_sync_known(r, p, epoch, &now);
 	r->stats.in_sync_changes++;
 	scd_repl_event(r, SCD_REPL_IN_SYNC, p, NULL, now.count, epoch);
-	log_set(r, p, &now);
 }

@@ -27,6 +27,12 @@ struct follower {
 	uint8_t *copy;
 	size_t copy_len, copy_off;
 	uint64_t copy_lseq, copy_epoch;
+	/*
+	 * Why it needs a copy, while the copy waits for it to leave the in-sync
+	 * set: a replica being copied holds part of the partition, and a member
+	 * of the set may be named primary (replication_primary.c, start_copy()).
+	 */
+	const char *copy_wanted;
 };
 
 enum log_role {
@@ -84,6 +90,8 @@ int scd_repl_on_position(struct scd_replication *r, const char *node, const stru
 void scd_repl_ship(struct scd_replication *r, uint32_t i, uint64_t now);
 /* Review the in-sync set of partition p (a replica behind too long leaves it, one caught up joins). */
 void scd_repl_review_in_sync(struct scd_replication *r, uint32_t p, uint64_t now);
+/* Start the copies of partition p's logs that waited for their replica to leave its in-sync set. */
+void scd_repl_start_waiting_copies(struct scd_replication *r, uint32_t p);
 struct follower *scd_repl_follower(struct log_state *l, const char *node);
 /* Free the copies l's followers were being sent: before l is overwritten or freed. */
 void scd_repl_drop_copies(struct log_state *l);
