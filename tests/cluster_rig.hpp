@@ -237,8 +237,16 @@ class Rig
 	void check()
 	{
 		stop_sampling();
-		std::vector<Violation> v = check_history(history);
+		std::vector<Violation> all = check_history(history), v;
 		INFO(history.size() << " samples");
+		for (auto &x : all) {
+			if (!x.possible) {
+				v.push_back(x);
+				continue;
+			}
+			// Rests on changes the recorder missed: said, not failed (docs/distributed.md, "Faults, proven").
+			std::cout << "possible (the recorder missed changes): " << x.what << std::endl;
+		}
 		for (auto &x : v)
 			UNSCOPED_INFO(x.what);
 		if (!v.empty())

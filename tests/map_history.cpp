@@ -16,7 +16,8 @@
 //    p under some epoch e with O.epoch <= e <= O'.epoch, it is taken to act as primary of p over
 //    the whole window [last t_ns at which O was read, O'.changed_ns). If O' names the node, its
 //    interval so starts at that t_ns, not at its own changed_ns. This reports a split brain that
-//    a renewal the test did not see could have caused, rather than hide one.
+//    a renewal the test did not see could have caused, rather than hide one; marked possible
+//    (Violation::possible), apart from those that rest on no missed change.
 //    What no sample shows cannot be reasoned about: an epoch nobody saw is not assumed to name
 //    anyone, and a node's history before its first sample is outside the record (start recording
 //    before the nodes get their first map).
@@ -97,7 +98,9 @@ void add_interval(std::vector<Interval> &out, Interval iv)
 std::vector<Violation> check_history(const std::vector<MapSample> &samples)
 {
 	std::vector<Violation> out;
-	auto report = [&](const std::string &what) { out.push_back(Violation{ what }); };
+	auto report = [&](const std::string &what, bool possible = false) {
+		out.push_back(Violation{ what, possible });
+	};
 
 	// (a): the primary each (partition, epoch) was seen with, and where first.
 	std::map<std::pair<size_t, int64_t>, const MapSample *> primary_of;
@@ -240,11 +243,11 @@ std::vector<Violation> check_history(const std::vector<MapSample> &samples)
 				   open.end());
 			for (const Interval *o : open)
 				if (o->node != iv.node)
-					report(fmt(
-						"partition %zu: split brain: %s and %s; both act in [%" PRIu64
-						", %" PRIu64 ") ns",
-						entry.first, describe(*o).c_str(), describe(iv).c_str(),
-						iv.start, std::min(o->end, iv.end)));
+					report(fmt("partition %zu: split brain: %s and %s; both act in [%" PRIu64
+						   ", %" PRIu64 ") ns",
+						   entry.first, describe(*o).c_str(), describe(iv).c_str(),
+						   iv.start, std::min(o->end, iv.end)),
+					       o->missed || iv.missed);
 			open.push_back(&iv);
 		}
 	}

@@ -31,6 +31,9 @@ struct MapSample {
 
 struct Violation {
 	std::string what;
+	// Only possible: it rests on changes the recorder missed, taken as acted through (a split brain
+	// that a renewal nobody saw could have caused). Reported, and counted apart from the proven ones.
+	bool possible = false;
 };
 
 // The history's problems, none if it is clean. Samples may interleave nodes; each node's own

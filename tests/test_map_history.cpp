@@ -60,6 +60,7 @@ TEST_CASE("B acting before A's lease ran out is a split brain")
 	CHECK(mentions(v[0], "A acts as primary in [50, 1000)"));
 	CHECK(mentions(v[0], "B acts as primary in [950, 3000)"));
 	CHECK(mentions(v[0], "both act in [950, 1000)"));
+	CHECK_FALSE(v[0].possible); // proven: no change was missed
 }
 
 TEST_CASE("the last state seen lasts until its deadline")
@@ -98,6 +99,7 @@ TEST_CASE("missed changes: the node may have renewed its lease unseen, so the ga
 	CHECK(mentions(v[0], "A acts as primary in [50, 1200)"));
 	CHECK(mentions(v[0], "including changes the test missed"));
 	CHECK(mentions(v[0], "both act in [500, 1200)"));
+	CHECK(v[0].possible); // it rests on the missed changes
 
 	// A seq that went down (a restart) is missed changes too.
 	std::vector<MapSample> restarted = history(2);
