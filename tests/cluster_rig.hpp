@@ -431,6 +431,16 @@ struct Writers {
 	Writers(const Writers &) = delete;
 	Writers &operator=(const Writers &) = delete;
 
+	// The index of the node partition p's primary is, as node 0's map says.
+	unsigned primary_of(uint32_t p)
+	{
+		std::vector<sc_partition_owners> parts(partitions);
+		sc_cluster_map m;
+		REQUIRE(sc_cluster_map_read(h[0], &m, parts.data(), partitions) == 0);
+		REQUIRE(parts[p].primary < m.node_count);
+		return static_cast<unsigned>(m.nodes[parts[p].primary][1] - '0');
+	}
+
 	// Put key on whichever node takes it: that node's index. Each other node must refuse it as
 	// not its primary's; -1 when none or more than one took it.
 	int put(const std::string &key, int64_t value)

@@ -418,11 +418,8 @@ TEST_CASE("sync: a member of the in-sync set that needs a copy leaves the set be
 			   "--replica-lag-ms",	 "1000" };
 	rig.start_settled();
 	Writers w(rig, 10000);
-	std::vector<sc_partition_owners> parts(partitions);
-	sc_cluster_map m;
-	REQUIRE(sc_cluster_map_read(w.h[0], &m, parts.data(), partitions) == 0);
 	const uint32_t part = 0;
-	const unsigned primary = static_cast<unsigned>(m.nodes[parts[part].primary][1] - '0');
+	const unsigned primary = w.primary_of(part);
 	const unsigned copied = (primary + 1) % 3;
 	std::vector<std::string> keys;
 	for (int k = 0; keys.size() < 40; k++) {
@@ -482,10 +479,7 @@ TEST_CASE(
 	rig.every_node = { "--replication-mode", "sync", "--replication-factor", "3" };
 	rig.start_settled();
 	Writers w(rig, 5000);
-	std::vector<sc_partition_owners> parts(partitions);
-	sc_cluster_map m;
-	REQUIRE(sc_cluster_map_read(w.h[0], &m, parts.data(), partitions) == 0);
-	const unsigned primary = static_cast<unsigned>(m.nodes[parts[0].primary][1] - '0');
+	const unsigned primary = w.primary_of(0);
 
 	// Sync puts on the primary for as long as supercache-top watches (those of partitions it is not
 	// primary of are refused: no matter).
