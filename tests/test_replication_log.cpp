@@ -3,6 +3,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <map>
 #include <string>
 #include <vector>
 #include <sys/wait.h>
@@ -415,4 +416,48 @@ TEST_CASE(
 	sc_repl_state at;
 	CHECK(sc_repl_snapshot(a, 2 * parts, &copy, &at) == -EINVAL);
 	CHECK(sc_repl_snapshot(a, 0, nullptr, &at) == -EINVAL);
+}
+
+TEST_CASE(
+	"an entry that would leave 8 or 16 bytes before the ring's end: those bytes are skipped by every reader",
+	"[replication]")
+{
+	Pair pair("repl-short-tail");
+	sc_cache *a = pair.a;
+	const uint64_t ring =
+		256u * 1024u; // SC_REPL_LOG_BYTES: too small there for an entry's 24-byte header
+	const uint32_t log = sctest_partition_of(a, SC_TUPLE(sc_str("k")));
+	std::map<uint64_t, size_t> value_for; // an entry's length -> the value length that made it
+	sc_repl_state st;
+	REQUIRE(sc_repl_state_read(a, log, &st) == 0);
+	uint64_t tail = st.tail;
+	int short_tails = 0;
+	for (int i = 0; i < 40000 && short_tails < 4; i++) {
+		const uint64_t to_end = ring - (tail & (ring - 1));
+		size_t size = static_cast<size_t>(i % 97);
+		// Near the end: the value whose entry leaves 16 (then 8) bytes there, once its length was seen.
+		for (uint64_t left : { 16u, 8u })
+			if (to_end > left && value_for.count(to_end - left)) {
+				size = value_for[to_end - left];
+				break;
+			}
+		std::string v(size, 'v');
+		REQUIRE(sc_put(a, SC_TUPLE(sc_str("k"), sc_int(i), sc_str(v.c_str()))) == 0);
+		REQUIRE(sc_repl_state_read(a, log, &st) == 0);
+		const uint64_t grew = st.tail - tail;
+		if (grew < to_end)
+			value_for.emplace(grew, size);
+		tail = st.tail;
+		const uint64_t now_to_end = ring - (tail & (ring - 1));
+		short_tails += now_to_end == 8 || now_to_end == 16;
+		if (i % 64 == 0)
+			pair.ship(); // the replica follows, reading across each wrap
+	}
+	CHECK(short_tails == 4);
+	pair.ship();
+	pair.check_equal();
+	// The log after it in the segment is whole: nothing was written past this ring.
+	sc_repl_state next;
+	CHECK(sc_repl_state_read(a, log + 1, &next) == 0);
+	CHECK(next.head <= next.tail);
 }

@@ -85,7 +85,13 @@ SC_EXPORT ssize_t sc_repl_read(sc_cache *c, uint32_t i, uint64_t *pos, void *buf
 		return err;
 	while (at < tail) {
 		const struct sc_repl_entry *e = (const struct sc_repl_entry *)sc_repl_ring_at(l, at);
-		uint32_t len = entry_len_at(l, at, tail);
+		uint32_t len = sc_repl_short_tail(at);
+
+		if (len) {
+			at += len;
+			continue;
+		}
+		len = entry_len_at(l, at, tail);
 
 		if (!len) {
 			err = still_there(c, i, l, *pos);
@@ -131,9 +137,17 @@ SC_EXPORT int sc_repl_seek(sc_cache *c, uint32_t i, uint64_t lseq, uint64_t *pos
 			       c->name, i, (unsigned long long)lseq);
 	for (uint64_t from = at; at < tail;) {
 		const struct sc_repl_entry *e = (const struct sc_repl_entry *)sc_repl_ring_at(l, at);
-		uint32_t len = entry_len_at(l, at, tail);
-		uint8_t op = sc_read(&e->op);
-		uint64_t seen = sc_read(&e->lseq);
+		uint32_t len = sc_repl_short_tail(at);
+		uint8_t op;
+		uint64_t seen;
+
+		if (len) {
+			at += len;
+			continue;
+		}
+		len = entry_len_at(l, at, tail);
+		op = sc_read(&e->op);
+		seen = sc_read(&e->lseq);
 
 		if (!len) {
 			err = still_there(c, i, l, from);

@@ -35,7 +35,13 @@ static void make_room(struct sc_repl_log *l, uint64_t end)
 
 	while (end - head > SC_REPL_LOG_BYTES) {
 		const struct sc_repl_entry *e = (const struct sc_repl_entry *)sc_repl_ring_at(l, head);
-		uint32_t len = e->len;
+		uint32_t len = sc_repl_short_tail(head);
+
+		if (len) {
+			head += len;
+			continue;
+		}
+		len = e->len;
 
 		if (len < sizeof(*e) || len % 8 || len > SC_REPL_LOG_BYTES - (head & RING_MASK) ||
 		    head + len > l->staged) {
@@ -63,10 +69,12 @@ static struct sc_repl_entry *stage(struct sc_repl_log *l, uint32_t len)
 
 	if (to_end < len) {
 		make_room(l, l->staged + to_end);
-		e = (struct sc_repl_entry *)sc_repl_ring_at(l, l->staged);
-		memset(e, 0, sizeof(*e));
-		e->len = (uint32_t)to_end;
-		e->op = SC_REPL_PAD;
+		if (!sc_repl_short_tail(l->staged)) {
+			e = (struct sc_repl_entry *)sc_repl_ring_at(l, l->staged);
+			memset(e, 0, sizeof(*e));
+			e->len = (uint32_t)to_end;
+			e->op = SC_REPL_PAD;
+		}
 		l->staged += to_end;
 	}
 	make_room(l, l->staged + len);

@@ -36,6 +36,19 @@ static inline uint8_t *sc_repl_ring_at(struct sc_repl_log *l, uint64_t pos)
 	return (uint8_t *)(l + 1) + (pos & ((uint64_t)SC_REPL_LOG_BYTES - 1));
 }
 
+/*
+ * The bytes from position pos to the ring's end when they are too few for
+ * an entry's header (8 or 16: entries are multiples of 8), else 0. No
+ * header is written there: every reader skips them as a pad, and a writer
+ * that would wrap leaves them so instead of writing a header past the ring.
+ */
+static inline uint32_t sc_repl_short_tail(uint64_t pos)
+{
+	uint64_t to_end = SC_REPL_LOG_BYTES - (pos & ((uint64_t)SC_REPL_LOG_BYTES - 1));
+
+	return to_end < sizeof(struct sc_repl_entry) ? (uint32_t)to_end : 0;
+}
+
 /* p's log, or NULL when this handle logs no writes (a local cache, a read-only handle). */
 static inline struct sc_repl_log *sc_repl_log_of(const sc_cache *c, const struct sc_part *p)
 {
