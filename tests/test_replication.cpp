@@ -152,16 +152,20 @@ TEST_CASE("sync: a write returns once its replica has it; with the replica stopp
 		std::string key = "s" + std::to_string(k);
 		int i = w.put(key, k);
 		REQUIRE(i >= 0);
+		int holders = 0;
 		for (unsigned r = 0; r < 3; r++) {
 			if (r == static_cast<unsigned>(i))
 				continue;
 			sc_tuples *got = nullptr;
 			int n = sc_get(w.h[r], SC_TUPLE(sc_str(key.c_str())), &got);
 			sc_tuples_free(got);
-			on_replica += n == 1;
+			holders += n == 1;
 		}
+		on_replica += holders > 0;
 	}
-	CHECK(on_replica == 300); // replication_factor 2: one replica each
+	// replication_factor 2: each on its replica when the call returned (a node the placement has
+	// just moved away may still hold a copy for a moment: a key may be on both others).
+	CHECK(on_replica == 300);
 	CHECK_LOGGED(rig, w.wait_equal(5000) >= 0);
 
 	// A replica stopped: a write whose partition it holds waits majority_timeout_ms, then fails
@@ -436,6 +440,11 @@ TEST_CASE("sync: a member of the in-sync set that needs a copy leaves the set be
 	for (auto &f : fields)
 		batch.push_back(sc_tuple{ static_cast<uint32_t>(f.size()), f.data() });
 
+	// Both replicas in the set first: a replica not yet in it is copied at once, and this is about members.
+	CHECK(ms_until(20000, 20, [&] {
+		      BusDict health = cluster_health(rig, primary);
+		      return health["partitions_under_replicated"].u == 0;
+	      }) >= 0);
 	kill(rig.nodes[copied].pid, SIGSTOP);
 	std::thread writer([&] { CHECK(sc_put_batch(w.h[primary], batch.data(), batch.size()) == 0); });
 	std::this_thread::sleep_for(std::chrono::milliseconds(200)); // the fault's length, within the lag
