@@ -521,7 +521,8 @@ TEST_CASE(
 	CHECK(appended > 0);
 	CHECK(shipped > 0);
 	CHECK(acked > 0);
-	CHECK(acked <= shipped);
+	// No order between the three: each counts what moved during the interval, and entries shipped
+	// before it may be acknowledged within it.
 	CHECK(acked_rate > 0);
 	rig.check();
 }

@@ -21,6 +21,10 @@ SC_EXPORT int sc_repl_state_read(sc_cache *c, uint32_t i, sc_repl_state *st)
 	if (err)
 		return err;
 	sc_check_arg(st, -EINVAL, "state is NULL");
+	/* Backwards along the way an entry goes (published, shipped, acknowledged): each is read no
+	 * later than the one it cannot pass, so one reading has acked <= shipped <= last. */
+	st->acked_lseq = sc_acquire(&l->acked_lseq);
+	st->shipped_lseq = sc_acquire(&l->shipped_lseq);
 	st->tail = sc_acquire(&l->tail);
 	st->last_lseq = sc_read(&l->last_lseq);
 	st->last_epoch = sc_read(&l->last_epoch);
@@ -28,8 +32,6 @@ SC_EXPORT int sc_repl_state_read(sc_cache *c, uint32_t i, sc_repl_state *st)
 	st->first_lseq = sc_read(&l->head_lseq) + 1;
 	if (st->first_lseq > st->last_lseq + 1)
 		st->first_lseq = st->last_lseq + 1;
-	st->shipped_lseq = sc_read(&l->shipped_lseq);
-	st->acked_lseq = sc_read(&l->acked_lseq);
 	st->entries = sc_read(&l->entries);
 	st->resyncs = sc_read(&l->resyncs);
 	st->unshipped_lost = sc_read(&l->unshipped_lost);

@@ -362,10 +362,11 @@ typedef struct sc_repl_state {
 	uint64_t last_lseq;  /* the newest published entry; 0 before any */
 	uint64_t last_epoch; /* ... and its epoch */
 	uint64_t head, tail; /* positions (bytes ever appended): entries in [head, tail) */
-	uint64_t shipped_lseq, acked_lseq; /* as sc_repl_progress_write() left them */
-	uint64_t entries;		   /* appended since the segment was made */
-	uint64_t resyncs;		   /* resync marks among them: replicas had to copy the partition */
-	uint64_t unshipped_lost;	   /* entries the ring wrote over before they were shipped */
+	uint64_t shipped_lseq,
+		acked_lseq;	 /* as sc_repl_progress_write() left them; acked <= shipped <= last */
+	uint64_t entries;	 /* appended since the segment was made */
+	uint64_t resyncs;	 /* resync marks among them: replicas had to copy the partition */
+	uint64_t unshipped_lost; /* entries the ring wrote over before they were shipped */
 } sc_repl_state;
 
 /*
