@@ -17,7 +17,13 @@ namespace
 
 constexpr int WRITERS = 2;
 constexpr int KEYS = 200; // per writer
+// With the sanitizers a fork of the ASan-sized parent costs six times what it does without: there
+// 300 kills (20 s); all 1000 in the plain build, which the test command runs too.
+#if defined(__SANITIZE_ADDRESS__)
+constexpr int KILLS = 300;
+#else
 constexpr int KILLS = 1000;
+#endif
 constexpr uint32_t PARTITIONS = 4;
 
 enum Kind : int32_t { NONE, PUT, DELETE };
@@ -186,7 +192,7 @@ void wait_for_lock_holder(sc_cache *c, pid_t pid, uint32_t partitions)
 
 } // namespace
 
-TEST_CASE("1000 writers killed at random moments of a two-writer load: each death is repaired", "[kill]")
+TEST_CASE("writers killed at random moments of a two-writer load: each death is repaired", "[kill]")
 {
 	Cache c(unique_name("kill"), options(PARTITIONS, 64 << 20));
 	REQUIRE(c.start_error() == 0);
