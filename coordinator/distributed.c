@@ -184,6 +184,8 @@ static void peer_changed(const char *node, bool up, void *userdata)
 	}
 	scd_log(d, up ? LOG_INFO : LOG_WARNING, "cluster: node %s is %s", node, up ? "up" : "down");
 	scd_replication_link_changed(c->replication, node, up);
+	if (!up && c->forward)
+		scd_forward_link_down(c->forward, node);
 	if (up)
 		SCD_PROBE(node_up, d->trace_id, node);
 	else
@@ -195,6 +197,8 @@ static int peer_received(const char *node, const struct scd_frame *f, void *user
 {
 	struct scd_daemon *d = userdata;
 
+	if (f->type == SCD_FRAME_FORWARD || f->type == SCD_FRAME_FORWARD_REPLY)
+		return d->cluster->forward ? scd_forward_received(d->cluster->forward, node, f) : -EPROTO;
 	return d->cluster->replication ? scd_replication_received(d->cluster->replication, node, f) : -EPROTO;
 }
 
@@ -381,6 +385,45 @@ static int start_replication(struct scd_daemon *d)
 	return r;
 }
 
+/*
+ * A forwarded write runs on supercached's handle of the cache, opened with
+ * the library's default majority_timeout_ms: its primary answers within it.
+ */
+#define PRIMARY_MAJORITY_TIMEOUT_MS 2000u
+
+static const char *primary_of(void *userdata, uint32_t partition)
+{
+	struct scd_daemon *d = userdata;
+	const struct scd_cluster_state *st =
+		d->cluster->membership ? scd_membership_state(d->cluster->membership) : NULL;
+
+	if (partition >= d->cache_opts.num_partition)
+		return NULL;
+	return st ? st->records[partition].primary : "";
+}
+
+/* The library's socket for writes whose partition's primary is another node (cluster/forward.h). */
+static int start_forwarding(struct scd_daemon *d)
+{
+	struct scd_forward_config fc = {
+		.event = d->event,
+		.cache = d->cache,
+		.peers = d->cluster->peers,
+		.primary_of = primary_of,
+		.node = d->cfg.node_name,
+		/* The primary answers within its handle's majority_timeout_ms; a second more for the way. */
+		.timeout_usec = (PRIMARY_MAJORITY_TIMEOUT_MS + 1000) * 1000,
+		.log = cluster_log,
+		.userdata = d,
+	};
+	char err[256];
+	int r = scd_forward_start(&fc, &d->cluster->forward, err, sizeof(err));
+
+	if (r)
+		scd_log(d, LOG_ERR, "cluster: %s", err);
+	return r;
+}
+
 int scd_distributed_start(struct scd_daemon *d)
 {
 	char peers_text[SCD_TEXT_MAX];
@@ -415,6 +458,8 @@ int scd_distributed_start(struct scd_daemon *d)
 	if (r)
 		return r == -EINVAL || r == -EADDRINUSE || r == -EACCES ? EX_CONFIG : r;
 	r = start_replication(d);
+	if (!r)
+		r = start_forwarding(d);
 	if (r)
 		return r;
 	snprintf(peers_text, sizeof(peers_text), "%s", d->cfg.cluster_peers);
@@ -477,6 +522,7 @@ void scd_distributed_free(struct scd_daemon *d)
 	if (!c)
 		return;
 	sd_event_source_disable_unref(c->write_source);
+	scd_forward_free(c->forward);
 	scd_isr_writer_free(c->isr_writer);
 	scd_membership_free(c->membership);
 	scd_replication_free(c->replication);

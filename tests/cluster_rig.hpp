@@ -441,22 +441,20 @@ struct Writers {
 		return static_cast<unsigned>(m.nodes[parts[p].primary][1] - '0');
 	}
 
-	// Put key on whichever node takes it: that node's index. Each other node must refuse it as
-	// not its primary's; -1 when none or more than one took it.
-	int put(const std::string &key, int64_t value)
+	// The index of the node that is the primary of key's partition, as node 0's map says.
+	unsigned primary_of_key(const std::string &key)
 	{
-		int taken = -1, count = 0;
-		for (int i = 0; i < 3; i++) {
-			int r = sc_put(h[i], SC_TUPLE(sc_str(key.c_str()), sc_int(value)));
-			if (r == 0) {
-				taken = i;
-				count++;
-			} else if (r != -EOPNOTSUPP) {
-				UNSCOPED_INFO("n" << i << ": put " << key << ": " << sc_last_error());
-				return -1;
-			}
-		}
-		return count == 1 ? taken : -1;
+		return primary_of(sctest_partition_of(h[0], SC_TUPLE(sc_str(key.c_str()))));
+	}
+
+	// Put key from node `from` (the write goes to its partition's primary, forwarded when that is
+	// another node): 0, or the error.
+	int put_from(unsigned from, const std::string &key, int64_t value)
+	{
+		int r = sc_put(h[from], SC_TUPLE(sc_str(key.c_str()), sc_int(value)));
+		if (r != 0)
+			UNSCOPED_INFO("n" << from << ": put " << key << ": " << sc_last_error());
+		return r;
 	}
 
 	// Every log of every partition: its primary's copy and each replica's hold the same records

@@ -25,6 +25,7 @@ static void check_body(const struct scd_frame *f)
 	struct scd_repl_entries entries;
 	struct scd_repl_position position;
 	struct scd_repl_copy copy;
+	struct scd_forward_msg fwd;
 	size_t n;
 
 	if (f->type == SCD_FRAME_HELLO && scd_hello_decode(f, &h) == 0) {
@@ -41,6 +42,13 @@ static void check_body(const struct scd_frame *f)
 		n = scd_repl_entries_header(&entries, body);
 		if (memcmp(body, f->body, n) != 0 || entries.entries != f->body + n ||
 		    entries.len != f->len - n)
+			abort();
+	} else if (scd_forward_msg_decode(f, &fwd) == 0) {
+		/* What it hands on lies within the frame, and says its own length. */
+		if (fwd.msg != f->body + SCD_FORWARD_ID_BYTES || fwd.len != f->len - SCD_FORWARD_ID_BYTES ||
+		    fwd.len < SCD_FORWARD_HEAD_BYTES ||
+		    (uint32_t)(fwd.msg[0] | fwd.msg[1] << 8 | fwd.msg[2] << 16 |
+			       (uint32_t)fwd.msg[3] << 24) != fwd.len)
 			abort();
 	} else if (scd_repl_copy_decode(f, &copy) == 0) {
 		n = scd_repl_copy_header(&copy, body);

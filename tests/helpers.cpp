@@ -47,6 +47,14 @@ sc_options options(uint32_t partitions, uint64_t memory_limit)
 	return o;
 }
 
+sc_options distributed_options(uint32_t partitions, uint64_t memory_limit, uint32_t replication_factor)
+{
+	sc_options o = options(partitions, memory_limit);
+	o.cluster = SC_CLUSTER_DISTRIBUTED;
+	o.replication_factor = replication_factor;
+	return o;
+}
+
 Cache::Cache(const std::string &name, const sc_options &opts) : cache_name(name), cache_opts(opts)
 {
 	err = sc_start(name.c_str(), &cache_opts, &handle);

@@ -37,6 +37,9 @@ std::string unique_name(const char *what);
 // Options with sz set, as SC_OPTIONS() does in C; 0 leaves a field at its default.
 sc_options options(uint32_t partitions = 0, uint64_t memory_limit = 0);
 
+// The same for a distributed cache with replication_factor copies of each partition.
+sc_options distributed_options(uint32_t partitions, uint64_t memory_limit, uint32_t replication_factor);
+
 // Start or attach a cache, destroying its segment when the test ends.
 class Cache
 {

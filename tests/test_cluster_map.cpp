@@ -19,14 +19,6 @@ namespace
 
 const uint32_t parts = 8;
 
-sc_options distributed_options()
-{
-	sc_options o = options(parts, 32 << 20);
-	o.cluster = SC_CLUSTER_DISTRIBUTED;
-	o.replication_factor = 3;
-	return o;
-}
-
 // Three nodes, this one "b"; partition p's primary is node p % 3 under epoch base + p, its replicas all three.
 void make_map(sc_cluster_map &m, std::vector<sc_partition_owners> &o, uint64_t base, uint64_t deadline_ns)
 {
@@ -56,7 +48,7 @@ uint64_t now_ns()
 
 TEST_CASE("a new distributed cache has an empty map; a local one has none", "[cluster-map]")
 {
-	Cache c(unique_name("map-empty"), distributed_options());
+	Cache c(unique_name("map-empty"), distributed_options(parts, 32 << 20, 3));
 	REQUIRE(c.start_error() == 0);
 	sc_cluster_map m;
 	std::vector<sc_partition_owners> o(parts);
@@ -84,7 +76,7 @@ TEST_CASE("a new distributed cache has an empty map; a local one has none", "[cl
 
 TEST_CASE("the map written is the map read; the lease decides who acts", "[cluster-map]")
 {
-	Cache c(unique_name("map-roundtrip"), distributed_options());
+	Cache c(unique_name("map-roundtrip"), distributed_options(parts, 32 << 20, 3));
 	REQUIRE(c.start_error() == 0);
 	sc_cluster_map m;
 	std::vector<sc_partition_owners> o;
@@ -132,7 +124,7 @@ TEST_CASE("the map written is the map read; the lease decides who acts", "[clust
 
 TEST_CASE("an epoch never goes back, and a bad map is refused whole", "[cluster-map][errors]")
 {
-	Cache c(unique_name("map-stale"), distributed_options());
+	Cache c(unique_name("map-stale"), distributed_options(parts, 32 << 20, 3));
 	REQUIRE(c.start_error() == 0);
 	sc_cluster_map m;
 	std::vector<sc_partition_owners> o;
@@ -179,7 +171,7 @@ TEST_CASE("an epoch never goes back, and a bad map is refused whole", "[cluster-
 
 TEST_CASE("one process writes the map; a dead writer's claim and torn change are taken over", "[cluster-map]")
 {
-	Cache c(unique_name("map-claim"), distributed_options());
+	Cache c(unique_name("map-claim"), distributed_options(parts, 32 << 20, 3));
 	REQUIRE(c.start_error() == 0);
 	sc_cluster_map m;
 	std::vector<sc_partition_owners> o;
@@ -215,7 +207,7 @@ TEST_CASE("one process writes the map; a dead writer's claim and torn change are
 	CHECK(got.changes == 2);
 
 	// A writer that exited but was not reaped yet (a zombie) holds nothing either.
-	Cache z(unique_name("map-zombie"), distributed_options());
+	Cache z(unique_name("map-zombie"), distributed_options(parts, 32 << 20, 3));
 	REQUIRE(z.start_error() == 0);
 	pid_t zombie = spawn([&] {
 		sc_cache *h = nullptr;
@@ -239,7 +231,7 @@ TEST_CASE("one process writes the map; a dead writer's claim and torn change are
 
 TEST_CASE("a reader never sees half of a change", "[cluster-map][multiprocess]")
 {
-	Cache c(unique_name("map-torn"), distributed_options());
+	Cache c(unique_name("map-torn"), distributed_options(parts, 32 << 20, 3));
 	REQUIRE(c.start_error() == 0);
 	auto *stop = static_cast<volatile int *>(shared_anon(sizeof(int)));
 

@@ -245,3 +245,39 @@ TEST_CASE("a copy frame goes through whole; an unknown flag or a short one is re
 	REQUIRE(parse(bytes, &f, &used) == 1);
 	CHECK(scd_repl_copy_decode(&f, &got) == -EPROTO);
 }
+
+TEST_CASE(
+	"a forward frame hands on its id and the message whose own length is the rest; any other is refused",
+	"[frames]")
+{
+	std::vector<uint8_t> body(SCD_FORWARD_ID_BYTES + SCD_FORWARD_HEAD_BYTES + 8, 0);
+	body[0] = 0x2a;			 // id 42
+	body[SCD_FORWARD_ID_BYTES] = 32; // the message's own len: head and 8 bytes
+	for (uint8_t type : { SCD_FRAME_FORWARD, SCD_FRAME_FORWARD_REPLY }) {
+		std::vector<uint8_t> bytes = frame(type, body);
+		scd_frame f{};
+		size_t used = 0;
+		REQUIRE(parse(bytes, &f, &used) == 1);
+		scd_forward_msg m{};
+		REQUIRE(scd_forward_msg_decode(&f, &m) == 0);
+		CHECK((m.id == 42 && m.len == 32 && m.msg == f.body + SCD_FORWARD_ID_BYTES));
+	}
+	std::vector<uint8_t> liar = body;
+	liar[SCD_FORWARD_ID_BYTES] = 33;
+	std::vector<uint8_t> shorter(body.begin(),
+				     body.begin() + SCD_FORWARD_ID_BYTES + SCD_FORWARD_HEAD_BYTES - 1);
+	for (const auto &b : { liar, shorter }) {
+		std::vector<uint8_t> bytes = frame(SCD_FRAME_FORWARD, b);
+		scd_frame f{};
+		size_t used = 0;
+		REQUIRE(parse(bytes, &f, &used) == 1);
+		scd_forward_msg m{};
+		CHECK(scd_forward_msg_decode(&f, &m) == -EPROTO);
+	}
+	std::vector<uint8_t> other = frame(SCD_FRAME_REPL_COPY, body);
+	scd_frame f{};
+	size_t used = 0;
+	REQUIRE(parse(other, &f, &used) == 1);
+	scd_forward_msg m{};
+	CHECK(scd_forward_msg_decode(&f, &m) == -EPROTO);
+}

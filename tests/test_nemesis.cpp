@@ -72,6 +72,7 @@ class Clients
 	}
 	std::vector<Op> history;
 	uint64_t refused = 0, errors = 0;
+	std::string first_error;
 
       private:
 	void run(const Rig &rig, unsigned node)
@@ -90,12 +91,17 @@ class Clients
 			op.complete_ns = now_ns();
 			op.acked = r == 0;
 			std::lock_guard<std::mutex> g(lock);
-			if (r == 0 || r == -ETIMEDOUT)
+			// Acknowledged; or of unknown outcome: timed out, or forwarded to a primary that was cut
+			// off or died before it answered (it may have taken effect); or not applied: no primary
+			// now, no link to it, or this node's coordinator gone (killed) before the request got
+			// there.
+			if (r == 0 || r == -ETIMEDOUT || r == -ECONNRESET)
 				history.push_back(op);
-			else if (r == -EOPNOTSUPP || r == -EAGAIN)
+			else if (r == -EAGAIN || r == -EBUSY || r == -EHOSTUNREACH || r == -ECONNREFUSED ||
+				 r == -ENOENT || r == -EPIPE)
 				refused++;
-			else
-				errors++;
+			else if (errors++ == 0)
+				first_error = std::to_string(r) + ": " + sc_last_error();
 			// The workload's pace, not a synchronisation: about a put per millisecond per client.
 			std::this_thread::sleep_for(std::chrono::milliseconds(1));
 		}
@@ -258,8 +264,10 @@ Outcome run_nemesis(Rig &rig, int episodes)
 	std::cout << "): " << out.acked << " puts acknowledged, " << out.timed_out << " timed out, "
 		  << out.lost << " acknowledged and lost (missing, or overwritten out of order), "
 		  << out.unacknowledged_at_faults << " unacknowledged by replicas at the faults, "
-		  << clients.refused << " refused by the fence, " << clients.errors << " other errors; "
-		  << out.violations.size() << " violations" << std::endl;
+		  << clients.refused << " not applied (no primary, no link to it, or no coordinator), "
+		  << clients.errors << " other errors; " << out.violations.size() << " violations"
+		  << std::endl;
+	INFO("the first other error: " << clients.first_error);
 	CHECK(clients.errors == 0);
 	CHECK(out.acked > 100);
 	rig.check();

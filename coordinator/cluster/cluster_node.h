@@ -8,6 +8,7 @@
 
 #include <systemd/sd-event.h>
 
+#include "cluster/forward.h"
 #include "cluster/in_sync.h"
 #include "cluster/membership.h"
 #include "cluster/peer_link.h"
@@ -19,6 +20,7 @@ struct scd_cluster {
 	struct scd_membership *membership;
 	struct scd_peers *peers;
 	struct scd_replication *replication;
+	struct scd_forward *forward;	   /* writes forwarded to and from the partitions' primaries */
 	struct scd_isr_writer *isr_writer; /* the in-sync sets this node writes as primary */
 	sd_event_source *write_source;	   /* writes the map once per turn of the loop */
 	unsigned pending;		   /* SCD_CHANGED_* since the last write */

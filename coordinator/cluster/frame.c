@@ -223,3 +223,15 @@ size_t scd_repl_copy_header(const struct scd_repl_copy *c, uint8_t *dst)
 {
 	return scd_repl_position_encode(&c->at, dst);
 }
+
+int scd_forward_msg_decode(const struct scd_frame *f, struct scd_forward_msg *out)
+{
+	if ((f->type != SCD_FRAME_FORWARD && f->type != SCD_FRAME_FORWARD_REPLY) ||
+	    f->len < SCD_FORWARD_ID_BYTES + SCD_FORWARD_HEAD_BYTES ||
+	    get32(f->body + SCD_FORWARD_ID_BYTES) != f->len - SCD_FORWARD_ID_BYTES)
+		return -EPROTO;
+	out->id = get64(f->body);
+	out->msg = f->body + SCD_FORWARD_ID_BYTES;
+	out->len = f->len - SCD_FORWARD_ID_BYTES;
+	return 0;
+}

@@ -34,7 +34,9 @@ enum scd_frame_type {
 	SCD_FRAME_REPL_ENTRIES = 5,  /* a primary's log entries for a replica (struct scd_repl_entries) */
 	SCD_FRAME_REPL_POSITION = 6, /* where a replica's log ends: an ack, or "follow from here" */
 	SCD_FRAME_REPL_COPY = 7,     /* a piece of a partition copied whole (struct scd_repl_copy) */
-	SCD_FRAME_TYPE_MAX = SCD_FRAME_REPL_COPY,
+	SCD_FRAME_FORWARD = 8, /* a write forwarded to its partition's primary (struct scd_forward_msg) */
+	SCD_FRAME_FORWARD_REPLY = 9, /* the primary's reply to it (struct scd_forward_msg) */
+	SCD_FRAME_TYPE_MAX = SCD_FRAME_FORWARD_REPLY,
 };
 
 /* A frame found in a buffer; body points into that buffer. */
@@ -159,5 +161,24 @@ struct scd_repl_copy {
 int scd_repl_copy_decode(const struct scd_frame *f, struct scd_repl_copy *out);
 /* The header of c at dst (SCD_REPL_COPY_HEADER of room), for entries to follow: its size. */
 size_t scd_repl_copy_header(const struct scd_repl_copy *c, uint8_t *dst);
+
+/*
+ * Forwarding (docs/distributed.md, "Forwarding"). A forward frame, and the
+ * reply to it: u64 id (the sender's, given back in the reply), then one
+ * message of the library's (sc_forward_head and what follows), whose own
+ * len must be the rest of the body. The message's content is the library's
+ * to check (sc_forward_serve(), and the client for a reply).
+ */
+#define SCD_FORWARD_ID_BYTES   8u
+#define SCD_FORWARD_HEAD_BYTES 24u /* sizeof(sc_forward_head): supercache.h */
+
+struct scd_forward_msg {
+	uint64_t id;
+	const uint8_t *msg; /* into the frame */
+	uint32_t len;
+};
+
+/* 0, or -EPROTO when the body is shorter than an id and a head, or the head's len is not the rest of it. */
+int scd_forward_msg_decode(const struct scd_frame *f, struct scd_forward_msg *out);
 
 #endif /* SCD_FRAME_H */

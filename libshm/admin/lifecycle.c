@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "forward/forward_client.h"
 #include "mem/limbo.h"
 #include "mem/rcu.h"
 #include "shm/handles.h"
@@ -172,6 +173,7 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 	snprintf(c->prefix, sizeof(c->prefix), "%s", o.prefix ? o.prefix : SC_DEFAULT_PREFIX);
 	snprintf(c->dir, sizeof(c->dir), "%s", o.dir ? o.dir : SC_DEFAULT_DIR);
 	pthread_mutex_init(&c->owned_lock, NULL);
+	pthread_mutex_init(&c->fwd_lock, NULL);
 	c->retired_bound = sc_limbo_bound(c);
 	err = sc_handle_add(c);
 	if (err) {
@@ -229,8 +231,10 @@ SC_EXPORT int sc_stop(sc_cache *c)
 		sc_handle_remove(c);
 		sc_rcu_release_owned(c);
 	}
+	sc_forward_close(c);
 	sc_seg_close(&c->seg);
 	pthread_mutex_destroy(&c->owned_lock);
+	pthread_mutex_destroy(&c->fwd_lock);
 	free(c->owned);
 	free(c);
 	return err;

@@ -460,6 +460,48 @@ SC_EXPORT int sc_repl_restore_end(sc_cache *cache, uint32_t log, uint64_t lseq, 
 SC_EXPORT int sc_repl_progress_write(sc_cache *cache, uint32_t log, uint64_t shipped_lseq,
 				     uint64_t acked_lseq);
 
+/*
+ * Forwarded writes (docs/distributed.md, "Forwarding"). A write for a
+ * partition whose primary is another node is not applied here: the library
+ * sends it, as a request, to the local coordinator over the unix socket
+ * sc_forward_socket_path() names (next to the segment, mode 0660 like it);
+ * the coordinator sends it on to the primary's coordinator, which runs it
+ * with sc_forward_serve() and sends the reply back the same way. The
+ * caller gets the primary's result and message; or an error that says the
+ * write may or may not have happened (-ETIMEDOUT, -ECONNRESET), or that it
+ * was not applied (-EHOSTUNREACH, -EAGAIN, -ENOENT): never a success that
+ * was not one (sc_forward(3)).
+ *
+ * Requests and replies begin with this head, little-endian; the
+ * coordinators move them as opaque bytes and read only len and partition.
+ */
+typedef struct sc_forward_head {
+	uint32_t len;	    /* bytes of the message, this head included; at most SC_FORWARD_MAX */
+	uint16_t version;   /* SC_FORWARD_VERSION */
+	uint16_t op;	    /* a request's call (1 and up); 0 in a reply */
+	uint32_t partition; /* a request's partition: its primary serves it */
+	int32_t rc;	    /* a reply's result: 0 or more, or a negative errno */
+	uint64_t arg;	    /* a request's number argument (ttl_ms, a partition index); a reply's 0 */
+} sc_forward_head;
+#define SC_FORWARD_VERSION 1u
+#define SC_FORWARD_MAX	   (1024u * 1024u - 64u) /* bytes: a request or reply, head included */
+
+/* The path of the socket the coordinator of cache serves forwarded writes on, into buf: 0, or -ENAMETOOLONG. */
+SC_EXPORT int sc_forward_socket_path(sc_cache *cache, char *buf, size_t size);
+
+/*
+ * Run the request req[0, len) (from another node's library) on this node,
+ * as the primary of its partition: 0 with *reply (for free()) holding the
+ * reply, *reply_len its bytes; the call's own result is in the reply. A
+ * request that does not decode gets a reply of -EPROTO. A write that finds
+ * this node is not the partition's primary (any more) is not forwarded
+ * again: its reply is -EAGAIN. -ENOMEM when no reply could be made.
+ */
+SC_EXPORT int sc_forward_serve(sc_cache *cache, const void *req, size_t len, void **reply, size_t *reply_len);
+
+/* A reply of rc (< 0) and msg, for a request the coordinator could not get answered: 0, or -ENOMEM. */
+SC_EXPORT int sc_forward_reply(int rc, const char *msg, void **reply, size_t *reply_len);
+
 /* --- Tuples -------------------------------------------------------------- */
 
 /* Store a tuple; in a set, it replaces the tuple with the same key. */

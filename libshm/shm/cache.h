@@ -38,6 +38,11 @@ struct sc_cache {
 	uint32_t lazy_max_tuples;
 	int lazy_error;
 
+	/* connections to the coordinator kept between forwarded writes (forward/forward_client.h) */
+	pthread_mutex_t fwd_lock;
+	int fwd_idle[4];
+	uint32_t n_fwd_idle;
+
 	/* reader slots this process's threads hold through this handle */
 	pthread_mutex_t owned_lock;
 	uint32_t *owned;

@@ -225,6 +225,8 @@ SC_EXPORT int sc_cluster_acting_primary(sc_cache *c, uint32_t partition)
 	return acting_look(c, partition, &epoch, &primary);
 }
 
+static __thread uint32_t refused_partition;
+
 int sc_cluster_write_epoch(sc_cache *c, uint32_t partition, uint64_t *epoch)
 {
 	const struct sc_map_hdr *h = map_hdr(&c->seg);
@@ -243,10 +245,23 @@ int sc_cluster_write_epoch(sc_cache *c, uint32_t partition, uint64_t *epoch)
 			       "cache \"%s\": no node may act as partition %u's primary now "
 			       "(being assigned, or this node's lease lapsed): try again",
 			       c->name, partition);
-	return sc_fail(-EOPNOTSUPP,
-		       "cache \"%s\": partition %u's primary is another node, and this version "
-		       "does not forward writes yet",
-		       c->name, partition);
+	refused_partition = partition;
+	return sc_fail(-EREMOTE, "cache \"%s\": partition %u's primary is another node (%u)", c->name,
+		       partition, primary);
+}
+
+uint32_t sc_cluster_primary_node(const sc_cache *c, uint32_t partition, bool *here)
+{
+	uint64_t epoch;
+	uint32_t primary;
+
+	*here = acting_look(c, partition, &epoch, &primary) == 1;
+	return primary;
+}
+
+uint32_t sc_cluster_refused_partition(void)
+{
+	return refused_partition;
 }
 
 /*

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forward/forward_client.h"
 #include "record/record_deadline.h"
 #include "shm/probes.h"
 #include "structures/entries.h"
@@ -49,9 +50,20 @@ int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_
 	return err;
 }
 
+/* A KeyValue call as a forwarded request's tuple: (kv name, key[, value]). */
+static int kv_forward(int err, sc_cache *c, uint16_t op, uint64_t arg, const char *kv, sc_field key,
+		      const sc_field *value)
+{
+	if (err != -EREMOTE)
+		return err;
+	const sc_field f[3] = { sc_str(kv), key, value ? *value : sc_int(0) };
+
+	return sc_forward_if_remote(err, c, op, arg, &(sc_tuple){ value ? 3 : 2, f }, 1);
+}
+
 static int do_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
 {
-	return sc_kv_put(c, kv, key, value, 0);
+	return kv_forward(sc_kv_put(c, kv, key, value, 0), c, SC_FWD_KV_ADD, 0, kv, key, &value);
 }
 
 SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
@@ -115,7 +127,7 @@ static int do_kv_remove(sc_cache *c, const char *kv, sc_field key)
 		err = sc_entry_remove_locking(c, &route);
 	}
 	sc_entry_key_free(&k);
-	return err;
+	return kv_forward(err, c, SC_FWD_KV_REMOVE, 0, kv, key, NULL);
 }
 
 SC_EXPORT int sc_kv_remove(sc_cache *c, const char *kv, sc_field key)
@@ -391,7 +403,8 @@ static int do_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field val
 	uint64_t deadline = 0;
 	int err = sc_deadline_after(ttl_ms, &deadline);
 
-	return err ? err : sc_kv_put(c, kv, key, value, deadline);
+	err = err ? err : sc_kv_put(c, kv, key, value, deadline);
+	return kv_forward(err, c, SC_FWD_KV_ADD_TTL, ttl_ms, kv, key, &value);
 }
 
 SC_EXPORT int sc_kv_add_ttl(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t ttl_ms)
@@ -432,7 +445,7 @@ static int do_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_m
 	if (!err)
 		err = sc_touch_routed(c, &route, deadline);
 	sc_entry_key_free(&k);
-	return err;
+	return kv_forward(err, c, SC_FWD_KV_TOUCH, ttl_ms, kv, key, NULL);
 }
 
 SC_EXPORT int sc_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_ms)

@@ -1,6 +1,7 @@
 /* deletes.c — removing tuples: by key, by partition-addressed key, by pattern, and everything. */
 #include "tables/deletes.h"
 
+#include "forward/forward_client.h"
 #include "index/btree.h"
 #include "index/hash_index.h"
 #include "mem/block_alloc.h"
@@ -36,7 +37,8 @@ static int do_delete(sc_cache *c, const sc_tuple *data)
 
 	if (!err)
 		err = sc_tuple_check_route(c, data, &route);
-	return err ? err : delete_routed(c, &route);
+	err = err ? err : delete_routed(c, &route);
+	return sc_forward_if_remote(err, c, SC_FWD_DELETE, 0, data, 1);
 }
 
 SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)
@@ -51,7 +53,13 @@ static int do_delete_by_key_partition(sc_cache *c, sc_field key, sc_field partit
 
 	if (!err)
 		err = sc_route_key_in(c, &key, &partition_data, &route);
-	return err ? err : delete_routed(c, &route);
+	err = err ? err : delete_routed(c, &route);
+	if (err == -EREMOTE) {
+		const sc_field f[2] = { key, partition_data };
+
+		err = sc_forward_if_remote(err, c, SC_FWD_DELETE_PARTITION, 0, &(sc_tuple){ 2, f }, 1);
+	}
+	return err;
 }
 
 SC_EXPORT int sc_delete_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data)
@@ -71,7 +79,8 @@ static int do_delete_same_key_partition(sc_cache *c, sc_field key)
 
 	if (!err)
 		err = sc_route_key_in(c, &key, NULL, &route);
-	return err ? err : delete_routed(c, &route);
+	err = err ? err : delete_routed(c, &route);
+	return sc_forward_if_remote(err, c, SC_FWD_DELETE_PARTITION, 0, &(sc_tuple){ 1, &key }, 1);
 }
 
 SC_EXPORT int sc_delete_same_key_partition(sc_cache *c, sc_field key)
@@ -86,7 +95,8 @@ static int do_delete_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx)
 
 	if (!err)
 		err = sc_route_key_at(c, &key, idx, &route);
-	return err ? err : delete_routed(c, &route);
+	err = err ? err : delete_routed(c, &route);
+	return sc_forward_if_remote(err, c, SC_FWD_DELETE_BY_IDX, idx, &(sc_tuple){ 1, &key }, 1);
 }
 
 SC_EXPORT int sc_delete_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx)

@@ -8,6 +8,7 @@
 #include "mem/block_alloc.h"
 #include "mem/rcu.h"
 #include "mem/record_accounts.h"
+#include "forward/forward_client.h"
 #include "record/record_deadline.h"
 #include "shm/probes.h"
 #include "tables/ttl.h"
@@ -248,7 +249,8 @@ static int do_touch(sc_cache *c, const sc_tuple *data, uint64_t ttl_ms)
 		err = sc_deadline_after(ttl_ms, &deadline);
 	if (!err)
 		err = sc_tuple_check_route(c, data, &route);
-	return err ? err : sc_touch_routed(c, &route, deadline);
+	err = err ? err : sc_touch_routed(c, &route, deadline);
+	return sc_forward_if_remote(err, c, SC_FWD_TOUCH, ttl_ms, data, 1);
 }
 
 SC_EXPORT int sc_touch(sc_cache *c, const sc_tuple *data, uint64_t ttl_ms)

@@ -1,6 +1,7 @@
 /* writes.c — storing tuples: sc_put, sc_put_batch and the partition-addressed puts. */
 #include <stdlib.h>
 
+#include "forward/forward_client.h"
 #include "record/tuple_codec.h"
 #include "shm/probes.h"
 #include "record/record_deadline.h"
@@ -49,7 +50,8 @@ static int do_put(sc_cache *c, const sc_tuple *tuple)
 {
 	int err = sc_cache_check(c);
 
-	return err ? err : put_one(c, tuple, NULL, 0);
+	err = err ? err : put_one(c, tuple, NULL, 0);
+	return sc_forward_if_remote(err, c, SC_FWD_PUT, 0, tuple, 1);
 }
 
 SC_EXPORT int sc_put(sc_cache *c, const sc_tuple *tuple)
@@ -64,7 +66,8 @@ static int do_put_ttl(sc_cache *c, const sc_tuple *tuple, uint64_t ttl_ms)
 
 	if (!err)
 		err = sc_deadline_after(ttl_ms, &deadline);
-	return err ? err : put_one(c, tuple, NULL, deadline);
+	err = err ? err : put_one(c, tuple, NULL, deadline);
+	return sc_forward_if_remote(err, c, SC_FWD_PUT_TTL, ttl_ms, tuple, 1);
 }
 
 SC_EXPORT int sc_put_ttl(sc_cache *c, const sc_tuple *tuple, uint64_t ttl_ms)
@@ -82,7 +85,13 @@ static int do_put_partition(sc_cache *c, const sc_tuple *tuple, sc_field partiti
 	if (err)
 		return err;
 	partition = sc_partition_of(c, &partition_data);
-	return put_one(c, tuple, &partition, 0);
+	err = put_one(c, tuple, &partition, 0);
+	if (err == -EREMOTE) {
+		const sc_tuple both[2] = { *tuple, { 1, &partition_data } };
+
+		err = sc_forward_if_remote(err, c, SC_FWD_PUT_PARTITION, 0, both, 2);
+	}
+	return err;
 }
 
 SC_EXPORT int sc_put_partition(sc_cache *c, const sc_tuple *tuple, sc_field partition_data)
@@ -97,7 +106,8 @@ static int do_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32_t 
 	if (err)
 		return err;
 	err = sc_partition_idx_check(c, idx);
-	return err ? err : put_one(c, tuple, &idx, 0);
+	err = err ? err : put_one(c, tuple, &idx, 0);
+	return sc_forward_if_remote(err, c, SC_FWD_PUT_BY_IDX, idx, tuple, 1);
 }
 
 SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32_t idx)
@@ -105,25 +115,15 @@ SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32
 	return SC_TRACED(c, SC_OP_PUT, do_put_partition_by_idx(c, tuple, idx));
 }
 
-/* All-or-nothing, each partition's lock taken once: write/batch_write.h. */
-static int do_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
+/* All-or-nothing on this node, each partition's lock taken once (write/batch_write.h); part: each tuple's partition. */
+static int put_batch_here(sc_cache *c, const sc_tuple *tuples, size_t n, uint32_t *part)
 {
 	struct sc_batch_order o = { NULL, NULL };
-	struct sc_put_item *w = NULL;
-	uint32_t *part = NULL;
-	int err = sc_cache_check(c);
+	struct sc_put_item *w = malloc(n * sizeof(*w));
+	int err = 0;
 
-	if (err)
-		return err;
-	if (n == 0)
-		return 0;
-	sc_check_arg(tuples, -EINVAL, "batch of %zu tuples at a NULL pointer", n);
-	w = malloc(n * sizeof(*w));
-	part = malloc(n * sizeof(*part));
-	if (!w || !part) {
-		err = sc_fail(-ENOMEM, "out of memory for a batch of %zu tuples", n);
-		goto out;
-	}
+	if (!w)
+		return sc_fail(-ENOMEM, "out of memory for a batch of %zu tuples", n);
 	for (size_t i = 0; i < n && !err; i++) {
 		err = prepare(c, &tuples[i], NULL, &w[i]);
 		if (err)
@@ -134,9 +134,39 @@ static int do_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 		err = sc_batch_order_make(part, n, c->seg.cfg.num_partition, &o);
 	if (!err)
 		err = sc_batch_write(c, 0, w, n, &o);
-out:
 	sc_batch_order_free(&o);
 	free(w);
+	return err;
+}
+
+/* A share of a batch split by primary (forward/forward_client.h): this node's. */
+static int put_share_here(sc_cache *c, const sc_tuple *tuples, size_t n, void *unused)
+{
+	uint32_t *part = malloc(n * sizeof(*part));
+	int err = part ? put_batch_here(c, tuples, n, part) : sc_fail(-ENOMEM, "out of memory for a batch");
+
+	(void)unused;
+	free(part);
+	return err;
+}
+
+static int do_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
+{
+	uint32_t *part;
+	int err = sc_cache_check(c);
+
+	if (err)
+		return err;
+	if (n == 0)
+		return 0;
+	sc_check_arg(tuples, -EINVAL, "batch of %zu tuples at a NULL pointer", n);
+	part = malloc(n * sizeof(*part));
+	if (!part)
+		return sc_fail(-ENOMEM, "out of memory for a batch of %zu tuples", n);
+	err = put_batch_here(c, tuples, n, part);
+	/* Some partition's primary is another node: nothing was written; each primary takes its share. */
+	if (err == -EREMOTE)
+		err = sc_forward_split(c, SC_FWD_PUT_BATCH, tuples, part, n, put_share_here, NULL);
 	free(part);
 	return err;
 }

@@ -1,0 +1,140 @@
+/* forward_serve.c — running a write another node forwarded to this one, as its partition's primary. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forward/forward_client.h"
+#include "forward/forward_codec.h"
+#include "shm/error.h"
+
+/* The tuple count and field counts each call takes; a request with others does not decode as that call. */
+static int shape_check(const struct sc_fwd_request *r)
+{
+	const sc_tuple *t = r->tuples;
+	bool ok;
+
+	switch (r->op) {
+	case SC_FWD_PUT_PARTITION:
+		ok = r->ntuples == 2 && t[1].nfields == 1;
+		break;
+	case SC_FWD_PUT_BATCH:
+		ok = true;
+		break;
+	case SC_FWD_DELETE_PARTITION:
+		ok = r->ntuples == 1 && (t[0].nfields == 1 || t[0].nfields == 2);
+		break;
+	case SC_FWD_DELETE_BY_IDX:
+		ok = r->ntuples == 1 && t[0].nfields == 1;
+		break;
+	case SC_FWD_KV_ADD:
+	case SC_FWD_KV_ADD_TTL:
+		ok = r->ntuples == 1 && t[0].nfields == 3;
+		break;
+	case SC_FWD_KV_REMOVE:
+	case SC_FWD_KV_TOUCH:
+		ok = r->ntuples == 1 && t[0].nfields == 2;
+		break;
+	default: /* a tuple of any shape: the call itself checks it */
+		ok = r->ntuples == 1;
+	}
+	if (!ok)
+		return sc_fail(-EPROTO,
+			       "a forwarded request for call %u has %u tuples of a shape it does not take",
+			       r->op, r->ntuples);
+	/* A KeyValue name travels as bytes; the call takes a C string. */
+	if (r->op >= SC_FWD_KV_ADD && r->op <= SC_FWD_KV_TOUCH &&
+	    (t[0].fields[0].type != SC_FIELD_BYTES || memchr(t[0].fields[0].v.p, 0, t[0].fields[0].len)))
+		return sc_fail(-EPROTO, "a forwarded KeyValue call's name is not a string");
+	return 0;
+}
+
+static int run(sc_cache *c, const struct sc_fwd_request *r)
+{
+	const sc_tuple *t = r->tuples;
+	const sc_field *f = t[0].fields;
+	char *kv = NULL;
+	int rc;
+
+	if (r->op >= SC_FWD_KV_ADD && r->op <= SC_FWD_KV_TOUCH) {
+		kv = strndup(f[0].v.p, f[0].len);
+		if (!kv)
+			return sc_fail(-ENOMEM, "out of memory for a forwarded KeyValue call");
+	}
+	switch (r->op) {
+	case SC_FWD_PUT:
+		rc = sc_put(c, &t[0]);
+		break;
+	case SC_FWD_PUT_TTL:
+		rc = sc_put_ttl(c, &t[0], r->arg);
+		break;
+	case SC_FWD_PUT_PARTITION:
+		rc = sc_put_partition(c, &t[0], t[1].fields[0]);
+		break;
+	case SC_FWD_PUT_BY_IDX:
+		rc = r->arg > UINT32_MAX
+			     ? sc_fail(-ERANGE, "partition index %llu", (unsigned long long)r->arg)
+			     : sc_put_partition_by_idx(c, &t[0], (uint32_t)r->arg);
+		break;
+	case SC_FWD_PUT_BATCH:
+		rc = sc_put_batch(c, t, r->ntuples);
+		break;
+	case SC_FWD_DELETE:
+		rc = sc_delete(c, &t[0]);
+		break;
+	case SC_FWD_DELETE_PARTITION:
+		rc = t[0].nfields == 2 ? sc_delete_by_key_partition(c, f[0], f[1])
+				       : sc_delete_same_key_partition(c, f[0]);
+		break;
+	case SC_FWD_DELETE_BY_IDX:
+		rc = r->arg > UINT32_MAX
+			     ? sc_fail(-ERANGE, "partition index %llu", (unsigned long long)r->arg)
+			     : sc_delete_partition_by_idx(c, f[0], (uint32_t)r->arg);
+		break;
+	case SC_FWD_TOUCH:
+		rc = sc_touch(c, &t[0], r->arg);
+		break;
+	case SC_FWD_KV_ADD:
+		rc = sc_kv_add(c, kv, f[1], f[2]);
+		break;
+	case SC_FWD_KV_ADD_TTL:
+		rc = sc_kv_add_ttl(c, kv, f[1], f[2], r->arg);
+		break;
+	case SC_FWD_KV_REMOVE:
+		rc = sc_kv_remove(c, kv, f[1]);
+		break;
+	case SC_FWD_KV_TOUCH:
+		rc = sc_kv_touch(c, kv, f[1], r->arg);
+		break;
+	default:
+		rc = sc_fail(-EPROTO, "call %u", r->op); /* shape_check() let it through: not reached */
+	}
+	free(kv);
+	return rc;
+}
+
+SC_EXPORT int sc_forward_serve(sc_cache *c, const void *req, size_t len, void **reply, size_t *reply_len)
+{
+	struct sc_fwd_request r;
+	int rc;
+
+	sc_check_arg(c && reply && reply_len && (req || !len), -EINVAL, "a NULL argument");
+	sc_clear_error();
+	rc = sc_fwd_request_decode(req, len, &r);
+	if (!rc)
+		rc = shape_check(&r);
+	if (!rc) {
+		/* This thread's writes stop here: one the map sends elsewhere is -EAGAIN, not forwarded again. */
+		sc_fwd_serving = true;
+		rc = run(c, &r);
+		sc_fwd_serving = false;
+	}
+	sc_fwd_request_free(&r);
+	return sc_fwd_reply_encode(rc, rc < 0 ? sc_last_error() : NULL, reply, reply_len);
+}
+
+SC_EXPORT int sc_forward_reply(int rc, const char *msg, void **reply, size_t *reply_len)
+{
+	sc_check_arg(rc < 0 && reply && reply_len, -EINVAL,
+		     "a forwarded reply of the coordinator's is an error");
+	return sc_fwd_reply_encode(rc, msg, reply, reply_len);
+}

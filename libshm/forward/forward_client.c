@@ -1,0 +1,256 @@
+/* forward_client.c — sending a forwarded write to the local coordinator over its unix socket, and reading the answer. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/time.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "forward/forward_client.h"
+#include "shm/cluster_map.h"
+
+__thread bool sc_fwd_serving;
+
+/* On top of majority_timeout_ms: the coordinator's own wait for the primary is 1 s past it (docs/distributed.md). */
+#define CLIENT_SLACK_MS 3000u
+
+SC_EXPORT int sc_forward_socket_path(sc_cache *c, char *buf, size_t size)
+{
+	int n;
+
+	sc_check_arg(c && buf, -EINVAL, "cache handle or buffer is NULL");
+	n = snprintf(buf, size, "%s/%s.%s.sock", c->dir, c->prefix, c->name);
+	if (n < 0 || (size_t)n >= size || (size_t)n >= sizeof(((struct sockaddr_un *)0)->sun_path))
+		return sc_fail(-ENAMETOOLONG,
+			       "the forwarding socket's path under %s is too long for a unix socket", c->dir);
+	return 0;
+}
+
+static int dial(sc_cache *c, uint32_t partition)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	uint64_t ms = (uint64_t)c->majority_timeout_ms + CLIENT_SLACK_MS;
+	struct timeval tv = { .tv_sec = (time_t)(ms / 1000), .tv_usec = (suseconds_t)(ms % 1000) * 1000 };
+	int err = sc_forward_socket_path(c, sa.sun_path, sizeof(sa.sun_path)), fd;
+
+	if (err)
+		return err;
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return sc_fail(-errno, "cannot make a socket to forward a write: %s", sc_strerror(errno));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) ||
+	    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) ||
+	    connect(fd, (struct sockaddr *)&sa, sizeof(sa))) {
+		err = -errno;
+		close(fd);
+		return sc_fail(
+			err,
+			"cache \"%s\": partition %u's primary is another node, and the write cannot be "
+			"forwarded: no coordinator answers at %s (%s)",
+			c->name, partition, sa.sun_path, sc_strerror(-err));
+	}
+	return fd;
+}
+
+/* A connection kept from an earlier call (1 in *reused), or a new one; a negative errno. */
+static int connection(sc_cache *c, uint32_t partition, bool *reused)
+{
+	int fd = -1;
+
+	pthread_mutex_lock(&c->fwd_lock);
+	if (c->n_fwd_idle)
+		fd = c->fwd_idle[--c->n_fwd_idle];
+	pthread_mutex_unlock(&c->fwd_lock);
+	*reused = fd >= 0;
+	return fd >= 0 ? fd : dial(c, partition);
+}
+
+static void keep(sc_cache *c, int fd)
+{
+	pthread_mutex_lock(&c->fwd_lock);
+	if (c->n_fwd_idle < sizeof(c->fwd_idle) / sizeof(c->fwd_idle[0])) {
+		c->fwd_idle[c->n_fwd_idle++] = fd;
+		fd = -1;
+	}
+	pthread_mutex_unlock(&c->fwd_lock);
+	if (fd >= 0)
+		close(fd);
+}
+
+void sc_forward_close(sc_cache *c)
+{
+	for (uint32_t i = 0; i < c->n_fwd_idle; i++)
+		close(c->fwd_idle[i]);
+	c->n_fwd_idle = 0;
+}
+
+static int send_all(int fd, const uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0)
+			return w < 0 ? -errno : -EPIPE;
+		p += w;
+		n -= (size_t)w;
+	}
+	return 0;
+}
+
+static int recv_all(int fd, uint8_t *p, size_t n)
+{
+	while (n) {
+		ssize_t r = recv(fd, p, n, 0);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK ? -ETIMEDOUT : -errno;
+		if (r == 0)
+			return -ECONNRESET;
+		p += r;
+		n -= (size_t)r;
+	}
+	return 0;
+}
+
+/*
+ * The reply on fd, decoded: the primary's result (and message), or the
+ * error of reading it. *whole: the reply was read to its end and decoded, so
+ * fd can carry another request.
+ */
+static int answer(sc_cache *c, int fd, uint32_t partition, bool *whole)
+{
+	sc_forward_head h;
+	uint8_t *buf;
+	const char *msg;
+	size_t msg_len;
+	int rc, err = recv_all(fd, (uint8_t *)&h, sizeof(h));
+
+	*whole = false;
+
+	if (!err && (h.len < sizeof(h) || h.len > SC_FORWARD_MAX))
+		err = sc_fail(-EPROTO,
+			      "cache \"%s\": the coordinator's reply to a forwarded write says %u bytes",
+			      c->name, h.len);
+	if (err == -ETIMEDOUT || err == -ECONNRESET)
+		return sc_fail(
+			err,
+			"cache \"%s\": the write forwarded to partition %u's primary got no answer from "
+			"the coordinator (%s): it may or may not have happened",
+			c->name, partition, err == -ETIMEDOUT ? "timed out" : "it closed the connection");
+	if (err)
+		return err == -EPROTO ? err
+				      : sc_fail(err, "cache \"%s\": reading a forwarded write's answer: %s",
+						c->name, sc_strerror(-err));
+	buf = malloc(h.len);
+	if (!buf)
+		return sc_fail(-ENOMEM, "out of memory for a forwarded write's answer");
+	memcpy(buf, &h, sizeof(h));
+	err = recv_all(fd, buf + sizeof(h), h.len - sizeof(h));
+	if (!err)
+		err = sc_fwd_reply_decode(buf, h.len, &rc, &msg, &msg_len);
+	else
+		err = sc_fail(err, "cache \"%s\": the answer to a forwarded write broke off: %s", c->name,
+			      sc_strerror(-err));
+	*whole = err == 0;
+	if (!err && rc < 0)
+		err = sc_fail(rc, "%.*s", (int)msg_len, msg);
+	else if (!err)
+		err = rc;
+	free(buf);
+	return err;
+}
+
+int sc_forward(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n)
+{
+	void *req;
+	size_t len;
+	bool reused, whole = false;
+	int fd, err;
+
+	if (sc_fwd_serving)
+		return sc_fail(
+			-EAGAIN,
+			"cache \"%s\": partition %u's primary is another node now; the write forwarded here "
+			"was not applied: try again",
+			c->name, partition);
+	err = sc_fwd_request_encode(op, partition, arg, t, n, &req, &len);
+	if (err)
+		return err;
+	fd = connection(c, partition, &reused);
+	err = fd < 0 ? fd : send_all(fd, req, len);
+	/* A kept connection the coordinator closed meanwhile (it restarted): it read nothing of this request. */
+	if (err == -EPIPE && reused) {
+		close(fd);
+		fd = dial(c, partition);
+		err = fd < 0 ? fd : send_all(fd, req, len);
+	}
+	free(req);
+	if (fd >= 0 && err)
+		err = sc_fail(err, "cache \"%s\": sending a forwarded write to the coordinator: %s", c->name,
+			      sc_strerror(-err));
+	if (!err)
+		err = answer(c, fd, partition, &whole);
+	if (whole)
+		keep(c, fd);
+	else if (fd >= 0)
+		close(fd);
+	return err;
+}
+
+int sc_forward_split(sc_cache *c, uint16_t op, const sc_tuple *t, const uint32_t *part, size_t n,
+		     sc_fwd_here_fn here, void *ctx)
+{
+	uint32_t *node = malloc(n * sizeof(*node));
+	sc_tuple *share = malloc(n * sizeof(*share));
+	bool *here_too = malloc(n * sizeof(*here_too)), *done = calloc(n, sizeof(*done));
+	int first = 0;
+
+	/* A batch forwarded here runs whole or not at all: no share of it is applied, none sent on. */
+	if (sc_fwd_serving) {
+		first = sc_forward(c, op, part[0], 0, t, n);
+		goto out;
+	}
+	if (!node || !share || !here_too || !done) {
+		first = sc_fail(-ENOMEM, "out of memory to split a batch of %zu tuples by primary", n);
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		node[i] = sc_cluster_primary_node(c, part[i], &here_too[i]);
+	for (size_t i = 0; i < n; i++) {
+		size_t m = 0;
+		int err;
+
+		if (done[i])
+			continue;
+		for (size_t j = i; j < n; j++)
+			if (!done[j] && node[j] == node[i] && here_too[j] == here_too[i]) {
+				share[m++] = t[j];
+				done[j] = true;
+			}
+		if (here_too[i]) {
+			err = here(c, share, m, ctx);
+			if (err == -EREMOTE)
+				err = sc_fail(
+					-EAGAIN,
+					"cache \"%s\": partition %u's primary moved while its batch was split: "
+					"try again",
+					c->name, sc_cluster_refused_partition());
+		} else {
+			err = sc_forward(c, op, part[i], 0, share, m);
+		}
+		if (err < 0 && !first)
+			first = err;
+	}
+out:
+	free(node);
+	free(share);
+	free(here_too);
+	free(done);
+	return first;
+}

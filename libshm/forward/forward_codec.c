@@ -1,0 +1,200 @@
+/* forward_codec.c — forwarded writes as bytes: encoding requests and replies, decoding them with every length checked. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "forward/forward_codec.h"
+#include "shm/error.h"
+
+/* Both ends of a link run this code on x86-64 or another little-endian host: the bytes are the host's. */
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "forwarded requests are little-endian");
+_Static_assert(sizeof(sc_forward_head) == 24, "a forwarded message's head is 24 bytes");
+
+#define PAD8(n) (((n) + 7u) & ~(size_t)7u)
+
+static size_t field_bytes(const sc_field *f)
+{
+	return 8 + (f->type == SC_FIELD_BYTES ? PAD8(f->len) : 8);
+}
+
+int sc_fwd_request_encode(uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n,
+			  void **out, size_t *len)
+{
+	size_t size = sizeof(sc_forward_head) + 8, at;
+	uint8_t *buf;
+
+	for (size_t i = 0; i < n; i++) {
+		size += 8;
+		for (uint32_t j = 0; j < t[i].nfields && size <= SC_FORWARD_MAX; j++)
+			size += field_bytes(&t[i].fields[j]);
+		if (size > SC_FORWARD_MAX)
+			break;
+	}
+	if (size > SC_FORWARD_MAX)
+		return sc_fail(-E2BIG, "a write forwarded to its partition's primary takes at most %u bytes",
+			       SC_FORWARD_MAX);
+	buf = calloc(1, size);
+	if (!buf)
+		return sc_fail(-ENOMEM, "out of memory for a forwarded write of %zu bytes", size);
+	sc_forward_head h = { .len = (uint32_t)size,
+			      .version = SC_FORWARD_VERSION,
+			      .op = op,
+			      .partition = partition,
+			      .arg = arg };
+	uint32_t count[2] = { (uint32_t)n, 0 };
+
+	memcpy(buf, &h, sizeof(h));
+	memcpy(buf + sizeof(h), count, sizeof(count));
+	at = sizeof(h) + sizeof(count);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t nf[2] = { t[i].nfields, 0 };
+
+		memcpy(buf + at, nf, sizeof(nf));
+		at += sizeof(nf);
+		for (uint32_t j = 0; j < t[i].nfields; j++) {
+			const sc_field *f = &t[i].fields[j];
+			uint32_t tl[2] = { f->type, f->len };
+
+			memcpy(buf + at, tl, sizeof(tl));
+			at += sizeof(tl);
+			if (f->type == SC_FIELD_BYTES) {
+				if (f->len)
+					memcpy(buf + at, f->v.p, f->len);
+				at += PAD8(f->len);
+			} else {
+				memcpy(buf + at, &f->v, 8);
+				at += 8;
+			}
+		}
+	}
+	*out = buf;
+	*len = size;
+	return 0;
+}
+
+/* The head at buf, checked against len: 0, or -EPROTO. */
+static int head_of(const void *buf, size_t len, sc_forward_head *h, const char *what)
+{
+	if (len < sizeof(*h))
+		return sc_fail(-EPROTO, "a forwarded %s of %zu bytes is shorter than its head", what, len);
+	memcpy(h, buf, sizeof(*h));
+	if (h->len != len || h->version != SC_FORWARD_VERSION)
+		return sc_fail(-EPROTO,
+			       "a forwarded %s says %u bytes, version %u (it has %zu; version %u is known)",
+			       what, h->len, h->version, len, SC_FORWARD_VERSION);
+	return 0;
+}
+
+int sc_fwd_request_decode(const void *buf, size_t len, struct sc_fwd_request *out)
+{
+	const uint8_t *p = buf;
+	sc_forward_head h;
+	uint32_t count[2];
+	size_t at = sizeof(h) + sizeof(count), nfields = 0;
+	int err = head_of(buf, len, &h, "request");
+
+	memset(out, 0, sizeof(*out));
+	if (err)
+		return err;
+	if (h.op < 1 || h.op > SC_FWD_OP_MAX || h.rc != 0)
+		return sc_fail(-EPROTO, "a forwarded request names call %u (1 to %u are known)", h.op,
+			       SC_FWD_OP_MAX);
+	if (len < at)
+		return sc_fail(-EPROTO, "a forwarded request ends before its tuple count");
+	memcpy(count, p + sizeof(h), sizeof(count));
+	/* Each tuple and each field take 8 bytes at least: counts beyond what len holds are lies. */
+	if (count[1] != 0 || count[0] > (len - at) / 8)
+		return sc_fail(-EPROTO, "a forwarded request claims %u tuples in %zu bytes", count[0], len);
+	out->op = h.op;
+	out->partition = h.partition;
+	out->arg = h.arg;
+	out->ntuples = count[0];
+	out->tuples = calloc(count[0] ? count[0] : 1, sizeof(*out->tuples));
+	out->fields = calloc((len - at) / 8 + 1, sizeof(*out->fields));
+	if (!out->tuples || !out->fields) {
+		sc_fwd_request_free(out);
+		return sc_fail(-ENOMEM, "out of memory for a forwarded request of %zu bytes", len);
+	}
+	for (uint32_t i = 0; i < count[0]; i++) {
+		uint32_t nf[2];
+
+		if (len - at < sizeof(nf))
+			goto short_;
+		memcpy(nf, p + at, sizeof(nf));
+		at += sizeof(nf);
+		if (nf[1] != 0 || nf[0] > (len - at) / 8)
+			goto bad;
+		out->tuples[i] = (sc_tuple){ nf[0], out->fields + nfields };
+		for (uint32_t j = 0; j < nf[0]; j++) {
+			sc_field *f = &out->fields[nfields++];
+			uint32_t tl[2];
+
+			if (len - at < sizeof(tl))
+				goto short_;
+			memcpy(tl, p + at, sizeof(tl));
+			at += sizeof(tl);
+			f->type = tl[0];
+			f->len = tl[1];
+			if (f->type == SC_FIELD_BYTES) {
+				if (len - at < PAD8((size_t)f->len))
+					goto short_;
+				f->v.p = p + at;
+				at += PAD8((size_t)f->len);
+			} else if (f->type >= SC_FIELD_INT && f->type <= SC_FIELD_CAPTURE && f->len == 8) {
+				if (len - at < 8)
+					goto short_;
+				memcpy(&f->v, p + at, 8);
+				at += 8;
+			} else {
+				goto bad;
+			}
+		}
+	}
+	if (at == len)
+		return 0;
+bad:
+	sc_fwd_request_free(out);
+	return sc_fail(-EPROTO, "a forwarded request's tuples do not decode (at byte %zu of %zu)", at, len);
+short_:
+	sc_fwd_request_free(out);
+	return sc_fail(-EPROTO, "a forwarded request ends inside a tuple (at byte %zu of %zu)", at, len);
+}
+
+void sc_fwd_request_free(struct sc_fwd_request *r)
+{
+	free(r->tuples);
+	free(r->fields);
+	r->tuples = NULL;
+	r->fields = NULL;
+}
+
+int sc_fwd_reply_encode(int rc, const char *msg, void **out, size_t *len)
+{
+	size_t n = msg ? strnlen(msg, 4096) : 0;
+	sc_forward_head h = { .len = (uint32_t)(sizeof(h) + n), .version = SC_FORWARD_VERSION, .rc = rc };
+	uint8_t *buf = malloc(sizeof(h) + n);
+
+	if (!buf)
+		return sc_fail(-ENOMEM, "out of memory for a forwarded write's reply");
+	memcpy(buf, &h, sizeof(h));
+	if (n)
+		memcpy(buf + sizeof(h), msg, n);
+	*out = buf;
+	*len = sizeof(h) + n;
+	return 0;
+}
+
+int sc_fwd_reply_decode(const void *buf, size_t len, int *rc, const char **msg, size_t *msg_len)
+{
+	sc_forward_head h;
+	int err = head_of(buf, len, &h, "reply");
+
+	if (err)
+		return err;
+	if (h.op != 0 || h.partition != 0 || h.arg != 0)
+		return sc_fail(-EPROTO, "a forwarded reply has a request's fields");
+	*rc = h.rc;
+	*msg = (const char *)buf + sizeof(h);
+	*msg_len = len - sizeof(h);
+	return 0;
+}

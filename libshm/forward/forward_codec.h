@@ -1,0 +1,61 @@
+/* forward_codec.h — forwarded writes as bytes: a request (a call and its tuples), a reply (a result and its message). */
+#ifndef SC_FORWARD_CODEC_H
+#define SC_FORWARD_CODEC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <supercache.h>
+
+/*
+ * The calls a request can carry, and what its tuples and number are to each
+ * (docs/distributed.md, "Forwarding"). The number in a request's head (arg)
+ * is a ttl in ms, or a partition index.
+ */
+enum sc_fwd_op {
+	SC_FWD_PUT = 1,		     /* t0: the tuple */
+	SC_FWD_PUT_TTL = 2,	     /* t0: the tuple; arg: ttl_ms */
+	SC_FWD_PUT_PARTITION = 3,    /* t0: the tuple; t1: (partition_data) */
+	SC_FWD_PUT_BY_IDX = 4,	     /* t0: the tuple; arg: the partition index */
+	SC_FWD_PUT_BATCH = 5,	     /* every tuple */
+	SC_FWD_DELETE = 6,	     /* t0: the key tuple */
+	SC_FWD_DELETE_PARTITION = 7, /* t0: (key, partition_data) */
+	SC_FWD_DELETE_BY_IDX = 8,    /* t0: (key); arg: the partition index */
+	SC_FWD_TOUCH = 9,	     /* t0: the key tuple; arg: ttl_ms */
+	SC_FWD_KV_ADD = 10,	     /* t0: (kv name, key, value) */
+	SC_FWD_KV_ADD_TTL = 11,	     /* t0: (kv name, key, value); arg: ttl_ms */
+	SC_FWD_KV_REMOVE = 12,	     /* t0: (kv name, key) */
+	SC_FWD_KV_TOUCH = 13,	     /* t0: (kv name, key); arg: ttl_ms */
+	SC_FWD_OP_MAX = SC_FWD_KV_TOUCH,
+};
+
+/*
+ * After the head, a request holds u32 ntuples and u32 zero, then each tuple:
+ * u32 nfields, u32 zero, then each field: u32 type, u32 len, and its value
+ * (8 bytes for a number, a capture or ANY's zero; len bytes for bytes),
+ * padded to 8. A reply holds the call's message, len - head bytes, no NUL.
+ */
+struct sc_fwd_request {
+	uint16_t op;
+	uint32_t partition;
+	uint64_t arg;
+	uint32_t ntuples;
+	sc_tuple *tuples; /* allocated, with their fields; bytes point into the request */
+	sc_field *fields;
+};
+
+/* The request at *out (for free()), *len its bytes: 0, -E2BIG past SC_FORWARD_MAX, -ENOMEM. */
+int sc_fwd_request_encode(uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n,
+			  void **out, size_t *len);
+
+/* Decode buf[0, len) into *out (sc_fwd_request_free() it): 0, or -EPROTO (with a message) when it is no request. */
+int sc_fwd_request_decode(const void *buf, size_t len, struct sc_fwd_request *out);
+void sc_fwd_request_free(struct sc_fwd_request *r);
+
+/* A reply of rc and msg (may be NULL) at *out (for free()), *len its bytes: 0 or -ENOMEM. */
+int sc_fwd_reply_encode(int rc, const char *msg, void **out, size_t *len);
+
+/* The result and message of the reply buf[0, len) (msg points into it): 0, or -EPROTO when it is no reply. */
+int sc_fwd_reply_decode(const void *buf, size_t len, int *rc, const char **msg, size_t *msg_len);
+
+#endif /* SC_FORWARD_CODEC_H */

@@ -1,0 +1,413 @@
+// test_forward.cpp — forwarded writes in the library: requests and replies as bytes, a request run on the
+// primary (sc_forward_serve), and the client over a real unix socket next to the segment, served by a thread
+// of this test standing in for the coordinator (the cluster tests run the real one).
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstring>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include "helpers.hpp"
+#include "internals.h"
+extern "C" {
+#include "forward/forward_codec.h"
+}
+
+using namespace sctest;
+
+namespace
+{
+
+const uint32_t parts = 4;
+
+sc_options forward_options()
+{
+	sc_options o = distributed_options(parts, 64 << 20, 2);
+	o.majority_timeout_ms = 200;
+	return o;
+}
+
+uint64_t hour_from_now_ns()
+{
+	return (clock_ms() + 3600ull * 1000) * 1000000ull;
+}
+
+// Two nodes: partition p's primary is "a" when p is even, "b" when odd; this cache is self.
+void write_map(sc_cache *c, uint16_t self)
+{
+	sc_cluster_map m;
+	std::memset(&m, 0, sizeof(m));
+	m.node_count = 2;
+	m.self = self;
+	m.lease_deadline_ns = hour_from_now_ns();
+	std::strcpy(m.nodes[0], "a");
+	std::strcpy(m.nodes[1], "b");
+	std::vector<sc_partition_owners> o(parts);
+	for (uint32_t p = 0; p < parts; p++) {
+		o[p].epoch = 100;
+		o[p].primary = p % 2;
+		o[p].replica_count = 2;
+		o[p].replicas[0] = 0;
+		o[p].replicas[1] = 1;
+	}
+	REQUIRE(sc_cluster_map_write(c, &m, o.data()) == 0);
+	REQUIRE(sc_cluster_shipping_write(c, 1) == 0);
+}
+
+std::vector<uint8_t> request(uint16_t op, uint32_t partition, uint64_t arg, const std::vector<sc_tuple> &t)
+{
+	void *buf = nullptr;
+	size_t len = 0;
+	REQUIRE(sc_fwd_request_encode(op, partition, arg, t.data(), t.size(), &buf, &len) == 0);
+	std::vector<uint8_t> out(static_cast<uint8_t *>(buf), static_cast<uint8_t *>(buf) + len);
+	free(buf);
+	return out;
+}
+
+// The result and message of running req on c.
+int serve(sc_cache *c, const std::vector<uint8_t> &req, std::string *msg = nullptr)
+{
+	void *reply = nullptr;
+	size_t len = 0;
+	REQUIRE(sc_forward_serve(c, req.data(), req.size(), &reply, &len) == 0);
+	int rc = 1;
+	const char *m = nullptr;
+	size_t mlen = 0;
+	REQUIRE(sc_fwd_reply_decode(reply, len, &rc, &m, &mlen) == 0);
+	if (msg)
+		*msg = std::string(m, mlen);
+	free(reply);
+	return rc;
+}
+
+// Stands in for node a's coordinator: listens on the socket next to a's segment, and answers each
+// request with answer(request bytes) until stopped; an empty answer closes the connection instead.
+struct FakeCoordinator {
+	FakeCoordinator(sc_cache *a, std::function<std::vector<uint8_t>(const std::vector<uint8_t> &)> answer)
+	    : answer(std::move(answer))
+	{
+		sockaddr_un sa{};
+		sa.sun_family = AF_UNIX;
+		REQUIRE(sc_forward_socket_path(a, sa.sun_path, sizeof(sa.sun_path)) == 0);
+		path = sa.sun_path;
+		unlink(sa.sun_path);
+		fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		REQUIRE(fd >= 0);
+		REQUIRE(bind(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0);
+		REQUIRE(listen(fd, 8) == 0);
+		thread = std::thread([this] { run(); });
+	}
+	~FakeCoordinator()
+	{
+		{
+			// Wakes accept(), and a recv() on a connection the library keeps for its next request.
+			std::lock_guard<std::mutex> g(lock);
+			shutdown(fd, SHUT_RDWR);
+			for (int c : conns)
+				shutdown(c, SHUT_RDWR);
+		}
+		thread.join();
+		close(fd);
+		unlink(path.c_str());
+	}
+
+	void run()
+	{
+		for (;;) {
+			int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
+			if (c < 0)
+				return;
+			{
+				std::lock_guard<std::mutex> g(lock);
+				conns.push_back(c);
+			}
+			for (;;) {
+				sc_forward_head h;
+				if (recv(c, &h, sizeof(h), MSG_WAITALL) != static_cast<ssize_t>(sizeof(h)))
+					break;
+				std::vector<uint8_t> req(h.len);
+				std::memcpy(req.data(), &h, sizeof(h));
+				if (recv(c, req.data() + sizeof(h), h.len - sizeof(h), MSG_WAITALL) !=
+				    static_cast<ssize_t>(h.len - sizeof(h)))
+					break;
+				requests++;
+				std::vector<uint8_t> reply = answer(req);
+				if (reply.empty() || send(c, reply.data(), reply.size(), MSG_NOSIGNAL) < 0)
+					break;
+			}
+			std::lock_guard<std::mutex> g(lock);
+			conns.erase(std::find(conns.begin(), conns.end(), c));
+			close(c);
+		}
+	}
+
+	std::function<std::vector<uint8_t>(const std::vector<uint8_t> &)> answer;
+	std::string path;
+	int fd = -1;
+	std::atomic<int> requests{ 0 };
+	std::mutex lock;
+	std::vector<int> conns;
+	std::thread thread;
+};
+
+std::vector<uint8_t> run_on(sc_cache *b, const std::vector<uint8_t> &req)
+{
+	void *reply = nullptr;
+	size_t len = 0;
+	REQUIRE(sc_forward_serve(b, req.data(), req.size(), &reply, &len) == 0);
+	std::vector<uint8_t> out(static_cast<uint8_t *>(reply), static_cast<uint8_t *>(reply) + len);
+	free(reply);
+	return out;
+}
+
+uint32_t partition_of(sc_cache *c, const std::string &key)
+{
+	return sctest_partition_of(c, SC_TUPLE(sc_str(key.c_str())));
+}
+
+// A key whose partition's primary is node b (odd partitions).
+std::string key_on_b(sc_cache *c, int i)
+{
+	for (int k = i;; k++) {
+		std::string key = "k" + std::to_string(k);
+		if (partition_of(c, key) % 2 == 1)
+			return key;
+	}
+}
+
+} // namespace
+
+TEST_CASE("a forwarded request keeps every kind of field, and one cut short or changed anywhere is refused",
+	  "[forward]")
+{
+	const char bytes[] = { 'a', 0, 'b', 'c', 'd', 'e', 'f', 'g', 'h' };
+	sc_field any{};
+	any.type = SC_FIELD_ANY;
+	any.len = 8;
+	sc_field capture{};
+	capture.type = SC_FIELD_CAPTURE;
+	capture.len = 8;
+	capture.v.i = 3;
+	const sc_field f0[] = { sc_int(-7), sc_dbl(2.5), sc_bytes(bytes, sizeof(bytes)), sc_bytes("", 0) };
+	const sc_field f1[] = { any, capture };
+	std::vector<sc_tuple> in = { { 4, f0 }, { 2, f1 }, { 0, nullptr } };
+	std::vector<uint8_t> req = request(SC_FWD_PUT_BATCH, 3, 42, in);
+
+	struct sc_fwd_request r;
+	REQUIRE(sc_fwd_request_decode(req.data(), req.size(), &r) == 0);
+	CHECK(r.op == SC_FWD_PUT_BATCH);
+	CHECK(r.partition == 3);
+	CHECK(r.arg == 42);
+	REQUIRE(r.ntuples == 3);
+	for (uint32_t i = 0; i < 3; i++) {
+		REQUIRE(r.tuples[i].nfields == in[i].nfields);
+		for (uint32_t j = 0; j < in[i].nfields; j++) {
+			const sc_field &a = in[i].fields[j], &b = r.tuples[i].fields[j];
+			CHECK(a.type == b.type);
+			CHECK(a.len == b.len);
+			if (a.type == SC_FIELD_BYTES)
+				CHECK(std::memcmp(a.v.p, b.v.p, a.len) == 0);
+			else
+				CHECK(a.v.i == b.v.i);
+		}
+	}
+	sc_fwd_request_free(&r);
+
+	// Every shorter length, its head's len set to match so that only the body is short.
+	for (size_t n = 0; n < req.size(); n++) {
+		std::vector<uint8_t> cut(req.begin(), req.begin() + static_cast<long>(n));
+		if (n >= sizeof(sc_forward_head)) {
+			uint32_t len = static_cast<uint32_t>(n);
+			std::memcpy(cut.data(), &len, sizeof(len));
+		}
+		INFO("cut to " << n << " bytes");
+		CHECK(sc_fwd_request_decode(cut.data(), cut.size(), &r) == -EPROTO);
+	}
+	// Each byte changed: refused, or decoded within the buffer (the sanitizers watch the reads).
+	int refused = 0;
+	for (size_t i = 0; i < req.size(); i++) {
+		std::vector<uint8_t> bad = req;
+		bad[i] ^= 0x81;
+		int e = sc_fwd_request_decode(bad.data(), bad.size(), &r);
+		if (e == 0)
+			sc_fwd_request_free(&r);
+		else
+			CHECK(e == -EPROTO);
+		refused += e != 0;
+	}
+	CHECK(refused > static_cast<int>(req.size()) / 2);
+	CHECK(contains(sc_last_error(), "forwarded request"));
+}
+
+TEST_CASE("sc_forward_serve runs a request as its partition's primary and answers with the call's result and "
+	  "message",
+	  "[forward]")
+{
+	Cache b(unique_name("fwd-serve"), forward_options());
+	REQUIRE(b.start_error() == 0);
+	write_map(b, 1);
+	const std::string key = key_on_b(b, 0);
+	const sc_field kf[] = { sc_str(key.c_str()), sc_int(7) };
+
+	CHECK(serve(b, request(SC_FWD_PUT, 1, 0, { { 2, kf } })) == 0);
+	sc_tuples *got = nullptr;
+	REQUIRE(sc_get(b, SC_TUPLE(sc_str(key.c_str())), &got) == 1);
+	sc_tuples_free(got);
+	CHECK(serve(b, request(SC_FWD_DELETE, 1, 0, { { 1, kf } })) == 1);
+
+	// KeyValue pairs go by their own partitions: b takes those it is primary of, and refuses the others.
+	int taken = 0;
+	for (int i = 0; i < 16; i++) {
+		const sc_field kv[] = { sc_str("ns"), sc_int(i), sc_int(9) };
+		const int rc = serve(b, request(SC_FWD_KV_ADD, 1, 0, { { 3, kv } }));
+		CHECK((rc == 0 || rc == -EAGAIN));
+		taken += rc == 0;
+	}
+	CHECK(taken > 0);
+	CHECK(sc_kv_count(b, "ns") == taken);
+
+	// The call's own refusal travels back with its message.
+	std::string msg;
+	const sc_field none[] = { sc_int(1) };
+	CHECK(serve(b, request(SC_FWD_KV_ADD, 1, 0, { { 1, none } }), &msg) == -EPROTO);
+	CHECK(msg.find("shape") != std::string::npos);
+	std::vector<uint8_t> unknown = request(SC_FWD_PUT, 1, 0, { { 2, kf } });
+	uint16_t op = 99;
+	std::memcpy(unknown.data() + offsetof(sc_forward_head, op), &op, sizeof(op));
+	CHECK(serve(b, unknown, &msg) == -EPROTO);
+	CHECK(msg.find("call 99") != std::string::npos);
+
+	// A key of node a's partition: b does not forward it again; the write is not applied.
+	std::string on_a;
+	for (int k = 0; on_a.empty(); k++)
+		if (partition_of(b, "a" + std::to_string(k)) % 2 == 0)
+			on_a = "a" + std::to_string(k);
+	const sc_field af[] = { sc_str(on_a.c_str()), sc_int(1) };
+	CHECK(serve(b, request(SC_FWD_PUT, 0, 0, { { 2, af } }), &msg) == -EAGAIN);
+	CHECK(msg.find("not applied") != std::string::npos);
+	CHECK(sc_get(b, SC_TUPLE(sc_str(on_a.c_str())), &got) == 0);
+	// Nor is a batch split here: one with a key of a's is refused whole, b's key not written either.
+	const std::string mine = key_on_b(b, 5000);
+	const sc_field bf[] = { sc_str(mine.c_str()), sc_int(2) };
+	CHECK(serve(b, request(SC_FWD_PUT_BATCH, 1, 0, { { 2, bf }, { 2, af } }), &msg) == -EAGAIN);
+	CHECK(sc_get(b, SC_TUPLE(sc_str(mine.c_str())), &got) == 0);
+	CHECK(sc_get(b, SC_TUPLE(sc_str(on_a.c_str())), &got) == 0);
+}
+
+TEST_CASE(
+	"the library forwards a write whose primary is another node through the socket next to the segment, "
+	"and returns the primary's answer",
+	"[forward]")
+{
+	Cache a(unique_name("fwd-a"), forward_options()), b(unique_name("fwd-b"), forward_options());
+	REQUIRE(a.start_error() == 0);
+	REQUIRE(b.start_error() == 0);
+	write_map(a, 0);
+	write_map(b, 1);
+	FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &req) { return run_on(b, req); });
+
+	// Puts, a delete, KeyValue calls and a batch over both nodes' partitions, from a.
+	std::vector<std::string> keys;
+	for (int i = 0; i < 20; i++) {
+		keys.push_back(key_on_b(a, i * 1000));
+		REQUIRE(sc_put(a, SC_TUPLE(sc_str(keys.back().c_str()), sc_int(i))) == 0);
+	}
+	for (const auto &k : keys) {
+		sc_tuples *got = nullptr;
+		CHECK(sc_get(b, SC_TUPLE(sc_str(k.c_str())), &got) == 1); // on the primary
+		sc_tuples_free(got);
+		CHECK(sc_get(a, SC_TUPLE(sc_str(k.c_str())), &got) == 0); // never applied here first
+	}
+	CHECK(sc_delete(a, SC_TUPLE(sc_str(keys[0].c_str()))) == 1);
+	CHECK(sc_put_ttl(a, SC_TUPLE(sc_str(keys[1].c_str()), sc_int(1)), 60000) == 0);
+	uint64_t ttl = 0;
+	CHECK(sc_ttl(b, SC_TUPLE(sc_str(keys[1].c_str())), &ttl) == 1);
+	CHECK((ttl > 0 && ttl <= 60000));
+	int kv_on_b = 0;
+	for (int i = 0; i < 40; i++)
+		CHECK(sc_kv_add(a, "ns", sc_int(i), sc_int(i)) == 0);
+	kv_on_b = sc_kv_count(b, "ns");
+	CHECK(kv_on_b > 0);
+	CHECK(kv_on_b + sc_kv_count(a, "ns") == 40);
+
+	// A batch: a's share stays here, b's is forwarded; every tuple lands once.
+	std::vector<std::string> bk;
+	std::vector<sc_field> bf;
+	std::vector<sc_tuple> batch;
+	for (int i = 0; i < 32; i++)
+		bk.push_back("batch" + std::to_string(i));
+	bf.reserve(64);
+	for (const auto &k : bk) {
+		bf.push_back(sc_str(k.c_str()));
+		bf.push_back(sc_int(1));
+		batch.push_back({ 2, &bf[bf.size() - 2] });
+	}
+	REQUIRE(sc_put_batch(a, batch.data(), batch.size()) == 0);
+	for (const auto &k : bk) {
+		sc_tuples *got = nullptr;
+		const bool on_b = partition_of(a, k) % 2 == 1;
+		CHECK(sc_get(on_b ? b.get() : a.get(), SC_TUPLE(sc_str(k.c_str())), &got) == 1);
+		sc_tuples_free(got);
+	}
+	// The primary's refusal, and its message, come back as they were.
+	std::string big(SC_REPL_ENTRY_MAX, 'x');
+	CHECK(sc_put(a, SC_TUPLE(sc_str(keys[2].c_str()), sc_str(big.c_str()))) == -EFBIG);
+	CHECK(contains(sc_last_error(), "log entry"));
+	CHECK(coordinator.requests > 20);
+}
+
+TEST_CASE(
+	"a forwarded write the coordinator does not answer fails with an error that says it may have happened",
+	"[forward]")
+{
+	Cache a(unique_name("fwd-lost"), forward_options());
+	REQUIRE(a.start_error() == 0);
+	write_map(a, 0);
+	const std::string key = key_on_b(a, 0);
+
+	SECTION("the coordinator closes the connection")
+	{
+		FakeCoordinator coordinator(
+			a, [](const std::vector<uint8_t> &) { return std::vector<uint8_t>(); });
+		CHECK(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == -ECONNRESET);
+		CHECK(contains(sc_last_error(), "may or may not have happened"));
+	}
+	SECTION("the coordinator answers with bytes that are not a reply")
+	{
+		FakeCoordinator coordinator(a, [](const std::vector<uint8_t> &req) {
+			std::vector<uint8_t> r = req; // a request is no reply
+			return r;
+		});
+		CHECK(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == -EPROTO);
+	}
+	SECTION("the coordinator never answers: majority_timeout_ms and 3 s later")
+	{
+		std::atomic<bool> release{ false };
+		FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &) {
+			while (!release)
+				std::this_thread::yield();
+			return std::vector<uint8_t>();
+		});
+		const uint64_t t0 = clock_ms();
+		CHECK(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == -ETIMEDOUT);
+		const uint64_t took = clock_ms() - t0;
+		CHECK(took >= 3200);
+		CHECK(took < 6000);
+		CHECK(contains(sc_last_error(), "may or may not have happened"));
+		release = true;
+	}
+	SECTION("no coordinator")
+	{
+		CHECK(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == -ENOENT);
+		CHECK(contains(sc_last_error(), "no coordinator answers"));
+	}
+}

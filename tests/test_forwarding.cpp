@@ -1,0 +1,185 @@
+// test_forwarding.cpp — writes made on a node that is not their partition's primary, forwarded by the
+// coordinators over the peer links: on three nodes in network namespaces, each with its own etcd member.
+#include <catch2/catch.hpp>
+
+#include <cerrno>
+#include <csignal>
+#include <cstring>
+#include <iostream>
+#include <string>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+#include <vector>
+
+#include "cluster_rig.hpp"
+
+using namespace sctest;
+
+namespace
+{
+
+// A node that is not the primary of key's partition.
+unsigned not_primary(Writers &w, const std::string &key, unsigned pick)
+{
+	return (w.primary_of_key(key) + 1 + pick % 2) % 3;
+}
+
+bool found(sc_cache *c, const std::string &key)
+{
+	sc_tuples *got = nullptr;
+	int n = sc_get(c, SC_TUPLE(sc_str(key.c_str())), &got);
+	sc_tuples_free(got);
+	return n == 1;
+}
+
+// A connection to node i's forwarding socket, next to its segment.
+int dial(const Writers &w, unsigned i)
+{
+	sockaddr_un sa{};
+	sa.sun_family = AF_UNIX;
+	REQUIRE(sc_forward_socket_path(w.h[i], sa.sun_path, sizeof(sa.sun_path)) == 0);
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	REQUIRE(fd >= 0);
+	timeval tv{ 10, 0 };
+	REQUIRE(setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == 0);
+	REQUIRE(connect(fd, reinterpret_cast<sockaddr *>(&sa), sizeof(sa)) == 0);
+	return fd;
+}
+
+} // namespace
+
+TEST_CASE("sync: puts, deletes, batches and KeyValue pairs written on a node that is not their primary run "
+	  "there, and every replica has them",
+	  "[cluster][forwarding]")
+{
+	REQUIRE_NETNS();
+	Rig rig("fwd");
+	rig.every_node = { "--replication-mode", "sync" };
+	rig.start_settled();
+	Writers w(rig);
+
+	// Each write made where it is not primary: on its primary when the call returns, never applied
+	// on the node it was made on first (a replica of the partition may hold it by then).
+	int on_primary = 0;
+	for (int k = 0; k < 600; k++) {
+		const std::string key = "f" + std::to_string(k);
+		const unsigned from = not_primary(w, key, static_cast<unsigned>(k));
+		REQUIRE(w.put_from(from, key, k) == 0);
+		on_primary += found(w.h[w.primary_of_key(key)], key);
+	}
+	CHECK(on_primary == 600);
+	for (int k = 0; k < 600; k += 6) {
+		const std::string key = "f" + std::to_string(k);
+		INFO(key);
+		CHECK(sc_delete(w.h[not_primary(w, key, 0)], SC_TUPLE(sc_str(key.c_str()))) == 1);
+		CHECK(!found(w.h[w.primary_of_key(key)], key));
+	}
+	for (int k = 0; k < 300; k++)
+		CHECK(sc_kv_add(w.h[k % 3], "ns", sc_int(k), sc_int(-k)) == 0);
+
+	// A batch over every partition, from one node: each primary takes its share.
+	std::vector<std::string> keys;
+	std::vector<sc_field> fields;
+	std::vector<sc_tuple> batch;
+	for (int k = 0; k < 64; k++)
+		keys.push_back("b" + std::to_string(k));
+	fields.reserve(2 * keys.size());
+	for (const auto &key : keys) {
+		fields.push_back(sc_str(key.c_str()));
+		fields.push_back(sc_int(1));
+		batch.push_back({ 2, &fields[fields.size() - 2] });
+	}
+	INFO(sc_last_error());
+	REQUIRE(sc_put_batch(w.h[1], batch.data(), batch.size()) == 0);
+	for (const auto &key : keys)
+		CHECK(found(w.h[w.primary_of_key(key)], key));
+
+	int64_t ms = w.wait_equal(10000);
+	CHECK_LOGGED(rig, ms >= 0);
+	std::cout << "every replica equal to its primary " << ms << " ms after the last forwarded write"
+		  << std::endl;
+	rig.check();
+}
+
+TEST_CASE("a write forwarded to a primary whose coordinator is stopped fails with -ETIMEDOUT or "
+	  "-ECONNRESET within the coordinator's wait, never as a success",
+	  "[cluster][forwarding]")
+{
+	REQUIRE_NETNS();
+	Rig rig("fwdstop");
+	rig.start_settled();
+	Writers w(rig);
+	const std::string key = "stopped";
+	const unsigned primary = w.primary_of_key(key), from = not_primary(w, key, 0);
+
+	kill(rig.nodes[primary].pid, SIGSTOP);
+	const uint64_t t0 = clock_ms();
+	const int r = w.put_from(from, key, 1);
+	const uint64_t took = clock_ms() - t0;
+	kill(rig.nodes[primary].pid, SIGCONT);
+	INFO(sc_last_error() << " after " << took << " ms");
+	CHECK((r == -ETIMEDOUT || r == -ECONNRESET));
+	CHECK(std::string(sc_last_error()).find("may or may not have happened") != std::string::npos);
+	// The coordinator's wait: the primary's majority_timeout_ms (2 s) and 1 s more.
+	CHECK(took < 3000 + 1500);
+	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
+	// Once the link is back (it redials within 2 s), the write goes through from the same node; until
+	// then it is refused as not sent, or with no primary.
+	int last = 0;
+	const int64_t ms = ms_until(5000, 20, [&] {
+		last = sc_put(w.h[from], SC_TUPLE(sc_str(key.c_str()), sc_int(2)));
+		INFO(sc_last_error());
+		CHECK((last == 0 || last == -EHOSTUNREACH || last == -EAGAIN));
+		return last == 0;
+	});
+	INFO(sc_last_error());
+	CHECK(ms >= 0);
+	std::cout << "the link back and a forwarded write through " << ms << " ms after the map settled"
+		  << std::endl;
+	rig.check();
+}
+
+TEST_CASE("the forwarding socket closes a connection whose request is not one, answers a call no node knows "
+	  "with the primary's -EPROTO, and goes on serving",
+	  "[cluster][forwarding]")
+{
+	REQUIRE_NETNS();
+	Rig rig("fwdbad");
+	rig.start_settled();
+	Writers w(rig);
+
+	// A head whose length is below a head's: the connection is closed, nothing answered.
+	int fd = dial(w, 0);
+	sc_forward_head h{};
+	h.len = 5;
+	h.version = SC_FORWARD_VERSION;
+	REQUIRE(send(fd, &h, sizeof(h), MSG_NOSIGNAL) == static_cast<ssize_t>(sizeof(h)));
+	char byte;
+	CHECK(recv(fd, &byte, 1, 0) == 0);
+	close(fd);
+
+	// A request for call 99, made on a node that is not partition 0's primary: it sends it on, and the
+	// primary's library refuses it.
+	const uint32_t p = 0;
+	const unsigned from = (w.primary_of(p) + 1) % 3;
+	fd = dial(w, from);
+	std::vector<uint8_t> req(sizeof(h) + 8, 0);
+	h.len = static_cast<uint32_t>(req.size());
+	h.op = 99;
+	h.partition = p;
+	std::memcpy(req.data(), &h, sizeof(h));
+	REQUIRE(send(fd, req.data(), req.size(), MSG_NOSIGNAL) == static_cast<ssize_t>(req.size()));
+	sc_forward_head reply{};
+	REQUIRE(recv(fd, &reply, sizeof(reply), MSG_WAITALL) == static_cast<ssize_t>(sizeof(reply)));
+	CHECK(reply.rc == -EPROTO);
+	std::string msg(reply.len - sizeof(reply), '\0');
+	REQUIRE(recv(fd, &msg[0], msg.size(), MSG_WAITALL) == static_cast<ssize_t>(msg.size()));
+	CHECK(msg.find("call 99") != std::string::npos);
+	close(fd);
+
+	// The socket and the links are as they were: writes from both nodes to every partition.
+	for (int k = 0; k < 64; k++)
+		CHECK(w.put_from(k % 2 ? from : 0, "after" + std::to_string(k), k) == 0);
+	rig.check();
+}
