@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdarg>
 #include <chrono>
 #include <csignal>
 #include <cstdio>
@@ -411,6 +412,37 @@ inline std::vector<std::string> names_of(const std::vector<unsigned> &which)
 	for (unsigned i : which)
 		out.push_back("n" + std::to_string(i));
 	return out;
+}
+
+// A HealthMonitor1 method of node i's coordinator (types and what follows: its arguments).
+inline BusDict health_monitor(const Rig &rig, unsigned i, const char *method, const char *types, ...)
+{
+	BusClient client(rig.bus.address());
+	sd_bus_message *reply = nullptr;
+	sd_bus_error e = SD_BUS_ERROR_NULL;
+	BusDict d;
+	std::string dest = "org.supercache.Coordinator1." + rig.nodes[i].cache;
+	va_list ap;
+	va_start(ap, types);
+	int r = sd_bus_call_methodv(client.get(), dest.c_str(), "/org/supercache/Coordinator",
+				    "org.supercache.HealthMonitor1", method, &e, &reply, types, ap);
+	va_end(ap);
+	INFO(method << ": " << (e.message ? e.message : ""));
+	REQUIRE(r >= 0);
+	REQUIRE(read_dict(reply, d) >= 0);
+	sd_bus_message_unref(reply);
+	sd_bus_error_free(&e);
+	return d;
+}
+
+inline BusDict replication_lag(const Rig &rig, unsigned i, uint32_t partition)
+{
+	return health_monitor(rig, i, "ReplicationLag", "u", partition);
+}
+
+inline BusDict cluster_health(const Rig &rig, unsigned i)
+{
+	return health_monitor(rig, i, "ClusterHealth", "");
 }
 
 // Writable handles on the three nodes' caches, as a client process on each host would hold.

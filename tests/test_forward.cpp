@@ -339,6 +339,20 @@ TEST_CASE(
 	CHECK(kv_on_b > 0);
 	CHECK(kv_on_b + sc_kv_count(a, "ns") == 40);
 
+	// KeyValue batches: each node's share goes to it; a removal counts over both.
+	std::vector<sc_kv_pair> pairs;
+	std::vector<sc_field> kv_keys;
+	for (int i = 0; i < 40; i++) {
+		pairs.push_back({ sc_int(1000 + i), sc_int(i) });
+		kv_keys.push_back(sc_int(1000 + i));
+	}
+	REQUIRE(sc_kv_add_batch(a, "nb", pairs.data(), pairs.size()) == 0);
+	CHECK(sc_kv_count(a, "nb") > 0);
+	CHECK(sc_kv_count(b, "nb") > 0);
+	CHECK(sc_kv_count(a, "nb") + sc_kv_count(b, "nb") == 40);
+	CHECK(sc_kv_remove_batch(a, "nb", kv_keys.data(), kv_keys.size()) == 40);
+	CHECK(sc_kv_count(a, "nb") + sc_kv_count(b, "nb") == 0);
+
 	// A batch: a's share stays here, b's is forwarded; every tuple lands once.
 	std::vector<std::string> bk;
 	std::vector<sc_field> bf;

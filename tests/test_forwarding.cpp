@@ -49,9 +49,10 @@ int dial(const Writers &w, unsigned i)
 
 } // namespace
 
-TEST_CASE("sync: puts, deletes, batches and KeyValue pairs written on a node that is not their primary run "
-	  "there, and every replica has them",
-	  "[cluster][forwarding]")
+TEST_CASE(
+	"sync: puts, deletes, batches and KeyValue pairs and batches written on a node that is not their primary run "
+	"there, and every replica has them",
+	"[cluster][forwarding]")
 {
 	REQUIRE_NETNS();
 	Rig rig("fwd");
@@ -77,6 +78,14 @@ TEST_CASE("sync: puts, deletes, batches and KeyValue pairs written on a node tha
 	}
 	for (int k = 0; k < 300; k++)
 		CHECK(sc_kv_add(w.h[k % 3], "ns", sc_int(k), sc_int(-k)) == 0);
+	std::vector<sc_kv_pair> pairs;
+	std::vector<sc_field> kv_keys;
+	for (int k = 0; k < 100; k++) {
+		pairs.push_back({ sc_int(k), sc_int(k) });
+		kv_keys.push_back(sc_int(k));
+	}
+	CHECK(sc_kv_add_batch(w.h[2], "nb", pairs.data(), pairs.size()) == 0);
+	CHECK(sc_kv_remove_batch(w.h[1], "nb", kv_keys.data(), 50) == 50);
 
 	// A batch over every partition, from one node: each primary takes its share.
 	std::vector<std::string> keys;
@@ -99,6 +108,22 @@ TEST_CASE("sync: puts, deletes, batches and KeyValue pairs written on a node tha
 	CHECK_LOGGED(rig, ms >= 0);
 	std::cout << "every replica equal to its primary " << ms << " ms after the last forwarded write"
 		  << std::endl;
+
+	// What the coordinators counted (ClusterHealth): every request sent on or run where it came in,
+	// each one sent on served by another node, none timed out or lost on the way.
+	uint64_t requests = 0, sent = 0, served = 0;
+	for (unsigned i = 0; i < 3; i++) {
+		BusDict health = cluster_health(rig, i);
+		requests += health["forwarded_writes"].u;
+		sent += health["forwarded_sent"].u;
+		served += health["forwarded_served"].u;
+		CHECK(health["forwarded_timeouts"].u == 0);
+		CHECK(health["forwarded_broken"].u == 0);
+		CHECK(health["forwarded_unreachable"].u == 0);
+	}
+	CHECK(requests >= 600);
+	CHECK(served == requests);
+	CHECK(sent <= requests);
 	rig.check();
 }
 

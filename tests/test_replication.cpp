@@ -19,42 +19,6 @@
 
 using namespace sctest;
 
-namespace
-{
-
-// A HealthMonitor1 method of node i's coordinator (types and what follows: its arguments).
-BusDict health_monitor(const Rig &rig, unsigned i, const char *method, const char *types, ...)
-{
-	BusClient client(rig.bus.address());
-	sd_bus_message *reply = nullptr;
-	sd_bus_error e = SD_BUS_ERROR_NULL;
-	BusDict d;
-	std::string dest = "org.supercache.Coordinator1." + rig.nodes[i].cache;
-	va_list ap;
-	va_start(ap, types);
-	int r = sd_bus_call_methodv(client.get(), dest.c_str(), "/org/supercache/Coordinator",
-				    "org.supercache.HealthMonitor1", method, &e, &reply, types, ap);
-	va_end(ap);
-	INFO(method << ": " << (e.message ? e.message : ""));
-	REQUIRE(r >= 0);
-	REQUIRE(read_dict(reply, d) >= 0);
-	sd_bus_message_unref(reply);
-	sd_bus_error_free(&e);
-	return d;
-}
-
-BusDict replication_lag(const Rig &rig, unsigned i, uint32_t partition)
-{
-	return health_monitor(rig, i, "ReplicationLag", "u", partition);
-}
-
-BusDict cluster_health(const Rig &rig, unsigned i)
-{
-	return health_monitor(rig, i, "ClusterHealth", "");
-}
-
-} // namespace
-
 TEST_CASE(
 	"async: a write on its partition's primary reaches the replica; a restarted node catches up from the log",
 	"[cluster][replication]")

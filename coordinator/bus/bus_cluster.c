@@ -469,6 +469,32 @@ static void partitions_health(const struct scd_daemon *d, struct partitions_heal
 	}
 }
 
+/* What this node's coordinator forwarded and served (cluster/forward.h): counters since it started. */
+static int append_forwarding(sd_bus_message *m, const struct scd_daemon *d)
+{
+	struct scd_forward_stats fs = { 0 };
+	int r;
+
+	if (d->cluster->forward)
+		scd_forward_get_stats(d->cluster->forward, &fs);
+	r = scd_dict_t(m, "forwarded_writes", fs.requests);
+	if (r >= 0)
+		r = scd_dict_t(m, "forwarded_sent", fs.sent);
+	if (r >= 0)
+		r = scd_dict_t(m, "forwarded_served", fs.served);
+	if (r >= 0)
+		r = scd_dict_t(m, "forwarded_timeouts", fs.timeouts);
+	if (r >= 0)
+		r = scd_dict_t(m, "forwarded_unreachable", fs.unreachable);
+	if (r >= 0)
+		r = scd_dict_t(m, "forwarded_broken", fs.broken);
+	if (r >= 0)
+		r = scd_dict_t(m, "forwarded_late_replies", fs.late);
+	if (r >= 0)
+		r = scd_dict_t(m, "forwarded_refused_connections", fs.refused);
+	return r;
+}
+
 int scd_bus_cluster_health(sd_bus_message *m, const struct scd_daemon *d, bool node_healthy)
 {
 	const struct scd_cluster_state *st = scd_membership_state(d->cluster->membership);
@@ -499,6 +525,8 @@ int scd_bus_cluster_health(sd_bus_message *m, const struct scd_daemon *d, bool n
 		r = scd_dict_t(m, "max_lag_writes", ph.lag_writes);
 	if (r >= 0)
 		r = scd_dict_d(m, "max_lag_seconds", (double)ph.lag_usec / 1e6);
+	if (r >= 0)
+		r = append_forwarding(m, d);
 	if (r >= 0)
 		r = scd_dict_b(m, "cluster_healthy",
 			       node_healthy && unreachable == 0 && ph.without_primary == 0 &&

@@ -20,6 +20,12 @@ static int shape_check(const struct sc_fwd_request *r)
 	case SC_FWD_PUT_BATCH:
 		ok = true;
 		break;
+	case SC_FWD_KV_ADD_BATCH:
+	case SC_FWD_KV_REMOVE_BATCH:
+		ok = r->ntuples >= 1 && t[0].nfields == 1;
+		for (uint32_t i = 1; ok && i < r->ntuples; i++)
+			ok = t[i].nfields == (r->op == SC_FWD_KV_ADD_BATCH ? 2u : 1u);
+		break;
 	case SC_FWD_DELETE_PARTITION:
 		ok = r->ntuples == 1 && (t[0].nfields == 1 || t[0].nfields == 2);
 		break;
@@ -42,10 +48,35 @@ static int shape_check(const struct sc_fwd_request *r)
 			       "a forwarded request for call %u has %u tuples of a shape it does not take",
 			       r->op, r->ntuples);
 	/* A KeyValue name travels as bytes; the call takes a C string. */
-	if (r->op >= SC_FWD_KV_ADD && r->op <= SC_FWD_KV_TOUCH &&
+	if (r->op >= SC_FWD_KV_ADD &&
 	    (t[0].fields[0].type != SC_FIELD_BYTES || memchr(t[0].fields[0].v.p, 0, t[0].fields[0].len)))
 		return sc_fail(-EPROTO, "a forwarded KeyValue call's name is not a string");
 	return 0;
+}
+
+/* A KeyValue batch's items (tuples 1 on: (key, value) or (key)) as the call takes them. */
+static int kv_batch(sc_cache *c, const struct sc_fwd_request *r, const char *kv)
+{
+	const size_t n = r->ntuples - 1;
+	sc_kv_pair *pairs = malloc((n ? n : 1) * sizeof(*pairs));
+	sc_field *keys = malloc((n ? n : 1) * sizeof(*keys));
+	int rc;
+
+	if (!pairs || !keys) {
+		rc = sc_fail(-ENOMEM, "out of memory for a forwarded batch of %zu", n);
+	} else {
+		for (size_t i = 0; i < n; i++) {
+			keys[i] = r->tuples[1 + i].fields[0];
+			pairs[i] = (sc_kv_pair){ keys[i], r->op == SC_FWD_KV_ADD_BATCH
+								  ? r->tuples[1 + i].fields[1]
+								  : keys[i] };
+		}
+		rc = r->op == SC_FWD_KV_ADD_BATCH ? sc_kv_add_batch(c, kv, pairs, n)
+						  : sc_kv_remove_batch(c, kv, keys, n);
+	}
+	free(pairs);
+	free(keys);
+	return rc;
 }
 
 static int run(sc_cache *c, const struct sc_fwd_request *r)
@@ -55,7 +86,7 @@ static int run(sc_cache *c, const struct sc_fwd_request *r)
 	char *kv = NULL;
 	int rc;
 
-	if (r->op >= SC_FWD_KV_ADD && r->op <= SC_FWD_KV_TOUCH) {
+	if (r->op >= SC_FWD_KV_ADD) {
 		kv = strndup(f[0].v.p, f[0].len);
 		if (!kv)
 			return sc_fail(-ENOMEM, "out of memory for a forwarded KeyValue call");
@@ -104,6 +135,10 @@ static int run(sc_cache *c, const struct sc_fwd_request *r)
 		break;
 	case SC_FWD_KV_TOUCH:
 		rc = sc_kv_touch(c, kv, f[1], r->arg);
+		break;
+	case SC_FWD_KV_ADD_BATCH:
+	case SC_FWD_KV_REMOVE_BATCH:
+		rc = kv_batch(c, r, kv);
 		break;
 	default:
 		rc = sc_fail(-EPROTO, "call %u", r->op); /* shape_check() let it through: not reached */

@@ -203,21 +203,25 @@ int sc_forward(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const
 	return err;
 }
 
-int sc_forward_split(sc_cache *c, uint16_t op, const sc_tuple *t, const uint32_t *part, size_t n,
-		     sc_fwd_here_fn here, void *ctx)
+int sc_forward_split(sc_cache *c, uint16_t op, const sc_tuple *head, const sc_tuple *t, const uint32_t *part,
+		     size_t n, sc_fwd_here_fn here, void *ctx)
 {
+	const size_t off = head ? 1 : 0;
 	uint32_t *node = malloc(n * sizeof(*node));
-	sc_tuple *share = malloc(n * sizeof(*share));
+	sc_tuple *share = malloc((n + off) * sizeof(*share));
 	bool *here_too = malloc(n * sizeof(*here_too)), *done = calloc(n, sizeof(*done));
-	int first = 0;
+	int first = 0, sum = 0;
 
-	/* A batch forwarded here runs whole or not at all: no share of it is applied, none sent on. */
-	if (sc_fwd_serving) {
-		first = sc_forward(c, op, part[0], 0, t, n);
+	if (!node || !share || !here_too || !done) {
+		first = sc_fail(-ENOMEM, "out of memory to split a batch of %zu by primary", n);
 		goto out;
 	}
-	if (!node || !share || !here_too || !done) {
-		first = sc_fail(-ENOMEM, "out of memory to split a batch of %zu tuples by primary", n);
+	if (head)
+		share[0] = *head;
+	/* A batch forwarded here runs whole or not at all: no share of it is applied, none sent on. */
+	if (sc_fwd_serving) {
+		memcpy(share + off, t, n * sizeof(*t));
+		first = sc_forward(c, op, part[0], 0, share, n + off);
 		goto out;
 	}
 	for (size_t i = 0; i < n; i++)
@@ -230,11 +234,11 @@ int sc_forward_split(sc_cache *c, uint16_t op, const sc_tuple *t, const uint32_t
 			continue;
 		for (size_t j = i; j < n; j++)
 			if (!done[j] && node[j] == node[i] && here_too[j] == here_too[i]) {
-				share[m++] = t[j];
+				share[off + m++] = t[j];
 				done[j] = true;
 			}
 		if (here_too[i]) {
-			err = here(c, share, m, ctx);
+			err = here(c, share + off, m, ctx);
 			if (err == -EREMOTE)
 				err = sc_fail(
 					-EAGAIN,
@@ -242,15 +246,17 @@ int sc_forward_split(sc_cache *c, uint16_t op, const sc_tuple *t, const uint32_t
 					"try again",
 					c->name, sc_cluster_refused_partition());
 		} else {
-			err = sc_forward(c, op, part[i], 0, share, m);
+			err = sc_forward(c, op, part[i], 0, share, m + off);
 		}
 		if (err < 0 && !first)
 			first = err;
+		else if (err > 0)
+			sum += err;
 	}
 out:
 	free(node);
 	free(share);
 	free(here_too);
 	free(done);
-	return first;
+	return first ? first : sum;
 }

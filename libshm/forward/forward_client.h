@@ -41,17 +41,19 @@ static inline int sc_forward_if_remote(int err, sc_cache *c, uint16_t op, uint64
 
 /*
  * A batch some of whose partitions have their primary on another node
- * (the call that ran it here got -EREMOTE, so nothing was written): t[i]
- * goes to partition part[i]. The tuples are split by primary, in the order
- * of their first partitions; this node's share goes to here(c, share, m,
- * ctx), each other node's is forwarded as op. Each share is all-or-nothing
- * on its node, the batch as a whole is not: every share is tried, and the
- * first error is the result. A batch another node forwarded here is not
- * split: -EAGAIN, nothing written.
+ * (the call that ran it here got -EREMOTE, so nothing was written): item
+ * t[i] goes to partition part[i]. The items are split by primary, in the
+ * order of their first partitions; this node's share goes to here(c,
+ * share, m, ctx), each other node's is forwarded as op, head (a KeyValue
+ * batch's name; NULL for none) before its items. Each share is
+ * all-or-nothing on its node, the batch as a whole is not: every share is
+ * tried. The first error is the result, else the sum of the shares'
+ * (removals count). A batch another node forwarded here is not split:
+ * -EAGAIN, nothing written.
  */
 typedef int (*sc_fwd_here_fn)(sc_cache *c, const sc_tuple *t, size_t n, void *ctx);
-int sc_forward_split(sc_cache *c, uint16_t op, const sc_tuple *t, const uint32_t *part, size_t n,
-		     sc_fwd_here_fn here, void *ctx);
+int sc_forward_split(sc_cache *c, uint16_t op, const sc_tuple *head, const sc_tuple *t, const uint32_t *part,
+		     size_t n, sc_fwd_here_fn here, void *ctx);
 
 /* Close the connections the handle kept for forwarding (sc_stop). */
 void sc_forward_close(sc_cache *c);

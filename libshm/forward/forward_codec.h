@@ -26,7 +26,9 @@ enum sc_fwd_op {
 	SC_FWD_KV_ADD_TTL = 11,	     /* t0: (kv name, key, value); arg: ttl_ms */
 	SC_FWD_KV_REMOVE = 12,	     /* t0: (kv name, key) */
 	SC_FWD_KV_TOUCH = 13,	     /* t0: (kv name, key); arg: ttl_ms */
-	SC_FWD_OP_MAX = SC_FWD_KV_TOUCH,
+	SC_FWD_KV_ADD_BATCH = 14,    /* t0: (kv name); then each pair: (key, value) */
+	SC_FWD_KV_REMOVE_BATCH = 15, /* t0: (kv name); then each key: (key) */
+	SC_FWD_OP_MAX = SC_FWD_KV_REMOVE_BATCH,
 };
 
 /*

@@ -320,18 +320,15 @@ static int batch_prepare(sc_cache *c, const char *kv, const sc_field *keys, size
 	return err;
 }
 
-/* All-or-nothing, as sc_put_batch(): write/batch_write.h. */
-static int do_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)
+/* All-or-nothing on this node, as sc_put_batch(): write/batch_write.h. part (when not NULL): each pair's partition. */
+static int kv_add_batch_here(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n, uint32_t *part)
 {
 	struct kv_batch b;
 	sc_field *fields = NULL;
 	sc_tuple *entries = NULL;
 	struct sc_put_item *items = NULL;
-	int err = sc_cache_check(c);
+	int err = 0;
 
-	if (err || n == 0)
-		return err;
-	sc_check_arg(pairs, -EINVAL, "batch of %zu pairs at a NULL pointer", n);
 	for (size_t i = 0; i < n; i++) {
 		err = sc_field_check(&pairs[i].value, "value");
 		if (err)
@@ -357,10 +354,65 @@ static int do_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs,
 	}
 	if (!err)
 		err = sc_batch_write(c, c->seg.cfg.num_partition, items, n, &b.order);
+	if (part && b.part)
+		memcpy(part, b.part, n * sizeof(*part));
 	free(fields);
 	free(entries);
 	free(items);
 	batch_free(&b);
+	return err;
+}
+
+/* A share of a batch split by primary (forward/forward_client.h): this node's, items (key, value). */
+static int kv_add_share_here(sc_cache *c, const sc_tuple *t, size_t n, void *kv)
+{
+	sc_kv_pair *pairs = malloc(n * sizeof(*pairs));
+	int err;
+
+	if (!pairs)
+		return sc_fail(-ENOMEM, "out of memory for a batch of %zu pairs", n);
+	for (size_t i = 0; i < n; i++)
+		pairs[i] = (sc_kv_pair){ t[i].fields[0], t[i].fields[1] };
+	err = kv_add_batch_here(c, kv, pairs, n, NULL);
+	free(pairs);
+	return err;
+}
+
+/* items[i] = (keys[i * stride][, the value after it]): a KeyValue batch as a split's items. */
+static int kv_forward_batch(sc_cache *c, uint16_t op, const char *kv, const sc_field *keys, size_t stride,
+			    uint32_t nfields, const uint32_t *part, size_t n, sc_fwd_here_fn here)
+{
+	sc_tuple *items = malloc(n * sizeof(*items));
+	const sc_field name = sc_str(kv);
+	const sc_tuple head = { 1, &name };
+	int err;
+
+	if (!items)
+		return sc_fail(-ENOMEM, "out of memory for a batch of %zu pairs", n);
+	for (size_t i = 0; i < n; i++)
+		items[i] = (sc_tuple){ nfields, (const sc_field *)((const uint8_t *)keys + i * stride) };
+	err = sc_forward_split(c, op, &head, items, part, n, here, (void *)kv);
+	free(items);
+	return err;
+}
+
+static int do_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pairs, size_t n)
+{
+	uint32_t *part;
+	int err = sc_cache_check(c);
+
+	if (err || n == 0)
+		return err;
+	sc_check_arg(pairs, -EINVAL, "batch of %zu pairs at a NULL pointer", n);
+	part = malloc(n * sizeof(*part));
+	if (!part)
+		return sc_fail(-ENOMEM, "out of memory for a batch of %zu pairs", n);
+	err = kv_add_batch_here(c, kv, pairs, n, part);
+	/* Some partition's primary is another node: nothing was written; each primary takes its share. */
+	if (err == -EREMOTE)
+		err = kv_forward_batch(c, SC_FWD_KV_ADD_BATCH, kv, &pairs[0].key, sizeof(*pairs), 2, part, n,
+				       kv_add_share_here);
+	free(part);
 	return err;
 }
 
@@ -369,15 +421,13 @@ SC_EXPORT int sc_kv_add_batch(sc_cache *c, const char *kv, const sc_kv_pair *pai
 	return SC_TRACED(c, SC_OP_KV_ADD_BATCH, do_kv_add_batch(c, kv, pairs, n));
 }
 
-static int do_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys, size_t n)
+/* The removals on this node: how many went. part (when not NULL): each key's partition. */
+static int kv_remove_batch_here(sc_cache *c, const char *kv, const sc_field *keys, size_t stride, size_t n,
+				uint32_t *part)
 {
 	struct kv_batch b;
-	int err = sc_cache_check(c);
+	int err = batch_prepare(c, kv, keys, stride, n, &b);
 
-	if (err || n == 0)
-		return err;
-	sc_check_arg(keys, -EINVAL, "batch of %zu keys at a NULL pointer", n);
-	err = batch_prepare(c, kv, keys, sizeof(*keys), n, &b);
 	if (!err)
 		err = sc_batch_remove(c, c->seg.cfg.num_partition, b.route, n, &b.order);
 	/* No memory even for the intent: freeing memory must not need any, so key by key. */
@@ -389,7 +439,43 @@ static int do_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys,
 			err = r < 0 ? r : err + r;
 		}
 	}
+	if (part && b.part)
+		memcpy(part, b.part, n * sizeof(*part));
 	batch_free(&b);
+	return err;
+}
+
+/* A share of a batch split by primary: this node's, items (key). */
+static int kv_remove_share_here(sc_cache *c, const sc_tuple *t, size_t n, void *kv)
+{
+	sc_field *keys = malloc(n * sizeof(*keys));
+	int err;
+
+	if (!keys)
+		return sc_fail(-ENOMEM, "out of memory for a batch of %zu keys", n);
+	for (size_t i = 0; i < n; i++)
+		keys[i] = t[i].fields[0];
+	err = kv_remove_batch_here(c, kv, keys, sizeof(*keys), n, NULL);
+	free(keys);
+	return err;
+}
+
+static int do_kv_remove_batch(sc_cache *c, const char *kv, const sc_field *keys, size_t n)
+{
+	uint32_t *part;
+	int err = sc_cache_check(c);
+
+	if (err || n == 0)
+		return err;
+	sc_check_arg(keys, -EINVAL, "batch of %zu keys at a NULL pointer", n);
+	part = malloc(n * sizeof(*part));
+	if (!part)
+		return sc_fail(-ENOMEM, "out of memory for a batch of %zu keys", n);
+	err = kv_remove_batch_here(c, kv, keys, sizeof(*keys), n, part);
+	if (err == -EREMOTE)
+		err = kv_forward_batch(c, SC_FWD_KV_REMOVE_BATCH, kv, keys, sizeof(*keys), 1, part, n,
+				       kv_remove_share_here);
+	free(part);
 	return err;
 }
 

@@ -166,7 +166,7 @@ static int do_put_batch(sc_cache *c, const sc_tuple *tuples, size_t n)
 	err = put_batch_here(c, tuples, n, part);
 	/* Some partition's primary is another node: nothing was written; each primary takes its share. */
 	if (err == -EREMOTE)
-		err = sc_forward_split(c, SC_FWD_PUT_BATCH, tuples, part, n, put_share_here, NULL);
+		err = sc_forward_split(c, SC_FWD_PUT_BATCH, NULL, tuples, part, n, put_share_here, NULL);
 	free(part);
 	return err;
 }
