@@ -87,18 +87,23 @@ int worker(const std::string &name, int id, Shared *sh)
 			}
 			sc_tuples_free(t);
 			break;
-		case 4:
-			sc_get_view(
-				c, SC_TUPLE(sc_int(key)),
-				[](const sc_tuple *tup, void *arg) -> int {
-					const sc_field &f = tup->fields[tup->nfields - 1];
-					if (tup->nfields != 2 || f.type != SC_FIELD_BYTES ||
-					    !intact(f.v.p, f.len))
-						static_cast<Shared *>(arg)->corrupt++;
-					return 0;
-				},
-				sh);
+		case 4: {
+			// What a view saw counts only when the call stands by it: -EUCLEAN says a stray write
+			// changed the record while the callback read it.
+			int bad = 0;
+			if (sc_get_view(
+				    c, SC_TUPLE(sc_int(key)),
+				    [](const sc_tuple *tup, void *arg) -> int {
+					    const sc_field &f = tup->fields[tup->nfields - 1];
+					    if (tup->nfields != 2 || f.type != SC_FIELD_BYTES ||
+						!intact(f.v.p, f.len))
+						    ++*static_cast<int *>(arg);
+					    return 0;
+				    },
+				    &bad) >= 0)
+				sh->corrupt += static_cast<uint64_t>(bad);
 			break;
+		}
 		case 5:
 			sc_delete(c, SC_TUPLE(sc_int(key)));
 			break;

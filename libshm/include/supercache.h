@@ -677,6 +677,9 @@ typedef int (*sc_visit_fn)(const sc_tuple *tuple, void *arg);
  * the order sc_get() returns them, inside a read section (the caller's, if
  * one is open; else one around the call). Returns the number of tuples
  * found (all of them, even when fn stopped early), or fn's negative result.
+ * A record is checked against its checksum before fn sees it and again
+ * after: -EUCLEAN when a stray write changed it meanwhile, and what fn saw
+ * of it is not to be used.
  */
 SC_EXPORT int sc_get_view(sc_cache *cache, const sc_tuple *data, sc_visit_fn fn, void *arg);
 

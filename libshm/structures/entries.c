@@ -66,6 +66,24 @@ int sc_entry_value(sc_cache *c, const struct sc_hit *hit, sc_field *value)
 	return err;
 }
 
+int sc_entry_still_intact(sc_cache *c, const struct sc_hit *hit)
+{
+	return sc_rec_intact(c->seg.base + hit->rec_off, hit->rec_len) ? 0
+								       : sc_rec_not_intact(c, hit->rec_off);
+}
+
+int sc_entry_value_into(sc_cache *c, const struct sc_hit *hit, struct sc_builder *b)
+{
+	sc_field v;
+	int err = sc_entry_value(c, hit, &v);
+
+	if (!err)
+		err = sc_builder_add(b, &v, 1);
+	if (!err && (err = sc_entry_still_intact(c, hit)))
+		sc_builder_drop_last(b);
+	return err;
+}
+
 int sc_entry_read(sc_cache *c, const struct sc_route *route, sc_hit_fn fn, void *ctx)
 {
 	struct sc_reader *r;

@@ -6,6 +6,7 @@
 #include "index/hash_index.h"
 #include "record/entry_key.h"
 #include "record/tuple_codec.h"
+#include "tables/results.h"
 
 /*
  * Writer side, under p's lock: store value (checked by the caller) under the
@@ -20,6 +21,17 @@ int sc_entry_remove_locking(sc_cache *c, const struct sc_route *route);
 
 /* Decode the value of the entry hit names (pointing into the record). 0 or -EUCLEAN. */
 int sc_entry_value(sc_cache *c, const struct sc_hit *hit, sc_field *value);
+
+/*
+ * 0 if the record hit names still matches its checksum, else -EUCLEAN: to
+ * call once a value sc_entry_value() pointed at is copied out, so that a
+ * stray write between the first check and the copy is caught, never handed
+ * out (records do not change once published: a failure here is damage).
+ */
+int sc_entry_still_intact(sc_cache *c, const struct sc_hit *hit);
+
+/* The value of the entry hit names, copied into b and checked again (the copy taken back when bad). */
+int sc_entry_value_into(sc_cache *c, const struct sc_hit *hit, struct sc_builder *b);
 
 /*
  * Reader side: in a read section of its own, find the routed entry and, if

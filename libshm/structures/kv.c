@@ -73,10 +73,7 @@ SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field valu
 
 static int copy_value(sc_cache *c, const struct sc_hit *hit, void *builder)
 {
-	sc_field value;
-	int err = sc_entry_value(c, hit, &value);
-
-	return err ? err : sc_builder_add(builder, &value, 1);
+	return sc_entry_value_into(c, hit, builder);
 }
 
 static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out)

@@ -193,13 +193,10 @@ static int push(sc_cache *c, uint8_t kind, const char *name, const sc_field *val
 static int copy_item(sc_cache *c, const struct seq_ref *s, const struct item_key *k, struct sc_builder *b)
 {
 	struct sc_hit hit;
-	sc_field v;
 	int r = sc_entry_find(c, s->home, &k->route, &hit);
 
 	if (r == 1) {
-		r = sc_entry_value(c, &hit, &v);
-		if (!r)
-			r = sc_builder_add(b, &v, 1);
+		r = sc_entry_value_into(c, &hit, b);
 		if (!r)
 			r = 1;
 	}

@@ -179,7 +179,7 @@ static int copy_struct(sc_cache *c, const struct sc_hit *hit, void *ctx)
 		return sc_fail(-EUCLEAN, "cache \"%s\": a stored struct has %u bytes, its type %llu", c->name,
 			       v.len, (unsigned long long)cp->size);
 	memcpy(cp->out, v.v.p, v.len);
-	return 0;
+	return sc_entry_still_intact(c, hit);
 }
 
 static int do_struct_get(sc_cache *c, const char *type, const void *key, void *out)

@@ -267,6 +267,19 @@ int sc_builder_add(struct sc_builder *b, const sc_field *fields, uint32_t n)
 	return 0;
 }
 
+void sc_builder_drop_last(struct sc_builder *b)
+{
+	const uint32_t n = b->counts[--b->ntuples];
+
+	b->nfields -= n;
+	/* Its bytes were the last appended: they begin where its first bytes field points. */
+	for (uint32_t i = 0; i < n; i++)
+		if (b->fields[b->nfields + i].type == SC_FIELD_BYTES) {
+			b->nbytes = (size_t)(uintptr_t)b->fields[b->nfields + i].v.p;
+			break;
+		}
+}
+
 void sc_builder_free(struct sc_builder *b)
 {
 	if (b->counts != b->inline_counts)

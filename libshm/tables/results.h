@@ -33,6 +33,9 @@ struct sc_builder {
 void sc_builder_init(struct sc_builder *b);
 int sc_builder_add(struct sc_builder *b, const sc_field *fields, uint32_t n);
 
+/* Take back the last tuple sc_builder_add() added (a copy found bad once made). */
+void sc_builder_drop_last(struct sc_builder *b);
+
 /* Hand the tuples over as one sc_tuples (*out NULL if there are none), and free the builder. */
 int sc_builder_finish(struct sc_builder *b, sc_tuples **out);
 

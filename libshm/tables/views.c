@@ -30,6 +30,10 @@ int sc_view_record(sc_cache *c, const struct sc_hit *hit, sc_visit_fn fn, void *
 		t.nfields = nfields;
 		t.fields = fields;
 		rv = fn(&t, arg);
+		/* Records do not change once published: one that did while fn read it was damaged, and
+		 * what fn saw is not to be trusted. */
+		if (rv >= 0 && !sc_rec_intact((const uint8_t *)rec, hit->rec_len))
+			rv = sc_rec_not_intact(c, hit->rec_off);
 	}
 	if (fields != stack_fields)
 		free(fields);
