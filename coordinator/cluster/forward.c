@@ -153,6 +153,27 @@ static int timed_out(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/*
+ * A FORWARD or FORWARD_REPLY frame to node: the id, then the message. 0,
+ * -ENOMEM, or scd_peers_send()'s error. A reply a link down loses is
+ * answered -ECONNRESET by its origin.
+ */
+static int send_msg(struct scd_forward *f, const char *node, uint8_t type, uint64_t id, const void *msg,
+		    size_t len)
+{
+	uint8_t *body = malloc(SCD_FORWARD_ID_BYTES + len);
+	int err;
+
+	if (!body)
+		return -ENOMEM;
+	for (unsigned i = 0; i < SCD_FORWARD_ID_BYTES; i++)
+		body[i] = (uint8_t)(id >> (8 * i));
+	memcpy(body + SCD_FORWARD_ID_BYTES, msg, len);
+	err = scd_peers_send(f->cfg.peers, node, type, body, (uint32_t)(SCD_FORWARD_ID_BYTES + len));
+	free(body);
+	return err;
+}
+
 /* The request c has read whole: to the primary, or to the workers here. */
 static void dispatch(struct conn *c)
 {
@@ -201,18 +222,11 @@ static void dispatch(struct conn *c)
 		return;
 	}
 	snprintf(p->node, sizeof(p->node), "%s", primary);
-	uint8_t *body = malloc(SCD_FORWARD_ID_BYTES + c->have);
-
-	if (!body) {
+	err = send_msg(f, primary, SCD_FRAME_FORWARD, p->id, c->buf, c->have);
+	if (err == -ENOMEM) {
 		pending_fail(p, -ENOMEM, "out of memory to forward a write");
 		return;
 	}
-	for (unsigned i = 0; i < SCD_FORWARD_ID_BYTES; i++)
-		body[i] = (uint8_t)(p->id >> (8 * i));
-	memcpy(body + SCD_FORWARD_ID_BYTES, c->buf, c->have);
-	err = scd_peers_send(f->cfg.peers, primary, SCD_FRAME_FORWARD, body,
-			     (uint32_t)(SCD_FORWARD_ID_BYTES + c->have));
-	free(body);
 	if (err) {
 		f->stats.unreachable++;
 		pending_fail(p, -EHOSTUNREACH,
@@ -311,21 +325,6 @@ static int accept_ready(sd_event_source *s, int fd, uint32_t revents, void *user
 	}
 }
 
-/* A reply frame for the request id that node sent: a link down loses it, and node answers -ECONNRESET. */
-static void send_reply(struct scd_forward *f, const char *node, uint64_t id, const void *msg, size_t len)
-{
-	uint8_t *body = malloc(SCD_FORWARD_ID_BYTES + len);
-
-	if (!body)
-		return; /* node times out */
-	for (unsigned i = 0; i < SCD_FORWARD_ID_BYTES; i++)
-		body[i] = (uint8_t)(id >> (8 * i));
-	memcpy(body + SCD_FORWARD_ID_BYTES, msg, len);
-	(void)scd_peers_send(f->cfg.peers, node, SCD_FRAME_FORWARD_REPLY, body,
-			     (uint32_t)(SCD_FORWARD_ID_BYTES + len));
-	free(body);
-}
-
 /* A job the workers finished: its reply goes to this node's library, or back over the link it came by. */
 static void job_done(struct scd_forward_job *j, void *userdata)
 {
@@ -338,7 +337,7 @@ static void job_done(struct scd_forward_job *j, void *userdata)
 		if (p)
 			pending_answer(p, j->msg, j->len);
 	} else if (j->msg) {
-		send_reply(f, j->origin, j->id, j->msg, j->len);
+		(void)send_msg(f, j->origin, SCD_FRAME_FORWARD_REPLY, j->id, j->msg, j->len);
 	}
 	scd_forward_job_free(j);
 }
@@ -361,7 +360,7 @@ int scd_forward_received(struct scd_forward *f, const char *node, const struct s
 			    err == -EBUSY ? "the primary's coordinator has too many forwarded writes queued"
 					  : "the primary's coordinator is out of memory",
 			    &reply, &len) == 0) {
-			send_reply(f, node, m.id, reply, len);
+			(void)send_msg(f, node, SCD_FRAME_FORWARD_REPLY, m.id, reply, len);
 			free(reply);
 		}
 		return 0;
