@@ -53,7 +53,8 @@ int sc_fwd_request_encode(uint16_t op, uint32_t partition, uint64_t arg, const s
 		at += sizeof(nf);
 		for (uint32_t j = 0; j < t[i].nfields; j++) {
 			const sc_field *f = &t[i].fields[j];
-			uint32_t tl[2] = { f->type, f->len };
+			/* A value of a non-bytes field takes 8 bytes, whatever len an ANY or a capture carries. */
+			uint32_t tl[2] = { f->type, f->type == SC_FIELD_BYTES ? f->len : 8 };
 
 			memcpy(buf + at, tl, sizeof(tl));
 			at += sizeof(tl);
@@ -145,6 +146,9 @@ int sc_fwd_request_decode(const void *buf, size_t len, struct sc_fwd_request *ou
 					goto short_;
 				memcpy(&f->v, p + at, 8);
 				at += 8;
+				/* As sc_any() and sc_capture() make them. */
+				if (f->type == SC_FIELD_ANY || f->type == SC_FIELD_CAPTURE)
+					f->len = 0;
 			} else {
 				goto bad;
 			}

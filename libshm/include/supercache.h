@@ -55,7 +55,7 @@ enum sc_field_type {
 /* One field of a tuple. Build them with sc_int(), sc_dbl(), sc_str(), sc_bytes(). */
 typedef struct sc_field {
 	uint32_t type; /* enum sc_field_type */
-	uint32_t len;  /* SC_FIELD_BYTES: length in bytes; others: 8 */
+	uint32_t len;  /* SC_FIELD_BYTES: length in bytes; INT, DOUBLE: 8; ANY, CAPTURE: 0 */
 	union {
 		int64_t i;
 		double d;
