@@ -19,6 +19,7 @@
 #include <mutex>
 #include <pthread.h>
 #include <sched.h>
+#include <sstream>
 #include <string>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -550,6 +551,28 @@ struct Writers {
 		if (ms < 0)
 			UNSCOPED_INFO("partition " << p << " has not " << count << " replicas on every node");
 		return ms;
+	}
+
+	// What each node holds of partition p's map entry and log, for a failure's message.
+	void describe_partition(uint32_t p)
+	{
+		std::vector<sc_partition_owners> parts(partitions);
+		for (unsigned i = 0; i < 3; i++) {
+			sc_cluster_map m;
+			sc_repl_state st{};
+			std::ostringstream line;
+			line << "n" << i << ": partition " << p;
+			if (sc_cluster_map_read(h[i], &m, parts.data(), partitions) == 0) {
+				line << " epoch " << parts[p].epoch << " primary " << parts[p].primary
+				     << " replicas";
+				for (uint16_t k = 0; k < parts[p].replica_count; k++)
+					line << " " << parts[p].replicas[k];
+			}
+			if (sc_repl_state_read(h[i], p, &st) == 0)
+				line << "; log last " << st.last_lseq << " of epoch " << st.last_epoch
+				     << ", shipped " << st.shipped_lseq << ", acked " << st.acked_lseq;
+			UNSCOPED_INFO(line.str());
+		}
 	}
 
 	sc_cache *h[3] = { nullptr, nullptr, nullptr };

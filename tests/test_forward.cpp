@@ -174,6 +174,29 @@ uint32_t partition_of(sc_cache *c, const std::string &key)
 	return sctest_partition_of(c, SC_TUPLE(sc_str(key.c_str())));
 }
 
+// Both caches started, a's map naming it node a (primary of the even partitions), b's naming it b (of the odd).
+bool start_both(Cache &a, Cache &b)
+{
+	REQUIRE(a.start_error() == 0);
+	REQUIRE(b.start_error() == 0);
+	write_map(a, 0);
+	write_map(b, 1);
+	return true;
+}
+
+// Nodes a and b; a's coordinator runs on b what a forwards.
+struct TwoNodes {
+	explicit TwoNodes(const std::string &name)
+	    : a(unique_name((name + "-a").c_str()), forward_options()),
+	      b(unique_name((name + "-b").c_str()), forward_options()), started(start_both(a, b)),
+	      coordinator(a, [this](const std::vector<uint8_t> &req) { return run_on(b, req); })
+	{
+	}
+	Cache a, b;
+	bool started;
+	FakeCoordinator coordinator;
+};
+
 // A key whose partition's primary is node b (odd partitions).
 std::string key_on_b(sc_cache *c, int i)
 {
@@ -190,13 +213,7 @@ TEST_CASE("a forwarded request keeps every kind of field, and one cut short or c
 	  "[forward]")
 {
 	const char bytes[] = { 'a', 0, 'b', 'c', 'd', 'e', 'f', 'g', 'h' };
-	sc_field any{};
-	any.type = SC_FIELD_ANY;
-	any.len = 8;
-	sc_field capture{};
-	capture.type = SC_FIELD_CAPTURE;
-	capture.len = 8;
-	capture.v.i = 3;
+	const sc_field any = sc_any(), capture = sc_capture(3);
 	const sc_field f0[] = { sc_int(-7), sc_dbl(2.5), sc_bytes(bytes, sizeof(bytes)), sc_bytes("", 0) };
 	const sc_field f1[] = { any, capture };
 	std::vector<sc_tuple> in = { { 4, f0 }, { 2, f1 }, { 0, nullptr } };
@@ -308,12 +325,9 @@ TEST_CASE(
 	"and returns the primary's answer",
 	"[forward]")
 {
-	Cache a(unique_name("fwd-a"), forward_options()), b(unique_name("fwd-b"), forward_options());
-	REQUIRE(a.start_error() == 0);
-	REQUIRE(b.start_error() == 0);
-	write_map(a, 0);
-	write_map(b, 1);
-	FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &req) { return run_on(b, req); });
+	TwoNodes nodes("fwd");
+	Cache &a = nodes.a, &b = nodes.b;
+	FakeCoordinator &coordinator = nodes.coordinator;
 
 	// Puts, a delete, KeyValue calls and a batch over both nodes' partitions, from a.
 	std::vector<std::string> keys;
@@ -377,6 +391,128 @@ TEST_CASE(
 	CHECK(sc_put(a, SC_TUPLE(sc_str(keys[2].c_str()), sc_str(big.c_str()))) == -EFBIG);
 	CHECK(contains(sc_last_error(), "log entry"));
 	CHECK(coordinator.requests > 20);
+}
+
+namespace
+{
+struct point {
+	int64_t id;
+	int64_t x;
+};
+
+bool found(sc_cache *c, const std::string &key)
+{
+	sc_tuples *got = nullptr;
+	const int n = sc_get(c, SC_TUPLE(sc_str(key.c_str())), &got);
+	sc_tuples_free(got);
+	return n == 1;
+}
+
+// How many of keys are found on their primary (a for even partitions, b for odd), and none elsewhere.
+int on_their_primary(sc_cache *a, sc_cache *b, const std::vector<std::string> &keys)
+{
+	int n = 0;
+	for (const auto &k : keys) {
+		const bool on_b = partition_of(a, k) % 2 == 1;
+		n += found(on_b ? b : a, k);
+		CHECK(!found(on_b ? a : b, k));
+	}
+	return n;
+}
+} // namespace
+
+TEST_CASE(
+	"calls over every partition, Struct calls and buffered puts made on a node that is primary of half the "
+	"partitions: each partition's share runs on its primary, and the counts add up",
+	"[forward]")
+{
+	TwoNodes nodes("fwd-all");
+	Cache &a = nodes.a, &b = nodes.b;
+	FakeCoordinator &coordinator = nodes.coordinator;
+
+	// Buffered puts, flushed from a: each partition's tuples land on its primary.
+	std::vector<std::string> keys;
+	for (int i = 0; i < 64; i++) {
+		keys.push_back("lazy" + std::to_string(i));
+		REQUIRE(sc_lazy_put(a, SC_TUPLE(sc_str(keys.back().c_str()), sc_int(i % 4))) == 0);
+	}
+	REQUIRE(sc_flush(a) == 0);
+	CHECK(on_their_primary(a, b, keys) == 64);
+
+	// By pattern, over every partition and in one of b's: the matches on both nodes, counted together.
+	int zeros_on_b = 0;
+	for (int i = 0; i < 64; i += 4)
+		zeros_on_b += partition_of(a, keys[i]) % 2 == 1;
+	REQUIRE(zeros_on_b > 0);
+	const sc_field in_b = sc_str(keys[1].c_str()); // partition_data picks the key's partition
+	const int ones_there = [&] {
+		int n = 0;
+		for (int i = 1; i < 64; i += 4)
+			n += partition_of(a, keys[i]) == partition_of(a, keys[1]);
+		return n;
+	}();
+	CHECK(sc_delete_by_match(a, nullptr, SC_TUPLE(sc_any(), sc_int(0))) == 16);
+	CHECK(sc_delete_by_match(a, &in_b, SC_TUPLE(sc_any(), sc_int(1))) == ones_there);
+	CHECK(on_their_primary(a, b, keys) == 48 - ones_there);
+	// Everything: b's partitions emptied by b.
+	CHECK(sc_delete_all(a) == 0);
+	CHECK(on_their_primary(a, b, keys) == 0);
+
+	// KeyValue's remove_all over both nodes' structure partitions.
+	for (int i = 0; i < 40; i++)
+		REQUIRE(sc_kv_add(a, "ns", sc_int(i), sc_int(i)) == 0);
+	CHECK(sc_kv_count(b, "ns") > 0);
+	CHECK(sc_kv_remove_all(a, "ns") == 40);
+	CHECK(sc_kv_count(a, "ns") + sc_kv_count(b, "ns") == 0);
+
+	// Struct: the type is registered on its primary (forwarded when that is b). A node reads a type's
+	// size where it holds the type's partition: here a second registration stands in for replication.
+	REQUIRE(sc_struct_init(a, "point", sizeof(point), offsetof(point, id), sizeof(int64_t)) == 0);
+	CHECK(sc_struct_init(a, "point", sizeof(point), 0, 4) == -EEXIST);
+	void *all = nullptr;
+	const bool registered_on_a = sc_struct_get_all(a, "point", &all) == 0;
+	sc_struct_free(all);
+	sc_cache *holder = registered_on_a ? b.get() : a.get(); // the one without it yet
+	write_map(holder, registered_on_a ? 0 : 1);
+	REQUIRE(sc_struct_init(holder, "point", sizeof(point), offsetof(point, id), sizeof(int64_t)) == 0);
+	write_map(holder, registered_on_a ? 1 : 0);
+
+	for (int64_t id = 0; id < 32; id++) {
+		const point pt = { id, id * 10 };
+		REQUIRE(sc_struct_add(a, "point", &pt) == 0);
+	}
+	const int structs_on_a = sc_struct_get_all(a, "point", &all);
+	sc_struct_free(all);
+	const int structs_on_b = sc_struct_get_all(b, "point", &all);
+	sc_struct_free(all);
+	CHECK(structs_on_a > 0);
+	CHECK(structs_on_b > 0);
+	CHECK(structs_on_a + structs_on_b == 32);
+	for (int64_t id = 0; id < 8; id++) {
+		const point key = { id, 0 };
+		CHECK(sc_struct_remove(a, "point", &key) == 1);
+	}
+	CHECK(sc_struct_remove_all(a, "point") == 24);
+
+	// A struct whose geometry is none, or not its type's, from a peer: refused, nothing written.
+	const char bytes[24] = { 1 };
+	const sc_field none_such[] = { sc_str("point"), sc_bytes(bytes, 3), sc_int(0), sc_int(8) };
+	const sc_field other[] = { sc_str("point"), sc_bytes(bytes, 24), sc_int(0), sc_int(8) };
+	std::string msg;
+	for (uint32_t p = 0; p < parts; p++) {
+		CHECK(serve(b, request(SC_FWD_STRUCT_ADD, p, 0, { { 4, none_such } }), &msg) == -EPROTO);
+		CHECK(contains(msg.c_str(), "3 bytes, a key of 8 bytes"));
+		CHECK(serve(b, request(SC_FWD_STRUCT_ADD, p, 0, { { 4, other } }), &msg) == -EPROTO);
+		CHECK(contains(msg.c_str(), "registered geometry"));
+	}
+	CHECK(sc_struct_get_all(b, "point", &all) == 0);
+	sc_struct_free(all);
+	// A partition index past the cache's, and one whose primary is a: refused, nothing run.
+	CHECK(serve(b, request(SC_FWD_CLEAR_PART, 1, parts, {})) == -ERANGE);
+	CHECK(serve(b, request(SC_FWD_CLEAR_PART, 0, 0, {}), &msg) == -EAGAIN);
+	const sc_field ns[] = { sc_str("ns") };
+	CHECK(serve(b, request(SC_FWD_KV_REMOVE_ALL_PART, 0, 1ull << 40, { { 1, ns } })) == -ERANGE);
+	CHECK(coordinator.requests > 0);
 }
 
 TEST_CASE(

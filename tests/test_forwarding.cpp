@@ -63,8 +63,8 @@ int dial(const Writers &w, unsigned i)
 } // namespace
 
 TEST_CASE(
-	"sync: puts, deletes, batches and KeyValue pairs and batches written on a node that is not their primary run "
-	"there, and every replica has them",
+	"sync: puts, deletes, batches, buffered puts, KeyValue, Struct and calls over every partition made on a node "
+	"that is not their primary run there, and every replica has them",
 	"[cluster][forwarding]")
 {
 	REQUIRE_NETNS();
@@ -73,17 +73,29 @@ TEST_CASE(
 	rig.start_settled();
 	wait_links(rig);
 	Writers w(rig);
+	// Every partition on two nodes first: until then a sync write may be acknowledged by its primary
+	// alone (a partition with one copy).
+	for (uint32_t p = 0; p < partitions; p++)
+		REQUIRE_LOGGED(rig, w.wait_replicas(p, 2, 20000) >= 0);
 
-	// Each write made where it is not primary: on its primary when the call returns, never applied
-	// on the node it was made on first (a replica of the partition may hold it by then).
-	int on_primary = 0;
+	// Each write made where it is not primary: on its primary and its in-sync replica when the call
+	// returns (replication_factor 2: the in-sync set is both), never applied on the node it was made
+	// on first.
+	int on_primary = 0, on_two = 0;
 	for (int k = 0; k < 600; k++) {
 		const std::string key = "f" + std::to_string(k);
 		const unsigned from = not_primary(w, key, static_cast<unsigned>(k));
 		REQUIRE(w.put_from(from, key, k) == 0);
+		int holders = 0;
+		for (auto *c : w.h)
+			holders += found(c, key);
+		if (holders < 2)
+			w.describe_partition(sctest_partition_of(w.h[0], SC_TUPLE(sc_str(key.c_str()))));
+		on_two += holders >= 2;
 		on_primary += found(w.h[w.primary_of_key(key)], key);
 	}
 	CHECK(on_primary == 600);
+	CHECK(on_two == 600);
 	for (int k = 0; k < 600; k += 6) {
 		const std::string key = "f" + std::to_string(k);
 		INFO(key);
@@ -118,10 +130,48 @@ TEST_CASE(
 	for (const auto &key : keys)
 		CHECK(found(w.h[w.primary_of_key(key)], key));
 
+	// Buffered puts, and calls over every partition: each partition's share runs on its primary.
+	for (int k = 0; k < 64; k++)
+		REQUIRE(sc_lazy_put(w.h[0], SC_TUPLE(sc_str(("lz" + std::to_string(k)).c_str()),
+						     sc_str("lazy"), sc_int(k))) == 0);
+	REQUIRE(sc_flush(w.h[0]) == 0);
+	for (int k = 0; k < 64; k++)
+		CHECK(found(w.h[w.primary_of_key("lz" + std::to_string(k))], "lz" + std::to_string(k)));
+	CHECK(sc_delete_by_match(w.h[2], nullptr, SC_TUPLE(sc_any(), sc_str("lazy"), sc_any())) == 64);
+	CHECK(sc_kv_remove_all(w.h[1], "ns") == 300);
+	for (auto *c : w.h)
+		CHECK(sc_kv_count(c, "ns") == 0);
+	// Struct: registered on the type's primary; added, removed and removed all from a node that
+	// holds the type (a node reads a type's size where it holds its partition).
+	struct point {
+		int64_t id, x;
+	};
+	REQUIRE(sc_struct_init(w.h[2], "point", sizeof(point), 0, sizeof(int64_t)) == 0);
+	void *all = nullptr;
+	sc_cache *holder = nullptr;
+	for (auto *c : w.h)
+		if (sc_struct_get_all(c, "point", &all) >= 0 && !holder)
+			holder = c;
+	sc_struct_free(all);
+	REQUIRE(holder != nullptr);
+	for (int64_t id = 0; id < 40; id++) {
+		const point pt = { id, -id };
+		CHECK(sc_struct_add(holder, "point", &pt) == 0);
+	}
+	const point first = { 0, 0 };
+	CHECK(sc_struct_remove(holder, "point", &first) == 1);
+	CHECK(sc_struct_remove_all(holder, "point") == 39);
+
 	int64_t ms = w.wait_equal(10000);
 	CHECK_LOGGED(rig, ms >= 0);
 	std::cout << "every replica equal to its primary " << ms << " ms after the last forwarded write"
 		  << std::endl;
+	// Everything, from one node: every partition empty on every node.
+	CHECK(sc_delete_all(w.h[1]) == 0);
+	CHECK_LOGGED(rig, w.wait_equal(10000) >= 0);
+	for (auto *c : w.h)
+		for (const auto &key : keys)
+			CHECK(!found(c, key));
 
 	// What the coordinators counted (ClusterHealth): every request sent on or run where it came in,
 	// each one sent on served by another node, none timed out or lost on the way.

@@ -116,6 +116,8 @@ TEST_CASE("sync: a write returns once its replica has it; with the replica stopp
 			sc_tuples_free(got);
 			holders += n == 1;
 		}
+		if (holders == 0)
+			w.describe_partition(sctest_partition_of(w.h[0], SC_TUPLE(sc_str(key.c_str()))));
 		on_replica += holders > 0;
 	}
 	// replication_factor 2: each on its replica when the call returned (a node the placement has

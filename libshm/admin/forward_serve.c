@@ -6,6 +6,9 @@
 #include "forward/forward_client.h"
 #include "forward/forward_codec.h"
 #include "shm/error.h"
+#include "structures/kv.h"
+#include "structures/struct_store.h"
+#include "tables/deletes.h"
 
 /* The tuple count and field counts each call takes; a request with others does not decode as that call. */
 static int shape_check(const struct sc_fwd_request *r)
@@ -40,6 +43,24 @@ static int shape_check(const struct sc_fwd_request *r)
 	case SC_FWD_KV_TOUCH:
 		ok = r->ntuples == 1 && t[0].nfields == 2;
 		break;
+	case SC_FWD_CLEAR_PART:
+		ok = r->ntuples == 0;
+		break;
+	case SC_FWD_KV_REMOVE_ALL_PART:
+	case SC_FWD_STRUCT_REMOVE_ALL_PART:
+		ok = r->ntuples == 1 && t[0].nfields == 1;
+		break;
+	case SC_FWD_STRUCT_INIT:
+		ok = r->ntuples == 1 && t[0].nfields == 4;
+		for (uint32_t i = 1; ok && i < 4; i++)
+			ok = t[0].fields[i].type == SC_FIELD_INT && t[0].fields[i].v.i >= 0;
+		break;
+	case SC_FWD_STRUCT_ADD:
+	case SC_FWD_STRUCT_REMOVE:
+		ok = r->ntuples == 1 && t[0].nfields == 4 && t[0].fields[1].type == SC_FIELD_BYTES &&
+		     t[0].fields[2].type == SC_FIELD_INT && t[0].fields[2].v.i >= 0 &&
+		     t[0].fields[3].type == SC_FIELD_INT && t[0].fields[3].v.i >= 0;
+		break;
 	default: /* a tuple of any shape: the call itself checks it */
 		ok = r->ntuples == 1;
 	}
@@ -47,10 +68,15 @@ static int shape_check(const struct sc_fwd_request *r)
 		return sc_fail(-EPROTO,
 			       "a forwarded request for call %u has %u tuples of a shape it does not take",
 			       r->op, r->ntuples);
-	/* A KeyValue name travels as bytes; the call takes a C string. */
-	if (r->op >= SC_FWD_KV_ADD &&
+	/* A KeyValue namespace's or struct type's name travels as bytes; the call takes a C string. */
+	if (sc_fwd_op_named(r->op) &&
 	    (t[0].fields[0].type != SC_FIELD_BYTES || memchr(t[0].fields[0].v.p, 0, t[0].fields[0].len)))
-		return sc_fail(-EPROTO, "a forwarded KeyValue call's name is not a string");
+		return sc_fail(-EPROTO,
+			       "a forwarded call's KeyValue namespace or struct type is not a string");
+	/* A call over one partition carries its index in arg. */
+	if (r->op >= SC_FWD_CLEAR_PART && r->op <= SC_FWD_STRUCT_REMOVE_ALL_PART && r->arg > UINT32_MAX)
+		return sc_fail(-ERANGE, "a forwarded request names partition index %llu",
+			       (unsigned long long)r->arg);
 	return 0;
 }
 
@@ -83,13 +109,13 @@ static int run(sc_cache *c, const struct sc_fwd_request *r)
 {
 	const sc_tuple *t = r->tuples;
 	const sc_field *f = t[0].fields;
-	char *kv = NULL;
+	char *name = NULL; /* a KeyValue namespace or struct type, as a C string */
 	int rc;
 
-	if (r->op >= SC_FWD_KV_ADD) {
-		kv = strndup(f[0].v.p, f[0].len);
-		if (!kv)
-			return sc_fail(-ENOMEM, "out of memory for a forwarded KeyValue call");
+	if (sc_fwd_op_named(r->op)) {
+		name = strndup(f[0].v.p, f[0].len);
+		if (!name)
+			return sc_fail(-ENOMEM, "out of memory for a forwarded call's name");
 	}
 	switch (r->op) {
 	case SC_FWD_PUT:
@@ -125,25 +151,45 @@ static int run(sc_cache *c, const struct sc_fwd_request *r)
 		rc = sc_touch(c, &t[0], r->arg);
 		break;
 	case SC_FWD_KV_ADD:
-		rc = sc_kv_add(c, kv, f[1], f[2]);
+		rc = sc_kv_add(c, name, f[1], f[2]);
 		break;
 	case SC_FWD_KV_ADD_TTL:
-		rc = sc_kv_add_ttl(c, kv, f[1], f[2], r->arg);
+		rc = sc_kv_add_ttl(c, name, f[1], f[2], r->arg);
 		break;
 	case SC_FWD_KV_REMOVE:
-		rc = sc_kv_remove(c, kv, f[1]);
+		rc = sc_kv_remove(c, name, f[1]);
 		break;
 	case SC_FWD_KV_TOUCH:
-		rc = sc_kv_touch(c, kv, f[1], r->arg);
+		rc = sc_kv_touch(c, name, f[1], r->arg);
 		break;
 	case SC_FWD_KV_ADD_BATCH:
 	case SC_FWD_KV_REMOVE_BATCH:
-		rc = kv_batch(c, r, kv);
+		rc = kv_batch(c, r, name);
+		break;
+	case SC_FWD_CLEAR_PART:
+		rc = sc_delete_all_part(c, (uint32_t)r->arg);
+		break;
+	case SC_FWD_DELETE_MATCH_PART:
+		rc = sc_delete_by_match_part(c, &t[0], (uint32_t)r->arg);
+		break;
+	case SC_FWD_KV_REMOVE_ALL_PART:
+		rc = sc_kv_remove_all_part(c, name, (uint32_t)r->arg);
+		break;
+	case SC_FWD_STRUCT_REMOVE_ALL_PART:
+		rc = sc_struct_remove_all_part(c, name, (uint32_t)r->arg);
+		break;
+	case SC_FWD_STRUCT_INIT:
+		rc = sc_struct_init(c, name, (size_t)f[1].v.i, (size_t)f[2].v.i, (size_t)f[3].v.i);
+		break;
+	case SC_FWD_STRUCT_ADD:
+	case SC_FWD_STRUCT_REMOVE:
+		rc = sc_struct_write_given(c, name, f[1].v.p, f[1].len, (uint64_t)f[2].v.i,
+					   (uint64_t)f[3].v.i, r->op == SC_FWD_STRUCT_ADD);
 		break;
 	default:
 		rc = sc_fail(-EPROTO, "call %u", r->op); /* shape_check() let it through: not reached */
 	}
-	free(kv);
+	free(name);
 	return rc;
 }
 

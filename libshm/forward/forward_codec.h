@@ -28,8 +28,28 @@ enum sc_fwd_op {
 	SC_FWD_KV_TOUCH = 13,	     /* t0: (kv name, key); arg: ttl_ms */
 	SC_FWD_KV_ADD_BATCH = 14,    /* t0: (kv name); then each pair: (key, value) */
 	SC_FWD_KV_REMOVE_BATCH = 15, /* t0: (kv name); then each key: (key) */
-	SC_FWD_OP_MAX = SC_FWD_KV_REMOVE_BATCH,
+	/*
+	 * A call over every partition (sc_delete_all, sc_delete_by_match,
+	 * sc_kv_remove_all, sc_struct_remove_all) sends each partition whose
+	 * primary is another node there on its own; arg: the partition's index
+	 * (a structure partition's counted from 0, as the map counts).
+	 */
+	SC_FWD_CLEAR_PART = 16,		    /* no tuple */
+	SC_FWD_DELETE_MATCH_PART = 17,	    /* t0: the pattern */
+	SC_FWD_KV_REMOVE_ALL_PART = 18,	    /* t0: (kv name) */
+	SC_FWD_STRUCT_REMOVE_ALL_PART = 19, /* t0: (type name) */
+	SC_FWD_STRUCT_INIT = 20,	    /* t0: (type name, size, key_offset, key_size) */
+	SC_FWD_STRUCT_ADD = 21,		    /* t0: (type name, the struct's bytes, key_offset, key_size) */
+	SC_FWD_STRUCT_REMOVE =
+		22, /* t0: (type name, a struct with its key member set, key_offset, key_size) */
+	SC_FWD_OP_MAX = SC_FWD_STRUCT_REMOVE,
 };
+
+/* Whether op's first tuple begins with a KeyValue namespace's or a struct type's name. */
+static inline int sc_fwd_op_named(uint16_t op)
+{
+	return (op >= SC_FWD_KV_ADD && op <= SC_FWD_KV_REMOVE_BATCH) || op >= SC_FWD_KV_REMOVE_ALL_PART;
+}
 
 /*
  * After the head, a request holds u32 ntuples and u32 zero, then each tuple:

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forward/forward_client.h"
 #include "mem/rcu.h"
 #include "mem/record_accounts.h"
 #include "shm/probes.h"
@@ -160,24 +161,54 @@ static int remove_prefixed(sc_cache *c, const struct sc_hit *hit, void *prefix)
 	return has_prefix(c, hit, prefix, f);
 }
 
-int sc_entries_remove_all(sc_cache *c, const struct sc_entry_key *prefix)
+/* Structure partition idx's entries with the prefix removed here: how many went, or a negative errno. */
+static int remove_prefixed_in(sc_cache *c, const struct sc_entry_key *prefix, uint32_t idx)
 {
+	struct sc_part *p = sc_structure_part_at(c, idx);
+	struct sc_index_cursor cur = { 0, 0, false };
 	int total = 0, n = 0;
 
-	for (uint32_t i = 0; n >= 0 && i < c->seg.cfg.num_partition; i++) {
-		struct sc_part *p = sc_structure_part_at(c, i);
-		struct sc_index_cursor cur = { 0, 0, false };
-
-		while (n >= 0 && !cur.done) {
-			n = sc_part_lock(c, p);
-			if (n)
-				break;
-			n = sc_index_remove_step(c, p, &cur, remove_prefixed, (void *)prefix,
-						 sc_retire_removed, NULL);
-			n = (int)sc_write_result(n, sc_part_unlock_write(c, p));
-			if (n > 0)
-				total += n;
-		}
+	while (n >= 0 && !cur.done) {
+		n = sc_part_lock(c, p);
+		if (n)
+			break;
+		n = sc_index_remove_step(c, p, &cur, remove_prefixed, (void *)prefix, sc_retire_removed,
+					 NULL);
+		n = (int)sc_write_result(n, sc_part_unlock_write(c, p));
+		if (n > 0)
+			total += n;
 	}
 	return n < 0 ? n : total;
+}
+
+int sc_entries_remove_part(sc_cache *c, const struct sc_entry_key *prefix, uint32_t idx, uint16_t op,
+			   const char *name)
+{
+	int n;
+
+	if (idx >= c->seg.cfg.num_partition)
+		return sc_fail(-ERANGE, "partition index %u (cache \"%s\" has %u)", idx, c->name,
+			       c->seg.cfg.num_partition);
+	n = remove_prefixed_in(c, prefix, idx);
+	if (n == -EREMOTE) {
+		const sc_field f = sc_str(name);
+
+		n = sc_forward(c, op, idx, idx, &(sc_tuple){ 1, (sc_field *)&f }, 1);
+	}
+	return n;
+}
+
+int sc_entries_remove_all(sc_cache *c, const struct sc_entry_key *prefix, uint16_t op, const char *name)
+{
+	int total = 0, first = 0;
+
+	for (uint32_t i = 0; i < c->seg.cfg.num_partition; i++) {
+		int n = sc_entries_remove_part(c, prefix, i, op, name);
+
+		if (n < 0 && !first)
+			first = n;
+		else if (n > 0)
+			total += n;
+	}
+	return first ? first : total;
 }

@@ -52,9 +52,16 @@ typedef int (*sc_entry_fn)(const sc_field *own, const sc_field *value, void *ctx
 int sc_entries_for_each(sc_cache *c, const struct sc_entry_key *prefix, sc_entry_fn fn, void *ctx);
 
 /*
- * Remove every entry whose key starts with prefix's prefix, holding each
- * partition's lock for one index bucket at a time. Returns how many went.
+ * Remove every entry whose key starts with prefix's prefix (the entries of
+ * the KeyValue namespace or struct type name), holding each partition's
+ * lock for one index bucket at a time. A partition whose primary is another
+ * node is forwarded there as op, (name). Every partition is tried: how many
+ * went, or the first error.
  */
-int sc_entries_remove_all(sc_cache *c, const struct sc_entry_key *prefix);
+int sc_entries_remove_all(sc_cache *c, const struct sc_entry_key *prefix, uint16_t op, const char *name);
+
+/* The same, in structure partition idx alone (0 to num_partition - 1): as a primary runs it for another node. */
+int sc_entries_remove_part(sc_cache *c, const struct sc_entry_key *prefix, uint32_t idx, uint16_t op,
+			   const char *name);
 
 #endif /* SC_ENTRIES_H */

@@ -132,15 +132,27 @@ SC_EXPORT int sc_kv_remove(sc_cache *c, const char *kv, sc_field key)
 	return SC_TRACED(c, SC_OP_KV_REMOVE, do_kv_remove(c, kv, key));
 }
 
-static int do_kv_remove_all(sc_cache *c, const char *kv)
+/* Every partition (all), or structure partition idx alone. */
+static int kv_remove_all_in(sc_cache *c, const char *kv, bool all, uint32_t idx)
 {
 	struct sc_entry_key k;
 	int err = kv_key(c, kv, NULL, &k);
 
 	if (!err)
-		err = sc_entries_remove_all(c, &k);
+		err = all ? sc_entries_remove_all(c, &k, SC_FWD_KV_REMOVE_ALL_PART, kv)
+			  : sc_entries_remove_part(c, &k, idx, SC_FWD_KV_REMOVE_ALL_PART, kv);
 	sc_entry_key_free(&k);
 	return err;
+}
+
+int sc_kv_remove_all_part(sc_cache *c, const char *kv, uint32_t idx)
+{
+	return kv_remove_all_in(c, kv, false, idx);
+}
+
+static int do_kv_remove_all(sc_cache *c, const char *kv)
+{
+	return kv_remove_all_in(c, kv, true, 0);
 }
 
 SC_EXPORT int sc_kv_remove_all(sc_cache *c, const char *kv)

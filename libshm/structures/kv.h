@@ -1,4 +1,4 @@
-/* kv.h — KeyValue namespaces: what the time-to-live calls share with the rest of KeyValue. */
+/* kv.h — KeyValue namespaces: what the time-to-live calls and a forwarded request share with the rest of KeyValue. */
 #ifndef SC_KV_H
 #define SC_KV_H
 
@@ -14,5 +14,8 @@ int sc_kv_route(sc_cache *c, const char *kv, const sc_field *key, struct sc_entr
 
 /* sc_kv_add() with a deadline (record/record_deadline.h; 0 for none). */
 int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t deadline);
+
+/* sc_kv_remove_all()'s share in structure partition idx, as its primary runs it for another node. */
+int sc_kv_remove_all_part(sc_cache *c, const char *kv, uint32_t idx);
 
 #endif /* SC_KV_H */

@@ -2,8 +2,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "forward/forward_client.h"
 #include "shm/probes.h"
 #include "structures/entries.h"
+#include "structures/struct_store.h"
 #include "write/partition.h"
 
 /*
@@ -95,6 +97,12 @@ static int do_struct_init(sc_cache *c, const char *type, size_t size, size_t key
 	err = (int)sc_write_result(err, sc_part_unlock_write(c, p));
 out:
 	sc_entry_key_free(&k);
+	if (err == -EREMOTE) {
+		const sc_field f[4] = { sc_str(type), sc_int((int64_t)size), sc_int((int64_t)key_offset),
+					sc_int((int64_t)key_size) };
+
+		err = sc_forward_if_remote(err, c, SC_FWD_STRUCT_INIT, 0, &(sc_tuple){ 4, (sc_field *)f }, 1);
+	}
 	return err;
 }
 
@@ -124,7 +132,15 @@ static int geometry_of(sc_cache *c, const char *type, struct geometry *g)
 	return err;
 }
 
-/* The entry key of the struct whose key member s holds (s may be any struct with that member set). */
+/* The entry key of the struct whose key member s holds, by geometry g (s may be any struct with that member set). */
+static int key_by(const char *type, const void *s, const struct geometry *g, struct sc_entry_key *k)
+{
+	int err = sc_entry_key_init(k, SC_ENTRY_STRUCT, type, "struct type");
+
+	return err ? err : sc_entry_key_append(k, (const uint8_t *)s + g->key_offset, g->key_size);
+}
+
+/* The registered geometry of type in *g, and the entry key of the struct whose key member s holds. */
 static int struct_key(sc_cache *c, const char *type, const void *s, struct geometry *g,
 		      struct sc_entry_key *k)
 {
@@ -133,28 +149,59 @@ static int struct_key(sc_cache *c, const char *type, const void *s, struct geome
 	k->bytes = k->room;
 	sc_check_arg(s, -EINVAL, "struct pointer is NULL");
 	err = geometry_of(c, type, g);
+	return err ? err : key_by(type, s, g, k);
+}
+
+/*
+ * A Struct call as a forwarded request's tuple: (type name, the struct's
+ * bytes, key_offset, key_size). The geometry goes with it: the partition's
+ * primary may hold no copy of the type's own partition.
+ */
+static int struct_forward(int err, sc_cache *c, uint16_t op, const char *type, const void *s,
+			  const struct geometry *g)
+{
+	if (err != -EREMOTE)
+		return err;
+	const sc_field f[4] = { sc_str(type), sc_bytes(s, (uint32_t)g->size), sc_int((int64_t)g->key_offset),
+				sc_int((int64_t)g->key_size) };
+
+	return sc_forward_if_remote(err, c, op, 0, &(sc_tuple){ 4, (sc_field *)f }, 1);
+}
+
+/* Store (add) or remove the struct s of type by geometry g, here or on its partition's primary. */
+static int write_by(sc_cache *c, const char *type, const void *s, const struct geometry *g, bool add)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf, v;
+	int err;
+
+	k.bytes = k.room;
+	err = key_by(type, s, g, &k);
+	if (!err) {
+		sc_entry_route(c, &k, &kf, &route);
+		v = sc_bytes(s, (uint32_t)g->size);
+		err = add ? sc_entry_put_locking(c, &route, &v, 0) : sc_entry_remove_locking(c, &route);
+	}
+	sc_entry_key_free(&k);
+	return struct_forward(err, c, add ? SC_FWD_STRUCT_ADD : SC_FWD_STRUCT_REMOVE, type, s, g);
+}
+
+static int do_struct_write(sc_cache *c, const char *type, const void *s, bool add)
+{
+	struct geometry g;
+	int err = sc_cache_check(c);
+
+	if (!err && !s)
+		err = sc_fail(-EINVAL, "struct pointer is NULL");
 	if (!err)
-		err = sc_entry_key_init(k, SC_ENTRY_STRUCT, type, "struct type");
-	if (!err)
-		err = sc_entry_key_append(k, (const uint8_t *)s + g->key_offset, g->key_size);
-	return err;
+		err = geometry_of(c, type, &g);
+	return err ? err : write_by(c, type, s, &g, add);
 }
 
 static int do_struct_add(sc_cache *c, const char *type, const void *s)
 {
-	struct geometry g;
-	struct sc_entry_key k;
-	struct sc_route route;
-	sc_field kf, v;
-	int err = struct_key(c, type, s, &g, &k);
-
-	if (!err) {
-		sc_entry_route(c, &k, &kf, &route);
-		v = sc_bytes(s, (uint32_t)g.size);
-		err = sc_entry_put_locking(c, &route, &v, 0);
-	}
-	sc_entry_key_free(&k);
-	return err;
+	return do_struct_write(c, type, s, true);
 }
 
 SC_EXPORT int sc_struct_add(sc_cache *c, const char *type, const void *s)
@@ -213,18 +260,7 @@ SC_EXPORT int sc_struct_get(sc_cache *c, const char *type, const void *key, void
 
 static int do_struct_remove(sc_cache *c, const char *type, const void *key)
 {
-	struct geometry g;
-	struct sc_entry_key k;
-	struct sc_route route;
-	sc_field kf;
-	int err = struct_key(c, type, key, &g, &k);
-
-	if (!err) {
-		sc_entry_route(c, &k, &kf, &route);
-		err = sc_entry_remove_locking(c, &route);
-	}
-	sc_entry_key_free(&k);
-	return err;
+	return do_struct_write(c, type, key, false);
 }
 
 SC_EXPORT int sc_struct_remove(sc_cache *c, const char *type, const void *key)
@@ -299,22 +335,61 @@ SC_EXPORT void sc_struct_free(void *structs)
 	free(structs);
 }
 
-static int do_struct_remove_all(sc_cache *c, const char *type)
+/*
+ * Every partition (all), or structure partition idx alone: as another node
+ * asks it, which checked the type is registered (this node may hold no copy
+ * of the type's partition).
+ */
+static int struct_remove_all_in(sc_cache *c, const char *type, bool all, uint32_t idx)
 {
 	struct geometry g;
 	struct sc_entry_key k;
-	int err = geometry_of(c, type, &g);
+	int err = all ? geometry_of(c, type, &g) : sc_cache_check(c);
 
 	k.bytes = k.room;
 	if (!err)
 		err = sc_entry_key_init(&k, SC_ENTRY_STRUCT, type, "struct type");
 	if (!err)
-		err = sc_entries_remove_all(c, &k);
+		err = all ? sc_entries_remove_all(c, &k, SC_FWD_STRUCT_REMOVE_ALL_PART, type)
+			  : sc_entries_remove_part(c, &k, idx, SC_FWD_STRUCT_REMOVE_ALL_PART, type);
 	sc_entry_key_free(&k);
 	return err;
+}
+
+static int do_struct_remove_all(sc_cache *c, const char *type)
+{
+	return struct_remove_all_in(c, type, true, 0);
 }
 
 SC_EXPORT int sc_struct_remove_all(sc_cache *c, const char *type)
 {
 	return SC_TRACED(c, SC_OP_STRUCT_REMOVE_ALL, do_struct_remove_all(c, type));
+}
+
+int sc_struct_remove_all_part(sc_cache *c, const char *type, uint32_t idx)
+{
+	return struct_remove_all_in(c, type, false, idx);
+}
+
+int sc_struct_write_given(sc_cache *c, const char *type, const void *s, size_t len, uint64_t key_offset,
+			  uint64_t key_size, bool add)
+{
+	const struct geometry want = { len, key_offset, key_size };
+	struct geometry have;
+	int err;
+
+	if (!geometry_ok(&want))
+		return sc_fail(
+			-EPROTO,
+			"a forwarded struct of type \"%s\": %zu bytes, a key of %llu bytes at offset %llu",
+			type, len, (unsigned long long)key_size, (unsigned long long)key_offset);
+	/* Where this node holds the type too, the two agree (a type's geometry never changes). */
+	err = geometry_of(c, type, &have);
+	if (!err && memcmp(&have, &want, sizeof(want)) != 0)
+		return sc_fail(-EPROTO,
+			       "a forwarded struct of type \"%s\" is not of the type's registered geometry",
+			       type);
+	if (err && err != -ENXIO)
+		return err;
+	return write_by(c, type, s, &want, add);
 }

@@ -197,30 +197,54 @@ static int delete_matches(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
 	return n < 0 ? n : total;
 }
 
-static int do_delete_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern)
+/* The sum of partition results, or the first error among them (every partition is tried). */
+static void tally(int n, int *total, int *first)
+{
+	if (n < 0 && !*first)
+		*first = n;
+	else if (n > 0)
+		*total += n;
+}
+
+/* Partition idx's matches deleted here, or by its primary when that is another node. */
+static int delete_matches_in(sc_cache *c, const sc_tuple *pattern, struct sc_matcher *m, uint32_t idx)
+{
+	int n = delete_matches(c, sc_part_at(c, idx), m);
+
+	return n == -EREMOTE ? sc_forward(c, SC_FWD_DELETE_MATCH_PART, idx, idx, pattern, 1) : n;
+}
+
+/* Over partitions [first, end): how many went, or the first error (each partition tried). */
+static int delete_by_match_range(sc_cache *c, const sc_tuple *pattern, uint32_t first, uint32_t end)
 {
 	struct sc_matcher m = { 0 };
 	struct sc_pattern pat;
+	int total = 0, failed = 0, err = sc_pattern_compile(c, pattern, &pat);
+
+	if (!err)
+		err = sc_matcher_init(&m, &pat);
+	for (uint32_t i = first; !err && i < end; i++)
+		tally(delete_matches_in(c, pattern, &m, i), &total, &failed);
+	sc_matcher_free(&m);
+	return err ? err : failed ? failed : total;
+}
+
+int sc_delete_by_match_part(sc_cache *c, const sc_tuple *pattern, uint32_t idx)
+{
+	if (idx >= c->seg.cfg.num_partition)
+		return sc_fail(-ERANGE, "partition index %u (cache \"%s\" has %u)", idx, c->name,
+			       c->seg.cfg.num_partition);
+	return delete_by_match_range(c, pattern, idx, idx + 1);
+}
+
+static int do_delete_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern)
+{
 	uint32_t first, end;
-	int total = 0;
 	int err = sc_cache_check(c);
 
 	if (!err)
-		err = sc_pattern_compile(c, pattern, &pat);
-	if (!err)
 		err = sc_query_range(c, partition_data, &first, &end);
-	if (!err)
-		err = sc_matcher_init(&m, &pat);
-	for (uint32_t i = first; !err && i < end; i++) {
-		int n = delete_matches(c, sc_part_at(c, i), &m);
-
-		if (n < 0)
-			err = n;
-		else
-			total += n;
-	}
-	sc_matcher_free(&m);
-	return err ? err : total;
+	return err ? err : delete_by_match_range(c, pattern, first, end);
 }
 
 SC_EXPORT int sc_delete_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern)
@@ -242,23 +266,37 @@ int64_t sc_part_clear(sc_cache *c, struct sc_part *p)
 	return n;
 }
 
+/* Partition idx emptied here, or by its primary when that is another node. */
+static int clear_in(sc_cache *c, uint32_t idx)
+{
+	struct sc_part *p = sc_part_at(c, idx);
+	int64_t n;
+	int err = sc_part_lock(c, p);
+
+	if (err == -EREMOTE)
+		return sc_forward(c, SC_FWD_CLEAR_PART, idx, idx, NULL, 0);
+	if (err)
+		return err;
+	n = sc_part_clear(c, p);
+	n = sc_write_result(n, sc_part_unlock_write(c, p));
+	return n < 0 ? (int)n : 0;
+}
+
+int sc_delete_all_part(sc_cache *c, uint32_t idx)
+{
+	if (idx >= c->seg.cfg.num_partition)
+		return sc_fail(-ERANGE, "partition index %u (cache \"%s\" has %u)", idx, c->name,
+			       c->seg.cfg.num_partition);
+	return clear_in(c, idx);
+}
+
 static int do_delete_all(sc_cache *c)
 {
-	int err = sc_cache_check(c);
+	int cleared = 0, failed = 0, err = sc_cache_check(c);
 
-	for (uint32_t i = 0; !err && i < c->seg.cfg.num_partition; i++) {
-		struct sc_part *p = sc_part_at(c, i);
-		int64_t n;
-
-		err = sc_part_lock(c, p);
-		if (err)
-			break;
-		n = sc_part_clear(c, p);
-		n = sc_write_result(n, sc_part_unlock_write(c, p));
-		if (n < 0)
-			err = (int)n;
-	}
-	return err;
+	for (uint32_t i = 0; !err && i < c->seg.cfg.num_partition; i++)
+		tally(clear_in(c, i), &cleared, &failed);
+	return err ? err : failed;
 }
 
 SC_EXPORT int sc_delete_all(sc_cache *c)

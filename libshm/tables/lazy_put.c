@@ -88,6 +88,9 @@ static int flush_locked(struct lazy_buf *b)
 					f[at + j].v.p = b->bytes + f[at + j].v.i;
 		}
 		err = sc_put_in_order(b->c, t, b->ntuples);
+		/* Some partition's primary is another node (nothing was written): each primary takes its share. */
+		if (err == -EREMOTE)
+			err = sc_put_batch(b->c, t, b->ntuples);
 	}
 	free(t);
 	free(f);

@@ -1,0 +1,22 @@
+/* struct_store.h — Struct calls as a primary runs them for another node (admin/forward_serve.c). */
+#ifndef SC_STRUCT_STORE_H
+#define SC_STRUCT_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "shm/cache.h"
+
+/*
+ * sc_struct_add() (add) or sc_struct_remove() of the struct s of len bytes
+ * by the geometry another node sent: -EPROTO unless it is one, and the
+ * type's registered one where this node holds the type's partition.
+ */
+int sc_struct_write_given(sc_cache *c, const char *type, const void *s, size_t len, uint64_t key_offset,
+			  uint64_t key_size, bool add);
+
+/* sc_struct_remove_all()'s share in structure partition idx (0 to num_partition - 1). */
+int sc_struct_remove_all_part(sc_cache *c, const char *type, uint32_t idx);
+
+#endif /* SC_STRUCT_STORE_H */
