@@ -111,9 +111,8 @@ static void write_map(struct scd_daemon *d)
 		if (rec->epoch) /* an epoch older than the segment's (etcd restored from an old backup) is refused below */
 			parts[p].epoch = (uint64_t)rec->epoch;
 		parts[p].primary = rec->primary[0] ? node_index(&map, rec->primary) : SC_NO_NODE;
-		parts[p].replica_count = (uint16_t)(rec->replica_count < d->cache_opts.replication_factor
-							    ? rec->replica_count
-							    : d->cache_opts.replication_factor);
+		parts[p].replica_count =
+			(uint16_t)rec->replica_count; /* at most SC_MAX_REPLICATION_FACTOR: decoded so */
 		for (uint32_t k = 0; k < parts[p].replica_count; k++)
 			parts[p].replicas[k] = node_index(&map, rec->replicas[k]);
 	}

@@ -553,6 +553,21 @@ struct Writers {
 		return ms;
 	}
 
+	// Partition p's epoch in each node's map: two readings that differ saw the partition's record change
+	// (a new epoch per change).
+	std::vector<uint64_t> epochs_of(uint32_t p)
+	{
+		std::vector<sc_partition_owners> parts(partitions);
+		std::vector<uint64_t> out;
+		for (auto *c : h) {
+			sc_cluster_map m;
+			out.push_back(sc_cluster_map_read(c, &m, parts.data(), partitions) == 0
+					      ? parts[p].epoch
+					      : 0);
+		}
+		return out;
+	}
+
 	// What each node holds of partition p's map entry and log, for a failure's message.
 	void describe_partition(uint32_t p)
 	{

@@ -142,8 +142,9 @@ TEST_CASE("an epoch never goes back, and a bad map is refused whole", "[cluster-
 	CHECK(sc_cluster_map_write(c, &m, bad.data()) == -EINVAL);
 	CHECK(contains(sc_last_error(), "partition 2: primary is node 3 of 3"));
 	bad = o;
-	bad[0].replica_count = 4; // replication_factor is 3
+	bad[0].replica_count = SC_MAX_REPLICATION_FACTOR + 1;
 	CHECK(sc_cluster_map_write(c, &m, bad.data()) == -EINVAL);
+	CHECK(contains(sc_last_error(), "partition 0: 17 replicas; a partition has at most 16"));
 	sc_cluster_map badm = m;
 	std::strcpy(badm.nodes[1], "no spaces");
 	CHECK(sc_cluster_map_write(c, &badm, o.data()) == -EINVAL);

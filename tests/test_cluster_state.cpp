@@ -222,6 +222,54 @@ TEST_CASE(
 	CHECK(std::string(want.primary) == "n3");
 }
 
+TEST_CASE(
+	"in sync mode a move is made before it breaks: the leaving in-sync replica stays until the new one is in "
+	"sync; async mode moves at once",
+	"[cluster-state]")
+{
+	// Where the placement puts partition 5 with n1 its primary: n1 and a target; the third node leaves.
+	scd_record want{};
+	scd_isr isr{};
+	scd_isr only_n1 = isr_of(10, { "n1" });
+	assign(record(10, { "n1" }), &only_n1, true, 2, &want, &isr);
+	REQUIRE(want.replica_count == 2);
+	const std::string target = want.replicas[1];
+	const std::string leaving = target == "n2" ? "n3" : "n2";
+
+	// {n1, leaving}, both in sync, moves to {n1, target}: leaving stays, last, in the record and the set.
+	scd_record cur = record(10, { "n1", leaving });
+	scd_isr in = isr_of(10, { "n1", leaving });
+	REQUIRE(assign(cur, &in, true, 2, &want, &isr));
+	REQUIRE(want.replica_count == 3);
+	CHECK(std::vector<std::string>(want.replicas, want.replicas + 3) ==
+	      std::vector<std::string>({ "n1", target, leaving }));
+	CHECK(names(isr) == std::vector<std::string>({ "n1", leaving }));
+	// Written so, nothing to write again until the set changes.
+	scd_record moving = want;
+	moving.epoch = 11;
+	scd_isr moving_isr = isr;
+	moving_isr.revision = 11;
+	CHECK_FALSE(assign(moving, &moving_isr, true, 2, &want, &isr));
+	// The target caught up and joined the set: leaving goes.
+	scd_isr caught_up = isr_of(12, { "n1", leaving, target });
+	REQUIRE(assign(moving, &caught_up, true, 2, &want, &isr));
+	CHECK(want.replica_count == 2);
+	CHECK(std::vector<std::string>(want.replicas, want.replicas + 2) ==
+	      std::vector<std::string>({ "n1", target }));
+	CHECK(names(isr) == std::vector<std::string>({ "n1", target }));
+
+	// A leaving replica that is out of the set, or not live, is not kept: it holds nothing the set needs.
+	scd_isr without = isr_of(10, { "n1" });
+	REQUIRE(assign(cur, &without, true, 2, &want, &isr));
+	CHECK(want.replica_count == 2);
+	REQUIRE(assign(cur, &in, true, 2, &want, &isr, { "n1", target.c_str() }));
+	CHECK(want.replica_count == 2);
+	// Async mode keeps no in-sync set to say when the target has caught up: it moves at once.
+	REQUIRE(assign(cur, &in, false, 2, &want, &isr));
+	CHECK(want.replica_count == 2);
+	CHECK(std::string(want.replicas[1]) == target);
+}
+
 TEST_CASE("in-sync sets decode, belong to an epoch, and go back to JSON", "[cluster-state]")
 {
 	scd_isr s = isr_of(7, { "a", "b" });

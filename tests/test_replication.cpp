@@ -100,9 +100,12 @@ TEST_CASE("sync: a write returns once its replica has it; with the replica stopp
 	auto node_of = [&](uint16_t index) { return static_cast<unsigned>(m.nodes[index][1] - '0'); };
 
 	// Each write is on its replica when the call returns: read there at once, it is found.
-	int on_replica = 0;
+	// Also when the placement moved the partition meanwhile: a replica leaves once its successor is in sync.
+	int on_replica = 0, moved = 0;
 	for (int k = 0; k < 300; k++) {
 		std::string key = "s" + std::to_string(k);
+		const uint32_t part = sctest_partition_of(w.h[0], SC_TUPLE(sc_str(key.c_str())));
+		const std::vector<uint64_t> before = w.epochs_of(part);
 		// On the primary itself: forwarding has its own test (test_forwarding.cpp), and this one
 		// times nothing but the write and its replica.
 		const int i = static_cast<int>(w.primary_of_key(key));
@@ -116,17 +119,21 @@ TEST_CASE("sync: a write returns once its replica has it; with the replica stopp
 			sc_tuples_free(got);
 			holders += n == 1;
 		}
+		moved += w.epochs_of(part) != before;
 		if (holders == 0)
-			w.describe_partition(sctest_partition_of(w.h[0], SC_TUPLE(sc_str(key.c_str()))));
+			w.describe_partition(part);
 		on_replica += holders > 0;
 	}
 	// replication_factor 2: each on its replica when the call returned (a node the placement has
 	// just moved away may still hold a copy for a moment: a key may be on both others).
 	CHECK(on_replica == 300);
+	std::cout << "sync writes on their replica at once: " << on_replica << " (" << moved
+		  << " while their partition moved)" << std::endl;
 	CHECK_LOGGED(rig, w.wait_equal(5000) >= 0);
 
 	// A replica stopped: a write whose partition it holds waits majority_timeout_ms, then fails
-	// with -ETIMEDOUT, before the map has moved anything (the lease is 4 times longer).
+	// with -ETIMEDOUT, as long as the map has not moved the partition away from it (its lease is 4
+	// times longer, but a slow build can spend it: a write that succeeds then is on the new replica).
 	// Partition 0's other replica is the one stopped (placement decides which node that is, once every
 	// node is placed: settled says only that each partition has a live primary).
 	const uint32_t part = 0;
@@ -137,8 +144,10 @@ TEST_CASE("sync: a write returns once its replica has it; with the replica stopp
 		if (node_of(parts[part].replicas[k]) != primary)
 			stopped = node_of(parts[part].replicas[k]);
 	REQUIRE(stopped < 3);
+	const uint64_t stopped_epoch = parts[part].epoch;
 	kill(rig.nodes[stopped].pid, SIGSTOP);
 	int timed_out = 0, tried = 0;
+	std::string timeout_message;
 	for (int k = 0; tried < 3 && k < 1000; k++) {
 		std::string key = "t" + std::to_string(k);
 		if (sctest_partition_of(w.h[primary], SC_TUPLE(sc_str(key.c_str()))) != part)
@@ -148,13 +157,22 @@ TEST_CASE("sync: a write returns once its replica has it; with the replica stopp
 		int r = sc_put(w.h[primary], SC_TUPLE(sc_str(key.c_str()), sc_int(k)));
 		uint64_t took = clock_ms() - t0;
 		INFO(sc_last_error());
-		CHECK(r == -ETIMEDOUT);
-		timed_out += r == -ETIMEDOUT;
-		CHECK(took >= timeout_ms);
+		if (r == -ETIMEDOUT) {
+			timed_out++;
+			timeout_message = sc_last_error();
+			CHECK(took >= timeout_ms);
+			continue;
+		}
+		// Acknowledged: only by another replica, in a record that no longer holds the stopped node.
+		CHECK(r == 0);
+		REQUIRE(sc_cluster_map_read(w.h[primary], &m, parts.data(), partitions) == 0);
+		CHECK(parts[part].epoch != stopped_epoch);
+		for (uint16_t i = 0; i < parts[part].replica_count; i++)
+			CHECK(node_of(parts[part].replicas[i]) != stopped);
 	}
 	kill(rig.nodes[stopped].pid, SIGCONT);
-	CHECK(timed_out == 3);
-	CHECK(std::string(sc_last_error()).find("not acknowledged") != std::string::npos);
+	CHECK(timed_out >= 1);
+	CHECK(timeout_message.find("not acknowledged") != std::string::npos);
 	REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 20000) >= 0);
 	rig.check();
 }
@@ -296,9 +314,12 @@ TEST_CASE("a replica the ring left behind is copied whole; a primary that comes 
 	// less than a lease, and the map does not move.
 	std::string big(60000, 'v');
 	auto put_on = [&](unsigned node, int64_t v) {
-		for (auto &k : keys)
-			REQUIRE(sc_put(w.h[node],
-				       SC_TUPLE(sc_str(k.c_str()), sc_int(v), sc_str(big.c_str()))) == 0);
+		for (auto &k : keys) {
+			const int r = sc_put(w.h[node],
+					     SC_TUPLE(sc_str(k.c_str()), sc_int(v), sc_str(big.c_str())));
+			INFO("n" << node << ", value " << v << ": " << (r ? sc_last_error() : ""));
+			REQUIRE_LOGGED(rig, r == 0);
+		}
 	};
 	auto logged = [&](unsigned node, const std::string &what) {
 		return file_text(rig.nodes[node].log).find(what) != std::string::npos;
@@ -319,9 +340,20 @@ TEST_CASE("a replica the ring left behind is copied whole; a primary that comes 
 			gone.push_back(key);
 	}
 
-	// Over ten rings' worth while a replica is stopped: the entries it lacks are written over.
+	// Rounds of a ring's worth and more while a replica is stopped, until both primaries' rings wrote
+	// over entries not yet sent to it (the link's socket buffers hold a few megabytes: how many rounds
+	// that takes varies).
+	auto lost = [&](unsigned node, uint32_t log) {
+		sc_repl_state st{};
+		REQUIRE(sc_repl_state_read(w.h[node], log, &st) == 0);
+		return st.unshipped_lost;
+	};
+	const uint64_t lost_before[2] = { lost(primary, part), lost(emptied_primary, emptied) };
 	kill(rig.nodes[rest[0]].pid, SIGSTOP);
-	for (int round = 0; round < 3; round++) {
+	for (int round = 0; round < 3 || lost(primary, part) == lost_before[0] ||
+			    lost(emptied_primary, emptied) == lost_before[1];
+	     round++) {
+		REQUIRE(round < 40);
 		put_on(primary, round);
 		for (auto &k : gone)
 			REQUIRE(sc_put(w.h[emptied_primary],
@@ -481,5 +513,82 @@ TEST_CASE(
 	// No order between the three: each counts what moved during the interval, and entries shipped
 	// before it may be acknowledged within it.
 	CHECK(acked_rate > 0);
+	rig.check();
+}
+
+TEST_CASE(
+	"sync: a node that joins takes partitions over without a moment on one copy: the replica it replaces "
+	"stays until it is in sync, and every write is on two nodes when the call returns",
+	"[cluster][replication]")
+{
+	REQUIRE_NETNS();
+	Rig rig("move");
+	rig.every_node = { "--replication-mode", "sync" };
+	REQUIRE(rig.etcd.ok());
+	rig.start(0);
+	rig.start(1);
+	REQUIRE_LOGGED(rig, rig.wait_settled({ 0, 1 }, { "n0", "n1" }, 20000) >= 0);
+	sc_options o = options();
+	sc_cache *h[3] = { nullptr, nullptr, nullptr };
+	for (unsigned i = 0; i < 2; i++)
+		REQUIRE(sc_attach(rig.nodes[i].cache.c_str(), &o, &h[i]) == 0);
+	std::vector<sc_partition_owners> parts(partitions);
+	sc_cluster_map m;
+	// Every partition on both nodes first: until then a write may be on its primary alone.
+	REQUIRE_LOGGED(rig, ms_until(20000, 2, [&] {
+				    if (sc_cluster_map_read(h[0], &m, parts.data(), partitions) != 0)
+					    return false;
+				    for (auto &p : parts)
+					    if (p.replica_count != 2)
+						    return false;
+				    return true;
+			    }) >= 0);
+
+	// n2 joins: the partitions it outranks a replica of move to it while writes go on, from n0.
+	rig.start(2);
+	auto found_on = [&](const std::string &key) {
+		int n = 0;
+		for (auto *c : h) {
+			sc_tuples *got = nullptr;
+			n += c && sc_get(c, SC_TUPLE(sc_str(key.c_str())), &got) == 1;
+			sc_tuples_free(got);
+		}
+		return n;
+	};
+	int writes = 0, on_two = 0, most_replicas = 0;
+	const uint64_t t0 = clock_ms();
+	bool placed = false;
+	while (!placed && clock_ms() - t0 < 20000) {
+		if (!h[2] && sc_attach(rig.nodes[2].cache.c_str(), &o, &h[2]) != 0)
+			h[2] = nullptr; // its coordinator has not made the segment yet
+		const std::string key = "m" + std::to_string(writes++);
+		const int r = sc_put(h[0], SC_TUPLE(sc_str(key.c_str()), sc_int(writes)));
+		INFO(key << ": " << (r ? sc_last_error() : "written"));
+		// Refused while a partition's record changes hands (-EAGAIN) or a link comes up: not applied.
+		if (r == -EAGAIN || r == -EHOSTUNREACH)
+			continue;
+		REQUIRE(r == 0);
+		const int holders = found_on(key);
+		CHECK(holders >= 2);
+		on_two += holders >= 2;
+		REQUIRE(sc_cluster_map_read(h[0], &m, parts.data(), partitions) == 0);
+		int on_n2 = 0, two = 0;
+		for (auto &p : parts) {
+			most_replicas = std::max<int>(most_replicas, p.replica_count);
+			two += p.replica_count == 2;
+			for (uint16_t k = 0; k < p.replica_count; k++)
+				on_n2 += std::string(m.nodes[p.replicas[k]]) == "n2";
+		}
+		placed = h[2] && on_n2 > 0 && two == static_cast<int>(partitions) && writes > 200;
+	}
+	REQUIRE_LOGGED(rig, placed);
+	// Three replicas at once is seen when a sample falls between the two record changes of a move
+	// (they can be a few milliseconds apart): printed, not required. Without make-before-break the
+	// check on holders above fails (a write on one node only).
+	std::cout << "writes while n2 joined: " << on_two << " on two nodes at once; at most "
+		  << most_replicas << " replicas of a partition seen during the moves" << std::endl;
+	for (auto *c : h)
+		if (c)
+			sc_stop(c);
 	rig.check();
 }

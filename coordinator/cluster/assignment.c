@@ -66,6 +66,35 @@ static bool pick_primary(const struct scd_assign_from *f, const char *const *liv
 	return pick != NULL;
 }
 
+/*
+ * Make before break: while some of out's replicas are not in sync yet (new
+ * ones, copying), a live in-sync replica of cur that out leaves stays on, in
+ * the record and in the in-sync set, one for each that is not: the writes
+ * acknowledged so far keep a copy besides the primary's until the new
+ * replicas have them. It goes once they joined the in-sync set (the record
+ * is written again then: an in-sync set's change is a change to assign on).
+ */
+static void keep_leaving(const struct scd_assign_from *f, const char *const *live, uint32_t n,
+			 struct scd_record *out, struct scd_isr *isr_out)
+{
+	const struct scd_record *cur = f->cur;
+	uint32_t missing = out->replica_count - isr_out->count;
+
+	for (uint32_t i = 0;
+	     missing && i < cur->replica_count && out->replica_count < SC_MAX_REPLICATION_FACTOR; i++) {
+		const char *name = cur->replicas[i];
+		bool held = false;
+
+		for (uint32_t k = 0; k < out->replica_count; k++)
+			held |= strcmp(out->replicas[k], name) == 0;
+		if (held || !is_live(name, live, n) || !in_sync(f, name))
+			continue;
+		snprintf(out->replicas[out->replica_count++], sizeof(out->replicas[0]), "%s", name);
+		snprintf(isr_out->nodes[isr_out->count++], sizeof(isr_out->nodes[0]), "%s", name);
+		missing--;
+	}
+}
+
 bool scd_assign(const struct scd_assign_from *f, const char *const *live, uint32_t n, struct scd_record *out,
 		struct scd_isr *isr_out)
 {
@@ -88,5 +117,7 @@ bool scd_assign(const struct scd_assign_from *f, const char *const *live, uint32
 		if (i == 0 || cur->epoch == 0 || in_sync(f, out->replicas[i]))
 			snprintf(isr_out->nodes[isr_out->count++], sizeof(isr_out->nodes[0]), "%s",
 				 out->replicas[i]);
+	if (f->in_sync_only && cur->epoch != 0)
+		keep_leaving(f, live, n, out, isr_out);
 	return (cur->epoch == 0 && out->primary[0]) || !same_record(cur, out) || !f->isr;
 }

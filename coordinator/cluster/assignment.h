@@ -40,7 +40,12 @@ struct scd_assign_from {
  * The primary is always among the replicas, first. The new in-sync set
  * (*isr_out) is the primary and, among the other new replicas, those live
  * and in the current in-sync set; a partition never assigned has every
- * replica in it (none holds anything). With no live member the record
+ * replica in it (none holds anything). In sync mode (in_sync_only) a move
+ * is made before it breaks: a live in-sync replica the placement leaves out
+ * stays, last, in the record and the in-sync set, for each new replica not
+ * in sync yet, so the record may hold more than replication_factor
+ * replicas until the new ones have caught up (docs/distributed.md, "Moving
+ * a partition"). In async mode no in-sync set is kept to say when. With no live member the record
  * names no primary and no replica. Returns whether *out differs from *cur,
  * or the in-sync set was not current: both must then be written, together.
  * out->epoch is cur->epoch.

@@ -307,9 +307,10 @@ static int check_map(const sc_cache *c, const sc_cluster_map *map, const sc_part
 
 		sc_check_arg(o->primary == SC_NO_NODE || o->primary < map->node_count, -EINVAL,
 			     "partition %u: primary is node %u of %u", p, o->primary, map->node_count);
-		sc_check_arg(o->replica_count <= c->seg.cfg.replication_factor, -EINVAL,
-			     "partition %u: %u replicas; replication_factor is %u", p, o->replica_count,
-			     c->seg.cfg.replication_factor);
+		/* More than replication_factor while a partition moves: the leaving replica stays until the new one caught up. */
+		sc_check_arg(o->replica_count <= SC_MAX_REPLICATION_FACTOR, -EINVAL,
+			     "partition %u: %u replicas; a partition has at most %u", p, o->replica_count,
+			     SC_MAX_REPLICATION_FACTOR);
 		for (uint32_t r = 0; r < o->replica_count; r++)
 			sc_check_arg(o->replicas[r] < map->node_count, -EINVAL,
 				     "partition %u: replica %u is node %u of %u", p, r, o->replicas[r],
