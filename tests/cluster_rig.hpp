@@ -446,6 +446,19 @@ inline BusDict cluster_health(const Rig &rig, unsigned i)
 	return health_monitor(rig, i, "ClusterHealth", "");
 }
 
+// Milliseconds until every node has its peer links up (ClusterHealth lists none unreachable), or -1
+// after timeout_ms: a settled map says nothing of the links, and a write forwarded before they are up
+// is refused as not sent.
+inline int64_t wait_links(const Rig &rig, uint64_t timeout_ms)
+{
+	return ms_until(timeout_ms, 20, [&] {
+		for (unsigned i = 0; i < 3; i++)
+			if (!cluster_health(rig, i)["unreachable_nodes"].strings.empty())
+				return false;
+		return true;
+	});
+}
+
 // Writable handles on the three nodes' caches, as a client process on each host would hold.
 struct Writers {
 	explicit Writers(const Rig &rig, uint64_t majority_timeout_ms = 0)

@@ -21,6 +21,10 @@ TEST_CASE("three nodes agree on one map within 5 s", "[cluster]")
 	REQUIRE_LOGGED(rig, ms >= 0);
 	CHECK(ms <= 5000);
 	std::cout << "agreed on one map " << ms << " ms after the three started" << std::endl;
+	// The peer links come up on their own schedule: an agreed map says nothing of them.
+	const int64_t links_ms = wait_links(rig, 5000);
+	CHECK_LOGGED(rig, links_ms >= 0);
+	std::cout << "every peer link up " << links_ms << " ms after the map agreed" << std::endl;
 	// Every partition has replication_factor copies, its primary first.
 	BusClient c(rig.bus.address());
 	BusDict d;

@@ -263,9 +263,10 @@ SC_EXPORT int sc_config(sc_cache *cache, sc_options *out);
 /*
  * 1 if the cache was created with cluster = SC_CLUSTER_DISTRIBUTED, 0 if it
  * is local, or a negative errno for a bad handle. A write to a distributed
- * cache is taken only on the partition's primary, once its coordinator
- * ships the logs (-EOPNOTSUPP elsewhere: sc_cluster_map(3)); reads are
- * answered from this host's copy.
+ * cache runs on its partition's primary, forwarded there when that is
+ * another node (sc_forward(3)), once the coordinator ships the logs
+ * (-EOPNOTSUPP before: sc_cluster_map(3)); reads are answered from this
+ * host's copy.
  */
 SC_EXPORT int sc_distributed(sc_cache *cache);
 
