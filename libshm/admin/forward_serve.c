@@ -10,8 +10,8 @@
 #include "structures/struct_store.h"
 #include "tables/deletes.h"
 
-/* The tuple count and field counts each call takes; a request with others does not decode as that call. */
-static int shape_check(const struct sc_fwd_request *r)
+/* The tuple count and field counts each call takes (a request with others does not decode as that call), and its partition index. */
+static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
 {
 	const sc_tuple *t = r->tuples;
 	bool ok;
@@ -73,10 +73,12 @@ static int shape_check(const struct sc_fwd_request *r)
 	    (t[0].fields[0].type != SC_FIELD_BYTES || memchr(t[0].fields[0].v.p, 0, t[0].fields[0].len)))
 		return sc_fail(-EPROTO,
 			       "a forwarded call's KeyValue namespace or struct type is not a string");
-	/* A call over one partition carries its index in arg. */
-	if (r->op >= SC_FWD_CLEAR_PART && r->op <= SC_FWD_STRUCT_REMOVE_ALL_PART && r->arg > UINT32_MAX)
-		return sc_fail(-ERANGE, "a forwarded request names partition index %llu",
-			       (unsigned long long)r->arg);
+	/* A call over one partition carries its index in arg: checked here, where it comes in, alone. */
+	if (r->op >= SC_FWD_CLEAR_PART && r->op <= SC_FWD_STRUCT_REMOVE_ALL_PART &&
+	    r->arg >= c->seg.cfg.num_partition)
+		return sc_fail(-ERANGE,
+			       "a forwarded request names partition index %llu (cache \"%s\" has %u)",
+			       (unsigned long long)r->arg, c->name, c->seg.cfg.num_partition);
 	return 0;
 }
 
@@ -202,7 +204,7 @@ SC_EXPORT int sc_forward_serve(sc_cache *c, const void *req, size_t len, void **
 	sc_clear_error();
 	rc = sc_fwd_request_decode(req, len, &r);
 	if (!rc)
-		rc = shape_check(&r);
+		rc = shape_check(c, &r);
 	if (!rc) {
 		/* This thread's writes stop here: one the map sends elsewhere is -EAGAIN, not forwarded again. */
 		sc_fwd_serving = true;

@@ -248,10 +248,7 @@ int sc_forward_split(sc_cache *c, uint16_t op, const sc_tuple *head, const sc_tu
 		} else {
 			err = sc_forward(c, op, part[i], 0, share, m + off);
 		}
-		if (err < 0 && !first)
-			first = err;
-		else if (err > 0)
-			sum += err;
+		sc_tally(err, &sum, &first);
 	}
 out:
 	free(node);

@@ -24,6 +24,19 @@ int sc_fail_item(int err, const char *what, size_t i);
 			return sc_fail((err), __VA_ARGS__); \
 	} while (0)
 
+/*
+ * One part's result, in a call over several parts (partitions, a batch's
+ * shares) that tries every one: a count is added to *total, the first
+ * error kept in *first. The call's result: *first if set, else *total.
+ */
+static inline void sc_tally(int n, int *total, int *first)
+{
+	if (n < 0 && !*first)
+		*first = n;
+	else if (n > 0)
+		*total += n;
+}
+
 /* Forget the calling thread's last message (a call that succeeds leaves it alone). */
 void sc_clear_error(void);
 

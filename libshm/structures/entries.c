@@ -184,12 +184,8 @@ static int remove_prefixed_in(sc_cache *c, const struct sc_entry_key *prefix, ui
 int sc_entries_remove_part(sc_cache *c, const struct sc_entry_key *prefix, uint32_t idx, uint16_t op,
 			   const char *name)
 {
-	int n;
+	int n = remove_prefixed_in(c, prefix, idx);
 
-	if (idx >= c->seg.cfg.num_partition)
-		return sc_fail(-ERANGE, "partition index %u (cache \"%s\" has %u)", idx, c->name,
-			       c->seg.cfg.num_partition);
-	n = remove_prefixed_in(c, prefix, idx);
 	if (n == -EREMOTE) {
 		const sc_field f = sc_str(name);
 
@@ -202,13 +198,7 @@ int sc_entries_remove_all(sc_cache *c, const struct sc_entry_key *prefix, uint16
 {
 	int total = 0, first = 0;
 
-	for (uint32_t i = 0; i < c->seg.cfg.num_partition; i++) {
-		int n = sc_entries_remove_part(c, prefix, i, op, name);
-
-		if (n < 0 && !first)
-			first = n;
-		else if (n > 0)
-			total += n;
-	}
+	for (uint32_t i = 0; i < c->seg.cfg.num_partition; i++)
+		sc_tally(sc_entries_remove_part(c, prefix, i, op, name), &total, &first);
 	return first ? first : total;
 }

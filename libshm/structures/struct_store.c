@@ -190,12 +190,10 @@ static int write_by(sc_cache *c, const char *type, const void *s, const struct g
 static int do_struct_write(sc_cache *c, const char *type, const void *s, bool add)
 {
 	struct geometry g;
-	int err = sc_cache_check(c);
+	int err;
 
-	if (!err && !s)
-		err = sc_fail(-EINVAL, "struct pointer is NULL");
-	if (!err)
-		err = geometry_of(c, type, &g);
+	sc_check_arg(s, -EINVAL, "struct pointer is NULL");
+	err = geometry_of(c, type, &g); /* the cache checked too */
 	return err ? err : write_by(c, type, s, &g, add);
 }
 

@@ -197,15 +197,6 @@ static int delete_matches(sc_cache *c, struct sc_part *p, struct sc_matcher *m)
 	return n < 0 ? n : total;
 }
 
-/* The sum of partition results, or the first error among them (every partition is tried). */
-static void tally(int n, int *total, int *first)
-{
-	if (n < 0 && !*first)
-		*first = n;
-	else if (n > 0)
-		*total += n;
-}
-
 /* Partition idx's matches deleted here, or by its primary when that is another node. */
 static int delete_matches_in(sc_cache *c, const sc_tuple *pattern, struct sc_matcher *m, uint32_t idx)
 {
@@ -224,16 +215,13 @@ static int delete_by_match_range(sc_cache *c, const sc_tuple *pattern, uint32_t 
 	if (!err)
 		err = sc_matcher_init(&m, &pat);
 	for (uint32_t i = first; !err && i < end; i++)
-		tally(delete_matches_in(c, pattern, &m, i), &total, &failed);
+		sc_tally(delete_matches_in(c, pattern, &m, i), &total, &failed);
 	sc_matcher_free(&m);
 	return err ? err : failed ? failed : total;
 }
 
 int sc_delete_by_match_part(sc_cache *c, const sc_tuple *pattern, uint32_t idx)
 {
-	if (idx >= c->seg.cfg.num_partition)
-		return sc_fail(-ERANGE, "partition index %u (cache \"%s\" has %u)", idx, c->name,
-			       c->seg.cfg.num_partition);
 	return delete_by_match_range(c, pattern, idx, idx + 1);
 }
 
@@ -267,7 +255,7 @@ int64_t sc_part_clear(sc_cache *c, struct sc_part *p)
 }
 
 /* Partition idx emptied here, or by its primary when that is another node. */
-static int clear_in(sc_cache *c, uint32_t idx)
+int sc_delete_all_part(sc_cache *c, uint32_t idx)
 {
 	struct sc_part *p = sc_part_at(c, idx);
 	int64_t n;
@@ -282,20 +270,12 @@ static int clear_in(sc_cache *c, uint32_t idx)
 	return n < 0 ? (int)n : 0;
 }
 
-int sc_delete_all_part(sc_cache *c, uint32_t idx)
-{
-	if (idx >= c->seg.cfg.num_partition)
-		return sc_fail(-ERANGE, "partition index %u (cache \"%s\" has %u)", idx, c->name,
-			       c->seg.cfg.num_partition);
-	return clear_in(c, idx);
-}
-
 static int do_delete_all(sc_cache *c)
 {
 	int cleared = 0, failed = 0, err = sc_cache_check(c);
 
 	for (uint32_t i = 0; !err && i < c->seg.cfg.num_partition; i++)
-		tally(clear_in(c, i), &cleared, &failed);
+		sc_tally(sc_delete_all_part(c, i), &cleared, &failed);
 	return err ? err : failed;
 }
 

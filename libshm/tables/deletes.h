@@ -13,7 +13,8 @@ int64_t sc_part_clear(sc_cache *c, struct sc_part *p);
 /*
  * One partition's share of sc_delete_all() and sc_delete_by_match(), as a
  * primary runs it for another node: partition idx emptied (0), or its
- * tuples matching pattern deleted (how many). Its primary another node's:
+ * tuples matching pattern deleted (how many); idx below num_partition (the
+ * caller checks). Its primary another node's:
  * forwarded there, or -EAGAIN when this thread serves a forwarded request.
  */
 int sc_delete_all_part(sc_cache *c, uint32_t idx);
