@@ -16,6 +16,7 @@
 #include "libshm/record/tuple_codec.h"
 #include "libshm/shm/cache.h"
 #include "libshm/structures/entries.h"
+#include "libshm/structures/sequence.h"
 #include "libshm/write/partition.h"
 
 int sctest_tamper_header(const char *path, enum sctest_hdr_field field)
@@ -358,27 +359,65 @@ void sctest_release_lock(sc_cache *c, uint32_t part)
 
 struct digest {
 	uint64_t sum, count;
+	struct sc_part *part;
+	uint64_t pos; /* of the item in its sequence */
 };
+
+static void digest_add(struct digest *d, uint64_t h)
+{
+	d->sum += h * 0x9e3779b97f4a7c15ull;
+	d->count++;
+}
+
+static uint64_t digest_bytes(uint64_t h, const void *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ ((const uint8_t *)p)[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* A queue's or stack's item: its header's key, its place and its value (its record names this host's blocks). */
+static int digest_item(sc_cache *c, const sc_field *header_key, const sc_field *value, void *ctx)
+{
+	uint64_t h = digest_bytes(0xcbf29ce484222325ull, header_key->v.p, header_key->len);
+
+	(void)c;
+	h = digest_bytes(h, &((struct digest *)ctx)->pos, sizeof(uint64_t));
+	((struct digest *)ctx)->pos++;
+	h = digest_bytes(h, &value->type, sizeof(value->type));
+	h = value->type == SC_FIELD_BYTES ? digest_bytes(h, value->v.p, value->len)
+					  : digest_bytes(h, &value->v, 8);
+	digest_add(ctx, h);
+	return 0;
+}
 
 static int digest_one(sc_cache *c, const struct sc_hit *hit, void *ctx)
 {
 	const struct sc_blk *rec = sc_blk_at(c, hit->rec_off);
-	const uint8_t *body = (const uint8_t *)(rec + 1);
 	struct digest *d = ctx;
 	uint64_t h = 0xcbf29ce484222325ull ^ rec->version;
 
+	if (sc_part_is_structure(c, d->part)) {
+		int r;
+
+		d->pos = 0;
+		r = sc_seq_copy_record(c, d->part, hit, digest_item, d);
+
+		/* Torn by a writer meanwhile (no lock is held): a sum of this handle's own, equal to no other. */
+		if (r < 0)
+			d->sum += 0x5eedull ^ (uint64_t)(uintptr_t)c;
+		if (r)
+			return 0;
+	}
 	h = (h ^ rec->nfields) * 0x100000001b3ull;
-	for (uint32_t i = 0; i < sc_rec_body_len(rec, hit->rec_len); i++)
-		h = (h ^ body[i]) * 0x100000001b3ull;
-	d->sum += h * 0x9e3779b97f4a7c15ull;
-	d->count++;
+	digest_add(d, digest_bytes(h, rec + 1, sc_rec_body_len(rec, hit->rec_len)));
 	return 0;
 }
 
 uint64_t sctest_partition_digest(sc_cache *c, uint32_t part, uint64_t *count)
 {
 	struct sc_part *p = sc_part_at(c, part);
-	struct digest d = { 0, 0 };
+	struct digest d = { 0, 0, p, 0 };
 	struct sc_reader *r;
 
 	if (sc_reader_of(c, &r))

@@ -132,7 +132,9 @@ uint32_t sctest_record_header_size(void);
 /*
  * What partition part holds, as a number that two copies agree on exactly
  * when they hold the same records (versions included), in any order; the
- * record count in *count. Reads in a read section: no lock.
+ * record count in *count. A queue or stack counts as its items' values in
+ * order (its records name this host's blocks). Reads in a read section: no
+ * lock.
  */
 uint64_t sctest_partition_digest(sc_cache *c, uint32_t part, uint64_t *count);
 

@@ -73,20 +73,30 @@ std::vector<uint8_t> request(uint16_t op, uint32_t partition, uint64_t arg, cons
 	return out;
 }
 
+// The first n bytes of a message, its head's len set to match (when the head is whole) so that only the body is short.
+std::vector<uint8_t> cut_to(const std::vector<uint8_t> &msg, size_t n)
+{
+	std::vector<uint8_t> cut(msg.begin(), msg.begin() + static_cast<long>(n));
+	if (n >= sizeof(sc_forward_head)) {
+		uint32_t len = static_cast<uint32_t>(n);
+		std::memcpy(cut.data(), &len, sizeof(len));
+	}
+	return cut;
+}
+
 // The result and message of running req on c.
 int serve(sc_cache *c, const std::vector<uint8_t> &req, std::string *msg = nullptr)
 {
 	void *reply = nullptr;
 	size_t len = 0;
 	REQUIRE(sc_forward_serve(c, req.data(), req.size(), &reply, &len) == 0);
-	int rc = 1;
-	const char *m = nullptr;
-	size_t mlen = 0;
-	REQUIRE(sc_fwd_reply_decode(reply, len, &rc, &m, &mlen) == 0);
+	sc_fwd_reply r;
+	REQUIRE(sc_fwd_reply_decode(reply, len, &r) == 0);
+	CHECK(!r.has_values);
 	if (msg)
-		*msg = std::string(m, mlen);
+		*msg = std::string(r.msg, r.msg_len);
 	free(reply);
-	return rc;
+	return r.rc;
 }
 
 // Stands in for node a's coordinator: listens on the socket next to a's segment, and answers each
@@ -239,13 +249,9 @@ TEST_CASE("a forwarded request keeps every kind of field, and one cut short or c
 	}
 	sc_fwd_request_free(&r);
 
-	// Every shorter length, its head's len set to match so that only the body is short.
+	// Every shorter length.
 	for (size_t n = 0; n < req.size(); n++) {
-		std::vector<uint8_t> cut(req.begin(), req.begin() + static_cast<long>(n));
-		if (n >= sizeof(sc_forward_head)) {
-			uint32_t len = static_cast<uint32_t>(n);
-			std::memcpy(cut.data(), &len, sizeof(len));
-		}
+		std::vector<uint8_t> cut = cut_to(req, n);
 		INFO("cut to " << n << " bytes");
 		CHECK(sc_fwd_request_decode(cut.data(), cut.size(), &r) == -EPROTO);
 	}
@@ -263,6 +269,69 @@ TEST_CASE("a forwarded request keeps every kind of field, and one cut short or c
 	}
 	CHECK(refused > static_cast<int>(req.size()) / 2);
 	CHECK(contains(sc_last_error(), "forwarded request"));
+}
+
+TEST_CASE("a reply carries its message and a take's values; one cut short or changed anywhere is refused",
+	  "[forward]")
+{
+	const char bytes[] = { 'x', 0, 'y' };
+	const sc_field f0[] = { sc_bytes(bytes, sizeof(bytes)) }, f1[] = { sc_dbl(-1.5) },
+		       f2[] = { sc_int(9) };
+	const sc_tuple values[] = { { 1, f0 }, { 1, f1 }, { 1, f2 } };
+	void *buf = nullptr;
+	size_t len = 0;
+	REQUIRE(sc_fwd_reply_encode(-ETIMEDOUT, "not acknowledged", values, 3, &buf, &len) == 0);
+	std::vector<uint8_t> reply(static_cast<uint8_t *>(buf), static_cast<uint8_t *>(buf) + len);
+	free(buf);
+
+	sc_fwd_reply r;
+	REQUIRE(sc_fwd_reply_decode(reply.data(), reply.size(), &r) == 0);
+	CHECK(r.rc == -ETIMEDOUT);
+	CHECK(std::string(r.msg, r.msg_len) == "not acknowledged");
+	REQUIRE(r.has_values);
+	REQUIRE(r.values.n == 3);
+	CHECK(r.values.tuples[0].fields[0].len == 3);
+	CHECK(std::memcmp(r.values.tuples[0].fields[0].v.p, bytes, 3) == 0);
+	CHECK(r.values.tuples[1].fields[0].v.d == -1.5);
+	CHECK(r.values.tuples[2].fields[0].v.i == 9);
+	sc_fwd_tuples_free(&r.values);
+
+	// No values at all, and an empty list of them, are told apart.
+	REQUIRE(sc_fwd_reply_encode(0, nullptr, values, 0, &buf, &len) == 0);
+	REQUIRE(sc_fwd_reply_decode(buf, len, &r) == 0);
+	CHECK((r.has_values && r.values.n == 0 && r.msg_len == 0));
+	sc_fwd_tuples_free(&r.values);
+	free(buf);
+	REQUIRE(sc_fwd_reply_encode(1, nullptr, nullptr, 0, &buf, &len) == 0);
+	REQUIRE(sc_fwd_reply_decode(buf, len, &r) == 0);
+	CHECK((r.rc == 1 && !r.has_values));
+	free(buf);
+
+	// Every shorter length, as above.
+	for (size_t n = 0; n < reply.size(); n++) {
+		std::vector<uint8_t> cut = cut_to(reply, n);
+		INFO("cut to " << n << " bytes");
+		int e = sc_fwd_reply_decode(cut.data(), cut.size(), &r);
+		// Cut at the message's padded end, it is a reply without values: anywhere else, none.
+		if (e == 0) {
+			CHECK(!r.has_values);
+			CHECK(n == sizeof(sc_forward_head) + 16);
+		} else {
+			CHECK(e == -EPROTO);
+		}
+	}
+	int refused = 0;
+	for (size_t i = 0; i < reply.size(); i++) {
+		std::vector<uint8_t> bad = reply;
+		bad[i] ^= 0x81;
+		int e = sc_fwd_reply_decode(bad.data(), bad.size(), &r);
+		if (e == 0)
+			sc_fwd_tuples_free(&r.values);
+		else
+			CHECK(e == -EPROTO);
+		refused += e != 0;
+	}
+	CHECK(refused > static_cast<int>(reply.size()) / 3);
 }
 
 TEST_CASE("sc_forward_serve runs a request as its partition's primary and answers with the call's result and "
@@ -513,6 +582,89 @@ TEST_CASE(
 	const sc_field ns[] = { sc_str("ns") };
 	CHECK(serve(b, request(SC_FWD_KV_REMOVE_ALL_PART, 0, 1ull << 40, { { 1, ns } })) == -ERANGE);
 	CHECK(coordinator.requests > 0);
+}
+
+// A queue or stack name whose home partition's primary is node b.
+std::string name_on_b(Cache &a, Cache &b, const char *stem, bool queue)
+{
+	for (int i = 0;; i++) {
+		std::string name = stem + std::to_string(i);
+		const int added = queue ? sc_queue_add(a, name.c_str(), sc_int(0))
+					: sc_stack_push(a, name.c_str(), sc_int(0));
+		REQUIRE(added == 0);
+		const bool on_b =
+			(queue ? sc_queue_count(b, name.c_str()) : sc_stack_count(b, name.c_str())) == 1;
+		sc_tuples *out = nullptr;
+		const int taken = queue ? sc_queue_out(a, name.c_str(), nullptr, &out)
+					: sc_stack_pop(a, name.c_str(), nullptr, &out);
+		REQUIRE(taken == 1);
+		sc_tuples_free(out);
+		if (on_b)
+			return name;
+	}
+}
+
+// The values of a take's result, as ints.
+std::vector<int64_t> ints(sc_tuples *t)
+{
+	std::vector<int64_t> v;
+	for (size_t i = 0; t && i < t->count; i++)
+		v.push_back(t->tuples[i].fields[0].v.i);
+	sc_tuples_free(t);
+	return v;
+}
+
+TEST_CASE(
+	"queue and stack calls made on a node that is not their primary run there, and takes bring the values "
+	"back",
+	"[forward]")
+{
+	TwoNodes nodes("fwd-seq");
+	Cache &a = nodes.a, &b = nodes.b;
+	const std::string q = name_on_b(a, b, "q", true), s = name_on_b(a, b, "s", false);
+	const int before = nodes.coordinator.requests;
+
+	for (int64_t i = 1; i <= 5; i++) {
+		REQUIRE(sc_queue_add(a, q.c_str(), sc_int(i)) == 0);
+		REQUIRE(sc_stack_push(a, s.c_str(), sc_int(i)) == 0);
+	}
+	CHECK(sc_queue_count(a, q.c_str()) == 0); // nothing applied here first
+	CHECK(sc_queue_count(b, q.c_str()) == 5);
+	CHECK(sc_stack_count(b, s.c_str()) == 5);
+
+	sc_tuples *out = nullptr;
+	CHECK(sc_queue_out(a, q.c_str(), nullptr, &out) == 1);
+	CHECK(ints(out) == std::vector<int64_t>{ 1 });
+	CHECK(sc_stack_pop(a, s.c_str(), nullptr, &out) == 1);
+	CHECK(ints(out) == std::vector<int64_t>{ 5 });
+	CHECK(sc_queue_get_all(a, q.c_str(), &out) == 4);
+	CHECK(ints(out) == std::vector<int64_t>{ 2, 3, 4, 5 });
+	CHECK(sc_stack_get_all(a, s.c_str(), &out) == 4);
+	CHECK(ints(out) == std::vector<int64_t>{ 4, 3, 2, 1 });
+
+	// Empty: the default comes back as the primary gave it, bytes and all; with none, NULL.
+	const char dflt_bytes[] = { 'e', 0, 'm', 'p', 't', 'y' };
+	const sc_field dflt = sc_bytes(dflt_bytes, sizeof(dflt_bytes));
+	CHECK(sc_queue_out(a, q.c_str(), &dflt, &out) == 0);
+	REQUIRE(out != nullptr);
+	REQUIRE(out->count == 1);
+	CHECK(out->tuples[0].fields[0].len == sizeof(dflt_bytes));
+	CHECK(std::memcmp(out->tuples[0].fields[0].v.p, dflt_bytes, sizeof(dflt_bytes)) == 0);
+	sc_tuples_free(out);
+	CHECK(sc_stack_pop(a, s.c_str(), nullptr, &out) == 0);
+	CHECK(out == nullptr);
+	CHECK(sc_queue_get_all(a, q.c_str(), &out) == 0);
+	CHECK(out == nullptr);
+	CHECK(nodes.coordinator.requests - before == 17);
+
+	// A take's request of the wrong shape, and a name that is not a string: refused, nothing taken.
+	REQUIRE(sc_queue_add(a, q.c_str(), sc_int(7)) == 0);
+	const sc_field three[] = { sc_str(q.c_str()), sc_int(1), sc_int(2) }, not_name[] = { sc_int(1) };
+	std::string msg;
+	CHECK(serve(b, request(SC_FWD_QUEUE_OUT, 0, 0, { { 3, three } }), &msg) == -EPROTO);
+	CHECK(serve(b, request(SC_FWD_QUEUE_GET_ALL, 0, 0, { { 1, not_name } }), &msg) == -EPROTO);
+	CHECK(contains(msg.c_str(), "not a string"));
+	CHECK(sc_queue_count(b, q.c_str()) == 1);
 }
 
 TEST_CASE(

@@ -6,8 +6,9 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstdarg>
 #include <csignal>
+#include <cstdarg>
+#include <deque>
 #include <iostream>
 #include <map>
 #include <string>
@@ -353,13 +354,35 @@ TEST_CASE("a replica the ring left behind is copied whole; a primary that comes 
 		REQUIRE(sc_repl_state_read(w.h[node], log, &st) == 0);
 		return st.unshipped_lost;
 	};
-	const uint64_t lost_before[2] = { lost(primary, part), lost(emptied_primary, emptied) };
+	// A queue in the structure partition of the same index, whose primary is the same: its items as
+	// large, so that its ring is written over too and the copy rebuilds it from pushes.
+	const uint32_t queue_log = partitions + part;
+	std::string queue;
+	for (int k = 0; queue.empty(); k++) {
+		const std::string q = "cq" + std::to_string(k);
+		sc_repl_state before{}, after{};
+		REQUIRE(sc_repl_state_read(w.h[primary], queue_log, &before) == 0);
+		REQUIRE(sc_queue_add(w.h[primary], q.c_str(), sc_int(-1)) == 0);
+		REQUIRE(sc_repl_state_read(w.h[primary], queue_log, &after) == 0);
+		if (after.last_lseq != before.last_lseq)
+			queue = q;
+	}
+	int64_t queued = 0;
+	const uint64_t lost_before[3] = { lost(primary, part), lost(emptied_primary, emptied),
+					  lost(primary, queue_log) };
 	kill(rig.nodes[rest[0]].pid, SIGSTOP);
-	for (int round = 0; round < 3 || lost(primary, part) == lost_before[0] ||
-			    lost(emptied_primary, emptied) == lost_before[1];
+	for (int round = 0;
+	     round < 3 || lost(primary, part) == lost_before[0] ||
+	     lost(emptied_primary, emptied) == lost_before[1] || lost(primary, queue_log) == lost_before[2];
 	     round++) {
 		REQUIRE(round < 40);
 		put_on(primary, round);
+		for (int i = 0; i < 6; i++)
+			REQUIRE(sc_queue_add(w.h[primary], queue.c_str(),
+					     sc_str((std::to_string(queued++) + big).c_str())) == 0);
+		sc_tuples *out = nullptr;
+		REQUIRE(sc_queue_out(w.h[primary], queue.c_str(), nullptr, &out) == 1);
+		sc_tuples_free(out);
 		for (auto &k : gone)
 			REQUIRE(sc_put(w.h[emptied_primary],
 				       SC_TUPLE(sc_str(k.c_str()), sc_int(round), sc_str(big.c_str()))) == 0);
@@ -372,6 +395,11 @@ TEST_CASE("a replica the ring left behind is copied whole; a primary that comes 
 	CHECK_LOGGED(rig, logged(emptied_primary, "log " + std::to_string(emptied) +
 							  ": copying the partition to n" +
 							  std::to_string(rest[0]) + " (0 bytes"));
+	CHECK_LOGGED(rig, logged(primary, "log " + std::to_string(queue_log) +
+						  ": copying the partition to n" + std::to_string(rest[0])));
+	for (auto *c : w.h)
+		CHECK(sc_queue_count(c, queue.c_str()) ==
+		      static_cast<int>(queued) + 1 - static_cast<int>(queued / 6));
 
 	// Writes neither replica got, then the primary killed: in async mode a replica takes over without
 	// them; the old primary comes back with a log the new one does not continue, and is copied.
@@ -549,6 +577,34 @@ TEST_CASE(
 				    return true;
 			    }) >= 0);
 
+	// Queues, which a node that joins gets as copies of their partitions (pushes that rebuild them), then
+	// follows by their operations.
+	std::map<std::string, std::deque<int64_t>> queues;
+	int64_t next_item = 0;
+	auto queue_op = [&](int k) {
+		const std::string q = "jq" + std::to_string(k % 4);
+		sc_tuples *out = nullptr;
+		if (k % 3 == 2 && !queues[q].empty()) {
+			const int r = sc_queue_out(h[0], q.c_str(), nullptr, &out);
+			if (r == -EAGAIN || r == -EHOSTUNREACH)
+				return; // not applied, as for a put below
+			INFO(sc_last_error());
+			REQUIRE(r == 1);
+			CHECK(out->tuples[0].fields[0].v.i == queues[q].front());
+			queues[q].pop_front();
+			sc_tuples_free(out);
+		} else {
+			const int r = sc_queue_add(h[0], q.c_str(), sc_int(next_item));
+			if (r == -EAGAIN || r == -EHOSTUNREACH)
+				return;
+			INFO(sc_last_error());
+			REQUIRE(r == 0);
+			queues[q].push_back(next_item++);
+		}
+	};
+	for (int k = 0; k < 120; k++)
+		queue_op(k);
+
 	// n2 joins: the partitions it outranks a replica of move to it while writes go on, from n0.
 	rig.start(2);
 	auto found_on = [&](const std::string &key) {
@@ -566,6 +622,8 @@ TEST_CASE(
 	while (!placed && clock_ms() - t0 < 20000) {
 		if (!h[2] && sc_attach(rig.nodes[2].cache.c_str(), &o, &h[2]) != 0)
 			h[2] = nullptr; // its coordinator has not made the segment yet
+		if (writes % 4 == 0)
+			queue_op(writes / 4);
 		const std::string key = "m" + std::to_string(writes++);
 		const int r = sc_put(h[0], SC_TUPLE(sc_str(key.c_str()), sc_int(writes)));
 		INFO(key << ": " << (r ? sc_last_error() : "written"));
@@ -595,5 +653,19 @@ TEST_CASE(
 	for (auto *c : h)
 		if (c)
 			sc_stop(c);
+	// Every copy of the queues' partitions holds what their primary holds, item for item; the primary
+	// hands back what the calls left, in order.
+	Writers w(rig);
+	CHECK_LOGGED(rig, w.wait_equal(10000) >= 0);
+	for (auto &[q, items] : queues) {
+		INFO(q);
+		sc_tuples *out = nullptr;
+		const int n = sc_queue_get_all(w.h[1], q.c_str(), &out);
+		INFO(sc_last_error());
+		REQUIRE(n == static_cast<int>(items.size()));
+		for (int i = 0; i < n; i++)
+			CHECK(out->tuples[i].fields[0].v.i == items[static_cast<size_t>(i)]);
+		sc_tuples_free(out);
+	}
 	rig.check();
 }

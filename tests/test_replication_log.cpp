@@ -3,6 +3,8 @@
 
 #include <cerrno>
 #include <cstring>
+#include <deque>
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -61,6 +63,33 @@ uint16_t even_on_a(uint32_t p)
 	return p % 2 ? 1 : 0;
 }
 
+// Ship logs [first, end) from one node's cache to another's, as the coordinators would; the entries applied.
+uint64_t ship_logs(sc_cache *from, sc_cache *to, uint32_t first, uint32_t end)
+{
+	uint64_t applied = 0;
+	std::vector<uint8_t> buf(SC_REPL_ENTRY_MAX * 4);
+	for (uint32_t log = first; log < end; log++) {
+		sc_repl_state st;
+		REQUIRE(sc_repl_state_read(to, log, &st) == 0);
+		uint64_t pos = 0;
+		REQUIRE(sc_repl_seek(from, log, st.last_lseq, &pos) == 0);
+		for (;;) {
+			ssize_t n = sc_repl_read(from, log, &pos, buf.data(), buf.size());
+			REQUIRE(n >= 0);
+			if (n == 0)
+				break;
+			sc_repl_applied done;
+			int r = sc_repl_apply(to, log, buf.data(), static_cast<size_t>(n), &done);
+			INFO(sc_last_error());
+			REQUIRE(r == 0);
+			CHECK(done.resync == 0);
+			CHECK(done.missing == 0);
+			applied += done.entries;
+		}
+	}
+	return applied;
+}
+
 // A primary on node a (every partition) and its replica on node b, both in this process.
 struct Pair {
 	Cache a, b;
@@ -78,28 +107,7 @@ struct Pair {
 	// Ship every log from a to b, as the coordinators would; the entries applied.
 	uint64_t ship()
 	{
-		uint64_t applied = 0;
-		std::vector<uint8_t> buf(SC_REPL_ENTRY_MAX * 4);
-		for (uint32_t log = 0; log < 2 * parts; log++) {
-			sc_repl_state st;
-			REQUIRE(sc_repl_state_read(b, log, &st) == 0);
-			uint64_t pos = 0;
-			REQUIRE(sc_repl_seek(a, log, st.last_lseq, &pos) == 0);
-			for (;;) {
-				ssize_t n = sc_repl_read(a, log, &pos, buf.data(), buf.size());
-				REQUIRE(n >= 0);
-				if (n == 0)
-					break;
-				sc_repl_applied done;
-				int r = sc_repl_apply(b, log, buf.data(), static_cast<size_t>(n), &done);
-				INFO(sc_last_error());
-				REQUIRE(r == 0);
-				CHECK(done.resync == 0);
-				CHECK(done.missing == 0);
-				applied += done.entries;
-			}
-		}
-		return applied;
+		return ship_logs(a, b, 0, 2 * parts);
 	}
 
 	// Both copies hold the same records, with the same versions, in every partition.
@@ -228,6 +236,118 @@ TEST_CASE("every kind of write reaches a replica through the logs, versions incl
 	sc_tuples *out = nullptr;
 	CHECK(sc_get(pair.b, SC_TUPLE(sc_str("k5")), &out) == 0);
 	sc_tuples_free(out);
+}
+
+uint16_t node_b(uint32_t)
+{
+	return 1;
+}
+
+// Everything a queue (front first) or a stack (top first) holds, taken from c, which must be its primary.
+std::vector<int64_t> take_all(sc_cache *c, const std::string &name, bool queue)
+{
+	sc_tuples *out = nullptr;
+	int n = queue ? sc_queue_get_all(c, name.c_str(), &out) : sc_stack_get_all(c, name.c_str(), &out);
+	INFO(sc_last_error());
+	REQUIRE(n >= 0);
+	std::vector<int64_t> v;
+	for (size_t i = 0; out && i < out->count; i++)
+		v.push_back(out->tuples[i].fields[0].v.i);
+	sc_tuples_free(out);
+	return v;
+}
+
+TEST_CASE("queues and stacks reach a replica as operations, and a copy of the partition rebuilds them",
+	  "[replication]")
+{
+	Pair pair("repl-seq");
+	sc_cache *a = pair.a, *b = pair.b;
+	std::map<std::string, std::deque<int64_t>> model; // back is a queue's newest, a stack's top
+	uint64_t ops = 0, next = 0;
+
+	// Operations on 8 queues and 8 stacks spread over the structure partitions; what the model says each holds.
+	auto run = [&](int count) {
+		for (int i = 0; i < count; i++) {
+			const bool queue = i % 2 == 0;
+			const std::string name = (queue ? "q" : "s") + std::to_string((i / 2) % 8);
+			std::deque<int64_t> &m = model[name];
+			sc_tuples *out = nullptr;
+			if (i % 7 == 5 || i % 7 == 6) {
+				int r = queue ? sc_queue_out(a, name.c_str(), nullptr, &out)
+					      : sc_stack_pop(a, name.c_str(), nullptr, &out);
+				REQUIRE(r == (m.empty() ? 0 : 1));
+				if (r == 1) {
+					CHECK(out->tuples[0].fields[0].v.i == (queue ? m.front() : m.back()));
+					queue ? m.pop_front() : m.pop_back();
+					ops++;
+				}
+				sc_tuples_free(out);
+			} else if (i % 211 == 17) {
+				const std::vector<int64_t> got = take_all(a, name, queue);
+				CHECK(got.size() == m.size());
+				ops += !m.empty();
+				m.clear();
+			} else {
+				const int64_t v = static_cast<int64_t>(next++);
+				REQUIRE((queue ? sc_queue_add(a, name.c_str(), sc_int(v))
+					       : sc_stack_push(a, name.c_str(), sc_int(v))) == 0);
+				m.push_back(v);
+				ops++;
+			}
+		}
+	};
+	run(1500);
+	// A KeyValue entry beside them is logged as a record, as before.
+	REQUIRE(sc_kv_add(a, "ns", sc_int(1), sc_int(1)) == 0);
+	ops++;
+	// One entry per operation that changed something: none for the records they changed.
+	CHECK(pair.ship() == ops);
+	pair.check_equal();
+	for (auto &[name, m] : model) {
+		INFO(name);
+		const bool queue = name[0] == 'q';
+		CHECK((queue ? sc_queue_count(b, name.c_str()) : sc_stack_count(b, name.c_str())) ==
+		      static_cast<int>(m.size()));
+		if (queue && !m.empty()) {
+			sc_tuples *out = nullptr;
+			REQUIRE(sc_queue_peek(b, name.c_str(), nullptr, &out) == 1);
+			CHECK(out->tuples[0].fields[0].v.i == m.front());
+			sc_tuples_free(out);
+		}
+	}
+
+	// A third node copies the structure partitions whole; operations after the copy's point reach it by the log.
+	Cache c(unique_name("repl-seq-c"), log_options());
+	REQUIRE(c.start_error() == 0);
+	write_map(c, 1, node_a, now_ns() + 3600ull * 1000000000ull);
+	for (uint32_t log = parts; log < 2 * parts; log++) {
+		void *copy = nullptr;
+		sc_repl_state at;
+		ssize_t n = sc_repl_snapshot(a, log, &copy, &at);
+		INFO(sc_last_error());
+		REQUIRE(n >= 0);
+		sc_repl_applied done{};
+		REQUIRE(sc_repl_restore(c, log, copy, static_cast<size_t>(n), &done) == 0);
+		free(copy);
+		REQUIRE(sc_repl_restore_end(c, log, at.last_lseq, at.last_epoch) == 0);
+	}
+	run(700);
+	ship_logs(a, c, parts, 2 * parts);
+	pair.ship();
+
+	// b and c, each made primary in turn, hand back what the model holds, in its order.
+	for (sc_cache *node : { b, c.get() }) {
+		write_map(node, 1, node_b, now_ns() + 3600ull * 1000000000ull);
+		REQUIRE(sc_cluster_shipping_write(node, 1) == 0);
+		for (auto &[name, m] : model) {
+			INFO(name);
+			const bool queue = name[0] == 'q';
+			std::vector<int64_t> want(m.begin(), m.end());
+			if (!queue)
+				std::reverse(want.begin(), want.end());
+			CHECK(take_all(node, name, queue) == want);
+		}
+	}
 }
 
 TEST_CASE("writers in other processes and a shipper running beside them end with equal copies",

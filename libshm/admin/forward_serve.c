@@ -61,6 +61,18 @@ static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
 		     t[0].fields[2].type == SC_FIELD_INT && t[0].fields[2].v.i >= 0 &&
 		     t[0].fields[3].type == SC_FIELD_INT && t[0].fields[3].v.i >= 0;
 		break;
+	case SC_FWD_QUEUE_ADD:
+	case SC_FWD_STACK_PUSH:
+		ok = r->ntuples == 1 && t[0].nfields == 2;
+		break;
+	case SC_FWD_QUEUE_OUT:
+	case SC_FWD_STACK_POP:
+		ok = r->ntuples == 1 && (t[0].nfields == 1 || t[0].nfields == 2);
+		break;
+	case SC_FWD_QUEUE_GET_ALL:
+	case SC_FWD_STACK_GET_ALL:
+		ok = r->ntuples == 1 && t[0].nfields == 1;
+		break;
 	default: /* a tuple of any shape: the call itself checks it */
 		ok = r->ntuples == 1;
 	}
@@ -68,11 +80,10 @@ static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
 		return sc_fail(-EPROTO,
 			       "a forwarded request for call %u has %u tuples of a shape it does not take",
 			       r->op, r->ntuples);
-	/* A KeyValue namespace's or struct type's name travels as bytes; the call takes a C string. */
+	/* A name (KeyValue namespace, struct type, queue, stack) travels as bytes; the call takes a C string. */
 	if (sc_fwd_op_named(r->op) &&
 	    (t[0].fields[0].type != SC_FIELD_BYTES || memchr(t[0].fields[0].v.p, 0, t[0].fields[0].len)))
-		return sc_fail(-EPROTO,
-			       "a forwarded call's KeyValue namespace or struct type is not a string");
+		return sc_fail(-EPROTO, "a forwarded call's name is not a string");
 	/* A call over one partition carries its index in arg: checked here, where it comes in, alone. */
 	if (r->op >= SC_FWD_CLEAR_PART && r->op <= SC_FWD_STRUCT_REMOVE_ALL_PART &&
 	    r->arg >= c->seg.cfg.num_partition)
@@ -107,7 +118,25 @@ static int kv_batch(sc_cache *c, const struct sc_fwd_request *r, const char *kv)
 	return rc;
 }
 
-static int run(sc_cache *c, const struct sc_fwd_request *r)
+/* A queue's or stack's take, its values into *values. */
+static int take(sc_cache *c, const struct sc_fwd_request *r, const char *name, sc_tuples **values)
+{
+	const sc_field *dflt = r->tuples[0].nfields == 2 ? &r->tuples[0].fields[1] : NULL;
+
+	switch (r->op) {
+	case SC_FWD_QUEUE_OUT:
+		return sc_queue_out(c, name, dflt, values);
+	case SC_FWD_STACK_POP:
+		return sc_stack_pop(c, name, dflt, values);
+	case SC_FWD_QUEUE_GET_ALL:
+		return sc_queue_get_all(c, name, values);
+	default:
+		return sc_stack_get_all(c, name, values);
+	}
+}
+
+/* Run the call r names; a take's values go to *values. */
+static int run(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 {
 	const sc_tuple *t = r->tuples;
 	const sc_field *f = t[0].fields;
@@ -188,6 +217,18 @@ static int run(sc_cache *c, const struct sc_fwd_request *r)
 		rc = sc_struct_write_given(c, name, f[1].v.p, f[1].len, (uint64_t)f[2].v.i,
 					   (uint64_t)f[3].v.i, r->op == SC_FWD_STRUCT_ADD);
 		break;
+	case SC_FWD_QUEUE_ADD:
+		rc = sc_queue_add(c, name, f[1]);
+		break;
+	case SC_FWD_STACK_PUSH:
+		rc = sc_stack_push(c, name, f[1]);
+		break;
+	case SC_FWD_QUEUE_OUT:
+	case SC_FWD_STACK_POP:
+	case SC_FWD_QUEUE_GET_ALL:
+	case SC_FWD_STACK_GET_ALL:
+		rc = take(c, r, name, values);
+		break;
 	default:
 		rc = sc_fail(-EPROTO, "call %u", r->op); /* shape_check() let it through: not reached */
 	}
@@ -197,7 +238,10 @@ static int run(sc_cache *c, const struct sc_fwd_request *r)
 
 SC_EXPORT int sc_forward_serve(sc_cache *c, const void *req, size_t len, void **reply, size_t *reply_len)
 {
+	static const sc_tuple none[1];
 	struct sc_fwd_request r;
+	sc_tuples *values = NULL;
+	bool answers_values = false;
 	int rc;
 
 	sc_check_arg(c && reply && reply_len && (req || !len), -EINVAL, "a NULL argument");
@@ -206,18 +250,29 @@ SC_EXPORT int sc_forward_serve(sc_cache *c, const void *req, size_t len, void **
 	if (!rc)
 		rc = shape_check(c, &r);
 	if (!rc) {
+		answers_values = sc_fwd_op_answers_values(r.op);
 		/* This thread's writes stop here: one the map sends elsewhere is -EAGAIN, not forwarded again. */
 		sc_fwd_serving = true;
-		rc = run(c, &r);
+		rc = run(c, &r, &values);
 		sc_fwd_serving = false;
 	}
 	sc_fwd_request_free(&r);
-	return sc_fwd_reply_encode(rc, rc < 0 ? sc_last_error() : NULL, reply, reply_len);
+	/*
+	 * A take that failed after it took (-ETIMEDOUT: not acknowledged in
+	 * time) still sends what it took: the caller gets the error and the values.
+	 */
+	if (answers_values)
+		rc = sc_fwd_reply_encode(rc, rc < 0 ? sc_last_error() : NULL, values ? values->tuples : none,
+					 values ? values->count : 0, reply, reply_len);
+	else
+		rc = sc_fwd_reply_encode(rc, rc < 0 ? sc_last_error() : NULL, NULL, 0, reply, reply_len);
+	sc_tuples_free(values);
+	return rc;
 }
 
 SC_EXPORT int sc_forward_reply(int rc, const char *msg, void **reply, size_t *reply_len)
 {
 	sc_check_arg(rc < 0 && reply && reply_len, -EINVAL,
 		     "a forwarded reply of the coordinator's is an error");
-	return sc_fwd_reply_encode(rc, msg, reply, reply_len);
+	return sc_fwd_reply_encode(rc, msg, NULL, 0, reply, reply_len);
 }

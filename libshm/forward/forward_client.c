@@ -120,16 +120,16 @@ static int recv_all(int fd, uint8_t *p, size_t n)
 
 /*
  * The reply on fd, decoded: the primary's result (and message), or the
- * error of reading it. *whole: the reply was read to its end and decoded, so
- * fd can carry another request.
+ * error of reading it; the values it carries go to *vals when it is not
+ * NULL (whatever the result: a reply without them is -EPROTO). *whole: the
+ * reply was read to its end and decoded, so fd can carry another request.
  */
-static int answer(sc_cache *c, int fd, uint32_t partition, bool *whole)
+static int answer(sc_cache *c, int fd, uint32_t partition, bool *whole, struct sc_fwd_values *vals)
 {
 	sc_forward_head h;
+	struct sc_fwd_reply rep;
 	uint8_t *buf;
-	const char *msg;
-	size_t msg_len;
-	int rc, err = recv_all(fd, (uint8_t *)&h, sizeof(h));
+	int err = recv_all(fd, (uint8_t *)&h, sizeof(h));
 
 	*whole = false;
 
@@ -153,26 +153,45 @@ static int answer(sc_cache *c, int fd, uint32_t partition, bool *whole)
 	memcpy(buf, &h, sizeof(h));
 	err = recv_all(fd, buf + sizeof(h), h.len - sizeof(h));
 	if (!err)
-		err = sc_fwd_reply_decode(buf, h.len, &rc, &msg, &msg_len);
+		err = sc_fwd_reply_decode(buf, h.len, &rep);
 	else
 		err = sc_fail(err, "cache \"%s\": the answer to a forwarded write broke off: %s", c->name,
 			      sc_strerror(-err));
 	*whole = err == 0;
-	if (!err && rc < 0)
-		err = sc_fail(rc, "%.*s", (int)msg_len, msg);
-	else if (!err)
-		err = rc;
+	if (*whole && vals && !rep.has_values)
+		err = sc_fail(-EPROTO, "cache \"%s\": the answer to a forwarded call carries no values",
+			      c->name);
+	else if (*whole && rep.rc < 0)
+		err = sc_fail(rep.rc, "%.*s", (int)rep.msg_len, rep.msg);
+	else if (*whole)
+		err = rep.rc;
+	if (*whole && vals && rep.has_values) {
+		vals->t = rep.values;
+		vals->held = buf;
+		return err;
+	}
+	sc_fwd_tuples_free(&rep.values);
 	free(buf);
 	return err;
 }
 
-int sc_forward(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n)
+void sc_fwd_values_free(struct sc_fwd_values *v)
+{
+	sc_fwd_tuples_free(&v->t);
+	free(v->held);
+	v->held = NULL;
+}
+
+int sc_forward_values(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n,
+		      struct sc_fwd_values *vals)
 {
 	void *req;
 	size_t len;
 	bool reused, whole = false;
 	int fd, err;
 
+	if (vals)
+		memset(vals, 0, sizeof(*vals));
 	if (sc_fwd_serving)
 		return sc_fail(
 			-EAGAIN,
@@ -195,12 +214,17 @@ int sc_forward(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const
 		err = sc_fail(err, "cache \"%s\": sending a forwarded write to the coordinator: %s", c->name,
 			      sc_strerror(-err));
 	if (!err)
-		err = answer(c, fd, partition, &whole);
+		err = answer(c, fd, partition, &whole, vals);
 	if (whole)
 		keep(c, fd);
 	else if (fd >= 0)
 		close(fd);
 	return err;
+}
+
+int sc_forward(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n)
+{
+	return sc_forward_values(c, op, partition, arg, t, n, NULL);
 }
 
 int sc_forward_split(sc_cache *c, uint16_t op, const sc_tuple *head, const sc_tuple *t, const uint32_t *part,

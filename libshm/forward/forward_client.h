@@ -26,6 +26,22 @@ extern __thread bool sc_fwd_serving;
  */
 int sc_forward(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n);
 
+/* The values a forwarded call answered with (a queue's or stack's take): t points into held. */
+struct sc_fwd_values {
+	struct sc_fwd_tuples t;
+	void *held;
+};
+void sc_fwd_values_free(struct sc_fwd_values *v);
+
+/*
+ * sc_forward() for a call that answers with values: *vals holds those the
+ * primary sent (vals->held is NULL when none came), with its result: a
+ * take that failed after it took (-ETIMEDOUT) sends what it took.
+ * sc_fwd_values_free() it whatever the result.
+ */
+int sc_forward_values(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n,
+		      struct sc_fwd_values *vals);
+
 /*
  * err as it is, unless it is -EREMOTE: the write fence found that the
  * partition's primary is another node (shm/cluster_map.h), and nothing was

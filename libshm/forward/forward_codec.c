@@ -17,35 +17,26 @@ static size_t field_bytes(const sc_field *f)
 	return 8 + (f->type == SC_FIELD_BYTES ? PAD8(f->len) : 8);
 }
 
-int sc_fwd_request_encode(uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n,
-			  void **out, size_t *len)
+/* The bytes of a tuple section (the count, then each tuple), or SIZE_MAX when it would pass SC_FORWARD_MAX. */
+static size_t tuples_bytes(const sc_tuple *t, size_t n)
 {
-	size_t size = sizeof(sc_forward_head) + 8, at;
-	uint8_t *buf;
+	size_t size = 8;
 
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < n && size <= SC_FORWARD_MAX; i++) {
 		size += 8;
 		for (uint32_t j = 0; j < t[i].nfields && size <= SC_FORWARD_MAX; j++)
 			size += field_bytes(&t[i].fields[j]);
-		if (size > SC_FORWARD_MAX)
-			break;
 	}
-	if (size > SC_FORWARD_MAX)
-		return sc_fail(-E2BIG, "a write forwarded to its partition's primary takes at most %u bytes",
-			       SC_FORWARD_MAX);
-	buf = calloc(1, size);
-	if (!buf)
-		return sc_fail(-ENOMEM, "out of memory for a forwarded write of %zu bytes", size);
-	sc_forward_head h = { .len = (uint32_t)size,
-			      .version = SC_FORWARD_VERSION,
-			      .op = op,
-			      .partition = partition,
-			      .arg = arg };
+	return size > SC_FORWARD_MAX ? SIZE_MAX : size;
+}
+
+/* Write the tuple section of t[0, n) at buf + at (tuples_bytes() of room, zeroed). */
+static void put_tuples(uint8_t *buf, size_t at, const sc_tuple *t, size_t n)
+{
 	uint32_t count[2] = { (uint32_t)n, 0 };
 
-	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), count, sizeof(count));
-	at = sizeof(h) + sizeof(count);
+	memcpy(buf + at, count, sizeof(count));
+	at += sizeof(count);
 	for (size_t i = 0; i < n; i++) {
 		uint32_t nf[2] = { t[i].nfields, 0 };
 
@@ -68,6 +59,28 @@ int sc_fwd_request_encode(uint16_t op, uint32_t partition, uint64_t arg, const s
 			}
 		}
 	}
+}
+
+int sc_fwd_request_encode(uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n,
+			  void **out, size_t *len)
+{
+	size_t body = tuples_bytes(t, n), size = sizeof(sc_forward_head) + body;
+	uint8_t *buf;
+
+	if (body == SIZE_MAX || size > SC_FORWARD_MAX)
+		return sc_fail(-E2BIG, "a write forwarded to its partition's primary takes at most %u bytes",
+			       SC_FORWARD_MAX);
+	buf = calloc(1, size);
+	if (!buf)
+		return sc_fail(-ENOMEM, "out of memory for a forwarded write of %zu bytes", size);
+	sc_forward_head h = { .len = (uint32_t)size,
+			      .version = SC_FORWARD_VERSION,
+			      .op = op,
+			      .partition = partition,
+			      .arg = arg };
+
+	memcpy(buf, &h, sizeof(h));
+	put_tuples(buf, sizeof(h), t, n);
 	*out = buf;
 	*len = size;
 	return 0;
@@ -86,35 +99,39 @@ static int head_of(const void *buf, size_t len, sc_forward_head *h, const char *
 	return 0;
 }
 
-int sc_fwd_request_decode(const void *buf, size_t len, struct sc_fwd_request *out)
+void sc_fwd_tuples_free(struct sc_fwd_tuples *t)
 {
-	const uint8_t *p = buf;
-	sc_forward_head h;
+	free(t->tuples);
+	free(t->fields);
+	t->tuples = NULL;
+	t->fields = NULL;
+	t->n = 0;
+}
+
+/*
+ * Decode the tuple section p[at, len) into *out (its bytes point into p),
+ * every count and length checked against what is left: 0, or -EPROTO with
+ * a message naming what (a "request", a "reply").
+ */
+static int get_tuples(const uint8_t *p, size_t at, size_t len, struct sc_fwd_tuples *out, const char *what)
+{
 	uint32_t count[2];
-	size_t at = sizeof(h) + sizeof(count), nfields = 0;
-	int err = head_of(buf, len, &h, "request");
+	size_t nfields = 0;
 
 	memset(out, 0, sizeof(*out));
-	if (err)
-		return err;
-	if (h.op < 1 || h.op > SC_FWD_OP_MAX || h.rc != 0)
-		return sc_fail(-EPROTO, "a forwarded request names call %u (1 to %u are known)", h.op,
-			       SC_FWD_OP_MAX);
-	if (len < at)
-		return sc_fail(-EPROTO, "a forwarded request ends before its tuple count");
-	memcpy(count, p + sizeof(h), sizeof(count));
+	if (len - at < sizeof(count))
+		return sc_fail(-EPROTO, "a forwarded %s ends before its tuple count", what);
+	memcpy(count, p + at, sizeof(count));
+	at += sizeof(count);
 	/* Each tuple and each field take 8 bytes at least: counts beyond what len holds are lies. */
 	if (count[1] != 0 || count[0] > (len - at) / 8)
-		return sc_fail(-EPROTO, "a forwarded request claims %u tuples in %zu bytes", count[0], len);
-	out->op = h.op;
-	out->partition = h.partition;
-	out->arg = h.arg;
-	out->ntuples = count[0];
+		return sc_fail(-EPROTO, "a forwarded %s claims %u tuples in %zu bytes", what, count[0], len);
+	out->n = count[0];
 	out->tuples = calloc(count[0] ? count[0] : 1, sizeof(*out->tuples));
 	out->fields = calloc((len - at) / 8 + 1, sizeof(*out->fields));
 	if (!out->tuples || !out->fields) {
-		sc_fwd_request_free(out);
-		return sc_fail(-ENOMEM, "out of memory for a forwarded request of %zu bytes", len);
+		sc_fwd_tuples_free(out);
+		return sc_fail(-ENOMEM, "out of memory for a forwarded %s of %zu bytes", what, len);
 	}
 	for (uint32_t i = 0; i < count[0]; i++) {
 		uint32_t nf[2];
@@ -157,11 +174,35 @@ int sc_fwd_request_decode(const void *buf, size_t len, struct sc_fwd_request *ou
 	if (at == len)
 		return 0;
 bad:
-	sc_fwd_request_free(out);
-	return sc_fail(-EPROTO, "a forwarded request's tuples do not decode (at byte %zu of %zu)", at, len);
+	sc_fwd_tuples_free(out);
+	return sc_fail(-EPROTO, "a forwarded %s's tuples do not decode (at byte %zu of %zu)", what, at, len);
 short_:
-	sc_fwd_request_free(out);
-	return sc_fail(-EPROTO, "a forwarded request ends inside a tuple (at byte %zu of %zu)", at, len);
+	sc_fwd_tuples_free(out);
+	return sc_fail(-EPROTO, "a forwarded %s ends inside a tuple (at byte %zu of %zu)", what, at, len);
+}
+
+int sc_fwd_request_decode(const void *buf, size_t len, struct sc_fwd_request *out)
+{
+	sc_forward_head h;
+	struct sc_fwd_tuples t;
+	int err = head_of(buf, len, &h, "request");
+
+	memset(out, 0, sizeof(*out));
+	if (err)
+		return err;
+	if (h.op < 1 || h.op > SC_FWD_OP_MAX || h.rc != 0)
+		return sc_fail(-EPROTO, "a forwarded request names call %u (1 to %u are known)", h.op,
+			       SC_FWD_OP_MAX);
+	err = get_tuples(buf, sizeof(h), len, &t, "request");
+	if (err)
+		return err;
+	out->op = h.op;
+	out->partition = h.partition;
+	out->arg = h.arg;
+	out->ntuples = t.n;
+	out->tuples = t.tuples;
+	out->fields = t.fields;
+	return 0;
 }
 
 void sc_fwd_request_free(struct sc_fwd_request *r)
@@ -172,33 +213,60 @@ void sc_fwd_request_free(struct sc_fwd_request *r)
 	r->fields = NULL;
 }
 
-int sc_fwd_reply_encode(int rc, const char *msg, void **out, size_t *len)
+int sc_fwd_reply_encode(int rc, const char *msg, const sc_tuple *t, size_t n, void **out, size_t *len)
 {
-	size_t n = msg ? strnlen(msg, 4096) : 0;
-	sc_forward_head h = { .len = (uint32_t)(sizeof(h) + n), .version = SC_FORWARD_VERSION, .rc = rc };
-	uint8_t *buf = malloc(sizeof(h) + n);
+	size_t msg_len = msg ? strnlen(msg, 4096) : 0;
+	size_t body = t ? tuples_bytes(t, n) : 0, size = sizeof(sc_forward_head) + PAD8(msg_len);
+	uint8_t *buf;
 
+	if (body == SIZE_MAX || size + body > SC_FORWARD_MAX) {
+		rc = sc_fail(-E2BIG, "the reply would take more than %u bytes", SC_FORWARD_MAX);
+		msg = sc_last_error();
+		msg_len = strnlen(msg, 4096);
+		size = sizeof(sc_forward_head) + PAD8(msg_len);
+		t = NULL;
+		body = 0;
+	}
+	size += body;
+	buf = calloc(1, size);
 	if (!buf)
 		return sc_fail(-ENOMEM, "out of memory for a forwarded write's reply");
+	sc_forward_head h = {
+		.len = (uint32_t)size, .version = SC_FORWARD_VERSION, .rc = rc, .arg = msg_len
+	};
+
 	memcpy(buf, &h, sizeof(h));
-	if (n)
-		memcpy(buf + sizeof(h), msg, n);
+	if (msg_len)
+		memcpy(buf + sizeof(h), msg, msg_len);
+	if (t)
+		put_tuples(buf, sizeof(h) + PAD8(msg_len), t, n);
 	*out = buf;
-	*len = sizeof(h) + n;
+	*len = size;
 	return 0;
 }
 
-int sc_fwd_reply_decode(const void *buf, size_t len, int *rc, const char **msg, size_t *msg_len)
+int sc_fwd_reply_decode(const void *buf, size_t len, struct sc_fwd_reply *out)
 {
 	sc_forward_head h;
+	size_t at;
 	int err = head_of(buf, len, &h, "reply");
 
+	memset(out, 0, sizeof(*out));
 	if (err)
 		return err;
-	if (h.op != 0 || h.partition != 0 || h.arg != 0)
+	if (h.op != 0 || h.partition != 0)
 		return sc_fail(-EPROTO, "a forwarded reply has a request's fields");
-	*rc = h.rc;
-	*msg = (const char *)buf + sizeof(h);
-	*msg_len = len - sizeof(h);
-	return 0;
+	if (h.arg > len - sizeof(h))
+		return sc_fail(-EPROTO, "a forwarded reply's message of %llu bytes is longer than the reply",
+			       (unsigned long long)h.arg);
+	out->rc = h.rc;
+	out->msg = (const char *)buf + sizeof(h);
+	out->msg_len = (size_t)h.arg;
+	at = sizeof(h) + PAD8(out->msg_len);
+	if (at > len)
+		return sc_fail(-EPROTO, "a forwarded reply's message is not padded to 8 bytes");
+	if (at == len)
+		return 0;
+	out->has_values = true;
+	return get_tuples(buf, at, len, &out->values, "reply");
 }

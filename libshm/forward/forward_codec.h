@@ -2,6 +2,7 @@
 #ifndef SC_FORWARD_CODEC_H
 #define SC_FORWARD_CODEC_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -41,22 +42,45 @@ enum sc_fwd_op {
 	SC_FWD_STRUCT_INIT = 20,	    /* t0: (type name, size, key_offset, key_size) */
 	SC_FWD_STRUCT_ADD = 21,		    /* t0: (type name, the struct's bytes, key_offset, key_size) */
 	SC_FWD_STRUCT_REMOVE =
-		22, /* t0: (type name, a struct with its key member set, key_offset, key_size) */
-	SC_FWD_OP_MAX = SC_FWD_STRUCT_REMOVE,
+		22,		/* t0: (type name, a struct with its key member set, key_offset, key_size) */
+	SC_FWD_QUEUE_ADD = 23,	/* t0: (queue name, value) */
+	SC_FWD_STACK_PUSH = 24, /* t0: (stack name, value) */
+	/* A take: t0 is (name) or (name, default); the reply carries the call's values. */
+	SC_FWD_QUEUE_OUT = 25,
+	SC_FWD_STACK_POP = 26,
+	SC_FWD_QUEUE_GET_ALL = 27, /* t0: (queue name) */
+	SC_FWD_STACK_GET_ALL = 28, /* t0: (stack name) */
+	SC_FWD_OP_MAX = SC_FWD_STACK_GET_ALL,
 };
 
-/* Whether op's first tuple begins with a KeyValue namespace's or a struct type's name. */
+/* Whether op's first tuple begins with a name: a KeyValue namespace's, a struct type's, a queue's or a stack's. */
 static inline int sc_fwd_op_named(uint16_t op)
 {
 	return (op >= SC_FWD_KV_ADD && op <= SC_FWD_KV_REMOVE_BATCH) || op >= SC_FWD_KV_REMOVE_ALL_PART;
 }
 
+/* Whether op answers with values: a queue's or a stack's take. */
+static inline int sc_fwd_op_answers_values(uint16_t op)
+{
+	return op >= SC_FWD_QUEUE_OUT && op <= SC_FWD_STACK_GET_ALL;
+}
+
 /*
- * After the head, a request holds u32 ntuples and u32 zero, then each tuple:
- * u32 nfields, u32 zero, then each field: u32 type, u32 len, and its value
- * (8 bytes for a number, a capture or ANY's zero; len bytes for bytes),
- * padded to 8. A reply holds the call's message, len - head bytes, no NUL.
+ * After the head, a request holds its tuple section: u32 ntuples and u32
+ * zero, then each tuple: u32 nfields, u32 zero, then each field: u32 type,
+ * u32 len, and its value (8 bytes for a number, a capture or ANY's zero;
+ * len bytes for bytes), padded to 8. A reply's arg is the length of its
+ * message, which follows the head (no NUL), padded to 8; a call that
+ * answers with values (a queue's or a stack's take) has a tuple section
+ * after it.
  */
+struct sc_fwd_tuples {
+	uint32_t n;
+	sc_tuple *tuples; /* allocated, with their fields; bytes point into the message */
+	sc_field *fields;
+};
+void sc_fwd_tuples_free(struct sc_fwd_tuples *t);
+
 struct sc_fwd_request {
 	uint16_t op;
 	uint32_t partition;
@@ -74,10 +98,23 @@ int sc_fwd_request_encode(uint16_t op, uint32_t partition, uint64_t arg, const s
 int sc_fwd_request_decode(const void *buf, size_t len, struct sc_fwd_request *out);
 void sc_fwd_request_free(struct sc_fwd_request *r);
 
-/* A reply of rc and msg (may be NULL) at *out (for free()), *len its bytes: 0 or -ENOMEM. */
-int sc_fwd_reply_encode(int rc, const char *msg, void **out, size_t *len);
+/*
+ * A reply of rc, msg (may be NULL) and, unless t is NULL, the values t[0,
+ * n) at *out (for free()), *len its bytes: 0 or -ENOMEM. Values that would
+ * pass SC_FORWARD_MAX make it a reply of -E2BIG instead.
+ */
+int sc_fwd_reply_encode(int rc, const char *msg, const sc_tuple *t, size_t n, void **out, size_t *len);
 
-/* The result and message of the reply buf[0, len) (msg points into it): 0, or -EPROTO when it is no reply. */
-int sc_fwd_reply_decode(const void *buf, size_t len, int *rc, const char **msg, size_t *msg_len);
+/* A reply decoded: msg and the values' bytes point into the reply. */
+struct sc_fwd_reply {
+	int rc;
+	const char *msg; /* msg_len bytes, no NUL */
+	size_t msg_len;
+	bool has_values; /* it had a tuple section, in values (sc_fwd_tuples_free() it) */
+	struct sc_fwd_tuples values;
+};
+
+/* Decode the reply buf[0, len) into *out: 0, or -EPROTO when it is no reply. */
+int sc_fwd_reply_decode(const void *buf, size_t len, struct sc_fwd_reply *out);
 
 #endif /* SC_FORWARD_CODEC_H */

@@ -412,7 +412,7 @@ typedef struct sc_repl_applied {
 	uint64_t entries;   /* applied, and appended to this node's log */
 	uint64_t last_lseq; /* this node's log now ends at it */
 	uint32_t resync;    /* 1: it stopped at a resync mark: the partition must be copied */
-	uint32_t missing;   /* removals whose record was not here (already gone) */
+	uint32_t missing;   /* removals whose record was not here (already gone), takes of items not here */
 } sc_repl_applied;
 
 /*
@@ -445,12 +445,16 @@ SC_EXPORT int64_t sc_repl_reset(sc_cache *cache, uint32_t log);
  * entries (no lseq; a deadline as time left) into a buffer it allocates
  * (*out, for free()): their bytes, or a negative errno. What a write after
  * at->last_lseq changed may or may not be in it; the log from there on
- * brings it again, and applying it again changes nothing.
+ * brings it again, and applying it again changes nothing. A structure
+ * partition is copied under its lock (for at most a second: -ETIMEDOUT),
+ * each queue and stack as the pushes that rebuild it: an operation applied
+ * twice would change it twice, so that copy is exactly the partition as of
+ * at->last_lseq.
  * On the replica: sc_repl_reset(), then sc_repl_restore() with the copy's
- * entries (as sc_repl_apply(), but only put entries without an lseq, and
- * nothing is appended to the log), then sc_repl_restore_end() with the
- * primary's at->last_lseq and at->last_epoch: the log then follows from
- * there. -EPROTO for an entry that is not one of a copy.
+ * entries (as sc_repl_apply(), but only put and push entries without an
+ * lseq, and nothing is appended to the log), then sc_repl_restore_end()
+ * with the primary's at->last_lseq and at->last_epoch: the log then
+ * follows from there. -EPROTO for an entry that is not one of a copy.
  */
 SC_EXPORT ssize_t sc_repl_snapshot(sc_cache *cache, uint32_t log, void **out, sc_repl_state *at);
 SC_EXPORT int sc_repl_restore(sc_cache *cache, uint32_t log, const void *entries, size_t len,
@@ -482,9 +486,9 @@ typedef struct sc_forward_head {
 	uint16_t op;	    /* a request's call (1 and up); 0 in a reply */
 	uint32_t partition; /* a request's partition: its primary serves it */
 	int32_t rc;	    /* a reply's result: 0 or more, or a negative errno */
-	uint64_t arg;	    /* a request's number argument (ttl_ms, a partition index); a reply's 0 */
+	uint64_t arg; /* a request's number argument (ttl_ms, a partition index); a reply's message length */
 } sc_forward_head;
-#define SC_FORWARD_VERSION 1u
+#define SC_FORWARD_VERSION 2u
 #define SC_FORWARD_MAX	   (1024u * 1024u - 64u) /* bytes: a request or reply, head included */
 
 /* The path of the socket the coordinator of cache serves forwarded writes on, into buf: 0, or -ENAMETOOLONG. */

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "record/record_deadline.h"
+#include "record/tuple_codec.h"
 #include "shm/clock.h"
 #include "shm/futex.h"
 
@@ -105,6 +106,7 @@ void sc_repl_begin(sc_cache *c, struct sc_part *p, uint64_t epoch)
 	if (epoch)
 		l->epoch = epoch;
 	l->applying = 0;
+	l->ops_only = 0;
 	if (l->staged != l->tail || l->staged_lseq != l->last_lseq) {
 		/* A writer died between staging and publishing: what it did is the repair's to say. */
 		l->staged = l->tail;
@@ -139,7 +141,7 @@ static void stage_record(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t o
 	struct sc_repl_log *l = sc_repl_log_of(c, p);
 	const struct sc_blk *rec = sc_blk_at(c, off);
 
-	if (!l || l->applying)
+	if (!l || l->applying || l->ops_only)
 		return;
 	if (rec->len > SC_REPL_MAX_RECORD) {
 		stage_marker(l, SC_REPL_RESYNC); /* not stored: record_write() refuses them */
@@ -164,6 +166,50 @@ void sc_repl_note_clear(sc_cache *c, struct sc_part *p)
 
 	if (l && !l->applying)
 		stage_marker(l, SC_REPL_CLEAR);
+}
+
+void sc_repl_ops_only(sc_cache *c, struct sc_part *p, bool on)
+{
+	struct sc_repl_log *l = sc_repl_log_of(c, p);
+
+	if (l)
+		l->ops_only = on;
+}
+
+uint32_t sc_repl_op_record_len(const sc_cache *c, const sc_tuple *t)
+{
+	uint32_t len;
+
+	if (sc_record_len(c, t->fields, t->nfields, &len) || len > SC_REPL_MAX_RECORD)
+		return 0;
+	return len;
+}
+
+void sc_repl_put_op(struct sc_repl_entry *e, uint32_t rec_len, uint8_t op, const sc_tuple *t)
+{
+	struct sc_blk *rec = (struct sc_blk *)(e + 1);
+
+	e->op = op;
+	e->why = 0;
+	e->flags = 0;
+	memset(rec, 0, sc_repl_record_entry_len(rec_len) - sizeof(*e));
+	rec->len = rec_len;
+	sc_rec_encode(rec, t, 0);
+}
+
+void sc_repl_note_op(sc_cache *c, struct sc_part *p, uint8_t op, const sc_tuple *t)
+{
+	struct sc_repl_log *l = sc_repl_log_of(c, p);
+	uint32_t len;
+
+	if (!l || l->applying)
+		return;
+	len = sc_repl_op_record_len(c, t);
+	if (!len) {
+		stage_marker(l, SC_REPL_RESYNC);
+		return;
+	}
+	sc_repl_put_op(stage(l, sc_repl_record_entry_len(len)), len, op, t);
 }
 
 void sc_repl_note_resync(sc_cache *c, struct sc_part *p)
@@ -193,7 +239,10 @@ uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p)
 {
 	struct sc_repl_log *l = sc_repl_log_of(c, p);
 
-	if (!l || l->staged == l->tail)
+	if (!l)
+		return 0;
+	l->ops_only = 0;
+	if (l->staged == l->tail)
 		return 0;
 	/* This write staged more than the ring holds: its first entries are gone. */
 	if (l->head > l->tail && !l->applying)

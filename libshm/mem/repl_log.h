@@ -2,6 +2,8 @@
 #ifndef SC_REPL_LOG_H
 #define SC_REPL_LOG_H
 
+#include <stdbool.h>
+
 #include "shm/cache.h"
 
 /*
@@ -9,7 +11,7 @@
  * it happens (mem/record_accounts.c calls the notes below): a record
  * published, a record that left. Replaying the entries in order on a copy
  * of the partition as it was gives the partition as it is: that is what the
- * replicas do (tables/replica_apply.c). A write's entries are staged as it
+ * replicas do (admin/replica_apply.c). A write's entries are staged as it
  * goes and published together as it releases the lock, so a reader of the
  * log sees every entry of a write or none. When the log cannot say what
  * happened (its holder died inside a write, or one write staged more than
@@ -83,6 +85,29 @@ void sc_repl_note_removed(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t 
 
 /* Writer side: p was emptied (one entry, not one per record). */
 void sc_repl_note_clear(sc_cache *c, struct sc_part *p);
+
+/*
+ * Writer side, under p's lock: while on, what this write changes is not
+ * noted record by record; it logs itself with sc_repl_note_op() (a
+ * queue's or a stack's operation). Turned off by the writer, and at the
+ * latest as the lock is released.
+ */
+void sc_repl_ops_only(sc_cache *c, struct sc_part *p, bool on);
+
+/* The length of the record of an operation's fields t, or 0 when it is too large to log. */
+uint32_t sc_repl_op_record_len(const sc_cache *c, const sc_tuple *t);
+
+/*
+ * Fill entry e (sc_repl_record_entry_len(rec_len) bytes; its len, epoch and
+ * lseq are the caller's) with op and the record of t, rec_len bytes.
+ */
+void sc_repl_put_op(struct sc_repl_entry *e, uint32_t rec_len, uint8_t op, const sc_tuple *t);
+
+/*
+ * Writer side: the operation op (SC_REPL_SEQ_*) with its fields t ran on p;
+ * a replica runs it on its copy. A record too large to log is a resync mark.
+ */
+void sc_repl_note_op(sc_cache *c, struct sc_part *p, uint8_t op, const sc_tuple *t);
 
 /* Writer side: the log cannot say what the write did (a repair ran): replicas must copy p. */
 void sc_repl_note_resync(sc_cache *c, struct sc_part *p);

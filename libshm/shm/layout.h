@@ -427,7 +427,7 @@ struct sc_repl_log {
 	uint64_t staged_lseq;	    /* ... and its last lseq */
 	uint64_t epoch;		    /* writer-only: the epoch the write in progress writes under */
 	uint32_t applying;	    /* writer-only: 1 while a replica applies its primary's entries */
-	uint32_t reserved2;
+	uint32_t ops_only;	    /* writer-only: 1 while a write logs operations, not its records' notes */
 	/* line 1: counters, under the lock */
 	_Alignas(64) uint64_t entries; /* appended since the segment was made */
 	uint64_t resyncs;	       /* resync marks written: the log could not say what a write did */
@@ -441,12 +441,20 @@ struct sc_repl_log {
 	uint64_t reserved1[5];
 };
 
-/* An entry: this header, then for a put or a removal the record as it was in the heap. */
-#define SC_REPL_PUT	 1u /* the record was published (it replaced its key's record, by the table's rules) */
-#define SC_REPL_REMOVE	 2u   /* the record with this key and version left the index */
-#define SC_REPL_RESYNC	 3u   /* what came before cannot be followed entry by entry: copy the partition */
-#define SC_REPL_PAD	 4u   /* not an entry: skip to the ring's end */
-#define SC_REPL_CLEAR	 5u   /* every record of the partition left (sc_delete_all()) */
+/* An entry: this header, then for a put or a removal the record as it was in the heap; an operation's record. */
+#define SC_REPL_PUT    1u /* the record was published (it replaced its key's record, by the table's rules) */
+#define SC_REPL_REMOVE 2u /* the record with this key and version left the index */
+#define SC_REPL_RESYNC 3u /* what came before cannot be followed entry by entry: copy the partition */
+#define SC_REPL_PAD    4u /* not an entry: skip to the ring's end */
+#define SC_REPL_CLEAR  5u /* every record of the partition left (sc_delete_all()) */
+/*
+ * A queue's or stack's operation, logged whole: its items are named by the
+ * place of its positions block in this host's segment, so the records it
+ * changes mean nothing on a replica, which runs the operation on its own
+ * copy instead. A record of fields (the header's entry key, then:)
+ */
+#define SC_REPL_SEQ_PUSH 6u   /* (..., the value): pushed at the tail */
+#define SC_REPL_SEQ_TAKE 7u   /* (..., 0 front / 1 back, n): n items taken from that end */
 #define SC_REPL_TTL_LEFT 0x1u /* flags: the record's deadline word holds the nanoseconds it had left */
 struct sc_repl_entry {
 	uint32_t len; /* header included, a multiple of 8 */

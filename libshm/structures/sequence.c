@@ -1,11 +1,14 @@
 /* sequence.c — queues and stacks: named sequences of values, each served whole by one partition. */
 #include <string.h>
 
+#include "forward/forward_client.h"
 #include "mem/block_alloc.h"
 #include "mem/rcu.h"
+#include "mem/repl_log.h"
 #include "shm/crash_point.h"
 #include "shm/probes.h"
 #include "structures/entries.h"
+#include "structures/sequence.h"
 #include "tables/results.h"
 #include "write/partition.h"
 
@@ -125,68 +128,108 @@ static void item_key(const sc_cache *c, const struct seq_ref *s, uint64_t pos, s
 }
 
 /*
- * Check the name, take its home partition's lock and find the sequence
- * (made empty if create says so). 1 with the lock held and s filled, 0 if
- * there is none (the lock held too), or a negative errno (not held).
+ * In a distributed cache the records a queue or stack operation changes are
+ * not logged: its items are named by its positions block's place in this
+ * host's segment, which a replica's copy does not share. The operation is
+ * logged whole instead (SC_REPL_SEQ_*: the header's key and what it did),
+ * and a replica runs it on its copy (sc_seq_apply()); a copy of the
+ * partition carries each sequence as the pushes that rebuild it
+ * (sc_seq_for_each_item()).
  */
-/*
- * A queue or a stack keeps its positions in a block of its own, and names
- * its items by that block's place in this host's segment: a replica's
- * copy would sit elsewhere, so its writes cannot be shipped entry by entry
- * as the others are. Until they ship as operations, a distributed cache
- * refuses them rather than keep them on one host.
- */
-static int not_replicated(const sc_cache *c)
+
+/* A header's key, routed: hk owns the bytes kf points to; release it with sc_entry_key_free(). */
+struct header_key {
+	struct sc_entry_key hk;
+	sc_field kf;
+	struct sc_route route;
+};
+
+/* Under the home's lock (a writer's or a replica's): the sequence route names, as locate_locked(). */
+static int locate_held(sc_cache *c, const struct sc_route *route, bool create, struct seq_ref *s)
 {
-	if (sc_likely(c->seg.cfg.cluster == SC_CLUSTER_LOCAL))
-		return 0;
-	return sc_fail(-EOPNOTSUPP,
-		       "cache \"%s\" is distributed, and this version does not replicate "
-		       "queues and stacks yet",
-		       c->name);
+	s->home_idx = route->partition;
+	s->home = sc_part_at(c, s->home_idx);
+	return locate_locked(c, route, create, s);
 }
 
-static int lock_sequence(sc_cache *c, uint8_t kind, const char *name, bool create, struct seq_ref *s)
+/*
+ * Check the name, take its home partition's lock and find the sequence
+ * (made empty if create says so). 1 with the lock held and s filled, 0 if
+ * there is none (the lock held too), or a negative errno (not held):
+ * -EREMOTE when the home's primary is another node. While the lock is
+ * held the write's records are not logged until the caller says
+ * (sc_repl_ops_only()). Release h->hk whatever the result.
+ */
+static int lock_sequence(sc_cache *c, uint8_t kind, const char *name, bool create, struct header_key *h,
+			 struct seq_ref *s)
 {
-	struct sc_entry_key hk;
-	struct sc_route header;
-	sc_field hkf;
-	int err = header_route(c, kind, name, &hk, &hkf, &header);
+	int err = header_route(c, kind, name, &h->hk, &h->kf, &h->route);
 
-	if (!err) {
-		s->home_idx = header.partition;
-		s->home = sc_part_at(c, s->home_idx);
-		err = not_replicated(c);
-		if (!err)
-			err = sc_part_lock(c, s->home);
-		if (!err) {
-			err = locate_locked(c, &header, create, s);
-			if (err < 0)
-				sc_part_unlock(c, s->home);
-		}
+	if (err)
+		return err;
+	s->home = sc_part_at(c, h->route.partition);
+	err = sc_part_lock(c, s->home);
+	if (err)
+		return err;
+	sc_repl_ops_only(c, s->home, true);
+	err = locate_held(c, &h->route, create, s);
+	if (err < 0) {
+		sc_repl_ops_only(c, s->home, false);
+		sc_part_unlock(c, s->home);
 	}
-	sc_entry_key_free(&hk);
 	return err;
+}
+
+/* Under the home's lock: put value at the tail. */
+static int push_locked(sc_cache *c, const struct seq_ref *s, const sc_field *value)
+{
+	struct item_key item;
+	int err;
+
+	item_key(c, s, s->seq->tail, &item);
+	err = sc_entry_put(c, s->home, &item.route, value, 0);
+	SC_CRASH_POINT();
+	if (!err)
+		sc_publish(&s->seq->tail, s->seq->tail + 1);
+	return err;
+}
+
+/* The forwarded call of a push, or of a take of max items, on a sequence of kind. */
+static uint16_t forwarded_op(uint8_t kind, bool push, uint64_t max)
+{
+	if (push)
+		return kind == SC_ENTRY_QUEUE ? SC_FWD_QUEUE_ADD : SC_FWD_STACK_PUSH;
+	if (max == 1)
+		return kind == SC_ENTRY_QUEUE ? SC_FWD_QUEUE_OUT : SC_FWD_STACK_POP;
+	return kind == SC_ENTRY_QUEUE ? SC_FWD_QUEUE_GET_ALL : SC_FWD_STACK_GET_ALL;
 }
 
 static int push(sc_cache *c, uint8_t kind, const char *name, const sc_field *value)
 {
-	struct item_key item;
+	struct header_key h;
 	struct seq_ref s;
 	int err = sc_cache_check(c);
 
 	if (!err)
 		err = sc_field_check(value, "value");
-	if (!err)
-		err = lock_sequence(c, kind, name, true, &s);
-	if (err < 0)
+	if (err)
 		return err;
-	item_key(c, &s, s.seq->tail, &item);
-	err = sc_entry_put(c, s.home, &item.route, value, 0);
-	SC_CRASH_POINT();
-	if (!err)
-		sc_publish(&s.seq->tail, s.seq->tail + 1);
-	return (int)sc_write_result(err, sc_part_unlock_write(c, s.home));
+	err = lock_sequence(c, kind, name, true, &h, &s);
+	if (err == -EREMOTE) {
+		const sc_field f[2] = { sc_str(name), *value };
+
+		err = sc_forward_if_remote(err, c, forwarded_op(kind, true, 0), 0, &(sc_tuple){ 2, f }, 1);
+	} else if (err >= 0) {
+		const sc_field f[2] = { h.kf, *value };
+
+		err = push_locked(c, &s, value);
+		sc_repl_ops_only(c, s.home, false);
+		if (!err)
+			sc_repl_note_op(c, s.home, SC_REPL_SEQ_PUSH, &(sc_tuple){ 2, f });
+		err = (int)sc_write_result(err, sc_part_unlock_write(c, s.home));
+	}
+	sc_entry_key_free(&h.hk);
+	return err;
 }
 
 /* Copy the value of the item k names (under the home's lock, or in a read section) into b. 1, 0, or < 0. */
@@ -290,6 +333,40 @@ static int check_out(const sc_field *dflt, sc_tuples **out)
 }
 
 /*
+ * A take whose home's primary is another node, run there: the values it
+ * took come back into *out, with its result (as a take here: a sync take
+ * not acknowledged in time is -ETIMEDOUT with what it took). Values lost on
+ * the way back (no memory for the copy here) are said lost.
+ */
+static int take_forwarded(sc_cache *c, uint16_t op, const char *name, const sc_field *dflt, sc_tuples **out)
+{
+	const sc_field f[2] = { sc_str(name), dflt ? *dflt : sc_int(0) };
+	struct sc_fwd_values v;
+	struct sc_builder b;
+	int err = 0, n = sc_forward_values(c, op, sc_cluster_refused_partition(), 0,
+					   &(sc_tuple){ dflt ? 2 : 1, f }, 1, &v);
+
+	if (!v.held)
+		return n;
+	if (n >= 0 && v.t.n != (uint32_t)(n ? n : dflt != NULL))
+		n = sc_fail(-EPROTO,
+			    "cache \"%s\": the primary took %d items from \"%s\" and sent back %u values",
+			    c->name, n, name, v.t.n);
+	sc_builder_init(&b);
+	for (uint32_t i = 0; i < v.t.n && !err; i++)
+		err = sc_builder_add(&b, v.t.tuples[i].fields, v.t.tuples[i].nfields);
+	if (!err)
+		err = sc_builder_finish(&b, out);
+	else
+		sc_builder_free(&b);
+	if (err)
+		n = sc_fail(err, "cache \"%s\": %u values taken from \"%s\" on its primary are lost: %s",
+			    c->name, v.t.n, name, sc_last_error());
+	sc_fwd_values_free(&v);
+	return n;
+}
+
+/*
  * Take up to max items from one end into *out, or the default when there
  * are none; a sequence that does not exist is empty. The result is built
  * before anything is taken, so a failed allocation takes nothing. Returns
@@ -298,22 +375,113 @@ static int check_out(const sc_field *dflt, sc_tuples **out)
 static int take(sc_cache *c, uint8_t kind, const char *name, enum end from, uint64_t max,
 		const sc_field *dflt, sc_tuples **out)
 {
+	struct header_key h;
 	struct item_key first;
 	struct sc_builder b;
 	struct seq_ref s;
 	int n = check_out(dflt, out);
 
-	if (!n)
-		n = lock_sequence(c, kind, name, false, &s);
-	if (n < 0)
+	if (n)
 		return n;
-	sc_builder_init(&b);
-	if (n == 1)
-		n = copy_items(c, &s, from, max, &b, &first);
-	n = finish_result(n, &b, dflt, out);
-	if (n > 0)
-		remove_taken(c, &s, from, (uint64_t)n, &first);
-	return (int)sc_write_result(n, sc_part_unlock_write(c, s.home));
+	n = lock_sequence(c, kind, name, false, &h, &s);
+	if (n == -EREMOTE) {
+		n = take_forwarded(c, forwarded_op(kind, false, max), name, dflt, out);
+	} else if (n >= 0) {
+		sc_builder_init(&b);
+		if (n == 1)
+			n = copy_items(c, &s, from, max, &b, &first);
+		n = finish_result(n, &b, dflt, out);
+		if (n > 0)
+			remove_taken(c, &s, from, (uint64_t)n, &first);
+		sc_repl_ops_only(c, s.home, false);
+		if (n > 0) {
+			const sc_field f[3] = { h.kf, sc_int(from == BACK), sc_int(n) };
+
+			sc_repl_note_op(c, s.home, SC_REPL_SEQ_TAKE, &(sc_tuple){ 3, f });
+		}
+		n = (int)sc_write_result(n, sc_part_unlock_write(c, s.home));
+	}
+	sc_entry_key_free(&h.hk);
+	return n;
+}
+
+static int malformed_op(const sc_cache *c, const char *what)
+{
+	return sc_fail(-EPROTO, "cache \"%s\": a logged queue or stack operation is malformed: %s", c->name,
+		       what);
+}
+
+int sc_seq_apply(sc_cache *c, struct sc_part *p, uint8_t op, const sc_tuple *t)
+{
+	const sc_field *f = t->fields;
+	struct item_key first;
+	struct sc_route route;
+	struct seq_ref s;
+	sc_field kf;
+	uint64_t n;
+	int r;
+
+	if (t->nfields != (op == SC_REPL_SEQ_PUSH ? 2u : 3u))
+		return malformed_op(c, "its field count");
+	if (f[0].type != SC_FIELD_BYTES || f[0].len < 3 ||
+	    (((const uint8_t *)f[0].v.p)[0] != SC_ENTRY_QUEUE &&
+	     ((const uint8_t *)f[0].v.p)[0] != SC_ENTRY_STACK))
+		return malformed_op(c, "its header key");
+	if (op == SC_REPL_SEQ_TAKE && (f[1].type != SC_FIELD_INT || (uint64_t)f[1].v.i > BACK ||
+				       f[2].type != SC_FIELD_INT || f[2].v.i <= 0))
+		return malformed_op(c, "the end or count of a take");
+	sc_entry_route_bytes(c, f[0].v.p, f[0].len, &kf, &route);
+	route.partition = sc_part_index(c, p);
+	r = locate_held(c, &route, op == SC_REPL_SEQ_PUSH, &s);
+	if (r <= 0)
+		return r;
+	if (op == SC_REPL_SEQ_PUSH) {
+		r = push_locked(c, &s, &f[1]);
+		return r ? r : 1;
+	}
+	if (s.seq->head > s.seq->tail)
+		return sc_fail(-EUCLEAN, "cache \"%s\": a sequence's head is past its tail", c->name);
+	n = s.seq->tail - s.seq->head;
+	if (n > (uint64_t)f[2].v.i)
+		n = (uint64_t)f[2].v.i;
+	if (n) {
+		item_key(c, &s, f[1].v.i == FRONT ? s.seq->head : s.seq->tail - 1, &first);
+		remove_taken(c, &s, (enum end)f[1].v.i, n, &first);
+	}
+	return n == (uint64_t)f[2].v.i;
+}
+
+int sc_seq_copy_record(sc_cache *c, struct sc_part *p, const struct sc_hit *hit, sc_seq_item_fn fn, void *ctx)
+{
+	struct seq_ref s = { .home = p, .home_idx = sc_part_index(c, p) };
+	sc_field key, value;
+	int r = sc_rec_field((const uint8_t *)sc_blk_at(c, hit->rec_off), hit->rec_len, 0, &key);
+	uint8_t kind;
+
+	if (r || key.type != SC_FIELD_BYTES || key.len == 0)
+		return sc_fail(-EUCLEAN, "cache \"%s\": a structure entry has no key", c->name);
+	kind = ((const uint8_t *)key.v.p)[0];
+	if (kind == SC_ENTRY_ITEM)
+		return 1;
+	if (kind != SC_ENTRY_QUEUE && kind != SC_ENTRY_STACK)
+		return 0;
+	r = header_block(c, hit, &s);
+	if (!r && s.seq->head > s.seq->tail)
+		r = sc_fail(-EUCLEAN, "cache \"%s\": a sequence's head is past its tail", c->name);
+	for (uint64_t pos = s.seq->head; !r && pos < s.seq->tail; pos++) {
+		struct item_key k;
+		struct sc_hit item;
+
+		item_key(c, &s, pos, &k);
+		r = sc_entry_find(c, p, &k.route, &item);
+		if (r == 1)
+			r = sc_entry_value(c, &item, &value);
+		else if (r == 0)
+			r = missing_item(c, pos);
+		if (!r)
+			r = fn(c, &key, &value, ctx);
+	}
+	return r ? r : 1;
 }
 
 /* Reader side, in a read section: the sequence a header names, if there is one (1), else 0 or < 0. */

@@ -38,7 +38,7 @@ int sc_part_lock_within(sc_cache *c, struct sc_part *p, unsigned seconds);
 
 /*
  * A replica's lock on p, to apply its primary's log entries
- * (tables/replica_apply.c): no fence (the primary passed it), and what it
+ * (admin/replica_apply.c): no fence (the primary passed it), and what it
  * changes is logged by the entries it applies, not by notes. Release it
  * with sc_part_release(): a replica expires nothing itself, its primary's
  * log says what expired.

@@ -11,6 +11,7 @@
 #include "record/record_deadline.h"
 #include "record/tuple_codec.h"
 #include "shm/clock.h"
+#include "structures/sequence.h"
 #include "tables/deletes.h"
 #include "write/partition.h"
 #include "write/record_store.h"
@@ -133,10 +134,18 @@ static int apply_one(sc_cache *c, struct sc_part *p, uint32_t log, const struct 
 
 		return n < 0 ? (int)n : 0;
 	}
-	if (e->op != SC_REPL_PUT && e->op != SC_REPL_REMOVE)
+	if (e->op != SC_REPL_PUT && e->op != SC_REPL_REMOVE && e->op != SC_REPL_SEQ_PUSH &&
+	    e->op != SC_REPL_SEQ_TAKE)
 		return malformed(c, log, e->lseq, "its kind");
+	if ((e->op == SC_REPL_SEQ_PUSH || e->op == SC_REPL_SEQ_TAKE) && !sc_part_is_structure(c, p))
+		return malformed(c, log, e->lseq, "a queue or stack operation in a tuple partition");
 	r = decode(c, p, log, e, &a);
-	if (!r && e->op == SC_REPL_PUT)
+	if (!r && (e->op == SC_REPL_SEQ_PUSH || e->op == SC_REPL_SEQ_TAKE)) {
+		r = sc_seq_apply(c, p, e->op, &a.tuple);
+		if (r == 0)
+			out->missing++;
+		r = r < 0 ? r : 0;
+	} else if (!r && e->op == SC_REPL_PUT)
 		r = apply_put(c, p, &a);
 	else if (!r) {
 		r = apply_remove(c, p, &a, e->why);
@@ -163,7 +172,7 @@ static int check_header(sc_cache *c, uint32_t log, const struct sc_repl_log *l, 
 		return sc_fail(-EPROTO, "cache \"%s\", log %u: an entry of %u bytes (%zu left)", c->name, log,
 			       e->len, left);
 	if (restoring)
-		return e->op == SC_REPL_PUT && e->lseq == 0
+		return (e->op == SC_REPL_PUT || e->op == SC_REPL_SEQ_PUSH) && e->lseq == 0
 			       ? 0
 			       : sc_fail(-EPROTO,
 					 "cache \"%s\", log %u: a copy holds an entry of kind %u, lseq %llu",
