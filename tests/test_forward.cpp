@@ -667,6 +667,33 @@ TEST_CASE(
 	CHECK(sc_queue_count(b, q.c_str()) == 1);
 }
 
+TEST_CASE("a primary read made on a node that is not the primary is answered by the primary", "[forward]")
+{
+	TwoNodes nodes("fwd-read");
+	Cache &a = nodes.a, &b = nodes.b;
+	const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
+	const std::string on_b = key_on_b(a, 0);
+	sc_tuples *out = nullptr;
+
+	REQUIRE(sc_put(a, SC_TUPLE(sc_str(on_b.c_str()), sc_int(5), sc_str("five"))) == 0);
+	CHECK(sc_get(a, SC_TUPLE(sc_str(on_b.c_str())), &out) == 0); // a's own copy (nothing replicates here)
+	const int before = nodes.coordinator.requests;
+	REQUIRE(sc_get_with(a, SC_TUPLE(sc_str(on_b.c_str())), &primary, &out) == 1);
+	CHECK(nodes.coordinator.requests - before == 1);
+	REQUIRE(out->count == 1);
+	REQUIRE(out->tuples[0].nfields == 3);
+	CHECK(out->tuples[0].fields[1].v.i == 5);
+	CHECK(std::string(static_cast<const char *>(out->tuples[0].fields[2].v.p)) == "five");
+	sc_tuples_free(out);
+	CHECK(sc_get_with(a, SC_TUPLE(sc_str("k-missing-on-b")), &primary, &out) >= 0);
+	sc_tuples_free(out);
+	// On the primary itself: no hop.
+	const int hops = nodes.coordinator.requests;
+	CHECK(sc_get_with(b, SC_TUPLE(sc_str(on_b.c_str())), &primary, &out) == 1);
+	sc_tuples_free(out);
+	CHECK(nodes.coordinator.requests == hops);
+}
+
 TEST_CASE(
 	"a forwarded write the coordinator does not answer fails with an error that says it may have happened",
 	"[forward]")
@@ -690,6 +717,29 @@ TEST_CASE(
 			return r;
 		});
 		CHECK(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == -EPROTO);
+	}
+	SECTION("a read or a take answered with the coordinator's error, which carries no values; or with a "
+		"success without them")
+	{
+		int rc = -EAGAIN;
+		FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &) {
+			void *buf = nullptr;
+			size_t len = 0;
+			REQUIRE(sc_fwd_reply_encode(rc, "no primary now", nullptr, 0, &buf, &len) == 0);
+			std::vector<uint8_t> r(static_cast<uint8_t *>(buf),
+					       static_cast<uint8_t *>(buf) + len);
+			free(buf);
+			return r;
+		});
+		const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
+		sc_tuples *out = nullptr;
+		CHECK(sc_get_with(a, SC_TUPLE(sc_str(key.c_str())), &primary, &out) == -EAGAIN);
+		CHECK(contains(sc_last_error(), "no primary now"));
+		CHECK(out == nullptr);
+		rc = 1;
+		CHECK(sc_get_with(a, SC_TUPLE(sc_str(key.c_str())), &primary, &out) == -EPROTO);
+		CHECK(contains(sc_last_error(), "carries no values"));
+		CHECK(out == nullptr);
 	}
 	SECTION("the coordinator never answers: majority_timeout_ms and 3 s later")
 	{

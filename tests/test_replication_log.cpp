@@ -350,6 +350,58 @@ TEST_CASE("queues and stacks reach a replica as operations, and a copy of the pa
 	}
 }
 
+TEST_CASE("sync: a primary read returns a write only once the in-sync replicas acknowledged it", "[replication]")
+{
+	sc_options o = log_options();
+	o.replication_mode = SC_REPLICATION_SYNC;
+	o.majority_timeout_ms = 100;
+	Cache a(unique_name("repl-primary-read"), o);
+	REQUIRE(a.start_error() == 0);
+	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
+	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
+	const sc_field key_field = sc_str("k");
+	const sc_tuple key_tuple = { 1, &key_field }, *key = &key_tuple;
+	const uint32_t log = sctest_partition_of(a, key);
+	sc_tuples *out = nullptr;
+
+	// A write no replica acknowledged: its call fails; a local read sees it, a primary read waits and fails.
+	CHECK(sc_put(a, SC_TUPLE(sc_str("k"), sc_int(1))) == -ETIMEDOUT);
+	CHECK(sc_get(a, key, &out) == 1);
+	sc_tuples_free(out);
+	const uint64_t t0 = clock_ms();
+	CHECK(sc_get_with(a, key, &primary, &out) == -ETIMEDOUT);
+	CHECK(clock_ms() - t0 >= 100);
+	CHECK(out == nullptr);
+	CHECK(contains(sc_last_error(), "not acknowledged"));
+
+	// Acknowledged (as the coordinator records it): the primary read returns it without waiting.
+	sc_repl_state st;
+	REQUIRE(sc_repl_state_read(a, log, &st) == 0);
+	REQUIRE(sc_repl_progress_write(a, log, st.last_lseq, st.last_lseq) == 0);
+	REQUIRE(sc_get_with(a, key, &primary, &out) == 1);
+	CHECK(out->tuples[0].fields[1].v.i == 1);
+	sc_tuples_free(out);
+	CHECK(sc_get_with(a, SC_TUPLE(sc_str("none such")), &primary, &out) == 0);
+	CHECK(out == nullptr);
+
+	// A read mode it does not know, or options not zeroed: refused.
+	const sc_read_opts unknown = { 7, 0 }, reserved = { SC_READ_PRIMARY, 1 };
+	CHECK(sc_get_with(a, key, &unknown, &out) == -EINVAL);
+	CHECK(sc_get_with(a, key, &reserved, &out) == -EINVAL);
+	// A lease that lapsed: the node cannot confirm it is the primary, and says so; a local read answers.
+	write_map(a, 0, node_a, now_ns() - 1);
+	CHECK(sc_get_with(a, key, &primary, &out) == -EAGAIN);
+	CHECK(sc_get_with(a, key, nullptr, &out) == 1);
+	sc_tuples_free(out);
+	// A local cache answers every mode from its copy.
+	Cache local(unique_name("repl-primary-read-local"), options(2, 16 << 20));
+	REQUIRE(local.start_error() == 0);
+	REQUIRE(sc_put(local, SC_TUPLE(sc_str("k"), sc_int(2))) == 0);
+	CHECK(sc_get_with(local, key, &primary, &out) == 1);
+	sc_tuples_free(out);
+}
+
 TEST_CASE("writers in other processes and a shipper running beside them end with equal copies",
 	  "[replication]")
 {

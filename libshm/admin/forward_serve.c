@@ -135,7 +135,7 @@ static int take(sc_cache *c, const struct sc_fwd_request *r, const char *name, s
 	}
 }
 
-/* Run the call r names; a take's values go to *values. */
+/* Run the call r names; a take's or a read's values go to *values. */
 static int run(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 {
 	const sc_tuple *t = r->tuples;
@@ -228,6 +228,9 @@ static int run(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 	case SC_FWD_QUEUE_GET_ALL:
 	case SC_FWD_STACK_GET_ALL:
 		rc = take(c, r, name, values);
+		break;
+	case SC_FWD_GET:
+		rc = sc_get_with(c, &t[0], &(sc_read_opts){ .read_mode = SC_READ_PRIMARY }, values);
 		break;
 	default:
 		rc = sc_fail(-EPROTO, "call %u", r->op); /* shape_check() let it through: not reached */

@@ -121,7 +121,7 @@ static int recv_all(int fd, uint8_t *p, size_t n)
 /*
  * The reply on fd, decoded: the primary's result (and message), or the
  * error of reading it; the values it carries go to *vals when it is not
- * NULL (whatever the result: a reply without them is -EPROTO). *whole: the
+ * NULL (whatever the result: a success without them is -EPROTO). *whole: the
  * reply was read to its end and decoded, so fd can carry another request.
  */
 static int answer(sc_cache *c, int fd, uint32_t partition, bool *whole, struct sc_fwd_values *vals)
@@ -158,7 +158,8 @@ static int answer(sc_cache *c, int fd, uint32_t partition, bool *whole, struct s
 		err = sc_fail(err, "cache \"%s\": the answer to a forwarded write broke off: %s", c->name,
 			      sc_strerror(-err));
 	*whole = err == 0;
-	if (*whole && vals && !rep.has_values)
+	/* An error may come from a coordinator, which sends no values: only a success must carry them. */
+	if (*whole && vals && !rep.has_values && rep.rc >= 0)
 		err = sc_fail(-EPROTO, "cache \"%s\": the answer to a forwarded call carries no values",
 			      c->name);
 	else if (*whole && rep.rc < 0)

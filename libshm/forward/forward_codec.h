@@ -50,19 +50,22 @@ enum sc_fwd_op {
 	SC_FWD_STACK_POP = 26,
 	SC_FWD_QUEUE_GET_ALL = 27, /* t0: (queue name) */
 	SC_FWD_STACK_GET_ALL = 28, /* t0: (stack name) */
-	SC_FWD_OP_MAX = SC_FWD_STACK_GET_ALL,
+	/* A read by the partition's primary (SC_READ_PRIMARY); the reply carries what it found. */
+	SC_FWD_GET = 29, /* t0: the key tuple */
+	SC_FWD_OP_MAX = SC_FWD_GET,
 };
 
 /* Whether op's first tuple begins with a name: a KeyValue namespace's, a struct type's, a queue's or a stack's. */
 static inline int sc_fwd_op_named(uint16_t op)
 {
-	return (op >= SC_FWD_KV_ADD && op <= SC_FWD_KV_REMOVE_BATCH) || op >= SC_FWD_KV_REMOVE_ALL_PART;
+	return (op >= SC_FWD_KV_ADD && op <= SC_FWD_KV_REMOVE_BATCH) ||
+	       (op >= SC_FWD_KV_REMOVE_ALL_PART && op <= SC_FWD_STACK_GET_ALL);
 }
 
-/* Whether op answers with values: a queue's or a stack's take. */
+/* Whether op answers with values: a queue's or a stack's take, a read. */
 static inline int sc_fwd_op_answers_values(uint16_t op)
 {
-	return op >= SC_FWD_QUEUE_OUT && op <= SC_FWD_STACK_GET_ALL;
+	return op >= SC_FWD_QUEUE_OUT && op <= SC_FWD_GET;
 }
 
 /*

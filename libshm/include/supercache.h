@@ -543,6 +543,28 @@ SC_EXPORT void sc_tuples_free(sc_tuples *tuples);
  */
 SC_EXPORT int sc_get(sc_cache *cache, const sc_tuple *data, sc_tuples **out);
 
+/* Who answers a read of a distributed cache (docs/distributed.md, "Reads"). */
+enum sc_read_mode {
+	SC_READ_LOCAL = 0,   /* this host's copy: no hop, may be behind the primary */
+	SC_READ_PRIMARY = 1, /* the partition's primary, its lease confirmed: only acknowledged writes */
+};
+
+/* How a read is made; zeroed (or NULL) is a local read. */
+typedef struct sc_read_opts {
+	uint32_t read_mode; /* enum sc_read_mode */
+	uint32_t reserved;  /* 0 */
+} sc_read_opts;
+
+/*
+ * sc_get() with a read mode. A local cache answers every mode from its own
+ * copy. In a distributed cache SC_READ_PRIMARY is answered by the
+ * partition's primary: here when this node is, else through the local
+ * coordinator (sc_forward(3)); in sync and strong modes it returns only
+ * what the in-sync replicas acknowledged, waiting for them as a write
+ * does (-ETIMEDOUT after majority_timeout_ms).
+ */
+SC_EXPORT int sc_get_with(sc_cache *cache, const sc_tuple *data, const sc_read_opts *opts, sc_tuples **out);
+
 /* Delete the tuples whose key equals data's key field. Returns how many went. */
 SC_EXPORT int sc_delete(sc_cache *cache, const sc_tuple *data);
 

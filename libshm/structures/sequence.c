@@ -342,9 +342,8 @@ static int take_forwarded(sc_cache *c, uint16_t op, const char *name, const sc_f
 {
 	const sc_field f[2] = { sc_str(name), dflt ? *dflt : sc_int(0) };
 	struct sc_fwd_values v;
-	struct sc_builder b;
-	int err = 0, n = sc_forward_values(c, op, sc_cluster_refused_partition(), 0,
-					   &(sc_tuple){ dflt ? 2 : 1, f }, 1, &v);
+	int err, n = sc_forward_values(c, op, sc_cluster_refused_partition(), 0, &(sc_tuple){ dflt ? 2 : 1, f }, 1,
+				       &v);
 
 	if (!v.held)
 		return n;
@@ -352,13 +351,7 @@ static int take_forwarded(sc_cache *c, uint16_t op, const char *name, const sc_f
 		n = sc_fail(-EPROTO,
 			    "cache \"%s\": the primary took %d items from \"%s\" and sent back %u values",
 			    c->name, n, name, v.t.n);
-	sc_builder_init(&b);
-	for (uint32_t i = 0; i < v.t.n && !err; i++)
-		err = sc_builder_add(&b, v.t.tuples[i].fields, v.t.tuples[i].nfields);
-	if (!err)
-		err = sc_builder_finish(&b, out);
-	else
-		sc_builder_free(&b);
+	err = sc_results_of_tuples(v.t.tuples, v.t.n, out);
 	if (err)
 		n = sc_fail(err, "cache \"%s\": %u values taken from \"%s\" on its primary are lost: %s",
 			    c->name, v.t.n, name, sc_last_error());

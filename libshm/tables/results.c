@@ -340,3 +340,18 @@ SC_EXPORT void sc_tuples_free(sc_tuples *tuples)
 	if (!keep_spare(rb))
 		free(rb);
 }
+
+int sc_results_of_tuples(const sc_tuple *t, size_t n, sc_tuples **out)
+{
+	struct sc_builder b;
+	int err = 0;
+
+	sc_builder_init(&b);
+	for (size_t i = 0; i < n && !err; i++)
+		err = sc_builder_add(&b, t[i].fields, t[i].nfields);
+	if (err) {
+		sc_builder_free(&b);
+		return err;
+	}
+	return sc_builder_finish(&b, out);
+}

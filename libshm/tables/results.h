@@ -12,6 +12,9 @@
  */
 int sc_results_copy(sc_cache *c, const struct sc_hit *hits, size_t n, sc_tuples **out);
 
+/* Copy the tuples t[0, n) (a forwarded call's answer) into *out, NULL when n is 0: 0, or a negative errno. */
+int sc_results_of_tuples(const sc_tuple *t, size_t n, sc_tuples **out);
+
 /*
  * A result assembled tuple by tuple from fields that may point into shared
  * memory (a match's captures): their bytes are copied when added. Small
