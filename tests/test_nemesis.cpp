@@ -1,7 +1,7 @@
-// test_nemesis.cpp — writes from a client on each of three nodes, while a nemesis kills, stops and
-// cuts nodes off; every operation recorded with its start, end and result, and the history checked
-// at the end. Sync mode: every acknowledged write is where linearizability says it must be, on every
-// replica. Async mode: what is lost is no more than the replicas had not acknowledged at the faults.
+// test_nemesis.cpp — writes and primary reads from a client on each of three nodes, while a nemesis
+// kills, stops and cuts nodes off; every operation recorded with its start, end and result, and the
+// history checked at the end. Sync mode: each key's puts and reads are linearizable (Wing and Gong's
+// search), and every acknowledged write is on every replica. Async mode: what is lost is no more than the replicas had not acknowledged at the faults.
 // In both, the partition maps never had two primaries at once.
 //
 // SCTEST_EPISODES sets how many faults in sync mode (default 20; async runs half as many;
@@ -17,11 +17,13 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "cluster_rig.hpp"
+#include "linearizability.hpp"
 
 using namespace sctest;
 
@@ -35,19 +37,23 @@ std::string key_name(int k)
 	return "nk" + std::to_string(k);
 }
 
+const char *const queue_name = "nq";
+
 std::string unique_key(int64_t value)
 {
 	return "u" + std::to_string(value);
 }
 
-// One put as a client saw it. A refusal before anything was written (not the primary, a lapsed
-// lease) is not recorded: it had no effect. Every other put is of a key of its own (key -1, named by
-// its value): an acknowledged one must be found at the end, or it was lost.
+// One put or primary read as a client saw it. A refusal before anything was written (not the primary,
+// a lapsed lease) is not recorded: it had no effect; nor is a read that failed. Every other put is of
+// a key of its own (key -1, named by its value): an acknowledged one must be found at the end, or it
+// was lost.
 struct Op {
 	int key;
-	int64_t value;
+	int64_t value; // a put's; what a read returned (0: absent)
 	uint64_t invoke_ns, complete_ns;
 	bool acked; // false: -ETIMEDOUT, which may or may not have taken effect
+	bool read;
 };
 
 // Clients: one thread per node, each with its own handle on its node's cache, putting unique values.
@@ -73,6 +79,11 @@ class Clients
 	std::vector<Op> history;
 	uint64_t refused = 0, errors = 0;
 	std::string first_error;
+	// The queue's calls as the clients saw them: values added (acknowledged, or of unknown outcome),
+	// values taken (a take that timed out after it took hands its values back), and takes that may
+	// have taken a value nobody got back (their answer lost).
+	std::vector<int64_t> queue_added, queue_maybe_added, queue_taken, queue_maybe_taken;
+	uint64_t queue_takes_unknown = 0;
 
       private:
 	void run(const Rig &rig, unsigned node)
@@ -83,11 +94,34 @@ class Clients
 		if (sc_attach(rig.nodes[node].cache.c_str(), &o, &c) != 0)
 			return;
 		std::mt19937 rng(node * 7919u + 1);
+		const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
 		for (int64_t n = 1; !stopping; n++) {
-			Op op{ n % 2 ? -1 : static_cast<int>(rng() % keys),
-			       static_cast<int64_t>(node) << 40 | n, now_ns(), 0, false };
+			if (n % 6 == 3) {
+				queue_step(c, static_cast<int64_t>(node) << 40 | n, n % 12 == 3);
+				std::this_thread::sleep_for(std::chrono::milliseconds(1));
+				continue;
+			}
+			Op op{ n % 3 == 0 ? -1 : static_cast<int>(rng() % keys),
+			       static_cast<int64_t>(node) << 40 | n,
+			       now_ns(),
+			       0,
+			       false,
+			       n % 3 == 2 };
 			std::string k = op.key < 0 ? unique_key(op.value) : key_name(op.key);
-			int r = sc_put(c, SC_TUPLE(sc_str(k.c_str()), sc_int(op.value)));
+			int r;
+			if (op.read) {
+				sc_tuples *got = nullptr;
+				r = sc_get_with(c, SC_TUPLE(sc_str(k.c_str())), &primary, &got);
+				op.value = r == 1 ? got->tuples[0].fields[1].v.i : 0;
+				sc_tuples_free(got);
+				// A read that failed had no effect: refused, or timed out waiting for its answer.
+				if (r == -ETIMEDOUT || r == -ECONNRESET)
+					r = -EAGAIN;
+				else if (r >= 0)
+					r = 0;
+			} else {
+				r = sc_put(c, SC_TUPLE(sc_str(k.c_str()), sc_int(op.value)));
+			}
 			op.complete_ns = now_ns();
 			op.acked = r == 0;
 			std::lock_guard<std::mutex> g(lock);
@@ -97,15 +131,46 @@ class Clients
 			// there.
 			if (r == 0 || r == -ETIMEDOUT || r == -ECONNRESET)
 				history.push_back(op);
-			else if (r == -EAGAIN || r == -EBUSY || r == -EHOSTUNREACH || r == -ECONNREFUSED ||
-				 r == -ENOENT || r == -EPIPE)
-				refused++;
-			else if (errors++ == 0)
-				first_error = std::to_string(r) + ": " + sc_last_error();
+			else
+				failed(r);
 			// The workload's pace, not a synchronisation: about a put per millisecond per client.
 			std::this_thread::sleep_for(std::chrono::milliseconds(1));
 		}
 		sc_stop(c);
+	}
+
+	// A call that failed with r, under the lock: not applied (no primary now, no link to it, or this
+	// node's coordinator gone before the request got there), or an error no fault explains.
+	void failed(int r)
+	{
+		if (r == -EAGAIN || r == -EBUSY || r == -EHOSTUNREACH || r == -ECONNREFUSED || r == -ENOENT ||
+		    r == -EPIPE)
+			refused++;
+		else if (errors++ == 0)
+			first_error = std::to_string(r) + ": " + sc_last_error();
+	}
+
+	// An add of a unique value to the queue, or a take from its front.
+	void queue_step(sc_cache *c, int64_t value, bool add)
+	{
+		sc_tuples *got = nullptr;
+		const int r = add ? sc_queue_add(c, queue_name, sc_int(value))
+				  : sc_queue_out(c, queue_name, nullptr, &got);
+		std::lock_guard<std::mutex> g(lock);
+		// A take that timed out handed back what it took, but may be undone by a failover: its
+		// values may be taken again.
+		for (size_t i = 0; got && i < got->count; i++)
+			(r < 0 ? queue_maybe_taken : queue_taken).push_back(got->tuples[i].fields[0].v.i);
+		const bool unknown = r == -ETIMEDOUT || r == -ECONNRESET;
+		if (add && r == 0)
+			queue_added.push_back(value);
+		else if (add && unknown)
+			queue_maybe_added.push_back(value);
+		else if (!add && unknown && !got)
+			queue_takes_unknown++;
+		else if (r < 0 && !unknown)
+			failed(r);
+		sc_tuples_free(got);
 	}
 
 	std::vector<std::thread> threads;
@@ -128,7 +193,7 @@ Verdict judge_key(int key, int64_t final_value, const std::vector<Op> &history)
 	Verdict v;
 	const Op *writer = nullptr;
 	for (auto &op : history)
-		if (op.key == key && op.value == final_value)
+		if (op.key == key && !op.read && op.value == final_value)
 			writer = &op;
 	if (final_value != 0 && !writer) {
 		v.violation =
@@ -137,9 +202,23 @@ Verdict judge_key(int key, int64_t final_value, const std::vector<Op> &history)
 	}
 	uint64_t end = !writer ? 0 : writer->acked ? writer->complete_ns : UINT64_MAX;
 	for (auto &op : history)
-		if (op.key == key && op.acked && &op != writer && op.invoke_ns > end)
+		if (op.key == key && !op.read && op.acked && &op != writer && op.invoke_ns > end)
 			v.lost++;
 	return v;
+}
+
+// A register key's puts and primary reads, and the value every replica holds at the end (read after
+// everything else), checked for a linearization.
+LinearizabilityVerdict linearizable_key(int key, int64_t final_value, uint64_t end_ns,
+					const std::vector<Op> &history)
+{
+	std::vector<RegisterOp> ops;
+	for (auto &op : history)
+		if (op.key == key)
+			ops.push_back({ op.read ? RegisterOp::GET : RegisterOp::PUT, op.value, op.invoke_ns,
+					op.acked ? op.complete_ns : RegisterOp::UNKNOWN });
+	ops.push_back({ RegisterOp::GET, final_value, end_ns, end_ns + 1 });
+	return check_register(ops);
 }
 
 // What the node had not had acknowledged by the replicas of the partitions it is primary of, as its
@@ -160,12 +239,62 @@ uint64_t unacknowledged(sc_cache *node)
 }
 
 struct Outcome {
-	uint64_t acked = 0, timed_out = 0, lost = 0, unacknowledged_at_faults = 0;
+	uint64_t acked = 0, timed_out = 0, reads = 0, lost = 0, unacknowledged_at_faults = 0, states = 0;
+	uint64_t queue_adds = 0, queue_taken = 0, queue_maybe_taken = 0, queue_lost = 0, queue_twice = 0;
 	std::vector<std::string> violations;
 };
 
-// The rig's three nodes, a client on each, episodes faults; the history judged at the end.
-Outcome run_nemesis(Rig &rig, int episodes)
+// The queue, drained at the end, against what the clients added and took: each value taken at most
+// once by a take that succeeded (or the drain), and only one that was added; each acknowledged add
+// taken, but for as many as takes whose answer was lost. A take that timed out may be undone, and
+// its values taken again. A duplicate, a stranger or a loss beyond that is a violation where exactly once is
+// required (sync mode); async mode counts them.
+void judge_queue(Clients &clients, Writers &w, Outcome &out)
+{
+	std::vector<int64_t> taken = clients.queue_taken;
+	sc_tuples *rest = nullptr;
+	int r = 0;
+	// The drain is a take like any other: refused until the home's primary is reachable again.
+	ms_until(20000, 10, [&] {
+		r = sc_queue_get_all(w.h[0], queue_name, &rest);
+		return r != -EAGAIN && r != -EHOSTUNREACH;
+	});
+	if (r < 0)
+		out.violations.push_back(std::string("the queue could not be drained: ") + sc_last_error());
+	for (size_t i = 0; rest && i < rest->count; i++)
+		taken.push_back(rest->tuples[i].fields[0].v.i);
+	sc_tuples_free(rest);
+
+	std::map<int64_t, int> times;
+	for (int64_t v : taken)
+		times[v]++;
+	const std::set<int64_t> maybe_taken(clients.queue_maybe_taken.begin(),
+					    clients.queue_maybe_taken.end());
+	std::set<int64_t> added(clients.queue_added.begin(), clients.queue_added.end());
+	added.insert(clients.queue_maybe_added.begin(), clients.queue_maybe_added.end());
+	uint64_t strangers = 0;
+	for (auto &[v, n] : times) {
+		out.queue_twice += static_cast<uint64_t>(n - 1);
+		strangers += !added.count(v);
+	}
+	for (int64_t v : maybe_taken)
+		strangers += !added.count(v);
+	for (int64_t v : clients.queue_added)
+		out.queue_lost += !times.count(v) && !maybe_taken.count(v);
+	out.queue_adds = clients.queue_added.size();
+	out.queue_taken = taken.size();
+	out.queue_maybe_taken = maybe_taken.size();
+	if (strangers)
+		out.violations.push_back("the queue gave " + std::to_string(strangers) +
+					 " values no add put there");
+	out.queue_lost = out.queue_lost > clients.queue_takes_unknown
+				 ? out.queue_lost - clients.queue_takes_unknown
+				 : 0;
+}
+
+// The rig's three nodes, a client on each, episodes faults; the history judged at the end, each
+// register key's for a linearization when linearizable says it must have one.
+Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 {
 	Outcome out;
 	rig.start_settled();
@@ -226,7 +355,12 @@ Outcome run_nemesis(Rig &rig, int episodes)
 		REQUIRE_LOGGED(rig, w.wait_replicas(p, 3, 20000) >= 0);
 	REQUIRE_LOGGED(rig, w.wait_equal(20000) >= 0);
 
+	const uint64_t end_ns = now_ns();
 	for (auto &op : clients.history) {
+		if (op.read) {
+			out.reads++;
+			continue;
+		}
 		(op.acked ? out.acked : out.timed_out)++;
 		if (op.key >= 0 || !op.acked)
 			continue;
@@ -257,16 +391,33 @@ Outcome run_nemesis(Rig &rig, int episodes)
 		if (!v.violation.empty())
 			out.violations.push_back(v.violation);
 		out.lost += v.lost;
+		if (linearizable) {
+			LinearizabilityVerdict l = linearizable_key(k, seen[0], end_ns, clients.history);
+			out.states += l.states;
+			if (l.gave_up)
+				out.violations.push_back(key_name(k) + ": the search gave up after " +
+							 std::to_string(l.states) + " states");
+			else if (!l.linearizable)
+				out.violations.push_back(key_name(k) + " is not linearizable: " + l.why);
+		}
 	}
+	judge_queue(clients, w, out);
 	std::cout << episodes << " episodes (";
 	for (auto &f : faults)
 		std::cout << f.first << " " << f.second << ", ";
 	std::cout << "): " << out.acked << " puts acknowledged, " << out.timed_out << " timed out, "
-		  << out.lost << " acknowledged and lost (missing, or overwritten out of order), "
+		  << out.reads << " primary reads, " << out.lost
+		  << " acknowledged and lost (missing, or overwritten out of order), "
 		  << out.unacknowledged_at_faults << " unacknowledged by replicas at the faults, "
 		  << clients.refused << " not applied (no primary, no link to it, or no coordinator), "
-		  << clients.errors << " other errors; " << out.violations.size() << " violations"
-		  << std::endl;
+		  << clients.errors << " other errors; queue: " << out.queue_adds << " adds acknowledged, "
+		  << out.queue_taken << " values taken (" << out.queue_twice << " twice) and "
+		  << out.queue_maybe_taken << " by takes that timed out, " << out.queue_lost << " lost; "
+		  << out.violations.size() << " violations";
+	if (linearizable)
+		std::cout << " (linearizability of the " << keys << " register keys: " << out.states
+			  << " states searched)";
+	std::cout << std::endl;
 	INFO("the first other error: " << clients.first_error);
 	CHECK(clients.errors == 0);
 	CHECK(out.acked > 100);
@@ -290,11 +441,14 @@ TEST_CASE(
 	Rig rig("nemesis");
 	rig.every_node = { "--replication-mode", "sync", "--replication-factor", "3",
 			   "--replica-lag-ms",	 "300" };
-	Outcome o = run_nemesis(rig, episodes_wanted(20));
+	Outcome o = run_nemesis(rig, episodes_wanted(20), true);
 	for (auto &v : o.violations)
 		UNSCOPED_INFO(v);
 	CHECK_LOGGED(rig, o.violations.empty());
 	CHECK(o.lost == 0);
+	CHECK(o.queue_adds > 20);
+	CHECK(o.queue_twice == 0);
+	CHECK(o.queue_lost == 0);
 }
 
 TEST_CASE("async mode under the same faults: what is lost is no more than the replicas had not acknowledged",
@@ -303,7 +457,7 @@ TEST_CASE("async mode under the same faults: what is lost is no more than the re
 	REQUIRE_NETNS();
 	Rig rig("nemesis-async");
 	rig.every_node = { "--replication-factor", "3", "--replica-lag-ms", "300" };
-	Outcome o = run_nemesis(rig, episodes_wanted(20) / 2);
+	Outcome o = run_nemesis(rig, episodes_wanted(20) / 2, false);
 	for (auto &v : o.violations)
 		UNSCOPED_INFO(v);
 	CHECK_LOGGED(rig, o.violations.empty());
