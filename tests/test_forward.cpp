@@ -534,17 +534,11 @@ TEST_CASE(
 	CHECK(sc_kv_remove_all(a, "ns") == 40);
 	CHECK(sc_kv_count(a, "ns") + sc_kv_count(b, "ns") == 0);
 
-	// Struct: the type is registered on its primary (forwarded when that is b). A node reads a type's
-	// size where it holds the type's partition: here a second registration stands in for replication.
+	// Struct: the type is registered on its primary (forwarded when that is b); the node without a copy
+	// of the type's partition reads its geometry from there.
 	REQUIRE(sc_struct_init(a, "point", sizeof(point), offsetof(point, id), sizeof(int64_t)) == 0);
 	CHECK(sc_struct_init(a, "point", sizeof(point), 0, 4) == -EEXIST);
 	void *all = nullptr;
-	const bool registered_on_a = sc_struct_get_all(a, "point", &all) == 0;
-	sc_struct_free(all);
-	sc_cache *holder = registered_on_a ? b.get() : a.get(); // the one without it yet
-	write_map(holder, registered_on_a ? 0 : 1);
-	REQUIRE(sc_struct_init(holder, "point", sizeof(point), offsetof(point, id), sizeof(int64_t)) == 0);
-	write_map(holder, registered_on_a ? 1 : 0);
 
 	for (int64_t id = 0; id < 32; id++) {
 		const point pt = { id, id * 10 };
@@ -692,6 +686,82 @@ TEST_CASE("a primary read made on a node that is not the primary is answered by 
 	CHECK(sc_get_with(b, SC_TUPLE(sc_str(on_b.c_str())), &primary, &out) == 1);
 	sc_tuples_free(out);
 	CHECK(nodes.coordinator.requests == hops);
+
+	// The partition-addressed gets: the partition the data picks, and one named by index.
+	const sc_field key = sc_str(on_b.c_str());
+	CHECK(sc_get_by_key_partition_with(a, key, key, &primary, &out) == 1);
+	sc_tuples_free(out);
+	CHECK(sc_get_partition_by_idx_with(a, key, partition_of(a, on_b), &primary, &out) == 1);
+	sc_tuples_free(out);
+	CHECK(sc_get_partition_by_idx_with(a, key, parts, &primary, &out) == -ERANGE);
+	CHECK(sc_get_partition_by_idx_with(a, key, partition_of(a, on_b), nullptr, &out) == 0);
+
+	// KeyValue, queues and stacks whose home's primary is b: read there; a's own copy has none.
+	const std::string q = name_on_b(a, b, "rq", true), st = name_on_b(a, b, "rs", false);
+	REQUIRE(sc_queue_add(a, q.c_str(), sc_int(41)) == 0);
+	REQUIRE(sc_queue_add(a, q.c_str(), sc_int(42)) == 0);
+	REQUIRE(sc_stack_push(a, st.c_str(), sc_int(7)) == 0);
+	CHECK(sc_queue_count(a, q.c_str()) == 0);
+	CHECK(sc_queue_count_with(a, q.c_str(), &primary) == 2);
+	CHECK(sc_stack_count_with(a, st.c_str(), &primary) == 1);
+	CHECK(sc_queue_peek_with(a, q.c_str(), nullptr, &primary, &out) == 1);
+	REQUIRE(out != nullptr);
+	CHECK(out->tuples[0].fields[0].v.i == 41);
+	sc_tuples_free(out);
+	const sc_field dflt = sc_int(-1);
+	CHECK(sc_queue_peek_with(a, "empty queue", &dflt, &primary, &out) == 0);
+	REQUIRE(out != nullptr);
+	CHECK(out->tuples[0].fields[0].v.i == -1);
+	sc_tuples_free(out);
+	std::string ns;
+	for (int i = 0; ns.empty(); i++) {
+		const std::string n = "kvns" + std::to_string(i);
+		REQUIRE(sc_kv_add(a, n.c_str(), sc_int(1), sc_int(100)) == 0);
+		if (sc_kv_get(a, n.c_str(), sc_int(1), nullptr, &out) == 0)
+			ns = n; // b holds it, a does not
+		sc_tuples_free(out);
+	}
+	CHECK(sc_kv_get_with(a, ns.c_str(), sc_int(1), nullptr, &primary, &out) == 1);
+	REQUIRE(out != nullptr);
+	CHECK(out->tuples[0].fields[0].v.i == 100);
+	sc_tuples_free(out);
+	CHECK(sc_kv_get_with(a, ns.c_str(), sc_int(2), &dflt, &primary, &out) == 0);
+	REQUIRE(out != nullptr);
+	CHECK(out->tuples[0].fields[0].v.i == -1);
+	sc_tuples_free(out);
+	CHECK(sc_kv_get_with(a, nullptr, sc_int(2), nullptr, &primary, &out) == -EINVAL);
+	CHECK(sc_queue_count_with(a, nullptr, &primary) == -EINVAL);
+
+	// Struct: a type registered on b, its structs added from a, which holds no copy of the type's
+	// partition here (nothing replicates): a reads the geometry from the type's primary.
+	struct pt {
+		int64_t id, x;
+	};
+	std::string type;
+	for (int i = 0; type.empty(); i++) {
+		const std::string name = "type" + std::to_string(i);
+		const int sent = nodes.coordinator.requests;
+		REQUIRE(sc_struct_init(a, name.c_str(), sizeof(pt), 0, sizeof(int64_t)) == 0);
+		if (nodes.coordinator.requests > sent)
+			type = name;
+	}
+	for (int64_t id = 0; id < 16; id++) {
+		const pt p = { id, id * 2 };
+		INFO(sc_last_error());
+		CHECK(sc_struct_add(a, type.c_str(), &p) == 0);
+	}
+	CHECK(sc_struct_remove_all(a, type.c_str()) == 16);
+	const pt none = { 1, 1 };
+	CHECK(sc_struct_add(a, "never registered", &none) == -ENXIO);
+
+	// A forwarded read no read is, or of the wrong shape: refused.
+	const sc_field one[] = { sc_int(1) };
+	std::string msg;
+	CHECK(serve(b, request(SC_FWD_READ, 1, 99, { { 1, one } }), &msg) == -EPROTO);
+	CHECK(contains(msg.c_str(), "names read 99"));
+	CHECK(serve(b, request(SC_FWD_READ, 1, SC_FWD_READ_KV_GET, { { 1, one } }), &msg) == -EPROTO);
+	CHECK(serve(b, request(SC_FWD_READ, 1, SC_FWD_READ_QUEUE_COUNT, { { 1, one } }), &msg) == -EPROTO);
+	CHECK(contains(msg.c_str(), "not a string"));
 }
 
 TEST_CASE(

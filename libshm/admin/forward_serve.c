@@ -9,6 +9,46 @@
 #include "structures/kv.h"
 #include "structures/struct_store.h"
 #include "tables/deletes.h"
+#include "tables/read_modes.h"
+
+/* The fields of the tuple each read takes (SC_FWD_READ's arg), and whether the first is a name. */
+static const struct {
+	uint8_t min, max;
+	bool named;
+} read_shapes[SC_FWD_READ_MAX + 1] = {
+	[SC_FWD_READ_GET] = { 1, UINT8_MAX, false }, /* a key tuple of any shape: the call checks it */
+	[SC_FWD_READ_GET_BY_KEY_PARTITION] = { 2, 2, false },
+	[SC_FWD_READ_GET_BY_IDX] = { 2, 2, false },
+	[SC_FWD_READ_KV_GET] = { 2, 3, true },
+	[SC_FWD_READ_QUEUE_PEEK] = { 1, 2, true },
+	[SC_FWD_READ_QUEUE_COUNT] = { 1, 1, true },
+	[SC_FWD_READ_STACK_COUNT] = { 1, 1, true },
+	[SC_FWD_READ_STRUCT_TYPE] = { 1, 1, true },
+};
+
+/* A name (KeyValue namespace, struct type, queue, stack) travels as bytes; the call takes a C string. */
+static bool is_name(const sc_field *f)
+{
+	return f->type == SC_FIELD_BYTES && !memchr(f->v.p, 0, f->len);
+}
+
+/* A forwarded read's call and tuple. */
+static int read_shape_check(const struct sc_fwd_request *r)
+{
+	const sc_tuple *t = r->tuples;
+
+	if (r->arg > SC_FWD_READ_MAX)
+		return sc_fail(-EPROTO, "a forwarded read names read %llu (0 to %u are known)",
+			       (unsigned long long)r->arg, SC_FWD_READ_MAX);
+	if (r->ntuples != 1 || t[0].nfields < read_shapes[r->arg].min ||
+	    t[0].nfields > read_shapes[r->arg].max ||
+	    (r->arg == SC_FWD_READ_GET_BY_IDX && t[0].fields[1].type != SC_FIELD_INT))
+		return sc_fail(-EPROTO, "a forwarded read %llu has %u tuples of a shape it does not take",
+			       (unsigned long long)r->arg, r->ntuples);
+	if (read_shapes[r->arg].named && !is_name(&t[0].fields[0]))
+		return sc_fail(-EPROTO, "a forwarded call's name is not a string");
+	return 0;
+}
 
 /* The tuple count and field counts each call takes (a request with others does not decode as that call), and its partition index. */
 static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
@@ -73,6 +113,8 @@ static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
 	case SC_FWD_STACK_GET_ALL:
 		ok = r->ntuples == 1 && t[0].nfields == 1;
 		break;
+	case SC_FWD_READ:
+		return read_shape_check(r);
 	default: /* a tuple of any shape: the call itself checks it */
 		ok = r->ntuples == 1;
 	}
@@ -80,9 +122,7 @@ static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
 		return sc_fail(-EPROTO,
 			       "a forwarded request for call %u has %u tuples of a shape it does not take",
 			       r->op, r->ntuples);
-	/* A name (KeyValue namespace, struct type, queue, stack) travels as bytes; the call takes a C string. */
-	if (sc_fwd_op_named(r->op) &&
-	    (t[0].fields[0].type != SC_FIELD_BYTES || memchr(t[0].fields[0].v.p, 0, t[0].fields[0].len)))
+	if (sc_fwd_op_named(r->op) && !is_name(&t[0].fields[0]))
 		return sc_fail(-EPROTO, "a forwarded call's name is not a string");
 	/* A call over one partition carries its index in arg: checked here, where it comes in, alone. */
 	if (r->op >= SC_FWD_CLEAR_PART && r->op <= SC_FWD_STRUCT_REMOVE_ALL_PART &&
@@ -133,6 +173,48 @@ static int take(sc_cache *c, const struct sc_fwd_request *r, const char *name, s
 	default:
 		return sc_stack_get_all(c, name, values);
 	}
+}
+
+/* A read by this node as the partition's primary, what it found into *values. */
+static int read_call(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
+{
+	const sc_read_opts primary = { .read_mode = SC_READ_PRIMARY };
+	const sc_field *f = r->tuples[0].fields;
+	const uint32_t n = r->tuples[0].nfields;
+	char *name = NULL;
+	int rc;
+
+	if (read_shapes[r->arg].named && !(name = strndup(f[0].v.p, f[0].len)))
+		return sc_fail(-ENOMEM, "out of memory for a forwarded read's name");
+	switch (r->arg) {
+	case SC_FWD_READ_GET:
+		rc = sc_get_with(c, &r->tuples[0], &primary, values);
+		break;
+	case SC_FWD_READ_GET_BY_KEY_PARTITION:
+		rc = sc_get_by_key_partition_with(c, f[0], f[1], &primary, values);
+		break;
+	case SC_FWD_READ_GET_BY_IDX:
+		rc = f[1].v.i < 0 || f[1].v.i > UINT32_MAX
+			     ? sc_fail(-ERANGE, "partition index %lld", (long long)f[1].v.i)
+			     : sc_get_partition_by_idx_with(c, f[0], (uint32_t)f[1].v.i, &primary, values);
+		break;
+	case SC_FWD_READ_KV_GET:
+		rc = sc_kv_get_with(c, name, f[1], n == 3 ? &f[2] : NULL, &primary, values);
+		break;
+	case SC_FWD_READ_QUEUE_PEEK:
+		rc = sc_queue_peek_with(c, name, n == 2 ? &f[1] : NULL, &primary, values);
+		break;
+	case SC_FWD_READ_QUEUE_COUNT:
+		rc = sc_queue_count_with(c, name, &primary);
+		break;
+	case SC_FWD_READ_STRUCT_TYPE:
+		rc = sc_struct_type_read(c, name, &primary, values);
+		break;
+	default:
+		rc = sc_stack_count_with(c, name, &primary);
+	}
+	free(name);
+	return rc;
 }
 
 /* Run the call r names; a take's or a read's values go to *values. */
@@ -229,8 +311,8 @@ static int run(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 	case SC_FWD_STACK_GET_ALL:
 		rc = take(c, r, name, values);
 		break;
-	case SC_FWD_GET:
-		rc = sc_get_with(c, &t[0], &(sc_read_opts){ .read_mode = SC_READ_PRIMARY }, values);
+	case SC_FWD_READ:
+		rc = read_call(c, r, values);
 		break;
 	default:
 		rc = sc_fail(-EPROTO, "call %u", r->op); /* shape_check() let it through: not reached */

@@ -50,9 +50,26 @@ enum sc_fwd_op {
 	SC_FWD_STACK_POP = 26,
 	SC_FWD_QUEUE_GET_ALL = 27, /* t0: (queue name) */
 	SC_FWD_STACK_GET_ALL = 28, /* t0: (stack name) */
-	/* A read by the partition's primary (SC_READ_PRIMARY); the reply carries what it found. */
-	SC_FWD_GET = 29, /* t0: the key tuple */
-	SC_FWD_OP_MAX = SC_FWD_GET,
+	/*
+	 * A read by the partition's primary (SC_READ_PRIMARY); arg: which read
+	 * (enum sc_fwd_read, below), t0 its arguments. The reply
+	 * carries what it found (none for a count).
+	 */
+	SC_FWD_READ = 29,
+	SC_FWD_OP_MAX = SC_FWD_READ,
+};
+
+/* Which read a forwarded SC_FWD_READ carries (its arg), and the tuple t0 it takes. */
+enum sc_fwd_read {
+	SC_FWD_READ_GET = 0,		      /* the key tuple */
+	SC_FWD_READ_GET_BY_KEY_PARTITION = 1, /* (key, partition_data) */
+	SC_FWD_READ_GET_BY_IDX = 2,	      /* (key, idx) */
+	SC_FWD_READ_KV_GET = 3,		      /* (kv name, key) or (kv name, key, default) */
+	SC_FWD_READ_QUEUE_PEEK = 4,	      /* (queue name) or (queue name, default) */
+	SC_FWD_READ_QUEUE_COUNT = 5,	      /* (queue name) */
+	SC_FWD_READ_STACK_COUNT = 6,	      /* (stack name) */
+	SC_FWD_READ_STRUCT_TYPE = 7,	      /* (struct type name): its geometry */
+	SC_FWD_READ_MAX = SC_FWD_READ_STRUCT_TYPE,
 };
 
 /* Whether op's first tuple begins with a name: a KeyValue namespace's, a struct type's, a queue's or a stack's. */
@@ -65,7 +82,7 @@ static inline int sc_fwd_op_named(uint16_t op)
 /* Whether op answers with values: a queue's or a stack's take, a read. */
 static inline int sc_fwd_op_answers_values(uint16_t op)
 {
-	return op >= SC_FWD_QUEUE_OUT && op <= SC_FWD_GET;
+	return op >= SC_FWD_QUEUE_OUT && op <= SC_FWD_READ;
 }
 
 /*

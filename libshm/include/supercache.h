@@ -794,6 +794,12 @@ SC_EXPORT int sc_put_partition_by_idx(sc_cache *cache, const sc_tuple *tuple, ui
 SC_EXPORT int sc_get_partition_by_idx(sc_cache *cache, sc_field key, uint32_t idx, sc_tuples **out);
 SC_EXPORT int sc_delete_partition_by_idx(sc_cache *cache, sc_field key, uint32_t idx);
 
+/* sc_get_by_key_partition() and sc_get_partition_by_idx() with a read mode, as sc_get_with(). */
+SC_EXPORT int sc_get_by_key_partition_with(sc_cache *cache, sc_field key, sc_field partition_data,
+					   const sc_read_opts *opts, sc_tuples **out);
+SC_EXPORT int sc_get_partition_by_idx_with(sc_cache *cache, sc_field key, uint32_t idx,
+					   const sc_read_opts *opts, sc_tuples **out);
+
 /* --- KeyValue namespaces -------------------------------------------------- */
 
 /*
@@ -822,6 +828,10 @@ SC_EXPORT int sc_kv_add(sc_cache *cache, const char *kv, sc_field key, sc_field 
  * dflt is NULL. Release *out with sc_tuples_free().
  */
 SC_EXPORT int sc_kv_get(sc_cache *cache, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out);
+
+/* sc_kv_get() with a read mode, as sc_get_with(). */
+SC_EXPORT int sc_kv_get_with(sc_cache *cache, const char *kv, sc_field key, const sc_field *dflt,
+			     const sc_read_opts *opts, sc_tuples **out);
 
 /* Remove key's pair; returns 1, or 0 if there was none. */
 SC_EXPORT int sc_kv_remove(sc_cache *cache, const char *kv, sc_field key);
@@ -889,6 +899,11 @@ SC_EXPORT int sc_queue_peak(sc_cache *cache, const char *queue, const sc_field *
 /* The number of values in the queue. */
 SC_EXPORT int sc_queue_count(sc_cache *cache, const char *queue);
 
+/* sc_queue_peek() and sc_queue_count() with a read mode, as sc_get_with(). */
+SC_EXPORT int sc_queue_peek_with(sc_cache *cache, const char *queue, const sc_field *dflt,
+				 const sc_read_opts *opts, sc_tuples **out);
+SC_EXPORT int sc_queue_count_with(sc_cache *cache, const char *queue, const sc_read_opts *opts);
+
 /* Take every value, oldest first (one tuple each); returns how many. */
 SC_EXPORT int sc_queue_get_all(sc_cache *cache, const char *queue, sc_tuples **out);
 
@@ -900,6 +915,9 @@ SC_EXPORT int sc_stack_pop(sc_cache *cache, const char *stack, const sc_field *d
 
 /* The number of values on the stack. */
 SC_EXPORT int sc_stack_count(sc_cache *cache, const char *stack);
+
+/* sc_stack_count() with a read mode, as sc_get_with(). */
+SC_EXPORT int sc_stack_count_with(sc_cache *cache, const char *stack, const sc_read_opts *opts);
 
 /* Take every value, top first; returns how many. */
 SC_EXPORT int sc_stack_get_all(sc_cache *cache, const char *stack, sc_tuples **out);

@@ -7,6 +7,7 @@
 #include "shm/probes.h"
 #include "structures/entries.h"
 #include "structures/kv.h"
+#include "tables/read_modes.h"
 #include "tables/results.h"
 #include "tables/ttl.h"
 #include "write/batch_order.h"
@@ -110,6 +111,46 @@ static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *
 SC_EXPORT int sc_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out)
 {
 	return SC_TRACED(c, SC_OP_KV_GET, do_kv_get(c, kv, key, dflt, out));
+}
+
+/* t: (the namespace as sc_str() makes it of a C string, key) or (..., default). */
+static int kv_get_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
+{
+	return do_kv_get(c, t->fields[0].v.p, t->fields[1], t->nfields == 3 ? &t->fields[2] : NULL, out);
+}
+
+static int do_kv_get_with(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt,
+			  const sc_read_opts *opts, sc_tuples **out)
+{
+	const sc_field f[3] = { sc_str(kv ? kv : ""), key, dflt ? *dflt : sc_int(0) };
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int err;
+
+	sc_check_arg(out, -EINVAL, "sc_kv_get_with: out is NULL");
+	*out = NULL;
+	err = sc_read_opts_check(c, opts);
+	if (err)
+		return err;
+	if (sc_read_is_local(c, opts))
+		return do_kv_get(c, kv, key, dflt, out);
+	err = kv_key(c, kv, &key, &k);
+	if (!err && dflt)
+		err = sc_field_check(dflt, "default");
+	if (!err) {
+		sc_entry_route(c, &k, &kf, &route);
+		err = sc_read_by_primary(c, sc_part_at(c, route.partition), SC_FWD_READ_KV_GET, kv_get_here,
+					 &(sc_tuple){ dflt ? 3 : 2, f }, out);
+	}
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_kv_get_with(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt,
+			     const sc_read_opts *opts, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_KV_GET, do_kv_get_with(c, kv, key, dflt, opts, out));
 }
 
 static int do_kv_remove(sc_cache *c, const char *kv, sc_field key)

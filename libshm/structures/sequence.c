@@ -342,8 +342,8 @@ static int take_forwarded(sc_cache *c, uint16_t op, const char *name, const sc_f
 {
 	const sc_field f[2] = { sc_str(name), dflt ? *dflt : sc_int(0) };
 	struct sc_fwd_values v;
-	int err, n = sc_forward_values(c, op, sc_cluster_refused_partition(), 0, &(sc_tuple){ dflt ? 2 : 1, f }, 1,
-				       &v);
+	int err, n = sc_forward_values(c, op, sc_cluster_refused_partition(), 0,
+				       &(sc_tuple){ dflt ? 2 : 1, f }, 1, &v);
 
 	if (!v.held)
 		return n;
@@ -664,4 +664,17 @@ static int do_stack_get_all(sc_cache *c, const char *stack, sc_tuples **out)
 SC_EXPORT int sc_stack_get_all(sc_cache *c, const char *stack, sc_tuples **out)
 {
 	return SC_TRACED(c, SC_OP_STACK_GET_ALL, do_stack_get_all(c, stack, out));
+}
+
+int sc_seq_home(sc_cache *c, uint8_t kind, const char *name, struct sc_part **home)
+{
+	struct sc_entry_key hk;
+	struct sc_route route;
+	sc_field hkf;
+	int err = header_route(c, kind, name, &hk, &hkf, &route);
+
+	if (!err)
+		*home = sc_part_at(c, route.partition);
+	sc_entry_key_free(&hk);
+	return err;
 }

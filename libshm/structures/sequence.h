@@ -1,4 +1,4 @@
-/* sequence.h — queues and stacks on a replica: their logged operations run on its copy, and copied whole. */
+/* sequence.h — queues and stacks seen from outside their file: on a replica (logged operations run, copies made), and where each lives. */
 #ifndef SC_SEQUENCE_H
 #define SC_SEQUENCE_H
 
@@ -26,5 +26,8 @@ typedef int (*sc_seq_item_fn)(sc_cache *c, const sc_field *header_key, const sc_
  */
 int sc_seq_copy_record(sc_cache *c, struct sc_part *p, const struct sc_hit *hit, sc_seq_item_fn fn,
 		       void *ctx);
+
+/* The home partition of the queue (kind SC_ENTRY_QUEUE) or stack (SC_ENTRY_STACK) called name: 0, or -EINVAL for a bad name. */
+int sc_seq_home(sc_cache *c, uint8_t kind, const char *name, struct sc_part **home);
 
 #endif /* SC_SEQUENCE_H */

@@ -6,6 +6,8 @@
 #include "shm/probes.h"
 #include "structures/entries.h"
 #include "structures/struct_store.h"
+#include "tables/read_modes.h"
+#include "tables/results.h"
 #include "write/partition.h"
 
 /*
@@ -111,8 +113,8 @@ SC_EXPORT int sc_struct_init(sc_cache *c, const char *type, size_t size, size_t 
 	return SC_TRACED(c, SC_OP_STRUCT_INIT, do_struct_init(c, type, size, key_offset, key_size));
 }
 
-/* The registered geometry of type, read without a lock: 0, -ENXIO if it was never registered, or < 0. */
-static int geometry_of(sc_cache *c, const char *type, struct geometry *g)
+/* The registered geometry of type in this host's copy, read without a lock: 0, -ENXIO if it has none, or < 0. */
+static int geometry_here(sc_cache *c, const char *type, struct geometry *g)
 {
 	struct sc_entry_key k;
 	struct sc_route route;
@@ -129,6 +131,78 @@ static int geometry_of(sc_cache *c, const char *type, struct geometry *g)
 			err = 0;
 	}
 	sc_entry_key_free(&k);
+	return err;
+}
+
+/* t: (the type's name, as sc_str() makes it of a C string). Its geometry as one bytes field: 1, or 0 for none. */
+static int type_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
+{
+	struct geometry g;
+	int err = geometry_here(c, t->fields[0].v.p, &g);
+	const sc_field v = sc_bytes(&g, sizeof(g));
+
+	if (err)
+		return err == -ENXIO ? 0 : err;
+	err = sc_results_of_tuples(&(sc_tuple){ 1, &v }, 1, out);
+	return err ? err : 1;
+}
+
+int sc_struct_type_read(sc_cache *c, const char *type, const sc_read_opts *opts, sc_tuples **out)
+{
+	const sc_field f[1] = { sc_str(type ? type : "") };
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int err;
+
+	*out = NULL;
+	err = sc_read_opts_check(c, opts);
+	if (!err && sc_read_is_local(c, opts))
+		return type_here(c, &(sc_tuple){ 1, f }, out);
+	if (!err)
+		err = type_key(c, type, &k);
+	else
+		k.bytes = k.room;
+	if (!err) {
+		sc_entry_route(c, &k, &kf, &route);
+		err = sc_read_by_primary(c, sc_part_at(c, route.partition), SC_FWD_READ_STRUCT_TYPE,
+					 type_here, &(sc_tuple){ 1, f }, out);
+	}
+	sc_entry_key_free(&k);
+	return err;
+}
+
+/*
+ * The registered geometry of type: 0, -ENXIO if it was never registered, or
+ * < 0. This host's copy's; in a distributed cache whose copy has none (this
+ * node holds no copy of the type's partition, or not yet the registration),
+ * the type's primary's.
+ */
+static int geometry_of(sc_cache *c, const char *type, struct geometry *g)
+{
+	const sc_read_opts primary = { .read_mode = SC_READ_PRIMARY };
+	sc_tuples *out = NULL;
+	int err = geometry_here(c, type, g), n;
+
+	if (err != -ENXIO || c->seg.cfg.cluster == SC_CLUSTER_LOCAL)
+		return err;
+	n = sc_struct_type_read(c, type, &primary, &out);
+	if (n == 0)
+		err = sc_fail(-ENXIO, "struct type \"%s\" was never registered with sc_struct_init()", type);
+	else if (n < 0)
+		err = n;
+	else if (out->tuples[0].nfields != 1 || out->tuples[0].fields[0].type != SC_FIELD_BYTES ||
+		 out->tuples[0].fields[0].len != sizeof(*g))
+		err = sc_fail(-EPROTO, "struct type \"%s\": the type's primary sent no geometry", type);
+	else {
+		memcpy(g, out->tuples[0].fields[0].v.p, sizeof(*g));
+		err = geometry_ok(g)
+			      ? 0
+			      : sc_fail(-EPROTO,
+					"struct type \"%s\": the type's primary sent a corrupt geometry",
+					type);
+	}
+	sc_tuples_free(out);
 	return err;
 }
 
@@ -382,7 +456,7 @@ int sc_struct_write_given(sc_cache *c, const char *type, const void *s, size_t l
 			"a forwarded struct of type \"%s\": %zu bytes, a key of %llu bytes at offset %llu",
 			type, len, (unsigned long long)key_size, (unsigned long long)key_offset);
 	/* Where this node holds the type too, the two agree (a type's geometry never changes). */
-	err = geometry_of(c, type, &have);
+	err = geometry_here(c, type, &have);
 	if (!err && memcmp(&have, &want, sizeof(want)) != 0)
 		return sc_fail(-EPROTO,
 			       "a forwarded struct of type \"%s\" is not of the type's registered geometry",

@@ -16,6 +16,14 @@
 int sc_struct_write_given(sc_cache *c, const char *type, const void *s, size_t len, uint64_t key_offset,
 			  uint64_t key_size, bool add);
 
+/*
+ * The registered geometry of type, read as opts says (the type's primary
+ * answers SC_READ_PRIMARY): 1 with *out one tuple of one bytes field (the
+ * geometry as sc_struct_init() stored it), or 0 with *out NULL when it was
+ * never registered; or a negative errno.
+ */
+int sc_struct_type_read(sc_cache *c, const char *type, const sc_read_opts *opts, sc_tuples **out);
+
 /* sc_struct_remove_all()'s share in structure partition idx (0 to num_partition - 1). */
 int sc_struct_remove_all_part(sc_cache *c, const char *type, uint32_t idx);
 

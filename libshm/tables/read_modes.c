@@ -7,6 +7,7 @@
 #include "shm/cluster_map.h"
 #include "shm/probes.h"
 #include "shm/shm_mutex.h"
+#include "tables/read_modes.h"
 #include "tables/results.h"
 #include "write/partition.h"
 
@@ -23,21 +24,28 @@
  * to there: a write in flight is returned only once it is acknowledged.
  */
 
-/* What a read does on the node that answers it: fills *out, returns a count or a negative errno. */
-typedef int (*read_here_fn)(sc_cache *c, const sc_tuple *t, sc_tuples **out);
-
 static int get_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
 {
 	return sc_get(c, t, out);
 }
 
-/* The read forwarded as op to the primary of partition (a map index); what it found goes to *out. */
-static int read_forwarded(sc_cache *c, uint16_t op, uint32_t partition, const sc_tuple *t, sc_tuples **out)
+static int get_by_key_partition_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
+{
+	return sc_get_by_key_partition(c, t->fields[0], t->fields[1], out);
+}
+
+static int get_by_idx_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
+{
+	return sc_get_partition_by_idx(c, t->fields[0], (uint32_t)t->fields[1].v.i, out);
+}
+
+/* The read forwarded to the primary of partition (a map index); what it found goes to *out (none for a count). */
+static int read_forwarded(sc_cache *c, uint32_t call, uint32_t partition, const sc_tuple *t, sc_tuples **out)
 {
 	struct sc_fwd_values v;
-	int err, n = sc_forward_values(c, op, partition, 0, t, 1, &v);
+	int err, n = sc_forward_values(c, SC_FWD_READ, partition, call, t, 1, &v);
 
-	if (n >= 0) {
+	if (n >= 0 && out) {
 		err = sc_results_of_tuples(v.t.tuples, v.t.n, out);
 		if (err)
 			n = err;
@@ -47,7 +55,7 @@ static int read_forwarded(sc_cache *c, uint16_t op, uint32_t partition, const sc
 }
 
 /* Under the lock of p, whose primary this node is: read, then wait for what the read saw to be acknowledged. */
-static int read_acknowledged(sc_cache *c, struct sc_part *p, read_here_fn here, const sc_tuple *t,
+static int read_acknowledged(sc_cache *c, struct sc_part *p, sc_read_here_fn here, const sc_tuple *t,
 			     sc_tuples **out)
 {
 	int err = sc_part_lock_within(c, p, SC_LOCK_WRITER_LIMIT_MS / 1000u);
@@ -62,18 +70,15 @@ static int read_acknowledged(sc_cache *c, struct sc_part *p, read_here_fn here, 
 	err = n < 0 ? 0 : sc_part_acked(c, p, lseq);
 	if (!err)
 		return n;
-	sc_tuples_free(*out);
-	*out = NULL;
+	if (out) {
+		sc_tuples_free(*out);
+		*out = NULL;
+	}
 	return err;
 }
 
-/*
- * A read of partition p by its primary (SC_READ_PRIMARY): here, when this
- * node is the primary and this handle may take the partition's lock; else
- * through the local coordinator, whose workers run it on the primary.
- */
-static int read_by_primary(sc_cache *c, struct sc_part *p, uint16_t op, read_here_fn here, const sc_tuple *t,
-			   sc_tuples **out)
+int sc_read_by_primary(sc_cache *c, struct sc_part *p, uint32_t call, sc_read_here_fn here, const sc_tuple *t,
+		       sc_tuples **out)
 {
 	uint32_t partition = sc_part_index(c, p) % c->seg.cfg.num_partition;
 	uint64_t epoch;
@@ -81,7 +86,7 @@ static int read_by_primary(sc_cache *c, struct sc_part *p, uint16_t op, read_her
 
 	/* A read-only handle takes no lock: the coordinator's workers read for it. */
 	if (err == -EREMOTE || (!err && c->read_only))
-		return read_forwarded(c, op, partition, t, out);
+		return read_forwarded(c, call, partition, t, out);
 	if (err)
 		return err;
 	if (!c->waits_acks)
@@ -89,11 +94,8 @@ static int read_by_primary(sc_cache *c, struct sc_part *p, uint16_t op, read_her
 	return read_acknowledged(c, p, here, t, out);
 }
 
-/* Check what every read with a mode is given: 0, or -EINVAL (or the handle's error). */
-static int check_read(sc_cache *c, const sc_read_opts *opts, sc_tuples **out)
+int sc_read_opts_check(sc_cache *c, const sc_read_opts *opts)
 {
-	sc_check_arg(out, -EINVAL, "out is NULL");
-	*out = NULL;
 	if (opts) {
 		sc_check_arg(opts->read_mode <= SC_READ_PRIMARY, -EINVAL,
 			     "read_mode %u is neither SC_READ_LOCAL nor SC_READ_PRIMARY", opts->read_mode);
@@ -102,22 +104,78 @@ static int check_read(sc_cache *c, const sc_read_opts *opts, sc_tuples **out)
 	return sc_cache_check(c);
 }
 
+/* Check a keyed read's options and out, then route key (in the partition partition_data picks, or idx). */
+static int begin_keyed(sc_cache *c, const sc_read_opts *opts, sc_tuples **out)
+{
+	sc_check_arg(out, -EINVAL, "out is NULL");
+	*out = NULL;
+	return sc_read_opts_check(c, opts);
+}
+
 static int do_get_with(sc_cache *c, const sc_tuple *data, const sc_read_opts *opts, sc_tuples **out)
 {
 	struct sc_route route;
-	int err = check_read(c, opts, out);
+	int err = begin_keyed(c, opts, out);
 
 	if (err)
 		return err;
-	if (!opts || opts->read_mode == SC_READ_LOCAL || c->seg.cfg.cluster == SC_CLUSTER_LOCAL)
+	if (sc_read_is_local(c, opts))
 		return sc_get(c, data, out);
 	err = sc_tuple_check_route(c, data, &route);
 	if (err)
 		return err;
-	return read_by_primary(c, sc_part_at(c, route.partition), SC_FWD_GET, get_here, data, out);
+	return sc_read_by_primary(c, sc_part_at(c, route.partition), SC_FWD_READ_GET, get_here, data, out);
 }
 
 SC_EXPORT int sc_get_with(sc_cache *c, const sc_tuple *data, const sc_read_opts *opts, sc_tuples **out)
 {
 	return SC_TRACED(c, SC_OP_GET, do_get_with(c, data, opts, out));
+}
+
+static int do_get_by_key_partition_with(sc_cache *c, sc_field key, sc_field partition_data,
+					const sc_read_opts *opts, sc_tuples **out)
+{
+	const sc_field f[2] = { key, partition_data };
+	struct sc_route route;
+	int err = begin_keyed(c, opts, out);
+
+	if (err)
+		return err;
+	if (sc_read_is_local(c, opts))
+		return sc_get_by_key_partition(c, key, partition_data, out);
+	err = sc_route_key_in(c, &key, &partition_data, &route);
+	if (err)
+		return err;
+	return sc_read_by_primary(c, sc_part_at(c, route.partition), SC_FWD_READ_GET_BY_KEY_PARTITION,
+				  get_by_key_partition_here, &(sc_tuple){ 2, f }, out);
+}
+
+SC_EXPORT int sc_get_by_key_partition_with(sc_cache *c, sc_field key, sc_field partition_data,
+					   const sc_read_opts *opts, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_GET, do_get_by_key_partition_with(c, key, partition_data, opts, out));
+}
+
+static int do_get_partition_by_idx_with(sc_cache *c, sc_field key, uint32_t idx, const sc_read_opts *opts,
+					sc_tuples **out)
+{
+	const sc_field f[2] = { key, sc_int(idx) };
+	struct sc_route route;
+	int err = begin_keyed(c, opts, out);
+
+	if (err)
+		return err;
+	if (sc_read_is_local(c, opts))
+		return sc_get_partition_by_idx(c, key, idx, out);
+	err = sc_route_key_at(c, &key, idx, &route);
+	if (err)
+		return err;
+	return sc_read_by_primary(c, sc_part_at(c, route.partition), SC_FWD_READ_GET_BY_IDX, get_by_idx_here,
+				  &(sc_tuple){ 2, f }, out);
+}
+
+SC_EXPORT int sc_get_partition_by_idx_with(sc_cache *c, sc_field key, uint32_t idx, const sc_read_opts *opts,
+					   sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_GET, do_get_partition_by_idx_with(c, key, idx, opts, out));
 }

@@ -1,0 +1,37 @@
+/* read_modes.h — a read of one partition answered as its read mode says: from this host's copy, or by the partition's primary. */
+#ifndef SC_READ_MODES_H
+#define SC_READ_MODES_H
+
+#include <stdbool.h>
+
+#include "forward/forward_codec.h"
+#include "shm/cache.h"
+
+/*
+ * What a read does on the node that answers it: t its arguments, as the
+ * forwarded request carries them; its result in *out (out is NULL for a
+ * count). A count or a negative errno.
+ */
+typedef int (*sc_read_here_fn)(sc_cache *c, const sc_tuple *t, sc_tuples **out);
+
+/* Check the options a read with a mode is given: 0, or -EINVAL (or the handle's error). */
+int sc_read_opts_check(sc_cache *c, const sc_read_opts *opts);
+
+/* Whether a read with opts is answered from this host's copy, as the call without a mode is. */
+static inline bool sc_read_is_local(const sc_cache *c, const sc_read_opts *opts)
+{
+	return !opts || opts->read_mode == SC_READ_LOCAL || c->seg.cfg.cluster == SC_CLUSTER_LOCAL;
+}
+
+/*
+ * A read of partition p by its primary (SC_READ_PRIMARY): here, when this
+ * node is the primary and this handle may take the partition's lock; else
+ * through the local coordinator as the read call (forward_codec.h: enum
+ * sc_fwd_read) with
+ * t, which the primary runs with the same mode. In sync and strong modes
+ * the primary returns only what the in-sync replicas acknowledged.
+ */
+int sc_read_by_primary(sc_cache *c, struct sc_part *p, uint32_t call, sc_read_here_fn here, const sc_tuple *t,
+		       sc_tuples **out);
+
+#endif /* SC_READ_MODES_H */
