@@ -5,8 +5,9 @@
  * After the seed's distributed_mode_example.exs: the cluster's mode and map, writes of every kind
  * from one node (each runs on its partition's primary, forwarded there when that is another node),
  * and in sync mode every acknowledged write found on its replicas at once. Health comes from the
- * coordinators, over D-Bus: examples/distributed_mode_example.sh prints it with the CLI. Reads here
- * are local (this host's copy); primary and quorum reads are not built yet.
+ * coordinators, over D-Bus: examples/distributed_mode_example.sh prints it with the CLI. Reads: local
+ * (this host's copy, no hop) and primary (the partition's primary answers, only what is
+ * acknowledged); quorum reads are not built yet. A queue shared by the three nodes.
  *
  *   supercache-distributed-mode-example CACHE1 CACHE2 CACHE3
  *
@@ -116,6 +117,41 @@ static int run(sc_cache *const *h)
 	}
 	printf("  %d puts acknowledged; in %s mode each was on at least %d node(s) when its call returned\n",
 	       KEYS, mode_name(o.replication_mode), fewest);
+
+	printf("== read modes, from every node\n");
+	for (int i = 0; i < NODES; i++) {
+		const sc_read_opts primary = { .read_mode = SC_READ_PRIMARY };
+		int local = 0, by_primary = 0;
+
+		for (int k = 0; k < KEYS; k++) {
+			sc_tuples *t = NULL;
+
+			snprintf(key, sizeof(key), "user:%d", k);
+			CHECK(n = sc_get(h[i], SC_TUPLE(sc_str(key)), &t));
+			local += n;
+			sc_tuples_free(t);
+			CHECK(n = sc_get_with(h[i], SC_TUPLE(sc_str(key)), &primary, &t));
+			by_primary += n;
+			sc_tuples_free(t);
+		}
+		printf("  node %d: %d of %d users in its own copy, %d by their primary\n", i + 1, local, KEYS,
+		       by_primary);
+	}
+
+	printf("== a queue: jobs added on every node, taken on any, each once\n");
+	for (int k = 0; k < 9; k++) {
+		snprintf(key, sizeof(key), "job-%d", k);
+		CHECK(sc_queue_add(h[k % NODES], "jobs", sc_str(key)));
+	}
+	for (int k = 0; k < 9; k++) {
+		sc_tuples *t = NULL;
+
+		CHECK(n = sc_queue_out(h[(k + 1) % NODES], "jobs", NULL, &t));
+		printf("%s%s", k ? ", " : "  taken in order: ",
+		       n ? (const char *)t->tuples[0].fields[0].v.p : "(none)");
+		sc_tuples_free(t);
+	}
+	printf("\n");
 
 	printf("== KeyValue and calls over every partition, from the other nodes\n");
 	for (int k = 0; k < 100; k++)
