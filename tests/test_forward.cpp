@@ -84,6 +84,17 @@ std::vector<uint8_t> cut_to(const std::vector<uint8_t> &msg, size_t n)
 	return cut;
 }
 
+// A reply of rc, msg and (unless t is NULL) the values t[0, n), as bytes.
+std::vector<uint8_t> reply_bytes(int rc, const char *msg, const sc_tuple *t, size_t n)
+{
+	void *buf = nullptr;
+	size_t len = 0;
+	REQUIRE(sc_fwd_reply_encode(rc, msg, t, n, &buf, &len) == 0);
+	std::vector<uint8_t> r(static_cast<uint8_t *>(buf), static_cast<uint8_t *>(buf) + len);
+	free(buf);
+	return r;
+}
+
 // The result and message of running req on c.
 int serve(sc_cache *c, const std::vector<uint8_t> &req, std::string *msg = nullptr)
 {
@@ -651,6 +662,20 @@ TEST_CASE(
 	CHECK(out == nullptr);
 	CHECK(nodes.coordinator.requests - before == 17);
 
+	// A whole queue more than a reply holds: refused on the primary before anything is taken.
+	const std::string big(60000, 'x');
+	for (int i = 0; i < 20; i++)
+		REQUIRE(sc_queue_add(a, q.c_str(), sc_str(big.c_str())) == 0);
+	CHECK(sc_queue_get_all(a, q.c_str(), &out) == -E2BIG);
+	CHECK(contains(sc_last_error(), "nothing was taken"));
+	CHECK(out == nullptr);
+	CHECK(sc_queue_count(b, q.c_str()) == 20);
+	for (int i = 0; i < 20; i++) {
+		REQUIRE(sc_queue_out(a, q.c_str(), nullptr, &out) == 1);
+		CHECK(out->tuples[0].fields[0].len == big.size());
+		sc_tuples_free(out);
+	}
+
 	// A take's request of the wrong shape, and a name that is not a string: refused, nothing taken.
 	REQUIRE(sc_queue_add(a, q.c_str(), sc_int(7)) == 0);
 	const sc_field three[] = { sc_str(q.c_str()), sc_int(1), sc_int(2) }, not_name[] = { sc_int(1) };
@@ -793,13 +818,7 @@ TEST_CASE(
 	{
 		int rc = -EAGAIN;
 		FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &) {
-			void *buf = nullptr;
-			size_t len = 0;
-			REQUIRE(sc_fwd_reply_encode(rc, "no primary now", nullptr, 0, &buf, &len) == 0);
-			std::vector<uint8_t> r(static_cast<uint8_t *>(buf),
-					       static_cast<uint8_t *>(buf) + len);
-			free(buf);
-			return r;
+			return reply_bytes(rc, "no primary now", nullptr, 0);
 		});
 		const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
 		sc_tuples *out = nullptr;
@@ -810,6 +829,27 @@ TEST_CASE(
 		CHECK(sc_get_with(a, SC_TUPLE(sc_str(key.c_str())), &primary, &out) == -EPROTO);
 		CHECK(contains(sc_last_error(), "carries no values"));
 		CHECK(out == nullptr);
+	}
+	SECTION("a read answered with a count its values do not match")
+	{
+		static const sc_tuple none[1] = {};
+		FakeCoordinator coordinator(
+			a, [&](const std::vector<uint8_t> &) { return reply_bytes(1, nullptr, none, 0); });
+		const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
+		sc_tuples *out = nullptr;
+		CHECK(sc_get_with(a, SC_TUPLE(sc_str(key.c_str())), &primary, &out) == -EPROTO);
+		CHECK(out == nullptr);
+	}
+	SECTION("a reply cut short: the coordinator stops inside it")
+	{
+		FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &) {
+			std::vector<uint8_t> r =
+				reply_bytes(0, "a message the reply does not finish", nullptr, 0);
+			r.resize(r.size() / 2);
+			return r;
+		});
+		CHECK(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == -ETIMEDOUT);
+		CHECK(contains(sc_last_error(), "broke off"));
 	}
 	SECTION("the coordinator never answers: majority_timeout_ms and 3 s later")
 	{

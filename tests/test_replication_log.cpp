@@ -94,8 +94,11 @@ uint64_t ship_logs(sc_cache *from, sc_cache *to, uint32_t first, uint32_t end)
 struct Pair {
 	Cache a, b;
 	explicit Pair(const std::string &name, uint32_t table_type = SC_SET)
-	    : a(unique_name((name + "-a").c_str()), log_options(table_type)),
-	      b(unique_name((name + "-b").c_str()), log_options(table_type))
+	    : Pair(name, log_options(table_type), log_options(table_type))
+	{
+	}
+	Pair(const std::string &name, const sc_options &oa, const sc_options &ob)
+	    : a(unique_name((name + "-a").c_str()), oa), b(unique_name((name + "-b").c_str()), ob)
 	{
 		REQUIRE(a.start_error() == 0);
 		REQUIRE(b.start_error() == 0);
@@ -173,6 +176,7 @@ TEST_CASE("a distributed cache writes only where its coordinator ships and the m
 	std::string big(SC_REPL_ENTRY_MAX, 'x');
 	r = sc_put(c, SC_TUPLE(sc_str("big"), sc_str(big.c_str())));
 	CHECK(r == -EFBIG);
+	INFO(sc_last_error());
 	CHECK(contains(sc_last_error(), "replication log entry"));
 
 	// A local cache has no logs.
@@ -350,7 +354,65 @@ TEST_CASE("queues and stacks reach a replica as operations, and a copy of the pa
 	}
 }
 
-TEST_CASE("sync: a primary read returns a write only once the in-sync replicas acknowledged it", "[replication]")
+// Entries and resync marks in the structure logs of c so far.
+std::pair<uint64_t, uint64_t> structure_log_marks(sc_cache *c)
+{
+	uint64_t entries = 0, resyncs = 0;
+	for (uint32_t log = parts; log < 2 * parts; log++) {
+		sc_repl_state st;
+		REQUIRE(sc_repl_state_read(c, log, &st) == 0);
+		entries += st.last_lseq;
+		resyncs += st.resyncs;
+	}
+	return { entries, resyncs };
+}
+
+TEST_CASE("a queue push that evicts KeyValue pairs to make room logs the evictions; a push whose operation "
+	  "the log cannot hold is refused",
+	  "[replication]")
+{
+	sc_options o = log_options();
+	o.memory_limit = 12 << 20;
+	o.eviction = SC_EVICTION_CLOCK;
+	Cache a(unique_name("repl-seq-evict"), o);
+	REQUIRE(a.start_error() == 0);
+	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
+	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	const std::string value(1000, 'v');
+	int k = 0;
+	// Until pairs are evicted (the namespace holds fewer than were added).
+	for (; k < 100000 && (k % 500 || sc_kv_count(a, "ns") == k); k++)
+		REQUIRE(sc_kv_add(a, "ns", sc_int(k), sc_str(value.c_str())) == 0);
+	REQUIRE(k < 100000);
+	// Pushes until one makes its room by evicting pairs: that write logs more than its one operation
+	// (the removals, or a resync mark when they pass what the ring holds), never the operation alone.
+	bool evicted = false;
+	for (int i = 0; i < 5000 && !evicted; i++) {
+		const int held = sc_kv_count(a, "ns");
+		const auto before = structure_log_marks(a);
+		REQUIRE(sc_queue_add(a, ("q" + std::to_string(i % 8)).c_str(), sc_str(value.c_str())) == 0);
+		const auto after = structure_log_marks(a);
+		evicted = sc_kv_count(a, "ns") < held;
+		if (evicted) {
+			INFO((held - sc_kv_count(a, "ns")) << " pairs evicted by push " << i);
+			CHECK((after.first - before.first > 1 || after.second > before.second));
+		} else {
+			CHECK(after.first - before.first == 1);
+		}
+	}
+	CHECK(evicted);
+
+	// A value whose push entry (the header's key is the queue's name) would pass what the log holds.
+	const std::string name(250, 'n');
+	const std::string big(64 * 1024 - 100, 'b'); // SC_REPL_MAX_RECORD, less the item's own overhead
+	CHECK(sc_queue_add(a, name.c_str(), sc_str(big.c_str())) == -EFBIG);
+	INFO(sc_last_error());
+	CHECK(contains(sc_last_error(), "replication log entry"));
+	CHECK(sc_queue_count(a, name.c_str()) == 0);
+}
+
+TEST_CASE("sync: a primary read returns a write only once the in-sync replicas acknowledged it",
+	  "[replication]")
 {
 	sc_options o = log_options();
 	o.replication_mode = SC_REPLICATION_SYNC;

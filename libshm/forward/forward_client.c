@@ -127,7 +127,7 @@ static int recv_all(int fd, uint8_t *p, size_t n)
 static int answer(sc_cache *c, int fd, uint32_t partition, bool *whole, struct sc_fwd_values *vals)
 {
 	sc_forward_head h;
-	struct sc_fwd_reply rep;
+	struct sc_fwd_reply rep = { 0 };
 	uint8_t *buf;
 	int err = recv_all(fd, (uint8_t *)&h, sizeof(h));
 

@@ -12,6 +12,9 @@ _Static_assert(sizeof(sc_forward_head) == 24, "a forwarded message's head is 24 
 
 #define PAD8(n) (((n) + 7u) & ~(size_t)7u)
 
+/* A reply's message is cut to this many bytes. */
+#define REPLY_MSG_MAX 4096u
+
 static size_t field_bytes(const sc_field *f)
 {
 	return 8 + (f->type == SC_FIELD_BYTES ? PAD8(f->len) : 8);
@@ -213,16 +216,23 @@ void sc_fwd_request_free(struct sc_fwd_request *r)
 	r->fields = NULL;
 }
 
+bool sc_fwd_reply_fits(const sc_tuple *t, size_t n)
+{
+	size_t body = tuples_bytes(t, n);
+
+	return body != SIZE_MAX && sizeof(sc_forward_head) + PAD8(REPLY_MSG_MAX) + body <= SC_FORWARD_MAX;
+}
+
 int sc_fwd_reply_encode(int rc, const char *msg, const sc_tuple *t, size_t n, void **out, size_t *len)
 {
-	size_t msg_len = msg ? strnlen(msg, 4096) : 0;
+	size_t msg_len = msg ? strnlen(msg, REPLY_MSG_MAX) : 0;
 	size_t body = t ? tuples_bytes(t, n) : 0, size = sizeof(sc_forward_head) + PAD8(msg_len);
 	uint8_t *buf;
 
 	if (body == SIZE_MAX || size + body > SC_FORWARD_MAX) {
 		rc = sc_fail(-E2BIG, "the reply would take more than %u bytes", SC_FORWARD_MAX);
 		msg = sc_last_error();
-		msg_len = strnlen(msg, 4096);
+		msg_len = strnlen(msg, REPLY_MSG_MAX);
 		size = sizeof(sc_forward_head) + PAD8(msg_len);
 		t = NULL;
 		body = 0;

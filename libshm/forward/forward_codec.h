@@ -125,6 +125,9 @@ void sc_fwd_request_free(struct sc_fwd_request *r);
  */
 int sc_fwd_reply_encode(int rc, const char *msg, const sc_tuple *t, size_t n, void **out, size_t *len);
 
+/* Whether a reply carrying the values t[0, n) fits SC_FORWARD_MAX, whatever its message. */
+bool sc_fwd_reply_fits(const sc_tuple *t, size_t n);
+
 /* A reply decoded: msg and the values' bytes point into the reply. */
 struct sc_fwd_reply {
 	int rc;

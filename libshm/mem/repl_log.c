@@ -1,8 +1,10 @@
 /* repl_log.c — a partition's replication log, writer side: what each write did, appended under the partition's lock. */
 #include "mem/repl_log.h"
 
+#include <stdbool.h>
 #include <string.h>
 
+#include "record/entry_key.h"
 #include "record/record_deadline.h"
 #include "record/tuple_codec.h"
 #include "shm/clock.h"
@@ -135,13 +137,36 @@ void sc_repl_put_record(struct sc_repl_entry *e, const struct sc_blk *rec, uint8
 	}
 }
 
+/*
+ * Whether rec is a queue's or stack's record (its header, or an item): a
+ * structure entry whose key begins with their kind. While a sequence
+ * operation runs, those are what it logs as the operation; anything else
+ * it changes (a KeyValue pair evicted to make room) is noted as usual.
+ */
+static bool is_sequence_record(const struct sc_blk *rec)
+{
+	sc_field key;
+
+	if (sc_rec_field((const uint8_t *)rec, rec->len, 0, &key) || key.type != SC_FIELD_BYTES ||
+	    key.len == 0)
+		return false;
+	switch (((const uint8_t *)key.v.p)[0]) {
+	case SC_ENTRY_QUEUE:
+	case SC_ENTRY_STACK:
+	case SC_ENTRY_ITEM:
+		return true;
+	default:
+		return false;
+	}
+}
+
 /* Stage the record at off as op's payload. */
 static void stage_record(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t op, uint8_t why)
 {
 	struct sc_repl_log *l = sc_repl_log_of(c, p);
 	const struct sc_blk *rec = sc_blk_at(c, off);
 
-	if (!l || l->applying || l->ops_only)
+	if (!l || l->applying || (l->ops_only && is_sequence_record(rec)))
 		return;
 	if (rec->len > SC_REPL_MAX_RECORD) {
 		stage_marker(l, SC_REPL_RESYNC); /* not stored: record_write() refuses them */

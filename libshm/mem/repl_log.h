@@ -87,10 +87,11 @@ void sc_repl_note_removed(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t 
 void sc_repl_note_clear(sc_cache *c, struct sc_part *p);
 
 /*
- * Writer side, under p's lock: while on, what this write changes is not
- * noted record by record; it logs itself with sc_repl_note_op() (a
- * queue's or a stack's operation). Turned off by the writer, and at the
- * latest as the lock is released.
+ * Writer side, under p's lock: while on, the queue and stack records this
+ * write changes (headers and items) are not noted record by record; it
+ * logs itself with sc_repl_note_op(). Other records it changes (one
+ * evicted to make room) are noted as usual. Turned off by the writer, and
+ * at the latest as the lock is released.
  */
 void sc_repl_ops_only(sc_cache *c, struct sc_part *p, bool on);
 

@@ -222,7 +222,15 @@ static int push(sc_cache *c, uint8_t kind, const char *name, const sc_field *val
 	} else if (err >= 0) {
 		const sc_field f[2] = { h.kf, *value };
 
-		err = push_locked(c, &s, value);
+		/* A push whose operation the log cannot hold is refused before it is made, not made unshipped. */
+		if (c->logs_writes && !sc_repl_op_record_len(c, &(sc_tuple){ 2, f }))
+			err = sc_fail(
+				-EFBIG,
+				"cache \"%s\": a push of %u bytes makes a replication log entry past the %u "
+				"bytes a distributed cache takes (the name counts too: \"%.64s\")",
+				c->name, value->len, SC_REPL_MAX_RECORD, name);
+		else
+			err = push_locked(c, &s, value);
 		sc_repl_ops_only(c, s.home, false);
 		if (!err)
 			sc_repl_note_op(c, s.home, SC_REPL_SEQ_PUSH, &(sc_tuple){ 2, f });
@@ -384,6 +392,16 @@ static int take(sc_cache *c, uint8_t kind, const char *name, enum end from, uint
 		if (n == 1)
 			n = copy_items(c, &s, from, max, &b, &first);
 		n = finish_result(n, &b, dflt, out);
+		/* Taken for another node, the values must fit the reply: else nothing is taken. */
+		if (n > 0 && sc_fwd_serving && !sc_fwd_reply_fits((*out)->tuples, (*out)->count)) {
+			sc_tuples_free(*out);
+			*out = NULL;
+			n = sc_fail(
+				-E2BIG,
+				"cache \"%s\": the %d values of \"%s\" are more than a forwarded reply holds "
+				"(%u bytes); nothing was taken: take them on the primary, or one by one",
+				c->name, n, name, SC_FORWARD_MAX);
+		}
 		if (n > 0)
 			remove_taken(c, &s, from, (uint64_t)n, &first);
 		sc_repl_ops_only(c, s.home, false);

@@ -191,7 +191,8 @@ static int geometry_of(sc_cache *c, const char *type, struct geometry *g)
 		err = sc_fail(-ENXIO, "struct type \"%s\" was never registered with sc_struct_init()", type);
 	else if (n < 0)
 		err = n;
-	else if (out->tuples[0].nfields != 1 || out->tuples[0].fields[0].type != SC_FIELD_BYTES ||
+	else if (!out || out->count != 1 || out->tuples[0].nfields != 1 ||
+		 out->tuples[0].fields[0].type != SC_FIELD_BYTES ||
 		 out->tuples[0].fields[0].len != sizeof(*g))
 		err = sc_fail(-EPROTO, "struct type \"%s\": the type's primary sent no geometry", type);
 	else {

@@ -45,6 +45,11 @@ static int read_forwarded(sc_cache *c, uint32_t call, uint32_t partition, const 
 	struct sc_fwd_values v;
 	int err, n = sc_forward_values(c, SC_FWD_READ, partition, call, t, 1, &v);
 
+	/* As many tuples as the count says; none found may come with a default. */
+	if (n >= 0 && out && v.t.n != (uint32_t)n && !(n == 0 && v.t.n == 1))
+		n = sc_fail(-EPROTO,
+			    "cache \"%s\": the primary's answer to a read counts %d and carries %u tuples",
+			    c->name, n, v.t.n);
 	if (n >= 0 && out) {
 		err = sc_results_of_tuples(v.t.tuples, v.t.n, out);
 		if (err)
@@ -54,12 +59,18 @@ static int read_forwarded(sc_cache *c, uint32_t call, uint32_t partition, const 
 	return n;
 }
 
-/* Under the lock of p, whose primary this node is: read, then wait for what the read saw to be acknowledged. */
-static int read_acknowledged(sc_cache *c, struct sc_part *p, sc_read_here_fn here, const sc_tuple *t,
-			     sc_tuples **out)
+/*
+ * Under the lock of p, whose primary this node is under epoch: read, then
+ * wait for what the read saw to be acknowledged, then confirm the node is
+ * still the primary under that epoch (the waits may have outlasted its
+ * lease, and a new primary may have written since).
+ */
+static int read_acknowledged(sc_cache *c, struct sc_part *p, uint64_t epoch, sc_read_here_fn here,
+			     const sc_tuple *t, sc_tuples **out)
 {
+	uint32_t partition = sc_part_index(c, p) % c->seg.cfg.num_partition;
 	int err = sc_part_lock_within(c, p, SC_LOCK_WRITER_LIMIT_MS / 1000u);
-	uint64_t lseq;
+	uint64_t lseq, still;
 	int n;
 
 	if (err)
@@ -68,6 +79,17 @@ static int read_acknowledged(sc_cache *c, struct sc_part *p, sc_read_here_fn her
 	lseq = sc_repl_log_at(c, sc_part_index(c, p))->last_lseq;
 	sc_part_release(c, p);
 	err = n < 0 ? 0 : sc_part_acked(c, p, lseq);
+	if (!err && n >= 0) {
+		err = sc_cluster_write_epoch(c, partition, &still);
+		if (!err && still != epoch)
+			err = sc_fail(-EAGAIN,
+				      "cache \"%s\": partition %u changed hands during the read: try again",
+				      c->name, partition);
+		else if (err == -EREMOTE)
+			err = sc_fail(-EAGAIN,
+				      "cache \"%s\": partition %u's primary moved during the read: try again",
+				      c->name, partition);
+	}
 	if (!err)
 		return n;
 	if (out) {
@@ -91,7 +113,7 @@ int sc_read_by_primary(sc_cache *c, struct sc_part *p, uint32_t call, sc_read_he
 		return err;
 	if (!c->waits_acks)
 		return here(c, t, out);
-	return read_acknowledged(c, p, here, t, out);
+	return read_acknowledged(c, p, epoch, here, t, out);
 }
 
 int sc_read_opts_check(sc_cache *c, const sc_read_opts *opts)
