@@ -716,6 +716,11 @@ TEST_CASE("a primary read made on a node that is not the primary is answered by 
 	const sc_field key = sc_str(on_b.c_str());
 	CHECK(sc_get_by_key_partition_with(a, key, key, &primary, &out) == 1);
 	sc_tuples_free(out);
+	CHECK(sc_get_partition_with(a, key, key, &primary, &out) == 1);
+	sc_tuples_free(out);
+	CHECK(sc_get_same_key_partition_with(a, key, &primary, &out) == 1);
+	sc_tuples_free(out);
+	CHECK(sc_get_same_key_partition_with(a, key, nullptr, &out) == 0); // a's own copy
 	CHECK(sc_get_partition_by_idx_with(a, key, partition_of(a, on_b), &primary, &out) == 1);
 	sc_tuples_free(out);
 	CHECK(sc_get_partition_by_idx_with(a, key, parts, &primary, &out) == -ERANGE);

@@ -794,9 +794,16 @@ SC_EXPORT int sc_put_partition_by_idx(sc_cache *cache, const sc_tuple *tuple, ui
 SC_EXPORT int sc_get_partition_by_idx(sc_cache *cache, sc_field key, uint32_t idx, sc_tuples **out);
 SC_EXPORT int sc_delete_partition_by_idx(sc_cache *cache, sc_field key, uint32_t idx);
 
-/* sc_get_by_key_partition() and sc_get_partition_by_idx() with a read mode, as sc_get_with(). */
+/*
+ * sc_get_by_key_partition(), sc_get_partition(), sc_get_same_key_partition()
+ * and sc_get_partition_by_idx() with a read mode, as sc_get_with().
+ */
 SC_EXPORT int sc_get_by_key_partition_with(sc_cache *cache, sc_field key, sc_field partition_data,
 					   const sc_read_opts *opts, sc_tuples **out);
+SC_EXPORT int sc_get_partition_with(sc_cache *cache, sc_field key, sc_field partition_data,
+				    const sc_read_opts *opts, sc_tuples **out);
+SC_EXPORT int sc_get_same_key_partition_with(sc_cache *cache, sc_field key, const sc_read_opts *opts,
+					     sc_tuples **out);
 SC_EXPORT int sc_get_partition_by_idx_with(sc_cache *cache, sc_field key, uint32_t idx,
 					   const sc_read_opts *opts, sc_tuples **out);
 

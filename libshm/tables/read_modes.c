@@ -178,6 +178,18 @@ SC_EXPORT int sc_get_by_key_partition_with(sc_cache *c, sc_field key, sc_field p
 	return SC_TRACED(c, SC_OP_GET, do_get_by_key_partition_with(c, key, partition_data, opts, out));
 }
 
+SC_EXPORT int sc_get_partition_with(sc_cache *c, sc_field key, sc_field partition_data,
+				    const sc_read_opts *opts, sc_tuples **out)
+{
+	return sc_get_by_key_partition_with(c, key, partition_data, opts, out);
+}
+
+SC_EXPORT int sc_get_same_key_partition_with(sc_cache *c, sc_field key, const sc_read_opts *opts,
+					     sc_tuples **out)
+{
+	return sc_get_by_key_partition_with(c, key, key, opts, out);
+}
+
 static int do_get_partition_by_idx_with(sc_cache *c, sc_field key, uint32_t idx, const sc_read_opts *opts,
 					sc_tuples **out)
 {
