@@ -346,11 +346,11 @@ SC_EXPORT int sc_forward_serve(sc_cache *c, const void *req, size_t len, void **
 	 * A take that failed after it took (-ETIMEDOUT: not acknowledged in
 	 * time) still sends what it took: the caller gets the error and the values.
 	 */
-	if (answers_values)
-		rc = sc_fwd_reply_encode(rc, rc < 0 ? sc_last_error() : NULL, values ? values->tuples : none,
-					 values ? values->count : 0, reply, reply_len);
-	else
-		rc = sc_fwd_reply_encode(rc, rc < 0 ? sc_last_error() : NULL, NULL, 0, reply, reply_len);
+	rc = sc_fwd_reply_encode(rc, rc < 0 ? sc_last_error() : NULL,
+				 !answers_values ? NULL
+				 : values	 ? values->tuples
+						 : none,
+				 values ? values->count : 0, reply, reply_len);
 	sc_tuples_free(values);
 	return rc;
 }

@@ -28,15 +28,12 @@
  */
 static bool evictable(sc_cache *c, struct sc_part *p, const struct sc_hit *hit)
 {
-	sc_field key;
+	uint8_t kind;
 
 	if (!sc_part_is_structure(c, p))
 		return true;
-	if (sc_rec_field(c->seg.base + hit->rec_off, hit->rec_len, 0, &key) || key.type != SC_FIELD_BYTES ||
-	    key.len == 0)
-		return false;
-	return ((const uint8_t *)key.v.p)[0] == SC_ENTRY_KV ||
-	       ((const uint8_t *)key.v.p)[0] == SC_ENTRY_STRUCT;
+	kind = sc_rec_entry_kind(c->seg.base + hit->rec_off, hit->rec_len);
+	return kind == SC_ENTRY_KV || kind == SC_ENTRY_STRUCT;
 }
 
 /* The hand at a record: a second chance if it was looked up since the last pass, else out. */

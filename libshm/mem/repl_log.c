@@ -145,12 +145,7 @@ void sc_repl_put_record(struct sc_repl_entry *e, const struct sc_blk *rec, uint8
  */
 static bool is_sequence_record(const struct sc_blk *rec)
 {
-	sc_field key;
-
-	if (sc_rec_field((const uint8_t *)rec, rec->len, 0, &key) || key.type != SC_FIELD_BYTES ||
-	    key.len == 0)
-		return false;
-	switch (((const uint8_t *)key.v.p)[0]) {
+	switch (sc_rec_entry_kind((const uint8_t *)rec, rec->len)) {
 	case SC_ENTRY_QUEUE:
 	case SC_ENTRY_STACK:
 	case SC_ENTRY_ITEM:

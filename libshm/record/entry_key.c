@@ -127,3 +127,12 @@ void sc_entry_route(const sc_cache *c, const struct sc_entry_key *k, sc_field *k
 {
 	sc_entry_route_bytes(c, k->bytes, k->len, key, route);
 }
+
+uint8_t sc_rec_entry_kind(const uint8_t *rec, uint32_t len)
+{
+	sc_field key;
+
+	if (sc_rec_field(rec, len, 0, &key) || key.type != SC_FIELD_BYTES || key.len == 0)
+		return 0;
+	return ((const uint8_t *)key.v.p)[0];
+}

@@ -28,6 +28,13 @@ enum sc_entry_kind {
 	SC_ENTRY_STRUCT = 'R', /* owner: the type; own part: the struct's key member */
 };
 
+/*
+ * The kind (enum sc_entry_kind) of the structure entry stored as the
+ * record rec[0, len): its key's first byte; 0 when the record has no such
+ * key (damaged, or not a structure entry).
+ */
+uint8_t sc_rec_entry_kind(const uint8_t *rec, uint32_t len);
+
 #define SC_ENTRY_OWNER_MAX  255u
 #define SC_ENTRY_KEY_INLINE 96u
 

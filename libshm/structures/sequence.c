@@ -465,18 +465,20 @@ int sc_seq_apply(sc_cache *c, struct sc_part *p, uint8_t op, const sc_tuple *t)
 int sc_seq_copy_record(sc_cache *c, struct sc_part *p, const struct sc_hit *hit, sc_seq_item_fn fn, void *ctx)
 {
 	struct seq_ref s = { .home = p, .home_idx = sc_part_index(c, p) };
+	const uint8_t *rec = (const uint8_t *)sc_blk_at(c, hit->rec_off);
+	const uint8_t kind = sc_rec_entry_kind(rec, hit->rec_len);
 	sc_field key, value;
-	int r = sc_rec_field((const uint8_t *)sc_blk_at(c, hit->rec_off), hit->rec_len, 0, &key);
-	uint8_t kind;
+	int r;
 
-	if (r || key.type != SC_FIELD_BYTES || key.len == 0)
+	if (!kind)
 		return sc_fail(-EUCLEAN, "cache \"%s\": a structure entry has no key", c->name);
-	kind = ((const uint8_t *)key.v.p)[0];
 	if (kind == SC_ENTRY_ITEM)
 		return 1;
 	if (kind != SC_ENTRY_QUEUE && kind != SC_ENTRY_STACK)
 		return 0;
-	r = header_block(c, hit, &s);
+	r = sc_rec_field(rec, hit->rec_len, 0, &key); /* it decoded once: the kind came from it */
+	if (!r)
+		r = header_block(c, hit, &s);
 	if (!r && s.seq->head > s.seq->tail)
 		r = sc_fail(-EUCLEAN, "cache \"%s\": a sequence's head is past its tail", c->name);
 	for (uint64_t pos = s.seq->head; !r && pos < s.seq->tail; pos++) {

@@ -1,6 +1,4 @@
 /* read_modes.c — reads of a distributed cache by mode: from this host's copy, or by the partition's primary. */
-#include <string.h>
-
 #include "forward/forward_client.h"
 #include "mem/repl_log.h"
 #include "record/tuple_codec.h"
@@ -60,15 +58,14 @@ static int read_forwarded(sc_cache *c, uint32_t call, uint32_t partition, const 
 }
 
 /*
- * Under the lock of p, whose primary this node is under epoch: read, then
- * wait for what the read saw to be acknowledged, then confirm the node is
- * still the primary under that epoch (the waits may have outlasted its
+ * Under the lock of p (partition in the map), whose primary this node is
+ * under epoch: read, then wait for what the read saw to be acknowledged,
+ * then confirm the node is still the primary under that epoch (the waits may have outlasted its
  * lease, and a new primary may have written since).
  */
-static int read_acknowledged(sc_cache *c, struct sc_part *p, uint64_t epoch, sc_read_here_fn here,
-			     const sc_tuple *t, sc_tuples **out)
+static int read_acknowledged(sc_cache *c, struct sc_part *p, uint32_t partition, uint64_t epoch,
+			     sc_read_here_fn here, const sc_tuple *t, sc_tuples **out)
 {
-	uint32_t partition = sc_part_index(c, p) % c->seg.cfg.num_partition;
 	int err = sc_part_lock_within(c, p, SC_LOCK_WRITER_LIMIT_MS / 1000u);
 	uint64_t lseq, still;
 	int n;
@@ -113,7 +110,7 @@ int sc_read_by_primary(sc_cache *c, struct sc_part *p, uint32_t call, sc_read_he
 		return err;
 	if (!c->waits_acks)
 		return here(c, t, out);
-	return read_acknowledged(c, p, epoch, here, t, out);
+	return read_acknowledged(c, p, partition, epoch, here, t, out);
 }
 
 int sc_read_opts_check(sc_cache *c, const sc_read_opts *opts)
