@@ -401,6 +401,22 @@ static const char *primary_of(void *userdata, uint32_t partition)
 	return st ? st->records[partition].primary : "";
 }
 
+static uint32_t replicas_of(void *userdata, uint32_t partition,
+			    char names[SC_MAX_REPLICATION_FACTOR][SCD_HELLO_NAME_MAX + 1])
+{
+	struct scd_daemon *d = userdata;
+	const struct scd_cluster_state *st =
+		d->cluster->membership ? scd_membership_state(d->cluster->membership) : NULL;
+	const struct scd_record *rec;
+
+	if (!st || partition >= d->cache_opts.num_partition)
+		return 0;
+	rec = &st->records[partition];
+	for (uint32_t i = 0; i < rec->replica_count; i++)
+		snprintf(names[i], SCD_HELLO_NAME_MAX + 1, "%s", rec->replicas[i]);
+	return rec->replica_count;
+}
+
 /* The library's socket for writes whose partition's primary is another node (cluster/forward.h). */
 static int start_forwarding(struct scd_daemon *d)
 {
@@ -409,6 +425,7 @@ static int start_forwarding(struct scd_daemon *d)
 		.cache = d->cache,
 		.peers = d->cluster->peers,
 		.primary_of = primary_of,
+		.replicas_of = replicas_of,
 		.node = d->cfg.node_name,
 		/* The primary answers within its handle's majority_timeout_ms; a second more for the way. */
 		.timeout_usec = (PRIMARY_MAJORITY_TIMEOUT_MS + 1000) * 1000,

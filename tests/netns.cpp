@@ -1,6 +1,7 @@
 // netns.cpp — network namespaces, veth pairs and a bridge built with ip(8), faults with iptables(8).
 #include "netns.hpp"
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -524,5 +525,45 @@ void NetnsCluster::heal(size_t i)
 	if (in.status != 0 || out.status != 0)
 		throw std::runtime_error("heal(" + std::to_string(i) + "): iptables failed: " + in.err +
 					 out.err);
+}
+
+namespace
+{
+std::vector<std::string> port_rule(const std::string &op, const char *chain, const char *peer_dir,
+				   const std::string &peer, int port)
+{
+	return { "iptables", "-w",	op,	     chain,	  peer_dir,  peer,
+		 "-p",	     "tcp",	"-m",	     "multiport", "--ports", std::to_string(port),
+		 "-m",	     "comment", "--comment", cut_comment, "-j",	     "DROP" };
+}
+} // namespace
+
+void NetnsCluster::cut_port(size_t i, size_t j, int port)
+{
+	const std::string what = std::to_string(i) + " " + std::to_string(j) + " " + std::to_string(port);
+	if (std::find(port_cuts.begin(), port_cuts.end(), what) != port_cuts.end())
+		return;
+	CommandResult r = exec(i, port_rule("-I", "INPUT", "-s", ip(j), port));
+	if (r.status == 0) {
+		r = exec(i, port_rule("-I", "OUTPUT", "-d", ip(j), port));
+		if (r.status != 0)
+			exec(i, port_rule("-D", "INPUT", "-s", ip(j), port));
+	}
+	if (r.status != 0)
+		throw std::runtime_error("cut_port(" + what + "): iptables failed: " + r.err);
+	port_cuts.push_back(what);
+}
+
+void NetnsCluster::heal_port(size_t i, size_t j, int port)
+{
+	const std::string what = std::to_string(i) + " " + std::to_string(j) + " " + std::to_string(port);
+	auto at = std::find(port_cuts.begin(), port_cuts.end(), what);
+	if (at == port_cuts.end())
+		return;
+	port_cuts.erase(at);
+	CommandResult in = exec(i, port_rule("-D", "INPUT", "-s", ip(j), port));
+	CommandResult out = exec(i, port_rule("-D", "OUTPUT", "-d", ip(j), port));
+	if (in.status != 0 || out.status != 0)
+		throw std::runtime_error("heal_port(" + what + "): iptables failed: " + in.err + out.err);
 }
 } // namespace sctest

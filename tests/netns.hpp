@@ -92,6 +92,11 @@ class NetnsCluster
 	{
 		return node_cut.at(i);
 	}
+	// Nodes i and j stop reaching each other on TCP port (as either end's port): iptables in i's
+	// namespace drops those packets in and out; every other path stays. Idempotent.
+	void cut_port(size_t i, size_t j, int port);
+	// Remove exactly the rules cut_port(i, j, port) added. Idempotent.
+	void heal_port(size_t i, size_t j, int port);
 
       private:
 	void teardown();
@@ -100,6 +105,7 @@ class NetnsCluster
 	bool forward_rule = false;
 	std::vector<std::string> node_ns, node_veth;
 	std::vector<bool> node_cut;
+	std::vector<std::string> port_cuts; // "i j port" of each cut_port() in force
 	std::vector<pid_t> spawned;
 };
 } // namespace sctest

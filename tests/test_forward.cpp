@@ -878,3 +878,143 @@ TEST_CASE(
 		CHECK(contains(sc_last_error(), "no coordinator answers"));
 	}
 }
+
+TEST_CASE(
+	"a bundle of replicas' replies decodes whole; one cut short, miscounted or of a wrong head is refused",
+	"[forward]")
+{
+	const sc_field f0[] = { sc_int(1), sc_int(2), sc_int(3), sc_int(4) }, f1[] = { sc_str("v") };
+	const sc_tuple values[] = { { 4, f0 }, { 1, f1 } };
+	std::vector<uint8_t> one = reply_bytes(1, nullptr, values, 2),
+			     two = reply_bytes(0, nullptr, values, 1);
+	auto bundle = [](const std::vector<std::vector<uint8_t>> &replies) {
+		std::vector<uint8_t> b(sizeof(sc_forward_head));
+		for (const auto &r : replies) {
+			b.insert(b.end(), r.begin(), r.end());
+			b.resize((b.size() + 7) / 8 * 8);
+		}
+		sc_forward_head h{};
+		h.len = static_cast<uint32_t>(b.size());
+		h.version = SC_FORWARD_VERSION;
+		h.rc = static_cast<int32_t>(replies.size());
+		std::memcpy(b.data(), &h, sizeof(h));
+		return b;
+	};
+	std::vector<uint8_t> b = bundle({ one, two });
+	sc_fwd_reply out[SC_MAX_REPLICATION_FACTOR];
+	uint32_t n = 0;
+	REQUIRE(sc_fwd_bundle_decode(b.data(), b.size(), out, &n) == 0);
+	REQUIRE(n == 2);
+	CHECK(out[0].rc == 1);
+	REQUIRE(out[0].values.n == 2);
+	sc_fwd_copy_position pos{};
+	REQUIRE(sc_fwd_copy_position_of(&out[0].values.tuples[0], &pos) == 0);
+	CHECK((pos.last_epoch == 1 && pos.last_lseq == 2 && pos.committed_lseq == 3 && pos.map_epoch == 4));
+	CHECK(sc_fwd_copy_position_of(&out[0].values.tuples[1], &pos) == -EPROTO);
+	CHECK(out[1].rc == 0);
+	for (uint32_t i = 0; i < n; i++)
+		sc_fwd_tuples_free(&out[i].values);
+
+	// The coordinator's own error comes as a plain reply: decoded, with no replies.
+	std::vector<uint8_t> err = reply_bytes(-ETIMEDOUT, "no majority", nullptr, 0);
+	REQUIRE(sc_fwd_bundle_decode(err.data(), err.size(), out, &n) == 0);
+	CHECK((n == 0 && out[0].rc == -ETIMEDOUT));
+
+	// Every shorter length, a count past what it holds or past a replica set, and a head of a request.
+	for (size_t len = 0; len < b.size(); len++) {
+		std::vector<uint8_t> cut = cut_to(b, len);
+		INFO("cut to " << len);
+		CHECK(sc_fwd_bundle_decode(cut.data(), cut.size(), out, &n) == -EPROTO);
+	}
+	for (int32_t count : { 0, 3, static_cast<int32_t>(SC_MAX_REPLICATION_FACTOR) + 1 }) {
+		std::vector<uint8_t> bad = b;
+		std::memcpy(bad.data() + offsetof(sc_forward_head, rc), &count, sizeof(count));
+		INFO("count " << count);
+		CHECK(sc_fwd_bundle_decode(bad.data(), bad.size(), out, &n) == -EPROTO);
+	}
+	std::vector<uint8_t> bad = b;
+	bad[offsetof(sc_forward_head, op)] = 1;
+	CHECK(sc_fwd_bundle_decode(bad.data(), bad.size(), out, &n) == -EPROTO);
+}
+
+TEST_CASE(
+	"a quorum read takes the most advanced copy a majority answers with, and asks the primary when that "
+	"copy holds writes not known to be acknowledged",
+	"[forward]")
+{
+	sc_options o = forward_options();
+	o.replication_mode = SC_REPLICATION_SYNC;
+	Cache a(unique_name("fwd-quorum-a"), o), b(unique_name("fwd-quorum-b"), o);
+	start_both(a, b);
+	std::atomic<int> bundles{ 0 }, primary_reads{ 0 };
+	// a's coordinator: a quorum read's request goes to both copies (a majority of two is both), b's
+	// first; a primary read to b, once b's in-sync replicas have every write (as they would).
+	FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &req) {
+		sc_forward_head h;
+		std::memcpy(&h, req.data(), sizeof(h));
+		if (h.op == SC_FWD_READ) {
+			primary_reads++;
+			sc_repl_state st;
+			REQUIRE(sc_repl_state_read(b, h.partition, &st) == 0);
+			REQUIRE(sc_repl_progress_write(b, h.partition, st.last_lseq, st.last_lseq) == 0);
+			return run_on(b, req);
+		}
+		REQUIRE(h.op == SC_FORWARD_OP_EVERY_REPLICA);
+		bundles++;
+		std::vector<uint8_t> out(sizeof(sc_forward_head));
+		for (sc_cache *c : { b.get(), a.get() }) {
+			std::vector<uint8_t> r = run_on(c, req);
+			out.insert(out.end(), r.begin(), r.end());
+			out.resize((out.size() + 7) / 8 * 8);
+		}
+		sc_forward_head bh{};
+		bh.len = static_cast<uint32_t>(out.size());
+		bh.version = SC_FORWARD_VERSION;
+		bh.rc = 2;
+		std::memcpy(out.data(), &bh, sizeof(bh));
+		return out;
+	});
+	const sc_read_opts quorum = { SC_READ_QUORUM, 0 };
+	const std::string key = key_on_b(a, 0);
+	const uint32_t part = partition_of(a, key);
+	sc_tuples *out = nullptr;
+
+	// b, the primary, holds a write a's copy lacks (nothing replicates here), acknowledged: b's copy wins.
+	REQUIRE(sc_put(b, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == -ETIMEDOUT); // no replica acked it
+	sc_repl_state st;
+	REQUIRE(sc_repl_state_read(b, part, &st) == 0);
+	REQUIRE(sc_repl_progress_write(b, part, st.last_lseq, st.last_lseq) == 0);
+	CHECK(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 0);
+	INFO(sc_last_error());
+	REQUIRE(sc_get_with(a, SC_TUPLE(sc_str(key.c_str())), &quorum, &out) == 1);
+	CHECK(out->tuples[0].fields[1].v.i == 1);
+	sc_tuples_free(out);
+	CHECK((bundles == 1 && primary_reads == 0));
+
+	// A second write b's in-sync replicas have not acknowledged: the most advanced copy holds it, so the
+	// primary answers, once it is acknowledged.
+	REQUIRE(sc_put(b, SC_TUPLE(sc_str(key.c_str()), sc_int(2))) == -ETIMEDOUT);
+	REQUIRE(sc_get_with(a, SC_TUPLE(sc_str(key.c_str())), &quorum, &out) == 1);
+	CHECK(out->tuples[0].fields[1].v.i == 2);
+	sc_tuples_free(out);
+	CHECK((bundles == 2 && primary_reads == 1));
+
+	// Counts and KeyValue take the same path. A replica's part says where its copy stands; one for a
+	// struct type's geometry, which is the primary's to say, is refused.
+	CHECK(sc_queue_count_with(a, "no such queue", &quorum) == 0);
+	CHECK(sc_kv_get_with(a, "ns", sc_int(1), nullptr, &quorum, &out) == 0);
+	sc_tuples_free(out);
+	const sc_field k[] = { sc_str(key.c_str()) };
+	std::vector<uint8_t> copy_req = request(SC_FWD_READ_COPY, part, SC_FWD_READ_GET, { { 1, k } });
+	std::vector<uint8_t> copy = run_on(b, copy_req);
+	sc_fwd_reply r;
+	REQUIRE(sc_fwd_reply_decode(copy.data(), copy.size(), &r) == 0);
+	CHECK(r.rc == 1);
+	REQUIRE(r.values.n == 2);
+	sc_fwd_copy_position pos{};
+	REQUIRE(sc_fwd_copy_position_of(&r.values.tuples[0], &pos) == 0);
+	CHECK((pos.map_epoch == 100 && pos.last_lseq >= 2 && pos.committed_lseq == pos.last_lseq));
+	sc_fwd_tuples_free(&r.values);
+	std::string msg;
+	CHECK(serve(b, request(SC_FWD_READ_COPY, 1, SC_FWD_READ_STRUCT_TYPE, { { 1, k } }), &msg) == -EPROTO);
+}

@@ -161,7 +161,7 @@ TEST_CASE("replication frames: entries and a position go through whole; a bad on
 {
 	scd_frame f{};
 	size_t used = 0;
-	scd_repl_entries e = { 17, 0x1122334455667788ull, nullptr, 0 };
+	scd_repl_entries e = { 17, 0x1122334455667788ull, nullptr, 0, 0x0102030405060708ull };
 	std::vector<uint8_t> body(SCD_REPL_ENTRIES_HEADER + 24, 0xab);
 	REQUIRE(scd_repl_entries_header(&e, body.data()) == SCD_REPL_ENTRIES_HEADER);
 	std::vector<uint8_t> bytes = frame(SCD_FRAME_REPL_ENTRIES, body);
@@ -170,6 +170,7 @@ TEST_CASE("replication frames: entries and a position go through whole; a bad on
 	REQUIRE(scd_repl_entries_decode(&f, &got) == 0);
 	CHECK(got.log == 17);
 	CHECK(got.epoch == 0x1122334455667788ull);
+	CHECK(got.committed_lseq == 0x0102030405060708ull);
 	CHECK(got.len == 24);
 	CHECK(got.entries[0] == 0xab);
 	// The header alone is a frame with no entries; less than it, or a set zero field, is not one.

@@ -1,4 +1,4 @@
-// test_nemesis.cpp — writes and primary reads from a client on each of three nodes, while a nemesis
+// test_nemesis.cpp — writes, primary and quorum reads from a client on each of three nodes, while a nemesis
 // kills, stops and cuts nodes off; every operation recorded with its start, end and result, and the
 // history checked at the end. Sync mode: each key's puts and reads are linearizable (Wing and Gong's
 // search), and every acknowledged write is on every replica. Async mode: what is lost is no more than the replicas had not acknowledged at the faults.
@@ -44,7 +44,7 @@ std::string unique_key(int64_t value)
 	return "u" + std::to_string(value);
 }
 
-// One put or primary read as a client saw it. A refusal before anything was written (not the primary,
+// One put, primary or quorum read as a client saw it. A refusal before anything was written (not the primary,
 // a lapsed lease) is not recorded: it had no effect; nor is a read that failed. Every other put is of
 // a key of its own (key -1, named by its value): an acknowledged one must be found at the end, or it
 // was lost.
@@ -54,6 +54,7 @@ struct Op {
 	uint64_t invoke_ns, complete_ns;
 	bool acked; // false: -ETIMEDOUT, which may or may not have taken effect
 	bool read;
+	bool quorum; // a read by a majority of the replicas, not by the primary
 };
 
 // Clients: one thread per node, each with its own handle on its node's cache, putting unique values.
@@ -94,7 +95,7 @@ class Clients
 		if (sc_attach(rig.nodes[node].cache.c_str(), &o, &c) != 0)
 			return;
 		std::mt19937 rng(node * 7919u + 1);
-		const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
+		const sc_read_opts primary = { SC_READ_PRIMARY, 0 }, quorum = { SC_READ_QUORUM, 0 };
 		for (int64_t n = 1; !stopping; n++) {
 			if (n % 6 == 3) {
 				queue_step(c, static_cast<int64_t>(node) << 40 | n, n % 12 == 3);
@@ -106,12 +107,14 @@ class Clients
 			       now_ns(),
 			       0,
 			       false,
-			       n % 3 == 2 };
+			       n % 3 == 2,
+			       n % 6 == 5 };
 			std::string k = op.key < 0 ? unique_key(op.value) : key_name(op.key);
 			int r;
 			if (op.read) {
 				sc_tuples *got = nullptr;
-				r = sc_get_with(c, SC_TUPLE(sc_str(k.c_str())), &primary, &got);
+				r = sc_get_with(c, SC_TUPLE(sc_str(k.c_str())),
+						op.quorum ? &quorum : &primary, &got);
 				op.value = r == 1 ? got->tuples[0].fields[1].v.i : 0;
 				sc_tuples_free(got);
 				// A read that failed had no effect: refused, or timed out waiting for its answer.
@@ -207,7 +210,7 @@ Verdict judge_key(int key, int64_t final_value, const std::vector<Op> &history)
 	return v;
 }
 
-// A register key's puts and primary reads, and the value every replica holds at the end (read after
+// A register key's puts and primary and quorum reads, and the value every replica holds at the end (read after
 // everything else), checked for a linearization.
 LinearizabilityVerdict linearizable_key(int key, int64_t final_value, uint64_t end_ns,
 					const std::vector<Op> &history)
@@ -239,7 +242,8 @@ uint64_t unacknowledged(sc_cache *node)
 }
 
 struct Outcome {
-	uint64_t acked = 0, timed_out = 0, reads = 0, lost = 0, unacknowledged_at_faults = 0, states = 0;
+	uint64_t acked = 0, timed_out = 0, reads = 0, quorum_reads = 0, lost = 0,
+		 unacknowledged_at_faults = 0, states = 0;
 	uint64_t queue_adds = 0, queue_taken = 0, queue_maybe_taken = 0, queue_lost = 0, queue_twice = 0;
 	std::vector<std::string> violations;
 };
@@ -358,7 +362,7 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 	const uint64_t end_ns = now_ns();
 	for (auto &op : clients.history) {
 		if (op.read) {
-			out.reads++;
+			(op.quorum ? out.quorum_reads : out.reads)++;
 			continue;
 		}
 		(op.acked ? out.acked : out.timed_out)++;
@@ -406,7 +410,7 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 	for (auto &f : faults)
 		std::cout << f.first << " " << f.second << ", ";
 	std::cout << "): " << out.acked << " puts acknowledged, " << out.timed_out << " timed out, "
-		  << out.reads << " primary reads, " << out.lost
+		  << out.reads << " primary reads, " << out.quorum_reads << " quorum reads, " << out.lost
 		  << " acknowledged and lost (missing, or overwritten out of order), "
 		  << out.unacknowledged_at_faults << " unacknowledged by replicas at the faults, "
 		  << clients.refused << " not applied (no primary, no link to it, or no coordinator), "

@@ -492,6 +492,8 @@ static int append_forwarding(sd_bus_message *m, const struct scd_daemon *d)
 		r = scd_dict_t(m, "forwarded_late_replies", fs.late);
 	if (r >= 0)
 		r = scd_dict_t(m, "forwarded_refused_connections", fs.refused);
+	if (r >= 0)
+		r = scd_dict_t(m, "quorum_reads", fs.quorum_reads);
 	return r;
 }
 

@@ -31,7 +31,26 @@ struct conn {
 	struct pending *waiting;
 };
 
-/* A request sent on (node: its primary) or given to this node's workers (node ""), waiting for its reply. */
+/*
+ * A quorum read (SC_FORWARD_OP_EVERY_REPLICA) sent to every replica of its
+ * partition: the replies that succeeded so far, bundled as the library
+ * takes them (supercache.h), and how many could not.
+ */
+struct gather {
+	uint32_t replicas, needed; /* a strict majority of them */
+	uint32_t succeeded, failed;
+	uint8_t *bundle; /* a head's room, then each success, padded to 8 */
+	size_t bundle_len;
+	int first_rc; /* the first failure's, with its reason */
+	char first_why[160];
+};
+
+/*
+ * A request sent on (node: its primary) or given to this node's workers
+ * (node ""), waiting for its reply. A quorum read's is the library's
+ * request (conn, timer and gather set), and one more per replica (parent
+ * set), which its reply is given to.
+ */
 struct pending {
 	struct pending *next;
 	struct scd_forward *f;
@@ -40,6 +59,8 @@ struct pending {
 	char node[SCD_HELLO_NAME_MAX + 1];
 	struct conn *conn; /* NULL once the connection closed */
 	sd_event_source *timer;
+	struct gather *gather;
+	struct pending *parent;
 };
 
 struct scd_forward {
@@ -78,18 +99,28 @@ static void conn_close(struct conn *c)
 	free(c);
 }
 
+/* Forget p, and a quorum read's requests to its replicas with it (their replies, if any, come late). */
 static void pending_free(struct pending *p)
 {
 	struct scd_forward *f = p->f;
 
-	for (struct pending **q = &f->pendings; *q; q = &(*q)->next)
-		if (*q == p) {
-			*q = p->next;
-			break;
+	for (struct pending **q = &f->pendings; *q;) {
+		struct pending *k = *q;
+
+		if (k == p || (p->gather && k->parent == p)) {
+			*q = k->next;
+			if (k != p)
+				free(k);
+		} else {
+			q = &k->next;
 		}
+	}
 	if (p->conn)
 		p->conn->waiting = NULL;
 	sd_event_source_disable_unref(p->timer);
+	if (p->gather)
+		free(p->gather->bundle);
+	free(p->gather);
 	free(p);
 }
 
@@ -145,6 +176,14 @@ static int timed_out(sd_event_source *s, uint64_t usec, void *userdata)
 	(void)s;
 	(void)usec;
 	p->f->stats.timeouts++;
+	if (p->gather) {
+		pending_fail(p, -ETIMEDOUT,
+			     "a quorum read of partition %u: %u of its %u replicas answered within %llu ms, "
+			     "%u are needed",
+			     p->partition, p->gather->succeeded, p->gather->replicas,
+			     (unsigned long long)(p->f->cfg.timeout_usec / 1000), p->gather->needed);
+		return 0;
+	}
 	pending_fail(p, -ETIMEDOUT,
 		     "partition %u's primary (%s) did not answer the forwarded write within %llu ms: it may "
 		     "or may not have happened",
@@ -172,6 +211,146 @@ static int send_msg(struct scd_forward *f, const char *node, uint8_t type, uint6
 	err = scd_peers_send(f->cfg.peers, node, type, body, (uint32_t)(SCD_FORWARD_ID_BYTES + len));
 	free(body);
 	return err;
+}
+
+/* A quorum read whose majority answered: the bundle goes to the library. */
+static void gather_done(struct pending *p)
+{
+	struct gather *g = p->gather;
+	sc_forward_head h = { .len = (uint32_t)g->bundle_len,
+			      .version = SC_FORWARD_VERSION,
+			      .rc = (int32_t)g->succeeded };
+
+	memcpy(g->bundle, &h, sizeof(h));
+	pending_answer(p, g->bundle, g->bundle_len);
+}
+
+/* n replicas of p's quorum read could not answer (rc, why: the first's): p fails once a majority no longer can. */
+static void gather_failed(struct pending *p, uint32_t n, int rc, const char *why)
+{
+	struct gather *g = p->gather;
+
+	if (!g->failed) {
+		g->first_rc = rc;
+		snprintf(g->first_why, sizeof(g->first_why), "%s", why);
+	}
+	g->failed += n;
+	if (g->replicas - g->failed < g->needed)
+		pending_fail(p, g->first_rc,
+			     "a quorum read of partition %u: %u of its %u replicas could not answer, so no "
+			     "majority can (the first: %s)",
+			     p->partition, g->failed, g->replicas, g->first_why);
+}
+
+/* A replica's reply msg[0, len) to p's quorum read. */
+static void gather_reply(struct pending *p, const void *msg, size_t len)
+{
+	struct gather *g = p->gather;
+	sc_forward_head h;
+	char why[160];
+	uint8_t *grown;
+	size_t padded = (len + 7u) & ~(size_t)7u;
+
+	if (len < sizeof(h)) {
+		gather_failed(p, 1, -EPROTO, "a reply shorter than its head");
+		return;
+	}
+	memcpy(&h, msg, sizeof(h));
+	if (h.rc < 0) {
+		/* The message follows the head (sc_forward_head: arg is its length). */
+		snprintf(why, sizeof(why), "%.*s", (int)(h.arg < len - sizeof(h) ? h.arg : len - sizeof(h)),
+			 (const char *)msg + sizeof(h));
+		gather_failed(p, 1, h.rc, why);
+		return;
+	}
+	if (g->bundle_len + padded > SC_FORWARD_MAX ||
+	    !(grown = realloc(g->bundle, g->bundle_len + padded))) {
+		pending_fail(p, -E2BIG, "a quorum read of partition %u: the replicas' answers pass %u bytes",
+			     p->partition, SC_FORWARD_MAX);
+		return;
+	}
+	g->bundle = grown;
+	memcpy(g->bundle + g->bundle_len, msg, len);
+	memset(g->bundle + g->bundle_len + len, 0, padded - len);
+	g->bundle_len += padded;
+	if (++g->succeeded == g->needed)
+		gather_done(p);
+}
+
+/* A reply to p, the library's request or a quorum read's request to one replica. */
+static void pending_reply(struct pending *p, const void *msg, size_t len)
+{
+	struct pending *parent = p->parent;
+
+	if (!parent) {
+		pending_answer(p, msg, len);
+		return;
+	}
+	pending_free(p);
+	gather_reply(parent, msg, len);
+}
+
+/*
+ * Send p's request, a quorum read, c->buf, to every replica of its
+ * partition: this node's workers run this node's part.
+ */
+static void dispatch_every_replica(struct conn *c, struct pending *p)
+{
+	struct scd_forward *f = c->f;
+	char names[SC_MAX_REPLICATION_FACTOR][SCD_HELLO_NAME_MAX + 1];
+	uint32_t n = f->cfg.replicas_of(f->cfg.userdata, p->partition, names);
+	struct gather *g = calloc(1, sizeof(*g));
+	uint32_t unsent = 0;
+	char why[160] = "";
+	int first = 0;
+
+	if (!g || !(g->bundle = malloc(sizeof(sc_forward_head)))) {
+		free(g);
+		pending_fail(p, -ENOMEM, "out of memory for a quorum read");
+		return;
+	}
+	p->gather = g;
+	g->bundle_len = sizeof(sc_forward_head);
+	g->replicas = n;
+	g->needed = n / 2 + 1;
+	if (!n) {
+		pending_fail(p, -EAGAIN, "partition %u has no replicas now (being assigned): try again",
+			     p->partition);
+		return;
+	}
+	f->stats.quorum_reads++;
+	for (uint32_t i = 0; i < n; i++) {
+		struct pending *k = calloc(1, sizeof(*k));
+		bool here = strcmp(names[i], f->node) == 0;
+		int err = k ? 0 : -ENOMEM;
+
+		if (k) {
+			k->f = f;
+			k->id = ++f->next_id;
+			k->partition = p->partition;
+			k->parent = p;
+			snprintf(k->node, sizeof(k->node), "%.*s", (int)SCD_HELLO_NAME_MAX,
+				 here ? "" : names[i]);
+			err = here ? scd_forward_workers_push(f->workers, "", k->id, c->buf, c->have)
+				   : send_msg(f, names[i], SCD_FRAME_FORWARD, k->id, c->buf, c->have);
+		}
+		if (err) {
+			free(k);
+			if (!unsent++) {
+				first = err == -ENOMEM || err == -EBUSY ? err : -EHOSTUNREACH;
+				snprintf(why, sizeof(why), "cannot reach %.*s: %s", (int)SCD_HELLO_NAME_MAX,
+					 names[i], strerror(-err));
+			}
+			continue;
+		}
+		k->next = f->pendings;
+		f->pendings = k;
+		if (!here)
+			f->stats.sent++;
+	}
+	/* No reply comes back before this returns: the failures count now, and may end the read. */
+	if (unsent)
+		gather_failed(p, unsent, first, why);
 }
 
 /* The request c has read whole: to the primary, or to the workers here. */
@@ -203,7 +382,7 @@ static void dispatch(struct conn *c)
 			     h.partition);
 		return;
 	}
-	if (!primary[0]) {
+	if (!primary[0] && h.op != SC_FORWARD_OP_EVERY_REPLICA) {
 		pending_fail(p, -EAGAIN, "partition %u has no primary now (being assigned): try again",
 			     h.partition);
 		return;
@@ -211,6 +390,10 @@ static void dispatch(struct conn *c)
 	if (sd_event_add_time_relative(f->cfg.event, &p->timer, CLOCK_MONOTONIC, f->cfg.timeout_usec, 0,
 				       timed_out, p) < 0) {
 		pending_fail(p, -ENOMEM, "no timer for a forwarded write");
+		return;
+	}
+	if (h.op == SC_FORWARD_OP_EVERY_REPLICA) {
+		dispatch_every_replica(c, p);
 		return;
 	}
 	if (strcmp(primary, f->node) == 0) {
@@ -335,7 +518,7 @@ static void job_done(struct scd_forward_job *j, void *userdata)
 		struct pending *p = pending_find(f, j->id, "");
 
 		if (p)
-			pending_answer(p, j->msg, j->len);
+			pending_reply(p, j->msg, j->len);
 	} else if (j->msg) {
 		(void)send_msg(f, j->origin, SCD_FRAME_FORWARD_REPLY, j->id, j->msg, j->len);
 	}
@@ -370,15 +553,26 @@ int scd_forward_received(struct scd_forward *f, const char *node, const struct s
 		f->stats.late++;
 		return 0;
 	}
-	pending_answer(p, m.msg, m.len);
+	pending_reply(p, m.msg, m.len);
 	return 0;
 }
 
 void scd_forward_link_down(struct scd_forward *f, const char *node)
 {
-	for (struct pending *p = f->pendings, *next; p; p = next) {
-		next = p->next;
-		if (strcmp(p->node, node) == 0) {
+	struct pending *p;
+
+	/* Each answer may free other requests (a quorum read's, with its replicas'): look again from the start. */
+again:
+	for (p = f->pendings; p; p = p->next) {
+		struct pending *parent = p->parent;
+
+		if (strcmp(p->node, node) != 0)
+			continue;
+		if (parent) {
+			/* A quorum read's request to the replica: one fewer that can answer. */
+			pending_free(p);
+			gather_failed(parent, 1, -ECONNRESET, "its link went down before it answered");
+		} else {
 			f->stats.broken++;
 			pending_fail(
 				p, -ECONNRESET,
@@ -386,6 +580,7 @@ void scd_forward_link_down(struct scd_forward *f, const char *node)
 				"forwarded write may or may not have happened",
 				p->partition, node);
 		}
+		goto again;
 	}
 }
 

@@ -30,6 +30,12 @@
  * connection that sends a request that is not one (its head's length or
  * version) or a second one before its reply is closed. A reply that comes
  * after its request timed out is dropped.
+ *
+ * A quorum read (SC_FORWARD_OP_EVERY_REPLICA) goes to every replica of its
+ * partition as this node's map has them, this node's own part to its
+ * workers. Its reply bundles the first strict majority of replies that
+ * succeed; once that many can no longer succeed it is the first failure's
+ * error, and -ETIMEDOUT after timeout_usec.
  */
 struct scd_forward;
 
@@ -39,6 +45,9 @@ struct scd_forward_config {
 	struct scd_peers *peers; /* the links to the primaries */
 	/* The node this node knows as partition's primary: "" when none, NULL for a partition out of range. */
 	const char *(*primary_of)(void *userdata, uint32_t partition);
+	/* The nodes this node knows as partition's replicas (its primary included) into names: how many. */
+	uint32_t (*replicas_of)(void *userdata, uint32_t partition,
+				char names[SC_MAX_REPLICATION_FACTOR][SCD_HELLO_NAME_MAX + 1]);
 	const char *node;      /* this node's name */
 	uint64_t timeout_usec; /* how long a request waits for its primary's reply */
 	void (*log)(void *userdata, int level, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -63,8 +72,9 @@ struct scd_forward_stats {
 	uint64_t timeouts;    /* answered -ETIMEDOUT */
 	uint64_t unreachable; /* answered -EHOSTUNREACH: not sent */
 	uint64_t broken;      /* answered -ECONNRESET: the link went down before the reply */
-	uint64_t late;	      /* replies that came after their request timed out */
-	uint64_t refused;     /* connections closed for a request that was not one */
+	uint64_t late; /* replies that came after their request timed out (or its quorum read was answered) */
+	uint64_t quorum_reads; /* quorum reads from this node's library, each sent to every replica */
+	uint64_t refused;      /* connections closed for a request that was not one */
 };
 void scd_forward_get_stats(const struct scd_forward *f, struct scd_forward_stats *out);
 

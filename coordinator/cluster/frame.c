@@ -161,6 +161,7 @@ int scd_repl_entries_decode(const struct scd_frame *f, struct scd_repl_entries *
 		return -EPROTO;
 	out->log = get32(f->body);
 	out->epoch = get64(f->body + 8);
+	out->committed_lseq = get64(f->body + 16);
 	out->entries = f->body + SCD_REPL_ENTRIES_HEADER;
 	out->len = f->len - SCD_REPL_ENTRIES_HEADER;
 	return 0;
@@ -171,6 +172,7 @@ size_t scd_repl_entries_header(const struct scd_repl_entries *e, uint8_t *dst)
 	put32(dst, e->log);
 	put32(dst + 4, 0);
 	put64(dst + 8, e->epoch);
+	put64(dst + 16, e->committed_lseq);
 	return SCD_REPL_ENTRIES_HEADER;
 }
 

@@ -23,7 +23,7 @@
  * a byte stream out of step cannot be trusted to find the next frame.
  */
 #define SCD_FRAME_HEADER   12u
-#define SCD_FRAME_VERSION  1u
+#define SCD_FRAME_VERSION  2u
 #define SCD_FRAME_MAX_BODY (1u << 20)
 
 enum scd_frame_type {
@@ -99,16 +99,18 @@ int scd_proof_decode(const struct scd_frame *f, uint8_t out[SCD_PROOF_BYTES]);
 /*
  * Replication (docs/distributed.md, "Shipping the logs"). An entries frame:
  * u32 log, u32 zero, u64 epoch (the partition's, as the sender's map has it),
- * then whole log entries as sc_repl_read() copied them, possibly none; their
- * own checks are sc_repl_apply()'s.
+ * u64 committed_lseq (how far the primary's log is on every in-sync
+ * replica), then whole log entries as sc_repl_read() copied them, possibly
+ * none; their own checks are sc_repl_apply()'s.
  */
-#define SCD_REPL_ENTRIES_HEADER 16u
+#define SCD_REPL_ENTRIES_HEADER 24u
 
 struct scd_repl_entries {
 	uint32_t log;
 	uint64_t epoch;
 	const uint8_t *entries; /* into the frame */
 	uint32_t len;
+	uint64_t committed_lseq;
 };
 
 /* 0, or -EPROTO when the body is shorter than its header or the zero field is not. */

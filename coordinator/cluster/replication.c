@@ -72,6 +72,22 @@ static int skip_held(const struct scd_repl_entries *e, uint64_t last_lseq, const
 	return 0;
 }
 
+/*
+ * Keep what the primary says its in-sync replicas hold of the log, as far
+ * as this log goes (it follows the primary's up to its end), for this
+ * node's part of a quorum read (read_modes.c).
+ */
+static void note_committed(struct scd_replication *r, const struct scd_repl_entries *e)
+{
+	sc_repl_state st;
+
+	if (!e->committed_lseq || sc_repl_state_read(r->cfg.cache, e->log, &st))
+		return;
+	if (sc_repl_progress_write(r->cfg.cache, e->log, 0,
+				   e->committed_lseq < st.last_lseq ? e->committed_lseq : st.last_lseq))
+		scd_repl_logf(r, LOG_ERR, "replication: log %u: %s", e->log, sc_last_error());
+}
+
 static int on_entries(struct scd_replication *r, const char *node, const struct scd_repl_entries *e)
 {
 	struct log_state *l = &r->logs[e->log];
@@ -115,6 +131,7 @@ static int on_entries(struct scd_replication *r, const char *node, const struct 
 		return 0;
 	}
 	l->followed = true;
+	note_committed(r, e);
 	send_position(r, e->log, 0);
 	return 0;
 }

@@ -155,7 +155,11 @@ static void ship_to(struct scd_replication *r, uint32_t i, struct follower *f, b
 {
 	struct log_state *l = &r->logs[i];
 	struct scd_repl_entries hdr = { .log = i, .epoch = l->epoch };
+	sc_repl_state st;
 
+	/* What the replicas hold of the log, for their part of a quorum read (read_modes.c). */
+	if (!sc_repl_state_read(r->cfg.cache, i, &st))
+		hdr.committed_lseq = st.acked_lseq;
 	if (f->copying) {
 		send_copy(r, i, f);
 		if (f->copying || !f->following)
@@ -182,6 +186,7 @@ static void ship_to(struct scd_replication *r, uint32_t i, struct follower *f, b
 				   SCD_REPL_ENTRIES_HEADER + (uint32_t)n))
 			return; /* not queued: sent again from f->pos later */
 		f->pos = pos;
+		f->told_committed = hdr.committed_lseq;
 		r->stats.frames_sent++;
 		r->stats.bytes_sent += (uint64_t)n;
 		if (n) {
@@ -378,6 +383,14 @@ void scd_repl_ship(struct scd_replication *r, uint32_t i, uint64_t now)
 			l->followers[k].caught_up_usec = now;
 	if (moved || !l->follower_count)
 		write_progress(r, i);
+	/* A follower that holds entries the in-sync set acknowledged since it was last told hears of it. */
+	for (uint32_t k = 0; k < l->follower_count; k++) {
+		struct follower *f = &l->followers[k];
+
+		if (f->following && !f->copying && f->told_committed < st.acked_lseq &&
+		    f->told_committed < f->sent_lseq)
+			ship_to(r, i, f, true);
+	}
 }
 
 /* --- the in-sync set ---------------------------------------------------------- */

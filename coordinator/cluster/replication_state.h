@@ -21,6 +21,7 @@ struct follower {
 	uint64_t pos;	    /* the ring position of the next entry to send it */
 	uint64_t sent_lseq; /* the last entry sent (or held when it followed) */
 	uint64_t acked_lseq;
+	uint64_t told_committed; /* the committed_lseq last sent it */
 	uint64_t caught_up_usec; /* CLOCK_MONOTONIC when it last held every entry of the log */
 	/* A copy of the partition being sent (sc_repl_snapshot()), before the log goes on from copy_lseq: */
 	bool copying;

@@ -115,6 +115,10 @@ static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
 		break;
 	case SC_FWD_READ:
 		return read_shape_check(r);
+	case SC_FWD_READ_COPY: /* a struct type's geometry is its primary's to say */
+		if (r->arg == SC_FWD_READ_STRUCT_TYPE)
+			return sc_fail(-EPROTO, "a replica's part of a quorum read asks for a struct type");
+		return read_shape_check(r);
 	default: /* a tuple of any shape: the call itself checks it */
 		ok = r->ntuples == 1;
 	}
@@ -175,10 +179,13 @@ static int take(sc_cache *c, const struct sc_fwd_request *r, const char *name, s
 	}
 }
 
-/* A read by this node as the partition's primary, what it found into *values. */
+/*
+ * A read by this node as the partition's primary (SC_FWD_READ), or as one
+ * of its replicas (SC_FWD_READ_COPY), what it found into *values.
+ */
 static int read_call(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 {
-	const sc_read_opts primary = { .read_mode = SC_READ_PRIMARY };
+	const sc_read_opts primary = { .read_mode = r->op == SC_FWD_READ ? SC_READ_PRIMARY : SC_READ_QUORUM };
 	const sc_field *f = r->tuples[0].fields;
 	const uint32_t n = r->tuples[0].nfields;
 	char *name = NULL;
@@ -312,6 +319,7 @@ static int run(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 		rc = take(c, r, name, values);
 		break;
 	case SC_FWD_READ:
+	case SC_FWD_READ_COPY:
 		rc = read_call(c, r, values);
 		break;
 	default:
@@ -321,12 +329,48 @@ static int run(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 	return rc;
 }
 
-SC_EXPORT int sc_forward_serve(sc_cache *c, const void *req, size_t len, void **reply, size_t *reply_len)
+/*
+ * The reply to r: rc, and the values of a call that answers with some; a
+ * replica's part of a quorum read puts where its copy stood first.
+ */
+static int reply_of(const struct sc_fwd_request *r, int rc, const sc_tuples *values,
+		    const struct sc_fwd_copy_position *pos, void **reply, size_t *reply_len)
 {
 	static const sc_tuple none[1];
+	sc_field pos_fields[SC_FWD_COPY_POSITION_FIELDS];
+	const size_t count = values ? values->count : 0;
+	sc_tuple *with_pos;
+	int err;
+
+	if (rc >= 0 && r->op == SC_FWD_READ_COPY) {
+		with_pos = malloc((count + 1) * sizeof(*with_pos));
+		if (!with_pos)
+			return sc_fwd_reply_encode(
+				sc_fail(-ENOMEM, "out of memory for a quorum read's answer"), sc_last_error(),
+				NULL, 0, reply, reply_len);
+		with_pos[0] = sc_fwd_copy_position_tuple(pos, pos_fields);
+		if (count)
+			memcpy(with_pos + 1, values->tuples, count * sizeof(*with_pos));
+		err = sc_fwd_reply_encode(rc, NULL, with_pos, count + 1, reply, reply_len);
+		free(with_pos);
+		return err;
+	}
+	/*
+	 * A take that failed after it took (-ETIMEDOUT: not acknowledged in
+	 * time) still sends what it took: the caller gets the error and the values.
+	 */
+	return sc_fwd_reply_encode(rc, rc < 0 ? sc_last_error() : NULL,
+				   !sc_fwd_op_answers_values(r->op) ? NULL
+				   : values			    ? values->tuples
+								    : none,
+				   count, reply, reply_len);
+}
+
+SC_EXPORT int sc_forward_serve(sc_cache *c, const void *req, size_t len, void **reply, size_t *reply_len)
+{
+	struct sc_fwd_copy_position pos = { 0 };
 	struct sc_fwd_request r;
 	sc_tuples *values = NULL;
-	bool answers_values = false;
 	int rc;
 
 	sc_check_arg(c && reply && reply_len && (req || !len), -EINVAL, "a NULL argument");
@@ -335,22 +379,17 @@ SC_EXPORT int sc_forward_serve(sc_cache *c, const void *req, size_t len, void **
 	if (!rc)
 		rc = shape_check(c, &r);
 	if (!rc) {
-		answers_values = sc_fwd_op_answers_values(r.op);
 		/* This thread's writes stop here: one the map sends elsewhere is -EAGAIN, not forwarded again. */
 		sc_fwd_serving = true;
+		sc_fwd_copy_at = r.op == SC_FWD_READ_COPY ? &pos : NULL;
 		rc = run(c, &r, &values);
+		sc_fwd_copy_at = NULL;
 		sc_fwd_serving = false;
+	} else {
+		r.op = 0; /* answered with no values */
 	}
+	rc = reply_of(&r, rc, values, &pos, reply, reply_len);
 	sc_fwd_request_free(&r);
-	/*
-	 * A take that failed after it took (-ETIMEDOUT: not acknowledged in
-	 * time) still sends what it took: the caller gets the error and the values.
-	 */
-	rc = sc_fwd_reply_encode(rc, rc < 0 ? sc_last_error() : NULL,
-				 !answers_values ? NULL
-				 : values	 ? values->tuples
-						 : none,
-				 values ? values->count : 0, reply, reply_len);
 	sc_tuples_free(values);
 	return rc;
 }

@@ -118,81 +118,53 @@ static int recv_all(int fd, uint8_t *p, size_t n)
 	return 0;
 }
 
-/*
- * The reply on fd, decoded: the primary's result (and message), or the
- * error of reading it; the values it carries go to *vals when it is not
- * NULL (whatever the result: a success without them is -EPROTO). *whole: the
- * reply was read to its end and decoded, so fd can carry another request.
- */
-static int answer(sc_cache *c, int fd, uint32_t partition, bool *whole, struct sc_fwd_values *vals)
+/* The reply on fd, read whole into *buf (for free()): 0, or the error of reading it, with a message. */
+static int receive(sc_cache *c, int fd, uint32_t partition, uint8_t **buf)
 {
 	sc_forward_head h;
-	struct sc_fwd_reply rep = { 0 };
-	uint8_t *buf;
 	int err = recv_all(fd, (uint8_t *)&h, sizeof(h));
 
-	*whole = false;
-
+	*buf = NULL;
 	if (!err && (h.len < sizeof(h) || h.len > SC_FORWARD_MAX))
-		err = sc_fail(-EPROTO,
-			      "cache \"%s\": the coordinator's reply to a forwarded write says %u bytes",
-			      c->name, h.len);
+		return sc_fail(-EPROTO,
+			       "cache \"%s\": the coordinator's reply to a forwarded call says %u bytes",
+			       c->name, h.len);
 	if (err == -ETIMEDOUT || err == -ECONNRESET)
 		return sc_fail(
 			err,
-			"cache \"%s\": the write forwarded to partition %u's primary got no answer from "
+			"cache \"%s\": the call forwarded to partition %u's primary got no answer from "
 			"the coordinator (%s): it may or may not have happened",
 			c->name, partition, err == -ETIMEDOUT ? "timed out" : "it closed the connection");
 	if (err)
-		return err == -EPROTO ? err
-				      : sc_fail(err, "cache \"%s\": reading a forwarded write's answer: %s",
-						c->name, sc_strerror(-err));
-	buf = malloc(h.len);
-	if (!buf)
-		return sc_fail(-ENOMEM, "out of memory for a forwarded write's answer");
-	memcpy(buf, &h, sizeof(h));
-	err = recv_all(fd, buf + sizeof(h), h.len - sizeof(h));
-	if (!err)
-		err = sc_fwd_reply_decode(buf, h.len, &rep);
-	else
-		err = sc_fail(err, "cache \"%s\": the answer to a forwarded write broke off: %s", c->name,
-			      sc_strerror(-err));
-	*whole = err == 0;
-	/* An error may come from a coordinator, which sends no values: only a success must carry them. */
-	if (*whole && vals && !rep.has_values && rep.rc >= 0)
-		err = sc_fail(-EPROTO, "cache \"%s\": the answer to a forwarded call carries no values",
-			      c->name);
-	else if (*whole && rep.rc < 0)
-		err = sc_fail(rep.rc, "%.*s", (int)rep.msg_len, rep.msg);
-	else if (*whole)
-		err = rep.rc;
-	if (*whole && vals && rep.has_values) {
-		vals->t = rep.values;
-		vals->held = buf;
-		return err;
+		return sc_fail(err, "cache \"%s\": reading a forwarded call's answer: %s", c->name,
+			       sc_strerror(-err));
+	*buf = malloc(h.len);
+	if (!*buf)
+		return sc_fail(-ENOMEM, "out of memory for a forwarded call's answer");
+	memcpy(*buf, &h, sizeof(h));
+	err = recv_all(fd, *buf + sizeof(h), h.len - sizeof(h));
+	if (err) {
+		free(*buf);
+		*buf = NULL;
+		return sc_fail(err, "cache \"%s\": the answer to a forwarded call broke off: %s", c->name,
+			       sc_strerror(-err));
 	}
-	sc_fwd_tuples_free(&rep.values);
-	free(buf);
-	return err;
+	return 0;
 }
 
-void sc_fwd_values_free(struct sc_fwd_values *v)
-{
-	sc_fwd_tuples_free(&v->t);
-	free(v->held);
-	v->held = NULL;
-}
-
-int sc_forward_values(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n,
-		      struct sc_fwd_values *vals)
+/*
+ * Send the request for op to the coordinator and read its reply whole into
+ * *buf (for free()): 0, or an error with a message (nothing in *buf).
+ */
+static int exchange(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n,
+		    uint8_t **buf)
 {
 	void *req;
 	size_t len;
-	bool reused, whole = false;
+	bool reused;
 	int fd, err;
 
-	if (vals)
-		memset(vals, 0, sizeof(*vals));
+	*buf = NULL;
 	if (sc_fwd_serving)
 		return sc_fail(
 			-EAGAIN,
@@ -212,15 +184,89 @@ int sc_forward_values(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg
 	}
 	free(req);
 	if (fd >= 0 && err)
-		err = sc_fail(err, "cache \"%s\": sending a forwarded write to the coordinator: %s", c->name,
+		err = sc_fail(err, "cache \"%s\": sending a forwarded call to the coordinator: %s", c->name,
 			      sc_strerror(-err));
 	if (!err)
-		err = answer(c, fd, partition, &whole, vals);
-	if (whole)
+		err = receive(c, fd, partition, buf);
+	/* A reply read to its end leaves the connection ready for the next request. */
+	if (!err)
 		keep(c, fd);
 	else if (fd >= 0)
 		close(fd);
 	return err;
+}
+
+void sc_fwd_values_free(struct sc_fwd_values *v)
+{
+	sc_fwd_tuples_free(&v->t);
+	free(v->held);
+	v->held = NULL;
+}
+
+int sc_forward_values(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n,
+		      struct sc_fwd_values *vals)
+{
+	struct sc_fwd_reply rep = { 0 };
+	uint8_t *buf;
+	int err;
+
+	if (vals)
+		memset(vals, 0, sizeof(*vals));
+	err = exchange(c, op, partition, arg, t, n, &buf);
+	if (err)
+		return err;
+	err = sc_fwd_reply_decode(buf, ((sc_forward_head *)(void *)buf)->len, &rep);
+	/* An error may come from a coordinator, which sends no values: only a success must carry them. */
+	if (!err && vals && !rep.has_values && rep.rc >= 0)
+		err = sc_fail(-EPROTO, "cache \"%s\": the answer to a forwarded call carries no values",
+			      c->name);
+	else if (!err && rep.rc < 0)
+		err = sc_fail(rep.rc, "%.*s", (int)rep.msg_len, rep.msg);
+	else if (!err)
+		err = rep.rc;
+	if (vals && rep.has_values) {
+		vals->t = rep.values;
+		vals->held = buf;
+		return err;
+	}
+	sc_fwd_tuples_free(&rep.values);
+	free(buf);
+	return err;
+}
+
+int sc_forward_bundle(sc_cache *c, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n,
+		      struct sc_fwd_bundle *out)
+{
+	uint8_t *buf;
+	int err;
+
+	memset(out, 0, sizeof(*out));
+	err = exchange(c, SC_FORWARD_OP_EVERY_REPLICA, partition, arg, t, n, &buf);
+	if (err)
+		return err;
+	err = sc_fwd_bundle_decode(buf, ((sc_forward_head *)(void *)buf)->len, out->replies, &out->n);
+	if (!err && out->n == 0) {
+		const struct sc_fwd_reply *r = &out->replies[0];
+
+		err = r->rc < 0 ? sc_fail(r->rc, "%.*s", (int)r->msg_len, r->msg)
+				: sc_fail(-EPROTO, "cache \"%s\": an empty bundle of replies", c->name);
+		sc_fwd_tuples_free(&out->replies[0].values);
+	}
+	if (err) {
+		free(buf);
+		return err;
+	}
+	out->held = buf;
+	return 0;
+}
+
+void sc_fwd_bundle_free(struct sc_fwd_bundle *b)
+{
+	for (uint32_t i = 0; i < b->n; i++)
+		sc_fwd_tuples_free(&b->replies[i].values);
+	b->n = 0;
+	free(b->held);
+	b->held = NULL;
 }
 
 int sc_forward(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n)

@@ -43,6 +43,22 @@ int sc_forward_values(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg
 		      struct sc_fwd_values *vals);
 
 /*
+ * A quorum read's request (forward_codec.h: SC_FWD_READ_COPY, with arg and
+ * t[0, n)) sent to every replica of partition by the local coordinator: 0
+ * with the replies of the first strict majority of them to succeed in
+ * *out (sc_fwd_bundle_free() it), or the coordinator's error: -ETIMEDOUT
+ * or -EHOSTUNREACH when no majority answered, and sc_forward()'s own.
+ */
+struct sc_fwd_bundle {
+	uint32_t n;
+	struct sc_fwd_reply replies[SC_MAX_REPLICATION_FACTOR]; /* point into held */
+	void *held;
+};
+int sc_forward_bundle(sc_cache *c, uint32_t partition, uint64_t arg, const sc_tuple *t, size_t n,
+		      struct sc_fwd_bundle *out);
+void sc_fwd_bundle_free(struct sc_fwd_bundle *b);
+
+/*
  * err as it is, unless it is -EREMOTE: the write fence found that the
  * partition's primary is another node (shm/cluster_map.h), and nothing was
  * written. Then the result of forwarding the call there.

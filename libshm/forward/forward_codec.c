@@ -9,6 +9,7 @@
 /* Both ends of a link run this code on x86-64 or another little-endian host: the bytes are the host's. */
 _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "forwarded requests are little-endian");
 _Static_assert(sizeof(sc_forward_head) == 24, "a forwarded message's head is 24 bytes");
+_Static_assert(SC_FWD_READ_COPY == SC_FORWARD_OP_EVERY_REPLICA, "the coordinator asks every replica");
 
 #define PAD8(n) (((n) + 7u) & ~(size_t)7u)
 
@@ -279,4 +280,66 @@ int sc_fwd_reply_decode(const void *buf, size_t len, struct sc_fwd_reply *out)
 		return 0;
 	out->has_values = true;
 	return get_tuples(buf, at, len, &out->values, "reply");
+}
+
+int sc_fwd_bundle_decode(const void *buf, size_t len, struct sc_fwd_reply *out, uint32_t *n)
+{
+	sc_forward_head h;
+	size_t at = sizeof(h);
+	int err = head_of(buf, len, &h, "bundle");
+
+	*n = 0;
+	if (err)
+		return err;
+	if (h.rc < 0)
+		return sc_fwd_reply_decode(buf, len, &out[0]);
+	if (h.op != 0 || h.partition != 0 || h.arg != 0 || h.rc < 1 ||
+	    (uint32_t)h.rc > SC_MAX_REPLICATION_FACTOR)
+		return sc_fail(-EPROTO, "a bundle of replies says it holds %d", h.rc);
+	for (int i = 0; i < h.rc; i++) {
+		sc_forward_head r;
+
+		if (len - at < sizeof(r))
+			goto bad;
+		memcpy(&r, (const uint8_t *)buf + at, sizeof(r));
+		if (r.len < sizeof(r) || r.len > len - at || PAD8(r.len) > len - at)
+			goto bad;
+		err = sc_fwd_reply_decode((const uint8_t *)buf + at, r.len, &out[*n]);
+		if (err)
+			goto fail;
+		(*n)++;
+		at += PAD8(r.len);
+	}
+	if (at == len)
+		return 0;
+bad:
+	err = sc_fail(-EPROTO, "a bundle of replies does not decode (at byte %zu of %zu)", at, len);
+fail:
+	while (*n)
+		sc_fwd_tuples_free(&out[--*n].values);
+	return err;
+}
+
+sc_tuple sc_fwd_copy_position_tuple(const struct sc_fwd_copy_position *pos, sc_field *fields)
+{
+	fields[0] = sc_int((int64_t)pos->last_epoch);
+	fields[1] = sc_int((int64_t)pos->last_lseq);
+	fields[2] = sc_int((int64_t)pos->committed_lseq);
+	fields[3] = sc_int((int64_t)pos->map_epoch);
+	return (sc_tuple){ SC_FWD_COPY_POSITION_FIELDS, fields };
+}
+
+int sc_fwd_copy_position_of(const sc_tuple *t, struct sc_fwd_copy_position *out)
+{
+	uint64_t v[SC_FWD_COPY_POSITION_FIELDS];
+
+	if (t->nfields != SC_FWD_COPY_POSITION_FIELDS)
+		return sc_fail(-EPROTO, "a replica's position has %u fields", t->nfields);
+	for (uint32_t i = 0; i < SC_FWD_COPY_POSITION_FIELDS; i++) {
+		if (t->fields[i].type != SC_FIELD_INT || t->fields[i].v.i < 0)
+			return sc_fail(-EPROTO, "a replica's position has a field that is no count");
+		v[i] = (uint64_t)t->fields[i].v.i;
+	}
+	*out = (struct sc_fwd_copy_position){ v[0], v[1], v[2], v[3] };
+	return 0;
 }

@@ -56,7 +56,14 @@ enum sc_fwd_op {
 	 * carries what it found (none for a count).
 	 */
 	SC_FWD_READ = 29,
-	SC_FWD_OP_MAX = SC_FWD_READ,
+	/*
+	 * A quorum read's request to each replica (SC_FORWARD_OP_EVERY_REPLICA):
+	 * arg and t0 as SC_FWD_READ's. Each replica answers from its own copy,
+	 * read under the partition's lock; the reply's first tuple is where
+	 * that copy stands (struct sc_fwd_copy_position), what it found follows.
+	 */
+	SC_FWD_READ_COPY = 30,
+	SC_FWD_OP_MAX = SC_FWD_READ_COPY,
 };
 
 /* Which read a forwarded SC_FWD_READ carries (its arg), and the tuple t0 it takes. */
@@ -82,8 +89,28 @@ static inline int sc_fwd_op_named(uint16_t op)
 /* Whether op answers with values: a queue's or a stack's take, a read. */
 static inline int sc_fwd_op_answers_values(uint16_t op)
 {
-	return op >= SC_FWD_QUEUE_OUT && op <= SC_FWD_READ;
+	return op >= SC_FWD_QUEUE_OUT && op <= SC_FWD_READ_COPY;
 }
+
+/*
+ * Where a replica's copy of a partition stood when it answered a quorum
+ * read: its log's last entry, how far it knows the log acknowledged by
+ * every in-sync replica (the primary's acked_lseq; on another replica, what
+ * the primary last told it, never past its own last entry), and the
+ * partition's epoch in its map. On the wire, a tuple of four integers.
+ */
+struct sc_fwd_copy_position {
+	uint64_t last_epoch;
+	uint64_t last_lseq;
+	uint64_t committed_lseq;
+	uint64_t map_epoch;
+};
+#define SC_FWD_COPY_POSITION_FIELDS 4u
+
+/* The position as the tuple a reply carries, in fields[SC_FWD_COPY_POSITION_FIELDS]. */
+sc_tuple sc_fwd_copy_position_tuple(const struct sc_fwd_copy_position *pos, sc_field *fields);
+/* The position a reply's tuple t holds: 0, or -EPROTO when t is not one. */
+int sc_fwd_copy_position_of(const sc_tuple *t, struct sc_fwd_copy_position *out);
 
 /*
  * After the head, a request holds its tuple section: u32 ntuples and u32
@@ -139,5 +166,14 @@ struct sc_fwd_reply {
 
 /* Decode the reply buf[0, len) into *out: 0, or -EPROTO when it is no reply. */
 int sc_fwd_reply_decode(const void *buf, size_t len, struct sc_fwd_reply *out);
+
+/*
+ * Decode a bundle (supercache.h, SC_FORWARD_OP_EVERY_REPLICA) buf[0, len)
+ * into out[0, *n), room for SC_MAX_REPLICATION_FACTOR: 0 (each out[i] to be
+ * freed with sc_fwd_tuples_free(&out[i].values)), or -EPROTO when it is no
+ * bundle. A coordinator's own reply (rc < 0) is decoded into out[0] alone,
+ * *n = 0.
+ */
+int sc_fwd_bundle_decode(const void *buf, size_t len, struct sc_fwd_reply *out, uint32_t *n);
 
 #endif /* SC_FORWARD_CODEC_H */

@@ -489,7 +489,16 @@ typedef struct sc_forward_head {
 	uint64_t arg; /* a request's number argument (ttl_ms, a partition index); a reply's message length */
 } sc_forward_head;
 #define SC_FORWARD_VERSION 2u
-#define SC_FORWARD_MAX	   (1024u * 1024u - 64u) /* bytes: a request or reply, head included */
+/*
+ * A request with this op (a quorum read's) goes to every replica of its
+ * partition, not to its primary alone. Its reply is a bundle: a head whose
+ * rc is how many replies follow (1 to SC_MAX_REPLICATION_FACTOR; a reply
+ * of the coordinator's own, rc < 0, means none), op, partition and arg 0,
+ * then the first strict majority of the replicas' replies to succeed
+ * (rc >= 0), each whole, head and all, padded to 8 bytes.
+ */
+#define SC_FORWARD_OP_EVERY_REPLICA 30u
+#define SC_FORWARD_MAX		    (1024u * 1024u - 64u) /* bytes: a request or reply, head included */
 
 /* The path of the socket the coordinator of cache serves forwarded writes on, into buf: 0, or -ENAMETOOLONG. */
 SC_EXPORT int sc_forward_socket_path(sc_cache *cache, char *buf, size_t size);
@@ -547,6 +556,8 @@ SC_EXPORT int sc_get(sc_cache *cache, const sc_tuple *data, sc_tuples **out);
 enum sc_read_mode {
 	SC_READ_LOCAL = 0,   /* this host's copy: no hop, may be behind the primary */
 	SC_READ_PRIMARY = 1, /* the partition's primary, its lease confirmed: only acknowledged writes */
+	SC_READ_QUORUM =
+		2, /* the newest of a majority of the partition's replicas: only acknowledged writes */
 };
 
 /* How a read is made; zeroed (or NULL) is a local read. */
@@ -561,7 +572,11 @@ typedef struct sc_read_opts {
  * partition's primary: here when this node is, else through the local
  * coordinator (sc_forward(3)); in sync and strong modes it returns only
  * what the in-sync replicas acknowledged, waiting for them as a write
- * does (-ETIMEDOUT after majority_timeout_ms).
+ * does (-ETIMEDOUT after majority_timeout_ms). SC_READ_QUORUM asks every
+ * replica through the local coordinator and takes the answer of the most
+ * advanced copy among the first majority to answer; in sync and strong
+ * modes, when that copy holds writes not known to be acknowledged, the
+ * primary answers instead (docs/distributed.md, "Reads").
  */
 SC_EXPORT int sc_get_with(sc_cache *cache, const sc_tuple *data, const sc_read_opts *opts, sc_tuples **out);
 

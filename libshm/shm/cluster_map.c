@@ -179,12 +179,15 @@ SC_EXPORT int sc_cluster_map_read(sc_cache *c, sc_cluster_map *map, sc_partition
 		       c->name, sc_read(&map_hdr(&c->seg)->writer_pid));
 }
 
-/*
- * Whether the map names this node partition's primary now, as one
- * consistent look: 1 (with *epoch and *primary), 0 when it does not (with
- * *primary, SC_MAP_NO_NODE if none). A change that never ends reads as not.
- */
-static int acting_look(const sc_cache *c, uint32_t partition, uint64_t *epoch, uint32_t *primary)
+/* What one consistent look at a partition's entry, and the header beside it, saw. */
+struct entry_seen {
+	uint32_t self, primary, replica_count;
+	uint64_t epoch, lease_deadline_ns;
+	bool self_replica; /* self among the replicas (looked for only when asked) */
+};
+
+/* Look at partition's entry (its replicas too when with_replicas): false when a change never ends. */
+static bool look_at(const sc_cache *c, uint32_t partition, bool with_replicas, struct entry_seen *out)
 {
 	const struct sc_map_hdr *h = map_hdr(&c->seg);
 	const struct sc_map_entry *e = map_entries(&c->seg) + partition;
@@ -192,23 +195,54 @@ static int acting_look(const sc_cache *c, uint32_t partition, uint64_t *epoch, u
 
 	for (uint32_t i = 0;; i++) {
 		uint64_t seq = sc_acquire(&h->seq);
-		uint32_t self = sc_read(&h->self);
-		uint32_t owner = sc_read(&e->primary);
-		uint64_t at = sc_read(&e->epoch);
-		bool acting = self != SC_MAP_NO_NODE && owner == self && at != 0 &&
-			      sc_clock_precise_ns() < sc_read(&h->lease_deadline_ns);
 
+		out->self = sc_read(&h->self);
+		out->primary = sc_read(&e->primary);
+		out->epoch = sc_read(&e->epoch);
+		out->lease_deadline_ns = sc_read(&h->lease_deadline_ns);
+		out->replica_count = with_replicas ? sc_read(&e->replica_count) : 0;
+		if (out->replica_count > SC_MAX_REPLICATION_FACTOR)
+			out->replica_count = 0;
+		out->self_replica = false;
+		for (uint32_t r = 0; r < out->replica_count; r++)
+			out->self_replica |=
+				out->self != SC_MAP_NO_NODE && sc_read(&e->replicas[r]) == out->self;
 		cmm_smp_rmb();
-		if (!(seq & 1) && sc_read(&h->seq) == seq) {
-			*epoch = at;
-			*primary = owner;
-			return acting;
-		}
+		if (!(seq & 1) && sc_read(&h->seq) == seq)
+			return true;
 		if (!again_after(c, i, &since))
-			break;
+			return false;
 	}
-	*primary = SC_MAP_NO_NODE;
-	return 0; /* a change that never ends: acting on it would be a guess */
+}
+
+/*
+ * Whether the map names this node partition's primary now, as one
+ * consistent look: 1 (with *epoch and *primary), 0 when it does not (with
+ * *primary, SC_MAP_NO_NODE if none). A change that never ends reads as not.
+ */
+static int acting_look(const sc_cache *c, uint32_t partition, uint64_t *epoch, uint32_t *primary)
+{
+	struct entry_seen s;
+
+	if (!look_at(c, partition, false, &s)) {
+		*primary = SC_MAP_NO_NODE;
+		return 0; /* a change that never ends: acting on it would be a guess */
+	}
+	*epoch = s.epoch;
+	*primary = s.primary;
+	return s.self != SC_MAP_NO_NODE && s.primary == s.self && s.epoch != 0 &&
+	       sc_clock_precise_ns() < s.lease_deadline_ns;
+}
+
+int sc_cluster_copy_look(const sc_cache *c, uint32_t partition, uint64_t *epoch, uint32_t *replica_count)
+{
+	struct entry_seen s;
+
+	if (!look_at(c, partition, true, &s))
+		return 0;
+	*epoch = s.epoch;
+	*replica_count = s.replica_count;
+	return s.self_replica && s.epoch != 0;
 }
 
 SC_EXPORT int sc_cluster_acting_primary(sc_cache *c, uint32_t partition)

@@ -24,6 +24,13 @@ int sc_cluster_write_epoch(sc_cache *c, uint32_t partition, uint64_t *epoch);
 /* The node the map names partition's primary (SC_MAP_NO_NODE if none); *here: this node acts as it now. */
 uint32_t sc_cluster_primary_node(const sc_cache *c, uint32_t partition, bool *here);
 
+/*
+ * Whether the map names this node among partition's replicas (its primary
+ * included), as one consistent look: 1 with the partition's epoch and how
+ * many replicas it has; 0 when not, or when the map is mid-change.
+ */
+int sc_cluster_copy_look(const sc_cache *c, uint32_t partition, uint64_t *epoch, uint32_t *replica_count);
+
 /* The partition of the calling thread's last -EREMOTE from sc_cluster_write_epoch(). */
 uint32_t sc_cluster_refused_partition(void);
 

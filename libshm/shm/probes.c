@@ -11,6 +11,7 @@ SC_USDT_DEFINE(supercache, grace_period_end);
 SC_USDT_DEFINE(supercache, reclaim);
 SC_USDT_DEFINE(supercache, evict);
 SC_USDT_DEFINE(supercache, expire);
+SC_USDT_DEFINE(supercache, quorum_unsettled);
 
 #if SC_PROBES
 __thread uint32_t sc_trace_partition __attribute__((tls_model("initial-exec"))) = SC_TRACE_PARTITION_NONE;

@@ -23,6 +23,8 @@ SC_USDT_DECLARE(supercache, grace_period_end);	 /* (id, result) */
 SC_USDT_DECLARE(supercache, reclaim);		 /* (id, partition, bytes freed) */
 SC_USDT_DECLARE(supercache, evict);		 /* (id, partition, bytes of the record) */
 SC_USDT_DECLARE(supercache, expire);		 /* (id, partition, bytes of the record) */
+SC_USDT_DECLARE(supercache,
+		quorum_unsettled); /* (id, partition, last lseq, committed lseq): the primary answers */
 
 #define SC_PROBE(name, ...)   SC_USDT(supercache, name, __VA_ARGS__)
 #define SC_PROBE_ACTIVE(name) SC_USDT_ACTIVE(supercache, name)

@@ -140,8 +140,8 @@ static int do_kv_get_with(sc_cache *c, const char *kv, sc_field key, const sc_fi
 		err = sc_field_check(dflt, "default");
 	if (!err) {
 		sc_entry_route(c, &k, &kf, &route);
-		err = sc_read_by_primary(c, sc_part_at(c, route.partition), SC_FWD_READ_KV_GET, kv_get_here,
-					 &(sc_tuple){ dflt ? 3 : 2, f }, out);
+		err = sc_read_by_mode(c, opts, sc_part_at(c, route.partition), SC_FWD_READ_KV_GET,
+				      kv_get_here, &(sc_tuple){ dflt ? 3 : 2, f }, out);
 	}
 	sc_entry_key_free(&k);
 	return err;

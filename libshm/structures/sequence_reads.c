@@ -23,7 +23,7 @@ static int stack_count_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
 	return sc_stack_count(c, t->fields[0].v.p);
 }
 
-/* The read call of the sequence of kind called name, with its mode: as the call without one, or by its home's primary. */
+/* The read call of the sequence of kind called name, with its mode: as the call without one, or by its home's primary or a quorum. */
 static int read_with(sc_cache *c, uint8_t kind, const char *name, const sc_field *dflt,
 		     const sc_read_opts *opts, uint32_t call, sc_read_here_fn here, sc_tuples **out)
 {
@@ -38,7 +38,7 @@ static int read_with(sc_cache *c, uint8_t kind, const char *name, const sc_field
 	if (sc_read_is_local(c, opts))
 		return here(c, &t, out);
 	err = sc_seq_home(c, kind, name, &home);
-	return err ? err : sc_read_by_primary(c, home, call, here, &t, out);
+	return err ? err : sc_read_by_mode(c, opts, home, call, here, &t, out);
 }
 
 static int do_queue_peek_with(sc_cache *c, const char *queue, const sc_field *dflt, const sc_read_opts *opts,

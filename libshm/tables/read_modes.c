@@ -37,22 +37,34 @@ static int get_by_idx_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
 	return sc_get_partition_by_idx(c, t->fields[0], (uint32_t)t->fields[1].v.i, out);
 }
 
+/*
+ * What a read answered by another node found: its count (or error) n and
+ * its tuples t[0, count), into *out (out NULL: a count, no tuples).
+ */
+static int answer_results(sc_cache *c, int n, const sc_tuple *t, uint32_t count, sc_tuples **out)
+{
+	int err;
+
+	/* As many tuples as the count says; none found may come with a default. */
+	if (n >= 0 && out && count != (uint32_t)n && !(n == 0 && count == 1))
+		return sc_fail(-EPROTO, "cache \"%s\": the answer to a read counts %d and carries %u tuples",
+			       c->name, n, count);
+	if (n >= 0 && out) {
+		err = sc_results_of_tuples(t, count, out);
+		if (err)
+			return err;
+	}
+	return n;
+}
+
 /* The read forwarded to the primary of partition (a map index); what it found goes to *out (none for a count). */
 static int read_forwarded(sc_cache *c, uint32_t call, uint32_t partition, const sc_tuple *t, sc_tuples **out)
 {
 	struct sc_fwd_values v;
-	int err, n = sc_forward_values(c, SC_FWD_READ, partition, call, t, 1, &v);
+	int n = sc_forward_values(c, SC_FWD_READ, partition, call, t, 1, &v);
 
-	/* As many tuples as the count says; none found may come with a default. */
-	if (n >= 0 && out && v.t.n != (uint32_t)n && !(n == 0 && v.t.n == 1))
-		n = sc_fail(-EPROTO,
-			    "cache \"%s\": the primary's answer to a read counts %d and carries %u tuples",
-			    c->name, n, v.t.n);
-	if (n >= 0 && out) {
-		err = sc_results_of_tuples(v.t.tuples, v.t.n, out);
-		if (err)
-			n = err;
-	}
+	if (n >= 0)
+		n = answer_results(c, n, v.t.tuples, v.t.n, out);
 	sc_fwd_values_free(&v);
 	return n;
 }
@@ -113,11 +125,121 @@ int sc_read_by_primary(sc_cache *c, struct sc_part *p, uint32_t call, sc_read_he
 	return read_acknowledged(c, p, partition, epoch, here, t, out);
 }
 
+/*
+ * A quorum read. Each replica reads its copy under the partition's lock
+ * and says where the copy stands: its log's last entry (epoch, lseq), and
+ * how far it knows that log acknowledged. Logs agree entry for entry up to
+ * where they diverge, and an entry of a newer epoch comes from a newer
+ * primary, which holds every acknowledged entry before it: so the copy
+ * whose last entry is newest among a majority holds every write
+ * acknowledged in sync mode (each is on every in-sync replica, and the
+ * in-sync set is a majority, which meets every other majority). That copy
+ * may also hold writes not yet acknowledged, which the next failover could
+ * undo: a read that returned one would be undone. Such an answer is taken
+ * only when its replica knows its whole log acknowledged; else the primary
+ * answers, as a primary read, which waits for the acknowledgement. So it
+ * does, too, when the replicas disagree on the partition's epoch (the map
+ * changing under the read: the majority may be of an older replica set).
+ */
+static bool newer(const struct sc_fwd_copy_position *a, const struct sc_fwd_copy_position *b)
+{
+	if (a->last_epoch != b->last_epoch)
+		return a->last_epoch > b->last_epoch;
+	if (a->last_lseq != b->last_lseq)
+		return a->last_lseq > b->last_lseq;
+	return a->committed_lseq > b->committed_lseq;
+}
+
+static int read_by_quorum(sc_cache *c, struct sc_part *p, uint32_t call, sc_read_here_fn here,
+			  const sc_tuple *t, sc_tuples **out)
+{
+	uint32_t partition = sc_part_index(c, p) % c->seg.cfg.num_partition;
+	struct sc_fwd_copy_position best = { 0 }, pos;
+	const struct sc_fwd_reply *winner = NULL;
+	struct sc_fwd_bundle b;
+	bool agreed = true, settled;
+	int n = sc_forward_bundle(c, partition, call, t, 1, &b);
+
+	if (n)
+		return n;
+	for (uint32_t i = 0; i < b.n; i++) {
+		const struct sc_fwd_reply *r = &b.replies[i];
+
+		if (!r->has_values || r->values.n < 1 ||
+		    sc_fwd_copy_position_of(&r->values.tuples[0], &pos)) {
+			sc_fwd_bundle_free(&b);
+			return sc_fail(
+				-EPROTO,
+				"cache \"%s\": a replica's answer to a quorum read of partition %u does "
+				"not say where its copy stands",
+				c->name, partition);
+		}
+		agreed &= !winner || pos.map_epoch == best.map_epoch;
+		if (!winner || newer(&pos, &best)) {
+			winner = r;
+			best = pos;
+		}
+	}
+	settled = agreed && (!c->waits_acks || best.committed_lseq >= best.last_lseq);
+	if (settled)
+		n = answer_results(c, winner->rc, winner->values.tuples + 1, winner->values.n - 1, out);
+	sc_fwd_bundle_free(&b);
+	if (settled)
+		return n;
+	SC_PROBE(quorum_unsettled, c->trace_id, partition, best.last_lseq, best.committed_lseq);
+	return sc_read_by_primary(c, p, call, here, t, out);
+}
+
+/*
+ * A quorum read this node answers for another's (sc_forward_serve runs it
+ * with sc_fwd_copy_at set): from its own copy, under the partition's lock,
+ * where the copy stands into *sc_fwd_copy_at.
+ */
+__thread struct sc_fwd_copy_position *sc_fwd_copy_at;
+
+static int read_copy(sc_cache *c, struct sc_part *p, sc_read_here_fn here, const sc_tuple *t, sc_tuples **out)
+{
+	uint32_t idx = sc_part_index(c, p), partition = idx % c->seg.cfg.num_partition, count;
+	const struct sc_repl_log *l = sc_repl_log_at(c, idx);
+	struct sc_fwd_copy_position pos = { 0 };
+	uint64_t acked;
+	int err, n;
+
+	if (!sc_fwd_copy_at)
+		return sc_fail(-EINVAL, "a replica's part of a quorum read runs only as a forwarded request");
+	if (!sc_cluster_copy_look(c, partition, &pos.map_epoch, &count))
+		return sc_fail(-EAGAIN, "cache \"%s\": this node holds no copy of partition %u now", c->name,
+			       partition);
+	err = sc_part_lock_within(c, p, SC_LOCK_WRITER_LIMIT_MS / 1000u);
+	if (err)
+		return err;
+	n = here(c, t, out);
+	pos.last_epoch = l->last_epoch;
+	pos.last_lseq = l->last_lseq;
+	acked = sc_acquire(&l->acked_lseq);
+	sc_part_release(c, p);
+	pos.committed_lseq = acked < pos.last_lseq ? acked : pos.last_lseq;
+	*sc_fwd_copy_at = pos;
+	return n;
+}
+
+int sc_read_by_mode(sc_cache *c, const sc_read_opts *opts, struct sc_part *p, uint32_t call,
+		    sc_read_here_fn here, const sc_tuple *t, sc_tuples **out)
+{
+	if (opts->read_mode == SC_READ_PRIMARY)
+		return sc_read_by_primary(c, p, call, here, t, out);
+	/* A quorum read forwarded here is this node's part of another node's: it is not asked around again. */
+	if (sc_fwd_serving)
+		return read_copy(c, p, here, t, out);
+	return read_by_quorum(c, p, call, here, t, out);
+}
+
 int sc_read_opts_check(sc_cache *c, const sc_read_opts *opts)
 {
 	if (opts) {
-		sc_check_arg(opts->read_mode <= SC_READ_PRIMARY, -EINVAL,
-			     "read_mode %u is neither SC_READ_LOCAL nor SC_READ_PRIMARY", opts->read_mode);
+		sc_check_arg(opts->read_mode <= SC_READ_QUORUM, -EINVAL,
+			     "read_mode %u is none of SC_READ_LOCAL, SC_READ_PRIMARY and SC_READ_QUORUM",
+			     opts->read_mode);
 		sc_check_arg(opts->reserved == 0, -EINVAL, "sc_read_opts.reserved is not 0");
 	}
 	return sc_cache_check(c);
@@ -143,7 +265,7 @@ static int do_get_with(sc_cache *c, const sc_tuple *data, const sc_read_opts *op
 	err = sc_tuple_check_route(c, data, &route);
 	if (err)
 		return err;
-	return sc_read_by_primary(c, sc_part_at(c, route.partition), SC_FWD_READ_GET, get_here, data, out);
+	return sc_read_by_mode(c, opts, sc_part_at(c, route.partition), SC_FWD_READ_GET, get_here, data, out);
 }
 
 SC_EXPORT int sc_get_with(sc_cache *c, const sc_tuple *data, const sc_read_opts *opts, sc_tuples **out)
@@ -165,8 +287,8 @@ static int do_get_by_key_partition_with(sc_cache *c, sc_field key, sc_field part
 	err = sc_route_key_in(c, &key, &partition_data, &route);
 	if (err)
 		return err;
-	return sc_read_by_primary(c, sc_part_at(c, route.partition), SC_FWD_READ_GET_BY_KEY_PARTITION,
-				  get_by_key_partition_here, &(sc_tuple){ 2, f }, out);
+	return sc_read_by_mode(c, opts, sc_part_at(c, route.partition), SC_FWD_READ_GET_BY_KEY_PARTITION,
+			       get_by_key_partition_here, &(sc_tuple){ 2, f }, out);
 }
 
 SC_EXPORT int sc_get_by_key_partition_with(sc_cache *c, sc_field key, sc_field partition_data,
@@ -201,8 +323,8 @@ static int do_get_partition_by_idx_with(sc_cache *c, sc_field key, uint32_t idx,
 	err = sc_route_key_at(c, &key, idx, &route);
 	if (err)
 		return err;
-	return sc_read_by_primary(c, sc_part_at(c, route.partition), SC_FWD_READ_GET_BY_IDX, get_by_idx_here,
-				  &(sc_tuple){ 2, f }, out);
+	return sc_read_by_mode(c, opts, sc_part_at(c, route.partition), SC_FWD_READ_GET_BY_IDX,
+			       get_by_idx_here, &(sc_tuple){ 2, f }, out);
 }
 
 SC_EXPORT int sc_get_partition_by_idx_with(sc_cache *c, sc_field key, uint32_t idx, const sc_read_opts *opts,

@@ -14,6 +14,23 @@
  */
 typedef int (*sc_read_here_fn)(sc_cache *c, const sc_tuple *t, sc_tuples **out);
 
+/*
+ * A read of partition p by opts' mode, when it is not answered from this
+ * host's copy (sc_read_is_local() is false): by the primary
+ * (sc_read_by_primary()), or by a majority of the replicas
+ * (SC_READ_QUORUM: read_modes.c says how). call, here and t as for
+ * sc_read_by_primary().
+ */
+int sc_read_by_mode(sc_cache *c, const sc_read_opts *opts, struct sc_part *p, uint32_t call,
+		    sc_read_here_fn here, const sc_tuple *t, sc_tuples **out);
+
+/*
+ * Set while sc_forward_serve() runs a replica's part of another node's
+ * quorum read (SC_FWD_READ_COPY): the read is made on this node's copy,
+ * and where the copy stands goes here.
+ */
+extern __thread struct sc_fwd_copy_position *sc_fwd_copy_at;
+
 /* Check the options a read with a mode is given: 0, or -EINVAL (or the handle's error). */
 int sc_read_opts_check(sc_cache *c, const sc_read_opts *opts);
 
