@@ -1018,3 +1018,113 @@ TEST_CASE(
 	std::string msg;
 	CHECK(serve(b, request(SC_FWD_READ_COPY, 1, SC_FWD_READ_STRUCT_TYPE, { { 1, k } }), &msg) == -EPROTO);
 }
+
+namespace
+{
+int count_tuple(const sc_tuple *, void *acc)
+{
+	++*static_cast<int *>(acc);
+	return 0;
+}
+} // namespace
+
+TEST_CASE(
+	"reads over every partition with a read mode: matches, scans, KeyValue listings and Struct reads are "
+	"answered by each partition's primary",
+	"[forward]")
+{
+	for (uint32_t type : { SC_SET, SC_ORDERED_SET }) {
+		INFO("table type " << type);
+		sc_options o = forward_options();
+		o.table_type = type;
+		Cache a(unique_name("fwd-every-a"), o), b(unique_name("fwd-every-b"), o);
+		start_both(a, b);
+		FakeCoordinator coordinator(a,
+					    [&](const std::vector<uint8_t> &req) { return run_on(b, req); });
+		const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
+		// Keys in every partition, written from a: b's (odd partitions) forwarded there and kept
+		// only there, a's own only in a (nothing replicates here).
+		int on_b = 0;
+		for (int k = 0; k < 64; k++) {
+			const std::string key = "e" + std::to_string(1000 + k);
+			REQUIRE(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(k), sc_str("x"))) == 0);
+			on_b += partition_of(a, key) % 2;
+			REQUIRE(sc_kv_add(a, "every", sc_int(k), sc_int(-k)) == 0);
+		}
+		REQUIRE(on_b > 0);
+		sc_tuples *out = nullptr;
+		CHECK(sc_get_by_match_object(a, nullptr, SC_TUPLE(sc_any(), sc_any(), sc_str("x")), &out) ==
+		      64 - on_b);
+		sc_tuples_free(out);
+		INFO(sc_last_error());
+		REQUIRE(sc_get_by_match_object_with(a, nullptr, SC_TUPLE(sc_any(), sc_any(), sc_str("x")),
+						    &primary, &out) == 64);
+		if (type == SC_ORDERED_SET)
+			for (size_t i = 1; i < out->count; i++)
+				CHECK(out->tuples[i - 1].fields[1].v.i < out->tuples[i].fields[1].v.i);
+		sc_tuples_free(out);
+		REQUIRE(sc_get_by_match_with(a, nullptr, SC_TUPLE(sc_any(), sc_capture(1), sc_any()),
+					     &primary, &out) == 64);
+		REQUIRE(out->tuples[0].nfields == 1);
+		if (type == SC_ORDERED_SET)
+			for (size_t i = 1; i < out->count; i++)
+				CHECK(out->tuples[i - 1].fields[0].v.i < out->tuples[i].fields[0].v.i);
+		sc_tuples_free(out);
+		// One partition, picked by data: its primary alone.
+		const sc_field pick = sc_str("e1001");
+		const int one = sc_get_by_match_object_with(a, &pick, SC_TUPLE(sc_any(), sc_any(), sc_any()),
+							    &primary, &out);
+		CHECK(one >= 1);
+		sc_tuples_free(out);
+		int visited = 0;
+		CHECK(sc_scan_with(a, nullptr, count_tuple, &visited, &primary) == 64);
+		CHECK(visited == 64);
+		CHECK(sc_scan_with(a, nullptr, nullptr, &visited, &primary) == -EINVAL);
+
+		CHECK(sc_kv_count(a, "every") < 64);
+		CHECK(sc_kv_count_with(a, "every", &primary) == 64);
+		REQUIRE(sc_kv_keys_with(a, "every", &primary, &out) == 64);
+		CHECK(out->tuples[0].nfields == 1);
+		sc_tuples_free(out);
+		REQUIRE(sc_kv_values_with(a, "every", &primary, &out) == 64);
+		int64_t sum = 0;
+		for (size_t i = 0; i < out->count; i++)
+			sum += out->tuples[i].fields[0].v.i;
+		CHECK(sum == -(63 * 64 / 2));
+		sc_tuples_free(out);
+		REQUIRE(sc_kv_to_list_with(a, "every", &primary, &out) == 64);
+		CHECK(out->tuples[0].nfields == 2);
+		sc_tuples_free(out);
+		CHECK(sc_kv_keys_with(a, "every", &primary, nullptr) == -EINVAL);
+
+		struct pt {
+			int64_t id, x;
+		};
+		REQUIRE(sc_struct_init(a, "everypt", sizeof(pt), 0, sizeof(int64_t)) == 0);
+		for (int64_t id = 0; id < 32; id++) {
+			const pt p = { id, 10 * id };
+			REQUIRE(sc_struct_add(a, "everypt", &p) == 0);
+		}
+		void *all = nullptr;
+		REQUIRE(sc_struct_get_all_with(a, "everypt", &primary, &all) == 32);
+		int64_t xs = 0;
+		for (int i = 0; i < 32; i++)
+			xs += static_cast<pt *>(all)[i].x;
+		CHECK(xs == 10 * (31 * 32 / 2));
+		sc_struct_free(all);
+		int found = 0;
+		for (int64_t id = 0; id < 32; id++) {
+			const pt key = { id, 0 };
+			pt got{};
+			INFO(id << ": " << sc_last_error());
+			REQUIRE(sc_struct_get_with(a, "everypt", &key, &primary, &got) == 0);
+			CHECK(got.x == 10 * id);
+			found += sc_struct_get(a, "everypt", &key, &got) == 0;
+		}
+		CHECK(found < 32); // a's own copy lacks b's
+		const pt missing = { 99, 0 };
+		pt got{};
+		CHECK(sc_struct_get_with(a, "everypt", &missing, &primary, &got) == -ENOENT);
+		CHECK(sc_struct_get_with(a, "no such type", &missing, &primary, &got) == -ENXIO);
+	}
+}

@@ -326,6 +326,30 @@ TEST_CASE("sync, three copies: a quorum read returns the newest acknowledged wri
 			CHECK(v == 2);
 		}
 	CHECK(stale_answers == 0);
+	// A match over every partition, by quorum, from the stale node: each partition by a majority of its
+	// replicas, so partition 0's keys come back with 2, none with 1.
+	{
+		sc_tuples *out = nullptr;
+		int twos = 0, ones = 0;
+		const int64_t ms = ms_until(3000, 5, [&] {
+			sc_tuples_free(out);
+			out = nullptr;
+			const int n = sc_get_by_match_object_with(
+				w.h[stale], nullptr, SC_TUPLE(sc_any(), sc_any()), &quorum, &out);
+			INFO(sc_last_error());
+			CHECK((n >= 0 || n == -EHOSTUNREACH || n == -EAGAIN));
+			twos = ones = 0;
+			for (size_t i = 0; n > 0 && i < out->count; i++) {
+				twos += out->tuples[i].fields[1].v.i == 2;
+				ones += out->tuples[i].fields[1].v.i == 1;
+			}
+			return n >= 0;
+		});
+		sc_tuples_free(out);
+		CHECK(ms >= 0);
+		CHECK(twos == static_cast<int>(keys.size()));
+		CHECK(ones == 0);
+	}
 	std::cout << "quorum reads beside a stale replica: " << 3 * keys.size() << " answered 2, "
 		  << stale_answers << " the stale 1, " << retries << " asked again" << std::endl;
 	rig.net.heal_port(primary, stale, 7100);

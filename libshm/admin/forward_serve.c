@@ -9,6 +9,7 @@
 #include "structures/kv.h"
 #include "structures/struct_store.h"
 #include "tables/deletes.h"
+#include "tables/read_every.h"
 #include "tables/read_modes.h"
 
 /* The fields of the tuple each read takes (SC_FWD_READ's arg), and whether the first is a name. */
@@ -24,6 +25,11 @@ static const struct {
 	[SC_FWD_READ_QUEUE_COUNT] = { 1, 1, true },
 	[SC_FWD_READ_STACK_COUNT] = { 1, 1, true },
 	[SC_FWD_READ_STRUCT_TYPE] = { 1, 1, true },
+	/* The calls check the index, shape, pattern and names of these: */
+	[SC_FWD_READ_MATCH_PART] = { 2, UINT8_MAX, false },
+	[SC_FWD_READ_KV_PART] = { 2, 2, false },
+	[SC_FWD_READ_STRUCT_PART] = { 3, 3, false },
+	[SC_FWD_READ_STRUCT_GET] = { 4, 4, true },
 };
 
 /* A name (KeyValue namespace, struct type, queue, stack) travels as bytes; the call takes a C string. */
@@ -216,6 +222,24 @@ static int read_call(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **va
 		break;
 	case SC_FWD_READ_STRUCT_TYPE:
 		rc = sc_struct_type_read(c, name, &primary, values);
+		break;
+	case SC_FWD_READ_MATCH_PART:
+		rc = sc_match_part_with(c, &primary, &r->tuples[0], values);
+		break;
+	case SC_FWD_READ_KV_PART:
+		rc = is_name(&f[1]) ? sc_kv_list_part_with(c, &primary, &r->tuples[0], values)
+				    : sc_fail(-EPROTO, "a forwarded call's name is not a string");
+		break;
+	case SC_FWD_READ_STRUCT_PART:
+		rc = is_name(&f[1]) ? sc_struct_list_part_with(c, &primary, &r->tuples[0], values)
+				    : sc_fail(-EPROTO, "a forwarded call's name is not a string");
+		break;
+	case SC_FWD_READ_STRUCT_GET:
+		rc = f[1].type == SC_FIELD_BYTES && f[2].type == SC_FIELD_INT && f[3].type == SC_FIELD_INT &&
+				     f[2].v.i >= 0 && f[3].v.i > 0
+			     ? sc_struct_get_read(c, &primary, &r->tuples[0], values)
+			     : sc_fail(-EPROTO,
+				       "a forwarded struct read is not (type, struct, key_offset, key_size)");
 		break;
 	default:
 		rc = sc_stack_count_with(c, name, &primary);

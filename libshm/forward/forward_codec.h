@@ -76,7 +76,12 @@ enum sc_fwd_read {
 	SC_FWD_READ_QUEUE_COUNT = 5,	      /* (queue name) */
 	SC_FWD_READ_STACK_COUNT = 6,	      /* (stack name) */
 	SC_FWD_READ_STRUCT_TYPE = 7,	      /* (struct type name): its geometry */
-	SC_FWD_READ_MAX = SC_FWD_READ_STRUCT_TYPE,
+	/* One partition's part of a read over several: the partition's index (a map index) comes first. */
+	SC_FWD_READ_MATCH_PART = 8,   /* (idx, enum sc_match_shape, the pattern's fields...) */
+	SC_FWD_READ_KV_PART = 9,      /* (structure idx, kv name): its pairs */
+	SC_FWD_READ_STRUCT_PART = 10, /* (structure idx, type name, struct size): its structs */
+	SC_FWD_READ_STRUCT_GET = 11,  /* (type name, a struct with its key set, key_offset, key_size) */
+	SC_FWD_READ_MAX = SC_FWD_READ_STRUCT_GET,
 };
 
 /* Whether op's first tuple begins with a name: a KeyValue namespace's, a struct type's, a queue's or a stack's. */

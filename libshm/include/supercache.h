@@ -758,6 +758,20 @@ SC_EXPORT int sc_get_by_match_object(sc_cache *cache, const sc_field *partition_
 				     sc_tuples **out);
 
 /*
+ * sc_get_by_match() and sc_get_by_match_object() with a read mode
+ * (sc_get_with()). In a distributed cache, with SC_READ_PRIMARY or
+ * SC_READ_QUORUM, each partition searched is read by its mode on its own:
+ * each partition's part has that mode's guarantee, the whole is not one
+ * snapshot. An ordered_set's matches over several partitions still come
+ * in key order. A partition whose answer passes about 1 MiB fails the
+ * call with -E2BIG.
+ */
+SC_EXPORT int sc_get_by_match_with(sc_cache *cache, const sc_field *partition_data, const sc_tuple *pattern,
+				   const sc_read_opts *opts, sc_tuples **out);
+SC_EXPORT int sc_get_by_match_object_with(sc_cache *cache, const sc_field *partition_data,
+					  const sc_tuple *pattern, const sc_read_opts *opts, sc_tuples **out);
+
+/*
  * Delete every matching tuple; returns how many went. It takes a
  * partition's lock for one index bucket's worth of work at a time, so
  * writers of the partition wait for one bucket, never the whole walk.
@@ -773,6 +787,14 @@ SC_EXPORT int sc_delete_by_match(sc_cache *cache, const sc_field *partition_data
  */
 typedef int (*sc_scan_fn)(const sc_tuple *tuple, void *acc);
 SC_EXPORT int sc_scan(sc_cache *cache, const sc_field *partition_data, sc_scan_fn fn, void *acc);
+
+/*
+ * sc_scan() with a read mode. Not SC_READ_LOCAL, in a distributed cache:
+ * each partition's tuples are read by the mode (as sc_get_by_match_with()
+ * reads them), copied, and fn folds over the copies.
+ */
+SC_EXPORT int sc_scan_with(sc_cache *cache, const sc_field *partition_data, sc_scan_fn fn, void *acc,
+			   const sc_read_opts *opts);
 
 /* --- Partition-addressed operations ------------------------------------- */
 
@@ -875,6 +897,15 @@ SC_EXPORT int sc_kv_to_list(sc_cache *cache, const char *kv, sc_tuples **out);
 SC_EXPORT int sc_kv_count(sc_cache *cache, const char *kv);
 
 /*
+ * The four above with a read mode (sc_get_with()): each partition read by
+ * it on its own, as sc_get_by_match_with() reads them.
+ */
+SC_EXPORT int sc_kv_keys_with(sc_cache *cache, const char *kv, const sc_read_opts *opts, sc_tuples **out);
+SC_EXPORT int sc_kv_values_with(sc_cache *cache, const char *kv, const sc_read_opts *opts, sc_tuples **out);
+SC_EXPORT int sc_kv_to_list_with(sc_cache *cache, const char *kv, const sc_read_opts *opts, sc_tuples **out);
+SC_EXPORT int sc_kv_count_with(sc_cache *cache, const char *kv, const sc_read_opts *opts);
+
+/*
  * Set n pairs, taking each partition's lock once; pairs of one key apply
  * in the batch's order (the last wins). All or nothing, as sc_put_batch().
  */
@@ -968,6 +999,9 @@ SC_EXPORT int sc_struct_add(sc_cache *cache, const char *type, const void *s);
 
 /* Copy the struct whose key member equals key's (a struct of the type with its key set) into out. */
 SC_EXPORT int sc_struct_get(sc_cache *cache, const char *type, const void *key, void *out);
+/* sc_struct_get() with a read mode (sc_get_with()): by the struct's partition's primary, or a majority of its replicas. */
+SC_EXPORT int sc_struct_get_with(sc_cache *cache, const char *type, const void *key, const sc_read_opts *opts,
+				 void *out);
 
 /*
  * Every struct of the type, in no particular order: returns how many and
@@ -975,6 +1009,8 @@ SC_EXPORT int sc_struct_get(sc_cache *cache, const char *type, const void *key, 
  * sc_struct_free().
  */
 SC_EXPORT int sc_struct_get_all(sc_cache *cache, const char *type, void **out);
+/* sc_struct_get_all() with a read mode: each partition read by it on its own, as sc_get_by_match_with() does. */
+SC_EXPORT int sc_struct_get_all_with(sc_cache *cache, const char *type, const sc_read_opts *opts, void **out);
 SC_EXPORT void sc_struct_free(void *structs);
 
 /* Remove the struct with key's key; returns 1, or 0 if there was none. */

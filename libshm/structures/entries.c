@@ -140,11 +140,17 @@ static int visit_prefixed(sc_cache *c, const struct sc_hit *hit, void *ctx)
 
 int sc_entries_for_each(sc_cache *c, const struct sc_entry_key *prefix, sc_entry_fn fn, void *ctx)
 {
+	return sc_entries_for_each_in(c, prefix, 0, c->seg.cfg.num_partition, fn, ctx);
+}
+
+int sc_entries_for_each_in(sc_cache *c, const struct sc_entry_key *prefix, uint32_t first, uint32_t end,
+			   sc_entry_fn fn, void *ctx)
+{
 	struct prefix_walk w = { prefix, fn, ctx, 0 };
 	struct sc_reader *r;
 	int err = sc_reader_of(c, &r);
 
-	for (uint32_t i = 0; !err && i < c->seg.cfg.num_partition; i++) {
+	for (uint32_t i = first; !err && i < end; i++) {
 		sc_rcu_enter(c, r);
 		err = sc_index_for_each(c, sc_structure_part_at(c, i), visit_prefixed, &w);
 		sc_rcu_exit(r);

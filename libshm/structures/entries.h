@@ -50,6 +50,9 @@ typedef int (*sc_entry_fn)(const sc_field *own, const sc_field *value, void *ctx
  * visited, or a negative errno (fn's, if it returned one).
  */
 int sc_entries_for_each(sc_cache *c, const struct sc_entry_key *prefix, sc_entry_fn fn, void *ctx);
+/* The same over structure partitions [first, end) alone. */
+int sc_entries_for_each_in(sc_cache *c, const struct sc_entry_key *prefix, uint32_t first, uint32_t end,
+			   sc_entry_fn fn, void *ctx);
 
 /*
  * Remove every entry whose key starts with prefix's prefix (the entries of

@@ -7,6 +7,7 @@
 #include "shm/probes.h"
 #include "structures/entries.h"
 #include "structures/kv.h"
+#include "tables/read_every.h"
 #include "tables/read_modes.h"
 #include "tables/results.h"
 #include "tables/ttl.h"
@@ -222,7 +223,9 @@ static int list_pair(const sc_field *own, const sc_field *value, void *ctx)
 	return sc_builder_add(&w->b, pair, w->what == PAIRS ? 2 : 1);
 }
 
-static int list(sc_cache *c, const char *kv, enum listing what, sc_tuples **out)
+/* The namespace's entries in structure partitions [first, end), listed as what says, into *out. */
+static int list_in(sc_cache *c, const char *kv, enum listing what, uint32_t first, uint32_t end,
+		   sc_tuples **out)
 {
 	struct sc_entry_key k;
 	struct list_walk w;
@@ -238,7 +241,7 @@ static int list(sc_cache *c, const char *kv, enum listing what, sc_tuples **out)
 	*out = NULL;
 	w.what = what;
 	sc_builder_init(&w.b);
-	n = sc_entries_for_each(c, &k, list_pair, &w);
+	n = sc_entries_for_each_in(c, &k, first, end, list_pair, &w);
 	sc_entry_key_free(&k);
 	if (n < 0) {
 		sc_builder_free(&w.b);
@@ -246,6 +249,97 @@ static int list(sc_cache *c, const char *kv, enum listing what, sc_tuples **out)
 	}
 	err = sc_builder_finish(&w.b, out);
 	return err ? err : n;
+}
+
+static int list(sc_cache *c, const char *kv, enum listing what, sc_tuples **out)
+{
+	return list_in(c, kv, what, 0, c->seg.cfg.num_partition, out);
+}
+
+/* A listing's part, here: t is (structure partition index, namespace); its pairs. */
+static int list_part_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
+{
+	const uint32_t idx = (uint32_t)t->fields[0].v.i;
+	char *kv = strndup(t->fields[1].v.p, t->fields[1].len); /* a forwarded name has no NUL */
+	int n = kv ? list_in(c, kv, PAIRS, idx, idx + 1, out)
+		   : sc_fail(-ENOMEM, "out of memory for a KeyValue namespace's name");
+
+	free(kv);
+	return n;
+}
+
+int sc_kv_list_part_with(sc_cache *c, const sc_read_opts *opts, const sc_tuple *t, sc_tuples **out)
+{
+	*out = NULL;
+	if (t->nfields != 2 || t->fields[1].type != SC_FIELD_BYTES)
+		return sc_fail(-EPROTO, "a KeyValue listing's part is not (index, namespace)");
+	return sc_structure_part_read(c, opts, t, SC_FWD_READ_KV_PART, list_part_here, out);
+}
+
+/*
+ * A listing (or, with out NULL, a count) with a read mode: from this
+ * host's copy, or each partition's pairs read by the mode and listed here.
+ */
+static int list_with(sc_cache *c, const char *kv, enum listing what, const sc_read_opts *opts,
+		     sc_tuples **out)
+{
+	sc_tuples *pairs = NULL;
+	struct sc_builder b;
+	int n, err = sc_read_opts_check(c, opts);
+
+	if (out)
+		*out = NULL;
+	if (!err)
+		sc_check_arg(kv, -EINVAL, "KeyValue namespace is NULL");
+	if (err)
+		return err;
+	if (sc_read_is_local(c, opts))
+		return out ? list(c, kv, what, out) : sc_kv_count(c, kv);
+	n = sc_read_partitions(c, opts, 0, c->seg.cfg.num_partition, sc_kv_list_part_with,
+			       &(sc_tuple){ 1, (sc_field[]){ sc_str(kv) } }, &pairs);
+	if (n < 0 || !out) {
+		sc_tuples_free(pairs);
+		return n;
+	}
+	sc_builder_init(&b);
+	for (size_t i = 0; !err && pairs && i < pairs->count; i++) {
+		const sc_tuple *t = &pairs->tuples[i];
+
+		if (t->nfields != 2)
+			err = sc_fail(-EPROTO, "a KeyValue listing's part sent a tuple of %u fields",
+				      t->nfields);
+		else
+			err = sc_builder_add(&b, t->fields + (what == VALUES), what == PAIRS ? 2 : 1);
+	}
+	sc_tuples_free(pairs);
+	if (err) {
+		sc_builder_free(&b);
+		return err;
+	}
+	return sc_builder_finish(&b, out) ?: n;
+}
+
+SC_EXPORT int sc_kv_keys_with(sc_cache *c, const char *kv, const sc_read_opts *opts, sc_tuples **out)
+{
+	sc_check_arg(out, -EINVAL, "out is NULL");
+	return SC_TRACED(c, SC_OP_KV_KEYS, list_with(c, kv, KEYS, opts, out));
+}
+
+SC_EXPORT int sc_kv_values_with(sc_cache *c, const char *kv, const sc_read_opts *opts, sc_tuples **out)
+{
+	sc_check_arg(out, -EINVAL, "out is NULL");
+	return SC_TRACED(c, SC_OP_KV_VALUES, list_with(c, kv, VALUES, opts, out));
+}
+
+SC_EXPORT int sc_kv_to_list_with(sc_cache *c, const char *kv, const sc_read_opts *opts, sc_tuples **out)
+{
+	sc_check_arg(out, -EINVAL, "out is NULL");
+	return SC_TRACED(c, SC_OP_KV_TO_LIST, list_with(c, kv, PAIRS, opts, out));
+}
+
+SC_EXPORT int sc_kv_count_with(sc_cache *c, const char *kv, const sc_read_opts *opts)
+{
+	return SC_TRACED(c, SC_OP_KV_COUNT, list_with(c, kv, PAIRS, opts, NULL));
 }
 
 static int do_kv_keys(sc_cache *c, const char *kv, sc_tuples **out)

@@ -18,4 +18,10 @@ int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_
 /* sc_kv_remove_all()'s share in structure partition idx, as its primary runs it for another node. */
 int sc_kv_remove_all_part(sc_cache *c, const char *kv, uint32_t idx);
 
+/*
+ * A KeyValue listing's part in structure partition t[0] by opts' mode (for
+ * sc_forward_serve too): t is (index, namespace); its pairs into *out.
+ */
+int sc_kv_list_part_with(sc_cache *c, const sc_read_opts *opts, const sc_tuple *t, sc_tuples **out);
+
 #endif /* SC_KV_H */

@@ -6,6 +6,7 @@
 #include "shm/probes.h"
 #include "structures/entries.h"
 #include "structures/struct_store.h"
+#include "tables/read_every.h"
 #include "tables/read_modes.h"
 #include "tables/results.h"
 #include "write/partition.h"
@@ -331,6 +332,107 @@ SC_EXPORT int sc_struct_get(sc_cache *c, const char *type, const void *key, void
 	return SC_TRACED(c, SC_OP_STRUCT_GET, do_struct_get(c, type, key, out));
 }
 
+/* A struct read by its partition's primary or replicas, here: t is (type, a struct with its key set, key_offset, key_size). */
+static int struct_get_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
+{
+	const struct geometry g = { t->fields[1].len, (uint64_t)t->fields[2].v.i,
+				    (uint64_t)t->fields[3].v.i };
+	char *type = strndup(t->fields[0].v.p, t->fields[0].len); /* a forwarded name has no NUL */
+	void *copy = malloc(g.size ? g.size : 1);
+	struct struct_copy cp = { copy, g.size };
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int n;
+
+	k.bytes = k.room;
+	if (!type || !copy)
+		n = sc_fail(-ENOMEM, "out of memory reading a struct");
+	else if (!geometry_ok(&g))
+		n = sc_fail(-EPROTO, "a struct read names a key outside its struct");
+	else
+		n = key_by(type, t->fields[1].v.p, &g, &k);
+	if (!n) {
+		sc_entry_route(c, &k, &kf, &route);
+		n = sc_entry_read(c, &route, copy_struct, &cp);
+	}
+	if (n == 1)
+		n = sc_results_of_tuples(&(sc_tuple){ 1, (sc_field[]){ sc_bytes(copy, (uint32_t)g.size) } },
+					 1, out)
+			    ?: 1;
+	sc_entry_key_free(&k);
+	free(copy);
+	free(type);
+	return n;
+}
+
+int sc_struct_get_read(sc_cache *c, const sc_read_opts *opts, const sc_tuple *t, sc_tuples **out)
+{
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	char *type;
+	int err;
+
+	*out = NULL;
+	if (sc_read_is_local(c, opts))
+		return struct_get_here(c, t, out);
+	type = strndup(t->fields[0].v.p, t->fields[0].len);
+	k.bytes = k.room;
+	err = type ? 0 : sc_fail(-ENOMEM, "out of memory reading a struct");
+	if (!err) {
+		const struct geometry g = { t->fields[1].len, (uint64_t)t->fields[2].v.i,
+					    (uint64_t)t->fields[3].v.i };
+
+		err = geometry_ok(&g) ? key_by(type, t->fields[1].v.p, &g, &k)
+				      : sc_fail(-EPROTO, "a struct read names a key outside its struct");
+	}
+	if (!err) {
+		sc_entry_route(c, &k, &kf, &route);
+		err = sc_read_by_mode(c, opts, sc_part_at(c, route.partition), SC_FWD_READ_STRUCT_GET,
+				      struct_get_here, t, out);
+	}
+	sc_entry_key_free(&k);
+	free(type);
+	return err;
+}
+
+static int struct_get_with(sc_cache *c, const char *type, const void *key, const sc_read_opts *opts,
+			   void *out)
+{
+	struct geometry g;
+	sc_tuples *got = NULL;
+	int err;
+
+	sc_check_arg(out && key, -EINVAL, "sc_struct_get_with: a NULL argument");
+	err = sc_read_opts_check(c, opts);
+	if (!err && sc_read_is_local(c, opts))
+		return sc_struct_get(c, type, key, out);
+	if (!err)
+		err = geometry_of(c, type, &g);
+	if (err)
+		return err;
+	const sc_field f[4] = { sc_str(type), sc_bytes(key, (uint32_t)g.size), sc_int((int64_t)g.key_offset),
+				sc_int((int64_t)g.key_size) };
+	err = sc_struct_get_read(c, opts, &(sc_tuple){ 4, (sc_field *)f }, &got);
+	if (err == 0)
+		err = sc_fail(-ENOENT, "no struct of type \"%s\" has that key", type);
+	else if (err == 1 && (!got || got->count != 1 || got->tuples[0].fields[0].len != g.size))
+		err = sc_fail(-EPROTO, "struct type \"%s\": the answer is not one struct of the type", type);
+	else if (err == 1) {
+		memcpy(out, got->tuples[0].fields[0].v.p, g.size);
+		err = 0;
+	}
+	sc_tuples_free(got);
+	return err;
+}
+
+SC_EXPORT int sc_struct_get_with(sc_cache *c, const char *type, const void *key, const sc_read_opts *opts,
+				 void *out)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_GET, struct_get_with(c, type, key, opts, out));
+}
+
 static int do_struct_remove(sc_cache *c, const char *type, const void *key)
 {
 	return do_struct_write(c, type, key, false);
@@ -341,11 +443,12 @@ SC_EXPORT int sc_struct_remove(sc_cache *c, const char *type, const void *key)
 	return SC_TRACED(c, SC_OP_STRUCT_REMOVE, do_struct_remove(c, type, key));
 }
 
-/* Every struct of a type copied into one growing array. */
+/* Every struct of a type copied into one growing array (or, with b, into its tuples). */
 struct struct_list {
 	uint8_t *v;
 	size_t n, cap;
 	uint64_t size;
+	struct sc_builder *b;
 };
 
 static int collect_struct(const sc_field *own, const sc_field *value, void *ctx)
@@ -356,6 +459,8 @@ static int collect_struct(const sc_field *own, const sc_field *value, void *ctx)
 	if (value->type != SC_FIELD_BYTES || value->len != l->size)
 		return sc_fail(-EUCLEAN, "a stored struct has %u bytes, its type %llu", value->len,
 			       (unsigned long long)l->size);
+	if (l->b)
+		return sc_builder_add(l->b, value, 1);
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? 2 * l->cap : 16;
 		uint8_t *v = realloc(l->v, cap * l->size);
@@ -371,7 +476,7 @@ static int collect_struct(const sc_field *own, const sc_field *value, void *ctx)
 
 static int do_struct_get_all(sc_cache *c, const char *type, void **out)
 {
-	struct struct_list l = { NULL, 0, 0, 0 };
+	struct struct_list l = { NULL, 0, 0, 0, NULL };
 	struct geometry g;
 	struct sc_entry_key k;
 	int n;
@@ -401,6 +506,82 @@ static int do_struct_get_all(sc_cache *c, const char *type, void **out)
 SC_EXPORT int sc_struct_get_all(sc_cache *c, const char *type, void **out)
 {
 	return SC_TRACED(c, SC_OP_STRUCT_GET_ALL, do_struct_get_all(c, type, out));
+}
+
+/* A struct listing's part, here: t is (structure partition index, type, size). */
+static int list_part_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
+{
+	const uint32_t idx = (uint32_t)t->fields[0].v.i;
+	char *type = strndup(t->fields[1].v.p, t->fields[1].len);
+	struct sc_builder b;
+	struct struct_list l = { .size = (uint64_t)t->fields[2].v.i, .b = &b };
+	struct sc_entry_key k;
+	int n;
+
+	k.bytes = k.room;
+	sc_builder_init(&b);
+	n = type ? sc_entry_key_init(&k, SC_ENTRY_STRUCT, type, "struct type")
+		 : sc_fail(-ENOMEM, "out of memory for a struct type's name");
+	if (!n)
+		n = sc_entries_for_each_in(c, &k, idx, idx + 1, collect_struct, &l);
+	sc_entry_key_free(&k);
+	free(type);
+	if (n < 0) {
+		sc_builder_free(&b);
+		return n;
+	}
+	return sc_builder_finish(&b, out) ?: n;
+}
+
+int sc_struct_list_part_with(sc_cache *c, const sc_read_opts *opts, const sc_tuple *t, sc_tuples **out)
+{
+	*out = NULL;
+	if (t->nfields != 3 || t->fields[1].type != SC_FIELD_BYTES || t->fields[2].type != SC_FIELD_INT ||
+	    t->fields[2].v.i <= 0)
+		return sc_fail(-EPROTO, "a struct listing's part is not (index, type, size)");
+	return sc_structure_part_read(c, opts, t, SC_FWD_READ_STRUCT_PART, list_part_here, out);
+}
+
+static int struct_get_all_with(sc_cache *c, const char *type, const sc_read_opts *opts, void **out)
+{
+	struct geometry g;
+	sc_tuples *got = NULL;
+	uint8_t *v = NULL;
+	int n;
+
+	sc_check_arg(out, -EINVAL, "sc_struct_get_all_with: out is NULL");
+	*out = NULL;
+	n = sc_read_opts_check(c, opts);
+	if (!n && sc_read_is_local(c, opts))
+		return sc_struct_get_all(c, type, out);
+	if (!n)
+		n = geometry_of(c, type, &g);
+	if (!n)
+		n = sc_read_partitions(
+			c, opts, 0, c->seg.cfg.num_partition, sc_struct_list_part_with,
+			&(sc_tuple){ 2, (sc_field[]){ sc_str(type), sc_int((int64_t)g.size) } }, &got);
+	if (n > 0 && !(v = malloc((size_t)n * g.size)))
+		n = sc_fail(-ENOMEM, "out of memory for %d structs", n);
+	for (int i = 0; n > 0 && i < n; i++) {
+		if (got->tuples[i].nfields != 1 || got->tuples[i].fields[0].len != g.size) {
+			n = sc_fail(-EPROTO, "struct type \"%s\": an answer holds no struct of the type",
+				    type);
+			break;
+		}
+		memcpy(v + (size_t)i * g.size, got->tuples[i].fields[0].v.p, g.size);
+	}
+	sc_tuples_free(got);
+	if (n <= 0) {
+		free(v);
+		return n;
+	}
+	*out = v;
+	return n;
+}
+
+SC_EXPORT int sc_struct_get_all_with(sc_cache *c, const char *type, const sc_read_opts *opts, void **out)
+{
+	return SC_TRACED(c, SC_OP_STRUCT_GET_ALL, struct_get_all_with(c, type, opts, out));
 }
 
 SC_EXPORT void sc_struct_free(void *structs)

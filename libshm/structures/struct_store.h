@@ -27,4 +27,14 @@ int sc_struct_type_read(sc_cache *c, const char *type, const sc_read_opts *opts,
 /* sc_struct_remove_all()'s share in structure partition idx (0 to num_partition - 1). */
 int sc_struct_remove_all_part(sc_cache *c, const char *type, uint32_t idx);
 
+/*
+ * A struct read by opts' mode (for sc_forward_serve too): t is (type, a
+ * struct with its key set, key_offset, key_size); 1 with the struct as the
+ * one field of *out's tuple, 0 when none has the key.
+ */
+int sc_struct_get_read(sc_cache *c, const sc_read_opts *opts, const sc_tuple *t, sc_tuples **out);
+
+/* A struct listing's part in structure partition t[0] by opts' mode: t is (index, type, size); each struct a tuple. */
+int sc_struct_list_part_with(sc_cache *c, const sc_read_opts *opts, const sc_tuple *t, sc_tuples **out);
+
 #endif /* SC_STRUCT_STORE_H */

@@ -1,5 +1,6 @@
 /* queries.c — pattern matches and scans over one partition or all, each inside a read section. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "index/btree.h"
 #include "index/hit_list.h"
@@ -94,23 +95,37 @@ static int collect_match(sc_cache *c, const struct sc_hit *hit, void *ctx)
 	return r == 1 ? sc_hits_push(c, &run->hits, hit) : r;
 }
 
-/* Add the collected matches to the result, in their order: their captures, or all their fields. */
-static int add_matches(sc_cache *c, struct match_run *run, bool objects, struct sc_builder *b)
+/*
+ * Add the collected matches to the result, in their order, as shape says:
+ * their captures, all their fields, or their key then their captures.
+ */
+static int add_matches(sc_cache *c, struct match_run *run, enum sc_match_shape shape, struct sc_builder *b)
 {
 	const struct sc_pattern *pat = run->m.pat;
+	sc_field keyed[1 + SC_MATCHER_INLINE];
 	int err = 0;
 
+	if (shape == SC_MATCH_KEYED_CAPTURES && pat->ncaptures + 1 > sizeof(keyed) / sizeof(*keyed))
+		return sc_fail(-E2BIG,
+			       "a match read by mode over several partitions takes at most %u captures",
+			       SC_MATCHER_INLINE);
 	for (size_t i = 0; err >= 0 && i < run->hits.n; i++) {
 		const struct sc_hit *hit = &run->hits.v[i];
 
 		if (!sc_rec_intact(c->seg.base + hit->rec_off, hit->rec_len))
 			return sc_rec_not_intact(c, hit->rec_off);
 		err = sc_matcher_test(c, &run->m, hit);
-		if (err == 1)
-			err = objects ? sc_builder_add(b, run->m.scratch, pat->t->nfields)
-				      : sc_builder_add(b, run->m.caps, pat->ncaptures);
-		else if (err == 0) /* it matched a moment ago: only a scribbler changes a record */
+		if (err == 1 && shape == SC_MATCH_OBJECTS) {
+			err = sc_builder_add(b, run->m.scratch, pat->t->nfields);
+		} else if (err == 1 && shape == SC_MATCH_KEYED_CAPTURES) {
+			keyed[0] = run->m.scratch[c->seg.cfg.key_pos];
+			memcpy(keyed + 1, run->m.caps, pat->ncaptures * sizeof(*keyed));
+			err = sc_builder_add(b, keyed, pat->ncaptures + 1);
+		} else if (err == 1) {
+			err = sc_builder_add(b, run->m.caps, pat->ncaptures);
+		} else if (err == 0) { /* it matched a moment ago: only a scribbler changes a record */
 			err = sc_fail(-EUCLEAN, "cache \"%s\": a record changed while it was read", c->name);
+		}
 	}
 	return err < 0 ? err : 0;
 }
@@ -129,7 +144,7 @@ static int by_key(const void *a, const void *b, void *c)
  * partition's matches readable until they are sorted into key order.
  */
 static int match_ordered(sc_cache *c, struct sc_reader *r, uint32_t first, uint32_t end,
-			 struct match_run *run, bool objects, struct sc_builder *b)
+			 struct match_run *run, enum sc_match_shape shape, struct sc_builder *b)
 {
 	int err = 0;
 
@@ -139,7 +154,7 @@ static int match_ordered(sc_cache *c, struct sc_reader *r, uint32_t first, uint3
 		err = sc_query_walk(c, sc_part_at(c, i), run->m.pat, collect_match, run);
 	if (err >= 0) {
 		qsort_r(run->hits.v, run->hits.n, sizeof(*run->hits.v), by_key, c);
-		err = add_matches(c, run, objects, b);
+		err = add_matches(c, run, shape, b);
 	}
 	sc_hits_free(&run->hits);
 	sc_rcu_exit(r);
@@ -148,12 +163,12 @@ static int match_ordered(sc_cache *c, struct sc_reader *r, uint32_t first, uint3
 
 /* Partition by partition, each in its own read section; a bag's tuples of one key in put order. */
 static int match_partitions(sc_cache *c, struct sc_reader *r, uint32_t first, uint32_t end,
-			    struct match_run *run, bool objects, struct sc_builder *b)
+			    struct match_run *run, enum sc_match_shape shape, struct sc_builder *b)
 {
 	int err = 0;
 
 	if (c->seg.cfg.table_type == SC_ORDERED_SET && end - first > 1)
-		return match_ordered(c, r, first, end, run, objects, b);
+		return match_ordered(c, r, first, end, run, shape, b);
 	for (uint32_t i = first; err >= 0 && i < end; i++) {
 		sc_rcu_enter(c, r);
 		sc_hits_init(&run->hits);
@@ -162,39 +177,33 @@ static int match_partitions(sc_cache *c, struct sc_reader *r, uint32_t first, ui
 		    (c->seg.cfg.table_type == SC_BAG || c->seg.cfg.table_type == SC_DUPLICATE_BAG))
 			sc_hits_sort(&run->hits);
 		if (err >= 0)
-			err = add_matches(c, run, objects, b);
+			err = add_matches(c, run, shape, b);
 		sc_hits_free(&run->hits);
 		sc_rcu_exit(r);
 	}
 	return err < 0 ? err : 0;
 }
 
-static int run_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern, bool objects,
-		     sc_tuples **out)
+/* The matches of pattern in partitions [first, end), shaped, into *out: how many, or a negative errno. */
+static int match_range(sc_cache *c, uint32_t first, uint32_t end, const sc_tuple *pattern,
+		       enum sc_match_shape shape, sc_tuples **out)
 {
 	struct match_run run = { 0 };
 	struct sc_builder b;
 	struct sc_pattern pat;
 	struct sc_reader *r;
-	uint32_t first, end;
 	size_t found;
 	int err;
 
-	sc_check_arg(out, -EINVAL, "%s: out is NULL", objects ? "sc_get_by_match_object" : "sc_get_by_match");
-	*out = NULL;
 	sc_builder_init(&b);
-	err = sc_cache_check(c);
-	if (!err)
-		err = sc_pattern_compile(c, pattern, &pat);
-	if (!err)
-		err = sc_query_range(c, partition_data, &first, &end);
+	err = sc_pattern_compile(c, pattern, &pat);
 	if (!err)
 		err = sc_reader_of(c, &r);
 	if (!err)
 		err = sc_matcher_init(&run.m, &pat);
 	if (err)
 		return err;
-	err = match_partitions(c, r, first, end, &run, objects, &b);
+	err = match_partitions(c, r, first, end, &run, shape, &b);
 	sc_matcher_free(&run.m);
 	found = b.ntuples;
 	if (err) {
@@ -203,6 +212,60 @@ static int run_match(sc_cache *c, const sc_field *partition_data, const sc_tuple
 	}
 	err = sc_builder_finish(&b, out);
 	return err ? err : (int)found;
+}
+
+static int run_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern, bool objects,
+		     sc_tuples **out)
+{
+	uint32_t first, end;
+	int err;
+
+	sc_check_arg(out, -EINVAL, "%s: out is NULL", objects ? "sc_get_by_match_object" : "sc_get_by_match");
+	*out = NULL;
+	err = sc_cache_check(c);
+	if (!err)
+		err = sc_query_range(c, partition_data, &first, &end);
+	return err ? err
+		   : match_range(c, first, end, pattern, objects ? SC_MATCH_OBJECTS : SC_MATCH_CAPTURES, out);
+}
+
+static int collect_any(sc_cache *c, const struct sc_hit *hit, void *hits)
+{
+	return sc_hits_push(c, hits, hit);
+}
+
+/* Every tuple of partition idx, in the order a scan visits them, into *out. */
+static int every_tuple_in(sc_cache *c, uint32_t idx, sc_tuples **out)
+{
+	struct sc_hit_list hits;
+	struct sc_reader *r;
+	int err = sc_reader_of(c, &r);
+
+	if (err)
+		return err;
+	sc_rcu_enter(c, r);
+	sc_hits_init(&hits);
+	err = sc_query_walk(c, sc_part_at(c, idx), NULL, collect_any, &hits);
+	if (err >= 0 && (c->seg.cfg.table_type == SC_BAG || c->seg.cfg.table_type == SC_DUPLICATE_BAG))
+		sc_hits_sort(&hits);
+	if (err >= 0)
+		err = sc_results_copy(c, hits.v, hits.n, out);
+	if (err >= 0)
+		err = (int)hits.n;
+	sc_hits_free(&hits);
+	sc_rcu_exit(r);
+	return err;
+}
+
+int sc_match_in_part(sc_cache *c, uint32_t idx, const sc_tuple *pattern, enum sc_match_shape shape,
+		     sc_tuples **out)
+{
+	*out = NULL;
+	if (idx >= c->seg.cfg.num_partition)
+		return sc_fail(-ERANGE, "partition index %u (cache \"%s\" has %u)", idx, c->name,
+			       c->seg.cfg.num_partition);
+	return shape == SC_MATCH_ALL ? every_tuple_in(c, idx, out)
+				     : match_range(c, idx, idx + 1, pattern, shape, out);
 }
 
 static int do_get_by_match(sc_cache *c, const sc_field *partition_data, const sc_tuple *pattern,

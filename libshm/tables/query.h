@@ -32,4 +32,21 @@ void sc_matcher_free(struct sc_matcher *m);
 /* Whether the record hit names matches: 1, 0, or -EUCLEAN (with a message). */
 int sc_matcher_test(sc_cache *c, struct sc_matcher *m, const struct sc_hit *hit);
 
+/* What a match returns for each tuple it matched. */
+enum sc_match_shape {
+	SC_MATCH_CAPTURES = 0,	     /* the captures (sc_get_by_match) */
+	SC_MATCH_OBJECTS = 1,	     /* the whole tuple (sc_get_by_match_object) */
+	SC_MATCH_KEYED_CAPTURES = 2, /* the tuple's key, then the captures: for a merge in key order */
+	SC_MATCH_ALL = 3,	     /* every tuple, the pattern ignored (a scan's) */
+	SC_MATCH_SHAPE_MAX = SC_MATCH_ALL,
+};
+
+/*
+ * The matches of pattern (ignored for SC_MATCH_ALL) in partition idx alone,
+ * shaped, into *out: how many, -ERANGE for an idx past num_partition, or
+ * another negative errno. A read from this host's copy.
+ */
+int sc_match_in_part(sc_cache *c, uint32_t idx, const sc_tuple *pattern, enum sc_match_shape shape,
+		     sc_tuples **out);
+
 #endif /* SC_QUERY_H */
