@@ -6,8 +6,9 @@
  * from one node (each runs on its partition's primary, forwarded there when that is another node),
  * and in sync mode every acknowledged write found on its replicas at once. Health comes from the
  * coordinators, over D-Bus: examples/distributed_mode_example.sh prints it with the CLI. Reads: local
- * (this host's copy, no hop) and primary (the partition's primary answers, only what is
- * acknowledged); quorum reads are not built yet. A queue shared by the three nodes.
+ * (this host's copy, no hop; the node that wrote reads back its own writes), primary (the partition's
+ * primary answers, only what is acknowledged) and quorum (the newest copy of a majority of the
+ * replicas). A queue shared by the three nodes.
  *
  *   supercache-distributed-mode-example CACHE1 CACHE2 CACHE3
  *
@@ -120,8 +121,9 @@ static int run(sc_cache *const *h)
 
 	printf("== read modes, from every node\n");
 	for (int i = 0; i < NODES; i++) {
-		const sc_read_opts primary = { .read_mode = SC_READ_PRIMARY };
-		int local = 0, by_primary = 0;
+		const sc_read_opts primary = { .read_mode = SC_READ_PRIMARY },
+				   quorum = { .read_mode = SC_READ_QUORUM };
+		int local = 0, by_primary = 0, by_quorum = 0;
 
 		for (int k = 0; k < KEYS; k++) {
 			sc_tuples *t = NULL;
@@ -133,9 +135,12 @@ static int run(sc_cache *const *h)
 			CHECK(n = sc_get_with(h[i], SC_TUPLE(sc_str(key)), &primary, &t));
 			by_primary += n;
 			sc_tuples_free(t);
+			CHECK(n = sc_get_with(h[i], SC_TUPLE(sc_str(key)), &quorum, &t));
+			by_quorum += n;
+			sc_tuples_free(t);
 		}
-		printf("  node %d: %d of %d users in its own copy, %d by their primary\n", i + 1, local, KEYS,
-		       by_primary);
+		printf("  node %d: %d of %d users read locally, %d by their primary, %d by a quorum\n", i + 1,
+		       local, KEYS, by_primary, by_quorum);
 	}
 
 	printf("== a queue: jobs added on every node, taken on any, each once\n");

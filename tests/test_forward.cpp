@@ -137,38 +137,45 @@ struct FakeCoordinator {
 				shutdown(c, SHUT_RDWR);
 		}
 		thread.join();
+		for (auto &t : servers)
+			t.join();
+		for (int c : conns)
+			close(c);
 		close(fd);
 		unlink(path.c_str());
 	}
 
+	// Each connection served by a thread of its own, as the coordinator serves them all at once: a
+	// handle keeps its connection between calls, and a second handle dials its own.
 	void run()
 	{
 		for (;;) {
 			int c = accept4(fd, nullptr, nullptr, SOCK_CLOEXEC);
 			if (c < 0)
 				return;
-			{
-				std::lock_guard<std::mutex> g(lock);
-				conns.push_back(c);
-			}
-			for (;;) {
-				sc_forward_head h;
-				if (recv(c, &h, sizeof(h), MSG_WAITALL) != static_cast<ssize_t>(sizeof(h)))
-					break;
-				std::vector<uint8_t> req(h.len);
-				std::memcpy(req.data(), &h, sizeof(h));
-				if (recv(c, req.data() + sizeof(h), h.len - sizeof(h), MSG_WAITALL) !=
-				    static_cast<ssize_t>(h.len - sizeof(h)))
-					break;
-				requests++;
-				std::vector<uint8_t> reply = answer(req);
-				if (reply.empty() || send(c, reply.data(), reply.size(), MSG_NOSIGNAL) < 0)
-					break;
-			}
 			std::lock_guard<std::mutex> g(lock);
-			conns.erase(std::find(conns.begin(), conns.end(), c));
-			close(c);
+			conns.push_back(c);
+			servers.emplace_back([this, c] { serve(c); });
 		}
+	}
+
+	void serve(int c)
+	{
+		for (;;) {
+			sc_forward_head h;
+			if (recv(c, &h, sizeof(h), MSG_WAITALL) != static_cast<ssize_t>(sizeof(h)))
+				break;
+			std::vector<uint8_t> req(h.len);
+			std::memcpy(req.data(), &h, sizeof(h));
+			if (recv(c, req.data() + sizeof(h), h.len - sizeof(h), MSG_WAITALL) !=
+			    static_cast<ssize_t>(h.len - sizeof(h)))
+				break;
+			requests++;
+			std::vector<uint8_t> reply = answer(req);
+			if (reply.empty() || send(c, reply.data(), reply.size(), MSG_NOSIGNAL) < 0)
+				break;
+		}
+		shutdown(c, SHUT_RDWR);
 	}
 
 	std::function<std::vector<uint8_t>(const std::vector<uint8_t> &)> answer;
@@ -176,7 +183,8 @@ struct FakeCoordinator {
 	int fd = -1;
 	std::atomic<int> requests{ 0 };
 	std::mutex lock;
-	std::vector<int> conns;
+	std::vector<int> conns; // closed once every server is joined
+	std::vector<std::thread> servers;
 	std::thread thread;
 };
 
@@ -205,16 +213,36 @@ bool start_both(Cache &a, Cache &b)
 	return true;
 }
 
+// Another handle on a cache: it wrote nothing, so it reads the copy as it is (the writer's own handle
+// reads back what it wrote: read-your-writes).
+struct Copy {
+	explicit Copy(const Cache &c)
+	{
+		sc_options o = c.opts();
+		REQUIRE(sc_attach(c.name().c_str(), &o, &h) == 0);
+	}
+	~Copy()
+	{
+		sc_stop(h);
+	}
+	operator sc_cache *() const
+	{
+		return h;
+	}
+	sc_cache *h = nullptr;
+};
+
 // Nodes a and b; a's coordinator runs on b what a forwards.
 struct TwoNodes {
 	explicit TwoNodes(const std::string &name)
 	    : a(unique_name((name + "-a").c_str()), forward_options()),
-	      b(unique_name((name + "-b").c_str()), forward_options()), started(start_both(a, b)),
+	      b(unique_name((name + "-b").c_str()), forward_options()), started(start_both(a, b)), a_copy(a),
 	      coordinator(a, [this](const std::vector<uint8_t> &req) { return run_on(b, req); })
 	{
 	}
 	Cache a, b;
 	bool started;
+	Copy a_copy; // a's copy, read by a handle that wrote nothing
 	FakeCoordinator coordinator;
 };
 
@@ -307,6 +335,18 @@ TEST_CASE("a reply carries its message and a take's values; one cut short or cha
 	CHECK(r.values.tuples[2].fields[0].v.i == 9);
 	sc_fwd_tuples_free(&r.values);
 
+	// Where the call wrote travels with the reply.
+	const sc_log_position at[] = { { 3, 17, 1000 }, { 9, 18, 5 } };
+	REQUIRE(sc_fwd_reply_encode_written(0, nullptr, at, 2, values, 1, &buf, &len) == 0);
+	REQUIRE(sc_fwd_reply_decode(buf, len, &r) == 0);
+	REQUIRE(r.nwritten == 2);
+	CHECK((sc_fwd_reply_written(&r, 1).log == 9 && sc_fwd_reply_written(&r, 1).epoch == 18 &&
+	       sc_fwd_reply_written(&r, 1).lseq == 5));
+	CHECK(sc_fwd_reply_written(&r, 0).lseq == 1000);
+	CHECK((r.has_values && r.values.n == 1));
+	sc_fwd_tuples_free(&r.values);
+	free(buf);
+
 	// No values at all, and an empty list of them, are told apart.
 	REQUIRE(sc_fwd_reply_encode(0, nullptr, values, 0, &buf, &len) == 0);
 	REQUIRE(sc_fwd_reply_decode(buf, len, &r) == 0);
@@ -323,10 +363,11 @@ TEST_CASE("a reply carries its message and a take's values; one cut short or cha
 		std::vector<uint8_t> cut = cut_to(reply, n);
 		INFO("cut to " << n << " bytes");
 		int e = sc_fwd_reply_decode(cut.data(), cut.size(), &r);
-		// Cut at the message's padded end, it is a reply without values: anywhere else, none.
+		// Cut after where its writes went (none: 8 bytes after the message's padded end), it is a reply
+		// without values: anywhere else, none.
 		if (e == 0) {
 			CHECK(!r.has_values);
-			CHECK(n == sizeof(sc_forward_head) + 16);
+			CHECK(n == sizeof(sc_forward_head) + 16 + 8);
 		} else {
 			CHECK(e == -EPROTO);
 		}
@@ -419,7 +460,13 @@ TEST_CASE(
 		sc_tuples *got = nullptr;
 		CHECK(sc_get(b, SC_TUPLE(sc_str(k.c_str())), &got) == 1); // on the primary
 		sc_tuples_free(got);
-		CHECK(sc_get(a, SC_TUPLE(sc_str(k.c_str())), &got) == 0); // never applied here first
+		CHECK(sc_get(nodes.a_copy, SC_TUPLE(sc_str(k.c_str())), &got) ==
+		      0); // never applied here first
+		// The writer's own handle reads it back: its copy lacks it, so b, the primary, answers.
+		const int before = coordinator.requests;
+		CHECK(sc_get(a, SC_TUPLE(sc_str(k.c_str())), &got) == 1);
+		sc_tuples_free(got);
+		CHECK(coordinator.requests == before + 1);
 	}
 	CHECK(sc_delete(a, SC_TUPLE(sc_str(keys[0].c_str()))) == 1);
 	CHECK(sc_put_ttl(a, SC_TUPLE(sc_str(keys[1].c_str()), sc_int(1)), 60000) == 0);
@@ -431,7 +478,8 @@ TEST_CASE(
 		CHECK(sc_kv_add(a, "ns", sc_int(i), sc_int(i)) == 0);
 	kv_on_b = sc_kv_count(b, "ns");
 	CHECK(kv_on_b > 0);
-	CHECK(kv_on_b + sc_kv_count(a, "ns") == 40);
+	CHECK(kv_on_b + sc_kv_count(nodes.a_copy, "ns") == 40);
+	CHECK(sc_kv_count(a, "ns") == 40); // the writer's own count: by each partition's primary
 
 	// KeyValue batches: each node's share goes to it; a removal counts over both.
 	std::vector<sc_kv_pair> pairs;
@@ -441,11 +489,11 @@ TEST_CASE(
 		kv_keys.push_back(sc_int(1000 + i));
 	}
 	REQUIRE(sc_kv_add_batch(a, "nb", pairs.data(), pairs.size()) == 0);
-	CHECK(sc_kv_count(a, "nb") > 0);
+	CHECK(sc_kv_count(nodes.a_copy, "nb") > 0);
 	CHECK(sc_kv_count(b, "nb") > 0);
-	CHECK(sc_kv_count(a, "nb") + sc_kv_count(b, "nb") == 40);
+	CHECK(sc_kv_count(nodes.a_copy, "nb") + sc_kv_count(b, "nb") == 40);
 	CHECK(sc_kv_remove_batch(a, "nb", kv_keys.data(), kv_keys.size()) == 40);
-	CHECK(sc_kv_count(a, "nb") + sc_kv_count(b, "nb") == 0);
+	CHECK(sc_kv_count(nodes.a_copy, "nb") + sc_kv_count(b, "nb") == 0);
 
 	// A batch: a's share stays here, b's is forwarded; every tuple lands once.
 	std::vector<std::string> bk;
@@ -517,7 +565,7 @@ TEST_CASE(
 		REQUIRE(sc_lazy_put(a, SC_TUPLE(sc_str(keys.back().c_str()), sc_int(i % 4))) == 0);
 	}
 	REQUIRE(sc_flush(a) == 0);
-	CHECK(on_their_primary(a, b, keys) == 64);
+	CHECK(on_their_primary(nodes.a_copy, b, keys) == 64);
 
 	// By pattern, over every partition and in one of b's: the matches on both nodes, counted together.
 	int zeros_on_b = 0;
@@ -533,10 +581,10 @@ TEST_CASE(
 	}();
 	CHECK(sc_delete_by_match(a, nullptr, SC_TUPLE(sc_any(), sc_int(0))) == 16);
 	CHECK(sc_delete_by_match(a, &in_b, SC_TUPLE(sc_any(), sc_int(1))) == ones_there);
-	CHECK(on_their_primary(a, b, keys) == 48 - ones_there);
+	CHECK(on_their_primary(nodes.a_copy, b, keys) == 48 - ones_there);
 	// Everything: b's partitions emptied by b.
 	CHECK(sc_delete_all(a) == 0);
-	CHECK(on_their_primary(a, b, keys) == 0);
+	CHECK(on_their_primary(nodes.a_copy, b, keys) == 0);
 
 	// KeyValue's remove_all over both nodes' structure partitions.
 	for (int i = 0; i < 40; i++)
@@ -555,7 +603,7 @@ TEST_CASE(
 		const point pt = { id, id * 10 };
 		REQUIRE(sc_struct_add(a, "point", &pt) == 0);
 	}
-	const int structs_on_a = sc_struct_get_all(a, "point", &all);
+	const int structs_on_a = sc_struct_get_all(nodes.a_copy, "point", &all);
 	sc_struct_free(all);
 	const int structs_on_b = sc_struct_get_all(b, "point", &all);
 	sc_struct_free(all);
@@ -633,7 +681,7 @@ TEST_CASE(
 		REQUIRE(sc_queue_add(a, q.c_str(), sc_int(i)) == 0);
 		REQUIRE(sc_stack_push(a, s.c_str(), sc_int(i)) == 0);
 	}
-	CHECK(sc_queue_count(a, q.c_str()) == 0); // nothing applied here first
+	CHECK(sc_queue_count(nodes.a_copy, q.c_str()) == 0); // nothing applied here first
 	CHECK(sc_queue_count(b, q.c_str()) == 5);
 	CHECK(sc_stack_count(b, s.c_str()) == 5);
 
@@ -695,7 +743,8 @@ TEST_CASE("a primary read made on a node that is not the primary is answered by 
 	sc_tuples *out = nullptr;
 
 	REQUIRE(sc_put(a, SC_TUPLE(sc_str(on_b.c_str()), sc_int(5), sc_str("five"))) == 0);
-	CHECK(sc_get(a, SC_TUPLE(sc_str(on_b.c_str())), &out) == 0); // a's own copy (nothing replicates here)
+	CHECK(sc_get(nodes.a_copy, SC_TUPLE(sc_str(on_b.c_str())), &out) ==
+	      0); // a's copy (nothing replicates)
 	const int before = nodes.coordinator.requests;
 	REQUIRE(sc_get_with(a, SC_TUPLE(sc_str(on_b.c_str())), &primary, &out) == 1);
 	CHECK(nodes.coordinator.requests - before == 1);
@@ -720,18 +769,18 @@ TEST_CASE("a primary read made on a node that is not the primary is answered by 
 	sc_tuples_free(out);
 	CHECK(sc_get_same_key_partition_with(a, key, &primary, &out) == 1);
 	sc_tuples_free(out);
-	CHECK(sc_get_same_key_partition_with(a, key, nullptr, &out) == 0); // a's own copy
+	CHECK(sc_get_same_key_partition_with(nodes.a_copy, key, nullptr, &out) == 0); // a's copy
 	CHECK(sc_get_partition_by_idx_with(a, key, partition_of(a, on_b), &primary, &out) == 1);
 	sc_tuples_free(out);
 	CHECK(sc_get_partition_by_idx_with(a, key, parts, &primary, &out) == -ERANGE);
-	CHECK(sc_get_partition_by_idx_with(a, key, partition_of(a, on_b), nullptr, &out) == 0);
+	CHECK(sc_get_partition_by_idx_with(nodes.a_copy, key, partition_of(a, on_b), nullptr, &out) == 0);
 
 	// KeyValue, queues and stacks whose home's primary is b: read there; a's own copy has none.
 	const std::string q = name_on_b(a, b, "rq", true), st = name_on_b(a, b, "rs", false);
 	REQUIRE(sc_queue_add(a, q.c_str(), sc_int(41)) == 0);
 	REQUIRE(sc_queue_add(a, q.c_str(), sc_int(42)) == 0);
 	REQUIRE(sc_stack_push(a, st.c_str(), sc_int(7)) == 0);
-	CHECK(sc_queue_count(a, q.c_str()) == 0);
+	CHECK(sc_queue_count(nodes.a_copy, q.c_str()) == 0);
 	CHECK(sc_queue_count_with(a, q.c_str(), &primary) == 2);
 	CHECK(sc_stack_count_with(a, st.c_str(), &primary) == 1);
 	CHECK(sc_queue_peek_with(a, q.c_str(), nullptr, &primary, &out) == 1);
@@ -747,7 +796,7 @@ TEST_CASE("a primary read made on a node that is not the primary is answered by 
 	for (int i = 0; ns.empty(); i++) {
 		const std::string n = "kvns" + std::to_string(i);
 		REQUIRE(sc_kv_add(a, n.c_str(), sc_int(1), sc_int(100)) == 0);
-		if (sc_kv_get(a, n.c_str(), sc_int(1), nullptr, &out) == 0)
+		if (sc_kv_get(nodes.a_copy, n.c_str(), sc_int(1), nullptr, &out) == 0)
 			ns = n; // b holds it, a does not
 		sc_tuples_free(out);
 	}
@@ -1041,6 +1090,7 @@ TEST_CASE(
 		start_both(a, b);
 		FakeCoordinator coordinator(a,
 					    [&](const std::vector<uint8_t> &req) { return run_on(b, req); });
+		const Copy a_copy(a); // a's copy, read by a handle that wrote nothing
 		const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
 		// Keys in every partition, written from a: b's (odd partitions) forwarded there and kept
 		// only there, a's own only in a (nothing replicates here).
@@ -1053,8 +1103,8 @@ TEST_CASE(
 		}
 		REQUIRE(on_b > 0);
 		sc_tuples *out = nullptr;
-		CHECK(sc_get_by_match_object(a, nullptr, SC_TUPLE(sc_any(), sc_any(), sc_str("x")), &out) ==
-		      64 - on_b);
+		CHECK(sc_get_by_match_object(a_copy, nullptr, SC_TUPLE(sc_any(), sc_any(), sc_str("x")),
+					     &out) == 64 - on_b);
 		sc_tuples_free(out);
 		INFO(sc_last_error());
 		REQUIRE(sc_get_by_match_object_with(a, nullptr, SC_TUPLE(sc_any(), sc_any(), sc_str("x")),
@@ -1081,7 +1131,8 @@ TEST_CASE(
 		CHECK(visited == 64);
 		CHECK(sc_scan_with(a, nullptr, nullptr, &visited, &primary) == -EINVAL);
 
-		CHECK(sc_kv_count(a, "every") < 64);
+		CHECK(sc_kv_count(a_copy, "every") < 64);
+		CHECK(sc_kv_count(a, "every") == 64); // the writer's own handle: read where it wrote
 		CHECK(sc_kv_count_with(a, "every", &primary) == 64);
 		REQUIRE(sc_kv_keys_with(a, "every", &primary, &out) == 64);
 		CHECK(out->tuples[0].nfields == 1);
@@ -1112,19 +1163,82 @@ TEST_CASE(
 			xs += static_cast<pt *>(all)[i].x;
 		CHECK(xs == 10 * (31 * 32 / 2));
 		sc_struct_free(all);
-		int found = 0;
 		for (int64_t id = 0; id < 32; id++) {
 			const pt key = { id, 0 };
 			pt got{};
 			INFO(id << ": " << sc_last_error());
 			REQUIRE(sc_struct_get_with(a, "everypt", &key, &primary, &got) == 0);
 			CHECK(got.x == 10 * id);
-			found += sc_struct_get(a, "everypt", &key, &got) == 0;
 		}
-		CHECK(found < 32); // a's own copy lacks b's
 		const pt missing = { 99, 0 };
 		pt got{};
 		CHECK(sc_struct_get_with(a, "everypt", &missing, &primary, &got) == -ENOENT);
 		CHECK(sc_struct_get_with(a, "no such type", &missing, &primary, &got) == -ENXIO);
 	}
+}
+
+TEST_CASE("read-your-writes: a handle reads back what it wrote through another node's primary, from its own "
+	  "copy once the copy has it, from the primary until then; another handle reads the copy as it is",
+	  "[forward]")
+{
+	TwoNodes nodes("fwd-ryw");
+	Cache &a = nodes.a, &b = nodes.b;
+	const std::string key = key_on_b(a, 0);
+	const uint32_t part = partition_of(a, key);
+	sc_tuples *out = nullptr;
+
+	// Before a writes there, its reads of b's partition are its own copy's: no hop.
+	int before = nodes.coordinator.requests;
+	CHECK(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 0);
+	CHECK(nodes.coordinator.requests == before);
+
+	REQUIRE(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == 0);
+	CHECK(sc_get(nodes.a_copy, SC_TUPLE(sc_str(key.c_str())), &out) == 0); // a's copy lacks it
+	before = nodes.coordinator.requests;
+	REQUIRE(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 1); // the writer's handle: b answers
+	CHECK(out->tuples[0].fields[1].v.i == 1);
+	sc_tuples_free(out);
+	CHECK(nodes.coordinator.requests == before + 1);
+	// Every read of the partition, the one-partition calls and those over every partition alike.
+	const sc_field k = sc_str(key.c_str());
+	CHECK(sc_get_same_key_partition(a, k, &out) == 1);
+	sc_tuples_free(out);
+	CHECK(sc_get_by_match_object(a, nullptr, SC_TUPLE(sc_any(), sc_int(1)), &out) == 1);
+	sc_tuples_free(out);
+	int n = 0;
+	CHECK(sc_scan(a, &k, count_tuple, &n) == 1);
+
+	// b's log shipped to a's copy, as a coordinator would: now a's own copy answers, with no hop.
+	std::vector<uint8_t> buf(1 << 20);
+	sc_repl_state st;
+	REQUIRE(sc_repl_state_read(b, part, &st) == 0);
+	uint64_t pos = st.head;
+	const ssize_t len = sc_repl_read(b, part, &pos, buf.data(), buf.size());
+	REQUIRE(len > 0);
+	sc_repl_applied applied;
+	INFO(sc_last_error());
+	REQUIRE(sc_repl_apply(a, part, buf.data(), static_cast<size_t>(len), &applied) == 0);
+	before = nodes.coordinator.requests;
+	REQUIRE(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 1);
+	sc_tuples_free(out);
+	CHECK(sc_get(nodes.a_copy, SC_TUPLE(sc_str(key.c_str())), &out) == 1);
+	sc_tuples_free(out);
+	CHECK(nodes.coordinator.requests == before);
+
+	// KeyValue, Struct and queues the same way: the writer reads back what the primary holds.
+	std::string ns;
+	for (int i = 0; ns.empty(); i++) {
+		const std::string name = "rywns" + std::to_string(i);
+		REQUIRE(sc_kv_add(a, name.c_str(), sc_int(1), sc_int(7)) == 0);
+		if (sc_kv_get(nodes.a_copy, name.c_str(), sc_int(1), nullptr, &out) == 0)
+			ns = name; // on b
+		sc_tuples_free(out);
+	}
+	REQUIRE(sc_kv_get(a, ns.c_str(), sc_int(1), nullptr, &out) == 1);
+	CHECK(out->tuples[0].fields[0].v.i == 7);
+	sc_tuples_free(out);
+	const std::string q = name_on_b(a, b, "rywq", true);
+	REQUIRE(sc_queue_add(a, q.c_str(), sc_int(3)) == 0);
+	CHECK(sc_queue_count(nodes.a_copy, q.c_str()) == 0);
+	CHECK(sc_queue_count(a, q.c_str()) == 1);
 }

@@ -5,6 +5,7 @@
 
 #include "forward/forward_client.h"
 #include "forward/forward_codec.h"
+#include "mem/read_your_writes.h"
 #include "shm/error.h"
 #include "structures/kv.h"
 #include "structures/struct_store.h"
@@ -354,11 +355,13 @@ static int run(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 }
 
 /*
- * The reply to r: rc, and the values of a call that answers with some; a
- * replica's part of a quorum read puts where its copy stood first.
+ * The reply to r: rc, where the call wrote, and the values of a call that
+ * answers with some; a replica's part of a quorum read puts where its copy
+ * stood first.
  */
-static int reply_of(const struct sc_fwd_request *r, int rc, const sc_tuples *values,
-		    const struct sc_fwd_copy_position *pos, void **reply, size_t *reply_len)
+static int reply_of(const struct sc_fwd_request *r, int rc, const struct sc_ryw_written *w,
+		    const sc_tuples *values, const struct sc_fwd_copy_position *pos, void **reply,
+		    size_t *reply_len)
 {
 	static const sc_tuple none[1];
 	sc_field pos_fields[SC_FWD_COPY_POSITION_FIELDS];
@@ -383,16 +386,17 @@ static int reply_of(const struct sc_fwd_request *r, int rc, const sc_tuples *val
 	 * A take that failed after it took (-ETIMEDOUT: not acknowledged in
 	 * time) still sends what it took: the caller gets the error and the values.
 	 */
-	return sc_fwd_reply_encode(rc, rc < 0 ? sc_last_error() : NULL,
-				   !sc_fwd_op_answers_values(r->op) ? NULL
-				   : values			    ? values->tuples
-								    : none,
-				   count, reply, reply_len);
+	return sc_fwd_reply_encode_written(rc, rc < 0 ? sc_last_error() : NULL, w->at, w->n,
+					   !sc_fwd_op_answers_values(r->op) ? NULL
+					   : values			    ? values->tuples
+									    : none,
+					   count, reply, reply_len);
 }
 
 SC_EXPORT int sc_forward_serve(sc_cache *c, const void *req, size_t len, void **reply, size_t *reply_len)
 {
 	struct sc_fwd_copy_position pos = { 0 };
+	struct sc_ryw_written written = { 0 };
 	struct sc_fwd_request r;
 	sc_tuples *values = NULL;
 	int rc;
@@ -406,13 +410,20 @@ SC_EXPORT int sc_forward_serve(sc_cache *c, const void *req, size_t len, void **
 		/* This thread's writes stop here: one the map sends elsewhere is -EAGAIN, not forwarded again. */
 		sc_fwd_serving = true;
 		sc_fwd_copy_at = r.op == SC_FWD_READ_COPY ? &pos : NULL;
+		sc_ryw_serving = &written;
 		rc = run(c, &r, &values);
+		sc_ryw_serving = NULL;
 		sc_fwd_copy_at = NULL;
 		sc_fwd_serving = false;
+		/* A write whose place went unnoted could not be read back by its writer: say it failed to say. */
+		if (written.err && rc >= 0)
+			rc = sc_fail(-ENOMEM,
+				     "out of memory noting where a forwarded call wrote (it did write)");
 	} else {
 		r.op = 0; /* answered with no values */
 	}
-	rc = reply_of(&r, rc, values, &pos, reply, reply_len);
+	rc = reply_of(&r, rc, &written, values, &pos, reply, reply_len);
+	free(written.at);
 	sc_fwd_request_free(&r);
 	sc_tuples_free(values);
 	return rc;

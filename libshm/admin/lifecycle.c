@@ -10,6 +10,7 @@
 #include "forward/forward_client.h"
 #include "mem/limbo.h"
 #include "mem/rcu.h"
+#include "mem/read_your_writes.h"
 #include "shm/handles.h"
 #include "tables/lazy_put.h"
 #include "trace_id.h"
@@ -175,8 +176,11 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 	pthread_mutex_init(&c->owned_lock, NULL);
 	pthread_mutex_init(&c->fwd_lock, NULL);
 	c->retired_bound = sc_limbo_bound(c);
-	err = sc_handle_add(c);
+	err = sc_ryw_init(c);
+	if (!err)
+		err = sc_handle_add(c);
 	if (err) {
+		sc_ryw_free(c);
 		sc_seg_close(&c->seg);
 		free(c);
 		return err;
@@ -236,6 +240,7 @@ SC_EXPORT int sc_stop(sc_cache *c)
 	pthread_mutex_destroy(&c->owned_lock);
 	pthread_mutex_destroy(&c->fwd_lock);
 	free(c->owned);
+	sc_ryw_free(c);
 	free(c);
 	return err;
 }

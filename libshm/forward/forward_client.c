@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "forward/forward_client.h"
+#include "mem/read_your_writes.h"
 #include "shm/cluster_map.h"
 
 __thread bool sc_fwd_serving;
@@ -216,6 +217,12 @@ int sc_forward_values(sc_cache *c, uint16_t op, uint32_t partition, uint64_t arg
 	if (err)
 		return err;
 	err = sc_fwd_reply_decode(buf, ((sc_forward_head *)(void *)buf)->len, &rep);
+	/* Where the call wrote, for this handle's later reads (read-your-writes), whatever its result. */
+	for (uint32_t i = 0; !err && i < rep.nwritten; i++) {
+		const struct sc_log_position at = sc_fwd_reply_written(&rep, i);
+
+		sc_ryw_note(c, at.log, at.epoch, at.lseq);
+	}
 	/* An error may come from a coordinator, which sends no values: only a success must carry them. */
 	if (!err && vals && !rep.has_values && rep.rc >= 0)
 		err = sc_fail(-EPROTO, "cache \"%s\": the answer to a forwarded call carries no values",

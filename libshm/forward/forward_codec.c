@@ -221,20 +221,26 @@ bool sc_fwd_reply_fits(const sc_tuple *t, size_t n)
 {
 	size_t body = tuples_bytes(t, n);
 
-	return body != SIZE_MAX && sizeof(sc_forward_head) + PAD8(REPLY_MSG_MAX) + body <= SC_FORWARD_MAX;
+	/* A take writes to one log: its reply says where, in 32 bytes. */
+	return body != SIZE_MAX &&
+	       sizeof(sc_forward_head) + PAD8(REPLY_MSG_MAX) + 32 + body <= SC_FORWARD_MAX;
 }
 
-int sc_fwd_reply_encode(int rc, const char *msg, const sc_tuple *t, size_t n, void **out, size_t *len)
+#define WRITTEN_AT_BYTES 24u
+
+int sc_fwd_reply_encode_written(int rc, const char *msg, const struct sc_log_position *w, uint32_t nw,
+				const sc_tuple *t, size_t n, void **out, size_t *len)
 {
 	size_t msg_len = msg ? strnlen(msg, REPLY_MSG_MAX) : 0;
-	size_t body = t ? tuples_bytes(t, n) : 0, size = sizeof(sc_forward_head) + PAD8(msg_len);
-	uint8_t *buf;
+	size_t body = t ? tuples_bytes(t, n) : 0, written = 8 + (size_t)nw * WRITTEN_AT_BYTES;
+	size_t size = sizeof(sc_forward_head) + PAD8(msg_len) + written;
+	uint8_t *buf, *at;
 
 	if (body == SIZE_MAX || size + body > SC_FORWARD_MAX) {
 		rc = sc_fail(-E2BIG, "the reply would take more than %u bytes", SC_FORWARD_MAX);
 		msg = sc_last_error();
 		msg_len = strnlen(msg, REPLY_MSG_MAX);
-		size = sizeof(sc_forward_head) + PAD8(msg_len);
+		size = sizeof(sc_forward_head) + PAD8(msg_len) + written;
 		t = NULL;
 		body = 0;
 	}
@@ -249,16 +255,41 @@ int sc_fwd_reply_encode(int rc, const char *msg, const sc_tuple *t, size_t n, vo
 	memcpy(buf, &h, sizeof(h));
 	if (msg_len)
 		memcpy(buf + sizeof(h), msg, msg_len);
+	at = buf + sizeof(h) + PAD8(msg_len);
+	memcpy(at, &nw, sizeof(nw));
+	at += 8;
+	for (uint32_t i = 0; i < nw; i++, at += WRITTEN_AT_BYTES) {
+		memcpy(at, &w[i].log, sizeof(w[i].log));
+		memcpy(at + 8, &w[i].epoch, sizeof(w[i].epoch));
+		memcpy(at + 16, &w[i].lseq, sizeof(w[i].lseq));
+	}
 	if (t)
-		put_tuples(buf, sizeof(h) + PAD8(msg_len), t, n);
+		put_tuples(buf, (size_t)(at - buf), t, n);
 	*out = buf;
 	*len = size;
 	return 0;
 }
 
+int sc_fwd_reply_encode(int rc, const char *msg, const sc_tuple *t, size_t n, void **out, size_t *len)
+{
+	return sc_fwd_reply_encode_written(rc, msg, NULL, 0, t, n, out, len);
+}
+
+struct sc_log_position sc_fwd_reply_written(const struct sc_fwd_reply *r, uint32_t i)
+{
+	struct sc_log_position a;
+	const uint8_t *p = r->written + (size_t)i * WRITTEN_AT_BYTES;
+
+	memcpy(&a.log, p, sizeof(a.log));
+	memcpy(&a.epoch, p + 8, sizeof(a.epoch));
+	memcpy(&a.lseq, p + 16, sizeof(a.lseq));
+	return a;
+}
+
 int sc_fwd_reply_decode(const void *buf, size_t len, struct sc_fwd_reply *out)
 {
 	sc_forward_head h;
+	uint32_t count[2];
 	size_t at;
 	int err = head_of(buf, len, &h, "reply");
 
@@ -274,8 +305,16 @@ int sc_fwd_reply_decode(const void *buf, size_t len, struct sc_fwd_reply *out)
 	out->msg = (const char *)buf + sizeof(h);
 	out->msg_len = (size_t)h.arg;
 	at = sizeof(h) + PAD8(out->msg_len);
-	if (at > len)
-		return sc_fail(-EPROTO, "a forwarded reply's message is not padded to 8 bytes");
+	if (at > len || len - at < 8)
+		return sc_fail(-EPROTO, "a forwarded reply ends before where its writes went");
+	memcpy(count, (const uint8_t *)buf + at, sizeof(count));
+	at += 8;
+	if (count[1] != 0 || count[0] > (len - at) / WRITTEN_AT_BYTES)
+		return sc_fail(-EPROTO, "a forwarded reply says its call wrote %u logs in %zu bytes",
+			       count[0], len - at);
+	out->nwritten = count[0];
+	out->written = (const uint8_t *)buf + at;
+	at += (size_t)count[0] * WRITTEN_AT_BYTES;
 	if (at == len)
 		return 0;
 	out->has_values = true;

@@ -8,6 +8,8 @@
 
 #include <supercache.h>
 
+#include "shm/log_position.h"
+
 /*
  * The calls a request can carry, and what its tuples and number are to each
  * (docs/distributed.md, "Forwarding"). The number in a request's head (arg)
@@ -122,9 +124,11 @@ int sc_fwd_copy_position_of(const sc_tuple *t, struct sc_fwd_copy_position *out)
  * zero, then each tuple: u32 nfields, u32 zero, then each field: u32 type,
  * u32 len, and its value (8 bytes for a number, a capture or ANY's zero;
  * len bytes for bytes), padded to 8. A reply's arg is the length of its
- * message, which follows the head (no NUL), padded to 8; a call that
- * answers with values (a queue's or a stack's take) has a tuple section
- * after it.
+ * message, which follows the head (no NUL), padded to 8; then where the
+ * call's writes went (read-your-writes): u32 count, u32 zero, and per
+ * replication log written u32 log, u32 zero, u64 epoch, u64 lseq; a call
+ * that answers with values (a queue's or a stack's take, a read) has a
+ * tuple section after that.
  */
 struct sc_fwd_tuples {
 	uint32_t n;
@@ -156,6 +160,9 @@ void sc_fwd_request_free(struct sc_fwd_request *r);
  * pass SC_FORWARD_MAX make it a reply of -E2BIG instead.
  */
 int sc_fwd_reply_encode(int rc, const char *msg, const sc_tuple *t, size_t n, void **out, size_t *len);
+/* The same, saying the call's writes went to w[0, nw). */
+int sc_fwd_reply_encode_written(int rc, const char *msg, const struct sc_log_position *w, uint32_t nw,
+				const sc_tuple *t, size_t n, void **out, size_t *len);
 
 /* Whether a reply carrying the values t[0, n) fits SC_FORWARD_MAX, whatever its message. */
 bool sc_fwd_reply_fits(const sc_tuple *t, size_t n);
@@ -165,9 +172,14 @@ struct sc_fwd_reply {
 	int rc;
 	const char *msg; /* msg_len bytes, no NUL */
 	size_t msg_len;
-	bool has_values; /* it had a tuple section, in values (sc_fwd_tuples_free() it) */
+	uint32_t nwritten;	/* where the call's writes went: sc_fwd_reply_written() */
+	const uint8_t *written; /* into the reply */
+	bool has_values;	/* it had a tuple section, in values (sc_fwd_tuples_free() it) */
 	struct sc_fwd_tuples values;
 };
+
+/* Where the call r answers wrote, the i-th of r->nwritten logs. */
+struct sc_log_position sc_fwd_reply_written(const struct sc_fwd_reply *r, uint32_t i);
 
 /* Decode the reply buf[0, len) into *out: 0, or -EPROTO when it is no reply. */
 int sc_fwd_reply_decode(const void *buf, size_t len, struct sc_fwd_reply *out);

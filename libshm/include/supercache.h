@@ -488,7 +488,7 @@ typedef struct sc_forward_head {
 	int32_t rc;	    /* a reply's result: 0 or more, or a negative errno */
 	uint64_t arg; /* a request's number argument (ttl_ms, a partition index); a reply's message length */
 } sc_forward_head;
-#define SC_FORWARD_VERSION 2u
+#define SC_FORWARD_VERSION 3u
 /*
  * A request with this op (a quorum read's) goes to every replica of its
  * partition, not to its primary alone. Its reply is a bundle: a head whose

@@ -38,6 +38,9 @@ struct sc_cache {
 	uint32_t lazy_max_tuples;
 	int lazy_error;
 
+	/* how far this handle's writes went in each replication log (mem/read_your_writes.h); NULL unless distributed */
+	struct sc_ryw_floor *ryw;
+
 	/* connections to the coordinator kept between forwarded writes (forward/forward_client.h) */
 	pthread_mutex_t fwd_lock;
 	int fwd_idle[4];

@@ -93,8 +93,12 @@ static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *
 		err = sc_field_check(dflt, "default");
 	if (!err) {
 		*out = NULL;
-		sc_builder_init(&b);
 		sc_entry_route(c, &k, &kf, &route);
+		if (!sc_ryw_local(c, route.partition)) {
+			sc_entry_key_free(&k);
+			return SC_RYW_BY_PRIMARY(sc_kv_get_with(c, kv, key, dflt, &sc_by_primary, out));
+		}
+		sc_builder_init(&b);
 		found = sc_entry_read(c, &route, copy_value, &b);
 		if (found == 0 && dflt)
 			err = sc_builder_add(&b, dflt, 1);
@@ -251,9 +255,17 @@ static int list_in(sc_cache *c, const char *kv, enum listing what, uint32_t firs
 	return err ? err : n;
 }
 
+static int list_with(sc_cache *c, const char *kv, enum listing what, const sc_read_opts *opts,
+		     sc_tuples **out);
+
+/* Every structure partition's entries, from this host's copy unless it lacks this handle's writes. */
 static int list(sc_cache *c, const char *kv, enum listing what, sc_tuples **out)
 {
-	return list_in(c, kv, what, 0, c->seg.cfg.num_partition, out);
+	const uint32_t n = c ? c->seg.cfg.num_partition : 0;
+
+	if (c && !sc_ryw_local_range(c, n, 2 * n))
+		return SC_RYW_BY_PRIMARY(list_with(c, kv, what, &sc_by_primary, out));
+	return list_in(c, kv, what, 0, n, out);
 }
 
 /* A listing's part, here: t is (structure partition index, namespace); its pairs. */
@@ -383,7 +395,11 @@ static int count_one(const sc_field *own, const sc_field *value, void *ctx)
 static int do_kv_count(sc_cache *c, const char *kv)
 {
 	struct sc_entry_key k;
-	int err = kv_key(c, kv, NULL, &k);
+	int err;
+
+	if (c && !sc_ryw_local_range(c, c->seg.cfg.num_partition, 2 * c->seg.cfg.num_partition))
+		return SC_RYW_BY_PRIMARY(list_with(c, kv, PAIRS, &sc_by_primary, NULL));
+	err = kv_key(c, kv, NULL, &k);
 
 	if (!err)
 		err = sc_entries_for_each(c, &k, count_one, NULL);

@@ -9,6 +9,7 @@
 #include "shm/probes.h"
 #include "structures/entries.h"
 #include "structures/sequence.h"
+#include "tables/read_modes.h"
 #include "tables/results.h"
 #include "write/partition.h"
 
@@ -605,6 +606,15 @@ SC_EXPORT int sc_queue_out(sc_cache *c, const char *queue, const sc_field *dflt,
 	return SC_TRACED(c, SC_OP_QUEUE_OUT, do_queue_out(c, queue, dflt, out));
 }
 
+/* Whether a read of the sequence may be answered from this host's copy (read-your-writes); a bad name reads on, to fail. */
+static bool read_here(sc_cache *c, uint8_t kind, const char *name)
+{
+	struct sc_part *home;
+
+	return !c || !c->ryw || !name || sc_seq_home(c, kind, name, &home) ||
+	       sc_ryw_local(c, sc_part_index(c, home));
+}
+
 static int do_queue_peek(sc_cache *c, const char *queue, const sc_field *dflt, sc_tuples **out)
 {
 	struct sc_builder b;
@@ -612,6 +622,8 @@ static int do_queue_peek(sc_cache *c, const char *queue, const sc_field *dflt, s
 
 	if (err)
 		return err;
+	if (!read_here(c, SC_ENTRY_QUEUE, queue))
+		return SC_RYW_BY_PRIMARY(sc_queue_peek_with(c, queue, dflt, &sc_by_primary, out));
 	sc_builder_init(&b);
 	return finish_result(read_sequence(c, SC_ENTRY_QUEUE, queue, peek_fn, &b), &b, dflt, out);
 }
@@ -628,6 +640,8 @@ SC_EXPORT int sc_queue_peak(sc_cache *c, const char *queue, const sc_field *dflt
 
 static int do_queue_count(sc_cache *c, const char *queue)
 {
+	if (!read_here(c, SC_ENTRY_QUEUE, queue))
+		return SC_RYW_BY_PRIMARY(sc_queue_count_with(c, queue, &sc_by_primary));
 	return read_sequence(c, SC_ENTRY_QUEUE, queue, count_fn, NULL);
 }
 
@@ -668,6 +682,8 @@ SC_EXPORT int sc_stack_pop(sc_cache *c, const char *stack, const sc_field *dflt,
 
 static int do_stack_count(sc_cache *c, const char *stack)
 {
+	if (!read_here(c, SC_ENTRY_STACK, stack))
+		return SC_RYW_BY_PRIMARY(sc_stack_count_with(c, stack, &sc_by_primary));
 	return read_sequence(c, SC_ENTRY_STACK, stack, count_fn, NULL);
 }
 

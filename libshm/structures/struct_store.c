@@ -317,6 +317,10 @@ static int do_struct_get(sc_cache *c, const char *type, const void *key, void *o
 		struct struct_copy cp = { out, g.size };
 
 		sc_entry_route(c, &k, &kf, &route);
+		if (!sc_ryw_local(c, route.partition)) {
+			sc_entry_key_free(&k);
+			return SC_RYW_BY_PRIMARY(sc_struct_get_with(c, type, key, &sc_by_primary, out));
+		}
 		err = sc_entry_read(c, &route, copy_struct, &cp);
 		if (err == 0)
 			err = sc_fail(-ENOENT, "no struct of type \"%s\" has that key", type);
@@ -493,6 +497,10 @@ static int do_struct_get_all(sc_cache *c, const char *type, void **out)
 		return err;
 	}
 	l.size = g.size;
+	if (!sc_ryw_local_range(c, c->seg.cfg.num_partition, 2 * c->seg.cfg.num_partition)) {
+		sc_entry_key_free(&k);
+		return SC_RYW_BY_PRIMARY(sc_struct_get_all_with(c, type, &sc_by_primary, out));
+	}
 	n = sc_entries_for_each(c, &k, collect_struct, &l);
 	sc_entry_key_free(&k);
 	if (n < 0) {

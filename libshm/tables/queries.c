@@ -9,6 +9,7 @@
 #include "record/tuple_codec.h"
 #include "shm/probes.h"
 #include "tables/query.h"
+#include "tables/read_modes.h"
 #include "tables/results.h"
 #include "tables/views.h"
 
@@ -225,6 +226,10 @@ static int run_match(sc_cache *c, const sc_field *partition_data, const sc_tuple
 	err = sc_cache_check(c);
 	if (!err)
 		err = sc_query_range(c, partition_data, &first, &end);
+	if (!err && !sc_ryw_local_range(c, first, end))
+		return SC_RYW_BY_PRIMARY(
+			objects ? sc_get_by_match_object_with(c, partition_data, pattern, &sc_by_primary, out)
+				: sc_get_by_match_with(c, partition_data, pattern, &sc_by_primary, out));
 	return err ? err
 		   : match_range(c, first, end, pattern, objects ? SC_MATCH_OBJECTS : SC_MATCH_CAPTURES, out);
 }
@@ -409,6 +414,8 @@ static int do_scan(sc_cache *c, const sc_field *partition_data, sc_scan_fn fn, v
 	err = sc_cache_check(c);
 	if (!err)
 		err = sc_query_range(c, partition_data, &first, &end);
+	if (!err && !sc_ryw_local_range(c, first, end))
+		return SC_RYW_BY_PRIMARY(sc_scan_with(c, partition_data, fn, acc, &sc_by_primary));
 	if (!err)
 		err = sc_reader_of(c, &r);
 	if (!err && c->seg.cfg.table_type == SC_ORDERED_SET && end - first > 1)

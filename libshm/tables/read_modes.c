@@ -22,6 +22,8 @@
  * to there: a write in flight is returned only once it is acknowledged.
  */
 
+const sc_read_opts sc_by_primary = { .read_mode = SC_READ_PRIMARY };
+
 static int get_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
 {
 	return sc_get(c, t, out);
@@ -180,7 +182,9 @@ static int read_by_quorum(sc_cache *c, struct sc_part *p, uint32_t call, sc_read
 			best = pos;
 		}
 	}
-	settled = agreed && (!c->waits_acks || best.committed_lseq >= best.last_lseq);
+	/* And it must hold this handle's own writes (read-your-writes: async mode acknowledges before any replica has them). */
+	settled = agreed && (!c->waits_acks || best.committed_lseq >= best.last_lseq) &&
+		  sc_ryw_covered(c, sc_part_index(c, p), best.last_epoch, best.last_lseq);
 	if (settled)
 		n = answer_results(c, winner->rc, winner->values.tuples + 1, winner->values.n - 1, out);
 	sc_fwd_bundle_free(&b);

@@ -5,6 +5,7 @@
 #include <stdbool.h>
 
 #include "forward/forward_codec.h"
+#include "mem/read_your_writes.h"
 #include "shm/cache.h"
 
 /*
@@ -30,6 +31,33 @@ int sc_read_by_mode(sc_cache *c, const sc_read_opts *opts, struct sc_part *p, ui
  * and where the copy stands goes here.
  */
 extern __thread struct sc_fwd_copy_position *sc_fwd_copy_at;
+
+/*
+ * Read-your-writes (mem/read_your_writes.h): whether a read of log may be
+ * answered from this host's copy. When not, the read is made by the
+ * partition's primary instead, as SC_RYW_BY_PRIMARY(the read with
+ * sc_by_primary for its options): the read that runs for it is not
+ * checked again.
+ */
+static inline bool sc_ryw_local(sc_cache *c, uint32_t log)
+{
+	return __builtin_expect(!c->ryw, 1) || sc_ryw_here(c, log);
+}
+/* The same for every log of [first, end) (a read over several partitions). */
+static inline bool sc_ryw_local_range(sc_cache *c, uint32_t first, uint32_t end)
+{
+	for (uint32_t i = first; c->ryw && i < end; i++)
+		if (!sc_ryw_here(c, i))
+			return false;
+	return true;
+}
+extern const sc_read_opts sc_by_primary;
+static inline int sc_ryw_asked(int r)
+{
+	sc_ryw_asking = false;
+	return r;
+}
+#define SC_RYW_BY_PRIMARY(read) (sc_ryw_asking = true, sc_ryw_asked(read))
 
 /* Check the options a read with a mode is given: 0, or -EINVAL (or the handle's error). */
 int sc_read_opts_check(sc_cache *c, const sc_read_opts *opts);

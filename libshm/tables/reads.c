@@ -7,6 +7,7 @@
 #include "mem/rcu.h"
 #include "record/tuple_codec.h"
 #include "shm/probes.h"
+#include "tables/read_modes.h"
 #include "tables/results.h"
 #include "tables/views.h"
 
@@ -87,19 +88,6 @@ static inline int lookup_routed(sc_cache *c, const struct sc_route *route, use_h
 	return rv < 0 ? rv : found;
 }
 
-/* A read keyed by a tuple's key and partition fields. */
-static inline int lookup(sc_cache *c, const sc_tuple *data, use_hits_fn use, void *ctx)
-{
-	struct sc_route route;
-	int err = sc_cache_check(c);
-
-	if (!err)
-		err = sc_tuple_check_route(c, data, &route);
-	if (err)
-		return err;
-	return lookup_routed(c, &route, use, ctx);
-}
-
 static int copy_hits(sc_cache *c, const struct sc_hit *hits, size_t n, void *out)
 {
 	return sc_results_copy(c, hits, n, out);
@@ -113,11 +101,30 @@ static int begin_get(const char *fn, sc_tuples **out)
 	return 0;
 }
 
+/*
+ * Route data's key: 0 to read this host's copy, 1 when this handle's writes
+ * to its partition are not in the copy yet (read-your-writes: the primary
+ * answers), or a negative errno.
+ */
+static int route_tuple(sc_cache *c, const sc_tuple *data, struct sc_route *route)
+{
+	int err = sc_cache_check(c);
+
+	if (!err)
+		err = sc_tuple_check_route(c, data, route);
+	return err ? err : !sc_ryw_local(c, route->partition);
+}
+
 static int do_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
 {
+	struct sc_route route;
 	int err = begin_get("sc_get", out);
 
-	return err ? err : lookup(c, data, copy_hits, out);
+	if (!err)
+		err = route_tuple(c, data, &route);
+	if (err == 1)
+		return SC_RYW_BY_PRIMARY(sc_get_with(c, data, &sc_by_primary, out));
+	return err ? err : lookup_routed(c, &route, copy_hits, out);
 }
 
 SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
@@ -134,6 +141,9 @@ static int do_get_by_key_partition(sc_cache *c, sc_field key, sc_field partition
 		err = sc_cache_check(c);
 	if (!err)
 		err = sc_route_key_in(c, &key, &partition_data, &route);
+	if (!err && !sc_ryw_local(c, route.partition))
+		return SC_RYW_BY_PRIMARY(
+			sc_get_by_key_partition_with(c, key, partition_data, &sc_by_primary, out));
 	return err ? err : lookup_routed(c, &route, copy_hits, out);
 }
 
@@ -156,6 +166,8 @@ static int do_get_same_key_partition(sc_cache *c, sc_field key, sc_tuples **out)
 		err = sc_cache_check(c);
 	if (!err)
 		err = sc_route_key_in(c, &key, NULL, &route);
+	if (!err && !sc_ryw_local(c, route.partition))
+		return SC_RYW_BY_PRIMARY(sc_get_same_key_partition_with(c, key, &sc_by_primary, out));
 	return err ? err : lookup_routed(c, &route, copy_hits, out);
 }
 
@@ -173,6 +185,8 @@ static int do_get_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx, sc_t
 		err = sc_cache_check(c);
 	if (!err)
 		err = sc_route_key_at(c, &key, idx, &route);
+	if (!err && !sc_ryw_local(c, route.partition))
+		return SC_RYW_BY_PRIMARY(sc_get_partition_by_idx_with(c, key, idx, &sc_by_primary, out));
 	return err ? err : lookup_routed(c, &route, copy_hits, out);
 }
 
@@ -196,12 +210,29 @@ static int visit(sc_cache *c, const struct sc_hit *hits, size_t n, void *ctx)
 	return rv;
 }
 
+/* A view of copies the partition's primary sent: this host's copy lacks this handle's write (read-your-writes). */
+static int view_by_primary(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, void *arg)
+{
+	sc_tuples *got = NULL;
+	int n = SC_RYW_BY_PRIMARY(sc_get_with(c, data, &sc_by_primary, &got)), rv = 0;
+
+	for (size_t i = 0; n > 0 && i < got->count && rv == 0; i++)
+		rv = fn(&got->tuples[i], arg);
+	sc_tuples_free(got);
+	return n < 0 ? n : rv < 0 ? rv : n;
+}
+
 static int do_get_view(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, void *arg)
 {
 	struct visitor v = { fn, arg };
+	struct sc_route route;
+	int err;
 
 	sc_check_arg(fn, -EINVAL, "sc_get_view: visitor is NULL");
-	return lookup(c, data, visit, &v);
+	err = route_tuple(c, data, &route);
+	if (err == 1)
+		return view_by_primary(c, data, fn, arg);
+	return err ? err : lookup_routed(c, &route, visit, &v);
 }
 
 SC_EXPORT int sc_get_view(sc_cache *c, const sc_tuple *data, sc_visit_fn fn, void *arg)

@@ -2,6 +2,7 @@
 #include "write/partition.h"
 
 #include "mem/limbo.h"
+#include "mem/read_your_writes.h"
 #include "mem/repl_log.h"
 #include "recovery/repair.h"
 #include "shm/cluster_map.h"
@@ -176,8 +177,12 @@ static uint64_t release(sc_cache *c, struct sc_part *p)
 {
 	uint64_t lseq = 0;
 
-	if (sc_unlikely(c->logs_writes))
+	if (sc_unlikely(c->logs_writes)) {
 		lseq = sc_repl_commit(c, p);
+		/* What this handle wrote, for its later reads (read-your-writes). */
+		if (lseq)
+			sc_ryw_wrote(c, sc_part_index(c, p), sc_repl_log_of(c, p)->last_epoch, lseq);
+	}
 	if (SC_PROBE_ACTIVE(lock_released))
 		fire_lock_released(c, p);
 	sc_shm_mutex_unlock(&p->lock);
