@@ -151,6 +151,18 @@ class Rig
 		REQUIRE(nodes[i].pid > 0);
 	}
 
+	// Node i's coordinator loses etcd, every member (its own included), and nothing else: its peer
+	// links and its etcd member's raft traffic go on.
+	void cut_from_etcd(unsigned i, bool cut)
+	{
+		for (unsigned m = 0; m < 3; m++) {
+			if (cut)
+				net.cut_out(i, net.ip(m), static_cast<int>(etcd.client_port(m)));
+			else
+				net.heal_out(i, net.ip(m), static_cast<int>(etcd.client_port(m)));
+		}
+	}
+
 	void start_all()
 	{
 		for (unsigned i = 0; i < 3; i++)

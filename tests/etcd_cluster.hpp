@@ -52,6 +52,11 @@ class EtcdCluster
 	std::string endpoints(const std::vector<unsigned> &order) const;
 	// Member i's client URL: http://ip:port.
 	std::string endpoint(unsigned i) const;
+	// Member i's client port (its address is its spec's ip).
+	unsigned client_port(unsigned i) const
+	{
+		return members[i].client_port;
+	}
 	// Member i's process, or -1 when it is not running.
 	pid_t pid(unsigned i) const;
 	// Send member i a signal. SIGKILL, SIGTERM, SIGINT and SIGQUIT also wait for it to exit

@@ -566,4 +566,38 @@ void NetnsCluster::heal_port(size_t i, size_t j, int port)
 	if (in.status != 0 || out.status != 0)
 		throw std::runtime_error("heal_port(" + what + "): iptables failed: " + in.err + out.err);
 }
+
+namespace
+{
+std::vector<std::string> out_rule(const std::string &op, const std::string &ip, int port)
+{
+	return { "iptables", "-w",	op,	     "OUTPUT",	  "-d",
+		 ip,	     "-p",	"tcp",	     "--dport",	  std::to_string(port),
+		 "-m",	     "comment", "--comment", cut_comment, "-j",
+		 "DROP" };
+}
+} // namespace
+
+void NetnsCluster::cut_out(size_t i, const std::string &ip, int port)
+{
+	const std::string what = std::to_string(i) + " > " + ip + ":" + std::to_string(port);
+	if (std::find(port_cuts.begin(), port_cuts.end(), what) != port_cuts.end())
+		return;
+	CommandResult r = exec(i, out_rule("-I", ip, port));
+	if (r.status != 0)
+		throw std::runtime_error("cut_out(" + what + "): iptables failed: " + r.err);
+	port_cuts.push_back(what);
+}
+
+void NetnsCluster::heal_out(size_t i, const std::string &ip, int port)
+{
+	const std::string what = std::to_string(i) + " > " + ip + ":" + std::to_string(port);
+	auto at = std::find(port_cuts.begin(), port_cuts.end(), what);
+	if (at == port_cuts.end())
+		return;
+	port_cuts.erase(at);
+	CommandResult r = exec(i, out_rule("-D", ip, port));
+	if (r.status != 0)
+		throw std::runtime_error("heal_out(" + what + "): iptables failed: " + r.err);
+}
 } // namespace sctest

@@ -97,6 +97,11 @@ class NetnsCluster
 	void cut_port(size_t i, size_t j, int port);
 	// Remove exactly the rules cut_port(i, j, port) added. Idempotent.
 	void heal_port(size_t i, size_t j, int port);
+	// Node i's connections to TCP port at ip (another node's, or its own) stop: iptables in i's
+	// namespace drops what it sends there; the other end can still reach i. Idempotent.
+	void cut_out(size_t i, const std::string &ip, int port);
+	// Remove exactly the rule cut_out(i, ip, port) added. Idempotent.
+	void heal_out(size_t i, const std::string &ip, int port);
 
       private:
 	void teardown();
@@ -105,7 +110,7 @@ class NetnsCluster
 	bool forward_rule = false;
 	std::vector<std::string> node_ns, node_veth;
 	std::vector<bool> node_cut;
-	std::vector<std::string> port_cuts; // "i j port" of each cut_port() in force
+	std::vector<std::string> port_cuts; // what each cut_port() and cut_out() in force cut
 	std::vector<pid_t> spawned;
 };
 } // namespace sctest

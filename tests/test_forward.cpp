@@ -36,6 +36,26 @@ sc_options forward_options()
 	return o;
 }
 
+sc_options sync_forward_options()
+{
+	sc_options o = forward_options();
+	o.replication_mode = SC_REPLICATION_SYNC;
+	return o;
+}
+
+bool start_both(Cache &a, Cache &b);
+
+// Nodes a and b in sync mode, each test with a coordinator of its own making for a.
+struct SyncNodes {
+	explicit SyncNodes(const std::string &name)
+	    : a(unique_name((name + "-a").c_str()), sync_forward_options()),
+	      b(unique_name((name + "-b").c_str()), sync_forward_options()), started(start_both(a, b))
+	{
+	}
+	Cache a, b;
+	bool started;
+};
+
 uint64_t hour_from_now_ns()
 {
 	return (clock_ms() + 3600ull * 1000) * 1000000ull;
@@ -991,10 +1011,8 @@ TEST_CASE(
 	"copy holds writes not known to be acknowledged",
 	"[forward]")
 {
-	sc_options o = forward_options();
-	o.replication_mode = SC_REPLICATION_SYNC;
-	Cache a(unique_name("fwd-quorum-a"), o), b(unique_name("fwd-quorum-b"), o);
-	start_both(a, b);
+	SyncNodes nodes("fwd-quorum");
+	Cache &a = nodes.a, &b = nodes.b;
 	std::atomic<int> bundles{ 0 }, primary_reads{ 0 };
 	// a's coordinator: a quorum read's request goes to both copies (a majority of two is both), b's
 	// first; a primary read to b, once b's in-sync replicas have every write (as they would).
@@ -1241,4 +1259,48 @@ TEST_CASE("read-your-writes: a handle reads back what it wrote through another n
 	REQUIRE(sc_queue_add(a, q.c_str(), sc_int(3)) == 0);
 	CHECK(sc_queue_count(nodes.a_copy, q.c_str()) == 0);
 	CHECK(sc_queue_count(a, q.c_str()) == 1);
+}
+
+TEST_CASE(
+	"read-your-writes on a node that became the primary without the write: a read there answers from its "
+	"copy and never asks itself again (a fault the nemesis found)",
+	"[forward]")
+{
+	SyncNodes nodes("fwd-ryw-moved");
+	Cache &a = nodes.a, &b = nodes.b;
+	FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &req) {
+		// b's in-sync replicas have whatever it ran: its acknowledgement is at its last entry.
+		std::vector<uint8_t> reply = run_on(b, req);
+		for (uint32_t log = 0; log < 2 * parts; log++) {
+			sc_repl_state st;
+			REQUIRE(sc_repl_state_read(b, log, &st) == 0);
+			REQUIRE(sc_repl_progress_write(b, log, st.last_lseq, st.last_lseq) == 0);
+		}
+		return reply;
+	});
+	const std::string key = key_on_b(a, 0);
+	sc_tuples *out = nullptr;
+	// The put runs on b; before its acknowledgement b's reply waits, so the fake acknowledges first.
+	REQUIRE(sc_repl_progress_write(b, partition_of(a, key), 1, 1) == 0);
+	const int put = sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1)));
+	REQUIRE((put == 0 || put == -ETIMEDOUT));
+
+	// Then the map names a the primary of every partition, under a newer epoch, and a's copy never
+	// got the write (a failover that lost it). a's handle owes that partition its write, which a's
+	// copy cannot give: reads there are a's copy's all the same, the primary's, and answer at once.
+	sc_cluster_map m;
+	std::memset(&m, 0, sizeof(m));
+	m.node_count = 2;
+	m.self = 0;
+	m.lease_deadline_ns = hour_from_now_ns();
+	std::strcpy(m.nodes[0], "a");
+	std::strcpy(m.nodes[1], "b");
+	std::vector<sc_partition_owners> owners(parts);
+	for (uint32_t p = 0; p < parts; p++)
+		owners[p] = { 101, 0, 2, { 0, 1 }, 0 };
+	REQUIRE(sc_cluster_map_write(a, &m, owners.data()) == 0);
+	const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
+	INFO(sc_last_error());
+	CHECK(sc_get_with(a, SC_TUPLE(sc_str(key.c_str())), &primary, &out) == 0);
+	CHECK(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 0);
 }

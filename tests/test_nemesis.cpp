@@ -1,5 +1,5 @@
 // test_nemesis.cpp — writes, primary and quorum reads from a client on each of three nodes, while a nemesis
-// kills, stops and cuts nodes off; every operation recorded with its start, end and result, and the
+// kills, stops and cuts nodes off (from everything, or from etcd alone); every operation recorded with its start, end and result, and the
 // history checked at the end. Sync mode: each key's puts and reads are linearizable (Wing and Gong's
 // search), and every acknowledged write is on every replica. Async mode: what is lost is no more than the replicas had not acknowledged at the faults.
 // In both, the partition maps never had two primaries at once.
@@ -309,7 +309,7 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 
 	for (int e = 0; e < episodes; e++) {
 		unsigned victim = rng() % 3;
-		int kind = e % 4;
+		int kind = e % 5;
 		std::string what;
 		switch (kind) {
 		case 0:
@@ -323,6 +323,11 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 		case 2:
 			what = "iptables cut";
 			rig.net.cut(victim);
+			break;
+		case 4:
+			// Its lease lapses: it must stop acting as a primary while its peers still reach it.
+			what = "cut off from etcd";
+			rig.cut_from_etcd(victim, true);
 			break;
 		default: {
 			// The primary of partition 0, whoever it is now.
@@ -347,8 +352,10 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 			rig.start(victim);
 		else if (kind == 1)
 			kill(rig.nodes[victim].pid, SIGCONT);
-		else
+		else if (kind == 2)
 			rig.net.heal(victim);
+		else
+			rig.cut_from_etcd(victim, false);
 		INFO("episode " << e << ": " << what << " of n" << victim);
 		REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 30000) >= 0);
 	}

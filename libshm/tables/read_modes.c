@@ -72,6 +72,23 @@ static int read_forwarded(sc_cache *c, uint32_t call, uint32_t partition, const 
 }
 
 /*
+ * Run the read here, as the partition's primary or one of its replicas
+ * answers it: what this node's copy holds is the answer, so the
+ * read-your-writes check of the reads inside is off (it could only send
+ * the read to the primary again, this node, and under a lock it holds).
+ */
+static int answer_here(sc_read_here_fn here, sc_cache *c, const sc_tuple *t, sc_tuples **out)
+{
+	const bool asking = sc_ryw_asking;
+	int n;
+
+	sc_ryw_asking = true;
+	n = here(c, t, out);
+	sc_ryw_asking = asking;
+	return n;
+}
+
+/*
  * Under the lock of p (partition in the map), whose primary this node is
  * under epoch: read, then wait for what the read saw to be acknowledged,
  * then confirm the node is still the primary under that epoch (the waits may have outlasted its
@@ -86,7 +103,7 @@ static int read_acknowledged(sc_cache *c, struct sc_part *p, uint32_t partition,
 
 	if (err)
 		return err;
-	n = here(c, t, out);
+	n = answer_here(here, c, t, out);
 	lseq = sc_repl_log_at(c, sc_part_index(c, p))->last_lseq;
 	sc_part_release(c, p);
 	err = n < 0 ? 0 : sc_part_acked(c, p, lseq);
@@ -123,7 +140,7 @@ int sc_read_by_primary(sc_cache *c, struct sc_part *p, uint32_t call, sc_read_he
 	if (err)
 		return err;
 	if (!c->waits_acks)
-		return here(c, t, out);
+		return answer_here(here, c, t, out);
 	return read_acknowledged(c, p, partition, epoch, here, t, out);
 }
 
@@ -217,7 +234,7 @@ static int read_copy(sc_cache *c, struct sc_part *p, sc_read_here_fn here, const
 	err = sc_part_lock_within(c, p, SC_LOCK_WRITER_LIMIT_MS / 1000u);
 	if (err)
 		return err;
-	n = here(c, t, out);
+	n = answer_here(here, c, t, out);
 	pos.last_epoch = l->last_epoch;
 	pos.last_lseq = l->last_lseq;
 	acked = sc_acquire(&l->acked_lseq);
