@@ -471,7 +471,9 @@ inline int64_t wait_links(const Rig &rig, uint64_t timeout_ms)
 	});
 }
 
-// Writable handles on the three nodes' caches, as a client process on each host would hold.
+// Writable handles on the three nodes' caches, as a client process on each host would hold; and
+// read-only ones, which see each node's copy as it is (a handle reads back its own writes from the
+// partition's primary while its copy lacks them: read-your-writes).
 struct Writers {
 	explicit Writers(const Rig &rig, uint64_t majority_timeout_ms = 0)
 	{
@@ -479,10 +481,16 @@ struct Writers {
 		o.majority_timeout_ms = majority_timeout_ms;
 		for (unsigned i = 0; i < 3; i++)
 			REQUIRE(sc_attach(rig.nodes[i].cache.c_str(), &o, &h[i]) == 0);
+		o.read_only = true;
+		for (unsigned i = 0; i < 3; i++)
+			REQUIRE(sc_attach(rig.nodes[i].cache.c_str(), &o, &copy[i]) == 0);
 	}
 	~Writers()
 	{
 		for (auto *c : h)
+			if (c)
+				sc_stop(c);
+		for (auto *c : copy)
 			if (c)
 				sc_stop(c);
 	}
@@ -616,6 +624,7 @@ struct Writers {
 	}
 
 	sc_cache *h[3] = { nullptr, nullptr, nullptr };
+	sc_cache *copy[3] = { nullptr, nullptr, nullptr }; // read-only: each node's copy as it is
 };
 
 } // namespace sctest

@@ -70,7 +70,7 @@ TEST_CASE(
 	// copy for a moment: looked at until it holds, for a while).
 	CHECK_LOGGED(rig, ms_until(10000, 2, [&] {
 				  int holders = 0;
-				  for (auto *c : w.h) {
+				  for (auto *c : w.copy) {
 					  sc_tuples *got = nullptr;
 					  if (sc_get(c, SC_TUPLE(sc_str("key7")), &got) == 1 &&
 					      got->tuples[0].fields[1].v.i == -7)
@@ -116,7 +116,7 @@ TEST_CASE("sync: a write returns once its replica has it; with the replica stopp
 			if (r == static_cast<unsigned>(i))
 				continue;
 			sc_tuples *got = nullptr;
-			int n = sc_get(w.h[r], SC_TUPLE(sc_str(key.c_str())), &got);
+			int n = sc_get(w.copy[r], SC_TUPLE(sc_str(key.c_str())), &got);
 			sc_tuples_free(got);
 			holders += n == 1;
 		}
@@ -288,7 +288,7 @@ TEST_CASE(
 		for (auto &kv : acked) {
 			sc_tuples *got = nullptr;
 			INFO("n" << i << " " << kv.first);
-			REQUIRE(sc_get(w.h[i], SC_TUPLE(sc_str(kv.first.c_str())), &got) == 1);
+			REQUIRE(sc_get(w.copy[i], SC_TUPLE(sc_str(kv.first.c_str())), &got) == 1);
 			CHECK(got->tuples[0].fields[1].v.i == kv.second);
 			sc_tuples_free(got);
 		}
@@ -397,7 +397,7 @@ TEST_CASE("a replica the ring left behind is copied whole; a primary that comes 
 							  std::to_string(rest[0]) + " (0 bytes"));
 	CHECK_LOGGED(rig, logged(primary, "log " + std::to_string(queue_log) +
 						  ": copying the partition to n" + std::to_string(rest[0])));
-	for (auto *c : w.h)
+	for (auto *c : w.copy)
 		CHECK(sc_queue_count(c, queue.c_str()) ==
 		      static_cast<int>(queued) + 1 - static_cast<int>(queued / 6));
 
@@ -421,7 +421,7 @@ TEST_CASE("a replica the ring left behind is copied whole; a primary that comes 
 	CHECK_LOGGED(rig, logged(now_primary, "log 0: copying the partition to n" + std::to_string(primary)));
 	CHECK_LOGGED(rig, ms_until(10000, 2, [&] {
 				  int holders = 0;
-				  for (auto *c : w.h) {
+				  for (auto *c : w.copy) {
 					  sc_tuples *got = nullptr;
 					  if (sc_get(c, SC_TUPLE(sc_str(keys[0].c_str())), &got) == 1 &&
 					      got->tuples[0].fields[1].v.i == 200)
@@ -561,10 +561,14 @@ TEST_CASE(
 	rig.start(0);
 	rig.start(1);
 	REQUIRE_LOGGED(rig, rig.wait_settled({ 0, 1 }, { "n0", "n1" }, 20000) >= 0);
-	sc_options o = options();
-	sc_cache *h[3] = { nullptr, nullptr, nullptr };
-	for (unsigned i = 0; i < 2; i++)
+	sc_options o = options(), ro = options();
+	ro.read_only = true;
+	// h writes; copy reads each node's copy as it is (h reads back its own writes from their primary).
+	sc_cache *h[3] = { nullptr, nullptr, nullptr }, *copy[3] = { nullptr, nullptr, nullptr };
+	for (unsigned i = 0; i < 2; i++) {
 		REQUIRE(sc_attach(rig.nodes[i].cache.c_str(), &o, &h[i]) == 0);
+		REQUIRE(sc_attach(rig.nodes[i].cache.c_str(), &ro, &copy[i]) == 0);
+	}
 	std::vector<sc_partition_owners> parts(partitions);
 	sc_cluster_map m;
 	// Every partition on both nodes first: until then a write may be on its primary alone.
@@ -609,7 +613,7 @@ TEST_CASE(
 	rig.start(2);
 	auto found_on = [&](const std::string &key) {
 		int n = 0;
-		for (auto *c : h) {
+		for (auto *c : copy) {
 			sc_tuples *got = nullptr;
 			n += c && sc_get(c, SC_TUPLE(sc_str(key.c_str())), &got) == 1;
 			sc_tuples_free(got);
@@ -622,6 +626,8 @@ TEST_CASE(
 	while (!placed && clock_ms() - t0 < 20000) {
 		if (!h[2] && sc_attach(rig.nodes[2].cache.c_str(), &o, &h[2]) != 0)
 			h[2] = nullptr; // its coordinator has not made the segment yet
+		if (h[2] && !copy[2])
+			REQUIRE(sc_attach(rig.nodes[2].cache.c_str(), &ro, &copy[2]) == 0);
 		if (writes % 4 == 0)
 			queue_op(writes / 4);
 		const std::string key = "m" + std::to_string(writes++);
@@ -651,6 +657,9 @@ TEST_CASE(
 	std::cout << "writes while n2 joined: " << on_two << " on two nodes at once; at most "
 		  << most_replicas << " replicas of a partition seen during the moves" << std::endl;
 	for (auto *c : h)
+		if (c)
+			sc_stop(c);
+	for (auto *c : copy)
 		if (c)
 			sc_stop(c);
 	// Every copy of the queues' partitions holds what their primary holds, item for item; the primary
