@@ -71,23 +71,26 @@ static int print_map(sc_cache *c, uint32_t nparts)
 	return 0;
 }
 
-/* On how many of the nodes key is found, each read in that node's own copy. */
-static int copies_of(sc_cache *const *h, const char *key)
+/*
+ * On how many of the nodes key is found, each read in that node's own copy: through read-only
+ * handles, since a handle that wrote reads its own writes back from their primary.
+ */
+static int copies_of(sc_cache *const *copy, const char *key)
 {
 	int n = 0;
 
 	for (int i = 0; i < NODES; i++) {
 		sc_tuples *t = NULL;
 
-		n += sc_get(h[i], SC_TUPLE(sc_str(key)), &t) == 1;
+		n += sc_get(copy[i], SC_TUPLE(sc_str(key)), &t) == 1;
 		sc_tuples_free(t);
 	}
 	return n;
 }
 
-static int run(sc_cache *const *h)
+static int run(sc_cache *const *h, sc_cache *const *copy)
 {
-	sc_options o;
+	sc_options o = SC_OPTIONS();
 	int fewest = NODES, forwarded = 0, n;
 	char key[32];
 
@@ -113,7 +116,7 @@ static int run(sc_cache *const *h)
 	for (int k = 0; k < KEYS; k++) {
 		snprintf(key, sizeof(key), "user:%d", k);
 		CHECK(sc_put(h[0], SC_TUPLE(sc_str(key), sc_str("profile"), sc_int(k))));
-		n = copies_of(h, key);
+		n = copies_of(copy, key);
 		fewest = n < fewest ? n : fewest;
 	}
 	printf("  %d puts acknowledged; in %s mode each was on at least %d node(s) when its call returned\n",
@@ -172,7 +175,8 @@ static int run(sc_cache *const *h)
 
 int main(int argc, char **argv)
 {
-	sc_cache *h[NODES] = { NULL, NULL, NULL };
+	sc_cache *h[NODES] = { NULL, NULL, NULL }, *copy[NODES] = { NULL, NULL, NULL };
+	const sc_options read_only = SC_OPTIONS(.read_only = 1);
 	int rc = 0;
 
 	if (argc != NODES + 1) {
@@ -182,13 +186,18 @@ int main(int argc, char **argv)
 	for (int i = 0; i < NODES && !rc; i++) {
 		int err = sc_attach(argv[i + 1], NULL, &h[i]);
 
+		if (!err)
+			err = sc_attach(argv[i + 1], &read_only, &copy[i]);
 		if (err)
 			rc = fail(argv[i + 1], err);
 	}
 	if (!rc)
-		rc = run(h);
-	for (int i = 0; i < NODES; i++)
+		rc = run(h, copy);
+	for (int i = 0; i < NODES; i++) {
 		if (h[i])
 			sc_stop(h[i]);
+		if (copy[i])
+			sc_stop(copy[i]);
+	}
 	return rc;
 }

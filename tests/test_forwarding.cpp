@@ -359,8 +359,10 @@ TEST_CASE("sync, three copies: a quorum read returns the newest acknowledged wri
 		  << stale_answers << " the stale 1, " << retries << " asked again" << std::endl;
 	rig.net.heal_port(primary, stale, 7100);
 
-	// One replica stopped: the other two are a majority, and answer without waiting for it.
+	// One replica stopped: the other two are a majority, and answer without waiting for it (once the
+	// healed link is up again: until then the stopped one and the cut one would be two of three).
 	REQUIRE_LOGGED(rig, w.wait_replicas(part, 3, 20000) >= 0);
+	REQUIRE_LOGGED(rig, wait_links(rig, 20000) >= 0);
 	kill(rig.nodes[other].pid, SIGSTOP);
 	std::vector<uint64_t> ns;
 	for (unsigned i : { primary, stale })

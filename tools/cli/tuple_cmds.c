@@ -58,7 +58,7 @@ static bool key_lookup(struct cli *cli, const struct cli_command *cmd, int argc,
 {
 	const char *pdata = NULL;
 	const struct cli_option opts[] = { { "--partition-data", &pdata, NULL } };
-	sc_options cfg;
+	sc_options cfg = SC_OPTIONS();
 	int err;
 
 	*fields = NULL;

@@ -10,7 +10,7 @@ sc_cache *top_replication_open(const struct top_options *o)
 {
 	sc_options ro = { .sz = sizeof(ro), .read_only = 1 };
 	sc_cache *c = NULL;
-	sc_options cfg;
+	sc_options cfg = SC_OPTIONS();
 
 	/* No segment, or a local one: nothing to show, and nothing to say about it but "local". */
 	if (sc_attach(o->name, &ro, &c) != 0)
@@ -30,7 +30,7 @@ void top_replication_close(sc_cache *c)
 
 void top_replication_take(sc_cache *c, struct top_replication *out)
 {
-	sc_options cfg;
+	sc_options cfg = SC_OPTIONS();
 
 	memset(out, 0, sizeof(*out));
 	if (!c || sc_config(c, &cfg) != 0)
