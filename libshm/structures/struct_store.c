@@ -337,27 +337,45 @@ SC_EXPORT int sc_struct_get(sc_cache *c, const char *type, const void *key, void
 }
 
 /* A struct read by its partition's primary or replicas, here: t is (type, a struct with its key set, key_offset, key_size). */
+/*
+ * The geometry a struct read's tuple t gives, and the entry key and route
+ * of the struct it names (k releasable whatever the result): 0, -ENOMEM,
+ * or -EPROTO for a key outside the struct.
+ */
+static int route_given(sc_cache *c, const sc_tuple *t, struct geometry *g, struct sc_entry_key *k,
+		       struct sc_route *route, sc_field *kf)
+{
+	char *type = strndup(t->fields[0].v.p, t->fields[0].len); /* a forwarded name has no NUL */
+	int err;
+
+	*g = (struct geometry){ t->fields[1].len, (uint64_t)t->fields[2].v.i, (uint64_t)t->fields[3].v.i };
+	k->bytes = k->room;
+	if (!type)
+		err = sc_fail(-ENOMEM, "out of memory reading a struct");
+	else if (!geometry_ok(g))
+		err = sc_fail(-EPROTO, "a struct read names a key outside its struct");
+	else
+		err = key_by(type, t->fields[1].v.p, g, k);
+	if (!err)
+		sc_entry_route(c, k, kf, route);
+	free(type);
+	return err;
+}
+
 static int struct_get_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
 {
-	const struct geometry g = { t->fields[1].len, (uint64_t)t->fields[2].v.i,
-				    (uint64_t)t->fields[3].v.i };
-	char *type = strndup(t->fields[0].v.p, t->fields[0].len); /* a forwarded name has no NUL */
-	void *copy = malloc(g.size ? g.size : 1);
-	struct struct_copy cp = { copy, g.size };
+	struct geometry g;
 	struct sc_entry_key k;
 	struct sc_route route;
 	sc_field kf;
-	int n;
+	void *copy = NULL;
+	int n = route_given(c, t, &g, &k, &route, &kf);
 
-	k.bytes = k.room;
-	if (!type || !copy)
+	if (!n && !(copy = malloc(g.size)))
 		n = sc_fail(-ENOMEM, "out of memory reading a struct");
-	else if (!geometry_ok(&g))
-		n = sc_fail(-EPROTO, "a struct read names a key outside its struct");
-	else
-		n = key_by(type, t->fields[1].v.p, &g, &k);
 	if (!n) {
-		sc_entry_route(c, &k, &kf, &route);
+		struct struct_copy cp = { copy, g.size };
+
 		n = sc_entry_read(c, &route, copy_struct, &cp);
 	}
 	if (n == 1)
@@ -366,38 +384,25 @@ static int struct_get_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
 			    ?: 1;
 	sc_entry_key_free(&k);
 	free(copy);
-	free(type);
 	return n;
 }
 
 int sc_struct_get_read(sc_cache *c, const sc_read_opts *opts, const sc_tuple *t, sc_tuples **out)
 {
+	struct geometry g;
 	struct sc_entry_key k;
 	struct sc_route route;
 	sc_field kf;
-	char *type;
 	int err;
 
 	*out = NULL;
 	if (sc_read_is_local(c, opts))
 		return struct_get_here(c, t, out);
-	type = strndup(t->fields[0].v.p, t->fields[0].len);
-	k.bytes = k.room;
-	err = type ? 0 : sc_fail(-ENOMEM, "out of memory reading a struct");
-	if (!err) {
-		const struct geometry g = { t->fields[1].len, (uint64_t)t->fields[2].v.i,
-					    (uint64_t)t->fields[3].v.i };
-
-		err = geometry_ok(&g) ? key_by(type, t->fields[1].v.p, &g, &k)
-				      : sc_fail(-EPROTO, "a struct read names a key outside its struct");
-	}
-	if (!err) {
-		sc_entry_route(c, &k, &kf, &route);
+	err = route_given(c, t, &g, &k, &route, &kf);
+	if (!err)
 		err = sc_read_by_mode(c, opts, sc_part_at(c, route.partition), SC_FWD_READ_STRUCT_GET,
 				      struct_get_here, t, out);
-	}
 	sc_entry_key_free(&k);
-	free(type);
 	return err;
 }
 
