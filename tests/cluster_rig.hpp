@@ -427,25 +427,50 @@ inline std::vector<std::string> names_of(const std::vector<unsigned> &which)
 	return out;
 }
 
-// A HealthMonitor1 method of node i's coordinator (types and what follows: its arguments).
-inline BusDict health_monitor(const Rig &rig, unsigned i, const char *method, const char *types, ...)
+// A method of node i's coordinator on interface iface (types and ap: its arguments): its a{sv} reply.
+inline BusDict coordinator_dictv(const Rig &rig, unsigned i, const char *iface, const char *method,
+				 const char *types, va_list ap)
 {
 	BusClient client(rig.bus.address());
 	sd_bus_message *reply = nullptr;
 	sd_bus_error e = SD_BUS_ERROR_NULL;
 	BusDict d;
 	std::string dest = "org.supercache.Coordinator1." + rig.nodes[i].cache;
-	va_list ap;
-	va_start(ap, types);
-	int r = sd_bus_call_methodv(client.get(), dest.c_str(), "/org/supercache/Coordinator",
-				    "org.supercache.HealthMonitor1", method, &e, &reply, types, ap);
-	va_end(ap);
+	int r = sd_bus_call_methodv(client.get(), dest.c_str(), "/org/supercache/Coordinator", iface, method,
+				    &e, &reply, types, ap);
 	INFO(method << ": " << (e.message ? e.message : ""));
 	REQUIRE(r >= 0);
 	REQUIRE(read_dict(reply, d) >= 0);
 	sd_bus_message_unref(reply);
 	sd_bus_error_free(&e);
 	return d;
+}
+
+// A HealthMonitor1 method of node i's coordinator (types and what follows: its arguments).
+inline BusDict health_monitor(const Rig &rig, unsigned i, const char *method, const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	BusDict d = coordinator_dictv(rig, i, "org.supercache.HealthMonitor1", method, types, ap);
+	va_end(ap);
+	return d;
+}
+
+inline BusDict coordinator_dict(const Rig &rig, unsigned i, const char *iface, const char *method,
+				const char *types, ...)
+{
+	va_list ap;
+	va_start(ap, types);
+	BusDict d = coordinator_dictv(rig, i, iface, method, types, ap);
+	va_end(ap);
+	return d;
+}
+
+// What node i's coordinator says of node j (Cluster1.NodeHealth), its link to it among the rest.
+inline BusDict node_health(const Rig &rig, unsigned i, unsigned j)
+{
+	return coordinator_dict(rig, i, "org.supercache.Cluster1", "NodeHealth", "s",
+				rig.nodes[j].name.c_str());
 }
 
 inline BusDict replication_lag(const Rig &rig, unsigned i, uint32_t partition)
@@ -460,13 +485,26 @@ inline BusDict cluster_health(const Rig &rig, unsigned i)
 
 // Milliseconds until every node has its peer links up (ClusterHealth lists none unreachable), or -1
 // after timeout_ms: a settled map says nothing of the links, and a write forwarded before they are up
-// is refused as not sent.
-inline int64_t wait_links(const Rig &rig, uint64_t timeout_ms)
+// is refused as not sent. With since_ns, every link must also have had a heartbeat answered after it:
+// a link that outlived a cut looks up, yet its heartbeats may still be stuck behind TCP's backoff, and
+// it is closed as dead (with what it carried) once they are late enough.
+inline int64_t wait_links(const Rig &rig, uint64_t timeout_ms, uint64_t since_ns = 0)
 {
 	return ms_until(timeout_ms, 20, [&] {
-		for (unsigned i = 0; i < 3; i++)
+		for (unsigned i = 0; i < 3; i++) {
 			if (!cluster_health(rig, i)["unreachable_nodes"].strings.empty())
 				return false;
+			for (unsigned j = 0; j < 3 && since_ns; j++) {
+				if (j == i)
+					continue;
+				BusDict d = node_health(rig, i, j);
+				// The age is in whole ms, rounded down: the ack may be up to 1 ms older.
+				const uint64_t acked_ns =
+					now_ns() - (d["last_heartbeat_ms_ago"].u + 1) * 1000000ull;
+				if (!d["up"].b || !d["heartbeat_seen"].b || acked_ns <= since_ns)
+					return false;
+			}
+		}
 		return true;
 	});
 }

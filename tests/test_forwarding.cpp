@@ -358,19 +358,24 @@ TEST_CASE("sync, three copies: a quorum read returns the newest acknowledged wri
 	std::cout << "quorum reads beside a stale replica: " << 3 * keys.size() << " answered 2, "
 		  << stale_answers << " the stale 1, " << retries << " asked again" << std::endl;
 	rig.net.heal_port(primary, stale, 7100);
+	const uint64_t healed_ns = now_ns();
 
 	// One replica stopped: the other two are a majority, and answer without waiting for it (once the
-	// healed link is up again: until then the stopped one and the cut one would be two of three).
+	// healed link carries heartbeats again: until then the stopped one and the cut one would be two of
+	// three, and a read sent on a link that dies of the cut later fails with it).
 	REQUIRE_LOGGED(rig, w.wait_replicas(part, 3, 20000) >= 0);
-	REQUIRE_LOGGED(rig, wait_links(rig, 20000) >= 0);
+	REQUIRE_LOGGED(rig, wait_links(rig, 20000, healed_ns) >= 0);
 	kill(rig.nodes[other].pid, SIGSTOP);
 	std::vector<uint64_t> ns;
+	int logged = 0; // the nodes' logs go with the first failed read only
 	for (unsigned i : { primary, stale })
 		for (const auto &key : keys) {
 			const uint64_t t0 = now_ns();
 			const int64_t v = read_value(w, i, key, &quorum, &rc);
 			ns.push_back(now_ns() - t0);
 			INFO("n" << i << " " << key << ": " << (rc < 0 ? sc_last_error() : ""));
+			if (rc != 1 && !logged++)
+				UNSCOPED_INFO(rig.logs());
 			CHECK(rc == 1);
 			CHECK(v == 2);
 		}

@@ -230,6 +230,8 @@ static void gather_failed(struct pending *p, uint32_t n, int rc, const char *why
 {
 	struct gather *g = p->gather;
 
+	LOG(p->f, LOG_DEBUG, "a quorum read of partition %u: %u of its %u replicas could not answer (%s)",
+	    p->partition, n, g->replicas, why);
 	if (!g->failed) {
 		g->first_rc = rc;
 		snprintf(g->first_why, sizeof(g->first_why), "%s", why);
