@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # nemesis.sh — the long fault run: writes, primary and quorum reads and queue calls from a client on each of
 # three nodes under EPISODES nemesis episodes (kill -9, SIGSTOP, iptables cuts, a killed primary, a
-# cut from etcd alone), the history checked as tests/test_nemesis.cpp does. Its last figures go in docs/distributed.md.
+# cut from etcd alone, delay), the history checked as tests/test_nemesis.cpp does. Its last figures go in docs/distributed.md.
 #
 #   tests/nemesis.sh [EPISODES [BUILD_DIR]]     (default 100, build)
 set -euo pipefail

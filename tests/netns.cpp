@@ -30,6 +30,10 @@ namespace
 const char netns_dir[] = "/var/run/netns/";
 // cut()'s rules carry this comment, so heal() deletes those and nothing a test added itself.
 const char cut_comment[] = "sctest-cut";
+// delay()'s rule carries this one.
+const char delay_comment[] = "sctest-delay";
+// delay()'s NFQUEUE number: queues are per namespace, so one number serves every node.
+const int delay_queue = 7;
 
 std::string describe(const std::vector<std::string> &argv)
 {
@@ -271,6 +275,8 @@ NetnsCluster::NetnsCluster(size_t nodes)
 		node_veth.push_back("sc" + std::to_string(pid) + "v" + std::to_string(i));
 	}
 	node_cut.assign(nodes, false);
+	node_delayer.assign(nodes, -1);
+	node_delay_log.assign(nodes, "");
 	// Objects with our names belong to a dead process that had our pid.
 	teardown();
 	remove_forward_rule(pid);
@@ -599,5 +605,102 @@ void NetnsCluster::heal_out(size_t i, const std::string &ip, int port)
 	CommandResult r = exec(i, out_rule("-D", ip, port));
 	if (r.status != 0)
 		throw std::runtime_error("heal_out(" + what + "): iptables failed: " + r.err);
+}
+namespace
+{
+std::vector<std::string> delay_rule(const std::string &op)
+{
+	return { "iptables",
+		 "-w",
+		 "-t",
+		 "mangle",
+		 op,
+		 "OUTPUT",
+		 "-o",
+		 "eth0",
+		 "-m",
+		 "comment",
+		 "--comment",
+		 delay_comment,
+		 "-j",
+		 "NFQUEUE",
+		 "--queue-num",
+		 std::to_string(delay_queue),
+		 "--queue-bypass" };
+}
+
+std::string text_of(const std::string &path)
+{
+	std::ifstream f(path);
+	std::stringstream s;
+	s << f.rdbuf();
+	return s.str();
+}
+
+void reap(pid_t pid)
+{
+	int st;
+	while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+		;
+}
+} // namespace
+
+void NetnsCluster::delay(size_t i, unsigned ms, unsigned jitter_ms, const std::string &log_path)
+{
+	const std::string what = "delay(" + std::to_string(i) + ", " + std::to_string(ms) + " ms)";
+	const char *tool = std::getenv("SCTEST_LINK_DELAY");
+	if (!tool || !*tool)
+		throw std::runtime_error(what + ": SCTEST_LINK_DELAY does not name sctest-link-delay");
+	if (is_delayed(i))
+		throw std::runtime_error(what + ": node " + std::to_string(i) + " is delayed already");
+	const pid_t pid =
+		spawn(i, { tool, std::to_string(delay_queue), std::to_string(ms), std::to_string(jitter_ms) },
+		      {}, log_path);
+	if (pid < 0)
+		throw std::runtime_error(what + ": cannot start " + tool + ": " + std::strerror(errno));
+	// It says "ready" once bound to its queue, or exits saying why not; 5 s bounds the wait.
+	struct timespec tick = { 0, 5 * 1000 * 1000 };
+	int st = 0;
+	bool exited = false, ready = false;
+	for (int n = 0; n < 1000 && !ready && !exited; n++) {
+		ready = text_of(log_path).find("ready\n") != std::string::npos;
+		exited = !ready && waitpid(pid, &st, WNOHANG) == pid;
+		if (!ready && !exited)
+			nanosleep(&tick, nullptr);
+	}
+	CommandResult r;
+	if (ready)
+		r = exec(i, delay_rule("-I"));
+	if (!ready || r.status != 0) {
+		if (!exited) {
+			kill(pid, SIGKILL);
+			reap(pid);
+		}
+		spawned.erase(std::find(spawned.begin(), spawned.end(), pid));
+		throw std::runtime_error(what +
+					 (ready ? ": iptables failed: " + r.err
+						: ": the delayer did not start: " + text_of(log_path)));
+	}
+	node_delayer[i] = pid;
+	node_delay_log[i] = log_path;
+}
+
+uint64_t NetnsCluster::undelay(size_t i)
+{
+	const pid_t pid = node_delayer.at(i);
+	if (pid < 0)
+		return 0;
+	node_delayer[i] = -1;
+	CommandResult r = exec(i, delay_rule("-D"));
+	kill(pid, SIGTERM);
+	reap(pid);
+	spawned.erase(std::find(spawned.begin(), spawned.end(), pid));
+	const std::string out = text_of(node_delay_log[i]);
+	const size_t at = out.rfind("held ");
+	if (r.status != 0 || at == std::string::npos)
+		throw std::runtime_error(
+			"undelay(" + std::to_string(i) +
+			"): " + (r.status != 0 ? "iptables failed: " + r.err : "the delayer said: " + out));
+	return std::strtoull(out.c_str() + at + 5, nullptr, 10);
 }
 } // namespace sctest

@@ -103,6 +103,22 @@ class NetnsCluster
 	// Remove exactly the rule cut_out(i, ip, port) added. Idempotent.
 	void heal_out(size_t i, const std::string &ip, int port);
 
+	// Node i's packets out of eth0 each wait ms, plus up to jitter_ms, before they leave, in the
+	// order they came: the kernel here has no netem. sctest-link-delay (its path in the
+	// SCTEST_LINK_DELAY environment variable) runs in i's namespace, fed by an NFQUEUE rule in
+	// its mangle table's OUTPUT chain, ahead of the filter table's, so cut() still drops what it
+	// lets go. Every round trip with node i gains ms; loopback inside it is not delayed. The
+	// delayer's output goes to log_path, emptied first. Throws, leaving nothing behind, if it cannot start
+	// (or a delay is on already).
+	void delay(size_t i, unsigned ms, unsigned jitter_ms, const std::string &log_path);
+	// Remove the rule, then stop the delayer, which lets go what it holds first: how many
+	// packets it held. 0, and nothing done, when no delay is on.
+	uint64_t undelay(size_t i);
+	bool is_delayed(size_t i) const
+	{
+		return node_delayer.at(i) > 0;
+	}
+
       private:
 	void teardown();
 	std::string subnet; // "10.x.y."
@@ -110,7 +126,9 @@ class NetnsCluster
 	bool forward_rule = false;
 	std::vector<std::string> node_ns, node_veth;
 	std::vector<bool> node_cut;
-	std::vector<std::string> port_cuts; // what each cut_port() and cut_out() in force cut
+	std::vector<pid_t> node_delayer;	 // the delayer of delay(), or -1
+	std::vector<std::string> node_delay_log; // and where its output goes
+	std::vector<std::string> port_cuts;	 // what each cut_port() and cut_out() in force cut
 	std::vector<pid_t> spawned;
 };
 } // namespace sctest

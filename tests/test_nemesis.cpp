@@ -1,5 +1,5 @@
 // test_nemesis.cpp — writes, primary and quorum reads from a client on each of three nodes, while a nemesis
-// kills, stops and cuts nodes off (from everything, or from etcd alone); every operation recorded with its start, end and result, and the
+// kills, stops, slows down and cuts nodes off (from everything, or from etcd alone); every operation recorded with its start, end and result, and the
 // history checked at the end. Sync mode: each key's puts and reads are linearizable (Wing and Gong's
 // search), and every acknowledged write is on every replica. Async mode: what is lost is no more than the replicas had not acknowledged at the faults.
 // In both, the partition maps never had two primaries at once.
@@ -243,7 +243,7 @@ uint64_t unacknowledged(sc_cache *node)
 
 struct Outcome {
 	uint64_t acked = 0, timed_out = 0, reads = 0, quorum_reads = 0, lost = 0,
-		 unacknowledged_at_faults = 0, states = 0;
+		 unacknowledged_at_faults = 0, states = 0, delayed_packets = 0;
 	uint64_t queue_adds = 0, queue_taken = 0, queue_maybe_taken = 0, queue_lost = 0, queue_twice = 0;
 	std::vector<std::string> violations;
 };
@@ -309,7 +309,7 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 
 	for (int e = 0; e < episodes; e++) {
 		unsigned victim = rng() % 3;
-		int kind = e % 5;
+		int kind = e % 6;
 		std::string what;
 		switch (kind) {
 		case 0:
@@ -329,6 +329,14 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 			what = "cut off from etcd";
 			rig.cut_from_etcd(victim, true);
 			break;
+		case 5: {
+			// A slow host: everything it sends (peer links, etcd, its etcd member's raft) waits
+			// 20 to 620 ms, below and past the replica lag and the links' 600 ms of silence.
+			what = "delay";
+			const unsigned ms = 20 + rng() % 600;
+			rig.net.delay(victim, ms, ms / 5, rig.dir + "/delay.log");
+			break;
+		}
 		default: {
 			// The primary of partition 0, whoever it is now.
 			std::vector<sc_partition_owners> parts(partitions);
@@ -354,8 +362,10 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 			kill(rig.nodes[victim].pid, SIGCONT);
 		else if (kind == 2)
 			rig.net.heal(victim);
-		else
+		else if (kind == 4)
 			rig.cut_from_etcd(victim, false);
+		else
+			out.delayed_packets += rig.net.undelay(victim);
 		INFO("episode " << e << ": " << what << " of n" << victim);
 		REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 30000) >= 0);
 	}
@@ -424,7 +434,7 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 		  << clients.errors << " other errors; queue: " << out.queue_adds << " adds acknowledged, "
 		  << out.queue_taken << " values taken (" << out.queue_twice << " twice) and "
 		  << out.queue_maybe_taken << " by takes that timed out, " << out.queue_lost << " lost; "
-		  << out.violations.size() << " violations";
+		  << out.violations.size() << " violations; " << out.delayed_packets << " packets delayed";
 	if (linearizable)
 		std::cout << " (linearizability of the " << keys << " register keys: " << out.states
 			  << " states searched)";
@@ -445,7 +455,8 @@ int episodes_wanted(int dflt)
 } // namespace
 
 TEST_CASE(
-	"sync mode under kill -9, SIGSTOP and iptables cuts: no acknowledged write lost, one primary at a time",
+	"sync mode under kill -9, SIGSTOP, iptables cuts and delay: no acknowledged write lost, one primary at a "
+	"time",
 	"[cluster][nemesis]")
 {
 	REQUIRE_NETNS();

@@ -285,6 +285,33 @@ TEST_CASE("three namespaces: TCP between them, cut and heal one, nothing left af
 			CHECK(rules.out.find("DROP") == std::string::npos);
 		}
 
+		SECTION("a delayed node: each packet out of it waits, undelay lets every one go")
+		{
+			const unsigned delay_ms = 100;
+			c.delay(1, delay_ms, 20, dir.path + "/delay1.log");
+			CHECK(c.is_delayed(1));
+			CHECK_THROWS(c.delay(1, 10, 0, dir.path + "/delay1-again.log"));
+			CommandResult rules = c.exec(1, { "iptables", "-w", "-t", "mangle", "-S" });
+			CHECK(rules.out.find("sctest-delay") != std::string::npos);
+			// A ping waits for two packets out of 1: its SYN-ACK and its answer.
+			const uint64_t t0 = now_ms();
+			CHECK(ping_from(c, 0, c.ip(1), c.ns(1), 5000) == 0);
+			const uint64_t took = now_ms() - t0;
+			CHECK(took >= 2 * delay_ms);
+			CHECK(ping_from(c, 1, "127.0.0.1", c.ns(1)) == 0); // loopback inside 1 goes on
+			CHECK(ping_from(c, 0, c.ip(2), c.ns(2)) == 0);	   // and so do the others
+
+			const uint64_t held = c.undelay(1);
+			CHECK(held >= 2);
+			CHECK_FALSE(c.is_delayed(1));
+			CHECK(c.undelay(1) == 0);
+			rules = c.exec(1, { "iptables", "-w", "-t", "mangle", "-S" });
+			CHECK(rules.out.find("sctest-delay") == std::string::npos);
+			CHECK(ping_from(c, 0, c.ip(1), c.ns(1)) == 0);
+			std::cout << "a ping to a node delayed " << delay_ms << " ms (+ up to 20) took "
+				  << took << " ms; the delayer held " << held << " packets" << std::endl;
+		}
+
 		SECTION("a DROP in the root namespace's FORWARD chain does not cut bridged traffic")
 		{
 			if (!bridge_calls_iptables()) {

@@ -21,6 +21,7 @@ packages=(
   libsodium-dev      # the peer links' HMAC challenge
   etcd-server etcd-client libcurl4-openssl-dev libjson-c-dev # distributed mode's control plane: etcd, its JSON gateway
   iproute2 iptables # the cluster tests: a node per network namespace, cut off with DROP rules
+  libnetfilter-queue-dev # and slowed down: the kernel has no netem, a test program delays an NFQUEUE
   prometheus # promtool, which checks the Prometheus export
 )
 
