@@ -134,6 +134,11 @@ uint64_t sctest_map_len(sc_cache *c)
 	return c->seg.map_len;
 }
 
+int sctest_ship_sleeping(sc_cache *c)
+{
+	return (int)__atomic_load_n(&sc_hdr(c)->ship_sleeping, __ATOMIC_SEQ_CST);
+}
+
 uint32_t sctest_partition_of(sc_cache *c, const sc_tuple *t)
 {
 	struct sc_route r;

@@ -63,6 +63,8 @@ uint64_t sctest_backed(sc_cache *c);
 
 /* The partition a tuple goes to. */
 uint32_t sctest_partition_of(sc_cache *c, const sc_tuple *t);
+/* Whether the coordinator's side sleeps on the replication logs' bell (sc_repl_bell_wait()). */
+int sctest_ship_sleeping(sc_cache *c);
 
 /*
  * Take a free reader slot as if process pid (started at start_time) were

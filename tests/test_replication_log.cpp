@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <map>
 #include <string>
+#include <thread>
 #include <vector>
 #include <sys/wait.h>
 
@@ -411,13 +412,19 @@ TEST_CASE("a queue push that evicts KeyValue pairs to make room logs the evictio
 	CHECK(sc_queue_count(a, name.c_str()) == 0);
 }
 
+// log_options() in replication mode, a write waiting at most 100 ms for acknowledgements.
+static sc_options mode_options(uint32_t mode)
+{
+	sc_options o = log_options();
+	o.replication_mode = mode;
+	o.majority_timeout_ms = 100;
+	return o;
+}
+
 TEST_CASE("sync: a primary read returns a write only once the in-sync replicas acknowledged it",
 	  "[replication]")
 {
-	sc_options o = log_options();
-	o.replication_mode = SC_REPLICATION_SYNC;
-	o.majority_timeout_ms = 100;
-	Cache a(unique_name("repl-primary-read"), o);
+	Cache a(unique_name("repl-primary-read"), mode_options(SC_REPLICATION_SYNC));
 	REQUIRE(a.start_error() == 0);
 	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
 	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
@@ -462,6 +469,54 @@ TEST_CASE("sync: a primary read returns a write only once the in-sync replicas a
 	REQUIRE(sc_put(local, SC_TUPLE(sc_str("k"), sc_int(2))) == 0);
 	CHECK(sc_get_with(local, key, &primary, &out) == 1);
 	sc_tuples_free(out);
+}
+
+TEST_CASE("the ship bell: a sync write wakes the coordinator asleep on it at once; an async one leaves its "
+	  "entries to the next look",
+	  "[replication]")
+{
+	for (uint32_t mode : { SC_REPLICATION_SYNC, SC_REPLICATION_ASYNC }) {
+		INFO("mode " << mode);
+		Cache a(unique_name("repl-bell"), mode_options(mode));
+		REQUIRE(a.start_error() == 0);
+		write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
+		REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+		uint64_t seen = 0;
+		CHECK(sc_repl_bell_wait(a, &seen, 0) == 0); // nothing written yet
+		CHECK(seen == 0);
+
+		// Asleep for up to 2 s (async: 300 ms), then one write.
+		const uint64_t sleep_ns = mode == SC_REPLICATION_SYNC ? 2000000000ull : 300000000ull;
+		int rc = -1;
+		uint64_t slept_ms = 0;
+		std::thread coordinator([&] {
+			const uint64_t t0 = clock_ms();
+			rc = sc_repl_bell_wait(a, &seen, sleep_ns);
+			slept_ms = clock_ms() - t0;
+		});
+		while (!sctest_ship_sleeping(a))
+			std::this_thread::yield();
+		const int put = sc_put(a, SC_TUPLE(sc_str("k"), sc_int(1)));
+		coordinator.join();
+		CHECK(rc == 1);
+		CHECK(seen != 0);
+		CHECK_FALSE(sctest_ship_sleeping(a));
+		if (mode == SC_REPLICATION_SYNC) {
+			// Woken by the write, which then waited its 100 ms for acks nobody sends.
+			CHECK(put == -ETIMEDOUT);
+			CHECK(slept_ms < 1000);
+		} else {
+			// Not woken: the write found at the end of the sleep.
+			CHECK(put == 0);
+			CHECK(slept_ms >= 300);
+		}
+		// Nothing new since: no move.
+		CHECK(sc_repl_bell_wait(a, &seen, 0) == 0);
+	}
+	uint64_t seen = 0;
+	Cache local(unique_name("repl-bell-local"), options(2, 16 << 20));
+	REQUIRE(local.start_error() == 0);
+	CHECK(sc_repl_bell_wait(local, &seen, 0) == -EINVAL);
 }
 
 TEST_CASE("writers in other processes and a shipper running beside them end with equal copies",

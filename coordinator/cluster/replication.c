@@ -2,6 +2,7 @@
 #include "cluster/replication.h"
 
 #include "cluster/replication_state.h"
+#include "cluster/ship_bell.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -336,6 +337,17 @@ static int on_tick(sd_event_source *s, uint64_t usec, void *userdata)
 	return 0;
 }
 
+/* A writer published: ship its entries now rather than at the next poll. */
+static void on_bell(void *userdata)
+{
+	struct scd_replication *r = userdata;
+	uint64_t now = scd_repl_now_usec();
+
+	for (uint32_t i = 0; i < r->nlogs; i++)
+		if (r->logs[i].role == ROLE_PRIMARY)
+			scd_repl_ship(r, i, now);
+}
+
 int scd_replication_new(const struct scd_replication_config *cfg, struct scd_replication **out)
 {
 	struct scd_replication *r;
@@ -368,6 +380,8 @@ int scd_replication_new(const struct scd_replication_config *cfg, struct scd_rep
 						 on_tick, r);
 	if (!err)
 		err = sd_event_source_set_enabled(r->timer, SD_EVENT_ON);
+	if (!err)
+		err = scd_ship_bell_new(cfg->event, cfg->cache, on_bell, r, &r->bell);
 	if (err < 0) {
 		scd_replication_free(r);
 		return err;
@@ -380,6 +394,7 @@ void scd_replication_free(struct scd_replication *r)
 {
 	if (!r)
 		return;
+	scd_ship_bell_free(r->bell);
 	sd_event_source_disable_unref(r->timer);
 	for (uint32_t i = 0; r->logs && i < r->nlogs; i++)
 		scd_repl_drop_copies(&r->logs[i]);

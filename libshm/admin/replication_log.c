@@ -186,3 +186,40 @@ SC_EXPORT int sc_repl_progress_write(sc_cache *c, uint32_t i, uint64_t shipped_l
 	}
 	return 0;
 }
+
+/* Where every log's tail stands, summed: tails only grow, so the sum moves whenever any log does. */
+static uint64_t tails(sc_cache *c)
+{
+	uint64_t sum = 0;
+
+	for (uint32_t i = 0; i < 2 * c->seg.cfg.num_partition; i++)
+		sum += sc_acquire(&sc_repl_log_at(c, i)->tail);
+	return sum;
+}
+
+SC_EXPORT int sc_repl_bell_wait(sc_cache *c, uint64_t *seen, uint64_t timeout_ns)
+{
+	struct sc_seg_hdr *h;
+	struct sc_repl_log *l;
+	uint64_t now;
+	uint32_t bell;
+	int err = sc_repl_log_named(c, 0, &l);
+
+	if (err)
+		return err;
+	sc_check_arg(seen, -EINVAL, "seen is NULL");
+	h = sc_hdr(c);
+	bell = sc_acquire(&h->ship_bell);
+	/* Asleep first, then the last look (ring() in mem/repl_log.c looks the other way round). */
+	sc_write(&h->ship_sleeping, 1);
+	sc_full_barrier();
+	now = tails(c);
+	if (now == *seen)
+		sc_futex_wait(&h->ship_bell, bell, timeout_ns);
+	sc_write(&h->ship_sleeping, 0);
+	now = tails(c);
+	if (now == *seen)
+		return 0;
+	*seen = now;
+	return 1;
+}

@@ -466,6 +466,18 @@ SC_EXPORT int sc_repl_progress_write(sc_cache *cache, uint32_t log, uint64_t shi
 				     uint64_t acked_lseq);
 
 /*
+ * Sleep until a writer publishes entries in any of the cache's logs, or
+ * timeout_ns passes: 1 when the logs moved since *seen (which is then
+ * updated: start from 0), 0 when not. In sync and strong modes writers wake
+ * a sleeper at once, with one futex wake for all the writes until it looks
+ * again: the coordinator ships a write that waits for its replicas as soon
+ * as it is published. Async writers wake nobody (their writes wait for no
+ * one, and cost no system call): their entries are found by the poll.
+ * -EINVAL for a local cache.
+ */
+SC_EXPORT int sc_repl_bell_wait(sc_cache *cache, uint64_t *seen, uint64_t timeout_ns);
+
+/*
  * Forwarded writes (docs/distributed.md, "Forwarding"). A write for a
  * partition whose primary is another node is not applied here: the library
  * sends it, as a request, to the local coordinator over the unix socket

@@ -255,6 +255,24 @@ void sc_repl_append_copy(sc_cache *c, struct sc_part *p, const struct sc_repl_en
 		l->resyncs++;
 }
 
+/*
+ * Entries just published: wake the coordinator if it sleeps on the bell
+ * (sc_repl_bell_wait()). The tail is published before the look at
+ * ship_sleeping, and the coordinator says it sleeps before its last look at
+ * the tails: one of the two sees the other. Only the first writer to find
+ * it asleep pays for the wake.
+ */
+static void ring(sc_cache *c)
+{
+	struct sc_seg_hdr *h = sc_hdr(c);
+
+	sc_full_barrier();
+	if (sc_unlikely(sc_read(&h->ship_sleeping)) && sc_xchg(&h->ship_sleeping, 0)) {
+		sc_add(&h->ship_bell, 1);
+		sc_futex_wake(&h->ship_bell, 1);
+	}
+}
+
 uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p)
 {
 	struct sc_repl_log *l = sc_repl_log_of(c, p);
@@ -270,7 +288,12 @@ uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p)
 	sc_write(&l->last_lseq, l->staged_lseq);
 	sc_write(&l->last_epoch, l->epoch);
 	sc_publish(&l->tail, l->staged);
-	return l->applying ? 0 : l->last_lseq;
+	if (l->applying)
+		return 0;
+	/* Only a writer that waits for the replicas needs them told at once; async ones leave it to the poll. */
+	if (c->waits_acks)
+		ring(c);
+	return l->last_lseq;
 }
 
 /* About a microsecond of looking before the first sleep: an ack over loopback takes longer, but costs nothing to try. */

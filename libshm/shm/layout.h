@@ -40,7 +40,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 9u
+#define SC_ABI_VERSION 10u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -521,6 +521,15 @@ struct sc_seg_hdr {
 	_Alignas(64) uint64_t truncations; /* times an attach gave the file its size back */
 	uint64_t truncated_to;		   /* the length the last one found it at */
 	uint32_t truncation_seen_by;	   /* the pid of that attach */
+
+	/*
+	 * added with ABI 10: the replication logs' doorbell. A writer that
+	 * published entries rings it when the coordinator sleeps on it, so the
+	 * coordinator ships at once instead of at its next poll (mem/repl_log.c,
+	 * sc_repl_bell_wait()).
+	 */
+	_Alignas(64) uint32_t ship_bell; /* futex: one more per ring */
+	uint32_t ship_sleeping; /* 1 while the coordinator sleeps on ship_bell; the first ringer clears it */
 };
 
 #define SC_HDR_SIZE 4096u

@@ -70,6 +70,7 @@ uint64_t sc_layout_signature(void)
 		offsetof(struct sc_seg_hdr, map_off),
 		offsetof(struct sc_seg_hdr, repl_off),
 		offsetof(struct sc_seg_hdr, truncations),
+		offsetof(struct sc_seg_hdr, ship_bell),
 		sizeof(struct sc_repl_log),
 		sizeof(struct sc_repl_entry),
 		SC_REPL_LOG_BYTES,
