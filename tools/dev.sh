@@ -22,6 +22,7 @@ packages=(
   etcd-server etcd-client libcurl4-openssl-dev libjson-c-dev # distributed mode's control plane: etcd, its JSON gateway
   iproute2 iptables # the cluster tests: a node per network namespace, cut off with DROP rules
   libnetfilter-queue-dev # and slowed down: the kernel has no netem, a test program delays an NFQUEUE
+  redis-server # supercache-bench --cluster's peer for replicated writes: Redis with one replica
   prometheus # promtool, which checks the Prometheus export
 )
 

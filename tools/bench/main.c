@@ -12,6 +12,7 @@
 
 #include "bench.h"
 #include "bounded.h"
+#include "cluster.h"
 #include "measure.h"
 #include "probe_cost.h"
 #include "report.h"
@@ -19,6 +20,8 @@
 
 /* Long enough for steady state, short enough that the default run stays within a few minutes on 2 cores. */
 #define MIN_MEASURE_NS 300000000ull
+/* A cluster's operation takes tens of microseconds: a second gives each figure thousands of samples. */
+#define CLUSTER_MEASURE_NS 1000000000ull
 
 #define MAX_LIST  16
 #define MAX_PROCS 64
@@ -29,7 +32,7 @@
 static const char usage[] =
 	"Usage: supercache-bench [--keys N[,N...]] [--procs P[,P...]] [--ops OP[,OP...]]\n"
 	"                        [--compare SYS[,SYS...]] [--json]\n"
-	"                        [--bounded | --probe-cost] [--help]\n"
+	"                        [--bounded | --probe-cost | --cluster] [--help]\n"
 	"\n"
 	"Measures libsupercache's put, get, delete, put_batch, queries, KeyValue\n"
 	"batches, queues, stacks and lazy_put with 16-byte\n"
@@ -62,6 +65,25 @@ static const char usage[] =
 	"                    their ratio, and whether it is within 2%. Exit status 0\n"
 	"                    either way. --json applies; --keys, --procs, --ops and\n"
 	"                    --compare do not\n"
+	"  --cluster         instead of the table, the distributed mode (as root): three\n"
+	"                    network namespaces on a bridge, each with an etcd member\n"
+	"                    and a supercached (8 partitions, replication factor 2),\n"
+	"                    once in async and once in sync mode. Put latency and\n"
+	"                    ops/s from 1 and 2 processes on the node that is primary\n"
+	"                    of the most partitions, writing those; primary and\n"
+	"                    quorum read latency from the node holding the other\n"
+	"                    copy of one of them, 1 process; sync put_batch of 100\n"
+	"                    tuples from 2 processes on the same node, every primary\n"
+	"                    taking its share (p50/p99 per call, ops/s in tuples).\n"
+	"                    Beside them, in the same run: a TCP round trip between two\n"
+	"                    of the namespaces (116 bytes each way), put on a local\n"
+	"                    cache, and Redis with one replica in the next namespace\n"
+	"                    (SET then WAIT 1 0, pipelined; left out if redis-server is\n"
+	"                    not installed). 1 s each, every operation timed; ratios\n"
+	"                    against the round trip, and the goals docs/benchmarks.md\n"
+	"                    states, at the end. supercached is\n"
+	"                    $SUPERCACHED, the build tree's, or the one in PATH; etcd,\n"
+	"                    etcdctl and dbus-daemon come from PATH. --json applies\n"
 	"  --help            print this text\n"
 	"\n"
 	"Workload. Each measurement gets a fresh store, loaded with every key (untimed).\n"
@@ -127,6 +149,7 @@ struct options {
 	bool json;
 	bool bounded;
 	bool probe_cost;
+	bool cluster;
 };
 
 static const struct bench_system *const known_peers[] = { &bench_lmdb, &bench_lfht };
@@ -295,15 +318,11 @@ static void parse_compare(struct options *o, const char *arg)
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "keys", required_argument, NULL, 'k' },
-		{ "procs", required_argument, NULL, 'p' },
-		{ "ops", required_argument, NULL, 'o' },
-		{ "compare", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },
-		{ "bounded", no_argument, NULL, 'b' },
-		{ "probe-cost", no_argument, NULL, 'P' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
+		{ "keys", required_argument, NULL, 'k' }, { "procs", required_argument, NULL, 'p' },
+		{ "ops", required_argument, NULL, 'o' },  { "compare", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },	  { "bounded", no_argument, NULL, 'b' },
+		{ "probe-cost", no_argument, NULL, 'P' }, { "cluster", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },	  { NULL, 0, NULL, 0 },
 	};
 	size_t min_keys = SIZE_MAX;
 	unsigned max_procs = 0;
@@ -344,6 +363,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 					  "(sys/sdt.h was missing, or the build is sanitized)");
 			o->probe_cost = true;
 			break;
+		case 'C':
+			o->cluster = true;
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			exit(fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE);
@@ -354,8 +376,8 @@ static void parse_args(int argc, char **argv, struct options *o)
 	}
 	if (optind < argc)
 		bad_usage("unexpected argument '%s'", argv[optind]);
-	if (o->bounded && o->probe_cost)
-		bad_usage("--bounded and --probe-cost are separate runs: give one");
+	if (o->bounded + o->probe_cost + o->cluster > 1)
+		bad_usage("--bounded, --probe-cost and --cluster are separate runs: give one");
 	for (size_t i = 0; i < o->nkeys; i++)
 		min_keys = o->keys[i] < min_keys ? o->keys[i] : min_keys;
 	for (size_t i = 0; i < o->nprocs; i++)
@@ -502,6 +524,13 @@ int main(int argc, char **argv)
 	if (install_signals()) {
 		fprintf(stderr, "supercache-bench: %s\n", bench_last_error());
 		return EXIT_FAILURE;
+	}
+	if (o.cluster) {
+		if (cluster_run(CLUSTER_MEASURE_NS, o.json)) {
+			fprintf(stderr, "supercache-bench: %s\n", bench_last_error());
+			return interrupted ? 128 + interrupted : EXIT_FAILURE;
+		}
+		return fflush(stdout) == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
 	}
 	for (int op = 0; op < OP_COUNT; op++)
 		nops += o.ops[op];
