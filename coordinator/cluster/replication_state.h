@@ -75,7 +75,7 @@ struct scd_replication {
 	sc_cluster_map map;
 	sd_event_source *timer;
 	struct scd_ship_bell *bell; /* wakes the primary when a writer publishes */
-	uint8_t *frame; /* an entries or copy frame's body being built */
+	uint8_t *frame;		    /* an entries or copy frame's body being built */
 	struct scd_replication_stats stats;
 };
 
