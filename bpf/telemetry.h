@@ -62,7 +62,8 @@
 	X(CHECK, check)                               \
 	X(RECLAIM, reclaim)                           \
 	X(RELEASE_DEAD_READERS, release_dead_readers) \
-	X(REPAIR, repair)
+	X(REPAIR, repair)                             \
+	X(KV_INCREMENT, kv_increment)
 
 #define SC_TRACE_OP_ENUM(upper, lower) SC_OP_##upper,
 enum sc_trace_op { SC_TRACE_OPS(SC_TRACE_OP_ENUM) SC_TRACE_OP_COUNT };

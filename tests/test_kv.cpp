@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstring>
+#include <memory>
 #include <set>
 #include <string>
 #include <vector>
@@ -322,4 +323,91 @@ TEST_CASE("kv: a batch with a pair too big for the cache writes nothing", "[kv]"
 	CHECK(sc_kv_add_batch(c, "kv", pairs, 2) == -E2BIG);
 	CHECK(contains(sc_last_error(), "batch pair 1"));
 	CHECK(sc_kv_count(c, "kv") == 0);
+}
+
+TEST_CASE("kv: increment counts over int64 and double, from a default, keeping the time to live; bad input "
+	  "writes nothing",
+	  "[kv]")
+{
+	Cache c(unique_name("kvincr"), options(4, 64 << 20));
+	REQUIRE(c.start_error() == 0);
+	sc_field out = {};
+
+	// A missing key starts from the default; each call adds the step and says the sum.
+	REQUIRE(sc_kv_increment(c, "n", sc_str("hits"), sc_int(10), sc_int(1), &out) == 0);
+	CHECK(out.type == SC_FIELD_INT);
+	CHECK(out.v.i == 11);
+	REQUIRE(sc_kv_increment(c, "n", sc_str("hits"), sc_int(10), sc_int(-5), &out) == 0);
+	CHECK(out.v.i == 6);
+	CHECK(int_value(c, "n", sc_str("hits")) == 6);
+	REQUIRE(sc_kv_increment(c, "n", sc_str("ratio"), sc_dbl(0.5), sc_dbl(0.25), &out) == 0);
+	CHECK(out.type == SC_FIELD_DOUBLE);
+	CHECK(out.v.d == 0.75);
+
+	// The time to live stays.
+	REQUIRE(sc_kv_add_ttl(c, "n", sc_str("ttl"), sc_int(1), 60000) == 0);
+	REQUIRE(sc_kv_increment(c, "n", sc_str("ttl"), sc_int(0), sc_int(1), &out) == 0);
+	CHECK(out.v.i == 2);
+	uint64_t ttl = 0;
+	REQUIRE(sc_kv_ttl(c, "n", sc_str("ttl"), &ttl) == 1);
+	CHECK(ttl > 50000);
+	CHECK(ttl <= 60000);
+
+	// Unlike types, a value that is not a number, an overflow: refused, and the value stays.
+	out = {};
+	CHECK(sc_kv_increment(c, "n", sc_str("hits"), sc_int(0), sc_dbl(1.0), &out) == -EINVAL);
+	CHECK(contains(sc_last_error(), "the default is an int64, the step a double"));
+	CHECK(sc_kv_increment(c, "n", sc_str("hits"), sc_dbl(0), sc_dbl(1.0), &out) == -EINVAL);
+	CHECK(contains(sc_last_error(), "the value is an int64, the step a double"));
+	CHECK(sc_kv_increment(c, "n", sc_str("hits"), sc_str("0"), sc_str("1"), &out) == -EINVAL);
+	CHECK(contains(sc_last_error(), "the step is bytes"));
+	REQUIRE(sc_kv_add(c, "n", sc_str("name"), sc_str("alice")) == 0);
+	CHECK(sc_kv_increment(c, "n", sc_str("name"), sc_int(0), sc_int(1), &out) == -EINVAL);
+	CHECK(contains(sc_last_error(), "the value is bytes"));
+	REQUIRE(sc_kv_add(c, "n", sc_str("big"), sc_int(INT64_MAX - 1)) == 0);
+	CHECK(sc_kv_increment(c, "n", sc_str("big"), sc_int(0), sc_int(2), &out) == -ERANGE);
+	CHECK(out.type == 0);
+	CHECK(int_value(c, "n", sc_str("big")) == INT64_MAX - 1);
+	CHECK(int_value(c, "n", sc_str("hits")) == 6);
+	CHECK(sc_kv_increment(c, "n", sc_str("hits"), sc_int(0), sc_int(1), nullptr) == -EINVAL);
+	CHECK(sc_kv_increment(c, nullptr, sc_str("hits"), sc_int(0), sc_int(1), &out) == -EINVAL);
+	CHECK(sc_kv_increment(nullptr, "n", sc_str("hits"), sc_int(0), sc_int(1), &out) == -EINVAL);
+	CHECK(int_value(c, "n", sc_str("hits")) == 6);
+
+	// Counters are for one value per key: a bag cache refuses them.
+	for (uint32_t type : { SC_BAG, SC_DUPLICATE_BAG }) {
+		sc_options o = options(2, 16 << 20);
+		o.table_type = type;
+		Cache bag(unique_name("kvincr-bag"), o);
+		REQUIRE(bag.start_error() == 0);
+		CHECK(sc_kv_increment(bag, "n", sc_str("k"), sc_int(0), sc_int(1), &out) == -EINVAL);
+		CHECK(contains(sc_last_error(), "not supported for bag/duplicate_bag"));
+		CHECK(sc_kv_count(bag, "n") == 0);
+	}
+}
+
+TEST_CASE("kv: increments from several processes at once lose none", "[kv][multiprocess]")
+{
+	Cache c(unique_name("kvincr-race"), options(4, 64 << 20));
+	REQUIRE(c.start_error() == 0);
+	const int procs = 8, each = 2000;
+	const std::string name = c.name();
+	std::vector<std::unique_ptr<ChildGuard>> children;
+	for (int p = 0; p < procs; p++)
+		children.push_back(std::make_unique<ChildGuard>(spawn([&] {
+			sc_cache *h = nullptr;
+			sc_field out;
+			if (sc_attach(name.c_str(), nullptr, &h))
+				return 1;
+			for (int i = 0; i < each; i++)
+				if (sc_kv_increment(h, "race", sc_str("counter"), sc_int(0), sc_int(1),
+						    &out) ||
+				    out.v.i < 1 || out.v.i > procs * each)
+					return 2;
+			sc_stop(h);
+			return 0;
+		})));
+	for (auto &child : children)
+		CHECK(child->wait() == 0);
+	CHECK(int_value(c, "race", sc_str("counter")) == procs * each);
 }

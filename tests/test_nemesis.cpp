@@ -1,8 +1,10 @@
-// test_nemesis.cpp — writes, primary and quorum reads from a client on each of three nodes, while a nemesis
-// kills, stops, slows down and cuts nodes off (from everything, or from etcd alone); every operation recorded with its start, end and result, and the
-// history checked at the end. Sync mode: each key's puts and reads are linearizable (Wing and Gong's
-// search), and every acknowledged write is on every replica. Async mode: what is lost is no more than the replicas had not acknowledged at the faults.
-// In both, the partition maps never had two primaries at once.
+// test_nemesis.cpp — writes, primary and quorum reads, queue calls and counter increments from a client on
+// each of three nodes, while a nemesis kills, stops, slows down and cuts nodes off (from everything, or
+// from etcd alone); every operation recorded with its start, end and result, and the history checked at
+// the end. Sync mode: each key's puts and reads are linearizable (Wing and Gong's search), every
+// acknowledged write is on every replica, the queue gives each value once, and no acknowledged increment
+// is lost or applied twice. Async mode: what is lost is no more than the replicas had not acknowledged at
+// the faults. In both, the partition maps never had two primaries at once.
 //
 // SCTEST_EPISODES sets how many faults in sync mode (default 20; async runs half as many;
 // tests/nemesis.sh runs the long one).
@@ -38,6 +40,9 @@ std::string key_name(int k)
 }
 
 const char *const queue_name = "nq";
+// The counter every client increments (KeyValue namespace, key).
+const char *const counter_kv = "nc";
+const char *const counter_key = "counter";
 
 std::string unique_key(int64_t value)
 {
@@ -55,6 +60,14 @@ struct Op {
 	bool acked; // false: -ETIMEDOUT, which may or may not have taken effect
 	bool read;
 	bool quorum; // a read by a majority of the replicas, not by the primary
+};
+
+// One increment of the counter as a client saw it: acknowledged with the value it returned, or of unknown
+// outcome (-ETIMEDOUT, -ECONNRESET). One refused before anything was written is not recorded.
+struct Increment {
+	int64_t value; // the new value it returned (acknowledged ones)
+	uint64_t invoke_ns, complete_ns;
+	bool acked;
 };
 
 // Clients: one thread per node, each with its own handle on its node's cache, putting unique values.
@@ -85,6 +98,7 @@ class Clients
 	// have taken a value nobody got back (their answer lost).
 	std::vector<int64_t> queue_added, queue_maybe_added, queue_taken, queue_maybe_taken;
 	uint64_t queue_takes_unknown = 0;
+	std::vector<Increment> increments;
 
       private:
 	void run(const Rig &rig, unsigned node)
@@ -97,8 +111,11 @@ class Clients
 		std::mt19937 rng(node * 7919u + 1);
 		const sc_read_opts primary = { SC_READ_PRIMARY, 0 }, quorum = { SC_READ_QUORUM, 0 };
 		for (int64_t n = 1; !stopping; n++) {
-			if (n % 6 == 3) {
-				queue_step(c, static_cast<int64_t>(node) << 40 | n, n % 12 == 3);
+			if (n % 6 == 3 || n % 12 == 0) {
+				if (n % 6 == 3)
+					queue_step(c, static_cast<int64_t>(node) << 40 | n, n % 12 == 3);
+				else
+					increment(c);
 				std::this_thread::sleep_for(std::chrono::milliseconds(1));
 				continue;
 			}
@@ -176,6 +193,22 @@ class Clients
 		sc_tuples_free(got);
 	}
 
+	// An increment of the counter by one.
+	void increment(sc_cache *c)
+	{
+		Increment inc{ 0, now_ns(), 0, false };
+		sc_field out = {};
+		const int r = sc_kv_increment(c, counter_kv, sc_str(counter_key), sc_int(0), sc_int(1), &out);
+		inc.complete_ns = now_ns();
+		inc.acked = r == 0;
+		inc.value = out.v.i;
+		std::lock_guard<std::mutex> g(lock);
+		if (r == 0 || r == -ETIMEDOUT || r == -ECONNRESET)
+			increments.push_back(inc);
+		else
+			failed(r);
+	}
+
 	std::vector<std::thread> threads;
 	std::atomic<bool> stopping{ false };
 	std::mutex lock;
@@ -244,6 +277,8 @@ uint64_t unacknowledged(sc_cache *node)
 struct Outcome {
 	uint64_t acked = 0, timed_out = 0, reads = 0, quorum_reads = 0, lost = 0,
 		 unacknowledged_at_faults = 0, states = 0, delayed_packets = 0;
+	uint64_t increments_acked = 0, increments_unknown = 0, increments_lost = 0;
+	int64_t counter = 0;
 	uint64_t queue_adds = 0, queue_taken = 0, queue_maybe_taken = 0, queue_lost = 0, queue_twice = 0;
 	std::vector<std::string> violations;
 };
@@ -294,6 +329,83 @@ void judge_queue(Clients &clients, Writers &w, Outcome &out)
 	out.queue_lost = out.queue_lost > clients.queue_takes_unknown
 				 ? out.queue_lost - clients.queue_takes_unknown
 				 : 0;
+}
+
+// The counter at the end (the same on every replica) against its increments. In sync mode: each
+// acknowledged increment returned a value no other did, no greater than the final count, and greater
+// than that of every acknowledged increment that ended before it started; the final count is no more
+// than the increments that may have happened. Async mode counts the acknowledged ones lost.
+void judge_counter(const Clients &clients, Writers &w, bool exact, Outcome &out)
+{
+	int64_t finals[3] = { 0, 0, 0 };
+	for (unsigned i = 0; i < 3; i++) {
+		sc_tuples *got = nullptr;
+		if (sc_kv_get(w.h[i], counter_kv, sc_str(counter_key), nullptr, &got) == 1)
+			finals[i] = got->tuples[0].fields[0].v.i;
+		sc_tuples_free(got);
+	}
+	if (finals[0] != finals[1] || finals[1] != finals[2])
+		out.violations.push_back(
+			"the counter differs between replicas: " + std::to_string(finals[0]) + ", " +
+			std::to_string(finals[1]) + ", " + std::to_string(finals[2]));
+	const int64_t final_count = finals[0];
+	std::vector<Increment> acked;
+	for (auto &inc : clients.increments)
+		(inc.acked ? out.increments_acked : out.increments_unknown)++;
+	for (auto &inc : clients.increments)
+		if (inc.acked)
+			acked.push_back(inc);
+	out.counter = final_count;
+	// Lost: those that returned more than the final count, and at least as many as the count falls short
+	// of the acknowledged (a failover that lost some hands their values out again).
+	std::set<int64_t> values;
+	uint64_t twice = 0, above = 0;
+	for (auto &inc : acked) {
+		twice += !values.insert(inc.value).second;
+		above += inc.value > final_count;
+	}
+	const uint64_t short_of = out.increments_acked > static_cast<uint64_t>(final_count)
+					  ? out.increments_acked - static_cast<uint64_t>(final_count)
+					  : 0;
+	out.increments_lost = std::max(above, short_of);
+	if (!exact)
+		return;
+	if (twice)
+		out.violations.push_back(std::to_string(twice) +
+					 " acknowledged increments returned a value another did");
+	if (out.increments_lost)
+		out.violations.push_back(std::to_string(out.increments_lost) +
+					 " acknowledged increments lost (" + std::to_string(above) +
+					 " returned more than the final count " +
+					 std::to_string(final_count) + ")");
+	if (final_count > static_cast<int64_t>(out.increments_acked + out.increments_unknown))
+		out.violations.push_back("the counter ends at " + std::to_string(final_count) +
+					 ", past the " +
+					 std::to_string(out.increments_acked + out.increments_unknown) +
+					 " increments that may have happened");
+	// Real time: by completion, the greatest value of those done before each one started.
+	std::vector<const Increment *> by_end, by_start;
+	for (auto &inc : acked) {
+		by_end.push_back(&inc);
+		by_start.push_back(&inc);
+	}
+	std::sort(by_end.begin(), by_end.end(),
+		  [](auto *x, auto *y) { return x->complete_ns < y->complete_ns; });
+	std::sort(by_start.begin(), by_start.end(),
+		  [](auto *x, auto *y) { return x->invoke_ns < y->invoke_ns; });
+	int64_t done_max = 0;
+	uint64_t backwards = 0;
+	size_t e = 0;
+	for (auto *inc : by_start) {
+		for (; e < by_end.size() && by_end[e]->complete_ns < inc->invoke_ns; e++)
+			done_max = std::max(done_max, by_end[e]->value);
+		backwards += inc->value <= done_max;
+	}
+	if (backwards)
+		out.violations.push_back(
+			std::to_string(backwards) +
+			" acknowledged increments returned no more than one that had ended before "
+			"they started");
 }
 
 // The rig's three nodes, a client on each, episodes faults; the history judged at the end, each
@@ -423,6 +535,7 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 		}
 	}
 	judge_queue(clients, w, out);
+	judge_counter(clients, w, linearizable, out);
 	std::cout << episodes << " episodes (";
 	for (auto &f : faults)
 		std::cout << f.first << " " << f.second << ", ";
@@ -434,7 +547,10 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 		  << clients.errors << " other errors; queue: " << out.queue_adds << " adds acknowledged, "
 		  << out.queue_taken << " values taken (" << out.queue_twice << " twice) and "
 		  << out.queue_maybe_taken << " by takes that timed out, " << out.queue_lost << " lost; "
-		  << out.violations.size() << " violations; " << out.delayed_packets << " packets delayed";
+		  << "counter: " << out.increments_acked << " increments acknowledged, "
+		  << out.increments_unknown << " of unknown outcome, final count " << out.counter << ", "
+		  << out.increments_lost << " acknowledged and lost; " << out.violations.size()
+		  << " violations; " << out.delayed_packets << " packets delayed";
 	if (linearizable)
 		std::cout << " (linearizability of the " << keys << " register keys: " << out.states
 			  << " states searched)";
@@ -471,6 +587,7 @@ TEST_CASE(
 	CHECK(o.queue_adds > 20);
 	CHECK(o.queue_twice == 0);
 	CHECK(o.queue_lost == 0);
+	CHECK(o.increments_acked > 10);
 }
 
 TEST_CASE("async mode under the same faults: what is lost is no more than the replicas had not acknowledged",
@@ -483,5 +600,5 @@ TEST_CASE("async mode under the same faults: what is lost is no more than the re
 	for (auto &v : o.violations)
 		UNSCOPED_INFO(v);
 	CHECK_LOGGED(rig, o.violations.empty());
-	CHECK(o.lost <= o.unacknowledged_at_faults);
+	CHECK(o.lost + o.increments_lost <= o.unacknowledged_at_faults);
 }

@@ -120,6 +120,9 @@ static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
 	case SC_FWD_STACK_GET_ALL:
 		ok = r->ntuples == 1 && t[0].nfields == 1;
 		break;
+	case SC_FWD_KV_INCREMENT:
+		ok = r->ntuples == 1 && t[0].nfields == 4;
+		break;
 	case SC_FWD_READ:
 		return read_shape_check(r);
 	case SC_FWD_READ_COPY: /* a struct type's geometry is its primary's to say */
@@ -184,6 +187,20 @@ static int take(sc_cache *c, const struct sc_fwd_request *r, const char *name, s
 	default:
 		return sc_stack_get_all(c, name, values);
 	}
+}
+
+/* An increment for another node: the new value is the reply's one value, also with -ETIMEDOUT if it was written. */
+static int increment(sc_cache *c, const char *name, const sc_field *f, sc_tuples **values)
+{
+	sc_field sum = { .type = 0 };
+	int rc = sc_kv_increment(c, name, f[1], f[2], f[3], &sum), err;
+
+	if (sum.type == 0)
+		return rc;
+	err = sc_results_of_tuples(&(sc_tuple){ 1, &sum }, 1, values);
+	return err ? sc_fail(err, "out of memory for the answer to an increment of \"%s\" (it was written)",
+			     name)
+		   : rc;
 }
 
 /*
@@ -342,6 +359,9 @@ static int run(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 	case SC_FWD_QUEUE_GET_ALL:
 	case SC_FWD_STACK_GET_ALL:
 		rc = take(c, r, name, values);
+		break;
+	case SC_FWD_KV_INCREMENT:
+		rc = increment(c, name, f, values);
 		break;
 	case SC_FWD_READ:
 	case SC_FWD_READ_COPY:

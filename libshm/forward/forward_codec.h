@@ -65,7 +65,9 @@ enum sc_fwd_op {
 	 * that copy stands (struct sc_fwd_copy_position), what it found follows.
 	 */
 	SC_FWD_READ_COPY = 30,
-	SC_FWD_OP_MAX = SC_FWD_READ_COPY,
+	/* t0: (kv name, key, default, step); the reply carries the new value. */
+	SC_FWD_KV_INCREMENT = 31,
+	SC_FWD_OP_MAX = SC_FWD_KV_INCREMENT,
 };
 
 /* Which read a forwarded SC_FWD_READ carries (its arg), and the tuple t0 it takes. */
@@ -90,13 +92,13 @@ enum sc_fwd_read {
 static inline int sc_fwd_op_named(uint16_t op)
 {
 	return (op >= SC_FWD_KV_ADD && op <= SC_FWD_KV_REMOVE_BATCH) ||
-	       (op >= SC_FWD_KV_REMOVE_ALL_PART && op <= SC_FWD_STACK_GET_ALL);
+	       (op >= SC_FWD_KV_REMOVE_ALL_PART && op <= SC_FWD_STACK_GET_ALL) || op == SC_FWD_KV_INCREMENT;
 }
 
-/* Whether op answers with values: a queue's or a stack's take, a read. */
+/* Whether op answers with values: a queue's or a stack's take, a read, an increment. */
 static inline int sc_fwd_op_answers_values(uint16_t op)
 {
-	return op >= SC_FWD_QUEUE_OUT && op <= SC_FWD_READ_COPY;
+	return (op >= SC_FWD_QUEUE_OUT && op <= SC_FWD_READ_COPY) || op == SC_FWD_KV_INCREMENT;
 }
 
 /*

@@ -892,6 +892,23 @@ SC_EXPORT int sc_kv_get_with(sc_cache *cache, const char *kv, sc_field key, cons
 /* Remove key's pair; returns 1, or 0 if there was none. */
 SC_EXPORT int sc_kv_remove(sc_cache *cache, const char *kv, sc_field key);
 
+/*
+ * An atomic counter: the value of key becomes its value plus step, under
+ * the partition's lock, and *out gets the new value. A missing key starts
+ * from dflt. step and dflt are both SC_FIELD_INT (int64) or both
+ * SC_FIELD_DOUBLE, and so must the stored value be: -EINVAL naming the
+ * types otherwise, -ERANGE when an int64 sum overflows (nothing written).
+ * The entry keeps its time to live. -EINVAL on a bag or duplicate_bag cache
+ * (not supported for bag/duplicate_bag). In a distributed cache it runs on
+ * the partition's primary, like every write. *out is written only when the
+ * new value was: on 0, and on -ETIMEDOUT from a write that waited too long
+ * for its replicas' acknowledgement (a -ETIMEDOUT for a partition lock
+ * held too long writes nothing); a caller that must tell them apart sets
+ * out->type to 0 first.
+ */
+SC_EXPORT int sc_kv_increment(sc_cache *cache, const char *kv, sc_field key, sc_field dflt, sc_field step,
+			      sc_field *out);
+
 /* Remove every pair of the namespace; returns how many went. Other namespaces are untouched. */
 SC_EXPORT int sc_kv_remove_all(sc_cache *cache, const char *kv);
 

@@ -1,0 +1,104 @@
+// test_forward_kv.cpp — KeyValue's read-modify-write forwarded: an increment made on a node that is not its
+// partition's primary runs on the primary, which sends the new value back.
+#include "forward_rig.hpp"
+
+using namespace sctest;
+
+namespace
+{
+
+// A key of namespace "n" whose partition's primary is node b: found by incrementing it from a and seeing
+// which copy has it (each found this way is left at 1 on b).
+std::string counter_on_b(TwoNodes &nodes)
+{
+	for (int i = 0;; i++) {
+		const std::string key = "c" + std::to_string(i);
+		sc_field out = {};
+		REQUIRE(sc_kv_increment(nodes.a, "n", sc_str(key.c_str()), sc_int(0), sc_int(1), &out) == 0);
+		sc_tuples *t = nullptr;
+		const int on_b = sc_kv_get(nodes.b, "n", sc_str(key.c_str()), nullptr, &t);
+		sc_tuples_free(t);
+		if (on_b == 1)
+			return key;
+	}
+}
+
+int64_t value_in(sc_cache *c, const std::string &key)
+{
+	sc_tuples *t = nullptr;
+	const int n = sc_kv_get(c, "n", sc_str(key.c_str()), nullptr, &t);
+	const int64_t v = n == 1 ? t->tuples[0].fields[0].v.i : -1;
+	sc_tuples_free(t);
+	return v;
+}
+
+} // namespace
+
+TEST_CASE("an increment made on a node that is not its partition's primary runs there and brings the new "
+	  "value back",
+	  "[forward][kv]")
+{
+	TwoNodes nodes("fwd-incr");
+	Cache &a = nodes.a, &b = nodes.b;
+	const std::string key = counter_on_b(nodes);
+	const int before = nodes.coordinator.requests;
+	sc_field out = {};
+
+	for (int64_t want = 2; want <= 4; want++) {
+		REQUIRE(sc_kv_increment(a, "n", sc_str(key.c_str()), sc_int(0), sc_int(1), &out) == 0);
+		CHECK(out.type == SC_FIELD_INT);
+		CHECK(out.v.i == want);
+	}
+	CHECK(nodes.coordinator.requests - before == 3);
+	CHECK(value_in(b, key) == 4);
+	CHECK(value_in(nodes.a_copy, key) == -1); // nothing applied here first
+
+	// The primary's refusal comes back with its message, and nothing changes there.
+	out = {};
+	CHECK(sc_kv_increment(a, "n", sc_str(key.c_str()), sc_dbl(0), sc_dbl(1), &out) == -EINVAL);
+	CHECK(contains(sc_last_error(), "the value is an int64, the step a double"));
+	CHECK(out.type == 0);
+	CHECK(value_in(b, key) == 4);
+
+	// A request of the wrong shape is refused on the primary.
+	const sc_field three[] = { sc_str("n"), sc_str(key.c_str()), sc_int(0) };
+	std::string msg;
+	CHECK(serve(b, request(SC_FWD_KV_INCREMENT, 0, 0, { { 3, three } }), &msg) == -EPROTO);
+	CHECK(value_in(b, key) == 4);
+}
+
+TEST_CASE("an increment whose primary answers anything but one value of the step's type fails with -EPROTO",
+	  "[forward][kv]")
+{
+	Cache a(unique_name("fwd-incr-bad-a"), forward_options()),
+		b(unique_name("fwd-incr-bad-b"), forward_options());
+	start_both(a, b);
+	const sc_field dbl = sc_dbl(1.5), i = sc_int(1);
+	const sc_tuple one_double = { 1, &dbl }, one_int = { 1, &i }, pair[] = { one_int, one_int };
+	std::vector<std::vector<uint8_t>> answers = {
+		reply_bytes(0, nullptr, nullptr, 0),	 // no values at all
+		reply_bytes(0, nullptr, pair, 2),	 // two
+		reply_bytes(0, nullptr, &one_double, 1), // a double for an int64 step
+	};
+	size_t next = 0;
+	FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &) { return answers[next++]; });
+	std::string key;
+	for (int k = 0; key.empty(); k++) {
+		// A key routed to an odd structure partition (b's): a's own increment is refused as remote.
+		const std::string candidate = "bad" + std::to_string(k);
+		sc_field out = {};
+		const int before = coordinator.requests;
+		const int rc = sc_kv_increment(a, "n", sc_str(candidate.c_str()), sc_int(0), sc_int(1), &out);
+		if (coordinator.requests != before) {
+			CHECK(rc == -EPROTO);
+			key = candidate;
+		} else {
+			REQUIRE(rc == 0);
+		}
+	}
+	for (; next < answers.size();) {
+		sc_field out = {};
+		CHECK(sc_kv_increment(a, "n", sc_str(key.c_str()), sc_int(0), sc_int(1), &out) == -EPROTO);
+		CHECK(out.type == 0);
+	}
+}
