@@ -284,3 +284,24 @@ TEST_CASE("in-sync sets decode, belong to an epoch, and go back to JSON", "[clus
 	      R"({"in_sync":["a","b"]})");
 	json_object_put(j);
 }
+
+TEST_CASE("acknowledged: the least position of the in-sync copies, and of those a change being written adds",
+	  "[cluster-state]")
+{
+	// n1 the primary at 10; n2 in sync at 8; n3 caught up at 9, joining.
+	const scd_isr isr = isr_of(5, { "n1", "n2" }), joining = isr_of(5, { "n1", "n2", "n3" });
+	const scd_isr_position at[] = { { "n1", 10 }, { "n2", 8 }, { "n3", 9 } };
+	CHECK(scd_isr_acked(&isr, nullptr, at, 3, 2) == 8);
+	// n2 at 12 now: without the change n3 would not count, and 10 would be acknowledged; while the change
+	// is written (etcd may hold it already, and pick n3 as the next primary) n3's 9 holds it back.
+	const scd_isr_position later[] = { { "n1", 10 }, { "n2", 12 }, { "n3", 9 } };
+	CHECK(scd_isr_acked(&isr, nullptr, later, 3, 2) == 10);
+	CHECK(scd_isr_acked(&isr, &joining, later, 3, 2) == 9);
+	// A change that removes n2 keeps it counting until it is written.
+	const scd_isr leaving = isr_of(5, { "n1" });
+	CHECK(scd_isr_acked(&isr, &leaving, at, 3, 2) == 8);
+	// Fewer members of the set than a majority: nothing acknowledged, whatever the change adds.
+	const scd_isr alone = isr_of(5, { "n1" });
+	CHECK(scd_isr_acked(&alone, &joining, later, 3, 2) == 0);
+	CHECK(scd_isr_acked(&isr, nullptr, at, 1, 2) == 0);
+}

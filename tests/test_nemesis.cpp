@@ -278,6 +278,7 @@ struct Outcome {
 	uint64_t acked = 0, timed_out = 0, reads = 0, quorum_reads = 0, lost = 0,
 		 unacknowledged_at_faults = 0, states = 0, delayed_packets = 0;
 	uint64_t increments_acked = 0, increments_unknown = 0, increments_lost = 0;
+	std::string lost_what, timeline; // for a failure's report
 	int64_t counter = 0;
 	uint64_t queue_adds = 0, queue_taken = 0, queue_maybe_taken = 0, queue_lost = 0, queue_twice = 0;
 	std::vector<std::string> violations;
@@ -418,8 +419,11 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 	Clients clients(rig);
 	std::mt19937 rng(static_cast<unsigned>(getpid()));
 	std::map<std::string, int> faults;
+	const uint64_t start_ns = now_ns();
+	auto ms = [start_ns](uint64_t t) { return std::to_string((t - start_ns) / 1000000); };
 
 	for (int e = 0; e < episodes; e++) {
+		const uint64_t episode_ns = now_ns();
 		unsigned victim = rng() % 3;
 		int kind = e % 6;
 		std::string what;
@@ -480,6 +484,10 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 			out.delayed_packets += rig.net.undelay(victim);
 		INFO("episode " << e << ": " << what << " of n" << victim);
 		REQUIRE_LOGGED(rig, rig.wait_settled(all, all_names, 30000) >= 0);
+		// When what was lost happened, said with the losses (ms from the start).
+		out.timeline += "episode " + std::to_string(e) + ": " + what + " of n" +
+				std::to_string(victim) + " at " + ms(episode_ns) + " ms, settled at " +
+				ms(now_ns()) + " ms\n";
 	}
 	clients.stop();
 	// Settled means one primary, alive; a node that came back is named a replica again after, and
@@ -505,6 +513,9 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 			sc_tuples_free(got);
 			if (found != 1) {
 				out.lost++;
+				out.lost_what += name + " (a put from n" + std::to_string(op.value >> 40) +
+						 ", from " + ms(op.invoke_ns) + " to " + ms(op.complete_ns) +
+						 " ms)\n";
 				break;
 			}
 		}
@@ -524,6 +535,10 @@ Outcome run_nemesis(Rig &rig, int episodes, bool linearizable)
 		if (!v.violation.empty())
 			out.violations.push_back(v.violation);
 		out.lost += v.lost;
+		if (v.lost)
+			out.lost_what += key_name(k) + ": " + std::to_string(v.lost) +
+					 " acknowledged puts after the one of its final value " +
+					 std::to_string(seen[0]) + "\n";
 		if (linearizable) {
 			LinearizabilityVerdict l = linearizable_key(k, seen[0], end_ns, clients.history);
 			out.states += l.states;
@@ -583,7 +598,8 @@ TEST_CASE(
 	for (auto &v : o.violations)
 		UNSCOPED_INFO(v);
 	CHECK_LOGGED(rig, o.violations.empty());
-	CHECK(o.lost == 0);
+	INFO("lost:\n" << o.lost_what << "the episodes:\n" << o.timeline);
+	CHECK_LOGGED(rig, o.lost == 0);
 	CHECK(o.queue_adds > 20);
 	CHECK(o.queue_twice == 0);
 	CHECK(o.queue_lost == 0);

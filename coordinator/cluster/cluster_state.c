@@ -300,6 +300,24 @@ bool scd_isr_has(const struct scd_isr *isr, const char *node)
 	return false;
 }
 
+uint64_t scd_isr_acked(const struct scd_isr *isr, const struct scd_isr *proposed,
+		       const struct scd_isr_position *at, uint32_t n, uint32_t majority)
+{
+	uint64_t acked = UINT64_MAX;
+	uint32_t members = 0;
+
+	for (uint32_t k = 0; k < n; k++) {
+		const bool member = scd_isr_has(isr, at[k].node);
+
+		if (!member && !(proposed && scd_isr_has(proposed, at[k].node)))
+			continue;
+		members += member;
+		if (at[k].lseq < acked)
+			acked = at[k].lseq;
+	}
+	return members >= majority && acked != UINT64_MAX ? acked : 0;
+}
+
 /* {field: [names...]} with more members to add, or NULL. */
 static struct json_object *names_object(const char *field, const char (*names)[SCD_HELLO_NAME_MAX + 1],
 					uint32_t count)

@@ -100,6 +100,25 @@ bool scd_isr_current(const struct scd_isr *isr, const struct scd_record *r);
 /* Whether node is in isr. */
 bool scd_isr_has(const struct scd_isr *isr, const char *node);
 
+/* A copy's position for acknowledgements: the node, and how far its log is known to be on it. */
+struct scd_isr_position {
+	const char *node;
+	uint64_t lseq;
+};
+
+/*
+ * How far a log is acknowledged by the in-sync set isr: the least position
+ * among the copies that count (at[0, n), the primary's own among them),
+ * or 0 when those of isr's members are fewer than majority (nothing is
+ * acknowledged then). While a change to the set is being written, the
+ * members it adds count too (proposed; NULL when none is): etcd may hold it
+ * already, and a new primary may be picked from it, so no write may be
+ * acknowledged without them (Kafka's maximal ISR, KIP-497). Members it
+ * removes count until it is written, as isr still holds them.
+ */
+uint64_t scd_isr_acked(const struct scd_isr *isr, const struct scd_isr *proposed,
+		       const struct scd_isr_position *at, uint32_t n, uint32_t majority);
+
 /* The JSON values this node writes. */
 struct json_object *scd_record_json(const struct scd_record *r);
 struct json_object *scd_isr_json(const struct scd_isr *isr);

@@ -210,27 +210,22 @@ static uint32_t majority(uint32_t n)
 
 /*
  * How far log i is on every in-sync replica: this node's last entry, or
- * less as an in-sync follower acked; 0 (nothing new) while the in-sync set
+ * less as an in-sync follower acked (a member a change being written adds
+ * counts already: scd_isr_acked()); 0 (nothing new) while the in-sync set
  * is not known, or holds no majority of the replicas.
  */
 static uint64_t acked_in_sync(struct scd_replication *r, uint32_t i, uint64_t last_lseq)
 {
 	struct log_state *l = &r->logs[i];
 	const struct in_sync_state *s = &r->in_sync[i % r->num_partition];
-	uint64_t acked = last_lseq;
-	uint32_t count = 0;
+	struct scd_isr_position at[SC_MAX_REPLICATION_FACTOR + 1] = { { r->node, last_lseq } };
+	uint32_t n = 1;
 
 	if (!s->epoch || s->epoch != l->epoch)
 		return 0;
-	if (scd_isr_has(&s->isr, r->node))
-		count++;
-	for (uint32_t k = 0; k < l->follower_count; k++)
-		if (scd_isr_has(&s->isr, l->followers[k].node)) {
-			count++;
-			if (l->followers[k].acked_lseq < acked)
-				acked = l->followers[k].acked_lseq;
-		}
-	return count >= majority(s->replica_count) ? acked : 0;
+	for (uint32_t k = 0; k < l->follower_count && n < SC_MAX_REPLICATION_FACTOR + 1; k++)
+		at[n++] = (struct scd_isr_position){ l->followers[k].node, l->followers[k].acked_lseq };
+	return scd_isr_acked(&s->isr, s->proposing ? &s->proposed : NULL, at, n, majority(s->replica_count));
 }
 
 /* Record in the segment how far log i was sent to every replica, and acked by every in-sync one. */
@@ -495,6 +490,8 @@ void scd_repl_review_in_sync(struct scd_replication *r, uint32_t p, uint64_t now
 		return;
 	}
 	s->proposing = true;
+	/* From now on the members it adds count for acks (scd_isr_acked()): they hold every entry so far. */
+	s->proposed = want;
 	s->proposed_usec = now;
 }
 

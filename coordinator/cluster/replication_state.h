@@ -58,10 +58,11 @@ struct log_state {
 
 /* A partition this node is primary of: its in-sync set, as etcd holds it. */
 struct in_sync_state {
-	uint64_t epoch;		/* the epoch the set belongs to; 0: none known */
-	struct scd_isr isr;	/* revision included */
-	uint32_t replica_count; /* the map's, the primary's included: a majority of it must be in sync */
-	bool proposing;		/* a change is being written */
+	uint64_t epoch;		 /* the epoch the set belongs to; 0: none known */
+	struct scd_isr isr;	 /* revision included */
+	uint32_t replica_count;	 /* the map's, the primary's included: a majority of it must be in sync */
+	bool proposing;		 /* a change is being written: */
+	struct scd_isr proposed; /* ... this set; its added members count for acks already */
 	uint64_t proposed_usec;
 };
 
