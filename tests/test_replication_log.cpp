@@ -519,6 +519,40 @@ TEST_CASE("the ship bell: a sync write wakes the coordinator asleep on it at onc
 	CHECK(sc_repl_bell_wait(local, &seen, 0) == -EINVAL);
 }
 
+TEST_CASE("sync: a write whose log starts over before its acknowledgement fails, even when the new "
+	  "numbering's acknowledgements pass its entry",
+	  "[replication]")
+{
+	sc_options o = mode_options(SC_REPLICATION_SYNC);
+	o.majority_timeout_ms = 5000;
+	Cache a(unique_name("repl-restart"), o);
+	REQUIRE(a.start_error() == 0);
+	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
+	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	const uint32_t log = sctest_partition_of(a, SC_TUPLE(sc_str("k")));
+	int put = 1;
+	std::string why;
+	uint64_t took_ms = 0;
+	std::thread writer([&] {
+		const uint64_t t0 = clock_ms();
+		put = sc_put(a, SC_TUPLE(sc_str("k"), sc_int(1)));
+		took_ms = clock_ms() - t0;
+		why = sc_last_error();
+	});
+	// Its entry is published; then the coordinator drops the partition (this node is no replica any
+	// more) and later fills it from another primary's copy, whose acknowledgements pass the entry's lseq.
+	sc_repl_state st = {};
+	while (sc_repl_state_read(a, log, &st) == 0 && st.last_lseq == 0)
+		std::this_thread::yield();
+	REQUIRE(sc_repl_reset(a, log) >= 0);
+	REQUIRE(sc_repl_restore_end(a, log, 1000, 7) == 0);
+	REQUIRE(sc_repl_progress_write(a, log, 1000, 1000) == 0);
+	writer.join();
+	CHECK(put == -ETIMEDOUT);
+	CHECK(contains(why.c_str(), "its log started over before entry 1 was acknowledged"));
+	CHECK(took_ms < 4000);
+}
+
 TEST_CASE("writers in other processes and a shipper running beside them end with equal copies",
 	  "[replication]")
 {

@@ -282,6 +282,8 @@ static void renumber(struct sc_repl_log *l, uint64_t lseq, uint64_t epoch)
 	/* So that a write numbered again is not taken as acknowledged by the old numbers. */
 	sc_write(&l->shipped_lseq, 0);
 	sc_write(&l->acked_lseq, 0);
+	/* And a writer still waiting for an entry of the old numbering learns it will never be (mem/repl_log.c). */
+	sc_write(&l->restarts, l->restarts + 1);
 }
 
 /* Under log's lock: empty its partition first when clear (how many records went), then renumber it. */

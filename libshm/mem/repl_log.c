@@ -273,6 +273,9 @@ static void ring(sc_cache *c)
 	}
 }
 
+/* The log's restarts when this thread last committed a write (sc_repl_wait_acked() checks them). */
+static __thread uint64_t committed_restarts;
+
 uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p)
 {
 	struct sc_repl_log *l = sc_repl_log_of(c, p);
@@ -288,6 +291,7 @@ uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p)
 	sc_write(&l->last_lseq, l->staged_lseq);
 	sc_write(&l->last_epoch, l->epoch);
 	sc_publish(&l->tail, l->staged);
+	committed_restarts = l->restarts;
 	if (l->applying)
 		return 0;
 	/* Only a writer that waits for the replicas needs them told at once; async ones leave it to the poll. */
@@ -299,22 +303,40 @@ uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p)
 /* About a microsecond of looking before the first sleep: an ack over loopback takes longer, but costs nothing to try. */
 #define ACK_SPIN 200
 
+/*
+ * Whether entry lseq of the numbering the write was committed under is
+ * acknowledged: 1, 0 not yet, -1 never (the log started over since: this
+ * node stopped holding the partition, or took a copy, and dropped it).
+ * acked_lseq is read first: a log that started over zeroed it before any
+ * later acknowledgement moved it on, so that one's restarts are seen.
+ */
+static int acked(const struct sc_repl_log *l, uint64_t lseq, uint64_t restarts)
+{
+	const bool reached = sc_acquire(&l->acked_lseq) >= lseq;
+
+	if (sc_read(&l->restarts) != restarts)
+		return -1;
+	return reached;
+}
+
 int sc_repl_wait_acked(sc_cache *c, struct sc_part *p, uint64_t lseq)
 {
 	struct sc_repl_log *l = sc_repl_log_of(c, p);
+	const uint64_t restarts = committed_restarts;
 	uint64_t start, limit = (uint64_t)c->majority_timeout_ms * 1000000u, spent;
+	int done = 0;
 
-	for (int i = 0; i < ACK_SPIN; i++) {
-		if (sc_acquire(&l->acked_lseq) >= lseq)
-			return 0;
+	for (int i = 0; i < ACK_SPIN && !done; i++) {
+		done = acked(l, lseq, restarts);
 		sc_cpu_relax();
 	}
 	start = sc_clock_ns();
-	for (;;) {
+	while (!done) {
 		uint32_t seen = sc_acquire(&l->acked_wake);
 
-		if (sc_acquire(&l->acked_lseq) >= lseq)
-			return 0;
+		done = acked(l, lseq, restarts);
+		if (done)
+			break;
 		spent = sc_clock_ns() - start;
 		if (spent >= limit)
 			break;
@@ -325,6 +347,15 @@ int sc_repl_wait_acked(sc_cache *c, struct sc_part *p, uint64_t lseq)
 			sc_futex_wait(&l->acked_wake, seen, limit - spent);
 		sc_add(&l->ack_waiters, (uint32_t)-1);
 	}
+	if (done > 0)
+		return 0;
+	if (done < 0)
+		return sc_fail(
+			-ETIMEDOUT,
+			"cache \"%s\", partition %u: its log started over before entry %llu was "
+			"acknowledged (this node stopped holding the partition, or took a copy of it): "
+			"the write is gone from this node's copy, and may or may not be on the others",
+			c->name, sc_part_index(c, p), (unsigned long long)lseq);
 	return sc_fail(
 		-ETIMEDOUT,
 		"cache \"%s\", partition %u: entry %llu not acknowledged by the in-sync replicas within "

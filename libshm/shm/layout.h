@@ -40,7 +40,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 10u
+#define SC_ABI_VERSION 11u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -432,7 +432,9 @@ struct sc_repl_log {
 	_Alignas(64) uint64_t entries; /* appended since the segment was made */
 	uint64_t resyncs;	       /* resync marks written: the log could not say what a write did */
 	uint64_t unshipped_lost;       /* entries the ring overwrote before the coordinator shipped them */
-	uint64_t reserved0[5];
+	uint64_t restarts;	       /* times the log started over, numbered anew (ABI 11): an ack of a
+					  later numbering says nothing of an entry of an earlier one */
+	uint64_t reserved0[4];
 	/* line 2: the coordinator's */
 	_Alignas(64) uint64_t shipped_lseq; /* every entry up to it has left for the replicas */
 	uint64_t acked_lseq;		    /* every entry up to it is on every in-sync replica */
