@@ -1,10 +1,11 @@
-// test_nemesis.cpp — writes, primary and quorum reads, queue calls and counter increments from a client on
-// each of three nodes, while a nemesis kills, stops, slows down and cuts nodes off (from everything, or
-// from etcd alone); every operation recorded with its start, end and result, and the history checked at
-// the end. Sync mode: each key's puts and reads are linearizable (Wing and Gong's search), every
-// acknowledged write is on every replica, the queue gives each value once, and no acknowledged increment
-// is lost or applied twice. Async mode: what is lost is no more than the replicas had not acknowledged at
-// the faults. In both, the partition maps never had two primaries at once.
+// test_nemesis.cpp — writes, primary and quorum reads, queue calls and counter increments from a client
+// process on each of three nodes, while a nemesis kills, stops, slows down and cuts nodes off (from
+// everything, or from etcd alone); every operation recorded with its start, end and result, and the
+// history checked at the end. Sync mode: each key's puts and reads are linearizable (Wing and Gong's
+// search), every acknowledged write is on every replica, the queue gives each value once, and no
+// acknowledged increment is lost or applied twice. Async mode: what is lost is no more than the
+// replicas had not acknowledged at the faults. In both, the partition maps never had two primaries at
+// once.
 //
 // SCTEST_EPISODES sets how many faults in sync mode (default 20; async runs half as many;
 // tests/nemesis.sh runs the long one).
@@ -14,6 +15,7 @@
 #include <atomic>
 #include <cerrno>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <iostream>
 #include <map>
@@ -22,6 +24,8 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <vector>
 
 #include "cluster_rig.hpp"
@@ -70,26 +74,8 @@ struct Increment {
 	bool acked;
 };
 
-// Clients: one thread per node, each with its own handle on its node's cache, putting unique values.
-class Clients
-{
-      public:
-	explicit Clients(const Rig &rig)
-	{
-		for (unsigned i = 0; i < 3; i++)
-			threads.emplace_back([this, &rig, i] { run(rig, i); });
-	}
-	~Clients()
-	{
-		stop();
-	}
-	void stop()
-	{
-		stopping = true;
-		for (auto &t : threads)
-			if (t.joinable())
-				t.join();
-	}
+// What the clients did: calls recorded as each client saw them.
+struct ClientRecord {
 	std::vector<Op> history;
 	uint64_t refused = 0, errors = 0;
 	std::string first_error;
@@ -99,18 +85,80 @@ class Clients
 	std::vector<int64_t> queue_added, queue_maybe_added, queue_taken, queue_maybe_taken;
 	uint64_t queue_takes_unknown = 0;
 	std::vector<Increment> increments;
+};
 
-      private:
-	void run(const Rig &rig, unsigned node)
+template <typename T> void dump_vector(std::FILE *f, const std::vector<T> &v)
+{
+	const uint64_t n = v.size();
+	std::fwrite(&n, sizeof(n), 1, f);
+	if (n)
+		std::fwrite(v.data(), sizeof(T), n, f);
+}
+
+template <typename T> bool load_vector(std::FILE *f, std::vector<T> &into)
+{
+	uint64_t n = 0;
+	if (std::fread(&n, sizeof(n), 1, f) != 1 || n > (1ull << 30) / sizeof(T))
+		return false;
+	std::vector<T> v(n);
+	if (n && std::fread(v.data(), sizeof(T), n, f) != n)
+		return false;
+	into.insert(into.end(), v.begin(), v.end());
+	return true;
+}
+
+// The record as bytes, for the test to read once the client has exited.
+void dump(const ClientRecord &r, std::FILE *f)
+{
+	dump_vector(f, r.history);
+	dump_vector(f, r.queue_added);
+	dump_vector(f, r.queue_maybe_added);
+	dump_vector(f, r.queue_taken);
+	dump_vector(f, r.queue_maybe_taken);
+	dump_vector(f, r.increments);
+	const uint64_t counts[3] = { r.refused, r.errors, r.queue_takes_unknown };
+	std::fwrite(counts, sizeof(counts), 1, f);
+	dump_vector(f, std::vector<char>(r.first_error.begin(), r.first_error.end()));
+}
+
+// One client's record added to r: false when the bytes are not one.
+bool load(std::FILE *f, ClientRecord &r)
+{
+	uint64_t counts[3];
+	std::vector<char> error;
+	if (!load_vector(f, r.history) || !load_vector(f, r.queue_added) ||
+	    !load_vector(f, r.queue_maybe_added) || !load_vector(f, r.queue_taken) ||
+	    !load_vector(f, r.queue_maybe_taken) || !load_vector(f, r.increments) ||
+	    std::fread(counts, sizeof(counts), 1, f) != 1 || !load_vector(f, error))
+		return false;
+	r.refused += counts[0];
+	r.errors += counts[1];
+	r.queue_takes_unknown += counts[2];
+	if (r.first_error.empty())
+		r.first_error.assign(error.begin(), error.end());
+	return true;
+}
+
+// A client process: its node's cache, and calls until SIGTERM.
+volatile sig_atomic_t client_stopping;
+
+class Client : public ClientRecord
+{
+      public:
+	void run(const char *cache, unsigned node)
 	{
 		sc_options o = options();
 		o.majority_timeout_ms = 1000;
 		sc_cache *c = nullptr;
-		if (sc_attach(rig.nodes[node].cache.c_str(), &o, &c) != 0)
+		if (sc_attach(cache, &o, &c) != 0) {
+			std::fprintf(stderr, "client on n%u: %s\n", node, sc_last_error());
 			return;
+		}
+		std::printf("ready\n");
+		std::fflush(stdout);
 		std::mt19937 rng(node * 7919u + 1);
 		const sc_read_opts primary = { SC_READ_PRIMARY, 0 }, quorum = { SC_READ_QUORUM, 0 };
-		for (int64_t n = 1; !stopping; n++) {
+		for (int64_t n = 1; !client_stopping; n++) {
 			if (n % 6 == 3 || n % 12 == 0) {
 				if (n % 6 == 3)
 					queue_step(c, static_cast<int64_t>(node) << 40 | n, n % 12 == 3);
@@ -144,7 +192,6 @@ class Clients
 			}
 			op.complete_ns = now_ns();
 			op.acked = r == 0;
-			std::lock_guard<std::mutex> g(lock);
 			// Acknowledged; or of unknown outcome: timed out, or forwarded to a primary that was cut
 			// off or died before it answered (it may have taken effect); or not applied: no primary
 			// now, no link to it, or this node's coordinator gone (killed) before the request got
@@ -159,7 +206,8 @@ class Clients
 		sc_stop(c);
 	}
 
-	// A call that failed with r, under the lock: not applied (no primary now, no link to it, or this
+      private:
+	// A call that failed with r: not applied (no primary now, no link to it, or this
 	// node's coordinator gone before the request got there), or an error no fault explains.
 	void failed(int r)
 	{
@@ -176,7 +224,6 @@ class Clients
 		sc_tuples *got = nullptr;
 		const int r = add ? sc_queue_add(c, queue_name, sc_int(value))
 				  : sc_queue_out(c, queue_name, nullptr, &got);
-		std::lock_guard<std::mutex> g(lock);
 		// A take that timed out handed back what it took, but may be undone by a failover: its
 		// values may be taken again.
 		for (size_t i = 0; got && i < got->count; i++)
@@ -202,16 +249,97 @@ class Clients
 		inc.complete_ns = now_ns();
 		inc.acked = r == 0;
 		inc.value = out.v.i;
-		std::lock_guard<std::mutex> g(lock);
 		if (r == 0 || r == -ETIMEDOUT || r == -ECONNRESET)
 			increments.push_back(inc);
 		else
 			failed(r);
 	}
+};
 
-	std::vector<std::thread> threads;
-	std::atomic<bool> stopping{ false };
-	std::mutex lock;
+// The client process's main, when the test runs itself as one (Clients below): SCTEST_NEMESIS_CLIENT is
+// "<node> <cache> <record file>". It calls until SIGTERM, then writes its record and exits.
+struct ClientRole {
+	ClientRole()
+	{
+		const char *spec = std::getenv("SCTEST_NEMESIS_CLIENT");
+		if (!spec)
+			return;
+		unsigned node = 0;
+		char cache[256], path[4096];
+		if (std::sscanf(spec, "%u %255s %4095s", &node, cache, path) != 3)
+			_exit(2);
+		struct sigaction sa = {};
+		sa.sa_handler = [](int) { client_stopping = 1; };
+		sigaction(SIGTERM, &sa, nullptr);
+		Client client;
+		client.run(cache, node);
+		std::FILE *f = std::fopen(path, "wb");
+		if (!f)
+			_exit(3);
+		dump(client, f);
+		_exit(std::fclose(f) == 0 ? 0 : 4);
+	}
+} client_role;
+
+// Clients: a process per node, in the node's namespace, each with its own handle on the node's cache;
+// once stopped, what they all did.
+class Clients : public ClientRecord
+{
+      public:
+	explicit Clients(Rig &rig) : rig(rig)
+	{
+		char self[4096];
+		const ssize_t len = readlink("/proc/self/exe", self, sizeof(self) - 1);
+		REQUIRE(len > 0);
+		self[len] = 0;
+		for (unsigned i = 0; i < 3; i++) {
+			const std::string base = rig.dir + "/client-n" + std::to_string(i);
+			pids[i] = rig.net.spawn(i, { self },
+						{ "SCTEST_NEMESIS_CLIENT=" + std::to_string(i) + " " +
+						  rig.nodes[i].cache + " " + base + ".record" },
+						base + ".log");
+			REQUIRE(pids[i] > 0);
+		}
+		// Each says "ready" once attached; 20 s bounds the wait.
+		for (unsigned i = 0; i < 3; i++) {
+			const std::string log = rig.dir + "/client-n" + std::to_string(i) + ".log";
+			INFO("client on n" << i << ": " << file_text(log));
+			REQUIRE(ms_until(20000, 5, [&] {
+					return file_text(log).find("ready\n") != std::string::npos;
+				}) >= 0);
+		}
+	}
+	~Clients()
+	{
+		stop();
+	}
+	// Stop the clients and read what they did; a client that did not end well counts as an error.
+	void stop()
+	{
+		if (stopped)
+			return;
+		stopped = true;
+		for (pid_t pid : pids)
+			kill(pid, SIGTERM);
+		for (unsigned i = 0; i < 3; i++) {
+			int st = 0;
+			while (waitpid(pids[i], &st, 0) < 0 && errno == EINTR)
+				;
+			const std::string base = rig.dir + "/client-n" + std::to_string(i);
+			std::FILE *f = std::fopen((base + ".record").c_str(), "rb");
+			const bool loaded = WIFEXITED(st) && WEXITSTATUS(st) == 0 && f && load(f, *this);
+			if (f)
+				std::fclose(f);
+			if (!loaded && errors++ == 0)
+				first_error = "the client on n" + std::to_string(i) + " ended with status " +
+					      std::to_string(st) + ": " + file_text(base + ".log");
+		}
+	}
+
+      private:
+	Rig &rig;
+	pid_t pids[3] = { -1, -1, -1 };
+	bool stopped = false;
 };
 
 // The final value of a register key (0: absent) against the puts of it. In a linearizable history it is
