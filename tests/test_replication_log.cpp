@@ -553,6 +553,62 @@ TEST_CASE("sync: a write whose log starts over before its acknowledgement fails,
 	CHECK(took_ms < 4000);
 }
 
+TEST_CASE("sync: a batch over two partitions whose logs started over a different number of times waits for "
+	  "each in its own log's numbering",
+	  "[replication]")
+{
+	sc_options o = mode_options(SC_REPLICATION_SYNC);
+	o.majority_timeout_ms = 5000;
+	Cache a(unique_name("repl-restarts-two"), o);
+	REQUIRE(a.start_error() == 0);
+	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
+	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	// Two keys in different partitions; the first one's log started over once, the second's never.
+	const uint32_t first = sctest_partition_of(a, SC_TUPLE(sc_str("k0")));
+	std::string other;
+	for (int i = 1; other.empty() && i < 1000; i++)
+		if (sctest_partition_of(a, SC_TUPLE(sc_str(("k" + std::to_string(i)).c_str()))) != first)
+			other = "k" + std::to_string(i);
+	REQUIRE_FALSE(other.empty());
+	const uint32_t second = sctest_partition_of(a, SC_TUPLE(sc_str(other.c_str())));
+	REQUIRE(sc_repl_reset(a, first) >= 0);
+
+	int put = 1;
+	std::string why;
+	std::thread writer([&] {
+		const sc_field f[4] = { sc_str("k0"), sc_int(1), sc_str(other.c_str()), sc_int(2) };
+		const sc_tuple batch[2] = { { 2, &f[0] }, { 2, &f[2] } };
+		put = sc_put_batch(a, batch, 2);
+		why = sc_last_error();
+	});
+	// Both entries published (or the batch already failed): acknowledge both logs.
+	sc_repl_state one = {}, two = {};
+	const uint64_t give_up = clock_ms() + 4000;
+	while (clock_ms() < give_up && sc_repl_state_read(a, first, &one) == 0 &&
+	       sc_repl_state_read(a, second, &two) == 0 && (one.last_lseq == 0 || two.last_lseq == 0))
+		std::this_thread::yield();
+	CHECK(one.last_lseq == 1);
+	CHECK(two.last_lseq == 1);
+	REQUIRE(sc_repl_progress_write(a, first, 1, 1) == 0);
+	REQUIRE(sc_repl_progress_write(a, second, 1, 1) == 0);
+	writer.join();
+	INFO(why);
+	CHECK(put == 0);
+
+	// A primary read by a thread that wrote nothing waits in the key's log's numbering too.
+	int got = -1;
+	std::thread reader([&] {
+		const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
+		sc_tuples *out = nullptr;
+		got = sc_get_with(a, SC_TUPLE(sc_str("k0")), &primary, &out);
+		why = sc_last_error();
+		sc_tuples_free(out);
+	});
+	reader.join();
+	INFO(why);
+	CHECK(got == 1);
+}
+
 TEST_CASE("writers in other processes and a shipper running beside them end with equal copies",
 	  "[replication]")
 {

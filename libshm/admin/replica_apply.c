@@ -215,7 +215,7 @@ static int apply_all(sc_cache *c, struct sc_part *p, uint32_t log, struct sc_rep
 		if (!err) {
 			if (!restoring) {
 				sc_repl_append_copy(c, p, whole);
-				sc_repl_commit(c, p);
+				sc_repl_commit(c, p, NULL);
 			}
 			out->entries++;
 			done += e.len;

@@ -273,10 +273,7 @@ static void ring(sc_cache *c)
 	}
 }
 
-/* The log's restarts when this thread last committed a write (sc_repl_wait_acked() checks them). */
-static __thread uint64_t committed_restarts;
-
-uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p)
+uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p, uint64_t *restarts)
 {
 	struct sc_repl_log *l = sc_repl_log_of(c, p);
 
@@ -291,7 +288,8 @@ uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p)
 	sc_write(&l->last_lseq, l->staged_lseq);
 	sc_write(&l->last_epoch, l->epoch);
 	sc_publish(&l->tail, l->staged);
-	committed_restarts = l->restarts;
+	if (restarts)
+		*restarts = l->restarts;
 	if (l->applying)
 		return 0;
 	/* Only a writer that waits for the replicas needs them told at once; async ones leave it to the poll. */
@@ -319,10 +317,9 @@ static int acked(const struct sc_repl_log *l, uint64_t lseq, uint64_t restarts)
 	return reached;
 }
 
-int sc_repl_wait_acked(sc_cache *c, struct sc_part *p, uint64_t lseq)
+int sc_repl_wait_acked(sc_cache *c, struct sc_part *p, uint64_t lseq, uint64_t restarts)
 {
 	struct sc_repl_log *l = sc_repl_log_of(c, p);
-	const uint64_t restarts = committed_restarts;
 	uint64_t start, limit = (uint64_t)c->majority_timeout_ms * 1000000u, spent;
 	int done = 0;
 
@@ -343,7 +340,7 @@ int sc_repl_wait_acked(sc_cache *c, struct sc_part *p, uint64_t lseq)
 		/* Counted before the last look: a coordinator that moves acked_lseq after it sees us and wakes us. */
 		sc_add(&l->ack_waiters, 1);
 		sc_full_barrier();
-		if (sc_acquire(&l->acked_lseq) < lseq)
+		if (!acked(l, lseq, restarts))
 			sc_futex_wait(&l->acked_wake, seen, limit - spent);
 		sc_add(&l->ack_waiters, (uint32_t)-1);
 	}

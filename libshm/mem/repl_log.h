@@ -122,17 +122,20 @@ void sc_repl_append_copy(sc_cache *c, struct sc_part *p, const struct sc_repl_en
 /*
  * Writer side, as the lock is released: publish the write's entries. The
  * lseq of the last one, for a write whose caller is to wait for it (not a
- * replica's, which applies its primary's); 0 when it published none.
+ * replica's, which applies its primary's); 0 when it published none. Into
+ * *restarts (when not NULL) the log's restarts, the numbering that lseq
+ * belongs to, for sc_repl_wait_acked().
  */
-uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p);
+uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p, uint64_t *restarts);
 
 /*
  * After the lock is released, in sync and strong modes: wait until the
  * coordinator says every in-sync replica has p's entries up to lseq (spin a
  * little, then sleep on the log's futex), for at most the handle's
  * majority_timeout_ms. 0, or -ETIMEDOUT: the write is in this node's copy
- * and its log, and may or may not reach the replicas.
+ * and its log, and may or may not reach the replicas; also when the log
+ * started over since restarts (the numbering lseq belongs to) and dropped it.
  */
-int sc_repl_wait_acked(sc_cache *c, struct sc_part *p, uint64_t lseq);
+int sc_repl_wait_acked(sc_cache *c, struct sc_part *p, uint64_t lseq, uint64_t restarts);
 
 #endif /* SC_REPL_LOG_H */

@@ -98,15 +98,18 @@ static int read_acknowledged(sc_cache *c, struct sc_part *p, uint32_t partition,
 			     sc_read_here_fn here, const sc_tuple *t, sc_tuples **out)
 {
 	int err = sc_part_lock_within(c, p, SC_LOCK_WRITER_LIMIT_MS / 1000u);
-	uint64_t lseq, still;
+	const struct sc_repl_log *log;
+	struct sc_logged at;
+	uint64_t still;
 	int n;
 
 	if (err)
 		return err;
 	n = answer_here(here, c, t, out);
-	lseq = sc_repl_log_at(c, sc_part_index(c, p))->last_lseq;
+	log = sc_repl_log_at(c, sc_part_index(c, p));
+	at = (struct sc_logged){ log->last_lseq, log->restarts };
 	sc_part_release(c, p);
-	err = n < 0 ? 0 : sc_part_acked(c, p, lseq);
+	err = n < 0 ? 0 : sc_part_acked(c, p, at);
 	if (!err && n >= 0) {
 		err = sc_cluster_write_epoch(c, partition, &still);
 		if (!err && still != epoch)

@@ -21,7 +21,8 @@ struct part_run {
 	size_t from, to;	 /* its items: order[from .. to) */
 	uint64_t intent;	 /* its intent block, 0 until taken */
 	struct sc_bt_stage tree; /* ordered_set: the batch's tree */
-	uint64_t lseq; /* the last log entry its unlock published (sync and strong modes wait for it) */
+	struct sc_logged
+		logged; /* the last log entry its unlock published (sync and strong modes wait for it) */
 };
 
 /* A batch of puts (items) or of removes (routes). */
@@ -344,9 +345,9 @@ static int run_over(struct batch_run *run, uint32_t first_part, size_t n, const 
 	if (!err)
 		err = run_batch(run);
 	for (uint32_t i = 0; i < run->locked; i++)
-		run->parts[i].lseq = sc_part_unlock_logged(c, run->parts[i].p);
+		run->parts[i].logged = sc_part_unlock_logged(c, run->parts[i].p);
 	for (uint32_t i = 0; i < run->locked; i++)
-		err = (int)sc_write_result(err, sc_part_acked(c, run->parts[i].p, run->parts[i].lseq));
+		err = (int)sc_write_result(err, sc_part_acked(c, run->parts[i].p, run->parts[i].logged));
 	for (uint32_t i = 0; run->parts && i < run->nparts; i++)
 		sc_bt_stage_free(&run->parts[i].tree);
 	free(run->rec);

@@ -172,21 +172,21 @@ int sc_part_repair_owed(sc_cache *c, struct sc_part *p)
 	return r;
 }
 
-/* Publish the write's log entries and release: the lseq of its last entry, 0 when it logged none. */
-static uint64_t release(sc_cache *c, struct sc_part *p)
+/* Publish the write's log entries and release: where its last entry went (lseq 0 when it logged none). */
+static struct sc_logged release(sc_cache *c, struct sc_part *p)
 {
-	uint64_t lseq = 0;
+	struct sc_logged at = { 0, 0 };
 
 	if (sc_unlikely(c->logs_writes)) {
-		lseq = sc_repl_commit(c, p);
+		at.lseq = sc_repl_commit(c, p, &at.restarts);
 		/* What this handle wrote, for its later reads (read-your-writes). */
-		if (lseq)
-			sc_ryw_wrote(c, sc_part_index(c, p), sc_repl_log_of(c, p)->last_epoch, lseq);
+		if (at.lseq)
+			sc_ryw_wrote(c, sc_part_index(c, p), sc_repl_log_of(c, p)->last_epoch, at.lseq);
 	}
 	if (SC_PROBE_ACTIVE(lock_released))
 		fire_lock_released(c, p);
 	sc_shm_mutex_unlock(&p->lock);
-	return lseq;
+	return at;
 }
 
 void sc_part_release(sc_cache *c, struct sc_part *p)
@@ -195,7 +195,7 @@ void sc_part_release(sc_cache *c, struct sc_part *p)
 }
 
 /* The amortised reclamation a write owes, then the release: as release(). */
-static uint64_t unlock(sc_cache *c, struct sc_part *p)
+static struct sc_logged unlock(sc_cache *c, struct sc_part *p)
 {
 	if (p->ttl_records)
 		sc_sweep_step(c, p);
@@ -208,14 +208,14 @@ void sc_part_unlock(sc_cache *c, struct sc_part *p)
 	unlock(c, p);
 }
 
-uint64_t sc_part_unlock_logged(sc_cache *c, struct sc_part *p)
+struct sc_logged sc_part_unlock_logged(sc_cache *c, struct sc_part *p)
 {
 	return unlock(c, p);
 }
 
-int sc_part_acked(sc_cache *c, struct sc_part *p, uint64_t lseq)
+int sc_part_acked(sc_cache *c, struct sc_part *p, struct sc_logged at)
 {
-	return sc_unlikely(lseq && c->waits_acks) ? sc_repl_wait_acked(c, p, lseq) : 0;
+	return sc_unlikely(at.lseq && c->waits_acks) ? sc_repl_wait_acked(c, p, at.lseq, at.restarts) : 0;
 }
 
 int sc_part_unlock_write(sc_cache *c, struct sc_part *p)

@@ -66,14 +66,20 @@ void sc_part_unlock(sc_cache *c, struct sc_part *p);
  */
 int sc_part_unlock_write(sc_cache *c, struct sc_part *p);
 
+/* Where a write's last log entry went: its lseq (0: none), in the numbering of the log's restarts then. */
+struct sc_logged {
+	uint64_t lseq;
+	uint64_t restarts;
+};
+
 /*
  * The same in two steps, for a write that holds several partitions: release
- * them all with sc_part_unlock_logged() (the lseq of the last entry each
- * logged, 0 for none), then wait for each with sc_part_acked(): no lock is
- * held while a replica is waited for.
+ * them all with sc_part_unlock_logged() (where each one's last entry went),
+ * then wait for each with sc_part_acked(): no lock is held while a replica
+ * is waited for.
  */
-uint64_t sc_part_unlock_logged(sc_cache *c, struct sc_part *p);
-int sc_part_acked(sc_cache *c, struct sc_part *p, uint64_t lseq);
+struct sc_logged sc_part_unlock_logged(sc_cache *c, struct sc_part *p);
+int sc_part_acked(sc_cache *c, struct sc_part *p, struct sc_logged at);
 
 /* A write's result r, unless it succeeded and its acknowledgement did not come (acked, of sc_part_unlock_write()). */
 static inline int64_t sc_write_result(int64_t r, int acked)

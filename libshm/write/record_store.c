@@ -107,9 +107,9 @@ int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
 {
 	uint32_t nparts = c->seg.cfg.num_partition;
 	struct sc_put_item *w = malloc(n * sizeof(*w));
-	uint64_t *used =
-		calloc(nparts, sizeof(*used)); /* 1 for a partition used, then the lseq its unlock gave */
-	uint32_t held = 0;		       /* the used partitions below this one are locked */
+	/* lseq 1 for a partition used, then where its unlock's last entry went */
+	struct sc_logged *used = calloc(nparts, sizeof(*used));
+	uint32_t held = 0; /* the used partitions below this one are locked */
 	int err = 0;
 
 	if (!w || !used)
@@ -121,17 +121,17 @@ int sc_put_in_order(sc_cache *c, const sc_tuple *tuples, size_t n)
 		err = sc_record_len(c, tuples[i].fields, tuples[i].nfields, &w[i].len);
 		if (!err) {
 			sc_tuple_route(c, &tuples[i], &w[i].route);
-			used[w[i].route.partition] = 1;
+			used[w[i].route.partition].lseq = 1;
 		}
 	}
 	/* Ascending, as every holder of several partition locks takes them: no deadlock. */
 	for (; !err && held < nparts; held++)
-		if (used[held] && (err = sc_part_lock(c, sc_part_at(c, held))) != 0)
+		if (used[held].lseq && (err = sc_part_lock(c, sc_part_at(c, held))) != 0)
 			break;
 	for (size_t i = 0; i < n && !err; i++)
 		err = put_locked(c, sc_part_at(c, w[i].route.partition), &w[i]);
 	for (uint32_t p = 0; p < held; p++)
-		if (used[p])
+		if (used[p].lseq)
 			used[p] = sc_part_unlock_logged(c, sc_part_at(c, p));
 	for (uint32_t p = 0; p < held; p++)
 		err = (int)sc_write_result(err, sc_part_acked(c, sc_part_at(c, p), used[p]));
