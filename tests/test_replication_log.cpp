@@ -609,6 +609,85 @@ TEST_CASE("sync: a batch over two partitions whose logs started over a different
 	CHECK(got == 1);
 }
 
+TEST_CASE("sync: each waiting writer is woken by the ack that reaches its entry, one entry or many at a "
+	  "time, and by its log starting over",
+	  "[replication]")
+{
+	sc_options o = mode_options(SC_REPLICATION_SYNC);
+	o.majority_timeout_ms = 5000; // a writer the right wake missed would sleep all of it
+	Cache a(unique_name("repl-wake"), o);
+	REQUIRE(a.start_error() == 0);
+	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
+	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	const uint32_t log = sctest_partition_of(a, SC_TUPLE(sc_str("k0")));
+	std::vector<std::string> keys; // 40 keys of log's partition
+	for (int i = 0; keys.size() < 40 && i < 100000; i++) {
+		std::string k = "k" + std::to_string(i);
+		if (sctest_partition_of(a, SC_TUPLE(sc_str(k.c_str()))) == log)
+			keys.push_back(k);
+	}
+	REQUIRE(keys.size() == 40);
+
+	struct Writer {
+		std::thread thread;
+		int rc = 1;
+		uint64_t took_ms = 0;
+	};
+	// A put of keys[from, to) in one call, in a thread: its entries are lseq from + 1 .. to.
+	auto start = [&](Writer &w, size_t from, size_t to) {
+		w.thread = std::thread([&a, &keys, &w, from, to] {
+			std::vector<sc_field> f;
+			std::vector<sc_tuple> t;
+			for (size_t i = from; i < to; i++) {
+				f.push_back(sc_str(keys[i].c_str()));
+				f.push_back(sc_int((int64_t)i));
+			}
+			for (size_t i = 0; i < to - from; i++)
+				t.push_back({ 2, &f[2 * i] });
+			const uint64_t t0 = clock_ms();
+			w.rc = sc_put_batch(a, t.data(), t.size());
+			w.took_ms = clock_ms() - t0;
+		});
+		sc_repl_state st = {};
+		while (sc_repl_state_read(a, log, &st) == 0 && st.last_lseq < to)
+			std::this_thread::yield();
+	};
+
+	// Entry 1, acknowledged alone.
+	Writer one;
+	start(one, 0, 1);
+	REQUIRE(sc_repl_progress_write(a, log, 1, 1) == 0);
+	one.thread.join();
+	CHECK(one.rc == 0);
+	CHECK(one.took_ms < 2500);
+	// Entries 2 .. 34 in one call, acknowledged in one step of 33 (every waiter's bit).
+	Writer many;
+	start(many, 1, 34);
+	REQUIRE(sc_repl_progress_write(a, log, 34, 34) == 0);
+	many.thread.join();
+	CHECK(many.rc == 0);
+	CHECK(many.took_ms < 2500);
+	// Entries 35 and 36 by two writers; 35 acknowledged first, then 36.
+	Writer first, second;
+	start(first, 34, 35);
+	start(second, 35, 36);
+	REQUIRE(sc_repl_progress_write(a, log, 36, 35) == 0);
+	first.thread.join();
+	CHECK(first.rc == 0);
+	CHECK(first.took_ms < 2500);
+	REQUIRE(sc_repl_progress_write(a, log, 36, 36) == 0);
+	second.thread.join();
+	CHECK(second.rc == 0);
+	CHECK(second.took_ms < 2500);
+	// Entry 37, and the log starts over: its writer learns it at once, not at the timeout.
+	Writer dropped;
+	start(dropped, 36, 37);
+	REQUIRE(sc_repl_reset(a, log) >= 0);
+	dropped.thread.join();
+	CHECK(dropped.rc == -ETIMEDOUT);
+	CHECK(dropped.took_ms < 2500);
+}
+
 TEST_CASE("writers in other processes and a shipper running beside them end with equal copies",
 	  "[replication]")
 {

@@ -284,6 +284,7 @@ static void renumber(struct sc_repl_log *l, uint64_t lseq, uint64_t epoch)
 	sc_write(&l->acked_lseq, 0);
 	/* And a writer still waiting for an entry of the old numbering learns it will never be (mem/repl_log.c). */
 	sc_write(&l->restarts, l->restarts + 1);
+	sc_repl_wake_acked(l, 0, UINT64_MAX);
 }
 
 /* Under log's lock: empty its partition first when clear (how many records went), then renumber it. */

@@ -1,5 +1,4 @@
 /* replication_log.c — the coordinator's side of the replication logs: their state, copying entries out, its progress. */
-#include <limits.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -169,6 +168,7 @@ SC_EXPORT int sc_repl_seek(sc_cache *c, uint32_t i, uint64_t lseq, uint64_t *pos
 SC_EXPORT int sc_repl_progress_write(sc_cache *c, uint32_t i, uint64_t shipped_lseq, uint64_t acked_lseq)
 {
 	struct sc_repl_log *l;
+	uint64_t before;
 	int err = sc_repl_log_named(c, i, &l);
 
 	if (!err)
@@ -176,13 +176,10 @@ SC_EXPORT int sc_repl_progress_write(sc_cache *c, uint32_t i, uint64_t shipped_l
 	if (err)
 		return err;
 	sc_store_max(&l->shipped_lseq, shipped_lseq);
-	if (acked_lseq > sc_read(&l->acked_lseq)) {
+	before = sc_read(&l->acked_lseq);
+	if (acked_lseq > before) {
 		sc_store_max(&l->acked_lseq, acked_lseq);
-		/* The word first, then the waiters: a writer counted after this look saw the new acked_lseq. */
-		sc_add(&l->acked_wake, 1);
-		sc_full_barrier();
-		if (sc_read(&l->ack_waiters))
-			sc_futex_wake(&l->acked_wake, INT_MAX);
+		sc_repl_wake_acked(l, before, acked_lseq);
 	}
 	return 0;
 }

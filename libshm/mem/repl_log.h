@@ -138,4 +138,12 @@ uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p, uint64_t *restarts);
  */
 int sc_repl_wait_acked(sc_cache *c, struct sc_part *p, uint64_t lseq, uint64_t restarts);
 
+/*
+ * Coordinator side, once l's acked_lseq moved from after to upto (or the
+ * log started over: after 0, upto UINT64_MAX): wake the writers waiting
+ * for an entry in between, and only those (each sleeps with the bit of its
+ * lseq, a sync writer among many is woken once, by its own ack).
+ */
+void sc_repl_wake_acked(struct sc_repl_log *l, uint64_t after, uint64_t upto);
+
 #endif /* SC_REPL_LOG_H */
