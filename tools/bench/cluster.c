@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,6 +34,7 @@
 #define KEYS_PER_WORKER	   10000u
 #define READ_KEYS	   1000u /* read, and written for the reads first (untimed) */
 #define BATCH		   100u	 /* tuples in a put_batch */
+#define THREADS		   16u	 /* threads of each process in the concurrent sync puts */
 #define SETTLE_NS	   60000000000ull
 
 enum row {
@@ -46,6 +48,7 @@ enum row {
 	ROW_SYNC_PUT_2,
 	ROW_SYNC_PRIMARY_READ,
 	ROW_SYNC_QUORUM_READ,
+	ROW_SYNC_THREADS_2,
 	ROW_SYNC_BATCH_2,
 	ROW_REDIS_1,
 	ROW_REDIS_2,
@@ -63,6 +66,7 @@ static const char *const row_names[ROW_COUNT] = {
 	[ROW_SYNC_PUT_2] = "sync put, 2 procs",
 	[ROW_SYNC_PRIMARY_READ] = "sync primary read",
 	[ROW_SYNC_QUORUM_READ] = "sync quorum read",
+	[ROW_SYNC_THREADS_2] = "sync put, 2 procs x 16 threads",
 	[ROW_SYNC_BATCH_2] = "sync put_batch of 100, 2 procs",
 	[ROW_REDIS_1] = "redis SET + WAIT 1 0, 1 proc",
 	[ROW_REDIS_2] = "redis SET + WAIT 1 0, 2 procs",
@@ -76,6 +80,8 @@ struct load {
 	uint32_t keys, stride; /* operation n is on key (n % keys) * stride of its worker */
 	int read_mode;	       /* -1: put; else sc_get_partition_by_idx_with() in this mode */
 	bool batch;	       /* puts BATCH at a time (sc_put_batch()), each to its key's partition */
+	unsigned threads;      /* of each worker process, on its one handle (0: the process alone) */
+	int failed;	       /* set by the first worker thread that fails, which writes error */
 	uint64_t min_ns;
 	struct latency_log *log;
 	char error[512];
@@ -164,33 +170,74 @@ static int one_op(sc_cache *c, const struct load *l, unsigned w, uint64_t n)
 	return rc;
 }
 
+/* Worker w's operations on c for l->min_ns: 0, or -1 with l->error set (by the first to fail). */
+static int run_ops(sc_cache *c, struct load *l, unsigned w)
+{
+	uint64_t n = 0, start = now_ns(), t0;
+	int rc = 0;
+
+	do {
+		t0 = now_ns();
+		rc = l->batch ? batch_op(c, l, w, n) : one_op(c, l, w, n);
+		if (rc < 0 || (l->read_mode >= 0 && rc != 1))
+			break;
+		latency_log_add(l->log, now_ns() - t0);
+		n++;
+	} while (now_ns() - start < l->min_ns);
+	if (rc >= 0 && (l->read_mode < 0 || rc == 1))
+		return 0;
+	if (!__atomic_exchange_n(&l->failed, 1, __ATOMIC_ACQ_REL))
+		snprintf(l->error, sizeof(l->error), "worker %u, operation %llu: %s", w,
+			 (unsigned long long)n, rc < 0 ? sc_last_error() : "the key is missing");
+	return -1;
+}
+
+struct thread_ops {
+	pthread_t thread;
+	sc_cache *c;
+	struct load *l;
+	unsigned w;
+	int rc;
+};
+
+static void *thread_ops_run(void *arg)
+{
+	struct thread_ops *t = arg;
+
+	t->rc = run_ops(t->c, t->l, t->w);
+	return NULL;
+}
+
+/* Worker process idx: its l->threads threads (or itself alone) on one handle, each with its own keys. */
 static int worker(void *arg, unsigned idx, struct fanout_gate *gate)
 {
 	struct load *l = arg;
+	const unsigned threads = l->threads ? l->threads : 1;
+	struct thread_ops t[THREADS];
 	sc_options o = SC_OPTIONS();
 	sc_cache *c = NULL;
 	int err = sc_attach(l->cache, &o, &c), rc = 0;
-	uint64_t n = 0, start, t0;
+	unsigned started = 0;
 
 	if (fanout_gate_pass(gate, err == 0) != 0) {
 		if (!err)
 			sc_stop(c);
 		return -1;
 	}
-	start = now_ns();
-	do {
-		t0 = now_ns();
-		rc = l->batch ? batch_op(c, l, idx, n) : one_op(c, l, idx, n);
-		if (rc < 0 || (l->read_mode >= 0 && rc != 1))
+	for (; started + 1 < threads; started++) {
+		t[started] = (struct thread_ops){ .c = c, .l = l, .w = idx * threads + started };
+		if (pthread_create(&t[started].thread, NULL, thread_ops_run, &t[started]) != 0)
 			break;
-		latency_log_add(l->log, now_ns() - t0);
-		n++;
-	} while (now_ns() - start < l->min_ns);
-	if (rc < 0 || (l->read_mode >= 0 && rc != 1))
-		snprintf(l->error, sizeof(l->error), "worker %u, operation %llu: %s", idx,
-			 (unsigned long long)n, rc < 0 ? sc_last_error() : "the key is missing");
+	}
+	rc = run_ops(c, l, idx * threads + threads - 1);
+	for (unsigned k = 0; k < started; k++) {
+		pthread_join(t[k].thread, NULL);
+		rc |= t[k].rc;
+	}
+	if (started + 1 < threads && !__atomic_exchange_n(&l->failed, 1, __ATOMIC_ACQ_REL))
+		snprintf(l->error, sizeof(l->error), "worker %u: cannot start its threads", idx);
 	sc_stop(c);
-	return l->error[0] ? -1 : 0;
+	return rc || l->failed ? -1 : 0;
 }
 
 /* procs workers on l's cache: its latencies into *out. */
@@ -203,6 +250,7 @@ static int measure_load(struct load *l, unsigned procs, struct latency *out)
 	if (!l->log)
 		return -1;
 	l->error[0] = 0;
+	l->failed = 0;
 	rc = fanout_run(procs, false, worker, l, &open_ns);
 	if (rc)
 		bench_fail("%s", l->error[0] ? l->error : bench_last_error());
@@ -564,8 +612,18 @@ static int measure_mode(struct cluster *cl, const char *mode, enum row first, ui
 			goto out;
 		cl->measured[first + 2 + k] = true;
 	}
-	/* Sync throughput with each call carrying many writes: the links carry them in a few frames. */
+	/* Sync throughput with many writes in flight, from threads or in batches: the links carry them in a
+	 * few frames. */
 	if (first == ROW_SYNC_PUT_1) {
+		l->read_mode = -1;
+		l->keys = KEYS_PER_WORKER;
+		l->stride = 1;
+		l->threads = THREADS;
+		cache_name(l->cache, sizeof(l->cache), mode, writer);
+		rc = measure_load(l, 2, &cl->rows[ROW_SYNC_THREADS_2]);
+		if (rc)
+			goto out;
+		cl->measured[ROW_SYNC_THREADS_2] = true;
 		*l = (struct load){ .read_mode = -1,
 				    .batch = true,
 				    .keys = KEYS_PER_WORKER,
@@ -658,6 +716,9 @@ static void print_table(const struct cluster *cl)
 	if (cl->measured[ROW_SYNC_PUT_2])
 		printf("  %-40s %8.0f (goal >= 100000)\n",
 		       "sync puts/s from 2 procs:", cl->rows[ROW_SYNC_PUT_2].ops_per_s);
+	if (cl->measured[ROW_SYNC_THREADS_2])
+		printf("  %-40s %8.0f (goal >= 100000)\n",
+		       "sync puts/s, 2 procs x 16 threads:", cl->rows[ROW_SYNC_THREADS_2].ops_per_s);
 	if (cl->measured[ROW_SYNC_BATCH_2])
 		printf("  %-40s %8.0f (goal >= 100000)\n",
 		       "sync tuples/s, batches of 100, 2 procs:", cl->rows[ROW_SYNC_BATCH_2].ops_per_s);
