@@ -130,8 +130,8 @@ uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p, uint64_t *restarts);
 
 /*
  * After the lock is released, in sync and strong modes: wait until the
- * coordinator says every in-sync replica has p's entries up to lseq (spin a
- * little, then sleep on the log's futex), for at most the handle's
+ * coordinator says every in-sync replica has p's entries up to lseq (asleep
+ * on the log's futex, with lseq's bit: sc_repl_wake_acked()), for at most the handle's
  * majority_timeout_ms. 0, or -ETIMEDOUT: the write is in this node's copy
  * and its log, and may or may not reach the replicas; also when the log
  * started over since restarts (the numbering lseq belongs to) and dropped it.
