@@ -16,6 +16,7 @@
 #include "libshm/record/tuple_codec.h"
 #include "libshm/shm/cache.h"
 #include "libshm/structures/entries.h"
+#include "libshm/structures/kv.h"
 #include "libshm/structures/sequence.h"
 #include "libshm/write/partition.h"
 
@@ -144,6 +145,17 @@ uint32_t sctest_partition_of(sc_cache *c, const sc_tuple *t)
 	struct sc_route r;
 
 	sc_tuple_route(c, t, &r);
+	return r.partition;
+}
+
+uint32_t sctest_kv_partition_of(sc_cache *c, const char *kv, sc_field key)
+{
+	struct sc_entry_key k;
+	struct sc_route r = { 0 };
+	sc_field kf;
+
+	sc_kv_route(c, kv, &key, &k, &kf, &r);
+	sc_entry_key_free(&k);
 	return r.partition;
 }
 

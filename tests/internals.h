@@ -63,6 +63,8 @@ uint64_t sctest_backed(sc_cache *c);
 
 /* The partition a tuple goes to. */
 uint32_t sctest_partition_of(sc_cache *c, const sc_tuple *t);
+/* The partition KeyValue kv's key lives in (a structure partition: num_partition and up). */
+uint32_t sctest_kv_partition_of(sc_cache *c, const char *kv, sc_field key);
 /* Whether the coordinator's side sleeps on the replication logs' bell (sc_repl_bell_wait()). */
 int sctest_ship_sleeping(sc_cache *c);
 

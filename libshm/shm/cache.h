@@ -38,7 +38,11 @@ struct sc_cache {
 	uint32_t lazy_max_tuples;
 	int lazy_error;
 
-	/* how far this handle's writes went in each replication log (mem/read_your_writes.h); NULL unless distributed */
+	/*
+	 * how far this handle's writes went in each replication log
+	 * (mem/read_your_writes.h): each log's wide floor, then each log's
+	 * keyed floor, then the keys'; NULL unless distributed
+	 */
 	struct sc_ryw_floor *ryw;
 
 	/* connections to the coordinator kept between forwarded writes (forward/forward_client.h) */

@@ -46,21 +46,29 @@ int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_
 
 	if (!err)
 		err = sc_field_check(&value, "value");
+	/* One key: its mark is the key's (kv_forward() ends it). */
+	if (!err)
+		sc_ryw_key_begin(c, route.key_hash);
 	if (!err)
 		err = sc_entry_put_locking(c, &route, &value, deadline);
 	sc_entry_key_free(&k);
 	return err;
 }
 
-/* A KeyValue call as a forwarded request's tuple: (kv name, key[, value]). */
+/*
+ * A KeyValue call of one key as a forwarded request's tuple: (kv name,
+ * key[, value]), when err says its primary is another node; either way the
+ * call's key mark ends here (mem/read_your_writes.h).
+ */
 static int kv_forward(int err, sc_cache *c, uint16_t op, uint64_t arg, const char *kv, sc_field key,
 		      const sc_field *value)
 {
-	if (err != -EREMOTE)
-		return err;
-	const sc_field f[3] = { sc_str(kv), key, value ? *value : sc_int(0) };
+	if (err == -EREMOTE) {
+		const sc_field f[3] = { sc_str(kv), key, value ? *value : sc_int(0) };
 
-	return sc_forward_if_remote(err, c, op, arg, &(sc_tuple){ value ? 3 : 2, f }, 1);
+		err = sc_forward_if_remote(err, c, op, arg, &(sc_tuple){ value ? 3 : 2, f }, 1);
+	}
+	return (int)sc_ryw_key_end(err);
 }
 
 static int do_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field value)
@@ -94,7 +102,7 @@ static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *
 	if (!err) {
 		*out = NULL;
 		sc_entry_route(c, &k, &kf, &route);
-		if (!sc_ryw_local(c, route.partition)) {
+		if (!sc_ryw_local_key(c, route.partition, route.key_hash)) {
 			sc_entry_key_free(&k);
 			return SC_RYW_BY_PRIMARY(sc_kv_get_with(c, kv, key, dflt, &sc_by_primary, out));
 		}
@@ -167,6 +175,7 @@ static int do_kv_remove(sc_cache *c, const char *kv, sc_field key)
 
 	if (!err) {
 		sc_entry_route(c, &k, &kf, &route);
+		sc_ryw_key_begin(c, route.key_hash);
 		err = sc_entry_remove_locking(c, &route);
 	}
 	sc_entry_key_free(&k);
@@ -688,8 +697,10 @@ static int do_kv_touch(sc_cache *c, const char *kv, sc_field key, uint64_t ttl_m
 
 	if (!err)
 		err = sc_deadline_after(ttl_ms, &deadline);
-	if (!err)
+	if (!err) {
+		sc_ryw_key_begin(c, route.key_hash);
 		err = sc_touch_routed(c, &route, deadline);
+	}
 	sc_entry_key_free(&k);
 	return kv_forward(err, c, SC_FWD_KV_TOUCH, ttl_ms, kv, key, NULL);
 }

@@ -1,5 +1,6 @@
 /* kv_increment.c — sc_kv_increment: a KeyValue counter, read and written under its partition's lock. */
 #include "forward/forward_client.h"
+#include "mem/read_your_writes.h"
 #include "record/record_deadline.h"
 #include "shm/probes.h"
 #include "structures/entries.h"
@@ -134,12 +135,14 @@ static int do_kv_increment(sc_cache *c, const char *kv, sc_field key, sc_field d
 		err = sc_fail(-EINVAL,
 			      "cache \"%s\": sc_kv_increment is not supported for bag/duplicate_bag caches",
 			      c->name);
-	if (!err)
+	if (!err) {
+		sc_ryw_key_begin(c, route.key_hash);
 		err = increment_here(c, &route, kv, &dflt, &step, out);
+	}
 	sc_entry_key_free(&k);
 	if (err == -EREMOTE)
 		err = increment_forwarded(c, kv, key, dflt, step, out);
-	return err < 0 ? err : 0;
+	return (int)sc_ryw_key_end(err < 0 ? err : 0);
 }
 
 SC_EXPORT int sc_kv_increment(sc_cache *c, const char *kv, sc_field key, sc_field dflt, sc_field step,

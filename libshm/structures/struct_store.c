@@ -317,7 +317,7 @@ static int do_struct_get(sc_cache *c, const char *type, const void *key, void *o
 		struct struct_copy cp = { out, g.size };
 
 		sc_entry_route(c, &k, &kf, &route);
-		if (!sc_ryw_local(c, route.partition)) {
+		if (!sc_ryw_local_key(c, route.partition, route.key_hash)) {
 			sc_entry_key_free(&k);
 			return SC_RYW_BY_PRIMARY(sc_struct_get_with(c, type, key, &sc_by_primary, out));
 		}

@@ -6,6 +6,7 @@
 #include "index/hash_index.h"
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
+#include "mem/read_your_writes.h"
 #include "mem/rcu.h"
 #include "mem/record_accounts.h"
 #include "mem/repl_log.h"
@@ -19,8 +20,11 @@
 static int delete_routed(sc_cache *c, const struct sc_route *route)
 {
 	struct sc_part *p = sc_part_at(c, route->partition);
-	int n = sc_part_lock(c, p);
+	int n;
 
+	/* One key: its mark is the key's (the caller ends it, once a forwarded delete came back too). */
+	sc_ryw_key_begin(c, route->key_hash);
+	n = sc_part_lock(c, p);
 	if (n)
 		return n;
 	if (c->seg.cfg.table_type == SC_ORDERED_SET)
@@ -38,7 +42,7 @@ static int do_delete(sc_cache *c, const sc_tuple *data)
 	if (!err)
 		err = sc_tuple_check_route(c, data, &route);
 	err = err ? err : delete_routed(c, &route);
-	return sc_forward_if_remote(err, c, SC_FWD_DELETE, 0, data, 1);
+	return (int)sc_ryw_key_end(sc_forward_if_remote(err, c, SC_FWD_DELETE, 0, data, 1));
 }
 
 SC_EXPORT int sc_delete(sc_cache *c, const sc_tuple *data)
@@ -59,7 +63,7 @@ static int do_delete_by_key_partition(sc_cache *c, sc_field key, sc_field partit
 
 		err = sc_forward_if_remote(err, c, SC_FWD_DELETE_PARTITION, 0, &(sc_tuple){ 2, f }, 1);
 	}
-	return err;
+	return (int)sc_ryw_key_end(err);
 }
 
 SC_EXPORT int sc_delete_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data)
@@ -80,7 +84,8 @@ static int do_delete_same_key_partition(sc_cache *c, sc_field key)
 	if (!err)
 		err = sc_route_key_in(c, &key, NULL, &route);
 	err = err ? err : delete_routed(c, &route);
-	return sc_forward_if_remote(err, c, SC_FWD_DELETE_PARTITION, 0, &(sc_tuple){ 1, &key }, 1);
+	return (int)sc_ryw_key_end(
+		sc_forward_if_remote(err, c, SC_FWD_DELETE_PARTITION, 0, &(sc_tuple){ 1, &key }, 1));
 }
 
 SC_EXPORT int sc_delete_same_key_partition(sc_cache *c, sc_field key)
@@ -96,7 +101,8 @@ static int do_delete_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx)
 	if (!err)
 		err = sc_route_key_at(c, &key, idx, &route);
 	err = err ? err : delete_routed(c, &route);
-	return sc_forward_if_remote(err, c, SC_FWD_DELETE_BY_IDX, idx, &(sc_tuple){ 1, &key }, 1);
+	return (int)sc_ryw_key_end(
+		sc_forward_if_remote(err, c, SC_FWD_DELETE_BY_IDX, idx, &(sc_tuple){ 1, &key }, 1));
 }
 
 SC_EXPORT int sc_delete_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx)

@@ -43,6 +43,11 @@ static inline bool sc_ryw_local(sc_cache *c, uint32_t log)
 {
 	return __builtin_expect(!c->ryw, 1) || sc_ryw_here(c, log);
 }
+/* The same for a read of one key, its route's key_hash: only what this handle wrote to it, or to no key, counts. */
+static inline bool sc_ryw_local_key(sc_cache *c, uint32_t log, uint64_t key_hash)
+{
+	return __builtin_expect(!c->ryw, 1) || sc_ryw_here_key(c, log, key_hash);
+}
 /* The same for every log of [first, end) (a read over several partitions). */
 static inline bool sc_ryw_local_range(sc_cache *c, uint32_t first, uint32_t end)
 {

@@ -112,7 +112,7 @@ static int route_tuple(sc_cache *c, const sc_tuple *data, struct sc_route *route
 
 	if (!err)
 		err = sc_tuple_check_route(c, data, route);
-	return err ? err : !sc_ryw_local(c, route->partition);
+	return err ? err : !sc_ryw_local_key(c, route->partition, route->key_hash);
 }
 
 static int do_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
@@ -141,7 +141,7 @@ static int do_get_by_key_partition(sc_cache *c, sc_field key, sc_field partition
 		err = sc_cache_check(c);
 	if (!err)
 		err = sc_route_key_in(c, &key, &partition_data, &route);
-	if (!err && !sc_ryw_local(c, route.partition))
+	if (!err && !sc_ryw_local_key(c, route.partition, route.key_hash))
 		return SC_RYW_BY_PRIMARY(
 			sc_get_by_key_partition_with(c, key, partition_data, &sc_by_primary, out));
 	return err ? err : lookup_routed(c, &route, copy_hits, out);
@@ -166,7 +166,7 @@ static int do_get_same_key_partition(sc_cache *c, sc_field key, sc_tuples **out)
 		err = sc_cache_check(c);
 	if (!err)
 		err = sc_route_key_in(c, &key, NULL, &route);
-	if (!err && !sc_ryw_local(c, route.partition))
+	if (!err && !sc_ryw_local_key(c, route.partition, route.key_hash))
 		return SC_RYW_BY_PRIMARY(sc_get_same_key_partition_with(c, key, &sc_by_primary, out));
 	return err ? err : lookup_routed(c, &route, copy_hits, out);
 }
@@ -185,7 +185,7 @@ static int do_get_partition_by_idx(sc_cache *c, sc_field key, uint32_t idx, sc_t
 		err = sc_cache_check(c);
 	if (!err)
 		err = sc_route_key_at(c, &key, idx, &route);
-	if (!err && !sc_ryw_local(c, route.partition))
+	if (!err && !sc_ryw_local_key(c, route.partition, route.key_hash))
 		return SC_RYW_BY_PRIMARY(sc_get_partition_by_idx_with(c, key, idx, &sc_by_primary, out));
 	return err ? err : lookup_routed(c, &route, copy_hits, out);
 }

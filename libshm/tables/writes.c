@@ -2,6 +2,7 @@
 #include <stdlib.h>
 
 #include "forward/forward_client.h"
+#include "mem/read_your_writes.h"
 #include "record/tuple_codec.h"
 #include "shm/probes.h"
 #include "record/record_deadline.h"
@@ -43,6 +44,8 @@ static inline int put_one(sc_cache *c, const sc_tuple *t, const uint32_t *partit
 	if (err)
 		return err;
 	w.deadline = deadline;
+	/* One key: its mark is the key's (the caller ends it, once a forwarded write came back too). */
+	sc_ryw_key_begin(c, w.route.key_hash);
 	return sc_put_locking(c, &w);
 }
 
@@ -51,7 +54,7 @@ static int do_put(sc_cache *c, const sc_tuple *tuple)
 	int err = sc_cache_check(c);
 
 	err = err ? err : put_one(c, tuple, NULL, 0);
-	return sc_forward_if_remote(err, c, SC_FWD_PUT, 0, tuple, 1);
+	return (int)sc_ryw_key_end(sc_forward_if_remote(err, c, SC_FWD_PUT, 0, tuple, 1));
 }
 
 SC_EXPORT int sc_put(sc_cache *c, const sc_tuple *tuple)
@@ -67,7 +70,7 @@ static int do_put_ttl(sc_cache *c, const sc_tuple *tuple, uint64_t ttl_ms)
 	if (!err)
 		err = sc_deadline_after(ttl_ms, &deadline);
 	err = err ? err : put_one(c, tuple, NULL, deadline);
-	return sc_forward_if_remote(err, c, SC_FWD_PUT_TTL, ttl_ms, tuple, 1);
+	return (int)sc_ryw_key_end(sc_forward_if_remote(err, c, SC_FWD_PUT_TTL, ttl_ms, tuple, 1));
 }
 
 SC_EXPORT int sc_put_ttl(sc_cache *c, const sc_tuple *tuple, uint64_t ttl_ms)
@@ -91,7 +94,7 @@ static int do_put_partition(sc_cache *c, const sc_tuple *tuple, sc_field partiti
 
 		err = sc_forward_if_remote(err, c, SC_FWD_PUT_PARTITION, 0, both, 2);
 	}
-	return err;
+	return (int)sc_ryw_key_end(err);
 }
 
 SC_EXPORT int sc_put_partition(sc_cache *c, const sc_tuple *tuple, sc_field partition_data)
@@ -107,7 +110,7 @@ static int do_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32_t 
 		return err;
 	err = sc_partition_idx_check(c, idx);
 	err = err ? err : put_one(c, tuple, &idx, 0);
-	return sc_forward_if_remote(err, c, SC_FWD_PUT_BY_IDX, idx, tuple, 1);
+	return (int)sc_ryw_key_end(sc_forward_if_remote(err, c, SC_FWD_PUT_BY_IDX, idx, tuple, 1));
 }
 
 SC_EXPORT int sc_put_partition_by_idx(sc_cache *c, const sc_tuple *tuple, uint32_t idx)

@@ -1,0 +1,117 @@
+// test_forward_ryw.cpp — read-your-writes is kept per key: after a write of one key through another node's
+// primary, the writer's reads of that key go to the primary until its copy has the write, while its reads
+// of the partition's other keys stay on its own copy; a write of many keys holds back the whole partition.
+#include "forward_rig.hpp"
+
+using namespace sctest;
+
+namespace
+{
+
+// Keys share a floor by hash, one slot in 1024 (mem/read_your_writes.h): of three other keys, one at most
+// may share the written key's. So the test asks that two of three be read with no hop.
+constexpr int others = 3;
+
+// n keys other than key, in its partition.
+std::vector<std::string> keys_beside(sc_cache *c, const std::string &key, int n)
+{
+	std::vector<std::string> out;
+	for (int i = 0; static_cast<int>(out.size()) < n; i++) {
+		const std::string k = "o" + std::to_string(i);
+		if (partition_of(c, k) == partition_of(c, key))
+			out.push_back(k);
+	}
+	return out;
+}
+
+// How many reads (read(k) for each of keys) a's coordinator was not asked for.
+template <typename Read>
+int read_without_hop(TwoNodes &nodes, const std::vector<std::string> &keys, Read read)
+{
+	int local = 0;
+	for (const std::string &k : keys) {
+		const int before = nodes.coordinator.requests;
+		read(k);
+		local += nodes.coordinator.requests == before;
+	}
+	return local;
+}
+
+} // namespace
+
+TEST_CASE("read-your-writes per key: a write of one key holds back its reads only; a batch holds back its "
+	  "partitions",
+	  "[forward]")
+{
+	TwoNodes nodes("fwd-ryw-key");
+	REQUIRE(nodes.started);
+	Cache &a = nodes.a;
+	const std::string key = key_on_b(a, 0);
+	const std::vector<std::string> beside = keys_beside(a, key, others);
+	sc_tuples *out = nullptr;
+	auto get = [&](const std::string &k) {
+		const int rc = sc_get(a, SC_TUPLE(sc_str(k.c_str())), &out);
+		sc_tuples_free(out);
+		return rc;
+	};
+
+	// The put runs on b; a's copy lacks it. Reading it back asks b; the other keys are a's copy's.
+	REQUIRE(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == 0);
+	CHECK(read_without_hop(nodes, beside, [&](const std::string &k) { CHECK(get(k) == 0); }) >=
+	      others - 1);
+	int before = nodes.coordinator.requests;
+	CHECK(get(key) == 1);
+	CHECK(nodes.coordinator.requests == before + 1);
+	// A read of many keys of the partition owes the write too.
+	before = nodes.coordinator.requests;
+	CHECK(sc_get_by_match_object(a, nullptr, SC_TUPLE(sc_any(), sc_int(1)), &out) == 1);
+	sc_tuples_free(out);
+	CHECK(nodes.coordinator.requests > before);
+
+	// A delete is a write of its key the same way (of a key b holds: deleting nothing writes nothing).
+	const std::string gone = beside[0];
+	REQUIRE(sc_put(nodes.b, SC_TUPLE(sc_str(gone.c_str()), sc_int(3))) == 0);
+	REQUIRE(sc_delete(a, SC_TUPLE(sc_str(gone.c_str()))) == 1);
+	before = nodes.coordinator.requests;
+	CHECK(get(gone) == 0);
+	CHECK(nodes.coordinator.requests == before + 1);
+
+	// A batch marks no key but its partitions: every read of the partition asks b.
+	const std::string other = key_on_b(a, 1000);
+	const std::vector<std::string> near = keys_beside(a, other, others);
+	const sc_field f[2] = { sc_str(other.c_str()), sc_int(2) };
+	const sc_tuple batch[1] = { { 2, f } };
+	REQUIRE(sc_put_batch(a, batch, 1) == 0);
+	CHECK(read_without_hop(nodes, near, [&](const std::string &k) { CHECK(get(k) == 0); }) == 0);
+
+	// KeyValue: a key written through b holds back its own reads, not those of its partition's others.
+	std::string ns;
+	for (int i = 0; ns.empty(); i++) {
+		const std::string name = "rywkey" + std::to_string(i);
+		if (sctest_kv_partition_of(a, name.c_str(), sc_int(1)) % parts % 2 == 1)
+			ns = name;
+	}
+	const uint32_t kv_part = sctest_kv_partition_of(a, ns.c_str(), sc_int(1));
+	std::vector<std::string> kv_beside;
+	for (int64_t k = 2; static_cast<int>(kv_beside.size()) < others; k++)
+		if (sctest_kv_partition_of(a, ns.c_str(), sc_int(k)) == kv_part)
+			kv_beside.push_back(std::to_string(k));
+	REQUIRE(sc_kv_add(a, ns.c_str(), sc_int(1), sc_int(7)) == 0);
+	CHECK(read_without_hop(nodes, kv_beside, [&](const std::string &k) {
+		      CHECK(sc_kv_get(a, ns.c_str(), sc_int(std::stoll(k)), nullptr, &out) == 0);
+	      }) >= others - 1);
+	before = nodes.coordinator.requests;
+	REQUIRE(sc_kv_get(a, ns.c_str(), sc_int(1), nullptr, &out) == 1);
+	CHECK(out->tuples[0].fields[0].v.i == 7);
+	sc_tuples_free(out);
+	CHECK(nodes.coordinator.requests == before + 1);
+	// An increment is a write of its key too.
+	sc_field now = {};
+	REQUIRE(sc_kv_increment(a, ns.c_str(), sc_int(1), sc_int(0), sc_int(1), &now) == 0);
+	CHECK(now.v.i == 8);
+	before = nodes.coordinator.requests;
+	REQUIRE(sc_kv_get(a, ns.c_str(), sc_int(1), nullptr, &out) == 1);
+	CHECK(out->tuples[0].fields[0].v.i == 8);
+	sc_tuples_free(out);
+	CHECK(nodes.coordinator.requests == before + 1);
+}
