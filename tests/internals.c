@@ -159,6 +159,19 @@ uint32_t sctest_kv_partition_of(sc_cache *c, const char *kv, sc_field key)
 	return r.partition;
 }
 
+uint32_t sctest_entry_partition_of(sc_cache *c, uint8_t kind, const char *owner, const void *own, size_t len)
+{
+	struct sc_entry_key k;
+	struct sc_route r = { 0 };
+	sc_field kf;
+
+	k.bytes = k.room;
+	if (sc_entry_key_init(&k, kind, owner, "owner") == 0 && sc_entry_key_append(&k, own, len) == 0)
+		sc_entry_route(c, &k, &kf, &r);
+	sc_entry_key_free(&k);
+	return r.partition;
+}
+
 uint32_t sctest_plant_reader(sc_cache *c, uint32_t pid, uint64_t start_time)
 {
 	struct sc_seg_hdr *h = sc_hdr(c);

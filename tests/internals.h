@@ -65,6 +65,8 @@ uint64_t sctest_backed(sc_cache *c);
 uint32_t sctest_partition_of(sc_cache *c, const sc_tuple *t);
 /* The partition KeyValue kv's key lives in (a structure partition: num_partition and up). */
 uint32_t sctest_kv_partition_of(sc_cache *c, const char *kv, sc_field key);
+/* The partition the structure entry of kind (record/entry_key.h), owner and own part own[0, len) lives in. */
+uint32_t sctest_entry_partition_of(sc_cache *c, uint8_t kind, const char *owner, const void *own, size_t len);
 /* Whether the coordinator's side sleeps on the replication logs' bell (sc_repl_bell_wait()). */
 int sctest_ship_sleeping(sc_cache *c);
 

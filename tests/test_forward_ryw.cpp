@@ -3,6 +3,8 @@
 // of the partition's other keys stay on its own copy; a write of many keys holds back the whole partition.
 #include "forward_rig.hpp"
 
+#include <cstddef>
+
 using namespace sctest;
 
 namespace
@@ -113,5 +115,38 @@ TEST_CASE("read-your-writes per key: a write of one key holds back its reads onl
 	REQUIRE(sc_kv_get(a, ns.c_str(), sc_int(1), nullptr, &out) == 1);
 	CHECK(out->tuples[0].fields[0].v.i == 8);
 	sc_tuples_free(out);
+	CHECK(nodes.coordinator.requests == before + 1);
+
+	// Struct: an add holds back the reads of its own key only. The type is registered on a (its entry in an
+	// even partition), so that a reads its geometry from its own copy.
+	struct point {
+		int64_t id, x;
+	};
+	std::string type;
+	for (int i = 0; type.empty(); i++) {
+		const std::string name = "rywpt" + std::to_string(i);
+		if (sctest_entry_partition_of(a, 'T', name.c_str(), nullptr, 0) % parts % 2 == 0)
+			type = name;
+	}
+	auto pt_partition = [&](int64_t id) {
+		return sctest_entry_partition_of(a, 'R', type.c_str(), &id, sizeof(id));
+	};
+	REQUIRE(sc_struct_init(a, type.c_str(), sizeof(point), offsetof(point, id), sizeof(int64_t)) == 0);
+	point added = { 0, 5 };
+	while (pt_partition(added.id) % parts % 2 == 0)
+		added.id++;
+	std::vector<std::string> pt_beside;
+	for (int64_t id = added.id + 1; static_cast<int>(pt_beside.size()) < others; id++)
+		if (pt_partition(id) == pt_partition(added.id))
+			pt_beside.push_back(std::to_string(id));
+	REQUIRE(sc_struct_add(a, type.c_str(), &added) == 0);
+	CHECK(read_without_hop(nodes, pt_beside, [&](const std::string &k) {
+		      point got = { std::stoll(k), 0 };
+		      CHECK(sc_struct_get(a, type.c_str(), &got, &got) == -ENOENT);
+	      }) >= others - 1);
+	before = nodes.coordinator.requests;
+	point got = { added.id, 0 };
+	REQUIRE(sc_struct_get(a, type.c_str(), &got, &got) == 0);
+	CHECK(got.x == 5);
 	CHECK(nodes.coordinator.requests == before + 1);
 }

@@ -230,18 +230,21 @@ static int struct_key(sc_cache *c, const char *type, const void *s, struct geome
 
 /*
  * A Struct call as a forwarded request's tuple: (type name, the struct's
- * bytes, key_offset, key_size). The geometry goes with it: the partition's
- * primary may hold no copy of the type's own partition.
+ * bytes, key_offset, key_size), when err says its primary is another node.
+ * The geometry goes with it: the partition's primary may hold no copy of
+ * the type's own partition. Either way the call's key mark ends here
+ * (mem/read_your_writes.h).
  */
 static int struct_forward(int err, sc_cache *c, uint16_t op, const char *type, const void *s,
 			  const struct geometry *g)
 {
-	if (err != -EREMOTE)
-		return err;
-	const sc_field f[4] = { sc_str(type), sc_bytes(s, (uint32_t)g->size), sc_int((int64_t)g->key_offset),
-				sc_int((int64_t)g->key_size) };
+	if (err == -EREMOTE) {
+		const sc_field f[4] = { sc_str(type), sc_bytes(s, (uint32_t)g->size),
+					sc_int((int64_t)g->key_offset), sc_int((int64_t)g->key_size) };
 
-	return sc_forward_if_remote(err, c, op, 0, &(sc_tuple){ 4, (sc_field *)f }, 1);
+		err = sc_forward_if_remote(err, c, op, 0, &(sc_tuple){ 4, (sc_field *)f }, 1);
+	}
+	return (int)sc_ryw_key_end(err);
 }
 
 /* Store (add) or remove the struct s of type by geometry g, here or on its partition's primary. */
@@ -256,6 +259,7 @@ static int write_by(sc_cache *c, const char *type, const void *s, const struct g
 	err = key_by(type, s, g, &k);
 	if (!err) {
 		sc_entry_route(c, &k, &kf, &route);
+		sc_ryw_key_begin(c, route.key_hash);
 		v = sc_bytes(s, (uint32_t)g->size);
 		err = add ? sc_entry_put_locking(c, &route, &v, 0) : sc_entry_remove_locking(c, &route);
 	}
