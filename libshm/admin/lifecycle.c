@@ -226,7 +226,9 @@ SC_EXPORT int sc_stop(sc_cache *c)
 {
 	int err = 0;
 
-	sc_check_arg(c, -EINVAL, "cache handle is NULL");
+	/* Like free(NULL): a handle that was never opened has nothing to release. */
+	if (!c)
+		return 0;
 	/* In a forked child only the child's copy goes: the slots are the parent's. */
 	if (c->fork_gen == sc_fork_generation) {
 		err = sc_lazy_close(c);

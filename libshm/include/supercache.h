@@ -242,7 +242,9 @@ SC_EXPORT int sc_started(const char *name, const sc_options *opts);
  * processes. What this process's threads buffered with sc_lazy_put() is
  * stored first; if that fails (or an earlier background store failed and
  * no sc_flush() has reported it), the error is returned, and the handle is
- * released all the same.
+ * released all the same. sc_stop(NULL) does nothing and returns 0, like
+ * free(NULL). The handle is freed: using it again, sc_stop() included, is
+ * a use after free, as with free(); set the pointer to NULL after it.
  */
 SC_EXPORT int sc_stop(sc_cache *cache);
 
