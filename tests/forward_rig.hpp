@@ -275,4 +275,31 @@ inline std::string key_on_b(sc_cache *c, int i)
 	}
 }
 
+// A queue or stack name whose home partition's primary is node b.
+inline std::string name_on_b(Cache &a, Cache &b, const char *stem, bool queue)
+{
+	for (int i = 0;; i++) {
+		std::string name = stem + std::to_string(i);
+		const int added = queue ? sc_queue_add(a, name.c_str(), sc_int(0))
+					: sc_stack_push(a, name.c_str(), sc_int(0));
+		REQUIRE(added == 0);
+		const bool on_b =
+			(queue ? sc_queue_count(b, name.c_str()) : sc_stack_count(b, name.c_str())) == 1;
+		sc_tuples *out = nullptr;
+		const int taken = queue ? sc_queue_out(a, name.c_str(), nullptr, &out)
+					: sc_stack_pop(a, name.c_str(), nullptr, &out);
+		REQUIRE(taken == 1);
+		sc_tuples_free(out);
+		if (on_b)
+			return name;
+	}
+}
+
+// A visitor that counts the tuples it is shown into *acc (an int).
+inline int count_tuple(const sc_tuple *, void *acc)
+{
+	++*static_cast<int *>(acc);
+	return 0;
+}
+
 } // namespace sctest

@@ -399,26 +399,6 @@ TEST_CASE(
 	CHECK(coordinator.requests > 0);
 }
 
-// A queue or stack name whose home partition's primary is node b.
-std::string name_on_b(Cache &a, Cache &b, const char *stem, bool queue)
-{
-	for (int i = 0;; i++) {
-		std::string name = stem + std::to_string(i);
-		const int added = queue ? sc_queue_add(a, name.c_str(), sc_int(0))
-					: sc_stack_push(a, name.c_str(), sc_int(0));
-		REQUIRE(added == 0);
-		const bool on_b =
-			(queue ? sc_queue_count(b, name.c_str()) : sc_stack_count(b, name.c_str())) == 1;
-		sc_tuples *out = nullptr;
-		const int taken = queue ? sc_queue_out(a, name.c_str(), nullptr, &out)
-					: sc_stack_pop(a, name.c_str(), nullptr, &out);
-		REQUIRE(taken == 1);
-		sc_tuples_free(out);
-		if (on_b)
-			return name;
-	}
-}
-
 // The values of a take's result, as ints.
 std::vector<int64_t> ints(sc_tuples *t)
 {
@@ -828,15 +808,6 @@ TEST_CASE(
 	CHECK(serve(b, request(SC_FWD_READ_COPY, 1, SC_FWD_READ_STRUCT_TYPE, { { 1, k } }), &msg) == -EPROTO);
 }
 
-namespace
-{
-int count_tuple(const sc_tuple *, void *acc)
-{
-	++*static_cast<int *>(acc);
-	return 0;
-}
-} // namespace
-
 TEST_CASE(
 	"reads over every partition with a read mode: matches, scans, KeyValue listings and Struct reads are "
 	"answered by each partition's primary",
@@ -935,114 +906,4 @@ TEST_CASE(
 		CHECK(sc_struct_get_with(a, "everypt", &missing, &primary, &got) == -ENOENT);
 		CHECK(sc_struct_get_with(a, "no such type", &missing, &primary, &got) == -ENXIO);
 	}
-}
-
-TEST_CASE("read-your-writes: a handle reads back what it wrote through another node's primary, from its own "
-	  "copy once the copy has it, from the primary until then; another handle reads the copy as it is",
-	  "[forward]")
-{
-	TwoNodes nodes("fwd-ryw");
-	Cache &a = nodes.a, &b = nodes.b;
-	const std::string key = key_on_b(a, 0);
-	const uint32_t part = partition_of(a, key);
-	sc_tuples *out = nullptr;
-
-	// Before a writes there, its reads of b's partition are its own copy's: no hop.
-	int before = nodes.coordinator.requests;
-	CHECK(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 0);
-	CHECK(nodes.coordinator.requests == before);
-
-	REQUIRE(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == 0);
-	CHECK(sc_get(nodes.a_copy, SC_TUPLE(sc_str(key.c_str())), &out) == 0); // a's copy lacks it
-	before = nodes.coordinator.requests;
-	REQUIRE(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 1); // the writer's handle: b answers
-	CHECK(out->tuples[0].fields[1].v.i == 1);
-	sc_tuples_free(out);
-	CHECK(nodes.coordinator.requests == before + 1);
-	// Every read of the partition, the one-partition calls and those over every partition alike.
-	const sc_field k = sc_str(key.c_str());
-	CHECK(sc_get_same_key_partition(a, k, &out) == 1);
-	sc_tuples_free(out);
-	CHECK(sc_get_by_match_object(a, nullptr, SC_TUPLE(sc_any(), sc_int(1)), &out) == 1);
-	sc_tuples_free(out);
-	int n = 0;
-	CHECK(sc_scan(a, &k, count_tuple, &n) == 1);
-
-	// b's log shipped to a's copy, as a coordinator would: now a's own copy answers, with no hop.
-	std::vector<uint8_t> buf(1 << 20);
-	sc_repl_state st;
-	REQUIRE(sc_repl_state_read(b, part, &st) == 0);
-	uint64_t pos = st.head;
-	const ssize_t len = sc_repl_read(b, part, &pos, buf.data(), buf.size());
-	REQUIRE(len > 0);
-	sc_repl_applied applied;
-	INFO(sc_last_error());
-	REQUIRE(sc_repl_apply(a, part, buf.data(), static_cast<size_t>(len), &applied) == 0);
-	before = nodes.coordinator.requests;
-	REQUIRE(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 1);
-	sc_tuples_free(out);
-	CHECK(sc_get(nodes.a_copy, SC_TUPLE(sc_str(key.c_str())), &out) == 1);
-	sc_tuples_free(out);
-	CHECK(nodes.coordinator.requests == before);
-
-	// KeyValue, Struct and queues the same way: the writer reads back what the primary holds.
-	std::string ns;
-	for (int i = 0; ns.empty(); i++) {
-		const std::string name = "rywns" + std::to_string(i);
-		REQUIRE(sc_kv_add(a, name.c_str(), sc_int(1), sc_int(7)) == 0);
-		if (sc_kv_get(nodes.a_copy, name.c_str(), sc_int(1), nullptr, &out) == 0)
-			ns = name; // on b
-		sc_tuples_free(out);
-	}
-	REQUIRE(sc_kv_get(a, ns.c_str(), sc_int(1), nullptr, &out) == 1);
-	CHECK(out->tuples[0].fields[0].v.i == 7);
-	sc_tuples_free(out);
-	const std::string q = name_on_b(a, b, "rywq", true);
-	REQUIRE(sc_queue_add(a, q.c_str(), sc_int(3)) == 0);
-	CHECK(sc_queue_count(nodes.a_copy, q.c_str()) == 0);
-	CHECK(sc_queue_count(a, q.c_str()) == 1);
-}
-
-TEST_CASE(
-	"read-your-writes on a node that became the primary without the write: a read there answers from its "
-	"copy and never asks itself again (a fault the nemesis found)",
-	"[forward]")
-{
-	SyncNodes nodes("fwd-ryw-moved");
-	Cache &a = nodes.a, &b = nodes.b;
-	FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &req) {
-		// b's in-sync replicas have whatever it ran: its acknowledgement is at its last entry.
-		std::vector<uint8_t> reply = run_on(b, req);
-		for (uint32_t log = 0; log < 2 * parts; log++) {
-			sc_repl_state st;
-			REQUIRE(sc_repl_state_read(b, log, &st) == 0);
-			REQUIRE(sc_repl_progress_write(b, log, st.last_lseq, st.last_lseq) == 0);
-		}
-		return reply;
-	});
-	const std::string key = key_on_b(a, 0);
-	sc_tuples *out = nullptr;
-	// The put runs on b; before its acknowledgement b's reply waits, so the fake acknowledges first.
-	REQUIRE(sc_repl_progress_write(b, partition_of(a, key), 1, 1) == 0);
-	const int put = sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1)));
-	REQUIRE((put == 0 || put == -ETIMEDOUT));
-
-	// Then the map names a the primary of every partition, under a newer epoch, and a's copy never
-	// got the write (a failover that lost it). a's handle owes that partition its write, which a's
-	// copy cannot give: reads there are a's copy's all the same, the primary's, and answer at once.
-	sc_cluster_map m;
-	std::memset(&m, 0, sizeof(m));
-	m.node_count = 2;
-	m.self = 0;
-	m.lease_deadline_ns = hour_from_now_ns();
-	std::strcpy(m.nodes[0], "a");
-	std::strcpy(m.nodes[1], "b");
-	std::vector<sc_partition_owners> owners(parts);
-	for (uint32_t p = 0; p < parts; p++)
-		owners[p] = { 101, 0, 2, { 0, 1 }, 0 };
-	REQUIRE(sc_cluster_map_write(a, &m, owners.data()) == 0);
-	const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
-	INFO(sc_last_error());
-	CHECK(sc_get_with(a, SC_TUPLE(sc_str(key.c_str())), &primary, &out) == 0);
-	CHECK(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 0);
 }
