@@ -669,7 +669,7 @@ int sc_index_remove_step(sc_cache *c, struct sc_part *p, struct sc_index_cursor 
 	return rm.count;
 }
 
-int64_t sc_index_clear(sc_cache *c, struct sc_part *p)
+int64_t sc_index_clear(sc_cache *c, struct sc_part *p, sc_removed_fn fn, void *ctx)
 {
 	struct index_view v;
 	int64_t n = 0;
@@ -683,6 +683,8 @@ int64_t sc_index_clear(sc_cache *c, struct sc_part *p)
 			uint64_t off = sc_from_units(v.buckets[b].off[i]);
 
 			if (v.buckets[b].off[i] > SC_SLOT_TOMB && sc_block_check(c, off)) {
+				if (fn)
+					fn(c, p, off, ctx);
 				sc_limbo_retire(c, p, off);
 				n++;
 			}

@@ -159,9 +159,11 @@ int sc_index_remove_step(sc_cache *c, struct sc_part *p, struct sc_index_cursor 
 
 /*
  * Writer side: unpublish the whole index (the partition reads as empty),
- * retire it and every record in it. Returns the number of records retired.
+ * retire it and every record in it, each shown to fn (when not NULL) just
+ * before: a record may own blocks no index holds. Returns the number of
+ * records retired.
  */
-int64_t sc_index_clear(sc_cache *c, struct sc_part *p);
+int64_t sc_index_clear(sc_cache *c, struct sc_part *p, sc_removed_fn fn, void *ctx);
 
 /*
  * Hints for a batch's writer, taken once per run of the batch in one

@@ -10,6 +10,7 @@
 #include "mem/rcu.h"
 #include "mem/record_accounts.h"
 #include "mem/repl_log.h"
+#include "record/entry_key.h"
 #include "record/tuple_codec.h"
 #include "shm/probes.h"
 #include "tables/query.h"
@@ -246,9 +247,32 @@ SC_EXPORT int sc_delete_by_match(sc_cache *c, const sc_field *partition_data, co
 	return SC_TRACED(c, SC_OP_DELETE_MATCH, do_delete_by_match(c, partition_data, pattern));
 }
 
+/*
+ * A queue's or stack's header entry names its sequence block, which no
+ * index holds: it goes with the header, retired as the records are (readers
+ * in the partition may still look at it).
+ */
+static void retire_sequence_block(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *unused)
+{
+	const struct sc_blk *rec = sc_blk_at(c, rec_off);
+	const uint8_t kind = sc_rec_entry_kind((const uint8_t *)rec, rec->len);
+	sc_field f[2];
+
+	(void)unused;
+	if ((kind != SC_ENTRY_QUEUE && kind != SC_ENTRY_STACK) || rec->nfields != 2 ||
+	    sc_rec_decode((const uint8_t *)rec, rec->len, 2, f) || f[1].type != SC_FIELD_INT ||
+	    f[1].v.i <= 0 || !sc_block_check(c, (uint64_t)f[1].v.i) ||
+	    (sc_blk_at(c, (uint64_t)f[1].v.i)->flags & SC_BLK_KIND_MASK) != SC_BLK_SEQUENCE)
+		return;
+	sc_limbo_retire(c, p, (uint64_t)f[1].v.i);
+}
+
 int64_t sc_part_clear(sc_cache *c, struct sc_part *p)
 {
-	int64_t n = sc_part_is_ordered(c, p) ? sc_bt_clear(c, p) : sc_index_clear(c, p);
+	const bool structures = sc_part_index(c, p) >= c->seg.cfg.num_partition;
+	int64_t n = sc_part_is_ordered(c, p)
+			    ? sc_bt_clear(c, p)
+			    : sc_index_clear(c, p, structures ? retire_sequence_block : NULL, NULL);
 
 	if (n >= 0) {
 		p->records = 0;
