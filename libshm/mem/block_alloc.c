@@ -59,6 +59,19 @@ int sc_block_check(sc_cache *c, uint64_t off)
 	return size != 0 && b->len >= sizeof(*b) && b->len <= size && sc_seg_span_ok(&c->seg, off, size);
 }
 
+struct sc_sequence *sc_sequence_at(sc_cache *c, uint64_t off)
+{
+	struct sc_blk *b;
+
+	if (!sc_block_check(c, off))
+		return NULL;
+	b = sc_blk_at(c, off);
+	if ((b->flags & SC_BLK_KIND_MASK) != SC_BLK_SEQUENCE ||
+	    b->len < sizeof(*b) + sizeof(struct sc_sequence))
+		return NULL;
+	return (struct sc_sequence *)(b + 1);
+}
+
 static void push_free(struct sc_part *p, struct sc_blk *b, uint64_t off)
 {
 	b->flags = (uint8_t)((b->flags & SC_BLK_KIND_MASK) | SC_BLK_FREE);

@@ -31,6 +31,13 @@ uint64_t sc_block_size(const struct sc_blk *b);
 /* Whether off holds a block header whose claimed size lies inside the heap. */
 int sc_block_check(sc_cache *c, uint64_t off);
 
+/*
+ * The sequence a queue's or stack's header entry names by its block's
+ * offset: a block inside the heap, of the sequence kind, large enough to
+ * hold one. NULL when off is no such block.
+ */
+struct sc_sequence *sc_sequence_at(sc_cache *c, uint64_t off);
+
 /* The slab the partition carves from now, or NULL if it has none that checks out. */
 struct sc_slab *sc_current_slab(sc_cache *c, const struct sc_part *p);
 

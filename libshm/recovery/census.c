@@ -85,20 +85,6 @@ static bool reachable_block(sc_cache *c, struct sc_census *cs, struct sc_part *p
 	return true;
 }
 
-/* A sequence's block, from its header entry's value; the item's position check needs it. */
-static const struct sc_sequence *sequence_at(sc_cache *c, uint64_t off)
-{
-	const struct sc_blk *b;
-
-	if (!sc_block_check(c, off))
-		return NULL;
-	b = sc_blk_at(c, off);
-	if ((b->flags & SC_BLK_KIND_MASK) != SC_BLK_SEQUENCE ||
-	    b->len < sizeof(*b) + sizeof(struct sc_sequence))
-		return NULL;
-	return (const struct sc_sequence *)(b + 1);
-}
-
 /* A structure entry: a sequence header reaches its block; an item must lie inside its sequence. */
 static int entry_refs(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint64_t off)
 {
@@ -113,7 +99,7 @@ static int entry_refs(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint
 	}
 	k = f[0].v.p;
 	if ((k[0] == SC_ENTRY_QUEUE || k[0] == SC_ENTRY_STACK) && f[1].type == SC_FIELD_INT) {
-		if (f[1].v.i <= 0 || !sequence_at(c, (uint64_t)f[1].v.i)) {
+		if (f[1].v.i <= 0 || !sc_sequence_at(c, (uint64_t)f[1].v.i)) {
 			problem(c, cs, p, off, "sequence header names no sequence block");
 			return 0;
 		}
@@ -126,7 +112,7 @@ static int entry_refs(sc_cache *c, struct sc_census *cs, struct sc_part *p, uint
 
 		memcpy(&owner, k + 2, sizeof(owner));
 		memcpy(&pos, k + 2 + sizeof(owner), sizeof(pos));
-		s = sequence_at(c, owner);
+		s = sc_sequence_at(c, owner);
 		if (!s || pos < s->head || pos >= s->tail)
 			return sc_offsets_add(&cs->orphan_items, off);
 	}

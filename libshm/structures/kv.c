@@ -46,11 +46,11 @@ int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_
 
 	if (!err)
 		err = sc_field_check(&value, "value");
-	/* One key: its mark is the key's (kv_forward() ends it). */
-	if (!err)
+	if (!err) {
+		/* One key: its mark is the key's (kv_forward() ends it). */
 		sc_ryw_key_begin(c, route.key_hash);
-	if (!err)
 		err = sc_entry_put_locking(c, &route, &value, deadline);
+	}
 	sc_entry_key_free(&k);
 	return err;
 }

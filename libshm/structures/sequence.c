@@ -65,12 +65,9 @@ static int header_block(sc_cache *c, const struct sc_hit *hit, struct seq_ref *s
 
 	if (err)
 		return err;
-	if (v.type != SC_FIELD_INT || v.v.i <= 0 || !sc_block_check(c, (uint64_t)v.v.i) ||
-	    (sc_blk_at(c, (uint64_t)v.v.i)->flags & SC_BLK_KIND_MASK) != SC_BLK_SEQUENCE ||
-	    sc_blk_at(c, (uint64_t)v.v.i)->len < sizeof(struct sc_blk) + sizeof(struct sc_sequence))
+	if (v.type != SC_FIELD_INT || v.v.i <= 0 || !(s->seq = sc_sequence_at(c, (uint64_t)v.v.i)))
 		return sc_fail(-EUCLEAN, "cache \"%s\": a sequence header names no sequence block", c->name);
 	s->block_off = (uint64_t)v.v.i;
-	s->seq = (struct sc_sequence *)(sc_blk_at(c, s->block_off) + 1);
 	return 0;
 }
 

@@ -261,8 +261,7 @@ static void retire_sequence_block(sc_cache *c, struct sc_part *p, uint64_t rec_o
 	(void)unused;
 	if ((kind != SC_ENTRY_QUEUE && kind != SC_ENTRY_STACK) || rec->nfields != 2 ||
 	    sc_rec_decode((const uint8_t *)rec, rec->len, 2, f) || f[1].type != SC_FIELD_INT ||
-	    f[1].v.i <= 0 || !sc_block_check(c, (uint64_t)f[1].v.i) ||
-	    (sc_blk_at(c, (uint64_t)f[1].v.i)->flags & SC_BLK_KIND_MASK) != SC_BLK_SEQUENCE)
+	    f[1].v.i <= 0 || !sc_sequence_at(c, (uint64_t)f[1].v.i))
 		return;
 	sc_limbo_retire(c, p, (uint64_t)f[1].v.i);
 }
