@@ -59,6 +59,14 @@ uint16_t node_a(uint32_t)
 	return 0;
 }
 
+// Started, and node a of the map: the primary of every partition for an hour, its logs shipped.
+void start_as_shipping_primary(Cache &a)
+{
+	REQUIRE(a.start_error() == 0);
+	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
+	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+}
+
 uint16_t even_on_a(uint32_t p)
 {
 	return p % 2 ? 1 : 0;
@@ -376,9 +384,7 @@ TEST_CASE("a queue push that evicts KeyValue pairs to make room logs the evictio
 	o.memory_limit = 12 << 20;
 	o.eviction = SC_EVICTION_CLOCK;
 	Cache a(unique_name("repl-seq-evict"), o);
-	REQUIRE(a.start_error() == 0);
-	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
-	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	start_as_shipping_primary(a);
 	const std::string value(1000, 'v');
 	int k = 0;
 	// Until pairs are evicted (the namespace holds fewer than were added).
@@ -412,12 +418,12 @@ TEST_CASE("a queue push that evicts KeyValue pairs to make room logs the evictio
 	CHECK(sc_queue_count(a, name.c_str()) == 0);
 }
 
-// log_options() in replication mode, a write waiting at most 100 ms for acknowledgements.
-static sc_options mode_options(uint32_t mode)
+// log_options() in replication mode, a write waiting at most majority_timeout_ms for acknowledgements.
+static sc_options mode_options(uint32_t mode, uint32_t majority_timeout_ms = 100)
 {
 	sc_options o = log_options();
 	o.replication_mode = mode;
-	o.majority_timeout_ms = 100;
+	o.majority_timeout_ms = majority_timeout_ms;
 	return o;
 }
 
@@ -425,9 +431,7 @@ TEST_CASE("sync: a primary read returns a write only once the in-sync replicas a
 	  "[replication]")
 {
 	Cache a(unique_name("repl-primary-read"), mode_options(SC_REPLICATION_SYNC));
-	REQUIRE(a.start_error() == 0);
-	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
-	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	start_as_shipping_primary(a);
 	const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
 	const sc_field key_field = sc_str("k");
 	const sc_tuple key_tuple = { 1, &key_field }, *key = &key_tuple;
@@ -478,9 +482,7 @@ TEST_CASE("the ship bell: a sync write wakes the coordinator asleep on it at onc
 	for (uint32_t mode : { SC_REPLICATION_SYNC, SC_REPLICATION_ASYNC }) {
 		INFO("mode " << mode);
 		Cache a(unique_name("repl-bell"), mode_options(mode));
-		REQUIRE(a.start_error() == 0);
-		write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
-		REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+		start_as_shipping_primary(a);
 		uint64_t seen = 0;
 		CHECK(sc_repl_bell_wait(a, &seen, 0) == 0); // nothing written yet
 		CHECK(seen == 0);
@@ -523,12 +525,8 @@ TEST_CASE("sync: a write whose log starts over before its acknowledgement fails,
 	  "numbering's acknowledgements pass its entry",
 	  "[replication]")
 {
-	sc_options o = mode_options(SC_REPLICATION_SYNC);
-	o.majority_timeout_ms = 5000;
-	Cache a(unique_name("repl-restart"), o);
-	REQUIRE(a.start_error() == 0);
-	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
-	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	Cache a(unique_name("repl-restart"), mode_options(SC_REPLICATION_SYNC, 5000));
+	start_as_shipping_primary(a);
 	const uint32_t log = sctest_partition_of(a, SC_TUPLE(sc_str("k")));
 	int put = 1;
 	std::string why;
@@ -557,12 +555,8 @@ TEST_CASE("sync: a batch over two partitions whose logs started over a different
 	  "each in its own log's numbering",
 	  "[replication]")
 {
-	sc_options o = mode_options(SC_REPLICATION_SYNC);
-	o.majority_timeout_ms = 5000;
-	Cache a(unique_name("repl-restarts-two"), o);
-	REQUIRE(a.start_error() == 0);
-	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
-	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	Cache a(unique_name("repl-restarts-two"), mode_options(SC_REPLICATION_SYNC, 5000));
+	start_as_shipping_primary(a);
 	// Two keys in different partitions; the first one's log started over once, the second's never.
 	const uint32_t first = sctest_partition_of(a, SC_TUPLE(sc_str("k0")));
 	std::string other;
@@ -613,12 +607,9 @@ TEST_CASE("sync: each waiting writer is woken by the ack that reaches its entry,
 	  "time, and by its log starting over",
 	  "[replication]")
 {
-	sc_options o = mode_options(SC_REPLICATION_SYNC);
-	o.majority_timeout_ms = 5000; // a writer the right wake missed would sleep all of it
-	Cache a(unique_name("repl-wake"), o);
-	REQUIRE(a.start_error() == 0);
-	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
-	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	// A writer the right wake missed would sleep all of its 5 s.
+	Cache a(unique_name("repl-wake"), mode_options(SC_REPLICATION_SYNC, 5000));
+	start_as_shipping_primary(a);
 	const uint32_t log = sctest_partition_of(a, SC_TUPLE(sc_str("k0")));
 	std::vector<std::string> keys; // 40 keys of log's partition
 	for (int i = 0; keys.size() < 40 && i < 100000; i++) {
@@ -695,9 +686,7 @@ TEST_CASE("a partition that starts over drops its queues' and stacks' sequence b
 	// A replica named out of a partition, or taking a copy, empties it; a header's sequence block, which no
 	// index holds, leaked then, and sc_check() called the cache damaged.
 	Cache a(unique_name("repl-reset-seq"), log_options());
-	REQUIRE(a.start_error() == 0);
-	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
-	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
+	start_as_shipping_primary(a);
 	for (int i = 0; i < 20; i++) {
 		REQUIRE(sc_queue_add(a, ("q" + std::to_string(i)).c_str(), sc_int(i)) == 0);
 		REQUIRE(sc_stack_push(a, ("s" + std::to_string(i)).c_str(), sc_int(i)) == 0);
