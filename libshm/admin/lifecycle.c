@@ -11,6 +11,7 @@
 #include "mem/limbo.h"
 #include "mem/rcu.h"
 #include "mem/read_your_writes.h"
+#include "shm/clock.h"
 #include "shm/handles.h"
 #include "tables/lazy_put.h"
 #include "trace_id.h"
@@ -170,6 +171,7 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 	c->waits_acks = c->logs_writes && c->seg.cfg.replication_mode >= SC_REPLICATION_SYNC;
 	c->majority_timeout_ms =
 		o.majority_timeout_ms ? (uint32_t)o.majority_timeout_ms : SC_DEFAULT_MAJORITY_TIMEOUT_MS;
+	c->coarse_lag_ns = sc_clock_coarse_lag_ns();
 	c->trace_id = sc_trace_id_of(name);
 	snprintf(c->prefix, sizeof(c->prefix), "%s", o.prefix ? o.prefix : SC_DEFAULT_PREFIX);
 	snprintf(c->dir, sizeof(c->dir), "%s", o.dir ? o.dir : SC_DEFAULT_DIR);

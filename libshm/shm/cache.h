@@ -23,6 +23,7 @@ struct sc_cache {
 	bool logs_writes; /* a distributed cache, writable: writes go to the replication logs (mem/repl_log.h) */
 	bool waits_acks; /* ... in sync or strong mode: a write returns once its in-sync replicas have it */
 	uint32_t majority_timeout_ms; /* how long it waits for them */
+	uint64_t coarse_lag_ns; /* the coarse clock's lag, 2 ticks: a lease check stops that much sooner */
 	char name[SC_NAME_MAX + 1];
 	char prefix[SC_PREFIX_MAX + 1];
 	char dir[PATH_MAX];

@@ -3,10 +3,16 @@
  * sc_map_hdr), under a sequence word: one writer, the coordinator that
  * claimed it; readers copy and check the word did not move, as the
  * kernel's seqlocks do. A reader never waits on the writer and never
- * writes: a read-only handle reads the map too. Its times are on the
- * precise CLOCK_MONOTONIC, not the library's coarse one: a coarse reading
- * lags by up to a tick, and a lease deadline checked against it would be
- * overrun by that much.
+ * writes: a read-only handle reads the map too. Its times are on
+ * CLOCK_MONOTONIC. The lease check on every write and primary read reads
+ * the library's coarse clock (a quarter of the precise one's cost) and
+ * takes the two ticks by which it may lag off the deadline first
+ * (sc_cache.coarse_lag_ns, shm/clock.h), so it stops no later than a
+ * precise check would. A timekeeping CPU stalled longer (a host that
+ * holds a virtual CPU back) lags it further; that is the same as this thread
+ * being held back between its check and its write, which the lease's
+ * margin of a tenth of its TTL covers for either clock
+ * (docs/distributed.md, "Fencing").
  */
 #include <errno.h>
 #include <sched.h>
@@ -231,7 +237,7 @@ static int acting_look(const sc_cache *c, uint32_t partition, uint64_t *epoch, u
 	*epoch = s.epoch;
 	*primary = s.primary;
 	return s.self != SC_MAP_NO_NODE && s.primary == s.self && s.epoch != 0 &&
-	       sc_clock_precise_ns() < s.lease_deadline_ns;
+	       sc_clock_ns() + c->coarse_lag_ns < s.lease_deadline_ns;
 }
 
 int sc_cluster_copy_look(const sc_cache *c, uint32_t partition, uint64_t *epoch, uint32_t *replica_count)
