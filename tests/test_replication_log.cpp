@@ -13,59 +13,12 @@
 
 #include "helpers.hpp"
 #include "internals.h"
+#include "log_rig.hpp"
 
 using namespace sctest;
 
 namespace
 {
-
-const uint32_t parts = 4;
-
-sc_options log_options(uint32_t table_type = SC_SET)
-{
-	sc_options o = distributed_options(parts, 64 << 20, 2);
-	o.table_type = table_type;
-	return o;
-}
-
-uint64_t now_ns()
-{
-	return clock_ms() * 1000000ull;
-}
-
-// Two nodes, "a" and "b"; this cache is self, partition p's primary is primary_of(p), both hold every partition.
-void write_map(sc_cache *c, uint16_t self, uint16_t (*primary_of)(uint32_t), uint64_t deadline_ns)
-{
-	sc_cluster_map m;
-	std::memset(&m, 0, sizeof(m));
-	m.node_count = 2;
-	m.self = self;
-	m.lease_deadline_ns = deadline_ns;
-	std::strcpy(m.nodes[0], "a");
-	std::strcpy(m.nodes[1], "b");
-	std::vector<sc_partition_owners> o(parts);
-	for (uint32_t p = 0; p < parts; p++) {
-		o[p].epoch = 100;
-		o[p].primary = primary_of(p);
-		o[p].replica_count = 2;
-		o[p].replicas[0] = 0;
-		o[p].replicas[1] = 1;
-	}
-	REQUIRE(sc_cluster_map_write(c, &m, o.data()) == 0);
-}
-
-uint16_t node_a(uint32_t)
-{
-	return 0;
-}
-
-// Started, and node a of the map: the primary of every partition for an hour, its logs shipped.
-void start_as_shipping_primary(Cache &a)
-{
-	REQUIRE(a.start_error() == 0);
-	write_map(a, 0, node_a, now_ns() + 3600ull * 1000000000ull);
-	REQUIRE(sc_cluster_shipping_write(a, 1) == 0);
-}
 
 uint16_t even_on_a(uint32_t p)
 {
@@ -418,15 +371,6 @@ TEST_CASE("a queue push that evicts KeyValue pairs to make room logs the evictio
 	CHECK(sc_queue_count(a, name.c_str()) == 0);
 }
 
-// log_options() in replication mode, a write waiting at most majority_timeout_ms for acknowledgements.
-static sc_options mode_options(uint32_t mode, uint32_t majority_timeout_ms = 100)
-{
-	sc_options o = log_options();
-	o.replication_mode = mode;
-	o.majority_timeout_ms = majority_timeout_ms;
-	return o;
-}
-
 TEST_CASE("sync: a primary read returns a write only once the in-sync replicas acknowledged it",
 	  "[replication]")
 {
@@ -473,52 +417,6 @@ TEST_CASE("sync: a primary read returns a write only once the in-sync replicas a
 	REQUIRE(sc_put(local, SC_TUPLE(sc_str("k"), sc_int(2))) == 0);
 	CHECK(sc_get_with(local, key, &primary, &out) == 1);
 	sc_tuples_free(out);
-}
-
-TEST_CASE("the ship bell: a sync write wakes the coordinator asleep on it at once; an async one leaves its "
-	  "entries to the next look",
-	  "[replication]")
-{
-	for (uint32_t mode : { SC_REPLICATION_SYNC, SC_REPLICATION_ASYNC }) {
-		INFO("mode " << mode);
-		Cache a(unique_name("repl-bell"), mode_options(mode));
-		start_as_shipping_primary(a);
-		uint64_t seen = 0;
-		CHECK(sc_repl_bell_wait(a, &seen, 0) == 0); // nothing written yet
-		CHECK(seen == 0);
-
-		// Asleep for up to 2 s (async: 300 ms), then one write.
-		const uint64_t sleep_ns = mode == SC_REPLICATION_SYNC ? 2000000000ull : 300000000ull;
-		int rc = -1;
-		uint64_t slept_ms = 0;
-		std::thread coordinator([&] {
-			const uint64_t t0 = clock_ms();
-			rc = sc_repl_bell_wait(a, &seen, sleep_ns);
-			slept_ms = clock_ms() - t0;
-		});
-		while (!sctest_ship_sleeping(a))
-			std::this_thread::yield();
-		const int put = sc_put(a, SC_TUPLE(sc_str("k"), sc_int(1)));
-		coordinator.join();
-		CHECK(rc == 1);
-		CHECK(seen != 0);
-		CHECK_FALSE(sctest_ship_sleeping(a));
-		if (mode == SC_REPLICATION_SYNC) {
-			// Woken by the write, which then waited its 100 ms for acks nobody sends.
-			CHECK(put == -ETIMEDOUT);
-			CHECK(slept_ms < 1000);
-		} else {
-			// Not woken: the write found at the end of the sleep.
-			CHECK(put == 0);
-			CHECK(slept_ms >= 300);
-		}
-		// Nothing new since: no move.
-		CHECK(sc_repl_bell_wait(a, &seen, 0) == 0);
-	}
-	uint64_t seen = 0;
-	Cache local(unique_name("repl-bell-local"), options(2, 16 << 20));
-	REQUIRE(local.start_error() == 0);
-	CHECK(sc_repl_bell_wait(local, &seen, 0) == -EINVAL);
 }
 
 TEST_CASE("sync: a write whose log starts over before its acknowledgement fails, even when the new "
