@@ -1,50 +1,66 @@
-/* ship_bell.c — one thread in sc_repl_bell_wait(), an eventfd to the event loop. */
+/* ship_bell.c — the event loop sleeps armed on the replication logs' bell: a datagram socket sync writers ring. */
 #include "cluster/ship_bell.h"
 
 #include <errno.h>
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
-#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
-
-/* How long the thread sleeps before it looks whether it is to stop: the cost of stopping it. */
-#define BELL_SLEEP_NS 50000000ull
 
 struct scd_ship_bell {
 	sc_cache *cache;
-	int efd;
+	int fd;
 	sd_event_source *source;
-	pthread_t thread;
-	bool started;
-	bool stopping; /* atomically */
+	uint64_t seen; /* where the logs stood at the last look */
+	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
 	void (*rung)(void *userdata);
 	void *userdata;
 };
 
-static void *listen_for_writers(void *arg)
+/* Before the loop sleeps: say so in the segment, and ship what was published since the last look. */
+static int before_sleep(sd_event_source *s, void *userdata)
 {
-	struct scd_ship_bell *b = arg;
-	uint64_t seen = 0;
+	struct scd_ship_bell *b = userdata;
 
-	while (!__atomic_load_n(&b->stopping, __ATOMIC_ACQUIRE))
-		/* An eventfd write fails only past a count of 2^64 - 2: one per ring never gets there. */
-		if (sc_repl_bell_wait(b->cache, &seen, BELL_SLEEP_NS) > 0 && eventfd_write(b->efd, 1) < 0)
-			break;
-	return NULL;
+	(void)s;
+	if (sc_repl_bell_arm(b->cache, &b->seen) > 0)
+		b->rung(b->userdata);
+	return 0;
 }
 
 static int on_rung(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 {
 	struct scd_ship_bell *b = userdata;
-	eventfd_t n;
+	char drop[64];
 
 	(void)s;
 	(void)revents;
-	if (eventfd_read(fd, &n) == 0)
-		b->rung(b->userdata);
+	while (recv(fd, drop, sizeof(drop), MSG_DONTWAIT) >= 0)
+		;
+	b->rung(b->userdata);
 	return 0;
+}
+
+static int bind_bell(struct scd_ship_bell *b)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct stat st;
+
+	if (sc_repl_bell_socket_path(b->cache, b->path, sizeof(b->path)))
+		return -ENAMETOOLONG;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", b->path);
+	/* One an earlier run left: a socket only, never a file someone put there. */
+	if (lstat(b->path, &st) == 0 && S_ISSOCK(st.st_mode))
+		unlink(b->path);
+	b->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (b->fd < 0 || bind(b->fd, (struct sockaddr *)&sa, sizeof(sa)))
+		return -errno;
+	/* As the forwarding socket beside it: the cache's group may ring. */
+	return chmod(b->path, 0660) ? -errno : 0;
 }
 
 int scd_ship_bell_new(sd_event *event, sc_cache *cache, void (*rung)(void *userdata), void *userdata,
@@ -59,13 +75,13 @@ int scd_ship_bell_new(sd_event *event, sc_cache *cache, void (*rung)(void *userd
 	b->cache = cache;
 	b->rung = rung;
 	b->userdata = userdata;
-	b->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-	err = b->efd < 0 ? -errno : sd_event_add_io(event, &b->source, b->efd, EPOLLIN, on_rung, b);
-	if (!err) {
-		err = -pthread_create(&b->thread, NULL, listen_for_writers, b);
-		b->started = err == 0;
-	}
-	if (err) {
+	b->fd = -1;
+	err = bind_bell(b);
+	if (!err)
+		err = sd_event_add_io(event, &b->source, b->fd, EPOLLIN, on_rung, b);
+	if (err >= 0)
+		err = sd_event_source_set_prepare(b->source, before_sleep);
+	if (err < 0) {
 		scd_ship_bell_free(b);
 		return err;
 	}
@@ -77,11 +93,10 @@ void scd_ship_bell_free(struct scd_ship_bell *b)
 {
 	if (!b)
 		return;
-	__atomic_store_n(&b->stopping, true, __ATOMIC_RELEASE);
-	if (b->started)
-		pthread_join(b->thread, NULL);
 	sd_event_source_disable_unref(b->source);
-	if (b->efd >= 0)
-		close(b->efd);
+	if (b->fd >= 0) {
+		close(b->fd);
+		unlink(b->path);
+	}
 	free(b);
 }

@@ -1,4 +1,4 @@
-/* ship_bell.h — the replication logs' doorbell: a thread that sleeps until a writer publishes, and tells the event loop. */
+/* ship_bell.h — the replication logs' doorbell: the event loop sleeps armed on it, and a writer that publishes wakes it. */
 #ifndef SCD_SHIP_BELL_H
 #define SCD_SHIP_BELL_H
 
@@ -8,19 +8,21 @@
 /*
  * Without it the primary would see a new write only at its next poll of
  * the logs (replication.h: poll_usec), and a sync write would wait for that
- * poll on top of the round trip. The thread sleeps in sc_repl_bell_wait();
- * a sync or strong writer that publishes entries wakes it (one futex wake
- * while it sleeps, none while it is awake; async writers leave their
- * entries to the poll), and it makes rung(userdata) run on the event loop,
- * through an eventfd. Everything else stays on the event loop: the
- * thread touches the segment's bell and the eventfd, nothing more.
+ * poll on top of the round trip. The event loop binds the cache's bell
+ * socket (sc_repl_bell_socket_path()) and arms the bell before each sleep
+ * (sc_repl_bell_arm(), from the source's prepare callback): a sync or
+ * strong writer that publishes entries while it sleeps sends one datagram
+ * (only the first writer until it sleeps again; async writers leave their
+ * entries to the poll), and rung(userdata) runs. Entries published before
+ * the arm are found by the arm itself, and rung runs before the sleep.
+ * The loop wakes straight from the writer's datagram: no thread in between.
  */
 struct scd_ship_bell;
 
 /* 0 and *out, or a negative errno. cache must outlive the bell. */
 int scd_ship_bell_new(sd_event *event, sc_cache *cache, void (*rung)(void *userdata), void *userdata,
 		      struct scd_ship_bell **out);
-/* Stop the thread (within its 50 ms sleep) and free the bell; NULL is a no-op. */
+/* Unbind the socket and free the bell; NULL is a no-op. */
 void scd_ship_bell_free(struct scd_ship_bell *b);
 
 #endif /* SCD_SHIP_BELL_H */

@@ -11,6 +11,7 @@
 #include "mem/limbo.h"
 #include "mem/rcu.h"
 #include "mem/read_your_writes.h"
+#include "mem/ship_bell.h"
 #include "shm/clock.h"
 #include "shm/handles.h"
 #include "tables/lazy_put.h"
@@ -180,8 +181,11 @@ static int open_handle(const char *name, const sc_options *opts, enum sc_seg_mod
 	c->retired_bound = sc_limbo_bound(c);
 	err = sc_ryw_init(c);
 	if (!err)
+		err = sc_ship_bell_open(c);
+	if (!err)
 		err = sc_handle_add(c);
 	if (err) {
+		sc_ship_bell_close(c);
 		sc_ryw_free(c);
 		sc_seg_close(&c->seg);
 		free(c);
@@ -240,6 +244,7 @@ SC_EXPORT int sc_stop(sc_cache *c)
 		sc_rcu_release_owned(c);
 	}
 	sc_forward_close(c);
+	sc_ship_bell_close(c);
 	sc_seg_close(&c->seg);
 	pthread_mutex_destroy(&c->owned_lock);
 	pthread_mutex_destroy(&c->fwd_lock);

@@ -207,13 +207,32 @@ SC_EXPORT int sc_repl_bell_wait(sc_cache *c, uint64_t *seen, uint64_t timeout_ns
 	sc_check_arg(seen, -EINVAL, "seen is NULL");
 	h = sc_hdr(c);
 	bell = sc_acquire(&h->ship_bell);
-	/* Asleep first, then the last look (ring() in mem/repl_log.c looks the other way round). */
-	sc_write(&h->ship_sleeping, 1);
+	/* Asleep first, then the last look (sc_ship_bell_ring() in mem/ship_bell.c looks the other way round). */
+	sc_write(&h->ship_sleeping, SC_SHIP_ON_FUTEX);
 	sc_full_barrier();
 	now = tails(c);
 	if (now == *seen)
 		sc_futex_wait(&h->ship_bell, bell, timeout_ns);
-	sc_write(&h->ship_sleeping, 0);
+	sc_write(&h->ship_sleeping, SC_SHIP_AWAKE);
+	now = tails(c);
+	if (now == *seen)
+		return 0;
+	*seen = now;
+	return 1;
+}
+
+SC_EXPORT int sc_repl_bell_arm(sc_cache *c, uint64_t *seen)
+{
+	struct sc_repl_log *l;
+	uint64_t now;
+	int err = sc_repl_log_named(c, 0, &l);
+
+	if (err)
+		return err;
+	sc_check_arg(seen, -EINVAL, "seen is NULL");
+	/* Asleep first, then the last look, as sc_repl_bell_wait(): the ringer looks the other way round. */
+	sc_write(&sc_hdr(c)->ship_sleeping, SC_SHIP_ON_SOCKET);
+	sc_full_barrier();
 	now = tails(c);
 	if (now == *seen)
 		return 0;

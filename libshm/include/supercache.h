@@ -480,6 +480,22 @@ SC_EXPORT int sc_repl_progress_write(sc_cache *cache, uint32_t log, uint64_t shi
 SC_EXPORT int sc_repl_bell_wait(sc_cache *cache, uint64_t *seen, uint64_t timeout_ns);
 
 /*
+ * The same bell for an event loop, without a thread: the loop binds a
+ * SOCK_DGRAM unix socket at the path sc_repl_bell_socket_path() names,
+ * watches it, and calls sc_repl_bell_arm() each time before it sleeps
+ * (sd-event's prepare callback). That says it sleeps, then looks at the
+ * logs: 1 when they moved since *seen (updated; start from 0), and the
+ * caller ships before it sleeps; 0 when not. While armed, the first sync
+ * or strong writer to publish sends one datagram to the socket, and the
+ * loop wakes: read and drop the datagrams, and ship. A writer whose
+ * datagram cannot go (nothing bound there, its queue full) leaves its
+ * entries to the poll. -EINVAL for a local cache; -ENAMETOOLONG when the
+ * path does not fit a unix socket's.
+ */
+SC_EXPORT int sc_repl_bell_arm(sc_cache *cache, uint64_t *seen);
+SC_EXPORT int sc_repl_bell_socket_path(sc_cache *cache, char *buf, size_t size);
+
+/*
  * Forwarded writes (docs/distributed.md, "Forwarding"). A write for a
  * partition whose primary is another node is not applied here: the library
  * sends it, as a request, to the local coordinator over the unix socket

@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "mem/ship_bell.h"
 #include "record/entry_key.h"
 #include "record/record_deadline.h"
 #include "record/tuple_codec.h"
@@ -255,24 +256,6 @@ void sc_repl_append_copy(sc_cache *c, struct sc_part *p, const struct sc_repl_en
 		l->resyncs++;
 }
 
-/*
- * Entries just published: wake the coordinator if it sleeps on the bell
- * (sc_repl_bell_wait()). The tail is published before the look at
- * ship_sleeping, and the coordinator says it sleeps before its last look at
- * the tails: one of the two sees the other. Only the first writer to find
- * it asleep pays for the wake.
- */
-static void ring(sc_cache *c)
-{
-	struct sc_seg_hdr *h = sc_hdr(c);
-
-	sc_full_barrier();
-	if (sc_unlikely(sc_read(&h->ship_sleeping)) && sc_xchg(&h->ship_sleeping, 0)) {
-		sc_add(&h->ship_bell, 1);
-		sc_futex_wake(&h->ship_bell, 1);
-	}
-}
-
 uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p, uint64_t *restarts)
 {
 	struct sc_repl_log *l = sc_repl_log_of(c, p);
@@ -294,7 +277,7 @@ uint64_t sc_repl_commit(sc_cache *c, struct sc_part *p, uint64_t *restarts)
 		return 0;
 	/* Only a writer that waits for the replicas needs them told at once; async ones leave it to the poll. */
 	if (c->waits_acks)
-		ring(c);
+		sc_ship_bell_ring(c);
 	return l->last_lseq;
 }
 

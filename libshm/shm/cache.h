@@ -6,6 +6,7 @@
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/un.h>
 
 #include "shm/atomics.h"
 #include "shm/error.h"
@@ -45,6 +46,10 @@ struct sc_cache {
 	 * keyed floor, then the keys'; NULL unless distributed
 	 */
 	struct sc_ryw_floor *ryw;
+
+	/* the socket a sync writer wakes the coordinator's event loop through, and where (mem/ship_bell.h) */
+	int bell_fd;
+	struct sockaddr_un bell_addr;
 
 	/* connections to the coordinator kept between forwarded writes (forward/forward_client.h) */
 	pthread_mutex_t fwd_lock;

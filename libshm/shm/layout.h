@@ -526,13 +526,20 @@ struct sc_seg_hdr {
 
 	/*
 	 * added with ABI 10: the replication logs' doorbell. A writer that
-	 * published entries rings it when the coordinator sleeps on it, so the
-	 * coordinator ships at once instead of at its next poll (mem/repl_log.c,
-	 * sc_repl_bell_wait()).
+	 * published entries rings it when the coordinator sleeps, so the
+	 * coordinator ships at once instead of at its next poll
+	 * (mem/ship_bell.c). ship_sleeping says how it sleeps; the first
+	 * ringer clears it. A ringer that knows only the futex (an ABI 10
+	 * library from before the socket) wakes the futex for either value:
+	 * nobody hears it, and the poll ships its entries.
 	 */
 	_Alignas(64) uint32_t ship_bell; /* futex: one more per ring */
-	uint32_t ship_sleeping; /* 1 while the coordinator sleeps on ship_bell; the first ringer clears it */
+	uint32_t ship_sleeping;		 /* SC_SHIP_AWAKE, SC_SHIP_ON_FUTEX or SC_SHIP_ON_SOCKET */
 };
+
+#define SC_SHIP_AWAKE	  0u /* the coordinator is not asleep: nobody rings */
+#define SC_SHIP_ON_FUTEX  1u /* it sleeps in sc_repl_bell_wait(), on ship_bell */
+#define SC_SHIP_ON_SOCKET 2u /* its event loop sleeps watching the bell socket (sc_repl_bell_arm()) */
 
 #define SC_HDR_SIZE 4096u
 
