@@ -59,8 +59,9 @@ inline uint64_t hour_from_now_ns()
 	return (clock_ms() + 3600ull * 1000) * 1000000ull;
 }
 
-// Two nodes: partition p's primary is "a" when p is even, "b" when odd; this cache is self.
-inline void write_map(sc_cache *c, uint16_t self)
+// Two nodes: partition p's primary is "a" when p is even, "b" when odd, under epoch 100; this cache is
+// self. Or, with one_primary 0 or 1, that node is every partition's primary, under epoch (a failover).
+inline void write_map(sc_cache *c, uint16_t self, int one_primary = -1, uint64_t epoch = 100)
 {
 	sc_cluster_map m;
 	std::memset(&m, 0, sizeof(m));
@@ -71,8 +72,8 @@ inline void write_map(sc_cache *c, uint16_t self)
 	std::strcpy(m.nodes[1], "b");
 	std::vector<sc_partition_owners> o(parts);
 	for (uint32_t p = 0; p < parts; p++) {
-		o[p].epoch = 100;
-		o[p].primary = p % 2;
+		o[p].epoch = epoch;
+		o[p].primary = static_cast<uint16_t>(one_primary < 0 ? p % 2 : one_primary);
 		o[p].replica_count = 2;
 		o[p].replicas[0] = 0;
 		o[p].replicas[1] = 1;

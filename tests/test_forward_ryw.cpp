@@ -40,6 +40,18 @@ int read_without_hop(TwoNodes &nodes, const std::vector<std::string> &keys, Read
 	return local;
 }
 
+// Runs req on b, whose in-sync replicas then have whatever it ran: its acknowledgement is at its last entry.
+std::vector<uint8_t> run_acked_on(sc_cache *b, const std::vector<uint8_t> &req)
+{
+	std::vector<uint8_t> reply = run_on(b, req);
+	for (uint32_t log = 0; log < 2 * parts; log++) {
+		sc_repl_state st;
+		REQUIRE(sc_repl_state_read(b, log, &st) == 0);
+		REQUIRE(sc_repl_progress_write(b, log, st.last_lseq, st.last_lseq) == 0);
+	}
+	return reply;
+}
+
 } // namespace
 
 TEST_CASE("read-your-writes per key: a write of one key holds back its reads only; a batch holds back its "
@@ -225,16 +237,7 @@ TEST_CASE(
 {
 	SyncNodes nodes("fwd-ryw-moved");
 	Cache &a = nodes.a, &b = nodes.b;
-	FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &req) {
-		// b's in-sync replicas have whatever it ran: its acknowledgement is at its last entry.
-		std::vector<uint8_t> reply = run_on(b, req);
-		for (uint32_t log = 0; log < 2 * parts; log++) {
-			sc_repl_state st;
-			REQUIRE(sc_repl_state_read(b, log, &st) == 0);
-			REQUIRE(sc_repl_progress_write(b, log, st.last_lseq, st.last_lseq) == 0);
-		}
-		return reply;
-	});
+	FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &req) { return run_acked_on(b, req); });
 	const std::string key = key_on_b(a, 0);
 	sc_tuples *out = nullptr;
 	// The put runs on b; before its acknowledgement b's reply waits, so the fake acknowledges first.
@@ -245,19 +248,49 @@ TEST_CASE(
 	// Then the map names a the primary of every partition, under a newer epoch, and a's copy never
 	// got the write (a failover that lost it). a's handle owes that partition its write, which a's
 	// copy cannot give: reads there are a's copy's all the same, the primary's, and answer at once.
-	sc_cluster_map m;
-	std::memset(&m, 0, sizeof(m));
-	m.node_count = 2;
-	m.self = 0;
-	m.lease_deadline_ns = hour_from_now_ns();
-	std::strcpy(m.nodes[0], "a");
-	std::strcpy(m.nodes[1], "b");
-	std::vector<sc_partition_owners> owners(parts);
-	for (uint32_t p = 0; p < parts; p++)
-		owners[p] = { 101, 0, 2, { 0, 1 }, 0 };
-	REQUIRE(sc_cluster_map_write(a, &m, owners.data()) == 0);
+	write_map(a, 0, 0, 101);
 	const sc_read_opts primary = { SC_READ_PRIMARY, 0 };
 	INFO(sc_last_error());
 	CHECK(sc_get_with(a, SC_TUPLE(sc_str(key.c_str())), &primary, &out) == 0);
 	CHECK(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 0);
+}
+
+TEST_CASE("read-your-writes of a write made here: once this node's copy lost it in a failover, the handle "
+	  "asks the new primary",
+	  "[forward]")
+{
+	SyncNodes nodes("fwd-ryw-local");
+	Cache &a = nodes.a, &b = nodes.b;
+	FakeCoordinator coordinator(a, [&](const std::vector<uint8_t> &req) { return run_acked_on(b, req); });
+	std::string key;
+	for (int k = 0; key.empty(); k++)
+		if (partition_of(a, "k" + std::to_string(k)) % 2 == 0)
+			key = "k" + std::to_string(k);
+	const uint32_t log = partition_of(a, key);
+
+	// A write on a, its primary: acknowledged ahead, as a's in-sync replicas would.
+	REQUIRE(sc_repl_progress_write(a, log, 1, 1) == 0);
+	REQUIRE(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == 0);
+	sc_tuples *out = nullptr;
+	const int before = coordinator.requests;
+	CHECK(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 1); // a's copy has it: no hop
+	sc_tuples_free(out);
+	CHECK(coordinator.requests == before);
+
+	// The failover: b is named primary of every partition under epoch 101, with the write (made again
+	// there, as if shipped), and a's copy of the partition starts over without it.
+	write_map(a, 0, 1, 101);
+	write_map(b, 1, 1, 101);
+	REQUIRE(sc_repl_progress_write(b, log, 1, 1) == 0);
+	REQUIRE(sc_put(b, SC_TUPLE(sc_str(key.c_str()), sc_int(1))) == 0);
+	REQUIRE(sc_repl_reset(a, log) >= 0);
+
+	// a's handle reads it back, from b; another handle on a reads a's copy as it is.
+	CHECK(sc_get(a, SC_TUPLE(sc_str(key.c_str())), &out) == 1);
+	if (out && out->count == 1)
+		CHECK(out->tuples[0].fields[1].v.i == 1);
+	sc_tuples_free(out);
+	CHECK(coordinator.requests > before);
+	Copy copy(a);
+	CHECK(sc_get(copy, SC_TUPLE(sc_str(key.c_str())), &out) == 0);
 }

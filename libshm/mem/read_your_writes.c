@@ -12,10 +12,11 @@ __thread bool sc_ryw_asking __attribute__((tls_model("initial-exec")));
 __thread struct sc_ryw_key sc_ryw_key __attribute__((tls_model("initial-exec")));
 
 /*
- * c->ryw: each log's wide floor, [0, logs): the writes made here, as the
- * partition's primary, and forwarded writes of many keys; each log's keyed
- * floor, [logs, 2 logs): the forwarded writes of one key, every key's; the
- * keys' floors, after: each forwarded write of one key, its key's.
+ * c->ryw: each log's wide floor, [0, logs): forwarded writes of many keys;
+ * each log's keyed floor, [logs, 2 logs): the forwarded writes of one key,
+ * every key's; each log's local floor, [2 logs, 3 logs): the writes made
+ * here, as the partition's primary; the keys' floors, after: each
+ * forwarded write of one key, its key's.
  */
 static uint32_t logs(const sc_cache *c)
 {
@@ -32,12 +33,17 @@ static struct sc_ryw_floor *keyed_floor(const sc_cache *c, uint32_t log)
 	return &c->ryw[logs(c) + log];
 }
 
+static struct sc_ryw_floor *local_floor(const sc_cache *c, uint32_t log)
+{
+	return &c->ryw[2 * logs(c) + log];
+}
+
 static struct sc_ryw_floor *key_floor(const sc_cache *c, uint32_t log, uint64_t key_hash)
 {
 	/* A multiplicative mix of both: the same key in two logs, or two keys of one log, rarely meet. */
 	const uint64_t mixed = (key_hash ^ ((uint64_t)log << 40)) * 0x9e3779b97f4a7c15ull;
 
-	return &c->ryw[2 * logs(c) + (mixed >> 54) % SC_RYW_KEY_SLOTS];
+	return &c->ryw[3 * logs(c) + (mixed >> 54) % SC_RYW_KEY_SLOTS];
 }
 
 int sc_ryw_init(sc_cache *c)
@@ -45,7 +51,7 @@ int sc_ryw_init(sc_cache *c)
 	c->ryw = NULL;
 	if (!c->logs_writes)
 		return 0;
-	c->ryw = calloc(2 * (size_t)logs(c) + SC_RYW_KEY_SLOTS, sizeof(*c->ryw));
+	c->ryw = calloc(3 * (size_t)logs(c) + SC_RYW_KEY_SLOTS, sizeof(*c->ryw));
 	return c->ryw ? 0
 		      : sc_fail(-ENOMEM, "out of memory for cache \"%s\"'s read-your-writes marks", c->name);
 }
@@ -103,11 +109,17 @@ void sc_ryw_wrote(sc_cache *c, uint32_t log, uint64_t epoch, uint64_t lseq)
 		note_served(sc_ryw_serving, log, epoch, lseq);
 	/*
 	 * Made here: this host's copy has it already, and falls behind it only
-	 * across a failover or a copy being refilled. Its log's wide floor is
-	 * enough then, at the cost of one word where a key's would be a second.
+	 * across a failover or a copy being refilled. Its log's local floor is
+	 * enough then. The caller holds the partition's lock, as every write
+	 * here that reaches this does: the floor's writers take turns, each
+	 * with a later (epoch, lseq) of the same log, and plain stores do what
+	 * two compare-and-swaps would on every put. (A log that started over
+	 * numbers from 1 again: its floor follows it down.)
 	 */
-	else if (c->ryw && log < logs(c))
-		raise_floor(wide_floor(c, log), epoch, lseq);
+	else if (c->ryw && log < logs(c)) {
+		sc_write(&local_floor(c, log)->epoch, epoch);
+		sc_write(&local_floor(c, log)->lseq, lseq);
+	}
 }
 
 static bool reached(const struct sc_ryw_floor *f, uint64_t epoch, uint64_t lseq)
@@ -118,7 +130,8 @@ static bool reached(const struct sc_ryw_floor *f, uint64_t epoch, uint64_t lseq)
 bool sc_ryw_covered(const sc_cache *c, uint32_t log, uint64_t epoch, uint64_t lseq)
 {
 	return !c->ryw ||
-	       (reached(wide_floor(c, log), epoch, lseq) && reached(keyed_floor(c, log), epoch, lseq));
+	       (reached(wide_floor(c, log), epoch, lseq) && reached(keyed_floor(c, log), epoch, lseq) &&
+		reached(local_floor(c, log), epoch, lseq));
 }
 
 /*
@@ -131,7 +144,7 @@ static bool copy_reached(const sc_cache *c, uint32_t log, bool keyed, uint64_t k
 	const struct sc_repl_log *l = sc_repl_log_at(c, log);
 	const uint64_t epoch = sc_acquire(&l->last_epoch), lseq = sc_acquire(&l->last_lseq);
 
-	if (!reached(wide_floor(c, log), epoch, lseq))
+	if (!reached(wide_floor(c, log), epoch, lseq) || !reached(local_floor(c, log), epoch, lseq))
 		return false;
 	return reached(keyed_floor(c, log), epoch, lseq) ||
 	       (keyed && reached(key_floor(c, log, key_hash), epoch, lseq));
@@ -143,7 +156,8 @@ static bool here(sc_cache *c, uint32_t log, bool keyed, uint64_t key_hash)
 	uint32_t replicas;
 
 	if (!c->ryw || sc_ryw_asking || sc_ryw_serving ||
-	    sc_likely(!sc_read(&wide_floor(c, log)->lseq) && !sc_read(&keyed_floor(c, log)->lseq)) ||
+	    sc_likely(!sc_read(&wide_floor(c, log)->lseq) && !sc_read(&keyed_floor(c, log)->lseq) &&
+		      !sc_read(&local_floor(c, log)->lseq)) ||
 	    copy_reached(c, log, keyed, key_hash))
 		return true;
 	/* No copy of the partition here: nothing to wait for. */

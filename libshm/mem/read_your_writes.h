@@ -12,10 +12,10 @@
  * docs/distributed.md, "Read-your-writes". The handle keeps the newest
  * (epoch, lseq) of the writes it made that returned, per key:
  *
- * - a write made here, as the partition's primary, raises its log's wide
+ * - a write made here, as the partition's primary, sets its log's local
  *   floor: this host's copy holds it already (it falls behind it only
- *   across a failover, or while being refilled), and one word per write is
- *   all the put path pays;
+ *   across a failover, or while being refilled), and two plain stores
+ *   under the partition's lock are all the put path pays;
  * - a write forwarded to another node's primary, whose reply says where it
  *   went, of one key (between sc_ryw_key_begin() and sc_ryw_key_end() on
  *   its thread), raises that key's floor, in a table of SC_RYW_KEY_SLOTS
@@ -26,13 +26,14 @@
  *   log's wide floor.
  *
  * A read of one key is answered from this host's copy once the copy's log
- * reached the wide floor and the key's (or the keyed one); a read of many
- * keys (a scan, a match), once it reached the wide and keyed floors. In
+ * reached the wide and local floors and the key's (or the keyed one); a
+ * read of many keys (a scan, a match), once it reached all three. In
  * epoch and in lseq: both only grow along a partition's history, so the
  * copy then holds the writes, or something newer.
  *
- * Each of the two words is moved up alone, lock-free: a writer may pair an
- * epoch with another writer's lseq, which is never less than either write.
+ * Each of the two words of a wide, keyed or key's floor is moved up alone,
+ * lock-free: a writer may pair an epoch with another writer's lseq, which
+ * is never less than either write.
  */
 struct sc_ryw_floor {
 	uint64_t epoch;
