@@ -1,6 +1,8 @@
 // test_crash.cpp — a writer killed at every crash point of a write leaves its partition whole.
 #include <catch2/catch.hpp>
 
+#include <map>
+
 #include "crash_walk.hpp"
 #include "helpers.hpp"
 
@@ -157,6 +159,47 @@ TEST_CASE("queue and stack operations killed anywhere neither lose nor repeat an
 			    sc_tuples_free(t);
 		    } };
 	CHECK(walk_crash_points(s) >= 50);
+}
+
+TEST_CASE("sc_clear killed anywhere empties each partition, and each partition's structures, whole or not at "
+	  "all",
+	  "[crash]")
+{
+	SCTEST_NEEDS_HOOKS();
+	Scenario s{ "clear", options(2, 16 << 20),
+		    [](sc_cache *c) {
+			    for (int k = 0; k < 40; k++)
+				    REQUIRE(put_value(c, k, 0, 60) == 0);
+			    for (int k = 0; k < 20; k++)
+				    REQUIRE(sc_kv_add(c, "ns", sc_int(k), sc_int(k)) == 0);
+			    for (int i = 0; i < 5; i++)
+				    REQUIRE(sc_queue_add(c, "q", sc_int(i)) == 0);
+		    },
+		    [](sc_cache *c) { sc_clear(c); },
+		    [](sc_cache *c, bool done) {
+			    // Per partition: how many of its tuples, or pairs, are left, against how many it had.
+			    std::map<uint32_t, std::pair<int, int>> left;
+			    for (int k = 0; k < 40; k++) {
+				    auto &l = left[sctest_partition_of(c, SC_TUPLE(sc_int(k)))];
+				    l.first += version_of(c, k, 60) == 0;
+				    l.second++;
+			    }
+			    for (int k = 0; k < 20; k++) {
+				    sc_tuples *t = nullptr;
+				    auto &l = left[sctest_kv_partition_of(c, "ns", sc_int(k))];
+				    l.first += sc_kv_get(c, "ns", sc_int(k), nullptr, &t) == 1;
+				    l.second++;
+				    sc_tuples_free(t);
+			    }
+			    for (const auto &[partition, l] : left) {
+				    INFO("partition " << partition << ": " << l.first << " of " << l.second
+						      << " left");
+				    CHECK((l.first == 0 || (l.first == l.second && !done)));
+			    }
+			    const int queued = sc_queue_count(c, "q");
+			    CHECK((queued == 0 || (queued == 5 && !done)));
+		    } };
+	CHECK(walk_crash_points(s) >= 4);
 }
 
 TEST_CASE("a put that evicts at the memory limit, killed anywhere, leaves every tuple whole or gone",

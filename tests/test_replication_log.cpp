@@ -202,6 +202,20 @@ TEST_CASE("every kind of write reaches a replica through the logs, versions incl
 	sc_tuples *out = nullptr;
 	CHECK(sc_get(pair.b, SC_TUPLE(sc_str("k5")), &out) == 0);
 	sc_tuples_free(out);
+	CHECK(sc_kv_count(pair.b, "ns") == 9); // the tuples only
+
+	// sc_clear: the structures too, each partition as one entry.
+	REQUIRE(sc_queue_add(a, "q", sc_int(1)) == 0);
+	put_pair(a, "after", 1);
+	REQUIRE(sc_clear(a) == 0);
+	pair.ship();
+	pair.check_equal();
+	CHECK(sc_kv_count(pair.b, "ns") == 0);
+	CHECK(sc_queue_count(pair.b, "q") == 0);
+	std::string problems;
+	const int whole = check_segment(pair.b, 0, &problems);
+	INFO(problems);
+	CHECK(whole == 0);
 }
 
 uint16_t node_b(uint32_t)

@@ -91,6 +91,7 @@ static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
 		ok = r->ntuples == 1 && t[0].nfields == 2;
 		break;
 	case SC_FWD_CLEAR_PART:
+	case SC_FWD_CLEAR_STRUCTURES_PART:
 		ok = r->ntuples == 0;
 		break;
 	case SC_FWD_KV_REMOVE_ALL_PART:
@@ -139,7 +140,8 @@ static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
 	if (sc_fwd_op_named(r->op) && !is_name(&t[0].fields[0]))
 		return sc_fail(-EPROTO, "a forwarded call's name is not a string");
 	/* A call over one partition carries its index in arg: checked here, where it comes in, alone. */
-	if (r->op >= SC_FWD_CLEAR_PART && r->op <= SC_FWD_STRUCT_REMOVE_ALL_PART &&
+	if (((r->op >= SC_FWD_CLEAR_PART && r->op <= SC_FWD_STRUCT_REMOVE_ALL_PART) ||
+	     r->op == SC_FWD_CLEAR_STRUCTURES_PART) &&
 	    r->arg >= c->seg.cfg.num_partition)
 		return sc_fail(-ERANGE,
 			       "a forwarded request names partition index %llu (cache \"%s\" has %u)",
@@ -329,7 +331,8 @@ static int run(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 		rc = kv_batch(c, r, name);
 		break;
 	case SC_FWD_CLEAR_PART:
-		rc = sc_delete_all_part(c, (uint32_t)r->arg);
+	case SC_FWD_CLEAR_STRUCTURES_PART:
+		rc = sc_clear_part(c, (uint32_t)r->arg, r->op == SC_FWD_CLEAR_STRUCTURES_PART);
 		break;
 	case SC_FWD_DELETE_MATCH_PART:
 		rc = sc_delete_by_match_part(c, &t[0], (uint32_t)r->arg);

@@ -32,7 +32,7 @@ enum sc_fwd_op {
 	SC_FWD_KV_ADD_BATCH = 14,    /* t0: (kv name); then each pair: (key, value) */
 	SC_FWD_KV_REMOVE_BATCH = 15, /* t0: (kv name); then each key: (key) */
 	/*
-	 * A call over every partition (sc_delete_all, sc_delete_by_match,
+	 * A call over every partition (sc_delete_all, sc_clear, sc_delete_by_match,
 	 * sc_kv_remove_all, sc_struct_remove_all) sends each partition whose
 	 * primary is another node there on its own; arg: the partition's index
 	 * (a structure partition's counted from 0, as the map counts).
@@ -67,7 +67,9 @@ enum sc_fwd_op {
 	SC_FWD_READ_COPY = 30,
 	/* t0: (kv name, key, default, step); the reply carries the new value. */
 	SC_FWD_KV_INCREMENT = 31,
-	SC_FWD_OP_MAX = SC_FWD_KV_INCREMENT,
+	/* sc_clear's share of a structure partition: no tuple; arg as SC_FWD_CLEAR_PART's. */
+	SC_FWD_CLEAR_STRUCTURES_PART = 32,
+	SC_FWD_OP_MAX = SC_FWD_CLEAR_STRUCTURES_PART,
 };
 
 /* Which read a forwarded SC_FWD_READ carries (its arg), and the tuple t0 it takes. */

@@ -613,8 +613,19 @@ SC_EXPORT int sc_get_with(sc_cache *cache, const sc_tuple *data, const sc_read_o
 /* Delete the tuples whose key equals data's key field. Returns how many went. */
 SC_EXPORT int sc_delete(sc_cache *cache, const sc_tuple *data);
 
-/* Delete every tuple of every partition. */
+/* Delete every tuple of every partition. KeyValue pairs, queues, stacks and structs stay. */
 SC_EXPORT int sc_delete_all(sc_cache *cache);
+
+/*
+ * Empty the cache, as the seed's delete_all does: every tuple, and every
+ * KeyValue pair, queue, stack, Struct and Struct type (sc_struct_init()
+ * again before adding structs of a type). Each partition is emptied under
+ * its lock, all or nothing, in one step its readers see at once; a reader
+ * of several partitions may see some emptied and others not yet. Returns 0,
+ * or the first error after trying every partition. In a distributed cache
+ * each partition is emptied by its primary, and replicates as one entry.
+ */
+SC_EXPORT int sc_clear(sc_cache *cache);
 
 /*
  * Buffered puts, the seed's lazy_put. The tuple is checked now and copied

@@ -283,15 +283,16 @@ int64_t sc_part_clear(sc_cache *c, struct sc_part *p)
 	return n;
 }
 
-/* Partition idx emptied here, or by its primary when that is another node. */
-int sc_delete_all_part(sc_cache *c, uint32_t idx)
+/* Partition idx (of the tuples, or its structure partition) emptied here, or by its primary when that is another node. */
+int sc_clear_part(sc_cache *c, uint32_t idx, bool structures)
 {
-	struct sc_part *p = sc_part_at(c, idx);
+	struct sc_part *p = structures ? sc_structure_part_at(c, idx) : sc_part_at(c, idx);
 	int64_t n;
 	int err = sc_part_lock(c, p);
 
 	if (err == -EREMOTE)
-		return sc_forward(c, SC_FWD_CLEAR_PART, idx, idx, NULL, 0);
+		return sc_forward(c, structures ? SC_FWD_CLEAR_STRUCTURES_PART : SC_FWD_CLEAR_PART, idx, idx,
+				  NULL, 0);
 	if (err)
 		return err;
 	n = sc_part_clear(c, p);
@@ -299,16 +300,25 @@ int sc_delete_all_part(sc_cache *c, uint32_t idx)
 	return n < 0 ? (int)n : 0;
 }
 
-static int do_delete_all(sc_cache *c)
+/* Every partition's tuples emptied, and with structures its structure partition's entries: 0, or the first error. */
+static int clear_every_partition(sc_cache *c, bool structures)
 {
 	int cleared = 0, failed = 0, err = sc_cache_check(c);
 
-	for (uint32_t i = 0; !err && i < c->seg.cfg.num_partition; i++)
-		sc_tally(sc_delete_all_part(c, i), &cleared, &failed);
+	for (uint32_t i = 0; !err && i < c->seg.cfg.num_partition; i++) {
+		sc_tally(sc_clear_part(c, i, false), &cleared, &failed);
+		if (structures)
+			sc_tally(sc_clear_part(c, i, true), &cleared, &failed);
+	}
 	return err ? err : failed;
 }
 
 SC_EXPORT int sc_delete_all(sc_cache *c)
 {
-	return SC_TRACED(c, SC_OP_DELETE_ALL, do_delete_all(c));
+	return SC_TRACED(c, SC_OP_DELETE_ALL, clear_every_partition(c, false));
+}
+
+SC_EXPORT int sc_clear(sc_cache *c)
+{
+	return SC_TRACED(c, SC_OP_CLEAR, clear_every_partition(c, true));
 }
