@@ -161,6 +161,14 @@ static int walk_through(sc_cache *c)
 		print_all("to_list session ->", t);
 		sc_tuples_free(t);
 	}
+	{
+		sc_field now;
+
+		/* An atomic counter: a missing key starts from the default. */
+		CHECK(sc_kv_increment(c, "counters", sc_str("visits"), sc_int(0), sc_int(1), &now));
+		CHECK(sc_kv_increment(c, "counters", sc_str("visits"), sc_int(0), sc_int(5), &now));
+		printf("  increment counters visits by 1, then 5 -> %" PRId64 "\n", now.v.i);
+	}
 
 	printf("== Queue and Stack\n");
 	CHECK(sc_queue_add(c, "jobs-demo", sc_str("process_order_1")));

@@ -113,11 +113,27 @@ TEST_CASE("--help, --version and every command's --help print usage and exit 0",
 	CHECK(r.out.rfind("supercache ", 0) == 0);
 
 	const std::vector<std::vector<std::string>> commands = {
-		{ "put" },	     { "get" },		  { "delete" },		{ "match" },
-		{ "scan" },	     { "kv", "get" },	  { "kv", "set" },	{ "kv", "del" },
-		{ "kv", "keys" },    { "queue", "push" }, { "queue", "pop" },	{ "queue", "count" },
-		{ "stack", "push" }, { "stack", "pop" },  { "stack", "count" }, { "stats" },
-		{ "check" },	     { "destroy" },	  { "status" },		{ "health" },
+		{ "put" },
+		{ "get" },
+		{ "delete" },
+		{ "match" },
+		{ "scan" },
+		{ "kv", "get" },
+		{ "kv", "set" },
+		{ "kv", "del" },
+		{ "kv", "keys" },
+		{ "kv", "incr" },
+		{ "queue", "push" },
+		{ "queue", "pop" },
+		{ "queue", "count" },
+		{ "stack", "push" },
+		{ "stack", "pop" },
+		{ "stack", "count" },
+		{ "stats" },
+		{ "check" },
+		{ "destroy" },
+		{ "status" },
+		{ "health" },
 	};
 	for (const auto &words : commands) {
 		std::string name = words.size() == 2 ? words[0] + " " + words[1] : words[0];
@@ -163,6 +179,8 @@ TEST_CASE("usage errors name the problem and exit 2", "[cli]")
 	expect_usage_error(cc.run({ "kv", "get", "ns" }), "too few arguments");
 	expect_usage_error(cc.run({ "kv", "set", "ns", "k", "v", "--ttl", "-1" }),
 			   "--ttl wants a whole number");
+	expect_usage_error(cc.run({ "kv", "incr", "ns" }), "too few arguments");
+	expect_usage_error(cc.run({ "kv", "incr", "ns", "k", "s:two" }), "the step 's:two' is not a number");
 	expect_usage_error(cc.run({ "queue", "push", "q" }), "too few arguments");
 	expect_usage_error(cc.run({ "stack", "pop" }), "too few arguments");
 	// Nothing was written by the refused commands.
@@ -381,6 +399,31 @@ TEST_CASE("kv get, set, del and keys, shared with the library", "[cli]")
 	uint64_t ttl = 0;
 	CHECK(sc_kv_ttl(cc.c, "ns", sc_str("brief"), &ttl) == 1);
 	CHECK(ttl <= 600000);
+}
+
+TEST_CASE("kv incr: a counter shared with the library, by 1 or a step of either number type", "[cli]")
+{
+	CliCache cc;
+
+	Run r = cc.run({ "kv", "incr", "hits", "page" });
+	CHECK(r.status == 0);
+	CHECK(r.out == "1\n");
+	sc_field out = {};
+	REQUIRE(sc_kv_increment(cc.c, "hits", sc_str("page"), sc_int(0), sc_int(10), &out) == 0);
+	r = cc.run({ "kv", "incr", "hits", "page", "-5" }, true);
+	CHECK(r.status == 0);
+	CHECK(r.out == "6\n");
+	r = cc.run({ "kv", "incr", "hits", "load", "0.5" });
+	CHECK(r.out == "0.5\n");
+
+	// A step of the other type is the library's error, and nothing changes.
+	r = cc.run({ "kv", "incr", "hits", "page", "1.5" });
+	CHECK(r.status != 0);
+	CHECK(contains(r.err.c_str(), "the value is an int64, the step a double"));
+	sc_tuples *t = nullptr;
+	REQUIRE(sc_kv_get(cc.c, "hits", sc_str("page"), nullptr, &t) == 1);
+	CHECK(t->tuples[0].fields[0].v.i == 6);
+	sc_tuples_free(t);
 }
 
 TEST_CASE("queue and stack push, pop and count, shared with the library", "[cli]")

@@ -145,6 +145,7 @@ int cmd_scan(struct cli *cli, const struct cli_command *cmd, int argc, char **ar
 int cmd_kv_get(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_kv_set(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_kv_del(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+int cmd_kv_incr(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_kv_keys(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_seq_push(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_seq_pop(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);

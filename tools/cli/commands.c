@@ -48,6 +48,11 @@ const struct cli_command cli_commands[] = {
 	  "Removes KEY from namespace NS and prints how many pairs went: deleted 1 or\n"
 	  "deleted 0 (--json: {\"deleted\":N}).\n" FIELD_NOTE,
 	  cmd_kv_del },
+	{ "kv", "incr", "NS KEY [STEP]",
+	  "Adds STEP (default 1; an int64 or a double) to KEY's number in namespace NS,\n"
+	  "a missing KEY starting from 0, atomically, and prints the new value.\n"
+	  "A value that is not a number of STEP's type is an error.\n" FIELD_NOTE,
+	  cmd_kv_incr },
 	{ "kv", "keys", "NS",
 	  "Prints the keys of namespace NS, one per line, in no particular order\n"
 	  "(--json: an array).\n",

@@ -1,4 +1,4 @@
-/* struct_cmds.c — kv get/set/del/keys, and push, pop and count of queues and stacks. */
+/* struct_cmds.c — kv get/set/del/incr/keys, and push, pop and count of queues and stacks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -80,6 +80,27 @@ int cmd_kv_del(struct cli *cli, const struct cli_command *cmd, int argc, char **
 	if ((err = sc_kv_remove(cli->cache, argv[0], key)) < 0)
 		return cli_fail(cmd, err);
 	fmt_count(cli, "deleted", (uint64_t)err);
+	return CLI_OK;
+}
+
+int cmd_kv_incr(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	sc_field key, step = sc_int(1), now;
+	int err, rc, npos = cli_parse(cmd, argc, argv, NULL, 0, 2, 3, &rc);
+
+	if (npos < 0)
+		return rc;
+	if (!cli_field(cmd, argv[1], false, &key) || (npos == 3 && !cli_field(cmd, argv[2], false, &step)))
+		return CLI_USAGE;
+	if (step.type != SC_FIELD_INT && step.type != SC_FIELD_DOUBLE)
+		return cli_usage_error(cmd, "the step '%s' is not a number", argv[2]);
+	if ((rc = cli_attach(cli)))
+		return rc;
+	err = sc_kv_increment(cli->cache, argv[0], key, step.type == SC_FIELD_INT ? sc_int(0) : sc_dbl(0),
+			      step, &now);
+	if (err < 0)
+		return cli_fail(cmd, err);
+	fmt_value(cli, &now);
 	return CLI_OK;
 }
 
