@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <string>
+#include <sys/wait.h>
 #include <vector>
 
 #include "helpers.hpp"
@@ -138,7 +139,7 @@ TEST_CASE("sc_clear with writers and readers in other processes: every call retu
 			sc_cache *h = nullptr;
 			if (sc_attach(name.c_str(), nullptr, &h))
 				return 1;
-			for (int i = 0; i < 3000; i++) {
+			for (int i = 0; i < 20000; i++) {
 				sc_tuples *t = nullptr;
 				const int key = w * 100000 + i;
 				if (sc_put(h, SC_TUPLE(sc_int(key), sc_int(i))) != 0 ||
@@ -157,11 +158,24 @@ TEST_CASE("sc_clear with writers and readers in other processes: every call retu
 			sc_stop(h);
 			return 0;
 		}));
+	// Clears until both workers are done: every one of their calls meets clears before and after it.
+	std::vector<int> status(workers.size(), -1);
+	size_t left = workers.size();
 	int clears = 0;
-	for (; clears < 50; clears++)
+	while (left) {
 		REQUIRE(sc_clear(c) == 0);
-	for (pid_t pid : workers)
-		CHECK(wait_child(pid) == 0);
+		clears++;
+		for (size_t i = 0; i < workers.size(); i++) {
+			int st = 0;
+			if (status[i] == -1 && waitpid(workers[i], &st, WNOHANG) == workers[i]) {
+				status[i] = WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st);
+				left--;
+			}
+		}
+	}
+	for (int st : status)
+		CHECK(st == 0);
+	CHECK(clears > 1);
 	REQUIRE(sc_clear(c) == 0);
 	CHECK(tuples_in(c) == 0);
 	CHECK(sc_kv_count(c, "ns") == 0);
