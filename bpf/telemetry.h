@@ -64,7 +64,8 @@
 	X(RELEASE_DEAD_READERS, release_dead_readers) \
 	X(REPAIR, repair)                             \
 	X(KV_INCREMENT, kv_increment)                 \
-	X(CLEAR, clear)
+	X(CLEAR, clear)                               \
+	X(KV_UPDATE_FN, kv_update_fn)
 
 #define SC_TRACE_OP_ENUM(upper, lower) SC_OP_##upper,
 enum sc_trace_op { SC_TRACE_OPS(SC_TRACE_OP_ENUM) SC_TRACE_OP_COUNT };

@@ -1,5 +1,6 @@
-// test_forward_kv.cpp — KeyValue's read-modify-write forwarded: an increment made on a node that is not its
-// partition's primary runs on the primary, which sends the new value back.
+// test_forward_kv.cpp — KeyValue's read-modify-writes forwarded: an increment made on a node that is not its
+// partition's primary runs on the primary, which sends the new value back; an update_fn runs its function
+// here, and the primary stores the result by compare-and-set.
 #include "forward_rig.hpp"
 
 using namespace sctest;
@@ -101,4 +102,65 @@ TEST_CASE("an increment whose primary answers anything but one value of the step
 		CHECK(sc_kv_increment(a, "n", sc_str(key.c_str()), sc_int(0), sc_int(1), &out) == -EPROTO);
 		CHECK(out.type == 0);
 	}
+}
+
+namespace
+{
+
+// Adds 100 to the value; on its first call, a write on the primary gets in first (to 10).
+struct Racer {
+	sc_cache *primary;
+	std::string key;
+	int calls = 0;
+};
+
+int add_100_racing(const sc_field *current, void *arg, sc_field *next)
+{
+	auto *r = static_cast<Racer *>(arg);
+	if (++r->calls == 1)
+		REQUIRE(sc_kv_add(r->primary, "n", sc_str(r->key.c_str()), sc_int(10)) == 0);
+	*next = sc_int(current->v.i + 100);
+	return 0;
+}
+
+} // namespace
+
+TEST_CASE("an update_fn made on a node that is not its partition's primary runs on the primary's value, "
+	  "which the primary stores only if no write came between, else again",
+	  "[forward][kv]")
+{
+	TwoNodes nodes("fwd-update");
+	Cache &a = nodes.a, &b = nodes.b;
+	const std::string key = counter_on_b(nodes); // 1 on b
+	Racer racer{ b, key };
+	sc_tuples *out = nullptr;
+
+	REQUIRE(sc_kv_update_fn(a, "n", sc_str(key.c_str()), sc_int(0), add_100_racing, &racer, &out) == 0);
+	CHECK(racer.calls == 2); // 1 + 100 refused on b, which had 10 by then: 10 + 100
+	REQUIRE(out != nullptr);
+	CHECK(out->tuples[0].fields[0].v.i == 110);
+	sc_tuples_free(out);
+	CHECK(value_in(b, key) == 110);
+	CHECK(value_in(nodes.a_copy, key) == -1); // nothing applied here
+
+	// A missing key: the function gets the default, and the primary stores only while it is still missing.
+	REQUIRE(sc_kv_remove(a, "n", sc_str(key.c_str())) == 1);
+	racer.calls = 0;
+	REQUIRE(sc_kv_update_fn(a, "n", sc_str(key.c_str()), sc_int(5), add_100_racing, &racer, nullptr) ==
+		0);
+	CHECK(racer.calls == 2);
+	CHECK(value_in(b, key) == 110);
+
+	// The compare-and-set itself, on the primary: a stale expectation writes nothing; a malformed one is refused.
+	const sc_field stale[] = { sc_str("n"), sc_str(key.c_str()), sc_int(1), sc_int(7) };
+	std::string msg;
+	CHECK(serve(b, request(SC_FWD_KV_REPLACE_IF, 1, 1, { { 4, stale } }), &msg) == -ESTALE);
+	CHECK(serve(b, request(SC_FWD_KV_REPLACE_IF, 1, 0, { { 4, stale } }), &msg) ==
+	      -ESTALE); // not missing
+	CHECK(serve(b, request(SC_FWD_KV_REPLACE_IF, 1, 2, { { 4, stale } }), &msg) == -EPROTO);
+	CHECK(serve(b, request(SC_FWD_KV_REPLACE_IF, 1, 1, { { 3, stale } }), &msg) == -EPROTO);
+	CHECK(value_in(b, key) == 110);
+	const sc_field fresh[] = { sc_str("n"), sc_str(key.c_str()), sc_int(110), sc_int(7) };
+	CHECK(serve(b, request(SC_FWD_KV_REPLACE_IF, 1, 1, { { 4, fresh } }), &msg) == 0);
+	CHECK(value_in(b, key) == 7);
 }

@@ -124,6 +124,9 @@ static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
 	case SC_FWD_KV_INCREMENT:
 		ok = r->ntuples == 1 && t[0].nfields == 4;
 		break;
+	case SC_FWD_KV_REPLACE_IF:
+		ok = r->ntuples == 1 && t[0].nfields == 4 && r->arg <= 1;
+		break;
 	case SC_FWD_READ:
 		return read_shape_check(r);
 	case SC_FWD_READ_COPY: /* a struct type's geometry is its primary's to say */
@@ -365,6 +368,9 @@ static int run(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 		break;
 	case SC_FWD_KV_INCREMENT:
 		rc = increment(c, name, f, values);
+		break;
+	case SC_FWD_KV_REPLACE_IF:
+		rc = sc_kv_replace_if(c, name, f[1], r->arg ? &f[2] : NULL, f[3]);
 		break;
 	case SC_FWD_READ:
 	case SC_FWD_READ_COPY:

@@ -69,7 +69,13 @@ enum sc_fwd_op {
 	SC_FWD_KV_INCREMENT = 31,
 	/* sc_clear's share of a structure partition: no tuple; arg as SC_FWD_CLEAR_PART's. */
 	SC_FWD_CLEAR_STRUCTURES_PART = 32,
-	SC_FWD_OP_MAX = SC_FWD_CLEAR_STRUCTURES_PART,
+	/*
+	 * sc_kv_update_fn's compare-and-set: t0 (kv name, key, expected, value);
+	 * arg 1 when key must still hold expected, 0 when it must still be
+	 * missing (expected then unused).
+	 */
+	SC_FWD_KV_REPLACE_IF = 33,
+	SC_FWD_OP_MAX = SC_FWD_KV_REPLACE_IF,
 };
 
 /* Which read a forwarded SC_FWD_READ carries (its arg), and the tuple t0 it takes. */
@@ -94,7 +100,8 @@ enum sc_fwd_read {
 static inline int sc_fwd_op_named(uint16_t op)
 {
 	return (op >= SC_FWD_KV_ADD && op <= SC_FWD_KV_REMOVE_BATCH) ||
-	       (op >= SC_FWD_KV_REMOVE_ALL_PART && op <= SC_FWD_STACK_GET_ALL) || op == SC_FWD_KV_INCREMENT;
+	       (op >= SC_FWD_KV_REMOVE_ALL_PART && op <= SC_FWD_STACK_GET_ALL) || op == SC_FWD_KV_INCREMENT ||
+	       op == SC_FWD_KV_REPLACE_IF;
 }
 
 /* Whether op answers with values: a queue's or a stack's take, a read, an increment. */

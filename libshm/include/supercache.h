@@ -938,6 +938,37 @@ SC_EXPORT int sc_kv_remove(sc_cache *cache, const char *kv, sc_field key);
 SC_EXPORT int sc_kv_increment(sc_cache *cache, const char *kv, sc_field key, sc_field dflt, sc_field step,
 			      sc_field *out);
 
+/*
+ * What sc_kv_update_fn() calls: current is the key's value (pointing into
+ * the cache: read it, do not keep it) or, for a missing key, the default;
+ * set *next to the value to store (its bytes need only last until the call
+ * returns) and return 0, or return a negative errno to store nothing (the
+ * call then returns it).
+ */
+typedef int (*sc_kv_updater)(const sc_field *current, void *arg, sc_field *next);
+
+/*
+ * Read-modify-write of key's value: fn(current or dflt, arg, &next), and
+ * next is stored, replacing the value (keeping its time to live), all under
+ * the partition's lock, so no other write to the partition comes between.
+ * *out (when out is not NULL) gets a copy of the value stored, one tuple of
+ * one field; on -ETIMEDOUT too (a sync write written and not acknowledged
+ * in time). fn runs with the partition's lock held: it must not call the
+ * cache (a write to the same partition fails with -EDEADLK; one to another
+ * could deadlock with a process holding that one), and it should be quick.
+ * A process killed inside fn leaves the old value: nothing is written
+ * before fn returns, and the lock's next holder repairs the rest.
+ *
+ * In a distributed cache whose partition's primary is another node, fn
+ * runs here on the primary's value (a primary read), and the primary
+ * stores next only if the value is still the one fn was given, else fn is
+ * called again on the new one: fn may then run more than once per call,
+ * and must depend on current and arg alone. After 64 tries that each
+ * found the value changed, -EBUSY.
+ */
+SC_EXPORT int sc_kv_update_fn(sc_cache *cache, const char *kv, sc_field key, sc_field dflt, sc_kv_updater fn,
+			      void *arg, sc_tuples **out);
+
 /* Remove every pair of the namespace; returns how many went. Other namespaces are untouched. */
 SC_EXPORT int sc_kv_remove_all(sc_cache *cache, const char *kv);
 

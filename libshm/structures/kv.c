@@ -81,6 +81,17 @@ SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field valu
 	return SC_TRACED(c, SC_OP_KV_ADD, do_kv_add(c, kv, key, value));
 }
 
+int sc_kv_read_current(sc_cache *c, const struct sc_hit *hit, void *ctx)
+{
+	struct sc_kv_current *k = ctx;
+	int err = sc_entry_value(c, hit, &k->value);
+
+	if (err)
+		return err;
+	k->deadline = sc_rec_deadline(sc_blk_at(c, hit->rec_off), hit->rec_len);
+	return sc_entry_still_intact(c, hit);
+}
+
 static int copy_value(sc_cache *c, const struct sc_hit *hit, void *builder)
 {
 	return sc_entry_value_into(c, hit, builder);

@@ -15,6 +15,27 @@ int sc_kv_route(sc_cache *c, const char *kv, const sc_field *key, struct sc_entr
 /* sc_kv_add() with a deadline (record/record_deadline.h; 0 for none). */
 int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t deadline);
 
+/*
+ * A KeyValue value as a writer that holds its partition's lock finds it:
+ * pointing into its record (which the lock keeps from being replaced), and
+ * the record's deadline, which the value written in its place keeps.
+ */
+struct sc_kv_current {
+	sc_field value;
+	uint64_t deadline;
+};
+
+/* An sc_entry_read() visitor that fills the struct sc_kv_current at ctx (then checks the record again). */
+int sc_kv_read_current(sc_cache *c, const struct sc_hit *hit, void *ctx);
+
+/*
+ * A compare-and-set, as a primary runs it for sc_kv_update_fn() from
+ * another node: under the partition's lock, key's value becomes value if
+ * it is still expected (NULL: if key is still missing), keeping its time to
+ * live; -ESTALE (nothing written) if it is not.
+ */
+int sc_kv_replace_if(sc_cache *c, const char *kv, sc_field key, const sc_field *expected, sc_field value);
+
 /* sc_kv_remove_all()'s share in structure partition idx, as its primary runs it for another node. */
 int sc_kv_remove_all_part(sc_cache *c, const char *kv, uint32_t idx);
 

@@ -1,7 +1,6 @@
 /* kv_increment.c — sc_kv_increment: a KeyValue counter, read and written under its partition's lock. */
 #include "forward/forward_client.h"
 #include "mem/read_your_writes.h"
-#include "record/record_deadline.h"
 #include "shm/probes.h"
 #include "structures/entries.h"
 #include "structures/kv.h"
@@ -19,24 +18,6 @@ static const char *number_type(const sc_field *f)
 	default:
 		return "a pattern field";
 	}
-}
-
-/* The counter's value as found (under the lock), and its deadline, which the new value keeps. */
-struct counter {
-	sc_field value;
-	uint64_t deadline;
-};
-
-static int read_counter(sc_cache *c, const struct sc_hit *hit, void *ctx)
-{
-	struct counter *k = ctx;
-	int err = sc_entry_value(c, hit, &k->value);
-
-	if (err)
-		return err;
-	k->deadline = sc_rec_deadline(sc_blk_at(c, hit->rec_off), hit->rec_len);
-	/* A number is copied out whole; bytes would point into the record, and are refused below anyway. */
-	return sc_entry_still_intact(c, hit);
 }
 
 /* base + step into *out, both of step's type: -EINVAL naming the types, -ERANGE past int64. */
@@ -68,13 +49,13 @@ static int increment_here(sc_cache *c, const struct sc_route *route, const char 
 			  const sc_field *step, sc_field *out)
 {
 	struct sc_part *p = sc_part_at(c, route->partition);
-	struct counter k = { *dflt, 0 };
+	struct sc_kv_current k = { *dflt, 0 };
 	sc_field sum;
 	int found, err = sc_part_lock(c, p);
 
 	if (err)
 		return err;
-	found = sc_entry_read(c, route, read_counter, &k);
+	found = sc_entry_read(c, route, sc_kv_read_current, &k);
 	err = found < 0 ? found : add(kv, &k.value, step, &sum);
 	if (!err)
 		err = sc_entry_put(c, p, route, &sum, k.deadline);
