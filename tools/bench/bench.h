@@ -54,6 +54,8 @@ struct bench_system {
 	 * top of one shared stack); seq_take takes from its front (top) and
 	 * copies the value out: taking from an empty one is an error.
 	 * lazy_put buffers a put; flush stores what the worker buffered.
+	 * kv_increment adds 1 to key's counter in one namespace (a missing
+	 * key starting from 0).
 	 */
 	int (*kv_add_batch)(void *worker, const char (*keys)[BENCH_KEY_LEN],
 			    const char (*values)[BENCH_VALUE_LEN], size_t n);
@@ -61,6 +63,7 @@ struct bench_system {
 	int (*seq_take)(void *worker, bool stack, char *value);
 	int (*lazy_put)(void *worker, const char *key, const char *value);
 	int (*flush)(void *worker);
+	int (*kv_increment)(void *worker, const char *key);
 };
 
 /*

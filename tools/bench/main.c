@@ -43,7 +43,7 @@ static const char usage[] =
 	"  --procs P,...     workers running at once (default 1,2; at most 64, and no\n"
 	"                    more than the smallest key count)\n"
 	"  --ops OP,...      put, get, delete, put_batch, match, match_object, scan,\n"
-	"                    kv_add_batch, queue, stack, lazy_put\n"
+	"                    kv_add_batch, queue, stack, lazy_put, kv_increment\n"
 	"                    (default: all)\n"
 	"  --compare SYS,... peers: lmdb, lfht (default lmdb,lfht); '' or none:\n"
 	"                    supercache only\n"
@@ -98,6 +98,7 @@ static const char usage[] =
 	"keys); queue adds a value to one shared queue and takes one off, stack pushes\n"
 	"and pops on one shared stack (two operations each time); lazy_put is put\n"
 	"through the write buffer, its flush at the end of the pass timed too.\n"
+	"kv_increment adds 1 to each key's counter in one KeyValue namespace.\n"
 	"With P workers, writers each take 1/P of the keys; getters each read the whole\n"
 	"set from their own starting point. Each worker first reads its keys once,\n"
 	"untimed, so that a process that has just attached has faulted its mapping in\n"
@@ -110,18 +111,21 @@ static const char usage[] =
 	"              match is sc_get_by_match({key, $1}) with the key's partition\n"
 	"              data; match_object is sc_get_by_match_object({_, value}) over\n"
 	"              every partition; scan is sc_scan; kv_add_batch is\n"
-	"              sc_kv_add_batch into one namespace.\n"
+	"              sc_kv_add_batch into one namespace; kv_increment is\n"
+	"              sc_kv_increment (int64) there.\n"
 	"  lmdb        an environment on /dev/shm, MDB_WRITEMAP|MDB_NOSYNC, one per\n"
 	"              measurement; workers are processes too. One write transaction\n"
 	"              per put or delete, one per batch; one read transaction per worker\n"
 	"              for all its gets, the value copied out. match positions a cursor\n"
 	"              on the key (MDB_SET_KEY); match_object and scan walk a cursor\n"
 	"              over every entry (MDB_FIRST, MDB_NEXT). kv_add_batch is one\n"
-	"              write transaction per batch. No queue, stack or lazy_put.\n"
+	"              write transaction per batch. No queue, stack, lazy_put or\n"
+	"              kv_increment.\n"
 	"  lfht        liburcu's cds_lfht (memb flavour), XXH3-hashed, nodes freed with\n"
 	"              call_rcu. It is in-process only: its P workers are P threads. It\n"
 	"              has no query interface: match, match_object and scan leave it out,\n"
-	"              as do queue, stack and lazy_put. kv_add_batch is a loop of puts.\n"
+	"              as do queue, stack, lazy_put and kv_increment. kv_add_batch is\n"
+	"              a loop of puts.\n"
 	"\n"
 	"Results.\n"
 	"  ops/s    all workers' operations divided by the wall time from their common\n"
@@ -284,7 +288,7 @@ static void parse_ops(struct options *o, const char *arg)
 			op++;
 		if (op == OP_COUNT)
 			bad_usage("--ops: unknown operation '%s' (put, get, delete, put_batch, match, "
-				  "match_object, scan, kv_add_batch, queue, stack, lazy_put)",
+				  "match_object, scan, kv_add_batch, queue, stack, lazy_put, kv_increment)",
 				  items[i]);
 		if (o->ops[op])
 			bad_usage("--ops: %s is given twice", items[i]);

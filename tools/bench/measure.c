@@ -14,9 +14,9 @@
 /* Samples per worker: 2^21 covers 33M single-key ops, far more than min_ns allows at these speeds. */
 #define SAMPLE_ROOM ((size_t)1 << 21)
 
-const char *const bench_op_names[OP_COUNT] = { "put",	"get",		"delete",  "put_batch",
-					       "match", "match_object", "scan",	   "kv_add_batch",
-					       "queue", "stack",	"lazy_put" };
+const char *const bench_op_names[OP_COUNT] = { "put",	"get",		"delete",   "put_batch",
+					       "match", "match_object", "scan",	    "kv_add_batch",
+					       "queue", "stack",	"lazy_put", "kv_increment" };
 
 static bool is_pass(enum bench_op op)
 {
@@ -39,6 +39,8 @@ bool bench_supports(const struct bench_system *sys, enum bench_op op)
 		return sys->seq_add != NULL && sys->seq_take != NULL;
 	case OP_LAZY_PUT:
 		return sys->lazy_put != NULL && sys->flush != NULL;
+	case OP_KV_INCREMENT:
+		return sys->kv_increment != NULL;
 	default:
 		return true;
 	}
@@ -148,6 +150,8 @@ static int one_op(const struct run *r, void *w, size_t pos, char *value)
 		return seq_step(r, w, pos, value);
 	case OP_LAZY_PUT:
 		return r->sys->lazy_put(w, r->ds->keys[pos], r->ds->values[pos]);
+	case OP_KV_INCREMENT:
+		return r->sys->kv_increment(w, r->ds->keys[pos]);
 	case OP_PUT:
 		return r->sys->put(w, r->ds->keys[pos], r->ds->values[pos]);
 	case OP_GET:

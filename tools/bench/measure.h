@@ -21,6 +21,7 @@ enum bench_op {
 	OP_QUEUE,	 /* an add then an out on one shared queue: two operations */
 	OP_STACK,	 /* a push then a pop on one shared stack: two operations */
 	OP_LAZY_PUT,	 /* buffered puts, and the flush at the end of the pass */
+	OP_KV_INCREMENT, /* a KeyValue counter per key, one more each time */
 	OP_COUNT,
 };
 

@@ -309,6 +309,16 @@ static int cache_flush(void *worker)
 	return err < 0 ? cache_failed("sc_flush", err) : 0;
 }
 
+static int cache_kv_increment(void *worker, const char *key)
+{
+	struct cache_worker *w = worker;
+	sc_field now;
+	int err = sc_kv_increment(w->cache, "counters", sc_bytes(key, BENCH_KEY_LEN), sc_int(0), sc_int(1),
+				  &now);
+
+	return err < 0 ? cache_failed("sc_kv_increment", err) : 0;
+}
+
 const struct bench_system BENCH_SUPERCACHE_SYSTEM = {
 	.name = BENCH_SUPERCACHE_NAME,
 	.threaded = false,
@@ -328,4 +338,5 @@ const struct bench_system BENCH_SUPERCACHE_SYSTEM = {
 	.seq_take = cache_seq_take,
 	.lazy_put = cache_lazy_put,
 	.flush = cache_flush,
+	.kv_increment = cache_kv_increment,
 };
