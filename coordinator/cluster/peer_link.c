@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cluster/peer_addr.h"
 #include "cluster/peer_conn.h"
 
 #define BACKOFF_MIN_USEC    (100 * 1000u)
@@ -441,60 +442,6 @@ static int on_conn_frame(void *userdata, struct scd_peer_conn *c, const struct s
 	return peers->received(p->name, f, peers->userdata);
 }
 
-/* "host:port" or "[v6]:port" into host and port: 0, or -EINVAL. */
-static int split_addr(const char *addr, char *host, size_t hostcap, char *port, size_t portcap)
-{
-	const char *colon, *h = addr;
-	size_t hl;
-
-	if (addr[0] == '[') {
-		const char *close = strchr(addr, ']');
-
-		if (!close || close[1] != ':')
-			return -EINVAL;
-		h = addr + 1;
-		hl = (size_t)(close - h);
-		colon = close + 1;
-	} else {
-		colon = strrchr(addr, ':');
-		if (!colon || memchr(addr, ':', (size_t)(colon - addr)))
-			return -EINVAL;
-		hl = (size_t)(colon - addr);
-	}
-	if (hl == 0 || hl >= hostcap || !colon[1] || strlen(colon + 1) >= portcap ||
-	    strspn(colon + 1, "0123456789") != strlen(colon + 1) || strtoul(colon + 1, NULL, 10) > 65535)
-		return -EINVAL;
-	memcpy(host, h, hl);
-	host[hl] = '\0';
-	snprintf(port, portcap, "%s", colon + 1);
-	return 0;
-}
-
-/* A literal address: 0 with sa filled, or -EINVAL. */
-static int literal_addr(const char *addr, struct sockaddr_storage *sa, socklen_t *len)
-{
-	char host[INET6_ADDRSTRLEN + 1], port[8];
-	struct sockaddr_in *in = (struct sockaddr_in *)sa;
-	struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)sa;
-
-	if (split_addr(addr, host, sizeof(host), port, sizeof(port)))
-		return -EINVAL;
-	memset(sa, 0, sizeof(*sa));
-	if (addr[0] != '[' && inet_pton(AF_INET, host, &in->sin_addr) == 1) {
-		in->sin_family = AF_INET;
-		in->sin_port = htons((uint16_t)strtoul(port, NULL, 10));
-		*len = sizeof(*in);
-		return 0;
-	}
-	if (addr[0] == '[' && inet_pton(AF_INET6, host, &in6->sin6_addr) == 1) {
-		in6->sin6_family = AF_INET6;
-		in6->sin6_port = htons((uint16_t)strtoul(port, NULL, 10));
-		*len = sizeof(*in6);
-		return 0;
-	}
-	return -EINVAL;
-}
-
 static int on_listen_resume(sd_event_source *s, uint64_t usec, void *userdata)
 {
 	struct scd_peers *peers = userdata;
@@ -588,7 +535,7 @@ static int listen_on(struct scd_peers *peers, const char *listen_addr, char *err
 	socklen_t len = sizeof(sa);
 	int r, one = 1, fd = -1, last = 0;
 
-	if (split_addr(listen_addr, host, sizeof(host), port, sizeof(port)))
+	if (scd_split_addr(listen_addr, host, sizeof(host), port, sizeof(port)))
 		return fail(err, errlen, -EINVAL, "listen address %s is not host:port or [v6]:port",
 			    listen_addr);
 	r = getaddrinfo(host, port, &hints, &res);
@@ -733,7 +680,7 @@ int scd_peers_want(struct scd_peers *peers, const char *node, const char *addr)
 	bool fresh;
 
 	if (!name_ok(node) || strcmp(node, peers->conn.node) == 0 || !addr ||
-	    strlen(addr) >= SCD_PEER_ADDR_MAX || literal_addr(addr, &sa, &len))
+	    strlen(addr) >= SCD_PEER_ADDR_MAX || scd_literal_addr(addr, &sa, &len))
 		return -EINVAL;
 	p = peer_find(peers, node);
 	if (!p) {
