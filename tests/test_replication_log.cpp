@@ -399,7 +399,7 @@ TEST_CASE("a partition that starts over drops its queues' and stacks' sequence b
 	}
 	sc_check_report rep;
 	REQUIRE(sc_check(a, 0, &rep) == 0);
-	sc_options cfg;
+	sc_options cfg{}; // sz 0: the whole struct is written
 	REQUIRE(sc_config(a, &cfg) == 0);
 	for (uint32_t log = cfg.num_partition; log < 2 * cfg.num_partition; log++)
 		REQUIRE(sc_repl_reset(a, log) >= 0);
