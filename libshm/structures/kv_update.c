@@ -133,8 +133,14 @@ static int update_forwarded(sc_cache *c, const char *kv, sc_field key, const sc_
 		sc_tuples *seen = NULL, *copy = NULL;
 		sc_field next;
 		int found = sc_kv_get_with(c, kv, key, NULL, &primary, &seen), err;
-		const sc_field *base = found == 1 ? &seen->tuples[0].fields[0] : dflt;
+		const sc_field *base = dflt;
 
+		if (found == 1 && (!seen || seen->count != 1 || seen->tuples[0].nfields != 1))
+			found = sc_fail(-EPROTO,
+					"KeyValue \"%s\": the primary's read of the value is not one field",
+					kv);
+		else if (found == 1)
+			base = &seen->tuples[0].fields[0];
 		err = found < 0 ? found : call_fn(kv, base, fn, arg, &next);
 		if (!err)
 			err = copy_for_out(&next, out, &copy);
