@@ -194,48 +194,58 @@ static uint64_t tails(sc_cache *c)
 	return sum;
 }
 
-SC_EXPORT int sc_repl_bell_wait(sc_cache *c, uint64_t *seen, uint64_t timeout_ns)
+/* The bell's callers: a distributed cache, and where the logs stood at the last look. 0 or -EINVAL. */
+static int bell_check(sc_cache *c, const uint64_t *seen)
 {
-	struct sc_seg_hdr *h;
 	struct sc_repl_log *l;
-	uint64_t now;
-	uint32_t bell;
 	int err = sc_repl_log_named(c, 0, &l);
 
 	if (err)
 		return err;
 	sc_check_arg(seen, -EINVAL, "seen is NULL");
-	h = sc_hdr(c);
-	bell = sc_acquire(&h->ship_bell);
-	/* Asleep first, then the last look (sc_ship_bell_ring() in mem/ship_bell.c looks the other way round). */
-	sc_write(&h->ship_sleeping, SC_SHIP_ON_FUTEX);
+	return 0;
+}
+
+/*
+ * Say the shipper sleeps (how), then take the last look at the logs:
+ * sc_ship_bell_ring() in mem/ship_bell.c looks the other way round, so one
+ * of the two sees the other.
+ */
+static uint64_t asleep_then_look(sc_cache *c, uint32_t how)
+{
+	sc_write(&sc_hdr(c)->ship_sleeping, how);
 	sc_full_barrier();
-	now = tails(c);
-	if (now == *seen)
-		sc_futex_wait(&h->ship_bell, bell, timeout_ns);
-	sc_write(&h->ship_sleeping, SC_SHIP_AWAKE);
-	now = tails(c);
+	return tails(c);
+}
+
+/* 1, and *seen moved to now, when the logs stand elsewhere than at *seen; else 0. */
+static int moved(uint64_t now, uint64_t *seen)
+{
 	if (now == *seen)
 		return 0;
 	*seen = now;
 	return 1;
 }
 
-SC_EXPORT int sc_repl_bell_arm(sc_cache *c, uint64_t *seen)
+SC_EXPORT int sc_repl_bell_wait(sc_cache *c, uint64_t *seen, uint64_t timeout_ns)
 {
-	struct sc_repl_log *l;
-	uint64_t now;
-	int err = sc_repl_log_named(c, 0, &l);
+	struct sc_seg_hdr *h;
+	uint32_t bell;
+	int err = bell_check(c, seen);
 
 	if (err)
 		return err;
-	sc_check_arg(seen, -EINVAL, "seen is NULL");
-	/* Asleep first, then the last look, as sc_repl_bell_wait(): the ringer looks the other way round. */
-	sc_write(&sc_hdr(c)->ship_sleeping, SC_SHIP_ON_SOCKET);
-	sc_full_barrier();
-	now = tails(c);
-	if (now == *seen)
-		return 0;
-	*seen = now;
-	return 1;
+	h = sc_hdr(c);
+	bell = sc_acquire(&h->ship_bell);
+	if (asleep_then_look(c, SC_SHIP_ON_FUTEX) == *seen)
+		sc_futex_wait(&h->ship_bell, bell, timeout_ns);
+	sc_write(&h->ship_sleeping, SC_SHIP_AWAKE);
+	return moved(tails(c), seen);
+}
+
+SC_EXPORT int sc_repl_bell_arm(sc_cache *c, uint64_t *seen)
+{
+	int err = bell_check(c, seen);
+
+	return err ? err : moved(asleep_then_look(c, SC_SHIP_ON_SOCKET), seen);
 }
