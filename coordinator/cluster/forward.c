@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include "cluster/forward_worker.h"
+#include "cluster/unix_socket.h"
 
 _Static_assert(sizeof(sc_forward_head) == SCD_FORWARD_HEAD_BYTES, "frame.h knows the head's size");
 _Static_assert(SC_FORWARD_MAX + SCD_FORWARD_ID_BYTES <= SCD_FRAME_MAX_BODY, "a request fits a frame");
@@ -593,22 +593,18 @@ void scd_forward_get_stats(const struct scd_forward *f, struct scd_forward_stats
 
 static int listen_on(struct scd_forward *f, char *err, size_t errlen)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
 	int r = sc_forward_socket_path(f->cfg.cache, f->path, sizeof(f->path));
 
 	if (r) {
 		snprintf(err, errlen, "%s", sc_last_error());
 		return r;
 	}
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", f->path);
-	/* One an earlier run left: a socket only, never a file someone put there. */
-	if (lstat(f->path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(f->path);
-	f->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (f->listen_fd < 0 || bind(f->listen_fd, (struct sockaddr *)&sa, sizeof(sa)) ||
-	    chmod(f->path, 0660) || listen(f->listen_fd, 128)) {
-		r = -errno;
+	r = scd_unix_bind(f->path, SOCK_STREAM);
+	if (r >= 0) {
+		f->listen_fd = r;
+		r = listen(f->listen_fd, 128) ? -errno : 0;
+	}
+	if (r < 0) {
 		snprintf(err, errlen, "cannot listen for forwarded writes on %s: %s", f->path, strerror(-r));
 		return r;
 	}

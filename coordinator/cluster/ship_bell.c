@@ -7,9 +7,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/socket.h>
-#include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+
+#include "cluster/unix_socket.h"
 
 struct scd_ship_bell {
 	sc_cache *cache;
@@ -47,20 +48,11 @@ static int on_rung(sd_event_source *s, int fd, uint32_t revents, void *userdata)
 
 static int bind_bell(struct scd_ship_bell *b)
 {
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	struct stat st;
-
 	if (sc_repl_bell_socket_path(b->cache, b->path, sizeof(b->path)))
 		return -ENAMETOOLONG;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", b->path);
-	/* One an earlier run left: a socket only, never a file someone put there. */
-	if (lstat(b->path, &st) == 0 && S_ISSOCK(st.st_mode))
-		unlink(b->path);
-	b->fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (b->fd < 0 || bind(b->fd, (struct sockaddr *)&sa, sizeof(sa)))
-		return -errno;
 	/* As the forwarding socket beside it: the cache's group may ring. */
-	return chmod(b->path, 0660) ? -errno : 0;
+	b->fd = scd_unix_bind(b->path, SOCK_DGRAM);
+	return b->fd < 0 ? b->fd : 0;
 }
 
 int scd_ship_bell_new(sd_event *event, sc_cache *cache, void (*rung)(void *userdata), void *userdata,
