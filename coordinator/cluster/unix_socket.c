@@ -2,7 +2,6 @@
 #include "cluster/unix_socket.h"
 
 #include <errno.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,12 +11,13 @@
 int scd_unix_bind(const char *path, int type)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	const size_t len = strlen(path);
 	struct stat st;
 	int fd, r;
 
-	if (strlen(path) >= sizeof(sa.sun_path))
+	if (len >= sizeof(sa.sun_path))
 		return -ENAMETOOLONG;
-	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	memcpy(sa.sun_path, path, len + 1);
 	/* One an earlier run left: a socket only, never a file someone put there. */
 	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode))
 		unlink(path);
