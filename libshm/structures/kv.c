@@ -13,6 +13,7 @@
 #include "tables/ttl.h"
 #include "write/batch_order.h"
 #include "write/batch_write.h"
+#include "write/partition.h"
 /* A namespace's key for key: the namespace checked, then the key. Release k whatever the result. */
 static int kv_key(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k)
 {
@@ -81,15 +82,37 @@ SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field valu
 	return SC_TRACED(c, SC_OP_KV_ADD, do_kv_add(c, kv, key, value));
 }
 
-int sc_kv_read_current(sc_cache *c, const struct sc_hit *hit, void *ctx)
+/* The value as found under the lock (pointing into its record), and its deadline, which the new value keeps. */
+struct current {
+	sc_field value;
+	uint64_t deadline;
+};
+
+static int read_current(sc_cache *c, const struct sc_hit *hit, void *ctx)
 {
-	struct sc_kv_current *k = ctx;
+	struct current *k = ctx;
 	int err = sc_entry_value(c, hit, &k->value);
 
 	if (err)
 		return err;
 	k->deadline = sc_rec_deadline(sc_blk_at(c, hit->rec_off), hit->rec_len);
 	return sc_entry_still_intact(c, hit);
+}
+
+int sc_kv_rewrite(sc_cache *c, const struct sc_route *route, sc_kv_next_fn next_fn, void *ctx)
+{
+	struct sc_part *p = sc_part_at(c, route->partition);
+	struct current k = { sc_int(0), 0 };
+	sc_field next;
+	int found, err = sc_part_lock(c, p);
+
+	if (err)
+		return err;
+	found = sc_entry_read(c, route, read_current, &k);
+	err = found < 0 ? found : next_fn(found ? &k.value : NULL, ctx, &next);
+	if (!err)
+		err = sc_entry_put(c, p, route, &next, k.deadline);
+	return (int)sc_write_result(err, sc_part_unlock_write(c, p));
 }
 
 static int copy_value(sc_cache *c, const struct sc_hit *hit, void *builder)

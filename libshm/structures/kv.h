@@ -16,17 +16,20 @@ int sc_kv_route(sc_cache *c, const char *kv, const sc_field *key, struct sc_entr
 int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t deadline);
 
 /*
- * A KeyValue value as a writer that holds its partition's lock finds it:
- * pointing into its record (which the lock keeps from being replaced), and
- * the record's deadline, which the value written in its place keeps.
+ * What a read-modify-write writes in place of current, the key's value
+ * (pointing into its record, which the lock keeps; NULL when the key has
+ * none): 0 with *next set, or a negative errno to write nothing.
  */
-struct sc_kv_current {
-	sc_field value;
-	uint64_t deadline;
-};
+typedef int (*sc_kv_next_fn)(const sc_field *current, void *ctx, sc_field *next);
 
-/* An sc_entry_read() visitor that fills the struct sc_kv_current at ctx (then checks the record again). */
-int sc_kv_read_current(sc_cache *c, const struct sc_hit *hit, void *ctx);
+/*
+ * Under the routed partition's lock: read the key's value, have next_fn say
+ * what replaces it, and write that, keeping the pair's time to live. The
+ * write's result as the unlock gives it (-ETIMEDOUT also when the value was
+ * written and not acknowledged in time). A write that did not happen logs
+ * nothing, and waits for no acknowledgement.
+ */
+int sc_kv_rewrite(sc_cache *c, const struct sc_route *route, sc_kv_next_fn next_fn, void *ctx);
 
 /*
  * A compare-and-set, as a primary runs it for sc_kv_update_fn() from

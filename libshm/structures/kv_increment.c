@@ -4,7 +4,6 @@
 #include "shm/probes.h"
 #include "structures/entries.h"
 #include "structures/kv.h"
-#include "write/partition.h"
 
 static const char *number_type(const sc_field *f)
 {
@@ -40,29 +39,39 @@ static int add(const char *kv, const sc_field *base, const sc_field *step, sc_fi
 	return 0;
 }
 
+/* An increment's part under the lock: the sum, and whether it was made (the value is then written, or the call failed). */
+struct increment {
+	const char *kv;
+	const sc_field *dflt, *step;
+	sc_field sum;
+	bool summed;
+};
+
+static int sum_next(const sc_field *current, void *ctx, sc_field *next)
+{
+	struct increment *in = ctx;
+	int err = add(in->kv, current ? current : in->dflt, in->step, next);
+
+	in->sum = *next;
+	in->summed = err == 0;
+	return err;
+}
+
 /*
  * On this node, as the primary: the counter read, added to and written back
  * under the lock. *out gets the new value once it is written (-ETIMEDOUT
- * included: written here, not acknowledged in time).
+ * included: written here, not acknowledged in time; a lock held too long
+ * sums nothing).
  */
 static int increment_here(sc_cache *c, const struct sc_route *route, const char *kv, const sc_field *dflt,
 			  const sc_field *step, sc_field *out)
 {
-	struct sc_part *p = sc_part_at(c, route->partition);
-	struct sc_kv_current k = { *dflt, 0 };
-	sc_field sum;
-	int found, err = sc_part_lock(c, p);
+	struct increment in = { kv, dflt, step, { 0 }, false };
+	int err = sc_kv_rewrite(c, route, sum_next, &in);
 
-	if (err)
-		return err;
-	found = sc_entry_read(c, route, sc_kv_read_current, &k);
-	err = found < 0 ? found : add(kv, &k.value, step, &sum);
-	if (!err)
-		err = sc_entry_put(c, p, route, &sum, k.deadline);
-	if (!err)
-		*out = sum;
-	/* A write that did not happen logs nothing: the unlock waits for acks only after a written one. */
-	return (int)sc_write_result(err, sc_part_unlock_write(c, p));
+	if (in.summed && (err == 0 || err == -ETIMEDOUT))
+		*out = in.sum;
+	return err;
 }
 
 /*

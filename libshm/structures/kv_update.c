@@ -9,7 +9,6 @@
 #include "structures/entries.h"
 #include "structures/kv.h"
 #include "tables/read_modes.h"
-#include "write/partition.h"
 
 /*
  * How many times a compare-and-set from another node is tried before the
@@ -64,6 +63,23 @@ static int hand_out(int err, sc_tuples *copy, sc_tuples **out)
 	return err;
 }
 
+/* An update's part under the lock: the caller's function, and the copy of what it gave. */
+struct update {
+	const char *kv;
+	const sc_field *dflt;
+	sc_kv_updater fn;
+	void *arg;
+	sc_tuples **out, *copy;
+};
+
+static int update_next(const sc_field *current, void *ctx, sc_field *next)
+{
+	struct update *u = ctx;
+	int err = call_fn(u->kv, current ? current : u->dflt, u->fn, u->arg, next);
+
+	return err ? err : copy_for_out(next, u->out, &u->copy);
+}
+
 /*
  * On this node, as the primary: under the lock, read the value (or take
  * dflt), call fn, write what it gave. A value already there keeps its time
@@ -72,49 +88,43 @@ static int hand_out(int err, sc_tuples *copy, sc_tuples **out)
 static int update_here(sc_cache *c, const struct sc_route *route, const char *kv, const sc_field *dflt,
 		       sc_kv_updater fn, void *arg, sc_tuples **out)
 {
-	struct sc_part *p = sc_part_at(c, route->partition);
-	struct sc_kv_current k = { *dflt, 0 };
-	sc_tuples *copy = NULL;
-	sc_field next;
-	int found, err = sc_part_lock(c, p);
+	struct update u = { kv, dflt, fn, arg, out, NULL };
+	const int err = sc_kv_rewrite(c, route, update_next, &u); /* before u.copy is read: it sets it */
 
-	if (err)
-		return err;
-	found = sc_entry_read(c, route, sc_kv_read_current, &k);
-	err = found < 0 ? found : call_fn(kv, &k.value, fn, arg, &next);
-	if (!err)
-		err = copy_for_out(&next, out, &copy);
-	if (!err)
-		err = sc_entry_put(c, p, route, &next, k.deadline);
-	return hand_out((int)sc_write_result(err, sc_part_unlock_write(c, p)), copy, out);
+	return hand_out(err, u.copy, out);
+}
+
+/* A compare-and-set's part under the lock: value, if the key still holds expected (NULL: still has none). */
+struct replacement {
+	const char *kv;
+	const sc_field *expected;
+	sc_field value;
+};
+
+static int replace_next(const sc_field *current, void *ctx, sc_field *next)
+{
+	const struct replacement *r = ctx;
+
+	if ((current != NULL) != (r->expected != NULL) || (current && !sc_field_equal(current, r->expected)))
+		return sc_fail(-ESTALE, "KeyValue \"%s\": the value changed since it was read", r->kv);
+	*next = r->value;
+	return 0;
 }
 
 int sc_kv_replace_if(sc_cache *c, const char *kv, sc_field key, const sc_field *expected, sc_field value)
 {
+	struct replacement r = { kv, expected, value };
 	struct sc_entry_key k;
 	struct sc_route route;
-	struct sc_kv_current now = { sc_int(0), 0 };
 	sc_field kf;
-	int found, err = sc_kv_route(c, kv, &key, &k, &kf, &route);
-	struct sc_part *p = err ? NULL : sc_part_at(c, route.partition);
+	int err = sc_kv_route(c, kv, &key, &k, &kf, &route);
 
 	if (!err)
 		err = sc_field_check(&value, "value");
 	if (!err)
-		err = sc_part_lock(c, p);
-	if (err) {
-		sc_entry_key_free(&k);
-		return err;
-	}
-	found = sc_entry_read(c, &route, sc_kv_read_current, &now);
-	if (found < 0)
-		err = found;
-	else if (found != (expected != NULL) || (found && !sc_field_equal(&now.value, expected)))
-		err = sc_fail(-ESTALE, "KeyValue \"%s\": the value changed since it was read", kv);
-	if (!err)
-		err = sc_entry_put(c, p, &route, &value, now.deadline);
+		err = sc_kv_rewrite(c, &route, replace_next, &r);
 	sc_entry_key_free(&k);
-	return (int)sc_write_result(err, sc_part_unlock_write(c, p));
+	return err;
 }
 
 /*
