@@ -169,7 +169,8 @@ class Rig
 			start(i);
 	}
 
-	// All three started, and agreeing on a map where each partition has a primary.
+	// All three started, each partition placed over all three (as far as the replication factor goes),
+	// and agreeing on a map where each partition has a primary.
 	void start_settled();
 
 	// SIGTERM and reap; its exit status (or -1 if it was not running).
@@ -244,6 +245,65 @@ class Rig
 		int64_t ms = ms_until(timeout_ms, 5, [&] { return settled(which, alive, &why); });
 		if (ms < 0)
 			UNSCOPED_INFO("not settled: " << why);
+		return ms;
+	}
+
+	// The replication factor the nodes run with: the last --replication-factor of their arguments.
+	uint16_t replication_factor()
+	{
+		std::vector<std::string> a = args(0, {});
+		uint16_t rf = 0;
+		for (size_t k = 0; k + 1 < a.size(); k++)
+			if (a[k] == "--replication-factor")
+				rf = static_cast<uint16_t>(std::stoul(a[k + 1]));
+		return rf;
+	}
+
+	// Milliseconds until every node's map gives each partition the same epoch and min(replication
+	// factor, 3) replicas, or -1 after timeout_ms. Settled alone can be a map placed over the first
+	// node to join, before the others were counted: a test that went on from there would find
+	// partitions re-placed under it, and copies equal only because they had no replicas yet.
+	int64_t wait_placed(uint64_t timeout_ms)
+	{
+		const uint16_t want = std::min<uint16_t>(replication_factor(), 3);
+		sc_options ro = options();
+		ro.read_only = 1;
+		sc_cache *c[3] = { nullptr, nullptr, nullptr };
+		std::string why;
+		int64_t ms = ms_until(timeout_ms, 5, [&] {
+			std::vector<sc_partition_owners> parts(partitions), first(partitions);
+			for (unsigned i = 0; i < 3; i++) {
+				sc_cluster_map m;
+				// A node not started yet has no segment to attach to.
+				if (!c[i] && sc_attach(nodes[i].cache.c_str(), &ro, &c[i]) != 0)
+					c[i] = nullptr;
+				if (!c[i] || sc_cluster_map_read(c[i], &m, parts.data(), partitions) != 0) {
+					why = nodes[i].name + "'s map cannot be read";
+					return false;
+				}
+				for (uint32_t p = 0; p < partitions; p++) {
+					if (parts[p].replica_count != want) {
+						why = nodes[i].name + ": partition " + std::to_string(p) +
+						      " has " + std::to_string(parts[p].replica_count) +
+						      " replicas";
+						return false;
+					}
+					if (i > 0 && parts[p].epoch != first[p].epoch) {
+						why = "partition " + std::to_string(p) +
+						      ": the nodes' epochs differ";
+						return false;
+					}
+				}
+				if (i == 0)
+					first = parts;
+			}
+			return true;
+		});
+		for (auto *h : c)
+			if (h)
+				sc_stop(h);
+		if (ms < 0)
+			UNSCOPED_INFO("not placed: " << why);
 		return ms;
 	}
 
@@ -411,6 +471,7 @@ inline void Rig::start_settled()
 {
 	REQUIRE(etcd.ok());
 	start_all();
+	REQUIRE_LOGGED(*this, wait_placed(20000) >= 0);
 	REQUIRE_LOGGED(*this, wait_settled(all, all_names, 20000) >= 0);
 }
 
