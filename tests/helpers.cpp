@@ -47,6 +47,13 @@ sc_options options(uint32_t partitions, uint64_t memory_limit)
 	return o;
 }
 
+sc_options typed_options(uint32_t table_type, uint32_t partitions, uint64_t memory_limit)
+{
+	sc_options o = options(partitions, memory_limit);
+	o.table_type = table_type;
+	return o;
+}
+
 sc_options distributed_options(uint32_t partitions, uint64_t memory_limit, uint32_t replication_factor)
 {
 	sc_options o = options(partitions, memory_limit);

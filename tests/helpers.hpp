@@ -37,6 +37,12 @@ std::string unique_name(const char *what);
 // Options with sz set, as SC_OPTIONS() does in C; 0 leaves a field at its default.
 sc_options options(uint32_t partitions = 0, uint64_t memory_limit = 0);
 
+// The four table types, for tests that run once on each.
+inline constexpr uint32_t every_table_type[] = { SC_SET, SC_ORDERED_SET, SC_BAG, SC_DUPLICATE_BAG };
+
+// options() of a table type.
+sc_options typed_options(uint32_t table_type, uint32_t partitions, uint64_t memory_limit);
+
 // The same for a distributed cache with replication_factor copies of each partition.
 sc_options distributed_options(uint32_t partitions, uint64_t memory_limit, uint32_t replication_factor);
 

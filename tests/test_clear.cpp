@@ -74,11 +74,9 @@ void check_whole(sc_cache *c)
 TEST_CASE("sc_clear empties tuples and every structure, Struct types included; sc_delete_all only the tuples",
 	  "[clear]")
 {
-	for (uint32_t type : { SC_SET, SC_ORDERED_SET, SC_BAG, SC_DUPLICATE_BAG }) {
+	for (uint32_t type : every_table_type) {
 		INFO("table type " << type);
-		sc_options o = options(4, 32 << 20);
-		o.table_type = type;
-		Cache c(unique_name("clear"), o);
+		Cache c(unique_name("clear"), typed_options(type, 4, 32 << 20));
 		REQUIRE(c.start_error() == 0);
 		fill(c);
 

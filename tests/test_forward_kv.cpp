@@ -1,6 +1,7 @@
 // test_forward_kv.cpp — KeyValue's read-modify-writes forwarded: an increment made on a node that is not its
 // partition's primary runs on the primary, which sends the new value back; an update_fn runs its function
-// here, and the primary stores the result by compare-and-set.
+// here, and the primary stores the result by compare-and-set. update and replace go to the primary as writes;
+// get_all reads this node's copy, or the primary's while this handle's own write has not come back.
 #include "forward_rig.hpp"
 
 using namespace sctest;
@@ -163,4 +164,36 @@ TEST_CASE("an update_fn made on a node that is not its partition's primary runs 
 	const sc_field fresh[] = { sc_str("n"), sc_str(key.c_str()), sc_int(110), sc_int(7) };
 	CHECK(serve(b, request(SC_FWD_KV_REPLACE_IF, 1, 1, { { 4, fresh } }), &msg) == 0);
 	CHECK(value_in(b, key) == 7);
+}
+
+TEST_CASE("an update or replace made on a node that is not its partition's primary is written there; get_all "
+	  "from that handle reads it back",
+	  "[forward][kv]")
+{
+	TwoNodes nodes("fwd-replace");
+	Cache &a = nodes.a, &b = nodes.b;
+	const std::string key = counter_on_b(nodes); // 1 on b
+	const int before = nodes.coordinator.requests;
+
+	REQUIRE(sc_kv_update(a, "n", sc_str(key.c_str()), sc_int(20)) == 0);
+	CHECK(value_in(b, key) == 20);
+	REQUIRE(sc_kv_replace(a, "n", sc_str(key.c_str()), sc_int(30)) == 0);
+	CHECK(value_in(b, key) == 30);
+	CHECK(nodes.coordinator.requests - before == 2);
+	CHECK(value_in(nodes.a_copy, key) == -1); // nothing applied here
+
+	// a's copy lacks the write: a's handle reads it from the primary, another handle reads the copy.
+	sc_tuples *all = nullptr;
+	REQUIRE(sc_kv_get_all(a, "n", sc_str(key.c_str()), &all) == 1);
+	CHECK(all->tuples[0].fields[0].v.i == 30);
+	sc_tuples_free(all);
+	CHECK(sc_kv_get_all(nodes.a_copy, "n", sc_str(key.c_str()), &all) == 0);
+	CHECK(all == nullptr);
+
+	// A bad value is refused here, before anything is sent.
+	const int sent = nodes.coordinator.requests;
+	const sc_field bad = { static_cast<sc_field_type>(99), 0, { 0 } };
+	CHECK(sc_kv_replace(a, "n", sc_str(key.c_str()), bad) == -EINVAL);
+	CHECK(nodes.coordinator.requests == sent);
+	CHECK(value_in(b, key) == 30);
 }

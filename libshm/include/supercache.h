@@ -908,11 +908,27 @@ typedef struct sc_kv_pair {
 SC_EXPORT int sc_kv_add(sc_cache *cache, const char *kv, sc_field key, sc_field value);
 
 /*
+ * The seed's update (an upsert) and replace (insert, or replace every value
+ * of the key): either way key ends with value as its one value, without a
+ * time to live. A namespace keeps one value per key on every table type, so
+ * both do what sc_kv_add() does; they are traced apart.
+ */
+SC_EXPORT int sc_kv_update(sc_cache *cache, const char *kv, sc_field key, sc_field value);
+SC_EXPORT int sc_kv_replace(sc_cache *cache, const char *kv, sc_field key, sc_field value);
+
+/*
  * The value of key: returns 1 and *out holds it (one tuple of one field).
  * If key has none, returns 0 and *out holds a copy of *dflt, or is NULL if
  * dflt is NULL. Release *out with sc_tuples_free().
  */
 SC_EXPORT int sc_kv_get(sc_cache *cache, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out);
+
+/*
+ * Every value of key, one one-field tuple each: returns how many (0 or 1, a
+ * namespace keeping one value per key), and *out as sc_get() sets it: NULL
+ * when there is none. Read as sc_kv_get() reads.
+ */
+SC_EXPORT int sc_kv_get_all(sc_cache *cache, const char *kv, sc_field key, sc_tuples **out);
 
 /* sc_kv_get() with a read mode, as sc_get_with(). */
 SC_EXPORT int sc_kv_get_with(sc_cache *cache, const char *kv, sc_field key, const sc_field *dflt,

@@ -82,6 +82,21 @@ SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field valu
 	return SC_TRACED(c, SC_OP_KV_ADD, do_kv_add(c, kv, key, value));
 }
 
+/*
+ * The seed's update and replace. A namespace keeps one value per key on every
+ * table type (its entries replace: docs/api.md), so setting the key to
+ * exactly this value is what sc_kv_add() does; each call is traced as itself.
+ */
+SC_EXPORT int sc_kv_update(sc_cache *c, const char *kv, sc_field key, sc_field value)
+{
+	return SC_TRACED(c, SC_OP_KV_UPDATE, do_kv_add(c, kv, key, value));
+}
+
+SC_EXPORT int sc_kv_replace(sc_cache *c, const char *kv, sc_field key, sc_field value)
+{
+	return SC_TRACED(c, SC_OP_KV_REPLACE, do_kv_add(c, kv, key, value));
+}
+
 /* The value as found under the lock (pointing into its record), and its deadline, which the new value keeps. */
 struct current {
 	sc_field value;
@@ -158,6 +173,12 @@ static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *
 SC_EXPORT int sc_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out)
 {
 	return SC_TRACED(c, SC_OP_KV_GET, do_kv_get(c, kv, key, dflt, out));
+}
+
+/* Every value of the key: its one value, read as sc_kv_get() reads it, or none. */
+SC_EXPORT int sc_kv_get_all(sc_cache *c, const char *kv, sc_field key, sc_tuples **out)
+{
+	return SC_TRACED(c, SC_OP_KV_GET_ALL, do_kv_get(c, kv, key, NULL, out));
 }
 
 /* t: (the namespace as sc_str() makes it of a C string, key) or (..., default). */
