@@ -54,6 +54,29 @@ static void print_tuple(const char *label, const sc_tuple *t)
 	printf("}\n");
 }
 
+/* What append_tag() appends, and where it builds the value (to last until sc_kv_update_fn() returns). */
+struct tagging {
+	const char *tag;
+	char built[256];
+};
+
+/*
+ * For sc_kv_update_fn(): the current bytes with a tag appended. It runs under the partition's lock, so it
+ * only computes: no call to the cache from here.
+ */
+static int append_tag(const sc_field *current, void *arg, sc_field *next)
+{
+	struct tagging *t = arg;
+	size_t n = current->len, extra = strlen(t->tag);
+
+	if (current->type != SC_FIELD_BYTES || n + extra > sizeof(t->built))
+		return -EINVAL;
+	memcpy(t->built, current->v.p, n);
+	memcpy(t->built + n, t->tag, extra);
+	*next = sc_bytes(t->built, (uint32_t)(n + extra));
+	return 0;
+}
+
 static void print_all(const char *label, const sc_tuples *t)
 {
 	for (size_t i = 0; t && i < t->count; i++)
@@ -168,6 +191,18 @@ static int walk_through(sc_cache *c)
 		CHECK(sc_kv_increment(c, "counters", sc_str("visits"), sc_int(0), sc_int(1), &now));
 		CHECK(sc_kv_increment(c, "counters", sc_str("visits"), sc_int(0), sc_int(5), &now));
 		printf("  increment counters visits by 1, then 5 -> %" PRId64 "\n", now.v.i);
+	}
+	{
+		struct tagging gold = { "+gold", { 0 } };
+
+		/* Any read-modify-write: the function gets the value (or the default) under the lock. */
+		CHECK(sc_kv_update_fn(c, "session", sc_str("user_3"), sc_str(""), append_tag, &gold, &t));
+		print_all("update_fn session user_3 (append \"+gold\") ->", t);
+		sc_tuples_free(t);
+		CHECK(sc_kv_replace(c, "session", sc_str("user_3"), sc_str("Carol")));
+		CHECK(n = sc_kv_get_all(c, "session", sc_str("user_3"), &t));
+		print_all("replace, then get_all session user_3 ->", t);
+		sc_tuples_free(t);
 	}
 
 	printf("== Queue and Stack\n");

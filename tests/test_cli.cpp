@@ -426,6 +426,36 @@ TEST_CASE("kv incr: a counter shared with the library, by 1 or a step of either 
 	sc_tuples_free(t);
 }
 
+TEST_CASE("kv replace and kv get-all: one value, shared with the library", "[cli]")
+{
+	CliCache cc;
+
+	REQUIRE(sc_kv_add_ttl(cc.c, "ns", sc_str("k"), sc_int(1), 600000) == 0);
+	Run r = cc.run({ "kv", "replace", "ns", "k", "s:two" });
+	CHECK(r.status == 0);
+	CHECK(r.out.empty());
+	uint64_t ttl = 0;
+	CHECK(sc_kv_ttl(cc.c, "ns", sc_str("k"), &ttl) == 1);
+	CHECK(ttl == SC_TTL_FOREVER); // the time to live went with the old value
+	CHECK(cc.run({ "kv", "replace", "ns", "k", "3" }, true).out == "{\"ok\":true}\n");
+
+	r = cc.run({ "kv", "get-all", "ns", "k" });
+	CHECK(r.status == 0);
+	CHECK(r.out == "3\n");
+	CHECK(cc.run({ "kv", "get-all", "ns", "k" }, true).out == "[3]\n");
+	r = cc.run({ "kv", "get-all", "ns", "missing" });
+	CHECK(r.status == 1);
+	CHECK(r.out.empty());
+	r = cc.run({ "kv", "get-all", "ns", "missing" }, true);
+	CHECK(r.status == 1);
+	CHECK(r.out == "[]\n");
+
+	// replace takes no time to live.
+	r = cc.run({ "kv", "replace", "ns", "k", "4", "--ttl", "10" });
+	CHECK(r.status == 2);
+	CHECK(contains(r.err.c_str(), "--ttl"));
+}
+
 TEST_CASE("queue and stack push, pop and count, shared with the library", "[cli]")
 {
 	CliCache cc;

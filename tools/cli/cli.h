@@ -143,6 +143,7 @@ int cmd_match(struct cli *cli, const struct cli_command *cmd, int argc, char **a
 int cmd_scan(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 
 int cmd_kv_get(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
+int cmd_kv_get_all(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_kv_set(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_kv_del(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);
 int cmd_kv_incr(struct cli *cli, const struct cli_command *cmd, int argc, char **argv);

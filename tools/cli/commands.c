@@ -40,9 +40,17 @@ const struct cli_command cli_commands[] = {
 	  "Prints the value of KEY in KeyValue namespace NS. Exit status 1 when it has\n"
 	  "none (--json: null).\n" FIELD_NOTE,
 	  cmd_kv_get },
+	{ "kv", "get-all", "NS KEY",
+	  "Prints every value of KEY in namespace NS, one per line (--json: an array).\n"
+	  "Exit status 1 when it has none.\n" FIELD_NOTE,
+	  cmd_kv_get_all },
 	{ "kv", "set", "NS KEY VALUE [--ttl MS]",
 	  "Sets KEY to VALUE in namespace NS. Prints nothing (--json: {\"ok\":true}).\n"
 	  "  --ttl MS   the pair vanishes MS milliseconds from now\n" FIELD_NOTE,
+	  cmd_kv_set },
+	{ "kv", "replace", "NS KEY VALUE",
+	  "Sets KEY to VALUE as its one value in namespace NS, without a time to live.\n"
+	  "Prints nothing (--json: {\"ok\":true}).\n" FIELD_NOTE,
 	  cmd_kv_set },
 	{ "kv", "del", "NS KEY",
 	  "Removes KEY from namespace NS and prints how many pairs went: deleted 1 or\n"

@@ -1,4 +1,4 @@
-/* struct_cmds.c — kv get/set/del/incr/keys, and push, pop and count of queues and stacks. */
+/* struct_cmds.c — kv get/get-all/set/replace/del/incr/keys; push, pop and count of queues and stacks. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -50,21 +50,40 @@ int cmd_kv_get(struct cli *cli, const struct cli_command *cmd, int argc, char **
 	return print_taken(cli, cmd, err, out);
 }
 
+int cmd_kv_get_all(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
+{
+	sc_tuples *out = NULL;
+	sc_field key;
+	int err, rc;
+
+	if (!prepare(cmd, argc, argv, 2, NULL, 0, &key, &rc) || (rc = cli_attach(cli)))
+		return rc;
+	if ((err = sc_kv_get_all(cli->cache, argv[0], key, &out)) < 0)
+		return cli_fail(cmd, err);
+	fmt_values(cli, out ? out->tuples : NULL, out ? out->count : 0);
+	sc_tuples_free(out);
+	return err ? CLI_OK : CLI_NOT_FOUND;
+}
+
+/* kv set (with --ttl) and kv replace (without: sc_kv_replace() leaves none). */
 int cmd_kv_set(struct cli *cli, const struct cli_command *cmd, int argc, char **argv)
 {
+	const bool replace = !strcmp(cmd->name, "replace");
 	const char *ttl_arg = NULL;
 	const struct cli_option opts[] = { { "--ttl", &ttl_arg, NULL } };
 	uint64_t ttl;
 	sc_field kv[2];
 	int err, rc;
 
-	if (!prepare(cmd, argc, argv, 3, opts, 1, kv, &rc))
+	if (!prepare(cmd, argc, argv, 3, opts, replace ? 0 : 1, kv, &rc))
 		return rc;
 	if (!cli_parse_ttl(cmd, ttl_arg, &ttl))
 		return CLI_USAGE;
 	if ((rc = cli_attach(cli)))
 		return rc;
-	if ((err = sc_kv_add_ttl(cli->cache, argv[0], kv[0], kv[1], ttl)) < 0)
+	err = replace ? sc_kv_replace(cli->cache, argv[0], kv[0], kv[1])
+		      : sc_kv_add_ttl(cli->cache, argv[0], kv[0], kv[1], ttl);
+	if (err < 0)
 		return cli_fail(cmd, err);
 	fmt_ok(cli);
 	return CLI_OK;
