@@ -68,6 +68,10 @@ uint64_t sctest_offset(sc_cache *c, enum sctest_place place, uint32_t part)
 		uint64_t slab = sc_part_at(c, part)->slabs;
 		return slab ? c->seg.geo.pagemap_off + (slab >> SC_PAGE_SHIFT) * sizeof(uint32_t) : 0;
 	}
+	case SCTEST_SLAB_PAGES: {
+		uint64_t slab = sc_part_at(c, part)->slabs;
+		return slab ? slab + offsetof(struct sc_slab, pages) : 0;
+	}
 	case SCTEST_PAGE_MAP:
 		return c->seg.geo.pagemap_off;
 	case SCTEST_LIMBO_HEAD_TAG: {

@@ -45,6 +45,7 @@ enum sctest_place {
 	SCTEST_LIMBO_HEAD_TAG, /* the retire tag of a partition's oldest retired block (0 if none) */
 	SCTEST_FIRST_RECORD,   /* the record of a hash-indexed partition's first index entry (0 if none) */
 	SCTEST_SLAB_PAGE_WORD, /* the page map's word for a partition's newest slab (0 if none) */
+	SCTEST_SLAB_PAGES,     /* the length in pages a partition's newest slab's header gives (0 if none) */
 	SCTEST_PAGE_MAP,       /* the page map's first word */
 };
 

@@ -249,3 +249,36 @@ TEST_CASE("a page map a stray write changed is rebuilt by sc_repair, and no part
 	CHECK(check_segment(c, 0, &problems) == 0);
 	CHECK(problems == "");
 }
+
+TEST_CASE("a slab whose header gives a length of no slab is damage the checker names, and a reset clears",
+	  "[check][repair]")
+{
+	Cache c(unique_name("slablen"), options(4, 64 << 20));
+	REQUIRE(c.start_error() == 0);
+	for (int k = 0; k < 3000; k++) // past the first slab of a page: a second and a third
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_str("a value of some length"))) == 0);
+	const uint32_t part = sctest_partition_of(c, SC_TUPLE(sc_int(1)));
+	const uint64_t at = sctest_offset(c, SCTEST_SLAB_PAGES, part);
+	REQUIRE(at != 0);
+	// None, more than a slab may be, and one that would reach past the heap.
+	const uint32_t lengths[] = { 0u, 17u, 0x7fffffffu };
+	const uint32_t pages = GENERATE_REF(from_range(lengths, lengths + 3));
+	INFO("pages := " << pages);
+	REQUIRE(sctest_scribble(c, at, &pages, sizeof(pages)) == 0);
+	sc_check_report rep;
+	REQUIRE(sc_check(c, SC_CHECK_NO_LOCKS, &rep) == -EUCLEAN);
+	bool named = false;
+	for (uint32_t i = 0; i < rep.listed; i++)
+		named |= rep.list[i].partition == static_cast<int32_t>(part) &&
+			 contains(rep.list[i].what, "a length of no slab");
+	CHECK(named);
+	CHECK(sc_check_damaged(&rep, part));
+
+	REQUIRE(sc_partition_reset(c, part) == 0);
+	std::string problems;
+	CHECK(check_segment(c, 0, &problems) == 0);
+	CHECK(problems == "");
+	for (int k = 0; k < 3000; k++)
+		REQUIRE(sc_put(c, SC_TUPLE(sc_int(k), sc_str("again"))) == 0);
+	CHECK(check_segment(c, 0, &problems) == 0);
+}

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "admin/reset.h"
+#include "mem/block_alloc.h"
 #include "mem/rcu.h"
 #include "mem/span_alloc.h"
 #include "recovery/repair.h"
@@ -62,13 +63,16 @@ static int rebuild_and_claim(sc_cache *c, uint32_t part, struct claims *cl)
 
 	for (size_t i = 0; !err && i < spans.n; i++) {
 		const struct sc_blk *b = sc_blk_at(c, spans.v[i]);
-		/* A slab is known by its header (its first bytes are no block header); a span by its block's. */
+		/*
+		 * A slab is known by its header (its first bytes are no block header), and
+		 * its length too (0 when it lies); a span by its block's.
+		 */
 		uint64_t bytes = ((const struct sc_slab *)b)->magic == SC_SLAB_MAGIC &&
 						 ((const struct sc_slab *)b)->part == part
-					 ? SC_SLAB
+					 ? sc_slab_bytes(c, spans.v[i])
 					 : sc_align_up(b->len, SC_PAGE);
 
-		if (spans.v[i] % SC_PAGE || spans.v[i] + bytes > c->seg.map_len)
+		if (!bytes || spans.v[i] % SC_PAGE || spans.v[i] + bytes > c->seg.map_len)
 			err = sc_fail(-EUCLEAN, "cache \"%s\": partition %u uses a span off the heap",
 				      c->name, part);
 		else

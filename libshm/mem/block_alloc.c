@@ -119,6 +119,21 @@ static struct sc_slab *slab_at(sc_cache *c, uint64_t off)
 	return (struct sc_slab *)sc_seg_at(&c->seg, off);
 }
 
+uint64_t sc_slab_bytes(sc_cache *c, uint64_t s)
+{
+	const struct sc_slab *slab;
+	uint64_t bytes;
+
+	if (s % SC_PAGE != 0 || !sc_seg_span_ok(&c->seg, s, sizeof(*slab)))
+		return 0;
+	slab = slab_at(c, s);
+	bytes = (uint64_t)slab->pages * SC_PAGE;
+	if (slab->magic != SC_SLAB_MAGIC || slab->pages == 0 || bytes > SC_SLAB ||
+	    !sc_seg_span_ok(&c->seg, s, bytes))
+		return 0;
+	return bytes;
+}
+
 /* Whether the page at off is one of p's (the page map says): where p may write a block it takes. */
 static bool owns_page(sc_cache *c, const struct sc_part *p, uint64_t off)
 {
@@ -129,11 +144,10 @@ static bool owns_page(sc_cache *c, const struct sc_part *p, uint64_t off)
 
 struct sc_slab *sc_current_slab(sc_cache *c, const struct sc_part *p)
 {
-	uint64_t s = p->slabs;
+	uint64_t s = p->slabs, bytes = sc_slab_bytes(c, s);
 
-	if (s % SC_PAGE != 0 || !sc_seg_span_ok(&c->seg, s, SC_SLAB) ||
-	    p->slab_off < s + sizeof(struct sc_slab) || p->slab_off > s + SC_SLAB ||
-	    p->slab_end != s + SC_SLAB)
+	if (!bytes || p->slab_off < s + sizeof(struct sc_slab) || p->slab_off > s + bytes ||
+	    p->slab_end != s + bytes)
 		return NULL;
 	return slab_at(c, s);
 }
@@ -157,9 +171,40 @@ static int pop_free(sc_cache *c, struct sc_part *p, uint32_t cls, uint64_t *out)
 	return 1;
 }
 
-/* The current slab, sealed; a new one, linked into the partition's list, current. */
-static int next_slab(sc_cache *c, struct sc_part *p, enum sc_span_use use)
+/*
+ * The largest slab a partition of c takes: SC_SLAB, or a quarter of a
+ * partition's fair share of memory (every partition, structure ones too,
+ * counted) when that is less, but a page at least. A partition's current
+ * slab is the memory it holds and may not fill: when the heap runs out,
+ * each partition wastes at most that, a few percent of the limit.
+ */
+static uint64_t largest_slab_pages(const sc_cache *c)
 {
+	uint64_t share = c->seg.cfg.memory_limit / (2ull * c->seg.cfg.num_partition) / 4 / SC_PAGE;
+
+	return share < 1 ? 1 : share > SC_SLAB / SC_PAGE ? SC_SLAB / SC_PAGE : share;
+}
+
+/*
+ * The pages of p's next slab: twice its latest (one for its first), up to
+ * largest_slab_pages(), and at least what a block of size bytes needs;
+ * *least is that need alone, which a nearly full heap may still grant.
+ */
+static uint32_t next_slab_pages(sc_cache *c, const struct sc_part *p, uint32_t size, uint32_t *least)
+{
+	uint64_t latest = p->slabs ? sc_slab_bytes(c, p->slabs) : 0;
+	uint64_t pages = latest ? latest / SC_PAGE * 2 : 1, largest = largest_slab_pages(c);
+
+	*least = (uint32_t)(sc_align_up(sizeof(struct sc_slab) + size, SC_PAGE) / SC_PAGE);
+	if (pages > largest)
+		pages = largest;
+	return pages > *least ? (uint32_t)pages : *least;
+}
+
+/* The current slab, sealed; a new one with room for a block of size bytes, linked into the list, current. */
+static int next_slab(sc_cache *c, struct sc_part *p, enum sc_span_use use, uint32_t size)
+{
+	uint32_t least, pages = next_slab_pages(c, p, size, &least);
 	uint64_t off;
 	struct sc_slab *s;
 	int err;
@@ -168,7 +213,16 @@ static int next_slab(sc_cache *c, struct sc_part *p, enum sc_span_use use)
 
 	if (cur)
 		seal_slab(c, p, cur, &p->slab_off, p->slab_end);
-	err = sc_span_alloc(c, sc_part_index(c, p), SC_SLAB / SC_PAGE, use, &off);
+	err = sc_span_alloc(c, sc_part_index(c, p), pages, use, &off);
+	/*
+	 * A nearly full heap may still have room for the least: a cache that
+	 * does not evict uses it to the end. An evicting one evicts instead,
+	 * as it did with slabs of one size: slabs taken page by page up to the
+	 * records' share leave its indexes no slack above their reserve, and
+	 * an index that cannot grow makes eviction go round the hot records.
+	 */
+	if (err == -ENOSPC && least < pages && c->seg.cfg.eviction == SC_EVICTION_OFF)
+		err = sc_span_alloc(c, sc_part_index(c, p), pages = least, use, &off);
 	if (err)
 		return err;
 	SC_CRASH_POINT();
@@ -176,6 +230,7 @@ static int next_slab(sc_cache *c, struct sc_part *p, enum sc_span_use use)
 	memset(s, 0, sizeof(*s));
 	s->magic = SC_SLAB_MAGIC;
 	s->part = sc_part_index(c, p);
+	s->pages = pages;
 	s->next = p->slabs;
 	SC_CRASH_POINT();
 	p->slabs = off;
@@ -188,7 +243,7 @@ static int next_slab(sc_cache *c, struct sc_part *p, enum sc_span_use use)
 	SC_CRASH_POINT();
 	p->slab_off = off + sizeof(*s);
 	SC_CRASH_POINT();
-	p->slab_end = off + SC_SLAB;
+	p->slab_end = off + (uint64_t)pages * SC_PAGE;
 	return 0;
 }
 
@@ -225,7 +280,7 @@ static int alloc_small(sc_cache *c, struct sc_part *p, uint32_t len, uint8_t fla
 		p->slab_end = 0;
 	}
 	if (p->slab_end - p->slab_off < size) {
-		err = next_slab(c, p, span_use(flags));
+		err = next_slab(c, p, span_use(flags), size);
 		/*
 		 * No slab to be had: a free block of a larger class will do,
 		 * rather than failing while memory that eviction freed lies in
@@ -298,7 +353,7 @@ static uint64_t carved_end(sc_cache *c, const struct sc_part *p, uint64_t s)
 {
 	if (sc_current_slab(c, p) == slab_at(c, s))
 		return p->slab_off;
-	return slab_at(c, s)->full ? s + SC_SLAB : s + sizeof(struct sc_slab);
+	return slab_at(c, s)->full ? s + sc_slab_bytes(c, s) : s + sizeof(struct sc_slab);
 }
 
 static int broken_slab(sc_cache *c, const struct sc_part *p, uint64_t s, const char *what)
@@ -310,13 +365,12 @@ static int broken_slab(sc_cache *c, const struct sc_part *p, uint64_t s, const c
 /* The slab at s as its own header and place say, whatever the page map says. */
 static int check_slab_header(sc_cache *c, const struct sc_part *p, uint64_t s)
 {
-	const struct sc_slab *slab;
-
-	if (s % SC_PAGE != 0 || !sc_seg_span_ok(&c->seg, s, SC_SLAB))
+	if (s % SC_PAGE != 0 || !sc_seg_span_ok(&c->seg, s, sizeof(struct sc_slab)))
 		return broken_slab(c, p, s, "lies outside the heap");
-	slab = slab_at(c, s);
-	if (slab->magic != SC_SLAB_MAGIC || slab->part != sc_part_index(c, p))
+	if (slab_at(c, s)->magic != SC_SLAB_MAGIC || slab_at(c, s)->part != sc_part_index(c, p))
 		return broken_slab(c, p, s, "has no slab header of the partition");
+	if (!sc_slab_bytes(c, s))
+		return broken_slab(c, p, s, "has a length of no slab, or one past the heap");
 	return 0;
 }
 
@@ -325,14 +379,14 @@ int sc_slab_check(sc_cache *c, const struct sc_part *p, uint64_t s)
 	int err = check_slab_header(c, p, s);
 
 	if (!err && (sc_page_word(c, s) != (SC_PG_HEAD | sc_part_index(c, p)) ||
-		     sc_span_pages(c, s) != SC_SLAB / SC_PAGE))
+		     sc_span_pages(c, s) != slab_at(c, s)->pages))
 		return broken_slab(c, p, s, "is not a span the partition owns");
 	return err;
 }
 
 static int slab_walk(sc_cache *c, struct sc_part *p, sc_slab_fn fn, void *ctx, bool page_map)
 {
-	uint64_t budget = (c->seg.map_len >> SC_PAGE_SHIFT) / (SC_SLAB / SC_PAGE) + 1;
+	uint64_t budget = (c->seg.map_len >> SC_PAGE_SHIFT) + 1; /* a slab is a page at least */
 
 	for (uint64_t s = p->slabs; s; s = slab_at(c, s)->next) {
 		uint64_t end, off;
@@ -378,7 +432,7 @@ void sc_slab_seal_abandoned(sc_cache *c, struct sc_part *p, uint64_t s)
 {
 	uint64_t from = s + sizeof(struct sc_slab);
 
-	seal_slab(c, p, slab_at(c, s), &from, s + SC_SLAB);
+	seal_slab(c, p, slab_at(c, s), &from, s + sc_slab_bytes(c, s));
 }
 
 void sc_free_lists_clear(struct sc_part *p)

@@ -8,7 +8,8 @@
 
 /*
  * Blocks of up to 64 KiB come from per-class free lists, else from the
- * partition's current 1 MiB slab; larger ones are spans of their own. Only
+ * partition's current slab (a page first, twice the last one after, up to
+ * 1 MiB); larger ones are spans of their own. Only
  * the partition's writer, holding its lock, allocates or frees, so the
  * lists need no atomics. A block is freed only once no reader can see it
  * (see mem/limbo.h), so its header can be reused as the free-list link.
@@ -40,6 +41,9 @@ struct sc_sequence *sc_sequence_at(sc_cache *c, uint64_t off);
 
 /* The slab the partition carves from now, or NULL if it has none that checks out. */
 struct sc_slab *sc_current_slab(sc_cache *c, const struct sc_part *p);
+
+/* The length of the slab at s as its header says, checked (a page to SC_SLAB, inside the heap), or 0. */
+uint64_t sc_slab_bytes(sc_cache *c, uint64_t s);
 
 /* 0 if s is a slab of p (page map, header), else -EUCLEAN with the reason. */
 int sc_slab_check(sc_cache *c, const struct sc_part *p, uint64_t s);

@@ -37,8 +37,10 @@ static int note_slab(sc_cache *c, struct sc_part *p, uint64_t slab, uint64_t off
 	if (off)
 		return 0;
 	if (sc_slab_is_abandoned(c, p, slab)) {
-		if (sc_offsets_has_in(&rb->cs.reach, slab, slab + SC_SLAB) ||
-		    sc_offsets_has_in(&rb->cs.limbo_sorted, slab, slab + SC_SLAB))
+		const uint64_t end = slab + sc_slab_bytes(c, slab); /* checked by the walk */
+
+		if (sc_offsets_has_in(&rb->cs.reach, slab, end) ||
+		    sc_offsets_has_in(&rb->cs.limbo_sorted, slab, end))
 			return sc_fail(-EUCLEAN,
 				       "cache \"%s\": partition %u: slab at %llu is in use, yet neither the "
 				       "current slab nor carved to its end",

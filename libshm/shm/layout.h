@@ -40,14 +40,14 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 11u
+#define SC_ABI_VERSION 12u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
 #define SC_UNIT	       (1u << SC_UNIT_SHIFT)
 #define SC_PAGE_SHIFT  16u
 #define SC_PAGE	       (1u << SC_PAGE_SHIFT) /* span granularity: 64 KiB */
-#define SC_SLAB	       (16u * SC_PAGE)	     /* a partition takes small blocks from 1 MiB slabs */
+#define SC_SLAB	       (16u * SC_PAGE)	     /* the largest slab: a partition's grow from a page to 1 MiB */
 #define SC_MAX_SEGMENT (1ull << 36)	     /* 2^32 units of 16 bytes */
 #define SC_MIN_HEAP    (4ull * SC_SLAB)
 #define SC_OS_PAGE     4096u /* what mprotect() works in: regions a handle maps apart start on one */
@@ -137,15 +137,19 @@ struct sc_blk {
 #define SC_PG_OWNER_MASK 0x0000ffffu
 
 /*
- * The first bytes of every slab: the partition that carves it, and the
- * partition's previous slab. Blocks are carved after it.
+ * The first bytes of every slab: the partition that carves it, the
+ * partition's previous slab, and its own length. Blocks are carved after it.
+ * A partition's first slab is one page, and each next one twice its
+ * predecessor up to SC_SLAB (or what the block that asked for it needs):
+ * memory follows what a partition holds, so thousands of partitions cost a
+ * page each until they fill (block_alloc.c).
  */
 struct sc_slab {
 	uint32_t magic; /* SC_SLAB_MAGIC */
 	uint32_t part;
-	uint64_t next; /* byte offset of the partition's previous slab, 0 for its first */
-	uint32_t full; /* 1 once carved to the end: no longer the partition's current slab */
-	uint32_t reserved0;
+	uint64_t next;	/* byte offset of the partition's previous slab, 0 for its first */
+	uint32_t full;	/* 1 once carved to the end: no longer the partition's current slab */
+	uint32_t pages; /* its length: 1 to SC_SLAB / SC_PAGE pages */
 	uint64_t reserved[5];
 };
 #define SC_SLAB_MAGIC 0x42414c53u /* "SLAB" */
