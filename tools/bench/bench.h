@@ -86,6 +86,9 @@ extern const struct bench_system bench_supercache_probes_off;
 extern const struct bench_system bench_lmdb;
 extern const struct bench_system bench_lfht;
 
+/* The num_partition of every cache the bench creates (--partitions), 0 for the library's default. */
+extern uint32_t bench_partitions;
+
 /* Record the calling thread's error message; returns -1 so callers can `return bench_fail(...)`. */
 int bench_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

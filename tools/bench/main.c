@@ -47,6 +47,8 @@ static const char usage[] =
 	"                    (default: all)\n"
 	"  --compare SYS,... peers: lmdb, lfht (default lmdb,lfht); '' or none:\n"
 	"                    supercache only\n"
+	"  --partitions N    the caches' num_partition (default the library's: the\n"
+	"                    number of CPUs; at most 4096)\n"
 	"  --json            print one JSON object instead of the table\n"
 	"  --bounded         instead of the table, the runs against a memory limit:\n"
 	"                    a cache-aside loop (get, and put on a miss) over 1000000\n"
@@ -157,6 +159,8 @@ struct options {
 };
 
 static const struct bench_system *const known_peers[] = { &bench_lmdb, &bench_lfht };
+
+uint32_t bench_partitions;
 
 static pid_t main_pid;
 static volatile sig_atomic_t interrupted;
@@ -322,11 +326,17 @@ static void parse_compare(struct options *o, const char *arg)
 static void parse_args(int argc, char **argv, struct options *o)
 {
 	static const struct option longopts[] = {
-		{ "keys", required_argument, NULL, 'k' }, { "procs", required_argument, NULL, 'p' },
-		{ "ops", required_argument, NULL, 'o' },  { "compare", required_argument, NULL, 'c' },
-		{ "json", no_argument, NULL, 'j' },	  { "bounded", no_argument, NULL, 'b' },
-		{ "probe-cost", no_argument, NULL, 'P' }, { "cluster", no_argument, NULL, 'C' },
-		{ "help", no_argument, NULL, 'h' },	  { NULL, 0, NULL, 0 },
+		{ "keys", required_argument, NULL, 'k' },
+		{ "procs", required_argument, NULL, 'p' },
+		{ "ops", required_argument, NULL, 'o' },
+		{ "compare", required_argument, NULL, 'c' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "bounded", no_argument, NULL, 'b' },
+		{ "probe-cost", no_argument, NULL, 'P' },
+		{ "cluster", no_argument, NULL, 'C' },
+		{ "partitions", required_argument, NULL, 'n' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
 	};
 	size_t min_keys = SIZE_MAX;
 	unsigned max_procs = 0;
@@ -354,6 +364,9 @@ static void parse_args(int argc, char **argv, struct options *o)
 			break;
 		case 'c':
 			parse_compare(o, optarg);
+			break;
+		case 'n':
+			bench_partitions = (uint32_t)parse_count("--partitions", optarg, 4096);
 			break;
 		case 'j':
 			o->json = true;

@@ -70,7 +70,7 @@ static int cache_create(size_t nkeys, void **out)
 	/* Each copy of this file counts its stores from 0: the system's name keeps their names apart. */
 	snprintf(st->name, sizeof(st->name), "bench-%s-%d-%u", BENCH_SUPERCACHE_NAME, (int)getpid(),
 		 next_store++);
-	st->opts = SC_OPTIONS(.memory_limit = limit);
+	st->opts = SC_OPTIONS(.num_partition = bench_partitions, .memory_limit = limit);
 	/* A cache left under this name by a crashed run with our pid would not be fresh. */
 	err = sc_destroy(st->name, &st->opts);
 	if (err && err != -ENOENT) {
