@@ -259,49 +259,27 @@ class Rig
 		return rf;
 	}
 
-	// Milliseconds until every node's map gives each partition the same epoch and min(replication
+	// Milliseconds until the nodes are settled() on a map that gives each partition min(replication
 	// factor, 3) replicas, or -1 after timeout_ms. Settled alone can be a map placed over the first
 	// node to join, before the others were counted: a test that went on from there would find
 	// partitions re-placed under it, and copies equal only because they had no replicas yet.
-	int64_t wait_placed(uint64_t timeout_ms)
+	int64_t wait_placed(const std::vector<unsigned> &which, const std::vector<std::string> &alive,
+			    uint64_t timeout_ms)
 	{
 		const uint16_t want = std::min<uint16_t>(replication_factor(), 3);
-		sc_options ro = options();
-		ro.read_only = 1;
-		sc_cache *c[3] = { nullptr, nullptr, nullptr };
 		std::string why;
 		int64_t ms = ms_until(timeout_ms, 5, [&] {
-			std::vector<sc_partition_owners> parts(partitions), first(partitions);
-			for (unsigned i = 0; i < 3; i++) {
-				sc_cluster_map m;
-				// A node not started yet has no segment to attach to.
-				if (!c[i] && sc_attach(nodes[i].cache.c_str(), &ro, &c[i]) != 0)
-					c[i] = nullptr;
-				if (!c[i] || sc_cluster_map_read(c[i], &m, parts.data(), partitions) != 0) {
-					why = nodes[i].name + "'s map cannot be read";
-					return false;
-				}
-				for (uint32_t p = 0; p < partitions; p++) {
-					if (parts[p].replica_count != want) {
-						why = nodes[i].name + ": partition " + std::to_string(p) +
-						      " has " + std::to_string(parts[p].replica_count) +
-						      " replicas";
+			if (!settled(which, alive, &why))
+				return false;
+			for (const MapSample &s : latest(which))
+				for (size_t p = 0; p < s.parts.size(); p++)
+					if (s.parts[p].replicas != want) {
+						why = s.node + ": partition " + std::to_string(p) + " has " +
+						      std::to_string(s.parts[p].replicas) + " replicas";
 						return false;
 					}
-					if (i > 0 && parts[p].epoch != first[p].epoch) {
-						why = "partition " + std::to_string(p) +
-						      ": the nodes' epochs differ";
-						return false;
-					}
-				}
-				if (i == 0)
-					first = parts;
-			}
 			return true;
 		});
-		for (auto *h : c)
-			if (h)
-				sc_stop(h);
 		if (ms < 0)
 			UNSCOPED_INFO("not placed: " << why);
 		return ms;
@@ -430,7 +408,8 @@ class Rig
 					s.parts.push_back({ static_cast<int64_t>(parts[p].epoch),
 							    parts[p].primary < m.node_count
 								    ? m.nodes[parts[p].primary]
-								    : "" });
+								    : "",
+							    parts[p].replica_count });
 				std::lock_guard<std::mutex> g(lock);
 				// A map never written yet says nothing: the node has not started.
 				if (s.seq == 0)
@@ -471,8 +450,7 @@ inline void Rig::start_settled()
 {
 	REQUIRE(etcd.ok());
 	start_all();
-	REQUIRE_LOGGED(*this, wait_placed(20000) >= 0);
-	REQUIRE_LOGGED(*this, wait_settled(all, all_names, 20000) >= 0);
+	REQUIRE_LOGGED(*this, wait_placed(all, all_names, 20000) >= 0);
 }
 
 inline std::vector<unsigned> others(unsigned i)

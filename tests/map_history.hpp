@@ -9,7 +9,8 @@ namespace sctest
 {
 struct PartitionView {
 	int64_t epoch;
-	std::string primary; // "" = none
+	std::string primary;   // "" = none
+	uint16_t replicas = 0; // the primary among them; what placement, not the acting checks, looks at
 };
 
 // One reading of one node's map. All times are CLOCK_MONOTONIC on the one host all nodes share.
