@@ -27,10 +27,11 @@ namespace sctest
 
 inline const uint32_t parts = 4;
 
-inline sc_options forward_options()
+inline sc_options forward_options(uint32_t table_type = SC_SET)
 {
 	sc_options o = distributed_options(parts, 64 << 20, 2);
 	o.majority_timeout_ms = 200;
+	o.table_type = table_type;
 	return o;
 }
 
@@ -254,10 +255,10 @@ struct Copy {
 
 // Nodes a and b; a's coordinator runs on b what a forwards.
 struct TwoNodes {
-	explicit TwoNodes(const std::string &name)
-	    : a(unique_name((name + "-a").c_str()), forward_options()),
-	      b(unique_name((name + "-b").c_str()), forward_options()), started(start_both(a, b)), a_copy(a),
-	      coordinator(a, [this](const std::vector<uint8_t> &req) { return run_on(b, req); })
+	explicit TwoNodes(const std::string &name, uint32_t table_type = SC_SET)
+	    : a(unique_name((name + "-a").c_str()), forward_options(table_type)),
+	      b(unique_name((name + "-b").c_str()), forward_options(table_type)), started(start_both(a, b)),
+	      a_copy(a), coordinator(a, [this](const std::vector<uint8_t> &req) { return run_on(b, req); })
 	{
 	}
 	Cache a, b;

@@ -2,6 +2,7 @@
 #include <catch2/catch.hpp>
 
 #include <map>
+#include <vector>
 
 #include "crash_walk.hpp"
 #include "helpers.hpp"
@@ -247,6 +248,51 @@ TEST_CASE("update_fn and increment killed anywhere: each all or nothing, no step
 				    CHECK((n == 10 && i == 10));
 		    } };
 	CHECK(walk_crash_points(s) >= 20);
+}
+
+// Every value of key, oldest first.
+static std::vector<int64_t> values_of(sc_cache *c, const char *key)
+{
+	sc_tuples *t = nullptr;
+	std::vector<int64_t> v;
+	const int n = sc_kv_get_all(c, "ns", sc_str(key), &t);
+	REQUIRE(n >= 0);
+	for (int i = 0; i < n; i++)
+		v.push_back(t->tuples[i].fields[0].v.i);
+	sc_tuples_free(t);
+	return v;
+}
+
+TEST_CASE("a duplicate_bag's KeyValue updates killed anywhere leave the old values or the one new one",
+	  "[crash]")
+{
+	SCTEST_NEEDS_HOOKS();
+	sc_options o = options(2, 16 << 20);
+	o.table_type = SC_DUPLICATE_BAG;
+	Scenario s{ "bag updates", o,
+		    [](sc_cache *c) {
+			    for (int64_t v : { 1, 2, 3, 2 })
+				    REQUIRE(sc_kv_add(c, "ns", sc_str("k"), sc_int(v)) == 0);
+			    for (int64_t v : { 7, 8 })
+				    REQUIRE(sc_kv_add(c, "ns", sc_str("other"), sc_int(v)) == 0);
+		    },
+		    [](sc_cache *c) {
+			    if (sc_kv_update(c, "ns", sc_str("k"), sc_int(100)) == 0)
+				    sc_kv_update_fn(c, "ns", sc_str("k"), sc_int(0), plus_one, nullptr,
+						    nullptr);
+		    },
+		    [](sc_cache *c, bool done) {
+			    const std::vector<int64_t> k = values_of(c, "k");
+			    const bool before = k == std::vector<int64_t>{ 1, 2, 3, 2 };
+			    const bool updated =
+				    k == std::vector<int64_t>{ 100 } || k == std::vector<int64_t>{ 101 };
+			    INFO("the key holds " << k.size() << " values");
+			    CHECK((before || updated));
+			    CHECK((!done || k == std::vector<int64_t>{ 101 }));
+			    CHECK(values_of(c, "other") == std::vector<int64_t>{ 7, 8 });
+		    } };
+	s.kill_repairer = true;
+	CHECK(walk_crash_points(s) >= 10);
 }
 
 TEST_CASE("a put that evicts at the memory limit, killed anywhere, leaves every tuple whole or gone",

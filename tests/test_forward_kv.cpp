@@ -197,3 +197,57 @@ TEST_CASE("an update or replace made on a node that is not its partition's prima
 	CHECK(nodes.coordinator.requests == sent);
 	CHECK(value_in(b, key) == 30);
 }
+
+TEST_CASE("on a duplicate_bag, a forwarded add keeps every value and a forwarded update leaves one; get_all "
+	  "from the writing handle reads them all from the primary",
+	  "[forward][kv]")
+{
+	TwoNodes nodes("fwd-bag", SC_DUPLICATE_BAG);
+	Cache &a = nodes.a, &b = nodes.b;
+	const std::string key = key_on_b(a, 0);
+	auto all_of = [&](sc_cache *c) {
+		sc_tuples *t = nullptr;
+		std::vector<int64_t> v;
+		const int n = sc_kv_get_all(c, "n", sc_str(key.c_str()), &t);
+		REQUIRE(n >= 0);
+		for (int i = 0; i < n; i++)
+			v.push_back(t->tuples[i].fields[0].v.i);
+		sc_tuples_free(t);
+		return v;
+	};
+
+	for (int64_t v : { 1, 2, 1 })
+		REQUIRE(sc_kv_add(a, "n", sc_str(key.c_str()), sc_int(v)) == 0);
+	CHECK(all_of(b) == std::vector<int64_t>{ 1, 2, 1 });
+	CHECK(all_of(a) == std::vector<int64_t>{ 1, 2, 1 }); // from the primary: a's copy lacks them
+	CHECK(all_of(nodes.a_copy).empty());
+	CHECK(value_in(a, key) == 1);
+
+	const int before = nodes.coordinator.requests;
+	REQUIRE(sc_kv_update(a, "n", sc_str(key.c_str()), sc_int(5)) == 0);
+	CHECK(nodes.coordinator.requests - before == 1);
+	CHECK(all_of(b) == std::vector<int64_t>{ 5 });
+	REQUIRE(sc_kv_add(a, "n", sc_str(key.c_str()), sc_int(6)) == 0);
+	REQUIRE(sc_kv_replace(a, "n", sc_str(key.c_str()), sc_int(7)) == 0);
+	CHECK(all_of(b) == std::vector<int64_t>{ 7 });
+	CHECK(sc_kv_remove(a, "n", sc_str(key.c_str())) == 1);
+	CHECK(all_of(b).empty());
+}
+
+TEST_CASE("a forwarded replace of a bad shape is refused; a good one leaves the key one value",
+	  "[forward][kv]")
+{
+	TwoNodes nodes("fwd-replace-shape", SC_BAG);
+	sc_cache *b = nodes.b;
+	const std::string key = key_on_b(nodes.a, 0);
+	REQUIRE(sc_kv_add(b, "n", sc_str(key.c_str()), sc_int(1)) == 0);
+	REQUIRE(sc_kv_add(b, "n", sc_str(key.c_str()), sc_int(2)) == 0);
+	const sc_field two[2] = { sc_str("n"), sc_str(key.c_str()) };
+	const sc_field three[3] = { sc_str("n"), sc_str(key.c_str()), sc_int(3) };
+	std::string msg;
+	CHECK(serve(b, request(SC_FWD_KV_REPLACE, 1, 0, { { 2, two } }), &msg) == -EPROTO);
+	CHECK(sc_kv_count(b, "n") == 2);
+	CHECK(serve(b, request(SC_FWD_KV_REPLACE, 1, 0, { { 3, three } }), &msg) == 0);
+	CHECK(sc_kv_count(b, "n") == 1);
+	CHECK(value_in(b, key) == 3);
+}

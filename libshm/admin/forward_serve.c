@@ -31,6 +31,7 @@ static const struct {
 	[SC_FWD_READ_KV_PART] = { 2, 2, false },
 	[SC_FWD_READ_STRUCT_PART] = { 3, 3, false },
 	[SC_FWD_READ_STRUCT_GET] = { 4, 4, true },
+	[SC_FWD_READ_KV_GET_ALL] = { 2, 2, true },
 };
 
 /* A name (KeyValue namespace, struct type, queue, stack) travels as bytes; the call takes a C string. */
@@ -84,6 +85,7 @@ static int shape_check(const sc_cache *c, const struct sc_fwd_request *r)
 		break;
 	case SC_FWD_KV_ADD:
 	case SC_FWD_KV_ADD_TTL:
+	case SC_FWD_KV_REPLACE:
 		ok = r->ntuples == 1 && t[0].nfields == 3;
 		break;
 	case SC_FWD_KV_REMOVE:
@@ -237,6 +239,9 @@ static int read_call(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **va
 	case SC_FWD_READ_KV_GET:
 		rc = sc_kv_get_with(c, name, f[1], n == 3 ? &f[2] : NULL, &primary, values);
 		break;
+	case SC_FWD_READ_KV_GET_ALL:
+		rc = sc_kv_get_all_with(c, name, f[1], &primary, values);
+		break;
 	case SC_FWD_READ_QUEUE_PEEK:
 		rc = sc_queue_peek_with(c, name, n == 2 ? &f[1] : NULL, &primary, values);
 		break;
@@ -322,6 +327,9 @@ static int run(sc_cache *c, const struct sc_fwd_request *r, sc_tuples **values)
 		break;
 	case SC_FWD_KV_ADD_TTL:
 		rc = sc_kv_add_ttl(c, name, f[1], f[2], r->arg);
+		break;
+	case SC_FWD_KV_REPLACE:
+		rc = sc_kv_replace(c, name, f[1], f[2]);
 		break;
 	case SC_FWD_KV_REMOVE:
 		rc = sc_kv_remove(c, name, f[1]);

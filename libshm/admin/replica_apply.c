@@ -82,8 +82,11 @@ static void release_record(struct applied_record *a)
 		free((void *)a->tuple.fields);
 }
 
-/* A put: the record goes in under its primary's version, by the table's rules. */
-static int apply_put(sc_cache *c, struct sc_part *p, const struct applied_record *a)
+/*
+ * A put: the record goes in under its primary's version, by the table's
+ * rules; one that superseded its key's other records there does here too.
+ */
+static int apply_put(sc_cache *c, struct sc_part *p, const struct applied_record *a, uint8_t why)
 {
 	uint32_t len;
 	int err = sc_record_len(c, a->tuple.fields, a->tuple.nfields, &len);
@@ -91,6 +94,8 @@ static int apply_put(sc_cache *c, struct sc_part *p, const struct applied_record
 	if (err)
 		return err;
 	p->seq = a->rec->version - 1;
+	if (why == SC_REPL_SUPERSEDES)
+		return sc_put_superseding(c, p, &a->tuple, &a->route, len, a->deadline);
 	return sc_put_record(c, p, &a->tuple, &a->route, len, a->deadline);
 }
 
@@ -146,7 +151,7 @@ static int apply_one(sc_cache *c, struct sc_part *p, uint32_t log, const struct 
 			out->missing++;
 		r = r < 0 ? r : 0;
 	} else if (!r && e->op == SC_REPL_PUT)
-		r = apply_put(c, p, &a);
+		r = apply_put(c, p, &a, e->why);
 	else if (!r) {
 		r = apply_remove(c, p, &a, e->why);
 		if (r == 0)

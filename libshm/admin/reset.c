@@ -45,6 +45,7 @@ void sc_part_unpublish(struct sc_part *p)
 	 */
 	p->batch_intent = 0;
 	p->batch_state &= ~(uint64_t)3;
+	p->superseding = 0;
 }
 
 void sc_part_forget(struct sc_part *p)

@@ -75,7 +75,9 @@ enum sc_fwd_op {
 	 * missing (expected then unused).
 	 */
 	SC_FWD_KV_REPLACE_IF = 33,
-	SC_FWD_OP_MAX = SC_FWD_KV_REPLACE_IF,
+	/* sc_kv_update and sc_kv_replace: t0 (kv name, key, value), the key's one value from now on. */
+	SC_FWD_KV_REPLACE = 34,
+	SC_FWD_OP_MAX = SC_FWD_KV_REPLACE,
 };
 
 /* Which read a forwarded SC_FWD_READ carries (its arg), and the tuple t0 it takes. */
@@ -93,7 +95,8 @@ enum sc_fwd_read {
 	SC_FWD_READ_KV_PART = 9,      /* (structure idx, kv name): its pairs */
 	SC_FWD_READ_STRUCT_PART = 10, /* (structure idx, type name, struct size): its structs */
 	SC_FWD_READ_STRUCT_GET = 11,  /* (type name, a struct with its key set, key_offset, key_size) */
-	SC_FWD_READ_MAX = SC_FWD_READ_STRUCT_GET,
+	SC_FWD_READ_KV_GET_ALL = 12,  /* (kv name, key): every value */
+	SC_FWD_READ_MAX = SC_FWD_READ_KV_GET_ALL,
 };
 
 /* Whether op's first tuple begins with a name: a KeyValue namespace's, a struct type's, a queue's or a stack's. */
@@ -101,7 +104,7 @@ static inline int sc_fwd_op_named(uint16_t op)
 {
 	return (op >= SC_FWD_KV_ADD && op <= SC_FWD_KV_REMOVE_BATCH) ||
 	       (op >= SC_FWD_KV_REMOVE_ALL_PART && op <= SC_FWD_STACK_GET_ALL) || op == SC_FWD_KV_INCREMENT ||
-	       op == SC_FWD_KV_REPLACE_IF;
+	       op == SC_FWD_KV_REPLACE_IF || op == SC_FWD_KV_REPLACE;
 }
 
 /* Whether op answers with values: a queue's or a stack's take, a read, an increment. */

@@ -894,6 +894,15 @@ SC_EXPORT int sc_get_partition_by_idx_with(sc_cache *cache, sc_field key, uint32
  * compared exactly as tuple keys are in a set (1 and 1.0 differ). A
  * namespace's pairs are spread over the partitions by key.
  *
+ * A namespace follows the cache's table_type, as the seed's does. On a set
+ * or an ordered_set a key has one value, which an add replaces (an
+ * ordered_set lists its keys in order). On a bag a key keeps each distinct
+ * value added (adding one it holds does nothing); on a duplicate_bag, every
+ * value added, repeats too. Where a key has several values, sc_kv_get()
+ * reads the one added last, sc_kv_get_all() all of them oldest first, and
+ * sc_kv_remove() removes them all; sc_kv_update(), sc_kv_replace() and
+ * sc_kv_update_fn() leave the key with their one value.
+ *
  * Pairs live apart from the tuples: sc_get, sc_scan, the matches,
  * sc_delete_all and the per-partition stats never see them, whatever the
  * cache's key_pos, partition_pos and table_type (sc_stats counts them in
@@ -904,29 +913,32 @@ typedef struct sc_kv_pair {
 	sc_field value;
 } sc_kv_pair;
 
-/* Set key to value in namespace kv, replacing any value it had. */
+/* Add value to key in namespace kv: on a set or ordered_set, in place of the value it had; on a bag, beside. */
 SC_EXPORT int sc_kv_add(sc_cache *cache, const char *kv, sc_field key, sc_field value);
 
 /*
  * The seed's update (an upsert) and replace (insert, or replace every value
  * of the key): either way key ends with value as its one value, without a
- * time to live. A namespace keeps one value per key on every table type, so
- * both do what sc_kv_add() does; they are traced apart.
+ * time to live, on every table type. On a set they do what sc_kv_add()
+ * does. On a bag, value goes in beside the key's values before they go, so
+ * that sc_kv_get() finds the old value or the new one, never none (a reader
+ * of every value may see both during the call); a writer killed between
+ * leaves the rest to the lock's next holder, which finishes it.
  */
 SC_EXPORT int sc_kv_update(sc_cache *cache, const char *kv, sc_field key, sc_field value);
 SC_EXPORT int sc_kv_replace(sc_cache *cache, const char *kv, sc_field key, sc_field value);
 
 /*
- * The value of key: returns 1 and *out holds it (one tuple of one field).
+ * The value of key (on a bag, the one added last): returns 1 and *out holds it (one tuple of one field).
  * If key has none, returns 0 and *out holds a copy of *dflt, or is NULL if
  * dflt is NULL. Release *out with sc_tuples_free().
  */
 SC_EXPORT int sc_kv_get(sc_cache *cache, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out);
 
 /*
- * Every value of key, one one-field tuple each: returns how many (0 or 1, a
- * namespace keeping one value per key), and *out as sc_get() sets it: NULL
- * when there is none. Read as sc_kv_get() reads.
+ * Every value of key, one one-field tuple each, oldest first: returns how
+ * many (0 or 1 on a set), and *out as sc_get() sets it: NULL when there is
+ * none. Read as sc_kv_get() reads.
  */
 SC_EXPORT int sc_kv_get_all(sc_cache *cache, const char *kv, sc_field key, sc_tuples **out);
 
@@ -934,7 +946,7 @@ SC_EXPORT int sc_kv_get_all(sc_cache *cache, const char *kv, sc_field key, sc_tu
 SC_EXPORT int sc_kv_get_with(sc_cache *cache, const char *kv, sc_field key, const sc_field *dflt,
 			     const sc_read_opts *opts, sc_tuples **out);
 
-/* Remove key's pair; returns 1, or 0 if there was none. */
+/* Remove key's value (on a bag, every one); returns how many went, 0 if there was none. */
 SC_EXPORT int sc_kv_remove(sc_cache *cache, const char *kv, sc_field key);
 
 /*
@@ -965,7 +977,8 @@ typedef int (*sc_kv_updater)(const sc_field *current, void *arg, sc_field *next)
 
 /*
  * Read-modify-write of key's value: fn(current or dflt, arg, &next), and
- * next is stored, replacing the value (keeping its time to live), all under
+ * next is stored, replacing the value (keeping its time to live; on a bag,
+ * fn gets the value added last, and next replaces every value), all under
  * the partition's lock, so no other write to the partition comes between.
  * *out (when out is not NULL) gets a copy of the value stored, one tuple of
  * one field; on -ETIMEDOUT too (a sync write written and not acknowledged
@@ -990,15 +1003,18 @@ SC_EXPORT int sc_kv_remove_all(sc_cache *cache, const char *kv);
 
 /*
  * The namespace's keys (one-field tuples), values (one-field tuples) or
- * pairs ({key, value} tuples), in no particular order. They go over every
- * partition's pairs, as the seed's do: a pair present for the whole call is
- * in the result once. Return the number of tuples; *out as sc_get() sets it.
+ * pairs ({key, value} tuples): in no particular order on a set, in key
+ * order on an ordered_set; on a bag, by key, each key's values oldest
+ * first. Each key is listed once by sc_kv_keys(), with each of its values
+ * by the others. They go over every partition's pairs, as the seed's do: a
+ * pair present for the whole call is in the result once. Return the number
+ * of tuples; *out as sc_get() sets it.
  */
 SC_EXPORT int sc_kv_keys(sc_cache *cache, const char *kv, sc_tuples **out);
 SC_EXPORT int sc_kv_values(sc_cache *cache, const char *kv, sc_tuples **out);
 SC_EXPORT int sc_kv_to_list(sc_cache *cache, const char *kv, sc_tuples **out);
 
-/* The number of pairs in the namespace (a walk over the partitions, like sc_kv_keys()). */
+/* The number of pairs in the namespace, every value of a bag's key counted (a walk over the partitions, like sc_kv_keys()). */
 SC_EXPORT int sc_kv_count(sc_cache *cache, const char *kv);
 
 /*
@@ -1011,14 +1027,15 @@ SC_EXPORT int sc_kv_to_list_with(sc_cache *cache, const char *kv, const sc_read_
 SC_EXPORT int sc_kv_count_with(sc_cache *cache, const char *kv, const sc_read_opts *opts);
 
 /*
- * Set n pairs, taking each partition's lock once; pairs of one key apply
- * in the batch's order (the last wins). All or nothing, as sc_put_batch().
+ * Add n pairs, taking each partition's lock once; pairs of one key apply
+ * in the batch's order (on a set the last wins; a duplicate_bag keeps
+ * each). All or nothing, as sc_put_batch().
  */
 SC_EXPORT int sc_kv_add_batch(sc_cache *cache, const char *kv, const sc_kv_pair *pairs, size_t n);
 
 /*
- * Remove n keys, taking each partition's lock once, all or nothing;
- * returns how many pairs went. In a cache so full that even the batch's
+ * Remove n keys (every value of each), taking each partition's lock once,
+ * all or nothing; returns how many pairs went. In a cache so full that even the batch's
  * small intent finds no memory, the keys are removed one by one instead
  * (each all-or-nothing): removing must never fail for want of memory.
  */

@@ -2,6 +2,7 @@
 #include "index/entry_index.h"
 
 #include "mem/record_accounts.h"
+#include "record/entry_key.h"
 
 static int keep_hit(sc_cache *c, const struct sc_hit *hit, void *out)
 {
@@ -10,14 +11,35 @@ static int keep_hit(sc_cache *c, const struct sc_hit *hit, void *out)
 	return 1;
 }
 
+/* Keep the most recently written of the key's records (out's rec_off 0 before the first). */
+static int keep_newest(sc_cache *c, const struct sc_hit *hit, void *out)
+{
+	struct sc_hit *newest = out;
+	uint64_t version = sc_read(&sc_blk_at(c, hit->rec_off)->version);
+
+	if (!newest->rec_off || version > newest->version) {
+		*newest = *hit;
+		newest->version = version;
+	}
+	return 0;
+}
+
 /*
- * An entry's key is in its partition once: the first record found is it.
- * Not sc_index_find(), which stays the tuple get's own, inlined there.
+ * An entry's key is in its partition once, the first record found is it;
+ * but a bag's KeyValue key has a record per value, and the newest is the
+ * key's value. Not sc_index_find(), which stays the tuple get's own,
+ * inlined there.
  */
 int sc_entry_find(sc_cache *c, struct sc_part *p, const struct sc_route *route, struct sc_hit *hit)
 {
-	int r = sc_index_find_each(c, p, route, keep_hit, hit);
+	int r;
 
+	if (sc_entry_kind_is_unique(c, sc_route_entry_kind(route))) {
+		r = sc_index_find_each(c, p, route, keep_hit, hit);
+		return r > 0 ? 1 : r;
+	}
+	hit->rec_off = 0;
+	r = sc_index_find_each(c, p, route, keep_newest, hit);
 	return r > 0 ? 1 : r;
 }
 

@@ -6,6 +6,7 @@
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
 #include "mem/record_accounts.h"
+#include "record/entry_key.h"
 #include "record/record_deadline.h"
 #include "record/reference_bit.h"
 #include "record/tuple_codec.h"
@@ -569,14 +570,15 @@ struct removal {
 	void *pctx;
 	sc_removed_fn fn;
 	void *ctx;
+	bool unique; /* the key has one record at most: the walk stops at it */
 	int count;
 	int expired; /* removed because their deadline had passed (not in count) */
 };
 
 /*
  * Take the record out of the slot if the predicate (or none) wants it gone.
- * A set holds one record per key, and so does a structure partition, so its
- * walk stops there (1); a bag's goes on to the key's other records.
+ * A key that holds one record at most (sc_insert_mode() replaces) has its
+ * walk stop there (1); a bag's goes on to the key's other records.
  */
 static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, struct removal *rm)
 {
@@ -597,7 +599,7 @@ static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, 
 		rm->count++;
 		rm->fn(c, rm->p, hit->rec_off, rm->ctx);
 	}
-	return c->seg.cfg.table_type == SC_SET || sc_part_is_structure(c, rm->p);
+	return rm->unique;
 }
 
 static int tombstone(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, void *ctx)
@@ -610,7 +612,8 @@ int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, 
 {
 	struct slot_ref at, free_at;
 	struct index_view v;
-	struct removal rm = { NULL, p, pred, pctx, fn, ctx, 0, 0 };
+	struct removal rm = { NULL, p, pred, pctx, fn, ctx, sc_insert_mode(c, p, key) == SC_INSERT_REPLACE,
+			      0,    0 };
 	int r = view_index(c, p->index_off, &v);
 
 	if (r <= 0)
@@ -628,7 +631,7 @@ int sc_index_remove_step(sc_cache *c, struct sc_part *p, struct sc_index_cursor 
 			 void *pctx, sc_removed_fn fn, void *ctx)
 {
 	struct index_view v;
-	struct removal rm = { NULL, p, pred, pctx, fn, ctx, 0, 0 };
+	struct removal rm = { NULL, p, pred, pctx, fn, ctx, false, 0, 0 };
 	uint64_t ioff = p->index_off;
 	struct sc_bucket *bk;
 	int r = view_index(c, ioff, &v);
@@ -774,11 +777,12 @@ void sc_index_set_counts(sc_cache *c, struct sc_part *p, uint64_t live, uint64_t
 
 /*
  * ETS semantics: a set replaces, a bag ignores an identical tuple, a
- * duplicate_bag keeps all. A structure partition holds one entry per key.
+ * duplicate_bag keeps all. A structure partition holds one entry per key,
+ * but for KeyValue entries, which follow the table type.
  */
-enum sc_insert sc_insert_mode(const sc_cache *c, const struct sc_part *p)
+enum sc_insert sc_insert_mode(const sc_cache *c, const struct sc_part *p, const struct sc_route *key)
 {
-	if (sc_part_is_structure(c, p))
+	if (sc_part_is_structure(c, p) && sc_entry_kind_is_unique(c, sc_route_entry_kind(key)))
 		return SC_INSERT_REPLACE;
 	switch (c->seg.cfg.table_type) {
 	case SC_BAG:

@@ -63,8 +63,12 @@ enum sc_insert {
 	SC_INSERT_ALWAYS,   /* duplicate_bag: added whatever is there */
 };
 
-/* How p's index takes a record whose key it holds already (the table type's rules). */
-enum sc_insert sc_insert_mode(const sc_cache *c, const struct sc_part *p);
+/*
+ * How p's index takes a record of key when it holds the key already: the
+ * table type's rules, and in a structure partition the entry kind's
+ * (record/entry_key.h).
+ */
+enum sc_insert sc_insert_mode(const sc_cache *c, const struct sc_part *p, const struct sc_route *key);
 
 /*
  * Writer side, under the partition lock: make the index hold the record at

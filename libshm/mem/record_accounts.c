@@ -4,11 +4,13 @@
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
 #include "mem/repl_log.h"
+#include "record/entry_key.h"
 #include "record/record_deadline.h"
 #include "shm/crash_point.h"
 #include "shm/probes.h"
 
-void sc_record_joined(sc_cache *c, struct sc_part *p, uint64_t off)
+static inline __attribute__((always_inline)) void joined(sc_cache *c, struct sc_part *p, uint64_t off,
+							 uint8_t why)
 {
 	const struct sc_blk *rec = sc_blk_at(c, off);
 
@@ -18,20 +20,32 @@ void sc_record_joined(sc_cache *c, struct sc_part *p, uint64_t off)
 	if (sc_rec_deadline_word(rec, rec->len))
 		p->ttl_records++;
 	if (sc_unlikely(c->logs_writes))
-		sc_repl_note_put(c, p, off);
+		sc_repl_note_put(c, p, off, why);
+}
+
+void sc_record_joined(sc_cache *c, struct sc_part *p, uint64_t off)
+{
+	joined(c, p, off, 0);
+}
+
+void sc_record_joined_superseding(sc_cache *c, struct sc_part *p, uint64_t off)
+{
+	joined(c, p, off, SC_REPL_SUPERSEDES);
 }
 
 /*
- * Whether a replica learns of a record replaced from the put that replaced
- * it: a set's put of its key (or a structure's of its entry) takes the old
- * record's place there too. A bag's record is replaced only by a copy of
- * itself (sc_touch() giving it a deadline), which a bag's put would add
- * beside it: the replica is told of the removal.
+ * Whether a replica learns of the record rec replaced from the put that
+ * replaced it: a set's put of its key (or a structure's of its entry) takes
+ * the old record's place there too. A bag's record (or a bag's KeyValue
+ * value) is replaced only by a copy of itself (sc_touch() giving it a
+ * deadline), which a bag's put would add beside it: the replica is told of
+ * the removal.
  */
-static bool replaced_by_key(const sc_cache *c, const struct sc_part *p)
+static bool replaced_by_key(const sc_cache *c, const struct sc_part *p, const struct sc_blk *rec)
 {
-	return sc_part_is_structure(c, p) || c->seg.cfg.table_type == SC_SET ||
-	       c->seg.cfg.table_type == SC_ORDERED_SET;
+	if (sc_part_is_structure(c, p))
+		return sc_entry_kind_is_unique(c, sc_rec_entry_kind((const uint8_t *)rec, rec->len));
+	return c->seg.cfg.table_type == SC_SET || c->seg.cfg.table_type == SC_ORDERED_SET;
 }
 
 void sc_record_left(sc_cache *c, struct sc_part *p, uint64_t off, enum sc_leaving why)
@@ -45,7 +59,8 @@ void sc_record_left(sc_cache *c, struct sc_part *p, uint64_t off, enum sc_leavin
 	p->records--;
 	if (sc_rec_deadline_word(rec, rec->len))
 		p->ttl_records--;
-	if (sc_unlikely(c->logs_writes) && (why != SC_LEFT_REPLACED || !replaced_by_key(c, p)))
+	if (sc_unlikely(c->logs_writes) && why != SC_LEFT_SUPERSEDED &&
+	    (why != SC_LEFT_REPLACED || !replaced_by_key(c, p, rec)))
 		sc_repl_note_removed(c, p, off, (uint8_t)why);
 	if (why == SC_LEFT_DELETED) {
 		p->deletes++;

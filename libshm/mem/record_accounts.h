@@ -10,10 +10,18 @@ enum sc_leaving {
 	SC_LEFT_DELETED,
 	SC_LEFT_EXPIRED,
 	SC_LEFT_EVICTED,
+	SC_LEFT_SUPERSEDED, /* a bag's KeyValue update took the place of its key's every value */
 };
 
 /* Writer side: the record at off was just published in p's index. */
 void sc_record_joined(sc_cache *c, struct sc_part *p, uint64_t off);
+
+/*
+ * The same for a record that takes the place of every other record of its
+ * key, which leave as SC_LEFT_SUPERSEDED: a replica learns of them from
+ * this put alone.
+ */
+void sc_record_joined_superseding(sc_cache *c, struct sc_part *p, uint64_t off);
 
 /*
  * Writer side: the record at off was just made unreachable in p's index (by

@@ -171,9 +171,9 @@ static void stage_record(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t o
 	sc_repl_put_record(stage(l, sc_repl_record_entry_len(rec->len)), rec, op, why);
 }
 
-void sc_repl_note_put(sc_cache *c, struct sc_part *p, uint64_t off)
+void sc_repl_note_put(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t why)
 {
-	stage_record(c, p, off, SC_REPL_PUT, 0);
+	stage_record(c, p, off, SC_REPL_PUT, why);
 }
 
 void sc_repl_note_removed(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t why)

@@ -78,7 +78,7 @@ static inline uint32_t sc_repl_record_entry_len(uint32_t len)
 void sc_repl_put_record(struct sc_repl_entry *e, const struct sc_blk *rec, uint8_t op, uint8_t why);
 
 /* Writer side: the record at off was published in p's index. */
-void sc_repl_note_put(sc_cache *c, struct sc_part *p, uint64_t off);
+void sc_repl_note_put(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t why);
 
 /* Writer side: the record at off left p's index; why: enum sc_leaving. */
 void sc_repl_note_removed(sc_cache *c, struct sc_part *p, uint64_t off, uint8_t why);

@@ -35,6 +35,24 @@ enum sc_entry_kind {
  */
 uint8_t sc_rec_entry_kind(const uint8_t *rec, uint32_t len);
 
+/*
+ * Whether the entries of kind keep one record per key in cache c. Queue,
+ * stack and Struct entries always do. KeyValue entries follow the table
+ * type, as the seed's KeyValue does: one value per key on a set or an
+ * ordered_set, distinct values on a bag, every value on a duplicate_bag.
+ */
+static inline bool sc_entry_kind_is_unique(const sc_cache *c, uint8_t kind)
+{
+	return kind != SC_ENTRY_KV || c->seg.cfg.table_type == SC_SET ||
+	       c->seg.cfg.table_type == SC_ORDERED_SET;
+}
+
+/* The kind of the entry whose key a structure partition's route names: its first byte, 0 if empty. */
+static inline uint8_t sc_route_entry_kind(const struct sc_route *route)
+{
+	return route->key_len ? ((const uint8_t *)route->key_payload)[0] : 0;
+}
+
 #define SC_ENTRY_OWNER_MAX  255u
 #define SC_ENTRY_KEY_INLINE 96u
 

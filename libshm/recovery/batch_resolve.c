@@ -1,7 +1,8 @@
-/* batch_resolve.c — what a repair makes of a dead batch's intent: finished if committed, else dropped. */
+/* batch_resolve.c — what a repair makes of a dead writer's batch (finished if committed, else dropped) and bag update. */
 #include "recovery/batch_resolve.h"
 
 #include "index/hash_index.h"
+#include "index/hit_list.h"
 #include "mem/block_alloc.h"
 #include "mem/span_alloc.h"
 #include "record/entry_key.h"
@@ -116,7 +117,8 @@ static int finish_rest(sc_cache *c, struct sc_part *p, struct sc_batch_intent *i
 		} else if (r > 0) {
 			r = i == in->done ? sc_index_walk_slots(c, p, &ic, is_units, &in->rec[i]) : 0;
 			if (r == 0)
-				r = sc_index_insert_reserved(c, p, &route, off, sc_insert_mode(c, p), &old);
+				r = sc_index_insert_reserved(c, p, &route, off, sc_insert_mode(c, p, &route),
+							     &old);
 		} else if (r == 0 && !in->removes) {
 			r = damaged(c, p, "names a staged record that is not live");
 		}
@@ -125,6 +127,48 @@ static int finish_rest(sc_cache *c, struct sc_part *p, struct sc_batch_intent *i
 		in->done = i + 1;
 		SC_CRASH_POINT();
 	}
+	return 0;
+}
+
+/* The hits of a key that are not the record at *keep, collected. */
+struct others {
+	uint64_t keep;
+	struct sc_hit_list hits;
+};
+
+static int collect_other(sc_cache *c, const struct sc_hit *hit, void *ctx)
+{
+	struct others *o = ctx;
+
+	return hit->rec_off == o->keep ? 0 : sc_hits_push(c, &o->hits, hit);
+}
+
+int sc_supersede_resolve(sc_cache *c, struct sc_part *p)
+{
+	struct others o = { sc_from_units(p->superseding), { 0 } };
+	struct sc_index_census ic;
+	struct sc_route route;
+	sc_field key;
+	int r;
+
+	if (!p->superseding)
+		return 0;
+	r = listed_record(c, p, p->superseding, &key, &route);
+	if (r == 0)
+		return damaged(c, p, "names, for a KeyValue update, a record that is not live");
+	/* Published: the others leave. Not: it was never seen, and the census frees it. */
+	if (r > 0)
+		r = sc_index_walk_slots(c, p, &ic, is_units, &p->superseding);
+	sc_hits_init(&o.hits);
+	if (r > 0)
+		r = sc_index_find_each(c, p, &route, collect_other, &o);
+	for (size_t i = 0; r >= 0 && i < o.hits.n; i++)
+		r = sc_index_unpublish(c, p, &route, o.hits.v[i].rec_off);
+	sc_hits_free(&o.hits);
+	if (r < 0)
+		return r;
+	p->superseding = 0;
+	SC_CRASH_POINT();
 	return 0;
 }
 

@@ -1,4 +1,8 @@
-/* batch_resolve.h — what a repair makes of a dead batch's intent (the protocol: write/batch_intent.h). */
+/*
+ * batch_resolve.h — what a repair makes of a dead writer's write of many
+ * steps: a batch's intent (the protocol: write/batch_intent.h), a bag's
+ * KeyValue update (write/record_store.h).
+ */
 #ifndef SC_BATCH_RESOLVE_H
 #define SC_BATCH_RESOLVE_H
 
@@ -10,5 +14,13 @@
  * intent is damaged.
  */
 int sc_batch_resolve(sc_cache *c, struct sc_part *p);
+
+/*
+ * Repair side, under p's lock, before its census: finish a KeyValue update
+ * that takes the place of every value of its key (sc_put_superseding()):
+ * if its record was published, the key's other records leave the index
+ * (the census retires them); if not, nothing was seen. 0, or -EUCLEAN.
+ */
+int sc_supersede_resolve(sc_cache *c, struct sc_part *p);
 
 #endif /* SC_BATCH_RESOLVE_H */

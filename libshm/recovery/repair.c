@@ -195,6 +195,8 @@ static int rebuild(sc_cache *c, struct sc_part *p, struct rebuild *rb, bool page
 	rb->cs.verify = rb->strict = !page_map;
 	err = sc_batch_resolve(c, p);
 	if (!err)
+		err = sc_supersede_resolve(c, p);
+	if (!err)
 		err = sc_census_take(c, p, &rb->cs);
 	if (!err && rb->cs.damaged)
 		err = sc_fail(-EUCLEAN,

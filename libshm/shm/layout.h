@@ -40,7 +40,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 12u
+#define SC_ABI_VERSION 13u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -279,7 +279,7 @@ struct sc_part {
 	_Alignas(64) uint64_t batch_intent; /* its intent block here, 0 when none */
 	uint64_t batch_id;		    /* the batch, numbered by ... */
 	uint32_t batch_commit_part; /* ... its commit partition, whose batch_state says if it committed */
-	uint32_t reserved2;
+	uint32_t superseding; /* a bag's KeyValue update in progress: its new record (units), 0 when none */
 	uint64_t batch_state; /* as a batch's commit partition: number << 2 | SC_BATCH_* */
 };
 
@@ -462,6 +462,8 @@ struct sc_repl_log {
 #define SC_REPL_SEQ_PUSH 6u   /* (..., the value): pushed at the tail */
 #define SC_REPL_SEQ_TAKE 7u   /* (..., 0 front / 1 back, n): n items taken from that end */
 #define SC_REPL_TTL_LEFT 0x1u /* flags: the record's deadline word holds the nanoseconds it had left */
+/* A put's why: the record took the place of every record of its key (a bag's KeyValue update). */
+#define SC_REPL_SUPERSEDES 1u
 struct sc_repl_entry {
 	uint32_t len; /* header included, a multiple of 8 */
 	uint8_t op;   /* SC_REPL_* */

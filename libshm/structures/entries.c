@@ -5,21 +5,50 @@
 #include <string.h>
 
 #include "forward/forward_client.h"
+#include "index/hit_list.h"
 #include "mem/rcu.h"
 #include "mem/record_accounts.h"
 #include "shm/probes.h"
 #include "write/partition.h"
 #include "write/record_store.h"
 
-int sc_entry_put(sc_cache *c, struct sc_part *p, const struct sc_route *route, const sc_field *value,
-		 uint64_t deadline)
+/* The entry (key, value) stored by its kind's rules, or (every) in place of every record of the key. */
+static int entry_write(sc_cache *c, struct sc_part *p, const struct sc_route *route, const sc_field *value,
+		       uint64_t deadline, bool every)
 {
 	sc_field fields[2] = { *route->key, *value };
 	sc_tuple t = { 2, fields };
 	uint32_t len;
 	int err = sc_record_len(c, fields, 2, &len);
 
-	return err ? err : sc_put_record(c, p, &t, route, len, deadline);
+	if (err)
+		return err;
+	return every ? sc_put_superseding(c, p, &t, route, len, deadline)
+		     : sc_put_record(c, p, &t, route, len, deadline);
+}
+
+int sc_entry_put(sc_cache *c, struct sc_part *p, const struct sc_route *route, const sc_field *value,
+		 uint64_t deadline)
+{
+	return entry_write(c, p, route, value, deadline, false);
+}
+
+int sc_entry_supersede(sc_cache *c, struct sc_part *p, const struct sc_route *route, const sc_field *value,
+		       uint64_t deadline)
+{
+	return entry_write(c, p, route, value, deadline, true);
+}
+
+int sc_entry_supersede_locking(sc_cache *c, const struct sc_route *route, const sc_field *value,
+			       uint64_t deadline)
+{
+	struct sc_part *p = sc_part_at(c, route->partition);
+	int err = sc_part_lock(c, p);
+
+	if (err)
+		return err;
+	err = sc_entry_supersede(c, p, route, value, deadline);
+	return (int)sc_write_result(err, sc_part_unlock_write(c, p));
 }
 
 int sc_entry_put_locking(sc_cache *c, const struct sc_route *route, const sc_field *value, uint64_t deadline)
@@ -106,6 +135,30 @@ int sc_entry_read(sc_cache *c, const struct sc_route *route, sc_hit_fn fn, void 
 	return found;
 }
 
+int sc_entry_read_all(sc_cache *c, const struct sc_route *route, sc_hit_fn fn, void *ctx)
+{
+	struct sc_hit_list hl;
+	struct sc_reader *r;
+	int found;
+	int err = sc_reader_of(c, &r);
+
+	if (err)
+		return err;
+	sc_hits_init(&hl);
+	sc_trace_note_partition(route->partition);
+	sc_rcu_enter(c, r);
+	found = sc_index_find_each(c, sc_part_at(c, route->partition), route, sc_hits_collect, &hl);
+	sc_hits_sort(&hl);
+	for (size_t i = 0; found > 0 && i < hl.n; i++) {
+		err = fn(c, &hl.v[i], ctx);
+		if (err < 0)
+			found = err;
+	}
+	sc_rcu_exit(r);
+	sc_hits_free(&hl);
+	return found;
+}
+
 /* A walk over the entries under one prefix. */
 struct prefix_walk {
 	const struct sc_entry_key *prefix;
@@ -134,7 +187,7 @@ static int visit_prefixed(sc_cache *c, const struct sc_hit *hit, void *ctx)
 		return r;
 	own = sc_bytes((const uint8_t *)f[0].v.p + w->prefix->prefix_len, f[0].len - w->prefix->prefix_len);
 	w->visited++;
-	r = w->fn(&own, &f[1], w->ctx);
+	r = w->fn(&own, &f[1], sc_read(&sc_blk_at(c, hit->rec_off)->version), w->ctx);
 	return r < 0 ? r : 0;
 }
 

@@ -10,10 +10,23 @@
 
 /*
  * Writer side, under p's lock: store value (checked by the caller) under the
- * routed key, replacing what was there; deadline as sc_put_record() takes it.
+ * routed key, by its kind's rules (a KeyValue entry's follow the table
+ * type, the others' replace); deadline as sc_put_record() takes it.
  */
 int sc_entry_put(sc_cache *c, struct sc_part *p, const struct sc_route *route, const sc_field *value,
 		 uint64_t deadline);
+
+/*
+ * sc_entry_put() whose value takes the place of every value the key has:
+ * the same where a key keeps one (record/entry_key.h), else the key's
+ * other records leave (write/record_store.h, sc_put_superseding()).
+ */
+int sc_entry_supersede(sc_cache *c, struct sc_part *p, const struct sc_route *route, const sc_field *value,
+		       uint64_t deadline);
+
+/* It, taking and releasing the routed partition's lock around it. */
+int sc_entry_supersede_locking(sc_cache *c, const struct sc_route *route, const sc_field *value,
+			       uint64_t deadline);
 
 /* It and sc_entry_remove(), taking and releasing the routed partition's lock around them. */
 int sc_entry_put_locking(sc_cache *c, const struct sc_route *route, const sc_field *value, uint64_t deadline);
@@ -34,14 +47,24 @@ int sc_entry_still_intact(sc_cache *c, const struct sc_hit *hit);
 int sc_entry_value_into(sc_cache *c, const struct sc_hit *hit, struct sc_builder *b);
 
 /*
- * Reader side: in a read section of its own, find the routed entry and, if
- * it is there, call fn on it. Returns 1 (found; fn's negative result
+ * Reader side: in a read section of its own, find the routed entry (the
+ * newest, where the key has several) and, if it is there, call fn on it. Returns 1 (found; fn's negative result
  * instead if it returned one), 0 if absent, or a negative errno.
  */
 int sc_entry_read(sc_cache *c, const struct sc_route *route, sc_hit_fn fn, void *ctx);
 
-/* Called on each entry of a walk, with its own part and its value, both in place. 0 goes on. */
-typedef int (*sc_entry_fn)(const sc_field *own, const sc_field *value, void *ctx);
+/*
+ * The same for every record of the key, oldest first (a bag's KeyValue key
+ * has one per value): how many there are, or a negative errno (fn's).
+ */
+int sc_entry_read_all(sc_cache *c, const struct sc_route *route, sc_hit_fn fn, void *ctx);
+
+/*
+ * Called on each entry of a walk, with its own part and its value, both in
+ * place, and its record's version (the order a key's values were written
+ * in). 0 goes on.
+ */
+typedef int (*sc_entry_fn)(const sc_field *own, const sc_field *value, uint64_t version, void *ctx);
 
 /*
  * Reader side: call fn on every entry whose key starts with prefix's

@@ -14,8 +14,7 @@
 #include "write/batch_order.h"
 #include "write/batch_write.h"
 #include "write/partition.h"
-/* A namespace's key for key: the namespace checked, then the key. Release k whatever the result. */
-static int kv_key(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k)
+int sc_kv_key(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k)
 {
 	int err;
 
@@ -31,14 +30,15 @@ static int kv_key(sc_cache *c, const char *kv, const sc_field *key, struct sc_en
 int sc_kv_route(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k, sc_field *kf,
 		struct sc_route *route)
 {
-	int err = kv_key(c, kv, key, k);
+	int err = sc_kv_key(c, kv, key, k);
 
 	if (!err)
 		sc_entry_route(c, k, kf, route);
 	return err;
 }
 
-int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t deadline)
+/* value added to key, or (every) in place of every value the key has. */
+static int kv_write(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t deadline, bool every)
 {
 	struct sc_entry_key k;
 	struct sc_route route;
@@ -50,10 +50,16 @@ int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_
 	if (!err) {
 		/* One key: its mark is the key's (kv_forward() ends it). */
 		sc_ryw_key_begin(c, route.key_hash);
-		err = sc_entry_put_locking(c, &route, &value, deadline);
+		err = every ? sc_entry_supersede_locking(c, &route, &value, deadline)
+			    : sc_entry_put_locking(c, &route, &value, deadline);
 	}
 	sc_entry_key_free(&k);
 	return err;
+}
+
+int sc_kv_put(sc_cache *c, const char *kv, sc_field key, sc_field value, uint64_t deadline)
+{
+	return kv_write(c, kv, key, value, deadline, false);
 }
 
 /*
@@ -83,18 +89,23 @@ SC_EXPORT int sc_kv_add(sc_cache *c, const char *kv, sc_field key, sc_field valu
 }
 
 /*
- * The seed's update and replace. A namespace keeps one value per key on every
- * table type (its entries replace: docs/api.md), so setting the key to
- * exactly this value is what sc_kv_add() does; each call is traced as itself.
+ * The seed's update and replace: the key ends with this one value, in place
+ * of every value it had (one on a set, several on a bag: docs/api.md), and
+ * no time to live. Each call is traced as itself.
  */
+static int do_kv_set(sc_cache *c, const char *kv, sc_field key, sc_field value)
+{
+	return kv_forward(kv_write(c, kv, key, value, 0, true), c, SC_FWD_KV_REPLACE, 0, kv, key, &value);
+}
+
 SC_EXPORT int sc_kv_update(sc_cache *c, const char *kv, sc_field key, sc_field value)
 {
-	return SC_TRACED(c, SC_OP_KV_UPDATE, do_kv_add(c, kv, key, value));
+	return SC_TRACED(c, SC_OP_KV_UPDATE, do_kv_set(c, kv, key, value));
 }
 
 SC_EXPORT int sc_kv_replace(sc_cache *c, const char *kv, sc_field key, sc_field value)
 {
-	return SC_TRACED(c, SC_OP_KV_REPLACE, do_kv_add(c, kv, key, value));
+	return SC_TRACED(c, SC_OP_KV_REPLACE, do_kv_set(c, kv, key, value));
 }
 
 /* The value as found under the lock (pointing into its record), and its deadline, which the new value keeps. */
@@ -126,7 +137,7 @@ int sc_kv_rewrite(sc_cache *c, const struct sc_route *route, sc_kv_next_fn next_
 	found = sc_entry_read(c, route, read_current, &k);
 	err = found < 0 ? found : next_fn(found ? &k.value : NULL, ctx, &next);
 	if (!err)
-		err = sc_entry_put(c, p, route, &next, k.deadline);
+		err = sc_entry_supersede(c, p, route, &next, k.deadline);
 	return (int)sc_write_result(err, sc_part_unlock_write(c, p));
 }
 
@@ -135,7 +146,12 @@ static int copy_value(sc_cache *c, const struct sc_hit *hit, void *builder)
 	return sc_entry_value_into(c, hit, builder);
 }
 
-static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out)
+static int do_kv_get_with(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, bool every,
+			  const sc_read_opts *opts, sc_tuples **out);
+
+/* The key's newest value, or (every) all of them, oldest first; dflt when it has none. */
+static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, bool every,
+		     sc_tuples **out)
 {
 	struct sc_builder b;
 	struct sc_entry_key k;
@@ -145,7 +161,7 @@ static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *
 	int err;
 
 	sc_check_arg(out, -EINVAL, "sc_kv_get: out is NULL");
-	err = kv_key(c, kv, &key, &k);
+	err = sc_kv_key(c, kv, &key, &k);
 	if (!err && dflt)
 		err = sc_field_check(dflt, "default");
 	if (!err) {
@@ -153,10 +169,12 @@ static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *
 		sc_entry_route(c, &k, &kf, &route);
 		if (!sc_ryw_local_key(c, route.partition, route.key_hash)) {
 			sc_entry_key_free(&k);
-			return SC_RYW_BY_PRIMARY(sc_kv_get_with(c, kv, key, dflt, &sc_by_primary, out));
+			return SC_RYW_BY_PRIMARY(
+				do_kv_get_with(c, kv, key, dflt, every, &sc_by_primary, out));
 		}
 		sc_builder_init(&b);
-		found = sc_entry_read(c, &route, copy_value, &b);
+		found = every ? sc_entry_read_all(c, &route, copy_value, &b)
+			      : sc_entry_read(c, &route, copy_value, &b);
 		if (found == 0 && dflt)
 			err = sc_builder_add(&b, dflt, 1);
 		if (found < 0)
@@ -172,22 +190,29 @@ static int do_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *
 
 SC_EXPORT int sc_kv_get(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, sc_tuples **out)
 {
-	return SC_TRACED(c, SC_OP_KV_GET, do_kv_get(c, kv, key, dflt, out));
+	return SC_TRACED(c, SC_OP_KV_GET, do_kv_get(c, kv, key, dflt, false, out));
 }
 
-/* Every value of the key: its one value, read as sc_kv_get() reads it, or none. */
+/* Every value of the key, read as sc_kv_get() reads, or none. */
 SC_EXPORT int sc_kv_get_all(sc_cache *c, const char *kv, sc_field key, sc_tuples **out)
 {
-	return SC_TRACED(c, SC_OP_KV_GET_ALL, do_kv_get(c, kv, key, NULL, out));
+	return SC_TRACED(c, SC_OP_KV_GET_ALL, do_kv_get(c, kv, key, NULL, true, out));
 }
 
 /* t: (the namespace as sc_str() makes it of a C string, key) or (..., default). */
 static int kv_get_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
 {
-	return do_kv_get(c, t->fields[0].v.p, t->fields[1], t->nfields == 3 ? &t->fields[2] : NULL, out);
+	return do_kv_get(c, t->fields[0].v.p, t->fields[1], t->nfields == 3 ? &t->fields[2] : NULL, false,
+			 out);
 }
 
-static int do_kv_get_with(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt,
+/* t: (the namespace, key): every value. */
+static int kv_get_all_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
+{
+	return do_kv_get(c, t->fields[0].v.p, t->fields[1], NULL, true, out);
+}
+
+static int do_kv_get_with(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt, bool every,
 			  const sc_read_opts *opts, sc_tuples **out)
 {
 	const sc_field f[3] = { sc_str(kv ? kv : ""), key, dflt ? *dflt : sc_int(0) };
@@ -202,14 +227,16 @@ static int do_kv_get_with(sc_cache *c, const char *kv, sc_field key, const sc_fi
 	if (err)
 		return err;
 	if (sc_read_is_local(c, opts))
-		return do_kv_get(c, kv, key, dflt, out);
-	err = kv_key(c, kv, &key, &k);
+		return do_kv_get(c, kv, key, dflt, every, out);
+	err = sc_kv_key(c, kv, &key, &k);
 	if (!err && dflt)
 		err = sc_field_check(dflt, "default");
 	if (!err) {
 		sc_entry_route(c, &k, &kf, &route);
-		err = sc_read_by_mode(c, opts, sc_part_at(c, route.partition), SC_FWD_READ_KV_GET,
-				      kv_get_here, &(sc_tuple){ dflt ? 3 : 2, f }, out);
+		err = sc_read_by_mode(c, opts, sc_part_at(c, route.partition),
+				      every ? SC_FWD_READ_KV_GET_ALL : SC_FWD_READ_KV_GET,
+				      every ? kv_get_all_here : kv_get_here, &(sc_tuple){ dflt ? 3 : 2, f },
+				      out);
 	}
 	sc_entry_key_free(&k);
 	return err;
@@ -218,7 +245,12 @@ static int do_kv_get_with(sc_cache *c, const char *kv, sc_field key, const sc_fi
 SC_EXPORT int sc_kv_get_with(sc_cache *c, const char *kv, sc_field key, const sc_field *dflt,
 			     const sc_read_opts *opts, sc_tuples **out)
 {
-	return SC_TRACED(c, SC_OP_KV_GET, do_kv_get_with(c, kv, key, dflt, opts, out));
+	return SC_TRACED(c, SC_OP_KV_GET, do_kv_get_with(c, kv, key, dflt, false, opts, out));
+}
+
+int sc_kv_get_all_with(sc_cache *c, const char *kv, sc_field key, const sc_read_opts *opts, sc_tuples **out)
+{
+	return do_kv_get_with(c, kv, key, NULL, true, opts, out);
 }
 
 static int do_kv_remove(sc_cache *c, const char *kv, sc_field key)
@@ -226,7 +258,7 @@ static int do_kv_remove(sc_cache *c, const char *kv, sc_field key)
 	struct sc_entry_key k;
 	struct sc_route route;
 	sc_field kf;
-	int err = kv_key(c, kv, &key, &k);
+	int err = sc_kv_key(c, kv, &key, &k);
 
 	if (!err) {
 		sc_entry_route(c, &k, &kf, &route);
@@ -246,7 +278,7 @@ SC_EXPORT int sc_kv_remove(sc_cache *c, const char *kv, sc_field key)
 static int kv_remove_all_in(sc_cache *c, const char *kv, bool all, uint32_t idx)
 {
 	struct sc_entry_key k;
-	int err = kv_key(c, kv, NULL, &k);
+	int err = sc_kv_key(c, kv, NULL, &k);
 
 	if (!err)
 		err = all ? sc_entries_remove_all(c, &k, SC_FWD_KV_REMOVE_ALL_PART, kv)
@@ -268,212 +300,6 @@ static int do_kv_remove_all(sc_cache *c, const char *kv)
 SC_EXPORT int sc_kv_remove_all(sc_cache *c, const char *kv)
 {
 	return SC_TRACED(c, SC_OP_KV_REMOVE_ALL, do_kv_remove_all(c, kv));
-}
-
-/* Which parts of each pair a listing returns. */
-enum listing { KEYS = 1, VALUES = 2, PAIRS = 3 };
-
-struct list_walk {
-	struct sc_builder b;
-	enum listing what;
-};
-
-static int list_pair(const sc_field *own, const sc_field *value, void *ctx)
-{
-	struct list_walk *w = ctx;
-	sc_field pair[2];
-
-	if (w->what == VALUES)
-		return sc_builder_add(&w->b, value, 1);
-	if (sc_entry_own_field(own, &pair[0]))
-		return sc_fail(-EUCLEAN, "a KeyValue entry's key is malformed");
-	pair[1] = *value;
-	return sc_builder_add(&w->b, pair, w->what == PAIRS ? 2 : 1);
-}
-
-/* The namespace's entries in structure partitions [first, end), listed as what says, into *out. */
-static int list_in(sc_cache *c, const char *kv, enum listing what, uint32_t first, uint32_t end,
-		   sc_tuples **out)
-{
-	struct sc_entry_key k;
-	struct list_walk w;
-	int n;
-	int err;
-
-	sc_check_arg(out, -EINVAL, "out is NULL");
-	err = kv_key(c, kv, NULL, &k);
-	if (err) {
-		sc_entry_key_free(&k);
-		return err;
-	}
-	*out = NULL;
-	w.what = what;
-	sc_builder_init(&w.b);
-	n = sc_entries_for_each_in(c, &k, first, end, list_pair, &w);
-	sc_entry_key_free(&k);
-	if (n < 0) {
-		sc_builder_free(&w.b);
-		return n;
-	}
-	err = sc_builder_finish(&w.b, out);
-	return err ? err : n;
-}
-
-static int list_with(sc_cache *c, const char *kv, enum listing what, const sc_read_opts *opts,
-		     sc_tuples **out);
-
-/* Every structure partition's entries, from this host's copy unless it lacks this handle's writes. */
-static int list(sc_cache *c, const char *kv, enum listing what, sc_tuples **out)
-{
-	const uint32_t n = c ? c->seg.cfg.num_partition : 0;
-
-	if (c && !sc_ryw_local_range(c, n, 2 * n))
-		return SC_RYW_BY_PRIMARY(list_with(c, kv, what, &sc_by_primary, out));
-	return list_in(c, kv, what, 0, n, out);
-}
-
-/* A listing's part, here: t is (structure partition index, namespace); its pairs. */
-static int list_part_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
-{
-	const uint32_t idx = (uint32_t)t->fields[0].v.i;
-	char *kv = strndup(t->fields[1].v.p, t->fields[1].len); /* a forwarded name has no NUL */
-	int n = kv ? list_in(c, kv, PAIRS, idx, idx + 1, out)
-		   : sc_fail(-ENOMEM, "out of memory for a KeyValue namespace's name");
-
-	free(kv);
-	return n;
-}
-
-int sc_kv_list_part_with(sc_cache *c, const sc_read_opts *opts, const sc_tuple *t, sc_tuples **out)
-{
-	*out = NULL;
-	if (t->nfields != 2 || t->fields[1].type != SC_FIELD_BYTES)
-		return sc_fail(-EPROTO, "a KeyValue listing's part is not (index, namespace)");
-	return sc_structure_part_read(c, opts, t, SC_FWD_READ_KV_PART, list_part_here, out);
-}
-
-/*
- * A listing (or, with out NULL, a count) with a read mode: from this
- * host's copy, or each partition's pairs read by the mode and listed here.
- */
-static int list_with(sc_cache *c, const char *kv, enum listing what, const sc_read_opts *opts,
-		     sc_tuples **out)
-{
-	sc_tuples *pairs = NULL;
-	struct sc_builder b;
-	int n, err = sc_read_opts_check(c, opts);
-
-	if (out)
-		*out = NULL;
-	if (!err)
-		sc_check_arg(kv, -EINVAL, "KeyValue namespace is NULL");
-	if (err)
-		return err;
-	if (sc_read_is_local(c, opts))
-		return out ? list(c, kv, what, out) : sc_kv_count(c, kv);
-	n = sc_read_partitions(c, opts, 0, c->seg.cfg.num_partition, sc_kv_list_part_with,
-			       &(sc_tuple){ 1, (sc_field[]){ sc_str(kv) } }, &pairs);
-	if (n < 0 || !out) {
-		sc_tuples_free(pairs);
-		return n;
-	}
-	sc_builder_init(&b);
-	for (size_t i = 0; !err && pairs && i < pairs->count; i++) {
-		const sc_tuple *t = &pairs->tuples[i];
-
-		if (t->nfields != 2)
-			err = sc_fail(-EPROTO, "a KeyValue listing's part sent a tuple of %u fields",
-				      t->nfields);
-		else
-			err = sc_builder_add(&b, t->fields + (what == VALUES), what == PAIRS ? 2 : 1);
-	}
-	sc_tuples_free(pairs);
-	if (err) {
-		sc_builder_free(&b);
-		return err;
-	}
-	return sc_builder_finish(&b, out) ?: n;
-}
-
-SC_EXPORT int sc_kv_keys_with(sc_cache *c, const char *kv, const sc_read_opts *opts, sc_tuples **out)
-{
-	sc_check_arg(out, -EINVAL, "out is NULL");
-	return SC_TRACED(c, SC_OP_KV_KEYS, list_with(c, kv, KEYS, opts, out));
-}
-
-SC_EXPORT int sc_kv_values_with(sc_cache *c, const char *kv, const sc_read_opts *opts, sc_tuples **out)
-{
-	sc_check_arg(out, -EINVAL, "out is NULL");
-	return SC_TRACED(c, SC_OP_KV_VALUES, list_with(c, kv, VALUES, opts, out));
-}
-
-SC_EXPORT int sc_kv_to_list_with(sc_cache *c, const char *kv, const sc_read_opts *opts, sc_tuples **out)
-{
-	sc_check_arg(out, -EINVAL, "out is NULL");
-	return SC_TRACED(c, SC_OP_KV_TO_LIST, list_with(c, kv, PAIRS, opts, out));
-}
-
-SC_EXPORT int sc_kv_count_with(sc_cache *c, const char *kv, const sc_read_opts *opts)
-{
-	return SC_TRACED(c, SC_OP_KV_COUNT, list_with(c, kv, PAIRS, opts, NULL));
-}
-
-static int do_kv_keys(sc_cache *c, const char *kv, sc_tuples **out)
-{
-	return list(c, kv, KEYS, out);
-}
-
-SC_EXPORT int sc_kv_keys(sc_cache *c, const char *kv, sc_tuples **out)
-{
-	return SC_TRACED(c, SC_OP_KV_KEYS, do_kv_keys(c, kv, out));
-}
-
-static int do_kv_values(sc_cache *c, const char *kv, sc_tuples **out)
-{
-	return list(c, kv, VALUES, out);
-}
-
-SC_EXPORT int sc_kv_values(sc_cache *c, const char *kv, sc_tuples **out)
-{
-	return SC_TRACED(c, SC_OP_KV_VALUES, do_kv_values(c, kv, out));
-}
-
-static int do_kv_to_list(sc_cache *c, const char *kv, sc_tuples **out)
-{
-	return list(c, kv, PAIRS, out);
-}
-
-SC_EXPORT int sc_kv_to_list(sc_cache *c, const char *kv, sc_tuples **out)
-{
-	return SC_TRACED(c, SC_OP_KV_TO_LIST, do_kv_to_list(c, kv, out));
-}
-
-static int count_one(const sc_field *own, const sc_field *value, void *ctx)
-{
-	(void)own;
-	(void)value;
-	(void)ctx;
-	return 0;
-}
-
-static int do_kv_count(sc_cache *c, const char *kv)
-{
-	struct sc_entry_key k;
-	int err;
-
-	if (c && !sc_ryw_local_range(c, c->seg.cfg.num_partition, 2 * c->seg.cfg.num_partition))
-		return SC_RYW_BY_PRIMARY(list_with(c, kv, PAIRS, &sc_by_primary, NULL));
-	err = kv_key(c, kv, NULL, &k);
-
-	if (!err)
-		err = sc_entries_for_each(c, &k, count_one, NULL);
-	sc_entry_key_free(&k);
-	return err;
-}
-
-SC_EXPORT int sc_kv_count(sc_cache *c, const char *kv)
-{
-	return SC_TRACED(c, SC_OP_KV_COUNT, do_kv_count(c, kv));
 }
 
 /*
@@ -503,7 +329,7 @@ static int batch_prepare(sc_cache *c, const char *kv, const sc_field *keys, size
 {
 	struct sc_entry_key prefix;
 	size_t bytes = 0, at = 0;
-	int err = kv_key(c, kv, NULL, &prefix);
+	int err = sc_kv_key(c, kv, NULL, &prefix);
 
 	memset(b, 0, sizeof(*b));
 	for (size_t i = 0; !err && i < n; i++) {

@@ -464,11 +464,12 @@ struct struct_list {
 	struct sc_builder *b;
 };
 
-static int collect_struct(const sc_field *own, const sc_field *value, void *ctx)
+static int collect_struct(const sc_field *own, const sc_field *value, uint64_t version, void *ctx)
 {
 	struct struct_list *l = ctx;
 
 	(void)own;
+	(void)version;
 	if (value->type != SC_FIELD_BYTES || value->len != l->size)
 		return sc_fail(-EUCLEAN, "a stored struct has %u bytes, its type %llu", value->len,
 			       (unsigned long long)l->size);

@@ -4,21 +4,28 @@
 #include <stdlib.h>
 
 #include "index/btree.h"
-#include "index/entry_index.h"
 #include "index/evict.h"
 #include "index/hash_index.h"
+#include "index/hit_list.h"
 #include "mem/block_alloc.h"
 #include "mem/record_accounts.h"
-#include "record/entry_key.h"
 #include "record/record_deadline.h"
 #include "shm/crash_point.h"
 #include "write/batch_intent.h"
 #include "write/partition.h"
 
+/* Removes: a record found, and the position in order of the key it is under. */
+struct found_record {
+	uint64_t off;
+	size_t at;
+};
+
 /* One partition the batch writes. */
 struct part_run {
 	struct sc_part *p;
-	size_t from, to;	 /* its items: order[from .. to) */
+	size_t from, to;	    /* its items: order[from .. to) */
+	struct found_record *found; /* removes: every record of its keys */
+	size_t nfound;
 	uint64_t intent;	 /* its intent block, 0 until taken */
 	struct sc_bt_stage tree; /* ordered_set: the batch's tree */
 	struct sc_logged
@@ -31,7 +38,7 @@ struct batch_run {
 	const struct sc_put_item *items;
 	const struct sc_route *routes;
 	const size_t *order;
-	uint64_t *rec; /* by position in order: the staged record (removes: the one found), 0 if none */
+	uint64_t *rec; /* puts: by position in order, the staged record */
 	uint64_t *old; /* ordered_set: what each staged insert replaced */
 	struct part_run *parts;
 	uint32_t nparts; /* partitions written */
@@ -58,7 +65,7 @@ static int with_room(sc_cache *c, struct sc_part *p, sc_write_fn fn, const struc
 static int take_intent(sc_cache *c, struct sc_part *p, const void *ctx)
 {
 	const struct step *s = ctx;
-	size_t count = s->pr->to - s->pr->from;
+	size_t count = s->run->items ? s->pr->to - s->pr->from : s->pr->nfound;
 	size_t len = sizeof(struct sc_blk) + sizeof(struct sc_batch_intent) + count * sizeof(uint32_t);
 
 	if (len > UINT32_MAX / 2)
@@ -103,18 +110,34 @@ static int reserve_index(sc_cache *c, struct sc_part *p, const void *ctx)
 	return sc_index_reserve(c, p, s->pr->to - s->pr->from);
 }
 
-/* Removes: the record each key has now (a key given twice names it twice: the second finds it gone). */
+/*
+ * Removes: every record each key has now (a bag's KeyValue key has one per
+ * value; a key given twice names them twice: the second finds them gone).
+ */
 static int find_records(struct batch_run *run, struct part_run *pr)
 {
-	for (size_t at = pr->from; at < pr->to; at++) {
-		struct sc_hit hit;
-		int r = sc_entry_find(run->c, pr->p, &run->routes[run->order[at]], &hit);
+	struct sc_hit_list hl;
+	int r = 0;
 
-		if (r < 0)
-			return r;
-		run->rec[at] = r ? hit.rec_off : 0;
+	sc_hits_init(&hl);
+	for (size_t at = pr->from; r >= 0 && at < pr->to; at++) {
+		struct found_record *grown;
+
+		hl.n = 0;
+		r = sc_index_find_each(run->c, pr->p, &run->routes[run->order[at]], sc_hits_collect, &hl);
+		if (r <= 0)
+			continue;
+		grown = realloc(pr->found, (pr->nfound + hl.n) * sizeof(*grown));
+		if (!grown) {
+			r = sc_fail(-ENOMEM, "out of memory for a batch's %zu records", pr->nfound + hl.n);
+			break;
+		}
+		pr->found = grown;
+		for (size_t i = 0; i < hl.n; i++)
+			pr->found[pr->nfound++] = (struct found_record){ hl.v[i].rec_off, at };
 	}
-	return 0;
+	sc_hits_free(&hl);
+	return r < 0 ? r : 0;
 }
 
 /*
@@ -129,9 +152,10 @@ static int stage(struct batch_run *run, struct part_run *pr)
 	struct step s = { run, pr, 0 };
 	struct sc_batch_intent *in;
 	/* A remove batch does not evict to make room for its intent: its caller falls back instead. */
-	int err = run->items ? with_room(c, p, take_intent, &s) : take_intent(c, p, &s);
+	int err = run->items ? with_room(c, p, take_intent, &s) : find_records(run, pr);
+
 	if (!run->items) {
-		err = err ? err : find_records(run, pr);
+		err = err ? err : take_intent(c, p, &s);
 	} else {
 		for (s.at = pr->from; !err && s.at < pr->to; s.at++)
 			err = with_room(c, p, write_record, &s);
@@ -145,9 +169,10 @@ static int stage(struct batch_run *run, struct part_run *pr)
 	in->count = 0;
 	in->done = 0;
 	in->removes = !run->items;
-	for (size_t at = pr->from; at < pr->to; at++)
-		if (run->rec[at])
-			in->rec[in->count++] = sc_to_units(run->rec[at]);
+	for (size_t at = pr->from; run->items && at < pr->to; at++)
+		in->rec[in->count++] = sc_to_units(run->rec[at]);
+	for (size_t i = 0; i < pr->nfound; i++)
+		in->rec[in->count++] = sc_to_units(pr->found[i].off);
 	sc_batch_intent_set(c, p, run->parts[0].p, run->id, pr->intent);
 	return 0;
 }
@@ -174,18 +199,17 @@ static int publish_records(struct batch_run *run, struct part_run *pr, struct sc
 {
 	sc_cache *c = run->c;
 	struct sc_part *p = pr->p;
-	enum sc_insert how = sc_insert_mode(c, p);
 	struct sc_index_hint hint;
 
 	sc_index_hint_init(c, p, &hint);
 	for (size_t at = pr->from; at < pr->to; at++) {
+		const struct sc_route *key = &run->items[run->order[at]].route;
 		uint64_t old;
 		int r;
 
 		sc_index_hint_ahead(c, &hint, &run->items[0].route, sizeof(run->items[0]), run->order, at,
 				    pr->to);
-		r = sc_index_insert_reserved(c, p, &run->items[run->order[at]].route, run->rec[at], how,
-					     &old);
+		r = sc_index_insert_reserved(c, p, key, run->rec[at], sc_insert_mode(c, p, key), &old);
 		if (r < 0)
 			return r;
 		in->done = (uint32_t)(at - pr->from + 1);
@@ -209,14 +233,11 @@ static int remove_records(struct batch_run *run, struct part_run *pr, struct sc_
 	sc_cache *c = run->c;
 	struct sc_part *p = pr->p;
 
-	for (size_t at = pr->from; at < pr->to; at++) {
-		uint64_t off = run->rec[at];
+	for (size_t i = 0; i < pr->nfound; i++) {
+		uint64_t off = pr->found[i].off;
 		const struct sc_blk *rec = sc_blk_at(c, off);
-		int r;
+		int r = sc_index_unpublish(c, p, &run->routes[run->order[pr->found[i].at]], off);
 
-		if (!off)
-			continue;
-		r = sc_index_unpublish(c, p, &run->routes[run->order[at]], off);
 		if (r < 0)
 			return r;
 		in->done++;
@@ -348,8 +369,10 @@ static int run_over(struct batch_run *run, uint32_t first_part, size_t n, const 
 		run->parts[i].logged = sc_part_unlock_logged(c, run->parts[i].p);
 	for (uint32_t i = 0; i < run->locked; i++)
 		err = (int)sc_write_result(err, sc_part_acked(c, run->parts[i].p, run->parts[i].logged));
-	for (uint32_t i = 0; run->parts && i < run->nparts; i++)
+	for (uint32_t i = 0; run->parts && i < run->nparts; i++) {
 		sc_bt_stage_free(&run->parts[i].tree);
+		free(run->parts[i].found);
+	}
 	free(run->rec);
 	free(run->old);
 	free(run->parts);

@@ -59,7 +59,7 @@ static int put_once(sc_cache *c, struct sc_part *p, const void *ctx)
 	if (sc_part_is_ordered(c, p))
 		r = sc_bt_insert(c, p, &w->route, off, &old);
 	else
-		r = sc_index_insert(c, p, &w->route, off, sc_insert_mode(c, p), &old);
+		r = sc_index_insert(c, p, &w->route, off, sc_insert_mode(c, p, &w->route), &old);
 	if (r <= 0) {
 		/* Never published (an error, or a bag that holds this tuple): freed at once. */
 		sc_block_free(c, p, off);
@@ -90,6 +90,57 @@ int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struc
 	struct sc_put_item w = { t, *route, len, deadline };
 
 	return put_locked(c, p, &w);
+}
+
+/* A record of the key other than the one at *keep. */
+static int other_than(sc_cache *c, const struct sc_hit *hit, void *keep)
+{
+	(void)c;
+	return hit->rec_off != *(const uint64_t *)keep;
+}
+
+static void superseded(sc_cache *c, struct sc_part *p, uint64_t off, void *unused)
+{
+	(void)unused;
+	sc_record_left(c, p, off, SC_LEFT_SUPERSEDED);
+}
+
+static int supersede_once(sc_cache *c, struct sc_part *p, const void *ctx)
+{
+	const struct sc_put_item *w = ctx;
+	uint64_t off, old;
+	int r = record_write(c, p, w, &off);
+
+	if (r)
+		return r;
+	p->superseding = sc_to_units(off);
+	SC_CRASH_POINT();
+	r = sc_index_insert(c, p, &w->route, off, SC_INSERT_ALWAYS, &old);
+	if (r < 0) {
+		p->superseding = 0;
+		sc_block_free(c, p, off);
+		return r;
+	}
+	SC_CRASH_POINT();
+	r = sc_index_remove(c, p, &w->route, other_than, &off, superseded, NULL);
+	SC_CRASH_POINT();
+	sc_record_joined_superseding(c, p, off);
+	SC_CRASH_POINT();
+	p->superseding = 0;
+	p->puts++;
+	return r < 0 ? r : 0;
+}
+
+int sc_put_superseding(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struct sc_route *route,
+		       uint32_t len, uint64_t deadline)
+{
+	struct sc_put_item w = { t, *route, len, deadline };
+	int err;
+
+	if (sc_insert_mode(c, p, route) == SC_INSERT_REPLACE)
+		return put_locked(c, p, &w);
+	err = supersede_once(c, p, &w);
+	return err == -ENOSPC ? sc_retry_with_room(c, p, supersede_once, &w) : err;
 }
 
 int sc_put_locking(sc_cache *c, const struct sc_put_item *w)

@@ -31,6 +31,17 @@ int sc_record_write(sc_cache *c, struct sc_part *p, const struct sc_put_item *w,
 int sc_put_record(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struct sc_route *route,
 		  uint32_t len, uint64_t deadline);
 
+/*
+ * sc_put_record() for a record that takes the place of every record of its
+ * key (a KeyValue update on a bag or duplicate_bag), which is sc_put_record()
+ * where a key holds one record. It goes in beside them, so that a reader
+ * of the key's newest record finds the old one or the new one, never none;
+ * then the others leave. A writer that dies between leaves
+ * p->superseding, which the repair finishes (recovery/batch_resolve.h).
+ */
+int sc_put_superseding(sc_cache *c, struct sc_part *p, const sc_tuple *t, const struct sc_route *route,
+		       uint32_t len, uint64_t deadline);
+
 /* Take w's partition's lock, sc_put_record() w there, let the lock go. */
 int sc_put_locking(sc_cache *c, const struct sc_put_item *w);
 
