@@ -68,7 +68,9 @@
 	X(KV_UPDATE_FN, kv_update_fn)                 \
 	X(KV_UPDATE, kv_update)                       \
 	X(KV_REPLACE, kv_replace)                     \
-	X(KV_GET_ALL, kv_get_all)
+	X(KV_GET_ALL, kv_get_all)                     \
+	X(GET_INTO, get_into)                         \
+	X(KV_GET_INTO, kv_get_into)
 
 #define SC_TRACE_OP_ENUM(upper, lower) SC_OP_##upper,
 enum sc_trace_op { SC_TRACE_OPS(SC_TRACE_OP_ENUM) SC_TRACE_OP_COUNT };

@@ -766,6 +766,21 @@ typedef int (*sc_visit_fn)(const sc_tuple *tuple, void *arg);
  */
 SC_EXPORT int sc_get_view(sc_cache *cache, const sc_tuple *data, sc_visit_fn fn, void *arg);
 
+/*
+ * sc_get() into memory the caller owns: no allocation, nothing to free.
+ * The tuples found are laid out in buf (cap bytes, aligned for an
+ * sc_tuples: any malloc'd or 8-aligned buffer) as an sc_tuples at buf,
+ * then its tuples, their fields and their bytes; *out points at it, or is
+ * NULL when none is found. Returns the number of tuples, with *need (when
+ * need is not NULL) the bytes used. When cap is short, -ERANGE and *need
+ * the bytes the result takes: call again with that much (a bag's key may
+ * have grown meanwhile: -ERANGE again, with the new size). buf NULL with
+ * cap 0 asks for the size alone. Valid until buf is reused; never pass
+ * *out to sc_tuples_free().
+ */
+SC_EXPORT int sc_get_into(sc_cache *cache, const sc_tuple *data, void *buf, size_t cap, const sc_tuples **out,
+			  size_t *need);
+
 /* --- Pattern queries and scans ------------------------------------------ */
 
 /*
@@ -941,6 +956,17 @@ SC_EXPORT int sc_kv_get(sc_cache *cache, const char *kv, sc_field key, const sc_
  * none. Read as sc_kv_get() reads.
  */
 SC_EXPORT int sc_kv_get_all(sc_cache *cache, const char *kv, sc_field key, sc_tuples **out);
+
+/*
+ * sc_kv_get() into memory the caller owns: no allocation, nothing to free.
+ * Returns 1 with *value the key's value (on a bag, the one added last): a
+ * number held in *value itself, bytes copied to buf and *value pointing
+ * there; 0 when the key has none. When the value's bytes are more than
+ * cap, -ERANGE; *need (when need is not NULL) is the value's length in
+ * bytes either way (0 for a number).
+ */
+SC_EXPORT int sc_kv_get_into(sc_cache *cache, const char *kv, sc_field key, void *buf, size_t cap,
+			     sc_field *value, size_t *need);
 
 /* sc_kv_get() with a read mode, as sc_get_with(). */
 SC_EXPORT int sc_kv_get_with(sc_cache *cache, const char *kv, sc_field key, const sc_field *dflt,

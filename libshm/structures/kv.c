@@ -199,6 +199,85 @@ SC_EXPORT int sc_kv_get_all(sc_cache *c, const char *kv, sc_field key, sc_tuples
 	return SC_TRACED(c, SC_OP_KV_GET_ALL, do_kv_get(c, kv, key, NULL, true, out));
 }
 
+/* The caller's buffer a value is copied into, and what it reports. */
+struct value_into {
+	void *buf;
+	size_t cap;
+	sc_field *value;
+	size_t *need;
+};
+
+/* v as the caller's value: a number as it is, bytes copied into the buffer (-ERANGE when it is short). */
+static int hand_value(sc_field v, const struct value_into *in)
+{
+	if (v.type == SC_FIELD_BYTES) {
+		if (in->need)
+			*in->need = v.len;
+		if (v.len > in->cap)
+			return sc_fail(-ERANGE, "a buffer of %zu bytes is short: the value takes %u", in->cap,
+				       v.len);
+		if (v.len)
+			memcpy(in->buf, v.v.p, v.len);
+		v.v.p = in->buf;
+	}
+	*in->value = v;
+	return 0;
+}
+
+/* The value of hit, handed out, its record checked again once copied. */
+static int value_into_buffer(sc_cache *c, const struct sc_hit *hit, void *ctx)
+{
+	sc_field v;
+	int err = sc_entry_value(c, hit, &v);
+
+	if (!err)
+		err = hand_value(v, ctx);
+	return err ? err : sc_entry_still_intact(c, hit);
+}
+
+/* The primary's answer (this host's copy lacks this handle's write), handed out. */
+static int kv_get_into_by_primary(sc_cache *c, const char *kv, sc_field key, const struct value_into *in)
+{
+	sc_tuples *got = NULL;
+	int n = SC_RYW_BY_PRIMARY(do_kv_get_with(c, kv, key, NULL, false, &sc_by_primary, &got)), err = 0;
+
+	if (n == 1 && (!got || got->count != 1 || got->tuples[0].nfields != 1))
+		err = sc_fail(-EPROTO, "KeyValue \"%s\": the primary's read of the value is not one field",
+			      kv);
+	else if (n == 1)
+		err = hand_value(got->tuples[0].fields[0], in);
+	sc_tuples_free(got);
+	return n < 0 ? n : err ? err : n;
+}
+
+static int do_kv_get_into(sc_cache *c, const char *kv, sc_field key, void *buf, size_t cap, sc_field *value,
+			  size_t *need)
+{
+	const struct value_into in = { buf, cap, value, need };
+	struct sc_entry_key k;
+	struct sc_route route;
+	sc_field kf;
+	int err;
+
+	sc_check_arg(value, -EINVAL, "sc_kv_get_into: value is NULL");
+	sc_check_arg(buf || !cap, -EINVAL, "sc_kv_get_into: a buffer of %zu bytes at NULL", cap);
+	if (need)
+		*need = 0;
+	err = sc_kv_route(c, kv, &key, &k, &kf, &route);
+	if (!err && !sc_ryw_local_key(c, route.partition, route.key_hash))
+		err = kv_get_into_by_primary(c, kv, key, &in);
+	else if (!err)
+		err = sc_entry_read(c, &route, value_into_buffer, (void *)&in);
+	sc_entry_key_free(&k);
+	return err;
+}
+
+SC_EXPORT int sc_kv_get_into(sc_cache *c, const char *kv, sc_field key, void *buf, size_t cap,
+			     sc_field *value, size_t *need)
+{
+	return SC_TRACED(c, SC_OP_KV_GET_INTO, do_kv_get_into(c, kv, key, buf, cap, value, need));
+}
+
 /* t: (the namespace as sc_str() makes it of a C string, key) or (..., default). */
 static int kv_get_here(sc_cache *c, const sc_tuple *t, sc_tuples **out)
 {

@@ -132,6 +132,56 @@ SC_EXPORT int sc_get(sc_cache *c, const sc_tuple *data, sc_tuples **out)
 	return SC_TRACED(c, SC_OP_GET, do_get(c, data, out));
 }
 
+/* The caller's buffer a get copies into, and what it reports. */
+struct into {
+	void *buf;
+	size_t cap;
+	const sc_tuples **out;
+	size_t *need;
+};
+
+static int copy_hits_into(sc_cache *c, const struct sc_hit *hits, size_t n, void *ctx)
+{
+	const struct into *in = ctx;
+
+	return sc_results_copy_into(c, hits, n, in->buf, in->cap, in->out, in->need);
+}
+
+/* The primary's answer (this host's copy lacks this handle's write), laid out in the buffer. */
+static int get_into_by_primary(sc_cache *c, const sc_tuple *data, const struct into *in)
+{
+	sc_tuples *got = NULL;
+	int n = SC_RYW_BY_PRIMARY(sc_get_with(c, data, &sc_by_primary, &got)), err = 0;
+
+	if (n > 0)
+		err = sc_results_place(got, in->buf, in->cap, in->out, in->need);
+	sc_tuples_free(got);
+	return n < 0 ? n : err ? err : n;
+}
+
+static int do_get_into(sc_cache *c, const sc_tuple *data, void *buf, size_t cap, const sc_tuples **out,
+		       size_t *need)
+{
+	const struct into in = { buf, cap, out, need };
+	struct sc_route route;
+	int err;
+
+	sc_check_arg(out, -EINVAL, "sc_get_into: out is NULL");
+	*out = NULL;
+	if (need)
+		*need = 0;
+	err = route_tuple(c, data, &route);
+	if (err == 1)
+		return get_into_by_primary(c, data, &in);
+	return err ? err : lookup_routed(c, &route, copy_hits_into, (void *)&in);
+}
+
+SC_EXPORT int sc_get_into(sc_cache *c, const sc_tuple *data, void *buf, size_t cap, const sc_tuples **out,
+			  size_t *need)
+{
+	return SC_TRACED(c, SC_OP_GET_INTO, do_get_into(c, data, buf, cap, out, need));
+}
+
 static int do_get_by_key_partition(sc_cache *c, sc_field key, sc_field partition_data, sc_tuples **out)
 {
 	struct sc_route route;

@@ -149,14 +149,16 @@ static int copy_one(sc_cache *c, const struct sc_hit *hit, sc_tuples **out)
 		      out);
 }
 
-/* Field counts of all records first, to size the one block they are copied to. */
-static int copy_many(sc_cache *c, const struct sc_hit *hits, size_t n, uint16_t *nfields, sc_tuples **out)
+/* Where n records' copies go after a head of head bytes: their tuples, all fields, the records. */
+struct copies {
+	size_t fields_at, raw_at, end;
+};
+
+/* Field counts of all records first (into nfields), to size what they are copied to. */
+static int size_copies(sc_cache *c, const struct sc_hit *hits, size_t n, uint16_t *nfields, size_t head,
+		       struct copies *at)
 {
-	size_t total_fields = 0, total_bytes = 0, fields_at, raw_at;
-	struct result_block *rb;
-	sc_field *fields;
-	uint8_t *raw;
-	int err = 0;
+	size_t total_fields = 0, total_bytes = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		nfields[i] = record_nfields(c, &hits[i]);
@@ -165,19 +167,127 @@ static int copy_many(sc_cache *c, const struct sc_hit *hits, size_t n, uint16_t 
 		total_fields += nfields[i];
 		total_bytes += hits[i].rec_len;
 	}
-	fields_at = sizeof(*rb) + n * sizeof(sc_tuple);
-	raw_at = fields_at + total_fields * sizeof(sc_field);
-	rb = new_block(raw_at + total_bytes);
-	if (!rb)
-		return sc_fail(-ENOMEM, "out of memory copying %zu tuples of %zu bytes", n, total_bytes);
-	fields = (sc_field *)((uint8_t *)rb + fields_at);
-	raw = (uint8_t *)rb + raw_at;
+	at->fields_at = head + n * sizeof(sc_tuple);
+	at->raw_at = at->fields_at + total_fields * sizeof(sc_field);
+	at->end = at->raw_at + total_bytes;
+	return 0;
+}
+
+/* Copy the records to base as at says, their tuples at base + head. */
+static int copy_records(sc_cache *c, const struct sc_hit *hits, size_t n, const uint16_t *nfields,
+			uint8_t *base, sc_tuple *tuples, const struct copies *at)
+{
+	sc_field *fields = (sc_field *)(base + at->fields_at);
+	uint8_t *raw = base + at->raw_at;
+	int err = 0;
+
 	for (size_t i = 0; i < n && !err; i++) {
-		err = copy_record(c, &hits[i], nfields[i], &rb->tuples[i], fields, raw);
+		err = copy_record(c, &hits[i], nfields[i], &tuples[i], fields, raw);
 		fields += nfields[i];
 		raw += hits[i].rec_len;
 	}
-	return finish(rb, n, err, out);
+	return err;
+}
+
+static int copy_many(sc_cache *c, const struct sc_hit *hits, size_t n, uint16_t *nfields, sc_tuples **out)
+{
+	struct result_block *rb;
+	struct copies at;
+	int err = size_copies(c, hits, n, nfields, sizeof(*rb), &at);
+
+	if (err)
+		return err;
+	rb = new_block(at.end);
+	if (!rb)
+		return sc_fail(-ENOMEM, "out of memory copying %zu tuples of %zu bytes", n, at.end);
+	return finish(rb, n, copy_records(c, hits, n, nfields, (uint8_t *)rb, rb->tuples, &at), out);
+}
+
+/* A caller's buffer, checked: at least an sc_tuples, aligned for one. */
+static int check_buffer(const void *buf, size_t cap)
+{
+	if (!buf && cap)
+		return sc_fail(-EINVAL, "a buffer of %zu bytes at NULL", cap);
+	if ((uintptr_t)buf % _Alignof(sc_tuples))
+		return sc_fail(-EINVAL, "a buffer at %p is not aligned to %zu bytes", buf,
+			       _Alignof(sc_tuples));
+	return 0;
+}
+
+/* Too short for need bytes: -ERANGE, and what it would take. */
+static int too_short(size_t cap, size_t need, size_t *need_out)
+{
+	if (need_out)
+		*need_out = need;
+	return sc_fail(-ERANGE, "a buffer of %zu bytes is short: the result takes %zu", cap, need);
+}
+
+int sc_results_copy_into(sc_cache *c, const struct sc_hit *hits, size_t n, void *buf, size_t cap,
+			 const sc_tuples **out, size_t *need)
+{
+	uint16_t stack_nfields[STACK_RECORDS], *nfields = stack_nfields;
+	sc_tuples *head = buf;
+	struct copies at;
+	int err = check_buffer(buf, cap);
+
+	if (!err && n > STACK_RECORDS && !(nfields = malloc(n * sizeof(*nfields))))
+		err = sc_fail(-ENOMEM, "out of memory copying %zu tuples", n);
+	if (!err)
+		err = size_copies(c, hits, n, nfields, sizeof(*head), &at);
+	if (!err && at.end > cap)
+		err = too_short(cap, at.end, need);
+	if (!err)
+		err = copy_records(c, hits, n, nfields, buf, (sc_tuple *)(head + 1), &at);
+	if (nfields != stack_nfields)
+		free(nfields);
+	if (err)
+		return err;
+	head->count = n;
+	head->tuples = (sc_tuple *)(head + 1);
+	*out = head;
+	if (need)
+		*need = at.end;
+	return 0;
+}
+
+int sc_results_place(const sc_tuples *t, void *buf, size_t cap, const sc_tuples **out, size_t *need)
+{
+	const size_t n = t ? t->count : 0;
+	size_t nfields = 0, nbytes = 0, end;
+	sc_tuples *head = buf;
+	sc_tuple *tuples = (sc_tuple *)(head + 1);
+	sc_field *fields;
+	uint8_t *bytes;
+	int err = check_buffer(buf, cap);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		for (uint32_t f = 0; f < t->tuples[i].nfields; f++, nfields++)
+			nbytes += t->tuples[i].fields[f].type == SC_FIELD_BYTES ? t->tuples[i].fields[f].len
+										: 0;
+	end = sizeof(*head) + n * sizeof(*tuples) + nfields * sizeof(*fields) + nbytes;
+	if (end > cap)
+		return too_short(cap, end, need);
+	fields = (sc_field *)(tuples + n);
+	bytes = (uint8_t *)(fields + nfields);
+	for (size_t i = 0; i < n; i++) {
+		tuples[i] = (sc_tuple){ t->tuples[i].nfields, fields };
+		for (uint32_t f = 0; f < t->tuples[i].nfields; f++, fields++) {
+			*fields = t->tuples[i].fields[f];
+			if (fields->type == SC_FIELD_BYTES && fields->len) {
+				memcpy(bytes, fields->v.p, fields->len);
+				fields->v.p = bytes;
+				bytes += fields->len;
+			}
+		}
+	}
+	head->count = n;
+	head->tuples = tuples;
+	*out = head;
+	if (need)
+		*need = end;
+	return 0;
 }
 
 int sc_results_copy(sc_cache *c, const struct sc_hit *hits, size_t n, sc_tuples **out)

@@ -12,6 +12,19 @@
  */
 int sc_results_copy(sc_cache *c, const struct sc_hit *hits, size_t n, sc_tuples **out);
 
+/*
+ * The same into the caller's buffer buf (cap bytes, aligned for an
+ * sc_tuples), laid out as an sc_tuples at buf, then its tuples, fields and
+ * record copies: *out = buf, and *need (when not NULL) the bytes used. No
+ * allocation for up to 16 records. -ERANGE with *need the bytes it would
+ * take when cap is short; -EINVAL for a buffer misaligned, or NULL.
+ */
+int sc_results_copy_into(sc_cache *c, const struct sc_hit *hits, size_t n, void *buf, size_t cap,
+			 const sc_tuples **out, size_t *need);
+
+/* Lay the tuples of t (a result of the other calls; NULL: none) out in buf as sc_results_copy_into() does. */
+int sc_results_place(const sc_tuples *t, void *buf, size_t cap, const sc_tuples **out, size_t *need);
+
 /* Copy the tuples t[0, n) (a forwarded call's answer) into *out, NULL when n is 0: 0, or a negative errno. */
 int sc_results_of_tuples(const sc_tuple *t, size_t n, sc_tuples **out);
 
