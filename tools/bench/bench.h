@@ -31,6 +31,15 @@ struct bench_system {
 	int (*put)(void *worker, const char *key, const char *value);
 	/* Copies the BENCH_VALUE_LEN-byte value out; a missing key is an error. */
 	int (*get)(void *worker, const char *key, char *value);
+	/*
+	 * The same, with nothing allocated and nothing to free (get_into: the
+	 * result laid out in the worker's own buffer), or with nothing copied
+	 * but the value (get_view: read in place). A system whose get is that
+	 * already (an in-process table's lookup and copy, LMDB's get) gives its
+	 * get for both, so that each row compares like with like.
+	 */
+	int (*get_into)(void *worker, const char *key, char *value);
+	int (*get_view)(void *worker, const char *key, char *value);
 	/* A missing key is an error: every delete pass deletes keys that exist. */
 	int (*del)(void *worker, const char *key);
 	/* n <= BENCH_BATCH_LEN tuples, keys[i] with values[i], written as one batch. */

@@ -43,7 +43,8 @@ static const char usage[] =
 	"  --procs P,...     workers running at once (default 1,2; at most 64, and no\n"
 	"                    more than the smallest key count)\n"
 	"  --ops OP,...      put, get, delete, put_batch, match, match_object, scan,\n"
-	"                    kv_add_batch, queue, stack, lazy_put, kv_increment\n"
+	"                    kv_add_batch, queue, stack, lazy_put, kv_increment,\n"
+	"                    get_into, get_view\n"
 	"                    (default: all)\n"
 	"  --compare SYS,... peers: lmdb, lfht (default lmdb,lfht); '' or none:\n"
 	"                    supercache only\n"
@@ -101,6 +102,8 @@ static const char usage[] =
 	"and pops on one shared stack (two operations each time); lazy_put is put\n"
 	"through the write buffer, its flush at the end of the pass timed too.\n"
 	"kv_increment adds 1 to each key's counter in one KeyValue namespace.\n"
+	"get_into and get_view read as get does, with nothing allocated (get_into) or\n"
+	"nothing copied but the value (get_view).\n"
 	"With P workers, writers each take 1/P of the keys; getters each read the whole\n"
 	"set from their own starting point. Each worker first reads its keys once,\n"
 	"untimed, so that a process that has just attached has faulted its mapping in\n"
@@ -110,6 +113,8 @@ static const char usage[] =
 	"  supercache  a cache in /dev/shm. The main process creates and loads it; every\n"
 	"              worker is a forked process with its own sc_attach() handle, so\n"
 	"              gets never run in the process that wrote. get is sc_get (copies);\n"
+	"              get_into is sc_get_into (into the worker's buffer), get_view\n"
+	"              sc_get_view (the value copied out by its visitor);\n"
 	"              match is sc_get_by_match({key, $1}) with the key's partition\n"
 	"              data; match_object is sc_get_by_match_object({_, value}) over\n"
 	"              every partition; scan is sc_scan; kv_add_batch is\n"
@@ -127,7 +132,8 @@ static const char usage[] =
 	"              call_rcu. It is in-process only: its P workers are P threads. It\n"
 	"              has no query interface: match, match_object and scan leave it out,\n"
 	"              as do queue, stack, lazy_put and kv_increment. kv_add_batch is\n"
-	"              a loop of puts.\n"
+	"              a loop of puts. Its get_into and get_view are its get (a lookup\n"
+	"              and a copy of the value into the caller's buffer), as LMDB's are.\n"
 	"\n"
 	"Results.\n"
 	"  ops/s    all workers' operations divided by the wall time from their common\n"
@@ -291,9 +297,11 @@ static void parse_ops(struct options *o, const char *arg)
 		while (op < OP_COUNT && strcmp(items[i], bench_op_names[op]) != 0)
 			op++;
 		if (op == OP_COUNT)
-			bad_usage("--ops: unknown operation '%s' (put, get, delete, put_batch, match, "
-				  "match_object, scan, kv_add_batch, queue, stack, lazy_put, kv_increment)",
-				  items[i]);
+			bad_usage(
+				"--ops: unknown operation '%s' (put, get, delete, put_batch, match, "
+				"match_object, scan, kv_add_batch, queue, stack, lazy_put, kv_increment, get_into, "
+				"get_view)",
+				items[i]);
 		if (o->ops[op])
 			bad_usage("--ops: %s is given twice", items[i]);
 		o->ops[op] = true;

@@ -14,9 +14,10 @@
 /* Samples per worker: 2^21 covers 33M single-key ops, far more than min_ns allows at these speeds. */
 #define SAMPLE_ROOM ((size_t)1 << 21)
 
-const char *const bench_op_names[OP_COUNT] = { "put",	"get",		"delete",   "put_batch",
-					       "match", "match_object", "scan",	    "kv_add_batch",
-					       "queue", "stack",	"lazy_put", "kv_increment" };
+const char *const bench_op_names[OP_COUNT] = { "put",	   "get",	   "delete",   "put_batch",
+					       "match",	   "match_object", "scan",     "kv_add_batch",
+					       "queue",	   "stack",	   "lazy_put", "kv_increment",
+					       "get_into", "get_view" };
 
 static bool is_pass(enum bench_op op)
 {
@@ -41,6 +42,10 @@ bool bench_supports(const struct bench_system *sys, enum bench_op op)
 		return sys->lazy_put != NULL && sys->flush != NULL;
 	case OP_KV_INCREMENT:
 		return sys->kv_increment != NULL;
+	case OP_GET_INTO:
+		return sys->get_into != NULL;
+	case OP_GET_VIEW:
+		return sys->get_view != NULL;
 	default:
 		return true;
 	}
@@ -83,7 +88,9 @@ static void worker_span(const struct run *r, unsigned idx, size_t *first, size_t
 	const size_t n = r->ds->n;
 
 	*first = n / r->nworkers * idx + min_size(idx, n % r->nworkers);
-	*len = r->op == OP_GET || r->op == OP_MATCH ? n : n / r->nworkers + (idx < n % r->nworkers);
+	*len = r->op == OP_GET || r->op == OP_GET_INTO || r->op == OP_GET_VIEW || r->op == OP_MATCH
+		       ? n
+		       : n / r->nworkers + (idx < n % r->nworkers);
 }
 
 /* Operations one call of one_op() makes: an add and a take for a queue or a stack. */
@@ -156,6 +163,10 @@ static int one_op(const struct run *r, void *w, size_t pos, char *value)
 		return r->sys->put(w, r->ds->keys[pos], r->ds->values[pos]);
 	case OP_GET:
 		return checked_get(r, w, pos, value);
+	case OP_GET_INTO:
+		return checked_read(r, r->sys->get_into, w, pos, value);
+	case OP_GET_VIEW:
+		return checked_read(r, r->sys->get_view, w, pos, value);
 	case OP_DELETE:
 		return r->sys->del(w, r->ds->keys[pos]);
 	case OP_MATCH:

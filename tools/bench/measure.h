@@ -22,6 +22,8 @@ enum bench_op {
 	OP_STACK,	 /* a push then a pop on one shared stack: two operations */
 	OP_LAZY_PUT,	 /* buffered puts, and the flush at the end of the pass */
 	OP_KV_INCREMENT, /* a KeyValue counter per key, one more each time */
+	OP_GET_INTO,	 /* get with nothing allocated: sc_get_into */
+	OP_GET_VIEW,	 /* get reading in place: sc_get_view */
 	OP_COUNT,
 };
 
