@@ -251,3 +251,38 @@ TEST_CASE("a forwarded replace of a bad shape is refused; a good one leaves the 
 	CHECK(sc_kv_count(b, "n") == 1);
 	CHECK(value_in(b, key) == 3);
 }
+
+TEST_CASE("a get into the caller's buffer reads back this handle's write from the primary while its copy "
+	  "lacks it",
+	  "[forward][kv]")
+{
+	TwoNodes nodes("fwd-get-into");
+	Cache &a = nodes.a;
+	const std::string counter = counter_on_b(nodes), key = key_on_b(a, 0);
+
+	REQUIRE(sc_kv_replace(a, "n", sc_str(counter.c_str()), sc_str("twelve bytes")) == 0);
+	char buf[16];
+	sc_field v = {};
+	size_t need = 0;
+	int before = nodes.coordinator.requests;
+	REQUIRE(sc_kv_get_into(a, "n", sc_str(counter.c_str()), buf, sizeof(buf), &v, &need) == 1);
+	CHECK(nodes.coordinator.requests - before == 1);
+	CHECK(v.v.p == buf);
+	CHECK(std::string(buf, v.len) == "twelve bytes");
+	CHECK(sc_kv_get_into(a, "n", sc_str(counter.c_str()), buf, 4, &v, &need) == -ERANGE);
+	CHECK(need == 12);
+	CHECK(sc_kv_get_into(nodes.a_copy, "n", sc_str(counter.c_str()), buf, sizeof(buf), &v, &need) == 0);
+
+	REQUIRE(sc_put(a, SC_TUPLE(sc_str(key.c_str()), sc_int(7))) == 0);
+	std::vector<uint64_t> room(32);
+	const sc_tuples *out = nullptr;
+	before = nodes.coordinator.requests;
+	REQUIRE(sc_get_into(a, SC_TUPLE(sc_str(key.c_str())), room.data(), 8 * room.size(), &out, &need) ==
+		1);
+	CHECK(nodes.coordinator.requests - before == 1);
+	CHECK(static_cast<const void *>(out) == room.data());
+	CHECK(out->tuples[0].fields[1].v.i == 7);
+	CHECK(sc_get_into(a, SC_TUPLE(sc_str(key.c_str())), room.data(), 16, &out, &need) == -ERANGE);
+	CHECK(need > 16);
+	CHECK(out == nullptr);
+}
