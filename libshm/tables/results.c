@@ -192,7 +192,7 @@ static int copy_records(sc_cache *c, const struct sc_hit *hits, size_t n, const 
 static int copy_many(sc_cache *c, const struct sc_hit *hits, size_t n, uint16_t *nfields, sc_tuples **out)
 {
 	struct result_block *rb;
-	struct copies at;
+	struct copies at = { 0 };
 	int err = size_copies(c, hits, n, nfields, sizeof(*rb), &at);
 
 	if (err)
@@ -227,13 +227,20 @@ int sc_results_copy_into(sc_cache *c, const struct sc_hit *hits, size_t n, void 
 {
 	uint16_t stack_nfields[STACK_RECORDS], *nfields = stack_nfields;
 	sc_tuples *head = buf;
-	struct copies at;
+	struct copies at = { 0 };
 	int err = check_buffer(buf, cap);
 
 	if (!err && n > STACK_RECORDS && !(nfields = malloc(n * sizeof(*nfields))))
 		err = sc_fail(-ENOMEM, "out of memory copying %zu tuples", n);
-	if (!err)
+	if (!err && n == 1) { /* a set's get: no count to add up */
+		nfields[0] = record_nfields(c, hits);
+		at.fields_at = sizeof(*head) + sizeof(sc_tuple);
+		at.raw_at = at.fields_at + nfields[0] * sizeof(sc_field);
+		at.end = at.raw_at + hits->rec_len;
+		err = nfields[0] ? 0 : malformed(c, hits);
+	} else if (!err) {
 		err = size_copies(c, hits, n, nfields, sizeof(*head), &at);
+	}
 	if (!err && at.end > cap)
 		err = too_short(cap, at.end, need);
 	if (!err)
