@@ -258,6 +258,16 @@ TEST_CASE("a record whose bytes changed under its checksum is never read: every 
 	CHECK(sc_get_by_match_object(c, nullptr, SC_TUPLE(sc_any(), sc_any()), &t) == -EUCLEAN);
 	CHECK(sc_kv_get(c, "session", sc_str("user_1"), nullptr, &t) == -EUCLEAN);
 	CHECK(contains(sc_last_error(), "checksum"));
+	// Into the caller's buffer: the copy is checked, and nothing of it is handed out.
+	uint64_t room[64];
+	const sc_tuples *into = nullptr;
+	CHECK(sc_get_into(c, SC_TUPLE(sc_int(1)), room, sizeof(room), &into, nullptr) == -EUCLEAN);
+	CHECK(into == nullptr);
+	char buf[64];
+	sc_field value = sc_int(-1);
+	CHECK(sc_kv_get_into(c, "session", sc_str("user_1"), buf, sizeof(buf), &value, nullptr) == -EUCLEAN);
+	CHECK(contains(sc_last_error(), "checksum"));
+	CHECK((value.type == SC_FIELD_INT && value.v.i == -1));
 	std::string problems;
 	CHECK(check_segment(c, 0, &problems) == -EUCLEAN);
 	CHECK(contains(problems.c_str(), "checksum"));

@@ -72,18 +72,28 @@ int sc_entry_remove_locking(sc_cache *c, const struct sc_route *route)
 	return (int)sc_write_result(err, sc_part_unlock_write(c, p));
 }
 
-/* Both fields of an entry's record, in place; -EUCLEAN (with a message) unless it is one. */
-static int entry_fields(sc_cache *c, const struct sc_hit *hit, sc_field out[2])
+/*
+ * Both fields of an entry's record, decoded in place without its checksum
+ * (the decoder stays inside the record's length whatever its bytes say);
+ * -EUCLEAN (with a message) unless it has their shape.
+ */
+static int decode_entry(sc_cache *c, const struct sc_hit *hit, sc_field out[2])
 {
 	const uint8_t *rec = c->seg.base + hit->rec_off;
 
-	if (!sc_rec_intact(rec, hit->rec_len))
-		return sc_rec_not_intact(c, hit->rec_off);
 	if (sc_read(&((const struct sc_blk *)rec)->nfields) != 2 ||
 	    sc_rec_decode(rec, hit->rec_len, 2, out) || out[0].type != SC_FIELD_BYTES)
 		return sc_fail(-EUCLEAN, "cache \"%s\": structure entry at %llu is malformed", c->name,
 			       (unsigned long long)hit->rec_off);
 	return 0;
+}
+
+/* The same, the record checked against its checksum first: what is decoded was written whole. */
+static int entry_fields(sc_cache *c, const struct sc_hit *hit, sc_field out[2])
+{
+	if (!sc_rec_intact(c->seg.base + hit->rec_off, hit->rec_len))
+		return sc_rec_not_intact(c, hit->rec_off);
+	return decode_entry(c, hit, out);
 }
 
 int sc_entry_value(sc_cache *c, const struct sc_hit *hit, sc_field *value)
@@ -96,16 +106,27 @@ int sc_entry_value(sc_cache *c, const struct sc_hit *hit, sc_field *value)
 	return err;
 }
 
+int sc_entry_value_unverified(sc_cache *c, const struct sc_hit *hit, sc_field *value)
+{
+	sc_field f[2];
+	int err = decode_entry(c, hit, f);
+
+	if (!err)
+		*value = f[1];
+	return err;
+}
+
 int sc_entry_still_intact(sc_cache *c, const struct sc_hit *hit)
 {
 	return sc_rec_intact(c->seg.base + hit->rec_off, hit->rec_len) ? 0
 								       : sc_rec_not_intact(c, hit->rec_off);
 }
 
+/* One checksum, over the record once its value is copied: a copy of anything else is taken back. */
 int sc_entry_value_into(sc_cache *c, const struct sc_hit *hit, struct sc_builder *b)
 {
 	sc_field v;
-	int err = sc_entry_value(c, hit, &v);
+	int err = sc_entry_value_unverified(c, hit, &v);
 
 	if (!err)
 		err = sc_builder_add(b, &v, 1);

@@ -36,6 +36,14 @@ int sc_entry_remove_locking(sc_cache *c, const struct sc_route *route);
 int sc_entry_value(sc_cache *c, const struct sc_hit *hit, sc_field *value);
 
 /*
+ * sc_entry_value() without the checksum, for a reader that copies the value
+ * out and then checks the record once with sc_entry_still_intact(): the
+ * decoder stays inside the record whatever its bytes say, and a copy made
+ * from a record that then fails the check is not handed out.
+ */
+int sc_entry_value_unverified(sc_cache *c, const struct sc_hit *hit, sc_field *value);
+
+/*
  * 0 if the record hit names still matches its checksum, else -EUCLEAN: to
  * call once a value sc_entry_value() pointed at is copied out, so that a
  * stray write between the first check and the copy is caught, never handed

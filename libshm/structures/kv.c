@@ -207,32 +207,36 @@ struct value_into {
 	size_t *need;
 };
 
-/* v as the caller's value: a number as it is, bytes copied into the buffer (-ERANGE when it is short). */
-static int hand_value(sc_field v, const struct value_into *in)
+/* *v made the caller's: a number as it is, bytes copied into the buffer (-ERANGE when it is short). */
+static int copy_value_into(sc_field *v, const struct value_into *in)
 {
-	if (v.type == SC_FIELD_BYTES) {
+	if (v->type == SC_FIELD_BYTES) {
 		if (in->need)
-			*in->need = v.len;
-		if (v.len > in->cap)
+			*in->need = v->len;
+		if (v->len > in->cap)
 			return sc_fail(-ERANGE, "a buffer of %zu bytes is short: the value takes %u", in->cap,
-				       v.len);
-		if (v.len)
-			memcpy(in->buf, v.v.p, v.len);
-		v.v.p = in->buf;
+				       v->len);
+		if (v->len)
+			memcpy(in->buf, v->v.p, v->len);
+		v->v.p = in->buf;
 	}
-	*in->value = v;
 	return 0;
 }
 
-/* The value of hit, handed out, its record checked again once copied. */
+/* The value of hit, handed out once its record is checked, after the copy: one checksum. */
 static int value_into_buffer(sc_cache *c, const struct sc_hit *hit, void *ctx)
 {
+	const struct value_into *in = ctx;
 	sc_field v;
-	int err = sc_entry_value(c, hit, &v);
+	int err = sc_entry_value_unverified(c, hit, &v);
 
 	if (!err)
-		err = hand_value(v, ctx);
-	return err ? err : sc_entry_still_intact(c, hit);
+		err = copy_value_into(&v, in);
+	if (!err)
+		err = sc_entry_still_intact(c, hit);
+	if (!err)
+		*in->value = v;
+	return err;
 }
 
 /* The primary's answer (this host's copy lacks this handle's write), handed out. */
@@ -244,8 +248,13 @@ static int kv_get_into_by_primary(sc_cache *c, const char *kv, sc_field key, con
 	if (n == 1 && (!got || got->count != 1 || got->tuples[0].nfields != 1))
 		err = sc_fail(-EPROTO, "KeyValue \"%s\": the primary's read of the value is not one field",
 			      kv);
-	else if (n == 1)
-		err = hand_value(got->tuples[0].fields[0], in);
+	else if (n == 1) {
+		sc_field v = got->tuples[0].fields[0];
+
+		err = copy_value_into(&v, in);
+		if (!err)
+			*in->value = v;
+	}
 	sc_tuples_free(got);
 	return n < 0 ? n : err ? err : n;
 }
