@@ -521,6 +521,49 @@ TEST_CASE(
 namespace
 {
 
+// An update function that takes its time: it returns only once the clock the deadlines use has passed
+// *arg (ms), then adds 10.
+int plus_ten_after(const sc_field *current, void *arg, sc_field *next)
+{
+	while (clock_ms(CLOCK_MONOTONIC_COARSE) <= *static_cast<const uint64_t *>(arg))
+		;
+	*next = sc_int(current->v.i + 10);
+	return 0;
+}
+
+} // namespace
+
+TEST_CASE("a bag's update_fn whose kept time to live runs out while it runs leaves the key empty and every "
+	  "count right",
+	  "[kv][kv-types]")
+{
+	for (uint32_t type : { SC_BAG, SC_DUPLICATE_BAG })
+		DYNAMIC_SECTION(type_name(type))
+		{
+			Cache c(unique_name("kvtt-lapse"), typed_options(type, 2, 16 << 20));
+			REQUIRE(c.start_error() == 0);
+			const sc_field k = sc_str("k");
+			REQUIRE(sc_kv_add(c, "ns", k, sc_int(1)) == 0);
+			REQUIRE(sc_kv_add_ttl(c, "ns", k, sc_int(2), 100) == 0);
+			uint64_t lapsed = clock_ms(CLOCK_MONOTONIC_COARSE) + 101;
+			// fn gets 2, the newest; 12 keeps 2's deadline, which has passed by the time it is stored.
+			sc_tuples *out = nullptr;
+			REQUIRE(sc_kv_update_fn(c, "ns", k, sc_int(0), plus_ten_after, &lapsed, &out) == 0);
+			REQUIRE(out != nullptr);
+			CHECK(out->tuples[0].fields[0].v.i == 12);
+			sc_tuples_free(out);
+			CHECK(get_all(c, "ns", k).empty());
+			CHECK(sc_kv_count(c, "ns") == 0);
+			std::string problems;
+			CHECK(check_segment(c, 0, &problems) == 0);
+			INFO(problems);
+			CHECK(problems.empty());
+		}
+}
+
+namespace
+{
+
 // What the racing processes below store under key: "<tag>-<n>" with n % 8 == key, then 40 'x' when n is
 // odd (two lengths, so that a torn read would show).
 std::string race_value(const std::string &tag, int n)

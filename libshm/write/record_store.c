@@ -122,9 +122,14 @@ static int supersede_once(sc_cache *c, struct sc_part *p, const void *ctx)
 		return r;
 	}
 	SC_CRASH_POINT();
-	r = sc_index_remove(c, p, &w->route, other_than, &off, superseded, NULL);
-	SC_CRASH_POINT();
+	/*
+	 * Joined before the others leave: a deadline the new record kept from
+	 * the newest may pass during the walk, which then takes the new record
+	 * out too, as expired, and must find it counted in (and logged) first.
+	 */
 	sc_record_joined_superseding(c, p, off);
+	SC_CRASH_POINT();
+	r = sc_index_remove(c, p, &w->route, other_than, &off, superseded, NULL);
 	SC_CRASH_POINT();
 	p->superseding = 0;
 	p->puts++;
