@@ -4,13 +4,6 @@
 #include "mem/record_accounts.h"
 #include "record/entry_key.h"
 
-static int keep_hit(sc_cache *c, const struct sc_hit *hit, void *out)
-{
-	(void)c;
-	*(struct sc_hit *)out = *hit;
-	return 1;
-}
-
 /* Keep the most recently written of the key's records (out's rec_off 0 before the first). */
 static int keep_newest(sc_cache *c, const struct sc_hit *hit, void *out)
 {
@@ -25,19 +18,16 @@ static int keep_newest(sc_cache *c, const struct sc_hit *hit, void *out)
 }
 
 /*
- * An entry's key is in its partition once, the first record found is it;
- * but a bag's KeyValue key has a record per value, and the newest is the
- * key's value. Not sc_index_find(), which stays the tuple get's own,
- * inlined there.
+ * An entry's key is in its partition once, the first record found is it
+ * (sc_index_find(): its probe has no callback to call); but a bag's
+ * KeyValue key has a record per value, and the newest is the key's value.
  */
 int sc_entry_find(sc_cache *c, struct sc_part *p, const struct sc_route *route, struct sc_hit *hit)
 {
 	int r;
 
-	if (sc_entry_kind_is_unique(c, sc_route_entry_kind(route))) {
-		r = sc_index_find_each(c, p, route, keep_hit, hit);
-		return r > 0 ? 1 : r;
-	}
+	if (sc_entry_kind_is_unique(c, sc_route_entry_kind(route)))
+		return sc_index_find(c, p, route, hit);
 	hit->rec_off = 0;
 	r = sc_index_find_each(c, p, route, keep_newest, hit);
 	return r > 0 ? 1 : r;
