@@ -27,8 +27,9 @@ int sc_kv_key(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_
 	return err;
 }
 
-int sc_kv_route(sc_cache *c, const char *kv, const sc_field *key, struct sc_entry_key *k, sc_field *kf,
-		struct sc_route *route)
+/* Flattened, as a tuple get's routing is (tables/reads.c): 109 of a KeyValue read's 958 instructions. */
+__attribute__((flatten)) int sc_kv_route(sc_cache *c, const char *kv, const sc_field *key,
+					 struct sc_entry_key *k, sc_field *kf, struct sc_route *route)
 {
 	int err = sc_kv_key(c, kv, key, k);
 

@@ -104,9 +104,11 @@ static int begin_get(const char *fn, sc_tuples **out)
 /*
  * Route data's key: 0 to read this host's copy, 1 when this handle's writes
  * to its partition are not in the copy yet (read-your-writes: the primary
- * answers), or a negative errno.
+ * answers), or a negative errno. Flattened: the checks, the hash and the
+ * routing it calls are a dozen small functions across files, whose calls
+ * cost a get more than their bodies (39 of 774 instructions, callgrind).
  */
-static int route_tuple(sc_cache *c, const sc_tuple *data, struct sc_route *route)
+static __attribute__((flatten)) int route_tuple(sc_cache *c, const sc_tuple *data, struct sc_route *route)
 {
 	int err = sc_cache_check(c);
 
