@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <sched.h>
 #include <string>
 #include <sys/mman.h>
 #include <sys/wait.h>
@@ -36,6 +37,23 @@ std::string unique_name(const char *what)
 {
 	static std::atomic<unsigned> counter{ 0 };
 	return std::string("t-") + what + "-" + std::to_string(getpid()) + "-" + std::to_string(counter++);
+}
+
+bool pin_to(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) == 0;
+}
+
+bool pin_to_all()
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	for (long i = 0; i < sysconf(_SC_NPROCESSORS_ONLN); i++)
+		CPU_SET(static_cast<int>(i), &set);
+	return sched_setaffinity(0, sizeof(set), &set) == 0;
 }
 
 sc_options options(uint32_t partitions, uint64_t memory_limit)

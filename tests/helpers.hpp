@@ -34,6 +34,10 @@ uint64_t clock_ms(clockid_t id = CLOCK_MONOTONIC);
 // A cache name no other test (or earlier run) uses.
 std::string unique_name(const char *what);
 
+// Run the calling thread on one CPU only, or on every CPU again: whether the kernel agreed.
+bool pin_to(int cpu);
+bool pin_to_all();
+
 // Options with sz set, as SC_OPTIONS() does in C; 0 leaves a field at its default.
 sc_options options(uint32_t partitions = 0, uint64_t memory_limit = 0);
 

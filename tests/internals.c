@@ -47,6 +47,15 @@ const char *sctest_path(sc_cache *c)
 
 static uint32_t *first_entry(sc_cache *c, uint32_t part);
 
+/* The first lane of p whose limbo list is not empty (lane 0 when none is): the one the tests read and damage. */
+static uint32_t busy_lane(const struct sc_part *p)
+{
+	for (uint32_t i = 0; i < SC_LANES; i++)
+		if (p->lanes[i].limbo_head)
+			return i;
+	return 0;
+}
+
 uint64_t sctest_offset(sc_cache *c, enum sctest_place place, uint32_t part)
 {
 	uint8_t *base = c->seg.base;
@@ -75,7 +84,7 @@ uint64_t sctest_offset(sc_cache *c, enum sctest_place place, uint32_t part)
 	case SCTEST_PAGE_MAP:
 		return c->seg.geo.pagemap_off;
 	case SCTEST_LIMBO_HEAD_TAG: {
-		uint32_t head = sc_part_at(c, part)->limbo_head;
+		uint32_t head = sc_part_at(c, part)->lanes[busy_lane(sc_part_at(c, part))].limbo_head;
 		return head ? sc_from_units(head) + offsetof(struct sc_blk, retire_epoch) : 0;
 	}
 	}
@@ -202,14 +211,34 @@ int sctest_slot_owned(sc_cache *c, uint32_t slot)
 
 void sctest_limbo_ends(sc_cache *c, uint32_t part, uint32_t *head, uint32_t *tail)
 {
-	*head = sc_part_at(c, part)->limbo_head;
-	*tail = sc_part_at(c, part)->limbo_tail;
+	const struct sc_lane *l = &sc_part_at(c, part)->lanes[busy_lane(sc_part_at(c, part))];
+
+	*head = l->limbo_head;
+	*tail = l->limbo_tail;
 }
 
 void sctest_set_limbo_ends(sc_cache *c, uint32_t part, uint32_t head, uint32_t tail)
 {
-	sc_part_at(c, part)->limbo_head = head;
-	sc_part_at(c, part)->limbo_tail = tail;
+	struct sc_lane *l = &sc_part_at(c, part)->lanes[busy_lane(sc_part_at(c, part))];
+
+	l->limbo_head = head;
+	l->limbo_tail = tail;
+}
+
+uint64_t sctest_lane_free_blocks(sc_cache *c, uint32_t part, uint32_t cpu)
+{
+	const struct sc_lane *l = &sc_part_at(c, part)->lanes[cpu % SC_LANES];
+	uint64_t n = 0;
+
+	for (uint32_t cls = 0; cls < SC_NCLASSES; cls++)
+		for (uint32_t u = l->free_head[cls]; u; u = sc_blk_at(c, sc_from_units(u))->link)
+			n++;
+	return n;
+}
+
+uint64_t sctest_lane_retired_blocks(sc_cache *c, uint32_t part, uint32_t cpu)
+{
+	return sc_part_at(c, part)->lanes[cpu % SC_LANES].limbo_count;
 }
 
 uint64_t sctest_scribble_free_pages(sc_cache *c, uint32_t word)

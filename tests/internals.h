@@ -80,9 +80,13 @@ uint32_t sctest_plant_reader(sc_cache *c, uint32_t pid, uint64_t start_time);
 /* Whether a slot is still owned (by anyone). */
 int sctest_slot_owned(sc_cache *c, uint32_t slot);
 
-/* A partition's limbo list ends (in 16-byte units): read, and overwrite. */
+/* A partition's limbo list ends (in 16-byte units), of its first lane with one: read, and overwrite. */
 void sctest_limbo_ends(sc_cache *c, uint32_t part, uint32_t *head, uint32_t *tail);
 void sctest_set_limbo_ends(sc_cache *c, uint32_t part, uint32_t head, uint32_t tail);
+
+/* Blocks on the free lists, and on the limbo list, of partition part's writer lane for cpu. */
+uint64_t sctest_lane_free_blocks(sc_cache *c, uint32_t part, uint32_t cpu);
+uint64_t sctest_lane_retired_blocks(sc_cache *c, uint32_t part, uint32_t cpu);
 
 /* Overwrite every free page's word in the page map; how many there were. */
 uint64_t sctest_scribble_free_pages(sc_cache *c, uint32_t word);

@@ -134,25 +134,6 @@ bool asleep_in_futex(pid_t pid)
 	return in;
 }
 
-// Run the calling process on every CPU again.
-void pin_to_all()
-{
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	for (long i = 0; i < sysconf(_SC_NPROCESSORS_ONLN); i++)
-		CPU_SET(static_cast<int>(i), &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
-// Run the calling process on one CPU only.
-void pin_to(int cpu)
-{
-	cpu_set_t set;
-	CPU_ZERO(&set);
-	CPU_SET(cpu, &set);
-	sched_setaffinity(0, sizeof(set), &set);
-}
-
 // Start a writer of one put to partition 0 on cpu and return once it sleeps on the lock. An idle
 // one (SCHED_IDLE) runs only when nothing else wants its CPU.
 pid_t start_waiter(const std::string &name, int64_t key, int cpu, bool idle)

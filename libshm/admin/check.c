@@ -6,6 +6,7 @@
 #include <sys/stat.h>
 
 #include "mem/block_alloc.h"
+#include "mem/limbo.h"
 #include "mem/rcu.h"
 #include "mem/span_alloc.h"
 #include "recovery/census.h"
@@ -203,6 +204,15 @@ static void check_count(struct checker *k, struct sc_part *p, const char *what, 
 		      what, (unsigned long long)kept, (unsigned long long)found);
 }
 
+static uint64_t retired_blocks(const struct sc_part *p)
+{
+	uint64_t n = 0;
+
+	for (uint32_t i = 0; i < SC_LANES; i++)
+		n += p->lanes[i].limbo_count;
+	return n;
+}
+
 static void check_counters(struct checker *k, struct sc_part *p)
 {
 	const struct sc_census *cs = &k->cs;
@@ -211,8 +221,8 @@ static void check_counters(struct checker *k, struct sc_part *p)
 	check_count(k, p, "record bytes", p->bytes, cs->record_bytes);
 	check_count(k, p, "records with a deadline", p->ttl_records, cs->ttl_records);
 	if (!cs->limbo_broken) {
-		check_count(k, p, "retired blocks", p->limbo_count, cs->limbo.n);
-		check_count(k, p, "retired bytes", p->limbo_bytes, cs->limbo_bytes);
+		check_count(k, p, "retired blocks", retired_blocks(p), cs->limbo.n);
+		check_count(k, p, "retired bytes", sc_limbo_bytes(p), cs->limbo_bytes);
 	}
 	if (sc_part_is_ordered(k->c, p)) {
 		check_count(k, p, "ordered index nodes", p->bt_nodes, cs->nodes);

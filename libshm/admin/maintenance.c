@@ -21,7 +21,7 @@ static int do_reclaim(sc_cache *c, uint64_t *freed_bytes)
 		err = sc_cache_writable(c);
 
 	for (uint32_t i = 0; !err && i < 2 * c->seg.cfg.num_partition && !backlog; i++)
-		backlog = sc_read(&sc_part_at(c, i)->limbo_head) != 0;
+		backlog = !sc_limbo_empty(sc_part_at(c, i));
 	/* One grace period for every partition: what readers had left by now becomes free. */
 	if (!err && backlog)
 		err = sc_rcu_advance(c);
@@ -29,7 +29,7 @@ static int do_reclaim(sc_cache *c, uint64_t *freed_bytes)
 		struct sc_part *p = sc_part_at(c, i);
 		int r;
 
-		if (sc_read(&p->limbo_head) == 0)
+		if (sc_limbo_empty(p))
 			continue;
 		r = sc_part_lock_within(c, p, RECLAIM_LOCK_SECONDS);
 		if (r == 0) {

@@ -3,6 +3,7 @@
 
 #include "index/btree.h"
 #include "index/hash_index.h"
+#include "mem/limbo.h"
 #include "mem/rcu.h"
 #include "shm/probes.h"
 
@@ -17,7 +18,7 @@ static void read_counters(sc_cache *c, struct sc_part *p, sc_partition_stats *ou
 	out->index_capacity = sc_part_is_ordered(c, p) ? sc_bt_capacity(p) : sc_index_capacity(c, p);
 	out->puts = sc_read(&p->puts);
 	out->deletes = sc_read(&p->deletes);
-	out->retired_bytes = sc_read(&p->limbo_bytes);
+	out->retired_bytes = sc_limbo_bytes(p);
 	out->locks = sc_read(&p->locks);
 	out->writer_deaths = sc_read(&p->owner_died);
 	out->evictions = sc_read(&p->evictions);

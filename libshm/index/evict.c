@@ -138,10 +138,10 @@ int sc_retry_with_room(sc_cache *c, struct sc_part *p, sc_write_fn fn, const voi
 	uint32_t rounds = 0;
 	int err = -ENOSPC;
 
-	if (p->limbo_head && c->seg.cfg.eviction == SC_EVICTION_OFF) {
+	if (!sc_limbo_empty(p) && c->seg.cfg.eviction == SC_EVICTION_OFF) {
 		sc_limbo_reclaim_now(c, p);
 		err = fn(c, p, ctx);
-	} else if (p->limbo_head) {
+	} else if (!sc_limbo_empty(p)) {
 		/* Before evicting anything: what readers still hold may do, and a stuck one is named now. */
 		err = sc_limbo_drain(c, p);
 		if (err)
@@ -161,7 +161,7 @@ int sc_retry_with_room(sc_cache *c, struct sc_part *p, sc_write_fn fn, const voi
 		r = evict(c, p, EVICT_ROUND_BYTES, &got);
 
 		/* Evicting from a tree needs room for a copied path: what limbo holds gives it. */
-		if (r == -ENOSPC && p->limbo_head) {
+		if (r == -ENOSPC && !sc_limbo_empty(p)) {
 			r = sc_limbo_drain(c, p);
 			if (r == 0)
 				continue;

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "mem/span_alloc.h"
+#include "mem/writer_lane.h"
 #include "shm/crash_point.h"
 
 /* The smallest block anything asks for: a header and one number field. */
@@ -72,12 +73,12 @@ struct sc_sequence *sc_sequence_at(sc_cache *c, uint64_t off)
 	return (struct sc_sequence *)(b + 1);
 }
 
-static void push_free(struct sc_part *p, struct sc_blk *b, uint64_t off)
+static void push_free(struct sc_lane *l, struct sc_blk *b, uint64_t off)
 {
 	b->flags = (uint8_t)((b->flags & SC_BLK_KIND_MASK) | SC_BLK_FREE);
 	SC_CRASH_POINT();
-	b->link = p->free_head[b->cls];
-	p->free_head[b->cls] = sc_to_units(off);
+	b->link = l->free_head[b->cls];
+	l->free_head[b->cls] = sc_to_units(off);
 	SC_CRASH_POINT();
 }
 
@@ -109,7 +110,7 @@ static void seal_slab(sc_cache *c, struct sc_part *p, struct sc_slab *slab, uint
 		SC_CRASH_POINT();
 		*from = off + class_bytes(cls);
 		SC_CRASH_POINT();
-		push_free(p, b, off);
+		push_free(sc_lane_mine(p), b, off);
 	}
 	slab->full = 1;
 }
@@ -152,9 +153,9 @@ struct sc_slab *sc_current_slab(sc_cache *c, const struct sc_part *p)
 	return slab_at(c, s);
 }
 /* The head of a class's free list, if it checks out; a corrupt list is dropped (its blocks leak). */
-static int pop_free(sc_cache *c, struct sc_part *p, uint32_t cls, uint64_t *out)
+static int pop_free_lane(sc_cache *c, struct sc_part *p, struct sc_lane *l, uint32_t cls, uint64_t *out)
 {
-	uint64_t off = sc_from_units(p->free_head[cls]);
+	uint64_t off = sc_from_units(l->free_head[cls]);
 	struct sc_blk *b;
 
 	if (off == 0)
@@ -163,12 +164,23 @@ static int pop_free(sc_cache *c, struct sc_part *p, uint32_t cls, uint64_t *out)
 	/* A link a stray write bent into another partition's memory must not hand out its block. */
 	if (off % SC_UNIT || !sc_seg_span_ok(&c->seg, off, class_bytes(cls)) || !owns_page(c, p, off) ||
 	    b->cls != cls || (b->flags & SC_BLK_STATE_MASK) != SC_BLK_FREE) {
-		p->free_head[cls] = 0;
+		l->free_head[cls] = 0;
 		return 0;
 	}
-	p->free_head[cls] = b->link;
+	l->free_head[cls] = b->link;
 	*out = off;
 	return 1;
+}
+
+/* A free block of class cls: the writer's lane's first, so that a CPU reuses the blocks it retired. */
+static int pop_free(sc_cache *c, struct sc_part *p, uint32_t cls, uint64_t *out)
+{
+	uint32_t mine = sc_lane_index();
+
+	for (uint32_t i = 0; i < SC_LANES; i++)
+		if (pop_free_lane(c, p, &p->lanes[(mine + i) % SC_LANES], cls, out))
+			return 1;
+	return 0;
 }
 
 /*
@@ -330,6 +342,11 @@ int sc_block_alloc(sc_cache *c, struct sc_part *p, uint32_t len, uint8_t kind, u
 
 int sc_block_free(sc_cache *c, struct sc_part *p, uint64_t off)
 {
+	return sc_block_free_to(c, p, sc_lane_mine(p), off);
+}
+
+int sc_block_free_to(sc_cache *c, struct sc_part *p, struct sc_lane *l, uint64_t off)
+{
 	struct sc_blk *b = sc_blk_at(c, off);
 	uint64_t size = sc_block_size(b);
 
@@ -344,7 +361,7 @@ int sc_block_free(sc_cache *c, struct sc_part *p, uint64_t off)
 #endif
 	if (b->cls == SC_CLS_SPAN)
 		return sc_span_free(c, sc_part_index(c, p), off);
-	push_free(p, b, off);
+	push_free(l, b, off);
 	return 0;
 }
 
@@ -437,35 +454,51 @@ void sc_slab_seal_abandoned(sc_cache *c, struct sc_part *p, uint64_t s)
 
 void sc_free_lists_clear(struct sc_part *p)
 {
-	memset(p->free_head, 0, sizeof(p->free_head));
+	for (uint32_t i = 0; i < SC_LANES; i++)
+		memset(p->lanes[i].free_head, 0, sizeof(p->lanes[i].free_head));
 }
 
 void sc_free_list_push(sc_cache *c, struct sc_part *p, uint64_t off)
 {
-	push_free(p, sc_blk_at(c, off), off);
+	push_free(sc_lane_mine(p), sc_blk_at(c, off), off);
 }
 
-int sc_free_list_walk(sc_cache *c, struct sc_part *p, uint32_t cls, sc_block_fn fn, void *ctx)
+static int walk_lane(sc_cache *c, struct sc_part *p, const struct sc_lane *l, uint32_t cls, sc_block_fn fn,
+		     void *ctx)
 {
 	uint64_t budget = c->seg.map_len / class_bytes(cls) + 1;
 
-	for (uint64_t off = sc_from_units(p->free_head[cls]); off;
+	for (uint64_t off = sc_from_units(l->free_head[cls]); off;
 	     off = sc_from_units(sc_blk_at(c, off)->link)) {
 		const struct sc_blk *b;
 		int r;
 
 		if (budget-- == 0 || off % SC_UNIT || !sc_seg_span_ok(&c->seg, off, class_bytes(cls)))
-			return sc_fail(-EUCLEAN,
-				       "cache \"%s\": partition %u: free list of class %u is broken at %llu",
-				       c->name, sc_part_index(c, p), cls, (unsigned long long)off);
+			return sc_fail(
+				-EUCLEAN,
+				"cache \"%s\": partition %u: lane %u's free list of class %u is broken at %llu",
+				c->name, sc_part_index(c, p), (unsigned)(l - p->lanes), cls,
+				(unsigned long long)off);
 		b = sc_blk_at(c, off);
 		if (b->cls != cls || (b->flags & SC_BLK_STATE_MASK) != SC_BLK_FREE)
 			return sc_fail(
 				-EUCLEAN,
-				"cache \"%s\": partition %u: free list of class %u holds a block at %llu "
+				"cache \"%s\": partition %u: lane %u's free list of class %u holds a block at %llu "
 				"that is not a free block of that class",
-				c->name, sc_part_index(c, p), cls, (unsigned long long)off);
+				c->name, sc_part_index(c, p), (unsigned)(l - p->lanes), cls,
+				(unsigned long long)off);
 		r = fn(c, p, off, ctx);
+		if (r)
+			return r;
+	}
+	return 0;
+}
+
+int sc_free_list_walk(sc_cache *c, struct sc_part *p, uint32_t cls, sc_block_fn fn, void *ctx)
+{
+	for (uint32_t i = 0; i < SC_LANES; i++) {
+		int r = walk_lane(c, p, &p->lanes[i], cls, fn, ctx);
+
 		if (r)
 			return r;
 	}

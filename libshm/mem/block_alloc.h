@@ -23,8 +23,11 @@
 /* A block able to hold len bytes (header included), with len, cls and kind set. */
 int sc_block_alloc(sc_cache *c, struct sc_part *p, uint32_t len, uint8_t kind, uint64_t *out);
 
-/* Give a block back. It must be unreachable by every reader. */
+/* Give a block back, to the writer's lane (mem/writer_lane.h). It must be unreachable by every reader. */
 int sc_block_free(sc_cache *c, struct sc_part *p, uint64_t off);
+
+/* As sc_block_free(), to lane l of p: where a retired block goes back, the lane that retired it. */
+int sc_block_free_to(sc_cache *c, struct sc_part *p, struct sc_lane *l, uint64_t off);
 
 /* Bytes a block occupies (its class's size, or whole pages for a span). */
 uint64_t sc_block_size(const struct sc_blk *b);

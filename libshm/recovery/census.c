@@ -201,16 +201,18 @@ static int take_index(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 	return r;
 }
 
-static int take_limbo(sc_cache *c, struct sc_part *p, struct sc_census *cs)
+/* Lane l's limbo list, appended to cs->limbo: the valid prefix of it, when a link is bad. */
+static int take_lane(sc_cache *c, struct sc_part *p, const struct sc_lane *l, struct sc_census *cs)
 {
-	uint64_t off = sc_from_units(p->limbo_head), tail = sc_from_units(p->limbo_tail);
+	uint64_t off = sc_from_units(l->limbo_head), tail = sc_from_units(l->limbo_tail);
 	uint64_t slow = off; /* half the speed: meets off again only on a cycle */
+	size_t n = 0;
 	int err;
 
 	if (!off || !tail)
 		return 0;
-	for (;;) {
-		if (!sc_block_retired(c, off) || (cs->limbo.n > 0 && off == slow)) {
+	for (;; n++) {
+		if (!sc_block_retired(c, off) || (n > 0 && off == slow)) {
 			limbo_problem(
 				c, cs, p, off,
 				"limbo list is broken: a link to something that is not a retired block");
@@ -228,12 +230,21 @@ static int take_limbo(sc_cache *c, struct sc_part *p, struct sc_census *cs)
 		if (off == tail)
 			break;
 		off = sc_from_units(sc_blk_at(c, off)->link);
-		if (cs->limbo.n % 2 == 0)
+		if (n % 2 == 1)
 			slow = sc_from_units(sc_blk_at(c, slow)->link);
 	}
 	if (sc_blk_at(c, tail)->link)
 		limbo_problem(c, cs, p, tail, "limbo list goes on past its tail");
 	return 0;
+}
+
+static int take_limbo(sc_cache *c, struct sc_part *p, struct sc_census *cs)
+{
+	int err = 0;
+
+	for (uint32_t i = 0; !err && i < SC_LANES; i++)
+		err = take_lane(c, p, &p->lanes[i], cs);
+	return err;
 }
 
 /* Sorted, and every offset once: a block reached twice is damage. */

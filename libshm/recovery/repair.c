@@ -134,13 +134,18 @@ static int sort_spans(sc_cache *c, struct sc_part *p, struct rebuild *rb)
 	return 0;
 }
 
-/* The limbo list as the census found it (a valid prefix, in order), then the orphans, tagged now. */
+/*
+ * The limbo lists as the census found them (each lane's valid prefix, in
+ * order), as one list in lane 0, then the orphans, tagged now. The lanes'
+ * tags grow along each lane, not along their concatenation: a block behind
+ * an older lane's newer tags waits for them, and is freed late, never early.
+ */
 static void relink_limbo(sc_cache *c, struct sc_part *p, struct rebuild *rb)
 {
 	const struct sc_offsets *l = &rb->cs.limbo;
+	struct sc_lane *lane = &p->lanes[0];
 
-	p->limbo_tail = 0;
-	p->limbo_head = 0;
+	sc_limbo_forget(p);
 	for (size_t i = 0; i < l->n; i++) {
 		struct sc_blk *b = sc_blk_at(c, l->v[i]);
 
@@ -149,12 +154,11 @@ static void relink_limbo(sc_cache *c, struct sc_part *p, struct rebuild *rb)
 		if (sc_rcu_tag_state(c, b->retire_epoch) == SC_TAG_IMPOSSIBLE)
 			b->retire_epoch = sc_rcu_retire_tag(c);
 	}
-	p->limbo_count = l->n;
-	p->limbo_bytes = rb->cs.limbo_bytes;
-	p->limbo_advance_at = 0;
+	lane->limbo_count = l->n;
+	lane->limbo_bytes = rb->cs.limbo_bytes;
 	if (l->n) {
-		p->limbo_head = sc_to_units(l->v[0]);
-		p->limbo_tail = sc_to_units(l->v[l->n - 1]);
+		lane->limbo_head = sc_to_units(l->v[0]);
+		lane->limbo_tail = sc_to_units(l->v[l->n - 1]);
 	}
 	/* The dead writer's unpublishing stores are long visible; the fence makes the tags follow them here too. */
 	sc_full_barrier();

@@ -40,7 +40,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 13u
+#define SC_ABI_VERSION 14u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -230,50 +230,73 @@ struct sc_sequence {
 };
 
 /*
- * One partition. The lock, what readers load, and what only the writer
- * touches sit on separate cache lines so that readers never share a line
- * with a writer's stores.
+ * A partition's writer lane: retired blocks waiting for a grace period, and
+ * free blocks by class. A write uses its CPU's lane (mem/writer_lane.h), so
+ * the blocks a CPU retires come back free to that CPU, their lines still in
+ * its cache, and the lane's own lines stay there too: writers on two CPUs
+ * taking turns at a partition share its lock's line and the index's
+ * buckets, not its free lists. Lanes are a place, not an owner: any writer
+ * holding the partition lock may use any lane (when its own has nothing
+ * free, it takes from the others before carving new memory).
+ */
+#define SC_LANES 4u
+struct sc_lane {
+	_Alignas(64) uint64_t limbo_bytes; /* retired, not yet reusable */
+	uint64_t limbo_count;
+	uint32_t limbo_head;	/* oldest retired block (units), 0 when empty */
+	uint32_t limbo_tail;	/* newest retired block (units) */
+	uint32_t retired_since; /* blocks retired since the last write's reclaim: what the next frees */
+	uint32_t free_head[SC_NCLASSES]; /* free blocks by class (units) */
+};
+
+/*
+ * One partition. What readers load sits on a line of its own, so that
+ * readers never share a line with a writer's stores; what a write changes
+ * sits on as few lines as will hold it.
  */
 struct sc_part {
-	/* line 0: the write lock */
+	/*
+	 * line 0: the write lock, and the fields every write changes. Writers
+	 * on other CPUs take turns at a partition, and each line a write
+	 * changes moves to the writer's CPU: the lock and what every write
+	 * changes share one line.
+	 */
 	_Alignas(64) struct sc_shm_mutex lock;
-	uint32_t owner_died;		 /* times the lock was taken from a holder that was gone */
+	uint64_t seq;	  /* version of the last write */
+	uint64_t records; /* live tuples */
+	uint64_t bytes;	  /* bytes of live records */
+	uint64_t puts;
+	uint64_t locks;			 /* times the lock was taken */
 	uint32_t needs_repair;		 /* a repair was started and has not finished (recovery/repair.h) */
-	uint32_t lock_taken_from;	 /* the thread it was last taken from */
 					 /* line 1: loaded by readers */
 	_Alignas(64) uint64_t index_off; /* byte offset of the current struct sc_index */
 
-	/* lines 2..: the writer's, under the lock */
-	_Alignas(64) uint64_t seq; /* version of the last write */
-	uint64_t records;	   /* live tuples */
-	uint64_t bytes;		   /* bytes of live records */
-	uint64_t puts;
-	uint64_t deletes;
+	/* line 2: read by every write, changed by some */
+	_Alignas(64) uint64_t deletes;
 	uint64_t slab_off; /* next free byte of the current slab */
 	uint64_t slab_end;
-	uint64_t limbo_bytes; /* retired, not yet reusable */
-	uint64_t limbo_count;
-	uint64_t limbo_advance_at; /* limbo_bytes at which to start the next grace period */
-	uint32_t limbo_head;	   /* oldest retired block (units), 0 when empty */
-	uint32_t limbo_tail;	   /* newest retired block (units) */
-	uint64_t slabs;		   /* the partition's newest slab (byte offset), 0 before the first */
-	uint64_t bt_nodes;	   /* ordered_set: nodes of the index */
-	uint64_t gets_folded;	   /* counters of reader slots released since (atomic) */
-	uint64_t hits_folded;
-	uint64_t locks;			 /* times the lock was taken */
-	uint64_t ttl_records;		 /* live records carrying a deadline */
-	uint32_t free_head[SC_NCLASSES]; /* free blocks by class (units) */
+	uint64_t ttl_records; /* live records carrying a deadline */
 
-	/* lines the common write never touches: eviction, expiry, stalled readers */
-	_Alignas(64) uint64_t evictions; /* records the eviction hand took */
-	uint64_t expirations;		 /* expired records taken out of the index */
-	uint64_t hand_ioff;		 /* the eviction hand: the index it walks ... */
-	uint64_t hand_bucket;		 /* ... and its next bucket there */
-	uint8_t hand_prefix[16];	 /* ordered_set: the key prefix the hand stopped at */
-	uint64_t sweep_ioff;		 /* the expiry sweep's place, as the hand's */
+	/* lines 3..: the writer lanes */
+	struct sc_lane lanes[SC_LANES];
+
+	/* lines the common write never touches: a new slab, eviction, expiry, stalled readers, lock history */
+	_Alignas(64) uint64_t slabs; /* the partition's newest slab (byte offset), 0 before the first */
+	uint64_t bt_nodes;	     /* ordered_set: nodes of the index */
+	uint64_t evictions;	     /* records the eviction hand took */
+	uint64_t expirations;	     /* expired records taken out of the index */
+	uint64_t hand_ioff;	     /* the eviction hand: the index it walks ... */
+	uint64_t hand_bucket;	     /* ... and its next bucket there */
+	uint8_t hand_prefix[16];     /* ordered_set: the key prefix the hand stopped at */
+	uint64_t sweep_ioff;	     /* the expiry sweep's place, as the hand's */
 	uint64_t sweep_bucket;
-	uint64_t sweep_tick;	/* writes since the sweep last stepped */
-	uint64_t stalled_epoch; /* a reader in a section from this epoch was waited for in vain */
+	uint64_t sweep_tick;	  /* writes since the sweep last stepped */
+	uint64_t stalled_epoch;	  /* a reader in a section from this epoch was waited for in vain */
+	uint32_t owner_died;	  /* times the lock was taken from a holder that was gone */
+	uint32_t lock_taken_from; /* the thread it was last taken from */
+	/* readers' counters, folded in as their slots are released (atomic), away from the writer's lines */
+	_Alignas(64) uint64_t gets_folded;
+	uint64_t hits_folded;
 
 	/* a batch in progress (write/batch_intent.h): set and cleared under the lock */
 	_Alignas(64) uint64_t batch_intent; /* its intent block here, 0 when none */
@@ -554,7 +577,11 @@ _Static_assert(sizeof(struct sc_bucket) == 64, "a bucket is one cache line");
 _Static_assert(sizeof(struct sc_index) == 64, "index header is one cache line");
 _Static_assert(sizeof(struct sc_slot) == 64, "a reader slot is one cache line");
 _Static_assert(offsetof(struct sc_part, index_off) == 64, "readers' line of a partition");
-_Static_assert(offsetof(struct sc_part, seq) == 128, "writer's lines of a partition");
+_Static_assert(offsetof(struct sc_part, needs_repair) + sizeof(uint32_t) <= 64,
+	       "a write's fields share the lock's line");
+_Static_assert(offsetof(struct sc_part, deletes) == 128 && offsetof(struct sc_part, lanes) == 192,
+	       "a partition's lines");
+_Static_assert(sizeof(struct sc_lane) % 64 == 0, "lanes are whole cache lines");
 _Static_assert(offsetof(struct sc_seg_hdr, gp_epoch) == 128, "epoch line");
 _Static_assert(sizeof(struct sc_registry) == 128, "the registry's header is two lines");
 _Static_assert(offsetof(struct sc_seg_hdr, alloc_lock) == 256, "allocator lines");

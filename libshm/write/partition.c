@@ -2,8 +2,10 @@
 #include "write/partition.h"
 
 #include "mem/limbo.h"
+#include "mem/rcu.h"
 #include "mem/read_your_writes.h"
 #include "mem/repl_log.h"
+#include "mem/writer_lane.h"
 #include "recovery/repair.h"
 #include "shm/cluster_map.h"
 #include "shm/probes.h"
@@ -88,6 +90,7 @@ static int locked(sc_cache *c, struct sc_part *p, int r, const struct sc_lock_wa
 	}
 	if (r)
 		return not_taken(c, p, r, w, limit_ms);
+	sc_lane_choose();
 	sc_repl_begin(c, p, epoch);
 	if (sc_unlikely(p->needs_repair)) {
 		r = sc_part_repair(c, p);
@@ -194,13 +197,20 @@ void sc_part_release(sc_cache *c, struct sc_part *p)
 	release(c, p);
 }
 
-/* The amortised reclamation a write owes, then the release: as release(). */
+/* The amortised reclamation a write owes, then the release, then a grace period if one is due: as release(). */
 static struct sc_logged unlock(sc_cache *c, struct sc_part *p)
 {
+	struct sc_logged at;
+	bool grace_period_due;
+
 	if (p->ttl_records)
 		sc_sweep_step(c, p);
-	sc_limbo_reclaim(c, p);
-	return release(c, p);
+	grace_period_due = sc_limbo_reclaim(c, p);
+	at = release(c, p);
+	if (grace_period_due)
+		(void)sc_rcu_advance(
+			c); /* one that fails (no membarrier) frees nothing; the next due one tries again */
+	return at;
 }
 
 void sc_part_unlock(sc_cache *c, struct sc_part *p)
