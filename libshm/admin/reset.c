@@ -37,6 +37,8 @@ void sc_part_unpublish(struct sc_part *p)
 {
 	p->needs_repair = 1;
 	sc_xchg(&p->index_off, 0);
+	p->index_live = 0;
+	p->index_tombs = 0;
 	/*
 	 * A dead batch's staged records go with the memory: its intent must
 	 * not outlive the index, or a repair after a reset cut short would

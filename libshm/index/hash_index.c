@@ -313,7 +313,6 @@ static int rebuild(sc_cache *c, struct sc_part *p, uint64_t extra)
 	fresh.idx->magic = SC_INDEX_MAGIC;
 	fresh.idx->log2_buckets = log2;
 	fresh.idx->block_off = boff;
-	fresh.idx->live = live;
 	for (uint64_t b = 0; has_old && b <= old.mask; b++) {
 		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
 			uint32_t o = old.buckets[b].off[i];
@@ -329,16 +328,19 @@ static int rebuild(sc_cache *c, struct sc_part *p, uint64_t extra)
 	SC_CRASH_POINT();
 	sc_xchg(&p->index_off, ioff);
 	SC_CRASH_POINT();
+	/* A writer that dies before these leaves them the old index's: its repair counts them again. */
+	p->index_live = live;
+	p->index_tombs = 0;
 	if (has_old)
 		retire_index(c, p, &old);
 	return 0;
 }
 
-static int needs_room(const struct index_view *v, uint64_t extra)
+static int needs_room(const struct sc_part *p, const struct index_view *v, uint64_t extra)
 {
 	uint64_t slots = (v->mask + 1) * SC_BUCKET_SLOTS;
 
-	return (v->idx->live + v->idx->tombs + extra) * FILL_DEN > slots * FILL_NUM;
+	return (p->index_live + p->index_tombs + extra) * FILL_DEN > slots * FILL_NUM;
 }
 
 /* The index, grown (or cleaned of tombstones) if extra more entries would fill it past 13/16. */
@@ -348,7 +350,7 @@ static int writable_index(sc_cache *c, struct sc_part *p, uint64_t extra, struct
 
 	if (r < 0)
 		return r;
-	if (r == 1 && !needs_room(v, extra))
+	if (r == 1 && !needs_room(p, v, extra))
 		return 0;
 	r = rebuild(c, p, extra);
 	if (r)
@@ -464,13 +466,13 @@ static inline __attribute__((always_inline)) int insert_into(sc_cache *c, struct
 		return sc_fail(-EUCLEAN, "cache \"%s\": partition %u's index has no free slot", c->name,
 			       sc_part_index(c, p));
 	if (free_at.bk->off[free_at.i] == SC_SLOT_TOMB)
-		v->idx->tombs--;
+		p->index_tombs--;
 	SC_CRASH_POINT();
 	sc_write(&free_at.bk->hash[free_at.i], sc_tag(key->key_hash));
 	SC_CRASH_POINT();
 	sc_publish(&free_at.bk->off[free_at.i], units);
 	SC_CRASH_POINT();
-	v->idx->live++;
+	p->index_live++;
 	return 1;
 }
 
@@ -505,7 +507,7 @@ int sc_index_insert_reserved(sc_cache *c, struct sc_part *p, const struct sc_rou
 }
 /* A slot to change: the record it must hold, what it gets instead (units, or a tombstone). */
 struct swap {
-	struct sc_index *idx;
+	struct sc_part *p;
 	uint64_t old_off;
 	uint32_t units;
 };
@@ -520,22 +522,21 @@ static int swap_at(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, vo
 	sc_xchg(&at.bk->off[at.i], s->units);
 	if (s->units == SC_SLOT_TOMB) {
 		SC_CRASH_POINT();
-		s->idx->live--;
-		s->idx->tombs++;
+		s->p->index_live--;
+		s->p->index_tombs++;
 	}
 	return 1;
 }
 
 static int swap(sc_cache *c, struct sc_part *p, const struct sc_route *key, uint64_t old_off, uint32_t units)
 {
-	struct swap s = { NULL, old_off, units };
+	struct swap s = { p, old_off, units };
 	struct slot_ref at, free_at;
 	struct index_view v;
 	int r = view_index(c, p->index_off, &v);
 
 	if (r <= 0)
 		return r;
-	s.idx = v.idx;
 	return walk_key(c, &v, key, swap_at, &s, &at, &free_at);
 }
 
@@ -559,12 +560,11 @@ static void shrink_if_sparse(sc_cache *c, struct sc_part *p, const struct index_
 {
 	uint64_t slots = (v->mask + 1) * SC_BUCKET_SLOTS;
 
-	if (v->mask + 1 > (1u << SC_INDEX_MIN_LOG2) && v->idx->live * 16 < slots)
+	if (v->mask + 1 > (1u << SC_INDEX_MIN_LOG2) && p->index_live * 16 < slots)
 		(void)rebuild(c, p, 1);
 }
 
 struct removal {
-	struct sc_index *idx;
 	struct sc_part *p;
 	sc_rec_pred pred;
 	void *pctx;
@@ -589,8 +589,8 @@ static int remove_if(sc_cache *c, struct slot_ref at, const struct sc_hit *hit, 
 		return r;
 	sc_xchg(&at.bk->off[at.i], SC_SLOT_TOMB);
 	SC_CRASH_POINT();
-	rm->idx->live--;
-	rm->idx->tombs++;
+	rm->p->index_live--;
+	rm->p->index_tombs++;
 	if (expired) {
 		/* Invisible already: it goes whatever pred says, and is not counted as removed. */
 		sc_record_left(c, rm->p, hit->rec_off, SC_LEFT_EXPIRED);
@@ -612,13 +612,11 @@ int sc_index_remove(sc_cache *c, struct sc_part *p, const struct sc_route *key, 
 {
 	struct slot_ref at, free_at;
 	struct index_view v;
-	struct removal rm = { NULL, p, pred, pctx, fn, ctx, sc_insert_mode(c, p, key) == SC_INSERT_REPLACE,
-			      0,    0 };
+	struct removal rm = { p, pred, pctx, fn, ctx, sc_insert_mode(c, p, key) == SC_INSERT_REPLACE, 0, 0 };
 	int r = view_index(c, p->index_off, &v);
 
 	if (r <= 0)
 		return r;
-	rm.idx = v.idx;
 	r = walk_key(c, &v, key, tombstone, &rm, &at, &free_at);
 	if (r < 0)
 		return r;
@@ -631,7 +629,7 @@ int sc_index_remove_step(sc_cache *c, struct sc_part *p, struct sc_index_cursor 
 			 void *pctx, sc_removed_fn fn, void *ctx)
 {
 	struct index_view v;
-	struct removal rm = { NULL, p, pred, pctx, fn, ctx, false, 0, 0 };
+	struct removal rm = { p, pred, pctx, fn, ctx, false, 0, 0 };
 	uint64_t ioff = p->index_off;
 	struct sc_bucket *bk;
 	int r = view_index(c, ioff, &v);
@@ -650,7 +648,6 @@ int sc_index_remove_step(sc_cache *c, struct sc_part *p, struct sc_index_cursor 
 		cur->ioff = ioff;
 		cur->bucket = 0;
 	}
-	rm.idx = v.idx;
 	bk = &v.buckets[cur->bucket];
 	for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
 		uint32_t o = bk->off[i];
@@ -681,6 +678,7 @@ int64_t sc_index_clear(sc_cache *c, struct sc_part *p, sc_removed_fn fn, void *c
 	if (r <= 0)
 		return r;
 	sc_xchg(&p->index_off, 0);
+	sc_index_set_counts(p, 0, 0);
 	for (uint64_t b = 0; b <= v.mask; b++) {
 		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
 			uint64_t off = sc_from_units(v.buckets[b].off[i]);
@@ -745,8 +743,8 @@ int sc_index_walk_slots(sc_cache *c, struct sc_part *p, struct sc_index_census *
 	if (r <= 0)
 		return r;
 	out->block_off = index_block(c, &v);
-	out->live_counted = v.idx->live;
-	out->tombs_counted = v.idx->tombs;
+	out->live_counted = p->index_live;
+	out->tombs_counted = p->index_tombs;
 	out->slots = (v.mask + 1) * SC_BUCKET_SLOTS;
 	for (uint64_t b = 0; b <= v.mask; b++) {
 		for (uint32_t i = 0; i < SC_BUCKET_SLOTS; i++) {
@@ -765,14 +763,10 @@ int sc_index_walk_slots(sc_cache *c, struct sc_part *p, struct sc_index_census *
 	return 0;
 }
 
-void sc_index_set_counts(sc_cache *c, struct sc_part *p, uint64_t live, uint64_t tombs)
+void sc_index_set_counts(struct sc_part *p, uint64_t live, uint64_t tombs)
 {
-	struct index_view v;
-
-	if (view_index(c, p->index_off, &v) == 1) {
-		v.idx->live = live;
-		v.idx->tombs = tombs;
-	}
+	p->index_live = live;
+	p->index_tombs = tombs;
 }
 
 /*

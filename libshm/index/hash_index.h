@@ -111,8 +111,8 @@ typedef int (*sc_slot_fn)(sc_cache *c, struct sc_part *p, uint64_t bucket, uint3
 int sc_index_walk_slots(sc_cache *c, struct sc_part *p, struct sc_index_census *out, sc_slot_fn fn,
 			void *ctx);
 
-/* Writer side: set the index's counters (after a repair counted them). */
-void sc_index_set_counts(sc_cache *c, struct sc_part *p, uint64_t live, uint64_t tombs);
+/* Writer side: set the index's counters, kept in its partition (after a repair counted them). */
+void sc_index_set_counts(struct sc_part *p, uint64_t live, uint64_t tombs);
 
 /* Called on each record a remove takes out of the index (to retire it and count it). */
 typedef void (*sc_removed_fn)(sc_cache *c, struct sc_part *p, uint64_t rec_off, void *ctx);

@@ -221,7 +221,7 @@ static int rebuild(sc_cache *c, struct sc_part *p, struct rebuild *rb, bool page
 		p->bytes = rb->cs.record_bytes;
 		p->ttl_records = rb->cs.ttl_records;
 		p->bt_nodes = rb->cs.nodes;
-		sc_index_set_counts(c, p, rb->cs.index.live, rb->cs.index.tombs);
+		sc_index_set_counts(p, rb->cs.index.live, rb->cs.index.tombs);
 		for (size_t i = 0; !err && i < rb->cs.orphan_items.n; i++)
 			err = remove_orphan_item(c, p, rb->cs.orphan_items.v[i]);
 	}

@@ -40,7 +40,7 @@
  * changes, not only its layout (which the layout signature catches): an
  * old segment must never be read by rules it was not written by.
  */
-#define SC_ABI_VERSION 14u
+#define SC_ABI_VERSION 15u
 #define SC_READY       0x52454459u /* "REDY": written last when a segment is complete */
 
 #define SC_UNIT_SHIFT  4u
@@ -158,9 +158,8 @@ struct sc_index {
 	uint32_t magic; /* SC_INDEX_MAGIC */
 	uint32_t log2_buckets;
 	uint64_t block_off; /* the block holding this index, for retirement */
-	uint64_t live;	    /* writer-only: entries */
-	uint64_t tombs;	    /* writer-only: tombstones */
-	uint64_t reserved[4];
+	/* Its entries and tombstones are counted in its partition: readers load this line. */
+	uint64_t reserved[6];
 };
 #define SC_INDEX_MAGIC	  0x49445831u /* "IDX1" */
 #define SC_INDEX_MIN_LOG2 4u
@@ -276,6 +275,8 @@ struct sc_part {
 	uint64_t slab_off; /* next free byte of the current slab */
 	uint64_t slab_end;
 	uint64_t ttl_records; /* live records carrying a deadline */
+	uint64_t index_live;  /* hash index: entries of the published index (set with it, then counted) */
+	uint64_t index_tombs; /* ... and its tombstones */
 
 	/* lines 3..: the writer lanes */
 	struct sc_lane lanes[SC_LANES];
