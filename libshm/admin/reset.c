@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "index/hash_index.h"
 #include "mem/block_alloc.h"
 #include "mem/limbo.h"
 #include "mem/rcu.h"
@@ -37,8 +38,7 @@ void sc_part_unpublish(struct sc_part *p)
 {
 	p->needs_repair = 1;
 	sc_xchg(&p->index_off, 0);
-	p->index_live = 0;
-	p->index_tombs = 0;
+	sc_index_set_counts(p, 0, 0);
 	/*
 	 * A dead batch's staged records go with the memory: its intent must
 	 * not outlive the index, or a repair after a reset cut short would

@@ -64,8 +64,9 @@ uint64_t sc_limbo_bytes(const struct sc_part *p)
 
 bool sc_limbo_empty(const struct sc_part *p)
 {
+	/* A lane's list counts as empty unless both ends are set (the rule above). */
 	for (uint32_t i = 0; i < SC_LANES; i++)
-		if (sc_read(&p->lanes[i].limbo_head) != 0)
+		if (sc_read(&p->lanes[i].limbo_head) != 0 && sc_read(&p->lanes[i].limbo_tail) != 0)
 			return false;
 	return true;
 }

@@ -207,9 +207,9 @@ static struct sc_logged unlock(sc_cache *c, struct sc_part *p)
 		sc_sweep_step(c, p);
 	grace_period_due = sc_limbo_reclaim(c, p);
 	at = release(c, p);
+	/* One that fails (no membarrier) frees nothing; the next due one tries again. */
 	if (grace_period_due)
-		(void)sc_rcu_advance(
-			c); /* one that fails (no membarrier) frees nothing; the next due one tries again */
+		(void)sc_rcu_advance(c);
 	return at;
 }
 
